@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* cgroup.h (private): container cgroups on cgroup v1, v2 and hybrid hosts.
+ * The host layout is detected once per process (statfs of /sys/fs/cgroup and
+ * /sys/fs/cgroup/unified). A container's cgroup is named by its cgroups path
+ * (config linux.cgroupsPath, absolute like "/fcrun/ID", or relative, which is
+ * taken below the caller's own cgroup; default "/fcrun/ID"). With
+ * --systemd-cgroup a "slice:prefix:name" path is accepted and mapped to
+ * "/slice/prefix-name.scope" on cgroupfs (no D-Bus). */
+#ifndef FCRT_CGROUP_H
+#define FCRT_CGROUP_H
+
+#include "spec.h"
+
+struct fc_cgroup; /* opaque */
+
+enum fc_cgroup_mode { FC_CGROUP_V1 = 1, FC_CGROUP_HYBRID, FC_CGROUP_V2 };
+enum fc_cgroup_mode fc_cgroup_host_mode(void);
+
+/* Turn config's linux.cgroupsPath (NULL = default) into the canonical path
+ * stored in the state file ("/fcrun/ID"). */
+char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool systemd,
+			     struct fc_error **err);
+
+/* Create (mkdir) the cgroup in every hierarchy that has a controller we use
+ * (and in the v2 tree on hybrid hosts), then apply res (may be NULL).
+ * Existing directories are reused (joined). */
+int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc_cgroup **out,
+		     struct fc_error **err);
+/* Open an existing container cgroup (for state, kill --all, ps, pause, update,
+ * delete); missing directories are tolerated. */
+int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err);
+void fc_cgroup_free(struct fc_cgroup *cg);
+
+/* O_PATH|O_DIRECTORY fd of the cgroup2 directory usable with clone3
+ * CLONE_INTO_CGROUP (only on a pure v2 host), or -1. Owned by cg. */
+int fc_cgroup_clone_fd(struct fc_cgroup *cg);
+/* Move pid into every hierarchy (cgroup.procs). skip_v2: already placed there
+ * by CLONE_INTO_CGROUP. */
+int fc_cgroup_enter(struct fc_cgroup *cg, pid_t pid, bool skip_v2, struct fc_error **err);
+/* Apply (or update) limits. */
+int fc_cgroup_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err);
+/* Freeze / thaw (freezer v1, cgroup.freeze v2); waits until the state is reached. */
+int fc_cgroup_freeze(struct fc_cgroup *cg, bool frozen, struct fc_error **err);
+/* Is it frozen now? */
+bool fc_cgroup_is_frozen(struct fc_cgroup *cg);
+/* All pids in the container's cgroup (sorted). */
+int fc_cgroup_pids(struct fc_cgroup *cg, pid_t **pids, size_t *n, struct fc_error **err);
+/* Append runc's `events --stats` "data" object (cpu, memory, pids, blkio,
+ * hugetlb) as JSON to out. */
+int fc_cgroup_stats_json(struct fc_cgroup *cg, struct fc_buf *out, struct fc_error **err);
+/* Kill everything left in it (SIGKILL, thawing if frozen) and rmdir it in
+ * every hierarchy. Missing directories are fine. */
+int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err);
+/* v1 memory OOM events / v2 memory.events oom_kill count (for events). */
+int fc_cgroup_oom_count(struct fc_cgroup *cg, uint64_t *out);
+
+#endif

@@ -1,0 +1,2 @@
+#include "fc-util.h"
+int main(void) { return 0; }

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* security.h (private): the last per-process settings, applied in the
+ * container process right before execve (and in `exec`):
+ *   fc_rlimits_apply -> fc_identity_apply (bounding set, groups, gid, uid,
+ *   capability sets, ambient) -> no_new_privileges -> fc_seccomp_install.
+ * Compiling the seccomp filter is done before fork (in the parent), so the
+ * container process only installs a ready BPF program. */
+#ifndef FCRT_SECURITY_H
+#define FCRT_SECURITY_H
+
+#include "spec.h"
+
+int fc_rlimits_apply(const struct fc_process *p, struct fc_error **err);
+
+/* Drop the bounding set to p->caps.bounding, set supplementary groups, gid
+ * and uid (keeping capabilities across the uid change), then set
+ * effective/permitted/inheritable and raise ambient capabilities, as runc
+ * does. With no process.capabilities, all capabilities are dropped for a
+ * non-root uid and kept for root. Also applies process.umask (default 0022). */
+int fc_identity_apply(const struct fc_process *p, struct fc_error **err);
+
+/* A compiled filter: BPF program plus seccomp(2) flags. */
+struct fc_seccomp_prog;
+/* Compile with libseccomp (names resolved for the given architectures;
+ * unknown syscall names are an error naming the syscall). NULL spec -> *out = NULL. */
+int fc_seccomp_compile(const struct fc_seccomp *s, struct fc_seccomp_prog **out,
+		       struct fc_error **err);
+/* Install in the calling process (seccomp(SECCOMP_SET_MODE_FILTER)). If the
+ * filter has SCMP_ACT_NOTIFY rules, *notify_fd receives the listener fd
+ * (else -1). Uses only async-signal-safe calls. */
+int fc_seccomp_install(const struct fc_seccomp_prog *p, int *notify_fd, struct fc_error **err);
+void fc_seccomp_prog_free(struct fc_seccomp_prog *p);
+
+/* Names for `fcrun features`: NULL-terminated static arrays. */
+const char *const *fc_seccomp_known_actions(void);
+const char *const *fc_seccomp_known_operators(void);
+const char *const *fc_seccomp_known_archs(void);
+const char *const *fc_seccomp_known_flags(void);
+/* All capability names the running kernel knows ("CAP_CHOWN", ...), malloc'd. */
+char **fc_caps_known(void);
+
+#endif

@@ -1,0 +1,1 @@
+/* Temporary stand-ins until cgroup.c and the security module land. */
