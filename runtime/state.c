@@ -226,7 +226,7 @@ int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,
 		return fc_error_set(err, EINVAL, "state file `%s` is corrupt", path);
 	}
 	struct fcrt_state *s = fc_calloc(1, sizeof(*s));
-	s->oci_version = fc_strdup(jstr(v, "ociVersion") ? jstr(v, "ociVersion") : FCRT_OCI_VERSION);
+	s->oci_version = fc_strdup(FCRT_OCI_VERSION); /* the runtime's spec version, as runc reports */
 	s->id = fc_strdup(id);
 	s->pid = (pid_t)jint(v, "pid");
 	s->start_time = (unsigned long long)jint(v, "start_time");
