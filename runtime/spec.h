@@ -220,7 +220,7 @@ struct fc_resources {
 
 struct fc_spec {
 	char *oci_version;
-	char *root_path;   /* absolute after fc_spec_resolve_root() */
+	char *root_path;   /* absolute: made so against the bundle dir by fc_spec_parse */
 	bool root_readonly;
 	char *hostname;
 	char *domainname;
