@@ -657,6 +657,44 @@ static void test_load(void)
 	rmdir(dir);
 }
 
+/* The default configs of runc and crun (`spec`, `spec --rootless`) parse. */
+static void test_tool_specs(void)
+{
+	static const char *const cmds[] = { "runc spec", "runc spec --rootless", "crun spec",
+					    "crun spec --rootless" };
+	for (size_t i = 0; i < FC_ARRAY_SIZE(cmds); i++) {
+		char dir[] = "/tmp/fc-test-spec-tool-XXXXXX";
+		_cleanup_free_ char *cmd = NULL, *cfg = NULL;
+		_cleanup_error_ struct fc_error *err = NULL;
+		_cleanup_spec_ struct fc_spec *s = NULL;
+		int r;
+		if (!mkdtemp(dir))
+			continue;
+		cmd = fc_asprintf("cd %s && %s >/dev/null 2>&1", dir, cmds[i]);
+		if (system(cmd) != 0) {
+			printf("ok %d - # SKIP `%s` not available\n", ++tap_n, cmds[i]);
+			rmdir(dir);
+			continue;
+		}
+		r = fc_spec_load(dir, &s, &err);
+		if (FC_STREQ(cmds[i], "crun spec --rootless")) {
+			/* crun fills in the caller's ids at run time; runc (our reference)
+			 * refuses a new user namespace without mappings, and so do we. */
+			ok(r < 0 && err && strstr(err->msg, "linux.uidMappings: required"),
+			   "`%s` refused as runc does: %s", cmds[i], err ? err->msg : "");
+		} else {
+			ok(r == 0 && s && s->process && s->n_mounts > 0 && s->n_namespaces > 0,
+			   "`%s` config parses%s%s", cmds[i], err ? ": " : "", err ? err->msg : "");
+		}
+		if (s && strstr(cmds[i], "rootless"))
+			ok(fc_spec_ns(s, FC_NS_USER) && s->n_uid_mappings == 1,
+			   "`%s`: user namespace with mappings", cmds[i]);
+		cfg = fc_asprintf("%s/config.json", dir);
+		unlink(cfg);
+		rmdir(dir);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -671,5 +709,6 @@ int main(int argc, char **argv)
 	test_resources_json();
 	test_helpers();
 	test_load();
+	test_tool_specs();
 	return tap_done();
 }
