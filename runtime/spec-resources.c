@@ -198,7 +198,7 @@ static int parse_resources_into(yajl_val res, const char *w, struct fc_resources
 			const char *name = o->u.object.keys[i];
 			yajl_val e = o->u.object.values[i];
 			_cleanup_free_ char *p = fcj_path(wr, name);
-			struct fc_buf b = { 0 };
+			_cleanup_buf_ struct fc_buf b = { 0 };
 			uint64_t u;
 			r->n_rdma = i + 1;
 			r->rdma[i].key = fc_strdup(name);
@@ -208,7 +208,7 @@ static int parse_resources_into(yajl_val res, const char *w, struct fc_resources
 				fc_buf_printf(&b, "hca_handle=%" PRIu64, u);
 			if (TRY(fcj_uint(e, p, "hcaObjects", false, UINT32_MAX, &u, err)) > 0)
 				fc_buf_printf(&b, "%shca_object=%" PRIu64, b.len ? " " : "", u);
-			r->rdma[i].value = b.data ? b.data : fc_strdup("");
+			r->rdma[i].value = b.data ? TAKE_PTR(b.data) : fc_strdup("");
 		}
 	}
 	TRY(fcj_kv(res, w, "unified", &r->unified, &r->n_unified, err));

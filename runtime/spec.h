@@ -36,7 +36,7 @@ struct fc_mount {
 	char *source;	   /* may be NULL */
 	char **options;	   /* raw option strings, NULL-terminated; may be NULL */
 	/* Parsed from options by spec.c: */
-	unsigned long flags;	  /* MS_* set */
+	unsigned long flags;	  /* MS_* set; MS_BIND (| MS_REC for rbind) whenever bind is true */
 	unsigned long clear_flags; /* MS_* explicitly cleared ("rw", "suid", ...) */
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), 0 = none */
 	unsigned long rec_flags;   /* "rro", "rnosuid", ... (mount_setattr attr_set) */
@@ -220,7 +220,7 @@ struct fc_resources {
 
 struct fc_spec {
 	char *oci_version;
-	char *root_path;   /* absolute after fc_spec_resolve_root() */
+	char *root_path;   /* absolute: made so against the bundle dir by fc_spec_parse */
 	bool root_readonly;
 	char *hostname;
 	char *domainname;

@@ -267,6 +267,77 @@ static void test_full(const char *path)
 	   "linux.timeOffsets");
 }
 
+/* Every truncation of a valid document is refused cleanly (ASan checks the
+ * error paths free what they built), and so is every document in which one
+ * value is replaced by a value of the wrong JSON type. */
+static void test_truncations(const char *path)
+{
+	_cleanup_free_ char *json = NULL;
+	_cleanup_error_ struct fc_error *err = NULL;
+	size_t len, bad_ok = 0, total = 0;
+	if (fc_read_file_at(AT_FDCWD, path, &json, &len, 0, &err) < 0)
+		return;
+	for (size_t n = 0; n < len; n++) {
+		struct fc_error *e = NULL;
+		struct fc_spec *s = NULL;
+		int r = fc_spec_parse(json, n, "/b", &s, &e);
+		/* Trailing whitespace after the last brace still parses. */
+		bool complete = strspn(json + n, " \t\r\n") == len - n;
+		total++;
+		if (complete ? r == 0 : (r < 0 && !s && e && e->msg))
+			bad_ok++;
+		fc_spec_free(s);
+		fc_error_free(e);
+	}
+	ok(bad_ok == total, "%zu of %zu truncations handled", bad_ok, total);
+	/* Swap each scalar for an object: `"x"` -> {}, numbers/booleans likewise. */
+	size_t accepted = 0;
+	total = bad_ok = 0;
+	for (size_t i = 0; i < len; i++) {
+		size_t j = i;
+		if (json[i] == '"') {
+			j = i + 1;
+			while (j < len && json[j] != '"')
+				j++;
+			/* Only values (after ':' or in arrays), not keys. */
+			size_t k = j + 1;
+			while (k < len && strchr(" \t\n", json[k]))
+				k++;
+			if (k < len && json[k] == ':') {
+				i = j;
+				continue;
+			}
+		} else if (strchr("-0123456789tf", json[i]) && i > 0 &&
+			   strchr(":[, \t\n", json[i - 1])) {
+			while (j + 1 < len && !strchr(",]} \t\n", json[j + 1]))
+				j++;
+		} else {
+			continue;
+		}
+		_cleanup_free_ char *mut = fc_asprintf("%.*s{}%s", (int)i, json, json + j + 1);
+		struct fc_error *e = NULL;
+		struct fc_spec *s = NULL;
+		int r = fc_spec_parse(mut, strlen(mut), "/b", &s, &e);
+		total++;
+		/* Unknown keys may take anything; everything else must be refused. */
+		if (r == 0 || (r < 0 && e && e->msg && !strchr(e->msg, '\n')))
+			bad_ok++;
+		else
+			printf("# mutation at %zu: r=%d\n", i, r);
+		accepted += r == 0;
+		if (r == 0 && getenv("FC_TEST_VERBOSE"))
+			printf("# accepted mutation at %zu: %.40s\n", i, json + i);
+		fc_spec_free(s);
+		fc_error_free(e);
+		i = j;
+	}
+	ok(total > 200 && bad_ok == total, "%zu of %zu wrong-type mutations handled", bad_ok,
+	   total);
+	/* Only the 7 values under ignored keys (unknownTopLevelKey x3, user.username,
+	 * scheduler.policy, linux.futureKey, intelRdt.closID) may change type. */
+	ok(accepted == 7, "every known field is type-checked (%zu mutations accepted)", accepted);
+}
+
 #define BASE "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}"
 #define PROC(x) BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"," x "}}"
 #define LINUX(x) BASE ",\"linux\":{" x "}}"
@@ -586,6 +657,44 @@ static void test_load(void)
 	rmdir(dir);
 }
 
+/* The default configs of runc and crun (`spec`, `spec --rootless`) parse. */
+static void test_tool_specs(void)
+{
+	static const char *const cmds[] = { "runc spec", "runc spec --rootless", "crun spec",
+					    "crun spec --rootless" };
+	for (size_t i = 0; i < FC_ARRAY_SIZE(cmds); i++) {
+		char dir[] = "/tmp/fc-test-spec-tool-XXXXXX";
+		_cleanup_free_ char *cmd = NULL, *cfg = NULL;
+		_cleanup_error_ struct fc_error *err = NULL;
+		_cleanup_spec_ struct fc_spec *s = NULL;
+		int r;
+		if (!mkdtemp(dir))
+			continue;
+		cmd = fc_asprintf("cd %s && %s >/dev/null 2>&1", dir, cmds[i]);
+		if (system(cmd) != 0) {
+			printf("ok %d - # SKIP `%s` not available\n", ++tap_n, cmds[i]);
+			rmdir(dir);
+			continue;
+		}
+		r = fc_spec_load(dir, &s, &err);
+		if (FC_STREQ(cmds[i], "crun spec --rootless")) {
+			/* crun fills in the caller's ids at run time; runc (our reference)
+			 * refuses a new user namespace without mappings, and so do we. */
+			ok(r < 0 && err && strstr(err->msg, "linux.uidMappings: required"),
+			   "`%s` refused as runc does: %s", cmds[i], err ? err->msg : "");
+		} else {
+			ok(r == 0 && s && s->process && s->n_mounts > 0 && s->n_namespaces > 0,
+			   "`%s` config parses%s%s", cmds[i], err ? ": " : "", err ? err->msg : "");
+		}
+		if (s && strstr(cmds[i], "rootless"))
+			ok(fc_spec_ns(s, FC_NS_USER) && s->n_uid_mappings == 1,
+			   "`%s`: user namespace with mappings", cmds[i]);
+		cfg = fc_asprintf("%s/config.json", dir);
+		unlink(cfg);
+		rmdir(dir);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -594,10 +703,12 @@ int main(int argc, char **argv)
 	}
 	test_full(argv[1]);
 	test_errors();
+	test_truncations(argv[1]);
 	test_accepts();
 	test_process_json();
 	test_resources_json();
 	test_helpers();
 	test_load();
+	test_tool_specs();
 	return tap_done();
 }
