@@ -2,7 +2,7 @@
 /* test-cgroup: runtime/cgroup.c against the real cgroupfs (root). Creates a
  * cgroup with limits, checks the files, moves a child in, freezes/thaws it,
  * lists pids, reads stats, updates limits, destroys it. Exit 0/1/77. */
-#include "cgroup.h"
+#include "cgroup-internal.h" /* cg_v2_devices, to try the BPF filter on hybrid hosts */
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,10 +19,11 @@
 #endif
 
 static int failures, checks;
-static struct fc_cgroup *g_cg;
+static struct fc_cgroup *g_cg, *g_cg2;
 static pid_t g_child = -1;
 static char g_path[256];
 static enum fc_cgroup_mode g_mode;
+static bool g_made_parent;
 
 #define CHECK(cond, ...)                                                         \
 	do {                                                                     \
@@ -35,9 +36,34 @@ static enum fc_cgroup_mode g_mode;
 		}                                                                \
 	} while (0)
 
+/* Remove the /fcrun parent when this test made it (rmdir: only if empty). */
+static void remove_parent(void)
+{
+	const char *ctrls[] = {"memory",  "cpu",     "cpuacct", "pids",	   "freezer",
+			       "devices", "blkio",   "cpuset",	"systemd", "unified",
+			       "hugetlb", "net_cls", "net_prio", "perf_event", NULL};
+	char buf[512];
+	if (!g_made_parent)
+		return;
+	if (g_mode == FC_CGROUP_V2)
+		rmdir("/sys/fs/cgroup/fcrun");
+	for (size_t i = 0; ctrls[i]; i++) {
+		snprintf(buf, sizeof(buf), "/sys/fs/cgroup/%s/fcrun", ctrls[i]);
+		rmdir(buf);
+	}
+}
+
 static void cleanup(void)
 {
 	struct fc_error *e = NULL;
+	if (g_cg2) {
+		if (fc_cgroup_destroy(g_cg2, &e) < 0)
+			fprintf(stderr, "cleanup: %s\n", e->msg);
+		fc_error_free(e);
+		e = NULL;
+		fc_cgroup_free(g_cg2);
+		g_cg2 = NULL;
+	}
 	if (g_cg) {
 		fc_cgroup_freeze(g_cg, false, &e);
 		fc_error_free(e);
@@ -53,6 +79,7 @@ static void cleanup(void)
 		waitpid(g_child, NULL, 0);
 		g_child = -1;
 	}
+	remove_parent();
 }
 
 static void die(const char *what, struct fc_error *e)
@@ -212,13 +239,104 @@ static bool json_ok(const char *s)
 	return ok;
 }
 
+/* Run a child in cg that opens /dev/null (rw) and /dev/kmsg (r); its exit
+ * status says which opens worked: bit 0 null, bit 1 kmsg, 8 when kmsg's open
+ * failed with something else than EPERM. */
+static int device_probe(struct fc_cgroup *cg)
+{
+	int sp[2], st = 0;
+	char c;
+	struct fc_error *e = NULL;
+	pid_t pid;
+	if (pipe2(sp, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int code = 0, fd;
+		close(sp[1]);
+		if (read(sp[0], &c, 1) != 1)
+			_exit(100);
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (fd >= 0)
+			code |= 1;
+		fd = open("/dev/kmsg", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd >= 0)
+			code |= 2;
+		else if (errno != EPERM)
+			code |= 8;
+		_exit(code);
+	}
+	close(sp[0]);
+	if (pid < 0 || fc_cgroup_enter(cg, pid, false, &e) < 0) {
+		fprintf(stderr, "device probe: %s\n", e ? e->msg : "fork");
+		fc_error_free(e);
+		close(sp[1]);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return -1;
+	}
+	(void)!write(sp[1], "g", 1);
+	close(sp[1]);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* The cgroup2 device filter (BPF): on a pure v2 host through apply, on a
+ * hybrid host directly on the unified tree (the kernel runs cgroup2 device
+ * programs there too). */
+static void test_device_filter(void)
+{
+	struct fc_error *e = NULL;
+	char path[256];
+	int r;
+	struct fc_device_rule deny[] = {{false, 'a', -1, -1, "rwm"}};
+	struct fc_device_rule allow_kmsg[] = {{false, 'a', -1, -1, "rwm"},
+					      {true, 'c', 1, 11, "r"}};
+	if (access("/dev/kmsg", F_OK) < 0) {
+		printf("# no /dev/kmsg: device filter not tried\n");
+		return;
+	}
+	snprintf(path, sizeof(path), "/fcrun/fctest-cgbpf-%d", (int)getpid());
+	if (fc_cgroup_create(path, NULL, &g_cg2, &e) < 0)
+		die("create (bpf)", e);
+	if (g_mode == FC_CGROUP_V2) {
+		struct fc_resources res = {0};
+		res.devices = deny;
+		res.n_devices = 1;
+		r = fc_cgroup_apply(g_cg2, &res, &e);
+	} else {
+		r = cg_v2_devices(g_cg2->v2, deny, 1, &e);
+	}
+	if (r < 0)
+		die("device filter", e);
+	r = device_probe(g_cg2);
+	CHECK(r == 1, "device filter deny-all+defaults: probe %d, want 1 (null ok, kmsg EPERM)", r);
+	if (g_mode == FC_CGROUP_V2) {
+		struct fc_resources res = {0};
+		res.devices = allow_kmsg;
+		res.n_devices = 2;
+		r = fc_cgroup_apply(g_cg2, &res, &e);
+	} else {
+		r = cg_v2_devices(g_cg2->v2, allow_kmsg, 2, &e);
+	}
+	if (r < 0)
+		die("device filter update", e);
+	r = device_probe(g_cg2);
+	CHECK(r == 3, "device filter with c 1:11 r: probe %d, want 3", r);
+	if (fc_cgroup_destroy(g_cg2, &e) < 0)
+		die("destroy (bpf)", e);
+	fc_cgroup_free(g_cg2);
+	g_cg2 = NULL;
+}
+
 int main(void)
 {
 	struct statfs sfs;
 	struct fc_error *e = NULL;
 	struct fc_resources res = {0};
 	char id[64], *p;
-	bool huge, memsw, has_weight, fcrun_existed;
+	bool huge, memsw, has_weight;
 	int sync_pipe[2], sig_pipe[2];
 
 	if (geteuid() != 0) {
@@ -294,9 +412,9 @@ int main(void)
 		res.n_hugepage_limits = 1;
 	}
 
-	fcrun_existed = access(g_mode == FC_CGROUP_V2 ? "/sys/fs/cgroup/fcrun"
+	g_made_parent = access(g_mode == FC_CGROUP_V2 ? "/sys/fs/cgroup/fcrun"
 						      : "/sys/fs/cgroup/pids/fcrun",
-			       F_OK) == 0;
+			       F_OK) != 0;
 	if (fc_cgroup_create(g_path, &res, &g_cg, &e) < 0)
 		die("create", e);
 
@@ -421,6 +539,7 @@ int main(void)
 		if (fc_cgroup_stats_json(g_cg, &b, &e) < 0)
 			die("stats", e);
 		fc_buf_append(&b, "", 1);
+		printf("# stats %s\n", b.data);
 		CHECK(json_ok(b.data), "stats JSON: %s", b.data);
 		CHECK(fc_cgroup_oom_count(g_cg, &oom) == 0 && oom == 0, "oom count %" PRIu64, oom);
 	}
@@ -489,6 +608,9 @@ int main(void)
 		g_cg = NULL;
 	}
 
+	if (g_mode != FC_CGROUP_V1)
+		test_device_filter();
+
 	/* destroying a cgroup that does not exist is fine */
 	{
 		struct fc_cgroup *cg = NULL;
@@ -497,20 +619,6 @@ int main(void)
 		fc_cgroup_free(cg);
 		fc_error_free(e);
 	}
-	/* Remove the /fcrun parent when this test made it (rmdir: only if empty). */
-	if (!fcrun_existed) {
-		const char *ctrls[] = {"memory", "cpu", "cpuacct", "pids", "freezer", "devices",
-				       "blkio", "cpuset", "systemd", "unified", "hugetlb",
-				       "net_cls", "net_prio", "perf_event", NULL};
-		char buf[512];
-		if (g_mode == FC_CGROUP_V2)
-			rmdir("/sys/fs/cgroup/fcrun");
-		for (size_t i = 0; ctrls[i]; i++) {
-			snprintf(buf, sizeof(buf), "/sys/fs/cgroup/%s/fcrun", ctrls[i]);
-			rmdir(buf);
-		}
-	}
-
 	printf("%d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;
 }
