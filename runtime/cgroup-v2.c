@@ -196,7 +196,8 @@ static int apply_hugetlb(const char *d, const struct fc_resources *res, struct f
 	return 0;
 }
 
-int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+		struct fc_error **err)
 {
 	const char *d = cg->v2;
 	int r;
@@ -224,7 +225,7 @@ int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_
 		return r;
 	if (v2_has(cg, CG_HUGETLB) && (r = apply_hugetlb(d, res, err)) < 0)
 		return r;
-	if (cg->mode == FC_CGROUP_V2 &&
+	if (devices && cg->mode == FC_CGROUP_V2 &&
 	    (r = cg_v2_devices(d, res->devices, res->n_devices, err)) < 0)
 		return r;
 	for (size_t i = 0; i < res->n_unified; i++) {

@@ -474,22 +474,30 @@ static int make_dirs(const char *mount, const char *path, unsigned ctrls, bool v
 	return 0;
 }
 
-int fc_cgroup_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool create,
+		 struct fc_error **err)
 {
+	static const struct fc_resources none;
+	bool devices = create || (res && res->n_devices);
 	int r;
 	if (!res)
-		return 0;
+		res = &none; /* still the default device rules at creation */
 	if (cg->n_v1) {
-		r = cg_v1_apply(cg, res, err);
+		r = cg_v1_apply(cg, res, devices, err);
 		if (r < 0)
 			return r;
 	}
 	if (cg->v2) {
-		r = cg_v2_apply(cg, res, err);
+		r = cg_v2_apply(cg, res, devices, err);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+int fc_cgroup_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+{
+	return apply(cg, res, false, err);
 }
 
 int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc_cgroup **out,
@@ -512,12 +520,11 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc
 			goto fail;
 	}
 	if (cg->v2) {
-		unsigned want = cg->mode == FC_CGROUP_V2 ? cg->v2_ctrls : cg->v2_ctrls;
-		r = make_dirs(cg->v2_mount, path, 0, true, want, err);
+		r = make_dirs(cg->v2_mount, path, 0, true, cg->v2_ctrls, err);
 		if (r < 0)
 			goto fail;
 	}
-	r = fc_cgroup_apply(cg, res, err);
+	r = apply(cg, res, true, err);
 	if (r < 0)
 		goto fail;
 	*out = cg;

@@ -316,7 +316,10 @@ static void test_device_filter(void)
 		return;
 	}
 	snprintf(path, sizeof(path), "/fcrun/fctest-cgbpf-%d", (int)getpid());
-	if (fc_cgroup_create(path, NULL, &g_cg2, &e) < 0)
+	/* (v1's devices controller, on a hybrid host, allows everything here) */
+	struct fc_device_rule all[] = {{true, 'a', -1, -1, "rwm"}};
+	struct fc_resources open_res = {.devices = all, .n_devices = 1};
+	if (fc_cgroup_create(path, g_mode == FC_CGROUP_V2 ? NULL : &open_res, &g_cg2, &e) < 0)
 		die("create (bpf)", e);
 	if (g_mode == FC_CGROUP_V2) {
 		struct fc_resources res = {0};
@@ -368,6 +371,26 @@ static int run_simulated_v2(const char *self)
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return 1;
 	return WEXITSTATUS(st);
+}
+
+/* v1: a cgroup made without resources still denies what is not allowed
+ * (runc's default devices only). */
+static void test_v1_default_devices(void)
+{
+	struct fc_error *e = NULL;
+	char path[256];
+	int r;
+	if (access("/dev/kmsg", F_OK) < 0)
+		return;
+	snprintf(path, sizeof(path), "/fcrun/fctest-cgdev-%d", (int)getpid());
+	if (fc_cgroup_create(path, NULL, &g_cg2, &e) < 0)
+		die("create (devices)", e);
+	r = device_probe(g_cg2);
+	CHECK(r == 1, "v1 default devices: probe %d, want 1 (null ok, kmsg EPERM)", r);
+	if (fc_cgroup_destroy(g_cg2, &e) < 0)
+		die("destroy (devices)", e);
+	fc_cgroup_free(g_cg2);
+	g_cg2 = NULL;
 }
 
 int main(int argc, char **argv)
@@ -679,6 +702,8 @@ int main(int argc, char **argv)
 
 	if (g_mode != FC_CGROUP_V1)
 		test_device_filter();
+	if (g_mode != FC_CGROUP_V2 && v1_has("devices"))
+		test_v1_default_devices();
 
 	/* destroying a cgroup that does not exist is fine */
 	{
