@@ -504,7 +504,7 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc
 		     struct fc_error **err)
 {
 	struct fc_cgroup *cg;
-	int r;
+	int r = 0;
 	r = check_path(path, err);
 	if (r < 0)
 		return r;
@@ -514,16 +514,32 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc
 		return fc_error_set(err, ENOENT, "create cgroup %s: no cgroup filesystem mounted",
 				    path);
 	}
+	/* A parent removed under us (another runtime's rmdir of an empty /fcrun
+	 * between our mkdirs) shows as ENOENT: try again. */
 	for (size_t i = 0; i < cg->n_v1; i++) {
-		r = make_dirs(host.h[i].mount, path, cg->v1[i].ctrls, false, 0, err);
+		for (int t = 0; t < 3; t++) {
+			if (t && err) {
+				fc_error_free(*err);
+				*err = NULL;
+			}
+			r = make_dirs(host.h[i].mount, path, cg->v1[i].ctrls, false, 0, err);
+			if (r != -ENOENT)
+				break;
+		}
 		if (r < 0)
 			goto fail;
 	}
-	if (cg->v2) {
+	for (int t = 0; cg->v2 && t < 3; t++) {
+		if (t && err) {
+			fc_error_free(*err);
+			*err = NULL;
+		}
 		r = make_dirs(cg->v2_mount, path, 0, true, cg->v2_ctrls, err);
-		if (r < 0)
-			goto fail;
+		if (r != -ENOENT)
+			break;
 	}
+	if (r < 0)
+		goto fail;
 	r = apply(cg, res, true, err);
 	if (r < 0)
 		goto fail;

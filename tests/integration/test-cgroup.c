@@ -218,6 +218,8 @@ static void check_proc_cgroup(pid_t pid)
 			continue;
 		*b++ = '\0';
 		b[strcspn(b, "\n")] = '\0';
+		if (!a[1] && g_mode == FC_CGROUP_V1)
+			continue; /* a simulated v1 host: the cgroup2 tree is unmounted, not gone */
 		if (!a[1])
 			v2++;
 		else if (g_mode == FC_CGROUP_V2 || strstr(a + 1, "rdma") || strstr(a + 1, "misc"))
@@ -351,9 +353,10 @@ static void test_device_filter(void)
 	g_cg2 = NULL;
 }
 
-/* A pure v2 host, simulated on a hybrid one: a child in its own mount
- * namespace with cgroup2 mounted on /sys/fs/cgroup runs this test again. */
-static int run_simulated_v2(const char *self)
+/* Pure v2 and pure v1 hosts, simulated on a hybrid one: a child in its own
+ * mount namespace with cgroup2 mounted on /sys/fs/cgroup (v2), or with the
+ * unified mount gone (v1), runs this test again. */
+static int run_simulated(const char *self, bool v2)
 {
 	int st;
 	pid_t pid = fork();
@@ -361,11 +364,12 @@ static int run_simulated_v2(const char *self)
 		return -1;
 	if (pid == 0) {
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0) {
-			perror("simulated v2: unshare/mount");
+		    (v2 ? mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL)
+			: umount2("/sys/fs/cgroup/unified", MNT_DETACH)) < 0) {
+			perror("simulated host: unshare/mount");
 			_exit(77);
 		}
-		execl(self, self, "--simulated-v2", (char *)NULL);
+		execl(self, self, v2 ? "--simulated-v2" : "--simulated-v1", (char *)NULL);
 		_exit(1);
 	}
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
@@ -395,7 +399,7 @@ static void test_v1_default_devices(void)
 
 int main(int argc, char **argv)
 {
-	bool simulated = argc > 1 && !strcmp(argv[1], "--simulated-v2");
+	bool simulated = argc > 1 && !strncmp(argv[1], "--simulated-", 12);
 	bool h_mem, h_cpu, h_cpuset, h_pids, h_io, h_huge;
 	struct statfs sfs;
 	struct fc_error *e = NULL;
@@ -417,8 +421,8 @@ int main(int argc, char **argv)
 	printf("# host mode %s%s\n",
 	       g_mode == FC_CGROUP_V2 ? "v2" : g_mode == FC_CGROUP_HYBRID ? "hybrid" : "v1",
 	       simulated ? " (simulated in a mount namespace)" : "");
-	if (simulated && g_mode != FC_CGROUP_V2) {
-		printf("FAIL: simulated v2 host not detected as v2\n");
+	if (simulated && g_mode != (strcmp(argv[1], "--simulated-v2") ? FC_CGROUP_V1 : FC_CGROUP_V2)) {
+		printf("FAIL: simulated host detected as mode %d\n", (int)g_mode);
 		return 1;
 	}
 	if (g_mode != FC_CGROUP_V2 && (!v1_has("memory") || !v1_has("cpu") || !v1_has("pids") ||
@@ -717,11 +721,14 @@ int main(int argc, char **argv)
 	if (g_mode == FC_CGROUP_HYBRID && !simulated) {
 		int r;
 		fflush(stdout);
-		r = run_simulated_v2("/proc/self/exe");
-		if (r == 77)
-			printf("# simulated v2 run skipped\n");
-		else if (r != 0)
-			failures++;
+		for (int v2 = 1; v2 >= 0; v2--) {
+			fflush(stdout);
+			r = run_simulated("/proc/self/exe", v2);
+			if (r == 77)
+				printf("# simulated %s run skipped\n", v2 ? "v2" : "v1");
+			else if (r != 0)
+				failures++;
+		}
 	}
 	return failures ? 1 : 0;
 }
