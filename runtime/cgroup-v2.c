@@ -51,7 +51,8 @@ static int apply_memory(const char *d, const struct fc_resources *res, struct fc
 			snprintf(v, sizeof(v), "%" PRId64, swap - limit);
 		}
 		if (!cg_exists(d, "memory.swap.max")) {
-			if (strcmp(v, "max"))
+			/* No swap accounting: "no limit" and "no swap" are what we get anyway. */
+			if (strcmp(v, "max") && strcmp(v, "0"))
 				return fc_error_set(err, ENOTSUP,
 						    "memory.swap = %" PRId64 ": %s/memory.swap.max is "
 						    "missing (swap accounting disabled)",
