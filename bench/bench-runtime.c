@@ -551,7 +551,17 @@ static int cleanup(struct runner *R, struct fc_error **err)
 	free(R->live);
 	free(R->n_live);
 	R->live = NULL;
-	reap_strays();
+	/* container processes killed by `delete -f` were reparented to us: reap them
+	 * all (nothing else of ours is running now), at most ~2 s */
+	for (int i = 0; i < 200; i++) {
+		pid_t p = waitpid(-1, NULL, WNOHANG);
+		if (p < 0 && errno == ECHILD)
+			break;
+		if (p == 0) {
+			struct timespec ts = { 0, 10000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
 	if (b->tmpdir) {
 		struct fc_error *e = NULL;
 		if (fc_rm_rf_at(AT_FDCWD, b->tmpdir, &e) < 0) {
