@@ -16,6 +16,7 @@
 #include "bench.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -95,6 +96,23 @@ static bool v1_mounted(const char *ctl)
 	return false;
 }
 
+/* The id of the topmost mount at path (mountinfo's first field), -1 if none. */
+static int top_mount_id(const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], mp[PATH_MAX];
+	int id = -1, cur, parent;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char dev[64], root[PATH_MAX];
+		if (sscanf(line, "%d %d %63s %4095s %4095s", &cur, &parent, dev, root, mp) == 5 &&
+		    FC_STREQ(mp, path))
+			id = cur;
+	}
+	return id;
+}
+
 static int set_parent_rw(bool rw, struct fc_error **err)
 {
 	struct statvfs sv;
@@ -115,12 +133,20 @@ static int set_parent_rw(bool rw, struct fc_error **err)
 }
 
 /* Umount one hierarchy and see its controller back on cgroup2. */
-static int undo_one(const char *name, const char *path, struct fc_error **err)
+static int undo_one(const char *name, const char *path, int mnt_id, struct fc_error **err)
 {
 	for (int attempt = 0; attempt < 4; attempt++) {
 		/* wait (up to 10 s) for dying child cgroups to be freed */
 		for (int i = 0; i < 200 && hierarchy_cgroups(name) > 1; i++)
 			sleep_ms(50);
+		if (hierarchy_cgroups(name) > 1)
+			return fc_error_set(err, EBUSY,
+					    "`%s` still holds %ld cgroups (in use by someone else?): "
+					    "left mounted", path, hierarchy_cgroups(name) - 1);
+		if (top_mount_id(path) != mnt_id)
+			return fc_error_set(err, EBUSY,
+					    "the mount at `%s` is no longer the one the benchmark "
+					    "made: left alone", path);
 		if (umount2(path, 0) < 0 && errno != EINVAL)
 			return fc_error_set(err, errno, "umount `%s`", path);
 		for (int i = 0; i < 40 && !on_cgroup2(name); i++)
@@ -131,6 +157,7 @@ static int undo_one(const char *name, const char *path, struct fc_error **err)
 		 * mount it again so it can be destroyed properly */
 		if (mount(name, path, "cgroup", 0, name) < 0)
 			return fc_error_set(err, errno, "mount `%s` again to release it", path);
+		mnt_id = top_mount_id(path);
 		sleep_ms(200);
 	}
 	return fc_error_set(err, EBUSY,
@@ -145,7 +172,7 @@ int bench_host_fix_restore(struct bench_host_fix *f, struct fc_error **err)
 	while (f->n > 0) {
 		size_t i = f->n - 1;
 		struct fc_error *e = NULL;
-		int r = undo_one(f->m[i].name, f->m[i].path, &e);
+		int r = undo_one(f->m[i].name, f->m[i].path, f->m[i].mnt_id, &e);
 		if (r < 0) {
 			if (ret == 0 && err && !*err) {
 				*err = TAKE_PTR(e);
@@ -229,6 +256,7 @@ int bench_host_fix_apply(struct bench_host_fix *f, struct fc_error **err)
 		f->m[f->n].name = fc_strdup(c);
 		f->m[f->n].path = TAKE_PTR(path);
 		f->m[f->n].made_dir = made;
+		f->m[f->n].mnt_id = top_mount_id(f->m[f->n].path);
 		f->n++;
 		if (on_cgroup2(c)) {
 			r = fc_error_set(err, EBUSY, "`%s` is still listed in `%s/cgroup.controllers` "

@@ -42,6 +42,7 @@ struct bench_host_fix {
 		char *name;  /* controller, e.g. "hugetlb" */
 		char *path;  /* /sys/fs/cgroup/hugetlb */
 		bool made_dir;
+		int mnt_id; /* our mount's id in mountinfo: never umount someone else's */
 	} m[BENCH_HOST_MAX];
 	bool parent_was_ro; /* /sys/fs/cgroup was read-only and was remounted for mkdir/rmdir */
 };

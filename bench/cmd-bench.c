@@ -114,7 +114,8 @@ int bench_print_table(FILE *f, const struct bench_run *b)
 {
 	static const int time_metrics[] = { BM_RUN, BM_CREATE, BM_START, BM_DELETE };
 	fprintf(f, "fcstart bench runtime: %d round(s) in random order, %d ms pause, bundle %s\n",
-		b->rounds_done, b->cfg.pause_ms, b->bundle_src ? b->bundle_src : "?");
+		b->rounds_done, b->cfg.pause_ms,
+		b->cfg.bundle ? b->cfg.bundle : "busybox (tests/lib/mkbundle.sh)");
 	for (size_t i = 0; i < b->n_rt; i++)
 		fprintf(f, "  %-8s %s (%s)\n", b->rt[i].name, b->rt[i].path ? b->rt[i].path : "-",
 			b->rt[i].version ? b->rt[i].version : "version unknown");
@@ -186,7 +187,10 @@ int bench_write_json(const char *path, const struct bench_run *b, struct fc_erro
 	fc_buf_printf(&j, ",\n  \"rounds\": %d,\n  \"rounds_requested\": %d,\n  \"pause_ms\": %d,\n",
 		      b->rounds_done, b->cfg.rounds, b->cfg.pause_ms);
 	fc_buf_printf(&j, "  \"seed\": %llu,\n  \"bundle\": ", (unsigned long long)b->seed);
-	fc_buf_json_string(&j, b->bundle_src ? b->bundle_src : "");
+	if (b->cfg.bundle)
+		fc_buf_json_string(&j, b->bundle_src ? b->bundle_src : b->cfg.bundle);
+	else
+		fc_buf_printf(&j, "null");
 	fc_buf_printf(&j, ",\n  \"cmd\": [");
 	for (size_t i = 0; b->cfg.cmd && b->cfg.cmd[i]; i++) {
 		fc_buf_printf(&j, "%s", i ? ", " : "");
