@@ -108,6 +108,7 @@ static int exec_cmd(struct runner *R, char *const argv[], int outfd, struct cmd_
 			int left = budget - (int)((fc_now_ns() - start) / 1000000);
 			if (left <= 0) {
 				res->timed_out = true;
+				kill(-pid, SIGKILL); /* its process group: the runtime and its helpers */
 				kill(pid, SIGKILL);
 				break;
 			}
