@@ -71,6 +71,28 @@ for f in /proc/[0-9]*/cmdline; do
 	esac
 done
 
+# crun: the benchmark moves cgroup2's controllers (hugetlb) to v1 hierarchies
+# for crun's sake and must put the host back exactly as it was
+if command -v crun >/dev/null 2>&1; then
+	snapshot "$work/before2"
+	TMPDIR="$work/tmp" "$FCSTART" bench runtime -n 1 --runtimes crun --no-netns --pause-ms 5 \
+		--json "$work/crun.json" > "$work/stdout2" 2> "$work/stderr2"
+	rc=$?
+	snapshot "$work/after2"
+	if [ $rc = 0 ]; then
+		jq -e '.runtimes[0].results["no-netns"].ok == true' "$work/crun.json" >/dev/null ||
+			fail "crun failed: $(jq -r '.runtimes[0].results["no-netns"].error' "$work/crun.json")"
+	else
+		fail "fcstart bench runtime --runtimes crun exited $rc: $(cat "$work/stderr2")"
+	fi
+	if ! cmp -s "$work/before2" "$work/after2"; then
+		fail "crun run: mounts/cgroups changed:"; diff "$work/before2" "$work/after2"
+	fi
+	[ -z "$(ls -A "$work/tmp")" ] || fail "temp dir not removed after crun: $(ls -A "$work/tmp")"
+else
+	echo "crun is not installed: its part is skipped"
+fi
+
 [ $fails = 0 ] || exit 1
 echo "PASS: bench runtime JSON/CSV/table ok, nothing left behind"
 exit 0
