@@ -85,7 +85,7 @@ static int do_import(const struct gopts *g, int argc, char **argv)
 	struct fcsnap_import_opts o = { 0 };
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+n:p:j:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:p:j:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n': o.name = optarg; break;
 		case 'p': o.platform = optarg; break;

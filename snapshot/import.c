@@ -143,6 +143,8 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (root < 0 || fd < 0)
 		return fc_error_set(err, errno, "open `%s`", path);
+	const size_t bs = 1 << 20;
+	_cleanup_free_ char *buf = fc_malloc(bs);
 	struct archive *a = archive_read_new();
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
@@ -152,8 +154,6 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 		ret = fc_error_set(err, EINVAL, "`%s` is not a tar archive: %s", path, archive_error_string(a));
 		goto out;
 	}
-	const size_t bs = 1 << 20;
-	_cleanup_free_ char *buf = fc_malloc(bs);
 	for (unsigned count = 0;; count++) {
 		struct archive_entry *e;
 		int r = archive_read_next_header(a, &e);
@@ -435,7 +435,7 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 			return fc_error_wrap(err, "layer %zu", i + 1);
 		j->blob_staged = true;
 	}
-	if (j->reuse_layer || j->dup)
+	if ((j->reuse_layer || j->dup) && !j->blob_staged)
 		return 0;
 	_cleanup_close_ int bfd = j->blob_staged ? openat(im->stagefd, blobname, O_RDONLY | O_CLOEXEC)
 						 : openat(im->s->dirfd, inplace, O_RDONLY | O_CLOEXEC);
@@ -449,6 +449,16 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 		j->media_type = fc_strdup(comp == FCSNAP_COMP_GZIP ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
 					  : comp == FCSNAP_COMP_ZSTD ? "application/vnd.docker.image.rootfs.diff.tar.zstd"
 					  : "application/vnd.docker.image.rootfs.diff.tar");
+	}
+	if (j->reuse_layer || j->dup) {
+		/* a blob we did not have for a layer we have: it must still be
+		 * that layer, or the record would lie */
+		if (snap_verify_layer(bfd, comp, &im->lim, got, err) < 0)
+			return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, j->digest, j->diff_id);
+		if (!FC_STREQ(got, j->diff_id))
+			return fc_error_set(err, EINVAL, "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s",
+					    i + 1, j->digest, got, j->diff_id);
+		return 0;
 	}
 	if (mkdirat(im->stagefd, layername, 0755) < 0)
 		return fc_error_set(err, errno, "layer %s: create staging dir", j->diff_id);

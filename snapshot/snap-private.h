@@ -97,6 +97,9 @@ struct snap_progress_sink {
 int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits *lim,
 		      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out,
 		      struct fc_error **err);
+/* Only decompress and hash (a new blob of a layer that is already unpacked). */
+int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
+		      struct fc_error **err);
 /* Sniff compression from the first bytes of a file. */
 int snap_sniff_compression(int fd);
 

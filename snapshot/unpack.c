@@ -459,6 +459,8 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 		_cleanup_close_ int tfd = snap_openat_beneath(u->root, tdir, O_RDONLY | O_DIRECTORY, 0);
 		if (tfd == -EXDEV || tfd == -ELOOP)
 			return fc_error_set(err, EPERM, "entry `%s`: hardlink target `%s` escapes the layer", path, hl);
+		if (tfd == -ENOENT || tfd == -ENOTDIR)
+			return fc_error_set(err, -tfd, "entry `%s`: hardlink target `%s` is not in this layer", path, hl);
 		if (tfd < 0)
 			return fc_error_set(err, -tfd, "entry `%s`: hardlink target `%s`", path, hl);
 		struct stat st;
@@ -639,6 +641,41 @@ out:
 	for (size_t i = 0; i < u.n_dts; i++)
 		free(u.dts[i].path);
 	free(u.dts);
+	reader_free(&r);
+	return ret;
+}
+
+int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
+		      struct fc_error **err)
+{
+	struct reader r = { .fd = blobfd, .comp = comp, .max_out = lim->max_size };
+	int ret = 0;
+	r.in = fc_malloc(IN_BUF);
+	r.out = fc_malloc(OUT_BUF);
+	snap_hash_init(&r.diff);
+	if (comp == FCSNAP_COMP_GZIP) {
+		if (inflateInit2(&r.z, 15 + 16) != Z_OK) {
+			ret = fc_error_set(err, ENOMEM, "gzip: init failed");
+			goto out;
+		}
+		r.z_init = true;
+	} else if (comp == FCSNAP_COMP_ZSTD) {
+		r.zs = ZSTD_createDCtx();
+		if (!r.zs)
+			abort();
+	}
+	for (;;) {
+		const void *b;
+		ssize_t n = produce(&r, &b);
+		if (n < 0) {
+			ret = fc_error_set(err, r.error, "%s", r.emsg);
+			goto out;
+		}
+		if (n == 0)
+			break;
+	}
+	snap_hash_final(&r.diff, diff_id_out);
+out:
 	reader_free(&r);
 	return ret;
 }

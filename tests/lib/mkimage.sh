@@ -89,12 +89,18 @@ if [ "$bfiles" -gt 0 ] || [ "$blarge" -gt 0 ]; then
 		while [ $i -le "$blayers" ]; do
 			d="$work/bl$i/usr/lib/python3/site-packages/pkg$i"
 			mkdir -p "$d"
-			# one stream cut into files, 100 files per directory
+			# one text stream cut into files, 100 files per directory
 			need=$(( per * fsz ))
 			( while [ "$need" -gt 0 ]; do cat "$work/text"; need=$(( need - 4194304 )); done ) |
 				head -c $(( per * fsz )) > "$work/stream"
-			(cd "$d" && split -a 5 -d -b "$fsz" "$work/stream" m_ && \
-				n=0; for f in m_*; do sub=$(( n / 100 )); mkdir -p "d$sub"; mv "$f" "d$sub/$f.py"; n=$((n+1)); done)
+			left=$per sub=0
+			while [ "$left" -gt 0 ]; do
+				k=100; [ "$left" -lt 100 ] && k=$left
+				mkdir -p "$d/d$sub"
+				tail -c +$(( sub * 100 * fsz + 1 )) "$work/stream" | head -c $(( k * fsz )) |
+					split -a 3 -d -b "$fsz" --additional-suffix=.py - "$d/d$sub/m_"
+				left=$(( left - k )) sub=$(( sub + 1 ))
+			done
 			$TAR -cf "$work/bl$i.tar" -C "$work/bl$i" .
 			rm -rf "$work/bl$i" "$work/stream"
 			add_layer "$work/bl$i.tar"
@@ -157,9 +163,13 @@ absurd-size)
 	mkdir -p "$h" && truncate -s 200G "$h/huge"
 	tar -cSf "$work/h.tar" -C "$h" huge ;;
 bomb)
-	mkdir -p "$h" && head -c 67108864 /dev/zero > "$h/zeros"
-	tar -cf "$work/h.tar" -C "$h" zeros ;;
-truncated-gzip|wrong-digest|wrong-diffid|"") ;;
+	mkdir -p "$h/z" && for i in $(seq 64); do head -c 1048576 /dev/zero > "$h/z/f$i"; done
+	tar -cf "$work/h.tar" -C "$h" z ;;
+truncated-gzip|wrong-digest|wrong-diffid)
+	# a layer of its own (random content), corrupted below
+	mkdir -p "$h/junk" && head -c 262144 /dev/urandom > "$h/junk/data"
+	tar -cf "$work/h.tar" -C "$h" junk ;;
+"") ;;
 *) echo "mkimage.sh: unknown hostile kind $hostile" >&2; exit 2 ;;
 esac
 if [ -f "$work/h.tar" ]; then
