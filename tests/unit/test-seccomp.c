@@ -362,6 +362,49 @@ static void test_flags_and_errors(void)
 	}
 }
 
+static int child_enosys(int nfd)
+{
+	/* below the profile's highest syscall (openat, 257): default action */
+	if (syscall(SYS_getppid) != -1 || errno != EPERM)
+		return 60;
+	/* above it: ENOSYS, as runc does for syscalls newer than the profile */
+	if (syscall(SYS_io_uring_setup, 1, NULL) != -1 || errno != ENOSYS)
+		return 61;
+	if (syscall(1000) != -1 || errno != ENOSYS)
+		return 62;
+	/* listed and allowed */
+	if (syscall(SYS_getpid) <= 0)
+		return 63;
+	return 0;
+}
+
+static void test_enosys(void)
+{
+	char *names[] = {"getpid", "exit_group", "exit", "openat", "write", NULL};
+	uint32_t arches[] = {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32};
+	struct fc_seccomp_syscall sc[] = {{.names = names, .action = SCMP_ACT_ALLOW}};
+	struct fc_seccomp s = {.default_action = SCMP_ACT_ERRNO(EPERM), .syscalls = sc,
+			       .n_syscalls = 1};
+	struct fc_seccomp_prog *p;
+	int st;
+
+	p = compile_ok(&s);
+	if (p) {
+		st = run_child(p, child_enosys);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "enosys child status 0x%x", st);
+		fc_seccomp_prog_free(p);
+	}
+	s.architectures = arches;
+	s.n_architectures = 3;
+	p = compile_ok(&s);
+	if (p) {
+		st = run_child(p, child_enosys);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "enosys/3 arches child status 0x%x",
+		      st);
+		fc_seccomp_prog_free(p);
+	}
+}
+
 static bool strv_has(const char *const *v, const char *s)
 {
 	for (; v && *v; v++)
@@ -402,6 +445,7 @@ int main(void)
 	test_arches();
 	test_kill_default();
 	test_notify();
+	test_enosys();
 	test_flags_and_errors();
 	fc_rm_rf_at(AT_FDCWD, tmpdir, NULL);
 	if (failures) {
