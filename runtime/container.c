@@ -80,7 +80,7 @@ static int connect_console_socket(const char *path, struct fc_error **err)
 	return fd;
 }
 
-static char **merge_env(char **a, char **b)
+char **fc_merge_env(char **a, char **b)
 {
 	size_t na = fc_strv_len(a), nb = fc_strv_len(b);
 	char **v = fc_calloc(na + nb + 1, sizeof(char *));
@@ -242,7 +242,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		}
 	}
 
-	c.env = merge_env(c.spec->process->env, o->extra_env);
+	c.env = fc_merge_env(c.spec->process->env, o->extra_env);
 	r = fc_seccomp_compile(c.spec->seccomp, &c.seccomp, err);
 	if (r < 0) {
 		fc_error_wrap(err, "linux.seccomp");
@@ -510,9 +510,36 @@ int fcrt_start(const char *root, const char *id, struct fc_error **err)
 
 int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err)
 {
+	return fcrt_start_socket_ex(c, NULL, err);
+}
+
+/* START payload: "e" KEY=VALUE NUL ... "a" ARG NUL ...; value: bit i set when
+ * descriptor for stdio i travels with it (in order). */
+int fcrt_start_socket_ex(struct fcrt_container *c, const struct fcrt_start_args *a,
+			 struct fc_error **err)
+{
 	struct fc_sync m;
-	int r;
-	if (fc_sync_send(c->sync_fd, FC_SYNC_START, 0, NULL) < 0)
+	char payload[sizeof(m.text)];
+	size_t len = 0, nfds = 0;
+	int fds[3], mask = 0, r;
+	for (int pass = 0; a && pass < 2; pass++) {
+		char **v = pass == 0 ? a->env : a->argv;
+		for (size_t i = 0; v && v[i]; i++) {
+			size_t n = strlen(v[i]);
+			if (len + n + 2 > sizeof(payload))
+				return fc_error_set(err, E2BIG, "start `%s`: environment and arguments too large",
+						    c->id);
+			payload[len++] = pass == 0 ? 'e' : 'a';
+			memcpy(payload + len, v[i], n + 1);
+			len += n + 1;
+		}
+	}
+	for (int i = 0; a && i < 3; i++)
+		if (a->stdio[i] >= 0) {
+			fds[nfds++] = a->stdio[i];
+			mask |= 1 << i;
+		}
+	if (fc_sync_send_fds(c->sync_fd, FC_SYNC_START, mask, payload, len, fds, nfds) < 0)
 		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", c->id);
 	r = fc_sync_recv(c->sync_fd, &m);
 	if (r < 0)

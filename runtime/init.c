@@ -243,9 +243,52 @@ static void wait_for_start(struct fc_create *c, struct start_channel *ch)
 		if (ch->fd < 0)
 			_exit(1);
 	} else {
+		struct fc_sync m;
+		int fds[3];
+		size_t len = 0, nfds = 3, k = 0;
 		ch->fifo = false;
 		ch->fd = c->sync_fd[1];
-		expect(c, FC_SYNC_START);
+		if (fc_sync_recv_fds(ch->fd, &m, &len, fds, &nfds) < 0 || m.type != FC_SYNC_START)
+			_exit(1);
+		/* Per-invocation stdio */
+		for (int i = 0; i < 3; i++)
+			if ((m.value & (1 << i)) && k < nfds) {
+				if (dup2(fds[k], i) < 0)
+					_exit(1);
+				close(fds[k++]);
+			}
+		/* Per-invocation environment and arguments */
+		char **extra_env = NULL, **argv = NULL;
+		size_t ne = 0, na = 0;
+		for (size_t off = 0; off < len;) {
+			char kind = m.text[off];
+			char *item = m.text + off + 1;
+			size_t n = strnlen(item, len - off - 1);
+			if (kind == 'e') {
+				extra_env = fc_realloc(extra_env, (ne + 2) * sizeof(char *));
+				extra_env[ne++] = fc_strndup(item, n);
+				extra_env[ne] = NULL;
+			} else if (kind == 'a') {
+				argv = fc_realloc(argv, (na + 2) * sizeof(char *));
+				argv[na++] = fc_strndup(item, n);
+				argv[na] = NULL;
+			}
+			off += n + 2;
+		}
+		if (extra_env) {
+			char **merged = fc_merge_env(c->env, extra_env);
+			fc_strv_free(c->env);
+			fc_strv_free(extra_env);
+			c->env = merged;
+		}
+		if (argv) {
+			struct fc_error *e = NULL;
+			c->spec->process->args = argv; /* the init's own copy of the spec */
+			free(c->exec_path);
+			c->exec_path = NULL;
+			if (fc_find_executable(argv[0], c->env, &c->exec_path, &e) < 0)
+				answer_error(c, ch, e);
+		}
 	}
 }
 

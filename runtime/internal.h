@@ -32,6 +32,11 @@ struct fc_sync {
 int fc_sync_send(int fd, uint32_t type, int32_t value, const char *text);
 /* Receive one message; -EPIPE when the peer has gone. */
 int fc_sync_recv(int fd, struct fc_sync *m);
+/* The same with a binary payload of len bytes and up to 3 descriptors. */
+int fc_sync_send_fds(int fd, uint32_t type, int32_t value, const void *payload, size_t len,
+		     const int *fds, size_t nfds);
+/* Receives descriptors (O_CLOEXEC) into fds[0..*nfds); *len: payload bytes. */
+int fc_sync_recv_fds(int fd, struct fc_sync *m, size_t *len, int *fds, size_t *nfds);
 
 struct fc_create {
 	const struct fcrt_create_opts *opts;
@@ -77,6 +82,9 @@ char *fc_state_hook_json(const char *id, const char *status, pid_t pid, const ch
 /* Start time (field 22 of /proc/PID/stat), 0 if the process is gone. */
 unsigned long long fc_proc_start_time(pid_t pid);
 int fc_pidfd_open(pid_t pid);
+
+/* a + b, entries of b replacing those of a with the same key (new vector). */
+char **fc_merge_env(char **a, char **b);
 
 /* Exec path lookup in the container: search PATH from env within the rootfs
  * directory fd (after pivot: "/"). */
