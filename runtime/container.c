@@ -311,9 +311,6 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			;
 		child = -1;
 	}
-	r = fc_cgroup_enter(c.cgroup, init_pid, into_cgroup, err);
-	if (r < 0)
-		goto fail;
 	if (fc_spec_ns(c.spec, FC_NS_USER) && !fc_spec_ns(c.spec, FC_NS_USER)->path) {
 		if (write_id_map(init_pid, "uid_map", c.spec->uid_mappings, c.spec->n_uid_mappings,
 				 err) < 0 ||
@@ -324,6 +321,15 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		}
 	}
 	if (fc_sync_send(c.sync_fd[0], FC_SYNC_GO, 0, NULL) < 0) {
+		describe_exit(init_pid, err);
+		r = -EIO;
+		goto fail;
+	}
+	/* While the init builds its rootfs (see init.c). */
+	r = fc_cgroup_enter(c.cgroup, init_pid, into_cgroup, err);
+	if (r < 0)
+		goto fail;
+	if (fc_sync_send(c.sync_fd[0], FC_SYNC_CGROUP, 0, NULL) < 0) {
 		describe_exit(init_pid, err);
 		r = -EIO;
 		goto fail;

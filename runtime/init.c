@@ -165,9 +165,6 @@ static int setup_console(struct fc_create *c, struct fc_error **err)
 static int early_setup(struct fc_create *c, struct fc_error **err)
 {
 	const struct fc_spec *s = c->spec;
-	if (fc_spec_ns(s, FC_NS_CGROUP) && !fc_spec_ns(s, FC_NS_CGROUP)->path &&
-	    unshare(CLONE_NEWCGROUP) < 0)
-		return fc_error_set(err, errno, "unshare the cgroup namespace");
 	if (fc_spec_ns(s, FC_NS_USER)) {
 		/* Become root of the new user namespace (it was just mapped). */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -328,10 +325,19 @@ void fc_init_main(struct fc_create *c)
 
 	if (early_setup(c, &e) < 0)
 		fail_sync(c, e);
-	if (fc_spec_ns(s, FC_NS_MOUNT)) {
-		if (fc_rootfs_prepare(c, &e) < 0)
-			fail_sync(c, e);
+	/* The parent moves us into the cgroups meanwhile: on cgroup v1 the
+	 * first move waits for an RCU grace period (10-15 ms here), which the
+	 * rootfs work below overlaps. */
+	if (fc_spec_ns(s, FC_NS_MOUNT) && fc_rootfs_prepare(c, &e) < 0)
+		fail_sync(c, e);
+	expect(c, FC_SYNC_CGROUP);
+	if (fc_spec_ns(s, FC_NS_CGROUP) && !fc_spec_ns(s, FC_NS_CGROUP)->path &&
+	    unshare(CLONE_NEWCGROUP) < 0) {
+		fc_error_set(&e, errno, "unshare the cgroup namespace");
+		fail_sync(c, e);
 	}
+	if (fc_spec_ns(s, FC_NS_MOUNT) && fc_rootfs_mount_cgroups(c, &e) < 0)
+		fail_sync(c, e);
 	if (s->n_hooks[FC_HOOK_PRESTART] || s->n_hooks[FC_HOOK_CREATE_RUNTIME]) {
 		fc_sync_send(c->sync_fd[1], FC_SYNC_HOOKS, 0, NULL);
 		expect(c, FC_SYNC_HOOKS_DONE);

@@ -12,7 +12,8 @@
 /* Messages on the sync socket (SOCK_SEQPACKET: one message per send). */
 enum fc_sync_msg {
 	FC_SYNC_PID = 1,    /* child -> parent: init's pid (double-fork path), payload pid_t */
-	FC_SYNC_GO,	    /* parent -> child: proceed (cgroup entered, maps written) */
+	FC_SYNC_GO,	    /* parent -> child: proceed (id maps written) */
+	FC_SYNC_CGROUP,	    /* parent -> child: now in the container's cgroups */
 	FC_SYNC_HOOKS,	    /* child -> parent: run prestart + createRuntime hooks now */
 	FC_SYNC_HOOKS_DONE, /* parent -> child */
 	FC_SYNC_READY,	    /* child -> parent: created, waiting for start */
@@ -65,6 +66,9 @@ __attribute__((noreturn)) void fc_init_main(struct fc_create *c);
 /* mount.c: everything between "new mount namespace" and "pivoted". Called in
  * the container's init. hooks_cb runs between mounting and pivot_root. */
 int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err);
+/* cgroup mounts (and mounts below them), made once the init is in its
+ * cgroups and cgroup namespace. */
+int fc_rootfs_mount_cgroups(struct fc_create *c, struct fc_error **err);
 int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err);
 int fc_rootfs_finish(struct fc_create *c, struct fc_error **err);
 
