@@ -21,13 +21,18 @@ int fc_identity_apply(const struct fc_process *p, struct fc_error **err);
 
 /* A compiled filter: BPF program plus seccomp(2) flags. */
 struct fc_seccomp_prog;
-/* Compile with libseccomp (names resolved for the given architectures;
- * unknown syscall names are an error naming the syscall). NULL spec -> *out = NULL. */
+/* Compile with libseccomp (names resolved for the given architectures).
+ * Like runc, syscall names unknown to libseccomp are skipped, not an error;
+ * rules with the default action are skipped; conditions repeating an argument
+ * index become separate rules (OR). Unknown flags are an error naming the
+ * flag. NULL spec -> *out = NULL. */
 int fc_seccomp_compile(const struct fc_seccomp *s, struct fc_seccomp_prog **out,
 		       struct fc_error **err);
 /* Install in the calling process (seccomp(SECCOMP_SET_MODE_FILTER)). If the
  * filter has SCMP_ACT_NOTIFY rules, *notify_fd receives the listener fd
- * (else -1). Uses only async-signal-safe calls. */
+ * (O_CLOEXEC; else -1). The caller must have set PR_SET_NO_NEW_PRIVS or hold
+ * CAP_SYS_ADMIN in its user namespace (else EACCES). Only the seccomp system
+ * call on success; the error path allocates the message. NULL p: no-op. */
 int fc_seccomp_install(const struct fc_seccomp_prog *p, int *notify_fd, struct fc_error **err);
 void fc_seccomp_prog_free(struct fc_seccomp_prog *p);
 

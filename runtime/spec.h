@@ -36,7 +36,7 @@ struct fc_mount {
 	char *source;	   /* may be NULL */
 	char **options;	   /* raw option strings, NULL-terminated; may be NULL */
 	/* Parsed from options by spec.c: */
-	unsigned long flags;	  /* MS_* set */
+	unsigned long flags;	  /* MS_* set; MS_BIND (| MS_REC for rbind) whenever bind is true */
 	unsigned long clear_flags; /* MS_* explicitly cleared ("rw", "suid", ...) */
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), 0 = none */
 	unsigned long rec_flags;   /* "rro", "rnosuid", ... (mount_setattr attr_set) */
@@ -45,6 +45,8 @@ struct fc_mount {
 	bool bind;		   /* "bind" or "rbind" in options, or type "bind" */
 	bool recursive;		   /* "rbind" */
 	bool tmpcopyup;		   /* "tmpcopyup" */
+	bool idmap;		   /* "idmap"/"ridmap" option, or uid/gid mappings given */
+	bool idmap_recursive;	   /* "ridmap" */
 	struct fc_idmap *uid_mappings, *gid_mappings; /* idmapped mounts */
 	size_t n_uid_mappings, n_gid_mappings;
 };
@@ -218,7 +220,7 @@ struct fc_resources {
 
 struct fc_spec {
 	char *oci_version;
-	char *root_path;   /* absolute after fc_spec_resolve_root() */
+	char *root_path;   /* absolute: made so against the bundle dir by fc_spec_parse */
 	bool root_readonly;
 	char *hostname;
 	char *domainname;
@@ -254,6 +256,9 @@ struct fc_spec {
 	bool has_time_offsets;
 	int64_t monotonic_secs, boottime_secs;
 	uint32_t monotonic_nsecs, boottime_nsecs;
+	/* Accepted oddities the caller should log (relative mount destinations),
+	 * NULL-terminated, may be NULL. Library code does not print. */
+	char **warnings;
 };
 
 /* Parse a config.json document. Errors name the field: "process.args: must be
@@ -284,6 +289,10 @@ const struct fc_namespace *fc_spec_ns(const struct fc_spec *s, enum fc_ns_type t
 int fc_rlimit_from_name(const char *name);
 /* "CAP_SYS_ADMIN" -> CAP_SYS_ADMIN, -EINVAL if unknown. */
 int fc_cap_from_name(const char *name);
+/* "network" -> FC_NS_NETWORK, -EINVAL if unknown. */
+int fc_ns_from_name(const char *name);
+/* CAP_SYS_ADMIN -> "CAP_SYS_ADMIN", NULL if unknown. */
+const char *fc_cap_name(int cap);
 /* Annotation lookup, NULL if absent. */
 const char *fc_spec_annotation(const struct fc_spec *s, const char *key);
 

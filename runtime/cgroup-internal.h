@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* cgroup-internal.h (private to cgroup*.c): the container cgroup handle and the
+ * helpers shared by the v1 and v2 back ends. */
+#ifndef FCRT_CGROUP_INTERNAL_H
+#define FCRT_CGROUP_INTERNAL_H
+
+#include "cgroup.h"
+
+enum cg_ctrl {
+	CG_CPU = 0,
+	CG_CPUACCT,
+	CG_CPUSET,
+	CG_MEMORY,
+	CG_DEVICES,
+	CG_FREEZER,
+	CG_BLKIO,
+	CG_PIDS,
+	CG_HUGETLB,
+	CG_NET_CLS,
+	CG_NET_PRIO,
+	CG_PERF_EVENT,
+	CG_SYSTEMD, /* the named "name=systemd" hierarchy */
+	/* v2-only controllers */
+	CG_IO,
+	CG_RDMA,
+	CG_MISC,
+	CG_NCTRL
+};
+#define CG_BIT(c) (1u << (c))
+#define CG_MAX_HIER 16
+
+extern const char *const cg_ctrl_names[CG_NCTRL];
+
+struct cg_dir {
+	char *path;	/* /sys/fs/cgroup/memory/fcrun/ID */
+	unsigned ctrls; /* CG_BIT()s held by this hierarchy */
+};
+
+struct fc_cgroup {
+	char *path; /* canonical "/fcrun/ID" */
+	enum fc_cgroup_mode mode;
+	struct cg_dir v1[CG_MAX_HIER];
+	size_t n_v1;
+	char *v2;	   /* cgroup2 directory of the container, NULL on a pure v1 host */
+	char *v2_mount;	   /* where cgroup2 is mounted */
+	unsigned v2_ctrls; /* controllers handled through cgroup2 (CG_BIT()s) */
+	int v2_fd;	   /* O_PATH fd for CLONE_INTO_CGROUP, lazily opened */
+};
+
+/* The v1 directory holding controller c, NULL when none. */
+const char *cg_v1_dir(const struct fc_cgroup *cg, enum cg_ctrl c);
+
+/* dir/file helpers; errors read "write `file` = value in dir: strerror". */
+int cg_write(const char *dir, const char *file, const char *val, struct fc_error **err);
+int cg_writef(const char *dir, const char *file, struct fc_error **err, const char *fmt, ...)
+	FC_PRINTF(4, 5);
+bool cg_exists(const char *dir, const char *file);
+/* Read a file, trailing newline stripped; -errno. */
+int cg_read(const char *dir, const char *file, char **out);
+/* A file holding one number ("max" reads as UINT64_MAX); -errno. */
+int cg_read_u64(const char *dir, const char *file, uint64_t *out);
+/* Value of "key N" in a flat keyed text ("key value\n" lines); -ENOENT if absent. */
+int cg_kv_u64(const char *text, const char *key, uint64_t *out);
+/* Hugepage sizes of the host as cgroup names ("2MB", "1GB"), NULL-terminated. */
+char **cg_hugepage_sizes(void);
+
+/* Back ends. */
+/* devices: (re)write the device rules; true at creation, and on update only
+ * when rules are given (an update without rules keeps the container's). */
+int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+		struct fc_error **err);
+int cg_v1_init_cpuset(const char *dir, struct fc_error **err);
+int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+		struct fc_error **err);
+/* Devices on pure v2: a BPF_PROG_TYPE_CGROUP_DEVICE program. */
+int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n,
+		  struct fc_error **err);
+
+/* The default device rules runc always adds after the config's. */
+extern const struct fc_device_rule cg_default_devices[];
+extern const size_t cg_n_default_devices;
+
+/* Stats sections, appended as "key":{...} (no leading comma). */
+void cg_v1_stats_cpu(struct fc_buf *b, const char *cpuacct, const char *cpu);
+void cg_v1_stats_memory(struct fc_buf *b, const char *dir);
+void cg_v1_stats_pids(struct fc_buf *b, const char *dir);
+void cg_v1_stats_blkio(struct fc_buf *b, const char *dir);
+void cg_v1_stats_hugetlb(struct fc_buf *b, const char *dir);
+void cg_v2_stats_cpu(struct fc_buf *b, const char *dir);
+void cg_v2_stats_memory(struct fc_buf *b, const char *dir);
+void cg_v2_stats_pids(struct fc_buf *b, const char *dir);
+void cg_v2_stats_blkio(struct fc_buf *b, const char *dir);
+void cg_v2_stats_hugetlb(struct fc_buf *b, const char *dir);
+
+/* JSON pieces: "key":N, skipped when omitempty and N == 0 (Go's omitempty). */
+void cg_json_u64(struct fc_buf *b, bool *first, const char *key, uint64_t v, bool omitempty);
+void cg_json_key(struct fc_buf *b, bool *first, const char *key);
+
+#endif

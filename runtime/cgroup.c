@@ -1,0 +1,878 @@
+/* SPDX-License-Identifier: MIT */
+/* cgroup.c: host layout detection (v1, hybrid, v2), cgroup paths, create/open,
+ * enter, freeze, pids, stats and destroy. The limits themselves are written by
+ * cgroup-v1.c and cgroup-v2.c. */
+#include "cgroup-internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+const char *const cg_ctrl_names[CG_NCTRL] = {
+	[CG_CPU] = "cpu",	    [CG_CPUACCT] = "cpuacct",	  [CG_CPUSET] = "cpuset",
+	[CG_MEMORY] = "memory",	    [CG_DEVICES] = "devices",	  [CG_FREEZER] = "freezer",
+	[CG_BLKIO] = "blkio",	    [CG_PIDS] = "pids",		  [CG_HUGETLB] = "hugetlb",
+	[CG_NET_CLS] = "net_cls",   [CG_NET_PRIO] = "net_prio",	  [CG_PERF_EVENT] = "perf_event",
+	[CG_SYSTEMD] = "name=systemd", [CG_IO] = "io",		  [CG_RDMA] = "rdma",
+	[CG_MISC] = "misc",
+};
+
+/* ---- host layout ------------------------------------------------------ */
+
+static struct {
+	enum fc_cgroup_mode mode;
+	struct {
+		char *mount;
+		unsigned ctrls;
+	} h[CG_MAX_HIER];
+	size_t n;
+	unsigned v1_ctrls;  /* union of the v1 hierarchies' controllers */
+	char *v2_mount;	    /* NULL when no cgroup2 is mounted */
+	unsigned v2_avail;  /* cgroup.controllers of the cgroup2 root */
+} host;
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static int ctrl_from_name(const char *s, size_t len)
+{
+	for (int i = 0; i < CG_NCTRL; i++)
+		if (strlen(cg_ctrl_names[i]) == len && !strncmp(cg_ctrl_names[i], s, len))
+			return i;
+	return -1;
+}
+
+/* The controllers named in a list separated by any of seps ("rw,cpu,cpuacct"). */
+static unsigned ctrls_from_list(const char *list, const char *seps)
+{
+	unsigned m = 0;
+	while (*list) {
+		size_t len = strcspn(list, seps);
+		int c = ctrl_from_name(list, len);
+		if (c >= 0)
+			m |= CG_BIT(c);
+		list += len;
+		list += strspn(list, seps);
+	}
+	return m;
+}
+
+static void host_detect(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	struct statfs sfs;
+
+	host.mode = FC_CGROUP_V1;
+	while (f && getline(&line, &cap, f) > 0) {
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		char *sep = strstr(line, " - "), *fields[5], *save = NULL, *p;
+		char fstype[32], source[256], super[1024];
+		size_t i;
+		if (!sep)
+			continue;
+		*sep = '\0';
+		p = line;
+		for (i = 0; i < 5 && (fields[i] = strtok_r(p, " ", &save)); i++)
+			p = NULL;
+		if (i < 5)
+			continue;
+		if (sscanf(sep + 3, "%31s %255s %1023s", fstype, source, super) != 3)
+			continue;
+		if (FC_STREQ(fstype, "cgroup2")) {
+			/* Prefer the canonical places when mounted more than once. */
+			if (!host.v2_mount || FC_STREQ(fields[4], "/sys/fs/cgroup") ||
+			    FC_STREQ(fields[4], "/sys/fs/cgroup/unified")) {
+				free(host.v2_mount);
+				host.v2_mount = fc_strdup(fields[4]);
+			}
+		} else if (FC_STREQ(fstype, "cgroup")) {
+			unsigned m = ctrls_from_list(super, ",");
+			bool dup = false;
+			if (!m)
+				continue; /* a hierarchy with only controllers we do not use */
+			for (size_t j = 0; j < host.n; j++)
+				if (host.h[j].ctrls == m)
+					dup = true;
+			if (dup || host.n == CG_MAX_HIER)
+				continue;
+			host.h[host.n].mount = fc_strdup(fields[4]);
+			host.h[host.n].ctrls = m;
+			host.v1_ctrls |= m;
+			host.n++;
+		}
+	}
+	if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		host.mode = FC_CGROUP_V2;
+		free(host.v2_mount);
+		host.v2_mount = fc_strdup("/sys/fs/cgroup");
+		/* A pure v2 host: ignore stray v1 mounts (for example a named one). */
+		for (size_t j = 0; j < host.n; j++)
+			free(host.h[j].mount);
+		host.n = 0;
+		host.v1_ctrls = 0;
+	} else if (host.v2_mount) {
+		host.mode = FC_CGROUP_HYBRID;
+	}
+	if (host.v2_mount) {
+		_cleanup_free_ char *s = NULL;
+		if (cg_read(host.v2_mount, "cgroup.controllers", &s) == 0)
+			host.v2_avail = ctrls_from_list(s, " \n");
+	}
+}
+
+static void host_init(void)
+{
+	pthread_once(&host_once, host_detect);
+}
+
+enum fc_cgroup_mode fc_cgroup_host_mode(void)
+{
+	host_init();
+	return host.mode;
+}
+
+/* ---- small file helpers ----------------------------------------------- */
+
+int cg_write(const char *dir, const char *file, const char *val, struct fc_error **err)
+{
+	_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, file);
+	_cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fc_error_set(err, errno, "write `%s` = %s in %s", file, val, dir);
+	if (write(fd, val, strlen(val)) < 0)
+		return fc_error_set(err, errno, "write `%s` = %s in %s", file, val, dir);
+	return 0;
+}
+
+int cg_writef(const char *dir, const char *file, struct fc_error **err, const char *fmt, ...)
+{
+	va_list ap;
+	_cleanup_free_ char *v = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&v, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return cg_write(dir, file, v, err);
+}
+
+bool cg_exists(const char *dir, const char *file)
+{
+	_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, file);
+	return access(p, F_OK) == 0;
+}
+
+int cg_read(const char *dir, const char *file, char **out)
+{
+	_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, file);
+	_cleanup_error_ struct fc_error *e = NULL;
+	size_t len = 0;
+	int r = fc_read_file_at(AT_FDCWD, p, out, &len, 0, &e);
+	if (r < 0)
+		return r;
+	while (len > 0 && (*out)[len - 1] == '\n')
+		(*out)[--len] = '\0';
+	return 0;
+}
+
+int cg_read_u64(const char *dir, const char *file, uint64_t *out)
+{
+	_cleanup_free_ char *s = NULL;
+	char *end;
+	int r = cg_read(dir, file, &s);
+	if (r < 0)
+		return r;
+	if (FC_STREQ(s, "max")) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	return 0;
+}
+
+int cg_kv_u64(const char *text, const char *key, uint64_t *out)
+{
+	size_t kl = strlen(key);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (!strncmp(p, key, kl) && p[kl] == ' ') {
+			*out = strtoull(p + kl + 1, NULL, 10);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+char **cg_hugepage_sizes(void)
+{
+	DIR *d = opendir("/sys/kernel/mm/hugepages");
+	struct dirent *de;
+	char **v = fc_calloc(1, sizeof(char *));
+	size_t n = 0;
+	if (!d)
+		return v;
+	while ((de = readdir(d))) {
+		unsigned long kb;
+		char *s;
+		if (sscanf(de->d_name, "hugepages-%lukB", &kb) != 1)
+			continue;
+		if (kb >= (1ul << 20) && !(kb & ((1ul << 20) - 1)))
+			s = fc_asprintf("%luGB", kb >> 20);
+		else if (kb >= 1024 && !(kb & 1023))
+			s = fc_asprintf("%luMB", kb >> 10);
+		else
+			s = fc_asprintf("%luKB", kb);
+		v = fc_realloc(v, (n + 2) * sizeof(char *));
+		v[n++] = s;
+		v[n] = NULL;
+	}
+	closedir(d);
+	return v;
+}
+
+void cg_json_key(struct fc_buf *b, bool *first, const char *key)
+{
+	if (!*first)
+		fc_buf_append(b, ",", 1);
+	*first = false;
+	fc_buf_json_string(b, key);
+	fc_buf_append(b, ":", 1);
+}
+
+void cg_json_u64(struct fc_buf *b, bool *first, const char *key, uint64_t v, bool omitempty)
+{
+	if (omitempty && v == 0)
+		return;
+	cg_json_key(b, first, key);
+	fc_buf_printf(b, "%" PRIu64, v);
+}
+
+/* ---- paths ------------------------------------------------------------ */
+
+/* "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice"; "-.slice" -> "". */
+static int expand_slice(const char *slice, struct fc_buf *b, struct fc_error **err)
+{
+	size_t len = strlen(slice);
+	if (FC_STREQ(slice, "-.slice"))
+		return 0;
+	if (len < 7 || strcmp(slice + len - 6, ".slice") || strchr(slice, '/') ||
+	    slice[0] == '-' || strstr(slice, "--") || slice[len - 7] == '-')
+		return fc_error_set(err, EINVAL, "cgroupsPath: invalid systemd slice `%s`", slice);
+	for (size_t i = 0; i < len - 6; i++)
+		if (slice[i] == '-')
+			fc_buf_printf(b, "/%.*s.slice", (int)i, slice);
+	fc_buf_printf(b, "/%s", slice);
+	return 0;
+}
+
+/* The caller's own cgroup, for relative cgroupsPath (memory's on v1). */
+static char *own_cgroup(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	_cleanup_free_ char *line = NULL;
+	char *best = NULL;
+	int best_rank = 99;
+	size_t cap = 0;
+	while (f && getline(&line, &cap, f) > 0) {
+		char *c = strchr(line, ':'), *p = c ? strchr(c + 1, ':') : NULL;
+		int rank = 50;
+		if (!p)
+			continue;
+		*p++ = '\0';
+		p[strcspn(p, "\n")] = '\0';
+		if (host.mode == FC_CGROUP_V2)
+			rank = c[1] == '\0' ? 0 : 99;
+		else if (ctrls_from_list(c + 1, ",") & CG_BIT(CG_MEMORY))
+			rank = 1;
+		else if (ctrls_from_list(c + 1, ",") & (CG_BIT(CG_PIDS) | CG_BIT(CG_CPU)))
+			rank = 2;
+		else if (c[1] == '\0')
+			rank = 60;
+		if (rank < best_rank) {
+			free(best);
+			best = fc_strdup(p);
+			best_rank = rank;
+		}
+	}
+	return best ? best : fc_strdup("/");
+}
+
+/* Normalize: one leading '/', no empty, "." or ".." components, no trailing '/'. */
+static char *normalize(const char *p, struct fc_error **err)
+{
+	struct fc_buf b = {0};
+	while (*p) {
+		size_t len;
+		p += strspn(p, "/");
+		len = strcspn(p, "/");
+		if (!len)
+			break;
+		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')) {
+			free(b.data);
+			return fc_error_set(err, EINVAL, "cgroupsPath: `..` and `.` are not allowed"),
+			       NULL;
+		}
+		fc_buf_printf(&b, "/%.*s", (int)len, p);
+		p += len;
+	}
+	if (!b.data)
+		fc_buf_append(&b, "/", 1);
+	return b.data;
+}
+
+char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool systemd,
+			     struct fc_error **err)
+{
+	_cleanup_buf_ struct fc_buf b = {0};
+	host_init();
+	if (!cgroups_path || !*cgroups_path) {
+		fc_buf_printf(&b, "/fcrun/%s", id);
+		return normalize(b.data, err);
+	}
+	if (systemd && strchr(cgroups_path, ':')) {
+		_cleanup_strv_ char **parts = fc_calloc(4, sizeof(char *));
+		const char *s = cgroups_path;
+		for (int i = 0; i < 3; i++) {
+			size_t len = strcspn(s, ":");
+			if (i < 2 && s[len] != ':')
+				break;
+			parts[i] = fc_strndup(s, len);
+			s += len + (s[len] == ':');
+		}
+		if (!parts[2] || strchr(parts[2], ':') || strchr(parts[2], '/')) {
+			fc_error_set(err, EINVAL,
+				     "cgroupsPath `%s`: expected \"slice:prefix:name\" with --systemd-cgroup",
+				     cgroups_path);
+			return NULL;
+		}
+		if (expand_slice(*parts[0] ? parts[0] : "system.slice", &b, err) < 0)
+			return NULL;
+		if (strlen(parts[2]) > 6 && FC_STREQ(parts[2] + strlen(parts[2]) - 6, ".slice"))
+			fc_buf_printf(&b, "/%s", parts[2]);
+		else if (*parts[1])
+			fc_buf_printf(&b, "/%s-%s.scope", parts[1], parts[2]);
+		else
+			fc_buf_printf(&b, "/%s.scope", parts[2]);
+		return normalize(b.data, err);
+	}
+	if (cgroups_path[0] != '/') {
+		_cleanup_free_ char *own = own_cgroup();
+		fc_buf_printf(&b, "%s/%s", own, cgroups_path);
+		return normalize(b.data, err);
+	}
+	return normalize(cgroups_path, err);
+}
+
+/* ---- handles ---------------------------------------------------------- */
+
+static char *join(const char *mount, const char *path)
+{
+	return FC_STREQ(path, "/") ? fc_strdup(mount) : fc_asprintf("%s%s", mount, path);
+}
+
+static struct fc_cgroup *cg_new(const char *path)
+{
+	struct fc_cgroup *cg = fc_calloc(1, sizeof(*cg));
+	host_init();
+	cg->path = fc_strdup(path);
+	cg->mode = host.mode;
+	cg->v2_fd = -1;
+	for (size_t i = 0; i < host.n; i++) {
+		cg->v1[cg->n_v1].path = join(host.h[i].mount, path);
+		cg->v1[cg->n_v1].ctrls = host.h[i].ctrls;
+		cg->n_v1++;
+	}
+	if (host.v2_mount) {
+		cg->v2_mount = fc_strdup(host.v2_mount);
+		cg->v2 = join(host.v2_mount, path);
+		cg->v2_ctrls = host.v2_avail & ~host.v1_ctrls;
+	}
+	return cg;
+}
+
+void fc_cgroup_free(struct fc_cgroup *cg)
+{
+	if (!cg)
+		return;
+	for (size_t i = 0; i < cg->n_v1; i++)
+		free(cg->v1[i].path);
+	free(cg->v2);
+	free(cg->v2_mount);
+	free(cg->path);
+	if (cg->v2_fd >= 0)
+		close(cg->v2_fd);
+	free(cg);
+}
+
+const char *cg_v1_dir(const struct fc_cgroup *cg, enum cg_ctrl c)
+{
+	for (size_t i = 0; i < cg->n_v1; i++)
+		if (cg->v1[i].ctrls & CG_BIT(c))
+			return cg->v1[i].path;
+	return NULL;
+}
+
+static int check_path(const char *path, struct fc_error **err)
+{
+	if (!path || path[0] != '/' || strstr(path, "/../") || strstr(path, "/./"))
+		return fc_error_set(err, EINVAL, "cgroup path `%s` must be absolute and canonical",
+				    path ? path : "(null)");
+	return 0;
+}
+
+/* mkdir every component of path below mount; v1 cpuset levels get cpus/mems;
+ * on cgroup2 each parent gets the controllers enabled in cgroup.subtree_control. */
+static int make_dirs(const char *mount, const char *path, unsigned ctrls, bool v2,
+		     unsigned v2_ctrls, struct fc_error **err)
+{
+	_cleanup_free_ char *dir = fc_strdup(mount);
+	const char *p = path;
+	while (*p) {
+		size_t len;
+		char *next;
+		p += strspn(p, "/");
+		len = strcspn(p, "/");
+		if (!len)
+			break;
+		if (v2 && v2_ctrls) {
+			_cleanup_free_ char *avail = NULL;
+			unsigned have = 0;
+			if (cg_read(dir, "cgroup.controllers", &avail) == 0)
+				have = ctrls_from_list(avail, " \n");
+			for (int c = 0; c < CG_NCTRL; c++) {
+				if (!(v2_ctrls & have & CG_BIT(c)))
+					continue;
+				/* Best effort: a parent with processes in it refuses (no internal
+				 * processes rule); the limit write reports it later. */
+				_cleanup_error_ struct fc_error *ign = NULL;
+				cg_writef(dir, "cgroup.subtree_control", &ign, "+%s", cg_ctrl_names[c]);
+			}
+		}
+		next = fc_asprintf("%s/%.*s", dir, (int)len, p);
+		free(dir);
+		dir = next;
+		p += len;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return fc_error_set(err, errno, "mkdir `%s`", dir);
+		if (!v2 && (ctrls & CG_BIT(CG_CPUSET))) {
+			int r = cg_v1_init_cpuset(dir, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool create,
+		 struct fc_error **err)
+{
+	static const struct fc_resources none;
+	bool devices = create || (res && res->n_devices);
+	int r;
+	if (!res)
+		res = &none; /* still the default device rules at creation */
+	if (cg->n_v1) {
+		r = cg_v1_apply(cg, res, devices, err);
+		if (r < 0)
+			return r;
+	}
+	if (cg->v2) {
+		r = cg_v2_apply(cg, res, devices, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int fc_cgroup_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+{
+	return apply(cg, res, false, err);
+}
+
+int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc_cgroup **out,
+		     struct fc_error **err)
+{
+	struct fc_cgroup *cg;
+	int r = 0;
+	r = check_path(path, err);
+	if (r < 0)
+		return r;
+	cg = cg_new(path);
+	if (!cg->n_v1 && !cg->v2) {
+		fc_cgroup_free(cg);
+		return fc_error_set(err, ENOENT, "create cgroup %s: no cgroup filesystem mounted",
+				    path);
+	}
+	/* A parent removed under us (another runtime's rmdir of an empty /fcrun
+	 * between our mkdirs) shows as ENOENT: try again. */
+	for (size_t i = 0; i < cg->n_v1; i++) {
+		for (int t = 0; t < 3; t++) {
+			if (t && err) {
+				fc_error_free(*err);
+				*err = NULL;
+			}
+			r = make_dirs(host.h[i].mount, path, cg->v1[i].ctrls, false, 0, err);
+			if (r != -ENOENT)
+				break;
+		}
+		if (r < 0)
+			goto fail;
+	}
+	for (int t = 0; cg->v2 && t < 3; t++) {
+		if (t && err) {
+			fc_error_free(*err);
+			*err = NULL;
+		}
+		r = make_dirs(cg->v2_mount, path, 0, true, cg->v2_ctrls, err);
+		if (r != -ENOENT)
+			break;
+	}
+	if (r < 0)
+		goto fail;
+	r = apply(cg, res, true, err);
+	if (r < 0)
+		goto fail;
+	*out = cg;
+	return 0;
+fail:
+	fc_error_wrap(err, "create cgroup %s", path);
+	fc_cgroup_free(cg);
+	return r;
+}
+
+int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err)
+{
+	int r = check_path(path, err);
+	if (r < 0)
+		return r;
+	*out = cg_new(path);
+	return 0;
+}
+
+int fc_cgroup_clone_fd(struct fc_cgroup *cg)
+{
+	if (cg->mode != FC_CGROUP_V2 || !cg->v2)
+		return -1;
+	if (cg->v2_fd < 0)
+		cg->v2_fd = open(cg->v2, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return cg->v2_fd;
+}
+
+int fc_cgroup_enter(struct fc_cgroup *cg, pid_t pid, bool skip_v2, struct fc_error **err)
+{
+	int r;
+	for (size_t i = 0; i < cg->n_v1; i++) {
+		r = cg_writef(cg->v1[i].path, "cgroup.procs", err, "%d", (int)pid);
+		if (r < 0)
+			return r;
+	}
+	if (cg->v2 && !skip_v2) {
+		r = cg_writef(cg->v2, "cgroup.procs", err, "%d", (int)pid);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- freezer ---------------------------------------------------------- */
+
+static void nap(unsigned i)
+{
+	struct timespec ts = {0, i < 10 ? 100000 : i < 100 ? 1000000 : 10000000};
+	nanosleep(&ts, NULL);
+}
+
+static int freeze_v1(const char *dir, bool frozen, struct fc_error **err)
+{
+	const char *want = frozen ? "FROZEN" : "THAWED";
+	_cleanup_free_ char *state = NULL;
+	int r;
+	/* About 10 s in all; the state is written again now and then, because a
+	 * freeze can stall on a task that cannot be frozen at that moment. */
+	for (unsigned i = 0; i < 1100; i++) {
+		if (i % 50 == 0) {
+			r = cg_write(dir, "freezer.state", want, err);
+			if (r < 0)
+				return r;
+		}
+		free(state);
+		state = NULL;
+		r = cg_read(dir, "freezer.state", &state);
+		if (r < 0)
+			return fc_error_set(err, -r, "read `freezer.state` in %s", dir);
+		if (FC_STREQ(state, want))
+			return 0;
+		nap(i);
+	}
+	if (frozen) {
+		_cleanup_error_ struct fc_error *ign = NULL;
+		cg_write(dir, "freezer.state", "THAWED", &ign);
+	}
+	return fc_error_set(err, EBUSY, "%s %s: timed out, `freezer.state` is %s",
+			    frozen ? "freeze" : "thaw", dir, state);
+}
+
+static int freeze_v2(const char *dir, bool frozen, struct fc_error **err)
+{
+	uint64_t v = 2;
+	int r = cg_write(dir, "cgroup.freeze", frozen ? "1" : "0", err);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < 1100; i++) {
+		_cleanup_free_ char *ev = NULL;
+		r = cg_read(dir, "cgroup.events", &ev);
+		if (r < 0)
+			return fc_error_set(err, -r, "read `cgroup.events` in %s", dir);
+		if (cg_kv_u64(ev, "frozen", &v) == 0 && v == (frozen ? 1 : 0))
+			return 0;
+		nap(i);
+	}
+	if (frozen) {
+		_cleanup_error_ struct fc_error *ign = NULL;
+		cg_write(dir, "cgroup.freeze", "0", &ign);
+	}
+	return fc_error_set(err, EBUSY, "%s %s: timed out waiting for `cgroup.events` frozen %d",
+			    frozen ? "freeze" : "thaw", dir, frozen);
+}
+
+int fc_cgroup_freeze(struct fc_cgroup *cg, bool frozen, struct fc_error **err)
+{
+	const char *d = cg_v1_dir(cg, CG_FREEZER);
+	if (d)
+		return freeze_v1(d, frozen, err);
+	if (cg->v2)
+		return freeze_v2(cg->v2, frozen, err);
+	return fc_error_set(err, ENOTSUP, "%s cgroup %s: no freezer on this host",
+			    frozen ? "freeze" : "thaw", cg->path);
+}
+
+bool fc_cgroup_is_frozen(struct fc_cgroup *cg)
+{
+	_cleanup_free_ char *s = NULL;
+	const char *d = cg_v1_dir(cg, CG_FREEZER);
+	if (d)
+		return cg_read(d, "freezer.state", &s) == 0 && !FC_STREQ(s, "THAWED");
+	if (cg->v2)
+		return cg_read(cg->v2, "cgroup.freeze", &s) == 0 && FC_STREQ(s, "1");
+	return false;
+}
+
+/* ---- pids ------------------------------------------------------------- */
+
+static const char *procs_dir(const struct fc_cgroup *cg)
+{
+	static const enum cg_ctrl pref[] = {CG_PIDS, CG_FREEZER, CG_MEMORY, CG_CPU, CG_DEVICES};
+	if (cg->mode == FC_CGROUP_V2)
+		return cg->v2;
+	for (size_t i = 0; i < FC_ARRAY_SIZE(pref); i++) {
+		const char *d = cg_v1_dir(cg, pref[i]);
+		if (d)
+			return d;
+	}
+	return cg->n_v1 ? cg->v1[0].path : cg->v2;
+}
+
+static void collect_pids(const char *dir, pid_t **v, size_t *n, int depth)
+{
+	_cleanup_free_ char *s = NULL;
+	DIR *d;
+	struct dirent *de;
+	if (cg_read(dir, "cgroup.procs", &s) == 0) {
+		for (char *p = s; *p;) {
+			char *end;
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			*v = fc_realloc(*v, (*n + 1) * sizeof(pid_t));
+			(*v)[(*n)++] = (pid_t)pid;
+			p = end + strspn(end, "\n");
+		}
+	}
+	if (depth > 32 || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+			_cleanup_free_ char *sub = fc_asprintf("%s/%s", dir, de->d_name);
+			collect_pids(sub, v, n, depth + 1);
+		}
+	}
+	closedir(d);
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int fc_cgroup_pids(struct fc_cgroup *cg, pid_t **pids, size_t *n, struct fc_error **err)
+{
+	const char *d = procs_dir(cg);
+	pid_t *v = NULL;
+	size_t k = 0, j = 0;
+	*pids = NULL;
+	*n = 0;
+	if (!d)
+		return 0;
+	collect_pids(d, &v, &k, 0);
+	if (k) {
+		qsort(v, k, sizeof(pid_t), cmp_pid);
+		for (size_t i = 0; i < k; i++)
+			if (!j || v[j - 1] != v[i])
+				v[j++] = v[i];
+	}
+	*pids = v;
+	*n = j;
+	return 0;
+}
+
+/* ---- stats ------------------------------------------------------------ */
+
+int fc_cgroup_stats_json(struct fc_cgroup *cg, struct fc_buf *out, struct fc_error **err)
+{
+	const char *d;
+	bool v2 = cg->mode == FC_CGROUP_V2;
+	fc_buf_append(out, "{", 1);
+	if ((d = cg_v1_dir(cg, CG_CPUACCT)))
+		cg_v1_stats_cpu(out, d, cg_v1_dir(cg, CG_CPU));
+	else if (v2)
+		cg_v2_stats_cpu(out, cg->v2);
+	else
+		fc_buf_printf(out, "\"cpu\":{\"usage\":{\"kernel\":0,\"user\":0},\"throttling\":{}}");
+	fc_buf_append(out, ",", 1);
+	if ((d = cg_v1_dir(cg, CG_MEMORY)))
+		cg_v1_stats_memory(out, d);
+	else if (v2)
+		cg_v2_stats_memory(out, cg->v2);
+	else
+		fc_buf_printf(out, "\"memory\":{\"usage\":{\"limit\":0,\"failcnt\":0},"
+				   "\"swap\":{\"limit\":0,\"failcnt\":0},"
+				   "\"kernel\":{\"limit\":0,\"failcnt\":0},"
+				   "\"kernelTCP\":{\"limit\":0,\"failcnt\":0}}");
+	fc_buf_append(out, ",", 1);
+	if ((d = cg_v1_dir(cg, CG_PIDS)))
+		cg_v1_stats_pids(out, d);
+	else if (v2)
+		cg_v2_stats_pids(out, cg->v2);
+	else
+		fc_buf_printf(out, "\"pids\":{}");
+	fc_buf_append(out, ",", 1);
+	if ((d = cg_v1_dir(cg, CG_BLKIO)))
+		cg_v1_stats_blkio(out, d);
+	else if (v2)
+		cg_v2_stats_blkio(out, cg->v2);
+	else
+		fc_buf_printf(out, "\"blkio\":{}");
+	fc_buf_append(out, ",", 1);
+	if ((d = cg_v1_dir(cg, CG_HUGETLB)))
+		cg_v1_stats_hugetlb(out, d);
+	else if (cg->v2 && (cg->v2_ctrls & CG_BIT(CG_HUGETLB)))
+		cg_v2_stats_hugetlb(out, cg->v2);
+	else
+		fc_buf_printf(out, "\"hugetlb\":{}");
+	fc_buf_append(out, "}", 1);
+	return 0;
+}
+
+int fc_cgroup_oom_count(struct fc_cgroup *cg, uint64_t *out)
+{
+	_cleanup_free_ char *s = NULL;
+	const char *d = cg_v1_dir(cg, CG_MEMORY);
+	int r;
+	*out = 0;
+	if (d)
+		r = cg_read(d, "memory.oom_control", &s);
+	else if (cg->v2)
+		r = cg_read(cg->v2, "memory.events", &s);
+	else
+		return -ENOTSUP;
+	if (r < 0)
+		return r;
+	return cg_kv_u64(s, "oom_kill", out);
+}
+
+/* ---- destroy ---------------------------------------------------------- */
+
+static int rmdir_tree(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (depth < 32 && (de = readdir(d))) {
+		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+			_cleanup_free_ char *sub = fc_asprintf("%s/%s", dir, de->d_name);
+			rmdir_tree(sub, depth + 1);
+		}
+	}
+	closedir(d);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int rmdir_retry(const char *dir, struct fc_error **err)
+{
+	int r = 0;
+	for (unsigned i = 0; i < 300; i++) {
+		r = rmdir_tree(dir, 0);
+		if (r != -EBUSY)
+			break;
+		nap(i);
+	}
+	if (r < 0)
+		return fc_error_set(err, -r, "rmdir `%s`", dir);
+	return 0;
+}
+
+int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err)
+{
+	bool kill_file = cg->mode == FC_CGROUP_V2 && cg->v2 && cg_exists(cg->v2, "cgroup.kill");
+	int r;
+	for (unsigned i = 0; i < 500; i++) {
+		_cleanup_free_ pid_t *pids = NULL;
+		size_t n = 0;
+		fc_cgroup_pids(cg, &pids, &n, NULL);
+		if (!n)
+			break;
+		if (kill_file) {
+			_cleanup_error_ struct fc_error *ign = NULL;
+			if (cg_write(cg->v2, "cgroup.kill", "1", &ign) < 0)
+				kill_file = false;
+		}
+		if (!kill_file)
+			for (size_t k = 0; k < n; k++)
+				kill(pids[k], SIGKILL);
+		/* A frozen task only dies once thawed (v1). */
+		if (fc_cgroup_is_frozen(cg)) {
+			_cleanup_error_ struct fc_error *ign = NULL;
+			fc_cgroup_freeze(cg, false, &ign);
+		}
+		nap(i);
+		if (i == 499)
+			return fc_error_set(err, EBUSY, "destroy cgroup %s: %zu processes left",
+					    cg->path, n);
+	}
+	for (size_t i = 0; i < cg->n_v1; i++) {
+		r = rmdir_retry(cg->v1[i].path, err);
+		if (r < 0)
+			return fc_error_wrap(err, "destroy cgroup %s", cg->path);
+	}
+	if (cg->v2) {
+		r = rmdir_retry(cg->v2, err);
+		if (r < 0)
+			return fc_error_wrap(err, "destroy cgroup %s", cg->path);
+	}
+	return 0;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.h (private): fcrun's flag parsing and per-verb entry points.
+ * Flags are accepted as --name, -name, --name=value, --name value (as runc's
+ * CLI library does), before or after positional arguments; `--` ends flags.
+ * Verbs that take a command line (exec) stop at the first positional. */
+#ifndef FCRUN_CLI_H
+#define FCRUN_CLI_H
+
+#include "fcrt.h"
+
+enum fc_opt_type { FC_OPT_BOOL, FC_OPT_STR, FC_OPT_INT, FC_OPT_STRV };
+
+struct fc_opt {
+	const char *name;  /* long name without dashes */
+	char short_name;   /* 0 = none */
+	enum fc_opt_type type;
+	void *ptr;	   /* bool*, const char**, int*, char*** (appended) */
+	const char *help;
+};
+
+struct fc_cli {
+	const char *root;
+	const char *log;
+	const char *log_format;
+	bool debug;
+	bool systemd_cgroup;
+	const char *rootless;
+};
+
+/* Parse argv[1..] (argv[0] is the verb). Positional arguments are returned
+ * in *pos (NULL-terminated, pointing into argv). Prints nothing; errors name
+ * the flag. "--help" sets *help. */
+int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_positional,
+		 char ***pos, size_t *npos, bool *help, struct fc_error **err);
+void fc_cli_usage(FILE *f, const char *usage, const char *desc, const struct fc_opt *opts);
+
+/* Report an error as runc does (log line, stderr), return exit status 1. */
+int fc_cli_fail(struct fc_error *e);
+int fc_cli_failf(const char *fmt, ...) FC_PRINTF(1, 2);
+
+int cmd_create(struct fc_cli *g, int argc, char **argv);
+int cmd_start(struct fc_cli *g, int argc, char **argv);
+int cmd_run(struct fc_cli *g, int argc, char **argv);
+int cmd_state(struct fc_cli *g, int argc, char **argv);
+int cmd_list(struct fc_cli *g, int argc, char **argv);
+int cmd_kill(struct fc_cli *g, int argc, char **argv);
+int cmd_delete(struct fc_cli *g, int argc, char **argv);
+int cmd_spec(struct fc_cli *g, int argc, char **argv);
+int cmd_exec(struct fc_cli *g, int argc, char **argv);
+int cmd_ps(struct fc_cli *g, int argc, char **argv);
+int cmd_pause(struct fc_cli *g, int argc, char **argv);
+int cmd_resume(struct fc_cli *g, int argc, char **argv);
+int cmd_update(struct fc_cli *g, int argc, char **argv);
+int cmd_events(struct fc_cli *g, int argc, char **argv);
+int cmd_features(struct fc_cli *g, int argc, char **argv);
+
+#endif

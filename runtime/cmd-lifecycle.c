@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-lifecycle.c: fcrun create, start, run, state, list, kill, delete. */
+#include "cli.h"
+
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define END_OPTS { NULL, 0, 0, NULL, NULL }
+
+static int need_id(char **pos, size_t n, const char *verb, const char *usage)
+{
+	if (n < 1) {
+		fc_log(FC_LOG_ERROR, "\"%s\" requires a minimum of 1 argument (usage: fcrun %s)", verb, usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* systemd socket activation: LISTEN_FDS for us become the container's. */
+static char **listen_fds_env(int *preserve)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	if (!fds || !pid || atoi(pid) != (int)getpid() || atoi(fds) <= 0)
+		return NULL;
+	int n = atoi(fds);
+	*preserve += n;
+	char **env = fc_calloc(3, sizeof(char *));
+	env[0] = fc_asprintf("LISTEN_FDS=%d", n);
+	env[1] = fc_strdup("LISTEN_PID=1");
+	return env;
+}
+
+struct create_flags {
+	const char *bundle, *pid_file, *console_socket;
+	bool no_pivot, no_new_keyring, detach, no_subreaper, keep;
+	int preserve_fds;
+};
+
+#define CREATE_OPTS(f)                                                                          \
+	{ "bundle", 'b', FC_OPT_STR, &(f).bundle, "path to the root of the bundle directory, defaults to the current directory" }, \
+	{ "console-socket", 0, FC_OPT_STR, &(f).console_socket, "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal" }, \
+	{ "pid-file", 0, FC_OPT_STR, &(f).pid_file, "specify the file to write the process id to" }, \
+	{ "no-pivot", 0, FC_OPT_BOOL, &(f).no_pivot, "do not use pivot root to jail process inside rootfs" }, \
+	{ "no-new-keyring", 0, FC_OPT_BOOL, &(f).no_new_keyring, "do not create a new session keyring for the container" }, \
+	{ "preserve-fds", 0, FC_OPT_INT, &(f).preserve_fds, "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)" }
+
+static int do_create(struct fc_cli *g, const char *id, struct create_flags *f, enum fcrt_wait wait,
+		     struct fcrt_container **out, struct fc_error **err)
+{
+	_cleanup_strv_ char **extra = listen_fds_env(&f->preserve_fds);
+	struct fcrt_create_opts o = {
+		.root = g->root,
+		.id = id,
+		.bundle = f->bundle,
+		.pid_file = f->pid_file,
+		.console_socket = f->console_socket,
+		.no_pivot = f->no_pivot,
+		.no_new_keyring = f->no_new_keyring,
+		.systemd_cgroup = g->systemd_cgroup,
+		.preserve_fds = f->preserve_fds,
+		.wait = wait,
+		.extra_env = extra,
+	};
+	return fcrt_create(&o, out, err);
+}
+
+int cmd_create(struct fc_cli *g, int argc, char **argv)
+{
+	struct create_flags f = { 0 };
+	const struct fc_opt opts[] = { CREATE_OPTS(f), END_OPTS };
+	_cleanup_free_ char **pos = NULL;
+	struct fc_error *err = NULL;
+	size_t n;
+	bool help;
+	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
+		return fc_cli_fail(err);
+	if (help) {
+		fc_cli_usage(stdout, "create [command options] <container-id>", "Create a container.", opts);
+		return 0;
+	}
+	if (need_id(pos, n, "create", "create [command options] <container-id>") < 0)
+		return 1;
+	if (do_create(g, pos[0], &f, FCRT_WAIT_FIFO, NULL, &err) < 0)
+		return fc_cli_fail(err);
+	return 0;
+}
+
+int cmd_start(struct fc_cli *g, int argc, char **argv)
+{
+	const struct fc_opt opts[] = { END_OPTS };
+	_cleanup_free_ char **pos = NULL;
+	struct fc_error *err = NULL;
+	size_t n;
+	bool help;
+	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
+		return fc_cli_fail(err);
+	if (help) {
+		fc_cli_usage(stdout, "start <container-id>", "Start a created container.", opts);
+		return 0;
+	}
+	if (need_id(pos, n, "start", "start <container-id>") < 0)
+		return 1;
+	if (fcrt_start(g->root, pos[0], &err) < 0)
+		return fc_cli_fail(err);
+	return 0;
+}
+
+static int exit_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+/* Forward signals to the init and wait for it; reap orphans meanwhile. */
+static int forward_and_wait(struct fcrt_container *c)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGFPE);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	int status = -1;
+	for (;;) {
+		int st;
+		pid_t w;
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+			if (w == c->pid)
+				status = exit_status(st);
+		if (status >= 0 || (w < 0 && errno == ECHILD))
+			break;
+		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = c->pidfd, .events = POLLIN } };
+		if (poll(p, c->pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD &&
+			    si.ssi_signo != SIGWINCH && si.ssi_signo != SIGURG)
+				kill(c->pid, (int)si.ssi_signo);
+		}
+	}
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return status < 0 ? 255 : status;
+}
+
+int cmd_run(struct fc_cli *g, int argc, char **argv)
+{
+	struct create_flags f = { 0 };
+	const struct fc_opt opts[] = {
+		CREATE_OPTS(f),
+		{ "detach", 'd', FC_OPT_BOOL, &f.detach, "detach from the container's process" },
+		{ "no-subreaper", 0, FC_OPT_BOOL, &f.no_subreaper, "disable the use of the subreaper used to reap reparented processes" },
+		{ "keep", 0, FC_OPT_BOOL, &f.keep, "do not delete the container after it exits" },
+		END_OPTS,
+	};
+	_cleanup_free_ char **pos = NULL;
+	struct fc_error *err = NULL;
+	struct fcrt_container *c = NULL;
+	size_t n;
+	bool help;
+	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
+		return fc_cli_fail(err);
+	if (help) {
+		fc_cli_usage(stdout, "run [command options] <container-id>",
+			     "Create and run a container; exits with the container's exit status.", opts);
+		return 0;
+	}
+	if (need_id(pos, n, "run", "run [command options] <container-id>") < 0)
+		return 1;
+	if (!f.detach && !f.no_subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if (do_create(g, pos[0], &f, FCRT_WAIT_SOCKET, &c, &err) < 0)
+		return fc_cli_fail(err);
+	if (fcrt_start_socket(c, &err) < 0) {
+		struct fc_error *e2 = NULL;
+		fcrt_delete(g->root, pos[0], true, &e2);
+		fc_error_free(e2);
+		fcrt_container_free(c);
+		return fc_cli_fail(err);
+	}
+	if (f.detach) {
+		fcrt_container_free(c);
+		return 0;
+	}
+	int status = forward_and_wait(c);
+	fcrt_container_free(c);
+	if (!f.keep && fcrt_delete(g->root, pos[0], true, &err) < 0)
+		fc_cli_fail(err);
+	return status;
+}
+
+int cmd_state(struct fc_cli *g, int argc, char **argv)
+{
+	const struct fc_opt opts[] = { END_OPTS };
+	_cleanup_free_ char **pos = NULL;
+	struct fc_error *err = NULL;
+	struct fcrt_state *st = NULL;
+	size_t n;
+	bool help;
+	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
+		return fc_cli_fail(err);
+	if (help) {
+		fc_cli_usage(stdout, "state <container-id>", "Output the state of a container.", opts);
+		return 0;
+	}
+	if (need_id(pos, n, "state", "state <container-id>") < 0)
+		return 1;
+	if (fcrt_state_load(g->root, pos[0], &st, &err) < 0)
+		return fc_cli_fail(err);
+	_cleanup_buf_ struct fc_buf b = { 0 };
+	fcrt_state_json(st, &b, true);
+	printf("%s\n", b.data);
+	fcrt_state_free(st);
+	return 0;
+}
+
+static char *owner_of(const char *root, const char *id)
+{
+	_cleanup_free_ char *p = fc_asprintf("%s/%s", root, id);
+	struct stat s;
+	if (stat(p, &s) < 0)
+		return fc_strdup("");
+	struct passwd *pw = getpwuid(s.st_uid);
+	return pw ? fc_strdup(pw->pw_name) : fc_asprintf("#%u", s.st_uid);
+}
+
+int cmd_list(struct fc_cli *g, int argc, char **argv)
+{
+	const char *format = "table";
+	bool quiet = false;
+	const struct fc_opt opts[] = {
+		{ "format", 'f', FC_OPT_STR, &format, "select one of: table or json (default: \"table\")" },
+		{ "quiet", 'q', FC_OPT_BOOL, &quiet, "display only container IDs" },
+		END_OPTS,
+	};
+	_cleanup_free_ char **pos = NULL;
+	_cleanup_strv_ char **ids = NULL;
+	struct fc_error *err = NULL;
+	size_t n;
+	bool help;
+	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
+		return fc_cli_fail(err);
+	if (help) {
+		fc_cli_usage(stdout, "list [command options]", "List containers.", opts);
+		return 0;
+	}
+	if (!FC_STREQ(format, "table") && !FC_STREQ(format, "json"))
+		return fc_cli_failf("invalid format option: %s", format);
+	if (fcrt_list(g->root, &ids, &err) < 0)
+		return fc_cli_fail(err);
+	size_t k = fc_strv_len(ids);
+	struct fcrt_state **sts = fc_calloc(k + 1, sizeof(*sts));
+	size_t m = 0;
+	for (size_t i = 0; i < k; i++) {
+		struct fc_error *e = NULL;
+		if (fcrt_state_load(g->root, ids[i], &sts[m], &e) >= 0) {
+			free(sts[m]->owner);
+			sts[m]->owner = owner_of(g->root, ids[i]);
+			m++;
+		}
+		fc_error_free(e);
+	}
+	if (quiet) {
+		for (size_t i = 0; i < m; i++)
+			printf("%s\n", sts[i]->id);
+	} else if (FC_STREQ(format, "json")) {
+		_cleanup_buf_ struct fc_buf b = { 0 };
+		if (!m)
+			fc_buf_printf(&b, "null");
+		for (size_t i = 0; i < m; i++) {
+			fc_buf_append(&b, i ? "," : "[", 1);
+			fcrt_state_json(sts[i], &b, false);
+		}
+		if (m)
+			fc_buf_append(&b, "]", 1);
+		printf("%s\n", b.data);
+	} else {
+		/* runc's tabwriter: minimum width 12, padding 3 */
+		size_t w[4] = { 12, 12, 12, 12 };
+		char pidbuf[32];
+		for (size_t i = 0; i < m; i++) {
+			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)sts[i]->pid);
+			size_t l[4] = { strlen(sts[i]->id), strlen(pidbuf),
+					strlen(fcrt_status_name(sts[i]->status)), strlen(sts[i]->bundle) };
+			for (int j = 0; j < 4; j++)
+				if (l[j] + 3 > w[j])
+					w[j] = l[j] + 3;
+		}
+		size_t wc = 33;
+		for (size_t i = 0; i < m; i++)
+			if (strlen(sts[i]->created) + 3 > wc)
+				wc = strlen(sts[i]->created) + 3;
+		printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], "ID", (int)w[1], "PID", (int)w[2], "STATUS",
+		       (int)w[3], "BUNDLE", (int)wc, "CREATED", "OWNER");
+		for (size_t i = 0; i < m; i++) {
+			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)sts[i]->pid);
+			printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], sts[i]->id, (int)w[1], pidbuf,
+			       (int)w[2], fcrt_status_name(sts[i]->status), (int)w[3], sts[i]->bundle,
+			       (int)wc, sts[i]->created, sts[i]->owner);
+		}
+	}
+	for (size_t i = 0; i < m; i++)
+		fcrt_state_free(sts[i]);
+	free(sts);
+	return 0;
+}
+
+int cmd_kill(struct fc_cli *g, int argc, char **argv)
+{
+	bool all = false;
+	const struct fc_opt opts[] = {
+		{ "all", 'a', FC_OPT_BOOL, &all, "send the specified signal to all processes inside the container" },
+		END_OPTS,
+	};
+	_cleanup_free_ char **pos = NULL;
+	struct fc_error *err = NULL;
+	size_t n;
+	bool help;
+	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
+		return fc_cli_fail(err);
+	if (help) {
+		fc_cli_usage(stdout, "kill [command options] <container-id> [signal]",
+			     "Send a signal (default: SIGTERM) to the container's init process.", opts);
+		return 0;
+	}
+	if (need_id(pos, n, "kill", "kill [command options] <container-id> [signal]") < 0)
+		return 1;
+	if (n > 2)
+		return fc_cli_failf("\"kill\" requires a maximum of 2 arguments");
+	int sig = SIGTERM;
+	if (n == 2) {
+		sig = fc_parse_signal(pos[1]);
+		if (sig < 0)
+			return fc_cli_failf("unknown signal \"%s\"", pos[1]);
+	}
+	if (fcrt_kill(g->root, pos[0], sig, all, &err) < 0)
+		return fc_cli_fail(err);
+	return 0;
+}
+
+int cmd_delete(struct fc_cli *g, int argc, char **argv)
+{
+	bool force = false;
+	const struct fc_opt opts[] = {
+		{ "force", 'f', FC_OPT_BOOL, &force, "Forcibly deletes the container if it is still running (uses SIGKILL)" },
+		END_OPTS,
+	};
+	_cleanup_free_ char **pos = NULL;
+	struct fc_error *err = NULL;
+	size_t n;
+	bool help;
+	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
+		return fc_cli_fail(err);
+	if (help) {
+		fc_cli_usage(stdout, "delete [command options] <container-id>",
+			     "Delete a container and everything it holds.", opts);
+		return 0;
+	}
+	if (need_id(pos, n, "delete", "delete [command options] <container-id>") < 0)
+		return 1;
+	int r = fcrt_delete(g->root, pos[0], force, &err);
+	if (r == -ENOENT && force) {
+		fc_error_free(err);
+		return 0;
+	}
+	if (r < 0)
+		return fc_cli_fail(err);
+	return 0;
+}

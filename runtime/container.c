@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: MIT */
+/* container.c: create (the runtime's side), start, kill, delete.
+ *
+ * Create clones the container's init straight into its new namespaces (one
+ * clone, or clone3 into the cgroup on cgroup2 hosts). Only when namespaces
+ * are joined by path, or a time namespace is made, does an intermediate
+ * process setns/unshare and fork the init (pid and time namespaces apply to
+ * children only). The init is never re-executed: it is a copy of this
+ * process that sets itself up and execs the container's program on start. */
+#include "internal.h"
+#include "cgroup.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+void fcrt_container_free(struct fcrt_container *c)
+{
+	if (!c)
+		return;
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	if (c->sync_fd >= 0)
+		close(c->sync_fd);
+	free(c->id);
+	free(c->root);
+	free(c);
+}
+
+static void create_cleanup(struct fc_create *c)
+{
+	if (c->sync_fd[0] >= 0)
+		close(c->sync_fd[0]);
+	if (c->sync_fd[1] >= 0)
+		close(c->sync_fd[1]);
+	if (c->console_fd >= 0)
+		close(c->console_fd);
+	if (c->state_dirfd >= 0)
+		close(c->state_dirfd);
+	fc_seccomp_prog_free(c->seccomp);
+	fc_cgroup_free(c->cgroup);
+	fc_spec_free(c->spec);
+	fc_strv_free(c->env);
+	free(c->config_json);
+	free(c->bundle);
+	free(c->state_dir);
+	free(c->exec_path);
+	free(c->cgroup_path);
+}
+
+static int connect_console_socket(const char *path, struct fc_error **err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return fc_error_set(err, ENAMETOOLONG, "console socket `%s`", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fc_error_set(err, errno, "console socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return fc_error_set(err, e, "connect to console socket `%s`", path);
+	}
+	return fd;
+}
+
+static char **merge_env(char **a, char **b)
+{
+	size_t na = fc_strv_len(a), nb = fc_strv_len(b);
+	char **v = fc_calloc(na + nb + 1, sizeof(char *));
+	size_t n = 0;
+	for (size_t i = 0; i < na; i++)
+		v[n++] = fc_strdup(a[i]);
+	for (size_t i = 0; i < nb; i++) {
+		const char *eq = strchr(b[i], '=');
+		size_t kl = eq ? (size_t)(eq - b[i]) : strlen(b[i]);
+		size_t j;
+		for (j = 0; j < n; j++)
+			if (strncmp(v[j], b[i], kl) == 0 && v[j][kl] == '=')
+				break;
+		if (j < n) {
+			free(v[j]);
+			v[j] = fc_strdup(b[i]);
+		} else {
+			v[n++] = fc_strdup(b[i]);
+		}
+	}
+	v[n] = NULL;
+	return v;
+}
+
+static int write_id_map(pid_t pid, const char *file, const struct fc_idmap *m, size_t n,
+			struct fc_error **err)
+{
+	_cleanup_buf_ struct fc_buf b = { 0 };
+	char path[64];
+	for (size_t i = 0; i < n; i++)
+		fc_buf_printf(&b, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	if (!b.data)
+		return 0;
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, b.data, b.len) < 0)
+		return fc_error_set(err, errno, "write `%s`", path);
+	return 0;
+}
+
+static pid_t do_clone(struct fc_create *c, bool *into_cgroup)
+{
+	int cgfd = c->cgroup ? fc_cgroup_clone_fd(c->cgroup) : -1;
+	*into_cgroup = false;
+	if (cgfd >= 0) {
+		struct clone_args ca = { 0 };
+		ca.flags = (uint64_t)(unsigned)c->clone_flags | CLONE_INTO_CGROUP;
+		ca.exit_signal = SIGCHLD;
+		ca.cgroup = (uint64_t)cgfd;
+		pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid >= 0) {
+			*into_cgroup = true;
+			return pid;
+		}
+		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+			return -1;
+	}
+	return (pid_t)syscall(SYS_clone, (unsigned long)c->clone_flags | SIGCHLD, NULL, NULL, NULL,
+			      NULL);
+}
+
+/* Reap the child if it has exited and describe how. */
+static void describe_exit(pid_t pid, struct fc_error **err)
+{
+	int st;
+	if (waitpid(pid, &st, WNOHANG) == pid) {
+		if (WIFEXITED(st))
+			fc_error_set(err, EIO, "container init exited with status %d before it was ready",
+				     WEXITSTATUS(st));
+		else if (WIFSIGNALED(st))
+			fc_error_set(err, EIO, "container init was killed by signal %d before it was ready",
+				     WTERMSIG(st));
+	}
+	fc_error_set(err, EIO, "container init exited before it was ready");
+}
+
+static int validate(struct fc_create *c, struct fc_error **err)
+{
+	struct fc_spec *s = c->spec;
+	if (!s->process)
+		return fc_error_set(err, EINVAL, "config.json: process: required by fcrun");
+	if (s->hostname && *s->hostname && !fc_spec_ns(s, FC_NS_UTS))
+		return fc_error_set(err, EINVAL,
+				    "hostname: unable to set hostname without a private UTS namespace");
+	if (s->domainname && *s->domainname && !fc_spec_ns(s, FC_NS_UTS))
+		return fc_error_set(err, EINVAL,
+				    "domainname: unable to set domainname without a private UTS namespace");
+	if ((s->n_uid_mappings || s->n_gid_mappings) && !fc_spec_ns(s, FC_NS_USER))
+		return fc_error_set(err, EINVAL,
+				    "linux.uidMappings: user namespace mappings without a user namespace");
+	if (s->process->terminal && c->opts->wait == FCRT_WAIT_FIFO && !c->opts->console_socket)
+		return fc_error_set(err, EINVAL,
+				    "process.terminal: cannot allocate a tty without --console-socket");
+	struct stat st;
+	if (stat(s->root_path, &st) < 0)
+		return fc_error_set(err, errno, "root.path `%s`", s->root_path);
+	if (!S_ISDIR(st.st_mode))
+		return fc_error_set(err, ENOTDIR, "root.path `%s`", s->root_path);
+	return 0;
+}
+
+int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
+		struct fc_error **err)
+{
+	struct fc_create c = { .opts = o, .sync_fd = { -1, -1 }, .console_fd = -1, .state_dirfd = -1 };
+	const char *root = o->root ? o->root : FCRT_DEFAULT_ROOT;
+	pid_t child = -1, init_pid = -1;
+	bool state_made = false, into_cgroup = false;
+	int r;
+
+	c.t0 = fc_now_ns();
+	if (!fcrt_id_valid(o->id))
+		return fc_error_set(err, EINVAL, "invalid container id `%s`", o->id ? o->id : "");
+	c.bundle = realpath(o->bundle ? o->bundle : ".", NULL);
+	if (!c.bundle)
+		return fc_error_set(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
+	{
+		_cleanup_free_ char *cfg = o->config_path ? fc_strdup(o->config_path)
+							   : fc_asprintf("%s/config.json", c.bundle);
+		r = fc_read_file_at(AT_FDCWD, cfg, &c.config_json, &c.config_len, 0, err);
+		if (r < 0)
+			goto fail;
+		r = fc_spec_parse(c.config_json, c.config_len, c.bundle, &c.spec, err);
+		if (r < 0) {
+			fc_error_wrap(err, "%s", cfg);
+			goto fail;
+		}
+	}
+	r = validate(&c, err);
+	if (r < 0)
+		goto fail;
+
+	/* State directory: mkdir is the lock against a second create of the id. */
+	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
+		if (errno != ENOENT || fc_mkdir_p_at(AT_FDCWD, root, 0700, err) < 0) {
+			r = fc_error_set(err, errno, "create state root `%s`", root);
+			goto fail;
+		}
+	}
+	c.state_dir = fc_asprintf("%s/%s", root, o->id);
+	if (mkdir(c.state_dir, 0711) < 0) {
+		r = errno == EEXIST ? fc_error_set(err, 0, "container with id exists: %s", o->id)
+				    : fc_error_set(err, errno, "create `%s`", c.state_dir);
+		if (errno == EEXIST)
+			r = -EEXIST;
+		goto fail;
+	}
+	state_made = true;
+	c.state_dirfd = open(c.state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c.state_dirfd < 0) {
+		r = fc_error_set(err, errno, "open `%s`", c.state_dir);
+		goto fail;
+	}
+	if (o->wait == FCRT_WAIT_FIFO) {
+		_cleanup_free_ char *fifo = fc_asprintf("%s/exec.fifo", c.state_dir);
+		if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
+			r = fc_error_set(err, errno, "create `%s`", fifo);
+			goto fail;
+		}
+	}
+
+	c.env = merge_env(c.spec->process->env, o->extra_env);
+	r = fc_seccomp_compile(c.spec->seccomp, &c.seccomp, err);
+	if (r < 0) {
+		fc_error_wrap(err, "linux.seccomp");
+		goto fail;
+	}
+	if (c.spec->process->terminal && o->console_socket) {
+		r = c.console_fd = connect_console_socket(o->console_socket, err);
+		if (r < 0)
+			goto fail;
+	}
+
+	c.cgroup_path = fc_cgroup_resolve_path(o->id, c.spec->cgroups_path, o->systemd_cgroup, err);
+	if (!c.cgroup_path) {
+		r = fc_error_code(*err);
+		goto fail;
+	}
+	r = fc_cgroup_create(c.cgroup_path, c.spec->resources, &c.cgroup, err);
+	if (r < 0)
+		goto fail;
+
+	for (size_t i = 0; i < c.spec->n_namespaces; i++) {
+		const struct fc_namespace *ns = &c.spec->namespaces[i];
+		if (ns->path)
+			c.double_fork = true;
+		else if (ns->type == FC_NS_TIME)
+			c.double_fork = true;
+		else if (ns->type != FC_NS_CGROUP)
+			c.clone_flags |= fc_ns_clone_flag(ns->type);
+	}
+	if (c.double_fork)
+		c.clone_flags = 0; /* the intermediate process sets up namespaces itself */
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c.sync_fd) < 0) {
+		r = fc_error_set(err, errno, "socketpair");
+		goto fail;
+	}
+
+	child = do_clone(&c, &into_cgroup);
+	if (child < 0) {
+		r = fc_error_set(err, errno, "clone the container init (flags 0x%x)", c.clone_flags);
+		goto fail;
+	}
+	if (child == 0) {
+		close(c.sync_fd[0]);
+		c.sync_fd[0] = -1;
+		fc_init_main(&c);
+	}
+	close(c.sync_fd[1]);
+	c.sync_fd[1] = -1;
+
+	init_pid = child;
+	if (c.double_fork) {
+		struct fc_sync m;
+		r = fc_sync_recv(c.sync_fd[0], &m);
+		if (r == 0 && m.type == FC_SYNC_ERROR) {
+			r = fc_error_relay(err, m.value, "%s", m.text);
+			goto fail;
+		}
+		if (r < 0 || m.type != FC_SYNC_PID) {
+			describe_exit(child, err);
+			r = -EIO;
+			goto fail;
+		}
+		init_pid = m.value;
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+		child = -1;
+	}
+	r = fc_cgroup_enter(c.cgroup, init_pid, into_cgroup, err);
+	if (r < 0)
+		goto fail;
+	if (fc_spec_ns(c.spec, FC_NS_USER) && !fc_spec_ns(c.spec, FC_NS_USER)->path) {
+		if (write_id_map(init_pid, "uid_map", c.spec->uid_mappings, c.spec->n_uid_mappings,
+				 err) < 0 ||
+		    write_id_map(init_pid, "gid_map", c.spec->gid_mappings, c.spec->n_gid_mappings,
+				 err) < 0) {
+			r = fc_error_code(*err);
+			goto fail;
+		}
+	}
+	if (fc_sync_send(c.sync_fd[0], FC_SYNC_GO, 0, NULL) < 0) {
+		describe_exit(init_pid, err);
+		r = -EIO;
+		goto fail;
+	}
+	for (;;) {
+		struct fc_sync m;
+		r = fc_sync_recv(c.sync_fd[0], &m);
+		if (r < 0) {
+			describe_exit(init_pid, err);
+			goto fail;
+		}
+		if (m.type == FC_SYNC_ERROR) {
+			r = fc_error_relay(err, m.value, "%s", m.text);
+			goto fail;
+		}
+		if (m.type == FC_SYNC_HOOKS) {
+			_cleanup_free_ char *st = fc_state_hook_json(o->id, "creating", init_pid, c.bundle,
+								     c.spec);
+			r = fc_hooks_run(c.spec, FC_HOOK_PRESTART, st, err);
+			if (r >= 0)
+				r = fc_hooks_run(c.spec, FC_HOOK_CREATE_RUNTIME, st, err);
+			if (r < 0)
+				goto fail;
+			fc_sync_send(c.sync_fd[0], FC_SYNC_HOOKS_DONE, 0, NULL);
+			continue;
+		}
+		if (m.type == FC_SYNC_READY)
+			break;
+		r = fc_error_set(err, EPROTO, "unexpected message %u from the container init", m.type);
+		goto fail;
+	}
+
+	{
+		unsigned long long st = fc_proc_start_time(init_pid);
+		_cleanup_close_ int dfd = open(c.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		r = fc_state_write(&c, init_pid, st, err);
+		if (r < 0)
+			goto fail;
+		if (dfd < 0 || fc_write_file_atomic_at(dfd, "config.json", c.config_json, c.config_len,
+						       0600, err) < 0) {
+			r = fc_error_set(err, errno, "copy config.json into `%s`", c.state_dir);
+			goto fail;
+		}
+	}
+	if (o->pid_file) {
+		char pidbuf[32];
+		int n = snprintf(pidbuf, sizeof(pidbuf), "%d", (int)init_pid);
+		r = fc_write_file_atomic_at(AT_FDCWD, o->pid_file, pidbuf, (size_t)n, 0644, err);
+		if (r < 0) {
+			fc_error_wrap(err, "--pid-file");
+			goto fail;
+		}
+	}
+	if (fc_sync_send(c.sync_fd[0], FC_SYNC_OK, 0, NULL) < 0) {
+		describe_exit(init_pid, err);
+		r = -EIO;
+		goto fail;
+	}
+	if (out) {
+		struct fcrt_container *ct = fc_calloc(1, sizeof(*ct));
+		ct->id = fc_strdup(o->id);
+		ct->root = fc_strdup(root);
+		ct->pid = init_pid;
+		ct->pidfd = fc_pidfd_open(init_pid);
+		ct->sync_fd = -1;
+		if (o->wait == FCRT_WAIT_SOCKET)
+			ct->sync_fd = TAKE_FD(c.sync_fd[0]);
+		*out = ct;
+	}
+	fc_log(FC_LOG_DEBUG, "created `%s` (pid %d) in %.3f ms", o->id, (int)init_pid,
+	       (double)(fc_now_ns() - c.t0) / 1e6);
+	create_cleanup(&c);
+	return 0;
+
+fail:
+	if (init_pid > 0 && init_pid != child)
+		kill(init_pid, SIGKILL);
+	if (child > 0) {
+		kill(child, SIGKILL);
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (c.cgroup) {
+		struct fc_error *e2 = NULL;
+		fc_cgroup_destroy(c.cgroup, &e2);
+		fc_error_free(e2);
+	}
+	if (state_made) {
+		struct fc_error *e2 = NULL;
+		fc_rm_rf_at(AT_FDCWD, c.state_dir, &e2);
+		fc_error_free(e2);
+	}
+	if (o->pid_file && init_pid > 0)
+		unlink(o->pid_file);
+	create_cleanup(&c);
+	return r < 0 ? r : -EIO;
+}
+
+/* The init answers start with "0" (then execs) or "E<message>". */
+static int read_start_answer(int fd, int pidfd, const char *id, struct fc_error **err)
+{
+	char buf[4096];
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+	for (;;) {
+		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fc_error_set(err, errno, "start `%s`: poll", id);
+		if (p[0].revents & (POLLIN | POLLHUP))
+			break;
+		if (pidfd >= 0 && (p[1].revents & POLLIN))
+			return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", id);
+	}
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return fc_error_set(err, EIO, "start `%s`: the container process has exited", id);
+	buf[n] = '\0';
+	if (buf[0] == '0')
+		return 0;
+	return fc_error_set(err, 0, "start `%s`: %s", id, buf[0] == 'E' ? buf + 1 : buf);
+}
+
+static int load_spec_from_state(const char *root, const char *id, struct fc_spec **spec,
+				struct fcrt_state *st, struct fc_error **err)
+{
+	_cleanup_free_ char *path = fc_asprintf("%s/%s/config.json", root, id);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	if (fc_read_file_at(AT_FDCWD, path, &data, &len, 0, err) < 0)
+		return fc_error_code(*err);
+	return fc_spec_parse(data, len, st->bundle, spec, err);
+}
+
+static void run_hooks_logged(const struct fc_spec *spec, enum fc_hook_kind kind,
+			     const struct fcrt_state *st, const char *status)
+{
+	if (!spec || !spec->n_hooks[kind])
+		return;
+	_cleanup_free_ char *json = fc_state_hook_json(st->id, status, st->pid, st->bundle, spec);
+	struct fc_error *e = NULL;
+	if (fc_hooks_run(spec, kind, json, &e) < 0)
+		fc_log(FC_LOG_WARN, "%s", e->msg);
+	fc_error_free(e);
+}
+
+int fcrt_start(const char *root, const char *id, struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	int r = fcrt_state_load(root, id, &st, err);
+	if (r < 0)
+		return r;
+	if (st->status != FCRT_CREATED) {
+		r = fc_error_set(err, 0, "cannot start a container that has %s",
+				 st->status == FCRT_STOPPED ? "stopped" : "already been started");
+		fcrt_state_free(st);
+		return r;
+	}
+	_cleanup_free_ char *fifo = fc_asprintf("%s/%s/exec.fifo", root, id);
+	_cleanup_close_ int pidfd = fc_pidfd_open(st->pid);
+	/* Non-blocking open: the init is (or will be) blocked opening the write
+	 * side; we wait for its answer while watching that it stays alive. */
+	_cleanup_close_ int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = fc_error_set(err, errno, "open `%s`", fifo);
+		fcrt_state_free(st);
+		return r;
+	}
+	/* Until the writer connects, poll reports nothing (no POLLHUP without a
+	 * writer having been seen), so this waits for the init's answer. */
+	r = read_start_answer(fd, pidfd, id, err);
+	unlink(fifo);
+	if (r >= 0) {
+		struct fc_spec *spec = NULL;
+		struct fc_error *e = NULL;
+		if (load_spec_from_state(root, id, &spec, st, &e) >= 0)
+			run_hooks_logged(spec, FC_HOOK_POSTSTART, st, "running");
+		fc_spec_free(spec);
+		fc_error_free(e);
+	}
+	fcrt_state_free(st);
+	return r;
+}
+
+int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err)
+{
+	struct fc_sync m;
+	int r;
+	if (fc_sync_send(c->sync_fd, FC_SYNC_START, 0, NULL) < 0)
+		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", c->id);
+	r = fc_sync_recv(c->sync_fd, &m);
+	if (r < 0)
+		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", c->id);
+	if (m.type == FC_SYNC_ERROR)
+		return fc_error_relay(err, m.value, "start `%s`: %s", c->id, m.text);
+	close(c->sync_fd);
+	c->sync_fd = -1;
+	return 0;
+}
+
+static int signal_init(const struct fcrt_state *st, int sig, struct fc_error **err)
+{
+	_cleanup_close_ int pidfd = fc_pidfd_open(st->pid);
+	if (pidfd < 0)
+		return fc_error_set(err, ESRCH, "container `%s` is not running", st->id);
+	/* The pidfd pins the process; re-check it is still our init. */
+	if (fc_proc_start_time(st->pid) != st->start_time)
+		return fc_error_set(err, ESRCH, "container `%s` is not running", st->id);
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		return fc_error_set(err, errno, "kill container `%s`", st->id);
+	return 0;
+}
+
+int fcrt_kill(const char *root, const char *id, int sig, bool all, struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	int r = fcrt_state_load(root, id, &st, err);
+	if (r < 0)
+		return r;
+	if (all && *st->cgroup_path) {
+		struct fc_cgroup *cg = NULL;
+		pid_t *pids = NULL;
+		size_t n = 0;
+		r = fc_cgroup_open(st->cgroup_path, &cg, err);
+		if (r >= 0)
+			r = fc_cgroup_pids(cg, &pids, &n, err);
+		if (r >= 0) {
+			if (sig == SIGKILL || st->status == FCRT_PAUSED)
+				fc_cgroup_freeze(cg, true, err);
+			for (size_t i = 0; i < n; i++)
+				kill(pids[i], sig);
+			if (sig == SIGKILL || st->status == FCRT_PAUSED)
+				fc_cgroup_freeze(cg, st->status == FCRT_PAUSED && sig != SIGKILL, err);
+			if (n == 0 && st->status == FCRT_STOPPED)
+				r = fc_error_set(err, 0, "container not running");
+		}
+		free(pids);
+		fc_cgroup_free(cg);
+	} else if (st->status == FCRT_STOPPED) {
+		r = fc_error_set(err, 0, "container not running");
+	} else {
+		r = signal_init(st, sig, err);
+	}
+	fcrt_state_free(st);
+	return r;
+}
+
+static void wait_gone(pid_t pid, unsigned long long start_time)
+{
+	/* The init may not be our child: wait until /proc says it is gone. */
+	_cleanup_close_ int pidfd = fc_pidfd_open(pid);
+	if (pidfd >= 0) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		if (fc_proc_start_time(pid) != start_time)
+			return;
+		poll(&p, 1, 2000);
+	}
+}
+
+int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	struct fc_spec *spec = NULL;
+	struct fc_error *e = NULL;
+	int r = fcrt_state_load(root, id, &st, err);
+	if (r < 0) {
+		/* A directory without state.json is what a create that was
+		 * killed leaves: --force removes it. */
+		_cleanup_free_ char *dir = fc_asprintf("%s/%s", root, id ? id : "");
+		if (force && r == -ENOENT && fcrt_id_valid(id) && access(dir, F_OK) == 0) {
+			fc_error_free(*err);
+			*err = NULL;
+			return fc_rm_rf_at(AT_FDCWD, dir, err);
+		}
+		return r;
+	}
+	if (st->status == FCRT_RUNNING || st->status == FCRT_PAUSED) {
+		if (!force) {
+			r = fc_error_set(err, 0, "cannot delete container %s that is not stopped: %s", id,
+					 fcrt_status_name(st->status));
+			fcrt_state_free(st);
+			return r;
+		}
+	}
+	if (st->status != FCRT_STOPPED) {
+		/* created (waiting on the fifo) or forced: kill it */
+		struct fc_cgroup *cg = NULL;
+		if (*st->cgroup_path && fc_cgroup_open(st->cgroup_path, &cg, &e) >= 0 &&
+		    st->status == FCRT_PAUSED)
+			fc_cgroup_freeze(cg, false, &e);
+		signal_init(st, SIGKILL, &e);
+		fc_cgroup_free(cg);
+		wait_gone(st->pid, st->start_time);
+	}
+	if (*st->cgroup_path) {
+		struct fc_cgroup *cg = NULL;
+		if (fc_cgroup_open(st->cgroup_path, &cg, &e) >= 0) {
+			if (fc_cgroup_destroy(cg, &e) < 0)
+				fc_log(FC_LOG_WARN, "delete `%s`: %s", id, e->msg);
+		}
+		fc_cgroup_free(cg);
+	}
+	if (load_spec_from_state(root, id, &spec, st, &e) >= 0) {
+		st->pid = 0;
+		run_hooks_logged(spec, FC_HOOK_POSTSTOP, st, "stopped");
+	}
+	fc_spec_free(spec);
+	fc_error_free(e);
+	_cleanup_free_ char *dir = fc_asprintf("%s/%s", root, id);
+	r = fc_rm_rf_at(AT_FDCWD, dir, err);
+	fcrt_state_free(st);
+	return r;
+}

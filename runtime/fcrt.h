@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* fcrt.h: libfcrt, the OCI runtime as a library. `fcrun` is a thin CLI over
+ * it; prewarm/ uses fcrt_create() with a start channel of its own and
+ * fcrt_start_*() to hand a created container over without running a binary.
+ *
+ * Container state lives in <root>/<id>/ (root default /run/fcrun):
+ *   state.json  what `fcrun state` reports, plus what delete needs;
+ *   exec.fifo   present while the container is "created": its init process
+ *               blocks opening it for writing until `start` opens it for
+ *               reading (the runc protocol).
+ * Every function returns >= 0 or -errno with *err set. */
+#ifndef FCRT_H
+#define FCRT_H
+
+#include "fc-util.h"
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define FCRT_DEFAULT_ROOT "/run/fcrun"
+#define FCRT_OCI_VERSION "1.0.2-dev"
+
+enum fcrt_status {
+	FCRT_CREATING = 0,
+	FCRT_CREATED,
+	FCRT_RUNNING,
+	FCRT_PAUSED,
+	FCRT_STOPPED,
+};
+const char *fcrt_status_name(enum fcrt_status s);
+
+/* How the created container's init waits for "start". */
+enum fcrt_wait {
+	FCRT_WAIT_FIFO = 0, /* exec.fifo (fcrun create/start) */
+	FCRT_WAIT_SOCKET,   /* the sync socket (fcrun run, the pool) */
+};
+
+struct fcrt_create_opts {
+	const char *root;	    /* state root, default /run/fcrun */
+	const char *id;
+	const char *bundle;	    /* directory with config.json; NULL = cwd */
+	const char *config_path;   /* NULL = <bundle>/config.json */
+	const char *pid_file;	    /* NULL = none */
+	const char *console_socket; /* NULL = none */
+	bool no_pivot;
+	bool no_new_keyring;
+	bool systemd_cgroup;
+	int preserve_fds;	/* extra fds 3..3+n-1 passed to the container */
+	enum fcrt_wait wait;
+	/* Extra environment for the process (NULL-terminated, may be NULL):
+	 * LISTEN_FDS handling is done by the CLI through these. */
+	char **extra_env;
+};
+
+/* A container created by this process (for run and the pool): it is our
+ * child and can be waited for. */
+struct fcrt_container {
+	char *id;
+	char *root;
+	pid_t pid;
+	int pidfd;   /* pidfd of init, -1 if unavailable */
+	int sync_fd; /* FCRT_WAIT_SOCKET: our end of the sync socket, else -1 */
+};
+
+/* Create the container: namespaces, cgroup, rootfs, pivot_root, /proc, /dev,
+ * masked and read-only paths; its init then waits for start. On failure
+ * nothing is left (no state dir, mount, cgroup or process). *out may be
+ * NULL when the caller does not need the handle. */
+int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
+		struct fc_error **err);
+void fcrt_container_free(struct fcrt_container *c);
+
+/* Start a created container through its exec.fifo (fcrun start). Runs the
+ * poststart hooks. */
+int fcrt_start(const char *root, const char *id, struct fc_error **err);
+/* Start a container created with FCRT_WAIT_SOCKET by this process. */
+int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err);
+
+struct fcrt_state {
+	char *oci_version;
+	char *id;
+	pid_t pid; /* 0 when stopped */
+	enum fcrt_status status;
+	char *bundle;
+	char *rootfs;
+	char *created; /* RFC 3339 */
+	char *owner;
+	char *cgroup_path;
+	unsigned long long start_time; /* init's start time (clock ticks since boot) */
+	struct fc_kv *annotations;
+	size_t n_annotations;
+	bool systemd_cgroup;
+	bool rootless;
+};
+/* Read a container's state and compute its live status. */
+int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,
+		    struct fc_error **err);
+void fcrt_state_free(struct fcrt_state *s);
+/* runc's `state` JSON document (indented like runc). */
+void fcrt_state_json(const struct fcrt_state *s, struct fc_buf *out, bool indent);
+/* All container ids under root (sorted); empty if root does not exist. */
+int fcrt_list(const char *root, char ***ids, struct fc_error **err);
+
+int fcrt_kill(const char *root, const char *id, int sig, bool all, struct fc_error **err);
+/* Delete: runs poststop hooks, removes cgroup and state. force kills a
+ * running container first. */
+int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **err);
+
+/* Is this a valid container id ([A-Za-z0-9_+.-], 1..1024, not "." or "..")? */
+bool fcrt_id_valid(const char *id);
+
+#endif

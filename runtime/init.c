@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/* init.c: the container's init process from clone to execve.
+ * Before "ready" every failure goes back to `create` over the sync socket;
+ * after start, to the starter through the exec fifo ("E<message>") or the
+ * socket. The last steps follow runc's order: rlimits, seccomp (early only
+ * when no_new_privileges is off), identity and capabilities, startContainer
+ * hooks, no_new_privileges, seccomp, close every other descriptor, execve. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static __attribute__((noreturn)) void fail_sync(struct fc_create *c, struct fc_error *e)
+{
+	fc_sync_send(c->sync_fd[1], FC_SYNC_ERROR, e ? e->errnum : EIO, e ? e->msg : "unknown error");
+	_exit(1);
+}
+
+/* Wait for one message of the given type; the parent's death (EOF) ends us. */
+static void expect(struct fc_create *c, uint32_t type)
+{
+	struct fc_sync m;
+	if (fc_sync_recv(c->sync_fd[1], &m) < 0 || m.type != type)
+		_exit(1);
+}
+
+static int join_namespaces(struct fc_create *c, struct fc_error **err)
+{
+	const struct fc_spec *s = c->spec;
+	int unshare_flags = 0;
+	/* The user namespace first: the others are then joined or made in it. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < s->n_namespaces; i++) {
+			const struct fc_namespace *ns = &s->namespaces[i];
+			if ((pass == 0) != (ns->type == FC_NS_USER))
+				continue;
+			if (!ns->path) {
+				if (ns->type != FC_NS_CGROUP)
+					unshare_flags |= fc_ns_clone_flag(ns->type);
+				continue;
+			}
+			_cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return fc_error_set(err, errno, "linux.namespaces: open %s namespace `%s`",
+						    fc_ns_name(ns->type), ns->path);
+			if (setns(fd, fc_ns_clone_flag(ns->type)) < 0)
+				return fc_error_set(err, errno, "linux.namespaces: join %s namespace `%s`",
+						    fc_ns_name(ns->type), ns->path);
+		}
+		if (pass == 0 && (unshare_flags & CLONE_NEWUSER)) {
+			if (unshare(CLONE_NEWUSER) < 0)
+				return fc_error_set(err, errno, "unshare the user namespace");
+			unshare_flags &= ~CLONE_NEWUSER;
+		}
+	}
+	if (unshare_flags && unshare(unshare_flags) < 0)
+		return fc_error_set(err, errno, "unshare namespaces (flags 0x%x)", unshare_flags);
+	if (unshare_flags & CLONE_NEWTIME) {
+		_cleanup_free_ char *off = fc_asprintf("monotonic %lld %u\nboottime %lld %u\n",
+						       (long long)s->monotonic_secs, s->monotonic_nsecs,
+						       (long long)s->boottime_secs, s->boottime_nsecs);
+		if (s->has_time_offsets &&
+		    fc_write_string_at(AT_FDCWD, "/proc/self/timens_offsets", off, err) < 0)
+			return fc_error_wrap(err, "linux.timeOffsets");
+	}
+	return 0;
+}
+
+/* The intermediate process of the double-fork path: join and make
+ * namespaces, fork the init, report its pid, exit. */
+static void stage1(struct fc_create *c)
+{
+	struct fc_error *e = NULL;
+	if (join_namespaces(c, &e) < 0)
+		fail_sync(c, e);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fc_error_set(&e, errno, "fork the container init");
+		fail_sync(c, e);
+	}
+	if (pid > 0) {
+		fc_sync_send(c->sync_fd[1], FC_SYNC_PID, pid, NULL);
+		_exit(0);
+	}
+}
+
+static int setup_console(struct fc_create *c, struct fc_error **err)
+{
+	_cleanup_close_ int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return fc_error_set(err, errno, "open /dev/ptmx");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		return fc_error_set(err, errno, "unlock the pty");
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		return fc_error_set(err, errno, "open the pty peer");
+	const struct fc_process *p = c->spec->process;
+	if (p->has_console_size) {
+		struct winsize ws = { .ws_row = (unsigned short)p->console_height,
+				      .ws_col = (unsigned short)p->console_width };
+		ioctl(slave, TIOCSWINSZ, &ws);
+	}
+	/* /dev/console: the pty peer bind-mounted over a file, as runc does. */
+	char peer[64];
+	snprintf(peer, sizeof(peer), "/proc/self/fd/%d", slave);
+	int cfd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (cfd >= 0) {
+		close(cfd);
+		mount(peer, "/dev/console", NULL, MS_BIND, NULL);
+	}
+	/* Hand the master to whoever listens on --console-socket. */
+	if (c->console_fd >= 0) {
+		char data = 0;
+		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+		const char *name = "/dev/ptmx";
+		struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
+		(void)data;
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				      .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &master, sizeof(int));
+		if (sendmsg(c->console_fd, &msg, MSG_NOSIGNAL) < 0) {
+			close(slave);
+			return fc_error_set(err, errno, "send the pty master to --console-socket");
+		}
+		close(c->console_fd);
+		c->console_fd = -1;
+	}
+	setsid();
+	if (ioctl(slave, TIOCSCTTY, 0) < 0) {
+		close(slave);
+		return fc_error_set(err, errno, "set the controlling terminal");
+	}
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			return fc_error_set(err, errno, "dup2 the pty onto fd %d", fd);
+	if (slave > 2)
+		close(slave);
+	return 0;
+}
+
+static int early_setup(struct fc_create *c, struct fc_error **err)
+{
+	const struct fc_spec *s = c->spec;
+	if (fc_spec_ns(s, FC_NS_CGROUP) && !fc_spec_ns(s, FC_NS_CGROUP)->path &&
+	    unshare(CLONE_NEWCGROUP) < 0)
+		return fc_error_set(err, errno, "unshare the cgroup namespace");
+	if (fc_spec_ns(s, FC_NS_USER)) {
+		/* Become root of the new user namespace (it was just mapped). */
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return fc_error_set(err, errno, "become root in the user namespace");
+	}
+	if (s->hostname && fc_spec_ns(s, FC_NS_UTS) &&
+	    sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return fc_error_set(err, errno, "hostname: sethostname `%s`", s->hostname);
+	if (s->domainname && fc_spec_ns(s, FC_NS_UTS) &&
+	    setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return fc_error_set(err, errno, "domainname: setdomainname `%s`", s->domainname);
+	if (!c->opts->no_new_keyring) {
+		/* A fresh session keyring, so the host's keys are not reachable. */
+		_cleanup_free_ char *name = fc_asprintf("_ses.%s", c->opts->id);
+		if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name) < 0 &&
+		    errno != ENOSYS && errno != EPERM)
+			return fc_error_set(err, errno, "join a new session keyring");
+	}
+	if (s->process->has_oom_score_adj) {
+		char v[16];
+		snprintf(v, sizeof(v), "%d", s->process->oom_score_adj);
+		if (fc_write_string_at(AT_FDCWD, "/proc/self/oom_score_adj", v, err) < 0)
+			return fc_error_wrap(err, "process.oomScoreAdj");
+	}
+	return 0;
+}
+
+static int apply_sysctl(const struct fc_spec *s, struct fc_error **err)
+{
+	for (size_t i = 0; i < s->n_sysctl; i++) {
+		_cleanup_free_ char *path = fc_asprintf("/proc/sys/%s", s->sysctl[i].key);
+		for (char *p = path + 10; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		if (strstr(path, ".."))
+			return fc_error_set(err, EINVAL, "linux.sysctl: invalid key `%s`", s->sysctl[i].key);
+		if (fc_write_string_at(AT_FDCWD, path, s->sysctl[i].value, err) < 0)
+			return fc_error_wrap(err, "linux.sysctl: set `%s` = `%s`", s->sysctl[i].key,
+					     s->sysctl[i].value);
+	}
+	return 0;
+}
+
+/* The descriptor the init is started through, and how it answers. */
+struct start_channel {
+	int fd;
+	bool fifo;
+};
+
+static void answer_error(struct fc_create *c, struct start_channel *ch, struct fc_error *e)
+{
+	const char *msg = e ? e->msg : "unknown error";
+	if (ch->fifo) {
+		_cleanup_free_ char *m = fc_asprintf("E%s", msg);
+		(void)!write(ch->fd, m, strlen(m));
+	} else {
+		fc_sync_send(ch->fd, FC_SYNC_ERROR, e ? e->errnum : EIO, msg);
+	}
+	/* Also on the container's stderr, as runc does. */
+	dprintf(2, "fcrun: %s\n", msg);
+	_exit(1);
+}
+
+static void wait_for_start(struct fc_create *c, struct start_channel *ch)
+{
+	if (c->opts->wait == FCRT_WAIT_FIFO) {
+		ch->fifo = true;
+		for (;;) {
+			ch->fd = openat(c->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+			if (ch->fd >= 0 || errno != EINTR)
+				break;
+		}
+		if (ch->fd < 0)
+			_exit(1);
+	} else {
+		ch->fifo = false;
+		ch->fd = c->sync_fd[1];
+		expect(c, FC_SYNC_START);
+	}
+}
+
+static int set_personality(const struct fc_spec *s, struct fc_error **err)
+{
+	if (s->has_personality && personality(s->personality) < 0)
+		return fc_error_set(err, errno, "linux.personality");
+	return 0;
+}
+
+static int keep_fds(int preserve, struct fc_error **err)
+{
+	unsigned first = 3u + (unsigned)(preserve > 0 ? preserve : 0);
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return fc_error_set(err, errno, "mark descriptors close-on-exec");
+	for (int fd = 3; fd < (int)first; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fl >= 0)
+			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	return 0;
+}
+
+void fc_init_main(struct fc_create *c)
+{
+	struct fc_error *e = NULL;
+	const struct fc_spec *s = c->spec;
+	const struct fc_process *p = s->process;
+	struct start_channel ch = { .fd = -1 };
+
+	/* No one in the container may open this process's /proc/PID/exe (the
+	 * fcrun binary) or ptrace it before it execs (CVE-2019-5736). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (c->double_fork)
+		stage1(c);
+	expect(c, FC_SYNC_GO);
+
+	if (early_setup(c, &e) < 0)
+		fail_sync(c, e);
+	if (fc_spec_ns(s, FC_NS_MOUNT)) {
+		if (fc_rootfs_prepare(c, &e) < 0)
+			fail_sync(c, e);
+	}
+	if (s->n_hooks[FC_HOOK_PRESTART] || s->n_hooks[FC_HOOK_CREATE_RUNTIME]) {
+		fc_sync_send(c->sync_fd[1], FC_SYNC_HOOKS, 0, NULL);
+		expect(c, FC_SYNC_HOOKS_DONE);
+	}
+	if (s->n_hooks[FC_HOOK_CREATE_CONTAINER]) {
+		_cleanup_free_ char *st = fc_state_hook_json(c->opts->id, "created", getpid(), c->bundle, s);
+		if (fc_hooks_run(s, FC_HOOK_CREATE_CONTAINER, st, &e) < 0)
+			fail_sync(c, e);
+	}
+	if (fc_spec_ns(s, FC_NS_MOUNT)) {
+		/* sysctl before readonlyPaths make /proc/sys read-only */
+		if (fc_rootfs_pivot(c, &e) < 0 || apply_sysctl(s, &e) < 0 ||
+		    fc_rootfs_finish(c, &e) < 0)
+			fail_sync(c, e);
+	} else if (chroot(s->root_path) < 0 || chdir("/") < 0 || apply_sysctl(s, &e) < 0) {
+		if (!e)
+			fc_error_set(&e, errno, "chroot to `%s`", s->root_path);
+		fail_sync(c, e);
+	}
+	if (p->terminal && setup_console(c, &e) < 0)
+		fail_sync(c, e);
+	if (chdir(p->cwd) < 0) {
+		fc_error_set(&e, errno, "process.cwd: chdir to `%s`", p->cwd);
+		fail_sync(c, e);
+	}
+	if (fc_find_executable(p->args[0], c->env, &c->exec_path, &e) < 0)
+		fail_sync(c, e);
+
+	fc_sync_send(c->sync_fd[1], FC_SYNC_READY, 0, NULL);
+	expect(c, FC_SYNC_OK);
+
+	wait_for_start(c, &ch);
+
+	if (fc_rlimits_apply(p, &e) < 0)
+		answer_error(c, &ch, e);
+	if (!p->no_new_privileges && c->seccomp && fc_seccomp_install(c->seccomp, NULL, &e) < 0)
+		answer_error(c, &ch, e);
+	if (fc_identity_apply(p, &e) < 0)
+		answer_error(c, &ch, e);
+	if (s->n_hooks[FC_HOOK_START_CONTAINER]) {
+		_cleanup_free_ char *st = fc_state_hook_json(c->opts->id, "running", getpid(), c->bundle, s);
+		if (fc_hooks_run(s, FC_HOOK_START_CONTAINER, st, &e) < 0)
+			answer_error(c, &ch, e);
+	}
+	if (set_personality(s, &e) < 0)
+		answer_error(c, &ch, e);
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		fc_error_set(&e, errno, "process.noNewPrivileges");
+		answer_error(c, &ch, e);
+	}
+	if (keep_fds(c->opts->preserve_fds, &e) < 0)
+		answer_error(c, &ch, e);
+	/* Tell the starter we are about to exec: from here on only execve. */
+	if (ch.fifo)
+		(void)!write(ch.fd, "0", 1);
+	else
+		fc_sync_send(ch.fd, FC_SYNC_STARTED, 0, NULL);
+	if (p->no_new_privileges && c->seccomp && fc_seccomp_install(c->seccomp, NULL, &e) < 0) {
+		dprintf(2, "fcrun: %s\n", e->msg);
+		_exit(1);
+	}
+	execve(c->exec_path, p->args, c->env);
+	dprintf(2, "fcrun: exec `%s`: %s\n", c->exec_path, strerror(errno));
+	_exit(127);
+}
+
+int fc_find_executable(const char *arg0, char **env, char **out, struct fc_error **err)
+{
+	struct stat st;
+	if (strchr(arg0, '/')) {
+		if (stat(arg0, &st) < 0)
+			return fc_error_set(err, errno, "process.args[0]: exec `%s`", arg0);
+		if (S_ISDIR(st.st_mode))
+			return fc_error_set(err, EACCES, "process.args[0]: exec `%s`: is a directory", arg0);
+		*out = fc_strdup(arg0);
+		return 0;
+	}
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char **e = env; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	_cleanup_free_ char *dup = fc_strdup(path);
+	char *save = NULL;
+	for (char *dir = strtok_r(dup, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *cand = fc_asprintf("%s/%s", *dir ? dir : ".", arg0);
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+			*out = TAKE_PTR(cand);
+			return 0;
+		}
+	}
+	return fc_error_set(err, ENOENT, "process.args[0]: exec: `%s`: executable file not found in $PATH",
+			    arg0);
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* internal.h (private to runtime/): what create's parent and the container's
+ * init process share. The init process is a clone of `fcrun create` (no
+ * re-exec), so it reads this struct straight from its copy of memory. */
+#ifndef FCRT_INTERNAL_H
+#define FCRT_INTERNAL_H
+
+#include "fcrt.h"
+#include "spec.h"
+#include "security.h"
+
+/* Messages on the sync socket (SOCK_SEQPACKET: one message per send). */
+enum fc_sync_msg {
+	FC_SYNC_PID = 1,    /* child -> parent: init's pid (double-fork path), payload pid_t */
+	FC_SYNC_GO,	    /* parent -> child: proceed (cgroup entered, maps written) */
+	FC_SYNC_HOOKS,	    /* child -> parent: run prestart + createRuntime hooks now */
+	FC_SYNC_HOOKS_DONE, /* parent -> child */
+	FC_SYNC_READY,	    /* child -> parent: created, waiting for start */
+	FC_SYNC_OK,	    /* parent -> child: state written, drop the parent-death signal */
+	FC_SYNC_ACK,	    /* child -> parent */
+	FC_SYNC_START,	    /* parent -> child (socket wait): start now */
+	FC_SYNC_STARTED,    /* child -> parent: about to exec */
+	FC_SYNC_ERROR,	    /* child -> parent: payload is the message text */
+};
+
+struct fc_sync {
+	uint32_t type;
+	int32_t value;
+	char text[4000];
+};
+
+int fc_sync_send(int fd, uint32_t type, int32_t value, const char *text);
+/* Receive one message; -EPIPE when the peer has gone. */
+int fc_sync_recv(int fd, struct fc_sync *m);
+
+struct fc_create {
+	const struct fcrt_create_opts *opts;
+	struct fc_spec *spec;
+	char *config_json; /* raw config.json, copied into the state dir */
+	size_t config_len;
+	char *bundle;	   /* absolute */
+	char *state_dir;   /* <root>/<id> */
+	int state_dirfd;   /* O_PATH of state_dir: the init reopens exec.fifo through it */
+	int sync_fd[2];	   /* [0] parent's end, [1] child's end */
+	int console_fd;	   /* connected --console-socket, or -1 */
+	struct fc_seccomp_prog *seccomp;
+	char *exec_path;   /* resolved process.args[0] (in the container's rootfs) */
+	char **env;	   /* process env + extra */
+	int clone_flags;   /* namespaces created at clone time */
+	bool double_fork;  /* joining namespaces by path or a new time namespace */
+	char *cgroup_path;
+	struct fc_cgroup *cgroup;
+	uint64_t t0;
+};
+
+/* init.c: the container side; never returns (execs or exits 1 after sending
+ * FC_SYNC_ERROR). */
+__attribute__((noreturn)) void fc_init_main(struct fc_create *c);
+
+/* mount.c: everything between "new mount namespace" and "pivoted". Called in
+ * the container's init. hooks_cb runs between mounting and pivot_root. */
+int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err);
+int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err);
+int fc_rootfs_finish(struct fc_create *c, struct fc_error **err);
+
+/* hooks.c: run one hook kind with the state JSON on stdin (timeouts kill). */
+int fc_hooks_run(const struct fc_spec *s, enum fc_hook_kind kind, const char *state_json,
+		 struct fc_error **err);
+const char *fc_hook_kind_name(enum fc_hook_kind kind);
+
+/* state.c */
+int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time,
+		   struct fc_error **err);
+/* The state JSON hooks receive on stdin. */
+char *fc_state_hook_json(const char *id, const char *status, pid_t pid, const char *bundle,
+			 const struct fc_spec *s);
+/* Start time (field 22 of /proc/PID/stat), 0 if the process is gone. */
+unsigned long long fc_proc_start_time(pid_t pid);
+int fc_pidfd_open(pid_t pid);
+
+/* Exec path lookup in the container: search PATH from env within the rootfs
+ * directory fd (after pivot: "/"). */
+int fc_find_executable(const char *arg0, char **env, char **out, struct fc_error **err);
+
+#endif

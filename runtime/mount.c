@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/* mount.c: the container's filesystem, in its init, in its mount namespace.
+ * Every mount target is resolved inside the rootfs with openat2
+ * RESOLVE_IN_ROOT and mounted through /proc/self/fd/N, so a symlink in the
+ * image can never point a mount at the host. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+#ifndef MOUNT_ATTR_SIZE_VER0
+struct mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+
+static int rootfd = -1; /* O_PATH of the rootfs (after its self bind mount) */
+
+static int openat2_in_root(const char *path, int flags, mode_t mode)
+{
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
+				.mode = (flags & O_CREAT) ? mode : 0,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	for (;;) {
+		int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			return fd;
+	}
+}
+
+static const char *skip_slash(const char *p)
+{
+	while (*p == '/')
+		p++;
+	return *p ? p : ".";
+}
+
+/* mkdir -p inside the rootfs; returns an O_PATH fd of the directory. */
+static int mkdir_in_root(const char *path, mode_t mode, struct fc_error **err)
+{
+	const char *rel = skip_slash(path);
+	int fd = openat2_in_root(rel, O_PATH | O_DIRECTORY, 0);
+	if (fd >= 0 || errno != ENOENT) {
+		if (fd < 0)
+			return fc_error_set(err, errno, "open `%s` in the rootfs", path);
+		return fd;
+	}
+	_cleanup_free_ char *p = fc_strdup(rel);
+	for (char *s = p;; s++) {
+		bool end = *s == '\0';
+		if (*s == '/' || end) {
+			char ch = *s;
+			*s = '\0';
+			_cleanup_close_ int d = openat2_in_root(p, O_PATH | O_DIRECTORY, 0);
+			if (d < 0 && errno == ENOENT) {
+				char *slash = strrchr(p, '/');
+				_cleanup_close_ int parent = -1;
+				const char *name = p;
+				if (slash) {
+					*slash = '\0';
+					parent = openat2_in_root(p, O_PATH | O_DIRECTORY, 0);
+					*slash = '/';
+					name = slash + 1;
+				} else {
+					parent = openat2_in_root(".", O_PATH | O_DIRECTORY, 0);
+				}
+				if (parent < 0 || (mkdirat(parent, name, mode) < 0 && errno != EEXIST))
+					return fc_error_set(err, errno, "mkdir `%s` in the rootfs", path);
+			} else if (d < 0) {
+				return fc_error_set(err, errno, "open `%s` in the rootfs", p);
+			}
+			*s = ch;
+		}
+		if (end)
+			break;
+	}
+	fd = openat2_in_root(rel, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return fc_error_set(err, errno, "open `%s` in the rootfs", path);
+	return fd;
+}
+
+/* Make a mount target (directory, or an empty file when the source is not a
+ * directory) and return an O_PATH fd of it. */
+static int make_target(const char *dest, bool dir, struct fc_error **err)
+{
+	if (dir)
+		return mkdir_in_root(dest, 0755, err);
+	_cleanup_free_ char *parent = fc_strdup(dest);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		int pfd = mkdir_in_root(parent, 0755, err);
+		if (pfd < 0)
+			return pfd;
+		close(pfd);
+	}
+	int fd = openat2_in_root(skip_slash(dest), O_PATH, 0);
+	if (fd >= 0)
+		return fd;
+	fd = openat2_in_root(skip_slash(dest), O_CREAT | O_WRONLY, 0644);
+	if (fd < 0)
+		return fc_error_set(err, errno, "create `%s` in the rootfs", dest);
+	close(fd);
+	fd = openat2_in_root(skip_slash(dest), O_PATH, 0);
+	if (fd < 0)
+		return fc_error_set(err, errno, "open `%s` in the rootfs", dest);
+	return fd;
+}
+
+static const char *fdpath(int fd, char buf[static 32])
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* Flags a remount must keep: in a user namespace the kernel refuses to
+ * drop locked ones. */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+static int remount(const char *target, unsigned long flags, const char *what,
+		   struct fc_error **err)
+{
+	unsigned long f = MS_REMOUNT | MS_BIND | flags;
+	if (mount(NULL, target, NULL, f, NULL) == 0)
+		return 0;
+	if (errno == EPERM) {
+		unsigned long keep = locked_flags(target);
+		if (!(flags & MS_RDONLY))
+			keep &= ~MS_RDONLY;
+		if (mount(NULL, target, NULL, f | keep, NULL) == 0)
+			return 0;
+	}
+	return fc_error_set(err, errno, "remount `%s`", what);
+}
+
+static int apply_propagation_and_attrs(int fd, const struct fc_mount *m, struct fc_error **err)
+{
+	char buf[32];
+	if (m->rec_flags || m->rec_clear) {
+		struct mount_attr attr = { .attr_set = m->rec_flags, .attr_clr = m->rec_clear };
+		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+			    sizeof(attr)) < 0)
+			return fc_error_set(err, errno, "mounts: set recursive attributes on `%s`",
+					    m->destination);
+	}
+	if (m->propagation && mount(NULL, fdpath(fd, buf), NULL, m->propagation, NULL) < 0)
+		return fc_error_set(err, errno, "mounts: set propagation of `%s`", m->destination);
+	return 0;
+}
+
+static int mount_bind(struct fc_create *c, const struct fc_mount *m, struct fc_error **err)
+{
+	_cleanup_free_ char *src = NULL;
+	struct stat st;
+	char buf[32];
+	if (!m->source)
+		return fc_error_set(err, EINVAL, "mounts: bind mount of `%s` has no source", m->destination);
+	src = m->source[0] == '/' ? fc_strdup(m->source) : fc_asprintf("%s/%s", c->bundle, m->source);
+	if (stat(src, &st) < 0)
+		return fc_error_set(err, errno, "mounts: bind source `%s`", src);
+	_cleanup_close_ int t = make_target(m->destination, S_ISDIR(st.st_mode), err);
+	if (t < 0)
+		return t;
+	if (mount(src, fdpath(t, buf), NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
+		return fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src, m->destination);
+	/* Reopen: the fd above names what lies under the new mount. */
+	_cleanup_close_ int t2 = openat2_in_root(skip_slash(m->destination), O_PATH, 0);
+	if (t2 < 0)
+		return fc_error_set(err, errno, "mounts: reopen `%s`", m->destination);
+	unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
+	if ((extra || m->clear_flags) &&
+	    remount(fdpath(t2, buf), extra, m->destination, err) < 0)
+		return fc_error_code(*err);
+	return apply_propagation_and_attrs(t2, m, err);
+}
+
+/* The v1/v2 hierarchies of the host, from /proc/self/mountinfo. */
+struct cg_hier {
+	char *mountpoint; /* /sys/fs/cgroup/memory */
+	char *name;	  /* memory, cpu,cpuacct, name=systemd ... (as the dir name) */
+	char *options;	  /* the subsystem options to mount it with */
+	bool v2;
+};
+
+static size_t host_cgroups(struct cg_hier *h, size_t max)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	if (!f)
+		return 0;
+	while (n < max && getline(&line, &cap, f) > 0) {
+		char *sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		char fstype[32], src[256], opts[512];
+		if (sscanf(sep + 3, "%31s %255s %511s", fstype, src, opts) != 3)
+			continue;
+		bool v2 = FC_STREQ(fstype, "cgroup2");
+		if (!v2 && !FC_STREQ(fstype, "cgroup"))
+			continue;
+		char mp[512];
+		if (sscanf(line, "%*s %*s %*s %*s %511s", mp) != 1)
+			continue;
+		if (strncmp(mp, "/sys/fs/cgroup", 14) != 0)
+			continue;
+		h[n].mountpoint = fc_strdup(mp);
+		const char *base = strrchr(mp, '/') + 1;
+		h[n].name = fc_strdup(FC_STREQ(mp, "/sys/fs/cgroup") ? "" : base);
+		h[n].v2 = v2;
+		/* keep only subsystem options (drop rw, relatime ...) */
+		struct fc_buf b = { 0 };
+		char *save = NULL;
+		for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+			if (FC_STREQ(o, "rw") || FC_STREQ(o, "ro") || FC_STREQ(o, "relatime") ||
+			    FC_STREQ(o, "nosuid") || FC_STREQ(o, "nodev") || FC_STREQ(o, "noexec") ||
+			    strncmp(o, "clone_children", 14) == 0 || strncmp(o, "release_agent", 13) == 0 ||
+			    FC_STREQ(o, "nsdelegate") || FC_STREQ(o, "memory_recursiveprot") ||
+			    FC_STREQ(o, "noprefix") || FC_STREQ(o, "xattr"))
+				continue;
+			if (b.len)
+				fc_buf_append(&b, ",", 1);
+			fc_buf_append(&b, o, strlen(o));
+		}
+		h[n].options = b.data ? b.data : fc_strdup("");
+		n++;
+	}
+	free(line);
+	return n;
+}
+
+/* This process's cgroup in the hierarchy whose options are opts. */
+static char *own_cgroup(const struct cg_hier *h)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	char *line = NULL, *res = NULL;
+	size_t cap = 0;
+	if (!f)
+		return NULL;
+	while (!res && getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (h->v2 ? c1[1] == '\0' : FC_STREQ(c1 + 1, h->options))
+			res = fc_strdup(c2 + 1);
+	}
+	free(line);
+	return res;
+}
+
+static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc_error **err)
+{
+	struct cg_hier h[32];
+	size_t n = host_cgroups(h, FC_ARRAY_SIZE(h));
+	bool cgns = fc_spec_ns(c->spec, FC_NS_CGROUP) != NULL;
+	unsigned long flags = m->flags & ~(MS_RDONLY | MS_BIND | MS_REC);
+	char buf[32];
+	int r = 0;
+	_cleanup_close_ int t = make_target(m->destination, true, err);
+	if (t < 0)
+		goto out_err;
+	bool pure_v2 = n == 1 && h[0].v2 && !*h[0].name;
+	if (pure_v2) {
+		if (cgns) {
+			if (mount("cgroup2", fdpath(t, buf), "cgroup2", flags | (m->flags & MS_RDONLY), NULL) < 0)
+				r = fc_error_set(err, errno, "mounts: mount cgroup2 on `%s`", m->destination);
+		} else {
+			_cleanup_free_ char *own = own_cgroup(&h[0]);
+			_cleanup_free_ char *src = fc_asprintf("%s%s", h[0].mountpoint, own ? own : "");
+			if (mount(src, fdpath(t, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
+				r = fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src, m->destination);
+			else if (m->flags & MS_RDONLY)
+				r = remount(fdpath(t, buf), MS_RDONLY | flags, m->destination, err);
+		}
+		goto out;
+	}
+	/* v1 or hybrid: a tmpfs with one directory per hierarchy. */
+	if (mount("tmpfs", fdpath(t, buf), "tmpfs", flags, "mode=755") < 0) {
+		r = fc_error_set(err, errno, "mounts: tmpfs on `%s`", m->destination);
+		goto out;
+	}
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (!*h[i].name)
+			continue;
+		_cleanup_free_ char *dest = fc_asprintf("%s/%s", m->destination, h[i].name);
+		_cleanup_close_ int d = mkdir_in_root(dest, 0755, err);
+		if (d < 0) {
+			r = d;
+			break;
+		}
+		if (cgns) {
+			const char *type = h[i].v2 ? "cgroup2" : "cgroup";
+			if (mount(type, fdpath(d, buf), type, flags | (m->flags & MS_RDONLY),
+				  h[i].v2 ? NULL : h[i].options) < 0)
+				r = fc_error_set(err, errno, "mounts: mount %s (%s) on `%s`", type,
+						 h[i].options, dest);
+		} else {
+			_cleanup_free_ char *own = own_cgroup(&h[i]);
+			_cleanup_free_ char *src = fc_asprintf("%s%s", h[i].mountpoint, own ? own : "");
+			if (mount(src, fdpath(d, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
+				r = fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src, dest);
+			else if (m->flags & MS_RDONLY) {
+				_cleanup_close_ int d2 = openat2_in_root(skip_slash(dest), O_PATH, 0);
+				r = remount(fdpath(d2, buf), MS_RDONLY | flags, dest, err);
+			}
+		}
+		/* co-mounted controllers: cpu -> cpu,cpuacct links, as hosts have */
+		if (r >= 0 && strchr(h[i].name, ',')) {
+			_cleanup_free_ char *names = fc_strdup(h[i].name);
+			char *save = NULL;
+			_cleanup_close_ int top = openat2_in_root(skip_slash(m->destination),
+								  O_PATH | O_DIRECTORY, 0);
+			for (char *s = strtok_r(names, ",", &save); s; s = strtok_r(NULL, ",", &save))
+				if (top >= 0)
+					symlinkat(h[i].name, top, s);
+		}
+	}
+	if (r >= 0 && (m->flags & MS_RDONLY)) {
+		_cleanup_close_ int t2 = openat2_in_root(skip_slash(m->destination), O_PATH, 0);
+		r = remount(fdpath(t2, buf), MS_RDONLY | flags, m->destination, err);
+	}
+out:
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].mountpoint);
+		free(h[i].name);
+		free(h[i].options);
+	}
+	return r;
+out_err:
+	r = t;
+	goto out;
+}
+
+static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_error **err)
+{
+	const char *type = m->type;
+	char buf[32];
+	if (m->bind || (type && FC_STREQ(type, "bind")))
+		return mount_bind(c, m, err);
+	if (!type)
+		return fc_error_set(err, EINVAL, "mounts: `%s` has no type", m->destination);
+	if (FC_STREQ(type, "cgroup"))
+		return mount_cgroup(c, m, err);
+	_cleanup_close_ int t = make_target(m->destination, true, err);
+	if (t < 0)
+		return t;
+	unsigned long flags = m->flags;
+	if (mount(m->source ? m->source : type, fdpath(t, buf), type, flags, m->data) < 0) {
+		int e = errno;
+		/* Without their namespace (host network, IPC), sysfs and mqueue
+		 * cannot be mounted anew: bind the host's, as runc does. */
+		if (e == EPERM && (FC_STREQ(type, "sysfs") || FC_STREQ(type, "mqueue"))) {
+			const char *src = FC_STREQ(type, "sysfs") ? "/sys" : "/dev/mqueue";
+			if (mount(src, fdpath(t, buf), NULL, MS_BIND | MS_REC, NULL) == 0) {
+				_cleanup_close_ int t2 = openat2_in_root(skip_slash(m->destination), O_PATH, 0);
+				if (flags & ~MS_REC)
+					return remount(fdpath(t2, buf), flags & ~MS_REC, m->destination, err);
+				return 0;
+			}
+		}
+		return fc_error_set(err, e, "mounts: mount %s on `%s`%s%s", type, m->destination,
+				    m->data ? " with " : "", m->data ? m->data : "");
+	}
+	if (m->propagation || m->rec_flags || m->rec_clear) {
+		_cleanup_close_ int t2 = openat2_in_root(skip_slash(m->destination), O_PATH, 0);
+		if (t2 < 0)
+			return fc_error_set(err, errno, "mounts: reopen `%s`", m->destination);
+		return apply_propagation_and_attrs(t2, m, err);
+	}
+	return 0;
+}
+
+static const struct {
+	const char *path;
+	unsigned major, minor;
+} default_devices[] = {
+	{ "/dev/null", 1, 3 },	  { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+};
+
+static int make_device(const char *path, mode_t type, unsigned major, unsigned minor, mode_t perm,
+		       uid_t uid, gid_t gid, bool in_userns, struct fc_error **err)
+{
+	_cleanup_free_ char *parent = fc_strdup(path);
+	char *slash = strrchr(parent, '/');
+	const char *name = slash ? slash + 1 : parent;
+	if (slash)
+		*slash = '\0';
+	_cleanup_close_ int d = mkdir_in_root(*parent ? parent : "/", 0755, err);
+	if (d < 0)
+		return d;
+	/* reopen as a real directory fd for mknodat */
+	char buf[32];
+	_cleanup_close_ int dd = open(fdpath(d, buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dd < 0)
+		return fc_error_set(err, errno, "devices: open the parent of `%s`", path);
+	unlinkat(dd, name, 0);
+	if (!in_userns && type != S_IFIFO) {
+		if (mknodat(dd, name, type | perm, makedev(major, minor)) < 0)
+			return fc_error_set(err, errno, "devices: mknod `%s`", path);
+	} else if (type == S_IFIFO) {
+		if (mkfifoat(dd, name, perm) < 0)
+			return fc_error_set(err, errno, "devices: mkfifo `%s`", path);
+	} else {
+		/* In a user namespace: bind the host's node over an empty file. */
+		int fd = openat(dd, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0000);
+		if (fd < 0)
+			return fc_error_set(err, errno, "devices: create `%s`", path);
+		close(fd);
+		_cleanup_close_ int t = openat2_in_root(skip_slash(path), O_PATH, 0);
+		if (t < 0 || mount(path, fdpath(t, buf), NULL, MS_BIND, NULL) < 0)
+			return fc_error_set(err, errno, "devices: bind `%s`", path);
+		return 0;
+	}
+	if (fchmodat(dd, name, perm, 0) < 0 ||
+	    fchownat(dd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return fc_error_set(err, errno, "devices: set owner and mode of `%s`", path);
+	return 0;
+}
+
+static bool dev_is_bind(const struct fc_spec *s)
+{
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (FC_STREQ(s->mounts[i].destination, "/dev"))
+			return s->mounts[i].bind || (s->mounts[i].type && FC_STREQ(s->mounts[i].type, "bind"));
+	return false;
+}
+
+static int setup_dev(struct fc_create *c, struct fc_error **err)
+{
+	const struct fc_spec *s = c->spec;
+	bool userns = fc_spec_ns(s, FC_NS_USER) != NULL;
+	bool bind_dev = dev_is_bind(s);
+	if (!bind_dev) {
+		for (size_t i = 0; i < FC_ARRAY_SIZE(default_devices); i++) {
+			bool configured = false;
+			for (size_t j = 0; j < s->n_devices; j++)
+				if (FC_STREQ(s->devices[j].path, default_devices[i].path))
+					configured = true;
+			if (configured)
+				continue;
+			if (make_device(default_devices[i].path, S_IFCHR, default_devices[i].major,
+					default_devices[i].minor, 0666, 0, 0, userns, err) < 0)
+				return fc_error_code(*err);
+		}
+		static const char *const links[][2] = {
+			{ "/proc/self/fd", "/dev/fd" },	    { "/proc/self/fd/0", "/dev/stdin" },
+			{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+			{ "pts/ptmx", "/dev/ptmx" },
+		};
+		_cleanup_close_ int d = mkdir_in_root("/dev", 0755, err);
+		if (d < 0)
+			return d;
+		char buf[32];
+		_cleanup_close_ int dd = open(fdpath(d, buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		for (size_t i = 0; dd >= 0 && i < FC_ARRAY_SIZE(links); i++) {
+			if (symlinkat(links[i][0], dd, links[i][1] + 5) < 0 && errno != EEXIST)
+				return fc_error_set(err, errno, "symlink `%s`", links[i][1]);
+		}
+		if (dd >= 0 && access("/proc/kcore", F_OK) == 0)
+			symlinkat("/proc/kcore", dd, "core");
+	}
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct fc_device *dv = &s->devices[i];
+		mode_t type = dv->type == 'b' ? S_IFBLK : dv->type == 'p' ? S_IFIFO : S_IFCHR;
+		if (make_device(dv->path, type, (unsigned)dv->major, (unsigned)dv->minor,
+				dv->has_mode ? (dv->file_mode & 07777) : 0666, dv->has_uid ? dv->uid : 0,
+				dv->has_gid ? dv->gid : 0, userns, err) < 0)
+			return fc_error_code(*err);
+	}
+	return 0;
+}
+
+int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err)
+{
+	const struct fc_spec *s = c->spec;
+	unsigned long prop = s->rootfs_propagation_flags ? s->rootfs_propagation_flags
+							 : (MS_SLAVE | MS_REC);
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
+		return fc_error_set(err, errno, "make / %s", s->rootfs_propagation ? s->rootfs_propagation : "rslave");
+	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return fc_error_set(err, errno, "root.path: bind `%s` onto itself", s->root_path);
+	rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return fc_error_set(err, errno, "root.path: open `%s`", s->root_path);
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (mount_one(c, &s->mounts[i], err) < 0)
+			return fc_error_code(*err);
+	if (setup_dev(c, err) < 0)
+		return fc_error_code(*err);
+	if (prop & MS_SHARED) {
+		if (mount(NULL, s->root_path, NULL, prop, NULL) < 0)
+			return fc_error_set(err, errno, "rootfsPropagation: make the rootfs %s",
+					    s->rootfs_propagation);
+	}
+	return 0;
+}
+
+int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err)
+{
+	const struct fc_spec *s = c->spec;
+	_cleanup_close_ int newroot = open(s->root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (newroot < 0 || fchdir(newroot) < 0)
+		return fc_error_set(err, errno, "chdir to the rootfs `%s`", s->root_path);
+	if (c->opts->no_pivot) {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+			return fc_error_set(err, errno, "move the rootfs to / (--no-pivot)");
+	} else {
+		_cleanup_close_ int oldroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return fc_error_set(err, errno, "pivot_root to `%s`", s->root_path);
+		/* The old root is stacked under the new one: detach it without
+		 * letting the unmount propagate anywhere. */
+		if (oldroot >= 0 && fchdir(oldroot) == 0) {
+			mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL);
+			if (umount2(".", MNT_DETACH) < 0)
+				return fc_error_set(err, errno, "detach the old root");
+		}
+	}
+	if (chdir("/") < 0)
+		return fc_error_set(err, errno, "chdir /");
+	if (rootfd >= 0) {
+		close(rootfd);
+		rootfd = -1;
+	}
+	return 0;
+}
+
+int fc_rootfs_finish(struct fc_create *c, struct fc_error **err)
+{
+	const struct fc_spec *s = c->spec;
+	for (char **p = s->readonly_paths; p && *p; p++) {
+		if (mount(*p, *p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return fc_error_set(err, errno, "linux.readonlyPaths: bind `%s`", *p);
+		}
+		if (remount(*p, MS_RDONLY | MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC, *p, err) < 0)
+			return fc_error_wrap(err, "linux.readonlyPaths");
+	}
+	for (char **p = s->masked_paths; p && *p; p++) {
+		struct stat st;
+		if (stat(*p, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return fc_error_set(err, errno, "linux.maskedPaths: `%s`", *p);
+		}
+		int rc = S_ISDIR(st.st_mode) ? mount("tmpfs", *p, "tmpfs", MS_RDONLY, "size=0k")
+					     : mount("/dev/null", *p, NULL, MS_BIND, NULL);
+		if (rc < 0)
+			return fc_error_set(err, errno, "linux.maskedPaths: mask `%s`", *p);
+	}
+	if (s->root_readonly && remount("/", MS_RDONLY, "/ (root.readonly)", err) < 0)
+		return fc_error_code(*err);
+	return 0;
+}

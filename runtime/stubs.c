@@ -1,1 +1,0 @@
-/* Temporary stand-ins until cgroup.c and the security module land. */

@@ -1,0 +1,76 @@
+# tests/lib/common.sh: sourced by shell tests. TAP output, a private fcrun
+# root and scratch directory, cleanup on every exit path, and leak checks
+# (state dirs, mounts, cgroups, processes) after each test.
+set -u
+FC_SOURCE_ROOT=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+FC_BUILD_ROOT=${FC_BUILD_ROOT:-$FC_SOURCE_ROOT/build}
+FCRUN=${FCRUN:-$FC_BUILD_ROOT/runtime/fcrun}
+FCSTART=${FCSTART:-$FC_BUILD_ROOT/bench/fcstart}
+MKBUNDLE=$FC_SOURCE_ROOT/tests/lib/mkbundle.sh
+
+tap_n=0
+tap_failed=0
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 77; }
+diag() { sed 's/^/# /'; }
+
+# check DESC CMD...: ok when CMD succeeds
+check() {
+	local desc=$1; shift
+	if "$@" >"$T/out" 2>&1; then ok "$desc"; else not_ok "$desc"; diag <"$T/out"; fi
+}
+# expect_eq DESC EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; printf 'expected: %s\n  actual: %s\n' "$2" "$3" | diag; fi
+}
+# expect_match DESC REGEX ACTUAL
+expect_match() {
+	if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1"; printf 'expected /%s/ in:\n%s\n' "$2" "$3" | diag; fi
+}
+
+require_root() { [ "$(id -u)" = 0 ] || skip_all "needs root"; }
+
+[ -x "$FCRUN" ] || { echo "1..0 # SKIP fcrun not built at $FCRUN"; exit 77; }
+T=$(mktemp -d /tmp/fcrun-test.XXXXXX)
+ROOT=$T/state
+mkdir -p "$ROOT"
+CG_PREFIX="fcrun-test-$$"
+
+# Everything a test made goes: containers (by our root), mounts under $T,
+# cgroups named after this test, the scratch dir.
+cleanup() {
+	local rc=$?
+	if [ -d "$ROOT" ]; then
+		for id in $("$FCRUN" --root "$ROOT" list -q 2>/dev/null); do
+			"$FCRUN" --root "$ROOT" delete -f "$id" >/dev/null 2>&1
+		done
+	fi
+	grep " $T" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+	for d in /sys/fs/cgroup/*/"$CG_PREFIX"* /sys/fs/cgroup/*/fcrun/"$CG_PREFIX"* /sys/fs/cgroup/"$CG_PREFIX"*; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null
+	done
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A fresh busybox bundle: bundle DIR [ARGS...]
+bundle() { "$MKBUNDLE" "$@" >/dev/null; }
+
+# Edit a bundle's config.json with jq: jqedit DIR FILTER
+jqedit() { jq "$2" "$1/config.json" >"$1/config.json.new" && mv "$1/config.json.new" "$1/config.json"; }
+
+# No leftovers of container ID: state dir, cgroup dirs, processes.
+no_leftovers() {
+	local id=$1
+	[ ! -e "$ROOT/$id" ] || { echo "state dir $ROOT/$id left"; return 1; }
+	for d in /sys/fs/cgroup/*/fcrun/"$id" /sys/fs/cgroup/fcrun/"$id"; do
+		[ ! -d "$d" ] || { echo "cgroup $d left"; return 1; }
+	done
+	! grep -q " $T/[^ ]*/rootfs" /proc/self/mountinfo || { echo "mount left"; grep " $T" /proc/self/mountinfo; return 1; }
+	return 0
+}
+
+done_testing() { echo "1..$tap_n"; [ "$tap_failed" = 0 ]; }
