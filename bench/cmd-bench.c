@@ -1,7 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-bench.c: `fcstart bench SUBCOMMAND`. For now: `runtime`, the cold-start
  * benchmark of OCI runtimes side by side (bench-runtime.c), with its table,
- * JSON and CSV reports. */
+ * JSON and CSV reports.
+ *
+ * JSON (--json): {"benchmark":"runtime", "time", "rounds" (completed),
+ * "rounds_requested", "pause_ms", "seed", "bundle" (null: the built busybox one),
+ * "cmd", "host" (what was done to the cgroup mounts, or null), "variants":
+ * ["netns","no-netns"], "runtimes":[{"name","path","version","results":{VARIANT:
+ * {"ok","error", "run_ms","create_ms","start_ms","delete_ms","rss_run_kib",
+ * "rss_create_kib": {"n","median","p95","min","max","ratio_crun","ratio_runc",
+ * "samples":[...]}}}}]}. Ratios are median over the reference's median (null
+ * when the reference is absent or failed).
+ * CSV (--csv): variant,runtime,metric,unit,n,median,p95,min,max,ratio_crun,
+ * ratio_runc,status, one line per runtime, variant and metric. */
 #include "bench.h"
 #include "commands.h"
 
