@@ -212,6 +212,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = validate(&c, err);
 	if (r < 0)
 		goto fail;
+	fc_log(FC_LOG_DEBUG, "create `%s`: parsed config at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
 
 	/* State directory: mkdir is the lock against a second create of the id. */
 	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
@@ -262,6 +263,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = fc_cgroup_create(c.cgroup_path, c.spec->resources, &c.cgroup, err);
 	if (r < 0)
 		goto fail;
+	fc_log(FC_LOG_DEBUG, "create `%s`: cgroup created at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
 
 	for (size_t i = 0; i < c.spec->n_namespaces; i++) {
 		const struct fc_namespace *ns = &c.spec->namespaces[i];
@@ -292,6 +294,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	}
 	close(c.sync_fd[1]);
 	c.sync_fd[1] = -1;
+	fc_log(FC_LOG_DEBUG, "create `%s`: cloned at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
 
 	init_pid = child;
 	if (c.double_fork) {
@@ -334,6 +337,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		r = -EIO;
 		goto fail;
 	}
+	fc_log(FC_LOG_DEBUG, "create `%s`: entered cgroup at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
 	for (;;) {
 		struct fc_sync m;
 		r = fc_sync_recv(c.sync_fd[0], &m);
@@ -356,8 +360,11 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			fc_sync_send(c.sync_fd[0], FC_SYNC_HOOKS_DONE, 0, NULL);
 			continue;
 		}
-		if (m.type == FC_SYNC_READY)
+		if (m.type == FC_SYNC_READY) {
+			fc_log(FC_LOG_DEBUG, "create `%s`: init ready at %.3f ms", o->id,
+			       (double)(fc_now_ns() - c.t0) / 1e6);
 			break;
+		}
 		r = fc_error_set(err, EPROTO, "unexpected message %u from the container init", m.type);
 		goto fail;
 	}
