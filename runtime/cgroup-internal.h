@@ -55,6 +55,14 @@ int cg_write(const char *dir, const char *file, const char *val, struct fc_error
 int cg_writef(const char *dir, const char *file, struct fc_error **err, const char *fmt, ...)
     FC_PRINTF(4, 5);
 bool cg_exists(const char *dir, const char *file);
+/* Forget an error that was handled. */
+static inline void cg_error_clear(struct fc_error **err)
+{
+	if (err) {
+		fc_error_free(*err);
+		*err = NULL;
+	}
+}
 /* Read a file, trailing newline stripped; -errno. */
 int cg_read(const char *dir, const char *file, char **out);
 /* A file holding one number ("max" reads as UINT64_MAX); -errno. */

@@ -63,10 +63,28 @@ static void rule_string(const struct fc_device_rule *d, char *buf, size_t len)
 	         d->access && *d->access ? d->access : "rwm");
 }
 
+/* Writing "a" (all devices) is refused with EINVAL once the cgroup has
+ * children: fine when the cgroup is already in that state. */
+static int write_all(const char *dir, bool allow, struct fc_error **err)
+{
+	int r = cg_write(dir, allow ? "devices.allow" : "devices.deny", "a", err);
+	if (r == -EINVAL) {
+		_cleanup_free_ char *list = NULL;
+		if (cg_read(dir, "devices.list", &list) == 0 &&
+		    !strstr(list, "a *:* rwm") == !allow) {
+			cg_error_clear(err);
+			r = 0;
+		}
+	}
+	return r;
+}
+
 static int write_rule(const char *dir, const struct fc_device_rule *d, struct fc_error **err)
 {
 	char s[96];
 	rule_string(d, s, sizeof(s));
+	if (FC_STREQ(s, "a"))
+		return write_all(dir, d->allow, err);
 	return cg_write(dir, d->allow ? "devices.allow" : "devices.deny", s, err);
 }
 
@@ -76,7 +94,7 @@ static int apply_devices(const char *dir, const struct fc_resources *res, struct
 	/* As runc: nothing is allowed unless a rule allows it (the usual config
 	 * starts with "deny all" anyway); then the rules in order, then runc's
 	 * default devices. The BPF filter on cgroup2 has the same semantics. */
-	r = cg_write(dir, "devices.deny", "a", err);
+	r = write_all(dir, false, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < res->n_devices; i++) {
@@ -205,8 +223,7 @@ static int apply_cpu(const char *dir, const struct fc_resources *res, struct fc_
 		r = cg_writef(dir, "cpu.cfs_period_us", err, "%" PRIu64, res->cpu.period);
 		if (r == -EINVAL && res->cpu.has_quota && res->cpu.quota) {
 			/* old quota / new period may exceed the parent's: retry after the quota */
-			fc_error_free(*err);
-			*err = NULL;
+			cg_error_clear(err);
 			period_pending = true;
 		} else if (r < 0) {
 			return r;

@@ -29,6 +29,14 @@ static int apply_memory(const char *d, const struct fc_resources *res, struct fc
 	int64_t swap = res->memory.has_swap ? res->memory.swap : 0;
 	char v[32];
 	int r;
+	if (limit > 0 && res->memory.has_check_before_update && res->memory.check_before_update) {
+		uint64_t cur = 0;
+		if (cg_read_u64(d, "memory.current", &cur) == 0 && cur > (uint64_t)limit)
+			return fc_error_set(err, EBUSY,
+			                    "memory.limit = %" PRId64
+			                    " is below the current usage %" PRIu64 " of %s",
+			                    limit, cur, d);
+	}
 	if (limit) {
 		fmt_max(v, sizeof(v), limit);
 		r = cg_write(d, "memory.max", v, err);

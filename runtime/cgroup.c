@@ -495,6 +495,10 @@ static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool crea
 	int r;
 	if (!res)
 		res = &none; /* still the default device rules at creation */
+	if (res->n_unified && !cg->v2)
+		return fc_error_set(
+		    err, ENOTSUP,
+		    "unified: cgroup v2 resources given but this host has no cgroup2");
 	if (cg->n_v1) {
 		r = cg_v1_apply(cg, res, devices, err);
 		if (r < 0)
@@ -531,10 +535,8 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc
 	 * between our mkdirs) shows as ENOENT: try again. */
 	for (size_t i = 0; i < cg->n_v1; i++) {
 		for (int t = 0; t < 3; t++) {
-			if (t && err) {
-				fc_error_free(*err);
-				*err = NULL;
-			}
+			if (t)
+				cg_error_clear(err);
 			r = make_dirs(host.h[i].mount, path, cg->v1[i].ctrls, false, 0, err);
 			if (r != -ENOENT)
 				break;
@@ -543,10 +545,8 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc
 			goto fail;
 	}
 	for (int t = 0; cg->v2 && t < 3; t++) {
-		if (t && err) {
-			fc_error_free(*err);
-			*err = NULL;
-		}
+		if (t)
+			cg_error_clear(err);
 		r = make_dirs(cg->v2_mount, path, 0, true, cg->v2_ctrls, err);
 		if (r != -ENOENT)
 			break;

@@ -707,6 +707,25 @@ int main(int argc, char **argv)
 		e = NULL;
 	}
 
+	/* Nested cgroups (as a container may make): device rules can still be
+	 * re-applied, and destroy removes the children first. */
+	{
+		const char *ctrls[] = {"devices", "memory", NULL};
+		struct fc_resources up = {.devices = devs, .n_devices = FC_ARRAY_SIZE(devs)};
+		for (size_t i = 0; ctrls[i]; i++) {
+			_cleanup_free_ char *d = dir_of(g_mode == FC_CGROUP_V2 ? NULL : ctrls[i]);
+			_cleanup_free_ char *sub = d ? fc_asprintf("%s/sub/sub2", d) : NULL;
+			CHECK(sub && fc_mkdir_p_at(AT_FDCWD, sub, 0755, &e) == 0, "mkdir %s",
+			      sub ? sub : ctrls[i]);
+			fc_error_free(e);
+			e = NULL;
+		}
+		CHECK(fc_cgroup_apply(g_cg, &up, &e) == 0, "devices with nested cgroups: %s",
+		      e ? e->msg : "");
+		fc_error_free(e);
+		e = NULL;
+	}
+
 	/* destroy while frozen: the child is killed, the directories are gone */
 	{
 		int st;
