@@ -681,8 +681,22 @@ int main(int argc, char **argv)
 		up.pids.limit = 0;
 		up.cpu.has_quota = h_cpu;
 		up.cpu.quota = -1;
+		/* blkio weight: blkio.weight, or blkio.bfq.weight with BFQ (cgroups below
+		 * the root only) */
+		_cleanup_free_ char *bd = g_mode == FC_CGROUP_V2 ? NULL : dir_of("blkio");
+		const char *wf = NULL;
+		if (bd && cg_exists(bd, "blkio.weight"))
+			wf = "blkio.weight";
+		else if (bd && cg_exists(bd, "blkio.bfq.weight"))
+			wf = "blkio.bfq.weight";
+		if (wf) {
+			up.blkio.has_weight = true;
+			up.blkio.weight = 300;
+		}
 		if (fc_cgroup_apply(g_cg, &up, &e) < 0)
 			die("update", e);
+		if (wf)
+			expect("blkio", wf, "300");
 		if (g_mode == FC_CGROUP_V2) {
 			if (h_mem)
 				expect(NULL, "memory.max", "134217728");
