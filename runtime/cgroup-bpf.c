@@ -22,8 +22,8 @@ static void emit(struct prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t
 		p->cap = p->cap ? p->cap * 2 : 64;
 		p->insn = fc_realloc(p->insn, p->cap * sizeof(*p->insn));
 	}
-	p->insn[p->n++] = (struct bpf_insn){
-		.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
+	p->insn[p->n++] =
+	    (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
 }
 
 #define R0 BPF_REG_0
@@ -39,10 +39,10 @@ static unsigned access_bits(const char *a)
 	if (!a || !*a)
 		return BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE;
 	for (; *a; a++)
-		m |= *a == 'r' ? BPF_DEVCG_ACC_READ
+		m |= *a == 'r'   ? BPF_DEVCG_ACC_READ
 		     : *a == 'w' ? BPF_DEVCG_ACC_WRITE
 		     : *a == 'm' ? BPF_DEVCG_ACC_MKNOD
-				 : 0;
+		                 : 0;
 	return m;
 }
 
@@ -53,13 +53,13 @@ static bool emit_rule(struct prog *p, const struct fc_device_rule *r)
 {
 	unsigned acc = access_bits(r->access);
 	bool all_acc = acc == 7;
-	int type = r->type == 'b' ? BPF_DEVCG_DEV_BLOCK
-		   : (r->type == 'c' || r->type == 'u') ? BPF_DEVCG_DEV_CHAR
-							  : 0;
+	int type = r->type == 'b'                       ? BPF_DEVCG_DEV_BLOCK
+	           : (r->type == 'c' || r->type == 'u') ? BPF_DEVCG_DEV_CHAR
+	                                                : 0;
 	/* Block length first, so each jump knows where the next rule starts
 	 * (a jump offset counts from the instruction after the jump). */
-	int len = (type != 0) + (all_acc ? 0 : 3) + (type && r->major >= 0) +
-		  (type && r->minor >= 0) + 2;
+	int len =
+	    (type != 0) + (all_acc ? 0 : 3) + (type && r->major >= 0) + (type && r->minor >= 0) + 2;
 	size_t start = p->n;
 #define NEXT ((int16_t)(len - 1 - (int)(p->n - start)))
 	if (type)
@@ -114,7 +114,7 @@ static int sys_bpf(int cmd, union bpf_attr *a)
 }
 
 int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n,
-		  struct fc_error **err)
+                  struct fc_error **err)
 {
 	struct prog p = build(rules, n);
 	char log[4096] = "";
@@ -142,7 +142,7 @@ int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n,
 	free(p.insn);
 	if (prog < 0)
 		return fc_error_set(err, -prog, "load the device filter for %s (%zu rules)%s%s",
-				    dir, n, *log ? ": " : "", log);
+		                    dir, n, *log ? ": " : "", log);
 	cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0)
 		return fc_error_set(err, errno, "open `%s`", dir);
@@ -177,8 +177,7 @@ int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n,
 		a.attach_type = BPF_CGROUP_DEVICE;
 		r = sys_bpf(BPF_PROG_DETACH, &a);
 		if (r < 0 && r != -ENOENT)
-			return fc_error_set(err, -r, "detach the old device filter from `%s`",
-					    dir);
+			return fc_error_set(err, -r, "detach the old device filter from `%s`", dir);
 	}
 	return 0;
 }

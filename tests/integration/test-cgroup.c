@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* test-cgroup: runtime/cgroup.c against the real cgroupfs (root). Creates a
+/* test-cgroup: runtime/cgroup*.c against the real cgroupfs (root). Creates a
  * cgroup with limits, checks the files, moves a child in, freezes/thaws it,
- * lists pids, reads stats, updates limits, destroys it. Exit 0/1/77. */
+ * lists pids, reads stats, updates limits, nests cgroups, destroys it (child
+ * killed, directories gone); the device filter (BPF on cgroup2, default-deny
+ * on v1). On a hybrid host it runs again as a simulated pure v2 host and a
+ * simulated pure v1 host (private mount namespaces). Exit 0/1/77. */
 #include "cgroup-internal.h" /* cg_v2_devices, to try the BPF filter on hybrid hosts */
 
 #include <fcntl.h>
@@ -27,23 +30,23 @@ static char g_path[256];
 static enum fc_cgroup_mode g_mode;
 static bool g_made_parent;
 
-#define CHECK(cond, ...)                                                         \
-	do {                                                                     \
-		checks++;                                                        \
-		if (!(cond)) {                                                   \
-			failures++;                                              \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);     \
-			fprintf(stderr, __VA_ARGS__);                            \
-			fputc('\n', stderr);                                     \
-		}                                                                \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		checks++;                                                                          \
+		if (!(cond)) {                                                                     \
+			failures++;                                                                \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+		}                                                                                  \
 	} while (0)
 
 /* Remove the /fcrun parent when this test made it (rmdir: only if empty). */
 static void remove_parent(void)
 {
-	const char *ctrls[] = {"memory",  "cpu",     "cpuacct", "pids",	   "freezer",
-			       "devices", "blkio",   "cpuset",	"systemd", "unified",
-			       "hugetlb", "net_cls", "net_prio", "perf_event", NULL};
+	const char *ctrls[] = {"memory",  "cpu",     "cpuacct",  "pids",       "freezer",
+	                       "devices", "blkio",   "cpuset",   "systemd",    "unified",
+	                       "hugetlb", "net_cls", "net_prio", "perf_event", NULL};
 	char buf[512];
 	if (!g_made_parent)
 		return;
@@ -82,6 +85,20 @@ static void cleanup(void)
 		g_child = -1;
 	}
 	remove_parent();
+}
+
+/* One byte from the child; gives up after a minute (never hang the suite). */
+static bool read_answer(int fd, char want)
+{
+	struct pollfd pfd = {fd, POLLIN, 0};
+	char c;
+	return poll(&pfd, 1, 60000) == 1 && read(fd, &c, 1) == 1 && c == want;
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	exit(1); /* run the atexit cleanup (a test, not library code) */
 }
 
 static void die(const char *what, struct fc_error *e)
@@ -158,7 +175,8 @@ static bool v1_has(const char *ctrl)
 static bool have(const char *ctrl)
 {
 	const char *v2root = g_mode == FC_CGROUP_V2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-	_cleanup_free_ char *c = g_mode == FC_CGROUP_V1 ? NULL : slurp(v2root, "cgroup.controllers");
+	_cleanup_free_ char *c =
+	    g_mode == FC_CGROUP_V1 ? NULL : slurp(v2root, "cgroup.controllers");
 	if (g_mode != FC_CGROUP_V2 && v1_has(ctrl))
 		return true;
 	if (c) {
@@ -174,14 +192,14 @@ static void test_resolve(void)
 {
 	struct fc_error *e = NULL;
 	char *p;
-#define RESOLVE_IS(id, in, sd, want)                                                        \
-	do {                                                                                \
-		p = fc_cgroup_resolve_path(id, in, sd, &e);                                 \
-		CHECK(p && !strcmp(p, want), "resolve `%s`: got `%s`, want `%s`", in ? in : "NULL", \
-		      p ? p : e->msg, want);                                                \
-		free(p);                                                                    \
-		fc_error_free(e);                                                           \
-		e = NULL;                                                                   \
+#define RESOLVE_IS(id, in, sd, want)                                                               \
+	do {                                                                                       \
+		p = fc_cgroup_resolve_path(id, in, sd, &e);                                        \
+		CHECK(p && !strcmp(p, want), "resolve `%s`: got `%s`, want `%s`",                  \
+		      in ? in : "NULL", p ? p : e->msg, want);                                     \
+		free(p);                                                                           \
+		fc_error_free(e);                                                                  \
+		e = NULL;                                                                          \
 	} while (0)
 	RESOLVE_IS("abc", NULL, false, "/fcrun/abc");
 	RESOLVE_IS("abc", "/a//b/", false, "/a/b");
@@ -224,8 +242,8 @@ static void check_proc_cgroup(pid_t pid)
 			v2++;
 		else if (g_mode == FC_CGROUP_V2 || strstr(a + 1, "rdma") || strstr(a + 1, "misc"))
 			continue; /* (a simulated v2 host still has v1 lines) */
-		CHECK(!strcmp(b, g_path), "/proc/%d/cgroup: `%s` is in `%s`, want `%s`",
-		      (int)pid, a + 1, b, g_path);
+		CHECK(!strcmp(b, g_path), "/proc/%d/cgroup: `%s` is in `%s`, want `%s`", (int)pid,
+		      a + 1, b, g_path);
 		seen++;
 	}
 	free(line);
@@ -311,8 +329,7 @@ static void test_device_filter(void)
 	char path[256];
 	int r;
 	struct fc_device_rule deny[] = {{false, 'a', -1, -1, "rwm"}};
-	struct fc_device_rule allow_kmsg[] = {{false, 'a', -1, -1, "rwm"},
-					      {true, 'c', 1, 11, "r"}};
+	struct fc_device_rule allow_kmsg[] = {{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 11, "r"}};
 	if (access("/dev/kmsg", F_OK) < 0) {
 		printf("# no /dev/kmsg: device filter not tried\n");
 		return;
@@ -363,9 +380,10 @@ static int run_simulated(const char *self, bool v2)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    (v2 ? mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL)
-			: umount2("/sys/fs/cgroup/unified", MNT_DETACH)) < 0) {
+		        : umount2("/sys/fs/cgroup/unified", MNT_DETACH)) < 0) {
 			perror("simulated host: unshare/mount");
 			_exit(77);
 		}
@@ -419,18 +437,23 @@ int main(int argc, char **argv)
 	}
 	g_mode = fc_cgroup_host_mode();
 	printf("# host mode %s%s\n",
-	       g_mode == FC_CGROUP_V2 ? "v2" : g_mode == FC_CGROUP_HYBRID ? "hybrid" : "v1",
+	       g_mode == FC_CGROUP_V2       ? "v2"
+	       : g_mode == FC_CGROUP_HYBRID ? "hybrid"
+	                                    : "v1",
 	       simulated ? " (simulated in a mount namespace)" : "");
-	if (simulated && g_mode != (strcmp(argv[1], "--simulated-v2") ? FC_CGROUP_V1 : FC_CGROUP_V2)) {
+	if (simulated &&
+	    g_mode != (strcmp(argv[1], "--simulated-v2") ? FC_CGROUP_V1 : FC_CGROUP_V2)) {
 		printf("FAIL: simulated host detected as mode %d\n", (int)g_mode);
 		return 1;
 	}
 	if (g_mode != FC_CGROUP_V2 && (!v1_has("memory") || !v1_has("cpu") || !v1_has("pids") ||
-				       !v1_has("freezer") || !v1_has("devices"))) {
+	                               !v1_has("freezer") || !v1_has("devices"))) {
 		printf("skip: a v1 controller (memory, cpu, pids, freezer, devices) is missing\n");
 		return 77;
 	}
 	atexit(cleanup);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
 	test_resolve();
 
 	snprintf(id, sizeof(id), "fctest-cg-%d", (int)getpid());
@@ -447,17 +470,19 @@ int main(int argc, char **argv)
 	h_io = have(g_mode == FC_CGROUP_V2 ? "io" : "blkio");
 	h_huge = have("hugetlb");
 	huge = h_huge && access("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) == 0;
-	memsw = !h_mem ? false : g_mode == FC_CGROUP_V2
-			? access("/sys/fs/cgroup/memory.swap.max", F_OK) == 0 ||
-				  access("/sys/fs/cgroup/init.scope/memory.swap.max", F_OK) == 0
-			: access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
-	has_weight = !h_io ? false : g_mode == FC_CGROUP_V2 ||
-		     access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0;
+	memsw = !h_mem ? false
+	        : g_mode == FC_CGROUP_V2
+	            ? access("/sys/fs/cgroup/memory.swap.max", F_OK) == 0 ||
+	                  access("/sys/fs/cgroup/init.scope/memory.swap.max", F_OK) == 0
+	            : access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
+	has_weight = !h_io ? false
+	                   : g_mode == FC_CGROUP_V2 ||
+	                         access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0;
 
 	struct fc_device_rule devs[] = {
-		{false, 'a', -1, -1, "rwm"},
-		{true, 'c', 1, 3, "rw"},
-		{true, 'b', 7, -1, "r"},
+	    {false, 'a', -1, -1, "rwm"},
+	    {true, 'c', 1, 3, "rw"},
+	    {true, 'b', 7, -1, "r"},
 	};
 	struct fc_throttle rbps = {7, 0, 1048576};
 	struct fc_hugepage_limit hl = {"2MB", 4194304};
@@ -492,9 +517,9 @@ int main(int argc, char **argv)
 		res.n_hugepage_limits = 1;
 	}
 
-	g_made_parent = access(g_mode == FC_CGROUP_V2 ? "/sys/fs/cgroup/fcrun"
-						      : "/sys/fs/cgroup/pids/fcrun",
-			       F_OK) != 0;
+	g_made_parent =
+	    access(g_mode == FC_CGROUP_V2 ? "/sys/fs/cgroup/fcrun" : "/sys/fs/cgroup/pids/fcrun",
+	           F_OK) != 0;
 	if (fc_cgroup_create(g_path, &res, &g_cg, &e) < 0)
 		die("create", e);
 
@@ -552,9 +577,11 @@ int main(int argc, char **argv)
 		      dl ? dl : "(missing)");
 		CHECK(dl && strstr(dl, "c 1:3 rw"), "devices.list: no c 1:3: %s", dl ? dl : "");
 		CHECK(dl && strstr(dl, "b 7:* r"), "devices.list: no b 7:* r: %s", dl ? dl : "");
-		CHECK(dl && strstr(dl, "c 136:* rwm"), "devices.list: no c 136:*: %s", dl ? dl : "");
+		CHECK(dl && strstr(dl, "c 136:* rwm"), "devices.list: no c 136:*: %s",
+		      dl ? dl : "");
 		CHECK(dl && strstr(dl, "c *:* m"), "devices.list: no c *:* m: %s", dl ? dl : "");
-		CHECK(dl && !strstr(dl, "c 1:1 "), "devices.list allows /dev/mem: %s", dl ? dl : "");
+		CHECK(dl && !strstr(dl, "c 1:1 "), "devices.list allows /dev/mem: %s",
+		      dl ? dl : "");
 		/* the unified tree has the cgroup as well */
 		if (g_mode == FC_CGROUP_HYBRID) {
 			_cleanup_free_ char *u = dir_of(NULL);
@@ -565,18 +592,21 @@ int main(int argc, char **argv)
 	/* A child that answers SIGUSR1 on a pipe, placed in the cgroup. */
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(sig_pipe, O_CLOEXEC) < 0)
 		die("pipe", NULL);
+	/* SIGUSR1 is blocked before the fork, so it waits for sigwait() even if
+	 * the child has not run at all before the freeze. */
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	g_child = fork();
 	if (g_child < 0)
 		die("fork", NULL);
 	if (g_child == 0) {
 		char c;
-		sigset_t set;
+		sigset_t set = usr1;
 		int sig;
-		sigemptyset(&set);
-		sigaddset(&set, SIGUSR1);
-		sigprocmask(SIG_BLOCK, &set, NULL);
 		close(sync_pipe[1]);
-		if (read(sync_pipe[0], &c, 1) != 1)
+		if (read(sync_pipe[0], &c, 1) != 1 || write(sig_pipe[1], "r", 1) != 1)
 			_exit(2);
 		for (;;) {
 			if (sigwait(&set, &sig) == 0 && write(sig_pipe[1], "u", 1) != 1)
@@ -586,9 +616,12 @@ int main(int argc, char **argv)
 	close(sync_pipe[0]);
 	if (fc_cgroup_enter(g_cg, g_child, false, &e) < 0)
 		die("enter", e);
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 	if (write(sync_pipe[1], "g", 1) != 1)
 		die("sync", NULL);
 	close(sync_pipe[1]);
+	if (!read_answer(sig_pipe[0], 'r'))
+		die("child not ready", NULL);
 	check_proc_cgroup(g_child);
 
 	/* pids */
@@ -605,7 +638,6 @@ int main(int argc, char **argv)
 	/* freeze: a signal is not handled while frozen, and is once thawed */
 	{
 		struct pollfd pfd = {sig_pipe[0], POLLIN, 0};
-		char c;
 		CHECK(!fc_cgroup_is_frozen(g_cg), "frozen before freeze");
 		if (fc_cgroup_freeze(g_cg, true, &e) < 0)
 			die("freeze", e);
@@ -619,7 +651,7 @@ int main(int argc, char **argv)
 		if (fc_cgroup_freeze(g_cg, false, &e) < 0)
 			die("thaw", e);
 		CHECK(!fc_cgroup_is_frozen(g_cg), "frozen after thaw");
-		CHECK(read(sig_pipe[0], &c, 1) == 1 && c == 'u', "thawed child did not answer");
+		CHECK(read_answer(sig_pipe[0], 'u'), "thawed child did not answer");
 	}
 
 	/* stats */
@@ -632,8 +664,8 @@ int main(int argc, char **argv)
 		printf("# stats %s\n", b.data);
 		CHECK(json_ok(b.data, h_pids), "stats JSON: %s", b.data);
 		if (h_mem)
-			CHECK(fc_cgroup_oom_count(g_cg, &oom) == 0 && oom == 0, "oom count %" PRIu64,
-			      oom);
+			CHECK(fc_cgroup_oom_count(g_cg, &oom) == 0 && oom == 0,
+			      "oom count %" PRIu64, oom);
 	}
 
 	/* update */
@@ -649,8 +681,22 @@ int main(int argc, char **argv)
 		up.pids.limit = 0;
 		up.cpu.has_quota = h_cpu;
 		up.cpu.quota = -1;
+		/* blkio weight: blkio.weight, or blkio.bfq.weight with BFQ (cgroups below
+		 * the root only) */
+		_cleanup_free_ char *bd = g_mode == FC_CGROUP_V2 ? NULL : dir_of("blkio");
+		const char *wf = NULL;
+		if (bd && cg_exists(bd, "blkio.weight"))
+			wf = "blkio.weight";
+		else if (bd && cg_exists(bd, "blkio.bfq.weight"))
+			wf = "blkio.bfq.weight";
+		if (wf) {
+			up.blkio.has_weight = true;
+			up.blkio.weight = 300;
+		}
 		if (fc_cgroup_apply(g_cg, &up, &e) < 0)
 			die("update", e);
+		if (wf)
+			expect("blkio", wf, "300");
 		if (g_mode == FC_CGROUP_V2) {
 			if (h_mem)
 				expect(NULL, "memory.max", "134217728");
@@ -672,8 +718,27 @@ int main(int argc, char **argv)
 		bad.cpu.cpus = "99";
 		if (h_cpuset)
 			CHECK(fc_cgroup_apply(g_cg, &bad, &e) < 0 && e &&
-				      strstr(e->msg, "cpuset.cpus") && strstr(e->msg, "99"),
+			          strstr(e->msg, "cpuset.cpus") && strstr(e->msg, "99"),
 			      "bad cpuset: %s", e ? e->msg : "accepted");
+		fc_error_free(e);
+		e = NULL;
+	}
+
+	/* Nested cgroups (as a container may make): device rules can still be
+	 * re-applied, and destroy removes the children first. */
+	{
+		const char *ctrls[] = {"devices", "memory", NULL};
+		struct fc_resources up = {.devices = devs, .n_devices = FC_ARRAY_SIZE(devs)};
+		for (size_t i = 0; ctrls[i]; i++) {
+			_cleanup_free_ char *d = dir_of(g_mode == FC_CGROUP_V2 ? NULL : ctrls[i]);
+			_cleanup_free_ char *sub = d ? fc_asprintf("%s/sub/sub2", d) : NULL;
+			CHECK(sub && fc_mkdir_p_at(AT_FDCWD, sub, 0755, &e) == 0, "mkdir %s",
+			      sub ? sub : ctrls[i]);
+			fc_error_free(e);
+			e = NULL;
+		}
+		CHECK(fc_cgroup_apply(g_cg, &up, &e) == 0, "devices with nested cgroups: %s",
+		      e ? e->msg : "");
 		fc_error_free(e);
 		e = NULL;
 	}
@@ -681,14 +746,14 @@ int main(int argc, char **argv)
 	/* destroy while frozen: the child is killed, the directories are gone */
 	{
 		int st;
-		const char *ctrls[] = {"memory", "cpu", "pids", "freezer", "devices", "blkio",
-				       "cpuset", NULL};
+		const char *ctrls[] = {"memory",  "cpu",   "pids",   "freezer",
+		                       "devices", "blkio", "cpuset", NULL};
 		if (fc_cgroup_freeze(g_cg, true, &e) < 0)
 			die("freeze", e);
 		if (fc_cgroup_destroy(g_cg, &e) < 0)
 			die("destroy", e);
 		CHECK(waitpid(g_child, &st, 0) == g_child && WIFSIGNALED(st) &&
-			      WTERMSIG(st) == SIGKILL,
+		          WTERMSIG(st) == SIGKILL,
 		      "child not killed by SIGKILL");
 		g_child = -1;
 		for (size_t i = 0; g_mode != FC_CGROUP_V2 && ctrls[i]; i++) {

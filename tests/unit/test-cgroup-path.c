@@ -10,7 +10,11 @@ static void is(const char *id, const char *in, bool systemd, const char *want)
 	char *p = fc_cgroup_resolve_path(id, in, systemd, &e);
 	if (want ? !p || strcmp(p, want) : p != NULL) {
 		fprintf(stderr, "FAIL resolve(%s, %s, %d): got `%s`, want `%s`\n", id,
-			in ? in : "NULL", systemd, p ? p : e ? e->msg : "?", want ? want : "error");
+		        in ? in : "NULL", systemd,
+		        p   ? p
+		        : e ? e->msg
+		            : "?",
+		        want ? want : "error");
 		failures++;
 	}
 	free(p);
