@@ -45,6 +45,8 @@ struct fc_cgroup {
 	char *v2_mount;    /* where cgroup2 is mounted */
 	unsigned v2_ctrls; /* controllers handled through cgroup2 (CG_BIT()s) */
 	int v2_fd;         /* O_PATH fd for CLONE_INTO_CGROUP, lazily opened */
+	int tasks_fds[CG_MAX_HIER]; /* v1 `tasks` files for fc_cgroup_self_fds */
+	size_t n_tasks_fds;
 };
 
 /* The v1 directory holding controller c, NULL when none. */

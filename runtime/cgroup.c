@@ -424,6 +424,8 @@ void fc_cgroup_free(struct fc_cgroup *cg)
 	free(cg->path);
 	if (cg->v2_fd >= 0)
 		close(cg->v2_fd);
+	for (size_t i = 0; i < cg->n_tasks_fds; i++)
+		close(cg->tasks_fds[i]);
 	free(cg);
 }
 
@@ -573,9 +575,43 @@ int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **e
 	return 0;
 }
 
+int fc_cgroup_self_fds(struct fc_cgroup *cg, const int **fds, size_t *n, struct fc_error **err)
+{
+	if (!cg->n_tasks_fds) {
+		for (size_t i = 0; i < cg->n_v1; i++) {
+			_cleanup_free_ char *p = fc_asprintf("%s/tasks", cg->v1[i].path);
+			int fd = open(p, O_WRONLY | O_CLOEXEC);
+			if (fd < 0) {
+				int e = errno;
+				for (size_t j = 0; j < cg->n_tasks_fds; j++)
+					close(cg->tasks_fds[j]);
+				cg->n_tasks_fds = 0;
+				return fc_error_set(err, e, "open `%s`", p);
+			}
+			cg->tasks_fds[cg->n_tasks_fds++] = fd;
+		}
+	}
+	*fds = cg->tasks_fds;
+	*n = cg->n_tasks_fds;
+	return 0;
+}
+
+int fc_cgroup_enter_self(const int *fds, size_t n, struct fc_error **err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (write(fds[i], "0", 1) < 0)
+			return fc_error_set(err, errno, "join the container's v1 cgroups");
+	return 0;
+}
+
+int fc_cgroup_enter_v2(struct fc_cgroup *cg, pid_t pid, struct fc_error **err)
+{
+	return cg->v2 ? cg_writef(cg->v2, "cgroup.procs", err, "%d", (int)pid) : 0;
+}
+
 int fc_cgroup_clone_fd(struct fc_cgroup *cg)
 {
-	if (cg->mode != FC_CGROUP_V2 || !cg->v2)
+	if (!cg->v2)
 		return -1;
 	if (cg->v2_fd < 0)
 		cg->v2_fd = open(cg->v2, O_PATH | O_DIRECTORY | O_CLOEXEC);

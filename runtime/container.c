@@ -263,6 +263,9 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = fc_cgroup_create(c.cgroup_path, c.spec->resources, &c.cgroup, err);
 	if (r < 0)
 		goto fail;
+	r = fc_cgroup_self_fds(c.cgroup, &c.cg_self_fds, &c.n_cg_self_fds, err);
+	if (r < 0)
+		goto fail;
 	fc_log(FC_LOG_DEBUG, "create `%s`: cgroup created at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
 
 	for (size_t i = 0; i < c.spec->n_namespaces; i++) {
@@ -328,10 +331,15 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		r = -EIO;
 		goto fail;
 	}
-	/* While the init builds its rootfs (see init.c). */
-	r = fc_cgroup_enter(c.cgroup, init_pid, into_cgroup, err);
-	if (r < 0)
-		goto fail;
+	/* The init moves itself into the v1 hierarchies (see cgroup.h); the
+	 * cgroup2 tree was joined by clone3, else we move it there, while it
+	 * builds its rootfs (see init.c). */
+	if (!into_cgroup && fc_cgroup_clone_fd(c.cgroup) >= 0) {
+		/* no clone3: cgroup2 the slow way, v1 still by the init itself */
+		r = fc_cgroup_enter_v2(c.cgroup, init_pid, err);
+		if (r < 0)
+			goto fail;
+	}
 	if (fc_sync_send(c.sync_fd[0], FC_SYNC_CGROUP, 0, NULL) < 0) {
 		describe_exit(init_pid, err);
 		r = -EIO;

@@ -6,7 +6,9 @@
  * when no_new_privileges is off), identity and capabilities, startContainer
  * hooks, no_new_privileges, seccomp, close every other descriptor, execve. */
 #include "internal.h"
+#include "cgroup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
@@ -299,8 +301,19 @@ static int set_personality(const struct fc_spec *s, struct fc_error **err)
 static int keep_fds(int preserve, struct fc_error **err)
 {
 	unsigned first = 3u + (unsigned)(preserve > 0 ? preserve : 0);
-	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return fc_error_set(err, errno, "mark descriptors close-on-exec");
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		/* Older kernels: walk /proc/self/fd */
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *de;
+		if (!d)
+			return fc_error_set(err, errno, "mark descriptors close-on-exec");
+		while ((de = readdir(d))) {
+			int fd = atoi(de->d_name);
+			if (fd >= (int)first && fd != dirfd(d))
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+		}
+		closedir(d);
+	}
 	for (int fd = 3; fd < (int)first; fd++) {
 		int fl = fcntl(fd, F_GETFD);
 		if (fl >= 0)
@@ -331,6 +344,8 @@ void fc_init_main(struct fc_create *c)
 	if (fc_spec_ns(s, FC_NS_MOUNT) && fc_rootfs_prepare(c, &e) < 0)
 		fail_sync(c, e);
 	expect(c, FC_SYNC_CGROUP);
+	if (fc_cgroup_enter_self(c->cg_self_fds, c->n_cg_self_fds, &e) < 0)
+		fail_sync(c, e);
 	if (fc_spec_ns(s, FC_NS_CGROUP) && !fc_spec_ns(s, FC_NS_CGROUP)->path &&
 	    unshare(CLONE_NEWCGROUP) < 0) {
 		fc_error_set(&e, errno, "unshare the cgroup namespace");
@@ -371,6 +386,9 @@ void fc_init_main(struct fc_create *c)
 
 	wait_for_start(c, &ch);
 
+	/* First, while no seccomp filter can refuse close_range. */
+	if (keep_fds(c->opts->preserve_fds, &e) < 0)
+		answer_error(c, &ch, e);
 	if (fc_rlimits_apply(p, &e) < 0)
 		answer_error(c, &ch, e);
 	if (!p->no_new_privileges && c->seccomp && fc_seccomp_install(c->seccomp, NULL, &e) < 0)
@@ -388,8 +406,6 @@ void fc_init_main(struct fc_create *c)
 		fc_error_set(&e, errno, "process.noNewPrivileges");
 		answer_error(c, &ch, e);
 	}
-	if (keep_fds(c->opts->preserve_fds, &e) < 0)
-		answer_error(c, &ch, e);
 	/* Tell the starter we are about to exec: from here on only execve. */
 	if (ch.fifo)
 		(void)!write(ch.fd, "0", 1);

@@ -13,7 +13,7 @@
 enum fc_sync_msg {
 	FC_SYNC_PID = 1,    /* child -> parent: init's pid (double-fork path), payload pid_t */
 	FC_SYNC_GO,	    /* parent -> child: proceed (id maps written) */
-	FC_SYNC_CGROUP,	    /* parent -> child: now in the container's cgroups */
+	FC_SYNC_CGROUP,	    /* parent -> child: now in the container's cgroups (or: move yourself) */
 	FC_SYNC_HOOKS,	    /* child -> parent: run prestart + createRuntime hooks now */
 	FC_SYNC_HOOKS_DONE, /* parent -> child */
 	FC_SYNC_READY,	    /* child -> parent: created, waiting for start */
@@ -54,6 +54,8 @@ struct fc_create {
 	char **env;	   /* process env + extra */
 	int clone_flags;   /* namespaces created at clone time */
 	bool double_fork;  /* joining namespaces by path or a new time namespace */
+	const int *cg_self_fds; /* v1 `tasks` files the init writes "0" to */
+	size_t n_cg_self_fds;
 	char *cgroup_path;
 	struct fc_cgroup *cgroup;
 	uint64_t t0;
