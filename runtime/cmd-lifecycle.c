@@ -3,7 +3,6 @@
 #include "cli.h"
 
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -232,8 +231,17 @@ static char *owner_of(const char *root, const char *id)
 	struct stat s;
 	if (stat(p, &s) < 0)
 		return fc_strdup("");
-	struct passwd *pw = getpwuid(s.st_uid);
-	return pw ? fc_strdup(pw->pw_name) : fc_asprintf("#%u", s.st_uid);
+	/* /etc/passwd read directly: fcrun is static, without NSS */
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2 && (uid_t)strtoul(c2 + 1, NULL, 10) == s.st_uid && c2[1] != ':') {
+			*c1 = '\0';
+			return fc_strdup(line);
+		}
+	}
+	return fc_asprintf("#%u", s.st_uid);
 }
 
 int cmd_list(struct fc_cli *g, int argc, char **argv)
