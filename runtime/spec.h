@@ -168,9 +168,6 @@ struct fc_hugepage_limit {
 	uint64_t limit;
 };
 
-struct fc_kv {
-	char *key, *value;
-};
 
 struct fc_resources {
 	struct fc_device_rule *devices;
