@@ -108,4 +108,29 @@ int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **
 /* Is this a valid container id ([A-Za-z0-9_+.-], 1..1024, not "." or "..")? */
 bool fcrt_id_valid(const char *id);
 
+/* ---- operations on an existing container (ops.c) ---------------------- */
+
+/* Freeze / thaw every process (runc: "container not running" /
+ * "container not paused"). A created container may be paused. */
+int fcrt_pause(const char *root, const char *id, struct fc_error **err);
+int fcrt_resume(const char *root, const char *id, struct fc_error **err);
+/* Apply a linux.resources JSON document (runc's `update -r` format) to a
+ * live container's cgroup. */
+int fcrt_update(const char *root, const char *id, const char *resources_json, size_t len,
+		struct fc_error **err);
+/* The pids in the container's cgroup, sorted (none when stopped). */
+int fcrt_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct fc_error **err);
+/* runc's stats event {"type":"stats","id":ID,"data":{...}} appended to out. */
+int fcrt_stats_event(const char *root, const char *id, struct fc_buf *out, struct fc_error **err);
+/* How many times the kernel's OOM killer acted in the container's cgroup. */
+int fcrt_oom_count(const char *root, const char *id, uint64_t *count, struct fc_error **err);
+
+/* ---- documents (features.c) ------------------------------------------- */
+
+/* The runtime-spec features document, indented as runc prints it. */
+void fcrt_features_json(struct fc_buf *out);
+/* The starter config.json of `runc spec` (rootless: a user namespace mapping
+ * uid/gid to root, no network namespace, /sys bind-mounted, no resources). */
+void fcrt_spec_default_json(bool rootless, uid_t uid, gid_t gid, struct fc_buf *out);
+
 #endif
