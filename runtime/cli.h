@@ -44,6 +44,11 @@ bool fc_cli_verb(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 		 size_t min_pos, const char *usage, const char *desc, char ***pos, size_t *npos,
 		 int *rc);
 
+/* Foreground wait (cli-wait.c): forward signals to pid and reap children
+ * until pid exits; master >= 0: proxy stdin/stdout to that pty master.
+ * Returns the exit status (128+signal when killed). */
+int fc_cli_wait(pid_t pid, int pidfd, int master);
+
 int cmd_create(struct fc_cli *g, int argc, char **argv);
 int cmd_start(struct fc_cli *g, int argc, char **argv);
 int cmd_run(struct fc_cli *g, int argc, char **argv);

@@ -133,4 +133,43 @@ void fcrt_features_json(struct fc_buf *out);
  * uid/gid to root, no network namespace, /sys bind-mounted, no resources). */
 void fcrt_spec_default_json(bool rootless, uid_t uid, gid_t gid, struct fc_buf *out);
 
+/* ---- exec (exec.c) ----------------------------------------------------- */
+
+struct fcrt_exec_opts {
+	const char *root; /* NULL = /run/fcrun */
+	const char *id;
+	/* The process: a process.json document (runtime-spec "process"), or
+	 * else the container's process with args and the overrides below. */
+	const char *process_json;
+	size_t process_len;
+	char **args;	  /* NULL-terminated */
+	char **env;	  /* "K=V" added/overriding ("K" alone: our value); also with process_json */
+	const char *cwd;  /* NULL = the container's */
+	bool has_user;
+	uint32_t uid, gid;
+	const uint32_t *additional_gids;
+	size_t n_additional_gids;
+	char **caps;	  /* added to bounding/effective/permitted/ambient; also with process_json */
+	bool no_new_privs; /* force on (else the process's setting) */
+	bool tty;	  /* process.terminal (ignored with process_json) */
+	const char *console_socket; /* receives the pty master; NULL: returned in pty_master */
+	bool detach;	  /* only validates: a tty needs a console socket then */
+	bool ignore_paused;
+	int preserve_fds; /* fds 3..3+n-1 are passed on */
+	const char *pid_file;
+};
+
+struct fcrt_exec {
+	pid_t pid;	/* our child (waitpid works), running in the container */
+	int pidfd;	/* -1 if unavailable */
+	int pty_master; /* tty without console socket: the master, else -1 */
+};
+
+/* Start the process in a created, running (or, with ignore_paused, paused)
+ * container. Returns after the process exec'd; errors before execve (bad
+ * cwd, "exec: \"x\": executable file not found in $PATH", ...) are
+ * returned here ("unable to start container process: ..."). */
+int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_error **err);
+void fcrt_exec_free(struct fcrt_exec *e);
+
 #endif
