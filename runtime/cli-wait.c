@@ -69,7 +69,6 @@ int fc_cli_wait(pid_t pid, int pidfd, int master)
 		if (isatty(0) && tcgetattr(0, &saved) == 0) {
 			struct termios t = saved;
 			cfmakeraw(&t);
-			t.c_oflag = saved.c_oflag; /* keep output processing as is */
 			raw = tcsetattr(0, TCSANOW, &t) == 0;
 		}
 		resize(master);

@@ -131,7 +131,7 @@ static int build_process(struct exec_ctx *c, struct fc_error **err)
 		p = c->proc = c->owned;
 	} else {
 		if (!o->args || !o->args[0])
-			return fc_error_set(err, EINVAL, "exec: no command given");
+			return fc_error_set(err, 0, "args must not be empty");
 		p = c->proc = c->spec->process;
 		fc_strv_free(p->args);
 		size_t n = fc_strv_len(o->args);
@@ -141,7 +141,7 @@ static int build_process(struct exec_ctx *c, struct fc_error **err)
 		p->terminal = o->tty;
 		if (o->cwd) {
 			if (o->cwd[0] != '/')
-				return fc_error_set(err, EINVAL, "--cwd `%s`: must be an absolute path", o->cwd);
+				return fc_error_set(err, 0, "--cwd `%s`: must be an absolute path", o->cwd);
 			free(p->cwd);
 			p->cwd = fc_strdup(o->cwd);
 		}
@@ -166,7 +166,7 @@ static int build_process(struct exec_ctx *c, struct fc_error **err)
 			*x = (char)(*x >= 'a' && *x <= 'z' ? *x - 32 : *x);
 		int v = fc_cap_from_name(name);
 		if (v < 0)
-			return fc_error_set(err, EINVAL, "--cap: unknown capability `%s`", *cap);
+			return fc_error_set(err, 0, "--cap: unknown capability `%s`", *cap);
 		struct fc_caps *k = &p->caps;
 		k->has_caps = true;
 		caps_add(&k->bounding, &k->n_bounding, v);
@@ -195,13 +195,18 @@ static int connect_socket(const char *path, struct fc_error **err)
 	return fd;
 }
 
-/* Send one fc_sync message carrying a descriptor. */
+/* Send a descriptor: in an fc_sync message of the given type, or (type 0,
+ * the --console-socket protocol) with just the name as payload. */
 static int send_fd(int sock, uint32_t type, int fd, const char *name)
 {
 	struct fc_sync m = { .type = type };
 	snprintf(m.text, sizeof(m.text), "%s", name);
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { .iov_base = &m, .iov_len = offsetof(struct fc_sync, text) + strlen(m.text) + 1 };
+	if (!type) {
+		iov.iov_base = m.text;
+		iov.iov_len = strlen(m.text);
+	}
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
@@ -446,12 +451,12 @@ int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_
 	if ((r = load_container(&c, err)) < 0 || (r = build_process(&c, err)) < 0)
 		goto done;
 	if (c.proc->terminal && !o->console_socket && o->detach) {
-		r = fc_error_set(err, EINVAL,
+		r = fc_error_set(err, 0,
 				 "cannot allocate tty if fcrun will detach without setting console socket");
 		goto done;
 	}
 	if (!c.proc->terminal && o->console_socket) {
-		r = fc_error_set(err, EINVAL, "cannot use console socket if fcrun will not detach or allocate tty");
+		r = fc_error_set(err, 0, "cannot use console socket if fcrun will not detach or allocate tty");
 		goto done;
 	}
 	if (c.proc->terminal && o->console_socket &&

@@ -41,6 +41,11 @@ struct fcrt_create_opts {
 	const char *config_path;   /* NULL = <bundle>/config.json */
 	const char *pid_file;	    /* NULL = none */
 	const char *console_socket; /* NULL = none */
+	/* process.terminal without console_socket: the pty master is sent
+	 * (SCM_RIGHTS, payload "/dev/ptmx") over this connected socket, which
+	 * stays the caller's (fcrun run in the foreground proxies it). */
+	bool has_console_fd;
+	int console_fd;
 	bool no_pivot;
 	bool no_new_keyring;
 	bool systemd_cgroup;
