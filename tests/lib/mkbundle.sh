@@ -9,8 +9,7 @@ shift
 bb=/bin/busybox
 [ -x "$bb" ] || { echo "mkbundle.sh: $bb is missing (apt-get install busybox-static)" >&2; exit 1; }
 if ! "$bb" 2>&1 | head -n1 | grep -q .; then echo "mkbundle.sh: $bb does not run" >&2; exit 1; fi
-# a dynamic binary names its interpreter (PT_INTERP) near the start of the file
-if LC_ALL=C od -An -c -N 4096 "$bb" | tr -d " \n" | grep -q "ld-linux"; then
+if ldd "$bb" >/dev/null 2>&1; then
 	echo "mkbundle.sh: $bb is not static (apt-get install busybox-static)" >&2; exit 1
 fi
 mkdir -p "$dir/rootfs"
