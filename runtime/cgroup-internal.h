@@ -65,9 +65,13 @@ int cg_kv_u64(const char *text, const char *key, uint64_t *out);
 char **cg_hugepage_sizes(void);
 
 /* Back ends. */
-int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err);
+/* devices: (re)write the device rules; true at creation, and on update only
+ * when rules are given (an update without rules keeps the container's). */
+int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+		struct fc_error **err);
 int cg_v1_init_cpuset(const char *dir, struct fc_error **err);
-int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err);
+int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+		struct fc_error **err);
 /* Devices on pure v2: a BPF_PROG_TYPE_CGROUP_DEVICE program. */
 int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n,
 		  struct fc_error **err);

@@ -73,8 +73,12 @@ static int write_rule(const char *dir, const struct fc_device_rule *d, struct fc
 static int apply_devices(const char *dir, const struct fc_resources *res, struct fc_error **err)
 {
 	int r;
-	/* Start from "nothing allowed" when the first rule says deny all (the
-	 * usual config), as runc; then the rules in order, then the defaults. */
+	/* As runc: nothing is allowed unless a rule allows it (the usual config
+	 * starts with "deny all" anyway); then the rules in order, then runc's
+	 * default devices. The BPF filter on cgroup2 has the same semantics. */
+	r = cg_write(dir, "devices.deny", "a", err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < res->n_devices; i++) {
 		r = write_rule(dir, &res->devices[i], err);
 		if (r < 0)
@@ -339,7 +343,8 @@ static bool on_v2(const struct fc_cgroup *cg, enum cg_ctrl c)
 					    what, what);                                        \
 	} while (0)
 
-int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+		struct fc_error **err)
 {
 	const char *d;
 	int r = 0;
@@ -357,7 +362,7 @@ int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_
 		   res->blkio.n_throttle_write_bps || res->blkio.n_throttle_read_iops ||
 		   res->blkio.n_throttle_write_iops;
 
-	if ((d = cg_v1_dir(cg, CG_DEVICES)) && (r = apply_devices(d, res, err)) < 0)
+	if (devices && (d = cg_v1_dir(cg, CG_DEVICES)) && (r = apply_devices(d, res, err)) < 0)
 		return r;
 	d = cg_v1_dir(cg, CG_MEMORY);
 	if (mem)

@@ -51,7 +51,8 @@ static int apply_memory(const char *d, const struct fc_resources *res, struct fc
 			snprintf(v, sizeof(v), "%" PRId64, swap - limit);
 		}
 		if (!cg_exists(d, "memory.swap.max")) {
-			if (strcmp(v, "max"))
+			/* No swap accounting: "no limit" and "no swap" are what we get anyway. */
+			if (strcmp(v, "max") && strcmp(v, "0"))
 				return fc_error_set(err, ENOTSUP,
 						    "memory.swap = %" PRId64 ": %s/memory.swap.max is "
 						    "missing (swap accounting disabled)",
@@ -196,7 +197,8 @@ static int apply_hugetlb(const char *d, const struct fc_resources *res, struct f
 	return 0;
 }
 
-int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+		struct fc_error **err)
 {
 	const char *d = cg->v2;
 	int r;
@@ -224,7 +226,7 @@ int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_
 		return r;
 	if (v2_has(cg, CG_HUGETLB) && (r = apply_hugetlb(d, res, err)) < 0)
 		return r;
-	if (cg->mode == FC_CGROUP_V2 &&
+	if (devices && cg->mode == FC_CGROUP_V2 &&
 	    (r = cg_v2_devices(d, res->devices, res->n_devices, err)) < 0)
 		return r;
 	for (size_t i = 0; i < res->n_unified; i++) {

@@ -474,29 +474,37 @@ static int make_dirs(const char *mount, const char *path, unsigned ctrls, bool v
 	return 0;
 }
 
-int fc_cgroup_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool create,
+		 struct fc_error **err)
 {
+	static const struct fc_resources none;
+	bool devices = create || (res && res->n_devices);
 	int r;
 	if (!res)
-		return 0;
+		res = &none; /* still the default device rules at creation */
 	if (cg->n_v1) {
-		r = cg_v1_apply(cg, res, err);
+		r = cg_v1_apply(cg, res, devices, err);
 		if (r < 0)
 			return r;
 	}
 	if (cg->v2) {
-		r = cg_v2_apply(cg, res, err);
+		r = cg_v2_apply(cg, res, devices, err);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
+int fc_cgroup_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+{
+	return apply(cg, res, false, err);
+}
+
 int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc_cgroup **out,
 		     struct fc_error **err)
 {
 	struct fc_cgroup *cg;
-	int r;
+	int r = 0;
 	r = check_path(path, err);
 	if (r < 0)
 		return r;
@@ -506,18 +514,33 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc
 		return fc_error_set(err, ENOENT, "create cgroup %s: no cgroup filesystem mounted",
 				    path);
 	}
+	/* A parent removed under us (another runtime's rmdir of an empty /fcrun
+	 * between our mkdirs) shows as ENOENT: try again. */
 	for (size_t i = 0; i < cg->n_v1; i++) {
-		r = make_dirs(host.h[i].mount, path, cg->v1[i].ctrls, false, 0, err);
+		for (int t = 0; t < 3; t++) {
+			if (t && err) {
+				fc_error_free(*err);
+				*err = NULL;
+			}
+			r = make_dirs(host.h[i].mount, path, cg->v1[i].ctrls, false, 0, err);
+			if (r != -ENOENT)
+				break;
+		}
 		if (r < 0)
 			goto fail;
 	}
-	if (cg->v2) {
-		unsigned want = cg->mode == FC_CGROUP_V2 ? cg->v2_ctrls : cg->v2_ctrls;
-		r = make_dirs(cg->v2_mount, path, 0, true, want, err);
-		if (r < 0)
-			goto fail;
+	for (int t = 0; cg->v2 && t < 3; t++) {
+		if (t && err) {
+			fc_error_free(*err);
+			*err = NULL;
+		}
+		r = make_dirs(cg->v2_mount, path, 0, true, cg->v2_ctrls, err);
+		if (r != -ENOENT)
+			break;
 	}
-	r = fc_cgroup_apply(cg, res, err);
+	if (r < 0)
+		goto fail;
+	r = apply(cg, res, true, err);
 	if (r < 0)
 		goto fail;
 	*out = cg;

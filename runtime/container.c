@@ -305,7 +305,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		struct fc_sync m;
 		r = fc_sync_recv(c.sync_fd[0], &m);
 		if (r == 0 && m.type == FC_SYNC_ERROR) {
-			r = fc_error_set(err, 0, "%s", m.text);
+			r = fc_error_relay(err, m.value, "%s", m.text);
 			goto fail;
 		}
 		if (r < 0 || m.type != FC_SYNC_PID) {
@@ -343,7 +343,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 		}
 		if (m.type == FC_SYNC_ERROR) {
-			r = fc_error_set(err, m.value, "%s", m.text);
+			r = fc_error_relay(err, m.value, "%s", m.text);
 			goto fail;
 		}
 		if (m.type == FC_SYNC_HOOKS) {
@@ -525,7 +525,7 @@ int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err)
 	if (r < 0)
 		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", c->id);
 	if (m.type == FC_SYNC_ERROR)
-		return fc_error_set(err, m.value, "start `%s`: %s", c->id, m.text);
+		return fc_error_relay(err, m.value, "start `%s`: %s", c->id, m.text);
 	close(c->sync_fd);
 	c->sync_fd = -1;
 	return 0;
