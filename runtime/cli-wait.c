@@ -113,6 +113,8 @@ int fc_cli_wait(pid_t pid, int pidfd, int master)
 		if (out_open)
 			drain(master);
 	}
+	if (out_open)
+		drain(master); /* what it wrote before it exited */
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
 	if (sfd >= 0)
