@@ -41,6 +41,8 @@ expect_eq "exec: container env kept" /usr/local/sbin:/usr/local/bin:/usr/sbin:/u
 	"$($F exec "$id" sh -c 'echo $PATH')"
 expect_eq "exec: --cwd" /tmp "$($F exec --cwd /tmp "$id" pwd)"
 expect_eq "exec: default cwd" / "$($F exec "$id" pwd)"
+expect_eq "exec: HOME from the container's /etc/passwd (as runc)" "/root /nonexistent /" \
+	"$(echo $($F exec "$id" sh -c 'echo $HOME') $($F exec -u 65534 "$id" sh -c 'echo $HOME') $($F exec -u 5 "$id" sh -c 'echo $HOME'))"
 expect_eq "exec: --user" "65534 65534" "$($F exec -u 65534:65534 "$id" sh -c 'echo $(id -u) $(id -g)')"
 expect_match "exec: --additional-gids" 'Groups:[[:space:]]+10 20' \
 	"$($F exec -g 10 -g 20 "$id" grep Groups /proc/self/status)"
@@ -144,6 +146,23 @@ wait "$evpid"; rc=$?
 expect_eq "events: ends with exit 0 when the container stops" 0 "$rc"
 check "events: every line is a stats event" jq -s -e 'length > 0 and all(.type == "stats")' "$T/events"
 check "events: at least one" test -s "$T/events"
+
+# ---- events: the OOM killer ----
+ido=$CG_PREFIX-o
+bundle "$T/bo" /bin/sleep 1000
+jqedit "$T/bo" '.linux.resources.memory = {"limit": 16777216, "swap": 16777216}'
+check "run -d (16M memory)" $F run -d --bundle "$T/bo" "$ido"
+timeout 60 $F events --interval 10s "$ido" >"$T/oom-events" 2>&1 &
+evpid=$!
+for _ in $(seq 100); do [ -s "$T/oom-events" ] && break; sleep 0.05; done
+$F exec "$ido" sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo ${#x}' >/dev/null 2>&1
+expect_eq "a memory hog is OOM-killed (137)" 137 $?
+$F kill "$ido" KILL
+wait "$evpid"
+check "events: an oom event" grep -qx "{\"type\":\"oom\",\"id\":\"$ido\"}" "$T/oom-events"
+wait_status "$ido" stopped
+check "delete (oom)" $F delete "$ido"
+check "nothing left (oom)" no_leftovers "$ido"
 
 # ---- a stopped container ----
 wait_status "$id" stopped
