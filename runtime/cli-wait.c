@@ -83,10 +83,10 @@ int fc_cli_wait(pid_t pid, int pidfd, int master)
 		if (status >= 0 || (w < 0 && errno == ECHILD))
 			break;
 		struct pollfd p[4] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = pidfd, .events = POLLIN },
-			{ .fd = out_open ? master : -1, .events = POLLIN },
-			{ .fd = in_open ? 0 : -1, .events = POLLIN },
+		    {.fd = sfd, .events = POLLIN},
+		    {.fd = pidfd, .events = POLLIN},
+		    {.fd = out_open ? master : -1, .events = POLLIN},
+		    {.fd = in_open ? 0 : -1, .events = POLLIN},
 		};
 		if (poll(p, 4, -1) < 0 && errno != EINTR)
 			break;
@@ -96,7 +96,7 @@ int fc_cli_wait(pid_t pid, int pidfd, int master)
 				if (si.ssi_signo == SIGWINCH && master >= 0)
 					resize(master);
 				else if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGWINCH &&
-					 si.ssi_signo != SIGURG)
+				         si.ssi_signo != SIGURG)
 					kill(pid, (int)si.ssi_signo);
 			}
 		}

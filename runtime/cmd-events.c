@@ -19,8 +19,8 @@ static int parse_duration_ms(const char *s, uint64_t *out)
 	static const struct {
 		const char *unit;
 		double ms;
-	} units[] = { { "ns", 1e-6 }, { "us", 1e-3 }, { "µs", 1e-3 }, { "ms", 1 },
-		      { "s", 1e3 },   { "m", 60e3 },  { "h", 3600e3 } };
+	} units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"µs", 1e-3}, {"ms", 1},
+	             {"s", 1e3},   {"m", 60e3},  {"h", 3600e3}};
 	double total = 0;
 	if (!*s)
 		return -EINVAL;
@@ -52,7 +52,7 @@ static int parse_duration_ms(const char *s, uint64_t *out)
 
 static void oom_event(const char *id)
 {
-	_cleanup_buf_ struct fc_buf b = { 0 };
+	_cleanup_buf_ struct fc_buf b = {0};
 	fc_buf_printf(&b, "{\"type\":\"oom\",\"id\":");
 	fc_buf_json_string(&b, id);
 	printf("%s}\n", b.data);
@@ -64,9 +64,10 @@ int cmd_events(struct fc_cli *g, int argc, char **argv)
 	const char *interval = "5s";
 	bool stats = false;
 	const struct fc_opt opts[] = {
-		{ "interval", 0, FC_OPT_STR, &interval, "set the stats collection interval (default: 5s)" },
-		{ "stats", 0, FC_OPT_BOOL, &stats, "display the container's stats then exit" },
-		{ NULL, 0, 0, NULL, NULL },
+	    {"interval", 0, FC_OPT_STR, &interval,
+	     "set the stats collection interval (default: 5s)"},
+	    {"stats", 0, FC_OPT_BOOL, &stats, "display the container's stats then exit"},
+	    {NULL, 0, 0, NULL, NULL},
 	};
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
@@ -75,13 +76,14 @@ int cmd_events(struct fc_cli *g, int argc, char **argv)
 	size_t n;
 	int rc;
 	if (!fc_cli_verb(argc, argv, opts, false, 1, "events [command options] <container-id>",
-			 "Display container events such as OOM notifications, cpu, memory, and IO "
-			 "usage statistics.",
-			 &pos, &n, &rc))
+	                 "Display container events such as OOM notifications, cpu, memory, and IO "
+	                 "usage statistics.",
+	                 &pos, &n, &rc))
 		return rc;
 	const char *id = pos[0];
 	if (parse_duration_ms(interval, &ms) < 0)
-		return fc_cli_failf("invalid value \"%s\" for flag -interval: parse error", interval);
+		return fc_cli_failf("invalid value \"%s\" for flag -interval: parse error",
+		                    interval);
 	if (!ms)
 		return fc_cli_failf("duration interval must be greater than 0");
 	if (fcrt_state_load(g->root, id, &st, &err) < 0)
@@ -93,7 +95,7 @@ int cmd_events(struct fc_cli *g, int argc, char **argv)
 	int pidfd = pidfd_of(st->pid);
 	fcrt_state_free(st);
 	if (stats) {
-		_cleanup_buf_ struct fc_buf b = { 0 };
+		_cleanup_buf_ struct fc_buf b = {0};
 		if (pidfd >= 0)
 			close(pidfd);
 		if (fcrt_stats_event(g->root, id, &b, &err) < 0)
@@ -110,7 +112,7 @@ int cmd_events(struct fc_cli *g, int argc, char **argv)
 	for (;;) {
 		uint64_t now = fc_now_ns(), c;
 		if (now >= next) {
-			_cleanup_buf_ struct fc_buf b = { 0 };
+			_cleanup_buf_ struct fc_buf b = {0};
 			if (fcrt_stats_event(g->root, id, &b, &err) < 0)
 				break; /* stopped or deleted */
 			if (printf("%s\n", b.data) < 0 || fflush(stdout) == EOF)
@@ -127,7 +129,7 @@ int cmd_events(struct fc_cli *g, int argc, char **argv)
 		uint64_t wait = (next - fc_now_ns()) / 1000000ull;
 		if (fc_now_ns() >= next)
 			wait = 0;
-		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
 		int t = (int)(wait < 200 ? wait : 200);
 		if (pidfd >= 0 ? poll(&p, 1, t) > 0 : (poll(NULL, 0, t), false)) {
 			/* The init exited: report what the OOM killer did, then stop. */

@@ -31,7 +31,7 @@ static int run_ps(char **args, size_t nargs, char **out)
 	}
 	free(argv);
 	close(p[1]);
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	char buf[65536];
 	ssize_t n;
 	while ((n = read(p[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
@@ -44,8 +44,8 @@ static int run_ps(char **args, size_t nargs, char **out)
 	fc_buf_append(&b, "", 1);
 	*out = b.data;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		int r = fc_cli_failf("ps: exit status %d: %s", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-				     b.data);
+		int r = fc_cli_failf("ps: exit status %d: %s",
+		                     WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), b.data);
 		return r;
 	}
 	return 0;
@@ -63,8 +63,9 @@ int cmd_ps(struct fc_cli *g, int argc, char **argv)
 {
 	const char *format = "table";
 	const struct fc_opt opts[] = {
-		{ "format", 'f', FC_OPT_STR, &format, "select one of: table or json (default: \"table\")" },
-		{ NULL, 0, 0, NULL, NULL },
+	    {"format", 'f', FC_OPT_STR, &format,
+	     "select one of: table or json (default: \"table\")"},
+	    {NULL, 0, 0, NULL, NULL},
 	};
 	_cleanup_free_ char **pos = NULL;
 	_cleanup_free_ pid_t *pids = NULL;
@@ -73,8 +74,9 @@ int cmd_ps(struct fc_cli *g, int argc, char **argv)
 	size_t n, npids;
 	int rc;
 	/* Everything after the id goes to ps. */
-	if (!fc_cli_verb(argc, argv, opts, true, 1, "ps [command options] <container-id> [ps options]",
-			 "Display the processes running inside a container.", &pos, &n, &rc))
+	if (!fc_cli_verb(argc, argv, opts, true, 1,
+	                 "ps [command options] <container-id> [ps options]",
+	                 "Display the processes running inside a container.", &pos, &n, &rc))
 		return rc;
 	if (!FC_STREQ(format, "table") && !FC_STREQ(format, "json"))
 		return fc_cli_failf("invalid format option");
@@ -90,7 +92,7 @@ int cmd_ps(struct fc_cli *g, int argc, char **argv)
 		printf("]\n");
 		return 0;
 	}
-	char *def[] = { "-ef" };
+	char *def[] = {"-ef"};
 	rc = n > 1 ? run_ps(pos + 1, n - 1, &text) : run_ps(def, 1, &text);
 	if (rc)
 		return rc;

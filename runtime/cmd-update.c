@@ -63,7 +63,7 @@ struct update_flags {
 
 /* One numeric member: "key":value, after a comma when needed. */
 static int add_num(struct fc_buf *b, bool *first, const char *flag, const char *key,
-		   const char *val, int kind)
+                   const char *val, int kind)
 {
 	int64_t v;
 	int r = kind == 0 ? parse_size(val, &v) : parse_int(val, kind == 2, &v);
@@ -90,7 +90,8 @@ static int flags_json(struct update_flags *f, struct fc_buf *b)
 	    (f->memory_reservation &&
 	     add_num(b, &first, "--memory-reservation", "reservation", f->memory_reservation, 0)) ||
 	    (f->memory_swap && add_num(b, &first, "--memory-swap", "swap", f->memory_swap, 0)) ||
-	    (f->kernel_memory && add_num(b, &first, "--kernel-memory", "kernel", f->kernel_memory, 0)) ||
+	    (f->kernel_memory &&
+	     add_num(b, &first, "--kernel-memory", "kernel", f->kernel_memory, 0)) ||
 	    (f->kernel_memory_tcp &&
 	     add_num(b, &first, "--kernel-memory-tcp", "kernelTCP", f->kernel_memory_tcp, 0)))
 		return 1;
@@ -129,42 +130,59 @@ static int flags_json(struct update_flags *f, struct fc_buf *b)
 
 int cmd_update(struct fc_cli *g, int argc, char **argv)
 {
-	struct update_flags f = { 0 };
+	struct update_flags f = {0};
 	const struct fc_opt opts[] = {
-		{ "resources", 'r', FC_OPT_STR, &f.resources, "path to the file containing the resources to update or '-' to read from the standard input" },
-		{ "blkio-weight", 0, FC_OPT_STR, &f.blkio_weight, "Specifies per cgroup weight, range is from 10 to 1000" },
-		{ "cpu-period", 0, FC_OPT_STR, &f.cpu_period, "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default" },
-		{ "cpu-quota", 0, FC_OPT_STR, &f.cpu_quota, "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period" },
-		{ "cpu-share", 0, FC_OPT_STR, &f.cpu_shares, "CPU shares (relative weight vs. other containers)" },
-		{ "cpu-shares", 0, FC_OPT_STR, &f.cpu_shares, "same as --cpu-share" },
-		{ "cpu-rt-period", 0, FC_OPT_STR, &f.cpu_rt_period, "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default" },
-		{ "cpu-rt-runtime", 0, FC_OPT_STR, &f.cpu_rt_runtime, "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period" },
-		{ "cpuset-cpus", 0, FC_OPT_STR, &f.cpuset_cpus, "CPU(s) to use" },
-		{ "cpuset-mems", 0, FC_OPT_STR, &f.cpuset_mems, "Memory node(s) to use" },
-		{ "memory", 0, FC_OPT_STR, &f.memory, "Memory limit (in bytes, suffixes k/m/g/t/p accepted)" },
-		{ "memory-reservation", 0, FC_OPT_STR, &f.memory_reservation, "Memory reservation or soft_limit (in bytes)" },
-		{ "memory-swap", 0, FC_OPT_STR, &f.memory_swap, "Total memory usage (memory + swap); set '-1' to enable unlimited swap" },
-		{ "kernel-memory", 0, FC_OPT_STR, &f.kernel_memory, "Kernel memory limit (in bytes; deprecated, as in runc)" },
-		{ "kernel-memory-tcp", 0, FC_OPT_STR, &f.kernel_memory_tcp, "Kernel memory limit for tcp buffer (in bytes)" },
-		{ "pids-limit", 0, FC_OPT_STR, &f.pids_limit, "Maximum number of pids allowed in the container" },
-		{ "l3-cache-schema", 0, FC_OPT_STR, &f.l3_cache_schema, "The string of Intel RDT/CAT L3 cache schema (not supported)" },
-		{ "mem-bw-schema", 0, FC_OPT_STR, &f.mem_bw_schema, "The string of Intel RDT/MBA memory bandwidth schema (not supported)" },
-		{ NULL, 0, 0, NULL, NULL },
+	    {"resources", 'r', FC_OPT_STR, &f.resources,
+	     "path to the file containing the resources to update or '-' to read from the standard "
+	     "input"},
+	    {"blkio-weight", 0, FC_OPT_STR, &f.blkio_weight,
+	     "Specifies per cgroup weight, range is from 10 to 1000"},
+	    {"cpu-period", 0, FC_OPT_STR, &f.cpu_period,
+	     "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default"},
+	    {"cpu-quota", 0, FC_OPT_STR, &f.cpu_quota,
+	     "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period"},
+	    {"cpu-share", 0, FC_OPT_STR, &f.cpu_shares,
+	     "CPU shares (relative weight vs. other containers)"},
+	    {"cpu-shares", 0, FC_OPT_STR, &f.cpu_shares, "same as --cpu-share"},
+	    {"cpu-rt-period", 0, FC_OPT_STR, &f.cpu_rt_period,
+	     "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default"},
+	    {"cpu-rt-runtime", 0, FC_OPT_STR, &f.cpu_rt_runtime,
+	     "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period"},
+	    {"cpuset-cpus", 0, FC_OPT_STR, &f.cpuset_cpus, "CPU(s) to use"},
+	    {"cpuset-mems", 0, FC_OPT_STR, &f.cpuset_mems, "Memory node(s) to use"},
+	    {"memory", 0, FC_OPT_STR, &f.memory,
+	     "Memory limit (in bytes, suffixes k/m/g/t/p accepted)"},
+	    {"memory-reservation", 0, FC_OPT_STR, &f.memory_reservation,
+	     "Memory reservation or soft_limit (in bytes)"},
+	    {"memory-swap", 0, FC_OPT_STR, &f.memory_swap,
+	     "Total memory usage (memory + swap); set '-1' to enable unlimited swap"},
+	    {"kernel-memory", 0, FC_OPT_STR, &f.kernel_memory,
+	     "Kernel memory limit (in bytes; deprecated, as in runc)"},
+	    {"kernel-memory-tcp", 0, FC_OPT_STR, &f.kernel_memory_tcp,
+	     "Kernel memory limit for tcp buffer (in bytes)"},
+	    {"pids-limit", 0, FC_OPT_STR, &f.pids_limit,
+	     "Maximum number of pids allowed in the container"},
+	    {"l3-cache-schema", 0, FC_OPT_STR, &f.l3_cache_schema,
+	     "The string of Intel RDT/CAT L3 cache schema (not supported)"},
+	    {"mem-bw-schema", 0, FC_OPT_STR, &f.mem_bw_schema,
+	     "The string of Intel RDT/MBA memory bandwidth schema (not supported)"},
+	    {NULL, 0, 0, NULL, NULL},
 	};
 	_cleanup_free_ char **pos = NULL;
-	_cleanup_buf_ struct fc_buf b = { 0 };
+	_cleanup_buf_ struct fc_buf b = {0};
 	struct fc_error *err = NULL;
 	size_t n;
 	int rc;
 	if (!fc_cli_verb(argc, argv, opts, false, 1, "update [command options] <container-id>",
-			 "Update container resource constraints.", &pos, &n, &rc))
+	                 "Update container resource constraints.", &pos, &n, &rc))
 		return rc;
 	if (f.resources) {
 		/* As in runc, the other flags are ignored when a document is given. */
 		char *data = NULL;
 		size_t len = 0;
-		int r = FC_STREQ(f.resources, "-") ? fc_read_file_at(AT_FDCWD, "/dev/stdin", &data, &len, 0, &err)
-						   : fc_read_file_at(AT_FDCWD, f.resources, &data, &len, 0, &err);
+		int r = FC_STREQ(f.resources, "-")
+		            ? fc_read_file_at(AT_FDCWD, "/dev/stdin", &data, &len, 0, &err)
+		            : fc_read_file_at(AT_FDCWD, f.resources, &data, &len, 0, &err);
 		if (r < 0)
 			return fc_cli_fail(err);
 		b.data = data;

@@ -46,16 +46,16 @@ void fcrt_exec_free(struct fcrt_exec *e)
 
 struct exec_ctx {
 	const struct fcrt_exec_opts *o;
-	struct fc_spec *spec;	   /* the container's config.json */
+	struct fc_spec *spec;     /* the container's config.json */
 	struct fc_process *proc;  /* --process, else spec->process */
 	struct fc_process *owned; /* proc when parsed from --process */
 	struct fc_seccomp_prog *seccomp;
 	char **env;
 	pid_t init_pid;
 	int ns_fds[FC_NS_COUNT];
-	int root_fd;	 /* /proc/<init>/root */
-	int sock[2];	 /* [0] caller, [1] helper and process */
-	int console_fd;	 /* connected --console-socket or -1 */
+	int root_fd;    /* /proc/<init>/root */
+	int sock[2];    /* [0] caller, [1] helper and process */
+	int console_fd; /* connected --console-socket or -1 */
 	struct fc_cgroup *cg;
 };
 
@@ -141,7 +141,8 @@ static int build_process(struct exec_ctx *c, struct fc_error **err)
 		p->terminal = o->tty;
 		if (o->cwd) {
 			if (o->cwd[0] != '/')
-				return fc_error_set(err, 0, "--cwd `%s`: must be an absolute path", o->cwd);
+				return fc_error_set(err, 0, "--cwd `%s`: must be an absolute path",
+				                    o->cwd);
 			free(p->cwd);
 			p->cwd = fc_strdup(o->cwd);
 		}
@@ -152,7 +153,8 @@ static int build_process(struct exec_ctx *c, struct fc_error **err)
 		if (o->n_additional_gids) {
 			free(p->additional_gids);
 			p->additional_gids = fc_calloc(o->n_additional_gids, sizeof(uint32_t));
-			memcpy(p->additional_gids, o->additional_gids, o->n_additional_gids * sizeof(uint32_t));
+			memcpy(p->additional_gids, o->additional_gids,
+			       o->n_additional_gids * sizeof(uint32_t));
 			p->n_additional_gids = o->n_additional_gids;
 		}
 		if (o->no_new_privs)
@@ -160,8 +162,8 @@ static int build_process(struct exec_ctx *c, struct fc_error **err)
 		p->has_console_size = false;
 	}
 	for (char **cap = o->caps; cap && *cap; cap++) {
-		_cleanup_free_ char *name = strncasecmp(*cap, "CAP_", 4) ? fc_asprintf("CAP_%s", *cap)
-									  : fc_strdup(*cap);
+		_cleanup_free_ char *name =
+		    strncasecmp(*cap, "CAP_", 4) ? fc_asprintf("CAP_%s", *cap) : fc_strdup(*cap);
 		for (char *x = name; *x; x++)
 			*x = (char)(*x >= 'a' && *x <= 'z' ? *x - 32 : *x);
 		int v = fc_cap_from_name(name);
@@ -180,7 +182,7 @@ static int build_process(struct exec_ctx *c, struct fc_error **err)
 
 static int connect_socket(const char *path, struct fc_error **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return fc_error_set(err, ENAMETOOLONG, "console socket `%s`", path);
 	strcpy(sa.sun_path, path);
@@ -199,16 +201,17 @@ static int connect_socket(const char *path, struct fc_error **err)
  * the --console-socket protocol) with just the name as payload. */
 static int send_fd(int sock, uint32_t type, int fd, const char *name)
 {
-	struct fc_sync m = { .type = type };
+	struct fc_sync m = {.type = type};
 	snprintf(m.text, sizeof(m.text), "%s", name);
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &m, .iov_len = offsetof(struct fc_sync, text) + strlen(m.text) + 1 };
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &m,
+	                    .iov_len = offsetof(struct fc_sync, text) + strlen(m.text) + 1};
 	if (!type) {
 		iov.iov_base = m.text;
 		iov.iov_len = strlen(m.text);
 	}
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -221,9 +224,9 @@ static int send_fd(int sock, uint32_t type, int fd, const char *name)
 static int recv_msg(int sock, struct fc_sync *m, int *fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	ssize_t r;
 	*fd = -1;
 	do
@@ -245,7 +248,7 @@ static int recv_msg(int sock, struct fc_sync *m, int *fd)
 static __attribute__((noreturn)) void fail(struct exec_ctx *c, struct fc_error *e)
 {
 	fc_sync_send(c->sock[1], FC_SYNC_ERROR, e && e->errnum ? e->errnum : EIO,
-		     e ? e->msg : "unknown error");
+	             e ? e->msg : "unknown error");
 	_exit(1);
 }
 
@@ -266,8 +269,8 @@ static int setup_tty(struct exec_ctx *c, struct fc_error **err)
 		return fc_error_set(err, errno, "open the pty peer");
 	const struct fc_process *p = c->proc;
 	if (p->has_console_size) {
-		struct winsize ws = { .ws_row = (unsigned short)p->console_height,
-				      .ws_col = (unsigned short)p->console_width };
+		struct winsize ws = {.ws_row = (unsigned short)p->console_height,
+		                     .ws_col = (unsigned short)p->console_width};
 		ioctl(slave, TIOCSWINSZ, &ws);
 	}
 	int r;
@@ -277,7 +280,7 @@ static int setup_tty(struct exec_ctx *c, struct fc_error **err)
 		r = send_fd(c->sock[1], EXEC_MSG_CONSOLE, master, "/dev/ptmx");
 	if (r < 0)
 		return fc_error_set(err, -r, "send the pty master%s",
-				    c->console_fd >= 0 ? " to --console-socket" : "");
+		                    c->console_fd >= 0 ? " to --console-socket" : "");
 	if (setsid() < 0)
 		return fc_error_set(err, errno, "setsid");
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
@@ -308,7 +311,7 @@ static char *passwd_home(uint32_t uid)
 	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
 	char line[1024];
 	while (f && fgets(line, sizeof(line), f)) {
-		char *field[7] = { 0 }, *p = line;
+		char *field[7] = {0}, *p = line;
 		int n = 0;
 		line[strcspn(line, "\n")] = '\0';
 		/* name:pw:uid:gid:gecos:home:shell (empty fields allowed) */
@@ -319,7 +322,8 @@ static char *passwd_home(uint32_t uid)
 				break;
 			*p++ = '\0';
 		}
-		if (n >= 5 && field[2] && strtoul(field[2], NULL, 10) == uid && *field[2] && *field[5])
+		if (n >= 5 && field[2] && strtoul(field[2], NULL, 10) == uid && *field[2] &&
+		    *field[5])
 			return fc_strdup(field[5]);
 	}
 	return fc_strdup("/");
@@ -392,12 +396,13 @@ static __attribute__((noreturn)) void helper(struct exec_ctx *c)
 		fc_error_wrap(&e, "join the container's cgroup");
 		fail(c, e);
 	}
-	static const enum fc_ns_type order[] = { FC_NS_USER, FC_NS_IPC,	 FC_NS_UTS,   FC_NS_NETWORK,
-						 FC_NS_CGROUP, FC_NS_PID, FC_NS_TIME, FC_NS_MOUNT };
+	static const enum fc_ns_type order[] = {FC_NS_USER,   FC_NS_IPC, FC_NS_UTS,  FC_NS_NETWORK,
+	                                        FC_NS_CGROUP, FC_NS_PID, FC_NS_TIME, FC_NS_MOUNT};
 	for (size_t i = 0; i < FC_ARRAY_SIZE(order); i++) {
 		int fd = c->ns_fds[order[i]];
 		if (fd >= 0 && setns(fd, fc_ns_clone_flag(order[i])) < 0) {
-			fc_error_set(&e, errno, "join the container's %s namespace", fc_ns_name(order[i]));
+			fc_error_set(&e, errno, "join the container's %s namespace",
+			             fc_ns_name(order[i]));
 			fail(c, e);
 		}
 	}
@@ -411,7 +416,7 @@ static __attribute__((noreturn)) void helper(struct exec_ctx *c)
 		fail(c, e);
 	}
 	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL,
-				   NULL, NULL);
+	                           NULL, NULL);
 	if (pid < 0) {
 		fc_error_set(&e, errno, "clone the process");
 		fail(c, e);
@@ -433,8 +438,8 @@ static int load_container(struct exec_ctx *c, struct fc_error **err)
 	if (st->status == FCRT_STOPPED)
 		r = fc_error_set(err, 0, "cannot exec in a stopped container");
 	else if (st->status == FCRT_PAUSED && !o->ignore_paused)
-		r = fc_error_set(err, 0,
-				 "cannot exec in a paused container (use --ignore-paused to override)");
+		r = fc_error_set(
+		    err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
 	if (r < 0) {
 		fcrt_state_free(st);
 		return r;
@@ -453,7 +458,8 @@ static int load_container(struct exec_ctx *c, struct fc_error **err)
 	/* Pin the namespaces and root now, then check the init is still ours. */
 	for (size_t i = 0; r >= 0 && i < c->spec->n_namespaces; i++) {
 		enum fc_ns_type t = c->spec->namespaces[i].type;
-		_cleanup_free_ char *p = fc_asprintf("/proc/%d/ns/%s", (int)st->pid, fc_ns_proc_name(t));
+		_cleanup_free_ char *p =
+		    fc_asprintf("/proc/%d/ns/%s", (int)st->pid, fc_ns_proc_name(t));
 		if (c->ns_fds[t] >= 0)
 			continue;
 		c->ns_fds[t] = open(p, O_RDONLY | O_CLOEXEC);
@@ -474,7 +480,7 @@ static int load_container(struct exec_ctx *c, struct fc_error **err)
 
 int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_error **err)
 {
-	struct exec_ctx c = { .o = o, .root_fd = -1, .sock = { -1, -1 }, .console_fd = -1 };
+	struct exec_ctx c = {.o = o, .root_fd = -1, .sock = {-1, -1}, .console_fd = -1};
 	pid_t helper_pid = -1, pid = -1;
 	int r, master = -1;
 	for (int i = 0; i < FC_NS_COUNT; i++)
@@ -488,12 +494,14 @@ int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_
 	if ((r = load_container(&c, err)) < 0 || (r = build_process(&c, err)) < 0)
 		goto done;
 	if (c.proc->terminal && !o->console_socket && o->detach) {
-		r = fc_error_set(err, 0,
-				 "cannot allocate tty if fcrun will detach without setting console socket");
+		r = fc_error_set(
+		    err, 0,
+		    "cannot allocate tty if fcrun will detach without setting console socket");
 		goto done;
 	}
 	if (!c.proc->terminal && o->console_socket) {
-		r = fc_error_set(err, 0, "cannot use console socket if fcrun will not detach or allocate tty");
+		r = fc_error_set(
+		    err, 0, "cannot use console socket if fcrun will not detach or allocate tty");
 		goto done;
 	}
 	if (c.proc->terminal && o->console_socket &&

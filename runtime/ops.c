@@ -7,7 +7,7 @@
 
 /* Load the state and open the cgroup; *st and *cg are the caller's. */
 static int open_container(const char *root, const char *id, struct fcrt_state **st,
-			  struct fc_cgroup **cg, struct fc_error **err)
+                          struct fc_cgroup **cg, struct fc_error **err)
 {
 	int r = fcrt_state_load(root, id, st, err);
 	if (r < 0)
@@ -65,7 +65,7 @@ int fcrt_resume(const char *root, const char *id, struct fc_error **err)
 }
 
 int fcrt_update(const char *root, const char *id, const char *resources_json, size_t len,
-		struct fc_error **err)
+                struct fc_error **err)
 {
 	struct fcrt_state *st = NULL;
 	struct fc_cgroup *cg = NULL;
@@ -112,7 +112,7 @@ int fcrt_stats_event(const char *root, const char *id, struct fc_buf *out, struc
 	if (!is_live(st->status)) {
 		r = fc_error_set(err, 0, "container with id %s is not running", id);
 	} else {
-		_cleanup_buf_ struct fc_buf data = { 0 };
+		_cleanup_buf_ struct fc_buf data = {0};
 		r = fc_cgroup_stats_json(cg, &data, err);
 		if (r >= 0) {
 			fc_buf_printf(out, "{\"type\":\"stats\",\"id\":");
