@@ -463,8 +463,19 @@ static int load_container(struct exec_ctx *c, struct fc_error **err)
 		if (c->ns_fds[t] >= 0)
 			continue;
 		c->ns_fds[t] = open(p, O_RDONLY | O_CLOEXEC);
-		if (c->ns_fds[t] < 0)
+		if (c->ns_fds[t] < 0) {
 			r = fc_error_set(err, errno, "open `%s`", p);
+			break;
+		}
+		/* Already ours (a namespace joined by path that is the host's):
+		 * nothing to join, and setns would refuse our own user namespace. */
+		_cleanup_free_ char *self = fc_asprintf("/proc/self/ns/%s", fc_ns_proc_name(t));
+		struct stat a, b;
+		if (fstat(c->ns_fds[t], &a) == 0 && stat(self, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
+			close(c->ns_fds[t]);
+			c->ns_fds[t] = -1;
+		}
 	}
 	if (r >= 0) {
 		_cleanup_free_ char *p = fc_asprintf("/proc/%d/root", (int)st->pid);
