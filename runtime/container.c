@@ -183,9 +183,9 @@ static int validate(struct fc_create *c, struct fc_error **err)
 	if ((s->n_uid_mappings || s->n_gid_mappings) && !fc_spec_ns(s, FC_NS_USER))
 		return fc_error_set(err, EINVAL,
 				    "linux.uidMappings: user namespace mappings without a user namespace");
-	if (s->process->terminal && c->opts->wait == FCRT_WAIT_FIFO && !c->opts->console_socket)
-		return fc_error_set(err, EINVAL,
-				    "process.terminal: cannot allocate a tty without --console-socket");
+	if (s->process->terminal && !c->opts->console_socket && !c->opts->has_console_fd)
+		return fc_error_set(err, 0, "cannot allocate tty if fcrun will detach without "
+					    "setting console socket");
 	struct stat st;
 	if (stat(s->root_path, &st) < 0)
 		return fc_error_set(err, errno, "root.path `%s`", s->root_path);
@@ -265,6 +265,13 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		r = c.console_fd = connect_console_socket(o->console_socket, err);
 		if (r < 0)
 			goto fail;
+	}
+	if (c.spec->process->terminal && !o->console_socket && o->has_console_fd) {
+		c.console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+		if (c.console_fd < 0) {
+			r = fc_error_set(err, errno, "console fd %d", o->console_fd);
+			goto fail;
+		}
 	}
 
 	c.cgroup_path = fc_cgroup_resolve_path(o->id, c.spec->cgroups_path, o->systemd_cgroup, err);
