@@ -202,9 +202,11 @@ static int apply_sysctl(const struct fc_spec *s, struct fc_error **err)
 		for (char *p = path + 10; *p; p++)
 			if (*p == '.')
 				*p = '/';
-		if (strstr(path, "..") || fc_write_string_at(AT_FDCWD, path, s->sysctl[i].value, err) < 0)
-			return fc_error_set(err, errno, "linux.sysctl: set `%s` = `%s`", s->sysctl[i].key,
-					    s->sysctl[i].value);
+		if (strstr(path, ".."))
+			return fc_error_set(err, EINVAL, "linux.sysctl: invalid key `%s`", s->sysctl[i].key);
+		if (fc_write_string_at(AT_FDCWD, path, s->sysctl[i].value, err) < 0)
+			return fc_error_wrap(err, "linux.sysctl: set `%s` = `%s`", s->sysctl[i].key,
+					     s->sysctl[i].value);
 	}
 	return 0;
 }
@@ -296,15 +298,18 @@ void fc_init_main(struct fc_create *c)
 		if (fc_hooks_run(s, FC_HOOK_CREATE_CONTAINER, st, &e) < 0)
 			fail_sync(c, e);
 	}
+	/* sysctls are written before readonlyPaths make /proc/sys read-only
+	 * (Docker sends net.ipv4.ip_unprivileged_port_start with /proc/sys in
+	 * readonlyPaths). */
 	if (fc_spec_ns(s, FC_NS_MOUNT)) {
-		if (fc_rootfs_pivot(c, &e) < 0 || fc_rootfs_finish(c, &e) < 0)
+		if (fc_rootfs_pivot(c, &e) < 0 || apply_sysctl(s, &e) < 0 || fc_rootfs_finish(c, &e) < 0)
 			fail_sync(c, e);
 	} else if (chroot(s->root_path) < 0 || chdir("/") < 0) {
 		fc_error_set(&e, errno, "chroot to `%s`", s->root_path);
 		fail_sync(c, e);
-	}
-	if (apply_sysctl(s, &e) < 0)
+	} else if (apply_sysctl(s, &e) < 0) {
 		fail_sync(c, e);
+	}
 	if (p->terminal && setup_console(c, &e) < 0)
 		fail_sync(c, e);
 	if (chdir(p->cwd) < 0) {
