@@ -336,7 +336,12 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 		}
 		if (m.type == FC_SYNC_ERROR) {
-			r = fc_error_set(err, m.value, "%s", m.text);
+			/* m.text already ends with the errno text. */
+			r = fc_error_set(err, 0, "%s", m.text);
+			if (m.value > 0 && err && *err) {
+				(*err)->errnum = m.value;
+				r = -m.value;
+			}
 			goto fail;
 		}
 		if (m.type == FC_SYNC_HOOKS) {
@@ -517,8 +522,14 @@ int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err)
 	r = fc_sync_recv(c->sync_fd, &m);
 	if (r < 0)
 		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", c->id);
-	if (m.type == FC_SYNC_ERROR)
-		return fc_error_set(err, m.value, "start `%s`: %s", c->id, m.text);
+	if (m.type == FC_SYNC_ERROR) {
+		int rc = fc_error_set(err, 0, "start `%s`: %s", c->id, m.text);
+		if (m.value > 0 && err && *err) {
+			(*err)->errnum = m.value;
+			rc = -m.value;
+		}
+		return rc;
+	}
 	close(c->sync_fd);
 	c->sync_fd = -1;
 	return 0;
