@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* error.c: fc_error, memory helpers, string vectors, growing buffers. */
-#define _GNU_SOURCE
 #include "fc-util.h"
 
 #include <signal.h>
@@ -110,6 +109,21 @@ int fc_error_set(struct fc_error **err, int errnum, const char *fmt, ...)
 	} else {
 		(*err)->msg = m;
 	}
+	return errnum ? -errnum : -EINVAL;
+}
+
+int fc_error_relay(struct fc_error **err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	if (errnum < 0)
+		errnum = -errnum;
+	if (!err || *err)
+		return errnum ? -errnum : -EINVAL;
+	*err = fc_calloc(1, sizeof(**err));
+	va_start(ap, fmt);
+	(*err)->msg = vasprintf_or_die(fmt, ap);
+	va_end(ap);
+	(*err)->errnum = errnum;
 	return errnum ? -errnum : -EINVAL;
 }
 

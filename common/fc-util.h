@@ -32,6 +32,9 @@ struct fc_error {
 /* Set *err (if err != NULL and *err is NULL) and return -errnum (or -EINVAL
  * when errnum is 0). The errno text is appended when errnum != 0. */
 int fc_error_set(struct fc_error **err, int errnum, const char *fmt, ...) FC_PRINTF(3, 4);
+/* Set *err to a message that already carries its errno text (relayed from
+ * another process), keeping errnum for the return value. */
+int fc_error_relay(struct fc_error **err, int errnum, const char *fmt, ...) FC_PRINTF(3, 4);
 /* Prefix context: "ctx: old message". Returns -errnum of the error (or -EIO). */
 int fc_error_wrap(struct fc_error **err, const char *fmt, ...) FC_PRINTF(2, 3);
 void fc_error_free(struct fc_error *e);

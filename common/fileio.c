@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* fileio.c: whole-file reads, atomic writes, mkdir -p, rm -rf, signals. */
-#define _GNU_SOURCE
 #include "fc-util.h"
 
 #include <dirent.h>

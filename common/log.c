@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* log.c: fc_log(), text to stderr or runc-style JSON lines to a file. */
-#define _GNU_SOURCE
 #include "fc-util.h"
 
 #include <fcntl.h>

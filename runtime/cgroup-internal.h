@@ -26,13 +26,13 @@ enum cg_ctrl {
 	CG_MISC,
 	CG_NCTRL
 };
-#define CG_BIT(c) (1u << (c))
+#define CG_BIT(c)   (1u << (c))
 #define CG_MAX_HIER 16
 
 extern const char *const cg_ctrl_names[CG_NCTRL];
 
 struct cg_dir {
-	char *path;	/* /sys/fs/cgroup/memory/fcrun/ID */
+	char *path;     /* /sys/fs/cgroup/memory/fcrun/ID */
 	unsigned ctrls; /* CG_BIT()s held by this hierarchy */
 };
 
@@ -41,10 +41,12 @@ struct fc_cgroup {
 	enum fc_cgroup_mode mode;
 	struct cg_dir v1[CG_MAX_HIER];
 	size_t n_v1;
-	char *v2;	   /* cgroup2 directory of the container, NULL on a pure v1 host */
-	char *v2_mount;	   /* where cgroup2 is mounted */
+	char *v2;          /* cgroup2 directory of the container, NULL on a pure v1 host */
+	char *v2_mount;    /* where cgroup2 is mounted */
 	unsigned v2_ctrls; /* controllers handled through cgroup2 (CG_BIT()s) */
-	int v2_fd;	   /* O_PATH fd for CLONE_INTO_CGROUP, lazily opened */
+	int v2_fd;         /* O_PATH fd for CLONE_INTO_CGROUP, lazily opened */
+	int tasks_fds[CG_MAX_HIER]; /* v1 `tasks` files for fc_cgroup_self_fds */
+	size_t n_tasks_fds;
 };
 
 /* The v1 directory holding controller c, NULL when none. */
@@ -53,8 +55,16 @@ const char *cg_v1_dir(const struct fc_cgroup *cg, enum cg_ctrl c);
 /* dir/file helpers; errors read "write `file` = value in dir: strerror". */
 int cg_write(const char *dir, const char *file, const char *val, struct fc_error **err);
 int cg_writef(const char *dir, const char *file, struct fc_error **err, const char *fmt, ...)
-	FC_PRINTF(4, 5);
+    FC_PRINTF(4, 5);
 bool cg_exists(const char *dir, const char *file);
+/* Forget an error that was handled. */
+static inline void cg_error_clear(struct fc_error **err)
+{
+	if (err) {
+		fc_error_free(*err);
+		*err = NULL;
+	}
+}
 /* Read a file, trailing newline stripped; -errno. */
 int cg_read(const char *dir, const char *file, char **out);
 /* A file holding one number ("max" reads as UINT64_MAX); -errno. */
@@ -65,12 +75,16 @@ int cg_kv_u64(const char *text, const char *key, uint64_t *out);
 char **cg_hugepage_sizes(void);
 
 /* Back ends. */
-int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err);
+/* devices: (re)write the device rules; true at creation, and on update only
+ * when rules are given (an update without rules keeps the container's). */
+int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+                struct fc_error **err);
 int cg_v1_init_cpuset(const char *dir, struct fc_error **err);
-int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err);
+int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+                struct fc_error **err);
 /* Devices on pure v2: a BPF_PROG_TYPE_CGROUP_DEVICE program. */
 int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n,
-		  struct fc_error **err);
+                  struct fc_error **err);
 
 /* The default device rules runc always adds after the config's. */
 extern const struct fc_device_rule cg_default_devices[];

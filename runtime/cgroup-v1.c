@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 const struct fc_device_rule cg_default_devices[] = {
-	{true, 'c', -1, -1, "m"},  {true, 'b', -1, -1, "m"},	 {true, 'c', 1, 3, "rwm"},
-	{true, 'c', 1, 5, "rwm"},  {true, 'c', 1, 7, "rwm"},	 {true, 'c', 1, 8, "rwm"},
-	{true, 'c', 1, 9, "rwm"},  {true, 'c', 5, 0, "rwm"},	 {true, 'c', 5, 1, "rwm"},
-	{true, 'c', 5, 2, "rwm"},  {true, 'c', 136, -1, "rwm"}, {true, 'c', 10, 200, "rwm"},
+    {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},    {true, 'c', 1, 3, "rwm"},
+    {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},    {true, 'c', 1, 8, "rwm"},
+    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},    {true, 'c', 5, 1, "rwm"},
+    {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"}, {true, 'c', 10, 200, "rwm"},
 };
 const size_t cg_n_default_devices = FC_ARRAY_SIZE(cg_default_devices);
 
@@ -60,21 +60,43 @@ static void rule_string(const struct fc_device_rule *d, char *buf, size_t len)
 	else
 		snprintf(min, sizeof(min), "%" PRId64, d->minor);
 	snprintf(buf, len, "%c %s:%s %s", d->type, maj, min,
-		 d->access && *d->access ? d->access : "rwm");
+	         d->access && *d->access ? d->access : "rwm");
+}
+
+/* Writing "a" (all devices) is refused with EINVAL once the cgroup has
+ * children: fine when the cgroup is already in that state. */
+static int write_all(const char *dir, bool allow, struct fc_error **err)
+{
+	int r = cg_write(dir, allow ? "devices.allow" : "devices.deny", "a", err);
+	if (r == -EINVAL) {
+		_cleanup_free_ char *list = NULL;
+		if (cg_read(dir, "devices.list", &list) == 0 &&
+		    !strstr(list, "a *:* rwm") == !allow) {
+			cg_error_clear(err);
+			r = 0;
+		}
+	}
+	return r;
 }
 
 static int write_rule(const char *dir, const struct fc_device_rule *d, struct fc_error **err)
 {
 	char s[96];
 	rule_string(d, s, sizeof(s));
+	if (FC_STREQ(s, "a"))
+		return write_all(dir, d->allow, err);
 	return cg_write(dir, d->allow ? "devices.allow" : "devices.deny", s, err);
 }
 
 static int apply_devices(const char *dir, const struct fc_resources *res, struct fc_error **err)
 {
 	int r;
-	/* Start from "nothing allowed" when the first rule says deny all (the
-	 * usual config), as runc; then the rules in order, then the defaults. */
+	/* As runc: nothing is allowed unless a rule allows it (the usual config
+	 * starts with "deny all" anyway); then the rules in order, then runc's
+	 * default devices. The BPF filter on cgroup2 has the same semantics. */
+	r = write_all(dir, false, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < res->n_devices; i++) {
 		r = write_rule(dir, &res->devices[i], err);
 		if (r < 0)
@@ -95,8 +117,10 @@ static int set_limit(const char *dir, int64_t v, struct fc_error **err)
 		uint64_t use = 0, peak = 0;
 		cg_read_u64(dir, "memory.usage_in_bytes", &use);
 		cg_read_u64(dir, "memory.max_usage_in_bytes", &peak);
-		fc_error_wrap(err, "memory limit %" PRId64 " below current usage %" PRIu64
-				   " (peak %" PRIu64 ")", v, use, peak);
+		fc_error_wrap(err,
+		              "memory limit %" PRId64 " below current usage %" PRIu64
+		              " (peak %" PRIu64 ")",
+		              v, use, peak);
 	}
 	return r;
 }
@@ -113,9 +137,10 @@ static int apply_memory(const char *dir, const struct fc_resources *res, struct 
 	if (swap && !memsw) {
 		if (swap != -1)
 			return fc_error_set(err, ENOTSUP,
-					    "memory.swap = %" PRId64 ": %s/memory.memsw.limit_in_bytes "
-					    "is missing (swap accounting disabled)",
-					    swap, dir);
+			                    "memory.swap = %" PRId64
+			                    ": %s/memory.memsw.limit_in_bytes "
+			                    "is missing (swap accounting disabled)",
+			                    swap, dir);
 		swap = 0;
 	}
 	if (limit && swap) {
@@ -130,7 +155,7 @@ static int apply_memory(const char *dir, const struct fc_resources *res, struct 
 			r = set_limit(dir, limit, err);
 			if (r >= 0)
 				r = cg_writef(dir, "memory.memsw.limit_in_bytes", err, "%" PRId64,
-					      swap);
+				              swap);
 		}
 	} else {
 		r = limit ? set_limit(dir, limit, err) : 0;
@@ -141,7 +166,7 @@ static int apply_memory(const char *dir, const struct fc_resources *res, struct 
 		return r;
 	if (res->memory.has_reservation && res->memory.reservation) {
 		r = cg_writef(dir, "memory.soft_limit_in_bytes", err, "%" PRId64,
-			      res->memory.reservation);
+		              res->memory.reservation);
 		if (r < 0)
 			return r;
 	}
@@ -156,13 +181,13 @@ static int apply_memory(const char *dir, const struct fc_resources *res, struct 
 	    cg_exists(dir, "memory.kmem.tcp.limit_in_bytes")) {
 		_cleanup_error_ struct fc_error *ign = NULL;
 		cg_writef(dir, "memory.kmem.tcp.limit_in_bytes", &ign, "%" PRId64,
-			  res->memory.kernel_tcp);
+		          res->memory.kernel_tcp);
 	}
 	if (res->memory.has_swappiness) {
 		if (res->memory.swappiness > 100)
 			return fc_error_set(err, EINVAL,
-					    "memory.swappiness = %" PRIu64 ": must be 0..100",
-					    res->memory.swappiness);
+			                    "memory.swappiness = %" PRIu64 ": must be 0..100",
+			                    res->memory.swappiness);
 		r = cg_writef(dir, "memory.swappiness", err, "%" PRIu64, res->memory.swappiness);
 		if (r < 0)
 			return r;
@@ -190,17 +215,15 @@ static int apply_cpu(const char *dir, const struct fc_resources *res, struct fc_
 			return r;
 		/* The kernel clamps to [2, 262144]: say so instead of silently differing. */
 		if (cg_read_u64(dir, "cpu.shares", &got) == 0 && got != res->cpu.shares)
-			return fc_error_set(err, EINVAL,
-					    "cpu.shares = %" PRIu64 ": the %s allowed is %" PRIu64,
-					    res->cpu.shares,
-					    res->cpu.shares > got ? "maximum" : "minimum", got);
+			return fc_error_set(
+			    err, EINVAL, "cpu.shares = %" PRIu64 ": the %s allowed is %" PRIu64,
+			    res->cpu.shares, res->cpu.shares > got ? "maximum" : "minimum", got);
 	}
 	if (res->cpu.has_period && res->cpu.period) {
 		r = cg_writef(dir, "cpu.cfs_period_us", err, "%" PRIu64, res->cpu.period);
 		if (r == -EINVAL && res->cpu.has_quota && res->cpu.quota) {
 			/* old quota / new period may exceed the parent's: retry after the quota */
-			fc_error_free(*err);
-			*err = NULL;
+			cg_error_clear(err);
 			period_pending = true;
 		} else if (r < 0) {
 			return r;
@@ -232,20 +255,19 @@ static int apply_cpu(const char *dir, const struct fc_resources *res, struct fc_
 			return r;
 	}
 	if (res->cpu.has_realtime_runtime && res->cpu.realtime_runtime) {
-		r = cg_writef(dir, "cpu.rt_runtime_us", err, "%" PRId64,
-			      res->cpu.realtime_runtime);
+		r = cg_writef(dir, "cpu.rt_runtime_us", err, "%" PRId64, res->cpu.realtime_runtime);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int write_dev_list(const char *dir, const char *file, const struct fc_throttle *t,
-			  size_t n, struct fc_error **err)
+static int write_dev_list(const char *dir, const char *file, const struct fc_throttle *t, size_t n,
+                          struct fc_error **err)
 {
 	for (size_t i = 0; i < n; i++) {
 		int r = cg_writef(dir, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, t[i].major,
-				  t[i].minor, t[i].rate);
+		                  t[i].minor, t[i].rate);
 		if (r < 0)
 			return r;
 	}
@@ -273,32 +295,32 @@ static int apply_blkio(const char *dir, const struct fc_resources *res, struct f
 		const struct fc_weight_device *w = &res->blkio.weight_devices[i];
 		if (w->has_weight) {
 			r = cg_writef(dir, weight_dev, err, "%" PRId64 ":%" PRId64 " %u", w->major,
-				      w->minor, w->weight);
+			              w->minor, w->weight);
 			if (r < 0)
 				return r;
 		}
 		if (w->has_leaf_weight) {
 			r = cg_writef(dir, "blkio.leaf_weight_device", err,
-				      "%" PRId64 ":%" PRId64 " %u", w->major, w->minor,
-				      w->leaf_weight);
+			              "%" PRId64 ":%" PRId64 " %u", w->major, w->minor,
+			              w->leaf_weight);
 			if (r < 0)
 				return r;
 		}
 	}
 	r = write_dev_list(dir, "blkio.throttle.read_bps_device", res->blkio.throttle_read_bps,
-			   res->blkio.n_throttle_read_bps, err);
+	                   res->blkio.n_throttle_read_bps, err);
 	if (r >= 0)
 		r = write_dev_list(dir, "blkio.throttle.write_bps_device",
-				   res->blkio.throttle_write_bps, res->blkio.n_throttle_write_bps,
-				   err);
+		                   res->blkio.throttle_write_bps, res->blkio.n_throttle_write_bps,
+		                   err);
 	if (r >= 0)
 		r = write_dev_list(dir, "blkio.throttle.read_iops_device",
-				   res->blkio.throttle_read_iops, res->blkio.n_throttle_read_iops,
-				   err);
+		                   res->blkio.throttle_read_iops, res->blkio.n_throttle_read_iops,
+		                   err);
 	if (r >= 0)
 		r = write_dev_list(dir, "blkio.throttle.write_iops_device",
-				   res->blkio.throttle_write_iops, res->blkio.n_throttle_write_iops,
-				   err);
+		                   res->blkio.throttle_write_iops, res->blkio.n_throttle_write_iops,
+		                   err);
 	return r;
 }
 
@@ -308,11 +330,11 @@ static int apply_hugetlb(const char *dir, const struct fc_resources *res, struct
 		const struct fc_hugepage_limit *h = &res->hugepage_limits[i];
 		_cleanup_free_ char *f = fc_asprintf("hugetlb.%s.limit_in_bytes", h->page_size);
 		_cleanup_free_ char *rsvd =
-			fc_asprintf("hugetlb.%s.rsvd.limit_in_bytes", h->page_size);
+		    fc_asprintf("hugetlb.%s.rsvd.limit_in_bytes", h->page_size);
 		int r;
 		if (strchr(h->page_size, '/'))
 			return fc_error_set(err, EINVAL, "hugepageLimits: bad page size `%s`",
-					    h->page_size);
+			                    h->page_size);
 		r = cg_writef(dir, f, err, "%" PRIu64, h->limit);
 		if (r < 0)
 			return r;
@@ -331,33 +353,34 @@ static bool on_v2(const struct fc_cgroup *cg, enum cg_ctrl c)
 	return cg->v2 && (cg->v2_ctrls & CG_BIT(c));
 }
 
-#define NEED(cg, dir, ctrl, v2ctrl, what)                                                       \
-	do {                                                                                    \
-		if (!(dir) && !on_v2(cg, v2ctrl))                                               \
-			return fc_error_set(err, ENOTSUP,                                \
-					    "%s limits given but no %s cgroup controller is mounted", \
-					    what, what);                                        \
+#define NEED(cg, dir, ctrl, v2ctrl, what)                                                          \
+	do {                                                                                       \
+		if (!(dir) && !on_v2(cg, v2ctrl))                                                  \
+			return fc_error_set(                                                       \
+			    err, ENOTSUP,                                                          \
+			    "%s limits given but no %s cgroup controller is mounted", what, what); \
 	} while (0)
 
-int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+                struct fc_error **err)
 {
 	const char *d;
 	int r = 0;
 	bool mem = (res->memory.has_limit && res->memory.limit) ||
-		   (res->memory.has_swap && res->memory.swap) ||
-		   (res->memory.has_reservation && res->memory.reservation) ||
-		   res->memory.has_swappiness || res->memory.has_disable_oom_killer;
-	bool cpu = (res->cpu.has_shares && res->cpu.shares) ||
-		   (res->cpu.has_quota && res->cpu.quota) || (res->cpu.has_period && res->cpu.period) ||
-		   res->cpu.has_burst || res->cpu.has_idle ||
-		   (res->cpu.has_realtime_period && res->cpu.realtime_period) ||
-		   (res->cpu.has_realtime_runtime && res->cpu.realtime_runtime);
+	           (res->memory.has_swap && res->memory.swap) ||
+	           (res->memory.has_reservation && res->memory.reservation) ||
+	           res->memory.has_swappiness || res->memory.has_disable_oom_killer;
+	bool cpu =
+	    (res->cpu.has_shares && res->cpu.shares) || (res->cpu.has_quota && res->cpu.quota) ||
+	    (res->cpu.has_period && res->cpu.period) || res->cpu.has_burst || res->cpu.has_idle ||
+	    (res->cpu.has_realtime_period && res->cpu.realtime_period) ||
+	    (res->cpu.has_realtime_runtime && res->cpu.realtime_runtime);
 	bool blk = res->blkio.has_weight || res->blkio.has_leaf_weight ||
-		   res->blkio.n_weight_devices || res->blkio.n_throttle_read_bps ||
-		   res->blkio.n_throttle_write_bps || res->blkio.n_throttle_read_iops ||
-		   res->blkio.n_throttle_write_iops;
+	           res->blkio.n_weight_devices || res->blkio.n_throttle_read_bps ||
+	           res->blkio.n_throttle_write_bps || res->blkio.n_throttle_read_iops ||
+	           res->blkio.n_throttle_write_iops;
 
-	if ((d = cg_v1_dir(cg, CG_DEVICES)) && (r = apply_devices(d, res, err)) < 0)
+	if (devices && (d = cg_v1_dir(cg, CG_DEVICES)) && (r = apply_devices(d, res, err)) < 0)
 		return r;
 	d = cg_v1_dir(cg, CG_MEMORY);
 	if (mem)
@@ -401,8 +424,8 @@ int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_
 	if (res->network.has_class_id) {
 		d = cg_v1_dir(cg, CG_NET_CLS);
 		NEED(cg, d, CG_NET_CLS, CG_NET_CLS, "net_cls");
-		if ((r = cg_writef(d, "net_cls.classid", err, "%" PRIu32,
-				   res->network.class_id)) < 0)
+		if ((r = cg_writef(d, "net_cls.classid", err, "%" PRIu32, res->network.class_id)) <
+		    0)
 			return r;
 	}
 	if (res->network.n_priorities) {
@@ -410,8 +433,8 @@ int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_
 		NEED(cg, d, CG_NET_PRIO, CG_NET_PRIO, "net_prio");
 		for (size_t i = 0; i < res->network.n_priorities; i++) {
 			r = cg_writef(d, "net_prio.ifpriomap", err, "%s %s",
-				      res->network.priorities[i].key,
-				      res->network.priorities[i].value);
+			              res->network.priorities[i].key,
+			              res->network.priorities[i].value);
 			if (r < 0)
 				return r;
 		}
@@ -422,7 +445,7 @@ int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_
 /* ---- stats ------------------------------------------------------------ */
 
 static void u64_array(struct fc_buf *b, bool *first, const char *key, const char *dir,
-		      const char *file)
+                      const char *file)
 {
 	_cleanup_free_ char *s = NULL;
 	bool f = true;
@@ -480,11 +503,11 @@ void cg_v1_stats_cpu(struct fc_buf *b, const char *cpuacct, const char *cpu)
 }
 
 static void mem_entry(struct fc_buf *b, const char *key, const char *dir, const char *prefix,
-		      bool comma)
+                      bool comma)
 {
 	static const char *const names[] = {"limit", "usage", "max", "failcnt"};
 	static const char *const files[] = {"limit_in_bytes", "usage_in_bytes",
-					    "max_usage_in_bytes", "failcnt"};
+	                                    "max_usage_in_bytes", "failcnt"};
 	bool first = true;
 	fc_buf_printf(b, "%s\"%s\":{", comma ? "," : "", key);
 	for (size_t i = 0; i < 4; i++) {
@@ -541,7 +564,7 @@ void cg_v1_stats_pids(struct fc_buf *b, const char *dir)
 
 /* "8:0 Read 4096" lines (a "Total N" line has no device: skipped). */
 static void blkio_list(struct fc_buf *b, bool *first, const char *key, const char *dir,
-		       const char *file)
+                       const char *file)
 {
 	_cleanup_free_ char *s = NULL;
 	bool f = true;
@@ -577,20 +600,20 @@ void cg_v1_stats_blkio(struct fc_buf *b, const char *dir)
 	fc_buf_printf(b, "\"blkio\":{");
 	if (cfq) {
 		blkio_list(b, &first, "ioServiceBytesRecursive", dir,
-			   "blkio.io_service_bytes_recursive");
+		           "blkio.io_service_bytes_recursive");
 		blkio_list(b, &first, "ioServicedRecursive", dir, "blkio.io_serviced_recursive");
 		blkio_list(b, &first, "ioQueueRecursive", dir, "blkio.io_queued_recursive");
 		blkio_list(b, &first, "ioServiceTimeRecursive", dir,
-			   "blkio.io_service_time_recursive");
+		           "blkio.io_service_time_recursive");
 		blkio_list(b, &first, "ioWaitTimeRecursive", dir, "blkio.io_wait_time_recursive");
 		blkio_list(b, &first, "ioMergedRecursive", dir, "blkio.io_merged_recursive");
 		blkio_list(b, &first, "ioTimeRecursive", dir, "blkio.time_recursive");
 		blkio_list(b, &first, "sectorsRecursive", dir, "blkio.sectors_recursive");
 	} else {
 		blkio_list(b, &first, "ioServiceBytesRecursive", dir,
-			   "blkio.throttle.io_service_bytes_recursive");
+		           "blkio.throttle.io_service_bytes_recursive");
 		blkio_list(b, &first, "ioServicedRecursive", dir,
-			   "blkio.throttle.io_serviced_recursive");
+		           "blkio.throttle.io_serviced_recursive");
 	}
 	fc_buf_append(b, "}", 1);
 }

@@ -29,6 +29,14 @@ static int apply_memory(const char *d, const struct fc_resources *res, struct fc
 	int64_t swap = res->memory.has_swap ? res->memory.swap : 0;
 	char v[32];
 	int r;
+	if (limit > 0 && res->memory.has_check_before_update && res->memory.check_before_update) {
+		uint64_t cur = 0;
+		if (cg_read_u64(d, "memory.current", &cur) == 0 && cur > (uint64_t)limit)
+			return fc_error_set(err, EBUSY,
+			                    "memory.limit = %" PRId64
+			                    " is below the current usage %" PRIu64 " of %s",
+			                    limit, cur, d);
+	}
 	if (limit) {
 		fmt_max(v, sizeof(v), limit);
 		r = cg_write(d, "memory.max", v, err);
@@ -40,22 +48,25 @@ static int apply_memory(const char *d, const struct fc_resources *res, struct fc
 		if (swap == -1) {
 			snprintf(v, sizeof(v), "max");
 		} else if (limit == 0 || limit == -1) {
-			return fc_error_set(err, EINVAL,
-					    "memory.swap = %" PRId64 ": a swap limit needs a memory limit",
-					    swap);
+			return fc_error_set(
+			    err, EINVAL,
+			    "memory.swap = %" PRId64 ": a swap limit needs a memory limit", swap);
 		} else if (swap < limit) {
 			return fc_error_set(err, EINVAL,
-					    "memory.swap = %" PRId64 " is below memory.limit = %" PRId64,
-					    swap, limit);
+			                    "memory.swap = %" PRId64
+			                    " is below memory.limit = %" PRId64,
+			                    swap, limit);
 		} else {
 			snprintf(v, sizeof(v), "%" PRId64, swap - limit);
 		}
 		if (!cg_exists(d, "memory.swap.max")) {
-			if (strcmp(v, "max"))
+			/* No swap accounting: "no limit" and "no swap" are what we get anyway. */
+			if (strcmp(v, "max") && strcmp(v, "0"))
 				return fc_error_set(err, ENOTSUP,
-						    "memory.swap = %" PRId64 ": %s/memory.swap.max is "
-						    "missing (swap accounting disabled)",
-						    swap, d);
+				                    "memory.swap = %" PRId64
+				                    ": %s/memory.swap.max is "
+				                    "missing (swap accounting disabled)",
+				                    swap, d);
 		} else if ((r = cg_write(d, "memory.swap.max", v, err)) < 0) {
 			return r;
 		}
@@ -118,11 +129,11 @@ static int apply_cpu(const char *d, const struct fc_resources *res, struct fc_er
 }
 
 static int io_list(const char *d, const char *key, const struct fc_throttle *t, size_t n,
-		   struct fc_error **err)
+                   struct fc_error **err)
 {
 	for (size_t i = 0; i < n; i++) {
 		int r = cg_writef(d, "io.max", err, "%" PRId64 ":%" PRId64 " %s=%" PRIu64,
-				  t[i].major, t[i].minor, key, t[i].rate);
+		                  t[i].major, t[i].minor, key, t[i].rate);
 		if (r < 0)
 			return r;
 	}
@@ -147,7 +158,7 @@ static int apply_io(const char *d, const struct fc_resources *res, struct fc_err
 			r = cg_writef(d, "io.bfq.weight", err, "%u", res->blkio.weight);
 		else
 			r = cg_writef(d, "io.weight", err, "default %" PRIu64,
-				      io_weight(res->blkio.weight));
+			              io_weight(res->blkio.weight));
 		if (r < 0)
 			return r;
 	}
@@ -157,23 +168,23 @@ static int apply_io(const char *d, const struct fc_resources *res, struct fc_err
 			continue;
 		if (bfq)
 			r = cg_writef(d, "io.bfq.weight", err, "%" PRId64 ":%" PRId64 " %u",
-				      w->major, w->minor, w->weight);
+			              w->major, w->minor, w->weight);
 		else
 			r = cg_writef(d, "io.weight", err, "%" PRId64 ":%" PRId64 " %" PRIu64,
-				      w->major, w->minor, io_weight(w->weight));
+			              w->major, w->minor, io_weight(w->weight));
 		if (r < 0)
 			return r;
 	}
 	r = io_list(d, "rbps", res->blkio.throttle_read_bps, res->blkio.n_throttle_read_bps, err);
 	if (r >= 0)
 		r = io_list(d, "wbps", res->blkio.throttle_write_bps,
-			    res->blkio.n_throttle_write_bps, err);
+		            res->blkio.n_throttle_write_bps, err);
 	if (r >= 0)
 		r = io_list(d, "riops", res->blkio.throttle_read_iops,
-			    res->blkio.n_throttle_read_iops, err);
+		            res->blkio.n_throttle_read_iops, err);
 	if (r >= 0)
 		r = io_list(d, "wiops", res->blkio.throttle_write_iops,
-			    res->blkio.n_throttle_write_iops, err);
+		            res->blkio.n_throttle_write_iops, err);
 	return r;
 }
 
@@ -186,7 +197,7 @@ static int apply_hugetlb(const char *d, const struct fc_resources *res, struct f
 		int r;
 		if (strchr(h->page_size, '/'))
 			return fc_error_set(err, EINVAL, "hugepageLimits: bad page size `%s`",
-					    h->page_size);
+			                    h->page_size);
 		r = cg_writef(d, f, err, "%" PRIu64, h->limit);
 		if (r < 0)
 			return r;
@@ -196,7 +207,8 @@ static int apply_hugetlb(const char *d, const struct fc_resources *res, struct f
 	return 0;
 }
 
-int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
+                struct fc_error **err)
 {
 	const char *d = cg->v2;
 	int r;
@@ -224,7 +236,7 @@ int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_
 		return r;
 	if (v2_has(cg, CG_HUGETLB) && (r = apply_hugetlb(d, res, err)) < 0)
 		return r;
-	if (cg->mode == FC_CGROUP_V2 &&
+	if (devices && cg->mode == FC_CGROUP_V2 &&
 	    (r = cg_v2_devices(d, res->devices, res->n_devices, err)) < 0)
 		return r;
 	for (size_t i = 0; i < res->n_unified; i++) {
@@ -233,8 +245,10 @@ int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_
 			return fc_error_set(err, EINVAL, "unified: bad key `%s`", k);
 		r = cg_write(d, k, res->unified[i].value, err);
 		if (r == -ENOENT)
-			return fc_error_wrap(err, "unified.%s: no such cgroup2 file (controller "
-						  "not enabled?)", k);
+			return fc_error_wrap(err,
+			                     "unified.%s: no such cgroup2 file (controller "
+			                     "not enabled?)",
+			                     k);
 		if (r < 0)
 			return r;
 	}
@@ -296,13 +310,13 @@ void cg_v2_stats_memory(struct fc_buf *b, const char *dir)
 	fc_buf_printf(b, ",\"failcnt\":%" PRIu64 "}", fail);
 	/* As v1's memsw: swap entry counts memory + swap. */
 	fc_buf_printf(b, ",\"swap\":{\"limit\":%" PRIu64,
-		      (max == UINT64_MAX || smax == UINT64_MAX) ? UINT64_MAX : max + smax);
+	              (max == UINT64_MAX || smax == UINT64_MAX) ? UINT64_MAX : max + smax);
 	if (cur + scur)
 		fc_buf_printf(b, ",\"usage\":%" PRIu64, cur + scur);
 	if (speak)
 		fc_buf_printf(b, ",\"max\":%" PRIu64, speak);
 	fc_buf_printf(b, ",\"failcnt\":0},\"kernel\":{\"limit\":0,\"failcnt\":0},"
-			 "\"kernelTCP\":{\"limit\":0,\"failcnt\":0}");
+	                 "\"kernelTCP\":{\"limit\":0,\"failcnt\":0}");
 	if (have && *st) {
 		fc_buf_printf(b, ",\"raw\":{");
 		for (char *p = st; p && *p;) {

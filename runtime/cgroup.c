@@ -19,12 +19,22 @@
 #endif
 
 const char *const cg_ctrl_names[CG_NCTRL] = {
-	[CG_CPU] = "cpu",	    [CG_CPUACCT] = "cpuacct",	  [CG_CPUSET] = "cpuset",
-	[CG_MEMORY] = "memory",	    [CG_DEVICES] = "devices",	  [CG_FREEZER] = "freezer",
-	[CG_BLKIO] = "blkio",	    [CG_PIDS] = "pids",		  [CG_HUGETLB] = "hugetlb",
-	[CG_NET_CLS] = "net_cls",   [CG_NET_PRIO] = "net_prio",	  [CG_PERF_EVENT] = "perf_event",
-	[CG_SYSTEMD] = "name=systemd", [CG_IO] = "io",		  [CG_RDMA] = "rdma",
-	[CG_MISC] = "misc",
+    [CG_CPU] = "cpu",
+    [CG_CPUACCT] = "cpuacct",
+    [CG_CPUSET] = "cpuset",
+    [CG_MEMORY] = "memory",
+    [CG_DEVICES] = "devices",
+    [CG_FREEZER] = "freezer",
+    [CG_BLKIO] = "blkio",
+    [CG_PIDS] = "pids",
+    [CG_HUGETLB] = "hugetlb",
+    [CG_NET_CLS] = "net_cls",
+    [CG_NET_PRIO] = "net_prio",
+    [CG_PERF_EVENT] = "perf_event",
+    [CG_SYSTEMD] = "name=systemd",
+    [CG_IO] = "io",
+    [CG_RDMA] = "rdma",
+    [CG_MISC] = "misc",
 };
 
 /* ---- host layout ------------------------------------------------------ */
@@ -36,9 +46,9 @@ static struct {
 		unsigned ctrls;
 	} h[CG_MAX_HIER];
 	size_t n;
-	unsigned v1_ctrls;  /* union of the v1 hierarchies' controllers */
-	char *v2_mount;	    /* NULL when no cgroup2 is mounted */
-	unsigned v2_avail;  /* cgroup.controllers of the cgroup2 root */
+	unsigned v1_ctrls; /* union of the v1 hierarchies' controllers */
+	char *v2_mount;    /* NULL when no cgroup2 is mounted */
+	unsigned v2_avail; /* cgroup.controllers of the cgroup2 root */
 } host;
 static pthread_once_t host_once = PTHREAD_ONCE_INIT;
 
@@ -266,8 +276,8 @@ static int expand_slice(const char *slice, struct fc_buf *b, struct fc_error **e
 	size_t len = strlen(slice);
 	if (FC_STREQ(slice, "-.slice"))
 		return 0;
-	if (len < 7 || strcmp(slice + len - 6, ".slice") || strchr(slice, '/') ||
-	    slice[0] == '-' || strstr(slice, "--") || slice[len - 7] == '-')
+	if (len < 7 || strcmp(slice + len - 6, ".slice") || strchr(slice, '/') || slice[0] == '-' ||
+	    strstr(slice, "--") || slice[len - 7] == '-')
 		return fc_error_set(err, EINVAL, "cgroupsPath: invalid systemd slice `%s`", slice);
 	for (size_t i = 0; i < len - 6; i++)
 		if (slice[i] == '-')
@@ -320,7 +330,8 @@ static char *normalize(const char *p, struct fc_error **err)
 			break;
 		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')) {
 			free(b.data);
-			return fc_error_set(err, EINVAL, "cgroupsPath: `..` and `.` are not allowed"),
+			return fc_error_set(err, EINVAL,
+			                    "cgroupsPath: `..` and `.` are not allowed"),
 			       NULL;
 		}
 		fc_buf_printf(&b, "/%.*s", (int)len, p);
@@ -332,7 +343,7 @@ static char *normalize(const char *p, struct fc_error **err)
 }
 
 char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool systemd,
-			     struct fc_error **err)
+                             struct fc_error **err)
 {
 	_cleanup_buf_ struct fc_buf b = {0};
 	host_init();
@@ -352,8 +363,9 @@ char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool syst
 		}
 		if (!parts[2] || strchr(parts[2], ':') || strchr(parts[2], '/')) {
 			fc_error_set(err, EINVAL,
-				     "cgroupsPath `%s`: expected \"slice:prefix:name\" with --systemd-cgroup",
-				     cgroups_path);
+			             "cgroupsPath `%s`: expected \"slice:prefix:name\" with "
+			             "--systemd-cgroup",
+			             cgroups_path);
 			return NULL;
 		}
 		if (expand_slice(*parts[0] ? parts[0] : "system.slice", &b, err) < 0)
@@ -412,6 +424,8 @@ void fc_cgroup_free(struct fc_cgroup *cg)
 	free(cg->path);
 	if (cg->v2_fd >= 0)
 		close(cg->v2_fd);
+	for (size_t i = 0; i < cg->n_tasks_fds; i++)
+		close(cg->tasks_fds[i]);
 	free(cg);
 }
 
@@ -427,14 +441,14 @@ static int check_path(const char *path, struct fc_error **err)
 {
 	if (!path || path[0] != '/' || strstr(path, "/../") || strstr(path, "/./"))
 		return fc_error_set(err, EINVAL, "cgroup path `%s` must be absolute and canonical",
-				    path ? path : "(null)");
+		                    path ? path : "(null)");
 	return 0;
 }
 
 /* mkdir every component of path below mount; v1 cpuset levels get cpus/mems;
  * on cgroup2 each parent gets the controllers enabled in cgroup.subtree_control. */
 static int make_dirs(const char *mount, const char *path, unsigned ctrls, bool v2,
-		     unsigned v2_ctrls, struct fc_error **err)
+                     unsigned v2_ctrls, struct fc_error **err)
 {
 	_cleanup_free_ char *dir = fc_strdup(mount);
 	const char *p = path;
@@ -456,7 +470,8 @@ static int make_dirs(const char *mount, const char *path, unsigned ctrls, bool v
 				/* Best effort: a parent with processes in it refuses (no internal
 				 * processes rule); the limit write reports it later. */
 				_cleanup_error_ struct fc_error *ign = NULL;
-				cg_writef(dir, "cgroup.subtree_control", &ign, "+%s", cg_ctrl_names[c]);
+				cg_writef(dir, "cgroup.subtree_control", &ign, "+%s",
+				          cg_ctrl_names[c]);
 			}
 		}
 		next = fc_asprintf("%s/%.*s", dir, (int)len, p);
@@ -474,29 +489,41 @@ static int make_dirs(const char *mount, const char *path, unsigned ctrls, bool v
 	return 0;
 }
 
-int fc_cgroup_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool create,
+                 struct fc_error **err)
 {
+	static const struct fc_resources none;
+	bool devices = create || (res && res->n_devices);
 	int r;
 	if (!res)
-		return 0;
+		res = &none; /* still the default device rules at creation */
+	if (res->n_unified && !cg->v2)
+		return fc_error_set(
+		    err, ENOTSUP,
+		    "unified: cgroup v2 resources given but this host has no cgroup2");
 	if (cg->n_v1) {
-		r = cg_v1_apply(cg, res, err);
+		r = cg_v1_apply(cg, res, devices, err);
 		if (r < 0)
 			return r;
 	}
 	if (cg->v2) {
-		r = cg_v2_apply(cg, res, err);
+		r = cg_v2_apply(cg, res, devices, err);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
+int fc_cgroup_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
+{
+	return apply(cg, res, false, err);
+}
+
 int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc_cgroup **out,
-		     struct fc_error **err)
+                     struct fc_error **err)
 {
 	struct fc_cgroup *cg;
-	int r;
+	int r = 0;
 	r = check_path(path, err);
 	if (r < 0)
 		return r;
@@ -504,20 +531,31 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc
 	if (!cg->n_v1 && !cg->v2) {
 		fc_cgroup_free(cg);
 		return fc_error_set(err, ENOENT, "create cgroup %s: no cgroup filesystem mounted",
-				    path);
+		                    path);
 	}
+	/* A parent removed under us (another runtime's rmdir of an empty /fcrun
+	 * between our mkdirs) shows as ENOENT: try again. */
 	for (size_t i = 0; i < cg->n_v1; i++) {
-		r = make_dirs(host.h[i].mount, path, cg->v1[i].ctrls, false, 0, err);
+		for (int t = 0; t < 3; t++) {
+			if (t)
+				cg_error_clear(err);
+			r = make_dirs(host.h[i].mount, path, cg->v1[i].ctrls, false, 0, err);
+			if (r != -ENOENT)
+				break;
+		}
 		if (r < 0)
 			goto fail;
 	}
-	if (cg->v2) {
-		unsigned want = cg->mode == FC_CGROUP_V2 ? cg->v2_ctrls : cg->v2_ctrls;
-		r = make_dirs(cg->v2_mount, path, 0, true, want, err);
-		if (r < 0)
-			goto fail;
+	for (int t = 0; cg->v2 && t < 3; t++) {
+		if (t)
+			cg_error_clear(err);
+		r = make_dirs(cg->v2_mount, path, 0, true, cg->v2_ctrls, err);
+		if (r != -ENOENT)
+			break;
 	}
-	r = fc_cgroup_apply(cg, res, err);
+	if (r < 0)
+		goto fail;
+	r = apply(cg, res, true, err);
 	if (r < 0)
 		goto fail;
 	*out = cg;
@@ -537,9 +575,43 @@ int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **e
 	return 0;
 }
 
+int fc_cgroup_self_fds(struct fc_cgroup *cg, const int **fds, size_t *n, struct fc_error **err)
+{
+	if (!cg->n_tasks_fds) {
+		for (size_t i = 0; i < cg->n_v1; i++) {
+			_cleanup_free_ char *p = fc_asprintf("%s/tasks", cg->v1[i].path);
+			int fd = open(p, O_WRONLY | O_CLOEXEC);
+			if (fd < 0) {
+				int e = errno;
+				for (size_t j = 0; j < cg->n_tasks_fds; j++)
+					close(cg->tasks_fds[j]);
+				cg->n_tasks_fds = 0;
+				return fc_error_set(err, e, "open `%s`", p);
+			}
+			cg->tasks_fds[cg->n_tasks_fds++] = fd;
+		}
+	}
+	*fds = cg->tasks_fds;
+	*n = cg->n_tasks_fds;
+	return 0;
+}
+
+int fc_cgroup_enter_self(const int *fds, size_t n, struct fc_error **err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (write(fds[i], "0", 1) < 0)
+			return fc_error_set(err, errno, "join the container's v1 cgroups");
+	return 0;
+}
+
+int fc_cgroup_enter_v2(struct fc_cgroup *cg, pid_t pid, struct fc_error **err)
+{
+	return cg->v2 ? cg_writef(cg->v2, "cgroup.procs", err, "%d", (int)pid) : 0;
+}
+
 int fc_cgroup_clone_fd(struct fc_cgroup *cg)
 {
-	if (cg->mode != FC_CGROUP_V2 || !cg->v2)
+	if (!cg->v2)
 		return -1;
 	if (cg->v2_fd < 0)
 		cg->v2_fd = open(cg->v2, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -597,7 +669,7 @@ static int freeze_v1(const char *dir, bool frozen, struct fc_error **err)
 		cg_write(dir, "freezer.state", "THAWED", &ign);
 	}
 	return fc_error_set(err, EBUSY, "%s %s: timed out, `freezer.state` is %s",
-			    frozen ? "freeze" : "thaw", dir, state);
+	                    frozen ? "freeze" : "thaw", dir, state);
 }
 
 static int freeze_v2(const char *dir, bool frozen, struct fc_error **err)
@@ -620,7 +692,7 @@ static int freeze_v2(const char *dir, bool frozen, struct fc_error **err)
 		cg_write(dir, "cgroup.freeze", "0", &ign);
 	}
 	return fc_error_set(err, EBUSY, "%s %s: timed out waiting for `cgroup.events` frozen %d",
-			    frozen ? "freeze" : "thaw", dir, frozen);
+	                    frozen ? "freeze" : "thaw", dir, frozen);
 }
 
 int fc_cgroup_freeze(struct fc_cgroup *cg, bool frozen, struct fc_error **err)
@@ -631,7 +703,7 @@ int fc_cgroup_freeze(struct fc_cgroup *cg, bool frozen, struct fc_error **err)
 	if (cg->v2)
 		return freeze_v2(cg->v2, frozen, err);
 	return fc_error_set(err, ENOTSUP, "%s cgroup %s: no freezer on this host",
-			    frozen ? "freeze" : "thaw", cg->path);
+	                    frozen ? "freeze" : "thaw", cg->path);
 }
 
 bool fc_cgroup_is_frozen(struct fc_cgroup *cg)
@@ -726,7 +798,8 @@ int fc_cgroup_stats_json(struct fc_cgroup *cg, struct fc_buf *out, struct fc_err
 	else if (v2)
 		cg_v2_stats_cpu(out, cg->v2);
 	else
-		fc_buf_printf(out, "\"cpu\":{\"usage\":{\"kernel\":0,\"user\":0},\"throttling\":{}}");
+		fc_buf_printf(out,
+		              "\"cpu\":{\"usage\":{\"kernel\":0,\"user\":0},\"throttling\":{}}");
 	fc_buf_append(out, ",", 1);
 	if ((d = cg_v1_dir(cg, CG_MEMORY)))
 		cg_v1_stats_memory(out, d);
@@ -734,9 +807,9 @@ int fc_cgroup_stats_json(struct fc_cgroup *cg, struct fc_buf *out, struct fc_err
 		cg_v2_stats_memory(out, cg->v2);
 	else
 		fc_buf_printf(out, "\"memory\":{\"usage\":{\"limit\":0,\"failcnt\":0},"
-				   "\"swap\":{\"limit\":0,\"failcnt\":0},"
-				   "\"kernel\":{\"limit\":0,\"failcnt\":0},"
-				   "\"kernelTCP\":{\"limit\":0,\"failcnt\":0}}");
+		                   "\"swap\":{\"limit\":0,\"failcnt\":0},"
+		                   "\"kernel\":{\"limit\":0,\"failcnt\":0},"
+		                   "\"kernelTCP\":{\"limit\":0,\"failcnt\":0}}");
 	fc_buf_append(out, ",", 1);
 	if ((d = cg_v1_dir(cg, CG_PIDS)))
 		cg_v1_stats_pids(out, d);
@@ -839,7 +912,7 @@ int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err)
 		nap(i);
 		if (i == 499)
 			return fc_error_set(err, EBUSY, "destroy cgroup %s: %zu processes left",
-					    cg->path, n);
+			                    cg->path, n);
 	}
 	for (size_t i = 0; i < cg->n_v1; i++) {
 		r = rmdir_retry(cg->v1[i].path, err);

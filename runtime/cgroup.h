@@ -31,9 +31,20 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc
 int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err);
 void fc_cgroup_free(struct fc_cgroup *cg);
 
-/* O_PATH|O_DIRECTORY fd of the cgroup2 directory usable with clone3
- * CLONE_INTO_CGROUP (only on a pure v2 host), or -1. Owned by cg. */
+/* O_PATH|O_DIRECTORY fd of the container's cgroup2 directory, for clone3
+ * CLONE_INTO_CGROUP (pure v2 hosts, and the unified tree of hybrid ones),
+ * or -1. Owned by cg. */
 int fc_cgroup_clone_fd(struct fc_cgroup *cg);
+/* Descriptors of the v1 hierarchies' `tasks` files, opened for writing, so
+ * the container's init can move itself with fc_cgroup_enter_self(): a thread
+ * moving itself through `tasks` skips the kernel's global threadgroup lock,
+ * whose first taker waits for an RCU grace period (10-15 ms). Owned by cg;
+ * *n may be 0 (pure v2). */
+int fc_cgroup_self_fds(struct fc_cgroup *cg, const int **fds, size_t *n, struct fc_error **err);
+/* Move pid into the cgroup2 directory only. */
+int fc_cgroup_enter_v2(struct fc_cgroup *cg, pid_t pid, struct fc_error **err);
+/* In the process to move (single-threaded): write "0" to each fd. */
+int fc_cgroup_enter_self(const int *fds, size_t n, struct fc_error **err);
 /* Move pid into every hierarchy (cgroup.procs). skip_v2: already placed there
  * by CLONE_INTO_CGROUP. */
 int fc_cgroup_enter(struct fc_cgroup *cg, pid_t pid, bool skip_v2, struct fc_error **err);

@@ -80,7 +80,7 @@ static int connect_console_socket(const char *path, struct fc_error **err)
 	return fd;
 }
 
-static char **merge_env(char **a, char **b)
+char **fc_merge_env(char **a, char **b)
 {
 	size_t na = fc_strv_len(a), nb = fc_strv_len(b);
 	char **v = fc_calloc(na + nb + 1, sizeof(char *));
@@ -212,6 +212,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = validate(&c, err);
 	if (r < 0)
 		goto fail;
+	fc_log(FC_LOG_DEBUG, "create `%s`: parsed config at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
 
 	/* State directory: mkdir is the lock against a second create of the id. */
 	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
@@ -242,7 +243,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		}
 	}
 
-	c.env = merge_env(c.spec->process->env, o->extra_env);
+	c.env = fc_merge_env(c.spec->process->env, o->extra_env);
 	r = fc_seccomp_compile(c.spec->seccomp, &c.seccomp, err);
 	if (r < 0) {
 		fc_error_wrap(err, "linux.seccomp");
@@ -262,6 +263,10 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = fc_cgroup_create(c.cgroup_path, c.spec->resources, &c.cgroup, err);
 	if (r < 0)
 		goto fail;
+	r = fc_cgroup_self_fds(c.cgroup, &c.cg_self_fds, &c.n_cg_self_fds, err);
+	if (r < 0)
+		goto fail;
+	fc_log(FC_LOG_DEBUG, "create `%s`: cgroup created at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
 
 	for (size_t i = 0; i < c.spec->n_namespaces; i++) {
 		const struct fc_namespace *ns = &c.spec->namespaces[i];
@@ -292,13 +297,14 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	}
 	close(c.sync_fd[1]);
 	c.sync_fd[1] = -1;
+	fc_log(FC_LOG_DEBUG, "create `%s`: cloned at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
 
 	init_pid = child;
 	if (c.double_fork) {
 		struct fc_sync m;
 		r = fc_sync_recv(c.sync_fd[0], &m);
 		if (r == 0 && m.type == FC_SYNC_ERROR) {
-			r = fc_error_set(err, 0, "%s", m.text);
+			r = fc_error_relay(err, m.value, "%s", m.text);
 			goto fail;
 		}
 		if (r < 0 || m.type != FC_SYNC_PID) {
@@ -311,9 +317,6 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			;
 		child = -1;
 	}
-	r = fc_cgroup_enter(c.cgroup, init_pid, into_cgroup, err);
-	if (r < 0)
-		goto fail;
 	if (fc_spec_ns(c.spec, FC_NS_USER) && !fc_spec_ns(c.spec, FC_NS_USER)->path) {
 		if (write_id_map(init_pid, "uid_map", c.spec->uid_mappings, c.spec->n_uid_mappings,
 				 err) < 0 ||
@@ -328,6 +331,21 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		r = -EIO;
 		goto fail;
 	}
+	/* The init moves itself into the v1 hierarchies (see cgroup.h); the
+	 * cgroup2 tree was joined by clone3, else we move it there, while it
+	 * builds its rootfs (see init.c). */
+	if (!into_cgroup && fc_cgroup_clone_fd(c.cgroup) >= 0) {
+		/* no clone3: cgroup2 the slow way, v1 still by the init itself */
+		r = fc_cgroup_enter_v2(c.cgroup, init_pid, err);
+		if (r < 0)
+			goto fail;
+	}
+	if (fc_sync_send(c.sync_fd[0], FC_SYNC_CGROUP, 0, NULL) < 0) {
+		describe_exit(init_pid, err);
+		r = -EIO;
+		goto fail;
+	}
+	fc_log(FC_LOG_DEBUG, "create `%s`: entered cgroup at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
 	for (;;) {
 		struct fc_sync m;
 		r = fc_sync_recv(c.sync_fd[0], &m);
@@ -336,12 +354,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 		}
 		if (m.type == FC_SYNC_ERROR) {
-			/* m.text already ends with the errno text. */
-			r = fc_error_set(err, 0, "%s", m.text);
-			if (m.value > 0 && err && *err) {
-				(*err)->errnum = m.value;
-				r = -m.value;
-			}
+			r = fc_error_relay(err, m.value, "%s", m.text);
 			goto fail;
 		}
 		if (m.type == FC_SYNC_HOOKS) {
@@ -355,8 +368,11 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			fc_sync_send(c.sync_fd[0], FC_SYNC_HOOKS_DONE, 0, NULL);
 			continue;
 		}
-		if (m.type == FC_SYNC_READY)
+		if (m.type == FC_SYNC_READY) {
+			fc_log(FC_LOG_DEBUG, "create `%s`: init ready at %.3f ms", o->id,
+			       (double)(fc_now_ns() - c.t0) / 1e6);
 			break;
+		}
 		r = fc_error_set(err, EPROTO, "unexpected message %u from the container init", m.type);
 		goto fail;
 	}
@@ -515,21 +531,42 @@ int fcrt_start(const char *root, const char *id, struct fc_error **err)
 
 int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err)
 {
+	return fcrt_start_socket_ex(c, NULL, err);
+}
+
+/* START payload: "e" KEY=VALUE NUL ... "a" ARG NUL ...; value: bit i set when
+ * descriptor for stdio i travels with it (in order). */
+int fcrt_start_socket_ex(struct fcrt_container *c, const struct fcrt_start_args *a,
+			 struct fc_error **err)
+{
 	struct fc_sync m;
-	int r;
-	if (fc_sync_send(c->sync_fd, FC_SYNC_START, 0, NULL) < 0)
+	char payload[sizeof(m.text)];
+	size_t len = 0, nfds = 0;
+	int fds[3], mask = 0, r;
+	for (int pass = 0; a && pass < 2; pass++) {
+		char **v = pass == 0 ? a->env : a->argv;
+		for (size_t i = 0; v && v[i]; i++) {
+			size_t n = strlen(v[i]);
+			if (len + n + 2 > sizeof(payload))
+				return fc_error_set(err, E2BIG, "start `%s`: environment and arguments too large",
+						    c->id);
+			payload[len++] = pass == 0 ? 'e' : 'a';
+			memcpy(payload + len, v[i], n + 1);
+			len += n + 1;
+		}
+	}
+	for (int i = 0; a && i < 3; i++)
+		if (a->stdio[i] >= 0) {
+			fds[nfds++] = a->stdio[i];
+			mask |= 1 << i;
+		}
+	if (fc_sync_send_fds(c->sync_fd, FC_SYNC_START, mask, payload, len, fds, nfds) < 0)
 		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", c->id);
 	r = fc_sync_recv(c->sync_fd, &m);
 	if (r < 0)
 		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", c->id);
-	if (m.type == FC_SYNC_ERROR) {
-		int rc = fc_error_set(err, 0, "start `%s`: %s", c->id, m.text);
-		if (m.value > 0 && err && *err) {
-			(*err)->errnum = m.value;
-			rc = -m.value;
-		}
-		return rc;
-	}
+	if (m.type == FC_SYNC_ERROR)
+		return fc_error_relay(err, m.value, "start `%s`: %s", c->id, m.text);
 	close(c->sync_fd);
 	c->sync_fd = -1;
 	return 0;

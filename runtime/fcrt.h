@@ -75,6 +75,18 @@ int fcrt_start(const char *root, const char *id, struct fc_error **err);
 /* Start a container created with FCRT_WAIT_SOCKET by this process. */
 int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err);
 
+/* What a hand-over may change at start (the pool's invocations). */
+struct fcrt_start_args {
+	int stdio[3];	/* new descriptors for the process's 0, 1, 2; -1 keeps create's */
+	char **env;	/* extra KEY=VALUE entries, overriding config's (NULL: none) */
+	char **argv;	/* replaces process.args when non-NULL */
+};
+/* Start with per-invocation stdio (passed by SCM_RIGHTS), environment and
+ * arguments. env and argv together must fit in 3.5 KiB (-E2BIG otherwise).
+ * Returns once the process is about to exec. */
+int fcrt_start_socket_ex(struct fcrt_container *c, const struct fcrt_start_args *a,
+			 struct fc_error **err);
+
 struct fcrt_state {
 	char *oci_version;
 	char *id;

@@ -6,7 +6,9 @@
  * when no_new_privileges is off), identity and capabilities, startContainer
  * hooks, no_new_privileges, seccomp, close every other descriptor, execve. */
 #include "internal.h"
+#include "cgroup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
@@ -165,9 +167,6 @@ static int setup_console(struct fc_create *c, struct fc_error **err)
 static int early_setup(struct fc_create *c, struct fc_error **err)
 {
 	const struct fc_spec *s = c->spec;
-	if (fc_spec_ns(s, FC_NS_CGROUP) && !fc_spec_ns(s, FC_NS_CGROUP)->path &&
-	    unshare(CLONE_NEWCGROUP) < 0)
-		return fc_error_set(err, errno, "unshare the cgroup namespace");
 	if (fc_spec_ns(s, FC_NS_USER)) {
 		/* Become root of the new user namespace (it was just mapped). */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -243,9 +242,52 @@ static void wait_for_start(struct fc_create *c, struct start_channel *ch)
 		if (ch->fd < 0)
 			_exit(1);
 	} else {
+		struct fc_sync m;
+		int fds[3];
+		size_t len = 0, nfds = 3, k = 0;
 		ch->fifo = false;
 		ch->fd = c->sync_fd[1];
-		expect(c, FC_SYNC_START);
+		if (fc_sync_recv_fds(ch->fd, &m, &len, fds, &nfds) < 0 || m.type != FC_SYNC_START)
+			_exit(1);
+		/* Per-invocation stdio */
+		for (int i = 0; i < 3; i++)
+			if ((m.value & (1 << i)) && k < nfds) {
+				if (dup2(fds[k], i) < 0)
+					_exit(1);
+				close(fds[k++]);
+			}
+		/* Per-invocation environment and arguments */
+		char **extra_env = NULL, **argv = NULL;
+		size_t ne = 0, na = 0;
+		for (size_t off = 0; off < len;) {
+			char kind = m.text[off];
+			char *item = m.text + off + 1;
+			size_t n = strnlen(item, len - off - 1);
+			if (kind == 'e') {
+				extra_env = fc_realloc(extra_env, (ne + 2) * sizeof(char *));
+				extra_env[ne++] = fc_strndup(item, n);
+				extra_env[ne] = NULL;
+			} else if (kind == 'a') {
+				argv = fc_realloc(argv, (na + 2) * sizeof(char *));
+				argv[na++] = fc_strndup(item, n);
+				argv[na] = NULL;
+			}
+			off += n + 2;
+		}
+		if (extra_env) {
+			char **merged = fc_merge_env(c->env, extra_env);
+			fc_strv_free(c->env);
+			fc_strv_free(extra_env);
+			c->env = merged;
+		}
+		if (argv) {
+			struct fc_error *e = NULL;
+			c->spec->process->args = argv; /* the init's own copy of the spec */
+			free(c->exec_path);
+			c->exec_path = NULL;
+			if (fc_find_executable(argv[0], c->env, &c->exec_path, &e) < 0)
+				answer_error(c, ch, e);
+		}
 	}
 }
 
@@ -259,8 +301,19 @@ static int set_personality(const struct fc_spec *s, struct fc_error **err)
 static int keep_fds(int preserve, struct fc_error **err)
 {
 	unsigned first = 3u + (unsigned)(preserve > 0 ? preserve : 0);
-	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return fc_error_set(err, errno, "mark descriptors close-on-exec");
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		/* Older kernels: walk /proc/self/fd */
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *de;
+		if (!d)
+			return fc_error_set(err, errno, "mark descriptors close-on-exec");
+		while ((de = readdir(d))) {
+			int fd = atoi(de->d_name);
+			if (fd >= (int)first && fd != dirfd(d))
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+		}
+		closedir(d);
+	}
 	for (int fd = 3; fd < (int)first; fd++) {
 		int fl = fcntl(fd, F_GETFD);
 		if (fl >= 0)
@@ -285,10 +338,21 @@ void fc_init_main(struct fc_create *c)
 
 	if (early_setup(c, &e) < 0)
 		fail_sync(c, e);
-	if (fc_spec_ns(s, FC_NS_MOUNT)) {
-		if (fc_rootfs_prepare(c, &e) < 0)
-			fail_sync(c, e);
+	/* The parent moves us into the cgroups meanwhile: on cgroup v1 the
+	 * first move waits for an RCU grace period (10-15 ms here), which the
+	 * rootfs work below overlaps. */
+	if (fc_spec_ns(s, FC_NS_MOUNT) && fc_rootfs_prepare(c, &e) < 0)
+		fail_sync(c, e);
+	expect(c, FC_SYNC_CGROUP);
+	if (fc_cgroup_enter_self(c->cg_self_fds, c->n_cg_self_fds, &e) < 0)
+		fail_sync(c, e);
+	if (fc_spec_ns(s, FC_NS_CGROUP) && !fc_spec_ns(s, FC_NS_CGROUP)->path &&
+	    unshare(CLONE_NEWCGROUP) < 0) {
+		fc_error_set(&e, errno, "unshare the cgroup namespace");
+		fail_sync(c, e);
 	}
+	if (fc_spec_ns(s, FC_NS_MOUNT) && fc_rootfs_mount_cgroups(c, &e) < 0)
+		fail_sync(c, e);
 	if (s->n_hooks[FC_HOOK_PRESTART] || s->n_hooks[FC_HOOK_CREATE_RUNTIME]) {
 		fc_sync_send(c->sync_fd[1], FC_SYNC_HOOKS, 0, NULL);
 		expect(c, FC_SYNC_HOOKS_DONE);
@@ -298,16 +362,14 @@ void fc_init_main(struct fc_create *c)
 		if (fc_hooks_run(s, FC_HOOK_CREATE_CONTAINER, st, &e) < 0)
 			fail_sync(c, e);
 	}
-	/* sysctls are written before readonlyPaths make /proc/sys read-only
-	 * (Docker sends net.ipv4.ip_unprivileged_port_start with /proc/sys in
-	 * readonlyPaths). */
 	if (fc_spec_ns(s, FC_NS_MOUNT)) {
-		if (fc_rootfs_pivot(c, &e) < 0 || apply_sysctl(s, &e) < 0 || fc_rootfs_finish(c, &e) < 0)
+		/* sysctl before readonlyPaths make /proc/sys read-only */
+		if (fc_rootfs_pivot(c, &e) < 0 || apply_sysctl(s, &e) < 0 ||
+		    fc_rootfs_finish(c, &e) < 0)
 			fail_sync(c, e);
-	} else if (chroot(s->root_path) < 0 || chdir("/") < 0) {
-		fc_error_set(&e, errno, "chroot to `%s`", s->root_path);
-		fail_sync(c, e);
-	} else if (apply_sysctl(s, &e) < 0) {
+	} else if (chroot(s->root_path) < 0 || chdir("/") < 0 || apply_sysctl(s, &e) < 0) {
+		if (!e)
+			fc_error_set(&e, errno, "chroot to `%s`", s->root_path);
 		fail_sync(c, e);
 	}
 	if (p->terminal && setup_console(c, &e) < 0)
@@ -324,6 +386,9 @@ void fc_init_main(struct fc_create *c)
 
 	wait_for_start(c, &ch);
 
+	/* First, while no seccomp filter can refuse close_range. */
+	if (keep_fds(c->opts->preserve_fds, &e) < 0)
+		answer_error(c, &ch, e);
 	if (fc_rlimits_apply(p, &e) < 0)
 		answer_error(c, &ch, e);
 	if (!p->no_new_privileges && c->seccomp && fc_seccomp_install(c->seccomp, NULL, &e) < 0)
@@ -341,8 +406,6 @@ void fc_init_main(struct fc_create *c)
 		fc_error_set(&e, errno, "process.noNewPrivileges");
 		answer_error(c, &ch, e);
 	}
-	if (keep_fds(c->opts->preserve_fds, &e) < 0)
-		answer_error(c, &ch, e);
 	/* Tell the starter we are about to exec: from here on only execve. */
 	if (ch.fifo)
 		(void)!write(ch.fd, "0", 1);

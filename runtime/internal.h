@@ -12,7 +12,8 @@
 /* Messages on the sync socket (SOCK_SEQPACKET: one message per send). */
 enum fc_sync_msg {
 	FC_SYNC_PID = 1,    /* child -> parent: init's pid (double-fork path), payload pid_t */
-	FC_SYNC_GO,	    /* parent -> child: proceed (cgroup entered, maps written) */
+	FC_SYNC_GO,	    /* parent -> child: proceed (id maps written) */
+	FC_SYNC_CGROUP,	    /* parent -> child: now in the container's cgroups (or: move yourself) */
 	FC_SYNC_HOOKS,	    /* child -> parent: run prestart + createRuntime hooks now */
 	FC_SYNC_HOOKS_DONE, /* parent -> child */
 	FC_SYNC_READY,	    /* child -> parent: created, waiting for start */
@@ -32,6 +33,11 @@ struct fc_sync {
 int fc_sync_send(int fd, uint32_t type, int32_t value, const char *text);
 /* Receive one message; -EPIPE when the peer has gone. */
 int fc_sync_recv(int fd, struct fc_sync *m);
+/* The same with a binary payload of len bytes and up to 3 descriptors. */
+int fc_sync_send_fds(int fd, uint32_t type, int32_t value, const void *payload, size_t len,
+		     const int *fds, size_t nfds);
+/* Receives descriptors (O_CLOEXEC) into fds[0..*nfds); *len: payload bytes. */
+int fc_sync_recv_fds(int fd, struct fc_sync *m, size_t *len, int *fds, size_t *nfds);
 
 struct fc_create {
 	const struct fcrt_create_opts *opts;
@@ -48,6 +54,8 @@ struct fc_create {
 	char **env;	   /* process env + extra */
 	int clone_flags;   /* namespaces created at clone time */
 	bool double_fork;  /* joining namespaces by path or a new time namespace */
+	const int *cg_self_fds; /* v1 `tasks` files the init writes "0" to */
+	size_t n_cg_self_fds;
 	char *cgroup_path;
 	struct fc_cgroup *cgroup;
 	uint64_t t0;
@@ -60,6 +68,9 @@ __attribute__((noreturn)) void fc_init_main(struct fc_create *c);
 /* mount.c: everything between "new mount namespace" and "pivoted". Called in
  * the container's init. hooks_cb runs between mounting and pivot_root. */
 int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err);
+/* cgroup mounts (and mounts below them), made once the init is in its
+ * cgroups and cgroup namespace. */
+int fc_rootfs_mount_cgroups(struct fc_create *c, struct fc_error **err);
 int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err);
 int fc_rootfs_finish(struct fc_create *c, struct fc_error **err);
 
@@ -77,6 +88,9 @@ char *fc_state_hook_json(const char *id, const char *status, pid_t pid, const ch
 /* Start time (field 22 of /proc/PID/stat), 0 if the process is gone. */
 unsigned long long fc_proc_start_time(pid_t pid);
 int fc_pidfd_open(pid_t pid);
+
+/* a + b, entries of b replacing those of a with the same key (new vector). */
+char **fc_merge_env(char **a, char **b);
 
 /* Exec path lookup in the container: search PATH from env within the rootfs
  * directory fd (after pivot: "/"). */

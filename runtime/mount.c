@@ -501,6 +501,40 @@ static int setup_dev(struct fc_create *c, struct fc_error **err)
 	return 0;
 }
 
+static bool is_cgroup_mount(const struct fc_mount *m)
+{
+	return m->type && FC_STREQ(m->type, "cgroup") && !m->bind;
+}
+
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* A cgroup mount waits until the init is in its cgroups (the create's
+ * parent moves it there while we mount the rest); so does anything mounted
+ * below it. */
+static bool cgroup_deferred(const struct fc_spec *s, size_t i)
+{
+	for (size_t j = 0; j <= i; j++)
+		if (is_cgroup_mount(&s->mounts[j]) &&
+		    path_under(s->mounts[i].destination, s->mounts[j].destination))
+			return true;
+	return false;
+}
+
+int fc_rootfs_mount_cgroups(struct fc_create *c, struct fc_error **err)
+{
+	const struct fc_spec *s = c->spec;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (cgroup_deferred(s, i) && mount_one(c, &s->mounts[i], err) < 0)
+			return fc_error_code(*err);
+	return 0;
+}
+
 int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err)
 {
 	const struct fc_spec *s = c->spec;
@@ -515,7 +549,7 @@ int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err)
 	if (rootfd < 0)
 		return fc_error_set(err, errno, "root.path: open `%s`", s->root_path);
 	for (size_t i = 0; i < s->n_mounts; i++)
-		if (mount_one(c, &s->mounts[i], err) < 0)
+		if (!cgroup_deferred(s, i) && mount_one(c, &s->mounts[i], err) < 0)
 			return fc_error_code(*err);
 	if (setup_dev(c, err) < 0)
 		return fc_error_code(*err);

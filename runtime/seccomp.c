@@ -14,8 +14,12 @@
  *    rule (AND);
  *  - flags (SECCOMP_FILTER_FLAG_*) are passed to seccomp(2) at install time,
  *    so they do not depend on the libseccomp version, only on the kernel.
- * Not done (yet): runc's patch that makes syscalls unknown to libseccomp
- * return ENOSYS instead of the default action. */
+ *  - like runc, when the default action is not ALLOW or LOG, a syscall
+ *    whose number is above the highest one the profile names (per
+ *    architecture) returns ENOSYS instead of the default action, so that
+ *    programs fall back from syscalls newer than the profile (clone3,
+ *    openat2, ...). This is a short BPF prologue put before libseccomp's
+ *    program. */
 #include "security.h"
 
 #include <linux/filter.h>
@@ -229,6 +233,145 @@ static int export_bpf(scmp_filter_ctx ctx, struct fc_seccomp_prog *p, struct fc_
 	return 0;
 }
 
+/* ---- ENOSYS prologue ------------------------------------------------ */
+
+#define X32_SYSCALL_BIT 0x40000000u
+#define T_ENOSYS (-1)
+#define T_ORIG	 (-2)
+
+struct stub {
+	struct sock_filter ins[256];
+	int target_t[256], target_f[256]; /* absolute index, T_*, or 0 = next */
+	int n;
+};
+
+static void emit(struct stub *st, uint16_t code, uint32_t k, int jt, int jf)
+{
+	st->ins[st->n] = (struct sock_filter){.code = code, .k = k};
+	st->target_t[st->n] = jt;
+	st->target_f[st->n] = jf;
+	st->n++;
+}
+
+/* Highest syscall number of the profile on arch, -1 if none. */
+static int64_t profile_max(const struct fc_seccomp *s, uint32_t arch)
+{
+	int64_t max = -1;
+	for (size_t i = 0; i < s->n_syscalls; i++)
+		for (char **n = s->syscalls[i].names; n && *n; n++) {
+			int nr = seccomp_syscall_resolve_name_arch(arch, *n);
+			if (nr >= 0 && nr > max)
+				max = nr;
+		}
+	return max;
+}
+
+static bool arch_listed(const uint32_t *archs, size_t n, uint32_t a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (archs[i] == a)
+			return true;
+	return false;
+}
+
+/* The audit arch value the kernel puts in seccomp_data.arch. */
+static uint32_t audit_arch(uint32_t token)
+{
+	return token == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : token;
+}
+
+/* "nr > max -> ENOSYS, else ORIG" (max < 0: straight to ORIG). */
+static void emit_cmp(struct stub *st, int64_t max)
+{
+	if (max < 0)
+		emit(st, BPF_JMP | BPF_JA, 0, T_ORIG, T_ORIG);
+	else
+		emit(st, BPF_JMP | BPF_JGT | BPF_K, (uint32_t)max, T_ENOSYS, T_ORIG);
+}
+
+static int add_enosys_prologue(const struct fc_seccomp *s, struct fc_seccomp_prog *p,
+			       struct fc_error **err)
+{
+	uint32_t archs[64];
+	size_t n_archs = 0;
+	struct stub *st;
+	uint32_t native = seccomp_arch_native();
+
+	archs[n_archs++] = native;
+	for (size_t i = 0; i < s->n_architectures && n_archs < FC_ARRAY_SIZE(archs); i++)
+		if (!arch_listed(archs, n_archs, s->architectures[i]))
+			archs[n_archs++] = s->architectures[i];
+
+	st = fc_calloc(1, sizeof(*st));
+	emit(st, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch), 0, 0);
+	for (size_t i = 0; i < n_archs; i++) {
+		uint32_t a = archs[i];
+		if (a == SCMP_ARCH_X32 && arch_listed(archs, n_archs, SCMP_ARCH_X86_64))
+			continue; /* handled with x86_64: same audit arch */
+		int jeq = st->n;
+		emit(st, BPF_JMP | BPF_JEQ | BPF_K, audit_arch(a), 0, 0 /* fixed below */);
+		emit(st, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
+		if (audit_arch(a) == SCMP_ARCH_X86_64) {
+			bool has64 = arch_listed(archs, n_archs, SCMP_ARCH_X86_64);
+			bool has32 = arch_listed(archs, n_archs, SCMP_ARCH_X32);
+			int jge = st->n;
+			emit(st, BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 0);
+			/* below the x32 bit: x86_64 numbers */
+			if (has64)
+				emit_cmp(st, profile_max(s, SCMP_ARCH_X86_64));
+			else
+				emit(st, BPF_JMP | BPF_JA, 0, T_ORIG, T_ORIG);
+			st->target_t[jge] = st->n;
+			if (has32)
+				emit_cmp(st, profile_max(s, SCMP_ARCH_X32));
+			else
+				emit(st, BPF_JMP | BPF_JA, 0, T_ORIG, T_ORIG);
+		} else {
+			emit_cmp(st, profile_max(s, a));
+		}
+		st->target_f[jeq] = st->n; /* next arch */
+		if (st->n > 200) {
+			free(st);
+			return fc_error_set(err, E2BIG, "seccomp: too many architectures");
+		}
+	}
+	emit(st, BPF_JMP | BPF_JA, 0, T_ORIG, T_ORIG);
+	int enosys = st->n;
+	emit(st, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA), 0, 0);
+	int orig = st->n;
+
+	/* Resolve targets into relative offsets. */
+	for (int i = 0; i < st->n; i++) {
+		struct sock_filter *f = &st->ins[i];
+		int t = st->target_t[i] == T_ENOSYS ? enosys
+			: st->target_t[i] == T_ORIG ? orig
+			: st->target_t[i] ? st->target_t[i] : i + 1;
+		int e = st->target_f[i] == T_ENOSYS ? enosys
+			: st->target_f[i] == T_ORIG ? orig
+			: st->target_f[i] ? st->target_f[i] : i + 1;
+		if (BPF_CLASS(f->code) != BPF_JMP)
+			continue;
+		if (BPF_OP(f->code) == BPF_JA) {
+			f->k = (uint32_t)(t - i - 1);
+		} else {
+			f->jt = (uint8_t)(t - i - 1);
+			f->jf = (uint8_t)(e - i - 1);
+		}
+	}
+	if ((size_t)p->len + (size_t)st->n > BPF_MAXINSNS) {
+		free(st);
+		return fc_error_set(err, E2BIG, "seccomp: BPF program too long");
+	}
+	struct sock_filter *all = fc_malloc(((size_t)p->len + (size_t)st->n) * sizeof(*all));
+	memcpy(all, st->ins, (size_t)st->n * sizeof(*all));
+	memcpy(all + st->n, p->filter, (size_t)p->len * sizeof(*all));
+	free(p->filter);
+	p->filter = all;
+	p->len = (unsigned short)(p->len + st->n);
+	free(st);
+	return 0;
+}
+
 int fc_seccomp_compile(const struct fc_seccomp *s, struct fc_seccomp_prog **out,
 		       struct fc_error **err)
 {
@@ -291,6 +434,8 @@ int fc_seccomp_compile(const struct fc_seccomp *s, struct fc_seccomp_prog **out,
 	}
 
 	r = export_bpf(ctx, p, err);
+	if (r >= 0 && s->default_action != SCMP_ACT_ALLOW && s->default_action != SCMP_ACT_LOG)
+		r = add_enosys_prologue(s, p, err);
 	if (r < 0) {
 		fc_seccomp_prog_free(p);
 		return r;

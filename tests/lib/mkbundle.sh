@@ -9,21 +9,7 @@ shift
 bb=/bin/busybox
 [ -x "$bb" ] || { echo "mkbundle.sh: $bb is missing (apt-get install busybox-static)" >&2; exit 1; }
 if ! "$bb" 2>&1 | head -n1 | grep -q .; then echo "mkbundle.sh: $bb does not run" >&2; exit 1; fi
-# Static means no PT_INTERP program header (a static busybox still holds the
-# string "ld-linux-x86-64.so.2", so grepping for it is not enough).
-has_interp() {
-	phoff=$(od -An -t u8 -j 32 -N 8 "$1" | tr -d ' ')
-	phentsize=$(od -An -t u2 -j 54 -N 2 "$1" | tr -d ' ')
-	phnum=$(od -An -t u2 -j 56 -N 2 "$1" | tr -d ' ')
-	i=0
-	while [ "$i" -lt "$phnum" ]; do
-		t=$(od -An -t u4 -j $((phoff + i * phentsize)) -N 4 "$1" | tr -d ' ')
-		[ "$t" = 3 ] && return 0
-		i=$((i + 1))
-	done
-	return 1
-}
-if has_interp "$bb"; then
+if ldd "$bb" >/dev/null 2>&1; then
 	echo "mkbundle.sh: $bb is not static (apt-get install busybox-static)" >&2; exit 1
 fi
 mkdir -p "$dir/rootfs"

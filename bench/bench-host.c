@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-host.c: crun 1.8 refuses a hybrid cgroup host while the cgroup2 tree
+ * (/sys/fs/cgroup/unified) still holds a controller ("cgroups in hybrid mode
+ * not supported, drop all controllers from cgroupv2"). For the benchmark's
+ * duration each such controller (hugetlb on Debian 12) is mounted as its own v1
+ * hierarchy, which moves it off cgroup2, and the host is put back afterwards.
+ *
+ * Kernel behaviour this relies on (checked on this host): mounting a v1
+ * hierarchy with a controller that no cgroup2 cgroup enables moves it; on
+ * umount the hierarchy is destroyed and the controller returns to cgroup2 only
+ * if the hierarchy has no child cgroups left, dying ones included (a container
+ * cgroup that was just removed can still be dying). So before the umount we wait
+ * until /proc/cgroups counts only the root cgroup, and if the controller does
+ * not come back we mount the hierarchy again (the kernel reuses it), wait, and
+ * retry. */
+#include "bench.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+
+#define CG_BASE "/sys/fs/cgroup"
+#define CG2 CG_BASE "/unified"
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Is word in a space-separated list? */
+static bool has_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = list; (p = strstr(p, w)); p += n)
+		if ((p == list || p[-1] == ' ' || p[-1] == '\n') &&
+		    (p[n] == 0 || p[n] == ' ' || p[n] == '\n'))
+			return true;
+	return false;
+}
+
+static char *read_trim(const char *path)
+{
+	char *s = NULL;
+	if (fc_read_file_at(AT_FDCWD, path, &s, NULL, 0, NULL) < 0)
+		return NULL;
+	size_t l = strlen(s);
+	while (l && (s[l - 1] == '\n' || s[l - 1] == ' '))
+		s[--l] = 0;
+	return s;
+}
+
+static bool on_cgroup2(const char *ctl)
+{
+	_cleanup_free_ char *c = read_trim(CG2 "/cgroup.controllers");
+	return c && has_word(c, ctl);
+}
+
+/* num_cgroups of the controller's hierarchy in /proc/cgroups, -1 if unknown. */
+static long hierarchy_cgroups(const char *ctl)
+{
+	_cleanup_free_ char *s = NULL;
+	if (fc_read_file_at(AT_FDCWD, "/proc/cgroups", &s, NULL, 0, NULL) < 0)
+		return -1;
+	for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+		char name[64];
+		int hier, num, en;
+		if (sscanf(line, "%63s %d %d %d", name, &hier, &num, &en) == 4 && FC_STREQ(name, ctl))
+			return num;
+	}
+	return -1;
+}
+
+/* Is a v1 hierarchy with this controller mounted anywhere? */
+static bool v1_mounted(const char *ctl)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+		char fstype[64], src[256], opts[2048];
+		if (!sep || sscanf(sep + 3, "%63s %255s %2047s", fstype, src, opts) != 3)
+			continue;
+		if (!FC_STREQ(fstype, "cgroup"))
+			continue;
+		for (char *o = strtok(opts, ","); o; o = strtok(NULL, ","))
+			if (FC_STREQ(o, ctl))
+				return true;
+	}
+	return false;
+}
+
+/* The id of the topmost mount at path (mountinfo's first field), -1 if none. */
+static int top_mount_id(const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], mp[PATH_MAX];
+	int id = -1, cur, parent;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char dev[64], root[PATH_MAX];
+		if (sscanf(line, "%d %d %63s %4095s %4095s", &cur, &parent, dev, root, mp) == 5 &&
+		    FC_STREQ(mp, path))
+			id = cur;
+	}
+	return id;
+}
+
+static int set_parent_rw(bool rw, struct fc_error **err)
+{
+	struct statvfs sv;
+	if (statvfs(CG_BASE, &sv) < 0)
+		return fc_error_set(err, errno, "statvfs `%s`", CG_BASE);
+	unsigned long fl = MS_REMOUNT;
+	if (sv.f_flag & ST_NOSUID)
+		fl |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		fl |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		fl |= MS_NOEXEC;
+	if (!rw)
+		fl |= MS_RDONLY;
+	if (mount(NULL, CG_BASE, NULL, fl, NULL) < 0)
+		return fc_error_set(err, errno, "remount `%s` %s", CG_BASE, rw ? "rw" : "ro");
+	return 0;
+}
+
+/* Umount one hierarchy and see its controller back on cgroup2. */
+static int undo_one(const char *name, const char *path, int mnt_id, struct fc_error **err)
+{
+	for (int attempt = 0; attempt < 4; attempt++) {
+		/* wait (up to 10 s) for dying child cgroups to be freed */
+		for (int i = 0; i < 200 && hierarchy_cgroups(name) > 1; i++)
+			sleep_ms(50);
+		if (hierarchy_cgroups(name) > 1)
+			return fc_error_set(err, EBUSY,
+					    "`%s` still holds %ld cgroups (in use by someone else?): "
+					    "left mounted", path, hierarchy_cgroups(name) - 1);
+		if (top_mount_id(path) != mnt_id)
+			return fc_error_set(err, EBUSY,
+					    "the mount at `%s` is no longer the one the benchmark "
+					    "made: left alone", path);
+		if (umount2(path, 0) < 0 && errno != EINVAL)
+			return fc_error_set(err, errno, "umount `%s`", path);
+		for (int i = 0; i < 40 && !on_cgroup2(name); i++)
+			sleep_ms(50);
+		if (on_cgroup2(name))
+			return 0;
+		/* the hierarchy outlived its mount (a child cgroup was still dying):
+		 * mount it again so it can be destroyed properly */
+		if (mount(name, path, "cgroup", 0, name) < 0)
+			return fc_error_set(err, errno, "mount `%s` again to release it", path);
+		mnt_id = top_mount_id(path);
+		sleep_ms(200);
+	}
+	return fc_error_set(err, EBUSY,
+			    "controller `%s` did not return to cgroup2; left mounted at `%s`", name,
+			    path);
+}
+
+int bench_host_fix_restore(struct bench_host_fix *f, struct fc_error **err)
+{
+	int ret = 0;
+	bool need_rw = false;
+	while (f->n > 0) {
+		size_t i = f->n - 1;
+		struct fc_error *e = NULL;
+		int r = undo_one(f->m[i].name, f->m[i].path, f->m[i].mnt_id, &e);
+		if (r < 0) {
+			if (ret == 0 && err && !*err) {
+				*err = TAKE_PTR(e);
+				ret = r;
+			}
+			fc_error_free(e);
+			f->m[i].made_dir = false; /* still mounted: keep the dir */
+		}
+		if (f->m[i].made_dir) {
+			if (f->parent_was_ro && !need_rw) {
+				if (set_parent_rw(true, NULL) == 0)
+					need_rw = true;
+			}
+			if (rmdir(f->m[i].path) < 0 && ret == 0)
+				ret = fc_error_set(err, errno, "rmdir `%s`", f->m[i].path);
+		}
+		free(f->m[i].name);
+		free(f->m[i].path);
+		f->n--;
+	}
+	if (need_rw)
+		set_parent_rw(false, NULL);
+	return ret;
+}
+
+int bench_host_fix_apply(struct bench_host_fix *f, struct fc_error **err)
+{
+	memset(f, 0, sizeof(*f));
+	if (geteuid() != 0)
+		return 0;
+	_cleanup_free_ char *ctls = read_trim(CG2 "/cgroup.controllers");
+	if (!ctls || !*ctls)
+		return 0; /* no cgroup2 tree here, or it holds nothing */
+	_cleanup_free_ char *used = read_trim(CG2 "/cgroup.subtree_control");
+	int r = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(ctls, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
+		if (v1_mounted(c))
+			continue;
+		if (used && has_word(used, c)) {
+			r = fc_error_set(err, EBUSY,
+					 "`%s` is enabled in `%s/cgroup.subtree_control`: cannot move it "
+					 "to a v1 hierarchy", c, CG2);
+			break;
+		}
+		if (f->n >= BENCH_HOST_MAX)
+			break;
+		_cleanup_free_ char *path = fc_asprintf("%s/%s", CG_BASE, c);
+		bool made = false;
+		if (mkdir(path, 0755) == 0) {
+			made = true;
+		} else if (errno == EROFS) {
+			if ((r = set_parent_rw(true, err)) < 0)
+				break;
+			f->parent_was_ro = true;
+			if (mkdir(path, 0755) < 0) {
+				r = fc_error_set(err, errno, "mkdir `%s`", path);
+				set_parent_rw(false, NULL);
+				break;
+			}
+			made = true;
+			if ((r = set_parent_rw(false, err)) < 0) {
+				rmdir(path);
+				break;
+			}
+		} else if (errno != EEXIST) {
+			r = fc_error_set(err, errno, "mkdir `%s`", path);
+			break;
+		}
+		if (mount(c, path, "cgroup", 0, c) < 0) {
+			r = fc_error_set(err, errno, "mount -t cgroup -o %s %s", c, path);
+			if (made) {
+				if (f->parent_was_ro)
+					set_parent_rw(true, NULL);
+				rmdir(path);
+				if (f->parent_was_ro)
+					set_parent_rw(false, NULL);
+			}
+			break;
+		}
+		f->m[f->n].name = fc_strdup(c);
+		f->m[f->n].path = TAKE_PTR(path);
+		f->m[f->n].made_dir = made;
+		f->m[f->n].mnt_id = top_mount_id(f->m[f->n].path);
+		f->n++;
+		if (on_cgroup2(c)) {
+			r = fc_error_set(err, EBUSY, "`%s` is still listed in `%s/cgroup.controllers` "
+					 "after mounting it at `%s`", c, CG2, f->m[f->n - 1].path);
+			break;
+		}
+	}
+	if (r < 0) {
+		bench_host_fix_restore(f, NULL);
+		return r;
+	}
+	return f->n > 0 ? 1 : 0;
+}

@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-runtime.c: `fcstart bench runtime`, the runtime cold-start benchmark.
+ * Every round runs each runtime's `run` and its create/start/delete sequence
+ * once, in a fresh random order, with a short pause between runs (the first run
+ * of a pair pays for the previous container's teardown, so a fixed order is
+ * unfair). Each runtime gets a private --root under a temp dir; every container
+ * id is unique and is deleted with `delete -f` if anything goes wrong, also on
+ * SIGINT/SIGTERM. */
+#include "bench.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#ifndef FC_SOURCE_ROOT
+#define FC_SOURCE_ROOT ""
+#endif
+
+const char *const bench_metric_names[BM_COUNT] = { "run", "create", "start", "delete",
+						   "rss_run", "rss_create" };
+const char *const bench_variant_names[BENCH_VARIANTS] = { "netns", "no-netns" };
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig) { g_stop = sig; }
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (!g_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+/* ---- running one command ------------------------------------------------ */
+
+struct cmd_res {
+	int status;	  /* exit status, 128+sig when killed */
+	double ms;	  /* fork to reaped, CLOCK_MONOTONIC */
+	long maxrss_kib;  /* wait4 ru_maxrss */
+	bool timed_out;
+};
+
+struct runner {
+	struct bench_run *b;
+	int errfd; /* memfd: the stderr of every command */
+	int outfd; /* memfd: stdout of --version */
+	int nullfd;
+	/* ids that may exist, per runtime */
+	char ***live;
+	size_t *n_live;
+	unsigned long seq;
+};
+
+static void reset_fd(int fd)
+{
+	if (ftruncate(fd, 0) == 0)
+		lseek(fd, 0, SEEK_SET);
+}
+
+/* The first max bytes of a memfd, trailing whitespace dropped. */
+static char *fd_text(int fd, size_t max)
+{
+	char *s = fc_malloc(max + 1);
+	ssize_t n = pread(fd, s, max, 0);
+	if (n < 0)
+		n = 0;
+	s[n] = 0;
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r'))
+		s[--n] = 0;
+	return s;
+}
+
+static int exec_cmd(struct runner *R, char *const argv[], int outfd, struct cmd_res *res)
+{
+	memset(res, 0, sizeof(*res));
+	reset_fd(R->errfd);
+	uint64_t t0 = fc_now_ns();
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* own process group: a ^C reaches fcstart, which lets this finish and cleans up */
+		setpgid(0, 0);
+		dup2(R->nullfd, 0);
+		dup2(outfd >= 0 ? outfd : R->nullfd, 1);
+		dup2(R->errfd, 2);
+		execv(argv[0], argv);
+		dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	_cleanup_close_ int pfd = pidfd_open_(pid);
+	if (pfd >= 0) {
+		int budget = (int)(R->b->cfg.timeout_s * 1000);
+		uint64_t start = fc_now_ns();
+		for (;;) {
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+			int left = budget - (int)((fc_now_ns() - start) / 1000000);
+			if (left <= 0) {
+				res->timed_out = true;
+				kill(-pid, SIGKILL); /* its process group: the runtime and its helpers */
+				kill(pid, SIGKILL);
+				break;
+			}
+			int r = poll(&p, 1, left);
+			if (r > 0)
+				break;
+			if (r < 0 && errno != EINTR)
+				break;
+		}
+	}
+	int st;
+	struct rusage ru;
+	while (wait4(pid, &st, 0, &ru) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	res->ms = (double)(fc_now_ns() - t0) / 1e6;
+	res->maxrss_kib = ru.ru_maxrss;
+	res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return 0;
+}
+
+static void reap_strays(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* ---- container bookkeeping ---------------------------------------------- */
+
+static void live_add(struct runner *R, size_t rt, const char *id)
+{
+	R->live[rt] = fc_realloc(R->live[rt], (R->n_live[rt] + 1) * sizeof(char *));
+	R->live[rt][R->n_live[rt]++] = fc_strdup(id);
+}
+
+static void live_del(struct runner *R, size_t rt, const char *id)
+{
+	for (size_t i = 0; i < R->n_live[rt]; i++)
+		if (FC_STREQ(R->live[rt][i], id)) {
+			free(R->live[rt][i]);
+			R->live[rt][i] = R->live[rt][--R->n_live[rt]];
+			return;
+		}
+}
+
+static void force_delete(struct runner *R, size_t rt, const char *id)
+{
+	struct bench_runtime *x = &R->b->rt[rt];
+	char *argv[] = { x->path, "--root", x->root, "delete", "-f", (char *)id, NULL };
+	struct cmd_res res;
+	exec_cmd(R, argv, -1, &res);
+	reap_strays();
+	live_del(R, rt, id);
+}
+
+/* ---- measurements --------------------------------------------------------- */
+
+static void add_sample(struct bench_result *r, enum bench_metric m, double v)
+{
+	r->samples[m] = fc_realloc(r->samples[m], (r->n[m] + 1) * sizeof(double));
+	r->samples[m][r->n[m]++] = v;
+}
+
+static void fail(struct runner *R, size_t rt, int v, const char *what, const struct cmd_res *res)
+{
+	struct bench_result *r = &R->b->rt[rt].res[v];
+	if (r->failed)
+		return;
+	_cleanup_free_ char *text = fd_text(R->errfd, 2000);
+	r->failed = true;
+	if (res && res->timed_out)
+		r->error = fc_asprintf("%s: timed out after %.0f s%s%s", what, R->b->cfg.timeout_s,
+				       *text ? ": " : "", text);
+	else if (res)
+		r->error = fc_asprintf("%s: exit status %d%s%s", what, res->status,
+				       *text ? ": " : "", text);
+	else
+		r->error = fc_asprintf("%s", what);
+}
+
+static char *new_id(struct runner *R, size_t rt, int v, const char *kind)
+{
+	return fc_asprintf("fcb-%d-%s-%s-%zu-%lu", (int)getpid(), kind, v ? "n" : "N", rt, ++R->seq);
+}
+
+/* `X run --bundle B id`: one timed command. */
+static void measure_run(struct runner *R, size_t rt, int v, bool record)
+{
+	struct bench_runtime *x = &R->b->rt[rt];
+	_cleanup_free_ char *id = new_id(R, rt, v, "run");
+	char *argv[] = { x->path, "--root", x->root, "run", "--bundle", R->b->variant_dir[v], id,
+			 NULL };
+	struct cmd_res res;
+	live_add(R, rt, id);
+	int r = exec_cmd(R, argv, -1, &res);
+	reap_strays();
+	if (r < 0 || res.status != 0 || res.timed_out) {
+		fail(R, rt, v, "run", r < 0 ? NULL : &res);
+		force_delete(R, rt, id);
+		return;
+	}
+	/* runc, crun delete the container at the end of `run`; make sure */
+	live_del(R, rt, id);
+	if (record) {
+		add_sample(&x->res[v], BM_RUN, res.ms);
+		add_sample(&x->res[v], BM_RSS_RUN, (double)res.maxrss_kib);
+	}
+}
+
+static pid_t read_pidfile(const char *path)
+{
+	_cleanup_free_ char *s = NULL;
+	if (fc_read_file_at(AT_FDCWD, path, &s, NULL, 64, NULL) < 0)
+		return -1;
+	long p = strtol(s, NULL, 10);
+	return p > 0 ? (pid_t)p : -1;
+}
+
+/* create, start, wait for the container's exit, delete: three timed commands. */
+static void measure_lifecycle(struct runner *R, size_t rt, int v, bool record)
+{
+	struct bench_runtime *x = &R->b->rt[rt];
+	_cleanup_free_ char *id = new_id(R, rt, v, "cs");
+	_cleanup_free_ char *pidfile = fc_asprintf("%s/pid-%s", R->b->tmpdir, id);
+	char *create[] = { x->path, "--root", x->root, "create", "--bundle", R->b->variant_dir[v],
+			   "--pid-file", pidfile, id, NULL };
+	char *start[] = { x->path, "--root", x->root, "start", id, NULL };
+	char *del[] = { x->path, "--root", x->root, "delete", id, NULL };
+	struct cmd_res rc, rs, rd;
+	_cleanup_close_ int pfd = -1;
+
+	live_add(R, rt, id);
+	int r = exec_cmd(R, create, -1, &rc);
+	if (r < 0 || rc.status != 0 || rc.timed_out) {
+		fail(R, rt, v, "create", r < 0 ? NULL : &rc);
+		goto out_force;
+	}
+	pid_t pid = read_pidfile(pidfile);
+	unlink(pidfile);
+	if (pid <= 0) {
+		fail(R, rt, v, "create: no container pid in --pid-file", NULL);
+		goto out_force;
+	}
+	pfd = pidfd_open_(pid);
+	if (pfd < 0) {
+		fail(R, rt, v, "create: the container process is already gone", NULL);
+		goto out_force;
+	}
+	r = exec_cmd(R, start, -1, &rs);
+	if (r < 0 || rs.status != 0 || rs.timed_out) {
+		fail(R, rt, v, "start", r < 0 ? NULL : &rs);
+		goto out_force;
+	}
+	/* wait for the container to exit */
+	uint64_t t0 = fc_now_ns();
+	for (;;) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int left = (int)(R->b->cfg.timeout_s * 1000) - (int)((fc_now_ns() - t0) / 1000000);
+		if (left <= 0) {
+			reset_fd(R->errfd);
+			fail(R, rt, v, "start: the container did not exit", NULL);
+			goto out_force;
+		}
+		int pr = poll(&p, 1, left);
+		if (pr > 0)
+			break;
+		if (pr < 0 && errno != EINTR)
+			break;
+	}
+	waitpid(pid, NULL, WNOHANG); /* ours when we are its subreaper */
+	r = exec_cmd(R, del, -1, &rd);
+	reap_strays();
+	if (r < 0 || rd.status != 0 || rd.timed_out) {
+		fail(R, rt, v, "delete", r < 0 ? NULL : &rd);
+		goto out_force;
+	}
+	live_del(R, rt, id);
+	if (record) {
+		add_sample(&x->res[v], BM_CREATE, rc.ms);
+		add_sample(&x->res[v], BM_START, rs.ms);
+		add_sample(&x->res[v], BM_DELETE, rd.ms);
+		add_sample(&x->res[v], BM_RSS_CREATE, (double)rc.maxrss_kib);
+	}
+	return;
+out_force:
+	unlink(pidfile);
+	force_delete(R, rt, id);
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+static char *find_in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	_cleanup_free_ char *dup = fc_strdup(path);
+	char *save = NULL;
+	for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char *p = fc_asprintf("%s/%s", d, name);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+static char *default_fcrun(void)
+{
+	const char *env = getenv("FCRUN");
+	if (env && *env)
+		return fc_strdup(env);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		char *p = fc_asprintf("%s/../runtime/fcrun", dirname(self));
+		char *abs = realpath(p, NULL);
+		free(p);
+		if (abs && access(abs, X_OK) == 0)
+			return abs;
+		free(abs);
+	}
+	return find_in_path("fcrun");
+}
+
+static void resolve_runtime(struct bench_runtime *x, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	if (eq) {
+		x->name = fc_strndup(spec, (size_t)(eq - spec));
+		x->path = fc_strdup(eq + 1);
+	} else if (strchr(spec, '/')) {
+		const char *slash = strrchr(spec, '/');
+		x->name = fc_strdup(slash + 1);
+		x->path = fc_strdup(spec);
+	} else {
+		x->name = fc_strdup(spec);
+		x->path = FC_STREQ(spec, "fcrun") ? default_fcrun() : find_in_path(spec);
+	}
+	if (x->path && x->path[0] != '/') {
+		char *abs = realpath(x->path, NULL);
+		if (abs) {
+			free(x->path);
+			x->path = abs;
+		}
+	}
+}
+
+static char *runtime_version(struct runner *R, const char *path)
+{
+	char *argv[] = { (char *)path, "--version", NULL };
+	struct cmd_res res;
+	reset_fd(R->outfd);
+	if (exec_cmd(R, argv, R->outfd, &res) < 0 || res.status != 0)
+		return NULL;
+	char *s = fd_text(R->outfd, 200);
+	char *nl = strchr(s, '\n');
+	if (nl)
+		*nl = 0;
+	if (!*s) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static const char *mkbundle_script(void)
+{
+	static char buf[PATH_MAX];
+	const char *roots[] = { getenv("FC_SOURCE_ROOT"), FC_SOURCE_ROOT };
+	for (size_t i = 0; i < FC_ARRAY_SIZE(roots); i++) {
+		if (!roots[i] || !*roots[i])
+			continue;
+		snprintf(buf, sizeof(buf), "%s/tests/lib/mkbundle.sh", roots[i]);
+		if (access(buf, R_OK) == 0)
+			return buf;
+	}
+	return NULL;
+}
+
+static int build_bundle(struct runner *R, const char *dir, struct fc_error **err)
+{
+	const char *script = mkbundle_script();
+	if (!script)
+		return fc_error_set(err, ENOENT, "tests/lib/mkbundle.sh not found (set FC_SOURCE_ROOT "
+					       "or pass --bundle)");
+	size_t n = fc_strv_len(R->b->cfg.cmd);
+	char **argv = fc_calloc(n + 4, sizeof(char *));
+	argv[0] = "/bin/sh";
+	argv[1] = (char *)script;
+	argv[2] = (char *)dir;
+	for (size_t i = 0; i < n; i++)
+		argv[3 + i] = R->b->cfg.cmd[i];
+	struct cmd_res res;
+	int r = exec_cmd(R, argv, -1, &res);
+	free(argv);
+	if (r < 0)
+		return fc_error_set(err, -r, "run `%s`", script);
+	if (res.status != 0) {
+		_cleanup_free_ char *t = fd_text(R->errfd, 1000);
+		return fc_error_set(err, 0, "`%s %s` failed (status %d): %s", script, dir, res.status,
+				    t);
+	}
+	return 0;
+}
+
+static int setup(struct runner *R, struct fc_error **err)
+{
+	struct bench_run *b = R->b;
+	int r;
+	const char *tmp = getenv("TMPDIR");
+	_cleanup_free_ char *tmpl = fc_asprintf("%s/fcstart-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpl))
+		return fc_error_set(err, errno, "mkdtemp `%s`", tmpl);
+	b->tmpdir = TAKE_PTR(tmpl);
+
+	if (b->cfg.bundle) {
+		b->bundle_src = realpath(b->cfg.bundle, NULL);
+		if (!b->bundle_src)
+			return fc_error_set(err, errno, "bundle `%s`", b->cfg.bundle);
+	} else {
+		b->bundle_src = fc_asprintf("%s/bundle", b->tmpdir);
+		if ((r = build_bundle(R, b->bundle_src, err)) < 0)
+			return r;
+	}
+	_cleanup_free_ char *rootfs = NULL;
+	if ((r = bench_bundle_rootfs(b->bundle_src, &rootfs, err)) < 0)
+		return r;
+	for (int v = 0; v < BENCH_VARIANTS; v++) {
+		b->variant_on[v] = v == 1 || !b->cfg.no_netns;
+		if (!b->variant_on[v])
+			continue;
+		b->variant_dir[v] = fc_asprintf("%s/%s", b->tmpdir, bench_variant_names[v]);
+		struct bench_variant_opts o = {
+			.rootfs_abs = rootfs,
+			.netns = v == 0,
+			.args = b->cfg.bundle && !b->cfg.cmd ? NULL : b->cfg.cmd,
+		};
+		if ((r = bench_write_variant(b->bundle_src, b->variant_dir[v], &o, err)) < 0)
+			return fc_error_wrap(err, "bundle variant `%s`", bench_variant_names[v]);
+	}
+
+	b->n_rt = fc_strv_len(b->cfg.runtimes);
+	b->rt = fc_calloc(b->n_rt, sizeof(*b->rt));
+	R->live = fc_calloc(b->n_rt, sizeof(*R->live));
+	R->n_live = fc_calloc(b->n_rt, sizeof(*R->n_live));
+	for (size_t i = 0; i < b->n_rt; i++) {
+		struct bench_runtime *x = &b->rt[i];
+		resolve_runtime(x, b->cfg.runtimes[i]);
+		x->root = fc_asprintf("%s/root-%zu-%s", b->tmpdir, i, x->name);
+		if (!x->path || access(x->path, X_OK) != 0) {
+			for (int v = 0; v < BENCH_VARIANTS; v++) {
+				x->res[v].failed = true;
+				x->res[v].error = fc_asprintf("`%s` not found%s%s", x->name,
+							      x->path ? " at " : " in PATH",
+							      x->path ? x->path : "");
+			}
+			continue;
+		}
+		x->version = runtime_version(R, x->path);
+		if ((r = fc_mkdir_p_at(AT_FDCWD, x->root, 0700, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool wants_host_fix(const struct bench_run *b)
+{
+	for (size_t i = 0; i < b->n_rt; i++)
+		if (FC_STREQ(b->rt[i].name, "crun") && !b->rt[i].res[0].failed)
+			return true;
+	return false;
+}
+
+/* ---- the rounds ----------------------------------------------------------- */
+
+static void progress(const struct bench_run *b, int round, int v, size_t rt, bool run)
+{
+	if (!isatty(2))
+		return;
+	if (round < 0) {
+		fprintf(stderr, "\r\033[K");
+		return;
+	}
+	if (round == 0)
+		fprintf(stderr, "\r\033[Kwarm-up: %s %s %s", bench_variant_names[v], b->rt[rt].name,
+			run ? "run" : "create/start/delete");
+	else
+		fprintf(stderr, "\r\033[Kround %d/%d: %s %s %s", round, b->cfg.rounds,
+			bench_variant_names[v], b->rt[rt].name, run ? "run" : "create/start/delete");
+	fflush(stderr);
+}
+
+static void rounds(struct runner *R)
+{
+	struct bench_run *b = R->b;
+	size_t n_items = b->n_rt * 2;
+	_cleanup_free_ size_t *items = fc_calloc(n_items ? n_items : 1, sizeof(size_t));
+	b->seed = bench_seed();
+	uint64_t rng = b->seed;
+	/* round 0 is a warm-up (page cache, dentries) that also checks each runtime works */
+	for (int round = 0; round <= b->cfg.rounds && !g_stop; round++) {
+		for (int v = 0; v < BENCH_VARIANTS && !g_stop; v++) {
+			if (!b->variant_on[v])
+				continue;
+			for (size_t i = 0; i < n_items; i++)
+				items[i] = i;
+			bench_shuffle(items, n_items, &rng);
+			for (size_t i = 0; i < n_items && !g_stop; i++) {
+				size_t rt = items[i] / 2;
+				bool run = items[i] % 2 == 0;
+				if (b->rt[rt].res[v].failed)
+					continue;
+				progress(b, round, v, rt, run);
+				if (run)
+					measure_run(R, rt, v, round > 0);
+				else
+					measure_lifecycle(R, rt, v, round > 0);
+				sleep_ms(b->cfg.pause_ms);
+			}
+		}
+		if (round > 0 && !g_stop)
+			b->rounds_done = round;
+	}
+	progress(b, -1, 0, 0, false);
+}
+
+static int cleanup(struct runner *R, struct fc_error **err)
+{
+	struct bench_run *b = R->b;
+	int ret = 0;
+	for (size_t rt = 0; R->live && rt < b->n_rt; rt++) {
+		while (R->n_live[rt] > 0) {
+			_cleanup_free_ char *id = fc_strdup(R->live[rt][R->n_live[rt] - 1]);
+			force_delete(R, rt, id);
+		}
+		free(R->live[rt]);
+	}
+	free(R->live);
+	free(R->n_live);
+	R->live = NULL;
+	/* container processes killed by `delete -f` were reparented to us: reap them
+	 * all (nothing else of ours is running now), at most ~2 s */
+	for (int i = 0; i < 200; i++) {
+		pid_t p = waitpid(-1, NULL, WNOHANG);
+		if (p < 0 && errno == ECHILD)
+			break;
+		if (p == 0) {
+			struct timespec ts = { 0, 10000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (b->tmpdir) {
+		struct fc_error *e = NULL;
+		if (fc_rm_rf_at(AT_FDCWD, b->tmpdir, &e) < 0) {
+			ret = fc_error_code(e);
+			if (err && !*err)
+				*err = TAKE_PTR(e);
+			fc_error_free(e);
+		}
+	}
+	if (b->host_fixed) {
+		struct fc_error *e = NULL;
+		if (bench_host_fix_restore(&b->host, &e) < 0) {
+			ret = fc_error_code(e);
+			if (err && !*err)
+				*err = TAKE_PTR(e);
+			fc_error_free(e);
+		}
+		b->host_fixed = false;
+	}
+	return ret;
+}
+
+int bench_runtime_main(struct bench_run *b)
+{
+	struct runner R = { .b = b, .errfd = -1, .outfd = -1, .nullfd = -1 };
+	struct sigaction sa = { .sa_handler = on_signal }, old[3];
+	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	_cleanup_error_ struct fc_error *err = NULL;
+	int ret = 0;
+
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	/* orphaned container processes (after `create` returns) become our children */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+	R.errfd = memfd_create("fcstart-bench-stderr", MFD_CLOEXEC);
+	R.outfd = memfd_create("fcstart-bench-stdout", MFD_CLOEXEC);
+	R.nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (R.errfd < 0 || R.outfd < 0 || R.nullfd < 0) {
+		fc_log(FC_LOG_ERROR, "bench runtime: memfd or /dev/null: %s", strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	if (setup(&R, &err) < 0) {
+		fc_log(FC_LOG_ERROR, "bench runtime: %s", err->msg);
+		ret = 1;
+		goto out;
+	}
+	if (wants_host_fix(b)) {
+		struct fc_error *e = NULL;
+		int r = bench_host_fix_apply(&b->host, &e);
+		if (r > 0) {
+			b->host_fixed = true;
+			_cleanup_free_ char *list = NULL;
+			for (size_t i = 0; i < b->host.n; i++) {
+				char *l = fc_asprintf("%s%s%s", list ? list : "", list ? ", " : "",
+						      b->host.m[i].path);
+				free(list);
+				list = l;
+			}
+			b->host_note = fc_asprintf("mounted the cgroup2 controller(s) as v1 "
+						   "hierarchies for crun at %s (undone afterwards)",
+						   list);
+		} else if (r < 0) {
+			b->host_note = fc_asprintf("could not move cgroup2 controllers for crun: %s",
+						   e->msg);
+			fc_log(FC_LOG_WARN, "bench runtime: %s; running crun anyway", b->host_note);
+			fc_error_free(e);
+		}
+	}
+	if (!g_stop)
+		rounds(&R);
+out:
+	if (cleanup(&R, &err) < 0) {
+		fc_log(FC_LOG_ERROR, "bench runtime: cleanup: %s", err->msg);
+		ret = 1;
+	}
+	if (R.errfd >= 0)
+		close(R.errfd);
+	if (R.outfd >= 0)
+		close(R.outfd);
+	if (R.nullfd >= 0)
+		close(R.nullfd);
+	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	if (g_stop) {
+		fc_log(FC_LOG_ERROR, "bench runtime: interrupted by %s after %d round(s); cleaned up",
+		       fc_signal_name(g_stop) ? fc_signal_name(g_stop) : "a signal", b->rounds_done);
+		return 128 + g_stop;
+	}
+	return ret;
+}
+
+void bench_run_free(struct bench_run *b)
+{
+	for (size_t i = 0; i < b->n_rt; i++) {
+		struct bench_runtime *x = &b->rt[i];
+		free(x->name);
+		free(x->path);
+		free(x->version);
+		free(x->root);
+		for (int v = 0; v < BENCH_VARIANTS; v++) {
+			free(x->res[v].error);
+			for (int m = 0; m < BM_COUNT; m++)
+				free(x->res[v].samples[m]);
+		}
+	}
+	free(b->rt);
+	free(b->tmpdir);
+	free(b->bundle_src);
+	for (int v = 0; v < BENCH_VARIANTS; v++)
+		free(b->variant_dir[v]);
+	free(b->host_note);
+}

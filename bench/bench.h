@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* bench.h (private to bench/): the pieces of `fcstart bench runtime`:
+ * statistics, config.json variants, the host's cgroup fix-up for crun, and the
+ * runner that times runtimes side by side. */
+#ifndef FCSTART_BENCH_H
+#define FCSTART_BENCH_H
+
+#include "fc-util.h"
+
+/* ---- statistics (bench-stats.c) ---------------------------------------- */
+
+struct bench_summary {
+	size_t n;
+	double median, p95, min, max, mean;
+};
+/* Summarise n samples (the array is sorted in place). n == 0 gives all zeros. */
+void bench_summarise(double *v, size_t n, struct bench_summary *out);
+/* Fisher-Yates shuffle of idx[0..n) with a small xorshift generator. */
+void bench_shuffle(size_t *idx, size_t n, uint64_t *state);
+uint64_t bench_seed(void);
+
+/* ---- config.json variants (bench-config.c) ------------------------------ */
+
+struct bench_variant_opts {
+	const char *rootfs_abs; /* the absolute rootfs path written as root.path */
+	int netns;		/* 1: make sure a new network namespace is asked for, 0: drop it */
+	char **args;		/* replace process.args when non-NULL */
+};
+/* Read bundle_dir/config.json, write out_dir/config.json changed as opts says
+ * (terminal forced off). The rootfs is the original's (opts->rootfs_abs). */
+int bench_write_variant(const char *bundle_dir, const char *out_dir,
+			const struct bench_variant_opts *opts, struct fc_error **err);
+/* The absolute path of the bundle's rootfs (root.path resolved against the bundle). */
+int bench_bundle_rootfs(const char *bundle_dir, char **out, struct fc_error **err);
+
+/* ---- host cgroup fix-up (bench-host.c) ---------------------------------- */
+
+#define BENCH_HOST_MAX 8
+struct bench_host_fix {
+	size_t n;
+	struct {
+		char *name;  /* controller, e.g. "hugetlb" */
+		char *path;  /* /sys/fs/cgroup/hugetlb */
+		bool made_dir;
+		int mnt_id; /* our mount's id in mountinfo: never umount someone else's */
+	} m[BENCH_HOST_MAX];
+	bool parent_was_ro; /* /sys/fs/cgroup was read-only and was remounted for mkdir/rmdir */
+};
+/* When root and cgroup2 (/sys/fs/cgroup/unified) holds controllers on a hybrid
+ * host, mount each as its own v1 hierarchy so crun accepts the host. Returns 1
+ * when something was changed, 0 when nothing had to be, -errno on failure (the
+ * host is put back before returning). */
+int bench_host_fix_apply(struct bench_host_fix *f, struct fc_error **err);
+/* Put the host back as it was: wait for dying cgroups, umount, check that the
+ * controller is back on cgroup2, rmdir. Safe to call twice. */
+int bench_host_fix_restore(struct bench_host_fix *f, struct fc_error **err);
+
+/* ---- the runner (bench-runtime.c) --------------------------------------- */
+
+enum bench_metric { BM_RUN = 0, BM_CREATE, BM_START, BM_DELETE, BM_RSS_RUN, BM_RSS_CREATE, BM_COUNT };
+extern const char *const bench_metric_names[BM_COUNT];
+
+struct bench_result {	     /* one runtime in one variant */
+	bool failed;
+	char *error;	     /* what failed, with the runtime's stderr */
+	double *samples[BM_COUNT]; /* ms for times, KiB for RSS */
+	size_t n[BM_COUNT];
+};
+
+#define BENCH_VARIANTS 2
+extern const char *const bench_variant_names[BENCH_VARIANTS]; /* "netns", "no-netns" */
+
+struct bench_runtime {
+	char *name; /* "crun" */
+	char *path; /* "/usr/bin/crun" */
+	char *version;
+	char *root; /* private --root */
+	struct bench_result res[BENCH_VARIANTS];
+};
+
+struct bench_config {
+	const char *bundle; /* NULL: build a busybox bundle */
+	char **runtimes;    /* names or name=path or paths */
+	int rounds;
+	int pause_ms;
+	bool no_netns;	    /* only the variant without a network namespace */
+	char **cmd;	    /* container args (default /bin/true) */
+	const char *json, *csv;
+	double timeout_s;
+};
+
+struct bench_run {
+	struct bench_config cfg;
+	char *tmpdir;
+	char *bundle_src; /* the bundle the variants were derived from */
+	char *variant_dir[BENCH_VARIANTS];
+	bool variant_on[BENCH_VARIANTS];
+	struct bench_runtime *rt;
+	size_t n_rt;
+	struct bench_host_fix host;
+	bool host_fixed;
+	char *host_note; /* what happened to the host, for the report */
+	int rounds_done;
+	uint64_t seed;
+};
+
+int bench_runtime_main(struct bench_run *b);
+void bench_run_free(struct bench_run *b);
+
+/* ---- output (cmd-bench.c) ----------------------------------------------- */
+int bench_print_table(FILE *f, const struct bench_run *b);
+int bench_write_json(const char *path, const struct bench_run *b, struct fc_error **err);
+int bench_write_csv(const char *path, const struct bench_run *b, struct fc_error **err);
+
+#endif

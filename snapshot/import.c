@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: MIT */
+/* import.c: OCI image layout / oci-archive / docker-archive -> the store.
+ * Everything is prepared in a private staging dir (tmp/stage-PID-N): blobs
+ * copied with their digest and size checked, layers unpacked and their
+ * diff_id checked; only then are they renamed into place, so a failed import
+ * leaves the store as it was. Layers that another import may unpack at the
+ * same time are guarded by locks/<diff_id> (taken in sorted order). */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "snap-private.h"
+
+struct job {
+	char *src;		/* blob path inside the source root */
+	char *want_digest;	/* NULL when unknown (docker-archive) */
+	int64_t want_size;	/* -1 when unknown */
+	int comp;		/* -1: sniff */
+	char *media_type;
+	char *diff_id;		/* expected, from the config */
+	char digest[80];	/* verified blob digest */
+	uint64_t size;
+	bool reuse_layer, blob_in_store, dup, blob_staged;
+	int lockfd;
+};
+
+struct imp {
+	struct fcsnap_store *s;
+	const struct fcsnap_import_opts *o;
+	int srcfd;		/* source root (layout dir or extracted archive) */
+	int stagefd;
+	char *stage;		/* tmp/stage-... relative to the store */
+	struct job *jobs;
+	size_t n;
+	struct snap_limits lim;
+	pthread_mutex_t plock;
+	struct fcsnap_progress prog;
+	/* parallel unpack */
+	size_t next;
+	int first_err;
+	struct fc_error *err;
+};
+
+/* ---- blobs -------------------------------------------------------------- */
+
+/* Copy src (below srcfd) into stagefd/dst while hashing; check digest and size. */
+static int copy_blob(struct imp *im, const char *src, const char *want, int64_t want_size,
+		     const char *dst, char *digest, uint64_t *size, struct fc_error **err)
+{
+	_cleanup_close_ int in = snap_openat_in_root(im->srcfd, src, O_RDONLY | O_NOCTTY, 0);
+	if (in < 0)
+		return fc_error_set(err, -in, "blob `%s`%s%s", src, want ? " " : "", want ? want : "");
+	struct stat st;
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode))
+		return fc_error_set(err, EINVAL, "blob `%s` is not a regular file", src);
+	if (want_size >= 0 && st.st_size != want_size)
+		return fc_error_set(err, EINVAL, "blob %s: size %lld does not match the descriptor's %lld",
+				    want ? want : src, (long long)st.st_size, (long long)want_size);
+	_cleanup_close_ int out = openat(im->stagefd, dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0)
+		return fc_error_set(err, errno, "create staged blob `%s`", dst);
+	const size_t bs = 1 << 20;
+	_cleanup_free_ char *buf = fc_malloc(bs);
+	struct snap_hash h;
+	uint64_t n = 0;
+	snap_hash_init(&h);
+	for (;;) {
+		ssize_t r = read(in, buf, bs);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			snap_hash_free(&h);
+			return fc_error_set(err, e, "read blob `%s`", src);
+		}
+		if (r == 0)
+			break;
+		snap_hash_update(&h, buf, (size_t)r);
+		int w = fc_write_all(out, buf, (size_t)r);
+		if (w < 0) {
+			snap_hash_free(&h);
+			return fc_error_set(err, -w, "write staged blob `%s`", dst);
+		}
+		n += (uint64_t)r;
+		if (im->o->progress) {
+			pthread_mutex_lock(&im->plock);
+			im->prog.bytes_in += (uint64_t)r;
+			pthread_mutex_unlock(&im->plock);
+		}
+	}
+	snap_hash_final(&h, digest);
+	if (want_size >= 0 && (int64_t)n != want_size)
+		return fc_error_set(err, EINVAL, "blob %s: read %llu bytes, descriptor says %lld",
+				    want ? want : src, (unsigned long long)n, (long long)want_size);
+	if (want && !FC_STREQ(digest, want))
+		return fc_error_set(err, EINVAL, "blob `%s`: digest mismatch: content is %s, descriptor says %s",
+				    src, digest, want);
+	if (size)
+		*size = n;
+	return 0;
+}
+
+/* Read a small blob (manifest, index, config) with its digest checked, and
+ * stage it as blob-<hex> for the commit. */
+static int read_blob(struct imp *im, const struct snap_desc *d, char **buf, struct fc_error **err)
+{
+	const char *hex = fcsnap_digest_hex(d->digest);
+	_cleanup_free_ char *src = fc_asprintf("blobs/sha256/%s", hex);
+	_cleanup_free_ char *dst = fc_asprintf("blob-%s", hex);
+	char dg[80];
+	if (d->size > (64 << 20))
+		return fc_error_set(err, EFBIG, "blob %s: %lld bytes is too large for a manifest or config",
+				    d->digest, (long long)d->size);
+	if (copy_blob(im, src, d->digest, d->size, dst, dg, NULL, err) < 0)
+		return fc_error_code(*err);
+	return fc_read_file_at(im->stagefd, dst, buf, NULL, 0, err);
+}
+
+/* Stage an in-memory document (synthesised manifest, docker config) as a blob. */
+static int stage_doc(struct imp *im, const char *data, char *digest, struct fc_error **err)
+{
+	struct snap_hash h;
+	snap_hash_init(&h);
+	snap_hash_update(&h, data, strlen(data));
+	snap_hash_final(&h, digest);
+	_cleanup_free_ char *dst = fc_asprintf("blob-%s", fcsnap_digest_hex(digest));
+	return fc_write_file_atomic_at(im->stagefd, dst, data, strlen(data), 0600, err);
+}
+
+/* ---- outer archives ----------------------------------------------------- */
+
+/* Extract an oci-archive / docker-archive tarball (optionally compressed) into
+ * stagefd/src: only directories, regular files and symlinks, every create
+ * below the root. */
+static int extract_outer(struct imp *im, const char *path, struct fc_error **err)
+{
+	if (mkdirat(im->stagefd, "src", 0700) < 0)
+		return fc_error_set(err, errno, "create staging source dir");
+	_cleanup_close_ int root = openat(im->stagefd, "src", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (root < 0 || fd < 0)
+		return fc_error_set(err, errno, "open `%s`", path);
+	const size_t bs = 1 << 20;
+	_cleanup_free_ char *buf = fc_malloc(bs);
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_filter_all(a);
+	int ret = 0;
+	if (archive_read_open_fd(a, fd, 1 << 20) != ARCHIVE_OK) {
+		ret = fc_error_set(err, EINVAL, "`%s` is not a tar archive: %s", path, archive_error_string(a));
+		goto out;
+	}
+	for (unsigned count = 0;; count++) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			ret = fc_error_set(err, EINVAL, "read archive `%s`: %s", path, archive_error_string(a));
+			goto out;
+		}
+		if (count > 100000) {
+			ret = fc_error_set(err, EFBIG, "archive `%s`: too many entries", path);
+			goto out;
+		}
+		_cleanup_free_ char *p = NULL;
+		if (fcsnap_clean_path(archive_entry_pathname(e) ? archive_entry_pathname(e) : "", 4096, &p, err) < 0) {
+			ret = fc_error_wrap(err, "archive `%s`", path);
+			goto out;
+		}
+		if (!*p)
+			continue;
+		_cleanup_free_ char *dir = NULL;
+		const char *sl = strrchr(p, '/');
+		const char *base = sl ? sl + 1 : p;
+		dir = sl ? fc_strndup(p, (size_t)(sl - p)) : fc_strdup("");
+		if (*dir && fc_mkdir_p_at(root, dir, 0700, NULL) < 0) {
+			/* fc_mkdir_p_at follows symlinks; refuse those by checking below */
+		}
+		_cleanup_close_ int pfd = snap_openat_beneath(root, dir, O_RDONLY | O_DIRECTORY, 0);
+		if (pfd < 0) {
+			ret = fc_error_set(err, -pfd, "archive `%s`: entry `%s`: parent", path, p);
+			goto out;
+		}
+		mode_t t = archive_entry_filetype(e);
+		if (t == AE_IFDIR) {
+			if (mkdirat(pfd, base, 0700) < 0 && errno != EEXIST) {
+				ret = fc_error_set(err, errno, "archive `%s`: mkdir `%s`", path, p);
+				goto out;
+			}
+		} else if (t == AE_IFLNK && !archive_entry_hardlink(e)) {
+			unlinkat(pfd, base, 0);
+			if (symlinkat(archive_entry_symlink(e), pfd, base) < 0) {
+				ret = fc_error_set(err, errno, "archive `%s`: symlink `%s`", path, p);
+				goto out;
+			}
+		} else if (t == AE_IFREG && !archive_entry_hardlink(e)) {
+			unlinkat(pfd, base, 0);
+			_cleanup_close_ int out = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (out < 0) {
+				ret = fc_error_set(err, errno, "archive `%s`: create `%s`", path, p);
+				goto out;
+			}
+			for (;;) {
+				la_ssize_t n = archive_read_data(a, buf, bs);
+				if (n < 0) {
+					ret = fc_error_set(err, EIO, "archive `%s`: entry `%s`: %s", path, p,
+							   archive_error_string(a));
+					goto out;
+				}
+				if (n == 0)
+					break;
+				int w = fc_write_all(out, buf, (size_t)n);
+				if (w < 0) {
+					ret = fc_error_set(err, -w, "archive `%s`: write `%s`", path, p);
+					goto out;
+				}
+			}
+		}
+	}
+	im->srcfd = TAKE_FD(root);
+out:
+	archive_read_free(a);
+	return ret;
+}
+
+/* ---- manifests ---------------------------------------------------------- */
+
+static bool platform_match(const struct snap_desc *d, const char *platform)
+{
+	char os[32] = "linux", arch[32] = "amd64", var[32] = "";
+	if (platform)
+		sscanf(platform, "%31[^/]/%31[^/]/%31s", os, arch, var);
+	if (!d->os || !d->arch)
+		return false;
+	if (!FC_STREQ(d->os, os) || !FC_STREQ(d->arch, arch))
+		return false;
+	return !var[0] || (d->variant && FC_STREQ(d->variant, var));
+}
+
+/* From an index document to a manifest document (nested indexes allowed). */
+static int resolve_manifest(struct imp *im, char *buf, char **manifest, char *mdigest,
+			    char **ref_name, int depth, struct fc_error **err)
+{
+	if (depth > 4)
+		return fc_error_set(err, ELOOP, "index nesting is too deep");
+	if (snap_sniff_kind(buf) == 1) {
+		*manifest = buf;
+		return 0;
+	}
+	struct snap_index ix;
+	int r = snap_parse_index(buf, &ix, err);
+	free(buf);
+	if (r < 0) {
+		snap_index_clear(&ix);
+		return r;
+	}
+	const struct snap_desc *pick = NULL;
+	for (size_t i = 0; i < ix.n && !pick; i++)
+		if (platform_match(&ix.m[i], im->o->platform))
+			pick = &ix.m[i];
+	if (!pick) {
+		size_t cand = 0;
+		for (size_t i = 0; i < ix.n; i++)
+			if (!ix.m[i].os) {
+				cand++;
+				pick = &ix.m[i];
+			}
+		if (cand != 1)
+			pick = NULL;
+	}
+	if (!pick) {
+		r = fc_error_set(err, ENOENT, "no manifest for platform %s in the index (%zu entries)",
+				 im->o->platform ? im->o->platform : "linux/amd64", ix.n);
+		snap_index_clear(&ix);
+		return r;
+	}
+	if (pick->ref_name && !*ref_name)
+		*ref_name = fc_strdup(pick->ref_name);
+	char *next = NULL;
+	r = read_blob(im, pick, &next, err);
+	snprintf(mdigest, 80, "%s", pick->digest);
+	snap_index_clear(&ix);
+	if (r < 0)
+		return r;
+	return resolve_manifest(im, next, manifest, mdigest, ref_name, depth + 1, err);
+}
+
+static void jobs_free(struct imp *im)
+{
+	for (size_t i = 0; i < im->n; i++) {
+		free(im->jobs[i].src);
+		free(im->jobs[i].want_digest);
+		free(im->jobs[i].media_type);
+		free(im->jobs[i].diff_id);
+		if (im->jobs[i].lockfd >= 0)
+			close(im->jobs[i].lockfd);
+	}
+	free(im->jobs);
+	im->jobs = NULL;
+	im->n = 0;
+}
+
+static int plan_oci(struct imp *im, char *mdigest, char *cdigest, struct snap_config_doc *cfg,
+		    char **ref_name, struct fc_error **err)
+{
+	_cleanup_free_ char *ibuf = NULL, *mbuf = NULL, *cbuf = NULL;
+	int r = fc_read_file_at(im->srcfd, "index.json", &ibuf, NULL, 0, err);
+	if (r < 0)
+		return fc_error_wrap(err, "OCI layout");
+	r = resolve_manifest(im, TAKE_PTR(ibuf), &mbuf, mdigest, ref_name, 0, err);
+	if (r < 0)
+		return r;
+	struct snap_manifest m;
+	r = snap_parse_manifest(mbuf, &m, err);
+	if (r < 0) {
+		snap_manifest_clear(&m);
+		return fc_error_wrap(err, "manifest %s", mdigest);
+	}
+	r = read_blob(im, &m.config, &cbuf, err);
+	if (r >= 0)
+		r = snap_parse_config(cbuf, cfg, err);
+	if (r >= 0 && cfg->n_diff_ids != m.n_layers)
+		r = fc_error_set(err, EINVAL, "manifest %s has %zu layers but its config lists %zu diff_ids",
+				 mdigest, m.n_layers, cfg->n_diff_ids);
+	snprintf(cdigest, 80, "%s", m.config.digest);
+	im->jobs = fc_calloc(m.n_layers + 1, sizeof(*im->jobs));
+	for (size_t i = 0; r >= 0 && i < m.n_layers; i++) {
+		struct job *j = &im->jobs[im->n++];
+		j->lockfd = -1;
+		j->comp = fcsnap_layer_compression(m.layers[i].media_type);
+		if (j->comp < 0) {
+			r = fc_error_set(err, EPROTONOSUPPORT, "layer %s: unsupported media type `%s`",
+					 m.layers[i].digest, m.layers[i].media_type ? m.layers[i].media_type : "");
+			break;
+		}
+		j->src = fc_asprintf("blobs/sha256/%s", fcsnap_digest_hex(m.layers[i].digest));
+		j->want_digest = fc_strdup(m.layers[i].digest);
+		j->want_size = m.layers[i].size;
+		j->media_type = fc_strdup(m.layers[i].media_type);
+		j->diff_id = fc_strdup(cfg->diff_ids[i]);
+	}
+	snap_manifest_clear(&m);
+	return r;
+}
+
+static int plan_docker(struct imp *im, char *cdigest, struct snap_config_doc *cfg, char **ref_name,
+		       struct fc_error **err)
+{
+	_cleanup_free_ char *mbuf = NULL, *cbuf = NULL;
+	struct snap_docker_manifest dm;
+	int r = fc_read_file_at(im->srcfd, "manifest.json", &mbuf, NULL, 0, err);
+	if (r < 0)
+		return fc_error_wrap(err, "docker-archive");
+	r = snap_parse_docker_manifest(mbuf, &dm, err);
+	if (r < 0)
+		goto out;
+	{
+		_cleanup_close_ int cfd = snap_openat_in_root(im->srcfd, dm.config, O_RDONLY, 0);
+		if (cfd < 0) {
+			r = fc_error_set(err, -cfd, "docker-archive: config `%s`", dm.config);
+			goto out;
+		}
+		r = fc_read_file_at(cfd, "", &cbuf, NULL, 0, err);
+		if (r == -ENOENT || r < 0) {
+			fc_error_free(*err);
+			*err = NULL;
+			char p[64];
+			snprintf(p, sizeof(p), "/proc/self/fd/%d", cfd);
+			r = fc_read_file_at(AT_FDCWD, p, &cbuf, NULL, 0, err);
+		}
+		if (r < 0)
+			goto out;
+	}
+	r = stage_doc(im, cbuf, cdigest, err);
+	if (r >= 0)
+		r = snap_parse_config(cbuf, cfg, err);
+	if (r < 0)
+		goto out;
+	if (cfg->n_diff_ids != fc_strv_len(dm.layers)) {
+		r = fc_error_set(err, EINVAL, "docker-archive: %zu layers but the config lists %zu diff_ids",
+				 fc_strv_len(dm.layers), cfg->n_diff_ids);
+		goto out;
+	}
+	if (dm.repo_tags && dm.repo_tags[0] && !*ref_name)
+		*ref_name = fc_strdup(dm.repo_tags[0]);
+	im->jobs = fc_calloc(cfg->n_diff_ids + 1, sizeof(*im->jobs));
+	for (size_t i = 0; i < cfg->n_diff_ids; i++) {
+		struct job *j = &im->jobs[im->n++];
+		j->lockfd = -1;
+		j->comp = -1;
+		j->src = fc_strdup(dm.layers[i]);
+		j->want_size = -1;
+		j->diff_id = fc_strdup(cfg->diff_ids[i]);
+	}
+out:
+	snap_docker_manifest_clear(&dm);
+	return r;
+}
+
+/* ---- layers ------------------------------------------------------------- */
+
+static void report(struct imp *im, unsigned layer)
+{
+	if (!im->o->progress)
+		return;
+	pthread_mutex_lock(&im->plock);
+	im->prog.layer = layer;
+	im->o->progress(&im->prog, im->o->progress_data);
+	pthread_mutex_unlock(&im->plock);
+}
+
+static int do_layer(struct imp *im, size_t i, struct fc_error **err)
+{
+	struct job *j = &im->jobs[i];
+	const char *dhex = fcsnap_digest_hex(j->diff_id);
+	char blobname[100], layername[100], got[80];
+	snprintf(blobname, sizeof(blobname), "layerblob-%zu", i);
+	snprintf(layername, sizeof(layername), "layer-%s", dhex);
+	report(im, (unsigned)i + 1);
+	/* the blob: copied from the source with its digest checked */
+	_cleanup_free_ char *inplace = j->want_digest ? fc_asprintf("blobs/sha256/%s", fcsnap_digest_hex(j->want_digest)) : NULL;
+	struct stat st;
+	if (inplace && fstatat(im->s->dirfd, inplace, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size == j->want_size) {
+		j->blob_in_store = true;
+		snprintf(j->digest, sizeof(j->digest), "%s", j->want_digest);
+		j->size = (uint64_t)st.st_size;
+	} else {
+		if (copy_blob(im, j->src, j->want_digest, j->want_size, blobname, j->digest, &j->size, err) < 0)
+			return fc_error_wrap(err, "layer %zu", i + 1);
+		j->blob_staged = true;
+	}
+	if ((j->reuse_layer || j->dup) && !j->blob_staged)
+		return 0;
+	_cleanup_close_ int bfd = j->blob_staged ? openat(im->stagefd, blobname, O_RDONLY | O_CLOEXEC)
+						 : openat(im->s->dirfd, inplace, O_RDONLY | O_CLOEXEC);
+	if (bfd < 0)
+		return fc_error_set(err, errno, "layer %zu: open blob %s", i + 1, j->digest);
+	int comp = j->comp >= 0 ? j->comp : snap_sniff_compression(bfd);
+	if (comp < 0)
+		return fc_error_set(err, -comp, "layer %zu: read blob %s", i + 1, j->digest);
+	if (j->comp < 0) {
+		j->comp = comp;
+		j->media_type = fc_strdup(comp == FCSNAP_COMP_GZIP ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
+					  : comp == FCSNAP_COMP_ZSTD ? "application/vnd.docker.image.rootfs.diff.tar.zstd"
+					  : "application/vnd.docker.image.rootfs.diff.tar");
+	}
+	if (j->reuse_layer || j->dup) {
+		/* a blob we did not have for a layer we have: it must still be
+		 * that layer, or the record would lie */
+		if (snap_verify_layer(bfd, comp, &im->lim, got, err) < 0)
+			return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, j->digest, j->diff_id);
+		if (!FC_STREQ(got, j->diff_id))
+			return fc_error_set(err, EINVAL, "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s",
+					    i + 1, j->digest, got, j->diff_id);
+		return 0;
+	}
+	if (mkdirat(im->stagefd, layername, 0755) < 0)
+		return fc_error_set(err, errno, "layer %s: create staging dir", j->diff_id);
+	_cleanup_close_ int dfd = openat(im->stagefd, layername, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return fc_error_set(err, errno, "layer %s: open staging dir", j->diff_id);
+	struct snap_progress_sink ps = { im->o->progress, im->o->progress_data, &im->plock, &im->prog };
+	if (snap_unpack_layer(bfd, comp, dfd, &im->lim, !im->o->no_uring, &ps, got, err) < 0)
+		return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, j->digest, j->diff_id);
+	if (!FC_STREQ(got, j->diff_id))
+		return fc_error_set(err, EINVAL, "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s",
+				    i + 1, j->digest, got, j->diff_id);
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct imp *im = arg;
+	for (;;) {
+		pthread_mutex_lock(&im->plock);
+		size_t i = im->next++;
+		bool stop = im->first_err != 0;
+		pthread_mutex_unlock(&im->plock);
+		if (stop || i >= im->n)
+			return NULL;
+		struct fc_error *e = NULL;
+		if (do_layer(im, i, &e) < 0) {
+			pthread_mutex_lock(&im->plock);
+			if (!im->first_err) {
+				im->first_err = fc_error_code(e);
+				im->err = TAKE_PTR(e);
+			}
+			pthread_mutex_unlock(&im->plock);
+			fc_error_free(e);
+		}
+	}
+}
+
+static int cmp_job_diff(const void *a, const void *b)
+{
+	const struct job *x = *(const struct job *const *)a, *y = *(const struct job *const *)b;
+	return strcmp(x->diff_id, y->diff_id);
+}
+
+/* Lock every distinct diff_id (sorted: no deadlock between imports), then
+ * decide per layer: reuse, duplicate inside this image, or unpack. */
+static int lock_layers(struct imp *im, struct fc_error **err)
+{
+	_cleanup_free_ struct job **v = fc_calloc(im->n + 1, sizeof(*v));
+	for (size_t i = 0; i < im->n; i++)
+		v[i] = &im->jobs[i];
+	qsort(v, im->n, sizeof(*v), cmp_job_diff);
+	for (size_t i = 0; i < im->n; i++) {
+		struct job *j = v[i];
+		if (i > 0 && FC_STREQ(v[i - 1]->diff_id, j->diff_id)) {
+			j->dup = true;
+			continue;
+		}
+		const char *h = fcsnap_digest_hex(j->diff_id);
+		_cleanup_free_ char *lp = fc_asprintf("locks/%s", h);
+		_cleanup_free_ char *ld = fc_asprintf("layers/%s", h);
+		j->lockfd = openat(im->s->dirfd, lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (j->lockfd < 0)
+			return fc_error_set(err, errno, "lock layer %s", j->diff_id);
+		while (flock(j->lockfd, LOCK_EX) < 0)
+			if (errno != EINTR)
+				return fc_error_set(err, errno, "lock layer %s", j->diff_id);
+		struct stat st;
+		j->reuse_layer = fstatat(im->s->dirfd, ld, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	}
+	return 0;
+}
+
+static int commit(struct imp *im, const char *name, const char *mdigest, const char *cdigest,
+		  struct fc_error **err)
+{
+	if (syncfs(im->stagefd) < 0)
+		return fc_error_set(err, errno, "sync staged files");
+	for (size_t i = 0; i < im->n; i++) {
+		struct job *j = &im->jobs[i];
+		const char *dh = fcsnap_digest_hex(j->diff_id);
+		if (!j->reuse_layer && !j->dup) {
+			char from[100], to[100];
+			snprintf(from, sizeof(from), "layer-%s", dh);
+			snprintf(to, sizeof(to), "layers/%s", dh);
+			if (renameat(im->stagefd, from, im->s->dirfd, to) < 0)
+				return fc_error_set(err, errno, "commit layer %s", j->diff_id);
+		}
+		if (j->blob_staged) {
+			char from[100], to[100];
+			snprintf(from, sizeof(from), "layerblob-%zu", i);
+			snprintf(to, sizeof(to), "blobs/sha256/%s", fcsnap_digest_hex(j->digest));
+			if (renameat(im->stagefd, from, im->s->dirfd, to) < 0)
+				return fc_error_set(err, errno, "commit blob %s", j->digest);
+		}
+	}
+	const char *docs[] = { mdigest, cdigest };
+	for (size_t i = 0; i < 2; i++) {
+		char from[100], to[100];
+		snprintf(from, sizeof(from), "blob-%s", fcsnap_digest_hex(docs[i]));
+		snprintf(to, sizeof(to), "blobs/sha256/%s", fcsnap_digest_hex(docs[i]));
+		if (renameat(im->stagefd, from, im->s->dirfd, to) < 0 && errno != ENOENT)
+			return fc_error_set(err, errno, "commit blob %s", docs[i]);
+	}
+	snap_fsync_dir_at(im->s->dirfd, "layers");
+	snap_fsync_dir_at(im->s->dirfd, "blobs/sha256");
+	struct snap_image_rec rec = { .name = (char *)name, .manifest = (char *)mdigest, .config = (char *)cdigest,
+				      .n = im->n, .created = (int64_t)time(NULL) };
+	rec.diff_ids = fc_calloc(im->n + 1, sizeof(char *));
+	rec.layer_digests = fc_calloc(im->n + 1, sizeof(char *));
+	for (size_t i = 0; i < im->n; i++) {
+		rec.diff_ids[i] = im->jobs[i].diff_id;
+		rec.layer_digests[i] = im->jobs[i].digest;
+		rec.size += im->jobs[i].size;
+	}
+	_cleanup_free_ char *json = snap_image_rec_json(&rec);
+	free(rec.diff_ids);
+	free(rec.layer_digests);
+	_cleanup_free_ char *f = snap_escape_name(name);
+	_cleanup_free_ char *p = fc_asprintf("images/%s", f);
+	int r = fc_write_file_atomic_at(im->s->dirfd, p, json, strlen(json), 0600, err);
+	if (r < 0)
+		return fc_error_wrap(err, "record image `%s`", name);
+	snap_fsync_dir_at(im->s->dirfd, "images");
+	return 0;
+}
+
+/* Synthesise a Docker schema2 manifest for a docker-archive. */
+static char *docker_manifest(struct imp *im, const char *cdigest, const char *cbuf_digest_unused)
+{
+	struct fc_buf b = { 0 };
+	struct stat st;
+	_cleanup_free_ char *cp = fc_asprintf("blob-%s", fcsnap_digest_hex(cdigest));
+	(void)cbuf_digest_unused;
+	fstatat(im->stagefd, cp, &st, 0);
+	fc_buf_printf(&b, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+			  "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"%s\",\"size\":%lld},\"layers\":[",
+		      cdigest, (long long)st.st_size);
+	for (size_t i = 0; i < im->n; i++)
+		fc_buf_printf(&b, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%llu}", i ? "," : "",
+			      im->jobs[i].media_type ? im->jobs[i].media_type : "application/vnd.docker.image.rootfs.diff.tar",
+			      im->jobs[i].digest, (unsigned long long)im->jobs[i].size);
+	fc_buf_printf(&b, "]}");
+	return b.data;
+}
+
+static bool valid_name(const char *n)
+{
+	if (!n || !*n || strlen(n) > 255)
+		return false;
+	for (const char *p = n; *p; p++)
+		if ((unsigned char)*p < 0x21 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_import_opts *opts,
+		  char **name_out, struct fc_error **err)
+{
+	static const struct fcsnap_import_opts defaults = { 0 };
+	struct imp im = { .s = s, .o = opts ? opts : &defaults, .srcfd = -1, .stagefd = -1 };
+	struct snap_config_doc cfg = { 0 };
+	char mdigest[80] = "", cdigest[80] = "";
+	_cleanup_free_ char *ref_name = NULL;
+	int r;
+	static unsigned counter;
+
+	im.lim.max_size = im.o->max_layer_size ? im.o->max_layer_size : (64ull << 30);
+	im.lim.max_entries = im.o->max_entries ? im.o->max_entries : 4000000;
+	im.lim.max_path = im.o->max_path ? im.o->max_path : 4096;
+	pthread_mutex_init(&im.plock, NULL);
+	if (im.o->name && !valid_name(im.o->name))
+		return fc_error_set(err, EINVAL, "invalid image name `%s`", im.o->name);
+	r = snap_lock_shared(s, err);
+	if (r < 0)
+		return r;
+	im.stage = fc_asprintf("tmp/stage-%d-%u-%llx", (int)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_SEQ_CST),
+			       (unsigned long long)fc_now_ns());
+	if (mkdirat(s->dirfd, im.stage, 0700) < 0 ||
+	    (im.stagefd = openat(s->dirfd, im.stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = fc_error_set(err, errno, "create staging dir `%s/%s`", s->path, im.stage);
+		goto out;
+	}
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		r = fc_error_set(err, errno, "import `%s`", path);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		im.srcfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (im.srcfd < 0) {
+			r = fc_error_set(err, errno, "open `%s`", path);
+			goto out;
+		}
+	} else {
+		r = extract_outer(&im, path, err);
+		if (r < 0)
+			goto out;
+	}
+	bool oci = faccessat(im.srcfd, "index.json", F_OK, 0) == 0;
+	bool docker = !oci && faccessat(im.srcfd, "manifest.json", F_OK, 0) == 0;
+	if (oci)
+		r = plan_oci(&im, mdigest, cdigest, &cfg, &ref_name, err);
+	else if (docker)
+		r = plan_docker(&im, cdigest, &cfg, &ref_name, err);
+	else
+		r = fc_error_set(err, EINVAL, "`%s` is neither an OCI image layout (index.json) nor a docker-archive (manifest.json)", path);
+	if (r < 0)
+		goto wrap;
+	const char *name = im.o->name ? im.o->name : ref_name;
+	if (!valid_name(name)) {
+		r = fc_error_set(err, EINVAL, "`%s` names no image; give one with --name", path);
+		goto out;
+	}
+	r = lock_layers(&im, err);
+	if (r < 0)
+		goto out;
+	im.prog.layers = (unsigned)im.n;
+	unsigned jobs = im.o->jobs ? im.o->jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	if (jobs > 4)
+		jobs = 4;
+	if (jobs > im.n)
+		jobs = (unsigned)im.n;
+	if (jobs <= 1) {
+		worker(&im);
+	} else {
+		pthread_t t[4];
+		for (unsigned i = 0; i < jobs; i++)
+			pthread_create(&t[i], NULL, worker, &im);
+		for (unsigned i = 0; i < jobs; i++)
+			pthread_join(t[i], NULL);
+	}
+	if (im.first_err) {
+		*err = TAKE_PTR(im.err);
+		r = im.first_err;
+		goto wrap;
+	}
+	if (docker) {
+		_cleanup_free_ char *m = docker_manifest(&im, cdigest, NULL);
+		r = stage_doc(&im, m, mdigest, err);
+		if (r < 0)
+			goto out;
+	}
+	r = commit(&im, name, mdigest, cdigest, err);
+	if (r >= 0 && name_out)
+		*name_out = fc_strdup(name);
+	goto out;
+wrap:
+	fc_error_wrap(err, "import `%s`", path);
+out:
+	if (im.err)
+		fc_error_free(im.err);
+	jobs_free(&im);
+	snap_config_doc_clear(&cfg);
+	if (im.srcfd >= 0)
+		close(im.srcfd);
+	if (im.stagefd >= 0)
+		close(im.stagefd);
+	fc_rm_rf_at(s->dirfd, im.stage, NULL);
+	free(im.stage);
+	snap_unlock(s);
+	pthread_mutex_destroy(&im.plock);
+	return r;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* snap-private.h: internals shared by the files of libfcsnap. */
+#ifndef SNAP_PRIVATE_H
+#define SNAP_PRIVATE_H
+
+#include <openssl/evp.h>
+#include <pthread.h>
+
+#include "fcsnap.h"
+
+struct fcsnap_store {
+	char *path;
+	int dirfd;	/* the store directory */
+	int lockfd;	/* <store>/lock */
+};
+
+/* ---- digests ---------------------------------------------------------- */
+struct snap_hash {
+	EVP_MD_CTX *ctx;
+};
+void snap_hash_init(struct snap_hash *h);
+void snap_hash_update(struct snap_hash *h, const void *p, size_t n);
+/* "sha256:<hex>" into out (>= 72 bytes); frees the context. */
+void snap_hash_final(struct snap_hash *h, char *out);
+void snap_hash_free(struct snap_hash *h);
+/* Hash a whole fd from its current offset; size returned in *size. */
+int snap_hash_fd(int fd, char *out, uint64_t *size);
+
+/* ---- JSON (yajl is reached only from json.c) -------------------------- */
+struct snap_desc {
+	char *media_type;
+	char *digest;
+	int64_t size;
+	char *os, *arch, *variant;	/* platform, index entries only */
+	char *ref_name;			/* org.opencontainers.image.ref.name */
+};
+void snap_desc_clear(struct snap_desc *d);
+
+struct snap_index {		/* OCI index or Docker manifest list */
+	size_t n;
+	struct snap_desc *m;
+};
+struct snap_manifest {
+	char *media_type;
+	struct snap_desc config;
+	size_t n_layers;
+	struct snap_desc *layers;
+};
+struct snap_docker_manifest {	/* one entry of docker-archive manifest.json */
+	char *config;
+	char **repo_tags;
+	char **layers;
+};
+struct snap_config_doc {
+	struct fcsnap_config c;
+	char **diff_ids;
+	size_t n_diff_ids;
+};
+struct snap_image_rec {		/* images/<name> */
+	char *name, *manifest, *config;
+	char **diff_ids;
+	char **layer_digests;
+	size_t n;
+	uint64_t size;
+	int64_t created;
+};
+
+int snap_parse_index(const char *buf, struct snap_index *out, struct fc_error **err);
+void snap_index_clear(struct snap_index *x);
+/* kind: 1 manifest, 2 index (sniffed from mediaType / keys) */
+int snap_sniff_kind(const char *buf);
+int snap_parse_manifest(const char *buf, struct snap_manifest *out, struct fc_error **err);
+void snap_manifest_clear(struct snap_manifest *m);
+int snap_parse_docker_manifest(const char *buf, struct snap_docker_manifest *out,
+			       struct fc_error **err);
+void snap_docker_manifest_clear(struct snap_docker_manifest *m);
+int snap_parse_config(const char *buf, struct snap_config_doc *out, struct fc_error **err);
+void snap_config_doc_clear(struct snap_config_doc *c);
+int snap_parse_image_rec(const char *buf, struct snap_image_rec *out, struct fc_error **err);
+void snap_image_rec_clear(struct snap_image_rec *r);
+char *snap_image_rec_json(const struct snap_image_rec *r);
+void snap_json_strv(struct fc_buf *b, char *const *v);
+
+/* ---- unpacking -------------------------------------------------------- */
+struct snap_limits {
+	uint64_t max_size, max_entries;
+	unsigned max_path;
+};
+struct snap_progress_sink {
+	fcsnap_progress_fn fn;
+	void *data;
+	pthread_mutex_t *lock;
+	struct fcsnap_progress *p;
+};
+/* Unpack the (compressed) layer blob read from blobfd into the empty directory
+ * dirfd, computing the diff_id of the decompressed stream into diff_id_out. */
+int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits *lim,
+		      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out,
+		      struct fc_error **err);
+/* Only decompress and hash (a new blob of a layer that is already unpacked). */
+int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
+		      struct fc_error **err);
+/* Sniff compression from the first bytes of a file. */
+int snap_sniff_compression(int fd);
+
+/* ---- store internals -------------------------------------------------- */
+int snap_lock_shared(struct fcsnap_store *s, struct fc_error **err);
+int snap_lock_exclusive(struct fcsnap_store *s, struct fc_error **err);
+void snap_unlock(struct fcsnap_store *s);
+char *snap_escape_name(const char *name);
+char *snap_unescape_name(const char *file);
+int snap_read_image_rec(struct fcsnap_store *s, const char *name, struct snap_image_rec *r,
+			struct fc_error **err);
+/* open a path below root with openat2(RESOLVE_BENEATH|NO_MAGICLINKS) */
+int snap_openat_beneath(int root, const char *path, int flags, mode_t mode);
+int snap_openat_in_root(int root, const char *path, int flags, mode_t mode);
+int snap_fsync_dir_at(int dirfd, const char *path);
+
+#endif

@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: MIT */
+/* unpack.c: one layer blob -> one directory in overlayfs lower-dir format.
+ * The blob is decompressed here (zlib / libzstd) and fed to libarchive's tar
+ * reader, so the diff_id is computed over exactly the decompressed stream.
+ * Every create goes through a parent opened with openat2(RESOLVE_BENEATH): a
+ * layer cannot write outside its directory. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "snap-private.h"
+
+#define IN_BUF (256u << 10)
+#define OUT_BUF (512u << 10)
+
+struct reader {
+	int fd;
+	int comp;
+	bool eof_in, done;
+	z_stream z;
+	bool z_init, z_end;
+	ZSTD_DCtx *zs;
+	size_t zs_last;
+	unsigned char *in, *out;
+	size_t in_len, in_pos;
+	struct snap_hash diff;
+	uint64_t total_in, total_out, max_out;
+	int error;	/* -errno */
+	char emsg[160];
+};
+
+static int fill_in(struct reader *r)
+{
+	if (r->in_pos < r->in_len || r->eof_in)
+		return 0;
+	for (;;) {
+		ssize_t n = read(r->fd, r->in, IN_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		r->in_len = (size_t)n;
+		r->in_pos = 0;
+		r->total_in += (uint64_t)n;
+		if (n == 0)
+			r->eof_in = true;
+		return 0;
+	}
+}
+
+static void rfail(struct reader *r, int e, const char *msg)
+{
+	if (!r->error) {
+		r->error = e;
+		snprintf(r->emsg, sizeof(r->emsg), "%s", msg);
+	}
+}
+
+/* Produce the next chunk of decompressed bytes; 0 at the end, -1 on error. */
+static ssize_t produce(struct reader *r, const void **buf)
+{
+	for (;;) {
+		if (r->error)
+			return -1;
+		int e = fill_in(r);
+		if (e < 0) {
+			rfail(r, -e, "read layer blob");
+			return -1;
+		}
+		size_t avail = r->in_len - r->in_pos;
+		size_t out = 0;
+		if (r->comp == FCSNAP_COMP_NONE) {
+			if (r->eof_in)
+				return 0;
+			*buf = r->in + r->in_pos;
+			out = avail;
+			r->in_pos = r->in_len;
+		} else if (r->comp == FCSNAP_COMP_GZIP) {
+			if (r->eof_in) {
+				if (!r->z_end)
+					rfail(r, EIO, "truncated gzip stream (unexpected end of data)");
+				return r->error ? -1 : 0;
+			}
+			if (r->z_end) {
+				/* another gzip member follows (concatenated streams) */
+				if (inflateReset(&r->z) != Z_OK) {
+					rfail(r, EIO, "gzip: reset failed");
+					return -1;
+				}
+				r->z_end = false;
+			}
+			r->z.next_in = r->in + r->in_pos;
+			r->z.avail_in = (uInt)avail;
+			r->z.next_out = r->out;
+			r->z.avail_out = OUT_BUF;
+			int zr = inflate(&r->z, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+				char m[120];
+				snprintf(m, sizeof(m), "corrupt gzip stream: %s",
+					 r->z.msg ? r->z.msg : "inflate failed");
+				rfail(r, EIO, m);
+				return -1;
+			}
+			if (zr == Z_STREAM_END)
+				r->z_end = true;
+			r->in_pos = r->in_len - r->z.avail_in;
+			out = OUT_BUF - r->z.avail_out;
+			*buf = r->out;
+		} else {
+			if (r->eof_in) {
+				if (r->zs_last != 0)
+					rfail(r, EIO, "truncated zstd stream (unexpected end of data)");
+				return r->error ? -1 : 0;
+			}
+			ZSTD_inBuffer ib = { r->in + r->in_pos, avail, 0 };
+			ZSTD_outBuffer ob = { r->out, OUT_BUF, 0 };
+			size_t zr = ZSTD_decompressStream(r->zs, &ob, &ib);
+			if (ZSTD_isError(zr)) {
+				char m[120];
+				snprintf(m, sizeof(m), "corrupt zstd stream: %s", ZSTD_getErrorName(zr));
+				rfail(r, EIO, m);
+				return -1;
+			}
+			r->zs_last = zr;
+			r->in_pos += ib.pos;
+			out = ob.pos;
+			*buf = r->out;
+		}
+		if (out == 0)
+			continue;
+		r->total_out += out;
+		if (r->total_out > r->max_out) {
+			char m[120];
+			snprintf(m, sizeof(m), "expanded size exceeds the limit of %llu bytes",
+				 (unsigned long long)r->max_out);
+			rfail(r, EFBIG, m);
+			return -1;
+		}
+		snap_hash_update(&r->diff, *buf, out);
+		return (ssize_t)out;
+	}
+}
+
+static la_ssize_t ar_read(struct archive *a, void *data, const void **buf)
+{
+	struct reader *r = data;
+	ssize_t n = produce(r, buf);
+	if (n < 0) {
+		archive_set_error(a, r->error, "%s", r->emsg);
+		return -1;
+	}
+	return n;
+}
+
+static void reader_free(struct reader *r)
+{
+	if (r->z_init)
+		inflateEnd(&r->z);
+	if (r->zs)
+		ZSTD_freeDCtx(r->zs);
+	free(r->in);
+	free(r->out);
+	snap_hash_free(&r->diff);
+}
+
+/* ---- the writing side -------------------------------------------------- */
+
+struct dirtime {
+	char *path;
+	struct timespec ts[2];
+};
+
+struct unpacker {
+	int root;
+	const struct snap_limits *lim;
+	char *cache_path;	/* parent dir cached in cache_fd */
+	int cache_fd;
+	struct dirtime *dts;
+	size_t n_dts, cap_dts;
+	bool root_user;
+	struct snap_progress_sink *ps;
+	uint64_t last_ns, files, bytes;
+	char *buf;
+};
+
+static void cache_drop(struct unpacker *u)
+{
+	if (u->cache_fd >= 0)
+		close(u->cache_fd);
+	u->cache_fd = -1;
+	free(u->cache_path);
+	u->cache_path = NULL;
+}
+
+static int open_dir(struct unpacker *u, const char *dir, const char *entry, struct fc_error **err)
+{
+	if (u->cache_path && FC_STREQ(u->cache_path, dir))
+		return u->cache_fd;
+	cache_drop(u);
+	int fd = snap_openat_beneath(u->root, dir, O_RDONLY | O_DIRECTORY, 0);
+	if (fd == -ENOENT) {
+		/* tar without explicit parent entries: create them (0755 root) */
+		struct fc_error *e2 = NULL;
+		_cleanup_free_ char *p = fc_strdup(dir);
+		for (char *s = p;; s++) {
+			if (*s == '/' || *s == 0) {
+				char c = *s;
+				*s = 0;
+				int d = snap_openat_beneath(u->root, p, O_RDONLY | O_DIRECTORY, 0);
+				if (d == -ENOENT) {
+					_cleanup_free_ char *pp = fc_strdup(p);
+					char *sl = strrchr(pp, '/');
+					_cleanup_close_ int pfd = snap_openat_beneath(
+						u->root, sl ? (*sl = 0, pp) : "", O_RDONLY | O_DIRECTORY, 0);
+					if (pfd < 0 || mkdirat(pfd, sl ? sl + 1 : p, 0755) < 0) {
+						int er = pfd < 0 ? -pfd : errno;
+						fc_error_free(e2);
+						return fc_error_set(err, er, "entry `%s`: create parent `%s`", entry, p);
+					}
+				} else if (d >= 0) {
+					close(d);
+				}
+				*s = c;
+				if (!c)
+					break;
+			}
+		}
+		fd = snap_openat_beneath(u->root, dir, O_RDONLY | O_DIRECTORY, 0);
+	}
+	if (fd == -EXDEV || fd == -ELOOP)
+		return fc_error_set(err, EPERM,
+				    "entry `%s`: parent `%s` escapes the layer through a symlink", entry, dir);
+	if (fd == -ENOTDIR)
+		return fc_error_set(err, ENOTDIR, "entry `%s`: parent `%s` is not a directory", entry, dir);
+	if (fd < 0)
+		return fc_error_set(err, -fd, "entry `%s`: open parent `%s`", entry, dir);
+	u->cache_path = fc_strdup(dir);
+	u->cache_fd = fd;
+	return fd;
+}
+
+/* Split a cleaned path into its parent (allocated) and base. */
+static char *split(const char *path, const char **base)
+{
+	const char *s = strrchr(path, '/');
+	*base = s ? s + 1 : path;
+	return s ? fc_strndup(path, (size_t)(s - path)) : fc_strdup("");
+}
+
+/* Remove whatever is at parent/name unless it is a directory and keep_dir. */
+static int clear_slot(struct unpacker *u, int pfd, const char *name, bool keep_dir, const char *entry,
+		      struct fc_error **err)
+{
+	struct stat st;
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : fc_error_set(err, errno, "entry `%s`: stat", entry);
+	if (S_ISDIR(st.st_mode)) {
+		if (keep_dir)
+			return 1;
+		cache_drop(u);
+		if (fc_rm_rf_at(pfd, name, err) < 0)
+			return fc_error_wrap(err, "entry `%s`: replace directory", entry);
+		return 0;
+	}
+	if (unlinkat(pfd, name, 0) < 0)
+		return fc_error_set(err, errno, "entry `%s`: replace", entry);
+	return 0;
+}
+
+static int set_meta(struct unpacker *u, int fd, int pfd, const char *name, struct archive_entry *e,
+		    const char *entry, bool is_link, struct fc_error **err)
+{
+	uid_t uid = (uid_t)archive_entry_uid(e);
+	gid_t gid = (gid_t)archive_entry_gid(e);
+	mode_t mode = archive_entry_mode(e) & 07777;
+	int r = fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+	if (r < 0 && (u->root_user || errno != EPERM))
+		return fc_error_set(err, errno, "entry `%s`: chown %u:%u", entry, uid, gid);
+	if (!is_link) {
+		r = fd >= 0 ? fchmod(fd, mode) : fchmodat(pfd, name, mode, 0);
+		if (r < 0)
+			return fc_error_set(err, errno, "entry `%s`: chmod %o", entry, mode);
+	}
+	/* xattrs (security.capability among them) */
+	const char *xn;
+	const void *xv;
+	size_t xl;
+	if (archive_entry_xattr_reset(e) > 0 && !is_link) {
+		while (archive_entry_xattr_next(e, &xn, &xv, &xl) == ARCHIVE_OK) {
+			if (fd >= 0)
+				r = fsetxattr(fd, xn, xv, xl, 0);
+			else {
+				char p[64 + 4096];
+				snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", pfd, name);
+				r = lsetxattr(p, xn, xv, xl, 0);
+			}
+			if (r < 0 && errno != ENOTSUP && (u->root_user || errno != EPERM))
+				return fc_error_set(err, errno, "entry `%s`: set xattr `%s`", entry, xn);
+		}
+	}
+	struct timespec ts[2] = {
+		{ archive_entry_atime_is_set(e) ? archive_entry_atime(e) : archive_entry_mtime(e),
+		  archive_entry_atime_is_set(e) ? archive_entry_atime_nsec(e) : archive_entry_mtime_nsec(e) },
+		{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+	};
+	r = fd >= 0 ? futimens(fd, ts) : utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW);
+	if (r < 0 && errno != ENOTSUP)
+		return fc_error_set(err, errno, "entry `%s`: set times", entry);
+	return 0;
+}
+
+static int write_file(struct unpacker *u, struct archive *a, int pfd, const char *name,
+		      struct archive_entry *e, const char *entry, struct fc_error **err)
+{
+	_cleanup_close_ int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fc_error_set(err, errno, "entry `%s`: create", entry);
+	int64_t size = archive_entry_size(e);
+	if (size > 0) {
+		const void *blk;
+		size_t len;
+		la_int64_t off;
+		int64_t end = 0;
+		for (;;) {
+			int r = archive_read_data_block(a, &blk, &len, &off);
+			if (r == ARCHIVE_EOF)
+				break;
+			if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+				return fc_error_set(err, archive_errno(a) > 0 ? archive_errno(a) : EIO,
+						    "entry `%s`: read data: %s", entry, archive_error_string(a));
+			if (len == 0)
+				continue;
+			if (off != end) { /* sparse hole */
+				if (lseek(fd, off, SEEK_SET) < 0)
+					return fc_error_set(err, errno, "entry `%s`: seek", entry);
+			}
+			r = fc_write_all(fd, blk, len);
+			if (r < 0)
+				return fc_error_set(err, -r, "entry `%s`: write", entry);
+			end = off + (int64_t)len;
+			u->bytes += len;
+		}
+		if (end != size && ftruncate(fd, size) < 0)
+			return fc_error_set(err, errno, "entry `%s`: truncate", entry);
+	}
+	return set_meta(u, fd, pfd, name, e, entry, false, err);
+}
+
+static void progress(struct unpacker *u, bool force)
+{
+	if (!u->ps || !u->ps->fn)
+		return;
+	uint64_t now = fc_now_ns();
+	if (!force && now - u->last_ns < 100000000ull)
+		return;
+	u->last_ns = now;
+	pthread_mutex_lock(u->ps->lock);
+	u->ps->p->files += u->files;
+	u->ps->p->bytes_out += u->bytes;
+	u->files = u->bytes = 0;
+	u->ps->fn(u->ps->p, u->ps->data);
+	pthread_mutex_unlock(u->ps->lock);
+}
+
+static void add_dirtime(struct unpacker *u, const char *path, struct archive_entry *e)
+{
+	if (u->n_dts == u->cap_dts) {
+		u->cap_dts = u->cap_dts ? 2 * u->cap_dts : 256;
+		u->dts = fc_realloc(u->dts, u->cap_dts * sizeof(*u->dts));
+	}
+	u->dts[u->n_dts++] = (struct dirtime){ fc_strdup(path),
+		{ { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+		  { archive_entry_mtime(e), archive_entry_mtime_nsec(e) } } };
+}
+
+static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry *e,
+		    struct fc_error **err)
+{
+	const char *raw = archive_entry_pathname(e);
+	_cleanup_free_ char *path = NULL, *wt = NULL, *dir = NULL;
+	if (!raw)
+		return fc_error_set(err, EINVAL, "entry without a name");
+	if (fcsnap_clean_path(raw, u->lim->max_path, &path, err) < 0)
+		return fc_error_code(*err);
+	mode_t type = archive_entry_filetype(e);
+	if (archive_entry_size(e) > (int64_t)u->lim->max_size)
+		return fc_error_set(err, EFBIG, "entry `%s`: size %lld exceeds the layer limit of %llu bytes",
+				    path, (long long)archive_entry_size(e),
+				    (unsigned long long)u->lim->max_size);
+	if (!*path) { /* the layer root itself */
+		if (type != AE_IFDIR)
+			return fc_error_set(err, EINVAL, "entry `%s`: the root must be a directory", raw);
+		if (set_meta(u, u->root, -1, NULL, e, "/", false, err) < 0)
+			return fc_error_code(*err);
+		add_dirtime(u, "", e);
+		return 0;
+	}
+	int wk = fcsnap_whiteout(path, &wt);
+	if (wk < 0)
+		return fc_error_set(err, EINVAL, "entry `%s`: empty whiteout name", path);
+	if (wk == 3)
+		return 0;
+	const char *base;
+	if (wk == 2) { /* opaque directory */
+		int fd = *wt ? snap_openat_beneath(u->root, wt, O_RDONLY | O_DIRECTORY, 0) : -1;
+		if (*wt && fd == -ENOENT) {
+			dir = split(wt, &base);
+			int pfd = open_dir(u, dir, path, err);
+			if (pfd < 0)
+				return pfd;
+			if (mkdirat(pfd, base, 0755) < 0)
+				return fc_error_set(err, errno, "entry `%s`: create opaque directory", path);
+			fd = snap_openat_beneath(u->root, wt, O_RDONLY | O_DIRECTORY, 0);
+		}
+		if (!*wt)
+			fd = dup(u->root);
+		if (fd < 0)
+			return fc_error_set(err, -fd, "entry `%s`: open opaque directory `%s`", path, wt);
+		int r = fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);
+		int er = errno;
+		close(fd);
+		if (r < 0)
+			return fc_error_set(err, er, "entry `%s`: set trusted.overlay.opaque on `%s`", path, wt);
+		u->files++;
+		return 0;
+	}
+	if (wk == 1) { /* whiteout: 0/0 character device */
+		dir = split(wt, &base);
+		int pfd = open_dir(u, dir, path, err);
+		if (pfd < 0)
+			return pfd;
+		if (clear_slot(u, pfd, base, false, path, err) < 0)
+			return fc_error_code(*err);
+		pfd = open_dir(u, dir, path, err);
+		if (pfd < 0)
+			return pfd;
+		if (mknodat(pfd, base, S_IFCHR | 0, makedev(0, 0)) < 0)
+			return fc_error_set(err, errno, "entry `%s`: create whiteout `%s`", path, wt);
+		u->files++;
+		return 0;
+	}
+
+	dir = split(path, &base);
+	int pfd = open_dir(u, dir, path, err);
+	if (pfd < 0)
+		return pfd;
+	const char *hl = archive_entry_hardlink(e);
+	if (hl) {
+		_cleanup_free_ char *tp = NULL, *tdir = NULL;
+		const char *tbase;
+		if (fcsnap_clean_path(hl, u->lim->max_path, &tp, err) < 0)
+			return fc_error_wrap(err, "entry `%s`: hardlink target", path);
+		tdir = split(tp, &tbase);
+		_cleanup_close_ int tfd = snap_openat_beneath(u->root, tdir, O_RDONLY | O_DIRECTORY, 0);
+		if (tfd == -EXDEV || tfd == -ELOOP)
+			return fc_error_set(err, EPERM, "entry `%s`: hardlink target `%s` escapes the layer", path, hl);
+		if (tfd == -ENOENT || tfd == -ENOTDIR)
+			return fc_error_set(err, -tfd, "entry `%s`: hardlink target `%s` is not in this layer", path, hl);
+		if (tfd < 0)
+			return fc_error_set(err, -tfd, "entry `%s`: hardlink target `%s`", path, hl);
+		struct stat st;
+		if (fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return fc_error_set(err, errno, "entry `%s`: hardlink target `%s` is not in this layer", path, hl);
+		if (S_ISDIR(st.st_mode))
+			return fc_error_set(err, EPERM, "entry `%s`: hardlink to directory `%s`", path, hl);
+		if (FC_STREQ(tp, path))
+			return 0;
+		if (clear_slot(u, pfd, base, false, path, err) < 0)
+			return fc_error_code(*err);
+		pfd = open_dir(u, dir, path, err);
+		if (pfd < 0)
+			return pfd;
+		if (linkat(tfd, tbase, pfd, base, 0) < 0)
+			return fc_error_set(err, errno, "entry `%s`: link to `%s`", path, hl);
+		u->files++;
+		return 0;
+	}
+	int r;
+	switch (type) {
+	case AE_IFDIR:
+		r = clear_slot(u, pfd, base, true, path, err);
+		if (r < 0)
+			return r;
+		if (r == 0 && mkdirat(pfd, base, 0700) < 0)
+			return fc_error_set(err, errno, "entry `%s`: mkdir", path);
+		{
+			_cleanup_close_ int dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (dfd < 0)
+				return fc_error_set(err, errno, "entry `%s`: open directory", path);
+			if (set_meta(u, dfd, pfd, base, e, path, false, err) < 0)
+				return fc_error_code(*err);
+		}
+		add_dirtime(u, path, e);
+		break;
+	case AE_IFREG:
+		if (clear_slot(u, pfd, base, false, path, err) < 0)
+			return fc_error_code(*err);
+		pfd = open_dir(u, dir, path, err);
+		if (pfd < 0)
+			return pfd;
+		if (write_file(u, a, pfd, base, e, path, err) < 0)
+			return fc_error_code(*err);
+		break;
+	case AE_IFLNK: {
+		const char *target = archive_entry_symlink(e);
+		if (!target)
+			return fc_error_set(err, EINVAL, "entry `%s`: symlink without target", path);
+		if (clear_slot(u, pfd, base, false, path, err) < 0)
+			return fc_error_code(*err);
+		pfd = open_dir(u, dir, path, err);
+		if (pfd < 0)
+			return pfd;
+		if (symlinkat(target, pfd, base) < 0)
+			return fc_error_set(err, errno, "entry `%s`: symlink", path);
+		if (set_meta(u, -1, pfd, base, e, path, true, err) < 0)
+			return fc_error_code(*err);
+		break;
+	}
+	case AE_IFIFO:
+		if (clear_slot(u, pfd, base, false, path, err) < 0)
+			return fc_error_code(*err);
+		pfd = open_dir(u, dir, path, err);
+		if (pfd < 0)
+			return pfd;
+		if (mkfifoat(pfd, base, 0600) < 0)
+			return fc_error_set(err, errno, "entry `%s`: mkfifo", path);
+		if (set_meta(u, -1, pfd, base, e, path, false, err) < 0)
+			return fc_error_code(*err);
+		break;
+	case AE_IFCHR:
+	case AE_IFBLK:
+		return fc_error_set(err, EPERM, "entry `%s`: device nodes (%u:%u) are not allowed in a layer",
+				    path, (unsigned)archive_entry_rdevmajor(e), (unsigned)archive_entry_rdevminor(e));
+	case AE_IFSOCK:
+		return 0;
+	default:
+		return fc_error_set(err, EINVAL, "entry `%s`: unknown file type %o", path, (unsigned)type);
+	}
+	u->files++;
+	return 0;
+}
+
+int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits *lim,
+		      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out,
+		      struct fc_error **err)
+{
+	struct reader r = { .fd = blobfd, .comp = comp, .max_out = lim->max_size };
+	struct unpacker u = { .root = dirfd, .lim = lim, .cache_fd = -1, .root_user = geteuid() == 0, .ps = ps };
+	struct archive *a = NULL;
+	uint64_t entries = 0;
+	int ret = 0;
+	(void)use_uring;
+
+	r.in = fc_malloc(IN_BUF);
+	r.out = fc_malloc(OUT_BUF);
+	snap_hash_init(&r.diff);
+	if (comp == FCSNAP_COMP_GZIP) {
+		if (inflateInit2(&r.z, 15 + 16) != Z_OK) {
+			ret = fc_error_set(err, ENOMEM, "gzip: init failed");
+			goto out;
+		}
+		r.z_init = true;
+	} else if (comp == FCSNAP_COMP_ZSTD) {
+		r.zs = ZSTD_createDCtx();
+		if (!r.zs)
+			abort();
+	}
+	a = archive_read_new();
+	if (!a)
+		abort();
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_filter_none(a);
+	if (archive_read_open(a, &r, NULL, ar_read, NULL) != ARCHIVE_OK) {
+		ret = fc_error_set(err, r.error ? r.error : EINVAL, "open tar stream: %s",
+				   r.error ? r.emsg : archive_error_string(a));
+		goto out;
+	}
+	for (;;) {
+		struct archive_entry *e;
+		int ar = archive_read_next_header(a, &e);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
+			ret = fc_error_set(err, r.error ? r.error : EINVAL, "tar stream after %llu entries: %s",
+					   (unsigned long long)entries,
+					   r.error ? r.emsg : archive_error_string(a));
+			goto out;
+		}
+		if (++entries > lim->max_entries) {
+			ret = fc_error_set(err, EFBIG, "more than %llu entries in the layer",
+					   (unsigned long long)lim->max_entries);
+			goto out;
+		}
+		ret = do_entry(&u, a, e, err);
+		if (ret < 0) {
+			if (r.error) { /* the stream broke while reading the entry's data */
+				fc_error_free(*err);
+				*err = NULL;
+				ret = fc_error_set(err, r.error, "%s (in entry `%s`)", r.emsg,
+						   archive_entry_pathname(e));
+			}
+			goto out;
+		}
+		progress(&u, false);
+	}
+	/* drain what libarchive did not need (end-of-archive padding), so the
+	 * diff_id covers the whole stream and truncation is noticed */
+	for (;;) {
+		const void *b;
+		ssize_t n = produce(&r, &b);
+		if (n < 0) {
+			ret = fc_error_set(err, r.error, "%s", r.emsg);
+			goto out;
+		}
+		if (n == 0)
+			break;
+	}
+	if (entries == 0 && r.total_out == 0) {
+		ret = fc_error_set(err, EINVAL, "empty layer stream");
+		goto out;
+	}
+	/* directory times last: creating children changed them */
+	cache_drop(&u);
+	for (size_t i = u.n_dts; i-- > 0;) {
+		_cleanup_close_ int fd = snap_openat_beneath(dirfd, u.dts[i].path, O_RDONLY | O_DIRECTORY, 0);
+		if (fd >= 0)
+			futimens(fd, u.dts[i].ts);
+	}
+	snap_hash_final(&r.diff, diff_id_out);
+	progress(&u, true);
+out:
+	if (a)
+		archive_read_free(a);
+	cache_drop(&u);
+	for (size_t i = 0; i < u.n_dts; i++)
+		free(u.dts[i].path);
+	free(u.dts);
+	reader_free(&r);
+	return ret;
+}
+
+int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
+		      struct fc_error **err)
+{
+	struct reader r = { .fd = blobfd, .comp = comp, .max_out = lim->max_size };
+	int ret = 0;
+	r.in = fc_malloc(IN_BUF);
+	r.out = fc_malloc(OUT_BUF);
+	snap_hash_init(&r.diff);
+	if (comp == FCSNAP_COMP_GZIP) {
+		if (inflateInit2(&r.z, 15 + 16) != Z_OK) {
+			ret = fc_error_set(err, ENOMEM, "gzip: init failed");
+			goto out;
+		}
+		r.z_init = true;
+	} else if (comp == FCSNAP_COMP_ZSTD) {
+		r.zs = ZSTD_createDCtx();
+		if (!r.zs)
+			abort();
+	}
+	for (;;) {
+		const void *b;
+		ssize_t n = produce(&r, &b);
+		if (n < 0) {
+			ret = fc_error_set(err, r.error, "%s", r.emsg);
+			goto out;
+		}
+		if (n == 0)
+			break;
+	}
+	snap_hash_final(&r.diff, diff_id_out);
+out:
+	reader_free(&r);
+	return ret;
+}

@@ -1,0 +1,98 @@
+#!/bin/sh
+# test-bench-runtime.sh: `fcstart bench runtime -n 2 --runtimes runc --json F`
+# writes a JSON report with the expected keys and values, and leaves no
+# container, temp dir, mount, cgroup or process behind.
+# Environment: FCSTART (the fcstart binary), FC_SOURCE_ROOT (for mkbundle.sh).
+set -u
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+command -v runc >/dev/null 2>&1 || { echo "SKIP: runc is not installed"; exit 77; }
+command -v jq >/dev/null 2>&1 || { echo "SKIP: jq is not installed"; exit 77; }
+FCSTART=${FCSTART:-${FC_BUILD_ROOT:-}/bench/fcstart}
+[ -x "$FCSTART" ] || { echo "FAIL: fcstart binary not found (FCSTART=$FCSTART)"; exit 1; }
+
+work=$(mktemp -d /tmp/test-bench-runtime.XXXXXX)
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+snapshot() {
+	{
+		echo "== mounts"; awk '{print $5, $9}' /proc/self/mountinfo | sort
+		echo "== cgroup dirs"; ls /sys/fs/cgroup
+		echo "== cgroup2 controllers"; cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null
+		echo "== fcb cgroups"; find /sys/fs/cgroup -maxdepth 4 -name 'fcb-*' 2>/dev/null
+	} > "$1"
+}
+
+mkdir "$work/tmp"
+snapshot "$work/before"
+TMPDIR="$work/tmp" "$FCSTART" bench runtime -n 2 --runtimes runc --pause-ms 5 \
+	--json "$work/out.json" --csv "$work/out.csv" > "$work/stdout" 2> "$work/stderr"
+rc=$?
+[ $rc = 0 ] || { fail "fcstart bench runtime exited $rc"; cat "$work/stderr"; }
+snapshot "$work/after"
+
+if [ -s "$work/out.json" ]; then
+	jq -e . "$work/out.json" >/dev/null || fail "out.json is not JSON"
+	for expr in \
+		'.benchmark == "runtime"' \
+		'.rounds == 2' \
+		'.variants == ["netns", "no-netns"]' \
+		'(.runtimes | length) == 1' \
+		'.runtimes[0].name == "runc"' \
+		'(.runtimes[0].path | startswith("/"))' \
+		'(.runtimes[0].version | test("runc"))' \
+		'.runtimes[0].results.netns.ok == true' \
+		'.runtimes[0].results["no-netns"].ok == true' \
+		'.runtimes[0].results.netns.error == null' \
+		'[.runtimes[0].results[] | .run_ms, .create_ms, .start_ms, .delete_ms, .rss_run_kib | .n == 2 and .median > 0 and .p95 >= .median and .min > 0 and (.samples | length) == 2] | all' \
+		'[.runtimes[0].results[] | .run_ms.ratio_runc == 1 and .run_ms.ratio_crun == null] | all'
+	do
+		jq -e "$expr" "$work/out.json" >/dev/null || fail "out.json: expected $expr"
+	done
+else
+	fail "no JSON written"
+fi
+[ "$(head -n1 "$work/out.csv" 2>/dev/null | cut -d, -f1-3)" = "variant,runtime,metric" ] || fail "CSV header"
+[ "$(grep -c ',runc,' "$work/out.csv" 2>/dev/null)" = 12 ] || fail "CSV: expected 12 runc rows"
+grep -q '^runc *run ' "$work/stdout" || fail "table on stdout has no runc run row"
+
+# nothing left behind
+[ -z "$(ls -A "$work/tmp")" ] || fail "temp dir not removed: $(ls -A "$work/tmp")"
+if ! cmp -s "$work/before" "$work/after"; then
+	fail "mounts/cgroups changed:"; diff "$work/before" "$work/after"
+fi
+for f in /proc/[0-9]*/cmdline; do
+	case "$(tr '\0' ' ' < "$f" 2>/dev/null)" in
+	*"$work/tmp"*) fail "process left running: ${f%/cmdline}: $(tr '\0' ' ' < "$f")" ;;
+	esac
+done
+
+# crun: the benchmark moves cgroup2's controllers (hugetlb) to v1 hierarchies
+# for crun's sake and must put the host back exactly as it was
+if command -v crun >/dev/null 2>&1; then
+	snapshot "$work/before2"
+	TMPDIR="$work/tmp" "$FCSTART" bench runtime -n 1 --runtimes crun --no-netns --pause-ms 5 \
+		--json "$work/crun.json" > "$work/stdout2" 2> "$work/stderr2"
+	rc=$?
+	snapshot "$work/after2"
+	if [ $rc = 0 ]; then
+		jq -e '.runtimes[0].results["no-netns"].ok == true' "$work/crun.json" >/dev/null ||
+			fail "crun failed: $(jq -r '.runtimes[0].results["no-netns"].error' "$work/crun.json")"
+	else
+		fail "fcstart bench runtime --runtimes crun exited $rc: $(cat "$work/stderr2")"
+	fi
+	if ! cmp -s "$work/before2" "$work/after2"; then
+		fail "crun run: mounts/cgroups changed:"; diff "$work/before2" "$work/after2"
+	fi
+	[ -z "$(ls -A "$work/tmp")" ] || fail "temp dir not removed after crun: $(ls -A "$work/tmp")"
+else
+	echo "crun is not installed: its part is skipped"
+fi
+
+[ $fails = 0 ] || exit 1
+echo "PASS: bench runtime JSON/CSV/table ok, nothing left behind"
+exit 0
