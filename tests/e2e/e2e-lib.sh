@@ -183,13 +183,11 @@ e2e_stop() {
 	local root rt
 	for root in "$E2E"/runc-root/*/* "$E2E"/docker/exec/runtime-*/*; do
 		[ -d "$root" ] || continue
-		case $root in
-		*/runc-root/fcrun/* | */runtime-fcrun/*) rt=${FCRUN:-} ;;
-		*) rt=runc ;;
-		esac
-		[ -n "$rt" ] || continue
-		for id in $("$rt" --root "$root" list -q 2>/dev/null); do
-			timeout -k 5 20 "$rt" --root "$root" delete -f "$id" >/dev/null 2>&1
+		# Docker keeps every runtime's containers under runtime-runc.
+		for rt in runc ${FCRUN:-}; do
+			for id in $("$rt" --root "$root" list -q 2>/dev/null); do
+				timeout -k 5 20 "$rt" --root "$root" delete -f "$id" >/dev/null 2>&1
+			done
 		done
 	done
 	grep " $E2E" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do

@@ -19,7 +19,7 @@ ctrrun() {
 	[ "$r" = fcrun ] && rb=(--runc-binary "$FCRUN")
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
 	shift
-	timeout -k 10 120 "$CTR" --address "$E2E/ctd.sock" --namespace "$E2E_NS" run --rm "${rb[@]}" \
+	timeout -k 10 120 "$CTR" --address "$E2E/ctd.sock" --namespace "$E2E_NS" run --rm --fifo-dir "$E2E/fifo" "${rb[@]}" \
 		--runc-root "$E2E/runc-root/$r" "${opts[@]}" "$E2E_IMAGE" "e$n-$r" "$@" </dev/null
 }
 
@@ -36,7 +36,7 @@ ctrtty() {
 	shift
 	n=$((n + 1))
 	[ "$r" = fcrun ] && rb="--runc-binary $FCRUN"
-	script -qec "timeout -k 10 120 $CTR --address $E2E/ctd.sock --namespace $E2E_NS run --rm -t $rb --runc-root $E2E/runc-root/$r $E2E_IMAGE t$n-$r $*" /dev/null </dev/null
+	script -qec "timeout -k 10 120 $CTR --address $E2E/ctd.sock --namespace $E2E_NS run --rm -t --fifo-dir $E2E/fifo $rb --runc-root $E2E/runc-root/$r $E2E_IMAGE t$n-$r $*" /dev/null </dev/null
 }
 compare "ctr run -t: a terminal inside, exit code 4" out '/dev/pts/0' ctrtty "sh -c 'tty; stty size >/dev/null && echo sized; exit 4'"
 for r in runc fcrun; do
@@ -62,7 +62,7 @@ detached() {
 	local r=$1 id=$2 rb=()
 	shift 2
 	[ "$r" = fcrun ] && rb=(--runc-binary "$FCRUN")
-	timeout -k 10 120 "$CTR" --address "$E2E/ctd.sock" --namespace "$E2E_NS" run -d "${rb[@]}" \
+	timeout -k 10 120 "$CTR" --address "$E2E/ctd.sock" --namespace "$E2E_NS" run -d --fifo-dir "$E2E/fifo" "${rb[@]}" \
 		--runc-root "$E2E/runc-root/$r" --memory-limit 67108864 "$E2E_IMAGE" "$id" "$@"
 }
 taskpid() { ctrp task ls | awk -v id="$1" '$1 == id { print $2 }'; }
@@ -84,11 +84,11 @@ else
 fi
 compare "ctr run --memory-limit 64M: the container's memory cgroup limit" out '^67108864$' memlimit
 
-taskexec() { timeout -k 10 60 "$CTR" --address "$E2E/ctd.sock" --namespace "$E2E_NS" task exec --exec-id "x$((++n))" "$@"; }
+taskexec() { timeout -k 10 60 "$CTR" --address "$E2E/ctd.sock" --namespace "$E2E_NS" task exec --fifo-dir "$E2E/fifo" --exec-id "x$((++n))" "$@"; }
 if fcrun_has exec; then
 	x_plain() { taskexec "d-$1" sh -c 'echo hello; exit 5'; }
 	x_env() { taskexec --env A=b --cwd /tmp --user 65534 "d-$1" sh -c 'echo $A; pwd; id -u'; }
-	x_tty() { local r=$1; script -qec "timeout -k 10 60 $CTR --address $E2E/ctd.sock --namespace $E2E_NS task exec -t --exec-id tx$((++n)) d-$r tty" /dev/null </dev/null; }
+	x_tty() { local r=$1; script -qec "timeout -k 10 60 $CTR --address $E2E/ctd.sock --namespace $E2E_NS task exec -t --fifo-dir $E2E/fifo --exec-id tx$((++n)) d-$r tty" /dev/null </dev/null; }
 	x_missing() { taskexec "d-$1" /nonexistent; }
 	compare "ctr task exec: output and exit code 5" out '^hello$' x_plain
 	compare "ctr task exec --env --cwd --user" out '^b$' x_env
