@@ -421,12 +421,26 @@ void fc_init_main(struct fc_create *c)
 	_exit(127);
 }
 
+/* Docker maps a failed create to the exit status by runc's (Go's) lowercase
+ * errno texts: "no such file or directory" gives 127, "permission denied"
+ * 126, anything else 125. Use the same words so `docker run` exits alike. */
+static int exec_error(struct fc_error **err, int errnum, const char *arg0)
+{
+	const char *txt = errnum == ENOENT   ? "no such file or directory"
+			  : errnum == EACCES ? "permission denied"
+					     : strerror(errnum);
+	fc_error_set(err, 0, "process.args[0]: exec `%s`: %s", arg0, txt);
+	if (err && *err)
+		(*err)->errnum = errnum;
+	return -errnum;
+}
+
 int fc_find_executable(const char *arg0, char **env, char **out, struct fc_error **err)
 {
 	struct stat st;
 	if (strchr(arg0, '/')) {
 		if (stat(arg0, &st) < 0)
-			return fc_error_set(err, errno, "process.args[0]: exec `%s`", arg0);
+			return exec_error(err, errno, arg0);
 		if (S_ISDIR(st.st_mode))
 			return fc_error_set(err, EACCES, "process.args[0]: exec `%s`: is a directory", arg0);
 		*out = fc_strdup(arg0);
