@@ -414,51 +414,86 @@ static void report(struct imp *im, unsigned layer)
 	pthread_mutex_unlock(&im->plock);
 }
 
+static const char *docker_media_type(int comp)
+{
+	return comp == FCSNAP_COMP_GZIP   ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	       : comp == FCSNAP_COMP_ZSTD ? "application/vnd.docker.image.rootfs.diff.tar.zstd"
+					  : "application/vnd.docker.image.rootfs.diff.tar";
+}
+
+static int check_diff_id(struct imp *im, size_t i, const char *got, struct fc_error **err)
+{
+	struct job *j = &im->jobs[i];
+	if (!FC_STREQ(got, j->diff_id))
+		return fc_error_set(err, EINVAL, "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s",
+				    i + 1, j->digest, got, j->diff_id);
+	return 0;
+}
+
+/* One layer: its blob verified (digest and size, while it is read) and staged
+ * unless the store has it; its directory unpacked and the diff_id checked
+ * unless the store has it. */
 static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 {
 	struct job *j = &im->jobs[i];
 	const char *dhex = fcsnap_digest_hex(j->diff_id);
 	char blobname[100], layername[100], got[80];
+	bool need_unpack = !j->reuse_layer && !j->dup;
 	snprintf(blobname, sizeof(blobname), "layerblob-%zu", i);
 	snprintf(layername, sizeof(layername), "layer-%s", dhex);
 	report(im, (unsigned)i + 1);
-	/* the blob: copied from the source with its digest checked */
 	_cleanup_free_ char *inplace = j->want_digest ? fc_asprintf("blobs/sha256/%s", fcsnap_digest_hex(j->want_digest)) : NULL;
+	_cleanup_close_ int bfd = -1, tee = -1;
 	struct stat st;
 	if (inplace && fstatat(im->s->dirfd, inplace, &st, 0) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size == j->want_size) {
+		/* the store verified this blob when it was added */
 		j->blob_in_store = true;
 		snprintf(j->digest, sizeof(j->digest), "%s", j->want_digest);
 		j->size = (uint64_t)st.st_size;
-	} else {
+		if (!need_unpack)
+			return 0;
+		bfd = openat(im->s->dirfd, inplace, O_RDONLY | O_CLOEXEC);
+	} else if (!need_unpack) {
+		/* a blob we do not have for a layer we have: copy it, and it must
+		 * still be that layer, or the record would lie */
 		if (copy_blob(im, j->src, j->want_digest, j->want_size, blobname, j->digest, &j->size, err) < 0)
 			return fc_error_wrap(err, "layer %zu", i + 1);
 		j->blob_staged = true;
-	}
-	if ((j->reuse_layer || j->dup) && !j->blob_staged)
-		return 0;
-	_cleanup_close_ int bfd = j->blob_staged ? openat(im->stagefd, blobname, O_RDONLY | O_CLOEXEC)
-						 : openat(im->s->dirfd, inplace, O_RDONLY | O_CLOEXEC);
-	if (bfd < 0)
-		return fc_error_set(err, errno, "layer %zu: open blob %s", i + 1, j->digest);
-	int comp = j->comp >= 0 ? j->comp : snap_sniff_compression(bfd);
-	if (comp < 0)
-		return fc_error_set(err, -comp, "layer %zu: read blob %s", i + 1, j->digest);
-	if (j->comp < 0) {
-		j->comp = comp;
-		j->media_type = fc_strdup(comp == FCSNAP_COMP_GZIP ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
-					  : comp == FCSNAP_COMP_ZSTD ? "application/vnd.docker.image.rootfs.diff.tar.zstd"
-					  : "application/vnd.docker.image.rootfs.diff.tar");
-	}
-	if (j->reuse_layer || j->dup) {
-		/* a blob we did not have for a layer we have: it must still be
-		 * that layer, or the record would lie */
+		bfd = openat(im->stagefd, blobname, O_RDONLY | O_CLOEXEC);
+		if (bfd < 0)
+			return fc_error_set(err, errno, "layer %zu: open staged blob %s", i + 1, j->digest);
+		int comp = j->comp >= 0 ? j->comp : snap_sniff_compression(bfd);
+		if (comp < 0)
+			return fc_error_set(err, -comp, "layer %zu: read blob %s", i + 1, j->digest);
+		if (j->comp < 0)
+			j->media_type = fc_strdup(docker_media_type(comp));
 		if (snap_verify_layer(bfd, comp, &im->lim, got, err) < 0)
 			return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, j->digest, j->diff_id);
-		if (!FC_STREQ(got, j->diff_id))
-			return fc_error_set(err, EINVAL, "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s",
-					    i + 1, j->digest, got, j->diff_id);
-		return 0;
+		return check_diff_id(im, i, got, err);
+	} else {
+		/* stream: copy, hash and unpack in one pass */
+		bfd = snap_openat_in_root(im->srcfd, j->src, O_RDONLY | O_NOCTTY, 0);
+		if (bfd < 0)
+			return fc_error_set(err, -bfd, "layer %zu: blob `%s`", i + 1, j->src);
+		if (fstat(bfd, &st) < 0 || !S_ISREG(st.st_mode))
+			return fc_error_set(err, EINVAL, "layer %zu: blob `%s` is not a regular file", i + 1, j->src);
+		if (j->want_size >= 0 && st.st_size != j->want_size)
+			return fc_error_set(err, EINVAL, "blob %s: size %lld does not match the descriptor's %lld",
+					    j->want_digest, (long long)st.st_size, (long long)j->want_size);
+		tee = openat(im->stagefd, blobname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (tee < 0)
+			return fc_error_set(err, errno, "layer %zu: create staged blob", i + 1);
+		j->blob_staged = true;
+	}
+	if (bfd < 0)
+		return fc_error_set(err, errno, "layer %zu: open blob", i + 1);
+	int comp = j->comp >= 0 ? j->comp : snap_sniff_compression(bfd);
+	if (comp < 0)
+		return fc_error_set(err, -comp, "layer %zu: read blob `%s`", i + 1, j->src);
+	if (j->comp < 0) {
+		j->comp = comp;
+		j->media_type = fc_strdup(docker_media_type(comp));
 	}
 	if (mkdirat(im->stagefd, layername, 0755) < 0)
 		return fc_error_set(err, errno, "layer %s: create staging dir", j->diff_id);
@@ -466,12 +501,49 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 	if (dfd < 0)
 		return fc_error_set(err, errno, "layer %s: open staging dir", j->diff_id);
 	struct snap_progress_sink ps = { im->o->progress, im->o->progress_data, &im->plock, &im->prog };
-	if (snap_unpack_layer(bfd, comp, dfd, &im->lim, !im->o->no_uring, &ps, got, err) < 0)
-		return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, j->digest, j->diff_id);
-	if (!FC_STREQ(got, j->diff_id))
-		return fc_error_set(err, EINVAL, "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s",
-				    i + 1, j->digest, got, j->diff_id);
-	return 0;
+	char bdig[80] = "";
+	uint64_t bsize = 0;
+	const char *what = j->want_digest ? j->want_digest : j->src;
+	int r = snap_unpack_layer(bfd, comp, dfd, &im->lim, !im->o->no_uring, &ps, got, tee,
+				  tee >= 0 ? bdig : NULL, tee >= 0 ? &bsize : NULL, err);
+	if (tee >= 0) {
+		/* a wrong blob is reported as such, whatever its content did */
+		if (r == 0 || bsize == (uint64_t)st.st_size) {
+			if (j->want_size >= 0 && bsize != (uint64_t)j->want_size) {
+				fc_error_free(*err);
+				*err = NULL;
+				return fc_error_set(err, EINVAL, "blob %s: read %llu bytes, descriptor says %lld",
+						    what, (unsigned long long)bsize, (long long)j->want_size);
+			}
+		}
+		if (r == 0 && j->want_digest && !FC_STREQ(bdig, j->want_digest))
+			return fc_error_set(err, EINVAL, "blob `%s`: digest mismatch: content is %s, descriptor says %s",
+					    j->src, bdig, j->want_digest);
+		if (r == 0) {
+			snprintf(j->digest, sizeof(j->digest), "%s", bdig);
+			j->size = bsize;
+			if (im->o->progress) {
+				pthread_mutex_lock(&im->plock);
+				im->prog.bytes_in += bsize;
+				pthread_mutex_unlock(&im->plock);
+			}
+		}
+	}
+	if (r < 0) {
+		/* a corrupt blob shows up as a broken stream: name the digest check */
+		if (tee >= 0 && j->want_digest) {
+			char full[80];
+			_cleanup_close_ int again = snap_openat_in_root(im->srcfd, j->src, O_RDONLY | O_NOCTTY, 0);
+			if (again >= 0 && snap_hash_fd(again, full, NULL) == 0 && !FC_STREQ(full, j->want_digest)) {
+				fc_error_free(*err);
+				*err = NULL;
+				return fc_error_set(err, EINVAL, "blob `%s`: digest mismatch: content is %s, descriptor says %s",
+						    j->src, full, j->want_digest);
+			}
+		}
+		return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, what, j->diff_id);
+	}
+	return check_diff_id(im, i, got, err);
 }
 
 static void *worker(void *arg)

@@ -94,8 +94,11 @@ struct snap_progress_sink {
 };
 /* Unpack the (compressed) layer blob read from blobfd into the empty directory
  * dirfd, computing the diff_id of the decompressed stream into diff_id_out. */
+/* With tee_fd >= 0 the compressed blob is copied there while it is read; with
+ * blob_digest_out its digest and size are computed on the way. */
 int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits *lim,
 		      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out,
+		      int tee_fd, char *blob_digest_out, uint64_t *blob_size_out,
 		      struct fc_error **err);
 /* Only decompress and hash (a new blob of a layer that is already unpacked). */
 int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,

@@ -18,21 +18,57 @@
 #define IN_BUF (256u << 10)
 #define OUT_BUF (512u << 10)
 
+struct rerr {
+	int error;	/* positive errno, 0 while fine */
+	char msg[160];
+};
+
+struct slot {
+	unsigned char *buf;
+	size_t len;
+};
+
+#define NSLOT 4
+
+/* The decompressor, running in its own thread when the layer is large
+ * enough to gain from it: slots of decompressed bytes handed to the tar
+ * reader, so inflating overlaps with hashing and writing. */
 struct reader {
 	int fd;
 	int comp;
-	bool eof_in, done;
+	bool eof_in;
 	z_stream z;
 	bool z_init, z_end;
 	ZSTD_DCtx *zs;
 	size_t zs_last;
-	unsigned char *in, *out;
+	unsigned char *in;
 	size_t in_len, in_pos;
+	struct rerr perr;	/* producer side */
+	int tee_fd;		/* the blob is copied here while it is read (-1: not) */
+	bool hash_in;
+	struct snap_hash blob;	/* digest of the compressed blob */
+	uint64_t total_in;
+	/* consumer side */
 	struct snap_hash diff;
-	uint64_t total_in, total_out, max_out;
-	int error;	/* -errno */
+	uint64_t total_out, max_out;
+	int error;
 	char emsg[160];
+	/* hand-over */
+	bool threaded, started, have_prev, eof, stop;
+	pthread_t th;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	unsigned head, tail;
+	struct slot s[NSLOT];
 };
+
+static void perr_set(struct rerr *e, int err, const char *msg)
+{
+	if (!e->error) {
+		e->error = err;
+		snprintf(e->msg, sizeof(e->msg), "%s", msg);
+	}
+}
 
 static int fill_in(struct reader *r)
 {
@@ -49,7 +85,119 @@ static int fill_in(struct reader *r)
 		r->total_in += (uint64_t)n;
 		if (n == 0)
 			r->eof_in = true;
+		if (n > 0 && r->hash_in)
+			snap_hash_update(&r->blob, r->in, (size_t)n);
+		if (n > 0 && r->tee_fd >= 0) {
+			int w = fc_write_all(r->tee_fd, r->in, (size_t)n);
+			if (w < 0)
+				return w;
+		}
 		return 0;
+	}
+}
+
+/* Fill out (up to cap) with decompressed bytes: > 0 bytes, 0 at the end,
+ * -1 on error (r->perr set). */
+static ssize_t decomp_into(struct reader *r, unsigned char *out, size_t cap)
+{
+	size_t got = 0;
+	while (got < cap) {
+		if (r->perr.error)
+			return -1;
+		int e = fill_in(r);
+		if (e < 0) {
+			perr_set(&r->perr, -e, "read or copy layer blob");
+			return -1;
+		}
+		size_t avail = r->in_len - r->in_pos;
+		if (r->comp == FCSNAP_COMP_NONE) {
+			if (r->eof_in)
+				break;
+			size_t n = avail < cap - got ? avail : cap - got;
+			memcpy(out + got, r->in + r->in_pos, n);
+			r->in_pos += n;
+			got += n;
+		} else if (r->comp == FCSNAP_COMP_GZIP) {
+			if (r->eof_in) {
+				if (!r->z_end) {
+					perr_set(&r->perr, EIO, "truncated gzip stream (unexpected end of data)");
+					return -1;
+				}
+				break;
+			}
+			if (r->z_end) {
+				/* another gzip member follows (concatenated streams) */
+				if (inflateReset(&r->z) != Z_OK) {
+					perr_set(&r->perr, EIO, "gzip: reset failed");
+					return -1;
+				}
+				r->z_end = false;
+			}
+			r->z.next_in = r->in + r->in_pos;
+			r->z.avail_in = (uInt)avail;
+			r->z.next_out = out + got;
+			r->z.avail_out = (uInt)(cap - got);
+			int zr = inflate(&r->z, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+				char m[120];
+				snprintf(m, sizeof(m), "corrupt gzip stream: %s",
+					 r->z.msg ? r->z.msg : "inflate failed");
+				perr_set(&r->perr, EIO, m);
+				return -1;
+			}
+			if (zr == Z_STREAM_END)
+				r->z_end = true;
+			r->in_pos = r->in_len - r->z.avail_in;
+			got = cap - r->z.avail_out;
+		} else {
+			if (r->eof_in) {
+				if (r->zs_last != 0) {
+					perr_set(&r->perr, EIO, "truncated zstd stream (unexpected end of data)");
+					return -1;
+				}
+				break;
+			}
+			ZSTD_inBuffer ib = { r->in + r->in_pos, avail, 0 };
+			ZSTD_outBuffer ob = { out, cap, got };
+			size_t zr = ZSTD_decompressStream(r->zs, &ob, &ib);
+			if (ZSTD_isError(zr)) {
+				char m[120];
+				snprintf(m, sizeof(m), "corrupt zstd stream: %s", ZSTD_getErrorName(zr));
+				perr_set(&r->perr, EIO, m);
+				return -1;
+			}
+			r->zs_last = zr;
+			r->in_pos += ib.pos;
+			got = ob.pos;
+		}
+	}
+	return (ssize_t)got;
+}
+
+static void *producer(void *arg)
+{
+	struct reader *r = arg;
+	for (;;) {
+		pthread_mutex_lock(&r->m);
+		while (r->tail - r->head == NSLOT && !r->stop)
+			pthread_cond_wait(&r->c, &r->m);
+		bool stop = r->stop;
+		unsigned idx = r->tail % NSLOT;
+		pthread_mutex_unlock(&r->m);
+		if (stop)
+			return NULL;
+		ssize_t n = decomp_into(r, r->s[idx].buf, OUT_BUF);
+		pthread_mutex_lock(&r->m);
+		if (n <= 0)
+			r->eof = true;
+		else {
+			r->s[idx].len = (size_t)n;
+			r->tail++;
+		}
+		pthread_cond_broadcast(&r->c);
+		pthread_mutex_unlock(&r->m);
+		if (n <= 0)
+			return NULL;
 	}
 }
 
@@ -61,89 +209,57 @@ static void rfail(struct reader *r, int e, const char *msg)
 	}
 }
 
-/* Produce the next chunk of decompressed bytes; 0 at the end, -1 on error. */
+/* Next chunk of decompressed bytes for the consumer; 0 at the end, -1 on error. */
 static ssize_t produce(struct reader *r, const void **buf)
 {
-	for (;;) {
-		if (r->error)
-			return -1;
-		int e = fill_in(r);
-		if (e < 0) {
-			rfail(r, -e, "read layer blob");
-			return -1;
-		}
-		size_t avail = r->in_len - r->in_pos;
-		size_t out = 0;
-		if (r->comp == FCSNAP_COMP_NONE) {
-			if (r->eof_in)
-				return 0;
-			*buf = r->in + r->in_pos;
-			out = avail;
-			r->in_pos = r->in_len;
-		} else if (r->comp == FCSNAP_COMP_GZIP) {
-			if (r->eof_in) {
-				if (!r->z_end)
-					rfail(r, EIO, "truncated gzip stream (unexpected end of data)");
-				return r->error ? -1 : 0;
-			}
-			if (r->z_end) {
-				/* another gzip member follows (concatenated streams) */
-				if (inflateReset(&r->z) != Z_OK) {
-					rfail(r, EIO, "gzip: reset failed");
-					return -1;
-				}
-				r->z_end = false;
-			}
-			r->z.next_in = r->in + r->in_pos;
-			r->z.avail_in = (uInt)avail;
-			r->z.next_out = r->out;
-			r->z.avail_out = OUT_BUF;
-			int zr = inflate(&r->z, Z_NO_FLUSH);
-			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-				char m[120];
-				snprintf(m, sizeof(m), "corrupt gzip stream: %s",
-					 r->z.msg ? r->z.msg : "inflate failed");
-				rfail(r, EIO, m);
+	ssize_t n;
+	if (r->error)
+		return -1;
+	if (!r->threaded) {
+		n = decomp_into(r, r->s[0].buf, OUT_BUF);
+		*buf = r->s[0].buf;
+	} else {
+		if (!r->started) {
+			if (pthread_create(&r->th, NULL, producer, r) != 0) {
+				rfail(r, EAGAIN, "start the decompression thread");
 				return -1;
 			}
-			if (zr == Z_STREAM_END)
-				r->z_end = true;
-			r->in_pos = r->in_len - r->z.avail_in;
-			out = OUT_BUF - r->z.avail_out;
-			*buf = r->out;
+			r->started = true;
+		}
+		pthread_mutex_lock(&r->m);
+		if (r->have_prev) {
+			r->head++;
+			r->have_prev = false;
+			pthread_cond_broadcast(&r->c);
+		}
+		while (r->head == r->tail && !r->eof)
+			pthread_cond_wait(&r->c, &r->m);
+		if (r->head == r->tail) {
+			n = r->perr.error ? -1 : 0;
 		} else {
-			if (r->eof_in) {
-				if (r->zs_last != 0)
-					rfail(r, EIO, "truncated zstd stream (unexpected end of data)");
-				return r->error ? -1 : 0;
-			}
-			ZSTD_inBuffer ib = { r->in + r->in_pos, avail, 0 };
-			ZSTD_outBuffer ob = { r->out, OUT_BUF, 0 };
-			size_t zr = ZSTD_decompressStream(r->zs, &ob, &ib);
-			if (ZSTD_isError(zr)) {
-				char m[120];
-				snprintf(m, sizeof(m), "corrupt zstd stream: %s", ZSTD_getErrorName(zr));
-				rfail(r, EIO, m);
-				return -1;
-			}
-			r->zs_last = zr;
-			r->in_pos += ib.pos;
-			out = ob.pos;
-			*buf = r->out;
+			unsigned idx = r->head % NSLOT;
+			*buf = r->s[idx].buf;
+			n = (ssize_t)r->s[idx].len;
+			r->have_prev = true;
 		}
-		if (out == 0)
-			continue;
-		r->total_out += out;
-		if (r->total_out > r->max_out) {
-			char m[120];
-			snprintf(m, sizeof(m), "expanded size exceeds the limit of %llu bytes",
-				 (unsigned long long)r->max_out);
-			rfail(r, EFBIG, m);
-			return -1;
-		}
-		snap_hash_update(&r->diff, *buf, out);
-		return (ssize_t)out;
+		pthread_mutex_unlock(&r->m);
 	}
+	if (n < 0) {
+		rfail(r, r->perr.error, r->perr.msg);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	r->total_out += (uint64_t)n;
+	if (r->total_out > r->max_out) {
+		char m[120];
+		snprintf(m, sizeof(m), "expanded size exceeds the limit of %llu bytes",
+			 (unsigned long long)r->max_out);
+		rfail(r, EFBIG, m);
+		return -1;
+	}
+	snap_hash_update(&r->diff, *buf, (size_t)n);
+	return n;
 }
 
 static la_ssize_t ar_read(struct archive *a, void *data, const void **buf)
@@ -157,15 +273,53 @@ static la_ssize_t ar_read(struct archive *a, void *data, const void **buf)
 	return n;
 }
 
+static int reader_init(struct reader *r, int fd, int comp, uint64_t max_out, bool threaded,
+		       struct fc_error **err)
+{
+	memset(r, 0, sizeof(*r));
+	r->tee_fd = -1;
+	r->fd = fd;
+	r->comp = comp;
+	r->max_out = max_out;
+	r->threaded = threaded;
+	r->in = fc_malloc(IN_BUF);
+	for (unsigned i = 0; i < (threaded ? NSLOT : 1); i++)
+		r->s[i].buf = fc_malloc(OUT_BUF);
+	pthread_mutex_init(&r->m, NULL);
+	pthread_cond_init(&r->c, NULL);
+	snap_hash_init(&r->diff);
+	if (comp == FCSNAP_COMP_GZIP) {
+		if (inflateInit2(&r->z, 15 + 16) != Z_OK)
+			return fc_error_set(err, ENOMEM, "gzip: init failed");
+		r->z_init = true;
+	} else if (comp == FCSNAP_COMP_ZSTD) {
+		r->zs = ZSTD_createDCtx();
+		if (!r->zs)
+			abort();
+	}
+	return 0;
+}
+
 static void reader_free(struct reader *r)
 {
+	if (r->started) {
+		pthread_mutex_lock(&r->m);
+		r->stop = true;
+		pthread_cond_broadcast(&r->c);
+		pthread_mutex_unlock(&r->m);
+		pthread_join(r->th, NULL);
+	}
+	pthread_mutex_destroy(&r->m);
+	pthread_cond_destroy(&r->c);
 	if (r->z_init)
 		inflateEnd(&r->z);
 	if (r->zs)
 		ZSTD_freeDCtx(r->zs);
 	free(r->in);
-	free(r->out);
+	for (unsigned i = 0; i < NSLOT; i++)
+		free(r->s[i].buf);
 	snap_hash_free(&r->diff);
+	snap_hash_free(&r->blob);
 }
 
 /* ---- the writing side -------------------------------------------------- */
@@ -547,28 +701,26 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 
 int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits *lim,
 		      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out,
+		      int tee_fd, char *blob_digest_out, uint64_t *blob_size_out,
 		      struct fc_error **err)
 {
-	struct reader r = { .fd = blobfd, .comp = comp, .max_out = lim->max_size };
+	struct reader r;
 	struct unpacker u = { .root = dirfd, .lim = lim, .cache_fd = -1, .root_user = geteuid() == 0, .ps = ps };
 	struct archive *a = NULL;
 	uint64_t entries = 0;
 	int ret = 0;
+	struct stat bst;
 	(void)use_uring;
 
-	r.in = fc_malloc(IN_BUF);
-	r.out = fc_malloc(OUT_BUF);
-	snap_hash_init(&r.diff);
-	if (comp == FCSNAP_COMP_GZIP) {
-		if (inflateInit2(&r.z, 15 + 16) != Z_OK) {
-			ret = fc_error_set(err, ENOMEM, "gzip: init failed");
-			goto out;
-		}
-		r.z_init = true;
-	} else if (comp == FCSNAP_COMP_ZSTD) {
-		r.zs = ZSTD_createDCtx();
-		if (!r.zs)
-			abort();
+	/* a thread of its own for the decompressor when there is enough to do */
+	bool threaded = comp != FCSNAP_COMP_NONE && fstat(blobfd, &bst) == 0 && bst.st_size > (4 << 20);
+	ret = reader_init(&r, blobfd, comp, lim->max_size, threaded, err);
+	if (ret < 0)
+		goto out;
+	r.tee_fd = tee_fd;
+	if (blob_digest_out) {
+		r.hash_in = true;
+		snap_hash_init(&r.blob);
 	}
 	a = archive_read_new();
 	if (!a)
@@ -633,6 +785,10 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 			futimens(fd, u.dts[i].ts);
 	}
 	snap_hash_final(&r.diff, diff_id_out);
+	if (blob_digest_out)
+		snap_hash_final(&r.blob, blob_digest_out);
+	if (blob_size_out)
+		*blob_size_out = r.total_in;
 	progress(&u, true);
 out:
 	if (a)
@@ -648,22 +804,10 @@ out:
 int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
 		      struct fc_error **err)
 {
-	struct reader r = { .fd = blobfd, .comp = comp, .max_out = lim->max_size };
-	int ret = 0;
-	r.in = fc_malloc(IN_BUF);
-	r.out = fc_malloc(OUT_BUF);
-	snap_hash_init(&r.diff);
-	if (comp == FCSNAP_COMP_GZIP) {
-		if (inflateInit2(&r.z, 15 + 16) != Z_OK) {
-			ret = fc_error_set(err, ENOMEM, "gzip: init failed");
-			goto out;
-		}
-		r.z_init = true;
-	} else if (comp == FCSNAP_COMP_ZSTD) {
-		r.zs = ZSTD_createDCtx();
-		if (!r.zs)
-			abort();
-	}
+	struct reader r;
+	int ret = reader_init(&r, blobfd, comp, lim->max_size, false, err);
+	if (ret < 0)
+		goto out;
 	for (;;) {
 		const void *b;
 		ssize_t n = produce(&r, &b);

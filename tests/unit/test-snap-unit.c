@@ -164,7 +164,7 @@ static int unpack(const char *tmp, const char *name, const struct ent *ents, siz
 	int bfd = open(p, O_RDONLY | O_CLOEXEC), dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct snap_limits lim = { 1 << 20, 1000, 4096 };
 	struct fc_error *e = NULL;
-	int r = snap_unpack_layer(bfd, gz ? FCSNAP_COMP_GZIP : FCSNAP_COMP_NONE, dfd, &lim, false, NULL, dig, &e);
+	int r = snap_unpack_layer(bfd, gz ? FCSNAP_COMP_GZIP : FCSNAP_COMP_NONE, dfd, &lim, false, NULL, dig, -1, NULL, NULL, &e);
 	if (r < 0 && errmsg)
 		*errmsg = fc_strdup(e->msg);
 	fc_error_free(e);
