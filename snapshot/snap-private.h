@@ -103,6 +103,17 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 /* Only decompress and hash (a new blob of a layer that is already unpacked). */
 int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
 		      struct fc_error **err);
+/* io_uring batches of small files (uring.c) */
+struct snap_uring;
+int snap_uring_new(struct snap_uring **out);
+void snap_uring_free(struct snap_uring *u);
+bool snap_uring_fits(struct snap_uring *u, size_t len);
+/* Queue a new file dir/name of len bytes; *data is where to put its content. */
+int snap_uring_add(struct snap_uring *u, int dirfd, const char *dir, const char *name, const char *entry,
+		   size_t len, mode_t mode, uid_t uid, gid_t gid, const struct timespec ts[2],
+		   void **data, struct fc_error **err);
+int snap_uring_flush(struct snap_uring *u, struct fc_error **err);
+mode_t snap_umask(void);
 /* Sniff compression from the first bytes of a file. */
 int snap_sniff_compression(int fd);
 

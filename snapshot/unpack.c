@@ -339,7 +339,11 @@ struct unpacker {
 	bool root_user;
 	struct snap_progress_sink *ps;
 	uint64_t last_ns, files, bytes;
-	char *buf;
+	struct snap_uring *ur;	/* NULL: plain syscalls */
+	bool dir_sgid;		/* the cached parent is setgid (or unknown) */
+	mode_t umask;
+	uid_t euid;
+	gid_t egid;
 };
 
 static void cache_drop(struct unpacker *u)
@@ -395,6 +399,8 @@ static int open_dir(struct unpacker *u, const char *dir, const char *entry, stru
 		return fc_error_set(err, -fd, "entry `%s`: open parent `%s`", entry, dir);
 	u->cache_path = fc_strdup(dir);
 	u->cache_fd = fd;
+	struct stat dst;
+	u->dir_sgid = fstat(fd, &dst) < 0 || (dst.st_mode & S_ISGID);
 	return fd;
 }
 
@@ -426,16 +432,21 @@ static int clear_slot(struct unpacker *u, int pfd, const char *name, bool keep_d
 	return 0;
 }
 
-static int set_meta(struct unpacker *u, int fd, int pfd, const char *name, struct archive_entry *e,
-		    const char *entry, bool is_link, struct fc_error **err)
+/* fresh: a file this process just created with mode & 0777 in a parent that
+ * is not setgid, so chown/chmod are needed only when they change something */
+static int set_meta_x(struct unpacker *u, int fd, int pfd, const char *name, struct archive_entry *e,
+		      const char *entry, bool is_link, bool fresh, struct fc_error **err)
 {
 	uid_t uid = (uid_t)archive_entry_uid(e);
 	gid_t gid = (gid_t)archive_entry_gid(e);
 	mode_t mode = archive_entry_mode(e) & 07777;
-	int r = fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+	bool chown_needed = !fresh || uid != u->euid || gid != u->egid;
+	int r = 0;
+	if (chown_needed)
+		r = fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
 	if (r < 0 && (u->root_user || errno != EPERM))
 		return fc_error_set(err, errno, "entry `%s`: chown %u:%u", entry, uid, gid);
-	if (!is_link) {
+	if (!is_link && (!fresh || chown_needed || (mode & 07000) || (mode & 0777 & ~u->umask) != mode)) {
 		r = fd >= 0 ? fchmod(fd, mode) : fchmodat(pfd, name, mode, 0);
 		if (r < 0)
 			return fc_error_set(err, errno, "entry `%s`: chmod %o", entry, mode);
@@ -468,12 +479,17 @@ static int set_meta(struct unpacker *u, int fd, int pfd, const char *name, struc
 	return 0;
 }
 
-static int write_file(struct unpacker *u, struct archive *a, int pfd, const char *name,
-		      struct archive_entry *e, const char *entry, struct fc_error **err)
+static int set_meta(struct unpacker *u, int fd, int pfd, const char *name, struct archive_entry *e,
+		    const char *entry, bool is_link, struct fc_error **err)
 {
-	_cleanup_close_ int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fc_error_set(err, errno, "entry `%s`: create", entry);
+	return set_meta_x(u, fd, pfd, name, e, entry, is_link, false, err);
+}
+
+/* Write the entry's data to fd (a new file) and set its metadata; closes fd. */
+static int write_file(struct unpacker *u, struct archive *a, int fd_in, int pfd, const char *name,
+		      struct archive_entry *e, const char *entry, bool fresh, struct fc_error **err)
+{
+	_cleanup_close_ int fd = fd_in;
 	int64_t size = archive_entry_size(e);
 	if (size > 0) {
 		const void *blk;
@@ -502,7 +518,35 @@ static int write_file(struct unpacker *u, struct archive *a, int pfd, const char
 		if (end != size && ftruncate(fd, size) < 0)
 			return fc_error_set(err, errno, "entry `%s`: truncate", entry);
 	}
-	return set_meta(u, fd, pfd, name, e, entry, false, err);
+	return set_meta_x(u, fd, pfd, name, e, entry, false, fresh, err);
+}
+
+/* A small regular file queued on the io_uring batch (data copied now). */
+static int queue_file(struct unpacker *u, struct archive *a, int pfd, const char *dir, const char *name,
+		      struct archive_entry *e, const char *entry, struct fc_error **err)
+{
+	size_t size = (size_t)archive_entry_size(e);
+	struct timespec ts[2] = {
+		{ archive_entry_atime_is_set(e) ? archive_entry_atime(e) : archive_entry_mtime(e),
+		  archive_entry_atime_is_set(e) ? archive_entry_atime_nsec(e) : archive_entry_mtime_nsec(e) },
+		{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+	};
+	void *data;
+	if (snap_uring_add(u->ur, pfd, dir, name, entry, size, archive_entry_mode(e) & 07777,
+			   (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), ts, &data, err) < 0)
+		return fc_error_code(*err);
+	size_t got = 0;
+	while (got < size) {
+		la_ssize_t n = archive_read_data(a, (char *)data + got, size - got);
+		if (n < 0)
+			return fc_error_set(err, archive_errno(a) > 0 ? archive_errno(a) : EIO,
+					    "entry `%s`: read data: %s", entry, archive_error_string(a));
+		if (n == 0)
+			return fc_error_set(err, EIO, "entry `%s`: data ends after %zu of %zu bytes", entry, got, size);
+		got += (size_t)n;
+	}
+	u->bytes += size;
+	return 0;
 }
 
 static void progress(struct unpacker *u, bool force)
@@ -542,6 +586,11 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 	if (fcsnap_clean_path(raw, u->lim->max_path, &path, err) < 0)
 		return fc_error_code(*err);
 	mode_t type = archive_entry_filetype(e);
+	bool simple_file = u->ur && type == AE_IFREG && !archive_entry_hardlink(e) &&
+			   archive_entry_sparse_count(e) == 0 && archive_entry_xattr_count(e) == 0 &&
+			   archive_entry_size(e) >= 0 && snap_uring_fits(u->ur, (size_t)archive_entry_size(e));
+	if (u->ur && !simple_file && snap_uring_flush(u->ur, err) < 0)
+		return fc_error_code(*err);
 	if (archive_entry_size(e) > (int64_t)u->lim->max_size)
 		return fc_error_set(err, EFBIG, "entry `%s`: size %lld exceeds the layer limit of %llu bytes",
 				    path, (long long)archive_entry_size(e),
@@ -652,14 +701,32 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 		add_dirtime(u, path, e);
 		break;
 	case AE_IFREG:
-		if (clear_slot(u, pfd, base, false, path, err) < 0)
-			return fc_error_code(*err);
-		pfd = open_dir(u, dir, path, err);
-		if (pfd < 0)
-			return pfd;
-		if (write_file(u, a, pfd, base, e, path, err) < 0)
+		if (simple_file) {
+			if (queue_file(u, a, pfd, dir, base, e, path, err) < 0)
+				return fc_error_code(*err);
+			break;
+		}
+	{
+		/* most entries are new names: try that first, replace on EEXIST */
+		bool fresh = !u->dir_sgid;
+		mode_t m = fresh ? (archive_entry_mode(e) & 0777) : 0600;
+		int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
+		if (fd < 0 && errno == EEXIST) {
+			if (clear_slot(u, pfd, base, false, path, err) < 0)
+				return fc_error_code(*err);
+			pfd = open_dir(u, dir, path, err);
+			if (pfd < 0)
+				return pfd;
+			fresh = !u->dir_sgid;
+			m = fresh ? (archive_entry_mode(e) & 0777) : 0600;
+			fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
+		}
+		if (fd < 0)
+			return fc_error_set(err, errno, "entry `%s`: create", path);
+		if (write_file(u, a, fd, pfd, base, e, path, fresh, err) < 0)
 			return fc_error_code(*err);
 		break;
+	}
 	case AE_IFLNK: {
 		const char *target = archive_entry_symlink(e);
 		if (!target)
@@ -710,7 +777,11 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 	uint64_t entries = 0;
 	int ret = 0;
 	struct stat bst;
-	(void)use_uring;
+	u.umask = snap_umask();
+	u.euid = geteuid();
+	u.egid = getegid();
+	if (use_uring && snap_uring_new(&u.ur) < 0)
+		u.ur = NULL; /* io_uring unavailable (seccomp, old kernel): plain syscalls */
 
 	/* a thread of its own for the decompressor when there is enough to do */
 	bool threaded = comp != FCSNAP_COMP_NONE && fstat(blobfd, &bst) == 0 && bst.st_size > (4 << 20);
@@ -777,6 +848,10 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 		ret = fc_error_set(err, EINVAL, "empty layer stream");
 		goto out;
 	}
+	if (snap_uring_flush(u.ur, err) < 0) {
+		ret = fc_error_code(*err);
+		goto out;
+	}
 	/* directory times last: creating children changed them */
 	cache_drop(&u);
 	for (size_t i = u.n_dts; i-- > 0;) {
@@ -791,6 +866,7 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 		*blob_size_out = r.total_in;
 	progress(&u, true);
 out:
+	snap_uring_free(u.ur);
 	if (a)
 		archive_read_free(a);
 	cache_drop(&u);
