@@ -704,9 +704,9 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 	pthread_mutex_init(&im.plock, NULL);
 	if (im.o->name && !valid_name(im.o->name))
 		return fc_error_set(err, EINVAL, "invalid image name `%s`", im.o->name);
-	r = snap_lock_shared(s, err);
-	if (r < 0)
-		return r;
+	int lk = snap_lock_shared(s, err);
+	if (lk < 0)
+		return lk;
 	im.stage = fc_asprintf("tmp/stage-%d-%u-%llx", (int)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_SEQ_CST),
 			       (unsigned long long)fc_now_ns());
 	if (mkdirat(s->dirfd, im.stage, 0700) < 0 ||
@@ -791,7 +791,7 @@ out:
 		close(im.stagefd);
 	fc_rm_rf_at(s->dirfd, im.stage, NULL);
 	free(im.stage);
-	snap_unlock(s);
+	snap_unlock(lk);
 	pthread_mutex_destroy(&im.plock);
 	return r;
 }

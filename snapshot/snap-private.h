@@ -11,7 +11,7 @@
 struct fcsnap_store {
 	char *path;
 	int dirfd;	/* the store directory */
-	int lockfd;	/* <store>/lock */
+	int lockfd;	/* <store>/lock (kept open: the file exists) */
 };
 
 /* ---- digests ---------------------------------------------------------- */
@@ -120,7 +120,7 @@ int snap_sniff_compression(int fd);
 /* ---- store internals -------------------------------------------------- */
 int snap_lock_shared(struct fcsnap_store *s, struct fc_error **err);
 int snap_lock_exclusive(struct fcsnap_store *s, struct fc_error **err);
-void snap_unlock(struct fcsnap_store *s);
+void snap_unlock(int lockfd);
 char *snap_escape_name(const char *name);
 char *snap_unescape_name(const char *file);
 int snap_read_image_rec(struct fcsnap_store *s, const char *name, struct snap_image_rec *r,
