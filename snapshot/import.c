@@ -178,12 +178,10 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 		const char *sl = strrchr(p, '/');
 		const char *base = sl ? sl + 1 : p;
 		dir = sl ? fc_strndup(p, (size_t)(sl - p)) : fc_strdup("");
-		if (*dir && fc_mkdir_p_at(root, dir, 0700, NULL) < 0) {
-			/* fc_mkdir_p_at follows symlinks; refuse those by checking below */
-		}
-		_cleanup_close_ int pfd = snap_openat_beneath(root, dir, O_RDONLY | O_DIRECTORY, 0);
+		_cleanup_close_ int pfd = snap_mkdir_beneath(root, dir, 0700);
 		if (pfd < 0) {
-			ret = fc_error_set(err, -pfd, "archive `%s`: entry `%s`: parent", path, p);
+			ret = fc_error_set(err, pfd == -EXDEV ? EPERM : -pfd,
+					   "archive `%s`: entry `%s`: parent escapes the archive or cannot be created", path, p);
 			goto out;
 		}
 		mode_t t = archive_entry_filetype(e);
@@ -192,13 +190,28 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 				ret = fc_error_set(err, errno, "archive `%s`: mkdir `%s`", path, p);
 				goto out;
 			}
-		} else if (t == AE_IFLNK && !archive_entry_hardlink(e)) {
+		} else if (t == AE_IFLNK) {
 			unlinkat(pfd, base, 0);
 			if (symlinkat(archive_entry_symlink(e), pfd, base) < 0) {
 				ret = fc_error_set(err, errno, "archive `%s`: symlink `%s`", path, p);
 				goto out;
 			}
-		} else if (t == AE_IFREG && !archive_entry_hardlink(e)) {
+		} else if (archive_entry_hardlink(e)) {
+			/* a hard link to an earlier entry (a layer stored once) */
+			_cleanup_free_ char *tp = NULL, *tdir = NULL;
+			if (fcsnap_clean_path(archive_entry_hardlink(e), 4096, &tp, err) < 0) {
+				ret = fc_error_wrap(err, "archive `%s`: entry `%s`", path, p);
+				goto out;
+			}
+			const char *ts = strrchr(tp, '/');
+			tdir = ts ? fc_strndup(tp, (size_t)(ts - tp)) : fc_strdup("");
+			_cleanup_close_ int tfd = snap_openat_beneath(root, tdir, O_RDONLY | O_DIRECTORY, 0);
+			unlinkat(pfd, base, 0);
+			if (tfd < 0 || linkat(tfd, ts ? ts + 1 : tp, pfd, base, 0) < 0) {
+				ret = fc_error_set(err, tfd < 0 ? -tfd : errno, "archive `%s`: link `%s` to `%s`", path, p, tp);
+				goto out;
+			}
+		} else if (t == AE_IFREG) {
 			unlinkat(pfd, base, 0);
 			_cleanup_close_ int out = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (out < 0) {
@@ -309,7 +322,7 @@ static int plan_oci(struct imp *im, char *mdigest, char *cdigest, struct snap_co
 		    char **ref_name, struct fc_error **err)
 {
 	_cleanup_free_ char *ibuf = NULL, *mbuf = NULL, *cbuf = NULL;
-	int r = fc_read_file_at(im->srcfd, "index.json", &ibuf, NULL, 0, err);
+	int r = snap_read_in_root(im->srcfd, "index.json", &ibuf, err);
 	if (r < 0)
 		return fc_error_wrap(err, "OCI layout");
 	r = resolve_manifest(im, TAKE_PTR(ibuf), &mbuf, mdigest, ref_name, 0, err);
@@ -353,28 +366,16 @@ static int plan_docker(struct imp *im, char *cdigest, struct snap_config_doc *cf
 {
 	_cleanup_free_ char *mbuf = NULL, *cbuf = NULL;
 	struct snap_docker_manifest dm;
-	int r = fc_read_file_at(im->srcfd, "manifest.json", &mbuf, NULL, 0, err);
+	int r = snap_read_in_root(im->srcfd, "manifest.json", &mbuf, err);
 	if (r < 0)
 		return fc_error_wrap(err, "docker-archive");
 	r = snap_parse_docker_manifest(mbuf, &dm, err);
 	if (r < 0)
 		goto out;
-	{
-		_cleanup_close_ int cfd = snap_openat_in_root(im->srcfd, dm.config, O_RDONLY, 0);
-		if (cfd < 0) {
-			r = fc_error_set(err, -cfd, "docker-archive: config `%s`", dm.config);
-			goto out;
-		}
-		r = fc_read_file_at(cfd, "", &cbuf, NULL, 0, err);
-		if (r == -ENOENT || r < 0) {
-			fc_error_free(*err);
-			*err = NULL;
-			char p[64];
-			snprintf(p, sizeof(p), "/proc/self/fd/%d", cfd);
-			r = fc_read_file_at(AT_FDCWD, p, &cbuf, NULL, 0, err);
-		}
-		if (r < 0)
-			goto out;
+	r = snap_read_in_root(im->srcfd, dm.config, &cbuf, err);
+	if (r < 0) {
+		fc_error_wrap(err, "docker-archive: config");
+		goto out;
 	}
 	r = stage_doc(im, cbuf, cdigest, err);
 	if (r >= 0)

@@ -129,5 +129,9 @@ int snap_read_image_rec(struct fcsnap_store *s, const char *name, struct snap_im
 int snap_openat_beneath(int root, const char *path, int flags, mode_t mode);
 int snap_openat_in_root(int root, const char *path, int flags, mode_t mode);
 int snap_fsync_dir_at(int dirfd, const char *path);
+/* mkdir -p below root, never following a symlink; returns the dir's fd. */
+int snap_mkdir_beneath(int root, const char *path, mode_t mode);
+/* Read a file of an image source (symlinks resolved inside root). */
+int snap_read_in_root(int root, const char *path, char **out, struct fc_error **err);
 
 #endif
