@@ -341,6 +341,8 @@ int fcsnap_gc(struct fcsnap_store *s, unsigned *blobs_removed, unsigned *layers_
 	fc_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &mounts, NULL, 0, NULL);
 	unsigned b = sweep(s, "blobs/sha256", blobs, nb, NULL);
 	unsigned l = sweep(s, "layers", layers, nl, mounts);
+	/* no import runs while gc holds the store exclusively: lock files can go */
+	sweep(s, "locks", NULL, 0, NULL);
 	clean_stale(s);
 	if (blobs_removed)
 		*blobs_removed = b;
