@@ -93,9 +93,16 @@ case "$runtime" in
 esac
 [ -x "$runtime" ] || skip "runtime $runtime is not an executable"
 runtime=$(cd "$(dirname "$runtime")" && pwd)/$(basename "$runtime")
-for tool in timeout setsid tar ps; do
+for tool in timeout setsid tar ps flock; do
 	command -v "$tool" >/dev/null || skip "$tool is not installed"
 done
+
+# One run at a time on a machine: the test cgroups have fixed names.
+exec 9>/run/fc-conformance.lock
+if ! flock -n 9; then
+	echo "waiting for another run-validation.sh (lock /run/fc-conformance.lock)"
+	flock 9
+fi
 
 progs=()
 if [ ${#only[@]} -gt 0 ]; then
@@ -227,23 +234,25 @@ classify() {
 	}' "$tap"
 }
 
-# first_failure PROG RC: the first failing assertion, or why it failed
+# first_failure PROG RC: the first failing assertion, or why it failed, and
+# the first lines the program (or the runtime through it) wrote to stderr
 first_failure() {
 	local p=$1 rc=$2 tap="$out/$1.tap" err="$out/$1.stderr" line
 	line=$(grep -m1 -E '^not ok' "$tap")
 	if [ -n "$line" ]; then
-		# the assertion and the first lines of its YAML diagnostic
+		# the assertion and the first lines of its diagnostic
 		awk -v l="$line" 'f && (/^  \.\.\./ || /^(not )?ok/ || /^1\.\./) { exit }
 			f { print; n++; if (n >= 8) exit } $0 == l { print; f = 1 }' "$tap" |
 			cut -c1-300
-		return
+	else
+		# a program that stopped early reports why in a YAML "error" field
+		grep -m1 -E '^    "error": ' "$tap" | cut -c1-300
 	fi
-	# a program that stopped early reports why in a YAML "error" field
-	grep -m1 -E '^    "error": ' "$tap" | cut -c1-300
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then echo "timed out after ${timeout_s}s"; fi
 	[ "$rc" != 0 ] && echo "exit status $rc"
-	grep -v '^[[:space:]]*$' "$err" | head -n 6 | cut -c1-300
-	if ! grep -qE '^(not )?ok' "$tap"; then echo "(no test results)"; fi
+	grep -qE '^(not )?ok' "$tap" || echo "(no test points)"
+	grep -v -e '^[[:space:]]*$' -e '^exit status [0-9]*$' "$err" | head -n 4 | cut -c1-300 | sed 's/^/stderr: /'
+	return 0
 }
 
 echo "runtime: $runtime"
@@ -265,7 +274,7 @@ for p in "${progs[@]}"; do
 	fi
 	# A background job of a non-interactive shell is no group leader, so
 	# setsid does not fork: $! is the session id of everything it starts.
-	(cd "$suite" && exec env TMPDIR="$current_dir/tmp" RUNTIME="$rt" \
+	(exec 9>&-; cd "$suite" && exec env TMPDIR="$current_dir/tmp" RUNTIME="$rt" \
 		setsid --wait timeout --kill-after=5 "$timeout_s" "./validation/$p/$p.t" \
 		>"$out/$p.tap" 2>"$out/$p.stderr" </dev/null) &
 	current_sid=$!
