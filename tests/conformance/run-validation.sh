@@ -136,9 +136,8 @@ cg_candidates() {
 	for m in $(cg_mounts); do
 		echo "$m/cgrouptest"
 		echo "$m/testdir"
-		for p in $(cut -d: -f3- /proc/self/cgroup | sort -u); do
-			[ "$p" = / ] && continue
-			echo "$m$p/testdir"
+		cut -d: -f3- /proc/self/cgroup | sort -u | while read -r p; do
+			[ "$p" = / ] || echo "$m$p/testdir"
 		done
 	done
 }
@@ -161,10 +160,10 @@ unmount_under() { # unmount everything mounted at or below $1, deepest first
 }
 
 delete_containers() { # delete every container in the private root $1
-	local root=$1 id pid
-	[ -d "$root" ] || return 0
-	for id in $(ls -A "$root" 2>/dev/null); do
-		[ -d "$root/$id" ] || continue
+	local root=$1 d id pid
+	for d in "$root"/*/ "$root"/.[!.]*/; do
+		[ -d "$d" ] || continue
+		id=$(basename "$d")
 		if ! timeout 20 "$runtime" --root "$root" delete --force "$id" >/dev/null 2>&1; then
 			pid=$(timeout 10 "$runtime" --root "$root" state "$id" 2>/dev/null |
 				sed -n 's/.*"pid"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p' | head -n1)
@@ -178,6 +177,7 @@ delete_containers() { # delete every container in the private root $1
 kill_session() { # SIGKILL what is left of the session $1 (the program's own)
 	local sid=$1 pids
 	pids=$(ps -e -o pid=,sid= | awk -v s="$sid" '$2 == s && $1 != s { print $1 }')
+	# shellcheck disable=SC2086 # one pid a word
 	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
 	return 0
 }
@@ -197,6 +197,7 @@ cleanup_program() {
 	current_dir=""
 }
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 on_exit() {
 	[ -n "$current_sid" ] && kill -KILL "$current_sid" 2>/dev/null
 	cleanup_program
