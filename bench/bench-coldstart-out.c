@@ -2,20 +2,21 @@
 /* bench-coldstart-out.c: the reports of `fcstart bench coldstart`.
  *
  * Table (stdout): per tier, per scenario and path: runs, total to the first byte
- * (median, p95, p99), the ratio of the median to crun's on the same tier and
- * scenario, and the median of each phase.
+ * (median, p95, p99), the ratio of the median to crun's and runc's on the same
+ * tier and scenario, and the median of each phase.
  *
  * JSON (--out DIR/coldstart.json): {"benchmark":"coldstart", "time", "command",
  * "image", "image_bytes", "rounds", "rounds_requested", "pause_ms", "seed",
  * "host", "scenarios":[...], "phases":[...], "tiers":[{"name","built","error",
  * "device","direct_io","limits":{"read_write_bps","read_write_iops"}|null,
- * "measured":{"seq_read_mbps","rand_read_iops"}|null,"note"}], "paths":[{"name",
+ * "measured":{"seq_read_mbps","rand_read_iops"}|null,"note","cgroup_io":
+ * {"read_bytes","write_bytes"}|null}], "paths":[{"name",
  * "available","error","binary","version"}], "results":[{"tier","scenario",
- * "path","ok","error","n","ratio_crun","phases_ms":{PHASE:{"n","median","p95",
+ * "path","ok","error","n","ratio_crun","ratio_runc","phases_ms":{PHASE:{"n","median","p95",
  * "p99","min","max","samples"}}}]}. Times in ms; a phase a scenario does not
  * have (import when cached) has n = 0.
  * CSV (DIR/coldstart.csv): tier,scenario,path,phase,n,median_ms,p95_ms,p99_ms,
- * min_ms,max_ms,ratio_crun,status. */
+ * min_ms,max_ms,ratio_crun,ratio_runc,status. */
 #include "bench-coldstart.h"
 
 #include <fcntl.h>
@@ -57,10 +58,10 @@ void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct cs_stat *out)
 	out->p99 = nearest_rank(v, n, 99);
 }
 
-double cs_ratio_crun(const struct cs_run *R, int tier, int sc, size_t path)
+double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const char *ref)
 {
 	for (size_t i = 0; i < R->n_paths; i++) {
-		if (!FC_STREQ(R->paths[i].name, "crun"))
+		if (!FC_STREQ(R->paths[i].name, ref))
 			continue;
 		struct cs_stat a, b;
 		cs_stat_of(&R->cells[tier][sc][path], PH_TOTAL, &a);
@@ -112,9 +113,14 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 		}
 		fprintf(f, "\ntier %s%s%s%s\n", cs_tier_names[k], t->note ? " (" : "",
 			t->note ? t->note : "", t->note ? ")" : "");
-		fprintf(f, "%-9s %-10s %3s %8s %8s %8s %7s | %8s %7s %7s %7s %7s\n", "scenario",
-			"path", "n", "median", "p95", "p99", "x crun", "import", "mount", "create",
-			"start", "1stbyte");
+		if (t->cg_read_bytes >= 0 || t->cg_write_bytes >= 0)
+			fprintf(f, "  the limits' cgroup counted %.1f MB read, %.1f MB written on %s "
+				   "(the containers' own I/O is limited in their cgroups)\n",
+				(double)t->cg_read_bytes / 1e6, (double)t->cg_write_bytes / 1e6,
+				t->loopdev ? t->loopdev : "the device");
+		fprintf(f, "%-9s %-10s %3s %8s %8s %8s %7s %7s | %7s %6s %7s %6s %7s\n",
+			"scenario", "path", "n", "median", "p95", "p99", "x crun", "x runc", "import",
+			"mount", "create", "start", "1stbyte");
 		for (int sc = 0; sc < CS_NSCEN; sc++) {
 			for (size_t i = 0; i < R->n_paths; i++) {
 				const struct cs_cell *c = &R->cells[k][sc][i];
@@ -129,19 +135,18 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 				struct cs_stat s[PH_COUNT];
 				for (int ph = 0; ph < PH_COUNT; ph++)
 					cs_stat_of(c, (enum cs_phase)ph, &s[ph]);
-				char med[16], p95[16], p99[16], rc[16], phs[PH_TOTAL][16];
+				char med[16], p95[16], p99[16], rc[16], rr[16], phs[PH_TOTAL][16];
 				fmt_ms(med, sizeof(med), &s[PH_TOTAL], s[PH_TOTAL].median);
 				fmt_ms(p95, sizeof(p95), &s[PH_TOTAL], s[PH_TOTAL].p95);
 				fmt_ms(p99, sizeof(p99), &s[PH_TOTAL], s[PH_TOTAL].p99);
-				double q = cs_ratio_crun(R, k, sc, i);
-				if (q > 0)
-					snprintf(rc, sizeof(rc), "%.2fx", q);
-				else
-					snprintf(rc, sizeof(rc), "-");
+				double q = cs_ratio(R, k, sc, i, "crun");
+				snprintf(rc, sizeof(rc), q > 0 ? "%.2fx" : "-", q);
+				q = cs_ratio(R, k, sc, i, "runc");
+				snprintf(rr, sizeof(rr), q > 0 ? "%.2fx" : "-", q);
 				for (int ph = 0; ph < PH_TOTAL; ph++)
 					fmt_ms(phs[ph], sizeof(phs[ph]), &s[ph], s[ph].median);
-				fprintf(f, "%-9s %-10s %3zu %8s %8s %8s %7s | %8s %7s %7s %7s %7s%s\n",
-					cs_scenario_names[sc], pn, c->n, med, p95, p99, rc,
+				fprintf(f, "%-9s %-10s %3zu %8s %8s %8s %7s %7s | %7s %6s %7s %6s %7s%s\n",
+					cs_scenario_names[sc], pn, c->n, med, p95, p99, rc, rr,
 					phs[PH_IMPORT], phs[PH_MOUNT], phs[PH_CREATE], phs[PH_START],
 					phs[PH_FIRST], c->failed ? "  (then failed)" : "");
 			}
@@ -209,6 +214,12 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 			fc_buf_printf(&j, "null");
 		fc_buf_printf(&j, ", \"note\": ");
 		jstr(&j, t->note);
+		fc_buf_printf(&j, ", \"cgroup_io\": ");
+		if (t->cg_read_bytes >= 0 || t->cg_write_bytes >= 0)
+			fc_buf_printf(&j, "{\"read_bytes\": %lld, \"write_bytes\": %lld}",
+				      (long long)t->cg_read_bytes, (long long)t->cg_write_bytes);
+		else
+			fc_buf_printf(&j, "null");
 		fc_buf_printf(&j, "}");
 	}
 	fc_buf_printf(&j, "\n  ],\n  \"paths\": [");
@@ -240,12 +251,16 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 					      !c->skipped && !c->failed && c->n ? "true" : "false");
 				first = false;
 				jstr(&j, c->error);
-				double q = cs_ratio_crun(R, k, sc, i);
-				fc_buf_printf(&j, ", \"n\": %zu, \"ratio_crun\": ", c->n);
-				if (q > 0)
-					fc_buf_printf(&j, "%.4f", q);
-				else
-					fc_buf_printf(&j, "null");
+				fc_buf_printf(&j, ", \"n\": %zu", c->n);
+				static const char *refs[] = { "crun", "runc" };
+				for (int x = 0; x < 2; x++) {
+					double q = cs_ratio(R, k, sc, i, refs[x]);
+					fc_buf_printf(&j, ", \"ratio_%s\": ", refs[x]);
+					if (q > 0)
+						fc_buf_printf(&j, "%.4f", q);
+					else
+						fc_buf_printf(&j, "null");
+				}
 				fc_buf_printf(&j, ",\n     \"phases_ms\": {");
 				for (int ph = 0; ph < PH_COUNT; ph++) {
 					struct cs_stat s;
@@ -275,7 +290,7 @@ int cs_write_csv(const char *path, const struct cs_run *R, struct fc_error **err
 {
 	_cleanup_buf_ struct fc_buf c = { 0 };
 	fc_buf_printf(&c, "tier,scenario,path,phase,n,median_ms,p95_ms,p99_ms,min_ms,max_ms,"
-			  "ratio_crun,status\n");
+			  "ratio_crun,ratio_runc,status\n");
 	for (int k = 0; k < CS_NTIERS; k++) {
 		if (!R->tiers.t[k].wanted)
 			continue;
@@ -287,18 +302,22 @@ int cs_write_csv(const char *path, const struct cs_run *R, struct fc_error **err
 				const char *status = cell->skipped  ? "unavailable"
 						     : cell->failed ? "failed"
 								    : "ok";
-				double q = cs_ratio_crun(R, k, sc, i);
-				char qs[32] = "";
+				double q = cs_ratio(R, k, sc, i, "crun");
+				double q2 = cs_ratio(R, k, sc, i, "runc");
+				char qs[32] = "", qs2[32] = "";
 				if (q > 0)
 					snprintf(qs, sizeof(qs), "%.4f", q);
+				if (q2 > 0)
+					snprintf(qs2, sizeof(qs2), "%.4f", q2);
 				for (int ph = 0; ph < PH_COUNT; ph++) {
 					struct cs_stat s;
 					cs_stat_of(cell, (enum cs_phase)ph, &s);
-					fc_buf_printf(&c, "%s,%s,%s,%s,%zu,%.4f,%.4f,%.4f,%.4f,%.4f,%s,%s\n",
+					fc_buf_printf(&c, "%s,%s,%s,%s,%zu,%.4f,%.4f,%.4f,%.4f,%.4f,%s,%s,%s\n",
 						      cs_tier_names[k], cs_scenario_names[sc],
 						      R->paths[i].name, cs_phase_names[ph], s.n, s.median,
 						      s.p95, s.p99, s.min, s.max,
-						      ph == PH_TOTAL ? qs : "", status);
+						      ph == PH_TOTAL ? qs : "", ph == PH_TOTAL ? qs2 : "",
+						      status);
 				}
 			}
 	}

@@ -739,7 +739,12 @@ static int coldstart_main(struct cs_run *R)
 	R->nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	char ts[48];
 	fc_rfc3339_now(ts, sizeof(ts));
+	char *dot = strchr(ts, '.');
+	if (dot) /* to the second */
+		strcpy(dot, "Z");
 	R->started = fc_strdup(ts);
+	for (int k = 0; k < CS_NTIERS; k++)
+		R->tiers.t[k].cg_read_bytes = R->tiers.t[k].cg_write_bytes = -1;
 	if (R->errfd < 0 || R->nullfd < 0) {
 		fc_log(FC_LOG_ERROR, "bench coldstart: memfd or /dev/null: %s", strerror(errno));
 		ret = 1;
@@ -777,6 +782,7 @@ static int coldstart_main(struct cs_run *R)
 		}
 		rounds(R);
 		cs_cgroup_leave(&R->tiers, NULL);
+		cs_tiers_io_stats(&R->tiers);
 	}
 out:
 	if (cleanup(R, &err) < 0) {

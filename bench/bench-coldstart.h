@@ -30,6 +30,8 @@ struct cs_tier {
 	double meas_mbps;  /* O_DIRECT 1 MiB sequential reads, MB/s (0: not measured) */
 	double meas_iops;  /* O_DIRECT 4 KiB random reads per second */
 	char *note;	   /* what the check saw */
+	/* bytes the limits' cgroup saw on the device over the whole run (-1: unknown) */
+	int64_t cg_read_bytes, cg_write_bytes;
 	/* filled by the runner */
 	char *archive;	   /* the image copied onto the tier */
 	char *store_dir;   /* the store with the image imported (scenarios 2, 3) */
@@ -57,6 +59,8 @@ int cs_tiers_build(struct cs_tiers *ts, struct fc_error **err);
 /* Move the calling process into / out of the limits' cgroup (no-op when none). */
 int cs_cgroup_enter(struct cs_tiers *ts, struct fc_error **err);
 int cs_cgroup_leave(struct cs_tiers *ts, struct fc_error **err);
+/* Read what the limits' cgroup counted for each limited tier's device. */
+void cs_tiers_io_stats(struct cs_tiers *ts);
 /* Remove everything cs_tiers_build made: umount, detach loops, rmdir the cgroup,
  * remove the files. Safe to call twice; collects the first error. */
 int cs_tiers_teardown(struct cs_tiers *ts, struct fc_error **err);
@@ -144,8 +148,8 @@ struct cs_stat {
 	double median, p95, p99, min, max;
 };
 void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct cs_stat *out);
-/* median total of path over crun's on the same tier and scenario; 0 if none */
-double cs_ratio_crun(const struct cs_run *R, int tier, int sc, size_t path);
+/* median total of path over ref's (crun, runc) on the same tier and scenario; 0 if none */
+double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const char *ref);
 void cs_print_table(FILE *f, const struct cs_run *R);
 int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **err);
 int cs_write_csv(const char *path, const struct cs_run *R, struct fc_error **err);

@@ -424,6 +424,48 @@ int cs_tiers_build(struct cs_tiers *ts, struct fc_error **err)
 	return 0;
 }
 
+/* ---- what the cgroup counted ------------------------------------------------- */
+
+void cs_tiers_io_stats(struct cs_tiers *ts)
+{
+	for (int k = 0; k < CS_NTIERS; k++)
+		ts->t[k].cg_read_bytes = ts->t[k].cg_write_bytes = -1;
+	if (!ts->cg.path)
+		return;
+	_cleanup_free_ char *p = fc_asprintf("%s/%s", ts->cg.path,
+					     ts->cg.version == 1 ? "blkio.throttle.io_service_bytes"
+								 : "io.stat");
+	_cleanup_free_ char *s = NULL;
+	if (fc_read_file_at(AT_FDCWD, p, &s, NULL, 0, NULL) < 0)
+		return;
+	char *save = NULL;
+	for (char *line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned ma, mi;
+		int off = 0;
+		if (sscanf(line, "%u:%u %n", &ma, &mi, &off) != 2)
+			continue;
+		for (int k = 0; k < CS_NTIERS; k++) {
+			struct cs_tier *t = &ts->t[k];
+			if (!t->loopdev || t->major != ma || t->minor != mi)
+				continue;
+			const char *rest = line + off;
+			unsigned long long v;
+			if (ts->cg.version == 1) {
+				if (sscanf(rest, "Read %llu", &v) == 1)
+					t->cg_read_bytes = (int64_t)v;
+				else if (sscanf(rest, "Write %llu", &v) == 1)
+					t->cg_write_bytes = (int64_t)v;
+			} else {
+				const char *r = strstr(rest, "rbytes="), *w = strstr(rest, "wbytes=");
+				if (r)
+					t->cg_read_bytes = strtoll(r + 7, NULL, 10);
+				if (w)
+					t->cg_write_bytes = strtoll(w + 7, NULL, 10);
+			}
+		}
+	}
+}
+
 /* ---- teardown ---------------------------------------------------------------- */
 
 static void keep_first(struct fc_error **err, int *ret, struct fc_error *e)
