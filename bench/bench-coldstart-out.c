@@ -10,7 +10,8 @@
  * "host", "scenarios":[...], "phases":[...], "tiers":[{"name","built","error",
  * "device","direct_io","limits":{"read_write_bps","read_write_iops"}|null,
  * "measured":{"seq_read_mbps","rand_read_iops"}|null,"note","cgroup_io":
- * {"read_bytes","write_bytes"}|null}], "paths":[{"name",
+ * {"read_bytes","write_bytes","writeback_write_bytes" (v1: charged to the root
+ * cgroup; -1 when unknown)}|null}], "paths":[{"name",
  * "available","error","binary","version"}], "results":[{"tier","scenario",
  * "path","ok","error","n","ratio_crun","ratio_runc","phases_ms":{PHASE:{"n","median","p95",
  * "p99","min","max","samples"}}}]}. Times in ms; a phase a scenario does not
@@ -114,10 +115,12 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 		fprintf(f, "\ntier %s%s%s%s\n", cs_tier_names[k], t->note ? " (" : "",
 			t->note ? t->note : "", t->note ? ")" : "");
 		if (t->cg_read_bytes >= 0 || t->cg_write_bytes >= 0)
-			fprintf(f, "  the limits' cgroup counted %.1f MB read, %.1f MB written on %s "
-				   "(the containers' own I/O is limited in their cgroups)\n",
+			fprintf(f, "  I/O counted on the device: the harness's cgroup %.1f MB read, "
+				   "%.1f MB written%s; writeback (root cgroup, same limits) %.1f MB "
+				   "written; the containers' own I/O is limited in their cgroups\n",
 				(double)t->cg_read_bytes / 1e6, (double)t->cg_write_bytes / 1e6,
-				t->loopdev ? t->loopdev : "the device");
+				t->meas_mbps > 0 ? " (the O_DIRECT check included)" : "",
+				t->root_write_bytes >= 0 ? (double)t->root_write_bytes / 1e6 : 0.0);
 		fprintf(f, "%-9s %-10s %3s %8s %8s %8s %7s %7s | %7s %6s %7s %6s %7s\n",
 			"scenario", "path", "n", "median", "p95", "p99", "x crun", "x runc", "import",
 			"mount", "create", "start", "1stbyte");
@@ -216,8 +219,10 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 		jstr(&j, t->note);
 		fc_buf_printf(&j, ", \"cgroup_io\": ");
 		if (t->cg_read_bytes >= 0 || t->cg_write_bytes >= 0)
-			fc_buf_printf(&j, "{\"read_bytes\": %lld, \"write_bytes\": %lld}",
-				      (long long)t->cg_read_bytes, (long long)t->cg_write_bytes);
+			fc_buf_printf(&j, "{\"read_bytes\": %lld, \"write_bytes\": %lld, "
+					  "\"writeback_write_bytes\": %lld}",
+				      (long long)t->cg_read_bytes, (long long)t->cg_write_bytes,
+				      (long long)t->root_write_bytes);
 		else
 			fc_buf_printf(&j, "null");
 		fc_buf_printf(&j, "}");

@@ -32,6 +32,9 @@ struct cs_tier {
 	char *note;	   /* what the check saw */
 	/* bytes the limits' cgroup saw on the device over the whole run (-1: unknown) */
 	int64_t cg_read_bytes, cg_write_bytes;
+	int64_t root_write_bytes; /* v1: writeback, charged to the root cgroup */
+	int64_t root_write_base;  /* the root's counter when the limits were set */
+	bool root_limited;	  /* v1: the root cgroup has limits for the device */
 	/* filled by the runner */
 	char *archive;	   /* the image copied onto the tier */
 	char *store_dir;   /* the store with the image imported (scenarios 2, 3) */
