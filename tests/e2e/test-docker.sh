@@ -28,7 +28,7 @@ compare "docker run -u 65534:65534" out 'uid=65534' drun -u 65534:65534 "$I" id
 compare "docker run -u nobody" out 'uid=65534' drun -u nobody "$I" id
 # Raising the hard limit above the caller's needs CAP_SYS_RESOURCE; where the
 # host lacks it both runtimes must fail alike.
-compare "docker run --ulimit nofile=64000:64000" rc '' drun --ulimit nofile=64000:64000 "$I" sh -c 'ulimit -n; ulimit -Hn'
+compare "docker run --ulimit nofile=64000:64000" rc 'OCI runtime create failed|^64000' drun --ulimit nofile=64000:64000 "$I" sh -c 'ulimit -n; ulimit -Hn'
 compare "docker run --ulimit nofile=1000:2000" out '^1000$' drun --ulimit nofile=1000:2000 "$I" sh -c 'ulimit -n; ulimit -Hn'
 if [ -d /sys/fs/cgroup/memory ]; then
 	compare "docker run --memory 64m" out '^67108864$' drun --memory 64m "$I" cat /sys/fs/cgroup/memory/memory.limit_in_bytes
@@ -150,7 +150,7 @@ for r in runc fcrun; do
 done
 left=$(ls -A "$E2E/docker/exec/runtime-runc/moby" 2>/dev/null)
 expect_eq "no state dirs left under docker's exec-root" "" "$left"
-[ -z "$left" ] || for d in $left; do head -c 300 "$E2E/docker/exec/runtime-runc/moby/$d/state.json" | diag; done
+[ -z "$left" ] || for d in $left; do { head -c 300 "$E2E/docker/exec/runtime-runc/moby/$d/state.json"; echo; } | diag; done
 e2e_stop
 left=$(our_shims)
 expect_eq "dockerd, containerd and the shims stopped" "" "$left"
