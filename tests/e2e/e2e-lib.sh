@@ -225,6 +225,8 @@ compare() {
 		ok "$desc"
 	else
 		not_ok "$desc: $why"
+		# A known difference (TAP "# TODO") does not fail the test.
+		case $desc in *"# TODO"*) tap_failed=$((tap_failed - 1)) ;; esac
 		{ echo "runc (exit $(cat "$T/rc.runc")):"; head -c 2000 "$T/out.runc"; echo "fcrun (exit $(cat "$T/rc.fcrun")):"; head -c 2000 "$T/out.fcrun"; } | diag
 	fi
 }
