@@ -44,6 +44,11 @@ static inline int fc_error_code(const struct fc_error *e)
 	return e && e->errnum ? -e->errnum : -EIO;
 }
 
+/* A key and its value (annotations, sysctl-like maps). */
+struct fc_kv {
+	char *key, *value;
+};
+
 /* ---- memory ----------------------------------------------------------- */
 
 void *fc_malloc(size_t n);

@@ -133,3 +133,27 @@ int fc_cli_failf(const char *fmt, ...)
 	free(m);
 	return 1;
 }
+
+bool fc_cli_verb(int argc, char **argv, const struct fc_opt *opts, bool stop_at_positional,
+		 size_t min_pos, const char *usage, const char *desc, char ***pos, size_t *npos,
+		 int *rc)
+{
+	struct fc_error *err = NULL;
+	bool help;
+	*pos = NULL;
+	if (fc_cli_parse(argc, argv, opts, stop_at_positional, pos, npos, &help, &err) < 0) {
+		*rc = fc_cli_fail(err);
+		return false;
+	}
+	if (help) {
+		fc_cli_usage(stdout, usage, desc, opts);
+		*rc = 0;
+		return false;
+	}
+	if (*npos < min_pos) {
+		*rc = fc_cli_failf("\"%s\" requires a minimum of %zu argument%s (usage: fcrun %s)", argv[0],
+				   min_pos, min_pos == 1 ? "" : "s", usage);
+		return false;
+	}
+	return true;
+}

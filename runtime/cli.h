@@ -37,6 +37,17 @@ void fc_cli_usage(FILE *f, const char *usage, const char *desc, const struct fc_
 /* Report an error as runc does (log line, stderr), return exit status 1. */
 int fc_cli_fail(struct fc_error *e);
 int fc_cli_failf(const char *fmt, ...) FC_PRINTF(1, 2);
+/* Parse a verb's flags, handle --help (prints usage, *done = 0 returned
+ * through *rc) and require at least min_pos positional arguments. Returns
+ * true when the verb should go on; otherwise *rc is the exit status. */
+bool fc_cli_verb(int argc, char **argv, const struct fc_opt *opts, bool stop_at_positional,
+		 size_t min_pos, const char *usage, const char *desc, char ***pos, size_t *npos,
+		 int *rc);
+
+/* Foreground wait (cli-wait.c): forward signals to pid and reap children
+ * until pid exits; master >= 0: proxy stdin/stdout to that pty master.
+ * Returns the exit status (128+signal when killed). */
+int fc_cli_wait(pid_t pid, int pidfd, int master);
 
 int cmd_create(struct fc_cli *g, int argc, char **argv);
 int cmd_start(struct fc_cli *g, int argc, char **argv);

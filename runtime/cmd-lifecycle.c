@@ -3,10 +3,9 @@
 #include "cli.h"
 
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -50,7 +49,7 @@ struct create_flags {
 	{ "preserve-fds", 0, FC_OPT_INT, &(f).preserve_fds, "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)" }
 
 static int do_create(struct fc_cli *g, const char *id, struct create_flags *f, enum fcrt_wait wait,
-		     struct fcrt_container **out, struct fc_error **err)
+		     int console_fd, struct fcrt_container **out, struct fc_error **err)
 {
 	_cleanup_strv_ char **extra = listen_fds_env(&f->preserve_fds);
 	struct fcrt_create_opts o = {
@@ -59,6 +58,8 @@ static int do_create(struct fc_cli *g, const char *id, struct create_flags *f, e
 		.bundle = f->bundle,
 		.pid_file = f->pid_file,
 		.console_socket = f->console_socket,
+		.has_console_fd = console_fd >= 0,
+		.console_fd = console_fd,
 		.no_pivot = f->no_pivot,
 		.no_new_keyring = f->no_new_keyring,
 		.systemd_cgroup = g->systemd_cgroup,
@@ -85,7 +86,7 @@ int cmd_create(struct fc_cli *g, int argc, char **argv)
 	}
 	if (need_id(pos, n, "create", "create [command options] <container-id>") < 0)
 		return 1;
-	if (do_create(g, pos[0], &f, FCRT_WAIT_FIFO, NULL, &err) < 0)
+	if (do_create(g, pos[0], &f, FCRT_WAIT_FIFO, -1, NULL, &err) < 0)
 		return fc_cli_fail(err);
 	return 0;
 }
@@ -110,49 +111,21 @@ int cmd_start(struct fc_cli *g, int argc, char **argv)
 	return 0;
 }
 
-static int exit_status(int st)
+/* The pty master the init sent over our end of the console socketpair
+ * (process.terminal), or -1. It was sent before create returned. */
+static int recv_console(int fd)
 {
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return 1;
-}
-
-/* Forward signals to the init and wait for it; reap orphans meanwhile. */
-static int forward_and_wait(struct fcrt_container *c)
-{
-	sigset_t all, old;
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGILL);
-	sigdelset(&all, SIGFPE);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
-	int status = -1;
-	for (;;) {
-		int st;
-		pid_t w;
-		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-			if (w == c->pid)
-				status = exit_status(st);
-		if (status >= 0 || (w < 0 && errno == ECHILD))
-			break;
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = c->pidfd, .events = POLLIN } };
-		if (poll(p, c->pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
-			break;
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD &&
-			    si.ssi_signo != SIGWINCH && si.ssi_signo != SIGURG)
-				kill(c->pid, (int)si.ssi_signo);
-		}
-	}
-	if (sfd >= 0)
-		close(sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return status < 0 ? 255 : status;
+	char name[64], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	int master = -1;
+	if (recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+		return -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&master, CMSG_DATA(cm), sizeof(int));
+	return master;
 }
 
 int cmd_run(struct fc_cli *g, int argc, char **argv)
@@ -170,6 +143,7 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 	struct fcrt_container *c = NULL;
 	size_t n;
 	bool help;
+	int r;
 	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
 		return fc_cli_fail(err);
 	if (help) {
@@ -181,10 +155,24 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 		return 1;
 	if (!f.detach && !f.no_subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	if (do_create(g, pos[0], &f, FCRT_WAIT_SOCKET, &c, &err) < 0)
+	/* In the foreground without --console-socket a terminal is ours to proxy. */
+	int csock[2] = { -1, -1 }, master = -1;
+	if (!f.detach && !f.console_socket &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csock) < 0)
+		return fc_cli_failf("run: socketpair: %s", strerror(errno));
+	r = do_create(g, pos[0], &f, FCRT_WAIT_SOCKET, csock[1], &c, &err);
+	if (csock[1] >= 0)
+		close(csock[1]);
+	if (csock[0] >= 0) {
+		master = recv_console(csock[0]);
+		close(csock[0]);
+	}
+	if (r < 0)
 		return fc_cli_fail(err);
 	if (fcrt_start_socket(c, &err) < 0) {
 		struct fc_error *e2 = NULL;
+		if (master >= 0)
+			close(master);
 		fcrt_delete(g->root, pos[0], true, &e2);
 		fc_error_free(e2);
 		fcrt_container_free(c);
@@ -194,7 +182,9 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 		fcrt_container_free(c);
 		return 0;
 	}
-	int status = forward_and_wait(c);
+	int status = fc_cli_wait(c->pid, c->pidfd, master);
+	if (master >= 0)
+		close(master);
 	fcrt_container_free(c);
 	if (!f.keep && fcrt_delete(g->root, pos[0], true, &err) < 0)
 		fc_cli_fail(err);
@@ -232,8 +222,17 @@ static char *owner_of(const char *root, const char *id)
 	struct stat s;
 	if (stat(p, &s) < 0)
 		return fc_strdup("");
-	struct passwd *pw = getpwuid(s.st_uid);
-	return pw ? fc_strdup(pw->pw_name) : fc_asprintf("#%u", s.st_uid);
+	/* /etc/passwd read directly: fcrun is static, without NSS */
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2 && (uid_t)strtoul(c2 + 1, NULL, 10) == s.st_uid && c2[1] != ':') {
+			*c1 = '\0';
+			return fc_strdup(line);
+		}
+	}
+	return fc_asprintf("#%u", s.st_uid);
 }
 
 int cmd_list(struct fc_cli *g, int argc, char **argv)

@@ -157,6 +157,18 @@ static void describe_exit(pid_t pid, struct fc_error **err)
 	fc_error_set(err, EIO, "container init exited before it was ready");
 }
 
+/* Send to the init; when it has gone, report what it said before it went. */
+static int send_or_collect(struct fc_create *c, pid_t pid, uint32_t type, struct fc_error **err)
+{
+	struct fc_sync m;
+	if (fc_sync_send(c->sync_fd[0], type, 0, NULL) == 0)
+		return 0;
+	if (fc_sync_recv(c->sync_fd[0], &m) == 0 && m.type == FC_SYNC_ERROR)
+		return fc_error_relay(err, m.value, "%s", m.text);
+	describe_exit(pid, err);
+	return -EIO;
+}
+
 static int validate(struct fc_create *c, struct fc_error **err)
 {
 	struct fc_spec *s = c->spec;
@@ -171,9 +183,9 @@ static int validate(struct fc_create *c, struct fc_error **err)
 	if ((s->n_uid_mappings || s->n_gid_mappings) && !fc_spec_ns(s, FC_NS_USER))
 		return fc_error_set(err, EINVAL,
 				    "linux.uidMappings: user namespace mappings without a user namespace");
-	if (s->process->terminal && c->opts->wait == FCRT_WAIT_FIFO && !c->opts->console_socket)
-		return fc_error_set(err, EINVAL,
-				    "process.terminal: cannot allocate a tty without --console-socket");
+	if (s->process->terminal && !c->opts->console_socket && !c->opts->has_console_fd)
+		return fc_error_set(err, 0, "cannot allocate tty if fcrun will detach without "
+					    "setting console socket");
 	struct stat st;
 	if (stat(s->root_path, &st) < 0)
 		return fc_error_set(err, errno, "root.path `%s`", s->root_path);
@@ -254,6 +266,13 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		if (r < 0)
 			goto fail;
 	}
+	if (c.spec->process->terminal && !o->console_socket && o->has_console_fd) {
+		c.console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+		if (c.console_fd < 0) {
+			r = fc_error_set(err, errno, "console fd %d", o->console_fd);
+			goto fail;
+		}
+	}
 
 	c.cgroup_path = fc_cgroup_resolve_path(o->id, c.spec->cgroups_path, o->systemd_cgroup, err);
 	if (!c.cgroup_path) {
@@ -326,11 +345,9 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 		}
 	}
-	if (fc_sync_send(c.sync_fd[0], FC_SYNC_GO, 0, NULL) < 0) {
-		describe_exit(init_pid, err);
-		r = -EIO;
+	r = send_or_collect(&c, init_pid, FC_SYNC_GO, err);
+	if (r < 0)
 		goto fail;
-	}
 	/* The init moves itself into the v1 hierarchies (see cgroup.h); the
 	 * cgroup2 tree was joined by clone3, else we move it there, while it
 	 * builds its rootfs (see init.c). */
@@ -340,11 +357,9 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		if (r < 0)
 			goto fail;
 	}
-	if (fc_sync_send(c.sync_fd[0], FC_SYNC_CGROUP, 0, NULL) < 0) {
-		describe_exit(init_pid, err);
-		r = -EIO;
+	r = send_or_collect(&c, init_pid, FC_SYNC_CGROUP, err);
+	if (r < 0)
 		goto fail;
-	}
 	fc_log(FC_LOG_DEBUG, "create `%s`: entered cgroup at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
 	for (;;) {
 		struct fc_sync m;
@@ -365,7 +380,9 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 				r = fc_hooks_run(c.spec, FC_HOOK_CREATE_RUNTIME, st, err);
 			if (r < 0)
 				goto fail;
-			fc_sync_send(c.sync_fd[0], FC_SYNC_HOOKS_DONE, 0, NULL);
+			r = send_or_collect(&c, init_pid, FC_SYNC_HOOKS_DONE, err);
+			if (r < 0)
+				goto fail;
 			continue;
 		}
 		if (m.type == FC_SYNC_READY) {
@@ -398,11 +415,9 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 		}
 	}
-	if (fc_sync_send(c.sync_fd[0], FC_SYNC_OK, 0, NULL) < 0) {
-		describe_exit(init_pid, err);
-		r = -EIO;
+	r = send_or_collect(&c, init_pid, FC_SYNC_OK, err);
+	if (r < 0)
 		goto fail;
-	}
 	if (out) {
 		struct fcrt_container *ct = fc_calloc(1, sizeof(*ct));
 		ct->id = fc_strdup(o->id);

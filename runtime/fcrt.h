@@ -41,6 +41,11 @@ struct fcrt_create_opts {
 	const char *config_path;   /* NULL = <bundle>/config.json */
 	const char *pid_file;	    /* NULL = none */
 	const char *console_socket; /* NULL = none */
+	/* process.terminal without console_socket: the pty master is sent
+	 * (SCM_RIGHTS, payload "/dev/ptmx") over this connected socket, which
+	 * stays the caller's (fcrun run in the foreground proxies it). */
+	bool has_console_fd;
+	int console_fd;
 	bool no_pivot;
 	bool no_new_keyring;
 	bool systemd_cgroup;
@@ -119,5 +124,69 @@ int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **
 
 /* Is this a valid container id ([A-Za-z0-9_+.-], 1..1024, not "." or "..")? */
 bool fcrt_id_valid(const char *id);
+
+/* ---- operations on an existing container (ops.c) ---------------------- */
+
+/* Freeze / thaw every process (runc: "container not running" /
+ * "container not paused"). A created container may be paused. */
+int fcrt_pause(const char *root, const char *id, struct fc_error **err);
+int fcrt_resume(const char *root, const char *id, struct fc_error **err);
+/* Apply a linux.resources JSON document (runc's `update -r` format) to a
+ * live container's cgroup. */
+int fcrt_update(const char *root, const char *id, const char *resources_json, size_t len,
+		struct fc_error **err);
+/* The pids in the container's cgroup, sorted (none when stopped). */
+int fcrt_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct fc_error **err);
+/* runc's stats event {"type":"stats","id":ID,"data":{...}} appended to out. */
+int fcrt_stats_event(const char *root, const char *id, struct fc_buf *out, struct fc_error **err);
+/* How many times the kernel's OOM killer acted in the container's cgroup. */
+int fcrt_oom_count(const char *root, const char *id, uint64_t *count, struct fc_error **err);
+
+/* ---- documents (features.c) ------------------------------------------- */
+
+/* The runtime-spec features document, indented as runc prints it. */
+void fcrt_features_json(struct fc_buf *out);
+/* The starter config.json of `runc spec` (rootless: a user namespace mapping
+ * uid/gid to root, no network namespace, /sys bind-mounted, no resources). */
+void fcrt_spec_default_json(bool rootless, uid_t uid, gid_t gid, struct fc_buf *out);
+
+/* ---- exec (exec.c) ----------------------------------------------------- */
+
+struct fcrt_exec_opts {
+	const char *root; /* NULL = /run/fcrun */
+	const char *id;
+	/* The process: a process.json document (runtime-spec "process"), or
+	 * else the container's process with args and the overrides below. */
+	const char *process_json;
+	size_t process_len;
+	char **args;	  /* NULL-terminated */
+	char **env;	  /* "K=V" added/overriding ("K" alone: our value); also with process_json */
+	const char *cwd;  /* NULL = the container's */
+	bool has_user;
+	uint32_t uid, gid;
+	const uint32_t *additional_gids;
+	size_t n_additional_gids;
+	char **caps;	  /* added to bounding/effective/permitted/ambient; also with process_json */
+	bool no_new_privs; /* force on (else the process's setting) */
+	bool tty;	  /* process.terminal (ignored with process_json) */
+	const char *console_socket; /* receives the pty master; NULL: returned in pty_master */
+	bool detach;	  /* only validates: a tty needs a console socket then */
+	bool ignore_paused;
+	int preserve_fds; /* fds 3..3+n-1 are passed on */
+	const char *pid_file;
+};
+
+struct fcrt_exec {
+	pid_t pid;	/* our child (waitpid works), running in the container */
+	int pidfd;	/* -1 if unavailable */
+	int pty_master; /* tty without console socket: the master, else -1 */
+};
+
+/* Start the process in a created, running (or, with ignore_paused, paused)
+ * container. Returns after the process exec'd; errors before execve (bad
+ * cwd, "exec: \"x\": executable file not found in $PATH", ...) are
+ * returned here ("unable to start container process: ..."). */
+int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_error **err);
+void fcrt_exec_free(struct fcrt_exec *e);
 
 #endif

@@ -378,6 +378,7 @@ void fc_init_main(struct fc_create *c)
 		fc_error_set(&e, errno, "process.cwd: chdir to `%s`", p->cwd);
 		fail_sync(c, e);
 	}
+	fc_env_default_home(&c->env, p->uid);
 	if (fc_find_executable(p->args[0], c->env, &c->exec_path, &e) < 0)
 		fail_sync(c, e);
 	/* rlimits at create, as runc does: a failure after start leaves the

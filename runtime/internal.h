@@ -96,4 +96,8 @@ char **fc_merge_env(char **a, char **b);
  * directory fd (after pivot: "/"). */
 int fc_find_executable(const char *arg0, char **env, char **out, struct fc_error **err);
 
+/* exec.c: add HOME from the container's /etc/passwd (else "/") when env has
+ * none, as runc does. Call after entering the container's root. */
+void fc_env_default_home(char ***env, uint32_t uid);
+
 #endif

@@ -297,6 +297,11 @@ static const struct {
 	{ "ridmap", OPT_RIDMAP, 0 },
 };
 
+const char *fc_mount_option_name(size_t i)
+{
+	return i < FC_ARRAY_SIZE(mount_opts) ? mount_opts[i].name : NULL;
+}
+
 /* Apply one option to m; unknown ones are filesystem data. Later options win. */
 static void mount_option(struct fc_mount *m, const char *o, struct fc_buf *data)
 {

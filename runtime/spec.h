@@ -168,9 +168,6 @@ struct fc_hugepage_limit {
 	uint64_t limit;
 };
 
-struct fc_kv {
-	char *key, *value;
-};
 
 struct fc_resources {
 	struct fc_device_rule *devices;
@@ -293,6 +290,8 @@ int fc_cap_from_name(const char *name);
 int fc_ns_from_name(const char *name);
 /* CAP_SYS_ADMIN -> "CAP_SYS_ADMIN", NULL if unknown. */
 const char *fc_cap_name(int cap);
+/* The i-th mount option name spec.c understands (for `fcrun features`), NULL past the end. */
+const char *fc_mount_option_name(size_t i);
 /* Annotation lookup, NULL if absent. */
 const char *fc_spec_annotation(const struct fc_spec *s, const char *key);
 

@@ -178,12 +178,10 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 		const char *sl = strrchr(p, '/');
 		const char *base = sl ? sl + 1 : p;
 		dir = sl ? fc_strndup(p, (size_t)(sl - p)) : fc_strdup("");
-		if (*dir && fc_mkdir_p_at(root, dir, 0700, NULL) < 0) {
-			/* fc_mkdir_p_at follows symlinks; refuse those by checking below */
-		}
-		_cleanup_close_ int pfd = snap_openat_beneath(root, dir, O_RDONLY | O_DIRECTORY, 0);
+		_cleanup_close_ int pfd = snap_mkdir_beneath(root, dir, 0700);
 		if (pfd < 0) {
-			ret = fc_error_set(err, -pfd, "archive `%s`: entry `%s`: parent", path, p);
+			ret = fc_error_set(err, pfd == -EXDEV ? EPERM : -pfd,
+					   "archive `%s`: entry `%s`: parent escapes the archive or cannot be created", path, p);
 			goto out;
 		}
 		mode_t t = archive_entry_filetype(e);
@@ -192,13 +190,28 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 				ret = fc_error_set(err, errno, "archive `%s`: mkdir `%s`", path, p);
 				goto out;
 			}
-		} else if (t == AE_IFLNK && !archive_entry_hardlink(e)) {
+		} else if (t == AE_IFLNK) {
 			unlinkat(pfd, base, 0);
 			if (symlinkat(archive_entry_symlink(e), pfd, base) < 0) {
 				ret = fc_error_set(err, errno, "archive `%s`: symlink `%s`", path, p);
 				goto out;
 			}
-		} else if (t == AE_IFREG && !archive_entry_hardlink(e)) {
+		} else if (archive_entry_hardlink(e)) {
+			/* a hard link to an earlier entry (a layer stored once) */
+			_cleanup_free_ char *tp = NULL, *tdir = NULL;
+			if (fcsnap_clean_path(archive_entry_hardlink(e), 4096, &tp, err) < 0) {
+				ret = fc_error_wrap(err, "archive `%s`: entry `%s`", path, p);
+				goto out;
+			}
+			const char *ts = strrchr(tp, '/');
+			tdir = ts ? fc_strndup(tp, (size_t)(ts - tp)) : fc_strdup("");
+			_cleanup_close_ int tfd = snap_openat_beneath(root, tdir, O_RDONLY | O_DIRECTORY, 0);
+			unlinkat(pfd, base, 0);
+			if (tfd < 0 || linkat(tfd, ts ? ts + 1 : tp, pfd, base, 0) < 0) {
+				ret = fc_error_set(err, tfd < 0 ? -tfd : errno, "archive `%s`: link `%s` to `%s`", path, p, tp);
+				goto out;
+			}
+		} else if (t == AE_IFREG) {
 			unlinkat(pfd, base, 0);
 			_cleanup_close_ int out = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (out < 0) {
@@ -309,7 +322,7 @@ static int plan_oci(struct imp *im, char *mdigest, char *cdigest, struct snap_co
 		    char **ref_name, struct fc_error **err)
 {
 	_cleanup_free_ char *ibuf = NULL, *mbuf = NULL, *cbuf = NULL;
-	int r = fc_read_file_at(im->srcfd, "index.json", &ibuf, NULL, 0, err);
+	int r = snap_read_in_root(im->srcfd, "index.json", &ibuf, err);
 	if (r < 0)
 		return fc_error_wrap(err, "OCI layout");
 	r = resolve_manifest(im, TAKE_PTR(ibuf), &mbuf, mdigest, ref_name, 0, err);
@@ -353,28 +366,16 @@ static int plan_docker(struct imp *im, char *cdigest, struct snap_config_doc *cf
 {
 	_cleanup_free_ char *mbuf = NULL, *cbuf = NULL;
 	struct snap_docker_manifest dm;
-	int r = fc_read_file_at(im->srcfd, "manifest.json", &mbuf, NULL, 0, err);
+	int r = snap_read_in_root(im->srcfd, "manifest.json", &mbuf, err);
 	if (r < 0)
 		return fc_error_wrap(err, "docker-archive");
 	r = snap_parse_docker_manifest(mbuf, &dm, err);
 	if (r < 0)
 		goto out;
-	{
-		_cleanup_close_ int cfd = snap_openat_in_root(im->srcfd, dm.config, O_RDONLY, 0);
-		if (cfd < 0) {
-			r = fc_error_set(err, -cfd, "docker-archive: config `%s`", dm.config);
-			goto out;
-		}
-		r = fc_read_file_at(cfd, "", &cbuf, NULL, 0, err);
-		if (r == -ENOENT || r < 0) {
-			fc_error_free(*err);
-			*err = NULL;
-			char p[64];
-			snprintf(p, sizeof(p), "/proc/self/fd/%d", cfd);
-			r = fc_read_file_at(AT_FDCWD, p, &cbuf, NULL, 0, err);
-		}
-		if (r < 0)
-			goto out;
+	r = snap_read_in_root(im->srcfd, dm.config, &cbuf, err);
+	if (r < 0) {
+		fc_error_wrap(err, "docker-archive: config");
+		goto out;
 	}
 	r = stage_doc(im, cbuf, cdigest, err);
 	if (r >= 0)
@@ -414,51 +415,86 @@ static void report(struct imp *im, unsigned layer)
 	pthread_mutex_unlock(&im->plock);
 }
 
+static const char *docker_media_type(int comp)
+{
+	return comp == FCSNAP_COMP_GZIP   ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	       : comp == FCSNAP_COMP_ZSTD ? "application/vnd.docker.image.rootfs.diff.tar.zstd"
+					  : "application/vnd.docker.image.rootfs.diff.tar";
+}
+
+static int check_diff_id(struct imp *im, size_t i, const char *got, struct fc_error **err)
+{
+	struct job *j = &im->jobs[i];
+	if (!FC_STREQ(got, j->diff_id))
+		return fc_error_set(err, EINVAL, "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s",
+				    i + 1, j->digest, got, j->diff_id);
+	return 0;
+}
+
+/* One layer: its blob verified (digest and size, while it is read) and staged
+ * unless the store has it; its directory unpacked and the diff_id checked
+ * unless the store has it. */
 static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 {
 	struct job *j = &im->jobs[i];
 	const char *dhex = fcsnap_digest_hex(j->diff_id);
 	char blobname[100], layername[100], got[80];
+	bool need_unpack = !j->reuse_layer && !j->dup;
 	snprintf(blobname, sizeof(blobname), "layerblob-%zu", i);
 	snprintf(layername, sizeof(layername), "layer-%s", dhex);
 	report(im, (unsigned)i + 1);
-	/* the blob: copied from the source with its digest checked */
 	_cleanup_free_ char *inplace = j->want_digest ? fc_asprintf("blobs/sha256/%s", fcsnap_digest_hex(j->want_digest)) : NULL;
+	_cleanup_close_ int bfd = -1, tee = -1;
 	struct stat st;
 	if (inplace && fstatat(im->s->dirfd, inplace, &st, 0) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size == j->want_size) {
+		/* the store verified this blob when it was added */
 		j->blob_in_store = true;
 		snprintf(j->digest, sizeof(j->digest), "%s", j->want_digest);
 		j->size = (uint64_t)st.st_size;
-	} else {
+		if (!need_unpack)
+			return 0;
+		bfd = openat(im->s->dirfd, inplace, O_RDONLY | O_CLOEXEC);
+	} else if (!need_unpack) {
+		/* a blob we do not have for a layer we have: copy it, and it must
+		 * still be that layer, or the record would lie */
 		if (copy_blob(im, j->src, j->want_digest, j->want_size, blobname, j->digest, &j->size, err) < 0)
 			return fc_error_wrap(err, "layer %zu", i + 1);
 		j->blob_staged = true;
-	}
-	if ((j->reuse_layer || j->dup) && !j->blob_staged)
-		return 0;
-	_cleanup_close_ int bfd = j->blob_staged ? openat(im->stagefd, blobname, O_RDONLY | O_CLOEXEC)
-						 : openat(im->s->dirfd, inplace, O_RDONLY | O_CLOEXEC);
-	if (bfd < 0)
-		return fc_error_set(err, errno, "layer %zu: open blob %s", i + 1, j->digest);
-	int comp = j->comp >= 0 ? j->comp : snap_sniff_compression(bfd);
-	if (comp < 0)
-		return fc_error_set(err, -comp, "layer %zu: read blob %s", i + 1, j->digest);
-	if (j->comp < 0) {
-		j->comp = comp;
-		j->media_type = fc_strdup(comp == FCSNAP_COMP_GZIP ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
-					  : comp == FCSNAP_COMP_ZSTD ? "application/vnd.docker.image.rootfs.diff.tar.zstd"
-					  : "application/vnd.docker.image.rootfs.diff.tar");
-	}
-	if (j->reuse_layer || j->dup) {
-		/* a blob we did not have for a layer we have: it must still be
-		 * that layer, or the record would lie */
+		bfd = openat(im->stagefd, blobname, O_RDONLY | O_CLOEXEC);
+		if (bfd < 0)
+			return fc_error_set(err, errno, "layer %zu: open staged blob %s", i + 1, j->digest);
+		int comp = j->comp >= 0 ? j->comp : snap_sniff_compression(bfd);
+		if (comp < 0)
+			return fc_error_set(err, -comp, "layer %zu: read blob %s", i + 1, j->digest);
+		if (j->comp < 0)
+			j->media_type = fc_strdup(docker_media_type(comp));
 		if (snap_verify_layer(bfd, comp, &im->lim, got, err) < 0)
 			return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, j->digest, j->diff_id);
-		if (!FC_STREQ(got, j->diff_id))
-			return fc_error_set(err, EINVAL, "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s",
-					    i + 1, j->digest, got, j->diff_id);
-		return 0;
+		return check_diff_id(im, i, got, err);
+	} else {
+		/* stream: copy, hash and unpack in one pass */
+		bfd = snap_openat_in_root(im->srcfd, j->src, O_RDONLY | O_NOCTTY, 0);
+		if (bfd < 0)
+			return fc_error_set(err, -bfd, "layer %zu: blob `%s`", i + 1, j->src);
+		if (fstat(bfd, &st) < 0 || !S_ISREG(st.st_mode))
+			return fc_error_set(err, EINVAL, "layer %zu: blob `%s` is not a regular file", i + 1, j->src);
+		if (j->want_size >= 0 && st.st_size != j->want_size)
+			return fc_error_set(err, EINVAL, "blob %s: size %lld does not match the descriptor's %lld",
+					    j->want_digest, (long long)st.st_size, (long long)j->want_size);
+		tee = openat(im->stagefd, blobname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (tee < 0)
+			return fc_error_set(err, errno, "layer %zu: create staged blob", i + 1);
+		j->blob_staged = true;
+	}
+	if (bfd < 0)
+		return fc_error_set(err, errno, "layer %zu: open blob", i + 1);
+	int comp = j->comp >= 0 ? j->comp : snap_sniff_compression(bfd);
+	if (comp < 0)
+		return fc_error_set(err, -comp, "layer %zu: read blob `%s`", i + 1, j->src);
+	if (j->comp < 0) {
+		j->comp = comp;
+		j->media_type = fc_strdup(docker_media_type(comp));
 	}
 	if (mkdirat(im->stagefd, layername, 0755) < 0)
 		return fc_error_set(err, errno, "layer %s: create staging dir", j->diff_id);
@@ -466,12 +502,49 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 	if (dfd < 0)
 		return fc_error_set(err, errno, "layer %s: open staging dir", j->diff_id);
 	struct snap_progress_sink ps = { im->o->progress, im->o->progress_data, &im->plock, &im->prog };
-	if (snap_unpack_layer(bfd, comp, dfd, &im->lim, !im->o->no_uring, &ps, got, err) < 0)
-		return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, j->digest, j->diff_id);
-	if (!FC_STREQ(got, j->diff_id))
-		return fc_error_set(err, EINVAL, "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s",
-				    i + 1, j->digest, got, j->diff_id);
-	return 0;
+	char bdig[80] = "";
+	uint64_t bsize = 0;
+	const char *what = j->want_digest ? j->want_digest : j->src;
+	int r = snap_unpack_layer(bfd, comp, dfd, &im->lim, !im->o->no_uring, &ps, got, tee,
+				  tee >= 0 ? bdig : NULL, tee >= 0 ? &bsize : NULL, err);
+	if (tee >= 0) {
+		/* a wrong blob is reported as such, whatever its content did */
+		if (r == 0 || bsize == (uint64_t)st.st_size) {
+			if (j->want_size >= 0 && bsize != (uint64_t)j->want_size) {
+				fc_error_free(*err);
+				*err = NULL;
+				return fc_error_set(err, EINVAL, "blob %s: read %llu bytes, descriptor says %lld",
+						    what, (unsigned long long)bsize, (long long)j->want_size);
+			}
+		}
+		if (r == 0 && j->want_digest && !FC_STREQ(bdig, j->want_digest))
+			return fc_error_set(err, EINVAL, "blob `%s`: digest mismatch: content is %s, descriptor says %s",
+					    j->src, bdig, j->want_digest);
+		if (r == 0) {
+			snprintf(j->digest, sizeof(j->digest), "%s", bdig);
+			j->size = bsize;
+			if (im->o->progress) {
+				pthread_mutex_lock(&im->plock);
+				im->prog.bytes_in += bsize;
+				pthread_mutex_unlock(&im->plock);
+			}
+		}
+	}
+	if (r < 0) {
+		/* a corrupt blob shows up as a broken stream: name the digest check */
+		if (tee >= 0 && j->want_digest) {
+			char full[80];
+			_cleanup_close_ int again = snap_openat_in_root(im->srcfd, j->src, O_RDONLY | O_NOCTTY, 0);
+			if (again >= 0 && snap_hash_fd(again, full, NULL) == 0 && !FC_STREQ(full, j->want_digest)) {
+				fc_error_free(*err);
+				*err = NULL;
+				return fc_error_set(err, EINVAL, "blob `%s`: digest mismatch: content is %s, descriptor says %s",
+						    j->src, full, j->want_digest);
+			}
+		}
+		return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, what, j->diff_id);
+	}
+	return check_diff_id(im, i, got, err);
 }
 
 static void *worker(void *arg)
@@ -632,9 +705,9 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 	pthread_mutex_init(&im.plock, NULL);
 	if (im.o->name && !valid_name(im.o->name))
 		return fc_error_set(err, EINVAL, "invalid image name `%s`", im.o->name);
-	r = snap_lock_shared(s, err);
-	if (r < 0)
-		return r;
+	int lk = snap_lock_shared(s, err);
+	if (lk < 0)
+		return lk;
 	im.stage = fc_asprintf("tmp/stage-%d-%u-%llx", (int)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_SEQ_CST),
 			       (unsigned long long)fc_now_ns());
 	if (mkdirat(s->dirfd, im.stage, 0700) < 0 ||
@@ -719,7 +792,7 @@ out:
 		close(im.stagefd);
 	fc_rm_rf_at(s->dirfd, im.stage, NULL);
 	free(im.stage);
-	snap_unlock(s);
+	snap_unlock(lk);
 	pthread_mutex_destroy(&im.plock);
 	return r;
 }

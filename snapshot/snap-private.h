@@ -11,7 +11,7 @@
 struct fcsnap_store {
 	char *path;
 	int dirfd;	/* the store directory */
-	int lockfd;	/* <store>/lock */
+	int lockfd;	/* <store>/lock (kept open: the file exists) */
 };
 
 /* ---- digests ---------------------------------------------------------- */
@@ -94,19 +94,33 @@ struct snap_progress_sink {
 };
 /* Unpack the (compressed) layer blob read from blobfd into the empty directory
  * dirfd, computing the diff_id of the decompressed stream into diff_id_out. */
+/* With tee_fd >= 0 the compressed blob is copied there while it is read; with
+ * blob_digest_out its digest and size are computed on the way. */
 int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits *lim,
 		      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out,
+		      int tee_fd, char *blob_digest_out, uint64_t *blob_size_out,
 		      struct fc_error **err);
 /* Only decompress and hash (a new blob of a layer that is already unpacked). */
 int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
 		      struct fc_error **err);
+/* io_uring batches of small files (uring.c) */
+struct snap_uring;
+int snap_uring_new(struct snap_uring **out);
+void snap_uring_free(struct snap_uring *u);
+bool snap_uring_fits(struct snap_uring *u, size_t len);
+/* Queue a new file dir/name of len bytes; *data is where to put its content. */
+int snap_uring_add(struct snap_uring *u, int dirfd, const char *dir, const char *name, const char *entry,
+		   size_t len, mode_t mode, uid_t uid, gid_t gid, const struct timespec ts[2],
+		   void **data, struct fc_error **err);
+int snap_uring_flush(struct snap_uring *u, struct fc_error **err);
+mode_t snap_umask(void);
 /* Sniff compression from the first bytes of a file. */
 int snap_sniff_compression(int fd);
 
 /* ---- store internals -------------------------------------------------- */
 int snap_lock_shared(struct fcsnap_store *s, struct fc_error **err);
 int snap_lock_exclusive(struct fcsnap_store *s, struct fc_error **err);
-void snap_unlock(struct fcsnap_store *s);
+void snap_unlock(int lockfd);
 char *snap_escape_name(const char *name);
 char *snap_unescape_name(const char *file);
 int snap_read_image_rec(struct fcsnap_store *s, const char *name, struct snap_image_rec *r,
@@ -115,5 +129,9 @@ int snap_read_image_rec(struct fcsnap_store *s, const char *name, struct snap_im
 int snap_openat_beneath(int root, const char *path, int flags, mode_t mode);
 int snap_openat_in_root(int root, const char *path, int flags, mode_t mode);
 int snap_fsync_dir_at(int dirfd, const char *path);
+/* mkdir -p below root, never following a symlink; returns the dir's fd. */
+int snap_mkdir_beneath(int root, const char *path, mode_t mode);
+/* Read a file of an image source (symlinks resolved inside root). */
+int snap_read_in_root(int root, const char *path, char **out, struct fc_error **err);
 
 #endif

@@ -95,12 +95,21 @@ const char *fcsnap_store_path(const struct fcsnap_store *s)
 	return s->path;
 }
 
+/* Each holder opens the lock file anew: flock belongs to the open file
+ * description, so threads of one process do not share (or drop) each
+ * other's locks. Returns the fd to give to snap_unlock. */
 static int lock(struct fcsnap_store *s, int op, struct fc_error **err)
 {
-	while (flock(s->lockfd, op) < 0)
-		if (errno != EINTR)
-			return fc_error_set(err, errno, "lock store `%s`", s->path);
-	return 0;
+	int fd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fc_error_set(err, errno, "open lock of store `%s`", s->path);
+	while (flock(fd, op) < 0)
+		if (errno != EINTR) {
+			int r = fc_error_set(err, errno, "lock store `%s`", s->path);
+			close(fd);
+			return r;
+		}
+	return fd;
 }
 
 int snap_lock_shared(struct fcsnap_store *s, struct fc_error **err)
@@ -113,9 +122,10 @@ int snap_lock_exclusive(struct fcsnap_store *s, struct fc_error **err)
 	return lock(s, LOCK_EX, err);
 }
 
-void snap_unlock(struct fcsnap_store *s)
+void snap_unlock(int fd)
 {
-	flock(s->lockfd, LOCK_UN);
+	if (fd >= 0)
+		close(fd);
 }
 
 int snap_read_image_rec(struct fcsnap_store *s, const char *name, struct snap_image_rec *r,
@@ -150,7 +160,21 @@ void fcsnap_image_free(struct fcsnap_image *img)
 	free(img);
 }
 
+static int image_get(struct fcsnap_store *s, const char *name, struct fcsnap_image **out,
+		     struct fc_error **err);
+
 int fcsnap_image_get(struct fcsnap_store *s, const char *name, struct fcsnap_image **out,
+		     struct fc_error **err)
+{
+	int lk = snap_lock_shared(s, err);
+	if (lk < 0)
+		return lk;
+	int r = image_get(s, name, out, err);
+	snap_unlock(lk);
+	return r;
+}
+
+static int image_get(struct fcsnap_store *s, const char *name, struct fcsnap_image **out,
 		     struct fc_error **err)
 {
 	struct snap_image_rec rec;
@@ -231,11 +255,12 @@ int fcsnap_image_remove(struct fcsnap_store *s, const char *name, struct fc_erro
 {
 	_cleanup_free_ char *f = snap_escape_name(name);
 	_cleanup_free_ char *p = fc_asprintf("images/%s", f);
-	if (snap_lock_exclusive(s, err) < 0)
-		return fc_error_code(*err);
+	int lk = snap_lock_exclusive(s, err);
+	if (lk < 0)
+		return lk;
 	int r = unlinkat(s->dirfd, p, 0);
 	int e = errno;
-	snap_unlock(s);
+	snap_unlock(lk);
 	if (r < 0)
 		return e == ENOENT ? fc_error_set(err, ENOENT, "image `%s` not found in store `%s`", name, s->path)
 				   : fc_error_set(err, e, "remove image `%s`", name);
@@ -250,7 +275,8 @@ static bool in_set(char **set, size_t n, const char *hex)
 	return false;
 }
 
-static unsigned sweep(struct fcsnap_store *s, const char *sub, char **keep, size_t n)
+/* skip: text in which a name that appears is kept (mount table), or NULL */
+static unsigned sweep(struct fcsnap_store *s, const char *sub, char **keep, size_t n, const char *skip)
 {
 	unsigned removed = 0;
 	int fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -267,6 +293,8 @@ static unsigned sweep(struct fcsnap_store *s, const char *sub, char **keep, size
 			continue;
 		if (in_set(keep, n, de->d_name))
 			continue;
+		if (skip && strlen(de->d_name) == 64 && strstr(skip, de->d_name))
+			continue; /* a mounted rootfs still uses it */
 		if (fc_rm_rf_at(dirfd(d), de->d_name, NULL) == 0)
 			removed++;
 	}
@@ -281,8 +309,9 @@ int fcsnap_gc(struct fcsnap_store *s, unsigned *blobs_removed, unsigned *layers_
 	char **blobs = NULL, **layers = NULL;
 	size_t nb = 0, nl = 0;
 	int r;
-	if (snap_lock_exclusive(s, err) < 0)
-		return fc_error_code(*err);
+	int lk = snap_lock_exclusive(s, err);
+	if (lk < 0)
+		return lk;
 	r = fcsnap_image_list(s, &names, err);
 	if (r < 0)
 		goto out;
@@ -308,8 +337,12 @@ int fcsnap_gc(struct fcsnap_store *s, unsigned *blobs_removed, unsigned *layers_
 		}
 		snap_image_rec_clear(&rec);
 	}
-	unsigned b = sweep(s, "blobs/sha256", blobs, nb);
-	unsigned l = sweep(s, "layers", layers, nl);
+	_cleanup_free_ char *mounts = NULL;
+	fc_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &mounts, NULL, 0, NULL);
+	unsigned b = sweep(s, "blobs/sha256", blobs, nb, NULL);
+	unsigned l = sweep(s, "layers", layers, nl, mounts);
+	/* no import runs while gc holds the store exclusively: lock files can go */
+	sweep(s, "locks", NULL, 0, NULL);
 	clean_stale(s);
 	if (blobs_removed)
 		*blobs_removed = b;
@@ -323,7 +356,7 @@ out:
 		free(layers[i]);
 	free(blobs);
 	free(layers);
-	snap_unlock(s);
+	snap_unlock(lk);
 	return r;
 }
 

@@ -18,21 +18,57 @@
 #define IN_BUF (256u << 10)
 #define OUT_BUF (512u << 10)
 
+struct rerr {
+	int error;	/* positive errno, 0 while fine */
+	char msg[160];
+};
+
+struct slot {
+	unsigned char *buf;
+	size_t len;
+};
+
+#define NSLOT 4
+
+/* The decompressor, running in its own thread when the layer is large
+ * enough to gain from it: slots of decompressed bytes handed to the tar
+ * reader, so inflating overlaps with hashing and writing. */
 struct reader {
 	int fd;
 	int comp;
-	bool eof_in, done;
+	bool eof_in;
 	z_stream z;
 	bool z_init, z_end;
 	ZSTD_DCtx *zs;
 	size_t zs_last;
-	unsigned char *in, *out;
+	unsigned char *in;
 	size_t in_len, in_pos;
+	struct rerr perr;	/* producer side */
+	int tee_fd;		/* the blob is copied here while it is read (-1: not) */
+	bool hash_in;
+	struct snap_hash blob;	/* digest of the compressed blob */
+	uint64_t total_in;
+	/* consumer side */
 	struct snap_hash diff;
-	uint64_t total_in, total_out, max_out;
-	int error;	/* -errno */
+	uint64_t total_out, max_out;
+	int error;
 	char emsg[160];
+	/* hand-over */
+	bool threaded, started, have_prev, eof, stop;
+	pthread_t th;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	unsigned head, tail;
+	struct slot s[NSLOT];
 };
+
+static void perr_set(struct rerr *e, int err, const char *msg)
+{
+	if (!e->error) {
+		e->error = err;
+		snprintf(e->msg, sizeof(e->msg), "%s", msg);
+	}
+}
 
 static int fill_in(struct reader *r)
 {
@@ -49,7 +85,119 @@ static int fill_in(struct reader *r)
 		r->total_in += (uint64_t)n;
 		if (n == 0)
 			r->eof_in = true;
+		if (n > 0 && r->hash_in)
+			snap_hash_update(&r->blob, r->in, (size_t)n);
+		if (n > 0 && r->tee_fd >= 0) {
+			int w = fc_write_all(r->tee_fd, r->in, (size_t)n);
+			if (w < 0)
+				return w;
+		}
 		return 0;
+	}
+}
+
+/* Fill out (up to cap) with decompressed bytes: > 0 bytes, 0 at the end,
+ * -1 on error (r->perr set). */
+static ssize_t decomp_into(struct reader *r, unsigned char *out, size_t cap)
+{
+	size_t got = 0;
+	while (got < cap) {
+		if (r->perr.error)
+			return -1;
+		int e = fill_in(r);
+		if (e < 0) {
+			perr_set(&r->perr, -e, "read or copy layer blob");
+			return -1;
+		}
+		size_t avail = r->in_len - r->in_pos;
+		if (r->comp == FCSNAP_COMP_NONE) {
+			if (r->eof_in)
+				break;
+			size_t n = avail < cap - got ? avail : cap - got;
+			memcpy(out + got, r->in + r->in_pos, n);
+			r->in_pos += n;
+			got += n;
+		} else if (r->comp == FCSNAP_COMP_GZIP) {
+			if (r->eof_in) {
+				if (!r->z_end) {
+					perr_set(&r->perr, EIO, "truncated gzip stream (unexpected end of data)");
+					return -1;
+				}
+				break;
+			}
+			if (r->z_end) {
+				/* another gzip member follows (concatenated streams) */
+				if (inflateReset(&r->z) != Z_OK) {
+					perr_set(&r->perr, EIO, "gzip: reset failed");
+					return -1;
+				}
+				r->z_end = false;
+			}
+			r->z.next_in = r->in + r->in_pos;
+			r->z.avail_in = (uInt)avail;
+			r->z.next_out = out + got;
+			r->z.avail_out = (uInt)(cap - got);
+			int zr = inflate(&r->z, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+				char m[120];
+				snprintf(m, sizeof(m), "corrupt gzip stream: %s",
+					 r->z.msg ? r->z.msg : "inflate failed");
+				perr_set(&r->perr, EIO, m);
+				return -1;
+			}
+			if (zr == Z_STREAM_END)
+				r->z_end = true;
+			r->in_pos = r->in_len - r->z.avail_in;
+			got = cap - r->z.avail_out;
+		} else {
+			if (r->eof_in) {
+				if (r->zs_last != 0) {
+					perr_set(&r->perr, EIO, "truncated zstd stream (unexpected end of data)");
+					return -1;
+				}
+				break;
+			}
+			ZSTD_inBuffer ib = { r->in + r->in_pos, avail, 0 };
+			ZSTD_outBuffer ob = { out, cap, got };
+			size_t zr = ZSTD_decompressStream(r->zs, &ob, &ib);
+			if (ZSTD_isError(zr)) {
+				char m[120];
+				snprintf(m, sizeof(m), "corrupt zstd stream: %s", ZSTD_getErrorName(zr));
+				perr_set(&r->perr, EIO, m);
+				return -1;
+			}
+			r->zs_last = zr;
+			r->in_pos += ib.pos;
+			got = ob.pos;
+		}
+	}
+	return (ssize_t)got;
+}
+
+static void *producer(void *arg)
+{
+	struct reader *r = arg;
+	for (;;) {
+		pthread_mutex_lock(&r->m);
+		while (r->tail - r->head == NSLOT && !r->stop)
+			pthread_cond_wait(&r->c, &r->m);
+		bool stop = r->stop;
+		unsigned idx = r->tail % NSLOT;
+		pthread_mutex_unlock(&r->m);
+		if (stop)
+			return NULL;
+		ssize_t n = decomp_into(r, r->s[idx].buf, OUT_BUF);
+		pthread_mutex_lock(&r->m);
+		if (n <= 0)
+			r->eof = true;
+		else {
+			r->s[idx].len = (size_t)n;
+			r->tail++;
+		}
+		pthread_cond_broadcast(&r->c);
+		pthread_mutex_unlock(&r->m);
+		if (n <= 0)
+			return NULL;
 	}
 }
 
@@ -61,89 +209,57 @@ static void rfail(struct reader *r, int e, const char *msg)
 	}
 }
 
-/* Produce the next chunk of decompressed bytes; 0 at the end, -1 on error. */
+/* Next chunk of decompressed bytes for the consumer; 0 at the end, -1 on error. */
 static ssize_t produce(struct reader *r, const void **buf)
 {
-	for (;;) {
-		if (r->error)
-			return -1;
-		int e = fill_in(r);
-		if (e < 0) {
-			rfail(r, -e, "read layer blob");
-			return -1;
-		}
-		size_t avail = r->in_len - r->in_pos;
-		size_t out = 0;
-		if (r->comp == FCSNAP_COMP_NONE) {
-			if (r->eof_in)
-				return 0;
-			*buf = r->in + r->in_pos;
-			out = avail;
-			r->in_pos = r->in_len;
-		} else if (r->comp == FCSNAP_COMP_GZIP) {
-			if (r->eof_in) {
-				if (!r->z_end)
-					rfail(r, EIO, "truncated gzip stream (unexpected end of data)");
-				return r->error ? -1 : 0;
-			}
-			if (r->z_end) {
-				/* another gzip member follows (concatenated streams) */
-				if (inflateReset(&r->z) != Z_OK) {
-					rfail(r, EIO, "gzip: reset failed");
-					return -1;
-				}
-				r->z_end = false;
-			}
-			r->z.next_in = r->in + r->in_pos;
-			r->z.avail_in = (uInt)avail;
-			r->z.next_out = r->out;
-			r->z.avail_out = OUT_BUF;
-			int zr = inflate(&r->z, Z_NO_FLUSH);
-			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-				char m[120];
-				snprintf(m, sizeof(m), "corrupt gzip stream: %s",
-					 r->z.msg ? r->z.msg : "inflate failed");
-				rfail(r, EIO, m);
+	ssize_t n;
+	if (r->error)
+		return -1;
+	if (!r->threaded) {
+		n = decomp_into(r, r->s[0].buf, OUT_BUF);
+		*buf = r->s[0].buf;
+	} else {
+		if (!r->started) {
+			if (pthread_create(&r->th, NULL, producer, r) != 0) {
+				rfail(r, EAGAIN, "start the decompression thread");
 				return -1;
 			}
-			if (zr == Z_STREAM_END)
-				r->z_end = true;
-			r->in_pos = r->in_len - r->z.avail_in;
-			out = OUT_BUF - r->z.avail_out;
-			*buf = r->out;
+			r->started = true;
+		}
+		pthread_mutex_lock(&r->m);
+		if (r->have_prev) {
+			r->head++;
+			r->have_prev = false;
+			pthread_cond_broadcast(&r->c);
+		}
+		while (r->head == r->tail && !r->eof)
+			pthread_cond_wait(&r->c, &r->m);
+		if (r->head == r->tail) {
+			n = r->perr.error ? -1 : 0;
 		} else {
-			if (r->eof_in) {
-				if (r->zs_last != 0)
-					rfail(r, EIO, "truncated zstd stream (unexpected end of data)");
-				return r->error ? -1 : 0;
-			}
-			ZSTD_inBuffer ib = { r->in + r->in_pos, avail, 0 };
-			ZSTD_outBuffer ob = { r->out, OUT_BUF, 0 };
-			size_t zr = ZSTD_decompressStream(r->zs, &ob, &ib);
-			if (ZSTD_isError(zr)) {
-				char m[120];
-				snprintf(m, sizeof(m), "corrupt zstd stream: %s", ZSTD_getErrorName(zr));
-				rfail(r, EIO, m);
-				return -1;
-			}
-			r->zs_last = zr;
-			r->in_pos += ib.pos;
-			out = ob.pos;
-			*buf = r->out;
+			unsigned idx = r->head % NSLOT;
+			*buf = r->s[idx].buf;
+			n = (ssize_t)r->s[idx].len;
+			r->have_prev = true;
 		}
-		if (out == 0)
-			continue;
-		r->total_out += out;
-		if (r->total_out > r->max_out) {
-			char m[120];
-			snprintf(m, sizeof(m), "expanded size exceeds the limit of %llu bytes",
-				 (unsigned long long)r->max_out);
-			rfail(r, EFBIG, m);
-			return -1;
-		}
-		snap_hash_update(&r->diff, *buf, out);
-		return (ssize_t)out;
+		pthread_mutex_unlock(&r->m);
 	}
+	if (n < 0) {
+		rfail(r, r->perr.error, r->perr.msg);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	r->total_out += (uint64_t)n;
+	if (r->total_out > r->max_out) {
+		char m[120];
+		snprintf(m, sizeof(m), "expanded size exceeds the limit of %llu bytes",
+			 (unsigned long long)r->max_out);
+		rfail(r, EFBIG, m);
+		return -1;
+	}
+	snap_hash_update(&r->diff, *buf, (size_t)n);
+	return n;
 }
 
 static la_ssize_t ar_read(struct archive *a, void *data, const void **buf)
@@ -157,15 +273,53 @@ static la_ssize_t ar_read(struct archive *a, void *data, const void **buf)
 	return n;
 }
 
+static int reader_init(struct reader *r, int fd, int comp, uint64_t max_out, bool threaded,
+		       struct fc_error **err)
+{
+	memset(r, 0, sizeof(*r));
+	r->tee_fd = -1;
+	r->fd = fd;
+	r->comp = comp;
+	r->max_out = max_out;
+	r->threaded = threaded;
+	r->in = fc_malloc(IN_BUF);
+	for (unsigned i = 0; i < (threaded ? NSLOT : 1); i++)
+		r->s[i].buf = fc_malloc(OUT_BUF);
+	pthread_mutex_init(&r->m, NULL);
+	pthread_cond_init(&r->c, NULL);
+	snap_hash_init(&r->diff);
+	if (comp == FCSNAP_COMP_GZIP) {
+		if (inflateInit2(&r->z, 15 + 16) != Z_OK)
+			return fc_error_set(err, ENOMEM, "gzip: init failed");
+		r->z_init = true;
+	} else if (comp == FCSNAP_COMP_ZSTD) {
+		r->zs = ZSTD_createDCtx();
+		if (!r->zs)
+			abort();
+	}
+	return 0;
+}
+
 static void reader_free(struct reader *r)
 {
+	if (r->started) {
+		pthread_mutex_lock(&r->m);
+		r->stop = true;
+		pthread_cond_broadcast(&r->c);
+		pthread_mutex_unlock(&r->m);
+		pthread_join(r->th, NULL);
+	}
+	pthread_mutex_destroy(&r->m);
+	pthread_cond_destroy(&r->c);
 	if (r->z_init)
 		inflateEnd(&r->z);
 	if (r->zs)
 		ZSTD_freeDCtx(r->zs);
 	free(r->in);
-	free(r->out);
+	for (unsigned i = 0; i < NSLOT; i++)
+		free(r->s[i].buf);
 	snap_hash_free(&r->diff);
+	snap_hash_free(&r->blob);
 }
 
 /* ---- the writing side -------------------------------------------------- */
@@ -185,7 +339,11 @@ struct unpacker {
 	bool root_user;
 	struct snap_progress_sink *ps;
 	uint64_t last_ns, files, bytes;
-	char *buf;
+	struct snap_uring *ur;	/* NULL: plain syscalls */
+	bool dir_sgid;		/* the cached parent is setgid (or unknown) */
+	mode_t umask;
+	uid_t euid;
+	gid_t egid;
 };
 
 static void cache_drop(struct unpacker *u)
@@ -241,6 +399,8 @@ static int open_dir(struct unpacker *u, const char *dir, const char *entry, stru
 		return fc_error_set(err, -fd, "entry `%s`: open parent `%s`", entry, dir);
 	u->cache_path = fc_strdup(dir);
 	u->cache_fd = fd;
+	struct stat dst;
+	u->dir_sgid = fstat(fd, &dst) < 0 || (dst.st_mode & S_ISGID);
 	return fd;
 }
 
@@ -272,16 +432,21 @@ static int clear_slot(struct unpacker *u, int pfd, const char *name, bool keep_d
 	return 0;
 }
 
-static int set_meta(struct unpacker *u, int fd, int pfd, const char *name, struct archive_entry *e,
-		    const char *entry, bool is_link, struct fc_error **err)
+/* fresh: a file this process just created with mode & 0777 in a parent that
+ * is not setgid, so chown/chmod are needed only when they change something */
+static int set_meta_x(struct unpacker *u, int fd, int pfd, const char *name, struct archive_entry *e,
+		      const char *entry, bool is_link, bool fresh, struct fc_error **err)
 {
 	uid_t uid = (uid_t)archive_entry_uid(e);
 	gid_t gid = (gid_t)archive_entry_gid(e);
 	mode_t mode = archive_entry_mode(e) & 07777;
-	int r = fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+	bool chown_needed = !fresh || uid != u->euid || gid != u->egid;
+	int r = 0;
+	if (chown_needed)
+		r = fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
 	if (r < 0 && (u->root_user || errno != EPERM))
 		return fc_error_set(err, errno, "entry `%s`: chown %u:%u", entry, uid, gid);
-	if (!is_link) {
+	if (!is_link && (!fresh || chown_needed || (mode & 07000) || (mode & 0777 & ~u->umask) != mode)) {
 		r = fd >= 0 ? fchmod(fd, mode) : fchmodat(pfd, name, mode, 0);
 		if (r < 0)
 			return fc_error_set(err, errno, "entry `%s`: chmod %o", entry, mode);
@@ -314,12 +479,17 @@ static int set_meta(struct unpacker *u, int fd, int pfd, const char *name, struc
 	return 0;
 }
 
-static int write_file(struct unpacker *u, struct archive *a, int pfd, const char *name,
-		      struct archive_entry *e, const char *entry, struct fc_error **err)
+static int set_meta(struct unpacker *u, int fd, int pfd, const char *name, struct archive_entry *e,
+		    const char *entry, bool is_link, struct fc_error **err)
 {
-	_cleanup_close_ int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fc_error_set(err, errno, "entry `%s`: create", entry);
+	return set_meta_x(u, fd, pfd, name, e, entry, is_link, false, err);
+}
+
+/* Write the entry's data to fd (a new file) and set its metadata; closes fd. */
+static int write_file(struct unpacker *u, struct archive *a, int fd_in, int pfd, const char *name,
+		      struct archive_entry *e, const char *entry, bool fresh, struct fc_error **err)
+{
+	_cleanup_close_ int fd = fd_in;
 	int64_t size = archive_entry_size(e);
 	if (size > 0) {
 		const void *blk;
@@ -348,7 +518,35 @@ static int write_file(struct unpacker *u, struct archive *a, int pfd, const char
 		if (end != size && ftruncate(fd, size) < 0)
 			return fc_error_set(err, errno, "entry `%s`: truncate", entry);
 	}
-	return set_meta(u, fd, pfd, name, e, entry, false, err);
+	return set_meta_x(u, fd, pfd, name, e, entry, false, fresh, err);
+}
+
+/* A small regular file queued on the io_uring batch (data copied now). */
+static int queue_file(struct unpacker *u, struct archive *a, int pfd, const char *dir, const char *name,
+		      struct archive_entry *e, const char *entry, struct fc_error **err)
+{
+	size_t size = (size_t)archive_entry_size(e);
+	struct timespec ts[2] = {
+		{ archive_entry_atime_is_set(e) ? archive_entry_atime(e) : archive_entry_mtime(e),
+		  archive_entry_atime_is_set(e) ? archive_entry_atime_nsec(e) : archive_entry_mtime_nsec(e) },
+		{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+	};
+	void *data;
+	if (snap_uring_add(u->ur, pfd, dir, name, entry, size, archive_entry_mode(e) & 07777,
+			   (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), ts, &data, err) < 0)
+		return fc_error_code(*err);
+	size_t got = 0;
+	while (got < size) {
+		la_ssize_t n = archive_read_data(a, (char *)data + got, size - got);
+		if (n < 0)
+			return fc_error_set(err, archive_errno(a) > 0 ? archive_errno(a) : EIO,
+					    "entry `%s`: read data: %s", entry, archive_error_string(a));
+		if (n == 0)
+			return fc_error_set(err, EIO, "entry `%s`: data ends after %zu of %zu bytes", entry, got, size);
+		got += (size_t)n;
+	}
+	u->bytes += size;
+	return 0;
 }
 
 static void progress(struct unpacker *u, bool force)
@@ -388,6 +586,11 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 	if (fcsnap_clean_path(raw, u->lim->max_path, &path, err) < 0)
 		return fc_error_code(*err);
 	mode_t type = archive_entry_filetype(e);
+	bool simple_file = u->ur && type == AE_IFREG && !archive_entry_hardlink(e) &&
+			   archive_entry_sparse_count(e) == 0 && archive_entry_xattr_count(e) == 0 &&
+			   archive_entry_size(e) >= 0 && snap_uring_fits(u->ur, (size_t)archive_entry_size(e));
+	if (u->ur && !simple_file && snap_uring_flush(u->ur, err) < 0)
+		return fc_error_code(*err);
 	if (archive_entry_size(e) > (int64_t)u->lim->max_size)
 		return fc_error_set(err, EFBIG, "entry `%s`: size %lld exceeds the layer limit of %llu bytes",
 				    path, (long long)archive_entry_size(e),
@@ -498,14 +701,32 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 		add_dirtime(u, path, e);
 		break;
 	case AE_IFREG:
-		if (clear_slot(u, pfd, base, false, path, err) < 0)
-			return fc_error_code(*err);
-		pfd = open_dir(u, dir, path, err);
-		if (pfd < 0)
-			return pfd;
-		if (write_file(u, a, pfd, base, e, path, err) < 0)
+		if (simple_file) {
+			if (queue_file(u, a, pfd, dir, base, e, path, err) < 0)
+				return fc_error_code(*err);
+			break;
+		}
+	{
+		/* most entries are new names: try that first, replace on EEXIST */
+		bool fresh = !u->dir_sgid;
+		mode_t m = fresh ? (archive_entry_mode(e) & 0777) : 0600;
+		int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
+		if (fd < 0 && errno == EEXIST) {
+			if (clear_slot(u, pfd, base, false, path, err) < 0)
+				return fc_error_code(*err);
+			pfd = open_dir(u, dir, path, err);
+			if (pfd < 0)
+				return pfd;
+			fresh = !u->dir_sgid;
+			m = fresh ? (archive_entry_mode(e) & 0777) : 0600;
+			fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
+		}
+		if (fd < 0)
+			return fc_error_set(err, errno, "entry `%s`: create", path);
+		if (write_file(u, a, fd, pfd, base, e, path, fresh, err) < 0)
 			return fc_error_code(*err);
 		break;
+	}
 	case AE_IFLNK: {
 		const char *target = archive_entry_symlink(e);
 		if (!target)
@@ -547,28 +768,30 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 
 int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits *lim,
 		      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out,
+		      int tee_fd, char *blob_digest_out, uint64_t *blob_size_out,
 		      struct fc_error **err)
 {
-	struct reader r = { .fd = blobfd, .comp = comp, .max_out = lim->max_size };
+	struct reader r;
 	struct unpacker u = { .root = dirfd, .lim = lim, .cache_fd = -1, .root_user = geteuid() == 0, .ps = ps };
 	struct archive *a = NULL;
 	uint64_t entries = 0;
 	int ret = 0;
-	(void)use_uring;
+	struct stat bst;
+	u.umask = snap_umask();
+	u.euid = geteuid();
+	u.egid = getegid();
+	if (use_uring && snap_uring_new(&u.ur) < 0)
+		u.ur = NULL; /* io_uring unavailable (seccomp, old kernel): plain syscalls */
 
-	r.in = fc_malloc(IN_BUF);
-	r.out = fc_malloc(OUT_BUF);
-	snap_hash_init(&r.diff);
-	if (comp == FCSNAP_COMP_GZIP) {
-		if (inflateInit2(&r.z, 15 + 16) != Z_OK) {
-			ret = fc_error_set(err, ENOMEM, "gzip: init failed");
-			goto out;
-		}
-		r.z_init = true;
-	} else if (comp == FCSNAP_COMP_ZSTD) {
-		r.zs = ZSTD_createDCtx();
-		if (!r.zs)
-			abort();
+	/* a thread of its own for the decompressor when there is enough to do */
+	bool threaded = comp != FCSNAP_COMP_NONE && fstat(blobfd, &bst) == 0 && bst.st_size > (4 << 20);
+	ret = reader_init(&r, blobfd, comp, lim->max_size, threaded, err);
+	if (ret < 0)
+		goto out;
+	r.tee_fd = tee_fd;
+	if (blob_digest_out) {
+		r.hash_in = true;
+		snap_hash_init(&r.blob);
 	}
 	a = archive_read_new();
 	if (!a)
@@ -625,6 +848,10 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 		ret = fc_error_set(err, EINVAL, "empty layer stream");
 		goto out;
 	}
+	if (snap_uring_flush(u.ur, err) < 0) {
+		ret = fc_error_code(*err);
+		goto out;
+	}
 	/* directory times last: creating children changed them */
 	cache_drop(&u);
 	for (size_t i = u.n_dts; i-- > 0;) {
@@ -633,8 +860,13 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 			futimens(fd, u.dts[i].ts);
 	}
 	snap_hash_final(&r.diff, diff_id_out);
+	if (blob_digest_out)
+		snap_hash_final(&r.blob, blob_digest_out);
+	if (blob_size_out)
+		*blob_size_out = r.total_in;
 	progress(&u, true);
 out:
+	snap_uring_free(u.ur);
 	if (a)
 		archive_read_free(a);
 	cache_drop(&u);
@@ -648,22 +880,10 @@ out:
 int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
 		      struct fc_error **err)
 {
-	struct reader r = { .fd = blobfd, .comp = comp, .max_out = lim->max_size };
-	int ret = 0;
-	r.in = fc_malloc(IN_BUF);
-	r.out = fc_malloc(OUT_BUF);
-	snap_hash_init(&r.diff);
-	if (comp == FCSNAP_COMP_GZIP) {
-		if (inflateInit2(&r.z, 15 + 16) != Z_OK) {
-			ret = fc_error_set(err, ENOMEM, "gzip: init failed");
-			goto out;
-		}
-		r.z_init = true;
-	} else if (comp == FCSNAP_COMP_ZSTD) {
-		r.zs = ZSTD_createDCtx();
-		if (!r.zs)
-			abort();
-	}
+	struct reader r;
+	int ret = reader_init(&r, blobfd, comp, lim->max_size, false, err);
+	if (ret < 0)
+		goto out;
 	for (;;) {
 		const void *b;
 		ssize_t n = produce(&r, &b);

@@ -2,6 +2,7 @@
 /* util.c: digests, media types, entry path cleaning, whiteout names, openat2. */
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "snap-private.h"
@@ -236,4 +237,42 @@ char *snap_unescape_name(const char *f)
 		}
 	}
 	return b.data;
+}
+
+int snap_mkdir_beneath(int root, const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = fc_strdup(path);
+	int fd = fcntl(root, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	for (char *save = NULL, *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (FC_STREQ(c, ".") || FC_STREQ(c, "..")) {
+			close(fd);
+			return -EXDEV;
+		}
+		if (mkdirat(fd, c, mode) < 0 && errno != EEXIST) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		int next = snap_openat_beneath(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+		close(fd);
+		if (next < 0)
+			return next == -ELOOP ? -EXDEV : next;
+		fd = next;
+	}
+	return fd;
+}
+
+int snap_read_in_root(int root, const char *path, char **out, struct fc_error **err)
+{
+	_cleanup_close_ int fd = snap_openat_in_root(root, path, O_RDONLY | O_NOCTTY, 0);
+	if (fd < 0)
+		return fc_error_set(err, -fd, "open `%s`", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return fc_error_set(err, EINVAL, "`%s` is not a regular file", path);
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	return fc_read_file_at(AT_FDCWD, p, out, NULL, 0, err);
 }

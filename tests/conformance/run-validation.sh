@@ -93,9 +93,16 @@ case "$runtime" in
 esac
 [ -x "$runtime" ] || skip "runtime $runtime is not an executable"
 runtime=$(cd "$(dirname "$runtime")" && pwd)/$(basename "$runtime")
-for tool in timeout setsid tar ps; do
+for tool in timeout setsid tar ps flock; do
 	command -v "$tool" >/dev/null || skip "$tool is not installed"
 done
+
+# One run at a time on a machine: the test cgroups have fixed names.
+exec 9>/run/fc-conformance.lock
+if ! flock -n 9; then
+	echo "waiting for another run-validation.sh (lock /run/fc-conformance.lock)"
+	flock 9
+fi
 
 progs=()
 if [ ${#only[@]} -gt 0 ]; then
@@ -129,9 +136,8 @@ cg_candidates() {
 	for m in $(cg_mounts); do
 		echo "$m/cgrouptest"
 		echo "$m/testdir"
-		for p in $(cut -d: -f3- /proc/self/cgroup | sort -u); do
-			[ "$p" = / ] && continue
-			echo "$m$p/testdir"
+		cut -d: -f3- /proc/self/cgroup | sort -u | while read -r p; do
+			[ "$p" = / ] || echo "$m$p/testdir"
 		done
 	done
 }
@@ -154,10 +160,10 @@ unmount_under() { # unmount everything mounted at or below $1, deepest first
 }
 
 delete_containers() { # delete every container in the private root $1
-	local root=$1 id pid
-	[ -d "$root" ] || return 0
-	for id in $(ls -A "$root" 2>/dev/null); do
-		[ -d "$root/$id" ] || continue
+	local root=$1 d id pid
+	for d in "$root"/*/ "$root"/.[!.]*/; do
+		[ -d "$d" ] || continue
+		id=$(basename "$d")
 		if ! timeout 20 "$runtime" --root "$root" delete --force "$id" >/dev/null 2>&1; then
 			pid=$(timeout 10 "$runtime" --root "$root" state "$id" 2>/dev/null |
 				sed -n 's/.*"pid"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p' | head -n1)
@@ -171,6 +177,7 @@ delete_containers() { # delete every container in the private root $1
 kill_session() { # SIGKILL what is left of the session $1 (the program's own)
 	local sid=$1 pids
 	pids=$(ps -e -o pid=,sid= | awk -v s="$sid" '$2 == s && $1 != s { print $1 }')
+	# shellcheck disable=SC2086 # one pid a word
 	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
 	return 0
 }
@@ -190,6 +197,7 @@ cleanup_program() {
 	current_dir=""
 }
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 on_exit() {
 	[ -n "$current_sid" ] && kill -KILL "$current_sid" 2>/dev/null
 	cleanup_program
@@ -227,23 +235,25 @@ classify() {
 	}' "$tap"
 }
 
-# first_failure PROG RC: the first failing assertion, or why it failed
+# first_failure PROG RC: the first failing assertion, or why it failed, and
+# the first lines the program (or the runtime through it) wrote to stderr
 first_failure() {
 	local p=$1 rc=$2 tap="$out/$1.tap" err="$out/$1.stderr" line
 	line=$(grep -m1 -E '^not ok' "$tap")
 	if [ -n "$line" ]; then
-		# the assertion and the first lines of its YAML diagnostic
+		# the assertion and the first lines of its diagnostic
 		awk -v l="$line" 'f && (/^  \.\.\./ || /^(not )?ok/ || /^1\.\./) { exit }
 			f { print; n++; if (n >= 8) exit } $0 == l { print; f = 1 }' "$tap" |
 			cut -c1-300
-		return
+	else
+		# a program that stopped early reports why in a YAML "error" field
+		grep -m1 -E '^    "error": ' "$tap" | cut -c1-300
 	fi
-	# a program that stopped early reports why in a YAML "error" field
-	grep -m1 -E '^    "error": ' "$tap" | cut -c1-300
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then echo "timed out after ${timeout_s}s"; fi
 	[ "$rc" != 0 ] && echo "exit status $rc"
-	grep -v '^[[:space:]]*$' "$err" | head -n 6 | cut -c1-300
-	if ! grep -qE '^(not )?ok' "$tap"; then echo "(no test results)"; fi
+	grep -qE '^(not )?ok' "$tap" || echo "(no test points)"
+	grep -v -e '^[[:space:]]*$' -e '^exit status [0-9]*$' "$err" | head -n 4 | cut -c1-300 | sed 's/^/stderr: /'
+	return 0
 }
 
 echo "runtime: $runtime"
@@ -265,7 +275,7 @@ for p in "${progs[@]}"; do
 	fi
 	# A background job of a non-interactive shell is no group leader, so
 	# setsid does not fork: $! is the session id of everything it starts.
-	(cd "$suite" && exec env TMPDIR="$current_dir/tmp" RUNTIME="$rt" \
+	(exec 9>&-; cd "$suite" && exec env TMPDIR="$current_dir/tmp" RUNTIME="$rt" \
 		setsid --wait timeout --kill-after=5 "$timeout_s" "./validation/$p/$p.t" \
 		>"$out/$p.tap" 2>"$out/$p.stderr" </dev/null) &
 	current_sid=$!

@@ -79,7 +79,13 @@ nl=$(ls "$T/store/layers" | wc -l)
 for n in oci-gz oa-zstd docker.io/lib/da:1 plain2 mp-arm; do "$F" image rm "$n" || fail "rm $n"; done
 "$F" image gc --quiet || fail gc
 [ "$(ls "$T/store/layers" | wc -l)" = 2 ] || fail "gc removed layers still used by mp-amd"
+# a mounted rootfs keeps its layers through rm + gc
+"$F" image bundle mp-amd "$T/b-kept" -- true || fail "bundle mp-amd"
 "$F" image rm mp-amd && "$F" image gc --quiet || fail "rm/gc"
+[ "$(ls "$T/store/layers" | wc -l)" = 2 ] || fail "gc removed layers of a mounted rootfs"
+[ -x "$T/b-kept/rootfs/bin/busybox" ] || fail "mounted rootfs lost its files"
+"$F" image unmount "$T/b-kept" || fail "unmount b-kept"
+"$F" image gc --quiet || fail "gc"
 [ -z "$(find "$T/store/layers" "$T/store/blobs/sha256" "$T/store/images" -mindepth 1)" ] || fail "gc left data behind"
 "$F" image inspect oci-gz 2>/dev/null && fail "inspect of a removed image succeeded"
 

@@ -43,6 +43,15 @@ check wrong-digest 'digest mismatch'
 check wrong-diffid 'diff_id mismatch'
 check traversal 'path traversal' oci-archive
 check truncated-gzip 'diff_id mismatch\|truncated\|tar stream' docker-archive
+# an oci-archive whose own tree escapes through a symlink
+mkdir -p "$T/o1" "$T/o2/blobs/sha256" && ln -s /tmp/fcsnap-evil "$T/o1/blobs"
+echo x > "$T/o2/blobs/sha256/evil"
+tar -cf "$T/outer.tar" -C "$T/o1" blobs && tar -rf "$T/outer.tar" -C "$T/o2" --no-recursion blobs/sha256/evil
+err=$("$F" image import "$T/outer.tar" --name outer 2>&1); rc=$?
+echo "  [outer-symlink] $err"
+[ $rc = 1 ] && echo "$err" | grep -q "escapes the archive" || fail "outer symlink escape not refused"
+[ ! -e /tmp/fcsnap-evil ] || fail "outer archive wrote outside"
+[ "$(state)" = "$before" ] || fail "outer: the store changed"
 # a tarball that is no image at all
 echo "not a tar" > "$T/junk"
 "$F" image import "$T/junk" --name junk 2>&1 | grep -q "not a tar archive\|neither" || fail "junk file"

@@ -11,6 +11,7 @@
 #include "snap-private.h"
 
 static int fails;
+static bool use_uring;
 #define CHECK(c)                                                                 \
 	do {                                                                     \
 		if (!(c)) {                                                      \
@@ -164,7 +165,7 @@ static int unpack(const char *tmp, const char *name, const struct ent *ents, siz
 	int bfd = open(p, O_RDONLY | O_CLOEXEC), dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct snap_limits lim = { 1 << 20, 1000, 4096 };
 	struct fc_error *e = NULL;
-	int r = snap_unpack_layer(bfd, gz ? FCSNAP_COMP_GZIP : FCSNAP_COMP_NONE, dfd, &lim, false, NULL, dig, &e);
+	int r = snap_unpack_layer(bfd, gz ? FCSNAP_COMP_GZIP : FCSNAP_COMP_NONE, dfd, &lim, use_uring, NULL, dig, -1, NULL, NULL, &e);
 	if (r < 0 && errmsg)
 		*errmsg = fc_strdup(e->msg);
 	fc_error_free(e);
@@ -242,7 +243,7 @@ static void test_unpack(const char *tmp)
 	free(msg);
 	/* nothing escaped */
 	CHECK(access("/tmp/evil", F_OK) < 0);
-	snprintf(p, sizeof(p), "%s/evil", tmp);
+	snprintf(p, sizeof(p), "%s/../evil", tmp);
 	CHECK(access(p, F_OK) < 0);
 }
 
@@ -256,7 +257,13 @@ int main(void)
 		char tmp[] = "/tmp/test-snap-unit.XXXXXX";
 		if (!mkdtemp(tmp))
 			return 1;
-		test_unpack(tmp);
+		char sub[64];
+		for (int k = 0; k < 2; k++) {
+			use_uring = k;
+			snprintf(sub, sizeof(sub), "%s/%s", tmp, k ? "uring" : "plain");
+			mkdir(sub, 0755);
+			test_unpack(sub);
+		}
 		fc_rm_rf_at(AT_FDCWD, tmp, NULL);
 	} else {
 		printf("# not root: unpack checks skipped\n");

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* ops.c: operations on an existing container through its cgroup: pause,
+ * resume, update, the pid list (ps), stats and OOM counts (events). Error
+ * texts are runc's, so tools that match on them keep working. */
+#include "internal.h"
+#include "cgroup.h"
+
+/* Load the state and open the cgroup; *st and *cg are the caller's. */
+static int open_container(const char *root, const char *id, struct fcrt_state **st,
+                          struct fc_cgroup **cg, struct fc_error **err)
+{
+	int r = fcrt_state_load(root, id, st, err);
+	if (r < 0)
+		return r;
+	*cg = NULL;
+	if (!*(*st)->cgroup_path) {
+		r = fc_error_set(err, ENOENT, "container `%s` has no cgroup", id);
+		fcrt_state_free(*st);
+		*st = NULL;
+		return r;
+	}
+	r = fc_cgroup_open((*st)->cgroup_path, cg, err);
+	if (r < 0) {
+		fcrt_state_free(*st);
+		*st = NULL;
+	}
+	return r;
+}
+
+static bool is_live(enum fcrt_status s)
+{
+	return s == FCRT_CREATED || s == FCRT_RUNNING || s == FCRT_PAUSED;
+}
+
+int fcrt_pause(const char *root, const char *id, struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	struct fc_cgroup *cg = NULL;
+	int r = open_container(root, id, &st, &cg, err);
+	if (r < 0)
+		return r;
+	if (st->status != FCRT_RUNNING && st->status != FCRT_CREATED)
+		r = fc_error_set(err, 0, "container not running");
+	else
+		r = fc_cgroup_freeze(cg, true, err);
+	fc_cgroup_free(cg);
+	fcrt_state_free(st);
+	return r;
+}
+
+int fcrt_resume(const char *root, const char *id, struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	struct fc_cgroup *cg = NULL;
+	int r = open_container(root, id, &st, &cg, err);
+	if (r < 0)
+		return r;
+	if (st->status != FCRT_PAUSED)
+		r = fc_error_set(err, 0, "container not paused");
+	else
+		r = fc_cgroup_freeze(cg, false, err);
+	fc_cgroup_free(cg);
+	fcrt_state_free(st);
+	return r;
+}
+
+int fcrt_update(const char *root, const char *id, const char *resources_json, size_t len,
+                struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	struct fc_cgroup *cg = NULL;
+	struct fc_resources *res = NULL;
+	int r = fc_resources_parse(resources_json, len, &res, err);
+	if (r < 0)
+		return r;
+	r = open_container(root, id, &st, &cg, err);
+	if (r >= 0) {
+		if (!is_live(st->status))
+			r = fc_error_set(err, 0, "container not running");
+		else if ((r = fc_cgroup_apply(cg, res, err)) < 0)
+			fc_error_wrap(err, "update `%s`", id);
+	}
+	fc_resources_free(res);
+	fc_cgroup_free(cg);
+	fcrt_state_free(st);
+	return r;
+}
+
+int fcrt_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	struct fc_cgroup *cg = NULL;
+	*pids = NULL;
+	*n = 0;
+	int r = open_container(root, id, &st, &cg, err);
+	if (r < 0)
+		return r;
+	if (st->status != FCRT_STOPPED)
+		r = fc_cgroup_pids(cg, pids, n, err);
+	fc_cgroup_free(cg);
+	fcrt_state_free(st);
+	return r;
+}
+
+int fcrt_stats_event(const char *root, const char *id, struct fc_buf *out, struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	struct fc_cgroup *cg = NULL;
+	int r = open_container(root, id, &st, &cg, err);
+	if (r < 0)
+		return r;
+	if (!is_live(st->status)) {
+		r = fc_error_set(err, 0, "container with id %s is not running", id);
+	} else {
+		_cleanup_buf_ struct fc_buf data = {0};
+		r = fc_cgroup_stats_json(cg, &data, err);
+		if (r >= 0) {
+			fc_buf_printf(out, "{\"type\":\"stats\",\"id\":");
+			fc_buf_json_string(out, id);
+			fc_buf_printf(out, ",\"data\":%s}", data.data ? data.data : "{}");
+		}
+	}
+	fc_cgroup_free(cg);
+	fcrt_state_free(st);
+	return r;
+}
+
+int fcrt_oom_count(const char *root, const char *id, uint64_t *count, struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	struct fc_cgroup *cg = NULL;
+	*count = 0;
+	int r = open_container(root, id, &st, &cg, err);
+	if (r < 0)
+		return r;
+	r = fc_cgroup_oom_count(cg, count);
+	if (r < 0)
+		r = fc_error_set(err, -r, "container `%s`: read the OOM kill count", id);
+	fc_cgroup_free(cg);
+	fcrt_state_free(st);
+	return r;
+}
