@@ -95,8 +95,9 @@ else
 	skip "docker exec" "fcrun exec is not implemented yet"
 fi
 if fcrun_has ps; then
-	dtop() { dk top "c-$1" | awk 'NR > 1 { $1 = $2 = $3 = $4 = $5 = $7 = ""; print }' | grep -v 'sleep' | sed 's/^ *//'; }
-	compare "docker top" out 'sh -c echo out' dtop
+	# UID and CMD columns, without the short-lived sleeps.
+	dtop() { dk top "c-$1" | awk 'NR > 1 { s = $1; for (i = 8; i <= NF; i++) s = s " " $i; print s }' | grep -v '^root sleep'; }
+	compare "docker top" out '^root sh -c echo out' dtop
 else
 	skip "docker top" "fcrun ps is not implemented yet"
 fi
