@@ -368,6 +368,14 @@ static __attribute__((noreturn)) void exec_process(struct exec_ctx *c)
 	fc_env_default_home(&c->env, p->uid);
 	if (lookup(c, &path, &e) < 0)
 		fail(c, e);
+	if (p->has_oom_score_adj) {
+		char v[16];
+		snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+		if (fc_write_string_at(AT_FDCWD, "/proc/self/oom_score_adj", v, &e) < 0) {
+			fc_error_wrap(&e, "process.oomScoreAdj");
+			fail(c, e);
+		}
+	}
 	if (fc_rlimits_apply(p, &e) < 0)
 		fail(c, e);
 	if (!p->no_new_privileges && c->seccomp && fc_seccomp_install(c->seccomp, NULL, &e) < 0)

@@ -42,7 +42,19 @@ static int run_one(const struct fc_hook *h, const char *state, const char *kind,
 	/* The state is small (< pipe buffer); a hook that never reads it must
 	 * not block us, so write without blocking. */
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	(void)!write(in[1], state, strlen(state));
+	/* A hook that exits without reading (/bin/false) must not kill us with
+	 * SIGPIPE: block it for the write and discard one it raised. */
+	sigset_t pipe_set, old_set, pending;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old_set);
+	sigpending(&pending);
+	bool was_pending = sigismember(&pending, SIGPIPE);
+	if (write(in[1], state, strlen(state)) < 0 && errno == EPIPE && !was_pending) {
+		struct timespec zero = { 0, 0 };
+		sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	sigprocmask(SIG_SETMASK, &old_set, NULL);
 	close(in[1]);
 
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -74,6 +86,12 @@ static int run_one(const struct fc_hook *h, const char *state, const char *kind,
 				    WEXITSTATUS(st));
 	return fc_error_set(err, 0, "%s hook `%s` was killed by signal %d", kind, h->path,
 			    WTERMSIG(st));
+}
+
+int fc_hook_run_one(const struct fc_hook *h, const char *state_json, enum fc_hook_kind kind,
+		    struct fc_error **err)
+{
+	return run_one(h, state_json, fc_hook_kind_name(kind), err);
 }
 
 int fc_hooks_run(const struct fc_spec *s, enum fc_hook_kind kind, const char *state_json,

@@ -381,6 +381,11 @@ void fc_init_main(struct fc_create *c)
 	fc_env_default_home(&c->env, p->uid);
 	if (fc_find_executable(p->args[0], c->env, &c->exec_path, &e) < 0)
 		fail_sync(c, e);
+	/* rlimits at create, as runc does: a failure after start leaves the
+	 * shim's task "created" while the init exits, and Docker then cannot
+	 * delete it (the state dir stays behind). */
+	if (fc_rlimits_apply(p, &e) < 0)
+		fail_sync(c, e);
 
 	fc_sync_send(c->sync_fd[1], FC_SYNC_READY, 0, NULL);
 	expect(c, FC_SYNC_OK);
@@ -389,8 +394,6 @@ void fc_init_main(struct fc_create *c)
 
 	/* First, while no seccomp filter can refuse close_range. */
 	if (keep_fds(c->opts->preserve_fds, &e) < 0)
-		answer_error(c, &ch, e);
-	if (fc_rlimits_apply(p, &e) < 0)
 		answer_error(c, &ch, e);
 	if (!p->no_new_privileges && c->seccomp && fc_seccomp_install(c->seccomp, NULL, &e) < 0)
 		answer_error(c, &ch, e);

@@ -213,8 +213,8 @@ compare() {
 	for r in runc fcrun; do
 		"$fn" "$r" "$@" >"$T/out.$r" 2>&1
 		echo $? >"$T/rc.$r"
-		# ctr's and docker's log lines carry a time stamp.
-		sed -i 's/^time="[^"]*" //' "$T/out.$r"
+		# ctr's and docker's log lines carry a time stamp; ids carry the runtime's name.
+		sed -i -e 's/^time="[^"]*" //' -e "s/\([-_]\)$r\b/\1RUNTIME/g" "$T/out.$r"
 		if [ "$mode" = sorted ]; then sort "$T/out.$r" >"$T/out.$r.s" && mv "$T/out.$r.s" "$T/out.$r"; fi
 	done
 	local why=
@@ -225,6 +225,8 @@ compare() {
 		ok "$desc"
 	else
 		not_ok "$desc: $why"
+		# A known difference (TAP "# TODO") does not fail the test.
+		case $desc in *"# TODO"*) tap_failed=$((tap_failed - 1)) ;; esac
 		{ echo "runc (exit $(cat "$T/rc.runc")):"; head -c 2000 "$T/out.runc"; echo "fcrun (exit $(cat "$T/rc.fcrun")):"; head -c 2000 "$T/out.fcrun"; } | diag
 	fi
 }

@@ -28,7 +28,7 @@ compare "docker run -u 65534:65534" out 'uid=65534' drun -u 65534:65534 "$I" id
 compare "docker run -u nobody" out 'uid=65534' drun -u nobody "$I" id
 # Raising the hard limit above the caller's needs CAP_SYS_RESOURCE; where the
 # host lacks it both runtimes must fail alike.
-compare "docker run --ulimit nofile=64000:64000" rc '' drun --ulimit nofile=64000:64000 "$I" sh -c 'ulimit -n; ulimit -Hn'
+compare "docker run --ulimit nofile=64000:64000" rc 'OCI runtime create failed|^64000' drun --ulimit nofile=64000:64000 "$I" sh -c 'ulimit -n; ulimit -Hn'
 compare "docker run --ulimit nofile=1000:2000" out '^1000$' drun --ulimit nofile=1000:2000 "$I" sh -c 'ulimit -n; ulimit -Hn'
 if [ -d /sys/fs/cgroup/memory ]; then
 	compare "docker run --memory 64m" out '^67108864$' drun --memory 64m "$I" cat /sys/fs/cgroup/memory/memory.limit_in_bytes
@@ -37,6 +37,18 @@ else
 	compare "docker run --memory 64m" out '^67108864$' drun --memory 64m "$I" cat /sys/fs/cgroup/memory.max
 	compare "docker run --pids-limit 50" out '^50$' drun --pids-limit 50 "$I" cat /sys/fs/cgroup/pids.max
 fi
+if [ -d /sys/fs/cgroup/cpu ]; then
+	compare "docker run --cpu-shares 512" out '^512$' drun --cpu-shares 512 "$I" cat /sys/fs/cgroup/cpu/cpu.shares
+fi
+compare "docker run --init (docker-init as pid 1)" out 'docker-init' drun --init "$I" sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo'
+doom() {
+	dk run -d --name "oom-$1" --network none --runtime "$1" --memory 16m --memory-swap 16m "$I" \
+		sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived' >/dev/null || return 1
+	dk wait "oom-$1"
+	dk inspect -f '{{.State.OOMKilled}}' "oom-$1"
+	dk rm "oom-$1" >/dev/null
+}
+compare "docker run --memory 16m: OOM killed, reported" out '^true$' doom
 compare "docker run --read-only" out 'Read-only file system' drun --read-only "$I" sh -c 'touch /x 2>&1; echo $?; touch /dev/shm/y && echo shm-rw'
 compare "docker run --cap-drop ALL --cap-add CHOWN" out '^CapEff:[[:space:]]+0000000000000001$' drun --cap-drop ALL --cap-add CHOWN "$I" sh -c 'grep ^Cap /proc/self/status'
 compare "docker run --cap-drop CHOWN: chown fails" out 'Operation not permitted' drun --cap-drop CHOWN "$I" sh -c 'chown 65534 /tmp 2>&1; echo $?'
@@ -95,8 +107,9 @@ else
 	skip "docker exec" "fcrun exec is not implemented yet"
 fi
 if fcrun_has ps; then
-	dtop() { dk top "c-$1" | awk 'NR > 1 { $1 = $2 = $3 = $4 = $5 = $7 = ""; print }' | grep -v 'sleep' | sed 's/^ *//'; }
-	compare "docker top" out 'sh -c echo out' dtop
+	# UID and CMD columns, without the short-lived sleeps.
+	dtop() { dk top "c-$1" | awk 'NR > 1 { s = $1; for (i = 8; i <= NF; i++) s = s " " $i; print s }' | grep -v '^root sleep'; }
+	compare "docker top" out '^root sh -c echo out' dtop
 else
 	skip "docker top" "fcrun ps is not implemented yet"
 fi
@@ -105,6 +118,16 @@ if fcrun_has pause && fcrun_has resume; then
 	compare "docker pause/unpause" out '^paused$' dpause
 else
 	skip "docker pause/unpause" "fcrun pause/resume are not implemented yet"
+fi
+if fcrun_has update; then
+	dupdate() {
+		dk update --memory 128m --memory-swap 256m --pids-limit 77 "c-$1" >/dev/null || return 1
+		dk exec "c-$1" sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max' 2>&1 ||
+			dk inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' "c-$1"
+	}
+	compare "docker update --memory --pids-limit" out '^134217728$' dupdate
+else
+	skip "docker update" "fcrun update is not implemented yet"
 fi
 dstats() { dk stats --no-stream --format '{{.Name}} {{if .MemUsage}}mem{{end}}' "c-$1" | sed "s/c-$1/c-R/"; }
 compare "docker stats --no-stream" out '^c-R mem$' dstats
@@ -150,7 +173,7 @@ for r in runc fcrun; do
 done
 left=$(ls -A "$E2E/docker/exec/runtime-runc/moby" 2>/dev/null)
 expect_eq "no state dirs left under docker's exec-root" "" "$left"
-[ -z "$left" ] || for d in $left; do head -c 300 "$E2E/docker/exec/runtime-runc/moby/$d/state.json" | diag; done
+[ -z "$left" ] || for d in $left; do { head -c 300 "$E2E/docker/exec/runtime-runc/moby/$d/state.json"; echo; } | diag; done
 e2e_stop
 left=$(our_shims)
 expect_eq "dockerd, containerd and the shims stopped" "" "$left"

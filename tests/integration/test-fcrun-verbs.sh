@@ -75,6 +75,7 @@ cat >"$T/proc.json" <<'EOF'
 {"terminal":false,"user":{"uid":1,"gid":1},"args":["sh","-c","echo $(id -u):$X:$(pwd)"],
  "env":["PATH=/bin","X=fromjson"],"cwd":"/tmp","noNewPrivileges":true}
 EOF
+expect_eq "exec: process.oomScoreAdj" 123 "$($F exec -p <(echo '{"args":["cat","/proc/self/oom_score_adj"],"cwd":"/","oomScoreAdj":123}') "$id")"
 expect_eq "exec: --process process.json" "1:fromjson:/tmp" "$($F exec -p "$T/proc.json" "$id")"
 # detached, with a pid file: in the container's cgroup, seen by ps
 $F exec -d --pid-file "$T/exec.pid" "$id" sleep 500 >"$T/out" 2>&1; rc=$?
