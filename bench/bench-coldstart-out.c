@@ -66,7 +66,7 @@ double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const cha
 			continue;
 		struct cs_stat a, b;
 		cs_stat_of(&R->cells[tier][sc][path], PH_TOTAL, &a);
-		cs_stat_of(&R->cells[tier][sc][i], PH_TOTAL, &b);
+		cs_stat_of(&R->cells[tier][sc == CS_POOL ? CS_WARM : sc][i], PH_TOTAL, &b);
 		if (!a.n || !b.n || b.median <= 0)
 			return 0;
 		return a.median / b.median;
@@ -157,7 +157,8 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 	}
 	fprintf(f, "\ntimes in ms; total = import + mount + create + 1stbyte (from the start "
 		   "command's beginning\nto the container's first byte of output; start, the command "
-		   "alone, overlaps it); medians per phase\n");
+		   "alone, overlaps it); medians per phase;\npool: invoke to the first byte, page "
+		   "cache warm, its ratios against the runtimes' warm starts\n");
 }
 
 static void jstr(struct fc_buf *j, const char *s)

@@ -17,7 +17,8 @@
  * the paths in random order, with a short pause between runs.
  *
  * Paths are pluggable (struct cs_path_ops): the OCI runtimes fcrun, crun and
- * runc on the same bundle; pool, docker and containerd report why they are not
+ * runc on the same bundle; the pool (bench-coldstart-pool.c: a private
+ * `fcstart serve` per tier); docker and containerd report why they are not
  * available in this build. */
 #include "bench-coldstart.h"
 #include "commands.h"
@@ -429,18 +430,15 @@ static const struct cs_path_ops rt_ops = {
 static int na_probe(struct cs_run *R, struct cs_path *p, char **why)
 {
 	(void)R;
-	if (FC_STREQ(p->name, "pool"))
-		*why = fc_strdup("not available in this build (the prewarm pool, `fcstart serve`, "
-				 "has not landed)");
-	else
-		*why = fc_asprintf("not available in this build (a private %s daemon is not wired "
-				   "into the harness yet)", p->name);
+	*why = fc_asprintf("not available in this build (a private %s daemon is not wired "
+			   "into the harness yet)", p->name);
 	return -ENOTSUP;
 }
 
 static bool na_has_scenario(const struct cs_path *p, enum cs_scenario sc)
 {
-	return FC_STREQ(p->name, "pool") ? sc == CS_POOL : sc != CS_POOL;
+	(void)p;
+	return sc != CS_POOL;
 }
 
 static const struct cs_path_ops na_ops = {
@@ -453,7 +451,7 @@ static const struct {
 	const char *name;
 	const struct cs_path_ops *ops;
 } known_paths[] = {
-	{ "pool", &na_ops },  { "fcrun", &rt_ops },  { "crun", &rt_ops },
+	{ "pool", &cs_pool_ops },  { "fcrun", &rt_ops },  { "crun", &rt_ops },
 	{ "runc", &rt_ops },  { "docker", &na_ops }, { "containerd", &na_ops },
 };
 

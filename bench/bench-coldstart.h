@@ -111,7 +111,10 @@ struct cs_path {
 	char *bin;	/* the runtime binary */
 	char *version;
 	char *root;	/* private --root */
+	void *priv;	/* the path's own state */
 };
+
+extern const struct cs_path_ops cs_pool_ops; /* bench-coldstart-pool.c */
 
 struct cs_run {
 	/* config */
@@ -151,7 +154,8 @@ struct cs_stat {
 	double median, p95, p99, min, max;
 };
 void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct cs_stat *out);
-/* median total of path over ref's (crun, runc) on the same tier and scenario; 0 if none */
+/* median total of path over ref's (crun, runc) on the same tier and scenario
+ * (for the pool: over the reference's warm start); 0 if none */
 double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const char *ref);
 void cs_print_table(FILE *f, const struct cs_run *R);
 int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **err);
