@@ -90,6 +90,58 @@ static bool cell_listed(const struct cs_run *R, int k, int sc, size_t i)
 	return !c->skipped || c->error; /* skipped without a reason: the path has no such scenario */
 }
 
+static ssize_t path_index(const struct cs_run *R, const char *name)
+{
+	for (size_t i = 0; i < R->n_paths; i++)
+		if (FC_STREQ(R->paths[i].name, name))
+			return (ssize_t)i;
+	return -1;
+}
+
+static double median_of(const struct cs_run *R, int k, int sc, const char *name)
+{
+	ssize_t i = path_index(R, name);
+	struct cs_stat s;
+	if (i < 0)
+		return 0;
+	cs_stat_of(&R->cells[k][sc][i], PH_TOTAL, &s);
+	return s.n ? s.median : 0;
+}
+
+/* The targets, per tier, from the medians of this run. */
+static void print_headlines(FILE *f, const struct cs_run *R)
+{
+	fprintf(f, "\nheadlines (medians of this run):\n");
+	for (int k = 0; k < CS_NTIERS; k++) {
+		if (!R->tiers.t[k].ok)
+			continue;
+		fprintf(f, "  %-5s", cs_tier_names[k]);
+		double fu = median_of(R, k, CS_UNCACHED, "fcrun");
+		if (fu > 0)
+			fprintf(f, "  uncached fcrun %.0f ms%s;", fu,
+				k == CS_DISK ? (fu < 300 ? " (< 300 ms)" : " (target < 300 ms missed)")
+				: k == CS_SSD ? (fu < 1000 ? " (< 1 s)" : " (target < 1 s missed)")
+					      : "");
+		double pool = median_of(R, k, CS_POOL, "pool");
+		double dw = median_of(R, k, CS_WARM, "docker");
+		if (pool > 0 && dw > 0)
+			fprintf(f, "  pool %.1f ms = %.0fx faster than docker run (warm, %.0f ms)%s;",
+				pool, dw / pool, dw, dw / pool >= 50 ? "" : " (target 50x missed)");
+		else if (pool > 0)
+			fprintf(f, "  pool %.1f ms;", pool);
+		const char *ref = median_of(R, k, CS_WARM, "crun") > 0 ? "crun" : "runc";
+		fprintf(f, "  fcrun/%s:", ref);
+		for (int sc = 0; sc < CS_POOL; sc++) {
+			double a = median_of(R, k, sc, "fcrun"), b = median_of(R, k, sc, ref);
+			if (a > 0 && b > 0)
+				fprintf(f, " %s %.2fx", cs_scenario_names[sc], a / b);
+			else
+				fprintf(f, " %s -", cs_scenario_names[sc]);
+		}
+		fprintf(f, "\n");
+	}
+}
+
 void cs_print_table(FILE *f, const struct cs_run *R)
 {
 	fprintf(f, "fcstart bench coldstart: %d round(s), image %s (%.1f MB), %s\n", R->rounds_done,
@@ -155,6 +207,7 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 			}
 		}
 	}
+	print_headlines(f, R);
 	fprintf(f, "\ntimes in ms; total = import + mount + create + 1stbyte (from the start "
 		   "command's beginning\nto the container's first byte of output; start, the command "
 		   "alone, overlaps it); medians per phase;\npool: invoke to the first byte, page "

@@ -8,6 +8,8 @@
 
 #include "bench.h"
 
+#include <signal.h>
+
 /* ---- tiers (bench-tiers.c) ------------------------------------------------ */
 
 enum cs_tier_kind { CS_TMPFS = 0, CS_DISK, CS_SSD, CS_HDD, CS_NTIERS };
@@ -114,7 +116,8 @@ struct cs_path {
 	void *priv;	/* the path's own state */
 };
 
-extern const struct cs_path_ops cs_pool_ops; /* bench-coldstart-pool.c */
+extern const struct cs_path_ops cs_pool_ops;   /* bench-coldstart-pool.c */
+extern const struct cs_path_ops cs_engine_ops; /* bench-coldstart-engines.c: docker, containerd */
 
 struct cs_run {
 	/* config */
@@ -146,6 +149,17 @@ struct cs_run {
 };
 
 int bench_coldstart_cmd(int argc, char **argv);
+
+/* Helpers for the paths (bench-coldstart.c). cs_run_cmd runs argv with stdout
+ * on outfd (-1: /dev/null), stderr into R->errfd, at most R->timeout_s; returns
+ * the exit status (128+sig when killed) or -errno. cs_cmd_error makes an error
+ * of a failed command with its stderr. */
+int cs_run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms);
+int cs_cmd_error(struct cs_run *R, struct fc_error **err, const char *what, int st);
+char *cs_fd_text(int fd, size_t max);
+void cs_reset_fd(int fd);
+void cs_reap_strays(void);
+extern volatile sig_atomic_t cs_stop; /* SIGINT/SIGTERM/SIGHUP seen */
 
 /* ---- output (bench-coldstart-out.c, bench-chart.c) ------------------------- */
 

@@ -576,12 +576,53 @@ static int teardown_one(struct cs_tier *t, struct fc_error **err)
 	return ret;
 }
 
+static int cmp_len_desc(const void *a, const void *b)
+{
+	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Whatever is still mounted below the harness's dir and is not a tier (an
+ * engine's overlay, a bundle a failure left): unmounted, deepest first. */
+static void umount_strays(struct cs_tiers *ts)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+	char **v = NULL;
+	size_t n = 0, plen = strlen(ts->workdir);
+	while (f && fgets(line, sizeof(line), f)) {
+		char mp[4096];
+		if (sscanf(line, "%*d %*d %*s %*s %4095s", mp) != 1)
+			continue;
+		if (strncmp(mp, ts->workdir, plen) != 0 || mp[plen] != '/')
+			continue;
+		bool tier = false;
+		for (int k = 0; k < CS_NTIERS; k++)
+			if (ts->t[k].mounted && FC_STREQ(ts->t[k].dir, mp))
+				tier = true;
+		if (tier)
+			continue;
+		v = fc_realloc(v, (n + 1) * sizeof(char *));
+		v[n++] = fc_strdup(mp);
+	}
+	if (n)
+		qsort(v, n, sizeof(char *), cmp_len_desc);
+	for (size_t i = 0; i < n; i++) {
+		if (umount2(v[i], UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+			umount2(v[i], MNT_DETACH | UMOUNT_NOFOLLOW);
+		free(v[i]);
+	}
+	free(v);
+}
+
 int cs_tiers_teardown(struct cs_tiers *ts, struct fc_error **err)
 {
 	int ret = 0;
 	struct fc_error *e = NULL;
 	if (cs_cgroup_leave(ts, &e) < 0)
 		keep_first(err, &ret, TAKE_PTR(e));
+	if (ts->workdir)
+		umount_strays(ts);
 	for (int k = 0; k < CS_NTIERS; k++) {
 		struct cs_tier *t = &ts->t[k];
 		teardown_one(t, &e);
