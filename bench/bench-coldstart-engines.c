@@ -525,8 +525,12 @@ static void eng_cleanup(struct cs_run *R, struct cs_path *p)
 		free(et->ctr_image);
 	}
 	/* the shims' default dirs: our namespace's runc root, and what we made */
-	rmdir("/run/containerd/runc/" NS "/" NS);
-	rmdir("/run/containerd/runc/" NS);
+	for (int i = 0; i < 50 && access("/run/containerd/runc/" NS, F_OK) == 0; i++) {
+		rmdir("/run/containerd/runc/" NS "/" NS);
+		if (rmdir("/run/containerd/runc/" NS) == 0 || errno != ENOTEMPTY)
+			break;
+		sleep_ms(20); /* a killed shim's runc may still be tidying up */
+	}
 	for (size_t i = FC_ARRAY_SIZE(run_dirs); i-- > 0;)
 		if (!pp->had[i])
 			rmdir(run_dirs[i]);

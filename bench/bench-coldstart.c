@@ -619,6 +619,7 @@ static void rounds(struct cs_run *R)
 						add_sample(c, ph);
 					}
 					fc_error_free(e);
+					cs_reap_strays(); /* e.g. containerd's exited shim starters */
 					sleep_ms(R->pause_ms);
 				}
 			}
