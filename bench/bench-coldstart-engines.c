@@ -33,43 +33,46 @@
 #include <time.h>
 
 #define CONTAINERD "/usr/bin/containerd"
-#define CTR "/usr/bin/ctr"
-#define DOCKERD "/usr/sbin/dockerd"
-#define SHIM "/usr/bin/containerd-shim-runc-v2"
-#define NS "fcbcs"
+#define CTR        "/usr/bin/ctr"
+#define DOCKERD    "/usr/sbin/dockerd"
+#define SHIM       "/usr/bin/containerd-shim-runc-v2"
 #define DOCKER_TAG "fcstart-coldstart:bench"
 
 struct eng_tier {
 	pid_t ctd, dockerd;
-	char *dir;	   /* under the harness's dir: sockets, exec-root, logs */
+	char *dir; /* under the harness's dir: sockets, exec-root, logs */
 	char *ctd_sock;
 	char *docker_sock;
-	char *docker_tar;  /* the docker-loadable copy on the tier */
-	char *ctr_image;   /* the name ctr gave the imported image */
+	char *docker_tar; /* the docker-loadable copy on the tier */
+	char *ctr_image;  /* the name ctr gave the imported image */
 	bool failed;
 	bool docker_loaded, ctr_loaded;
 };
 
-static const char *const run_dirs[] = { "/run/containerd", "/run/containerd/fifo",
-					"/run/containerd/s", "/run/containerd/runc" };
+static const char *const run_dirs[] = {"/run/containerd", "/run/containerd/fifo",
+                                       "/run/containerd/s", "/run/containerd/runc"};
 
 struct eng_priv {
-	char *docker; /* the docker client */
+	char *docker;                      /* the docker client */
+	char *ns;                          /* our containerd namespace: fcbcs<pid> */
 	bool had[FC_ARRAY_SIZE(run_dirs)]; /* which default dirs existed before us */
 	struct eng_tier t[CS_NTIERS];
 };
 
-static double ms_since(uint64_t t0) { return (double)(fc_now_ns() - t0) / 1e6; }
+static double ms_since(uint64_t t0)
+{
+	return (double)(fc_now_ns() - t0) / 1e6;
+}
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
 static char *which(const char *name)
 {
-	const char *dirs[] = { "/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin" };
+	const char *dirs[] = {"/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"};
 	for (size_t i = 0; i < FC_ARRAY_SIZE(dirs); i++) {
 		char *p = fc_asprintf("%s/%s", dirs[i], name);
 		if (access(p, X_OK) == 0)
@@ -79,21 +82,25 @@ static char *which(const char *name)
 	return NULL;
 }
 
-static bool is_docker(const struct cs_path *p) { return FC_STREQ(p->name, "docker"); }
+static bool is_docker(const struct cs_path *p)
+{
+	return FC_STREQ(p->name, "docker");
+}
 
 static int eng_probe(struct cs_run *R, struct cs_path *p, char **why)
 {
-	const char *need[] = { CONTAINERD, CTR, SHIM, is_docker(p) ? DOCKERD : NULL };
+	const char *need[] = {CONTAINERD, CTR, SHIM, is_docker(p) ? DOCKERD : NULL};
 	for (size_t i = 0; i < FC_ARRAY_SIZE(need); i++)
 		if (need[i] && access(need[i], X_OK) != 0) {
 			*why = fc_asprintf("`%s` is not installed (apt-get install docker.io "
-					   "containerd)", need[i]);
+			                   "containerd)",
+			                   need[i]);
 			return -ENOENT;
 		}
 	struct stat st;
 	if (stat(R->image_abs, &st) < 0 || !S_ISREG(st.st_mode)) {
 		*why = fc_strdup("needs the image as an archive file (an OCI layout dir is not "
-				 "loadable by docker/ctr)");
+		                 "loadable by docker/ctr)");
 		return -ENOTSUP;
 	}
 	struct eng_priv *pp = fc_calloc(1, sizeof(*pp));
@@ -107,10 +114,11 @@ static int eng_probe(struct cs_run *R, struct cs_path *p, char **why)
 	}
 	for (size_t i = 0; i < FC_ARRAY_SIZE(run_dirs); i++)
 		pp->had[i] = access(run_dirs[i], F_OK) == 0;
+	pp->ns = fc_asprintf("fcbcs%d", (int)getpid());
 	p->priv = pp;
 	p->bin = fc_strdup(is_docker(p) ? DOCKERD : CTR);
 	_cleanup_close_ int out = memfd_create("fcstart-version", MFD_CLOEXEC);
-	char *argv[] = { is_docker(p) ? DOCKERD : CONTAINERD, "--version", NULL };
+	char *argv[] = {is_docker(p) ? DOCKERD : CONTAINERD, "--version", NULL};
 	if (out >= 0 && cs_run_cmd(R, argv, out, NULL) == 0) {
 		char *s = cs_fd_text(out, 200);
 		s[strcspn(s, "\n")] = 0;
@@ -173,13 +181,13 @@ static int wait_up(struct cs_run *R, char *const argv[], pid_t pid, int secs)
 }
 
 static int start_engines(struct cs_run *R, struct eng_priv *pp, struct cs_tier *t, bool docker,
-			 struct fc_error **err)
+                         struct fc_error **err)
 {
 	struct eng_tier *et = &pp->t[t->kind];
 	int r;
 	if (!et->dir) {
 		et->dir = fc_asprintf("%s/%s-%s", R->tiers.workdir, docker ? "docker" : "ctd",
-				      cs_tier_names[t->kind]);
+		                      cs_tier_names[t->kind]);
 		et->ctd_sock = fc_asprintf("%s/ctd.sock", et->dir);
 		et->docker_sock = fc_asprintf("%s/docker.sock", et->dir);
 		if ((r = fc_mkdir_p_at(AT_FDCWD, et->dir, 0700, err)) < 0)
@@ -187,22 +195,23 @@ static int start_engines(struct cs_run *R, struct eng_priv *pp, struct cs_tier *
 	}
 	if (!et->ctd) {
 		_cleanup_free_ char *conf = fc_asprintf(
-			"version = 2\nroot = \"%s/ctd-%s\"\nstate = \"%s/ctd-state\"\n"
-			"disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
-			"[grpc]\n  address = \"%s\"\n[ttrpc]\n  address = \"%s.ttrpc\"\n"
-			"[debug]\n  address = \"\"\n[metrics]\n  address = \"\"\n"
-			"[plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"%s/ctd-opt\"\n",
-			t->dir, docker ? "docker" : "ctr", et->dir, et->ctd_sock, et->ctd_sock, et->dir);
+		    "version = 2\nroot = \"%s/ctd-%s\"\nstate = \"%s/ctd-state\"\n"
+		    "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
+		    "[grpc]\n  address = \"%s\"\n[ttrpc]\n  address = \"%s.ttrpc\"\n"
+		    "[debug]\n  address = \"\"\n[metrics]\n  address = \"\"\n"
+		    "[plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"%s/ctd-opt\"\n",
+		    t->dir, docker ? "docker" : "ctr", et->dir, et->ctd_sock, et->ctd_sock,
+		    et->dir);
 		_cleanup_free_ char *cp = fc_asprintf("%s/containerd.toml", et->dir);
 		_cleanup_free_ char *log = fc_asprintf("%s/containerd.log", et->dir);
 		if ((r = fc_write_file_atomic_at(AT_FDCWD, cp, conf, strlen(conf), 0600, err)) < 0)
 			return r;
-		char *argv[] = { CONTAINERD, "--config", cp, NULL };
+		char *argv[] = {CONTAINERD, "--config", cp, NULL};
 		pid_t pid = spawn_daemon(argv, log);
 		if (pid < 0)
 			return fc_error_set(err, -pid, "start containerd");
 		et->ctd = pid;
-		char *ping[] = { CTR, "--address", et->ctd_sock, "version", NULL };
+		char *ping[] = {CTR, "--address", et->ctd_sock, "version", NULL};
 		if (wait_up(R, ping, pid, 30) < 0) {
 			_cleanup_free_ char *tl = log_tail(et->dir, "containerd.log");
 			return fc_error_set(err, ETIMEDOUT, "containerd did not come up: %s", tl);
@@ -211,8 +220,8 @@ static int start_engines(struct cs_run *R, struct eng_priv *pp, struct cs_tier *
 	if (docker && !et->dockerd) {
 		_cleanup_free_ char *dj = fc_asprintf("%s/daemon.json", et->dir);
 		const char *json = "{\"storage-driver\":\"overlay2\",\"log-driver\":\"json-file\","
-				   "\"exec-opts\":[\"native.cgroupdriver=cgroupfs\"],"
-				   "\"features\":{\"buildkit\":false}}\n";
+		                   "\"exec-opts\":[\"native.cgroupdriver=cgroupfs\"],"
+		                   "\"features\":{\"buildkit\":false}}\n";
 		if ((r = fc_write_file_atomic_at(AT_FDCWD, dj, json, strlen(json), 0600, err)) < 0)
 			return r;
 		_cleanup_free_ char *host = fc_asprintf("unix://%s", et->docker_sock);
@@ -220,15 +229,31 @@ static int start_engines(struct cs_run *R, struct eng_priv *pp, struct cs_tier *
 		_cleanup_free_ char *exec = fc_asprintf("%s/dexec", et->dir);
 		_cleanup_free_ char *pidf = fc_asprintf("%s/docker.pid", et->dir);
 		_cleanup_free_ char *log = fc_asprintf("%s/dockerd.log", et->dir);
-		char *argv[] = { DOCKERD, "--config-file", dj, "--host", host, "--data-root", data,
-				 "--exec-root", exec, "--pidfile", pidf, "--containerd", et->ctd_sock,
-				 "--iptables=false", "--ip6tables=false", "--ip-masq=false",
-				 "--bridge=none", "--ip-forward=false", "--userland-proxy=false", NULL };
+		char *argv[] = {DOCKERD,
+		                "--config-file",
+		                dj,
+		                "--host",
+		                host,
+		                "--data-root",
+		                data,
+		                "--exec-root",
+		                exec,
+		                "--pidfile",
+		                pidf,
+		                "--containerd",
+		                et->ctd_sock,
+		                "--iptables=false",
+		                "--ip6tables=false",
+		                "--ip-masq=false",
+		                "--bridge=none",
+		                "--ip-forward=false",
+		                "--userland-proxy=false",
+		                NULL};
 		pid_t pid = spawn_daemon(argv, log);
 		if (pid < 0)
 			return fc_error_set(err, -pid, "start dockerd");
 		et->dockerd = pid;
-		char *ping[] = { pp->docker, "--host", host, "version", NULL };
+		char *ping[] = {pp->docker, "--host", host, "version", NULL};
 		if (wait_up(R, ping, pid, 60) < 0) {
 			_cleanup_free_ char *tl = log_tail(et->dir, "dockerd.log");
 			return fc_error_set(err, ETIMEDOUT, "dockerd did not come up: %s", tl);
@@ -239,27 +264,28 @@ static int start_engines(struct cs_run *R, struct eng_priv *pp, struct cs_tier *
 
 /* A copy of the oci-archive with a docker manifest.json naming the same blobs. */
 static int docker_archive(struct cs_run *R, struct eng_tier *et, struct cs_tier *t,
-			  struct fc_error **err)
+                          struct fc_error **err)
 {
 	static const char script[] =
-		"set -eu\n"
-		"a=$1 out=$2 tag=$3 tmp=$4\n"
-		"mkdir -p \"$tmp\"\n"
-		"if tar -tf \"$a\" manifest.json >/dev/null 2>&1; then cp \"$a\" \"$out\"; exit 0; fi\n"
-		"tar -xf \"$a\" -C \"$tmp\" index.json\n"
-		"m=$(jq -r '.manifests[0].digest' \"$tmp/index.json\" | sed 's/^sha256://')\n"
-		"tar -xf \"$a\" -C \"$tmp\" \"blobs/sha256/$m\"\n"
-		"jq -c --arg tag \"$tag\" '[{Config: (\"blobs/sha256/\" + (.config.digest | "
-		"sub(\"^sha256:\"; \"\"))), RepoTags: [$tag], Layers: [.layers[].digest | "
-		"\"blobs/sha256/\" + sub(\"^sha256:\"; \"\")]}]' \"$tmp/blobs/sha256/$m\" > "
-		"\"$tmp/manifest.json\"\n"
-		"cp \"$a\" \"$out\"\n"
-		"tar -rf \"$out\" -C \"$tmp\" manifest.json\n"
-		"rm -rf \"$tmp\"\n";
+	    "set -eu\n"
+	    "a=$1 out=$2 tag=$3 tmp=$4\n"
+	    "mkdir -p \"$tmp\"\n"
+	    "if tar -tf \"$a\" manifest.json >/dev/null 2>&1; then cp \"$a\" \"$out\"; exit 0; fi\n"
+	    "tar -xf \"$a\" -C \"$tmp\" index.json\n"
+	    "m=$(jq -r '.manifests[0].digest' \"$tmp/index.json\" | sed 's/^sha256://')\n"
+	    "tar -xf \"$a\" -C \"$tmp\" \"blobs/sha256/$m\"\n"
+	    "jq -c --arg tag \"$tag\" '[{Config: (\"blobs/sha256/\" + (.config.digest | "
+	    "sub(\"^sha256:\"; \"\"))), RepoTags: [$tag], Layers: [.layers[].digest | "
+	    "\"blobs/sha256/\" + sub(\"^sha256:\"; \"\")]}]' \"$tmp/blobs/sha256/$m\" > "
+	    "\"$tmp/manifest.json\"\n"
+	    "cp \"$a\" \"$out\"\n"
+	    "tar -rf \"$out\" -C \"$tmp\" manifest.json\n"
+	    "rm -rf \"$tmp\"\n";
 	et->docker_tar = fc_asprintf("%s/image-docker.tar", t->dir);
 	_cleanup_free_ char *tmp = fc_asprintf("%s/dk-manifest", et->dir);
-	char *argv[] = { "/bin/sh", "-c", (char *)script, "sh", t->archive, et->docker_tar,
-			 DOCKER_TAG, tmp, NULL };
+	char *argv[] = {"/bin/sh",  "-c",       (char *)script,
+	                "sh",       t->archive, et->docker_tar,
+	                DOCKER_TAG, tmp,        NULL};
 	int st = cs_run_cmd(R, argv, -1, NULL);
 	if (st != 0)
 		return cs_cmd_error(R, err, "make a docker-loadable copy of the image", st);
@@ -269,7 +295,7 @@ static int docker_archive(struct cs_run *R, struct eng_tier *et, struct cs_tier 
 /* Run argv with stdout on a pipe: ms from the spawn to the first byte, then
  * wait for its exit (status 0 wanted). */
 static int run_first_byte(struct cs_run *R, char *const argv[], double *first,
-			  struct fc_error **err)
+                          struct fc_error **err)
 {
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -296,7 +322,7 @@ static int run_first_byte(struct cs_run *R, char *const argv[], double *first,
 	bool got = false;
 	char buf[512];
 	for (;;) {
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
 		int left = R->timeout_s * 1000 - (int)ms_since(t0);
 		if (left <= 0 || cs_stop)
 			break;
@@ -333,11 +359,12 @@ static int run_first_byte(struct cs_run *R, char *const argv[], double *first,
 	return 0;
 }
 
-static int ctr_image_name(struct cs_run *R, struct eng_tier *et, struct fc_error **err)
+static int ctr_image_name(struct cs_run *R, struct eng_priv *pp, struct eng_tier *et,
+                          struct fc_error **err)
 {
 	_cleanup_close_ int out = memfd_create("fcstart-ctr-ls", MFD_CLOEXEC);
-	char *argv[] = { CTR, "--address", et->ctd_sock, "--namespace", NS, "images", "ls", "-q",
-			 NULL };
+	char *argv[] = {CTR,      "--address", et->ctd_sock, "--namespace", pp->ns,
+	                "images", "ls",        "-q",         NULL};
 	int st = cs_run_cmd(R, argv, out, NULL);
 	if (st != 0)
 		return cs_cmd_error(R, err, "ctr images ls", st);
@@ -353,7 +380,7 @@ static int ctr_image_name(struct cs_run *R, struct eng_tier *et, struct fc_error
 }
 
 static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, enum cs_scenario sc,
-		       double ph[PH_COUNT], struct fc_error **err)
+                       double ph[PH_COUNT], struct fc_error **err)
 {
 	struct eng_priv *pp = p->priv;
 	struct eng_tier *et = &pp->t[t->kind];
@@ -373,18 +400,18 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 	}
 	_cleanup_free_ char *host = fc_asprintf("unix://%s", et->docker_sock);
 	bool loaded = docker ? et->docker_loaded : et->ctr_loaded;
-	char *ctr[] = { CTR, "--address", et->ctd_sock, "--namespace", NS, NULL };
+	char *ctr[] = {CTR, "--address", et->ctd_sock, "--namespace", pp->ns, NULL};
 	/* uncached: remove the image first (untimed); others: make sure it is there */
 	if (sc == CS_UNCACHED && loaded) {
 		if (docker) {
-			char *rmi[] = { pp->docker, "--host", host, "rmi", "-f", DOCKER_TAG, NULL };
+			char *rmi[] = {pp->docker, "--host", host, "rmi", "-f", DOCKER_TAG, NULL};
 			int st = cs_run_cmd(R, rmi, -1, NULL);
 			if (st != 0)
 				return cs_cmd_error(R, err, "docker rmi", st);
 			et->docker_loaded = false;
 		} else {
-			char *rm[] = { ctr[0], ctr[1], ctr[2], ctr[3], ctr[4], "images", "rm",
-				       "--sync", et->ctr_image, NULL };
+			char *rm[] = {ctr[0],   ctr[1], ctr[2],   ctr[3],        ctr[4],
+			              "images", "rm",   "--sync", et->ctr_image, NULL};
 			int st = cs_run_cmd(R, rm, -1, NULL);
 			if (st != 0)
 				return cs_cmd_error(R, err, "ctr images rm", st);
@@ -398,21 +425,22 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 		double ms;
 		int st;
 		if (docker) {
-			char *load[] = { pp->docker, "--host", host, "load", "-q", "-i", et->docker_tar,
-					 NULL };
+			char *load[] = {pp->docker, "--host", host,           "load",
+			                "-q",       "-i",     et->docker_tar, NULL};
 			st = cs_run_cmd(R, load, -1, &ms);
 		} else {
-			char *imp[] = { ctr[0], ctr[1], ctr[2], ctr[3], ctr[4], "images", "import",
-					t->archive, NULL };
+			char *imp[] = {ctr[0],   ctr[1],   ctr[2],     ctr[3], ctr[4],
+			               "images", "import", t->archive, NULL};
 			st = cs_run_cmd(R, imp, -1, &ms);
 		}
 		if (st != 0)
-			return cs_cmd_error(R, err, docker ? "docker load" : "ctr images import", st);
+			return cs_cmd_error(R, err, docker ? "docker load" : "ctr images import",
+			                    st);
 		if (docker)
 			et->docker_loaded = true;
 		else {
 			et->ctr_loaded = true;
-			if (!et->ctr_image && (r = ctr_image_name(R, et, err)) < 0)
+			if (!et->ctr_image && (r = ctr_image_name(R, pp, et, err)) < 0)
 				return r;
 		}
 		if (sc == CS_UNCACHED)
@@ -423,8 +451,8 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 	double first = -1;
 	if (docker) {
 		char lim[4][96];
-		const char *flags[4] = { "--device-read-bps", "--device-write-bps",
-					 "--device-read-iops", "--device-write-iops" };
+		const char *flags[4] = {"--device-read-bps", "--device-write-bps",
+		                        "--device-read-iops", "--device-write-iops"};
 		char *run[32];
 		int n = 0;
 		run[n++] = pp->docker;
@@ -436,7 +464,7 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 		run[n++] = "none";
 		for (int i = 0; t->loopdev && i < 4; i++) {
 			snprintf(lim[i], sizeof(lim[i]), "%s:%llu", t->loopdev,
-				 (unsigned long long)(i < 2 ? t->lim_bps : t->lim_iops));
+			         (unsigned long long)(i < 2 ? t->lim_bps : t->lim_iops));
 			run[n++] = (char *)flags[i];
 			run[n++] = lim[i];
 		}
@@ -448,8 +476,9 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 		r = run_first_byte(R, run, &first, err);
 	} else {
 		_cleanup_free_ char *id = fc_asprintf("fcbcs-%d-%lu", (int)getpid(), ++R->seq);
-		char *run[] = { ctr[0], ctr[1], ctr[2], ctr[3], ctr[4], "run", "--rm", et->ctr_image,
-				id, "/bin/sh", "-c", "echo ready", NULL };
+		char *run[] = {ctr[0], ctr[1],       ctr[2],        ctr[3], ctr[4],
+		               "run",  "--rm",       et->ctr_image, id,     "/bin/sh",
+		               "-c",   "echo ready", NULL};
 		r = run_first_byte(R, run, &first, err);
 	}
 	if (r < 0)
@@ -525,9 +554,11 @@ static void eng_cleanup(struct cs_run *R, struct cs_path *p)
 		free(et->ctr_image);
 	}
 	/* the shims' default dirs: our namespace's runc root, and what we made */
-	for (int i = 0; i < 50 && access("/run/containerd/runc/" NS, F_OK) == 0; i++) {
-		rmdir("/run/containerd/runc/" NS "/" NS);
-		if (rmdir("/run/containerd/runc/" NS) == 0 || errno != ENOTEMPTY)
+	_cleanup_free_ char *nsdir = fc_asprintf("/run/containerd/runc/%s", pp->ns);
+	_cleanup_free_ char *nsdir2 = fc_asprintf("%s/%s", nsdir, pp->ns);
+	for (int i = 0; i < 50 && access(nsdir, F_OK) == 0; i++) {
+		rmdir(nsdir2);
+		if (rmdir(nsdir) == 0 || errno != ENOTEMPTY)
 			break;
 		sleep_ms(20); /* a killed shim's runc may still be tidying up */
 	}
@@ -535,14 +566,15 @@ static void eng_cleanup(struct cs_run *R, struct cs_path *p)
 		if (!pp->had[i])
 			rmdir(run_dirs[i]);
 	free(pp->docker);
+	free(pp->ns);
 	free(pp);
 	p->priv = NULL;
 }
 
 const struct cs_path_ops cs_engine_ops = {
-	.name = "engine",
-	.probe = eng_probe,
-	.has_scenario = eng_has_scenario,
-	.measure = eng_measure,
-	.cleanup = eng_cleanup,
+    .name = "engine",
+    .probe = eng_probe,
+    .has_scenario = eng_has_scenario,
+    .measure = eng_measure,
+    .cleanup = eng_cleanup,
 };

@@ -87,7 +87,8 @@ static void fmt_ms(char *buf, size_t len, const struct cs_stat *s, double v)
 static bool cell_listed(const struct cs_run *R, int k, int sc, size_t i)
 {
 	const struct cs_cell *c = &R->cells[k][sc][i];
-	return !c->skipped || c->error; /* skipped without a reason: the path has no such scenario */
+	return !c->skipped ||
+	       c->error; /* skipped without a reason: the path has no such scenario */
 }
 
 static ssize_t path_index(const struct cs_run *R, const char *name)
@@ -119,14 +120,16 @@ static void print_headlines(FILE *f, const struct cs_run *R)
 		double fu = median_of(R, k, CS_UNCACHED, "fcrun");
 		if (fu > 0)
 			fprintf(f, "  uncached fcrun %.0f ms%s;", fu,
-				k == CS_DISK ? (fu < 300 ? " (< 300 ms)" : " (target < 300 ms missed)")
-				: k == CS_SSD ? (fu < 1000 ? " (< 1 s)" : " (target < 1 s missed)")
-					      : "");
+			        k == CS_DISK
+			            ? (fu < 300 ? " (< 300 ms)" : " (target < 300 ms missed)")
+			        : k == CS_SSD ? (fu < 1000 ? " (< 1 s)" : " (target < 1 s missed)")
+			                      : "");
 		double pool = median_of(R, k, CS_POOL, "pool");
 		double dw = median_of(R, k, CS_WARM, "docker");
 		if (pool > 0 && dw > 0)
-			fprintf(f, "  pool %.1f ms = %.0fx faster than docker run (warm, %.0f ms)%s;",
-				pool, dw / pool, dw, dw / pool >= 50 ? "" : " (target 50x missed)");
+			fprintf(f,
+			        "  pool %.1f ms = %.0fx faster than docker run (warm, %.0f ms)%s;",
+			        pool, dw / pool, dw, dw / pool >= 50 ? "" : " (target 50x missed)");
 		else if (pool > 0)
 			fprintf(f, "  pool %.1f ms;", pool);
 		const char *ref = median_of(R, k, CS_WARM, "crun") > 0 ? "crun" : "runc";
@@ -145,12 +148,12 @@ static void print_headlines(FILE *f, const struct cs_run *R)
 void cs_print_table(FILE *f, const struct cs_run *R)
 {
 	fprintf(f, "fcstart bench coldstart: %d round(s), image %s (%.1f MB), %s\n", R->rounds_done,
-		R->image_abs ? R->image_abs : R->image, (double)R->image_bytes / 1e6, R->started);
+	        R->image_abs ? R->image_abs : R->image, (double)R->image_bytes / 1e6, R->started);
 	for (size_t i = 0; i < R->n_paths; i++) {
 		const struct cs_path *p = &R->paths[i];
 		if (p->available)
 			fprintf(f, "  %-10s %s (%s)\n", p->name, p->bin ? p->bin : "-",
-				p->version ? p->version : "version unknown");
+			        p->version ? p->version : "version unknown");
 		else
 			fprintf(f, "  %-10s %s\n", p->name, p->why);
 	}
@@ -165,17 +168,18 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 			continue;
 		}
 		fprintf(f, "\ntier %s%s%s%s\n", cs_tier_names[k], t->note ? " (" : "",
-			t->note ? t->note : "", t->note ? ")" : "");
+		        t->note ? t->note : "", t->note ? ")" : "");
 		if (t->cg_read_bytes >= 0 || t->cg_write_bytes >= 0)
-			fprintf(f, "  I/O counted on the device: the harness's cgroup %.1f MB read, "
-				   "%.1f MB written%s; writeback (root cgroup, same limits) %.1f MB "
-				   "written; the containers' own I/O is limited in their cgroups\n",
-				(double)t->cg_read_bytes / 1e6, (double)t->cg_write_bytes / 1e6,
-				t->meas_mbps > 0 ? " (the O_DIRECT check included)" : "",
-				t->root_write_bytes >= 0 ? (double)t->root_write_bytes / 1e6 : 0.0);
-		fprintf(f, "%-9s %-10s %3s %8s %8s %8s %7s %7s | %7s %6s %7s %6s %7s\n",
-			"scenario", "path", "n", "median", "p95", "p99", "x crun", "x runc", "import",
-			"mount", "create", "start", "1stbyte");
+			fprintf(f,
+			        "  I/O counted on the device: the harness's cgroup %.1f MB read, "
+			        "%.1f MB written%s; writeback (root cgroup, same limits) %.1f MB "
+			        "written; the containers' own I/O is limited in their cgroups\n",
+			        (double)t->cg_read_bytes / 1e6, (double)t->cg_write_bytes / 1e6,
+			        t->meas_mbps > 0 ? " (the O_DIRECT check included)" : "",
+			        t->root_write_bytes >= 0 ? (double)t->root_write_bytes / 1e6 : 0.0);
+		fprintf(f, "%-9s %-10s %3s %8s %8s %8s %7s %7s | %7s %6s %7s %6s %7s\n", "scenario",
+		        "path", "n", "median", "p95", "p99", "x crun", "x runc", "import", "mount",
+		        "create", "start", "1stbyte");
 		for (int sc = 0; sc < CS_NSCEN; sc++) {
 			for (size_t i = 0; i < R->n_paths; i++) {
 				const struct cs_cell *c = &R->cells[k][sc][i];
@@ -184,7 +188,8 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 				const char *pn = R->paths[i].name;
 				if (c->skipped || (c->failed && !c->n)) {
 					fprintf(f, "%-9s %-10s %s: %s\n", cs_scenario_names[sc], pn,
-						c->failed ? "FAILED" : "n/a", c->error ? c->error : "");
+					        c->failed ? "FAILED" : "n/a",
+					        c->error ? c->error : "");
 					continue;
 				}
 				struct cs_stat s[PH_COUNT];
@@ -200,18 +205,21 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 				snprintf(rr, sizeof(rr), q > 0 ? "%.2fx" : "-", q);
 				for (int ph = 0; ph < PH_TOTAL; ph++)
 					fmt_ms(phs[ph], sizeof(phs[ph]), &s[ph], s[ph].median);
-				fprintf(f, "%-9s %-10s %3zu %8s %8s %8s %7s %7s | %7s %6s %7s %6s %7s%s\n",
-					cs_scenario_names[sc], pn, c->n, med, p95, p99, rc, rr,
-					phs[PH_IMPORT], phs[PH_MOUNT], phs[PH_CREATE], phs[PH_START],
-					phs[PH_FIRST], c->failed ? "  (then failed)" : "");
+				fprintf(
+				    f,
+				    "%-9s %-10s %3zu %8s %8s %8s %7s %7s | %7s %6s %7s %6s %7s%s\n",
+				    cs_scenario_names[sc], pn, c->n, med, p95, p99, rc, rr,
+				    phs[PH_IMPORT], phs[PH_MOUNT], phs[PH_CREATE], phs[PH_START],
+				    phs[PH_FIRST], c->failed ? "  (then failed)" : "");
 			}
 		}
 	}
 	print_headlines(f, R);
-	fprintf(f, "\ntimes in ms; total = import + mount + create + 1stbyte (from the start "
-		   "command's beginning\nto the container's first byte of output; start, the command "
-		   "alone, overlaps it); medians per phase;\npool: invoke to the first byte, page "
-		   "cache warm, its ratios against the runtimes' warm starts\n");
+	fprintf(f,
+	        "\ntimes in ms; total = import + mount + create + 1stbyte (from the start "
+	        "command's beginning\nto the container's first byte of output; start, the command "
+	        "alone, overlaps it); medians per phase;\npool: invoke to the first byte, page "
+	        "cache warm, its ratios against the runtimes' warm starts\n");
 }
 
 static void jstr(struct fc_buf *j, const char *s)
@@ -224,17 +232,18 @@ static void jstr(struct fc_buf *j, const char *s)
 
 int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **err)
 {
-	_cleanup_buf_ struct fc_buf j = { 0 };
+	_cleanup_buf_ struct fc_buf j = {0};
 	fc_buf_printf(&j, "{\n  \"benchmark\": \"coldstart\",\n  \"time\": ");
 	jstr(&j, R->started);
 	fc_buf_printf(&j, ",\n  \"command\": ");
 	jstr(&j, R->cmdline);
 	fc_buf_printf(&j, ",\n  \"image\": ");
 	jstr(&j, R->image_abs);
-	fc_buf_printf(&j, ",\n  \"image_bytes\": %llu,\n  \"rounds\": %d,\n  \"rounds_requested\": "
-			  "%d,\n  \"pause_ms\": %d,\n  \"seed\": %llu,\n  \"host\": ",
-		      (unsigned long long)R->image_bytes, R->rounds_done, R->rounds, R->pause_ms,
-		      (unsigned long long)R->seed);
+	fc_buf_printf(&j,
+	              ",\n  \"image_bytes\": %llu,\n  \"rounds\": %d,\n  \"rounds_requested\": "
+	              "%d,\n  \"pause_ms\": %d,\n  \"seed\": %llu,\n  \"host\": ",
+	              (unsigned long long)R->image_bytes, R->rounds_done, R->rounds, R->pause_ms,
+	              (unsigned long long)R->seed);
 	jstr(&j, R->host_note);
 	fc_buf_printf(&j, ",\n  \"scenarios\": [");
 	for (int sc = 0; sc < CS_NSCEN; sc++)
@@ -249,7 +258,7 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 		if (!t->wanted)
 			continue;
 		fc_buf_printf(&j, "%s\n    {\"name\": \"%s\", \"built\": %s, \"error\": ",
-			      first ? "" : ",", cs_tier_names[k], t->ok ? "true" : "false");
+		              first ? "" : ",", cs_tier_names[k], t->ok ? "true" : "false");
 		first = false;
 		jstr(&j, t->why);
 		fc_buf_printf(&j, ", \"device\": ");
@@ -260,23 +269,25 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 		fc_buf_printf(&j, ", \"direct_io\": %s, \"limits\": ", t->dio ? "true" : "false");
 		if (t->lim_bps || t->lim_iops)
 			fc_buf_printf(&j, "{\"read_write_bps\": %llu, \"read_write_iops\": %llu}",
-				      (unsigned long long)t->lim_bps, (unsigned long long)t->lim_iops);
+			              (unsigned long long)t->lim_bps,
+			              (unsigned long long)t->lim_iops);
 		else
 			fc_buf_printf(&j, "null");
 		fc_buf_printf(&j, ", \"measured\": ");
 		if (t->meas_mbps > 0)
 			fc_buf_printf(&j, "{\"seq_read_mbps\": %.1f, \"rand_read_iops\": %.1f}",
-				      t->meas_mbps, t->meas_iops);
+			              t->meas_mbps, t->meas_iops);
 		else
 			fc_buf_printf(&j, "null");
 		fc_buf_printf(&j, ", \"note\": ");
 		jstr(&j, t->note);
 		fc_buf_printf(&j, ", \"cgroup_io\": ");
 		if (t->cg_read_bytes >= 0 || t->cg_write_bytes >= 0)
-			fc_buf_printf(&j, "{\"read_bytes\": %lld, \"write_bytes\": %lld, "
-					  "\"writeback_write_bytes\": %lld}",
-				      (long long)t->cg_read_bytes, (long long)t->cg_write_bytes,
-				      (long long)t->root_write_bytes);
+			fc_buf_printf(&j,
+			              "{\"read_bytes\": %lld, \"write_bytes\": %lld, "
+			              "\"writeback_write_bytes\": %lld}",
+			              (long long)t->cg_read_bytes, (long long)t->cg_write_bytes,
+			              (long long)t->root_write_bytes);
 		else
 			fc_buf_printf(&j, "null");
 		fc_buf_printf(&j, "}");
@@ -285,7 +296,7 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 	for (size_t i = 0; i < R->n_paths; i++) {
 		const struct cs_path *p = &R->paths[i];
 		fc_buf_printf(&j, "%s\n    {\"name\": \"%s\", \"available\": %s, \"error\": ",
-			      i ? "," : "", p->name, p->available ? "true" : "false");
+		              i ? "," : "", p->name, p->available ? "true" : "false");
 		jstr(&j, p->available ? NULL : p->why);
 		fc_buf_printf(&j, ", \"binary\": ");
 		jstr(&j, p->bin);
@@ -303,15 +314,16 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 				const struct cs_cell *c = &R->cells[k][sc][i];
 				if (!cell_listed(R, k, sc, i))
 					continue;
-				fc_buf_printf(&j, "%s\n    {\"tier\": \"%s\", \"scenario\": \"%s\", "
-						  "\"path\": \"%s\", \"ok\": %s, \"error\": ",
-					      first ? "" : ",", cs_tier_names[k], cs_scenario_names[sc],
-					      R->paths[i].name,
-					      !c->skipped && !c->failed && c->n ? "true" : "false");
+				fc_buf_printf(&j,
+				              "%s\n    {\"tier\": \"%s\", \"scenario\": \"%s\", "
+				              "\"path\": \"%s\", \"ok\": %s, \"error\": ",
+				              first ? "" : ",", cs_tier_names[k],
+				              cs_scenario_names[sc], R->paths[i].name,
+				              !c->skipped && !c->failed && c->n ? "true" : "false");
 				first = false;
 				jstr(&j, c->error);
 				fc_buf_printf(&j, ", \"n\": %zu", c->n);
-				static const char *refs[] = { "crun", "runc" };
+				static const char *refs[] = {"crun", "runc"};
 				for (int x = 0; x < 2; x++) {
 					double q = cs_ratio(R, k, sc, i, refs[x]);
 					fc_buf_printf(&j, ", \"ratio_%s\": ", refs[x]);
@@ -324,16 +336,19 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 				for (int ph = 0; ph < PH_COUNT; ph++) {
 					struct cs_stat s;
 					cs_stat_of(c, (enum cs_phase)ph, &s);
-					fc_buf_printf(&j, "%s\n       \"%s\": {\"n\": %zu, \"median\": "
-							  "%.4f, \"p95\": %.4f, \"p99\": %.4f, "
-							  "\"min\": %.4f, \"max\": %.4f, \"samples\": [",
-						      ph ? "," : "", cs_phase_names[ph], s.n, s.median,
-						      s.p95, s.p99, s.min, s.max);
+					fc_buf_printf(
+					    &j,
+					    "%s\n       \"%s\": {\"n\": %zu, \"median\": "
+					    "%.4f, \"p95\": %.4f, \"p99\": %.4f, "
+					    "\"min\": %.4f, \"max\": %.4f, \"samples\": [",
+					    ph ? "," : "", cs_phase_names[ph], s.n, s.median, s.p95,
+					    s.p99, s.min, s.max);
 					bool f1 = true;
 					for (size_t x = 0; x < c->n; x++) {
 						if (c->s[ph][x] < 0)
 							continue;
-						fc_buf_printf(&j, "%s%.4f", f1 ? "" : ", ", c->s[ph][x]);
+						fc_buf_printf(&j, "%s%.4f", f1 ? "" : ", ",
+						              c->s[ph][x]);
 						f1 = false;
 					}
 					fc_buf_printf(&j, "]}");
@@ -347,9 +362,9 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 
 int cs_write_csv(const char *path, const struct cs_run *R, struct fc_error **err)
 {
-	_cleanup_buf_ struct fc_buf c = { 0 };
+	_cleanup_buf_ struct fc_buf c = {0};
 	fc_buf_printf(&c, "tier,scenario,path,phase,n,median_ms,p95_ms,p99_ms,min_ms,max_ms,"
-			  "ratio_crun,ratio_runc,status\n");
+	                  "ratio_crun,ratio_runc,status\n");
 	for (int k = 0; k < CS_NTIERS; k++) {
 		if (!R->tiers.t[k].wanted)
 			continue;
@@ -359,8 +374,8 @@ int cs_write_csv(const char *path, const struct cs_run *R, struct fc_error **err
 				if (!cell_listed(R, k, sc, i))
 					continue;
 				const char *status = cell->skipped  ? "unavailable"
-						     : cell->failed ? "failed"
-								    : "ok";
+				                     : cell->failed ? "failed"
+				                                    : "ok";
 				double q = cs_ratio(R, k, sc, i, "crun");
 				double q2 = cs_ratio(R, k, sc, i, "runc");
 				char qs[32] = "", qs2[32] = "";
@@ -371,12 +386,13 @@ int cs_write_csv(const char *path, const struct cs_run *R, struct fc_error **err
 				for (int ph = 0; ph < PH_COUNT; ph++) {
 					struct cs_stat s;
 					cs_stat_of(cell, (enum cs_phase)ph, &s);
-					fc_buf_printf(&c, "%s,%s,%s,%s,%zu,%.4f,%.4f,%.4f,%.4f,%.4f,%s,%s,%s\n",
-						      cs_tier_names[k], cs_scenario_names[sc],
-						      R->paths[i].name, cs_phase_names[ph], s.n, s.median,
-						      s.p95, s.p99, s.min, s.max,
-						      ph == PH_TOTAL ? qs : "", ph == PH_TOTAL ? qs2 : "",
-						      status);
+					fc_buf_printf(
+					    &c,
+					    "%s,%s,%s,%s,%zu,%.4f,%.4f,%.4f,%.4f,%.4f,%s,%s,%s\n",
+					    cs_tier_names[k], cs_scenario_names[sc],
+					    R->paths[i].name, cs_phase_names[ph], s.n, s.median,
+					    s.p95, s.p99, s.min, s.max, ph == PH_TOTAL ? qs : "",
+					    ph == PH_TOTAL ? qs2 : "", status);
 				}
 			}
 	}

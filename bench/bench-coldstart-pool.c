@@ -22,7 +22,7 @@
 #define FN_NAME "cs"
 
 struct pool_tier {
-	pid_t pid;	/* the daemon, 0: not started */
+	pid_t pid; /* the daemon, 0: not started */
 	char *dir, *root, *sock, *log;
 	bool failed;
 };
@@ -32,11 +32,14 @@ struct pool_priv {
 	struct pool_tier t[CS_NTIERS];
 };
 
-static double ms_since(uint64_t t0) { return (double)(fc_now_ns() - t0) / 1e6; }
+static double ms_since(uint64_t t0)
+{
+	return (double)(fc_now_ns() - t0) / 1e6;
+}
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
@@ -106,7 +109,7 @@ static int wait_waiting(struct pool_tier *pt, int secs, struct fc_error **err)
 }
 
 static int start_daemon(struct cs_run *R, struct pool_priv *pp, struct cs_tier *t,
-			struct fc_error **err)
+                        struct fc_error **err)
 {
 	struct pool_tier *pt = &pp->t[t->kind];
 	pt->dir = fc_asprintf("%s/pool-%s", R->tiers.workdir, cs_tier_names[t->kind]);
@@ -143,9 +146,9 @@ static int start_daemon(struct cs_run *R, struct pool_priv *pp, struct cs_tier *
 	}
 	struct fc_error *e = NULL;
 	if (fcpool_call(pt->sock,
-			"{\"op\":\"deploy\",\"name\":\"" FN_NAME "\",\"image\":\"coldstart\","
-			"\"args\":[\"/bin/sh\",\"-c\",\"echo ready\"],\"min\":1,\"max\":2}",
-			NULL, &e) < 0) {
+	                "{\"op\":\"deploy\",\"name\":\"" FN_NAME "\",\"image\":\"coldstart\","
+	                "\"args\":[\"/bin/sh\",\"-c\",\"echo ready\"],\"min\":1,\"max\":2}",
+	                NULL, &e) < 0) {
 		int r = fc_error_set(err, fc_error_code(e) * -1, "deploy: %s", e ? e->msg : "?");
 		fc_error_free(e);
 		return r;
@@ -154,7 +157,7 @@ static int start_daemon(struct cs_run *R, struct pool_priv *pp, struct cs_tier *
 }
 
 static int pool_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, enum cs_scenario sc,
-			double ph[PH_COUNT], struct fc_error **err)
+                        double ph[PH_COUNT], struct fc_error **err)
 {
 	struct pool_priv *pp = p->priv;
 	struct pool_tier *pt = &pp->t[t->kind];
@@ -180,22 +183,22 @@ static int pool_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, 
 	struct fc_error *e = NULL;
 	uint64_t t0 = fc_now_ns();
 	_cleanup_close_ int fd = fcpool_connect(pt->sock, &e);
-	int fds[3] = { in, out[1], errfd };
+	int fds[3] = {in, out[1], errfd};
 	r = fd < 0 ? fd
-		   : fcpool_send(fd, "{\"op\":\"invoke\",\"name\":\"" FN_NAME "\"}", fds, 3, &e);
+	           : fcpool_send(fd, "{\"op\":\"invoke\",\"name\":\"" FN_NAME "\"}", fds, 3, &e);
 	close(out[1]);
 	if (r < 0) {
 		r = fc_error_set(err, -r, "invoke: %s", e ? e->msg : "?");
 		fc_error_free(e);
 		return r;
 	}
-	struct pollfd pf = { .fd = rd, .events = POLLIN };
+	struct pollfd pf = {.fd = rd, .events = POLLIN};
 	int pr;
 	while ((pr = poll(&pf, 1, R->timeout_s * 1000)) < 0 && errno == EINTR)
 		;
 	if (pr <= 0 || !(pf.revents & POLLIN))
 		return fc_error_set(err, pr == 0 ? ETIMEDOUT : EPIPE,
-				    "invoke: no output from the function");
+		                    "invoke: no output from the function");
 	ph[PH_FIRST] = ms_since(t0);
 	ph[PH_TOTAL] = ph[PH_FIRST];
 	/* the rest of the output, then the exit status */
@@ -235,8 +238,10 @@ static void pool_cleanup(struct cs_run *R, struct cs_path *p)
 			uint64_t t0 = fc_now_ns();
 			while (waitpid(pt->pid, &st, WNOHANG) == 0) {
 				if (ms_since(t0) > 15000) {
-					fc_log(FC_LOG_WARN, "bench coldstart: the %s pool daemon ignored "
-							    "SIGTERM for 15 s: killed", cs_tier_names[k]);
+					fc_log(FC_LOG_WARN,
+					       "bench coldstart: the %s pool daemon ignored "
+					       "SIGTERM for 15 s: killed",
+					       cs_tier_names[k]);
 					kill(pt->pid, SIGKILL);
 					waitpid(pt->pid, &st, 0);
 					break;
@@ -253,8 +258,10 @@ static void pool_cleanup(struct cs_run *R, struct cs_path *p)
 				fc_log(FC_LOG_WARN, "bench coldstart: clean the %s pool's root: %s",
 				       cs_tier_names[k], e ? e->msg : "?");
 			else if (removed)
-				fc_log(FC_LOG_WARN, "bench coldstart: the %s pool left %u sandbox(es): "
-						    "removed", cs_tier_names[k], removed);
+				fc_log(FC_LOG_WARN,
+				       "bench coldstart: the %s pool left %u sandbox(es): "
+				       "removed",
+				       cs_tier_names[k], removed);
 			fc_error_free(e);
 		}
 		free(pt->dir);
@@ -268,9 +275,9 @@ static void pool_cleanup(struct cs_run *R, struct cs_path *p)
 }
 
 const struct cs_path_ops cs_pool_ops = {
-	.name = "pool",
-	.probe = pool_probe,
-	.has_scenario = pool_has_scenario,
-	.measure = pool_measure,
-	.cleanup = pool_cleanup,
+    .name = "pool",
+    .probe = pool_probe,
+    .has_scenario = pool_has_scenario,
+    .measure = pool_measure,
+    .cleanup = pool_cleanup,
 };

@@ -38,32 +38,41 @@
 #include <sys/wait.h>
 #include <time.h>
 
-const char *const cs_scenario_names[CS_NSCEN] = { "uncached", "cached", "warm", "pool" };
+const char *const cs_scenario_names[CS_NSCEN] = {"uncached", "cached", "warm", "pool"};
 const char *const cs_scenario_titles[CS_NSCEN] = {
-	"uncached: empty store, page cache dropped",
-	"layers cached, page cache dropped",
-	"all warm",
-	"pool hand-over",
+    "uncached: empty store, page cache dropped",
+    "layers cached, page cache dropped",
+    "all warm",
+    "pool hand-over",
 };
-const char *const cs_phase_names[PH_COUNT] = { "import", "mount", "create", "start", "first_byte",
-					       "total" };
+const char *const cs_phase_names[PH_COUNT] = {"import", "mount",      "create",
+                                              "start",  "first_byte", "total"};
 
 #define IMAGE_NAME "coldstart"
-#define MAX_PATHS 8
+#define MAX_PATHS  8
 
 volatile sig_atomic_t cs_stop;
-static void on_signal(int sig) { cs_stop = sig; }
+static void on_signal(int sig)
+{
+	cs_stop = sig;
+}
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (!cs_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
-static double ms_since(uint64_t t0) { return (double)(fc_now_ns() - t0) / 1e6; }
+static double ms_since(uint64_t t0)
+{
+	return (double)(fc_now_ns() - t0) / 1e6;
+}
 
-static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
 
 void cs_reset_fd(int fd)
 {
@@ -105,7 +114,7 @@ int cs_run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms)
 	bool killed = false;
 	if (pfd >= 0) {
 		for (;;) {
-			struct pollfd p = { .fd = pfd, .events = POLLIN };
+			struct pollfd p = {.fd = pfd, .events = POLLIN};
 			int left = R->timeout_s * 1000 - (int)ms_since(t0);
 			if (left <= 0) {
 				kill(-pid, SIGKILL);
@@ -184,12 +193,12 @@ static int rt_probe(struct cs_run *R, struct cs_path *p, char **why)
 	p->bin = FC_STREQ(p->name, "fcrun") ? default_fcrun() : find_in_path(p->name);
 	if (!p->bin || access(p->bin, X_OK) != 0) {
 		*why = fc_asprintf("`%s` not found%s", p->name,
-				   FC_STREQ(p->name, "fcrun") ? " ($FCRUN, ../runtime/fcrun, PATH)"
-							      : " in PATH");
+		                   FC_STREQ(p->name, "fcrun") ? " ($FCRUN, ../runtime/fcrun, PATH)"
+		                                              : " in PATH");
 		return -ENOENT;
 	}
 	_cleanup_close_ int out = memfd_create("fcstart-version", MFD_CLOEXEC);
-	char *argv[] = { p->bin, "--version", NULL };
+	char *argv[] = {p->bin, "--version", NULL};
 	if (out >= 0 && cs_run_cmd(R, argv, out, NULL) == 0) {
 		char *s = cs_fd_text(out, 200);
 		s[strcspn(s, "\n")] = 0;
@@ -220,7 +229,7 @@ static void drain(int fd, int ms)
 		int left = ms - (int)ms_since(t0);
 		if (left <= 0)
 			return;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int r = poll(&p, 1, left);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -244,7 +253,7 @@ static void rt_argv(const struct cs_path *p, char *out[16], char *const tail[])
 }
 
 static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, enum cs_scenario sc,
-		      double ph[PH_COUNT], struct fc_error **err)
+                      double ph[PH_COUNT], struct fc_error **err)
 {
 	unsigned long seq = ++R->seq;
 	_cleanup_free_ char *run_dir = fc_asprintf("%s/run-%lu", t->dir, seq);
@@ -253,7 +262,7 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 	_cleanup_free_ char *id = fc_asprintf("fcbcs-%d-%lu", (int)getpid(), seq);
 	_cleanup_free_ char *pidfile = fc_asprintf("%s/pid", run_dir);
 	struct fcsnap_store *own = NULL, *store = R->stores[t->kind];
-	int pipefd[2] = { -1, -1 };
+	int pipefd[2] = {-1, -1};
 	_cleanup_close_ int spfd = -1;
 	bool bundled = false, created = false;
 	int r;
@@ -269,7 +278,8 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 		store = own;
 	}
 	if (!store) {
-		r = fc_error_set(err, ENOENT, "no store with the image on tier %s", cs_tier_names[t->kind]);
+		r = fc_error_set(err, ENOENT, "no store with the image on tier %s",
+		                 cs_tier_names[t->kind]);
 		goto out;
 	}
 	if (sc != CS_WARM && (r = cs_drop_caches(err)) < 0)
@@ -277,7 +287,7 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 
 	uint64_t t0 = fc_now_ns();
 	if (sc == CS_UNCACHED) {
-		struct fcsnap_import_opts o = { .name = IMAGE_NAME };
+		struct fcsnap_import_opts o = {.name = IMAGE_NAME};
 		if ((r = fcsnap_import(store, t->archive, &o, NULL, err)) < 0) {
 			fc_error_wrap(err, "import `%s`", t->archive);
 			goto out;
@@ -285,7 +295,7 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 		ph[PH_IMPORT] = ms_since(t0);
 	}
 	uint64_t t1 = fc_now_ns();
-	struct fcsnap_bundle_opts bo = { 0 };
+	struct fcsnap_bundle_opts bo = {0};
 	if ((r = fcsnap_bundle(store, IMAGE_NAME, bundle, &bo, err)) < 0) {
 		fc_error_wrap(err, "bundle");
 		goto out;
@@ -294,8 +304,8 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 	ph[PH_MOUNT] = ms_since(t1);
 
 	/* not timed: the container prints one line; the tier's limits for its own I/O */
-	char *args[] = { "/bin/sh", "-c", "echo ready", NULL };
-	struct bench_variant_opts vo = { .rootfs_abs = rootfs, .netns = 1, .args = args };
+	char *args[] = {"/bin/sh", "-c", "echo ready", NULL};
+	struct bench_variant_opts vo = {.rootfs_abs = rootfs, .netns = 1, .args = args};
 	if (t->lim_bps || t->lim_iops) {
 		vo.blk_major = t->major;
 		vo.blk_minor = t->minor;
@@ -311,8 +321,9 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 		goto out;
 	}
 	char *create[16], *start[16];
-	rt_argv(p, create, (char *[]){ "create", "--bundle", bundle, "--pid-file", pidfile, id, NULL });
-	rt_argv(p, start, (char *[]){ "start", id, NULL });
+	rt_argv(p, create,
+	        (char *[]){"create", "--bundle", bundle, "--pid-file", pidfile, id, NULL});
+	rt_argv(p, start, (char *[]){"start", id, NULL});
 	created = true;
 	int st = cs_run_cmd(R, create, pipefd[1], &ph[PH_CREATE]);
 	close(pipefd[1]);
@@ -341,8 +352,8 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 	bool started = false, got = false, eof = false;
 	int sst = 0;
 	while (!started || (!got && !eof)) {
-		struct pollfd pf[2] = { { .fd = got || eof ? -1 : pipefd[0], .events = POLLIN },
-					{ .fd = started ? -1 : spfd, .events = POLLIN } };
+		struct pollfd pf[2] = {{.fd = got || eof ? -1 : pipefd[0], .events = POLLIN},
+		                       {.fd = started ? -1 : spfd, .events = POLLIN}};
 		int left = R->timeout_s * 1000 - (int)ms_since(t2);
 		if (left <= 0 || cs_stop)
 			break;
@@ -377,13 +388,14 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 		goto out;
 	}
 	if (!(WIFEXITED(sst) && WEXITSTATUS(sst) == 0)) {
-		r = cs_cmd_error(R, err, "start", WIFEXITED(sst) ? WEXITSTATUS(sst) : 128 + WTERMSIG(sst));
+		r = cs_cmd_error(R, err, "start",
+		                 WIFEXITED(sst) ? WEXITSTATUS(sst) : 128 + WTERMSIG(sst));
 		goto out;
 	}
 	if (!got) {
 		r = eof ? fc_error_set(err, EPIPE, "the container closed its stdout without output")
-			: fc_error_set(err, ETIMEDOUT, "no output from the container within %d s",
-				       R->timeout_s);
+		        : fc_error_set(err, ETIMEDOUT, "no output from the container within %d s",
+		                       R->timeout_s);
 		goto out;
 	}
 	/* total: to the first byte (the config.json rewrite is not counted) */
@@ -400,7 +412,7 @@ out:
 		close(pipefd[1]);
 	if (created) {
 		char *del[16];
-		rt_argv(p, del, (char *[]){ "delete", "-f", id, NULL });
+		rt_argv(p, del, (char *[]){"delete", "-f", id, NULL});
 		cs_run_cmd(R, del, -1, NULL);
 		cs_reap_strays();
 	}
@@ -419,18 +431,18 @@ out:
 }
 
 static const struct cs_path_ops rt_ops = {
-	.name = "oci-runtime",
-	.probe = rt_probe,
-	.has_scenario = rt_has_scenario,
-	.measure = rt_measure,
+    .name = "oci-runtime",
+    .probe = rt_probe,
+    .has_scenario = rt_has_scenario,
+    .measure = rt_measure,
 };
 
 static const struct {
 	const char *name;
 	const struct cs_path_ops *ops;
 } known_paths[] = {
-	{ "pool", &cs_pool_ops },  { "fcrun", &rt_ops },  { "crun", &rt_ops },
-	{ "runc", &rt_ops },  { "docker", &cs_engine_ops }, { "containerd", &cs_engine_ops },
+    {"pool", &cs_pool_ops}, {"fcrun", &rt_ops},         {"crun", &rt_ops},
+    {"runc", &rt_ops},      {"docker", &cs_engine_ops}, {"containerd", &cs_engine_ops},
 };
 
 /* ---- setup -------------------------------------------------------------------- */
@@ -449,7 +461,7 @@ static int copy_image(struct cs_run *R, struct cs_tier *t, struct fc_error **err
 {
 	_cleanup_free_ char *b = fc_strdup(R->image_abs);
 	t->archive = fc_asprintf("%s/image-%s", t->dir, basename(b));
-	char *cp[] = { "/bin/cp", "-a", "--", R->image_abs, t->archive, NULL };
+	char *cp[] = {"/bin/cp", "-a", "--", R->image_abs, t->archive, NULL};
 	int st = cs_run_cmd(R, cp, -1, NULL);
 	if (st != 0)
 		return cs_cmd_error(R, err, "copy the image onto the tier", st);
@@ -464,7 +476,7 @@ static int prepare_tier(struct cs_run *R, struct cs_tier *t, struct fc_error **e
 	t->store_dir = fc_asprintf("%s/store", t->dir);
 	if ((r = fcsnap_store_open(t->store_dir, &R->stores[t->kind], err)) < 0)
 		return r;
-	struct fcsnap_import_opts o = { .name = IMAGE_NAME };
+	struct fcsnap_import_opts o = {.name = IMAGE_NAME};
 	if ((r = fcsnap_import(R->stores[t->kind], t->archive, &o, NULL, err)) < 0)
 		return fc_error_wrap(err, "import `%s`", t->archive);
 	sync();
@@ -505,8 +517,10 @@ static int setup(struct cs_run *R, struct fc_error **err)
 			if (FC_STREQ(R->tiers_arg[i], cs_tier_names[k]))
 				break;
 		if (k == CS_NTIERS)
-			return fc_error_set(err, EINVAL, "--tiers: unknown tier `%s` (tmpfs, disk, ssd, "
-							 "hdd)", R->tiers_arg[i]);
+			return fc_error_set(err, EINVAL,
+			                    "--tiers: unknown tier `%s` (tmpfs, disk, ssd, "
+			                    "hdd)",
+			                    R->tiers_arg[i]);
 		R->tiers.t[k].wanted = true;
 	}
 	if ((r = cs_tiers_build(&R->tiers, err)) < 0)
@@ -524,9 +538,10 @@ static int setup(struct cs_run *R, struct fc_error **err)
 				p->name = known_paths[k].name;
 			}
 		if (!p->ops)
-			return fc_error_set(err, EINVAL, "--paths: unknown path `%s` (pool, fcrun, "
-							 "crun, runc, docker, containerd)",
-					    R->paths_arg[i]);
+			return fc_error_set(err, EINVAL,
+			                    "--paths: unknown path `%s` (pool, fcrun, "
+			                    "crun, runc, docker, containerd)",
+			                    R->paths_arg[i]);
 		for (size_t k = 0; k < i; k++)
 			if (R->paths[k].name == p->name)
 				return fc_error_set(err, EINVAL, "--paths: `%s` twice", p->name);
@@ -552,8 +567,8 @@ static int setup(struct cs_run *R, struct fc_error **err)
 					c->skipped = true;
 				} else if (!p->available || !R->tiers.t[k].ok) {
 					c->skipped = true;
-					c->error = fc_strdup(!p->available ? p->why
-									   : R->tiers.t[k].why);
+					c->error =
+					    fc_strdup(!p->available ? p->why : R->tiers.t[k].why);
 				}
 			}
 	return 0;
@@ -569,7 +584,7 @@ static void progress(const struct cs_run *R, int round, int tier, int sc, size_t
 		fprintf(stderr, "\r\033[K");
 	else
 		fprintf(stderr, "\r\033[Kround %d/%d  %-5s  %-8s  %s", round + 1, R->rounds,
-			cs_tier_names[tier], cs_scenario_names[sc], R->paths[path].name);
+		        cs_tier_names[tier], cs_scenario_names[sc], R->paths[path].name);
 	fflush(stderr);
 }
 
@@ -608,18 +623,20 @@ static void rounds(struct cs_run *R)
 					progress(R, round, t->kind, sc, order[i]);
 					double ph[PH_COUNT];
 					struct fc_error *e = NULL;
-					int r = p->ops->measure(R, p, t, (enum cs_scenario)sc, ph, &e);
+					int r =
+					    p->ops->measure(R, p, t, (enum cs_scenario)sc, ph, &e);
 					if (r < 0 && !cs_stop) {
 						c->failed = true;
 						c->error = fc_strdup(e ? e->msg : "failed");
 						fc_log(FC_LOG_WARN, "bench coldstart: %s %s %s: %s",
-						       cs_tier_names[t->kind], cs_scenario_names[sc],
-						       p->name, c->error);
+						       cs_tier_names[t->kind],
+						       cs_scenario_names[sc], p->name, c->error);
 					} else if (r >= 0) {
 						add_sample(c, ph);
 					}
 					fc_error_free(e);
-					cs_reap_strays(); /* e.g. containerd's exited shim starters */
+					cs_reap_strays(); /* e.g. containerd's exited shim starters
+					                   */
 					sleep_ms(R->pause_ms);
 				}
 			}
@@ -704,8 +721,8 @@ static bool wants_crun(const struct cs_run *R)
 
 static int coldstart_main(struct cs_run *R)
 {
-	struct sigaction sa = { .sa_handler = on_signal }, old[3];
-	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = {.sa_handler = on_signal}, old[3];
+	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
 	_cleanup_error_ struct fc_error *err = NULL;
 	int ret = 0;
 	sigemptyset(&sa.sa_mask);
@@ -741,18 +758,20 @@ static int coldstart_main(struct cs_run *R)
 		int r = bench_host_fix_apply(&R->host, &e);
 		if (r > 0) {
 			R->host_fixed = true;
-			R->host_note = fc_strdup("cgroup2 controller(s) mounted as v1 hierarchies for "
-						 "crun (undone afterwards)");
+			R->host_note =
+			    fc_strdup("cgroup2 controller(s) mounted as v1 hierarchies for "
+			              "crun (undone afterwards)");
 		} else if (r < 0) {
-			R->host_note = fc_asprintf("could not move cgroup2 controllers for crun: %s",
-						   e->msg);
+			R->host_note =
+			    fc_asprintf("could not move cgroup2 controllers for crun: %s", e->msg);
 			fc_error_free(e);
 		}
 	}
 	if (!cs_stop) {
 		struct fc_error *e = NULL;
 		if (cs_cgroup_enter(&R->tiers, &e) < 0) {
-			fc_log(FC_LOG_ERROR, "bench coldstart: join the limits' cgroup: %s", e->msg);
+			fc_log(FC_LOG_ERROR, "bench coldstart: join the limits' cgroup: %s",
+			       e->msg);
 			fc_error_free(e);
 			ret = 1;
 			goto out;
@@ -774,8 +793,10 @@ out:
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
 	if (cs_stop) {
-		fc_log(FC_LOG_ERROR, "bench coldstart: interrupted by %s after %d round(s); cleaned up",
-		       fc_signal_name(cs_stop) ? fc_signal_name(cs_stop) : "a signal", R->rounds_done);
+		fc_log(FC_LOG_ERROR,
+		       "bench coldstart: interrupted by %s after %d round(s); cleaned up",
+		       fc_signal_name(cs_stop) ? fc_signal_name(cs_stop) : "a signal",
+		       R->rounds_done);
 		return 128 + cs_stop;
 	}
 	return ret;
@@ -784,27 +805,27 @@ out:
 /* ---- the command ------------------------------------------------------------------ */
 
 static const char usage[] =
-	"usage: fcstart bench coldstart --image IMG [OPTIONS]\n"
-	"\n"
-	"Cold starts of one image (an OCI layout dir, oci-archive or docker-archive) on each\n"
-	"storage tier through each start path, side by side: uncached (empty store, page cache\n"
-	"dropped, the archive on the tier), layers cached (page cache dropped), all warm, and\n"
-	"the pool's hand-over. Reports each phase (import, mount, create, start, first byte).\n"
-	"\n"
-	"  --image IMG         the image (required)\n"
-	"  --tiers LIST        tmpfs,disk,ssd,hdd (default all): ssd and hdd are ext4 on a loop\n"
-	"                      device whose I/O the blkio cgroup (or cgroup2 io.max) limits\n"
-	"  --paths LIST        pool,fcrun,crun,runc,docker,containerd (default all)\n"
-	"  -n, --rounds N      rounds (default 10)\n"
-	"  --out DIR           write coldstart.json, coldstart.csv and coldstart.svg there\n"
-	"  --pause-ms MS       pause between runs (default 50)\n"
-	"  --ssd MBPS,IOPS     the emulated SSD's limits (default 500,10000)\n"
-	"  --hdd MBPS,IOPS     the emulated HDD's limits (default 150,300: one I/O is a bio of\n"
-	"                      up to 512 KiB on a loop device, so 300 lets 150 MB/s through)\n"
-	"  --workdir DIR       where the harness makes its own dir (default /var/tmp: the disk tier)\n"
-	"  --timeout S         per-command timeout (default 60)\n"
-	"\n"
-	"Needs root. Drops the page cache of the whole machine before each cold run.\n";
+    "usage: fcstart bench coldstart --image IMG [OPTIONS]\n"
+    "\n"
+    "Cold starts of one image (an OCI layout dir, oci-archive or docker-archive) on each\n"
+    "storage tier through each start path, side by side: uncached (empty store, page cache\n"
+    "dropped, the archive on the tier), layers cached (page cache dropped), all warm, and\n"
+    "the pool's hand-over. Reports each phase (import, mount, create, start, first byte).\n"
+    "\n"
+    "  --image IMG         the image (required)\n"
+    "  --tiers LIST        tmpfs,disk,ssd,hdd (default all): ssd and hdd are ext4 on a loop\n"
+    "                      device whose I/O the blkio cgroup (or cgroup2 io.max) limits\n"
+    "  --paths LIST        pool,fcrun,crun,runc,docker,containerd (default all)\n"
+    "  -n, --rounds N      rounds (default 10)\n"
+    "  --out DIR           write coldstart.json, coldstart.csv and coldstart.svg there\n"
+    "  --pause-ms MS       pause between runs (default 50)\n"
+    "  --ssd MBPS,IOPS     the emulated SSD's limits (default 500,10000)\n"
+    "  --hdd MBPS,IOPS     the emulated HDD's limits (default 150,300: one I/O is a bio of\n"
+    "                      up to 512 KiB on a loop device, so 300 lets 150 MB/s through)\n"
+    "  --workdir DIR       where the harness makes its own dir (default /var/tmp: the disk tier)\n"
+    "  --timeout S         per-command timeout (default 60)\n"
+    "\n"
+    "Needs root. Drops the page cache of the whole machine before each cold run.\n";
 
 static char **split(const char *s)
 {
@@ -831,7 +852,8 @@ static int parse_limits(const char *s, const char *flag, uint64_t *bps, uint64_t
 	unsigned long long io;
 	char extra;
 	if (sscanf(s, "%lf,%llu%c", &mb, &io, &extra) != 2 || mb <= 0 || io == 0) {
-		fprintf(stderr, "fcstart bench coldstart: %s: expected MBPS,IOPS, got `%s`\n", flag, s);
+		fprintf(stderr, "fcstart bench coldstart: %s: expected MBPS,IOPS, got `%s`\n", flag,
+		        s);
 		return -1;
 	}
 	*bps = (uint64_t)(mb * 1e6);
@@ -854,29 +876,43 @@ static int parse_int(const char *s, const char *flag, int min, int *out)
 
 int bench_coldstart_cmd(int argc, char **argv)
 {
-	enum { O_IMAGE = 256, O_TIERS, O_PATHS, O_OUT, O_PAUSE, O_SSD, O_HDD, O_WORKDIR, O_TIMEOUT };
-	static const struct option opts[] = {
-		{ "image", required_argument, NULL, O_IMAGE },
-		{ "tiers", required_argument, NULL, O_TIERS },
-		{ "paths", required_argument, NULL, O_PATHS },
-		{ "rounds", required_argument, NULL, 'n' },
-		{ "out", required_argument, NULL, O_OUT },
-		{ "pause-ms", required_argument, NULL, O_PAUSE },
-		{ "ssd", required_argument, NULL, O_SSD },
-		{ "hdd", required_argument, NULL, O_HDD },
-		{ "workdir", required_argument, NULL, O_WORKDIR },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	enum {
+		O_IMAGE = 256,
+		O_TIERS,
+		O_PATHS,
+		O_OUT,
+		O_PAUSE,
+		O_SSD,
+		O_HDD,
+		O_WORKDIR,
+		O_TIMEOUT
 	};
-	struct cs_run R = { .rounds = 10, .pause_ms = 50, .timeout_s = 60, .errfd = -1,
-			    .nullfd = -1, .workdir_parent = "/var/tmp" };
+	static const struct option opts[] = {
+	    {"image", required_argument, NULL, O_IMAGE},
+	    {"tiers", required_argument, NULL, O_TIERS},
+	    {"paths", required_argument, NULL, O_PATHS},
+	    {"rounds", required_argument, NULL, 'n'},
+	    {"out", required_argument, NULL, O_OUT},
+	    {"pause-ms", required_argument, NULL, O_PAUSE},
+	    {"ssd", required_argument, NULL, O_SSD},
+	    {"hdd", required_argument, NULL, O_HDD},
+	    {"workdir", required_argument, NULL, O_WORKDIR},
+	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct cs_run R = {.rounds = 10,
+	                   .pause_ms = 50,
+	                   .timeout_s = 60,
+	                   .errfd = -1,
+	                   .nullfd = -1,
+	                   .workdir_parent = "/var/tmp"};
 	_cleanup_strv_ char **tiers = NULL, **paths = NULL;
 	R.ssd_bps = 500000000;
 	R.ssd_iops = 10000;
 	R.hdd_bps = 150000000;
 	R.hdd_iops = 300;
-	struct fc_buf cl = { 0 };
+	struct fc_buf cl = {0};
 	fc_buf_printf(&cl, "fcstart bench");
 	for (int i = 0; i < argc; i++)
 		fc_buf_printf(&cl, " %s", argv[i]);
@@ -885,14 +921,24 @@ int bench_coldstart_cmd(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_IMAGE: R.image = optarg; break;
-		case O_TIERS: fc_strv_free(tiers); tiers = split(optarg); break;
-		case O_PATHS: fc_strv_free(paths); paths = split(optarg); break;
+		case O_IMAGE:
+			R.image = optarg;
+			break;
+		case O_TIERS:
+			fc_strv_free(tiers);
+			tiers = split(optarg);
+			break;
+		case O_PATHS:
+			fc_strv_free(paths);
+			paths = split(optarg);
+			break;
 		case 'n':
 			if (parse_int(optarg, "--rounds", 1, &R.rounds) < 0)
 				goto bad;
 			break;
-		case O_OUT: R.out = optarg; break;
+		case O_OUT:
+			R.out = optarg;
+			break;
 		case O_PAUSE:
 			if (parse_int(optarg, "--pause-ms", 0, &R.pause_ms) < 0)
 				goto bad;
@@ -905,7 +951,9 @@ int bench_coldstart_cmd(int argc, char **argv)
 			if (parse_limits(optarg, "--hdd", &R.hdd_bps, &R.hdd_iops) < 0)
 				goto bad;
 			break;
-		case O_WORKDIR: R.workdir_parent = optarg; break;
+		case O_WORKDIR:
+			R.workdir_parent = optarg;
+			break;
 		case O_TIMEOUT:
 			if (parse_int(optarg, "--timeout", 1, &R.timeout_s) < 0)
 				goto bad;
@@ -920,9 +968,10 @@ int bench_coldstart_cmd(int argc, char **argv)
 		}
 	}
 	if (optind < argc || !R.image) {
-		fprintf(stderr, optind < argc ? "fcstart bench coldstart: unexpected argument `%s`\n"
-					      : "fcstart bench coldstart: --image is required%s\n",
-			optind < argc ? argv[optind] : "");
+		fprintf(stderr,
+		        optind < argc ? "fcstart bench coldstart: unexpected argument `%s`\n"
+		                      : "fcstart bench coldstart: --image is required%s\n",
+		        optind < argc ? argv[optind] : "");
 		goto bad;
 	}
 	if (!tiers)
@@ -934,8 +983,9 @@ int bench_coldstart_cmd(int argc, char **argv)
 		goto bad;
 	}
 	if (geteuid() != 0) {
-		fprintf(stderr, "fcstart bench coldstart: needs root (loop devices, mounts, cgroups, "
-				"drop_caches)\n");
+		fprintf(stderr,
+		        "fcstart bench coldstart: needs root (loop devices, mounts, cgroups, "
+		        "drop_caches)\n");
 		free(R.cmdline);
 		return 1;
 	}
@@ -956,10 +1006,11 @@ int bench_coldstart_cmd(int argc, char **argv)
 		cs_print_table(stdout, &R);
 		fflush(stdout);
 		if (R.out) {
-			static const char *names[] = { "coldstart.json", "coldstart.csv", "coldstart.svg" };
-			int (*writers[])(const char *, const struct cs_run *, struct fc_error **) = {
-				cs_write_json, cs_write_csv, cs_write_svg
-			};
+			static const char *names[] = {"coldstart.json", "coldstart.csv",
+			                              "coldstart.svg"};
+			int (*writers[])(const char *, const struct cs_run *,
+			                 struct fc_error **) = {cs_write_json, cs_write_csv,
+			                                        cs_write_svg};
 			for (size_t i = 0; i < 3; i++) {
 				_cleanup_free_ char *p = fc_asprintf("%s/%s", R.out, names[i]);
 				struct fc_error *e = NULL;

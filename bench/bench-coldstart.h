@@ -17,43 +17,43 @@ extern const char *const cs_tier_names[CS_NTIERS];
 
 struct cs_tier {
 	enum cs_tier_kind kind;
-	bool wanted;	  /* asked for with --tiers */
-	bool ok;	  /* built (and, when limited, the limit checked) */
-	char *why;	  /* why it could not be built */
-	char *dir;	  /* where its files live (a mount point except for disk) */
-	char *backing;	  /* ssd/hdd: the loop device's backing file */
-	char *loopdev;	  /* "/dev/loop7" */
+	bool wanted;           /* asked for with --tiers */
+	bool ok;               /* built (and, when limited, the limit checked) */
+	char *why;             /* why it could not be built */
+	char *dir;             /* where its files live (a mount point except for disk) */
+	char *backing;         /* ssd/hdd: the loop device's backing file */
+	char *loopdev;         /* "/dev/loop7" */
 	unsigned major, minor; /* the device the limits name (loop) */
-	bool mounted;	  /* dir is our mount */
-	int mnt_id;	  /* its id in mountinfo */
-	bool dio;	  /* the loop device does direct I/O on its backing file */
-	uint64_t lim_bps;  /* read and write bytes/s, 0: none */
-	uint64_t lim_iops; /* read and write I/Os per second, 0: none */
-	double meas_mbps;  /* O_DIRECT 1 MiB sequential reads, MB/s (0: not measured) */
-	double meas_iops;  /* O_DIRECT 4 KiB random reads per second */
-	char *note;	   /* what the check saw */
+	bool mounted;          /* dir is our mount */
+	int mnt_id;            /* its id in mountinfo */
+	bool dio;              /* the loop device does direct I/O on its backing file */
+	uint64_t lim_bps;      /* read and write bytes/s, 0: none */
+	uint64_t lim_iops;     /* read and write I/Os per second, 0: none */
+	double meas_mbps;      /* O_DIRECT 1 MiB sequential reads, MB/s (0: not measured) */
+	double meas_iops;      /* O_DIRECT 4 KiB random reads per second */
+	char *note;            /* what the check saw */
 	/* bytes the limits' cgroup saw on the device over the whole run (-1: unknown) */
 	int64_t cg_read_bytes, cg_write_bytes;
 	int64_t root_write_bytes; /* v1: writeback, charged to the root cgroup */
 	int64_t root_write_base;  /* the root's counter when the limits were set */
-	bool root_limited;	  /* v1: the root cgroup has limits for the device */
+	bool root_limited;        /* v1: the root cgroup has limits for the device */
 	/* filled by the runner */
-	char *archive;	   /* the image copied onto the tier */
-	char *store_dir;   /* the store with the image imported (scenarios 2, 3) */
+	char *archive;   /* the image copied onto the tier */
+	char *store_dir; /* the store with the image imported (scenarios 2, 3) */
 };
 
 struct cs_cgroup {
-	char *path;	  /* /sys/fs/cgroup/blkio/fcb-coldstart-PID or cgroup2 dir */
-	char *home;	  /* cgroup.procs of where we came from */
-	int version;	  /* 1: blkio, 2: io.max */
+	char *path;  /* /sys/fs/cgroup/blkio/fcb-coldstart-PID or cgroup2 dir */
+	char *home;  /* cgroup.procs of where we came from */
+	int version; /* 1: blkio, 2: io.max */
 	bool joined;
 };
 
 struct cs_tiers {
 	struct cs_tier t[CS_NTIERS];
-	char *workdir;	/* the harness's own dir: tiers, runs, bundles */
+	char *workdir; /* the harness's own dir: tiers, runs, bundles */
 	struct cs_cgroup cg;
-	uint64_t size;	/* bytes per tmpfs / loop filesystem */
+	uint64_t size; /* bytes per tmpfs / loop filesystem */
 };
 
 /* Build the wanted tiers under tiers->workdir (which exists). A tier that
@@ -81,8 +81,8 @@ extern const char *const cs_scenario_titles[CS_NSCEN];
 enum cs_phase { PH_IMPORT = 0, PH_MOUNT, PH_CREATE, PH_START, PH_FIRST, PH_TOTAL, PH_COUNT };
 extern const char *const cs_phase_names[PH_COUNT];
 
-struct cs_cell {	/* one path in one scenario on one tier */
-	bool skipped;	/* not measured (path not available or scenario n/a) */
+struct cs_cell {      /* one path in one scenario on one tier */
+	bool skipped; /* not measured (path not available or scenario n/a) */
 	bool failed;
 	char *error;
 	double *s[PH_COUNT]; /* ms */
@@ -101,7 +101,7 @@ struct cs_path_ops {
 	bool (*has_scenario)(const struct cs_path *p, enum cs_scenario sc);
 	/* one measurement: fills ph[PH_COUNT] (ms, -1 for phases it does not have) */
 	int (*measure)(struct cs_run *R, struct cs_path *p, struct cs_tier *t, enum cs_scenario sc,
-		       double ph[PH_COUNT], struct fc_error **err);
+	               double ph[PH_COUNT], struct fc_error **err);
 	void (*cleanup)(struct cs_run *R, struct cs_path *p);
 };
 
@@ -109,11 +109,11 @@ struct cs_path {
 	const struct cs_path_ops *ops;
 	const char *name;
 	bool available;
-	char *why;	/* why not available */
-	char *bin;	/* the runtime binary */
+	char *why; /* why not available */
+	char *bin; /* the runtime binary */
 	char *version;
-	char *root;	/* private --root */
-	void *priv;	/* the path's own state */
+	char *root; /* private --root */
+	void *priv; /* the path's own state */
 };
 
 extern const struct cs_path_ops cs_pool_ops;   /* bench-coldstart-pool.c */

@@ -34,13 +34,13 @@
 #include <sys/wait.h>
 #include <time.h>
 
-const char *const cs_tier_names[CS_NTIERS] = { "tmpfs", "disk", "ssd", "hdd" };
+const char *const cs_tier_names[CS_NTIERS] = {"tmpfs", "disk", "ssd", "hdd"};
 
 #define CG_BLKIO "/sys/fs/cgroup/blkio"
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -90,8 +90,8 @@ static int run_quiet(char *const argv[], struct fc_error **err)
 	for (size_t l = strlen(buf); l && (buf[l - 1] == '\n' || buf[l - 1] == ' ');)
 		buf[--l] = 0;
 	return fc_error_set(err, 0, "`%s` failed (status %d)%s%s", argv[0],
-			    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), *buf ? ": " : "",
-			    buf);
+	                    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), *buf ? ": " : "",
+	                    buf);
 }
 
 int cs_drop_caches(struct fc_error **err)
@@ -105,7 +105,7 @@ int cs_drop_caches(struct fc_error **err)
 /* The cgroup2 mount point whose root lists the io controller, or NULL. */
 static char *cg2_with_io(void)
 {
-	const char *cands[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	const char *cands[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
 	for (size_t i = 0; i < FC_ARRAY_SIZE(cands); i++) {
 		struct statfs sf;
 		if (statfs(cands[i], &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
@@ -144,7 +144,7 @@ static char *home_procs(int version, const char *mnt)
 					match = true;
 		if (match)
 			return fc_asprintf("%s%s%scgroup.procs", mnt, path,
-					   path[strlen(path) - 1] == '/' ? "" : "/");
+			                   path[strlen(path) - 1] == '/' ? "" : "/");
 	}
 	return NULL;
 }
@@ -161,41 +161,47 @@ static int cg_make(struct cs_tiers *ts, struct fc_error **err)
 		_cleanup_free_ char *sc = fc_asprintf("%s/cgroup.subtree_control", mnt);
 		_cleanup_free_ char *cur = NULL;
 		if (fc_read_file_at(AT_FDCWD, sc, &cur, NULL, 0, NULL) < 0 || !strstr(cur, "io"))
-			return fc_error_set(err, ENOTSUP,
-					    "the io controller is not enabled in `%s` (the harness does "
-					    "not change the host's subtree_control)", sc);
+			return fc_error_set(
+			    err, ENOTSUP,
+			    "the io controller is not enabled in `%s` (the harness does "
+			    "not change the host's subtree_control)",
+			    sc);
 	} else {
-		return fc_error_set(err, ENOTSUP, "neither v1 blkio throttling (`%s`) nor a cgroup2 "
-						  "io controller is available", CG_BLKIO);
+		return fc_error_set(err, ENOTSUP,
+		                    "neither v1 blkio throttling (`%s`) nor a cgroup2 "
+		                    "io controller is available",
+		                    CG_BLKIO);
 	}
 	cg->home = home_procs(cg->version, mnt);
 	if (!cg->home)
-		return fc_error_set(err, ENOENT, "cannot tell this process's %s cgroup from "
-						 "/proc/self/cgroup", cg->version == 1 ? "blkio" : "cgroup2");
+		return fc_error_set(err, ENOENT,
+		                    "cannot tell this process's %s cgroup from "
+		                    "/proc/self/cgroup",
+		                    cg->version == 1 ? "blkio" : "cgroup2");
 	char *path = fc_asprintf("%s/fcb-coldstart-%d", mnt, (int)getpid());
 	if (mkdir(path, 0755) < 0) {
 		int e = errno;
 		free(path);
-		return fc_error_set(err, e, "mkdir cgroup `%s/fcb-coldstart-%d`", mnt, (int)getpid());
+		return fc_error_set(err, e, "mkdir cgroup `%s/fcb-coldstart-%d`", mnt,
+		                    (int)getpid());
 	}
 	cg->path = path;
 	return 0;
 }
 
-static const char *const v1_files[] = { "blkio.throttle.read_bps_device",
-					"blkio.throttle.write_bps_device",
-					"blkio.throttle.read_iops_device",
-					"blkio.throttle.write_iops_device" };
+static const char *const v1_files[] = {
+    "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+    "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
 
 static int v1_write_limits(const char *dir, const struct cs_tier *t, bool clear,
-			   struct fc_error **err)
+                           struct fc_error **err)
 {
 	int r = 0;
 	for (size_t i = 0; i < 4 && r >= 0; i++) {
 		_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, v1_files[i]);
 		_cleanup_free_ char *v = fc_asprintf(
-			"%u:%u %llu", t->major, t->minor,
-			clear ? 0ULL : (unsigned long long)(i < 2 ? t->lim_bps : t->lim_iops));
+		    "%u:%u %llu", t->major, t->minor,
+		    clear ? 0ULL : (unsigned long long)(i < 2 ? t->lim_bps : t->lim_iops));
 		r = fc_write_string_at(AT_FDCWD, p, v, err);
 	}
 	return r;
@@ -218,11 +224,10 @@ static int cg_limit(struct cs_tiers *ts, struct cs_tier *t, struct fc_error **er
 		return r;
 	}
 	_cleanup_free_ char *p = fc_asprintf("%s/io.max", cg->path);
-	_cleanup_free_ char *v = fc_asprintf("%u:%u rbps=%llu wbps=%llu riops=%llu wiops=%llu",
-					     t->major, t->minor, (unsigned long long)t->lim_bps,
-					     (unsigned long long)t->lim_bps,
-					     (unsigned long long)t->lim_iops,
-					     (unsigned long long)t->lim_iops);
+	_cleanup_free_ char *v =
+	    fc_asprintf("%u:%u rbps=%llu wbps=%llu riops=%llu wiops=%llu", t->major, t->minor,
+	                (unsigned long long)t->lim_bps, (unsigned long long)t->lim_bps,
+	                (unsigned long long)t->lim_iops, (unsigned long long)t->lim_iops);
 	return fc_write_string_at(AT_FDCWD, p, v, err);
 }
 
@@ -249,7 +254,10 @@ int cs_cgroup_leave(struct cs_tiers *ts, struct fc_error **err)
 
 /* ---- the limit check --------------------------------------------------------- */
 
-static double now_s(void) { return (double)fc_now_ns() / 1e9; }
+static double now_s(void)
+{
+	return (double)fc_now_ns() / 1e9;
+}
 
 /* O_DIRECT reads of the device from inside the cgroup: sequential 1 MiB reads
  * for about a second at the limit, then 4 KiB reads at scattered offsets
@@ -279,7 +287,7 @@ static int check_limit(struct cs_tiers *ts, struct cs_tier *t, struct fc_error *
 		ssize_t n = pread(fd, buf, 1 << 20, (off_t)done);
 		if (n <= 0) {
 			r = fc_error_set(err, n < 0 ? errno : EIO, "read `%s` at %llu", t->loopdev,
-					 (unsigned long long)done);
+			                 (unsigned long long)done);
 			break;
 		}
 		done += (uint64_t)n;
@@ -311,10 +319,11 @@ static int check_limit(struct cs_tiers *ts, struct cs_tier *t, struct fc_error *
 	double seq_bound = lim_mbps;
 	if ((double)t->lim_iops * 0.524288 < seq_bound)
 		seq_bound = (double)t->lim_iops * 0.524288;
-	t->note = fc_asprintf("limits %.0f MB/s, %llu IOPS (read and write); O_DIRECT check: "
-			      "%.0f MB/s sequential (1 MiB reads), %.0f IOPS (4 KiB random reads)%s",
-			      lim_mbps, (unsigned long long)t->lim_iops, t->meas_mbps, t->meas_iops,
-			      t->dio ? "" : "; the loop device does buffered I/O on its file");
+	t->note =
+	    fc_asprintf("limits %.0f MB/s, %llu IOPS (read and write); O_DIRECT check: "
+	                "%.0f MB/s sequential (1 MiB reads), %.0f IOPS (4 KiB random reads)%s",
+	                lim_mbps, (unsigned long long)t->lim_iops, t->meas_mbps, t->meas_iops,
+	                t->dio ? "" : "; the loop device does buffered I/O on its file");
 	if (t->meas_mbps > seq_bound * 1.5 || t->meas_iops > (double)t->lim_iops * 1.5)
 		return fc_error_set(err, 0, "the limit did not take effect: %s", t->note);
 	return 0;
@@ -341,14 +350,15 @@ static int loop_attach(struct cs_tier *t, struct fc_error **err)
 		_cleanup_close_ int lfd = open(dev, O_RDWR | O_CLOEXEC);
 		if (lfd < 0)
 			return fc_error_set(err, errno, "open `%s`", dev);
-		struct loop_config cfg = { .fd = (unsigned)bfd };
+		struct loop_config cfg = {.fd = (unsigned)bfd};
 		/* autoclear: the device goes away with the last user (our mount) */
 		cfg.info.lo_flags = LO_FLAGS_DIRECT_IO | LO_FLAGS_AUTOCLEAR;
 		snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", t->backing);
 		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) < 0) {
 			if (errno == EBUSY)
 				continue;
-			return fc_error_set(err, errno, "LOOP_CONFIGURE `%s` on `%s`", t->backing, dev);
+			return fc_error_set(err, errno, "LOOP_CONFIGURE `%s` on `%s`", t->backing,
+			                    dev);
 		}
 		struct stat st;
 		if (fstat(lfd, &st) < 0)
@@ -362,8 +372,8 @@ static int loop_attach(struct cs_tier *t, struct fc_error **err)
 		if (mount(dev, t->dir, "ext4", MS_NOATIME, NULL) < 0) {
 			int e = errno;
 			ioctl(lfd, LOOP_CLR_FD, 0);
-			return fc_error_set(err, e, "mount `%s` (ext4 on `%s`) on `%s`", dev, t->backing,
-					    t->dir);
+			return fc_error_set(err, e, "mount `%s` (ext4 on `%s`) on `%s`", dev,
+			                    t->backing, t->dir);
 		}
 		t->mounted = true;
 		t->mnt_id = mount_id_of(t->dir);
@@ -380,7 +390,8 @@ static int build_one(struct cs_tiers *ts, struct cs_tier *t, struct fc_error **e
 		return fc_error_set(err, errno, "mkdir `%s`", t->dir);
 	switch (t->kind) {
 	case CS_TMPFS: {
-		_cleanup_free_ char *o = fc_asprintf("size=%llu,mode=0755", (unsigned long long)ts->size);
+		_cleanup_free_ char *o =
+		    fc_asprintf("size=%llu,mode=0755", (unsigned long long)ts->size);
 		if (mount("tmpfs", t->dir, "tmpfs", MS_NOSUID | MS_NODEV, o) < 0)
 			return fc_error_set(err, errno, "mount tmpfs on `%s`", t->dir);
 		t->mounted = true;
@@ -392,8 +403,10 @@ static int build_one(struct cs_tiers *ts, struct cs_tier *t, struct fc_error **e
 		if (statfs(t->dir, &sf) < 0)
 			return fc_error_set(err, errno, "statfs `%s`", t->dir);
 		if (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC)
-			return fc_error_set(err, ENOTSUP, "`%s` is on tmpfs, not on a disk (use "
-							  "--workdir on a disk)", t->dir);
+			return fc_error_set(err, ENOTSUP,
+			                    "`%s` is on tmpfs, not on a disk (use "
+			                    "--workdir on a disk)",
+			                    t->dir);
 		return 0;
 	}
 	default:
@@ -407,8 +420,9 @@ static int build_one(struct cs_tiers *ts, struct cs_tier *t, struct fc_error **e
 		return fc_error_set(err, errno, "create `%s`", t->backing);
 	if (ftruncate(fd, (off_t)ts->size) < 0)
 		return fc_error_set(err, errno, "truncate `%s`", t->backing);
-	char *mkfs[] = { "mkfs.ext4", "-q", "-F", "-m", "0", "-E",
-			 "lazy_itable_init=0,lazy_journal_init=0", t->backing, NULL };
+	char *mkfs[] = {
+	    "mkfs.ext4", "-q", "-F", "-m", "0", "-E", "lazy_itable_init=0,lazy_journal_init=0",
+	    t->backing,  NULL};
 	if ((r = run_quiet(mkfs, err)) < 0)
 		return r;
 	if ((r = loop_attach(t, err)) < 0)
@@ -456,9 +470,8 @@ int cs_tiers_build(struct cs_tiers *ts, struct fc_error **err)
 
 static void io_stats_of(struct cs_tiers *ts, const char *dir, bool root)
 {
-	_cleanup_free_ char *p = fc_asprintf("%s/%s", dir,
-					     ts->cg.version == 1 ? "blkio.throttle.io_service_bytes"
-								 : "io.stat");
+	_cleanup_free_ char *p = fc_asprintf(
+	    "%s/%s", dir, ts->cg.version == 1 ? "blkio.throttle.io_service_bytes" : "io.stat");
 	_cleanup_free_ char *s = NULL;
 	if (fc_read_file_at(AT_FDCWD, p, &s, NULL, 0, NULL) < 0)
 		return;
@@ -475,7 +488,8 @@ static void io_stats_of(struct cs_tiers *ts, const char *dir, bool root)
 			const char *rest = line + off;
 			unsigned long long v;
 			if (ts->cg.version == 1 && root) {
-				/* the root's counters outlive a loop device: count from the build */
+				/* the root's counters outlive a loop device: count from the build
+				 */
 				if (sscanf(rest, "Write %llu", &v) == 1)
 					t->root_write_bytes = (int64_t)v - t->root_write_base;
 			} else if (ts->cg.version == 1) {
@@ -484,7 +498,8 @@ static void io_stats_of(struct cs_tiers *ts, const char *dir, bool root)
 				else if (sscanf(rest, "Write %llu", &v) == 1)
 					t->cg_write_bytes = (int64_t)v;
 			} else {
-				const char *r = strstr(rest, "rbytes="), *w = strstr(rest, "wbytes=");
+				const char *r = strstr(rest, "rbytes="),
+				           *w = strstr(rest, "wbytes=");
 				if (r)
 					t->cg_read_bytes = strtoll(r + 7, NULL, 10);
 				if (w)
@@ -533,13 +548,14 @@ static int teardown_one(struct cs_tier *t, struct fc_error **err)
 	if (t->mounted) {
 		struct fc_error *e = NULL;
 		if (mount_id_of(t->dir) != t->mnt_id) {
-			fc_error_set(&e, EBUSY, "the mount at `%s` is not ours any more: left alone",
-				     t->dir);
+			fc_error_set(&e, EBUSY,
+			             "the mount at `%s` is not ours any more: left alone", t->dir);
 			keep_first(err, &ret, e);
 		} else {
 			int r = -1;
-			for (int i = 0; i < 50 && (r = umount2(t->dir, UMOUNT_NOFOLLOW)) < 0 &&
-					errno == EBUSY; i++)
+			for (int i = 0;
+			     i < 50 && (r = umount2(t->dir, UMOUNT_NOFOLLOW)) < 0 && errno == EBUSY;
+			     i++)
 				sleep_ms(100);
 			if (r < 0 && errno != EINVAL) {
 				fc_error_set(&e, errno, "umount `%s` (detached lazily)", t->dir);
@@ -551,11 +567,12 @@ static int teardown_one(struct cs_tier *t, struct fc_error **err)
 	}
 	if (t->loopdev) {
 		/* autoclear detaches it with the umount; make sure (losetup -d) */
-		_cleanup_free_ char *bf = fc_asprintf("/sys/block/%s/loop/backing_file",
-						      t->loopdev + 5);
+		_cleanup_free_ char *bf =
+		    fc_asprintf("/sys/block/%s/loop/backing_file", t->loopdev + 5);
 		_cleanup_free_ char *s = NULL;
 		for (int i = 0; i < 20 && fc_read_file_at(AT_FDCWD, bf, &s, NULL, 0, NULL) >= 0 &&
-				strstr(s, t->backing); i++) {
+		                strstr(s, t->backing);
+		     i++) {
 			free(TAKE_PTR(s));
 			if (i == 10) {
 				int fd = open(t->loopdev, O_RDONLY | O_CLOEXEC);
@@ -645,7 +662,8 @@ int cs_tiers_teardown(struct cs_tiers *ts, struct fc_error **err)
 		if (!busy && fc_rm_rf_at(AT_FDCWD, ts->workdir, &e) < 0)
 			keep_first(err, &ret, TAKE_PTR(e));
 		else if (busy)
-			fc_log(FC_LOG_WARN, "bench coldstart: `%s` left in place: a tier is still mounted",
+			fc_log(FC_LOG_WARN,
+			       "bench coldstart: `%s` left in place: a tier is still mounted",
 			       ts->workdir);
 		free(TAKE_PTR(ts->workdir));
 	}
