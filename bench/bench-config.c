@@ -46,11 +46,46 @@ static void emit_namespaces(yajl_gen g, yajl_val arr, const struct bench_variant
 	yajl_gen_array_close(g);
 }
 
-/* depth-aware emit: level names the object being written ("", "process", "root", "linux"). */
+static void emit_throttle(yajl_gen g, const char *key, const struct bench_variant_opts *o,
+			  uint64_t rate)
+{
+	char num[32];
+	gen_str(g, key);
+	yajl_gen_array_open(g);
+	yajl_gen_map_open(g);
+	gen_str(g, "major");
+	yajl_gen_integer(g, o->blk_major);
+	gen_str(g, "minor");
+	yajl_gen_integer(g, o->blk_minor);
+	gen_str(g, "rate");
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)rate);
+	yajl_gen_number(g, num, strlen(num));
+	yajl_gen_map_close(g);
+	yajl_gen_array_close(g);
+}
+
+static void emit_blockio(yajl_gen g, const struct bench_variant_opts *o)
+{
+	gen_str(g, "blockIO");
+	yajl_gen_map_open(g);
+	if (o->blk_bps) {
+		emit_throttle(g, "throttleReadBpsDevice", o, o->blk_bps);
+		emit_throttle(g, "throttleWriteBpsDevice", o, o->blk_bps);
+	}
+	if (o->blk_iops) {
+		emit_throttle(g, "throttleReadIOPSDevice", o, o->blk_iops);
+		emit_throttle(g, "throttleWriteIOPSDevice", o, o->blk_iops);
+	}
+	yajl_gen_map_close(g);
+}
+
+/* depth-aware emit: level names the object being written ("", "process", "root",
+ * "linux", "resources"). */
 static void emit_obj(yajl_gen g, yajl_val v, const char *level, const struct bench_variant_opts *o)
 {
 	yajl_gen_map_open(g);
-	bool seen_ns = false;
+	bool seen_ns = false, seen_res = false;
+	bool blk = o->blk_bps || o->blk_iops;
 	for (size_t i = 0; i < v->u.object.len; i++) {
 		const char *k = v->u.object.keys[i];
 		yajl_val c = v->u.object.values[i];
@@ -70,6 +105,13 @@ static void emit_obj(yajl_gen g, yajl_val v, const char *level, const struct ben
 		} else if (FC_STREQ(level, "linux") && FC_STREQ(k, "namespaces")) {
 			emit_namespaces(g, c, o);
 			seen_ns = true;
+		} else if (FC_STREQ(level, "linux") && FC_STREQ(k, "resources") && blk &&
+			   YAJL_IS_OBJECT(c)) {
+			emit_obj(g, c, "resources", o);
+			seen_res = true;
+		} else if (FC_STREQ(level, "resources") && FC_STREQ(k, "blockIO") && blk) {
+			emit_blockio(g, o);
+			seen_res = true;
 		} else {
 			emit(g, c);
 		}
@@ -78,6 +120,14 @@ static void emit_obj(yajl_gen g, yajl_val v, const char *level, const struct ben
 		gen_str(g, "namespaces");
 		emit_namespaces(g, NULL, o);
 	}
+	if (FC_STREQ(level, "linux") && !seen_res && blk) {
+		gen_str(g, "resources");
+		yajl_gen_map_open(g);
+		emit_blockio(g, o);
+		yajl_gen_map_close(g);
+	}
+	if (FC_STREQ(level, "resources") && !seen_res && blk)
+		emit_blockio(g, o);
 	yajl_gen_map_close(g);
 }
 

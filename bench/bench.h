@@ -25,6 +25,10 @@ struct bench_variant_opts {
 	const char *rootfs_abs; /* the absolute rootfs path written as root.path */
 	int netns;		/* 1: make sure a new network namespace is asked for, 0: drop it */
 	char **args;		/* replace process.args when non-NULL */
+	/* when blk_bps or blk_iops: linux.resources.blockIO throttles (read and
+	 * write) of device blk_major:blk_minor (fcstart bench coldstart's tiers) */
+	unsigned blk_major, blk_minor;
+	uint64_t blk_bps, blk_iops;
 };
 /* Read bundle_dir/config.json, write out_dir/config.json changed as opts says
  * (terminal forced off). The rootfs is the original's (opts->rootfs_abs). */

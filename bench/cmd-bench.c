@@ -14,6 +14,8 @@
  * CSV (--csv): variant,runtime,metric,unit,n,median,p95,min,max,ratio_crun,
  * ratio_runc,status, one line per runtime, variant and metric. */
 #include "bench.h"
+#include "bench-coldstart.h"
+#include "bench-pool.h"
 #include "commands.h"
 
 #include <fcntl.h>
@@ -442,11 +444,17 @@ int cmd_bench(int argc, char **argv)
 		FILE *f = argc < 2 ? stderr : stdout;
 		fprintf(f, "usage: fcstart bench SUBCOMMAND [OPTIONS]\n\n"
 			   "Subcommands:\n"
-			   "  runtime   cold starts of OCI runtimes side by side (fcrun, crun, runc)\n");
+			   "  runtime   cold starts of OCI runtimes side by side (fcrun, crun, runc)\n"
+			   "  pool      pre-warmed pool hand-over vs on-demand vs OCI runtimes\n"
+			   "  coldstart cold starts of an image across storage tiers and start paths\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (FC_STREQ(argv[1], "runtime"))
 		return bench_runtime_cmd(argc - 1, argv + 1);
+	if (FC_STREQ(argv[1], "pool"))
+		return bench_pool_cmd(argc - 1, argv + 1);
+	if (FC_STREQ(argv[1], "coldstart"))
+		return bench_coldstart_cmd(argc - 1, argv + 1);
 	fprintf(stderr, "fcstart bench: unknown subcommand `%s` (see `fcstart bench --help`)\n",
 		argv[1]);
 	return 2;

@@ -373,7 +373,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 		}
 		if (m.type == FC_SYNC_HOOKS) {
-			_cleanup_free_ char *st = fc_state_hook_json(o->id, "creating", init_pid, c.bundle,
+			_cleanup_free_ char *st = fc_state_hook_json(o->id, "created", init_pid, c.bundle,
 								     c.spec);
 			r = fc_hooks_run(c.spec, FC_HOOK_PRESTART, st, err);
 			if (r >= 0)
@@ -500,10 +500,13 @@ static void run_hooks_logged(const struct fc_spec *spec, enum fc_hook_kind kind,
 	if (!spec || !spec->n_hooks[kind])
 		return;
 	_cleanup_free_ char *json = fc_state_hook_json(st->id, status, st->pid, st->bundle, spec);
-	struct fc_error *e = NULL;
-	if (fc_hooks_run(spec, kind, json, &e) < 0)
-		fc_log(FC_LOG_WARN, "%s", e->msg);
-	fc_error_free(e);
+	/* A failing poststart or poststop hook is a warning; the rest still run. */
+	for (size_t i = 0; i < spec->n_hooks[kind]; i++) {
+		struct fc_error *e = NULL;
+		if (fc_hook_run_one(&spec->hooks[kind][i], json, kind, &e) < 0)
+			fc_log(FC_LOG_WARN, "%s", e->msg);
+		fc_error_free(e);
+	}
 }
 
 int fcrt_start(const char *root, const char *id, struct fc_error **err)

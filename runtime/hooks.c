@@ -88,6 +88,12 @@ static int run_one(const struct fc_hook *h, const char *state, const char *kind,
 			    WTERMSIG(st));
 }
 
+int fc_hook_run_one(const struct fc_hook *h, const char *state_json, enum fc_hook_kind kind,
+		    struct fc_error **err)
+{
+	return run_one(h, state_json, fc_hook_kind_name(kind), err);
+}
+
 int fc_hooks_run(const struct fc_spec *s, enum fc_hook_kind kind, const char *state_json,
 		 struct fc_error **err)
 {

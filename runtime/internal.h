@@ -78,6 +78,9 @@ int fc_rootfs_finish(struct fc_create *c, struct fc_error **err);
 int fc_hooks_run(const struct fc_spec *s, enum fc_hook_kind kind, const char *state_json,
 		 struct fc_error **err);
 const char *fc_hook_kind_name(enum fc_hook_kind kind);
+/* One hook (poststart and poststop go on after a failure, with a warning). */
+int fc_hook_run_one(const struct fc_hook *h, const char *state_json, enum fc_hook_kind kind,
+		    struct fc_error **err);
 
 /* state.c */
 int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time,

@@ -541,7 +541,10 @@ int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err)
 	unsigned long prop = s->rootfs_propagation_flags ? s->rootfs_propagation_flags
 							 : (MS_SLAVE | MS_REC);
 	/* Nothing we mount may propagate back to the host. */
-	if (mount(NULL, "/", NULL, (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
+	/* shared and unbindable roots are set after pivot_root (which refuses
+	 * shared mounts; an unbindable / cannot be bound) */
+	if (mount(NULL, "/", NULL, (prop & (MS_SHARED | MS_UNBINDABLE)) ? (MS_SLAVE | MS_REC) : prop,
+		  NULL) < 0)
 		return fc_error_set(err, errno, "make / %s", s->rootfs_propagation ? s->rootfs_propagation : "rslave");
 	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return fc_error_set(err, errno, "root.path: bind `%s` onto itself", s->root_path);
@@ -553,11 +556,6 @@ int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err)
 			return fc_error_code(*err);
 	if (setup_dev(c, err) < 0)
 		return fc_error_code(*err);
-	if (prop & MS_SHARED) {
-		if (mount(NULL, s->root_path, NULL, prop, NULL) < 0)
-			return fc_error_set(err, errno, "rootfsPropagation: make the rootfs %s",
-					    s->rootfs_propagation);
-	}
 	return 0;
 }
 
@@ -584,6 +582,10 @@ int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err)
 	}
 	if (chdir("/") < 0)
 		return fc_error_set(err, errno, "chdir /");
+	/* pivot_root refuses shared mounts: a shared root is made so after it. */
+	unsigned long prop = s->rootfs_propagation_flags;
+	if ((prop & (MS_SHARED | MS_UNBINDABLE)) && mount(NULL, "/", NULL, prop, NULL) < 0)
+		return fc_error_set(err, errno, "rootfsPropagation: make / %s", s->rootfs_propagation);
 	if (rootfd >= 0) {
 		close(rootfd);
 		rootfd = -1;

@@ -13,6 +13,8 @@
 #                                             instead of the test layers: L layers of small
 #                                             files, N files, about MB megabytes in all
 #   --bench-large MB                          one layer of a few large files of MB in all
+#   --bench-random MB                         one layer of 1 MiB files of random bytes (gzip
+#                                             cannot shrink them), MB in all
 #   --hostile KIND                            add a hostile top layer / corruption:
 #         traversal symlink-escape hardlink-escape device absurd-size bomb
 #         truncated-gzip wrong-digest wrong-diffid
@@ -25,7 +27,7 @@ set -eu
 format=oci comp=gzip name=test:latest
 cmd='["/app/hello.sh"]' entrypoint=null user= workdir=/app
 env='["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","GREETING=hello-from-image"]'
-multi=0 bfiles=0 bmb=0 blayers=5 blarge=0 hostile=
+multi=0 bfiles=0 bmb=0 blayers=5 blarge=0 brandom=0 hostile=
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--format) format=$2; shift 2 ;;
@@ -41,6 +43,7 @@ while [ $# -gt 1 ]; do
 	--bench-mb) bmb=$2; shift 2 ;;
 	--bench-layers) blayers=$2; shift 2 ;;
 	--bench-large) blarge=$2; shift 2 ;;
+	--bench-random) brandom=$2; shift 2 ;;
 	--hostile) hostile=$2; shift 2 ;;
 	*) echo "mkimage.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -76,7 +79,7 @@ add_layer() {
 }
 
 : > "$work/layers"
-if [ "$bfiles" -gt 0 ] || [ "$blarge" -gt 0 ]; then
+if [ "$bfiles" -gt 0 ] || [ "$blarge" -gt 0 ] || [ "$brandom" -gt 0 ]; then
 	# benchmark image: busybox base + generated content
 	sh "$here/mkbundle.sh" "$work/b" >/dev/null
 	$TAR -cf "$work/l0.tar" -C "$work/b/rootfs" .
@@ -124,6 +127,17 @@ if [ "$bfiles" -gt 0 ] || [ "$blarge" -gt 0 ]; then
 		$TAR -cf "$work/big.tar" -C "$work/big" .
 		rm -rf "$work/big"
 		add_layer "$work/big.tar"
+	fi
+	if [ "$brandom" -gt 0 ]; then
+		mkdir -p "$work/rnd/usr/share/data"
+		k=1
+		while [ $k -le "$brandom" ]; do
+			head -c 1048576 /dev/urandom > "$work/rnd/usr/share/data/r$k.bin"
+			k=$((k + 1))
+		done
+		$TAR -cf "$work/rnd.tar" -C "$work/rnd" .
+		rm -rf "$work/rnd"
+		add_layer "$work/rnd.tar"
 	fi
 else
 	sh "$here/mkbundle.sh" "$work/b" >/dev/null

@@ -1,0 +1,1011 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-coldstart.c: `fcstart bench coldstart`: cold starts of one image on
+ * each storage tier (bench-tiers.c) through each start path, side by side.
+ *
+ * Scenarios per tier:
+ *   uncached  an empty store on the tier, the page cache dropped, the image
+ *             archive on the tier: import (read, decompress, write, sync: the
+ *             import's total, libfcsnap does not report its phases), bundle
+ *             (overlay mount), create, start; first_byte runs from the start
+ *             command's beginning to the first byte of the container's output
+ *             on a pipe (start overlaps it); total = import + mount + create +
+ *             first_byte
+ *   cached    the layers already in the tier's store, the page cache dropped
+ *   warm      the same with everything in the page cache
+ *   pool      the hand-over of a pre-created sandbox (the pool path only)
+ * Every round visits the tiers in random order, and within a tier and scenario
+ * the paths in random order, with a short pause between runs.
+ *
+ * Paths are pluggable (struct cs_path_ops): the OCI runtimes fcrun, crun and
+ * runc on the same bundle; pool, docker and containerd report why they are not
+ * available in this build. */
+#include "bench-coldstart.h"
+#include "commands.h"
+#include "fcsnap.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+const char *const cs_scenario_names[CS_NSCEN] = { "uncached", "cached", "warm", "pool" };
+const char *const cs_scenario_titles[CS_NSCEN] = {
+	"uncached: empty store, page cache dropped",
+	"layers cached, page cache dropped",
+	"all warm",
+	"pool hand-over",
+};
+const char *const cs_phase_names[PH_COUNT] = { "import", "mount", "create", "start", "first_byte",
+					       "total" };
+
+#define IMAGE_NAME "coldstart"
+#define MAX_PATHS 8
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) { g_stop = sig; }
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (!g_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static double ms_since(uint64_t t0) { return (double)(fc_now_ns() - t0) / 1e6; }
+
+static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+static void reset_fd(int fd)
+{
+	if (ftruncate(fd, 0) == 0)
+		lseek(fd, 0, SEEK_SET);
+}
+
+static char *fd_text(int fd, size_t max)
+{
+	char *s = fc_malloc(max + 1);
+	ssize_t n = pread(fd, s, max, 0);
+	if (n < 0)
+		n = 0;
+	s[n] = 0;
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r'))
+		s[--n] = 0;
+	return s;
+}
+
+/* Run argv with stdout on outfd (-1: /dev/null), stderr into R->errfd, at most
+ * timeout_s. Returns the exit status (128+sig when killed) or -errno. */
+static int run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms)
+{
+	reset_fd(R->errfd);
+	uint64_t t0 = fc_now_ns();
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		setpgid(0, 0); /* a ^C reaches only fcstart, which cleans up */
+		dup2(R->nullfd, 0);
+		dup2(outfd >= 0 ? outfd : R->nullfd, 1);
+		dup2(R->errfd, 2);
+		execv(argv[0], argv);
+		dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	_cleanup_close_ int pfd = pidfd_open_(pid);
+	bool killed = false;
+	if (pfd >= 0) {
+		for (;;) {
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+			int left = R->timeout_s * 1000 - (int)ms_since(t0);
+			if (left <= 0) {
+				kill(-pid, SIGKILL);
+				kill(pid, SIGKILL);
+				killed = true;
+				break;
+			}
+			int r = poll(&p, 1, left);
+			if (r > 0 || (r < 0 && errno != EINTR))
+				break;
+		}
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (ms)
+		*ms = ms_since(t0);
+	if (killed)
+		return 128 + SIGKILL;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void reap_strays(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static int cmd_error(struct cs_run *R, struct fc_error **err, const char *what, int st)
+{
+	_cleanup_free_ char *t = fd_text(R->errfd, 1500);
+	if (st < 0)
+		return fc_error_set(err, -st, "%s", what);
+	return fc_error_set(err, 0, "%s: exit status %d%s%s", what, st, *t ? ": " : "", t);
+}
+
+/* ---- OCI runtime paths (fcrun, crun, runc) ---------------------------------- */
+
+static char *find_in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	_cleanup_free_ char *dup = fc_strdup(path);
+	char *save = NULL;
+	for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char *p = fc_asprintf("%s/%s", d, name);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+static char *default_fcrun(void)
+{
+	const char *env = getenv("FCRUN");
+	if (env && *env)
+		return realpath(env, NULL);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		_cleanup_free_ char *p = fc_asprintf("%s/../runtime/fcrun", dirname(self));
+		char *abs = realpath(p, NULL);
+		if (abs && access(abs, X_OK) == 0)
+			return abs;
+		free(abs);
+	}
+	return find_in_path("fcrun");
+}
+
+static int rt_probe(struct cs_run *R, struct cs_path *p, char **why)
+{
+	p->bin = FC_STREQ(p->name, "fcrun") ? default_fcrun() : find_in_path(p->name);
+	if (!p->bin || access(p->bin, X_OK) != 0) {
+		*why = fc_asprintf("`%s` not found%s", p->name,
+				   FC_STREQ(p->name, "fcrun") ? " ($FCRUN, ../runtime/fcrun, PATH)"
+							      : " in PATH");
+		return -ENOENT;
+	}
+	_cleanup_close_ int out = memfd_create("fcstart-version", MFD_CLOEXEC);
+	char *argv[] = { p->bin, "--version", NULL };
+	if (out >= 0 && run_cmd(R, argv, out, NULL) == 0) {
+		char *s = fd_text(out, 200);
+		s[strcspn(s, "\n")] = 0;
+		p->version = s;
+	}
+	p->root = fc_asprintf("%s/roots/%s", R->tiers.workdir, p->name);
+	struct fc_error *e = NULL;
+	if (fc_mkdir_p_at(AT_FDCWD, p->root, 0700, &e) < 0) {
+		*why = fc_strdup(e->msg);
+		fc_error_free(e);
+		return -EIO;
+	}
+	return 0;
+}
+
+static bool rt_has_scenario(const struct cs_path *p, enum cs_scenario sc)
+{
+	(void)p;
+	return sc != CS_POOL;
+}
+
+/* Read until EOF (the container exited and closed its stdout), at most ms. */
+static void drain(int fd, int ms)
+{
+	char buf[4096];
+	uint64_t t0 = fc_now_ns();
+	for (;;) {
+		int left = ms - (int)ms_since(t0);
+		if (left <= 0)
+			return;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			return;
+	}
+}
+
+/* The runtime's argv: its global flags, then tail. */
+static void rt_argv(const struct cs_path *p, char *out[16], char *const tail[])
+{
+	int n = 0;
+	out[n++] = p->bin;
+	out[n++] = "--root";
+	out[n++] = p->root;
+	for (size_t i = 0; tail[i] && n < 15; i++)
+		out[n++] = tail[i];
+	out[n] = NULL;
+}
+
+static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, enum cs_scenario sc,
+		      double ph[PH_COUNT], struct fc_error **err)
+{
+	unsigned long seq = ++R->seq;
+	_cleanup_free_ char *run_dir = fc_asprintf("%s/run-%lu", t->dir, seq);
+	_cleanup_free_ char *bundle = fc_asprintf("%s/bundle", run_dir);
+	_cleanup_free_ char *rootfs = fc_asprintf("%s/rootfs", bundle);
+	_cleanup_free_ char *id = fc_asprintf("fcbcs-%d-%lu", (int)getpid(), seq);
+	_cleanup_free_ char *pidfile = fc_asprintf("%s/pid", run_dir);
+	struct fcsnap_store *own = NULL, *store = R->stores[t->kind];
+	int pipefd[2] = { -1, -1 };
+	_cleanup_close_ int spfd = -1;
+	bool bundled = false, created = false;
+	int r;
+
+	for (int i = 0; i < PH_COUNT; i++)
+		ph[i] = -1;
+	if (mkdir(run_dir, 0755) < 0)
+		return fc_error_set(err, errno, "mkdir `%s`", run_dir);
+	if (sc == CS_UNCACHED) {
+		_cleanup_free_ char *sd = fc_asprintf("%s/store", run_dir);
+		if ((r = fcsnap_store_open(sd, &own, err)) < 0)
+			goto out;
+		store = own;
+	}
+	if (!store) {
+		r = fc_error_set(err, ENOENT, "no store with the image on tier %s", cs_tier_names[t->kind]);
+		goto out;
+	}
+	if (sc != CS_WARM && (r = cs_drop_caches(err)) < 0)
+		goto out;
+
+	uint64_t t0 = fc_now_ns();
+	if (sc == CS_UNCACHED) {
+		struct fcsnap_import_opts o = { .name = IMAGE_NAME };
+		if ((r = fcsnap_import(store, t->archive, &o, NULL, err)) < 0) {
+			fc_error_wrap(err, "import `%s`", t->archive);
+			goto out;
+		}
+		ph[PH_IMPORT] = ms_since(t0);
+	}
+	uint64_t t1 = fc_now_ns();
+	struct fcsnap_bundle_opts bo = { 0 };
+	if ((r = fcsnap_bundle(store, IMAGE_NAME, bundle, &bo, err)) < 0) {
+		fc_error_wrap(err, "bundle");
+		goto out;
+	}
+	bundled = true;
+	ph[PH_MOUNT] = ms_since(t1);
+
+	/* not timed: the container prints one line; the tier's limits for its own I/O */
+	char *args[] = { "/bin/sh", "-c", "echo ready", NULL };
+	struct bench_variant_opts vo = { .rootfs_abs = rootfs, .netns = 1, .args = args };
+	if (t->lim_bps || t->lim_iops) {
+		vo.blk_major = t->major;
+		vo.blk_minor = t->minor;
+		vo.blk_bps = t->lim_bps;
+		vo.blk_iops = t->lim_iops;
+	}
+	if ((r = bench_write_variant(bundle, bundle, &vo, err)) < 0) {
+		fc_error_wrap(err, "config.json");
+		goto out;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		r = fc_error_set(err, errno, "pipe");
+		goto out;
+	}
+	char *create[16], *start[16];
+	rt_argv(p, create, (char *[]){ "create", "--bundle", bundle, "--pid-file", pidfile, id, NULL });
+	rt_argv(p, start, (char *[]){ "start", id, NULL });
+	created = true;
+	int st = run_cmd(R, create, pipefd[1], &ph[PH_CREATE]);
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	if (st != 0) {
+		r = cmd_error(R, err, "create", st);
+		goto out;
+	}
+	/* start, and meanwhile watch the container's stdout for its first byte */
+	uint64_t t2 = fc_now_ns();
+	reset_fd(R->errfd);
+	pid_t spid = fork();
+	if (spid < 0) {
+		r = fc_error_set(err, errno, "fork");
+		goto out;
+	}
+	if (spid == 0) {
+		setpgid(0, 0);
+		dup2(R->nullfd, 0);
+		dup2(R->nullfd, 1);
+		dup2(R->errfd, 2);
+		execv(start[0], start);
+		_exit(127);
+	}
+	spfd = pidfd_open_(spid);
+	bool started = false, got = false, eof = false;
+	int sst = 0;
+	while (!started || (!got && !eof)) {
+		struct pollfd pf[2] = { { .fd = got || eof ? -1 : pipefd[0], .events = POLLIN },
+					{ .fd = started ? -1 : spfd, .events = POLLIN } };
+		int left = R->timeout_s * 1000 - (int)ms_since(t2);
+		if (left <= 0 || g_stop)
+			break;
+		int pr = poll(pf, 2, left);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0)
+			break;
+		if (!got && pf[0].revents) {
+			if (!(pf[0].revents & POLLIN)) {
+				eof = true; /* let start finish and tell why */
+				continue;
+			}
+			ph[PH_FIRST] = ms_since(t2);
+			got = true;
+		}
+		if (!started && pf[1].revents) {
+			while (waitpid(spid, &sst, 0) < 0 && errno == EINTR)
+				;
+			ph[PH_START] = ms_since(t2);
+			started = true;
+			if (!(WIFEXITED(sst) && WEXITSTATUS(sst) == 0))
+				break;
+		}
+	}
+	if (!started) {
+		kill(-spid, SIGKILL);
+		kill(spid, SIGKILL);
+		while (waitpid(spid, &sst, 0) < 0 && errno == EINTR)
+			;
+		r = cmd_error(R, err, "start (timed out)", 128 + SIGKILL);
+		goto out;
+	}
+	if (!(WIFEXITED(sst) && WEXITSTATUS(sst) == 0)) {
+		r = cmd_error(R, err, "start", WIFEXITED(sst) ? WEXITSTATUS(sst) : 128 + WTERMSIG(sst));
+		goto out;
+	}
+	if (!got) {
+		r = eof ? fc_error_set(err, EPIPE, "the container closed its stdout without output")
+			: fc_error_set(err, ETIMEDOUT, "no output from the container within %d s",
+				       R->timeout_s);
+		goto out;
+	}
+	/* total: to the first byte (the config.json rewrite is not counted) */
+	ph[PH_TOTAL] = ph[PH_FIRST];
+	for (int i = 0; i < PH_START; i++)
+		if (ph[i] >= 0)
+			ph[PH_TOTAL] += ph[i];
+	drain(pipefd[0], R->timeout_s * 1000);
+	r = 0;
+out:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	if (created) {
+		char *del[16];
+		rt_argv(p, del, (char *[]){ "delete", "-f", id, NULL });
+		run_cmd(R, del, -1, NULL);
+		reap_strays();
+	}
+	if (bundled) {
+		struct fc_error *e = NULL;
+		if (fcsnap_unbundle(bundle, &e) < 0 && r >= 0)
+			r = fc_error_set(err, fc_error_code(e) * -1, "unbundle: %s", e->msg);
+		fc_error_free(e);
+	}
+	fcsnap_store_free(own);
+	struct fc_error *e = NULL;
+	if (fc_rm_rf_at(AT_FDCWD, run_dir, &e) < 0 && r >= 0)
+		r = fc_error_set(err, -fc_error_code(e), "remove `%s`: %s", run_dir, e->msg);
+	fc_error_free(e);
+	return r;
+}
+
+static const struct cs_path_ops rt_ops = {
+	.name = "oci-runtime",
+	.probe = rt_probe,
+	.has_scenario = rt_has_scenario,
+	.measure = rt_measure,
+};
+
+/* ---- paths not in this build ------------------------------------------------- */
+
+static int na_probe(struct cs_run *R, struct cs_path *p, char **why)
+{
+	(void)R;
+	if (FC_STREQ(p->name, "pool"))
+		*why = fc_strdup("not available in this build (the prewarm pool, `fcstart serve`, "
+				 "has not landed)");
+	else
+		*why = fc_asprintf("not available in this build (a private %s daemon is not wired "
+				   "into the harness yet)", p->name);
+	return -ENOTSUP;
+}
+
+static bool na_has_scenario(const struct cs_path *p, enum cs_scenario sc)
+{
+	return FC_STREQ(p->name, "pool") ? sc == CS_POOL : sc != CS_POOL;
+}
+
+static const struct cs_path_ops na_ops = {
+	.name = "unavailable",
+	.probe = na_probe,
+	.has_scenario = na_has_scenario,
+};
+
+static const struct {
+	const char *name;
+	const struct cs_path_ops *ops;
+} known_paths[] = {
+	{ "pool", &na_ops },  { "fcrun", &rt_ops },  { "crun", &rt_ops },
+	{ "runc", &rt_ops },  { "docker", &na_ops }, { "containerd", &na_ops },
+};
+
+/* ---- setup -------------------------------------------------------------------- */
+
+static uint64_t g_du;
+static int du_cb(const char *p, const struct stat *st, int type, struct FTW *f)
+{
+	(void)p;
+	(void)f;
+	if (type == FTW_F)
+		g_du += (uint64_t)st->st_size;
+	return 0;
+}
+
+static int copy_image(struct cs_run *R, struct cs_tier *t, struct fc_error **err)
+{
+	_cleanup_free_ char *b = fc_strdup(R->image_abs);
+	t->archive = fc_asprintf("%s/image-%s", t->dir, basename(b));
+	char *cp[] = { "/bin/cp", "-a", "--", R->image_abs, t->archive, NULL };
+	int st = run_cmd(R, cp, -1, NULL);
+	if (st != 0)
+		return cmd_error(R, err, "copy the image onto the tier", st);
+	return 0;
+}
+
+static int prepare_tier(struct cs_run *R, struct cs_tier *t, struct fc_error **err)
+{
+	int r;
+	if ((r = copy_image(R, t, err)) < 0)
+		return r;
+	t->store_dir = fc_asprintf("%s/store", t->dir);
+	if ((r = fcsnap_store_open(t->store_dir, &R->stores[t->kind], err)) < 0)
+		return r;
+	struct fcsnap_import_opts o = { .name = IMAGE_NAME };
+	if ((r = fcsnap_import(R->stores[t->kind], t->archive, &o, NULL, err)) < 0)
+		return fc_error_wrap(err, "import `%s`", t->archive);
+	sync();
+	return 0;
+}
+
+static int setup(struct cs_run *R, struct fc_error **err)
+{
+	int r;
+	R->image_abs = realpath(R->image, NULL);
+	if (!R->image_abs)
+		return fc_error_set(err, errno, "--image `%s`", R->image);
+	struct stat st;
+	if (stat(R->image_abs, &st) < 0)
+		return fc_error_set(err, errno, "stat `%s`", R->image_abs);
+	if (S_ISDIR(st.st_mode)) {
+		g_du = 0;
+		nftw(R->image_abs, du_cb, 16, FTW_PHYS);
+		R->image_bytes = g_du;
+	} else {
+		R->image_bytes = (uint64_t)st.st_size;
+	}
+	_cleanup_free_ char *tmpl = fc_asprintf("%s/fcstart-coldstart.XXXXXX", R->workdir_parent);
+	if (!mkdtemp(tmpl))
+		return fc_error_set(err, errno, "mkdtemp `%s`", tmpl);
+	R->tiers.workdir = TAKE_PTR(tmpl);
+	/* a filesystem per tier: the image, the cached store, one uncached store */
+	R->tiers.size = R->image_bytes * 16 + (512ULL << 20);
+	if (R->tiers.size < (2ULL << 30))
+		R->tiers.size = 2ULL << 30;
+	R->tiers.t[CS_SSD].lim_bps = R->ssd_bps;
+	R->tiers.t[CS_SSD].lim_iops = R->ssd_iops;
+	R->tiers.t[CS_HDD].lim_bps = R->hdd_bps;
+	R->tiers.t[CS_HDD].lim_iops = R->hdd_iops;
+	for (size_t i = 0; R->tiers_arg[i]; i++) {
+		int k;
+		for (k = 0; k < CS_NTIERS; k++)
+			if (FC_STREQ(R->tiers_arg[i], cs_tier_names[k]))
+				break;
+		if (k == CS_NTIERS)
+			return fc_error_set(err, EINVAL, "--tiers: unknown tier `%s` (tmpfs, disk, ssd, "
+							 "hdd)", R->tiers_arg[i]);
+		R->tiers.t[k].wanted = true;
+	}
+	if ((r = cs_tiers_build(&R->tiers, err)) < 0)
+		return r;
+
+	R->n_paths = fc_strv_len(R->paths_arg);
+	if (R->n_paths > MAX_PATHS)
+		return fc_error_set(err, E2BIG, "--paths: at most %d paths", MAX_PATHS);
+	R->paths = fc_calloc(R->n_paths ? R->n_paths : 1, sizeof(*R->paths));
+	for (size_t i = 0; i < R->n_paths; i++) {
+		struct cs_path *p = &R->paths[i];
+		for (size_t k = 0; k < FC_ARRAY_SIZE(known_paths); k++)
+			if (FC_STREQ(R->paths_arg[i], known_paths[k].name)) {
+				p->ops = known_paths[k].ops;
+				p->name = known_paths[k].name;
+			}
+		if (!p->ops)
+			return fc_error_set(err, EINVAL, "--paths: unknown path `%s` (pool, fcrun, "
+							 "crun, runc, docker, containerd)",
+					    R->paths_arg[i]);
+		for (size_t k = 0; k < i; k++)
+			if (R->paths[k].name == p->name)
+				return fc_error_set(err, EINVAL, "--paths: `%s` twice", p->name);
+		p->available = p->ops->probe(R, p, &p->why) == 0;
+	}
+	for (int k = 0; k < CS_NTIERS; k++) {
+		struct cs_tier *t = &R->tiers.t[k];
+		if (!t->ok || g_stop)
+			continue;
+		struct fc_error *e = NULL;
+		if (prepare_tier(R, t, &e) < 0) {
+			t->ok = false;
+			t->why = fc_asprintf("preparing the image on it: %s", e->msg);
+			fc_error_free(e);
+		}
+	}
+	for (int k = 0; k < CS_NTIERS; k++)
+		for (int sc = 0; sc < CS_NSCEN; sc++)
+			for (size_t i = 0; i < R->n_paths; i++) {
+				struct cs_path *p = &R->paths[i];
+				struct cs_cell *c = &R->cells[k][sc][i];
+				if (!p->ops->has_scenario(p, (enum cs_scenario)sc)) {
+					c->skipped = true;
+				} else if (!p->available || !R->tiers.t[k].ok) {
+					c->skipped = true;
+					c->error = fc_strdup(!p->available ? p->why
+									   : R->tiers.t[k].why);
+				}
+			}
+	return 0;
+}
+
+/* ---- rounds --------------------------------------------------------------------- */
+
+static void progress(const struct cs_run *R, int round, int tier, int sc, size_t path)
+{
+	if (!isatty(2))
+		return;
+	if (round < 0)
+		fprintf(stderr, "\r\033[K");
+	else
+		fprintf(stderr, "\r\033[Kround %d/%d  %-5s  %-8s  %s", round + 1, R->rounds,
+			cs_tier_names[tier], cs_scenario_names[sc], R->paths[path].name);
+	fflush(stderr);
+}
+
+static void add_sample(struct cs_cell *c, const double ph[PH_COUNT])
+{
+	for (int i = 0; i < PH_COUNT; i++) {
+		c->s[i] = fc_realloc(c->s[i], (c->n + 1) * sizeof(double));
+		c->s[i][c->n] = ph[i];
+	}
+	c->n++;
+}
+
+static void rounds(struct cs_run *R)
+{
+	size_t tiers[CS_NTIERS], order[MAX_PATHS];
+	R->seed = bench_seed();
+	uint64_t rng = R->seed;
+	for (int round = 0; round < R->rounds && !g_stop; round++) {
+		for (size_t k = 0; k < CS_NTIERS; k++)
+			tiers[k] = k;
+		bench_shuffle(tiers, CS_NTIERS, &rng);
+		for (size_t ki = 0; ki < CS_NTIERS && !g_stop; ki++) {
+			struct cs_tier *t = &R->tiers.t[tiers[ki]];
+			if (!t->ok)
+				continue;
+			/* scenarios in order: warm follows the runs that warmed the cache */
+			for (int sc = 0; sc < CS_NSCEN && !g_stop; sc++) {
+				for (size_t i = 0; i < R->n_paths; i++)
+					order[i] = i;
+				bench_shuffle(order, R->n_paths, &rng);
+				for (size_t i = 0; i < R->n_paths && !g_stop; i++) {
+					struct cs_path *p = &R->paths[order[i]];
+					struct cs_cell *c = &R->cells[t->kind][sc][order[i]];
+					if (c->skipped || c->failed)
+						continue;
+					progress(R, round, t->kind, sc, order[i]);
+					double ph[PH_COUNT];
+					struct fc_error *e = NULL;
+					int r = p->ops->measure(R, p, t, (enum cs_scenario)sc, ph, &e);
+					if (r < 0 && !g_stop) {
+						c->failed = true;
+						c->error = fc_strdup(e ? e->msg : "failed");
+						fc_log(FC_LOG_WARN, "bench coldstart: %s %s %s: %s",
+						       cs_tier_names[t->kind], cs_scenario_names[sc],
+						       p->name, c->error);
+					} else if (r >= 0) {
+						add_sample(c, ph);
+					}
+					fc_error_free(e);
+					sleep_ms(R->pause_ms);
+				}
+			}
+		}
+		if (!g_stop)
+			R->rounds_done = round + 1;
+	}
+	progress(R, -1, 0, 0, 0);
+}
+
+static int cleanup(struct cs_run *R, struct fc_error **err)
+{
+	int ret = 0;
+	for (size_t i = 0; i < R->n_paths; i++)
+		if (R->paths[i].available && R->paths[i].ops->cleanup)
+			R->paths[i].ops->cleanup(R, &R->paths[i]);
+	for (int k = 0; k < CS_NTIERS; k++) {
+		fcsnap_store_free(R->stores[k]);
+		R->stores[k] = NULL;
+	}
+	reap_strays();
+	struct fc_error *e = NULL;
+	if (cs_tiers_teardown(&R->tiers, &e) < 0) {
+		ret = fc_error_code(e);
+		if (err && !*err)
+			*err = TAKE_PTR(e);
+	}
+	fc_error_free(e);
+	if (R->host_fixed) {
+		e = NULL;
+		if (bench_host_fix_restore(&R->host, &e) < 0) {
+			ret = fc_error_code(e);
+			if (err && !*err)
+				*err = TAKE_PTR(e);
+		}
+		fc_error_free(e);
+		R->host_fixed = false;
+	}
+	return ret;
+}
+
+static void run_free(struct cs_run *R)
+{
+	for (int k = 0; k < CS_NTIERS; k++) {
+		struct cs_tier *t = &R->tiers.t[k];
+		free(t->why);
+		free(t->dir);
+		free(t->backing);
+		free(t->loopdev);
+		free(t->note);
+		free(t->archive);
+		free(t->store_dir);
+		for (int sc = 0; sc < CS_NSCEN; sc++)
+			for (size_t i = 0; i < MAX_PATHS; i++) {
+				struct cs_cell *c = &R->cells[k][sc][i];
+				free(c->error);
+				for (int p = 0; p < PH_COUNT; p++)
+					free(c->s[p]);
+			}
+	}
+	free(R->tiers.cg.home);
+	for (size_t i = 0; i < R->n_paths; i++) {
+		free(R->paths[i].why);
+		free(R->paths[i].bin);
+		free(R->paths[i].version);
+		free(R->paths[i].root);
+	}
+	free(R->paths);
+	free(R->image_abs);
+	free(R->host_note);
+	free(R->cmdline);
+	free(R->started);
+}
+
+static bool wants_crun(const struct cs_run *R)
+{
+	for (size_t i = 0; i < R->n_paths; i++)
+		if (FC_STREQ(R->paths[i].name, "crun") && R->paths[i].available)
+			return true;
+	return false;
+}
+
+static int coldstart_main(struct cs_run *R)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, old[3];
+	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	_cleanup_error_ struct fc_error *err = NULL;
+	int ret = 0;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	R->errfd = memfd_create("fcstart-coldstart-stderr", MFD_CLOEXEC);
+	R->nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	char ts[48];
+	fc_rfc3339_now(ts, sizeof(ts));
+	char *dot = strchr(ts, '.');
+	if (dot) /* to the second */
+		strcpy(dot, "Z");
+	R->started = fc_strdup(ts);
+	for (int k = 0; k < CS_NTIERS; k++)
+		R->tiers.t[k].cg_read_bytes = R->tiers.t[k].cg_write_bytes = -1;
+	if (R->errfd < 0 || R->nullfd < 0) {
+		fc_log(FC_LOG_ERROR, "bench coldstart: memfd or /dev/null: %s", strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	if (setup(R, &err) < 0) {
+		fc_log(FC_LOG_ERROR, "bench coldstart: %s", err->msg);
+		ret = 1;
+		goto out;
+	}
+	for (int k = 0; k < CS_NTIERS; k++)
+		if (R->tiers.t[k].wanted && !R->tiers.t[k].ok)
+			fc_log(FC_LOG_WARN, "bench coldstart: tier %s could not be built: %s",
+			       cs_tier_names[k], R->tiers.t[k].why);
+	if (wants_crun(R)) {
+		struct fc_error *e = NULL;
+		int r = bench_host_fix_apply(&R->host, &e);
+		if (r > 0) {
+			R->host_fixed = true;
+			R->host_note = fc_strdup("cgroup2 controller(s) mounted as v1 hierarchies for "
+						 "crun (undone afterwards)");
+		} else if (r < 0) {
+			R->host_note = fc_asprintf("could not move cgroup2 controllers for crun: %s",
+						   e->msg);
+			fc_error_free(e);
+		}
+	}
+	if (!g_stop) {
+		struct fc_error *e = NULL;
+		if (cs_cgroup_enter(&R->tiers, &e) < 0) {
+			fc_log(FC_LOG_ERROR, "bench coldstart: join the limits' cgroup: %s", e->msg);
+			fc_error_free(e);
+			ret = 1;
+			goto out;
+		}
+		rounds(R);
+		cs_cgroup_leave(&R->tiers, NULL);
+		cs_tiers_io_stats(&R->tiers);
+	}
+out:
+	if (cleanup(R, &err) < 0) {
+		fc_log(FC_LOG_ERROR, "bench coldstart: cleanup: %s", err->msg);
+		ret = 1;
+	}
+	if (R->errfd >= 0)
+		close(R->errfd);
+	if (R->nullfd >= 0)
+		close(R->nullfd);
+	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	if (g_stop) {
+		fc_log(FC_LOG_ERROR, "bench coldstart: interrupted by %s after %d round(s); cleaned up",
+		       fc_signal_name(g_stop) ? fc_signal_name(g_stop) : "a signal", R->rounds_done);
+		return 128 + g_stop;
+	}
+	return ret;
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+static const char usage[] =
+	"usage: fcstart bench coldstart --image IMG [OPTIONS]\n"
+	"\n"
+	"Cold starts of one image (an OCI layout dir, oci-archive or docker-archive) on each\n"
+	"storage tier through each start path, side by side: uncached (empty store, page cache\n"
+	"dropped, the archive on the tier), layers cached (page cache dropped), all warm, and\n"
+	"the pool's hand-over. Reports each phase (import, mount, create, start, first byte).\n"
+	"\n"
+	"  --image IMG         the image (required)\n"
+	"  --tiers LIST        tmpfs,disk,ssd,hdd (default all): ssd and hdd are ext4 on a loop\n"
+	"                      device whose I/O the blkio cgroup (or cgroup2 io.max) limits\n"
+	"  --paths LIST        pool,fcrun,crun,runc,docker,containerd (default all)\n"
+	"  -n, --rounds N      rounds (default 10)\n"
+	"  --out DIR           write coldstart.json, coldstart.csv and coldstart.svg there\n"
+	"  --pause-ms MS       pause between runs (default 50)\n"
+	"  --ssd MBPS,IOPS     the emulated SSD's limits (default 500,10000)\n"
+	"  --hdd MBPS,IOPS     the emulated HDD's limits (default 150,300: one I/O is a bio of\n"
+	"                      up to 512 KiB on a loop device, so 300 lets 150 MB/s through)\n"
+	"  --workdir DIR       where the harness makes its own dir (default /var/tmp: the disk tier)\n"
+	"  --timeout S         per-command timeout (default 60)\n"
+	"\n"
+	"Needs root. Drops the page cache of the whole machine before each cold run.\n";
+
+static char **split(const char *s)
+{
+	size_t n = 0;
+	char **v = fc_calloc(strlen(s) + 2, sizeof(char *));
+	const char *p = s;
+	while (*p) {
+		while (*p == ',')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchr(p, ',');
+		if (!e)
+			e = p + strlen(p);
+		v[n++] = fc_strndup(p, (size_t)(e - p));
+		p = e;
+	}
+	return v;
+}
+
+static int parse_limits(const char *s, const char *flag, uint64_t *bps, uint64_t *iops)
+{
+	double mb;
+	unsigned long long io;
+	char extra;
+	if (sscanf(s, "%lf,%llu%c", &mb, &io, &extra) != 2 || mb <= 0 || io == 0) {
+		fprintf(stderr, "fcstart bench coldstart: %s: expected MBPS,IOPS, got `%s`\n", flag, s);
+		return -1;
+	}
+	*bps = (uint64_t)(mb * 1e6);
+	*iops = io;
+	return 0;
+}
+
+static int parse_int(const char *s, const char *flag, int min, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > 1000000) {
+		fprintf(stderr, "fcstart bench coldstart: %s: bad number `%s`\n", flag, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int bench_coldstart_cmd(int argc, char **argv)
+{
+	enum { O_IMAGE = 256, O_TIERS, O_PATHS, O_OUT, O_PAUSE, O_SSD, O_HDD, O_WORKDIR, O_TIMEOUT };
+	static const struct option opts[] = {
+		{ "image", required_argument, NULL, O_IMAGE },
+		{ "tiers", required_argument, NULL, O_TIERS },
+		{ "paths", required_argument, NULL, O_PATHS },
+		{ "rounds", required_argument, NULL, 'n' },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "pause-ms", required_argument, NULL, O_PAUSE },
+		{ "ssd", required_argument, NULL, O_SSD },
+		{ "hdd", required_argument, NULL, O_HDD },
+		{ "workdir", required_argument, NULL, O_WORKDIR },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cs_run R = { .rounds = 10, .pause_ms = 50, .timeout_s = 60, .errfd = -1,
+			    .nullfd = -1, .workdir_parent = "/var/tmp" };
+	_cleanup_strv_ char **tiers = NULL, **paths = NULL;
+	R.ssd_bps = 500000000;
+	R.ssd_iops = 10000;
+	R.hdd_bps = 150000000;
+	R.hdd_iops = 300;
+	struct fc_buf cl = { 0 };
+	fc_buf_printf(&cl, "fcstart bench");
+	for (int i = 0; i < argc; i++)
+		fc_buf_printf(&cl, " %s", argv[i]);
+	R.cmdline = cl.data;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_IMAGE: R.image = optarg; break;
+		case O_TIERS: fc_strv_free(tiers); tiers = split(optarg); break;
+		case O_PATHS: fc_strv_free(paths); paths = split(optarg); break;
+		case 'n':
+			if (parse_int(optarg, "--rounds", 1, &R.rounds) < 0)
+				goto bad;
+			break;
+		case O_OUT: R.out = optarg; break;
+		case O_PAUSE:
+			if (parse_int(optarg, "--pause-ms", 0, &R.pause_ms) < 0)
+				goto bad;
+			break;
+		case O_SSD:
+			if (parse_limits(optarg, "--ssd", &R.ssd_bps, &R.ssd_iops) < 0)
+				goto bad;
+			break;
+		case O_HDD:
+			if (parse_limits(optarg, "--hdd", &R.hdd_bps, &R.hdd_iops) < 0)
+				goto bad;
+			break;
+		case O_WORKDIR: R.workdir_parent = optarg; break;
+		case O_TIMEOUT:
+			if (parse_int(optarg, "--timeout", 1, &R.timeout_s) < 0)
+				goto bad;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			free(R.cmdline);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			goto bad;
+		}
+	}
+	if (optind < argc || !R.image) {
+		fprintf(stderr, optind < argc ? "fcstart bench coldstart: unexpected argument `%s`\n"
+					      : "fcstart bench coldstart: --image is required%s\n",
+			optind < argc ? argv[optind] : "");
+		goto bad;
+	}
+	if (!tiers)
+		tiers = split("tmpfs,disk,ssd,hdd");
+	if (!paths)
+		paths = split("pool,fcrun,crun,runc,docker,containerd");
+	if (!tiers[0] || !paths[0]) {
+		fprintf(stderr, "fcstart bench coldstart: --tiers/--paths: empty list\n");
+		goto bad;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "fcstart bench coldstart: needs root (loop devices, mounts, cgroups, "
+				"drop_caches)\n");
+		free(R.cmdline);
+		return 1;
+	}
+	if (R.out) {
+		struct fc_error *e = NULL;
+		if (fc_mkdir_p_at(AT_FDCWD, R.out, 0755, &e) < 0) {
+			fprintf(stderr, "fcstart bench coldstart: --out: %s\n", e->msg);
+			fc_error_free(e);
+			free(R.cmdline);
+			return 1;
+		}
+	}
+	R.tiers_arg = tiers;
+	R.paths_arg = paths;
+
+	int r = coldstart_main(&R);
+	if (r == 0) {
+		cs_print_table(stdout, &R);
+		fflush(stdout);
+		if (R.out) {
+			static const char *names[] = { "coldstart.json", "coldstart.csv", "coldstart.svg" };
+			int (*writers[])(const char *, const struct cs_run *, struct fc_error **) = {
+				cs_write_json, cs_write_csv, cs_write_svg
+			};
+			for (size_t i = 0; i < 3; i++) {
+				_cleanup_free_ char *p = fc_asprintf("%s/%s", R.out, names[i]);
+				struct fc_error *e = NULL;
+				if (writers[i](p, &R, &e) < 0) {
+					fprintf(stderr, "fcstart bench coldstart: %s\n", e->msg);
+					r = 1;
+				}
+				fc_error_free(e);
+			}
+		}
+		bool any = false;
+		for (int k = 0; k < CS_NTIERS; k++)
+			for (int sc = 0; sc < CS_NSCEN; sc++)
+				for (size_t i = 0; i < R.n_paths; i++)
+					any |= R.cells[k][sc][i].n > 0;
+		if (!any) {
+			fprintf(stderr, "fcstart bench coldstart: nothing was measured\n");
+			r = 1;
+		}
+	}
+	run_free(&R);
+	return r;
+bad:
+	free(R.cmdline);
+	return 2;
+}

@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-pool.c: `fcstart bench pool`: time from invoke to the first byte of
+ * the response for a classic function (/bin/cat of the busybox test image),
+ * side by side in one run: a pool hand-over, an on-demand sandbox (empty
+ * pool), `fcrun run`, `crun run`, `runc run`; the daemon's hand-over-to-exec
+ * latency; sustained refill at a fixed rate; and the memory (PSS) of N waiting
+ * sandboxes. Starts a private daemon on a private root, socket and store. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <yajl/yajl_tree.h>
+
+#include "bench-pool.h"
+#include "bench.h"
+#include "fcpool.h"
+#include "fcrt.h"
+#include "fcsnap.h"
+
+struct pcfg {
+	int rounds, rt_rounds, waiting, rate, rate_n;
+	char **runtimes;
+	const char *json;
+};
+
+struct series {
+	const char *name;
+	char *note;
+	double *v; /* ms */
+	size_t n;
+	bool failed;
+	char *error;
+};
+
+struct pstate {
+	struct pcfg cfg;
+	char *dir, *root, *sock, *store, *self, *src;
+	pid_t daemon;
+	struct series s[8];
+	size_t ns;
+	double ho_p50, ho_p95, ho_p99; /* hand-over to exec, us */
+	size_t ho_n;
+	double pss_kib, cg_kib, fill_s;
+	unsigned pss_n;
+	unsigned rate_done, rate_ondemand;
+	double rate_p50, rate_p99;
+	char *host_note;
+};
+
+static double pct(double *v, size_t n, double q)
+{
+	if (!n)
+		return NAN;
+	size_t i = (size_t)ceil(q / 100.0 * (double)n);
+	return v[i ? i - 1 : 0];
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int data_fd(const char *data)
+{
+	int fd = memfd_create("bench-req", MFD_CLOEXEC);
+	if (fd < 0 || fc_write_all(fd, data, strlen(data)) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		abort();
+	return fd;
+}
+
+/* Read the response: time of the first byte, and all of it into buf. */
+static int read_response(int fd, uint64_t *t_first, char *buf, size_t cap, size_t *len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	*len = 0;
+	*t_first = 0;
+	for (;;) {
+		int r = poll(&p, 1, 10000);
+		if (r <= 0)
+			return -ETIMEDOUT;
+		ssize_t n = read(fd, buf + *len, cap - 1 - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (!*t_first)
+			*t_first = fc_now_ns();
+		*len += (size_t)n;
+		if (*len >= cap - 1)
+			break;
+	}
+	buf[*len] = 0;
+	return 0;
+}
+
+/* ---- the daemon ---------------------------------------------------------- */
+
+static int call(struct pstate *p, const char *json, char **reply)
+{
+	struct fc_error *e = NULL;
+	int r = fcpool_call(p->sock, json, reply, &e);
+	if (r < 0)
+		fprintf(stderr, "fcstart bench pool: %s: %s\n", json, e ? e->msg : "?");
+	fc_error_free(e);
+	return r;
+}
+
+static double fn_stat(struct pstate *p, const char *fn, const char *k1, const char *k2)
+{
+	char *reply = NULL;
+	double out = NAN;
+	if (fcpool_call(p->sock, "{\"op\":\"stats\"}", &reply, NULL) < 0)
+		return NAN;
+	yajl_val v = yajl_tree_parse(reply, NULL, 0);
+	const char *pf[] = { "functions", NULL };
+	yajl_val fns = v ? yajl_tree_get(v, pf, yajl_t_array) : NULL;
+	for (size_t i = 0; fns && i < YAJL_GET_ARRAY(fns)->len; i++) {
+		yajl_val f = YAJL_GET_ARRAY(fns)->values[i];
+		const char *pn[] = { "name", NULL }, *pk[] = { k1, k2, NULL };
+		yajl_val n = yajl_tree_get(f, pn, yajl_t_string);
+		const char *ns = n ? YAJL_GET_STRING(n) : NULL;
+		if (!ns || !FC_STREQ(ns, fn))
+			continue;
+		yajl_val x = yajl_tree_get(f, pk, yajl_t_number);
+		if (x)
+			out = YAJL_IS_INTEGER(x) ? (double)YAJL_GET_INTEGER(x) : YAJL_GET_DOUBLE(x);
+	}
+	yajl_tree_free(v);
+	free(reply);
+	return out;
+}
+
+/* Wait (at most secs) until fn's field equals want. */
+static bool wait_stat(struct pstate *p, const char *fn, const char *field, double want, double secs)
+{
+	uint64_t end = fc_now_ns() + (uint64_t)(secs * 1e9);
+	while (fc_now_ns() < end) {
+		if (fn_stat(p, fn, field, NULL) == want)
+			return true;
+		usleep(2000);
+	}
+	return false;
+}
+
+static int start_daemon(struct pstate *p)
+{
+	_cleanup_free_ char *log = fc_asprintf("%s/serve.log", p->dir);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(p->self, p->self, "serve", "--root", p->root, "--store", p->store, "--socket", p->sock,
+		      "--idle-timeout", "1h", "--queue", "1000", (char *)NULL);
+		_exit(127);
+	}
+	p->daemon = pid;
+	for (int i = 0; i < 1000; i++) {
+		if (fcpool_call(p->sock, "{\"op\":\"ping\"}", NULL, NULL) == 0)
+			return 0;
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			p->daemon = -1;
+			return -ESRCH;
+		}
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+static void stop_daemon(struct pstate *p)
+{
+	if (p->daemon <= 0)
+		return;
+	kill(p->daemon, SIGTERM);
+	while (waitpid(p->daemon, NULL, 0) < 0 && errno == EINTR)
+		;
+	p->daemon = -1;
+}
+
+/* One invocation through the daemon; returns invoke-to-first-byte in ms. */
+static int invoke_once(struct pstate *p, const char *fn, int i, double *ms)
+{
+	char data[64], buf[256];
+	snprintf(data, sizeof(data), "request-%d\n", i);
+	_cleanup_close_ int in = data_fd(data);
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -errno;
+	_cleanup_close_ int rd = out[0];
+	_cleanup_close_ int errfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	_cleanup_free_ char *json = fc_asprintf("{\"op\":\"invoke\",\"name\":\"%s\"}", fn);
+	struct fc_error *e = NULL;
+	uint64_t t0 = fc_now_ns();
+	_cleanup_close_ int fd = fcpool_connect(p->sock, &e);
+	int fds[3] = { in, out[1], errfd };
+	int r = fd < 0 ? fd : fcpool_send(fd, json, fds, 3, &e);
+	close(out[1]);
+	if (r < 0) {
+		fc_error_free(e);
+		return r;
+	}
+	uint64_t t1;
+	size_t len;
+	r = read_response(rd, &t1, buf, sizeof(buf), &len);
+	/* the exit status */
+	int status = -1;
+	for (;;) {
+		char *reply = NULL;
+		if (fcpool_recv(fd, &reply, &e) < 0)
+			break;
+		bool done = strstr(reply, "\"exit\"") || strstr(reply, "\"ok\":false");
+		char *s = strstr(reply, "\"status\":");
+		if (s)
+			status = atoi(s + 9);
+		free(reply);
+		if (done)
+			break;
+	}
+	fc_error_free(e);
+	if (r < 0 || !t1 || !FC_STREQ(buf, data) || status != 0)
+		return -EIO;
+	*ms = (double)(t1 - t0) / 1e6;
+	return 0;
+}
+
+static void add_series(struct pstate *p, const char *name, double *v, size_t n, char *error, char *note)
+{
+	struct series *s = &p->s[p->ns++];
+	s->name = name;
+	s->v = v;
+	s->n = n;
+	s->failed = error != NULL;
+	s->error = error;
+	s->note = note;
+	if (n)
+		qsort(v, n, sizeof(double), cmp_d);
+}
+
+static void bench_invoke_path(struct pstate *p, const char *name, const char *fn, bool wait_refill)
+{
+	double *v = fc_calloc((size_t)p->cfg.rounds, sizeof(double));
+	size_t n = 0;
+	char *error = NULL;
+	for (int i = 0; i < p->cfg.rounds + 5; i++) {
+		/* a fair start: a full pool (pool path) or no sandbox at all (on demand) */
+		if (wait_refill && !wait_stat(p, fn, "waiting", 1, 10)) {
+			error = fc_strdup("the pool did not refill within 10 s");
+			break;
+		}
+		if (!wait_refill && !wait_stat(p, fn, "running", 0, 10)) {
+			error = fc_strdup("a sandbox did not exit within 10 s");
+			break;
+		}
+		double ms;
+		int r = invoke_once(p, fn, i, &ms);
+		if (r < 0) {
+			error = fc_asprintf("invocation %d failed: %s", i, strerror(-r));
+			break;
+		}
+		if (i >= 5) /* warm-up */
+			v[n++] = ms;
+	}
+	add_series(p, name, v, n, error, NULL);
+}
+
+/* ---- OCI runtimes -------------------------------------------------------- */
+
+static int runtime_once(const char *path, const char *root, const char *bundle, int i, double *ms,
+			char **error)
+{
+	char data[64], buf[256], id[64];
+	snprintf(data, sizeof(data), "request-%d\n", i);
+	snprintf(id, sizeof(id), "bench-pool-%d-%d", (int)getpid(), i);
+	_cleanup_close_ int in = data_fd(data);
+	_cleanup_free_ char *errp = fc_asprintf("%s/../rt-stderr", root);
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -errno;
+	uint64_t t0 = fc_now_ns();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int ef = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(in, 0);
+		dup2(out[1], 1);
+		dup2(ef >= 0 ? ef : out[1], 2);
+		execl(path, path, "--root", root, "run", "--bundle", bundle, id, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	uint64_t t1;
+	size_t len;
+	int r = read_response(out[0], &t1, buf, sizeof(buf), &len);
+	close(out[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0 || !t1 || !FC_STREQ(buf, data) || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char *msg = NULL;
+		fc_read_file_at(AT_FDCWD, errp, &msg, NULL, 4096, NULL);
+		*error = fc_asprintf("run %d: status 0x%x, output `%s`: %s", i, st, buf, msg ? msg : "");
+		free(msg);
+		/* leave nothing behind */
+		pid_t d = fork();
+		if (d == 0) {
+			int nul = open("/dev/null", O_WRONLY);
+			dup2(nul, 1);
+			dup2(nul, 2);
+			execl(path, path, "--root", root, "delete", "-f", id, (char *)NULL);
+			_exit(127);
+		}
+		waitpid(d, NULL, 0);
+		return -EIO;
+	}
+	*ms = (double)(t1 - t0) / 1e6;
+	return 0;
+}
+
+static char *find_prog(const char *name)
+{
+	if (FC_STREQ(name, "fcrun")) {
+		const char *env = getenv("FCRUN");
+		if (env && *env)
+			return fc_strdup(env);
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n > 0) {
+			self[n] = 0;
+			_cleanup_free_ char *p = fc_asprintf("%s/../runtime/fcrun", dirname(self));
+			char *abs = realpath(p, NULL);
+			if (abs)
+				return abs;
+		}
+	}
+	const char *dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+	for (size_t i = 0; i < FC_ARRAY_SIZE(dirs); i++) {
+		char *p = fc_asprintf("%s/%s", dirs[i], name);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
+{
+	_cleanup_free_ char *bundle = fc_asprintf("%s/bundle", p->dir);
+	char *args[] = { "/bin/cat", NULL };
+	struct fcsnap_bundle_opts bo = { .args = args };
+	struct fc_error *e = NULL;
+	if (fcsnap_bundle(store, "bb", bundle, &bo, &e) < 0) {
+		fprintf(stderr, "fcstart bench pool: bundle: %s\n", e->msg);
+		fc_error_free(e);
+		return;
+	}
+	struct bench_host_fix host = { 0 };
+	bool fixed = false;
+	for (size_t k = 0; p->cfg.runtimes[k]; k++) {
+		const char *name = p->cfg.runtimes[k];
+		char *path = find_prog(name);
+		const char *label = fc_asprintf("%s run", name);
+		if (!path) {
+			add_series(p, label, NULL, 0, fc_asprintf("%s is not installed", name), NULL);
+			continue;
+		}
+		if (FC_STREQ(name, "crun") && !fixed) {
+			int r = bench_host_fix_apply(&host, &e);
+			if (r < 0) {
+				add_series(p, label, NULL, 0, fc_asprintf("host cgroup fix-up: %s", e->msg), NULL);
+				fc_error_free(TAKE_PTR(e));
+				free(path);
+				continue;
+			}
+			fixed = true;
+			if (r > 0)
+				p->host_note = fc_strdup("crun: cgroup2 controllers of this hybrid host were mounted as "
+							 "v1 hierarchies for the run (as `fcstart bench runtime` does)");
+		}
+		_cleanup_free_ char *root = fc_asprintf("%s/rt-%s", p->dir, name);
+		fc_mkdir_p_at(AT_FDCWD, root, 0700, NULL);
+		double *v = fc_calloc((size_t)p->cfg.rt_rounds, sizeof(double));
+		size_t n = 0;
+		char *error = NULL;
+		for (int i = 0; i < p->cfg.rt_rounds + 3; i++) {
+			double ms = 0;
+			if (runtime_once(path, root, bundle, i, &ms, &error) < 0)
+				break;
+			if (i >= 3)
+				v[n++] = ms;
+		}
+		add_series(p, label, v, n, error, path);
+	}
+	if (fixed && bench_host_fix_restore(&host, &e) < 0) {
+		fprintf(stderr, "fcstart bench pool: restore host cgroups: %s\n", e->msg);
+		fc_error_free(TAKE_PTR(e));
+	}
+	fcsnap_unbundle(bundle, NULL);
+}
+
+/* ---- memory of waiting sandboxes ---------------------------------------- */
+
+static long kib_field(const char *file, const char *field)
+{
+	char *data = NULL;
+	if (fc_read_file_at(AT_FDCWD, file, &data, NULL, 0, NULL) < 0)
+		return -1;
+	char *s = strstr(data, field);
+	long v = s ? strtol(s + strlen(field), NULL, 10) : -1;
+	free(data);
+	return v;
+}
+
+static void bench_memory(struct pstate *p)
+{
+	unsigned want = (unsigned)p->cfg.waiting;
+	_cleanup_free_ char *req = fc_asprintf("{\"op\":\"scale\",\"name\":\"cat\",\"min\":%u,\"max\":%u}", want,
+					       want);
+	uint64_t t0 = fc_now_ns();
+	if (call(p, req, NULL) < 0 || !wait_stat(p, "cat", "waiting", want, 300)) {
+		fprintf(stderr, "fcstart bench pool: %u waiting sandboxes not reached\n", want);
+		return;
+	}
+	p->fill_s = (double)(fc_now_ns() - t0) / 1e9;
+	_cleanup_free_ char *rt = fc_asprintf("%s/runtime", p->root);
+	char **ids = NULL;
+	if (fcrt_list(rt, &ids, NULL) < 0 || !ids)
+		return;
+	double pss = 0, cg = 0;
+	unsigned n = 0, ncg = 0;
+	for (size_t i = 0; ids[i]; i++) {
+		_cleanup_free_ char *cgp = fc_asprintf("/sys/fs/cgroup/memory/fcrun/%s", ids[i]);
+		_cleanup_free_ char *procs = fc_asprintf("%s/cgroup.procs", cgp);
+		char *data = NULL;
+		if (fc_read_file_at(AT_FDCWD, procs, &data, NULL, 0, NULL) < 0) {
+			free(procs);
+			procs = fc_asprintf("/sys/fs/cgroup/fcrun/%s/cgroup.procs", ids[i]);
+			if (fc_read_file_at(AT_FDCWD, procs, &data, NULL, 0, NULL) < 0)
+				continue;
+		}
+		long sum = 0;
+		char *save = NULL;
+		for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			_cleanup_free_ char *sm = fc_asprintf("/proc/%s/smaps_rollup", l);
+			long k = kib_field(sm, "\nPss:");
+			if (k >= 0)
+				sum += k;
+		}
+		free(data);
+		pss += (double)sum;
+		n++;
+		_cleanup_free_ char *usage = fc_asprintf("%s/memory.usage_in_bytes", cgp);
+		char *u = NULL;
+		if (fc_read_file_at(AT_FDCWD, usage, &u, NULL, 0, NULL) >= 0) {
+			cg += strtod(u, NULL) / 1024.0;
+			ncg++;
+		}
+		free(u);
+	}
+	fc_strv_free(ids);
+	p->pss_n = n;
+	p->pss_kib = n ? pss / n : NAN;
+	p->cg_kib = ncg ? cg / ncg : NAN;
+	call(p, "{\"op\":\"scale\",\"name\":\"cat\",\"min\":1,\"max\":20}", NULL);
+}
+
+/* ---- sustained rate -------------------------------------------------------- */
+
+static void bench_rate(struct pstate *p)
+{
+	call(p, "{\"op\":\"scale\",\"name\":\"cat\",\"min\":4,\"max\":40}", NULL);
+	wait_stat(p, "cat", "waiting", 4, 30);
+	double od0 = fn_stat(p, "cat", "on_demand", NULL);
+	double *v = fc_calloc((size_t)p->cfg.rate_n, sizeof(double));
+	size_t n = 0;
+	uint64_t period = 1000000000ULL / (uint64_t)p->cfg.rate, next = fc_now_ns();
+	for (int i = 0; i < p->cfg.rate_n; i++) {
+		uint64_t now = fc_now_ns();
+		if (now < next) {
+			struct timespec ts = { 0, (long)(next - now) };
+			nanosleep(&ts, NULL);
+		}
+		next += period;
+		double ms;
+		if (invoke_once(p, "cat", i, &ms) == 0)
+			v[n++] = ms;
+	}
+	p->rate_done = (unsigned)n;
+	p->rate_ondemand = (unsigned)(fn_stat(p, "cat", "on_demand", NULL) - od0);
+	qsort(v, n, sizeof(double), cmp_d);
+	p->rate_p50 = pct(v, n, 50);
+	p->rate_p99 = pct(v, n, 99);
+	free(v);
+	call(p, "{\"op\":\"scale\",\"name\":\"cat\",\"min\":1,\"max\":20}", NULL);
+}
+
+/* ---- report ------------------------------------------------------------------ */
+
+static const struct series *find_series(const struct pstate *p, const char *name)
+{
+	for (size_t i = 0; i < p->ns; i++)
+		if (FC_STREQ(p->s[i].name, name) && p->s[i].n)
+			return &p->s[i];
+	return NULL;
+}
+
+static void report(FILE *f, const struct pstate *p)
+{
+	const struct series *crun = find_series(p, "crun run");
+	fprintf(f, "fcstart bench pool: classic function /bin/cat (busybox image), invoke to first byte of the response\n");
+	fprintf(f, "%-16s %5s %9s %9s %9s %9s %9s  %s\n", "path", "n", "p50(ms)", "p95(ms)", "p99(ms)", "mean(ms)",
+		"x crun", "");
+	for (size_t i = 0; i < p->ns; i++) {
+		const struct series *s = &p->s[i];
+		if (!s->n) {
+			fprintf(f, "%-16s %5s  failed: %s\n", s->name, "-", s->error ? s->error : "?");
+			continue;
+		}
+		double mean = 0;
+		for (size_t k = 0; k < s->n; k++)
+			mean += s->v[k];
+		mean /= (double)s->n;
+		double x = crun ? pct(crun->v, crun->n, 50) / pct(s->v, s->n, 50) : NAN;
+		fprintf(f, "%-16s %5zu %9.3f %9.3f %9.3f %9.3f %8.1fx  %s\n", s->name, s->n, pct(s->v, s->n, 50),
+			pct(s->v, s->n, 95), pct(s->v, s->n, 99), mean, x, s->error ? s->error : "");
+	}
+	fprintf(f, "hand-over to exec (daemon, last %zu hand-overs of the pool path): p50 %.1f us, p95 %.1f us, p99 %.1f us\n",
+		p->ho_n, p->ho_p50, p->ho_p95, p->ho_p99);
+	if (p->rate_done)
+		fprintf(f, "sustained %d invocations/s (%d in all, min 4 waiting): %u answered, %u needed an on-demand sandbox; "
+			   "first byte p50 %.3f ms, p99 %.3f ms\n",
+			p->cfg.rate, p->cfg.rate_n, p->rate_done, p->rate_ondemand, p->rate_p50, p->rate_p99);
+	if (p->pss_n)
+		fprintf(f, "%u waiting sandboxes (filled in %.2f s, %.0f/s): PSS %.1f KiB per sandbox, cgroup memory charge %.1f KiB per sandbox\n",
+			p->pss_n, p->fill_s, p->pss_n / p->fill_s, p->pss_kib, p->cg_kib);
+	if (p->host_note)
+		fprintf(f, "note: %s\n", p->host_note);
+}
+
+static int write_json(const char *path, const struct pstate *p)
+{
+	struct fc_buf b = { 0 };
+	fc_buf_printf(&b, "{\"benchmark\":\"pool\",\"function\":\"/bin/cat\",\"unit\":\"ms\",\"paths\":[");
+	for (size_t i = 0; i < p->ns; i++) {
+		const struct series *s = &p->s[i];
+		fc_buf_printf(&b, "%s{\"name\":", i ? "," : "");
+		fc_buf_json_string(&b, s->name);
+		if (s->n)
+			fc_buf_printf(&b, ",\"n\":%zu,\"p50\":%.4f,\"p95\":%.4f,\"p99\":%.4f,\"min\":%.4f,\"max\":%.4f", s->n,
+				      pct(s->v, s->n, 50), pct(s->v, s->n, 95), pct(s->v, s->n, 99), s->v[0],
+				      s->v[s->n - 1]);
+		if (s->error) {
+			fc_buf_printf(&b, ",\"error\":");
+			fc_buf_json_string(&b, s->error);
+		}
+		fc_buf_printf(&b, "}");
+	}
+	fc_buf_printf(&b, "],\"handover_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f}", p->ho_n, p->ho_p50,
+		      p->ho_p95, p->ho_p99);
+	if (p->rate_done)
+		fc_buf_printf(&b, ",\"rate\":{\"per_s\":%d,\"n\":%d,\"answered\":%u,\"on_demand\":%u,\"p50\":%.4f,\"p99\":%.4f}",
+			      p->cfg.rate, p->cfg.rate_n, p->rate_done, p->rate_ondemand, p->rate_p50, p->rate_p99);
+	if (p->pss_n)
+		fc_buf_printf(&b, ",\"waiting\":{\"n\":%u,\"fill_s\":%.3f,\"pss_kib\":%.1f,\"cgroup_kib\":%.1f}", p->pss_n,
+			      p->fill_s, p->pss_kib, p->cg_kib);
+	fc_buf_printf(&b, "}\n");
+	struct fc_error *e = NULL;
+	int r = fc_write_file_atomic_at(AT_FDCWD, path, b.data, b.len, 0644, &e);
+	if (r < 0)
+		fprintf(stderr, "fcstart bench pool: --json: %s\n", e->msg);
+	fc_error_free(e);
+	free(b.data);
+	return r;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static const char pool_usage[] =
+	"usage: fcstart bench pool [OPTIONS]\n"
+	"Invoke-to-first-byte of a classic function (/bin/cat, busybox image) through a pool\n"
+	"hand-over, an on-demand sandbox and `X run` of OCI runtimes, side by side; the\n"
+	"daemon's hand-over-to-exec latency; a sustained rate; PSS of waiting sandboxes.\n"
+	"  --rounds N           invocations per pool path (default 200)\n"
+	"  --runtime-rounds N   runs per OCI runtime (default 50)\n"
+	"  --runtimes LIST      comma-separated (default fcrun,crun,runc; '' for none)\n"
+	"  --waiting N          waiting sandboxes for the memory measurement (default 200, 0: skip)\n"
+	"  --rate R --rate-n N  sustained invocations per second and how many (default 100, 200; 0: skip)\n"
+	"  --json FILE          write the results as JSON\n";
+
+static char **split(const char *s)
+{
+	char **v = fc_calloc(strlen(s) + 2, sizeof(char *));
+	size_t n = 0;
+	_cleanup_free_ char *dup = fc_strdup(s);
+	char *save = NULL;
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		v[n++] = fc_strdup(t);
+	return v;
+}
+
+static char *source_root(void)
+{
+	const char *cands[] = { getenv("FC_SOURCE_ROOT"), FC_SOURCE_ROOT };
+	for (size_t i = 0; i < FC_ARRAY_SIZE(cands); i++) {
+		if (!cands[i] || !*cands[i])
+			continue;
+		_cleanup_free_ char *m = fc_asprintf("%s/tests/lib/mkimage.sh", cands[i]);
+		if (access(m, R_OK) == 0)
+			return fc_strdup(cands[i]);
+	}
+	return NULL;
+}
+
+int bench_pool_cmd(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "rounds", required_argument, NULL, 'r' },  { "runtime-rounds", required_argument, NULL, 'R' },
+		{ "runtimes", required_argument, NULL, 't' }, { "waiting", required_argument, NULL, 'w' },
+		{ "rate", required_argument, NULL, 'a' },    { "rate-n", required_argument, NULL, 'n' },
+		{ "json", required_argument, NULL, 'j' },    { "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct pstate p = { .daemon = -1 };
+	p.cfg = (struct pcfg){ .rounds = 200, .rt_rounds = 50, .waiting = 200, .rate = 100, .rate_n = 200 };
+	_cleanup_strv_ char **rts = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': p.cfg.rounds = atoi(optarg); break;
+		case 'R': p.cfg.rt_rounds = atoi(optarg); break;
+		case 't': fc_strv_free(rts); rts = split(optarg); break;
+		case 'w': p.cfg.waiting = atoi(optarg); break;
+		case 'a': p.cfg.rate = atoi(optarg); break;
+		case 'n': p.cfg.rate_n = atoi(optarg); break;
+		case 'j': p.cfg.json = optarg; break;
+		case 'h': fputs(pool_usage, stdout); return 0;
+		default: fputs(pool_usage, stderr); return 2;
+		}
+	}
+	if (p.cfg.rounds < 1 || p.cfg.rt_rounds < 1 || p.cfg.waiting < 0) {
+		fputs(pool_usage, stderr);
+		return 2;
+	}
+	if (!rts)
+		rts = split("fcrun,crun,runc");
+	p.cfg.runtimes = rts;
+	if (getuid() != 0) {
+		fprintf(stderr, "fcstart bench pool: needs root\n");
+		return 1;
+	}
+	p.src = source_root();
+	if (!p.src) {
+		fprintf(stderr, "fcstart bench pool: tests/lib/mkimage.sh not found (set FC_SOURCE_ROOT)\n");
+		return 1;
+	}
+	char self[4096];
+	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (sl <= 0)
+		return 1;
+	self[sl] = 0;
+	p.self = fc_strdup(self);
+	char tmpl[] = "/tmp/fcstart-bench-pool.XXXXXX";
+	if (!mkdtemp(tmpl)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	p.dir = fc_strdup(tmpl);
+	p.root = fc_asprintf("%s/root", p.dir);
+	p.sock = fc_asprintf("%s/api.sock", p.dir);
+	p.store = fc_asprintf("%s/store", p.dir);
+	int rc = 1;
+	struct fcsnap_store *store = NULL;
+	struct fc_error *e = NULL;
+	_cleanup_free_ char *mk = fc_asprintf("sh '%s/tests/lib/mkimage.sh' '%s/img' >/dev/null", p.src, p.dir);
+	_cleanup_free_ char *img = fc_asprintf("%s/img", p.dir);
+	if (system(mk) != 0) {
+		fprintf(stderr, "fcstart bench pool: mkimage.sh failed\n");
+		goto out;
+	}
+	struct fcsnap_import_opts io = { .name = "bb" };
+	if (fcsnap_store_open(p.store, &store, &e) < 0 || fcsnap_import(store, img, &io, NULL, &e) < 0) {
+		fprintf(stderr, "fcstart bench pool: image: %s\n", e->msg);
+		goto out;
+	}
+	if (start_daemon(&p) < 0) {
+		fprintf(stderr, "fcstart bench pool: the daemon did not start (see %s/serve.log)\n", p.dir);
+		goto out;
+	}
+	if (call(&p, "{\"op\":\"deploy\",\"name\":\"cat\",\"image\":\"bb\",\"args\":[\"/bin/cat\"],\"min\":1,\"max\":20}", NULL) < 0 ||
+	    call(&p, "{\"op\":\"deploy\",\"name\":\"od\",\"image\":\"bb\",\"args\":[\"/bin/cat\"],\"min\":0,\"max\":20}", NULL) < 0)
+		goto out;
+	fprintf(stderr, "pool hand-over: %d invocations...\n", p.cfg.rounds);
+	bench_invoke_path(&p, "pool hand-over", "cat", true);
+	p.ho_p50 = fn_stat(&p, "cat", "handover_us", "p50");
+	p.ho_p95 = fn_stat(&p, "cat", "handover_us", "p95");
+	p.ho_p99 = fn_stat(&p, "cat", "handover_us", "p99");
+	p.ho_n = (size_t)fn_stat(&p, "cat", "handover_us", "n");
+	fprintf(stderr, "on-demand sandbox: %d invocations...\n", p.cfg.rounds);
+	bench_invoke_path(&p, "on-demand", "od", false);
+	if (p.cfg.rate > 0 && p.cfg.rate_n > 0) {
+		fprintf(stderr, "sustained rate: %d/s...\n", p.cfg.rate);
+		bench_rate(&p);
+	}
+	if (p.cfg.waiting > 0) {
+		fprintf(stderr, "memory: %d waiting sandboxes...\n", p.cfg.waiting);
+		bench_memory(&p);
+	}
+	stop_daemon(&p);
+	if (rts[0]) {
+		fprintf(stderr, "OCI runtimes: %d runs each...\n", p.cfg.rt_rounds);
+		bench_runtimes(&p, store);
+	}
+	report(stdout, &p);
+	rc = 0;
+	if (p.cfg.json && write_json(p.cfg.json, &p) < 0)
+		rc = 1;
+out:
+	stop_daemon(&p);
+	fc_error_free(e);
+	fcsnap_store_free(store);
+	if (p.dir) {
+		_cleanup_free_ char *rm = fc_asprintf("rm -rf '%s'", p.dir);
+		if (system(rm) != 0)
+			fprintf(stderr, "fcstart bench pool: could not remove %s\n", p.dir);
+	}
+	for (size_t i = 0; i < p.ns; i++) {
+		free(p.s[i].v);
+		free(p.s[i].error);
+		free(p.s[i].note);
+		free((char *)(p.s[i].name[0] && strstr(p.s[i].name, " run") ? p.s[i].name : NULL));
+	}
+	free(p.dir);
+	free(p.root);
+	free(p.sock);
+	free(p.store);
+	free(p.self);
+	free(p.src);
+	free(p.host_note);
+	return rc;
+}

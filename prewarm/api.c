@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/* api.c: the daemon's requests on its unix socket (docs/api.md). One JSON
+ * request per SOCK_SEQPACKET connection; invoke carries the caller's stdio. */
+#include <fcntl.h>
+#include <math.h>
+#include <sys/socket.h>
+
+#include "daemon.h"
+
+void api_accept(void)
+{
+	for (;;) {
+		int fd = accept4(D->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		struct conn *c = fc_calloc(1, sizeof(*c));
+		c->fd = fd;
+		c->t0 = fc_now_ns();
+		c->next = D->conns;
+		D->conns = c;
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void fn_json(struct function *f, struct fc_buf *b, bool stats)
+{
+	fc_buf_printf(b, "{\"name\":");
+	fc_buf_json_string(b, f->spec.name);
+	if (!stats) {
+		fc_buf_printf(b, ",\"spec\":");
+		fcpool_fn_spec_json(&f->spec, b);
+	}
+	fc_buf_printf(b,
+		      ",\"min\":%u,\"max\":%u,\"waiting\":%u,\"creating\":%u,\"running\":%u,\"queued\":%u,"
+		      "\"handovers\":%llu,\"on_demand\":%llu,\"creates\":%llu,\"create_failures\":%llu,"
+		      "\"handover_failures\":%llu,\"busy\":%llu,\"reaped\":%llu",
+		      f->spec.min, f->spec.max, f->n_waiting, f->n_creating, f->n_running, f->n_queued,
+		      (unsigned long long)f->handovers, (unsigned long long)f->on_demand,
+		      (unsigned long long)f->creates, (unsigned long long)f->create_failures,
+		      (unsigned long long)f->handover_failures, (unsigned long long)f->busy,
+		      (unsigned long long)f->reaped);
+	if (stats) {
+		size_t n = f->n_lat < FN_LAT_RING ? f->n_lat : FN_LAT_RING;
+		uint64_t created = f->creates - f->create_failures;
+		fc_buf_printf(b, ",\"create_ms_mean\":%.3f",
+			      created ? (double)f->create_ns_sum / (double)created / 1e6 : 0.0);
+		if (n) {
+			uint64_t *v = fc_malloc(n * sizeof(*v));
+			memcpy(v, f->lat, n * sizeof(*v));
+			qsort(v, n, sizeof(*v), cmp_u64);
+#define PCT(p) ((double)v[(size_t)ceil((p) / 100.0 * (double)n) - 1] / 1e3)
+			fc_buf_printf(b, ",\"handover_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
+				      n, PCT(50), PCT(95), PCT(99), (double)v[n - 1] / 1e3);
+#undef PCT
+			free(v);
+		} else {
+			fc_buf_printf(b, ",\"handover_us\":null");
+		}
+	}
+	fc_buf_printf(b, "}");
+}
+
+static void op_list(struct conn *c, bool stats)
+{
+	struct fc_buf b = { 0 };
+	fc_buf_printf(&b, "{\"ok\":true,\"functions\":[");
+	bool first = true;
+	for (struct function *f = D->fns; f; f = f->next) {
+		if (f->removing)
+			continue;
+		if (!first)
+			fc_buf_printf(&b, ",");
+		first = false;
+		fn_json(f, &b, stats);
+	}
+	fc_buf_printf(&b, "]}");
+	if (b.len > FCPOOL_MAX_MSG)
+		conn_error(c, E2BIG, "reply too large (%zu functions?)", b.len / 200);
+	else
+		conn_reply(c, b.data);
+	free(b.data);
+}
+
+static void op_deploy(struct conn *c, const char *json)
+{
+	struct fcpool_fn_spec spec;
+	struct fc_error *e = NULL;
+	if (fcpool_fn_spec_parse(json, &spec, &e) < 0 || fn_deploy(&spec, &e) < 0) {
+		conn_error(c, e ? e->errnum : EINVAL, "%s", e ? e->msg : "deploy failed");
+		fcpool_fn_spec_clear(&spec);
+	} else {
+		conn_reply(c, "{\"ok\":true}");
+		fc_log(FC_LOG_INFO, "function deployed");
+	}
+	fc_error_free(e);
+}
+
+static void op_rm(struct conn *c, struct function *f)
+{
+	f->removing = true;
+	while (f->queue) {
+		struct conn *q = f->queue;
+		queue_remove(f, q);
+		conn_error(q, ENOENT, "function `%s` was removed", f->spec.name);
+		conn_finish(q);
+	}
+	for (struct sandbox *s = f->sandboxes; s; s = s->next)
+		sandbox_kill(s);
+	conn_reply(c, "{\"ok\":true}");
+	if (!f->sandboxes) {
+		_cleanup_free_ char *dir = fc_asprintf("%s/functions/%s", D->root, f->spec.name);
+		fc_rm_rf_at(AT_FDCWD, dir, NULL);
+		fn_free(f);
+	}
+}
+
+static void op_scale(struct conn *c, struct function *f, yajl_val v)
+{
+	double mn = f->spec.min, mx = f->spec.max;
+	js_num(v, "min", &mn);
+	js_num(v, "max", &mx);
+	if (mn < 0 || mx < 1 || mn > mx || mx > 10000) {
+		conn_error(c, EINVAL, "function `%s`: scale min %g max %g: need 0 <= min <= max, 1 <= max <= 10000",
+			   f->spec.name, mn, mx);
+		return;
+	}
+	f->spec.min = (unsigned)mn;
+	f->spec.max = (unsigned)mx;
+	/* above the new max: waiting sandboxes go now (running ones finish) */
+	for (struct sandbox *s = f->sandboxes; s && fn_total(f) > f->spec.max; s = s->next)
+		if (s->state == SB_WAITING && !s->killed) {
+			sandbox_kill(s);
+			f->reaped++;
+		}
+	struct fc_buf b = { 0 };
+	fcpool_fn_spec_json(&f->spec, &b);
+	_cleanup_free_ char *p = fc_asprintf("%s/functions/%s/function.json", D->root, f->spec.name);
+	fc_write_file_atomic_at(AT_FDCWD, p, b.data, b.len, 0600, NULL);
+	free(b.data);
+	pool_fill(f);
+	conn_reply(c, "{\"ok\":true}");
+}
+
+static void op_invoke(struct conn *c, struct function *f, yajl_val v)
+{
+	c->env = js_strv(v, "env");
+	size_t bytes = 0;
+	for (size_t i = 0; c->env && c->env[i]; i++) {
+		bytes += strlen(c->env[i]) + 2;
+		if (!strchr(c->env[i], '=')) {
+			conn_error(c, EINVAL, "invoke `%s`: env entry `%s` is not KEY=VALUE", f->spec.name,
+				   c->env[i]);
+			conn_finish(c);
+			return;
+		}
+	}
+	if (bytes > 3000) {
+		conn_error(c, E2BIG, "invoke `%s`: environment too large (%zu bytes, at most 3000)",
+			   f->spec.name, bytes);
+		conn_finish(c);
+		return;
+	}
+	if (f->spec.mode == FCPOOL_CLASSIC && c->nfds != 3) {
+		conn_error(c, EINVAL, "invoke `%s`: a classic invocation passes 3 descriptors (stdin, stdout, stderr), got %zu",
+			   f->spec.name, c->nfds);
+		conn_finish(c);
+		return;
+	}
+	if (f->spec.mode == FCPOOL_HTTP) {
+		const char *body = js_str(v, "body");
+		c->body = fc_strdup(body ? body : "");
+		c->body_len = strlen(c->body);
+	}
+	queue_invocation(f, c);
+}
+
+void api_on_readable(struct conn *c)
+{
+	char *buf = fc_malloc(FCPOOL_MAX_MSG + 1);
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = FCPOOL_MAX_MSG };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		free(buf);
+		return;
+	}
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n > 0 && cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int fds[8];
+			memcpy(fds, CMSG_DATA(cm), k * sizeof(int));
+			for (size_t i = 0; i < k; i++) {
+				if (c->nfds < 3 && c->state == C_IDLE)
+					c->fds[c->nfds++] = fds[i];
+				else
+					close(fds[i]);
+			}
+		}
+	if (n <= 0) {
+		/* the client went away: a running classic invocation is killed */
+		if (c->state == C_RUNNING && c->sb && c->sb->fn->spec.mode == FCPOOL_CLASSIC)
+			sandbox_kill(c->sb);
+		conn_finish(c);
+		free(buf);
+		return;
+	}
+	if (c->state != C_IDLE || c->fn) {
+		free(buf); /* one request per connection */
+		return;
+	}
+	buf[n] = 0;
+	yajl_val v = yajl_tree_parse(buf, NULL, 0);
+	const char *op = v ? js_str(v, "op") : NULL;
+	const char *name = v ? js_str(v, "name") : NULL;
+	struct function *f = name ? fn_find(name) : NULL;
+	if (f && f->removing)
+		f = NULL;
+	if (!op) {
+		conn_error(c, EINVAL, "request is not a JSON object with \"op\"");
+	} else if (FC_STREQ(op, "deploy")) {
+		op_deploy(c, buf);
+	} else if (FC_STREQ(op, "ls")) {
+		op_list(c, false);
+	} else if (FC_STREQ(op, "stats")) {
+		op_list(c, true);
+	} else if (FC_STREQ(op, "ping")) {
+		conn_reply(c, "{\"ok\":true}");
+	} else if (!FC_STREQ(op, "rm") && !FC_STREQ(op, "scale") && !FC_STREQ(op, "invoke")) {
+		conn_error(c, EINVAL, "unknown op `%s`", op);
+	} else if (!f) {
+		conn_error(c, ENOENT, "no function `%s`", name ? name : "");
+	} else if (FC_STREQ(op, "rm")) {
+		op_rm(c, f);
+	} else if (FC_STREQ(op, "scale")) {
+		op_scale(c, f, v);
+	} else {
+		op_invoke(c, f, v);
+		yajl_tree_free(v);
+		free(buf);
+		return;
+	}
+	yajl_tree_free(v);
+	free(buf);
+	conn_finish(c);
+}

@@ -1,0 +1,733 @@
+/* SPDX-License-Identifier: MIT */
+/* daemon.c: `fcstart serve`. One single-threaded poll loop: the API socket,
+ * the fork server's socket, signals and a 200 ms timer. The daemon never
+ * forks after it started the fork server (it has no threads either); it hands
+ * sandboxes over itself (fcrt_start_socket_ex on the start socket the fork
+ * server passed it), so a hand-over never waits behind a creation. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "fcrt.h"
+#include "fcsnap.h"
+#include "daemon.h"
+
+struct daemon *D;
+
+/* ---- replies --------------------------------------------------------------- */
+
+void conn_reply(struct conn *c, const char *json)
+{
+	if (c->fd < 0)
+		return;
+	if (send(c->fd, json, strlen(json), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		fc_log(FC_LOG_DEBUG, "reply to client: %s", strerror(errno));
+}
+
+void conn_error(struct conn *c, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	struct fc_buf b = { 0 };
+	fc_buf_printf(&b, "{\"ok\":false,\"errno\":%d,\"error\":", errnum);
+	fc_buf_json_string(&b, msg);
+	fc_buf_printf(&b, "}");
+	conn_reply(c, b.data);
+	free(b.data);
+	free(msg);
+}
+
+static void conn_close_fds(struct conn *c)
+{
+	for (size_t i = 0; i < c->nfds; i++)
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+	c->nfds = 0;
+}
+
+/* The connection is done: it is freed at the end of the loop iteration. */
+void conn_finish(struct conn *c)
+{
+	conn_close_fds(c);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->dead = true;
+	if (c->fn && c->state == C_QUEUED)
+		queue_remove(c->fn, c);
+	if (c->sb)
+		c->sb->client = NULL;
+	c->sb = NULL;
+	c->state = C_DONE;
+}
+
+/* ---- functions and sandboxes ----------------------------------------------- */
+
+struct function *fn_find(const char *name)
+{
+	for (struct function *f = D->fns; f; f = f->next)
+		if (FC_STREQ(f->spec.name, name))
+			return f;
+	return NULL;
+}
+
+unsigned fn_total(const struct function *f)
+{
+	return f->n_waiting + f->n_creating + f->n_running;
+}
+
+static void fs_kill(struct sandbox *s)
+{
+	if (s->killed)
+		return;
+	struct fs_msg m = { .type = FS_KILL };
+	snprintf(m.id, sizeof(m.id), "%s", s->id);
+	fs_send(D->fs_fd, &m, -1);
+	s->killed = true;
+}
+
+void sandbox_kill(struct sandbox *s)
+{
+	if (s->state == SB_WAITING && s->sync_fd >= 0) {
+		/* closing the start socket makes a waiting init exit by itself */
+		close(s->sync_fd);
+		s->sync_fd = -1;
+	}
+	fs_kill(s);
+}
+
+static struct sandbox *sandbox_find(const char *id)
+{
+	for (struct function *f = D->fns; f; f = f->next)
+		for (struct sandbox *s = f->sandboxes; s; s = s->next)
+			if (FC_STREQ(s->id, id))
+				return s;
+	return NULL;
+}
+
+static void sandbox_unlink(struct sandbox *s)
+{
+	struct function *f = s->fn;
+	for (struct sandbox **p = &f->sandboxes; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	switch (s->state) {
+	case SB_CREATING: f->n_creating--; break;
+	case SB_WAITING: f->n_waiting--; break;
+	case SB_RUNNING: f->n_running--; break;
+	default: break;
+	}
+	if (s->sync_fd >= 0)
+		close(s->sync_fd);
+	if (s->http_fd >= 0)
+		close(s->http_fd);
+	if (s->client)
+		s->client->sb = NULL;
+	free(s);
+}
+
+static void sandbox_create(struct function *f)
+{
+	struct sandbox *s = fc_calloc(1, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "%s%s-%x.%llu", D->prefix, f->spec.name, (unsigned)getpid(),
+		 (unsigned long long)++D->seq);
+	s->fn = f;
+	s->state = SB_CREATING;
+	s->sync_fd = -1;
+	s->http_fd = -1;
+	s->t_state = fc_now_ns();
+	s->next = f->sandboxes;
+	f->sandboxes = s;
+	f->n_creating++;
+	f->creates++;
+	struct fs_msg m = { .type = FS_CREATE };
+	snprintf(m.id, sizeof(m.id), "%s", s->id);
+	snprintf(m.fn, sizeof(m.fn), "%s", f->spec.name);
+	snprintf(m.text, sizeof(m.text), "%s", f->lower);
+	if (fs_send(D->fs_fd, &m, -1) < 0)
+		fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(errno));
+}
+
+/* Keep min waiting (plus one per queued invocation), never above max. */
+void pool_fill(struct function *f)
+{
+	if (f->removing)
+		return;
+	uint64_t now = fc_now_ns();
+	bool backoff = now < f->retry_after;
+	for (;;) {
+		unsigned want = f->spec.min + f->n_queued;
+		unsigned have = f->n_waiting + f->n_creating;
+		if (have >= want || fn_total(f) >= f->spec.max)
+			break;
+		if (backoff && f->n_queued == 0)
+			break;
+		if (backoff && f->n_creating > 0)
+			break;
+		sandbox_create(f);
+	}
+}
+
+void queue_remove(struct function *f, struct conn *c)
+{
+	for (struct conn **p = &f->queue; *p; p = &(*p)->qnext)
+		if (*p == c) {
+			*p = c->qnext;
+			f->n_queued--;
+			break;
+		}
+	c->qnext = NULL;
+}
+
+static void queue_push(struct function *f, struct conn *c, bool front)
+{
+	c->state = C_QUEUED;
+	c->fn = f;
+	if (front) {
+		c->qnext = f->queue;
+		f->queue = c;
+	} else {
+		struct conn **p = &f->queue;
+		while (*p)
+			p = &(*p)->qnext;
+		c->qnext = NULL;
+		*p = c;
+	}
+	f->n_queued++;
+}
+
+static struct sandbox *take_waiting(struct function *f)
+{
+	/* the oldest waiting sandbox */
+	struct sandbox *best = NULL;
+	for (struct sandbox *s = f->sandboxes; s; s = s->next)
+		if (s->state == SB_WAITING && s->sync_fd >= 0 && (!best || s->t_state < best->t_state))
+			best = s;
+	return best;
+}
+
+static void record_latency(struct function *f, uint64_t ns)
+{
+	f->lat[f->n_lat % FN_LAT_RING] = ns;
+	f->n_lat++;
+}
+
+/* Hand sandbox s over to the invocation c: its stdio, env and args. */
+static int handover(struct function *f, struct sandbox *s, struct conn *c)
+{
+	uint64_t t0 = fc_now_ns();
+	struct fcrt_container ct = { .id = s->id, .root = D->rt_root, .pid = s->pid, .pidfd = -1,
+				     .sync_fd = s->sync_fd };
+	struct fcrt_start_args a = { .stdio = { -1, -1, -1 }, .env = c->env, .argv = NULL };
+	for (size_t i = 0; i < 3 && i < c->nfds; i++)
+		a.stdio[i] = c->fds[i];
+	struct fc_error *e = NULL;
+	int r = fcrt_start_socket_ex(&ct, &a, &e);
+	uint64_t t1 = fc_now_ns();
+	s->sync_fd = ct.sync_fd; /* -1 after a successful start */
+	if (r < 0) {
+		fc_log(FC_LOG_WARN, "function `%s`: hand-over of `%s` failed: %s", f->spec.name, s->id,
+		       e ? e->msg : "?");
+		fc_error_free(e);
+		f->handover_failures++;
+		sandbox_kill(s);
+		return r;
+	}
+	f->n_waiting--;
+	f->n_running++;
+	s->state = SB_RUNNING;
+	s->t_state = t1;
+	s->client = c;
+	c->sb = s;
+	c->state = C_RUNNING;
+	c->t_started = t1;
+	if (f->spec.timeout_ms)
+		c->deadline = t1 + f->spec.timeout_ms * 1000000ULL;
+	f->handovers++;
+	f->last_used = t1;
+	record_latency(f, t1 - t0);
+	conn_close_fds(c);
+	char buf[512];
+	snprintf(buf, sizeof(buf),
+		 "{\"ok\":true,\"event\":\"started\",\"id\":\"%s\",\"handover_us\":%.1f,\"wait_us\":%.1f,\"on_demand\":%s}",
+		 s->id, (double)(t1 - t0) / 1e3, (double)(t0 - c->t0) / 1e3, c->on_demand ? "true" : "false");
+	conn_reply(c, buf);
+	return 0;
+}
+
+/* Give waiting sandboxes to queued invocations. */
+void dispatch(struct function *f)
+{
+	while (f->queue) {
+		struct sandbox *s = take_waiting(f);
+		if (!s)
+			break;
+		struct conn *c = f->queue;
+		queue_remove(f, c);
+		c->state = C_IDLE;
+		if (f->spec.mode == FCPOOL_HTTP) {
+			http_dispatch(f, s, c);
+			continue;
+		}
+		if (handover(f, s, c) < 0) {
+			if (++c->tries >= 3) {
+				conn_error(c, EIO, "function `%s`: hand-over failed %d times", f->spec.name, c->tries);
+				conn_finish(c);
+			} else {
+				queue_push(f, c, true);
+			}
+		}
+	}
+	pool_fill(f);
+}
+
+void fn_free(struct function *f)
+{
+	for (struct function **p = &D->fns; *p; p = &(*p)->next)
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	fcpool_fn_spec_clear(&f->spec);
+	free(f->lower);
+	free(f);
+}
+
+static void fn_maybe_gone(struct function *f)
+{
+	if (f->removing && !f->sandboxes) {
+		_cleanup_free_ char *dir = fc_asprintf("%s/functions/%s", D->root, f->spec.name);
+		struct fc_error *e = NULL;
+		fc_rm_rf_at(AT_FDCWD, dir, &e);
+		fc_error_free(e);
+		fn_free(f);
+	}
+}
+
+/* ---- fork server messages -------------------------------------------------- */
+
+static void on_fs_message(void)
+{
+	struct fs_msg m;
+	int fd = -1;
+	ssize_t n = fs_recv(D->fs_fd, &m, &fd);
+	if (n <= 0) {
+		fc_log(FC_LOG_ERROR, "the fork server is gone; stopping");
+		D->stop = true;
+		return;
+	}
+	if (m.type == FS_NETSOCK) {
+		http_on_netsock(&m, fd);
+		return;
+	}
+	struct sandbox *s = sandbox_find(m.id);
+	if (!s) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct function *f = s->fn;
+	switch (m.type) {
+	case FS_CREATED:
+		f->n_creating--;
+		f->n_waiting++;
+		s->state = SB_WAITING;
+		s->pid = m.pid;
+		s->sync_fd = fd;
+		s->t_state = fc_now_ns();
+		f->create_ns_sum += m.ns;
+		f->retry_after = 0;
+		if (f->removing || s->killed) {
+			sandbox_kill(s);
+			break;
+		}
+		if (f->spec.mode == FCPOOL_HTTP)
+			http_on_created(f, s);
+		dispatch(f);
+		break;
+	case FS_FAILED:
+		if (fd >= 0)
+			close(fd);
+		f->create_failures++;
+		fc_log(FC_LOG_ERROR, "function `%s`: create sandbox: %s", f->spec.name, m.text);
+		sandbox_unlink(s);
+		f->retry_after = fc_now_ns() + 1000000000ULL;
+		if (f->queue) {
+			struct conn *c = f->queue;
+			queue_remove(f, c);
+			conn_error(c, m.err ? m.err : EIO, "function `%s`: create sandbox: %s", f->spec.name, m.text);
+			conn_finish(c);
+		}
+		fn_maybe_gone(f);
+		if (fn_find(m.fn) == f || sandbox_find(m.id) == NULL)
+			pool_fill(f);
+		break;
+	case FS_EXITED: {
+		struct conn *c = s->client;
+		if (c && f->spec.mode == FCPOOL_CLASSIC) {
+			char buf[256];
+			int st = m.status;
+			if (WIFEXITED(st))
+				snprintf(buf, sizeof(buf), "{\"ok\":true,\"event\":\"exit\",\"status\":%d%s}",
+					 WEXITSTATUS(st), c->timed_out ? ",\"timeout\":true" : "");
+			else
+				snprintf(buf, sizeof(buf),
+					 "{\"ok\":true,\"event\":\"exit\",\"status\":%d,\"signal\":%d%s}",
+					 128 + WTERMSIG(st), WTERMSIG(st), c->timed_out ? ",\"timeout\":true" : "");
+			conn_reply(c, buf);
+			conn_finish(c);
+		} else if (c) {
+			http_on_exit(c);
+		}
+		if (s->state == SB_WAITING && !s->killed)
+			fc_log(FC_LOG_WARN, "function `%s`: waiting sandbox `%s` died (status 0x%x)",
+			       f->spec.name, s->id, m.status);
+		sandbox_unlink(s);
+		if (f->removing) {
+			fn_maybe_gone(f);
+		} else {
+			dispatch(f);
+		}
+		break;
+	}
+	default:
+		if (fd >= 0)
+			close(fd);
+		break;
+	}
+}
+
+/* ---- timer: timeouts, idle reaping, queue waits ----------------------------- */
+
+static void on_timer(void)
+{
+	uint64_t now = fc_now_ns();
+	for (struct conn *c = D->conns; c; c = c->next) {
+		if (c->dead)
+			continue;
+		if (c->state == C_RUNNING && c->deadline && now > c->deadline && c->sb && !c->timed_out) {
+			c->timed_out = true;
+			sandbox_kill(c->sb);
+		}
+		if (c->state == C_QUEUED && now - c->t0 > D->queue_wait_ns) {
+			conn_error(c, EBUSY, "function `%s` is busy: no sandbox within %.0f s (max %u)",
+				   c->fn->spec.name, (double)D->queue_wait_ns / 1e9, c->fn->spec.max);
+			c->fn->busy++;
+			conn_finish(c);
+		}
+	}
+	for (struct function *f = D->fns; f; f = f->next) {
+		unsigned extra = f->n_waiting > f->spec.min ? f->n_waiting - f->spec.min : 0;
+		for (struct sandbox *s = f->sandboxes; s && extra; s = s->next)
+			if (s->state == SB_WAITING && !s->killed && now - s->t_state > D->idle_ns) {
+				sandbox_kill(s);
+				f->reaped++;
+				extra--;
+			}
+		http_reap_idle(f, now);
+		pool_fill(f);
+	}
+}
+
+/* ---- the loop --------------------------------------------------------------- */
+
+static int listen_socket(const char *path, struct fc_error **err)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(a.sun_path))
+		return fc_error_set(err, ENAMETOOLONG, "socket `%s`", path);
+	strcpy(a.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fc_error_set(err, errno, "socket");
+	unlink(path);
+	mode_t old = umask(0177);
+	int r = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
+		int e = errno;
+		close(fd);
+		return fc_error_set(err, e, "listen on `%s`", path);
+	}
+	return fd;
+}
+
+static void load_functions(void)
+{
+	_cleanup_free_ char *dir = fc_asprintf("%s/functions", D->root);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *p = fc_asprintf("%s/%s/function.json", dir, de->d_name);
+		_cleanup_free_ char *json = NULL;
+		struct fc_error *e = NULL;
+		struct fcpool_fn_spec spec;
+		if (fc_read_file_at(AT_FDCWD, p, &json, NULL, 0, &e) < 0 ||
+		    fcpool_fn_spec_parse(json, &spec, &e) < 0 || fn_deploy(&spec, &e) < 0) {
+			fc_log(FC_LOG_ERROR, "reload function `%s`: %s", de->d_name, e ? e->msg : "?");
+		} else {
+			fc_log(FC_LOG_INFO, "function `%s` reloaded", de->d_name);
+		}
+		fc_error_free(e);
+	}
+	closedir(d);
+}
+
+int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
+{
+	struct daemon d = { 0 };
+	D = &d;
+	const char *root = o->root ? o->root : FCPOOL_DEFAULT_ROOT;
+	d.idle_ns = (uint64_t)(o->idle_timeout_s ? o->idle_timeout_s : 300) * 1000000000ULL;
+	d.queue_max = o->queue_max ? o->queue_max : 64;
+	d.queue_wait_ns = 30ULL * 1000000000ULL;
+	int r = fc_mkdir_p_at(AT_FDCWD, root, 0700, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *lockp = fc_asprintf("%s/lock", root);
+	_cleanup_close_ int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0)
+		return fc_error_set(err, errno, "open `%s`", lockp);
+	if (flock(lock, LOCK_EX | LOCK_NB) < 0)
+		return fc_error_set(err, errno == EWOULDBLOCK ? EBUSY : errno,
+				    "another fcstart daemon runs on root `%s`", root);
+	_cleanup_free_ char *real = realpath(root, NULL);
+	if (!real)
+		return fc_error_set(err, errno, "root `%s`", root);
+	d.root = real;
+	d.rt_root = fc_asprintf("%s/runtime", d.root);
+	d.prefix = sandbox_prefix(d.root);
+	unsigned removed = 0;
+	r = fcpool_recover(d.root, &removed, err);
+	if (r < 0)
+		return r;
+	if (removed)
+		fc_log(FC_LOG_INFO, "removed %u sandboxes of a previous run under `%s`", removed, d.root);
+	_cleanup_free_ char *sbd = fc_asprintf("%s/sandboxes", d.root);
+	_cleanup_free_ char *fnd = fc_asprintf("%s/functions", d.root);
+	if (fc_mkdir_p_at(AT_FDCWD, sbd, 0700, err) < 0 || fc_mkdir_p_at(AT_FDCWD, fnd, 0700, err) < 0 ||
+	    fc_mkdir_p_at(AT_FDCWD, d.rt_root, 0700, err) < 0)
+		return fc_error_code(*err);
+
+	/* The fork server first, while this process has nothing else. */
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return fc_error_set(err, errno, "socketpair");
+	fflush(NULL);
+	pid_t fs = fork();
+	if (fs < 0)
+		return fc_error_set(err, errno, "fork the fork server");
+	if (fs == 0) {
+		close(sp[0]);
+		close(lock);
+		fs_main(sp[1], d.root);
+	}
+	close(sp[1]);
+	d.fs_fd = sp[0];
+	d.fs_pid = fs;
+
+	r = fcsnap_store_open(o->store, &d.store, err);
+	if (r < 0)
+		goto out;
+	d.sock_path = o->socket ? fc_strdup(o->socket) : fc_asprintf("%s/fcstart.sock", d.root);
+	r = d.listen_fd = listen_socket(d.sock_path, err);
+	if (r < 0)
+		goto out;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	signal(SIGPIPE, SIG_IGN);
+	load_functions();
+	if (o->http && http_gateway_start(o->http, err) < 0) {
+		r = fc_error_code(*err);
+		goto out;
+	}
+	fc_log(FC_LOG_INFO, "serving on `%s` (root `%s`, store `%s`)", d.sock_path, d.root,
+	       fcsnap_store_path(d.store));
+	uint64_t next_tick = fc_now_ns();
+	struct pollfd *pfd = NULL;
+	struct conn **pconn = NULL;
+	size_t cap = 0;
+	while (!d.stop) {
+		size_t n = 0, nc = 0;
+		for (struct conn *c = d.conns; c; c = c->next)
+			nc++;
+		if (nc + 8 > cap) {
+			cap = (nc + 8) * 2;
+			pfd = fc_realloc(pfd, cap * sizeof(*pfd));
+			pconn = fc_realloc(pconn, cap * sizeof(*pconn));
+		}
+		pfd[n++] = (struct pollfd){ .fd = d.listen_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = d.fs_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		size_t first = n;
+		for (struct conn *c = d.conns; c; c = c->next) {
+			pconn[n] = c;
+			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+		}
+		int timeout = 200;
+		r = poll(pfd, n, timeout);
+		if (r < 0 && errno != EINTR) {
+			r = fc_error_set(err, errno, "poll");
+			break;
+		}
+		r = 0;
+		if (pfd[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+					d.stop = true;
+				if (si.ssi_signo == SIGCHLD && waitpid(d.fs_pid, NULL, WNOHANG) == d.fs_pid) {
+					fc_log(FC_LOG_ERROR, "the fork server exited; stopping");
+					d.fs_pid = -1;
+					d.stop = true;
+				}
+			}
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+			on_fs_message();
+		if (pfd[0].revents & POLLIN)
+			api_accept();
+		for (size_t i = first; i < n; i++)
+			if (pfd[i].revents && !pconn[i]->dead)
+				api_on_readable(pconn[i]);
+		http_poll_gateway();
+		if (fc_now_ns() >= next_tick) {
+			on_timer();
+			next_tick = fc_now_ns() + 200000000ULL;
+		}
+		for (struct conn **p = &d.conns; *p;) {
+			struct conn *c = *p;
+			if (c->dead) {
+				*p = c->next;
+				fc_strv_free(c->env);
+				free(c->body);
+				free(c);
+			} else {
+				p = &c->next;
+			}
+		}
+	}
+	free(pfd);
+	free(pconn);
+	if (sfd >= 0)
+		close(sfd);
+	fc_log(FC_LOG_INFO, "stopping: removing every sandbox");
+out:
+	http_gateway_stop();
+	for (struct conn *c = d.conns; c; c = c->next)
+		if (!c->dead)
+			conn_finish(c);
+	for (struct function *f = d.fns; f; f = f->next)
+		for (struct sandbox *s = f->sandboxes; s; s = s->next)
+			if (s->sync_fd >= 0) {
+				close(s->sync_fd);
+				s->sync_fd = -1;
+			}
+	/* closing the socket makes the fork server kill and remove every sandbox */
+	close(d.fs_fd);
+	if (d.fs_pid > 0)
+		while (waitpid(d.fs_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	while (d.fns) {
+		struct function *f = d.fns;
+		while (f->sandboxes) {
+			struct sandbox *s = f->sandboxes;
+			f->sandboxes = s->next;
+			if (s->http_fd >= 0)
+				close(s->http_fd);
+			free(s);
+		}
+		fn_free(f);
+	}
+	while (d.conns) {
+		struct conn *c = d.conns;
+		d.conns = c->next;
+		fc_strv_free(c->env);
+		free(c->body);
+		free(c);
+	}
+	if (d.listen_fd > 0) {
+		close(d.listen_fd);
+		unlink(d.sock_path);
+	}
+	{
+		struct fc_error *e = NULL;
+		fcpool_recover(d.root, NULL, &e); /* anything the fork server could not remove */
+		fc_error_free(e);
+	}
+	fcsnap_store_free(d.store);
+	free(d.sock_path);
+	free(d.rt_root);
+	free(d.prefix);
+	D = NULL;
+	return r;
+}
+
+/* An invocation wants a sandbox: queue it (bounded), then dispatch. */
+void queue_invocation(struct function *f, struct conn *c)
+{
+	if (f->n_waiting == 0 && f->spec.mode == FCPOOL_CLASSIC) {
+		c->on_demand = true;
+		if (f->n_queued >= D->queue_max) {
+			f->busy++;
+			conn_error(c, EBUSY,
+				   "function `%s` is busy: %u running, %u waiting to start (max %u, queue %u)",
+				   f->spec.name, f->n_running, f->n_queued, f->spec.max, D->queue_max);
+			conn_finish(c);
+			return;
+		}
+		f->on_demand++;
+	}
+	queue_push(f, c, false);
+	dispatch(f);
+}
+
+int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err)
+{
+	struct function *f = fn_find(spec->name);
+	if (f && f->removing)
+		return fc_error_set(err, EBUSY, "function `%s` is being removed; try again", spec->name);
+	char *lower = NULL;
+	int r = fn_prepare(D->store, D->root, spec, &lower, err);
+	if (r < 0)
+		return r;
+	if (f) {
+		/* waiting sandboxes were made from the old config */
+		for (struct sandbox *s = f->sandboxes; s; s = s->next)
+			if (s->state != SB_RUNNING)
+				sandbox_kill(s);
+		fcpool_fn_spec_clear(&f->spec);
+		free(f->lower);
+	} else {
+		f = fc_calloc(1, sizeof(*f));
+		f->next = D->fns;
+		D->fns = f;
+	}
+	f->spec = *spec;
+	memset(spec, 0, sizeof(*spec));
+	f->lower = lower;
+	pool_fill(f);
+	return 0;
+}

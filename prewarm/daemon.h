@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* daemon.h: the daemon's state (daemon.c: loop, pools; api.c: requests;
+ * http.c: HTTP functions and the gateway). */
+#ifndef FCPOOL_DAEMON_H
+#define FCPOOL_DAEMON_H
+
+#include "pool-private.h"
+
+#define FN_LAT_RING 8192
+
+enum sb_state { SB_CREATING = 0, SB_WAITING, SB_RUNNING };
+enum conn_state { C_IDLE = 0, C_QUEUED, C_RUNNING, C_DONE };
+
+struct conn;
+struct function;
+
+struct sandbox {
+	char id[96];
+	struct function *fn;
+	pid_t pid;
+	int sync_fd;  /* start socket while waiting */
+	enum sb_state state;
+	bool killed;
+	uint64_t t_state; /* when it entered its state */
+	struct conn *client; /* classic: the invocation it runs */
+	/* http mode */
+	int http_fd;	/* connected socket to 127.0.0.1:8080 in its netns (-1: none) */
+	bool http_ready;
+	unsigned http_busy;
+	uint64_t last_used;
+	struct sandbox *next;
+};
+
+struct conn {
+	int fd;
+	enum conn_state state;
+	int fds[3];
+	size_t nfds;
+	char **env;
+	char *body;	/* http invocations: request body */
+	size_t body_len;
+	struct function *fn;
+	struct sandbox *sb;
+	uint64_t t0, t_started, deadline;
+	bool on_demand, timed_out, dead;
+	int tries;
+	struct conn *next, *qnext;
+};
+
+struct function {
+	struct fcpool_fn_spec spec;
+	char *lower;
+	struct sandbox *sandboxes;
+	unsigned n_waiting, n_creating, n_running;
+	struct conn *queue;
+	unsigned n_queued;
+	bool removing;
+	uint64_t retry_after;
+	/* stats */
+	uint64_t handovers, on_demand, creates, create_failures, handover_failures, busy, reaped;
+	uint64_t create_ns_sum, last_used;
+	uint64_t lat[FN_LAT_RING];
+	uint64_t n_lat;
+	struct function *next;
+};
+
+struct daemon {
+	char *root, *rt_root, *prefix, *sock_path;
+	struct fcsnap_store *store;
+	int fs_fd, listen_fd;
+	pid_t fs_pid;
+	uint64_t seq, idle_ns, queue_wait_ns;
+	unsigned queue_max;
+	struct function *fns;
+	struct conn *conns;
+	bool stop;
+};
+extern struct daemon *D;
+
+void conn_reply(struct conn *c, const char *json);
+void conn_error(struct conn *c, int errnum, const char *fmt, ...) FC_PRINTF(3, 4);
+void conn_finish(struct conn *c);
+struct function *fn_find(const char *name);
+unsigned fn_total(const struct function *f);
+void fn_free(struct function *f);
+int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err);
+void sandbox_kill(struct sandbox *s);
+void pool_fill(struct function *f);
+void dispatch(struct function *f);
+void queue_remove(struct function *f, struct conn *c);
+void queue_invocation(struct function *f, struct conn *c);
+
+void api_accept(void);
+void api_on_readable(struct conn *c);
+
+/* http.c */
+void http_dispatch(struct function *f, struct sandbox *s, struct conn *c);
+void http_on_netsock(const struct fs_msg *m, int fd);
+void http_on_created(struct function *f, struct sandbox *s);
+void http_on_exit(struct conn *c);
+void http_reap_idle(struct function *f, uint64_t now);
+int http_gateway_start(const char *addr, struct fc_error **err);
+void http_gateway_stop(void);
+void http_poll_gateway(void);
+
+#endif

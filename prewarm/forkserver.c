@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/* forkserver.c: the single-threaded process that creates the sandboxes. The
+ * daemon starts it before anything else (it never forks once it has threads
+ * or clients); it mounts each sandbox's tmpfs and overlay rootfs, calls
+ * fcrt_create() (so it is every sandbox's parent and reaper), passes the
+ * sandbox's start socket to the daemon, reports exit statuses and tears the
+ * sandbox down. When the daemon's socket closes (the daemon stopped or was
+ * killed), it kills and removes every sandbox it made, then exits. */
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include "fcrt.h"
+#include "pool-private.h"
+
+int fs_send(int fd, const struct fs_msg *m, int pass_fd)
+{
+	size_t len = offsetof(struct fs_msg, text) + strnlen(m->text, sizeof(m->text) - 1) + 1;
+	struct iovec iov = { .iov_base = (void *)m, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (pass_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	ssize_t n;
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	memset(m, 0, sizeof(*m));
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	*pass_fd = -1;
+	ssize_t n;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int fds[4];
+			memcpy(fds, CMSG_DATA(c), k * sizeof(int));
+			for (size_t i = 0; i < k; i++) {
+				if (*pass_fd < 0)
+					*pass_fd = fds[i];
+				else
+					close(fds[i]);
+			}
+		}
+	m->id[sizeof(m->id) - 1] = 0;
+	m->fn[sizeof(m->fn) - 1] = 0;
+	m->text[sizeof(m->text) - 1] = 0;
+	return n;
+}
+
+char *sandbox_prefix(const char *root)
+{
+	_cleanup_free_ char *real = realpath(root, NULL);
+	const char *s = real ? real : root;
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return fc_asprintf("fcs-%08x-", h);
+}
+
+void sandbox_dir_remove(const char *root, const char *id)
+{
+	_cleanup_free_ char *dir = fc_asprintf("%s/sandboxes/%s", root, id);
+	_cleanup_free_ char *rootfs = fc_asprintf("%s/rootfs", dir);
+	umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
+	umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+	struct fc_error *e = NULL;
+	fc_rm_rf_at(AT_FDCWD, dir, &e);
+	fc_error_free(e);
+}
+
+struct fs_sandbox {
+	char id[96];
+	pid_t pid;
+};
+static struct fs_sandbox *table;
+static size_t n_table, cap_table;
+static const char *g_root;
+static char *g_rt_root;
+
+static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out, struct fc_error **err)
+{
+	_cleanup_free_ char *dir = fc_asprintf("%s/sandboxes/%s", g_root, req->id);
+	_cleanup_free_ char *cfg = fc_asprintf("%s/functions/%s/config.json", g_root, req->fn);
+	_cleanup_free_ char *opts = fc_asprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", req->text,
+						dir, dir);
+	_cleanup_free_ char *rootfs = fc_asprintf("%s/rootfs", dir);
+	_cleanup_free_ char *upper = fc_asprintf("%s/upper", dir);
+	_cleanup_free_ char *work = fc_asprintf("%s/work", dir);
+	int r;
+	if (mkdir(dir, 0700) < 0)
+		return fc_error_set(err, errno, "create `%s`", dir);
+	/* per-sandbox tmpfs: the overlay's upper and work dirs (and its size cap) */
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64m") < 0) {
+		r = fc_error_set(err, errno, "mount tmpfs on `%s`", dir);
+		goto fail;
+	}
+	if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0 || mkdir(rootfs, 0755) < 0) {
+		r = fc_error_set(err, errno, "create dirs in `%s`", dir);
+		goto fail;
+	}
+	if (mount("overlay", rootfs, "overlay", 0, opts) < 0) {
+		r = fc_error_set(err, errno, "mount overlay on `%s`", rootfs);
+		goto fail;
+	}
+	struct fcrt_create_opts o = { .root = g_rt_root, .id = req->id, .bundle = dir, .config_path = cfg,
+				      .wait = FCRT_WAIT_SOCKET };
+	r = fcrt_create(&o, out, err);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	sandbox_dir_remove(g_root, req->id);
+	return r;
+}
+
+static void table_add(const char *id, pid_t pid)
+{
+	if (n_table == cap_table) {
+		cap_table = cap_table ? cap_table * 2 : 64;
+		table = fc_realloc(table, cap_table * sizeof(*table));
+	}
+	snprintf(table[n_table].id, sizeof(table[n_table].id), "%s", id);
+	table[n_table++].pid = pid;
+}
+
+static struct fs_sandbox *table_find_id(const char *id)
+{
+	for (size_t i = 0; i < n_table; i++)
+		if (FC_STREQ(table[i].id, id))
+			return &table[i];
+	return NULL;
+}
+
+static void teardown(const char *id)
+{
+	struct fc_error *e = NULL;
+	if (fcrt_delete(g_rt_root, id, true, &e) < 0)
+		fc_log(FC_LOG_WARN, "fork server: delete sandbox `%s`: %s", id, e ? e->msg : "?");
+	fc_error_free(e);
+	sandbox_dir_remove(g_root, id);
+}
+
+static void reap(int sock, bool report)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid <= 0)
+			return;
+		for (size_t i = 0; i < n_table; i++) {
+			if (table[i].pid != pid)
+				continue;
+			struct fs_msg m = { .type = FS_EXITED, .pid = pid, .status = st };
+			memcpy(m.id, table[i].id, sizeof(m.id));
+			if (report)
+				fs_send(sock, &m, -1);
+			teardown(m.id);
+			table[i] = table[--n_table];
+			break;
+		}
+	}
+}
+
+static int net_socket(pid_t pid, struct fc_error **err)
+{
+	_cleanup_free_ char *p = fc_asprintf("/proc/%d/ns/net", (int)pid);
+	_cleanup_close_ int ns = open(p, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || self < 0)
+		return fc_error_set(err, errno, "open `%s`", p);
+	if (setns(ns, CLONE_NEWNET) < 0)
+		return fc_error_set(err, errno, "setns `%s`", p);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int e = errno;
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort(); /* cannot go on in the wrong namespace */
+	if (fd < 0)
+		return fc_error_set(err, e, "socket in `%s`", p);
+	return fd;
+}
+
+void fs_main(int sock, const char *root)
+{
+	prctl(PR_SET_NAME, "fcstart-fork", 0, 0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	g_root = root;
+	g_rt_root = fc_asprintf("%s/runtime", root);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) > 0)
+				;
+			reap(sock, true);
+		}
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		struct fs_msg m;
+		int pfd = -1;
+		ssize_t n = fs_recv(sock, &m, &pfd);
+		if (n <= 0)
+			break;
+		if (pfd >= 0)
+			close(pfd);
+		if (m.type == FS_CREATE) {
+			struct fcrt_container *c = NULL;
+			struct fc_error *e = NULL;
+			uint64_t t0 = fc_now_ns();
+			struct fs_msg a = { 0 };
+			memcpy(a.id, m.id, sizeof(a.id));
+			if (make_sandbox(&m, &c, &e) < 0) {
+				a.type = FS_FAILED;
+				a.err = e ? e->errnum : EIO;
+				snprintf(a.text, sizeof(a.text), "%s", e ? e->msg : "create failed");
+				fs_send(sock, &a, -1);
+			} else {
+				a.type = FS_CREATED;
+				a.pid = c->pid;
+				a.ns = fc_now_ns() - t0;
+				table_add(m.id, c->pid);
+				fs_send(sock, &a, c->sync_fd);
+			}
+			fc_error_free(e);
+			fcrt_container_free(c); /* closes our copy of the start socket */
+		} else if (m.type == FS_KILL) {
+			struct fs_sandbox *s = table_find_id(m.id);
+			if (s)
+				kill(s->pid, SIGKILL);
+		} else if (m.type == FS_NETSOCK) {
+			struct fs_sandbox *s = table_find_id(m.id);
+			struct fc_error *e = NULL;
+			struct fs_msg a = { .type = FS_NETSOCK };
+			memcpy(a.id, m.id, sizeof(a.id));
+			int fd = s ? net_socket(s->pid, &e) : fc_error_set(&e, ESRCH, "no sandbox `%s`", m.id);
+			if (fd < 0) {
+				a.err = -fd;
+				snprintf(a.text, sizeof(a.text), "%s", e ? e->msg : "socket failed");
+			}
+			fs_send(sock, &a, fd);
+			if (fd >= 0)
+				close(fd);
+			fc_error_free(e);
+		}
+	}
+	/* The daemon is gone: remove everything we made. */
+	for (size_t i = 0; i < n_table; i++)
+		kill(table[i].pid, SIGKILL);
+	while (n_table > 0) {
+		int st;
+		pid_t pid = waitpid(-1, &st, 0);
+		if (pid < 0)
+			break;
+		for (size_t i = 0; i < n_table; i++)
+			if (table[i].pid == pid) {
+				teardown(table[i].id);
+				table[i] = table[--n_table];
+				break;
+			}
+	}
+	_exit(0);
+}

@@ -1,0 +1,143 @@
+#!/bin/sh
+# test-bench-coldstart.sh: `fcstart bench coldstart -n 1 --tiers tmpfs,disk
+# --paths fcrun,runc` on a small generated image writes JSON with the expected
+# keys, CSV, and an SVG that parses as XML, and leaves nothing behind (mounts,
+# loop devices, cgroups, temp dirs, processes). Then a run with the emulated
+# SSD tier (loop device + blkio cgroup) is interrupted with SIGINT once its
+# tier exists, and must clean up the same way.
+# Environment: FCSTART (the fcstart binary), FCRUN, FC_SOURCE_ROOT.
+set -u
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+for t in runc jq python3 losetup mkfs.ext4; do
+	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
+done
+FCSTART=${FCSTART:-${FC_BUILD_ROOT:-}/bench/fcstart}
+[ -x "$FCSTART" ] || { echo "FAIL: fcstart binary not found (FCSTART=$FCSTART)"; exit 1; }
+SRC=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+
+work=$(mktemp -d /var/tmp/test-bench-coldstart.XXXXXX)
+bg=
+cleanup() {
+	[ -n "$bg" ] && kill -9 "$bg" 2>/dev/null && wait "$bg" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# what the harness may leave: mounts and loop devices under our dir, its cgroups
+# (other tests on this machine come and go: only ours are compared)
+snapshot() {
+	{
+		echo "== mounts"; awk '{print $5, $9}' /proc/self/mountinfo | grep -F "$work" | sort
+		echo "== loop devices"; losetup -a 2>/dev/null | grep -F "$work" | sort
+		echo "== cgroups"; find /sys/fs/cgroup -maxdepth 3 -name 'fcb-coldstart-*' 2>/dev/null
+	} > "$1"
+}
+
+left_behind() { # $1: label
+	[ -z "$(ls -A "$work/wd")" ] || fail "$1: work dir not removed: $(ls -A "$work/wd")"
+	if ! cmp -s "$work/before" "$work/after"; then
+		fail "$1: mounts/loop devices/cgroups changed:"; diff "$work/before" "$work/after"
+	fi
+	for f in /proc/[0-9]*/cmdline; do
+		case "$(tr '\0' ' ' 2>/dev/null < "$f")" in
+		*"$work/wd"*) fail "$1: process left running: ${f%/cmdline}: $(tr '\0' ' ' < "$f")" ;;
+		esac
+	done
+}
+
+sh "$SRC/tests/lib/mkimage.sh" --format oci-archive "$work/img.tar" > "$work/mkimage.log" 2>&1 ||
+	{ cat "$work/mkimage.log"; echo "FAIL: mkimage.sh"; exit 1; }
+mkdir "$work/wd"
+
+snapshot "$work/before"
+"$FCSTART" bench coldstart --image "$work/img.tar" -n 1 --tiers tmpfs,disk --paths fcrun,runc \
+	--pause-ms 5 --workdir "$work/wd" --out "$work/out" > "$work/stdout" 2> "$work/stderr"
+rc=$?
+[ $rc = 0 ] || { fail "fcstart bench coldstart exited $rc"; cat "$work/stderr"; }
+snapshot "$work/after"
+
+J="$work/out/coldstart.json"
+if [ -s "$J" ]; then
+	jq -e . "$J" > /dev/null || fail "coldstart.json is not JSON"
+	for expr in \
+		'.benchmark == "coldstart"' \
+		'.rounds == 1 and .rounds_requested == 1' \
+		'(.image | endswith("img.tar")) and .image_bytes > 0' \
+		'.scenarios == ["uncached", "cached", "warm", "pool"]' \
+		'.phases == ["import", "mount", "create", "start", "first_byte", "total"]' \
+		'[.tiers[].name] == ["tmpfs", "disk"]' \
+		'[.tiers[] | .built == true and .error == null and .limits == null] | all' \
+		'[.paths[].name] == ["fcrun", "runc"]' \
+		'[.paths[] | .available and (.binary | startswith("/"))] | all' \
+		'(.results | length) == 12' \
+		'[.results[] | .ok and .n == 1 and .error == null] | all' \
+		'[.results[] | .phases_ms | .total.median > 0 and .mount.n == 1 and .create.n == 1 and .start.n == 1 and .first_byte.n == 1] | all' \
+		'[.results[] | select(.scenario == "uncached") | .phases_ms.import.n == 1] | all' \
+		'[.results[] | select(.scenario != "uncached") | .phases_ms.import.n == 0] | all' \
+		'[.results[] | .phases_ms.total | .p95 >= .median and .p99 >= .p95 and (.samples | length) == 1] | all' \
+		'[.results[] | select(.path == "runc") | .ratio_runc == 1 and .ratio_crun == null] | all' \
+		'[.results[] | .phases_ms | .total.median >= .create.median + .first_byte.median - 0.01] | all'
+	do
+		jq -e "$expr" "$J" > /dev/null || fail "coldstart.json: expected $expr"
+	done
+else
+	fail "no coldstart.json"
+fi
+C="$work/out/coldstart.csv"
+[ "$(head -n1 "$C" 2>/dev/null | cut -d, -f1-4)" = "tier,scenario,path,phase" ] || fail "CSV header"
+[ "$(grep -c ',ok$' "$C" 2>/dev/null)" = 72 ] || fail "CSV: expected 72 ok rows (2 tiers x 3 scenarios x 2 paths x 6 phases)"
+S="$work/out/coldstart.svg"
+python3 -c 'import sys, xml.dom.minidom
+d = xml.dom.minidom.parse(sys.argv[1])
+r = d.documentElement
+assert r.tagName == "svg", r.tagName
+texts = " ".join(t.firstChild.data for t in d.getElementsByTagName("text") if t.firstChild)
+for w in ("tmpfs", "disk", "fcrun", "runc", " ms"):
+    assert w in texts, w
+assert len(d.getElementsByTagName("rect")) >= 12
+' "$S" || fail "coldstart.svg does not parse as the expected XML"
+grep -q '^uncached  fcrun ' "$work/stdout" || fail "table on stdout has no uncached fcrun row"
+left_behind "run"
+
+# SIGINT while the emulated SSD tier (loop device, cgroup) exists
+snapshot "$work/before"
+"$FCSTART" bench coldstart --image "$work/img.tar" -n 1000 --tiers tmpfs,ssd --paths runc \
+	--pause-ms 5 --workdir "$work/wd" > "$work/stdout2" 2> "$work/stderr2" &
+bg=$!
+seen=0
+for i in $(seq 600); do
+	if grep -q "$work/wd/fcstart-coldstart.*/ssd" /proc/self/mountinfo &&
+		[ -n "$(find /sys/fs/cgroup -maxdepth 3 -name "fcb-coldstart-$bg" 2>/dev/null)" ]; then
+		seen=1
+		break
+	fi
+	kill -0 "$bg" 2>/dev/null || break
+	sleep 0.1
+done
+if [ $seen = 1 ]; then
+	sleep 1 # into the rounds
+	kill -INT "$bg"
+	wait "$bg"
+	rc=$?
+	bg=
+	[ $rc = 130 ] || fail "interrupted run exited $rc, expected 130: $(tail -n3 "$work/stderr2")"
+	grep -q "interrupted by SIGINT" "$work/stderr2" || fail "no interruption message: $(cat "$work/stderr2")"
+	snapshot "$work/after"
+	left_behind "SIGINT"
+else
+	wait "$bg"
+	bg=
+	if grep -q "tier ssd could not be built" "$work/stderr2"; then
+		echo "ssd tier could not be built here, SIGINT part skipped: $(grep 'tier ssd' "$work/stderr2")"
+	else
+		fail "the ssd tier never appeared: $(cat "$work/stderr2")"
+	fi
+fi
+
+[ $fails = 0 ] || exit 1
+echo "PASS: bench coldstart JSON/CSV/SVG/table ok, nothing left behind (also after SIGINT)"
+exit 0

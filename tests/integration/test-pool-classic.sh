@@ -1,0 +1,214 @@
+#!/bin/bash
+# Pools of pre-warmed sandboxes, classic functions, end to end: a private
+# daemon (own --root, --socket, --store), deploy, invoke (data, exit status,
+# per-invocation env), refill, on-demand creation, idle reaping, isolation,
+# 50 concurrent invocations, a sandbox killed mid-invocation, the API socket
+# refused to non-root, fn rm, kill -9 of the daemon and its fork server then
+# a restart that removes every leftover, and a clean stop. TAP output.
+set -u
+[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
+src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+F=${FCSTART:-${FC_BUILD_ROOT:-$src/build}/bench/fcstart}
+[ -x "$F" ] || { echo "1..0 # SKIP fcstart not built at $F"; exit 77; }
+for t in jq setpriv; do
+	command -v $t >/dev/null || { echo "1..0 # SKIP $t is missing"; exit 77; }
+done
+T=$(mktemp -d /tmp/test-pool-classic.XXXXXX)
+R=$T/root
+SOCK=$T/api.sock
+export FCSTART_SOCKET=$SOCK
+dpid= fspid=
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+diag() { sed 's/^/# /'; }
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; printf 'expected: %s\n  actual: %s\n' "$2" "$3" | diag; fi; }
+check() { local d=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$d"; else not_ok "$d"; diag <"$T/out"; fi; }
+
+cleanup() {
+	local rc=$?
+	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
+	[ -n "$fspid" ] && kill -9 "$fspid" 2>/dev/null
+	wait 2>/dev/null
+	[ -d "$R" ] && "$F" serve --root "$R" --cleanup >/dev/null 2>&1
+	grep " $T" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_daemon() {
+	"$F" serve --root "$R" --store "$T/store" --socket "$SOCK" --idle-timeout 1s >>"$T/serve.log" 2>&1 &
+	dpid=$!
+	for _ in $(seq 500); do
+		[ -S "$SOCK" ] && "$F" stats >/dev/null 2>&1 && break
+		kill -0 "$dpid" 2>/dev/null || break
+		sleep 0.02
+	done
+	fspid=$(ps -o pid= --ppid "$dpid" | head -n1 | tr -d ' ')
+}
+# stat FN FIELD: one number from `fcstart stats --json`
+pstat() { "$F" stats --json | jq -r --arg f "$1" ".functions[] | select(.name == \$f) | .$2"; }
+# wait_for FN FIELD VALUE: until the pool reports it (bounded)
+wait_for() {
+	for _ in $(seq 1000); do
+		[ "$(pstat "$1" "$2")" = "$3" ] && return 0
+		sleep 0.01
+	done
+	echo "$1 $2 is $(pstat "$1" "$2"), expected $3" >&2
+	return 1
+}
+# mounts, cgroups and processes of sandbox ids listed in a file
+leftovers() {
+	local id d left=0
+	while read -r id; do
+		grep -q "/$id" /proc/self/mountinfo && { echo "mount of $id left"; left=1; }
+		for d in /sys/fs/cgroup/*/fcrun/"$id" /sys/fs/cgroup/fcrun/"$id"; do
+			[ -d "$d" ] && { echo "cgroup $d left"; left=1; }
+		done
+		[ -e "$R/runtime/$id" ] && { echo "state of $id left"; left=1; }
+		[ -e "$R/sandboxes/$id" ] && { echo "dir of $id left"; left=1; }
+	done <"$1"
+	return $left
+}
+
+sh "$src/tests/lib/mkimage.sh" "$T/img" >/dev/null || { echo "1..0 # SKIP cannot build the test image"; exit 77; }
+"$F" image --store "$T/store" import -q "$T/img" --name bb >/dev/null || { echo "Bail out! image import"; exit 1; }
+
+start_daemon
+check "daemon serves on a private socket" "$F" stats
+expect_eq "API socket mode is 0600" "600" "$(stat -c %a "$SOCK")"
+if setpriv --reuid 65534 --regid 65534 --clear-groups "$F" fn ls >"$T/out" 2>&1; then
+	not_ok "API socket refused to a non-root user"
+else
+	ok "API socket refused to a non-root user"
+fi
+
+check "deploy /bin/cat" "$F" fn deploy cat --image bb -- /bin/cat
+check "pool fills to min (1)" wait_for cat waiting 1
+printf 'hello\nworld\n' >"$T/req"
+out=$("$F" invoke cat --data @"$T/req"); rc=$?
+expect_eq "invoke --data @FILE echoes the request" "$(printf 'hello\nworld')" "$out"
+expect_eq "exit status 0" 0 "$rc"
+check "refill after a hand-over (waiting back to 1)" wait_for cat waiting 1
+out=$(echo piped | "$F" invoke cat --data -)
+expect_eq "invoke --data - passes stdin" "piped" "$out"
+check "refill after hand-overs (waiting back to 1)" wait_for cat waiting 1
+expect_eq "stats count 2 hand-overs" 2 "$(pstat cat handovers)"
+expect_eq "no on-demand creation while the pool had one" 0 "$(pstat cat on_demand)"
+p50=$(pstat cat handover_us.p50)
+[ "$p50" != null ] && ok "hand-over latency reported (p50 ${p50} us)" || not_ok "hand-over latency reported"
+
+check "deploy a function that exits 7" "$F" fn deploy ex --image bb -- /bin/sh -c 'cat; echo "E=$E"; exit 7'
+check "ex pool fills" wait_for ex waiting 1
+out=$("$F" invoke ex --data 'in:' --env E=per-call); rc=$?
+expect_eq "the function's exit status is the invoke's" 7 "$rc"
+expect_eq "per-invocation env and data" "in:E=per-call" "$out"
+
+check "deploy an isolation probe" "$F" fn deploy probe --image bb --memory 64m -- /bin/sh -c \
+	'echo "pid1=$(cat /proc/1/comm) host=$(hostname) ifaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" ,) user=$(id -u) daemon-visible=$(ls /proc | grep -c "^$DPID\$")"'
+check "probe pool fills" wait_for probe waiting 1
+out=$("$F" invoke probe --env DPID="$dpid")
+expect_eq "isolated: own pid ns, hostname, only lo, host pids invisible" "pid1=sh host=probe ifaces=lo, user=0 daemon-visible=0" "$out"
+mem=$(cat /sys/fs/cgroup/memory/fcrun/*probe*/memory.limit_in_bytes 2>/dev/null | head -n1)
+expect_eq "cgroup memory limit of a waiting probe sandbox" 67108864 "$mem"
+
+# 50 concurrent invocations (max 20: the rest wait in the queue)
+pids=
+for i in $(seq 50); do
+	( "$F" invoke cat --data "req-$i" >"$T/c.$i" 2>&1; echo $? >"$T/rc.$i" ) &
+	pids="$pids $!"
+done
+wait $pids
+good=0
+for i in $(seq 50); do
+	[ "$(cat "$T/c.$i")" = "req-$i" ] && [ "$(cat "$T/rc.$i")" = 0 ] && good=$((good + 1))
+done
+expect_eq "50 concurrent invocations all answered" 50 "$good"
+check "pool back to min after the burst" wait_for cat waiting 1
+od=$(pstat cat on_demand)
+[ "$od" -ge 1 ] && ok "burst made on-demand sandboxes ($od)" || not_ok "burst made on-demand sandboxes ($od)"
+
+# idle reaping and on-demand with an empty pool
+check "scale cat to min 0" "$F" fn scale cat --min 0 --max 5
+check "idle waiting sandbox reaped (--idle-timeout 1s)" wait_for cat waiting 0
+before=$(pstat cat on_demand)
+out=$("$F" invoke cat --data empty-pool)
+expect_eq "invoke with an empty pool creates on demand" "empty-pool" "$out"
+expect_eq "on-demand counted" $((before + 1)) "$(pstat cat on_demand)"
+expect_eq "min 0: nothing refilled" 0 "$(pstat cat waiting)"
+"$F" fn scale cat --min 1 --max 20 >/dev/null
+
+# a sandbox killed in the middle of an invocation
+check "deploy a slow function" "$F" fn deploy slow --image bb -- /bin/sh -c 'echo started; exec sleep 1000'
+check "slow pool fills" wait_for slow waiting 1
+"$F" invoke slow >"$T/slow.out" 2>&1 &
+ipid=$!
+for _ in $(seq 500); do grep -q started "$T/slow.out" && break; sleep 0.01; done
+spid=
+for id in $(ls "$R/runtime"); do
+	case $id in *slow*) st=$(jq -r .status "$R/runtime/$id/state.json" 2>/dev/null); p=$(jq -r .pid "$R/runtime/$id/state.json")
+		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = sleep ] && spid=$p ;;
+	esac
+done
+[ -n "$spid" ] && kill -9 "$spid"
+wait "$ipid"; rc=$?
+expect_eq "caller of a killed sandbox gets 137" 137 "$rc"
+check "slow pool refills after the kill" wait_for slow waiting 1
+
+check "fn rm" "$F" fn rm slow
+ls "$R/runtime" | grep slow >"$T/slow.ids"
+for _ in $(seq 500); do [ -z "$(ls "$R/runtime" | grep slow)" ] && break; sleep 0.01; done
+check "fn rm leaves nothing of its sandboxes" leftovers "$T/slow.ids"
+names=$("$F" fn ls --json | jq -r '[.functions[].name] | sort | join(",")')
+expect_eq "fn ls after rm" "cat,ex,probe" "$names"
+
+# kill -9 of the daemon and its fork server together: leftovers, then a restart removes them
+ls "$R/runtime" >"$T/run1.ids"
+nmounts=$(grep -c " $R/sandboxes/" /proc/self/mountinfo)
+kill -9 "$dpid" "$fspid"
+wait "$dpid" 2>/dev/null
+dpid= fspid=
+left=$(grep -c " $R/sandboxes/" /proc/self/mountinfo)
+[ "$left" -gt 0 ] && ok "kill -9 left $left mounts of $nmounts behind (to be recovered)" || not_ok "kill -9 left mounts behind (got $left)"
+start_daemon
+grep -q "removed .* sandboxes of a previous run" "$T/serve.log" && ok "restart reports the recovery" || not_ok "restart reports the recovery"
+check "nothing of the first run is left (mounts, cgroups, state, dirs)" leftovers "$T/run1.ids"
+alive=0
+for id in $(cat "$T/run1.ids"); do
+	for f in $(grep -lF "/$id" /proc/[0-9]*/cgroup 2>/dev/null); do
+		p=${f#/proc/}; p=${p%/cgroup}
+		[ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] && continue
+		# a zombie is dead; it waits for its new parent (pid 1) to reap it
+		[ "$(awk '{print $3}' /proc/"$p"/stat 2>/dev/null)" = Z ] && continue
+		echo "pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null) in $(grep -F "/$id" "$f")" | diag
+		alive=$((alive + 1))
+	done
+done
+expect_eq "no process of the first run is alive" 0 "$alive"
+check "functions reloaded and refilled after the restart" wait_for cat waiting 1
+out=$("$F" invoke cat --data after-restart)
+expect_eq "invoke after the restart" "after-restart" "$out"
+
+# kill -9 of the daemon alone: its fork server removes everything and exits
+ls "$R/runtime" >"$T/run2.ids"
+fs=$fspid
+kill -9 "$dpid"; wait "$dpid" 2>/dev/null; dpid=
+for _ in $(seq 500); do kill -0 "$fs" 2>/dev/null || break; sleep 0.01; done
+kill -0 "$fs" 2>/dev/null && not_ok "fork server exits after the daemon's kill -9" || ok "fork server exits after the daemon's kill -9"
+fspid=
+check "the fork server removed every sandbox" leftovers "$T/run2.ids"
+
+# clean stop by pid
+start_daemon
+check "third start" wait_for cat waiting 1
+ls "$R/runtime" >"$T/run3.ids"
+kill -TERM "$dpid"; wait "$dpid"; rc=$?; dpid= fspid=
+expect_eq "SIGTERM stops the daemon with status 0" 0 "$rc"
+check "a stopped daemon leaves nothing" leftovers "$T/run3.ids"
+[ -z "$(ls "$R/runtime")" ] && [ -z "$(ls "$R/sandboxes")" ] && ok "runtime and sandboxes dirs empty" || not_ok "runtime and sandboxes dirs empty"
+[ -S "$SOCK" ] && not_ok "socket removed on stop" || ok "socket removed on stop"
+
+echo "1..$n"
+[ "$failed" = 0 ]
