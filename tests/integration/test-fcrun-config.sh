@@ -113,6 +113,23 @@ run_in "$B"
 expect_match "seccomp: mkdir denied" 'denied' "$out"
 expect_match "seccomp: the rest allowed" 'alive' "$out"
 
+# Personality and a time namespace with offsets (made by an intermediate process)
+B=$T/pers
+bundle "$B" /bin/sh -c 'uname -m; cut -d. -f1 /proc/uptime'
+jqedit "$B" '.linux.personality = {"domain":"LINUX32"}'
+run_in "$B"
+expect_match "personality LINUX32: uname -m says i686" '^i686' "$out"
+host_up=$(cut -d. -f1 /proc/uptime)
+if [ -e /proc/self/timens_offsets ]; then
+	jqedit "$B" 'del(.linux.personality) | .linux.namespaces += [{"type":"time"}] | .linux.timeOffsets = {"boottime":{"secs":86400,"nanosecs":0}}'
+	run_in "$B"
+	expect_eq "run in a new time namespace" 0 "$rc"
+	up=$(sed -n 2p <<<"$out")
+	[ "${up:-0}" -ge $((host_up + 86000)) ]; expect_eq "boottime offset: uptime $up is a day ahead of $host_up" 0 $?
+else
+	ok "# SKIP the kernel has no time namespaces"
+fi
+
 # Cgroup limits seen from inside (cgroup namespace)
 B=$T/cg
 bundle "$B" /bin/sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
