@@ -63,7 +63,7 @@ static void create_cleanup(struct fc_create *c)
 	free(c->cgroup_path);
 }
 
-static int connect_console_socket(const char *path, struct fc_error **err)
+int fc_console_connect(const char *path, struct fc_error **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -80,25 +80,34 @@ static int connect_console_socket(const char *path, struct fc_error **err)
 	return fd;
 }
 
-char **fc_merge_env(char **a, char **b)
+char **fc_merge_env(char **a, char *const *b, bool names_from_environ)
 {
-	size_t na = fc_strv_len(a), nb = fc_strv_len(b);
+	size_t na = fc_strv_len(a), nb = fc_strv_len((char **)b), n = 0;
 	char **v = fc_calloc(na + nb + 1, sizeof(char *));
-	size_t n = 0;
 	for (size_t i = 0; i < na; i++)
 		v[n++] = fc_strdup(a[i]);
 	for (size_t i = 0; i < nb; i++) {
 		const char *eq = strchr(b[i], '=');
 		size_t kl = eq ? (size_t)(eq - b[i]) : strlen(b[i]);
+		char *val;
 		size_t j;
+		if (eq) {
+			val = fc_strdup(b[i]);
+		} else {
+			/* "-e NAME" takes NAME from our environment, as runc does. */
+			const char *h = names_from_environ ? getenv(b[i]) : NULL;
+			if (!h)
+				continue;
+			val = fc_asprintf("%s=%s", b[i], h);
+		}
 		for (j = 0; j < n; j++)
 			if (strncmp(v[j], b[i], kl) == 0 && v[j][kl] == '=')
 				break;
 		if (j < n) {
 			free(v[j]);
-			v[j] = fc_strdup(b[i]);
+			v[j] = val;
 		} else {
-			v[n++] = fc_strdup(b[i]);
+			v[n++] = val;
 		}
 	}
 	v[n] = NULL;
@@ -255,14 +264,14 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		}
 	}
 
-	c.env = fc_merge_env(c.spec->process->env, o->extra_env);
+	c.env = fc_merge_env(c.spec->process->env, o->extra_env, false);
 	r = fc_seccomp_compile(c.spec->seccomp, &c.seccomp, err);
 	if (r < 0) {
 		fc_error_wrap(err, "linux.seccomp");
 		goto fail;
 	}
 	if (c.spec->process->terminal && o->console_socket) {
-		r = c.console_fd = connect_console_socket(o->console_socket, err);
+		r = c.console_fd = fc_console_connect(o->console_socket, err);
 		if (r < 0)
 			goto fail;
 	}

@@ -275,7 +275,7 @@ static void wait_for_start(struct fc_create *c, struct start_channel *ch)
 			off += n + 2;
 		}
 		if (extra_env) {
-			char **merged = fc_merge_env(c->env, extra_env);
+			char **merged = fc_merge_env(c->env, extra_env, false);
 			fc_strv_free(c->env);
 			fc_strv_free(extra_env);
 			c->env = merged;

@@ -92,8 +92,12 @@ char *fc_state_hook_json(const char *id, const char *status, pid_t pid, const ch
 unsigned long long fc_proc_start_time(pid_t pid);
 int fc_pidfd_open(pid_t pid);
 
-/* a + b, entries of b replacing those of a with the same key (new vector). */
-char **fc_merge_env(char **a, char **b);
+/* a + b, entries of b replacing those of a with the same key (new vector);
+ * a bare NAME in b takes its value from our environment when
+ * names_from_environ (fcrun exec -e NAME), else is ignored. */
+char **fc_merge_env(char **a, char *const *b, bool names_from_environ);
+/* Connect to a --console-socket (SOCK_STREAM, CLOEXEC). */
+int fc_console_connect(const char *path, struct fc_error **err);
 
 /* Exec path lookup in the container: search PATH from env within the rootfs
  * directory fd (after pivot: "/"). */
