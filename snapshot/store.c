@@ -293,8 +293,14 @@ static unsigned sweep(struct fcsnap_store *s, const char *sub, char **keep, size
 			continue;
 		if (in_set(keep, n, de->d_name))
 			continue;
-		if (skip && strlen(de->d_name) == 64 && strstr(skip, de->d_name))
-			continue; /* a mounted rootfs still uses it */
+		if (skip && strlen(de->d_name) == 64) {
+			/* a mounted rootfs of this store still uses it (the same
+			 * layer of another store does not count) */
+			_cleanup_free_ char *full = fc_asprintf("%s/%s/%s", fcsnap_store_path(s), sub,
+								de->d_name);
+			if (strstr(skip, full))
+				continue;
+		}
 		if (fc_rm_rf_at(dirfd(d), de->d_name, NULL) == 0)
 			removed++;
 	}
