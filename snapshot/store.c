@@ -294,11 +294,17 @@ static unsigned sweep(struct fcsnap_store *s, const char *sub, char **keep, size
 		if (in_set(keep, n, de->d_name))
 			continue;
 		if (skip && strlen(de->d_name) == 64) {
-			/* a mounted rootfs of this store still uses it (the same
-			 * layer of another store does not count) */
-			_cleanup_free_ char *full = fc_asprintf("%s/%s/%s", fcsnap_store_path(s), sub,
-								de->d_name);
-			if (strstr(skip, full))
+			/* a mounted rootfs (overlay lowerdir=) still uses it */
+			_cleanup_free_ char *full = fc_asprintf("%s/%s/%s", s->path, sub, de->d_name);
+			const char *m = skip;
+			bool used = false;
+			size_t fl = strlen(full);
+			while ((m = strstr(m, full)) && !used) {
+				char c = m[fl];
+				used = c == ':' || c == ',' || c == ' ' || c == '\n' || c == 0;
+				m += fl;
+			}
+			if (used)
 				continue;
 		}
 		if (fc_rm_rf_at(dirfd(d), de->d_name, NULL) == 0)
