@@ -225,8 +225,8 @@ static void answer_error(struct fc_create *c, struct start_channel *ch, struct f
 	} else {
 		fc_sync_send(ch->fd, FC_SYNC_ERROR, e ? e->errnum : EIO, msg);
 	}
-	/* Also on the container's stderr, as runc does. */
-	dprintf(2, "fcrun: %s\n", msg);
+	/* The starter (fcrun start/run, the pool) reports it; the container's
+	 * stderr (Docker's logs) stays the container's, as with runc. */
 	_exit(1);
 }
 
