@@ -50,6 +50,8 @@ static void create_cleanup(struct fc_create *c)
 		close(c->sync_fd[1]);
 	if (c->console_fd >= 0)
 		close(c->console_fd);
+	if (c->seccomp_agent_fd >= 0)
+		close(c->seccomp_agent_fd);
 	if (c->state_dirfd >= 0)
 		close(c->state_dirfd);
 	fc_seccomp_prog_free(c->seccomp);
@@ -170,7 +172,8 @@ static void describe_exit(pid_t pid, struct fc_error **err)
 static int send_or_collect(struct fc_create *c, pid_t pid, uint32_t type, struct fc_error **err)
 {
 	struct fc_sync m;
-	if (fc_sync_send(c->sync_fd[0], type, 0, NULL) == 0)
+	/* GO carries the init's pid as we see it (for the seccomp agent) */
+	if (fc_sync_send(c->sync_fd[0], type, type == FC_SYNC_GO ? pid : 0, NULL) == 0)
 		return 0;
 	if (fc_sync_recv(c->sync_fd[0], &m) == 0 && m.type == FC_SYNC_ERROR)
 		return fc_error_relay(err, m.value, "%s", m.text);
@@ -206,7 +209,8 @@ static int validate(struct fc_create *c, struct fc_error **err)
 int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		struct fc_error **err)
 {
-	struct fc_create c = { .opts = o, .sync_fd = { -1, -1 }, .console_fd = -1, .state_dirfd = -1 };
+	struct fc_create c = { .opts = o, .sync_fd = { -1, -1 }, .console_fd = -1, .state_dirfd = -1,
+			       .seccomp_agent_fd = -1 };
 	const char *root = o->root ? o->root : FCRT_DEFAULT_ROOT;
 	pid_t child = -1, init_pid = -1;
 	bool state_made = false, into_cgroup = false;
@@ -269,6 +273,15 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	if (r < 0) {
 		fc_error_wrap(err, "linux.seccomp");
 		goto fail;
+	}
+	if (c.spec->seccomp && c.spec->seccomp->listener_path) {
+		/* Connected here, in the runtime's namespaces; the init sends the
+		 * notify fd through it once its filter is in place. */
+		r = c.seccomp_agent_fd = fc_console_connect(c.spec->seccomp->listener_path, err);
+		if (r < 0) {
+			fc_error_wrap(err, "linux.seccomp.listenerPath");
+			goto fail;
+		}
 	}
 	if (c.spec->process->terminal && o->console_socket) {
 		r = c.console_fd = fc_console_connect(o->console_socket, err);

@@ -49,6 +49,8 @@ struct fc_create {
 	int state_dirfd;   /* O_PATH of state_dir: the init reopens exec.fifo through it */
 	int sync_fd[2];	   /* [0] parent's end, [1] child's end */
 	int console_fd;	   /* connected --console-socket, or -1 */
+	int seccomp_agent_fd; /* connected linux.seccomp.listenerPath, or -1 */
+	pid_t host_pid;	   /* the init's pid as the runtime sees it (from FC_SYNC_GO) */
 	struct fc_seccomp_prog *seccomp;
 	char *exec_path;   /* resolved process.args[0] (in the container's rootfs) */
 	char **env;	   /* process env + extra */

@@ -130,6 +130,36 @@ else
 	ok "# SKIP the kernel has no time namespaces"
 fi
 
+# Seccomp notify: the listener fd and the process state reach the agent on
+# linux.seccomp.listenerPath; the agent here takes it and closes it, so the
+# notified syscall then fails (ENOSYS) while the rest runs.
+if command -v python3 >/dev/null; then
+	python3 - "$T/agent.sock" "$T/agent.out" <<'PY' &
+import socket, sys, json
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1); s.settimeout(20)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 65536, 4)
+st = json.loads(msg)
+open(sys.argv[2], "w").write("%d %s %s %s\n" % (len(fds), st["fds"][0], st["metadata"], st["state"]["id"]))
+for fd in fds:
+    import os; os.close(fd)
+PY
+	agent=$!
+	for _ in $(seq 50); do [ -S "$T/agent.sock" ] && break; sleep 0.05; done
+	B=$T/notify
+	bundle "$B" /bin/sh -c 'mkdir /tmp/n 2>/dev/null && echo made || echo refused; echo alive'
+	jqedit "$B" ".root.readonly=false | .linux.seccomp = {\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$T/agent.sock\",\"listenerMetadata\":\"meta1\",
+	  \"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+	out=$($F run --bundle "$B" notify1 2>&1); rc=$?
+	wait "$agent"
+	expect_eq "seccomp notify: the container runs" 0 "$rc"
+	expect_match "seccomp notify: the notified mkdir fails once the agent lets go" 'refused' "$out"
+	expect_eq "seccomp notify: the agent got one fd, \"seccompFd\", the metadata and the id" "1 seccompFd meta1 notify1" "$(cat "$T/agent.out" 2>/dev/null)"
+else
+	ok "# SKIP python3 is missing (the seccomp agent is written in it)"
+fi
+
 # Cgroup limits seen from inside (cgroup namespace)
 B=$T/cg
 bundle "$B" /bin/sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
