@@ -52,6 +52,10 @@ static void create_cleanup(struct fc_create *c)
 		close(c->console_fd);
 	if (c->seccomp_agent_fd >= 0)
 		close(c->seccomp_agent_fd);
+	for (size_t i = 0; c->idmap_fds && c->spec && i < c->spec->n_mounts; i++)
+		if (c->idmap_fds[i] >= 0)
+			close(c->idmap_fds[i]);
+	free(c->idmap_fds);
 	if (c->state_dirfd >= 0)
 		close(c->state_dirfd);
 	fc_seccomp_prog_free(c->seccomp);
@@ -273,6 +277,16 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	if (r < 0) {
 		fc_error_wrap(err, "linux.seccomp");
 		goto fail;
+	}
+	c.idmap_fds = fc_calloc(c.spec->n_mounts + 1, sizeof(int));
+	for (size_t i = 0; i < c.spec->n_mounts; i++) {
+		const struct fc_mount *m = &c.spec->mounts[i];
+		c.idmap_fds[i] = -1;
+		if (m->n_uid_mappings || m->n_gid_mappings) {
+			r = c.idmap_fds[i] = fc_idmap_userns(m, err);
+			if (r < 0)
+				goto fail;
+		}
 	}
 	if (c.spec->seccomp && c.spec->seccomp->listener_path) {
 		/* Connected here, in the runtime's namespaces; the init sends the

@@ -51,6 +51,7 @@ struct fc_create {
 	int console_fd;	   /* connected --console-socket, or -1 */
 	int seccomp_agent_fd; /* connected linux.seccomp.listenerPath, or -1 */
 	pid_t host_pid;	   /* the init's pid as the runtime sees it (from FC_SYNC_GO) */
+	int *idmap_fds;	   /* per mount: user namespace of an idmapped mount, or -1 */
 	struct fc_seccomp_prog *seccomp;
 	char *exec_path;   /* resolved process.args[0] (in the container's rootfs) */
 	char **env;	   /* process env + extra */
@@ -74,6 +75,9 @@ int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err);
  * cgroups and cgroup namespace. */
 int fc_rootfs_mount_cgroups(struct fc_create *c, struct fc_error **err);
 int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err);
+/* A user namespace holding an idmapped mount's mappings (made by the runtime
+ * before the clone: /proc/PID must name the helper in our pid namespace). */
+int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err);
 int fc_rootfs_finish(struct fc_create *c, struct fc_error **err);
 
 /* hooks.c: run one hook kind with the state JSON on stdin (timeouts kill). */

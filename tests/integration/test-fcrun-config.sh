@@ -72,6 +72,16 @@ expect_match "configured device: mode, owner, numbers" 'crw------- +1 7 +8 +1, +
 expect_match "sysctl in the network namespace" $'\n42$' "$out"
 check "nothing mounted on the host by the container" sh -c "! grep -q ' $T/bind/rootfs' /proc/self/mountinfo"
 
+# An idmapped bind mount: root-owned host files appear owned by 1000
+mkdir -p "$T/idm"; echo x > "$T/idm/f"; chown 0:0 "$T/idm/f"
+B=$T/idmap
+bundle "$B" /bin/sh -c 'stat -c "%u:%g" /mnt/idm/f'
+jqedit "$B" ".mounts += [{\"destination\":\"/mnt/idm\",\"type\":\"bind\",\"source\":\"$T/idm\",\"options\":[\"bind\",\"idmap\"],
+  \"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}]"
+run_in "$B"
+expect_eq "idmapped mount: file owner seen through the mapping" "1000:1000" "$out"
+check "the host file keeps its owner" test "$(stat -c %u:%g "$T/idm/f")" = 0:0
+
 # Namespaces: pid, net (only lo), user with mappings, joined by path
 B=$T/ns
 bundle "$B" /bin/sh -c 'echo pid=$$; ls /sys/class/net | tr "\n" " "; echo; readlink /proc/self/ns/net'
