@@ -5,6 +5,7 @@
  * image can never point a mount at the host. */
 #include "internal.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
@@ -439,6 +440,58 @@ out_err:
 	goto out;
 }
 
+/* Copy a directory tree (files, directories, symlinks; modes, owners) from
+ * the directory under a new tmpfs into it (the "tmpcopyup" option). */
+static int copy_tree(int from, int to, struct fc_error **err)
+{
+	DIR *d = fdopendir(dup(from));
+	struct dirent *de;
+	int r = 0;
+	if (!d)
+		return fc_error_set(err, errno, "tmpcopyup: read the directory");
+	while (r == 0 && (de = readdir(d))) {
+		struct stat st;
+		if (FC_STREQ(de->d_name, ".") || FC_STREQ(de->d_name, "..") ||
+		    fstatat(from, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(to, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST)
+				r = fc_error_set(err, errno, "tmpcopyup: mkdir `%s`", de->d_name);
+			_cleanup_close_ int f2 = openat(from, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int t2 = openat(to, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (r == 0 && (f2 < 0 || t2 < 0))
+				r = fc_error_set(err, errno, "tmpcopyup: open `%s`", de->d_name);
+			if (r == 0)
+				r = copy_tree(f2, t2, err);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlinkat(from, de->d_name, target, sizeof(target) - 1);
+			if (n >= 0) {
+				target[n] = '\0';
+				if (symlinkat(target, to, de->d_name) < 0)
+					r = fc_error_set(err, errno, "tmpcopyup: symlink `%s`", de->d_name);
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			_cleanup_close_ int in = openat(from, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int out = openat(to, de->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+							 st.st_mode & 07777);
+			char buf[65536];
+			ssize_t n;
+			if (in < 0 || out < 0)
+				r = fc_error_set(err, errno, "tmpcopyup: copy `%s`", de->d_name);
+			while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
+				if (fc_write_all(out, buf, (size_t)n) < 0)
+					r = fc_error_set(err, errno, "tmpcopyup: write `%s`", de->d_name);
+		} else {
+			continue; /* devices, fifos, sockets: not copied */
+		}
+		if (r == 0)
+			fchownat(to, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	}
+	closedir(d);
+	return r;
+}
+
 static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_error **err)
 {
 	const char *type = m->type;
@@ -453,6 +506,13 @@ static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_er
 	if (t < 0)
 		return t;
 	unsigned long flags = m->flags;
+	_cleanup_close_ int under = -1;
+	if (m->tmpcopyup && FC_STREQ(type, "tmpfs")) {
+		char b2[32];
+		under = open(fdpath(t, b2), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (under < 0)
+			return fc_error_set(err, errno, "mounts: tmpcopyup: open `%s`", m->destination);
+	}
 	if (mount(m->source ? m->source : type, fdpath(t, buf), type, flags, m->data) < 0) {
 		int e = errno;
 		/* Without their namespace (host network, IPC), sysfs and mqueue
@@ -468,6 +528,13 @@ static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_er
 		}
 		return fc_error_set(err, e, "mounts: mount %s on `%s`%s%s", type, m->destination,
 				    m->data ? " with " : "", m->data ? m->data : "");
+	}
+	if (under >= 0) {
+		_cleanup_close_ int top = openat2_in_root(skip_slash(m->destination), O_RDONLY | O_DIRECTORY, 0);
+		if (top < 0)
+			return fc_error_set(err, errno, "mounts: tmpcopyup: open the new `%s`", m->destination);
+		if (copy_tree(under, top, err) < 0)
+			return fc_error_wrap(err, "mounts: `%s`", m->destination);
 	}
 	if (m->propagation || m->rec_flags || m->rec_clear) {
 		_cleanup_close_ int t2 = openat2_in_root(skip_slash(m->destination), O_PATH, 0);

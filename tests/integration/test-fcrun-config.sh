@@ -72,6 +72,14 @@ expect_match "configured device: mode, owner, numbers" 'crw------- +1 7 +8 +1, +
 expect_match "sysctl in the network namespace" $'\n42$' "$out"
 check "nothing mounted on the host by the container" sh -c "! grep -q ' $T/bind/rootfs' /proc/self/mountinfo"
 
+# tmpcopyup: a tmpfs over /etc starts with the image's /etc
+B=$T/copyup
+bundle "$B" /bin/sh -c 'grep -c root /etc/passwd; echo new > /etc/x && echo writable; grep " /etc " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1'
+jqedit "$B" '.mounts += [{"destination":"/etc","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","mode=755"]}]'
+run_in "$B"
+expect_eq "tmpcopyup: the image's files, writable, on a tmpfs" "1 writable tmpfs" "$(echo $out)"
+check "tmpcopyup: the image is untouched" test ! -e "$B/rootfs/etc/x"
+
 # An idmapped bind mount: root-owned host files appear owned by 1000
 mkdir -p "$T/idm"; echo x > "$T/idm/f"; chown 0:0 "$T/idm/f"
 B=$T/idmap
