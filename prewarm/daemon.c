@@ -87,14 +87,76 @@ unsigned fn_total(const struct function *f)
 	return f->n_waiting + f->n_creating + f->n_running;
 }
 
+/* Send to the fork server without ever blocking: queue what does not fit. */
+static void fs_post(const struct fs_msg *m)
+{
+	if (!D->outbox) {
+		int r = fs_send_nb(D->fs_fd, m);
+		if (r == 0)
+			return;
+		if (r != -EAGAIN) {
+			fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(-r));
+			return;
+		}
+	}
+	struct fs_out *o = fc_malloc(sizeof(*o));
+	o->m = *m;
+	o->next = NULL;
+	if (!D->outbox)
+		D->outbox_tail = &D->outbox;
+	*D->outbox_tail = o;
+	D->outbox_tail = &o->next;
+}
+
+static void fs_flush(void)
+{
+	while (D->outbox) {
+		struct fs_out *o = D->outbox;
+		int r = fs_send_nb(D->fs_fd, &o->m);
+		if (r == -EAGAIN)
+			return;
+		if (r < 0)
+			fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(-r));
+		D->outbox = o->next;
+		free(o);
+	}
+}
+
+static void sandbox_unlink(struct sandbox *s);
+static void fn_maybe_gone(struct function *f);
+
+/* Hand creations to the fork server, a few at a time. */
+static void fs_pump(void)
+{
+	while (D->creates_inflight < FS_MAX_INFLIGHT) {
+		struct sandbox *next = NULL;
+		for (struct function *f = D->fns; f; f = f->next)
+			for (struct sandbox *s = f->sandboxes; s; s = s->next)
+				if (s->state == SB_CREATING && !s->sent && !s->killed &&
+				    (!next || s->t_state < next->t_state))
+					next = s;
+		if (!next)
+			return;
+		struct fs_msg m = { .type = FS_CREATE };
+		snprintf(m.id, sizeof(m.id), "%s", next->id);
+		snprintf(m.fn, sizeof(m.fn), "%s", next->fn->spec.name);
+		snprintf(m.text, sizeof(m.text), "%s", next->fn->lower);
+		next->sent = true;
+		D->creates_inflight++;
+		fs_post(&m);
+	}
+}
+
 static void fs_kill(struct sandbox *s)
 {
 	if (s->killed)
 		return;
+	s->killed = true;
+	if (s->state == SB_CREATING && !s->sent)
+		return; /* never left the daemon: sweep() drops it */
 	struct fs_msg m = { .type = FS_KILL };
 	snprintf(m.id, sizeof(m.id), "%s", s->id);
-	fs_send(D->fs_fd, &m, -1);
-	s->killed = true;
+	fs_post(&m);
 }
 
 void sandbox_kill(struct sandbox *s)
@@ -153,12 +215,7 @@ static void sandbox_create(struct function *f)
 	f->sandboxes = s;
 	f->n_creating++;
 	f->creates++;
-	struct fs_msg m = { .type = FS_CREATE };
-	snprintf(m.id, sizeof(m.id), "%s", s->id);
-	snprintf(m.fn, sizeof(m.fn), "%s", f->spec.name);
-	snprintf(m.text, sizeof(m.text), "%s", f->lower);
-	if (fs_send(D->fs_fd, &m, -1) < 0)
-		fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(errno));
+	fs_pump();
 }
 
 /* Keep min waiting (plus one per queued invocation), never above max. */
@@ -340,6 +397,11 @@ static void on_fs_message(void)
 		return;
 	}
 	struct function *f = s->fn;
+	if (m.type == FS_CREATED || m.type == FS_FAILED) {
+		if (D->creates_inflight)
+			D->creates_inflight--;
+		fs_pump();
+	}
 	switch (m.type) {
 	case FS_CREATED:
 		f->n_creating--;
@@ -371,8 +433,9 @@ static void on_fs_message(void)
 			conn_error(c, m.err ? m.err : EIO, "function `%s`: create sandbox: %s", f->spec.name, m.text);
 			conn_finish(c);
 		}
-		fn_maybe_gone(f);
-		if (fn_find(m.fn) == f || sandbox_find(m.id) == NULL)
+		if (f->removing)
+			fn_maybe_gone(f);
+		else
 			pool_fill(f);
 		break;
 	case FS_EXITED: {
@@ -407,6 +470,21 @@ static void on_fs_message(void)
 		if (fd >= 0)
 			close(fd);
 		break;
+	}
+}
+
+/* Drop killed sandboxes that never reached the fork server; free removed
+ * functions whose sandboxes are all gone. */
+static void sweep(void)
+{
+	for (struct function *f = D->fns, *fnext; f; f = fnext) {
+		fnext = f->next;
+		for (struct sandbox *s = f->sandboxes, *snext; s; s = snext) {
+			snext = s->next;
+			if (s->state == SB_CREATING && !s->sent && s->killed)
+				sandbox_unlink(s);
+		}
+		fn_maybe_gone(f);
 	}
 }
 
@@ -579,7 +657,7 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 			pconn = fc_realloc(pconn, cap * sizeof(*pconn));
 		}
 		pfd[n++] = (struct pollfd){ .fd = d.listen_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = d.fs_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = d.fs_fd, .events = POLLIN | (d.outbox ? POLLOUT : 0) };
 		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		size_t first = n;
 		for (struct conn *c = d.conns; c; c = c->next) {
@@ -605,6 +683,8 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 				}
 			}
 		}
+		if (pfd[1].revents & POLLOUT)
+			fs_flush();
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
 			on_fs_message();
 		if (pfd[0].revents & POLLIN)
@@ -617,6 +697,8 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 			on_timer();
 			next_tick = fc_now_ns() + 200000000ULL;
 		}
+		sweep();
+		fs_pump();
 		for (struct conn **p = &d.conns; *p;) {
 			struct conn *c = *p;
 			if (c->dead) {
@@ -645,6 +727,11 @@ out:
 				close(s->sync_fd);
 				s->sync_fd = -1;
 			}
+	while (d.outbox) {
+		struct fs_out *ob = d.outbox;
+		d.outbox = ob->next;
+		free(ob);
+	}
 	/* closing the socket makes the fork server kill and remove every sandbox */
 	close(d.fs_fd);
 	if (d.fs_pid > 0)

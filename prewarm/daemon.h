@@ -13,6 +13,12 @@ enum conn_state { C_IDLE = 0, C_QUEUED, C_RUNNING, C_DONE };
 
 struct conn;
 struct function;
+struct fs_out {
+	struct fs_msg m;
+	struct fs_out *next;
+};
+/* FS_CREATE requests in the fork server's hands at once */
+#define FS_MAX_INFLIGHT 2
 
 struct sandbox {
 	char id[96];
@@ -21,6 +27,7 @@ struct sandbox {
 	int sync_fd;  /* start socket while waiting */
 	enum sb_state state;
 	bool killed;
+	bool sent;	/* its FS_CREATE went to the fork server */
 	uint64_t t_state; /* when it entered its state */
 	struct conn *client; /* classic: the invocation it runs */
 	/* http mode */
@@ -73,6 +80,10 @@ struct daemon {
 	unsigned queue_max;
 	struct function *fns;
 	struct conn *conns;
+	/* messages to the fork server that did not fit its socket yet: the
+	 * daemon never blocks on the fork server (which blocks on us) */
+	struct fs_out *outbox, **outbox_tail;
+	unsigned creates_inflight;
 	bool stop;
 };
 extern struct daemon *D;

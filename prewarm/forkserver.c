@@ -47,6 +47,16 @@ int fs_send(int fd, const struct fs_msg *m, int pass_fd)
 	return n < 0 ? -errno : 0;
 }
 
+int fs_send_nb(int fd, const struct fs_msg *m)
+{
+	size_t len = offsetof(struct fs_msg, text) + strnlen(m->text, sizeof(m->text) - 1) + 1;
+	ssize_t n;
+	do
+		n = send(fd, m, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
 ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd)
 {
 	union {

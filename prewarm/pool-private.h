@@ -30,6 +30,8 @@ struct fs_msg {
 /* The fork server's main loop (never returns). */
 void fs_main(int sock, const char *root) __attribute__((noreturn));
 int fs_send(int fd, const struct fs_msg *m, int pass_fd);
+/* Without blocking and without a descriptor: -EAGAIN when the socket is full. */
+int fs_send_nb(int fd, const struct fs_msg *m);
 /* Receive; *fd gets a passed descriptor or -1. 0 at EOF. */
 ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd);
 
