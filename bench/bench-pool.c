@@ -515,10 +515,11 @@ static const struct series *find_series(const struct pstate *p, const char *name
 
 static void report(FILE *f, const struct pstate *p)
 {
-	const struct series *crun = find_series(p, "crun run");
+	const struct series *refs[3] = { find_series(p, "crun run"), find_series(p, "runc run"),
+					 find_series(p, "fcrun run") };
 	fprintf(f, "fcstart bench pool: classic function /bin/cat (busybox image), invoke to first byte of the response\n");
-	fprintf(f, "%-16s %5s %9s %9s %9s %9s %9s  %s\n", "path", "n", "p50(ms)", "p95(ms)", "p99(ms)", "mean(ms)",
-		"x crun", "");
+	fprintf(f, "%-16s %5s %9s %9s %9s %9s %7s %7s %7s\n", "path", "n", "p50(ms)", "p95(ms)", "p99(ms)", "mean(ms)",
+		"x crun", "x runc", "x fcrun");
 	for (size_t i = 0; i < p->ns; i++) {
 		const struct series *s = &p->s[i];
 		if (!s->n) {
@@ -529,9 +530,16 @@ static void report(FILE *f, const struct pstate *p)
 		for (size_t k = 0; k < s->n; k++)
 			mean += s->v[k];
 		mean /= (double)s->n;
-		double x = crun ? pct(crun->v, crun->n, 50) / pct(s->v, s->n, 50) : NAN;
-		fprintf(f, "%-16s %5zu %9.3f %9.3f %9.3f %9.3f %8.1fx  %s\n", s->name, s->n, pct(s->v, s->n, 50),
-			pct(s->v, s->n, 95), pct(s->v, s->n, 99), mean, x, s->error ? s->error : "");
+		fprintf(f, "%-16s %5zu %9.3f %9.3f %9.3f %9.3f", s->name, s->n, pct(s->v, s->n, 50),
+			pct(s->v, s->n, 95), pct(s->v, s->n, 99), mean);
+		/* ratios of medians: how many times faster than the reference */
+		for (int k = 0; k < 3; k++) {
+			if (refs[k])
+				fprintf(f, " %6.1fx", pct(refs[k]->v, refs[k]->n, 50) / pct(s->v, s->n, 50));
+			else
+				fprintf(f, " %7s", "-");
+		}
+		fprintf(f, "%s%s\n", s->error ? "  " : "", s->error ? s->error : "");
 	}
 	fprintf(f, "hand-over to exec (daemon, last %zu hand-overs of the pool path): p50 %.1f us, p95 %.1f us, p99 %.1f us\n",
 		p->ho_n, p->ho_p50, p->ho_p95, p->ho_p99);
