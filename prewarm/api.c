@@ -15,6 +15,7 @@ void api_accept(void)
 			return;
 		struct conn *c = fc_calloc(1, sizeof(*c));
 		c->fd = fd;
+		c->tcp_fd = -1;
 		c->t0 = fc_now_ns();
 		c->next = D->conns;
 		D->conns = c;
@@ -37,10 +38,12 @@ static void fn_json(struct function *f, struct fc_buf *b, bool stats)
 	}
 	fc_buf_printf(b,
 		      ",\"min\":%u,\"max\":%u,\"waiting\":%u,\"creating\":%u,\"running\":%u,\"queued\":%u,"
-		      "\"handovers\":%llu,\"on_demand\":%llu,\"creates\":%llu,\"create_failures\":%llu,"
+		      "\"handovers\":%llu,\"requests\":%llu,\"on_demand\":%llu,\"creates\":%llu,\"create_failures\":%llu,"
 		      "\"handover_failures\":%llu,\"busy\":%llu,\"reaped\":%llu",
 		      f->spec.min, f->spec.max, f->n_waiting, f->n_creating, f->n_running, f->n_queued,
-		      (unsigned long long)f->handovers, (unsigned long long)f->on_demand,
+		      (unsigned long long)f->handovers,
+		      (unsigned long long)(f->spec.mode == FCPOOL_HTTP ? f->requests : f->handovers),
+		      (unsigned long long)f->on_demand,
 		      (unsigned long long)f->creates, (unsigned long long)f->create_failures,
 		      (unsigned long long)f->handover_failures, (unsigned long long)f->busy,
 		      (unsigned long long)f->reaped);
@@ -171,11 +174,6 @@ static void op_invoke(struct conn *c, struct function *f, yajl_val v)
 		conn_finish(c);
 		return;
 	}
-	if (f->spec.mode == FCPOOL_HTTP) {
-		const char *body = js_str(v, "body");
-		c->body = fc_strdup(body ? body : "");
-		c->body_len = strlen(c->body);
-	}
 	queue_invocation(f, c);
 }
 
@@ -206,9 +204,15 @@ void api_on_readable(struct conn *c)
 			}
 		}
 	if (n <= 0) {
-		/* the client went away: a running classic invocation is killed */
+		/* the client went away: a running classic invocation is killed,
+		 * an HTTP instance is free for the next request */
 		if (c->state == C_RUNNING && c->sb && c->sb->fn->spec.mode == FCPOOL_CLASSIC)
 			sandbox_kill(c->sb);
+		else if (c->sb && c->sb->fn->spec.mode == FCPOOL_HTTP) {
+			http_release(c);
+			free(buf);
+			return;
+		}
 		conn_finish(c);
 		free(buf);
 		return;

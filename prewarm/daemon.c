@@ -282,14 +282,22 @@ static void record_latency(struct function *f, uint64_t ns)
 	f->n_lat++;
 }
 
-/* Hand sandbox s over to the invocation c: its stdio, env and args. */
-static int handover(struct function *f, struct sandbox *s, struct conn *c)
+/* Hand sandbox s over to the invocation c: its stdio, env and args. An
+ * HTTP instance gets /dev/null and the daemon's stderr instead. */
+int handover(struct function *f, struct sandbox *s, struct conn *c)
 {
 	uint64_t t0 = fc_now_ns();
 	struct fcrt_container ct = { .id = s->id, .root = D->rt_root, .pid = s->pid, .pidfd = -1,
 				     .sync_fd = s->sync_fd };
 	struct fcrt_start_args a = { .stdio = { -1, -1, -1 }, .env = c->env, .argv = NULL };
-	for (size_t i = 0; i < 3 && i < c->nfds; i++)
+	bool http = f->spec.mode == FCPOOL_HTTP;
+	_cleanup_close_ int devnull = http ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+	if (http) {
+		a.stdio[0] = devnull;
+		a.stdio[1] = 2;
+		a.stdio[2] = 2;
+	}
+	for (size_t i = 0; !http && i < 3 && i < c->nfds; i++)
 		a.stdio[i] = c->fds[i];
 	struct fc_error *e = NULL;
 	int r = fcrt_start_socket_ex(&ct, &a, &e);
@@ -317,6 +325,10 @@ static int handover(struct function *f, struct sandbox *s, struct conn *c)
 	f->last_used = t1;
 	record_latency(f, t1 - t0);
 	conn_close_fds(c);
+	if (http) {
+		c->handover_ns = t1 - t0;
+		return 0; /* http_assign() answers once the instance accepts */
+	}
 	char buf[512];
 	snprintf(buf, sizeof(buf),
 		 "{\"ok\":true,\"event\":\"started\",\"id\":\"%s\",\"handover_us\":%.1f,\"wait_us\":%.1f,\"on_demand\":%s}",
@@ -329,17 +341,27 @@ static int handover(struct function *f, struct sandbox *s, struct conn *c)
 void dispatch(struct function *f)
 {
 	while (f->queue) {
-		struct sandbox *s = take_waiting(f);
+		bool http = f->spec.mode == FCPOOL_HTTP;
+		struct sandbox *s = http ? http_idle_instance(f) : NULL;
+		if (s) {
+			struct conn *c = f->queue;
+			queue_remove(f, c);
+			c->state = C_IDLE;
+			http_assign(c, s);
+			continue;
+		}
+		s = take_waiting(f);
 		if (!s)
 			break;
 		struct conn *c = f->queue;
 		queue_remove(f, c);
 		c->state = C_IDLE;
-		if (f->spec.mode == FCPOOL_HTTP) {
-			http_dispatch(f, s, c);
+		int r = handover(f, s, c);
+		if (r >= 0 && http) {
+			http_assign(c, s);
 			continue;
 		}
-		if (handover(f, s, c) < 0) {
+		if (r < 0) {
 			if (++c->tries >= 3) {
 				conn_error(c, EIO, "function `%s`: hand-over failed %d times", f->spec.name, c->tries);
 				conn_finish(c);
@@ -386,10 +408,6 @@ static void on_fs_message(void)
 		D->stop = true;
 		return;
 	}
-	if (m.type == FS_NETSOCK) {
-		http_on_netsock(&m, fd);
-		return;
-	}
 	struct sandbox *s = sandbox_find(m.id);
 	if (!s) {
 		if (fd >= 0)
@@ -416,8 +434,6 @@ static void on_fs_message(void)
 			sandbox_kill(s);
 			break;
 		}
-		if (f->spec.mode == FCPOOL_HTTP)
-			http_on_created(f, s);
 		dispatch(f);
 		break;
 	case FS_FAILED:
@@ -570,7 +586,7 @@ static void load_functions(void)
 
 int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 {
-	struct daemon d = { 0 };
+	struct daemon d = { .self_netns = -1, .listen_fd = -1 };
 	D = &d;
 	const char *root = o->root ? o->root : FCPOOL_DEFAULT_ROOT;
 	d.idle_ns = (uint64_t)(o->idle_timeout_s ? o->idle_timeout_s : 300) * 1000000000ULL;
@@ -636,6 +652,7 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
+	d.self_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	load_functions();
 	if (o->http && http_gateway_start(o->http, err) < 0) {
 		r = fc_error_code(*err);
@@ -651,8 +668,8 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 		size_t n = 0, nc = 0;
 		for (struct conn *c = d.conns; c; c = c->next)
 			nc++;
-		if (nc + 8 > cap) {
-			cap = (nc + 8) * 2;
+		if (2 * nc + 8 > cap) {
+			cap = (2 * nc + 8) * 2;
 			pfd = fc_realloc(pfd, cap * sizeof(*pfd));
 			pconn = fc_realloc(pconn, cap * sizeof(*pconn));
 		}
@@ -664,7 +681,14 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 			pconn[n] = c;
 			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
 		}
-		int timeout = 200;
+		size_t first_tcp = n;
+		for (struct conn *c = d.conns; c; c = c->next) {
+			if (c->tcp_fd < 0 || n >= cap)
+				continue;
+			pconn[n] = c;
+			pfd[n++] = (struct pollfd){ .fd = c->tcp_fd, .events = POLLOUT };
+		}
+		int timeout = http_tick(fc_now_ns());
 		r = poll(pfd, n, timeout);
 		if (r < 0 && errno != EINTR) {
 			r = fc_error_set(err, errno, "poll");
@@ -689,9 +713,12 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 			on_fs_message();
 		if (pfd[0].revents & POLLIN)
 			api_accept();
-		for (size_t i = first; i < n; i++)
+		for (size_t i = first; i < first_tcp; i++)
 			if (pfd[i].revents && !pconn[i]->dead)
 				api_on_readable(pconn[i]);
+		for (size_t i = first_tcp; i < n; i++)
+			if (pfd[i].revents && !pconn[i]->dead && pconn[i]->tcp_fd == pfd[i].fd)
+				http_on_writable(pconn[i]);
 		http_poll_gateway();
 		if (fc_now_ns() >= next_tick) {
 			on_timer();
@@ -703,6 +730,8 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 			struct conn *c = *p;
 			if (c->dead) {
 				*p = c->next;
+				if (c->tcp_fd >= 0)
+					close(c->tcp_fd);
 				fc_strv_free(c->env);
 				free(c->body);
 				free(c);
@@ -755,7 +784,7 @@ out:
 		free(c->body);
 		free(c);
 	}
-	if (d.listen_fd > 0) {
+	if (d.listen_fd >= 0) {
 		close(d.listen_fd);
 		unlink(d.sock_path);
 	}
@@ -765,6 +794,8 @@ out:
 		fc_error_free(e);
 	}
 	fcsnap_store_free(d.store);
+	if (d.self_netns >= 0)
+		close(d.self_netns);
 	free(d.sock_path);
 	free(d.rt_root);
 	free(d.prefix);
@@ -775,7 +806,7 @@ out:
 /* An invocation wants a sandbox: queue it (bounded), then dispatch. */
 void queue_invocation(struct function *f, struct conn *c)
 {
-	if (f->n_waiting == 0 && f->spec.mode == FCPOOL_CLASSIC) {
+	if (f->n_waiting == 0 && (f->spec.mode == FCPOOL_CLASSIC || !http_idle_instance(f))) {
 		c->on_demand = true;
 		if (f->n_queued >= D->queue_max) {
 			f->busy++;

@@ -30,10 +30,9 @@ struct sandbox {
 	bool sent;	/* its FS_CREATE went to the fork server */
 	uint64_t t_state; /* when it entered its state */
 	struct conn *client; /* classic: the invocation it runs */
-	/* http mode */
-	int http_fd;	/* connected socket to 127.0.0.1:8080 in its netns (-1: none) */
-	bool http_ready;
-	unsigned http_busy;
+	/* http mode: a started instance serves one request at a time */
+	int http_fd;	/* its network namespace (-1 until first used) */
+	bool http_ready; /* accepted a connection once */
 	uint64_t last_used;
 	struct sandbox *next;
 };
@@ -48,6 +47,8 @@ struct conn {
 	size_t body_len;
 	struct function *fn;
 	struct sandbox *sb;
+	int tcp_fd;	/* http: connecting socket inside the sandbox's netns */
+	uint64_t retry_at, connect_deadline, handover_ns;
 	uint64_t t0, t_started, deadline;
 	bool on_demand, timed_out, dead;
 	int tries;
@@ -64,7 +65,7 @@ struct function {
 	bool removing;
 	uint64_t retry_after;
 	/* stats */
-	uint64_t handovers, on_demand, creates, create_failures, handover_failures, busy, reaped;
+	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy, reaped;
 	uint64_t create_ns_sum, last_used;
 	uint64_t lat[FN_LAT_RING];
 	uint64_t n_lat;
@@ -84,6 +85,7 @@ struct daemon {
 	 * daemon never blocks on the fork server (which blocks on us) */
 	struct fs_out *outbox, **outbox_tail;
 	unsigned creates_inflight;
+	int self_netns;
 	bool stop;
 };
 extern struct daemon *D;
@@ -104,12 +106,17 @@ void queue_invocation(struct function *f, struct conn *c);
 void api_accept(void);
 void api_on_readable(struct conn *c);
 
+int handover(struct function *f, struct sandbox *s, struct conn *c);
+
 /* http.c */
-void http_dispatch(struct function *f, struct sandbox *s, struct conn *c);
-void http_on_netsock(const struct fs_msg *m, int fd);
-void http_on_created(struct function *f, struct sandbox *s);
+struct sandbox *http_idle_instance(struct function *f);
+void http_assign(struct conn *c, struct sandbox *s);
+void http_on_writable(struct conn *c);
+void http_release(struct conn *c);
 void http_on_exit(struct conn *c);
 void http_reap_idle(struct function *f, uint64_t now);
+/* retries of connections; returns the poll timeout (ms) that they need */
+int http_tick(uint64_t now);
 int http_gateway_start(const char *addr, struct fc_error **err);
 void http_gateway_stop(void);
 void http_poll_gateway(void);

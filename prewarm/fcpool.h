@@ -75,6 +75,9 @@ int fcpool_connect(const char *socket_path, struct fc_error **err);
 int fcpool_send(int fd, const char *json, const int *fds, size_t nfds, struct fc_error **err);
 /* Receive one reply (NUL-terminated JSON, caller frees); -ECONNRESET at EOF. */
 int fcpool_recv(int fd, char **reply, struct fc_error **err);
+/* The same, also taking up to *nfds descriptors that came with it (*nfds is
+ * set to the number received). */
+int fcpool_recv_fds(int fd, char **reply, int *fds, size_t *nfds, struct fc_error **err);
 /* Request and single reply; a reply with "ok":false becomes an error. */
 int fcpool_call(const char *socket_path, const char *json, char **reply, struct fc_error **err);
 

@@ -14,7 +14,6 @@ enum fs_type {
 	FS_CREATED,    /* server: id, pid, the sync socket travels with it */
 	FS_FAILED,     /* server: id, err, text = message */
 	FS_EXITED,     /* server: id, status (wait status) */
-	FS_NETSOCK,    /* daemon: id: a TCP socket inside the sandbox's netns; server: fd */
 };
 struct fs_msg {
 	uint32_t type;
