@@ -534,6 +534,8 @@ static void bench_memory(struct pstate *p)
 	double pss = 0, cg = 0;
 	unsigned n = 0, ncg = 0;
 	for (size_t i = 0; ids[i]; i++) {
+		if (!strstr(ids[i], "-cat-"))
+			continue;
 		_cleanup_free_ char *cgp = fc_asprintf("/sys/fs/cgroup/memory/fcrun/%s", ids[i]);
 		_cleanup_free_ char *procs = fc_asprintf("%s/cgroup.procs", cgp);
 		char *data = NULL;

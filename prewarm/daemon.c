@@ -87,11 +87,11 @@ unsigned fn_total(const struct function *f)
 	return f->n_waiting + f->n_creating + f->n_running;
 }
 
-/* Send to the fork server without ever blocking: queue what does not fit. */
-static void fs_post(const struct fs_msg *m)
+/* Send to a fork server without ever blocking: queue what does not fit. */
+static void fs_post(struct fserver *fs, const struct fs_msg *m)
 {
-	if (!D->outbox) {
-		int r = fs_send_nb(D->fs_fd, m);
+	if (!fs->outbox) {
+		int r = fs_send_nb(fs->fd, m);
 		if (r == 0)
 			return;
 		if (r != -EAGAIN) {
@@ -102,22 +102,22 @@ static void fs_post(const struct fs_msg *m)
 	struct fs_out *o = fc_malloc(sizeof(*o));
 	o->m = *m;
 	o->next = NULL;
-	if (!D->outbox)
-		D->outbox_tail = &D->outbox;
-	*D->outbox_tail = o;
-	D->outbox_tail = &o->next;
+	if (!fs->outbox)
+		fs->outbox_tail = &fs->outbox;
+	*fs->outbox_tail = o;
+	fs->outbox_tail = &o->next;
 }
 
-static void fs_flush(void)
+static void fs_flush(struct fserver *fs)
 {
-	while (D->outbox) {
-		struct fs_out *o = D->outbox;
-		int r = fs_send_nb(D->fs_fd, &o->m);
+	while (fs->outbox) {
+		struct fs_out *o = fs->outbox;
+		int r = fs_send_nb(fs->fd, &o->m);
 		if (r == -EAGAIN)
 			return;
 		if (r < 0)
 			fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(-r));
-		D->outbox = o->next;
+		fs->outbox = o->next;
 		free(o);
 	}
 }
@@ -125,10 +125,17 @@ static void fs_flush(void)
 static void sandbox_unlink(struct sandbox *s);
 static void fn_maybe_gone(struct function *f);
 
-/* Hand creations to the fork server, a few at a time. */
+/* Hand creations to the fork servers, a few at a time each, to the least
+ * busy first. */
 static void fs_pump(void)
 {
-	while (D->creates_inflight < FS_MAX_INFLIGHT) {
+	for (;;) {
+		struct fserver *fs = NULL;
+		for (unsigned i = 0; i < D->nfs; i++)
+			if (D->fs[i].inflight < FS_MAX_INFLIGHT && (!fs || D->fs[i].inflight < fs->inflight))
+				fs = &D->fs[i];
+		if (!fs)
+			return;
 		struct sandbox *next = NULL;
 		for (struct function *f = D->fns; f; f = f->next)
 			for (struct sandbox *s = f->sandboxes; s; s = s->next)
@@ -142,8 +149,9 @@ static void fs_pump(void)
 		snprintf(m.fn, sizeof(m.fn), "%s", next->fn->spec.name);
 		snprintf(m.text, sizeof(m.text), "%s", next->fn->lower);
 		next->sent = true;
-		D->creates_inflight++;
-		fs_post(&m);
+		next->fs = (unsigned)(fs - D->fs);
+		fs->inflight++;
+		fs_post(fs, &m);
 	}
 }
 
@@ -156,7 +164,7 @@ static void fs_kill(struct sandbox *s)
 		return; /* never left the daemon: sweep() drops it */
 	struct fs_msg m = { .type = FS_KILL };
 	snprintf(m.id, sizeof(m.id), "%s", s->id);
-	fs_post(&m);
+	fs_post(&D->fs[s->fs], &m);
 }
 
 void sandbox_kill(struct sandbox *s)
@@ -398,11 +406,11 @@ static void fn_maybe_gone(struct function *f)
 
 /* ---- fork server messages -------------------------------------------------- */
 
-static void on_fs_message(void)
+static void on_fs_message(struct fserver *fs)
 {
 	struct fs_msg m;
 	int fd = -1;
-	ssize_t n = fs_recv(D->fs_fd, &m, &fd);
+	ssize_t n = fs_recv(fs->fd, &m, &fd);
 	if (n <= 0) {
 		fc_log(FC_LOG_ERROR, "the fork server is gone; stopping");
 		D->stop = true;
@@ -416,8 +424,8 @@ static void on_fs_message(void)
 	}
 	struct function *f = s->fn;
 	if (m.type == FS_CREATED || m.type == FS_FAILED) {
-		if (D->creates_inflight)
-			D->creates_inflight--;
+		if (fs->inflight)
+			fs->inflight--;
 		fs_pump();
 	}
 	switch (m.type) {
@@ -620,22 +628,36 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 	    fc_mkdir_p_at(AT_FDCWD, d.rt_root, 0700, err) < 0)
 		return fc_error_code(*err);
 
-	/* The fork server first, while this process has nothing else. */
-	int sp[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return fc_error_set(err, errno, "socketpair");
+	/* The fork servers first, while this process has nothing else. */
+	d.nfs = o->fork_servers ? o->fork_servers : 2;
+	if (d.nfs > FS_MAX)
+		d.nfs = FS_MAX;
 	fflush(NULL);
-	pid_t fs = fork();
-	if (fs < 0)
-		return fc_error_set(err, errno, "fork the fork server");
-	if (fs == 0) {
-		close(sp[0]);
-		close(lock);
-		fs_main(sp[1], d.root);
+	for (unsigned i = 0; i < d.nfs; i++) {
+		int sp[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+			r = fc_error_set(err, errno, "socketpair");
+			d.nfs = i;
+			goto out;
+		}
+		pid_t fs = fork();
+		if (fs < 0) {
+			r = fc_error_set(err, errno, "fork a fork server");
+			close(sp[0]);
+			close(sp[1]);
+			d.nfs = i;
+			goto out;
+		}
+		if (fs == 0) {
+			for (unsigned k = 0; k < i; k++)
+				close(d.fs[k].fd);
+			close(sp[0]);
+			close(lock);
+			fs_main(sp[1], d.root);
+		}
+		close(sp[1]);
+		d.fs[i] = (struct fserver){ .fd = sp[0], .pid = fs };
 	}
-	close(sp[1]);
-	d.fs_fd = sp[0];
-	d.fs_pid = fs;
 
 	r = fcsnap_store_open(o->store, &d.store, err);
 	if (r < 0)
@@ -668,14 +690,16 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 		size_t n = 0, nc = 0;
 		for (struct conn *c = d.conns; c; c = c->next)
 			nc++;
-		if (2 * nc + 8 > cap) {
-			cap = (2 * nc + 8) * 2;
+		if (2 * nc + 8 + FS_MAX > cap) {
+			cap = (2 * nc + 8 + FS_MAX) * 2;
 			pfd = fc_realloc(pfd, cap * sizeof(*pfd));
 			pconn = fc_realloc(pconn, cap * sizeof(*pconn));
 		}
 		pfd[n++] = (struct pollfd){ .fd = d.listen_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = d.fs_fd, .events = POLLIN | (d.outbox ? POLLOUT : 0) };
 		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		for (unsigned i = 0; i < d.nfs; i++)
+			pfd[n++] = (struct pollfd){ .fd = d.fs[i].fd,
+						    .events = POLLIN | (d.fs[i].outbox ? POLLOUT : 0) };
 		size_t first = n;
 		for (struct conn *c = d.conns; c; c = c->next) {
 			pconn[n] = c;
@@ -695,22 +719,25 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 			break;
 		}
 		r = 0;
-		if (pfd[2].revents & POLLIN) {
+		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 					d.stop = true;
-				if (si.ssi_signo == SIGCHLD && waitpid(d.fs_pid, NULL, WNOHANG) == d.fs_pid) {
-					fc_log(FC_LOG_ERROR, "the fork server exited; stopping");
-					d.fs_pid = -1;
-					d.stop = true;
-				}
+				for (unsigned i = 0; si.ssi_signo == SIGCHLD && i < d.nfs; i++)
+					if (d.fs[i].pid > 0 && waitpid(d.fs[i].pid, NULL, WNOHANG) == d.fs[i].pid) {
+						fc_log(FC_LOG_ERROR, "fork server %d exited; stopping", (int)d.fs[i].pid);
+						d.fs[i].pid = -1;
+						d.stop = true;
+					}
 			}
 		}
-		if (pfd[1].revents & POLLOUT)
-			fs_flush();
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
-			on_fs_message();
+		for (unsigned i = 0; i < d.nfs; i++) {
+			if (pfd[2 + i].revents & POLLOUT)
+				fs_flush(&d.fs[i]);
+			if (pfd[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
+				on_fs_message(&d.fs[i]);
+		}
 		if (pfd[0].revents & POLLIN)
 			api_accept();
 		for (size_t i = first; i < first_tcp; i++)
@@ -756,16 +783,19 @@ out:
 				close(s->sync_fd);
 				s->sync_fd = -1;
 			}
-	while (d.outbox) {
-		struct fs_out *ob = d.outbox;
-		d.outbox = ob->next;
-		free(ob);
+	/* closing its socket makes a fork server kill and remove every sandbox */
+	for (unsigned i = 0; i < d.nfs; i++) {
+		while (d.fs[i].outbox) {
+			struct fs_out *ob = d.fs[i].outbox;
+			d.fs[i].outbox = ob->next;
+			free(ob);
+		}
+		close(d.fs[i].fd);
 	}
-	/* closing the socket makes the fork server kill and remove every sandbox */
-	close(d.fs_fd);
-	if (d.fs_pid > 0)
-		while (waitpid(d.fs_pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	for (unsigned i = 0; i < d.nfs; i++)
+		if (d.fs[i].pid > 0)
+			while (waitpid(d.fs[i].pid, NULL, 0) < 0 && errno == EINTR)
+				;
 	while (d.fns) {
 		struct function *f = d.fns;
 		while (f->sandboxes) {

@@ -17,8 +17,17 @@ struct fs_out {
 	struct fs_msg m;
 	struct fs_out *next;
 };
-/* FS_CREATE requests in the fork server's hands at once */
+/* FS_CREATE requests in one fork server's hands at once */
 #define FS_MAX_INFLIGHT 2
+#define FS_MAX 8
+struct fserver {
+	int fd;
+	pid_t pid;
+	/* messages that did not fit its socket yet: the daemon never blocks
+	 * on a fork server (which blocks on us) */
+	struct fs_out *outbox, **outbox_tail;
+	unsigned inflight;
+};
 
 struct sandbox {
 	char id[96];
@@ -28,6 +37,7 @@ struct sandbox {
 	enum sb_state state;
 	bool killed;
 	bool sent;	/* its FS_CREATE went to the fork server */
+	unsigned fs;	/* which fork server made it */
 	uint64_t t_state; /* when it entered its state */
 	struct conn *client; /* classic: the invocation it runs */
 	/* http mode: a started instance serves one request at a time */
@@ -75,16 +85,13 @@ struct function {
 struct daemon {
 	char *root, *rt_root, *prefix, *sock_path;
 	struct fcsnap_store *store;
-	int fs_fd, listen_fd;
-	pid_t fs_pid;
+	int listen_fd;
 	uint64_t seq, idle_ns, queue_wait_ns;
 	unsigned queue_max;
 	struct function *fns;
 	struct conn *conns;
-	/* messages to the fork server that did not fit its socket yet: the
-	 * daemon never blocks on the fork server (which blocks on us) */
-	struct fs_out *outbox, **outbox_tail;
-	unsigned creates_inflight;
+	struct fserver fs[FS_MAX];
+	unsigned nfs;
 	int self_netns;
 	bool stop;
 };
