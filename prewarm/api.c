@@ -105,21 +105,8 @@ static void op_deploy(struct conn *c, const char *json)
 
 static void op_rm(struct conn *c, struct function *f)
 {
-	f->removing = true;
-	while (f->queue) {
-		struct conn *q = f->queue;
-		queue_remove(f, q);
-		conn_error(q, ENOENT, "function `%s` was removed", f->spec.name);
-		conn_finish(q);
-	}
-	for (struct sandbox *s = f->sandboxes; s; s = s->next)
-		sandbox_kill(s);
 	conn_reply(c, "{\"ok\":true}");
-	if (!f->sandboxes) {
-		_cleanup_free_ char *dir = fc_asprintf("%s/functions/%s", D->root, f->spec.name);
-		fc_rm_rf_at(AT_FDCWD, dir, NULL);
-		fn_free(f);
-	}
+	fn_remove(f);
 }
 
 static void op_scale(struct conn *c, struct function *f, yajl_val v)
@@ -127,26 +114,12 @@ static void op_scale(struct conn *c, struct function *f, yajl_val v)
 	double mn = f->spec.min, mx = f->spec.max;
 	js_num(v, "min", &mn);
 	js_num(v, "max", &mx);
-	if (mn < 0 || mx < 1 || mn > mx || mx > 10000) {
-		conn_error(c, EINVAL, "function `%s`: scale min %g max %g: need 0 <= min <= max, 1 <= max <= 10000",
-			   f->spec.name, mn, mx);
-		return;
-	}
-	f->spec.min = (unsigned)mn;
-	f->spec.max = (unsigned)mx;
-	/* above the new max: waiting sandboxes go now (running ones finish) */
-	for (struct sandbox *s = f->sandboxes; s && fn_total(f) > f->spec.max; s = s->next)
-		if (s->state == SB_WAITING && !s->killed) {
-			sandbox_kill(s);
-			f->reaped++;
-		}
-	struct fc_buf b = { 0 };
-	fcpool_fn_spec_json(&f->spec, &b);
-	_cleanup_free_ char *p = fc_asprintf("%s/functions/%s/function.json", D->root, f->spec.name);
-	fc_write_file_atomic_at(AT_FDCWD, p, b.data, b.len, 0600, NULL);
-	free(b.data);
-	pool_fill(f);
-	conn_reply(c, "{\"ok\":true}");
+	struct fc_error *e = NULL;
+	if (fn_scale(f, mn, mx, &e) < 0)
+		conn_error(c, e->errnum, "%s", e->msg);
+	else
+		conn_reply(c, "{\"ok\":true}");
+	fc_error_free(e);
 }
 
 static void op_invoke(struct conn *c, struct function *f, yajl_val v)

@@ -25,6 +25,10 @@ struct daemon *D;
 
 void conn_reply(struct conn *c, const char *json)
 {
+	if (c->gw) {
+		gw_on_reply(c, json);
+		return;
+	}
 	if (c->fd < 0)
 		return;
 	if (send(c->fd, json, strlen(json), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
@@ -690,8 +694,8 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 		size_t n = 0, nc = 0;
 		for (struct conn *c = d.conns; c; c = c->next)
 			nc++;
-		if (2 * nc + 8 + FS_MAX > cap) {
-			cap = (2 * nc + 8 + FS_MAX) * 2;
+		if (2 * nc + 8 + FS_MAX + 64 > cap) {
+			cap = (2 * nc + 8 + FS_MAX + 64) * 2;
 			pfd = fc_realloc(pfd, cap * sizeof(*pfd));
 			pconn = fc_realloc(pconn, cap * sizeof(*pconn));
 		}
@@ -713,6 +717,9 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 			pfd[n++] = (struct pollfd){ .fd = c->tcp_fd, .events = POLLOUT };
 		}
 		int timeout = http_tick(fc_now_ns());
+		size_t first_gw = n;
+		size_t ngw = gw_poll_prepare(pfd + n, cap - n, &timeout);
+		n += ngw;
 		r = poll(pfd, n, timeout);
 		if (r < 0 && errno != EINTR) {
 			r = fc_error_set(err, errno, "poll");
@@ -743,10 +750,11 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 		for (size_t i = first; i < first_tcp; i++)
 			if (pfd[i].revents && !pconn[i]->dead)
 				api_on_readable(pconn[i]);
-		for (size_t i = first_tcp; i < n; i++)
+		for (size_t i = first_tcp; i < first_gw; i++)
 			if (pfd[i].revents && !pconn[i]->dead && pconn[i]->tcp_fd == pfd[i].fd)
 				http_on_writable(pconn[i]);
-		http_poll_gateway();
+		if (ngw)
+			gw_poll_done(pfd + first_gw, ngw);
 		if (fc_now_ns() >= next_tick) {
 			on_timer();
 			next_tick = fc_now_ns() + 200000000ULL;
@@ -876,6 +884,48 @@ int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err)
 	f->spec = *spec;
 	memset(spec, 0, sizeof(*spec));
 	f->lower = lower;
+	pool_fill(f);
+	return 0;
+}
+
+void fn_remove(struct function *f)
+{
+	f->removing = true;
+	while (f->queue) {
+		struct conn *q = f->queue;
+		queue_remove(f, q);
+		conn_error(q, ENOENT, "function `%s` was removed", f->spec.name);
+		conn_finish(q);
+	}
+	for (struct sandbox *s = f->sandboxes; s; s = s->next)
+		sandbox_kill(s);
+	/* freed by sweep() once its sandboxes are gone */
+}
+
+int fn_scale(struct function *f, double mn, double mx, struct fc_error **err)
+{
+	if (mn < 0 || mx < 1 || mn > mx || mx > 10000)
+		return fc_error_set(err, EINVAL,
+				    "function `%s`: scale min %g max %g: need 0 <= min <= max, 1 <= max <= 10000",
+				    f->spec.name, mn, mx);
+	f->spec.min = (unsigned)mn;
+	f->spec.max = (unsigned)mx;
+	/* above the new max: waiting sandboxes go now (running ones finish) */
+	unsigned live = 0;
+	for (struct sandbox *s = f->sandboxes; s; s = s->next)
+		if (!s->killed)
+			live++;
+	for (struct sandbox *s = f->sandboxes; s && live > f->spec.max; s = s->next)
+		if (s->state == SB_WAITING && !s->killed) {
+			sandbox_kill(s);
+			f->reaped++;
+			live--;
+		}
+	struct fc_buf b = { 0 };
+	fcpool_fn_spec_json(&f->spec, &b);
+	_cleanup_free_ char *p = fc_asprintf("%s/functions/%s/function.json", D->root, f->spec.name);
+	fc_write_file_atomic_at(AT_FDCWD, p, b.data, b.len, 0600, NULL);
+	free(b.data);
 	pool_fill(f);
 	return 0;
 }

@@ -4,6 +4,8 @@
 #ifndef FCPOOL_DAEMON_H
 #define FCPOOL_DAEMON_H
 
+#include <poll.h>
+
 #include "pool-private.h"
 
 #define FN_LAT_RING 8192
@@ -61,6 +63,7 @@ struct conn {
 	uint64_t retry_at, connect_deadline, handover_ns;
 	uint64_t t0, t_started, deadline;
 	bool on_demand, timed_out, dead;
+	struct gw_req *gw; /* an invocation through the HTTP gateway */
 	int tries;
 	struct conn *next, *qnext;
 };
@@ -104,6 +107,8 @@ struct function *fn_find(const char *name);
 unsigned fn_total(const struct function *f);
 void fn_free(struct function *f);
 int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err);
+void fn_remove(struct function *f);
+int fn_scale(struct function *f, double mn, double mx, struct fc_error **err);
 void sandbox_kill(struct sandbox *s);
 void pool_fill(struct function *f);
 void dispatch(struct function *f);
@@ -124,8 +129,14 @@ void http_on_exit(struct conn *c);
 void http_reap_idle(struct function *f, uint64_t now);
 /* retries of connections; returns the poll timeout (ms) that they need */
 int http_tick(uint64_t now);
+/* gateway.c: the OpenFaaS-compatible HTTP API (libmicrohttpd, driven from
+ * the daemon's poll loop: no thread) */
 int http_gateway_start(const char *addr, struct fc_error **err);
 void http_gateway_stop(void);
-void http_poll_gateway(void);
+/* add its descriptors to pfd (at most max); returns how many */
+size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout);
+void gw_poll_done(const struct pollfd *pfd, size_t n);
+/* an internal invocation's reply (conn_reply of a gateway conn) */
+void gw_on_reply(struct conn *c, const char *json);
 
 #endif

@@ -189,9 +189,3 @@ void http_reap_idle(struct function *f, uint64_t now)
 		}
 }
 
-int http_gateway_start(const char *addr, struct fc_error **err)
-{
-	return fc_error_set(err, ENOTSUP, "HTTP gateway `%s` is not implemented yet", addr);
-}
-void http_gateway_stop(void) {}
-void http_poll_gateway(void) {}
