@@ -846,11 +846,12 @@ void queue_invocation(struct function *f, struct conn *c)
 {
 	if (f->n_waiting == 0 && (f->spec.mode == FCPOOL_CLASSIC || !http_idle_instance(f))) {
 		c->on_demand = true;
-		if (f->n_queued >= D->queue_max) {
+		unsigned qmax = f->spec.queue ? f->spec.queue : D->queue_max;
+		if (f->n_queued >= qmax) {
 			f->busy++;
 			conn_error(c, EBUSY,
 				   "function `%s` is busy: %u running, %u waiting to start (max %u, queue %u)",
-				   f->spec.name, f->n_running, f->n_queued, f->spec.max, D->queue_max);
+				   f->spec.name, f->n_running, f->n_queued, f->spec.max, qmax);
 			conn_finish(c);
 			return;
 		}

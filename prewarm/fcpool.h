@@ -40,6 +40,7 @@ struct fcpool_fn_spec {
 	double cpus;	   /* 0 = unlimited */
 	uint64_t timeout_ms; /* per invocation, 0 = none */
 	unsigned min, max; /* from the labels com.openfaas.scale.min/max */
+	unsigned queue;	   /* label com.fcstart.queue: invocations that may wait; 0: the daemon's */
 };
 void fcpool_fn_spec_clear(struct fcpool_fn_spec *s);
 /* JSON document of a spec and back. */

@@ -156,6 +156,8 @@ int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_e
 		s->min = (unsigned)strtoul(l, NULL, 10);
 	if ((l = label(s->labels, "com.openfaas.scale.max")))
 		s->max = (unsigned)strtoul(l, NULL, 10);
+	if ((l = label(s->labels, "com.fcstart.queue")))
+		s->queue = (unsigned)strtoul(l, NULL, 10);
 	if (js_num(v, "min", &d) && d >= 0)
 		s->min = (unsigned)d;
 	if (js_num(v, "max", &d) && d >= 1)
