@@ -10,7 +10,8 @@
  * "host", "scenarios":[...], "phases":[...], "tiers":[{"name","built","error",
  * "device","direct_io","limits":{"read_write_bps","read_write_iops"}|null,
  * "measured":{"seq_read_mbps","rand_read_iops"}|null,"note","cgroup_io":
- * {"read_bytes","write_bytes"}|null}], "paths":[{"name",
+ * {"read_bytes","write_bytes","writeback_write_bytes" (v1: charged to the root
+ * cgroup; -1 when unknown)}|null}], "paths":[{"name",
  * "available","error","binary","version"}], "results":[{"tier","scenario",
  * "path","ok","error","n","ratio_crun","ratio_runc","phases_ms":{PHASE:{"n","median","p95",
  * "p99","min","max","samples"}}}]}. Times in ms; a phase a scenario does not
@@ -65,7 +66,7 @@ double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const cha
 			continue;
 		struct cs_stat a, b;
 		cs_stat_of(&R->cells[tier][sc][path], PH_TOTAL, &a);
-		cs_stat_of(&R->cells[tier][sc][i], PH_TOTAL, &b);
+		cs_stat_of(&R->cells[tier][sc == CS_POOL ? CS_WARM : sc][i], PH_TOTAL, &b);
 		if (!a.n || !b.n || b.median <= 0)
 			return 0;
 		return a.median / b.median;
@@ -87,6 +88,58 @@ static bool cell_listed(const struct cs_run *R, int k, int sc, size_t i)
 {
 	const struct cs_cell *c = &R->cells[k][sc][i];
 	return !c->skipped || c->error; /* skipped without a reason: the path has no such scenario */
+}
+
+static ssize_t path_index(const struct cs_run *R, const char *name)
+{
+	for (size_t i = 0; i < R->n_paths; i++)
+		if (FC_STREQ(R->paths[i].name, name))
+			return (ssize_t)i;
+	return -1;
+}
+
+static double median_of(const struct cs_run *R, int k, int sc, const char *name)
+{
+	ssize_t i = path_index(R, name);
+	struct cs_stat s;
+	if (i < 0)
+		return 0;
+	cs_stat_of(&R->cells[k][sc][i], PH_TOTAL, &s);
+	return s.n ? s.median : 0;
+}
+
+/* The targets, per tier, from the medians of this run. */
+static void print_headlines(FILE *f, const struct cs_run *R)
+{
+	fprintf(f, "\nheadlines (medians of this run):\n");
+	for (int k = 0; k < CS_NTIERS; k++) {
+		if (!R->tiers.t[k].ok)
+			continue;
+		fprintf(f, "  %-5s", cs_tier_names[k]);
+		double fu = median_of(R, k, CS_UNCACHED, "fcrun");
+		if (fu > 0)
+			fprintf(f, "  uncached fcrun %.0f ms%s;", fu,
+				k == CS_DISK ? (fu < 300 ? " (< 300 ms)" : " (target < 300 ms missed)")
+				: k == CS_SSD ? (fu < 1000 ? " (< 1 s)" : " (target < 1 s missed)")
+					      : "");
+		double pool = median_of(R, k, CS_POOL, "pool");
+		double dw = median_of(R, k, CS_WARM, "docker");
+		if (pool > 0 && dw > 0)
+			fprintf(f, "  pool %.1f ms = %.0fx faster than docker run (warm, %.0f ms)%s;",
+				pool, dw / pool, dw, dw / pool >= 50 ? "" : " (target 50x missed)");
+		else if (pool > 0)
+			fprintf(f, "  pool %.1f ms;", pool);
+		const char *ref = median_of(R, k, CS_WARM, "crun") > 0 ? "crun" : "runc";
+		fprintf(f, "  fcrun/%s:", ref);
+		for (int sc = 0; sc < CS_POOL; sc++) {
+			double a = median_of(R, k, sc, "fcrun"), b = median_of(R, k, sc, ref);
+			if (a > 0 && b > 0)
+				fprintf(f, " %s %.2fx", cs_scenario_names[sc], a / b);
+			else
+				fprintf(f, " %s -", cs_scenario_names[sc]);
+		}
+		fprintf(f, "\n");
+	}
 }
 
 void cs_print_table(FILE *f, const struct cs_run *R)
@@ -114,10 +167,12 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 		fprintf(f, "\ntier %s%s%s%s\n", cs_tier_names[k], t->note ? " (" : "",
 			t->note ? t->note : "", t->note ? ")" : "");
 		if (t->cg_read_bytes >= 0 || t->cg_write_bytes >= 0)
-			fprintf(f, "  the limits' cgroup counted %.1f MB read, %.1f MB written on %s "
-				   "(the containers' own I/O is limited in their cgroups)\n",
+			fprintf(f, "  I/O counted on the device: the harness's cgroup %.1f MB read, "
+				   "%.1f MB written%s; writeback (root cgroup, same limits) %.1f MB "
+				   "written; the containers' own I/O is limited in their cgroups\n",
 				(double)t->cg_read_bytes / 1e6, (double)t->cg_write_bytes / 1e6,
-				t->loopdev ? t->loopdev : "the device");
+				t->meas_mbps > 0 ? " (the O_DIRECT check included)" : "",
+				t->root_write_bytes >= 0 ? (double)t->root_write_bytes / 1e6 : 0.0);
 		fprintf(f, "%-9s %-10s %3s %8s %8s %8s %7s %7s | %7s %6s %7s %6s %7s\n",
 			"scenario", "path", "n", "median", "p95", "p99", "x crun", "x runc", "import",
 			"mount", "create", "start", "1stbyte");
@@ -152,9 +207,11 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 			}
 		}
 	}
+	print_headlines(f, R);
 	fprintf(f, "\ntimes in ms; total = import + mount + create + 1stbyte (from the start "
 		   "command's beginning\nto the container's first byte of output; start, the command "
-		   "alone, overlaps it); medians per phase\n");
+		   "alone, overlaps it); medians per phase;\npool: invoke to the first byte, page "
+		   "cache warm, its ratios against the runtimes' warm starts\n");
 }
 
 static void jstr(struct fc_buf *j, const char *s)
@@ -216,8 +273,10 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 		jstr(&j, t->note);
 		fc_buf_printf(&j, ", \"cgroup_io\": ");
 		if (t->cg_read_bytes >= 0 || t->cg_write_bytes >= 0)
-			fc_buf_printf(&j, "{\"read_bytes\": %lld, \"write_bytes\": %lld}",
-				      (long long)t->cg_read_bytes, (long long)t->cg_write_bytes);
+			fc_buf_printf(&j, "{\"read_bytes\": %lld, \"write_bytes\": %lld, "
+					  "\"writeback_write_bytes\": %lld}",
+				      (long long)t->cg_read_bytes, (long long)t->cg_write_bytes,
+				      (long long)t->root_write_bytes);
 		else
 			fc_buf_printf(&j, "null");
 		fc_buf_printf(&j, "}");

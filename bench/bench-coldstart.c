@@ -17,8 +17,9 @@
  * the paths in random order, with a short pause between runs.
  *
  * Paths are pluggable (struct cs_path_ops): the OCI runtimes fcrun, crun and
- * runc on the same bundle; pool, docker and containerd report why they are not
- * available in this build. */
+ * runc on the same bundle; the pool (bench-coldstart-pool.c: a private
+ * `fcstart serve` per tier); docker and containerd (bench-coldstart-engines.c:
+ * private daemons per tier). */
 #include "bench-coldstart.h"
 #include "commands.h"
 #include "fcsnap.h"
@@ -50,13 +51,13 @@ const char *const cs_phase_names[PH_COUNT] = { "import", "mount", "create", "sta
 #define IMAGE_NAME "coldstart"
 #define MAX_PATHS 8
 
-static volatile sig_atomic_t g_stop;
-static void on_signal(int sig) { g_stop = sig; }
+volatile sig_atomic_t cs_stop;
+static void on_signal(int sig) { cs_stop = sig; }
 
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (!g_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+	while (!cs_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
@@ -64,13 +65,13 @@ static double ms_since(uint64_t t0) { return (double)(fc_now_ns() - t0) / 1e6; }
 
 static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
-static void reset_fd(int fd)
+void cs_reset_fd(int fd)
 {
 	if (ftruncate(fd, 0) == 0)
 		lseek(fd, 0, SEEK_SET);
 }
 
-static char *fd_text(int fd, size_t max)
+char *cs_fd_text(int fd, size_t max)
 {
 	char *s = fc_malloc(max + 1);
 	ssize_t n = pread(fd, s, max, 0);
@@ -84,9 +85,9 @@ static char *fd_text(int fd, size_t max)
 
 /* Run argv with stdout on outfd (-1: /dev/null), stderr into R->errfd, at most
  * timeout_s. Returns the exit status (128+sig when killed) or -errno. */
-static int run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms)
+int cs_run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms)
 {
-	reset_fd(R->errfd);
+	cs_reset_fd(R->errfd);
 	uint64_t t0 = fc_now_ns();
 	pid_t pid = fork();
 	if (pid < 0)
@@ -128,15 +129,15 @@ static int run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static void reap_strays(void)
+void cs_reap_strays(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 }
 
-static int cmd_error(struct cs_run *R, struct fc_error **err, const char *what, int st)
+int cs_cmd_error(struct cs_run *R, struct fc_error **err, const char *what, int st)
 {
-	_cleanup_free_ char *t = fd_text(R->errfd, 1500);
+	_cleanup_free_ char *t = cs_fd_text(R->errfd, 1500);
 	if (st < 0)
 		return fc_error_set(err, -st, "%s", what);
 	return fc_error_set(err, 0, "%s: exit status %d%s%s", what, st, *t ? ": " : "", t);
@@ -189,8 +190,8 @@ static int rt_probe(struct cs_run *R, struct cs_path *p, char **why)
 	}
 	_cleanup_close_ int out = memfd_create("fcstart-version", MFD_CLOEXEC);
 	char *argv[] = { p->bin, "--version", NULL };
-	if (out >= 0 && run_cmd(R, argv, out, NULL) == 0) {
-		char *s = fd_text(out, 200);
+	if (out >= 0 && cs_run_cmd(R, argv, out, NULL) == 0) {
+		char *s = cs_fd_text(out, 200);
 		s[strcspn(s, "\n")] = 0;
 		p->version = s;
 	}
@@ -313,16 +314,16 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 	rt_argv(p, create, (char *[]){ "create", "--bundle", bundle, "--pid-file", pidfile, id, NULL });
 	rt_argv(p, start, (char *[]){ "start", id, NULL });
 	created = true;
-	int st = run_cmd(R, create, pipefd[1], &ph[PH_CREATE]);
+	int st = cs_run_cmd(R, create, pipefd[1], &ph[PH_CREATE]);
 	close(pipefd[1]);
 	pipefd[1] = -1;
 	if (st != 0) {
-		r = cmd_error(R, err, "create", st);
+		r = cs_cmd_error(R, err, "create", st);
 		goto out;
 	}
 	/* start, and meanwhile watch the container's stdout for its first byte */
 	uint64_t t2 = fc_now_ns();
-	reset_fd(R->errfd);
+	cs_reset_fd(R->errfd);
 	pid_t spid = fork();
 	if (spid < 0) {
 		r = fc_error_set(err, errno, "fork");
@@ -343,7 +344,7 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 		struct pollfd pf[2] = { { .fd = got || eof ? -1 : pipefd[0], .events = POLLIN },
 					{ .fd = started ? -1 : spfd, .events = POLLIN } };
 		int left = R->timeout_s * 1000 - (int)ms_since(t2);
-		if (left <= 0 || g_stop)
+		if (left <= 0 || cs_stop)
 			break;
 		int pr = poll(pf, 2, left);
 		if (pr < 0 && errno == EINTR)
@@ -372,11 +373,11 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 		kill(spid, SIGKILL);
 		while (waitpid(spid, &sst, 0) < 0 && errno == EINTR)
 			;
-		r = cmd_error(R, err, "start (timed out)", 128 + SIGKILL);
+		r = cs_cmd_error(R, err, "start (timed out)", 128 + SIGKILL);
 		goto out;
 	}
 	if (!(WIFEXITED(sst) && WEXITSTATUS(sst) == 0)) {
-		r = cmd_error(R, err, "start", WIFEXITED(sst) ? WEXITSTATUS(sst) : 128 + WTERMSIG(sst));
+		r = cs_cmd_error(R, err, "start", WIFEXITED(sst) ? WEXITSTATUS(sst) : 128 + WTERMSIG(sst));
 		goto out;
 	}
 	if (!got) {
@@ -400,8 +401,8 @@ out:
 	if (created) {
 		char *del[16];
 		rt_argv(p, del, (char *[]){ "delete", "-f", id, NULL });
-		run_cmd(R, del, -1, NULL);
-		reap_strays();
+		cs_run_cmd(R, del, -1, NULL);
+		cs_reap_strays();
 	}
 	if (bundled) {
 		struct fc_error *e = NULL;
@@ -424,37 +425,12 @@ static const struct cs_path_ops rt_ops = {
 	.measure = rt_measure,
 };
 
-/* ---- paths not in this build ------------------------------------------------- */
-
-static int na_probe(struct cs_run *R, struct cs_path *p, char **why)
-{
-	(void)R;
-	if (FC_STREQ(p->name, "pool"))
-		*why = fc_strdup("not available in this build (the prewarm pool, `fcstart serve`, "
-				 "has not landed)");
-	else
-		*why = fc_asprintf("not available in this build (a private %s daemon is not wired "
-				   "into the harness yet)", p->name);
-	return -ENOTSUP;
-}
-
-static bool na_has_scenario(const struct cs_path *p, enum cs_scenario sc)
-{
-	return FC_STREQ(p->name, "pool") ? sc == CS_POOL : sc != CS_POOL;
-}
-
-static const struct cs_path_ops na_ops = {
-	.name = "unavailable",
-	.probe = na_probe,
-	.has_scenario = na_has_scenario,
-};
-
 static const struct {
 	const char *name;
 	const struct cs_path_ops *ops;
 } known_paths[] = {
-	{ "pool", &na_ops },  { "fcrun", &rt_ops },  { "crun", &rt_ops },
-	{ "runc", &rt_ops },  { "docker", &na_ops }, { "containerd", &na_ops },
+	{ "pool", &cs_pool_ops },  { "fcrun", &rt_ops },  { "crun", &rt_ops },
+	{ "runc", &rt_ops },  { "docker", &cs_engine_ops }, { "containerd", &cs_engine_ops },
 };
 
 /* ---- setup -------------------------------------------------------------------- */
@@ -474,9 +450,9 @@ static int copy_image(struct cs_run *R, struct cs_tier *t, struct fc_error **err
 	_cleanup_free_ char *b = fc_strdup(R->image_abs);
 	t->archive = fc_asprintf("%s/image-%s", t->dir, basename(b));
 	char *cp[] = { "/bin/cp", "-a", "--", R->image_abs, t->archive, NULL };
-	int st = run_cmd(R, cp, -1, NULL);
+	int st = cs_run_cmd(R, cp, -1, NULL);
 	if (st != 0)
-		return cmd_error(R, err, "copy the image onto the tier", st);
+		return cs_cmd_error(R, err, "copy the image onto the tier", st);
 	return 0;
 }
 
@@ -558,7 +534,7 @@ static int setup(struct cs_run *R, struct fc_error **err)
 	}
 	for (int k = 0; k < CS_NTIERS; k++) {
 		struct cs_tier *t = &R->tiers.t[k];
-		if (!t->ok || g_stop)
+		if (!t->ok || cs_stop)
 			continue;
 		struct fc_error *e = NULL;
 		if (prepare_tier(R, t, &e) < 0) {
@@ -611,20 +587,20 @@ static void rounds(struct cs_run *R)
 	size_t tiers[CS_NTIERS], order[MAX_PATHS];
 	R->seed = bench_seed();
 	uint64_t rng = R->seed;
-	for (int round = 0; round < R->rounds && !g_stop; round++) {
+	for (int round = 0; round < R->rounds && !cs_stop; round++) {
 		for (size_t k = 0; k < CS_NTIERS; k++)
 			tiers[k] = k;
 		bench_shuffle(tiers, CS_NTIERS, &rng);
-		for (size_t ki = 0; ki < CS_NTIERS && !g_stop; ki++) {
+		for (size_t ki = 0; ki < CS_NTIERS && !cs_stop; ki++) {
 			struct cs_tier *t = &R->tiers.t[tiers[ki]];
 			if (!t->ok)
 				continue;
 			/* scenarios in order: warm follows the runs that warmed the cache */
-			for (int sc = 0; sc < CS_NSCEN && !g_stop; sc++) {
+			for (int sc = 0; sc < CS_NSCEN && !cs_stop; sc++) {
 				for (size_t i = 0; i < R->n_paths; i++)
 					order[i] = i;
 				bench_shuffle(order, R->n_paths, &rng);
-				for (size_t i = 0; i < R->n_paths && !g_stop; i++) {
+				for (size_t i = 0; i < R->n_paths && !cs_stop; i++) {
 					struct cs_path *p = &R->paths[order[i]];
 					struct cs_cell *c = &R->cells[t->kind][sc][order[i]];
 					if (c->skipped || c->failed)
@@ -633,7 +609,7 @@ static void rounds(struct cs_run *R)
 					double ph[PH_COUNT];
 					struct fc_error *e = NULL;
 					int r = p->ops->measure(R, p, t, (enum cs_scenario)sc, ph, &e);
-					if (r < 0 && !g_stop) {
+					if (r < 0 && !cs_stop) {
 						c->failed = true;
 						c->error = fc_strdup(e ? e->msg : "failed");
 						fc_log(FC_LOG_WARN, "bench coldstart: %s %s %s: %s",
@@ -647,7 +623,7 @@ static void rounds(struct cs_run *R)
 				}
 			}
 		}
-		if (!g_stop)
+		if (!cs_stop)
 			R->rounds_done = round + 1;
 	}
 	progress(R, -1, 0, 0, 0);
@@ -663,7 +639,7 @@ static int cleanup(struct cs_run *R, struct fc_error **err)
 		fcsnap_store_free(R->stores[k]);
 		R->stores[k] = NULL;
 	}
-	reap_strays();
+	cs_reap_strays();
 	struct fc_error *e = NULL;
 	if (cs_tiers_teardown(&R->tiers, &e) < 0) {
 		ret = fc_error_code(e);
@@ -772,7 +748,7 @@ static int coldstart_main(struct cs_run *R)
 			fc_error_free(e);
 		}
 	}
-	if (!g_stop) {
+	if (!cs_stop) {
 		struct fc_error *e = NULL;
 		if (cs_cgroup_enter(&R->tiers, &e) < 0) {
 			fc_log(FC_LOG_ERROR, "bench coldstart: join the limits' cgroup: %s", e->msg);
@@ -796,10 +772,10 @@ out:
 	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
-	if (g_stop) {
+	if (cs_stop) {
 		fc_log(FC_LOG_ERROR, "bench coldstart: interrupted by %s after %d round(s); cleaned up",
-		       fc_signal_name(g_stop) ? fc_signal_name(g_stop) : "a signal", R->rounds_done);
-		return 128 + g_stop;
+		       fc_signal_name(cs_stop) ? fc_signal_name(cs_stop) : "a signal", R->rounds_done);
+		return 128 + cs_stop;
 	}
 	return ret;
 }

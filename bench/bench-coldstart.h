@@ -8,6 +8,8 @@
 
 #include "bench.h"
 
+#include <signal.h>
+
 /* ---- tiers (bench-tiers.c) ------------------------------------------------ */
 
 enum cs_tier_kind { CS_TMPFS = 0, CS_DISK, CS_SSD, CS_HDD, CS_NTIERS };
@@ -32,6 +34,9 @@ struct cs_tier {
 	char *note;	   /* what the check saw */
 	/* bytes the limits' cgroup saw on the device over the whole run (-1: unknown) */
 	int64_t cg_read_bytes, cg_write_bytes;
+	int64_t root_write_bytes; /* v1: writeback, charged to the root cgroup */
+	int64_t root_write_base;  /* the root's counter when the limits were set */
+	bool root_limited;	  /* v1: the root cgroup has limits for the device */
 	/* filled by the runner */
 	char *archive;	   /* the image copied onto the tier */
 	char *store_dir;   /* the store with the image imported (scenarios 2, 3) */
@@ -108,7 +113,11 @@ struct cs_path {
 	char *bin;	/* the runtime binary */
 	char *version;
 	char *root;	/* private --root */
+	void *priv;	/* the path's own state */
 };
+
+extern const struct cs_path_ops cs_pool_ops;   /* bench-coldstart-pool.c */
+extern const struct cs_path_ops cs_engine_ops; /* bench-coldstart-engines.c: docker, containerd */
 
 struct cs_run {
 	/* config */
@@ -141,6 +150,17 @@ struct cs_run {
 
 int bench_coldstart_cmd(int argc, char **argv);
 
+/* Helpers for the paths (bench-coldstart.c). cs_run_cmd runs argv with stdout
+ * on outfd (-1: /dev/null), stderr into R->errfd, at most R->timeout_s; returns
+ * the exit status (128+sig when killed) or -errno. cs_cmd_error makes an error
+ * of a failed command with its stderr. */
+int cs_run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms);
+int cs_cmd_error(struct cs_run *R, struct fc_error **err, const char *what, int st);
+char *cs_fd_text(int fd, size_t max);
+void cs_reset_fd(int fd);
+void cs_reap_strays(void);
+extern volatile sig_atomic_t cs_stop; /* SIGINT/SIGTERM/SIGHUP seen */
+
 /* ---- output (bench-coldstart-out.c, bench-chart.c) ------------------------- */
 
 struct cs_stat {
@@ -148,7 +168,8 @@ struct cs_stat {
 	double median, p95, p99, min, max;
 };
 void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct cs_stat *out);
-/* median total of path over ref's (crun, runc) on the same tier and scenario; 0 if none */
+/* median total of path over ref's (crun, runc) on the same tier and scenario
+ * (for the pool: over the reference's warm start); 0 if none */
 double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const char *ref);
 void cs_print_table(FILE *f, const struct cs_run *R);
 int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **err);

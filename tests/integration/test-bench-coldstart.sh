@@ -1,8 +1,8 @@
 #!/bin/sh
 # test-bench-coldstart.sh: `fcstart bench coldstart -n 1 --tiers tmpfs,disk
-# --paths fcrun,runc` on a small generated image writes JSON with the expected
-# keys, CSV, and an SVG that parses as XML, and leaves nothing behind (mounts,
-# loop devices, cgroups, temp dirs, processes). Then a run with the emulated
+# --paths fcrun,runc,pool` on a small generated image writes JSON with the
+# expected keys, CSV, and an SVG that parses as XML, and leaves nothing behind
+# (mounts, loop devices, cgroups, temp dirs, processes, pool sandboxes). Then a run with the emulated
 # SSD tier (loop device + blkio cgroup) is interrupted with SIGINT once its
 # tier exists, and must clean up the same way.
 # Environment: FCSTART (the fcstart binary), FCRUN, FC_SOURCE_ROOT.
@@ -34,6 +34,7 @@ snapshot() {
 		echo "== mounts"; awk '{print $5, $9}' /proc/self/mountinfo | grep -F "$work" | sort
 		echo "== loop devices"; losetup -a 2>/dev/null | grep -F "$work" | sort
 		echo "== cgroups"; find /sys/fs/cgroup -maxdepth 3 -name 'fcb-coldstart-*' 2>/dev/null
+		echo "== pool sandboxes"; find /sys/fs/cgroup -maxdepth 4 -name 'fcs-*-cs-*' 2>/dev/null
 	} > "$1"
 }
 
@@ -54,7 +55,7 @@ sh "$SRC/tests/lib/mkimage.sh" --format oci-archive "$work/img.tar" > "$work/mki
 mkdir "$work/wd"
 
 snapshot "$work/before"
-"$FCSTART" bench coldstart --image "$work/img.tar" -n 1 --tiers tmpfs,disk --paths fcrun,runc \
+"$FCSTART" bench coldstart --image "$work/img.tar" -n 1 --tiers tmpfs,disk --paths fcrun,runc,pool \
 	--pause-ms 5 --workdir "$work/wd" --out "$work/out" > "$work/stdout" 2> "$work/stderr"
 rc=$?
 [ $rc = 0 ] || { fail "fcstart bench coldstart exited $rc"; cat "$work/stderr"; }
@@ -71,11 +72,13 @@ if [ -s "$J" ]; then
 		'.phases == ["import", "mount", "create", "start", "first_byte", "total"]' \
 		'[.tiers[].name] == ["tmpfs", "disk"]' \
 		'[.tiers[] | .built == true and .error == null and .limits == null] | all' \
-		'[.paths[].name] == ["fcrun", "runc"]' \
+		'[.paths[].name] == ["fcrun", "runc", "pool"]' \
 		'[.paths[] | .available and (.binary | startswith("/"))] | all' \
-		'(.results | length) == 12' \
+		'(.results | length) == 14' \
 		'[.results[] | .ok and .n == 1 and .error == null] | all' \
-		'[.results[] | .phases_ms | .total.median > 0 and .mount.n == 1 and .create.n == 1 and .start.n == 1 and .first_byte.n == 1] | all' \
+		'[.results[] | select(.path != "pool") | .phases_ms | .total.median > 0 and .mount.n == 1 and .create.n == 1 and .start.n == 1 and .first_byte.n == 1] | all' \
+		'[.results[] | select(.path == "pool") | .scenario == "pool" and .phases_ms.first_byte.n == 1 and .phases_ms.create.n == 0] | all' \
+		'[.results[] | select(.scenario == "pool") | .path] == ["pool", "pool"]' \
 		'[.results[] | select(.scenario == "uncached") | .phases_ms.import.n == 1] | all' \
 		'[.results[] | select(.scenario != "uncached") | .phases_ms.import.n == 0] | all' \
 		'[.results[] | .phases_ms.total | .p95 >= .median and .p99 >= .p95 and (.samples | length) == 1] | all' \
@@ -89,7 +92,7 @@ else
 fi
 C="$work/out/coldstart.csv"
 [ "$(head -n1 "$C" 2>/dev/null | cut -d, -f1-4)" = "tier,scenario,path,phase" ] || fail "CSV header"
-[ "$(grep -c ',ok$' "$C" 2>/dev/null)" = 72 ] || fail "CSV: expected 72 ok rows (2 tiers x 3 scenarios x 2 paths x 6 phases)"
+[ "$(grep -c ',ok$' "$C" 2>/dev/null)" = 84 ] || fail "CSV: expected 84 ok rows ((2 tiers x 3 scenarios x 2 paths + 2 pool) x 6 phases)"
 S="$work/out/coldstart.svg"
 python3 -c 'import sys, xml.dom.minidom
 d = xml.dom.minidom.parse(sys.argv[1])

@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-coldstart-engines.c: the docker and containerd paths of `fcstart bench
+ * coldstart`. Per tier, started on first use from inside the limits' cgroup
+ * (as tests/e2e does it): a PRIVATE containerd (root and state on the tier,
+ * sockets under the harness's dir, CRI disabled, no TCP listener) and a PRIVATE
+ * dockerd on it (data-root on the tier, exec-root, pidfile and unix socket
+ * under the harness's dir, no bridge, no iptables). Both are stopped by pid
+ * at the end, with the shims of our containerd, and their mounts go with the
+ * tier's teardown.
+ *
+ * The same image: containerd imports the archive as it is (`ctr images
+ * import`, which unpacks); dockerd 20.10 loads only docker-archive tarballs, so
+ * a copy of an oci-archive gets a docker manifest.json next to its OCI files
+ * naming the same compressed blobs (docker decompresses them on load).
+ *
+ * Scenarios: uncached (image removed, page cache dropped: import + run to the
+ * first byte), cached (page cache dropped: run), warm (run). The run is
+ * `docker run --rm` / `ctr run --rm` of `/bin/sh -c 'echo ready'`; first_byte
+ * runs from its start to the first byte on our pipe (create and start are
+ * inside it). docker's containers get the tier's limits with --device-read-bps
+ * and friends; ctr has no such flags, so the containerd containers' own reads
+ * (busybox's sh) are not limited. */
+#include "bench-coldstart.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define CONTAINERD "/usr/bin/containerd"
+#define CTR "/usr/bin/ctr"
+#define DOCKERD "/usr/sbin/dockerd"
+#define SHIM "/usr/bin/containerd-shim-runc-v2"
+#define NS "fcbcs"
+#define DOCKER_TAG "fcstart-coldstart:bench"
+
+struct eng_tier {
+	pid_t ctd, dockerd;
+	char *dir;	   /* under the harness's dir: sockets, exec-root, logs */
+	char *ctd_sock;
+	char *docker_sock;
+	char *docker_tar;  /* the docker-loadable copy on the tier */
+	char *ctr_image;   /* the name ctr gave the imported image */
+	bool failed;
+	bool docker_loaded, ctr_loaded;
+};
+
+static const char *const run_dirs[] = { "/run/containerd", "/run/containerd/fifo",
+					"/run/containerd/s", "/run/containerd/runc" };
+
+struct eng_priv {
+	char *docker; /* the docker client */
+	bool had[FC_ARRAY_SIZE(run_dirs)]; /* which default dirs existed before us */
+	struct eng_tier t[CS_NTIERS];
+};
+
+static double ms_since(uint64_t t0) { return (double)(fc_now_ns() - t0) / 1e6; }
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static char *which(const char *name)
+{
+	const char *dirs[] = { "/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin" };
+	for (size_t i = 0; i < FC_ARRAY_SIZE(dirs); i++) {
+		char *p = fc_asprintf("%s/%s", dirs[i], name);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+static bool is_docker(const struct cs_path *p) { return FC_STREQ(p->name, "docker"); }
+
+static int eng_probe(struct cs_run *R, struct cs_path *p, char **why)
+{
+	const char *need[] = { CONTAINERD, CTR, SHIM, is_docker(p) ? DOCKERD : NULL };
+	for (size_t i = 0; i < FC_ARRAY_SIZE(need); i++)
+		if (need[i] && access(need[i], X_OK) != 0) {
+			*why = fc_asprintf("`%s` is not installed (apt-get install docker.io "
+					   "containerd)", need[i]);
+			return -ENOENT;
+		}
+	struct stat st;
+	if (stat(R->image_abs, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*why = fc_strdup("needs the image as an archive file (an OCI layout dir is not "
+				 "loadable by docker/ctr)");
+		return -ENOTSUP;
+	}
+	struct eng_priv *pp = fc_calloc(1, sizeof(*pp));
+	if (is_docker(p)) {
+		pp->docker = which("docker");
+		if (!pp->docker) {
+			free(pp);
+			*why = fc_strdup("no docker client in /usr/local/bin, /usr/bin");
+			return -ENOENT;
+		}
+	}
+	for (size_t i = 0; i < FC_ARRAY_SIZE(run_dirs); i++)
+		pp->had[i] = access(run_dirs[i], F_OK) == 0;
+	p->priv = pp;
+	p->bin = fc_strdup(is_docker(p) ? DOCKERD : CTR);
+	_cleanup_close_ int out = memfd_create("fcstart-version", MFD_CLOEXEC);
+	char *argv[] = { is_docker(p) ? DOCKERD : CONTAINERD, "--version", NULL };
+	if (out >= 0 && cs_run_cmd(R, argv, out, NULL) == 0) {
+		char *s = cs_fd_text(out, 200);
+		s[strcspn(s, "\n")] = 0;
+		p->version = s;
+	}
+	return 0;
+}
+
+static bool eng_has_scenario(const struct cs_path *p, enum cs_scenario sc)
+{
+	(void)p;
+	return sc != CS_POOL;
+}
+
+static pid_t spawn_daemon(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		setpgid(0, 0); /* a ^C reaches only fcstart, which stops it */
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (nul >= 0)
+			dup2(nul, 0);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static char *log_tail(const char *dir, const char *name)
+{
+	_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, name);
+	_cleanup_free_ char *s = NULL;
+	size_t len = 0;
+	if (fc_read_file_at(AT_FDCWD, p, &s, &len, 0, NULL) < 0 || !len)
+		return fc_strdup("");
+	while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
+		s[--len] = 0;
+	return fc_strdup(len > 500 ? s + len - 500 : s);
+}
+
+/* Wait until argv succeeds (the daemon answers), at most secs. */
+static int wait_up(struct cs_run *R, char *const argv[], pid_t pid, int secs)
+{
+	uint64_t t0 = fc_now_ns();
+	while (ms_since(t0) < secs * 1000.0 && !cs_stop) {
+		if (cs_run_cmd(R, argv, -1, NULL) == 0)
+			return 0;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -ESRCH;
+		sleep_ms(100);
+	}
+	return -ETIMEDOUT;
+}
+
+static int start_engines(struct cs_run *R, struct eng_priv *pp, struct cs_tier *t, bool docker,
+			 struct fc_error **err)
+{
+	struct eng_tier *et = &pp->t[t->kind];
+	int r;
+	if (!et->dir) {
+		et->dir = fc_asprintf("%s/%s-%s", R->tiers.workdir, docker ? "docker" : "ctd",
+				      cs_tier_names[t->kind]);
+		et->ctd_sock = fc_asprintf("%s/ctd.sock", et->dir);
+		et->docker_sock = fc_asprintf("%s/docker.sock", et->dir);
+		if ((r = fc_mkdir_p_at(AT_FDCWD, et->dir, 0700, err)) < 0)
+			return r;
+	}
+	if (!et->ctd) {
+		_cleanup_free_ char *conf = fc_asprintf(
+			"version = 2\nroot = \"%s/ctd-%s\"\nstate = \"%s/ctd-state\"\n"
+			"disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
+			"[grpc]\n  address = \"%s\"\n[ttrpc]\n  address = \"%s.ttrpc\"\n"
+			"[debug]\n  address = \"\"\n[metrics]\n  address = \"\"\n"
+			"[plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"%s/ctd-opt\"\n",
+			t->dir, docker ? "docker" : "ctr", et->dir, et->ctd_sock, et->ctd_sock, et->dir);
+		_cleanup_free_ char *cp = fc_asprintf("%s/containerd.toml", et->dir);
+		_cleanup_free_ char *log = fc_asprintf("%s/containerd.log", et->dir);
+		if ((r = fc_write_file_atomic_at(AT_FDCWD, cp, conf, strlen(conf), 0600, err)) < 0)
+			return r;
+		char *argv[] = { CONTAINERD, "--config", cp, NULL };
+		pid_t pid = spawn_daemon(argv, log);
+		if (pid < 0)
+			return fc_error_set(err, -pid, "start containerd");
+		et->ctd = pid;
+		char *ping[] = { CTR, "--address", et->ctd_sock, "version", NULL };
+		if (wait_up(R, ping, pid, 30) < 0) {
+			_cleanup_free_ char *tl = log_tail(et->dir, "containerd.log");
+			return fc_error_set(err, ETIMEDOUT, "containerd did not come up: %s", tl);
+		}
+	}
+	if (docker && !et->dockerd) {
+		_cleanup_free_ char *dj = fc_asprintf("%s/daemon.json", et->dir);
+		const char *json = "{\"storage-driver\":\"overlay2\",\"log-driver\":\"json-file\","
+				   "\"exec-opts\":[\"native.cgroupdriver=cgroupfs\"],"
+				   "\"features\":{\"buildkit\":false}}\n";
+		if ((r = fc_write_file_atomic_at(AT_FDCWD, dj, json, strlen(json), 0600, err)) < 0)
+			return r;
+		_cleanup_free_ char *host = fc_asprintf("unix://%s", et->docker_sock);
+		_cleanup_free_ char *data = fc_asprintf("%s/docker", t->dir);
+		_cleanup_free_ char *exec = fc_asprintf("%s/dexec", et->dir);
+		_cleanup_free_ char *pidf = fc_asprintf("%s/docker.pid", et->dir);
+		_cleanup_free_ char *log = fc_asprintf("%s/dockerd.log", et->dir);
+		char *argv[] = { DOCKERD, "--config-file", dj, "--host", host, "--data-root", data,
+				 "--exec-root", exec, "--pidfile", pidf, "--containerd", et->ctd_sock,
+				 "--iptables=false", "--ip6tables=false", "--ip-masq=false",
+				 "--bridge=none", "--ip-forward=false", "--userland-proxy=false", NULL };
+		pid_t pid = spawn_daemon(argv, log);
+		if (pid < 0)
+			return fc_error_set(err, -pid, "start dockerd");
+		et->dockerd = pid;
+		char *ping[] = { pp->docker, "--host", host, "version", NULL };
+		if (wait_up(R, ping, pid, 60) < 0) {
+			_cleanup_free_ char *tl = log_tail(et->dir, "dockerd.log");
+			return fc_error_set(err, ETIMEDOUT, "dockerd did not come up: %s", tl);
+		}
+	}
+	return 0;
+}
+
+/* A copy of the oci-archive with a docker manifest.json naming the same blobs. */
+static int docker_archive(struct cs_run *R, struct eng_tier *et, struct cs_tier *t,
+			  struct fc_error **err)
+{
+	static const char script[] =
+		"set -eu\n"
+		"a=$1 out=$2 tag=$3 tmp=$4\n"
+		"mkdir -p \"$tmp\"\n"
+		"if tar -tf \"$a\" manifest.json >/dev/null 2>&1; then cp \"$a\" \"$out\"; exit 0; fi\n"
+		"tar -xf \"$a\" -C \"$tmp\" index.json\n"
+		"m=$(jq -r '.manifests[0].digest' \"$tmp/index.json\" | sed 's/^sha256://')\n"
+		"tar -xf \"$a\" -C \"$tmp\" \"blobs/sha256/$m\"\n"
+		"jq -c --arg tag \"$tag\" '[{Config: (\"blobs/sha256/\" + (.config.digest | "
+		"sub(\"^sha256:\"; \"\"))), RepoTags: [$tag], Layers: [.layers[].digest | "
+		"\"blobs/sha256/\" + sub(\"^sha256:\"; \"\")]}]' \"$tmp/blobs/sha256/$m\" > "
+		"\"$tmp/manifest.json\"\n"
+		"cp \"$a\" \"$out\"\n"
+		"tar -rf \"$out\" -C \"$tmp\" manifest.json\n"
+		"rm -rf \"$tmp\"\n";
+	et->docker_tar = fc_asprintf("%s/image-docker.tar", t->dir);
+	_cleanup_free_ char *tmp = fc_asprintf("%s/dk-manifest", et->dir);
+	char *argv[] = { "/bin/sh", "-c", (char *)script, "sh", t->archive, et->docker_tar,
+			 DOCKER_TAG, tmp, NULL };
+	int st = cs_run_cmd(R, argv, -1, NULL);
+	if (st != 0)
+		return cs_cmd_error(R, err, "make a docker-loadable copy of the image", st);
+	return 0;
+}
+
+/* Run argv with stdout on a pipe: ms from the spawn to the first byte, then
+ * wait for its exit (status 0 wanted). */
+static int run_first_byte(struct cs_run *R, char *const argv[], double *first,
+			  struct fc_error **err)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return fc_error_set(err, errno, "pipe");
+	cs_reset_fd(R->errfd);
+	uint64_t t0 = fc_now_ns();
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return fc_error_set(err, errno, "fork");
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(pfd[1], 1);
+		dup2(R->errfd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	bool got = false;
+	char buf[512];
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		int left = R->timeout_s * 1000 - (int)ms_since(t0);
+		if (left <= 0 || cs_stop)
+			break;
+		int r = poll(&p, 1, left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		ssize_t n = read(pfd[0], buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		if (!got) {
+			*first = ms_since(t0);
+			got = true;
+		}
+	}
+	close(pfd[0]);
+	int st;
+	uint64_t tw = fc_now_ns();
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (ms_since(tw) > 20000 || cs_stop) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			break;
+		}
+		sleep_ms(2);
+	}
+	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (code != 0)
+		return cs_cmd_error(R, err, argv[FC_STREQ(argv[0], CTR) ? 5 : 3], code);
+	if (!got)
+		return fc_error_set(err, ETIMEDOUT, "no output from the container");
+	return 0;
+}
+
+static int ctr_image_name(struct cs_run *R, struct eng_tier *et, struct fc_error **err)
+{
+	_cleanup_close_ int out = memfd_create("fcstart-ctr-ls", MFD_CLOEXEC);
+	char *argv[] = { CTR, "--address", et->ctd_sock, "--namespace", NS, "images", "ls", "-q",
+			 NULL };
+	int st = cs_run_cmd(R, argv, out, NULL);
+	if (st != 0)
+		return cs_cmd_error(R, err, "ctr images ls", st);
+	char *s = cs_fd_text(out, 4096);
+	s[strcspn(s, "\n")] = 0;
+	if (!*s) {
+		free(s);
+		return fc_error_set(err, ENOENT, "ctr images import recorded no image name");
+	}
+	free(et->ctr_image);
+	et->ctr_image = s;
+	return 0;
+}
+
+static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, enum cs_scenario sc,
+		       double ph[PH_COUNT], struct fc_error **err)
+{
+	struct eng_priv *pp = p->priv;
+	struct eng_tier *et = &pp->t[t->kind];
+	bool docker = is_docker(p);
+	int r;
+	for (int i = 0; i < PH_COUNT; i++)
+		ph[i] = -1;
+	if (et->failed)
+		return fc_error_set(err, EIO, "the engines on this tier failed before");
+	if ((r = start_engines(R, pp, t, docker, err)) < 0) {
+		et->failed = true;
+		return r;
+	}
+	if (docker && !et->docker_tar && (r = docker_archive(R, et, t, err)) < 0) {
+		et->failed = true;
+		return r;
+	}
+	_cleanup_free_ char *host = fc_asprintf("unix://%s", et->docker_sock);
+	bool loaded = docker ? et->docker_loaded : et->ctr_loaded;
+	char *ctr[] = { CTR, "--address", et->ctd_sock, "--namespace", NS, NULL };
+	/* uncached: remove the image first (untimed); others: make sure it is there */
+	if (sc == CS_UNCACHED && loaded) {
+		if (docker) {
+			char *rmi[] = { pp->docker, "--host", host, "rmi", "-f", DOCKER_TAG, NULL };
+			int st = cs_run_cmd(R, rmi, -1, NULL);
+			if (st != 0)
+				return cs_cmd_error(R, err, "docker rmi", st);
+			et->docker_loaded = false;
+		} else {
+			char *rm[] = { ctr[0], ctr[1], ctr[2], ctr[3], ctr[4], "images", "rm",
+				       "--sync", et->ctr_image, NULL };
+			int st = cs_run_cmd(R, rm, -1, NULL);
+			if (st != 0)
+				return cs_cmd_error(R, err, "ctr images rm", st);
+			et->ctr_loaded = false;
+		}
+		loaded = false;
+	}
+	if (sc != CS_WARM && (r = cs_drop_caches(err)) < 0)
+		return r;
+	if (!loaded) {
+		double ms;
+		int st;
+		if (docker) {
+			char *load[] = { pp->docker, "--host", host, "load", "-q", "-i", et->docker_tar,
+					 NULL };
+			st = cs_run_cmd(R, load, -1, &ms);
+		} else {
+			char *imp[] = { ctr[0], ctr[1], ctr[2], ctr[3], ctr[4], "images", "import",
+					t->archive, NULL };
+			st = cs_run_cmd(R, imp, -1, &ms);
+		}
+		if (st != 0)
+			return cs_cmd_error(R, err, docker ? "docker load" : "ctr images import", st);
+		if (docker)
+			et->docker_loaded = true;
+		else {
+			et->ctr_loaded = true;
+			if (!et->ctr_image && (r = ctr_image_name(R, et, err)) < 0)
+				return r;
+		}
+		if (sc == CS_UNCACHED)
+			ph[PH_IMPORT] = ms;
+		else if (sc != CS_WARM && (r = cs_drop_caches(err)) < 0)
+			return r;
+	}
+	double first = -1;
+	if (docker) {
+		char lim[4][96];
+		const char *flags[4] = { "--device-read-bps", "--device-write-bps",
+					 "--device-read-iops", "--device-write-iops" };
+		char *run[32];
+		int n = 0;
+		run[n++] = pp->docker;
+		run[n++] = "--host";
+		run[n++] = host;
+		run[n++] = "run";
+		run[n++] = "--rm";
+		run[n++] = "--network";
+		run[n++] = "none";
+		for (int i = 0; t->loopdev && i < 4; i++) {
+			snprintf(lim[i], sizeof(lim[i]), "%s:%llu", t->loopdev,
+				 (unsigned long long)(i < 2 ? t->lim_bps : t->lim_iops));
+			run[n++] = (char *)flags[i];
+			run[n++] = lim[i];
+		}
+		run[n++] = DOCKER_TAG;
+		run[n++] = "/bin/sh";
+		run[n++] = "-c";
+		run[n++] = "echo ready";
+		run[n] = NULL;
+		r = run_first_byte(R, run, &first, err);
+	} else {
+		_cleanup_free_ char *id = fc_asprintf("fcbcs-%d-%lu", (int)getpid(), ++R->seq);
+		char *run[] = { ctr[0], ctr[1], ctr[2], ctr[3], ctr[4], "run", "--rm", et->ctr_image,
+				id, "/bin/sh", "-c", "echo ready", NULL };
+		r = run_first_byte(R, run, &first, err);
+	}
+	if (r < 0)
+		return r;
+	ph[PH_FIRST] = first;
+	ph[PH_TOTAL] = first + (ph[PH_IMPORT] > 0 ? ph[PH_IMPORT] : 0);
+	return 0;
+}
+
+static void stop_pid(pid_t *pid, int secs)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	uint64_t t0 = fc_now_ns();
+	int st;
+	while (waitpid(*pid, &st, WNOHANG) == 0) {
+		if (ms_since(t0) > secs * 1000.0) {
+			kill(*pid, SIGKILL);
+			waitpid(*pid, &st, 0);
+			break;
+		}
+		sleep_ms(20);
+	}
+	*pid = 0;
+}
+
+/* The shims of our containerd outlive it: found by our socket on their command line. */
+static void kill_shims(const char *sock)
+{
+	_cleanup_free_ char *needle = fc_asprintf("-address%c%s", 0, sock);
+	size_t nlen = strlen("-address") + 1 + strlen(sock);
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 1)
+			continue;
+		_cleanup_free_ char *path = fc_asprintf("/proc/%ld/cmdline", pid);
+		_cleanup_free_ char *s = NULL;
+		size_t len = 0;
+		if (fc_read_file_at(AT_FDCWD, path, &s, &len, 8192, NULL) < 0)
+			continue;
+		for (size_t i = 0; i + nlen <= len; i++)
+			if (memcmp(s + i, needle, nlen) == 0) {
+				kill((pid_t)pid, SIGKILL);
+				break;
+			}
+	}
+	if (d)
+		closedir(d);
+}
+
+static void eng_cleanup(struct cs_run *R, struct cs_path *p)
+{
+	struct eng_priv *pp = p->priv;
+	(void)R;
+	if (!pp)
+		return;
+	for (int k = 0; k < CS_NTIERS; k++) {
+		struct eng_tier *et = &pp->t[k];
+		stop_pid(&et->dockerd, 30);
+		if (et->ctd > 0) {
+			stop_pid(&et->ctd, 20);
+			kill_shims(et->ctd_sock);
+		}
+		cs_reap_strays();
+		free(et->dir);
+		free(et->ctd_sock);
+		free(et->docker_sock);
+		free(et->docker_tar);
+		free(et->ctr_image);
+	}
+	/* the shims' default dirs: our namespace's runc root, and what we made */
+	rmdir("/run/containerd/runc/" NS "/" NS);
+	rmdir("/run/containerd/runc/" NS);
+	for (size_t i = FC_ARRAY_SIZE(run_dirs); i-- > 0;)
+		if (!pp->had[i])
+			rmdir(run_dirs[i]);
+	free(pp->docker);
+	free(pp);
+	p->priv = NULL;
+}
+
+const struct cs_path_ops cs_engine_ops = {
+	.name = "engine",
+	.probe = eng_probe,
+	.has_scenario = eng_has_scenario,
+	.measure = eng_measure,
+	.cleanup = eng_cleanup,
+};

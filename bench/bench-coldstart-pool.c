@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-coldstart-pool.c: the pool path of `fcstart bench coldstart`: one
+ * private `fcstart serve` daemon per tier (its own root, socket and log under
+ * the harness's dir, the tier's store with the image), started on first use
+ * from inside the limits' cgroup; a classic function that prints one line is
+ * deployed with min 1. A measurement waits until the pool holds a waiting
+ * sandbox, then times invoke (connect, request with the caller's stdio) to
+ * the first byte on the stdout pipe it handed over. The daemons are stopped
+ * (SIGTERM) and their roots cleaned (fcpool_cleanup) at the end. */
+#include "bench-coldstart.h"
+#include "fcpool.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define FN_NAME "cs"
+
+struct pool_tier {
+	pid_t pid;	/* the daemon, 0: not started */
+	char *dir, *root, *sock, *log;
+	bool failed;
+};
+
+struct pool_priv {
+	char *self; /* this fcstart binary */
+	struct pool_tier t[CS_NTIERS];
+};
+
+static double ms_since(uint64_t t0) { return (double)(fc_now_ns() - t0) / 1e6; }
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static char *log_tail(const char *log)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t len = 0;
+	if (!log || fc_read_file_at(AT_FDCWD, log, &s, &len, 0, NULL) < 0 || !len)
+		return fc_strdup("");
+	while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
+		s[--len] = 0;
+	return fc_strdup(len > 600 ? s + len - 600 : s);
+}
+
+static int pool_probe(struct cs_run *R, struct cs_path *p, char **why)
+{
+	(void)R;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		*why = fc_asprintf("cannot find this fcstart binary: %s", strerror(errno));
+		return -ENOENT;
+	}
+	self[n] = 0;
+	struct pool_priv *pp = fc_calloc(1, sizeof(*pp));
+	pp->self = fc_strdup(self);
+	p->priv = pp;
+	p->bin = fc_strdup(self);
+	p->version = fc_strdup("fcstart serve (this build)");
+	return 0;
+}
+
+static bool pool_has_scenario(const struct cs_path *p, enum cs_scenario sc)
+{
+	(void)p;
+	return sc == CS_POOL;
+}
+
+/* The fn's "waiting" count from a stats reply, -1 if absent. */
+static int waiting_of(const char *stats)
+{
+	const char *f = stats ? strstr(stats, "\"name\":\"" FN_NAME "\"") : NULL;
+	const char *w = f ? strstr(f, "\"waiting\":") : NULL;
+	return w ? atoi(w + 10) : -1;
+}
+
+static int wait_waiting(struct pool_tier *pt, int secs, struct fc_error **err)
+{
+	uint64_t t0 = fc_now_ns();
+	while (ms_since(t0) < secs * 1000.0) {
+		char *reply = NULL;
+		if (fcpool_call(pt->sock, "{\"op\":\"stats\"}", &reply, NULL) >= 0) {
+			int w = waiting_of(reply);
+			free(reply);
+			if (w >= 1)
+				return 0;
+		}
+		if (waitpid(pt->pid, NULL, WNOHANG) == pt->pid) {
+			pt->pid = 0;
+			_cleanup_free_ char *t = log_tail(pt->log);
+			return fc_error_set(err, ESRCH, "the daemon exited: %s", t);
+		}
+		sleep_ms(2);
+	}
+	_cleanup_free_ char *t = log_tail(pt->log);
+	return fc_error_set(err, ETIMEDOUT, "no waiting sandbox within %d s (log: %s)", secs, t);
+}
+
+static int start_daemon(struct cs_run *R, struct pool_priv *pp, struct cs_tier *t,
+			struct fc_error **err)
+{
+	struct pool_tier *pt = &pp->t[t->kind];
+	pt->dir = fc_asprintf("%s/pool-%s", R->tiers.workdir, cs_tier_names[t->kind]);
+	pt->root = fc_asprintf("%s/root", pt->dir);
+	pt->sock = fc_asprintf("%s/api.sock", pt->dir);
+	pt->log = fc_asprintf("%s/serve.log", pt->dir);
+	if (fc_mkdir_p_at(AT_FDCWD, pt->dir, 0700, err) < 0)
+		return -EIO;
+	pid_t pid = fork();
+	if (pid < 0)
+		return fc_error_set(err, errno, "fork");
+	if (pid == 0) {
+		setpgid(0, 0); /* a ^C reaches only fcstart, which stops it */
+		int fd = open(pt->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (nul >= 0)
+			dup2(nul, 0);
+		execl(pp->self, pp->self, "serve", "--root", pt->root, "--store", t->store_dir,
+		      "--socket", pt->sock, "--idle-timeout", "1h", (char *)NULL);
+		_exit(127);
+	}
+	pt->pid = pid;
+	uint64_t t0 = fc_now_ns();
+	while (fcpool_call(pt->sock, "{\"op\":\"ping\"}", NULL, NULL) < 0) {
+		if (waitpid(pid, NULL, WNOHANG) == pid || ms_since(t0) > 10000) {
+			_cleanup_free_ char *tl = log_tail(pt->log);
+			return fc_error_set(err, ESRCH, "`fcstart serve` did not come up: %s", tl);
+		}
+		sleep_ms(10);
+	}
+	struct fc_error *e = NULL;
+	if (fcpool_call(pt->sock,
+			"{\"op\":\"deploy\",\"name\":\"" FN_NAME "\",\"image\":\"coldstart\","
+			"\"args\":[\"/bin/sh\",\"-c\",\"echo ready\"],\"min\":1,\"max\":2}",
+			NULL, &e) < 0) {
+		int r = fc_error_set(err, fc_error_code(e) * -1, "deploy: %s", e ? e->msg : "?");
+		fc_error_free(e);
+		return r;
+	}
+	return 0;
+}
+
+static int pool_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, enum cs_scenario sc,
+			double ph[PH_COUNT], struct fc_error **err)
+{
+	struct pool_priv *pp = p->priv;
+	struct pool_tier *pt = &pp->t[t->kind];
+	int r;
+	(void)sc;
+	for (int i = 0; i < PH_COUNT; i++)
+		ph[i] = -1;
+	if (pt->failed)
+		return fc_error_set(err, EIO, "the pool on this tier failed before");
+	if (!pt->pid && (r = start_daemon(R, pp, t, err)) < 0) {
+		pt->failed = true;
+		return r;
+	}
+	if ((r = wait_waiting(pt, 30, err)) < 0)
+		return r;
+
+	_cleanup_close_ int in = memfd_create("fcstart-cs-in", MFD_CLOEXEC);
+	_cleanup_close_ int errfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int out[2];
+	if (in < 0 || errfd < 0 || pipe2(out, O_CLOEXEC) < 0)
+		return fc_error_set(err, errno, "memfd, /dev/null or pipe");
+	_cleanup_close_ int rd = out[0];
+	struct fc_error *e = NULL;
+	uint64_t t0 = fc_now_ns();
+	_cleanup_close_ int fd = fcpool_connect(pt->sock, &e);
+	int fds[3] = { in, out[1], errfd };
+	r = fd < 0 ? fd
+		   : fcpool_send(fd, "{\"op\":\"invoke\",\"name\":\"" FN_NAME "\"}", fds, 3, &e);
+	close(out[1]);
+	if (r < 0) {
+		r = fc_error_set(err, -r, "invoke: %s", e ? e->msg : "?");
+		fc_error_free(e);
+		return r;
+	}
+	struct pollfd pf = { .fd = rd, .events = POLLIN };
+	int pr;
+	while ((pr = poll(&pf, 1, R->timeout_s * 1000)) < 0 && errno == EINTR)
+		;
+	if (pr <= 0 || !(pf.revents & POLLIN))
+		return fc_error_set(err, pr == 0 ? ETIMEDOUT : EPIPE,
+				    "invoke: no output from the function");
+	ph[PH_FIRST] = ms_since(t0);
+	ph[PH_TOTAL] = ph[PH_FIRST];
+	/* the rest of the output, then the exit status */
+	char buf[256];
+	while (read(rd, buf, sizeof(buf)) > 0)
+		;
+	int status = -1;
+	for (;;) {
+		char *reply = NULL;
+		if (fcpool_recv(fd, &reply, &e) < 0)
+			break;
+		bool done = strstr(reply, "\"exit\"") || strstr(reply, "\"ok\":false");
+		char *s = strstr(reply, "\"status\":");
+		if (s)
+			status = atoi(s + 9);
+		free(reply);
+		if (done)
+			break;
+	}
+	fc_error_free(e);
+	if (status != 0)
+		return fc_error_set(err, EIO, "the function exited with status %d", status);
+	return 0;
+}
+
+static void pool_cleanup(struct cs_run *R, struct cs_path *p)
+{
+	struct pool_priv *pp = p->priv;
+	(void)R;
+	if (!pp)
+		return;
+	for (int k = 0; k < CS_NTIERS; k++) {
+		struct pool_tier *pt = &pp->t[k];
+		if (pt->pid > 0) {
+			kill(pt->pid, SIGTERM);
+			int st;
+			uint64_t t0 = fc_now_ns();
+			while (waitpid(pt->pid, &st, WNOHANG) == 0) {
+				if (ms_since(t0) > 15000) {
+					fc_log(FC_LOG_WARN, "bench coldstart: the %s pool daemon ignored "
+							    "SIGTERM for 15 s: killed", cs_tier_names[k]);
+					kill(pt->pid, SIGKILL);
+					waitpid(pt->pid, &st, 0);
+					break;
+				}
+				sleep_ms(10);
+			}
+			pt->pid = 0;
+		}
+		if (pt->root) {
+			unsigned removed = 0;
+			struct fc_error *e = NULL;
+			struct stat st;
+			if (stat(pt->root, &st) == 0 && fcpool_cleanup(pt->root, &removed, &e) < 0)
+				fc_log(FC_LOG_WARN, "bench coldstart: clean the %s pool's root: %s",
+				       cs_tier_names[k], e ? e->msg : "?");
+			else if (removed)
+				fc_log(FC_LOG_WARN, "bench coldstart: the %s pool left %u sandbox(es): "
+						    "removed", cs_tier_names[k], removed);
+			fc_error_free(e);
+		}
+		free(pt->dir);
+		free(pt->root);
+		free(pt->sock);
+		free(pt->log);
+	}
+	free(pp->self);
+	free(pp);
+	p->priv = NULL;
+}
+
+const struct cs_path_ops cs_pool_ops = {
+	.name = "pool",
+	.probe = pool_probe,
+	.has_scenario = pool_has_scenario,
+	.measure = pool_measure,
+	.cleanup = pool_cleanup,
+};
