@@ -24,7 +24,7 @@
 #include "fcsnap.h"
 
 struct pcfg {
-	int rounds, rt_rounds, waiting, rate, rate_n;
+	int rounds, rt_rounds, waiting, rate, rate_n, http_cold;
 	char **runtimes;
 	const char *json;
 };
@@ -42,7 +42,7 @@ struct pstate {
 	struct pcfg cfg;
 	char *dir, *root, *sock, *store, *self, *src;
 	pid_t daemon;
-	struct series s[8];
+	struct series s[12];
 	size_t ns;
 	double ho_p50, ho_p95, ho_p99; /* hand-over to exec, us */
 	size_t ho_n;
@@ -162,7 +162,7 @@ static int start_daemon(struct pstate *p)
 			dup2(fd, 2);
 		}
 		execl(p->self, p->self, "serve", "--root", p->root, "--store", p->store, "--socket", p->sock,
-		      "--idle-timeout", "1h", "--queue", "1000", (char *)NULL);
+		      "--idle-timeout", "1s", "--queue", "1000", (char *)NULL);
 		_exit(127);
 	}
 	p->daemon = pid;
@@ -272,6 +272,102 @@ static void bench_invoke_path(struct pstate *p, const char *name, const char *fn
 			v[n++] = ms;
 	}
 	add_series(p, name, v, n, error, NULL);
+}
+
+/* ---- HTTP function ------------------------------------------------------- */
+
+/* One GET / through the daemon; *hold gets the API connection (keeping the
+ * instance busy) when non-NULL. Invoke to first byte of the HTTP response. */
+static int http_once(struct pstate *p, const char *fn, double *ms, int *hold)
+{
+	_cleanup_free_ char *json = fc_asprintf("{\"op\":\"invoke\",\"name\":\"%s\"}", fn);
+	struct fc_error *e = NULL;
+	uint64_t t0 = fc_now_ns();
+	int fd = fcpool_connect(p->sock, &e);
+	if (fd < 0 || fcpool_send(fd, json, NULL, 0, &e) < 0) {
+		fc_error_free(e);
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	char *reply = NULL;
+	int tcp = -1;
+	size_t n = 1;
+	if (fcpool_recv_fds(fd, &reply, &tcp, &n, &e) < 0 || n != 1) {
+		fc_error_free(e);
+		free(reply);
+		close(fd);
+		return -EIO;
+	}
+	free(reply);
+	int fl = fcntl(tcp, F_GETFL);
+	fcntl(tcp, F_SETFL, fl & ~O_NONBLOCK);
+	static const char req[] = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";
+	char buf[1024];
+	size_t len;
+	uint64_t t1 = 0;
+	int r = fc_write_all(tcp, req, sizeof(req) - 1);
+	if (r >= 0)
+		r = read_response(tcp, &t1, buf, sizeof(buf), &len);
+	close(tcp);
+	if (hold)
+		*hold = fd;
+	else
+		close(fd);
+	if (r < 0 || !t1 || !strstr(buf, "static-ok"))
+		return -EIO;
+	*ms = (double)(t1 - t0) / 1e6;
+	return 0;
+}
+
+static void bench_http(struct pstate *p)
+{
+	/* warm: the same instance serves every request */
+	double *v = fc_calloc((size_t)p->cfg.rounds, sizeof(double));
+	size_t n = 0;
+	char *error = NULL;
+	double ms = 0;
+	for (int i = 0; i < p->cfg.rounds + 5; i++) {
+		if (http_once(p, "web", &ms, NULL) < 0) {
+			error = fc_asprintf("request %d failed", i);
+			break;
+		}
+		if (i >= 5)
+			v[n++] = ms;
+	}
+	add_series(p, "http warm", v, n, error, NULL);
+	/* cold: a waiting sandbox is handed over and httpd starts; the
+	 * requests of a cycle hold their instances so that each needs a new
+	 * one, then the idle ones are reaped (--idle-timeout 1s) */
+	int want = p->cfg.http_cold;
+	v = fc_calloc((size_t)want, sizeof(double));
+	n = 0;
+	error = NULL;
+	while ((int)n < want && !error) {
+		if (!wait_stat(p, "web", "running", 0, 10) || !wait_stat(p, "web", "waiting", 1, 10)) {
+			error = fc_strdup("instances were not reaped within 10 s");
+			break;
+		}
+		int hold[16];
+		size_t nh = 0;
+		for (int k = 0; k < 16 && (int)n < want; k++) {
+			/* one waiting sandbox: wait for the refill so that this is a
+			 * pool hand-over, not an on-demand creation */
+			if (!wait_stat(p, "web", "waiting", 1, 10)) {
+				error = fc_strdup("the pool did not refill within 10 s");
+				break;
+			}
+			if (http_once(p, "web", &ms, &hold[nh]) < 0) {
+				error = fc_asprintf("cold request %zu failed", n);
+				break;
+			}
+			nh++;
+			v[n++] = ms;
+		}
+		for (size_t k = 0; k < nh; k++)
+			close(hold[k]);
+	}
+	add_series(p, "http cold", v, n, error, NULL);
 }
 
 /* ---- OCI runtimes -------------------------------------------------------- */
@@ -438,6 +534,8 @@ static void bench_memory(struct pstate *p)
 	double pss = 0, cg = 0;
 	unsigned n = 0, ncg = 0;
 	for (size_t i = 0; ids[i]; i++) {
+		if (!strstr(ids[i], "-cat-"))
+			continue;
 		_cleanup_free_ char *cgp = fc_asprintf("/sys/fs/cgroup/memory/fcrun/%s", ids[i]);
 		_cleanup_free_ char *procs = fc_asprintf("%s/cgroup.procs", cgp);
 		char *data = NULL;
@@ -515,10 +613,13 @@ static const struct series *find_series(const struct pstate *p, const char *name
 
 static void report(FILE *f, const struct pstate *p)
 {
-	const struct series *crun = find_series(p, "crun run");
-	fprintf(f, "fcstart bench pool: classic function /bin/cat (busybox image), invoke to first byte of the response\n");
-	fprintf(f, "%-16s %5s %9s %9s %9s %9s %9s  %s\n", "path", "n", "p50(ms)", "p95(ms)", "p99(ms)", "mean(ms)",
-		"x crun", "");
+	const struct series *refs[3] = { find_series(p, "crun run"), find_series(p, "runc run"),
+					 find_series(p, "fcrun run") };
+	fprintf(f, "fcstart bench pool: classic function /bin/cat and HTTP function busybox httpd (GET /), busybox image;\n"
+		   "invoke to first byte of the response. http warm: a started instance; http cold: a waiting\n"
+		   "sandbox handed over, httpd started and accepting\n");
+	fprintf(f, "%-16s %5s %9s %9s %9s %9s %7s %7s %7s\n", "path", "n", "p50(ms)", "p95(ms)", "p99(ms)", "mean(ms)",
+		"x crun", "x runc", "x fcrun");
 	for (size_t i = 0; i < p->ns; i++) {
 		const struct series *s = &p->s[i];
 		if (!s->n) {
@@ -529,9 +630,16 @@ static void report(FILE *f, const struct pstate *p)
 		for (size_t k = 0; k < s->n; k++)
 			mean += s->v[k];
 		mean /= (double)s->n;
-		double x = crun ? pct(crun->v, crun->n, 50) / pct(s->v, s->n, 50) : NAN;
-		fprintf(f, "%-16s %5zu %9.3f %9.3f %9.3f %9.3f %8.1fx  %s\n", s->name, s->n, pct(s->v, s->n, 50),
-			pct(s->v, s->n, 95), pct(s->v, s->n, 99), mean, x, s->error ? s->error : "");
+		fprintf(f, "%-16s %5zu %9.3f %9.3f %9.3f %9.3f", s->name, s->n, pct(s->v, s->n, 50),
+			pct(s->v, s->n, 95), pct(s->v, s->n, 99), mean);
+		/* ratios of medians: how many times faster than the reference */
+		for (int k = 0; k < 3; k++) {
+			if (refs[k])
+				fprintf(f, " %6.1fx", pct(refs[k]->v, refs[k]->n, 50) / pct(s->v, s->n, 50));
+			else
+				fprintf(f, " %7s", "-");
+		}
+		fprintf(f, "%s%s\n", s->error ? "  " : "", s->error ? s->error : "");
 	}
 	fprintf(f, "hand-over to exec (daemon, last %zu hand-overs of the pool path): p50 %.1f us, p95 %.1f us, p99 %.1f us\n",
 		p->ho_n, p->ho_p50, p->ho_p95, p->ho_p99);
@@ -594,6 +702,7 @@ static const char pool_usage[] =
 	"  --runtimes LIST      comma-separated (default fcrun,crun,runc; '' for none)\n"
 	"  --waiting N          waiting sandboxes for the memory measurement (default 200, 0: skip)\n"
 	"  --rate R --rate-n N  sustained invocations per second and how many (default 100, 200; 0: skip)\n"
+	"  --http-cold N        cold requests to the HTTP function (busybox httpd; default 64, 0: skip)\n"
 	"  --json FILE          write the results as JSON\n";
 
 static char **split(const char *s)
@@ -627,10 +736,12 @@ int bench_pool_cmd(int argc, char **argv)
 		{ "runtimes", required_argument, NULL, 't' }, { "waiting", required_argument, NULL, 'w' },
 		{ "rate", required_argument, NULL, 'a' },    { "rate-n", required_argument, NULL, 'n' },
 		{ "json", required_argument, NULL, 'j' },    { "help", no_argument, NULL, 'h' },
+		{ "http-cold", required_argument, NULL, 'c' },
 		{ 0 }
 	};
 	struct pstate p = { .daemon = -1 };
-	p.cfg = (struct pcfg){ .rounds = 200, .rt_rounds = 50, .waiting = 200, .rate = 100, .rate_n = 200 };
+	p.cfg = (struct pcfg){ .rounds = 200, .rt_rounds = 50, .waiting = 200, .rate = 100, .rate_n = 200,
+			      .http_cold = 64 };
 	_cleanup_strv_ char **rts = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -642,6 +753,7 @@ int bench_pool_cmd(int argc, char **argv)
 		case 'a': p.cfg.rate = atoi(optarg); break;
 		case 'n': p.cfg.rate_n = atoi(optarg); break;
 		case 'j': p.cfg.json = optarg; break;
+		case 'c': p.cfg.http_cold = atoi(optarg); break;
 		case 'h': fputs(pool_usage, stdout); return 0;
 		default: fputs(pool_usage, stderr); return 2;
 		}
@@ -696,7 +808,8 @@ int bench_pool_cmd(int argc, char **argv)
 		goto out;
 	}
 	if (call(&p, "{\"op\":\"deploy\",\"name\":\"cat\",\"image\":\"bb\",\"args\":[\"/bin/cat\"],\"min\":1,\"max\":20}", NULL) < 0 ||
-	    call(&p, "{\"op\":\"deploy\",\"name\":\"od\",\"image\":\"bb\",\"args\":[\"/bin/cat\"],\"min\":0,\"max\":20}", NULL) < 0)
+	    call(&p, "{\"op\":\"deploy\",\"name\":\"od\",\"image\":\"bb\",\"args\":[\"/bin/cat\"],\"min\":0,\"max\":20}", NULL) < 0 ||
+	    call(&p, "{\"op\":\"deploy\",\"name\":\"web\",\"image\":\"bb\",\"mode\":\"http\",\"min\":1,\"max\":20,\"args\":[\"/bin/sh\",\"-c\",\"mkdir -p /www && echo static-ok >/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www\"]}", NULL) < 0)
 		goto out;
 	fprintf(stderr, "pool hand-over: %d invocations...\n", p.cfg.rounds);
 	bench_invoke_path(&p, "pool hand-over", "cat", true);
@@ -706,6 +819,10 @@ int bench_pool_cmd(int argc, char **argv)
 	p.ho_n = (size_t)fn_stat(&p, "cat", "handover_us", "n");
 	fprintf(stderr, "on-demand sandbox: %d invocations...\n", p.cfg.rounds);
 	bench_invoke_path(&p, "on-demand", "od", false);
+	if (p.cfg.http_cold > 0) {
+		fprintf(stderr, "http function: %d warm, %d cold requests...\n", p.cfg.rounds, p.cfg.http_cold);
+		bench_http(&p);
+	}
 	if (p.cfg.rate > 0 && p.cfg.rate_n > 0) {
 		fprintf(stderr, "sustained rate: %d/s...\n", p.cfg.rate);
 		bench_rate(&p);

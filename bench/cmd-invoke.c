@@ -5,18 +5,101 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <yajl/yajl_tree.h>
 
 #include "commands.h"
 #include "fcpool.h"
 
+struct http_req {
+	const char *path, *method;
+	bool include;
+	bool has_data;
+};
+
+/* Speak HTTP/1.0 on the connected socket the daemon passed us. */
+static int http_exchange(int sock, int in, const struct http_req *h, const char *name)
+{
+	struct fc_buf body = { 0 };
+	int fl = fcntl(sock, F_GETFL);
+	if (fl >= 0)
+		fcntl(sock, F_SETFL, fl & ~O_NONBLOCK); /* the daemon connected it non-blocking */
+	if (h->has_data) {
+		char tmp[65536];
+		ssize_t n;
+		while ((n = read(in, tmp, sizeof(tmp))) > 0)
+			fc_buf_append(&body, tmp, (size_t)n);
+	}
+	const char *method = h->method ? h->method : h->has_data ? "POST" : "GET";
+	struct fc_buf req = { 0 };
+	fc_buf_printf(&req, "%s %s HTTP/1.0\r\nHost: localhost\r\nUser-Agent: fcstart\r\nConnection: close\r\n", method,
+		      h->path ? h->path : "/");
+	if (h->has_data)
+		fc_buf_printf(&req, "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n", body.len);
+	fc_buf_printf(&req, "\r\n");
+	if (body.len)
+		fc_buf_append(&req, body.data, body.len);
+	free(body.data);
+	int r = fc_write_all(sock, req.data, req.len);
+	free(req.data);
+	if (r < 0) {
+		fprintf(stderr, "fcstart invoke `%s`: send the request: %s\n", name, strerror(-r));
+		return 125;
+	}
+	shutdown(sock, SHUT_WR);
+	struct fc_buf resp = { 0 };
+	char tmp[65536];
+	ssize_t n;
+	size_t body_off = 0;
+	int status = 0;
+	bool header_done = false;
+	while ((n = read(sock, tmp, sizeof(tmp))) > 0) {
+		fc_buf_append(&resp, tmp, (size_t)n);
+		if (!header_done) {
+			/* CRLF CRLF, or LF LF from a lenient server (CGI output) */
+			char *end = memmem(resp.data, resp.len, "\r\n\r\n", 4);
+			char *lf = memmem(resp.data, resp.len, "\n\n", 2);
+			size_t sep = 4;
+			if (lf && (!end || lf < end)) {
+				end = lf;
+				sep = 2;
+			}
+			if (!end)
+				continue;
+			header_done = true;
+			body_off = (size_t)(end - resp.data) + sep;
+			sscanf(resp.data, "HTTP/%*d.%*d %d", &status);
+			size_t from = h->include ? 0 : body_off;
+			fc_write_all(1, resp.data + from, resp.len - from);
+		} else {
+			fc_write_all(1, tmp, (size_t)n);
+		}
+	}
+	if (!header_done) {
+		fprintf(stderr, "fcstart invoke `%s`: no HTTP response (%zu bytes)\n", name, resp.len);
+		free(resp.data);
+		return 125;
+	}
+	free(resp.data);
+	if (status < 200 || status > 299) {
+		fprintf(stderr, "fcstart invoke `%s`: HTTP status %d\n", name, status);
+		return 1;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fcstart invoke [--socket PATH] NAME [--data @FILE | --data - | --data TEXT]\n"
-		"                      [--env K=V]... [--verbose]\n"
-		"  The request is the function's stdin (empty without --data), the response its\n"
-		"  stdout; the exit status is the function's (125: fcstart error, 124: timeout).\n");
+		"                      [--env K=V]... [--path /P] [--method M] [--include] [--verbose]\n"
+		"  Classic functions: the request is the function's stdin (empty without --data),\n"
+		"  the response its stdout; the exit status is the function's (125: fcstart error,\n"
+		"  124: timeout).\n"
+		"  HTTP functions: the data is the body of an HTTP request (POST with --data, else\n"
+		"  GET; --path, default /) sent to the function's 127.0.0.1:8080; the response body\n"
+		"  goes to stdout (--include: with status line and headers); exit status 0 for 2xx,\n"
+		"  1 otherwise.\n");
 }
 
 /* An fd reading TEXT from its start (memfd, any size). */
@@ -37,8 +120,11 @@ int cmd_invoke(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 'S' }, { "data", required_argument, NULL, 'd' },
 		{ "env", required_argument, NULL, 'e' },    { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },	    { 0 }
+		{ "help", no_argument, NULL, 'h' },	    { "path", required_argument, NULL, 'p' },
+		{ "method", required_argument, NULL, 'm' }, { "include", no_argument, NULL, 'i' },
+		{ 0 }
 	};
+	struct http_req hr = { 0 };
 	const char *sock = NULL, *data = NULL;
 	bool verbose = false;
 	struct fc_buf b = { 0 };
@@ -50,6 +136,9 @@ int cmd_invoke(int argc, char **argv)
 		case 'S': sock = optarg; break;
 		case 'd': data = optarg; break;
 		case 'v': verbose = true; break;
+		case 'p': hr.path = optarg; break;
+		case 'm': hr.method = optarg; break;
+		case 'i': hr.include = true; break;
 		case 'e':
 			if (!strchr(optarg, '=')) {
 				fprintf(stderr, "fcstart invoke: --env `%s`: expected KEY=VALUE\n", optarg);
@@ -81,6 +170,12 @@ int cmd_invoke(int argc, char **argv)
 			sock = argv[++optind];
 		else if (FC_STREQ(argv[k], "--verbose") || FC_STREQ(argv[k], "-v"))
 			verbose = true;
+		else if (FC_STREQ(argv[k], "--path") && k + 1 < argc)
+			hr.path = argv[++optind];
+		else if (FC_STREQ(argv[k], "--method") && k + 1 < argc)
+			hr.method = argv[++optind];
+		else if (FC_STREQ(argv[k], "--include") || FC_STREQ(argv[k], "-i"))
+			hr.include = true;
 		else {
 			usage(stderr);
 			return 125;
@@ -124,10 +219,12 @@ int cmd_invoke(int argc, char **argv)
 		return 125;
 	}
 	free(b.data);
-	close(TAKE_FD(in));
+	hr.has_data = data != NULL;
 	for (;;) {
 		char *reply = NULL;
-		if (fcpool_recv(fd, &reply, &e) < 0) {
+		int got[1] = { -1 };
+		size_t ngot = 1;
+		if (fcpool_recv_fds(fd, &reply, got, &ngot, &e) < 0) {
 			fprintf(stderr, "fcstart invoke `%s`: the daemon closed the connection\n", name);
 			fc_error_free(e);
 			return 125;
@@ -146,6 +243,14 @@ int cmd_invoke(int argc, char **argv)
 		}
 		if (verbose)
 			fprintf(stderr, "fcstart invoke: %s\n", reply);
+		if (ngot == 1) {
+			/* an HTTP function: the daemon passed a connected socket */
+			int rc = http_exchange(got[0], in, &hr, name);
+			close(got[0]);
+			yajl_tree_free(v);
+			free(reply);
+			return rc; /* closing our connection frees the instance */
+		}
 		const char *evs = ev ? YAJL_GET_STRING(ev) : NULL;
 		if (evs && FC_STREQ(evs, "exit")) {
 			yajl_val st = yajl_tree_get(v, pst, yajl_t_number);

@@ -15,6 +15,7 @@ void api_accept(void)
 			return;
 		struct conn *c = fc_calloc(1, sizeof(*c));
 		c->fd = fd;
+		c->tcp_fd = -1;
 		c->t0 = fc_now_ns();
 		c->next = D->conns;
 		D->conns = c;
@@ -37,10 +38,12 @@ static void fn_json(struct function *f, struct fc_buf *b, bool stats)
 	}
 	fc_buf_printf(b,
 		      ",\"min\":%u,\"max\":%u,\"waiting\":%u,\"creating\":%u,\"running\":%u,\"queued\":%u,"
-		      "\"handovers\":%llu,\"on_demand\":%llu,\"creates\":%llu,\"create_failures\":%llu,"
+		      "\"handovers\":%llu,\"requests\":%llu,\"on_demand\":%llu,\"creates\":%llu,\"create_failures\":%llu,"
 		      "\"handover_failures\":%llu,\"busy\":%llu,\"reaped\":%llu",
 		      f->spec.min, f->spec.max, f->n_waiting, f->n_creating, f->n_running, f->n_queued,
-		      (unsigned long long)f->handovers, (unsigned long long)f->on_demand,
+		      (unsigned long long)f->handovers,
+		      (unsigned long long)(f->spec.mode == FCPOOL_HTTP ? f->requests : f->handovers),
+		      (unsigned long long)f->on_demand,
 		      (unsigned long long)f->creates, (unsigned long long)f->create_failures,
 		      (unsigned long long)f->handover_failures, (unsigned long long)f->busy,
 		      (unsigned long long)f->reaped);
@@ -102,21 +105,8 @@ static void op_deploy(struct conn *c, const char *json)
 
 static void op_rm(struct conn *c, struct function *f)
 {
-	f->removing = true;
-	while (f->queue) {
-		struct conn *q = f->queue;
-		queue_remove(f, q);
-		conn_error(q, ENOENT, "function `%s` was removed", f->spec.name);
-		conn_finish(q);
-	}
-	for (struct sandbox *s = f->sandboxes; s; s = s->next)
-		sandbox_kill(s);
 	conn_reply(c, "{\"ok\":true}");
-	if (!f->sandboxes) {
-		_cleanup_free_ char *dir = fc_asprintf("%s/functions/%s", D->root, f->spec.name);
-		fc_rm_rf_at(AT_FDCWD, dir, NULL);
-		fn_free(f);
-	}
+	fn_remove(f);
 }
 
 static void op_scale(struct conn *c, struct function *f, yajl_val v)
@@ -124,26 +114,12 @@ static void op_scale(struct conn *c, struct function *f, yajl_val v)
 	double mn = f->spec.min, mx = f->spec.max;
 	js_num(v, "min", &mn);
 	js_num(v, "max", &mx);
-	if (mn < 0 || mx < 1 || mn > mx || mx > 10000) {
-		conn_error(c, EINVAL, "function `%s`: scale min %g max %g: need 0 <= min <= max, 1 <= max <= 10000",
-			   f->spec.name, mn, mx);
-		return;
-	}
-	f->spec.min = (unsigned)mn;
-	f->spec.max = (unsigned)mx;
-	/* above the new max: waiting sandboxes go now (running ones finish) */
-	for (struct sandbox *s = f->sandboxes; s && fn_total(f) > f->spec.max; s = s->next)
-		if (s->state == SB_WAITING && !s->killed) {
-			sandbox_kill(s);
-			f->reaped++;
-		}
-	struct fc_buf b = { 0 };
-	fcpool_fn_spec_json(&f->spec, &b);
-	_cleanup_free_ char *p = fc_asprintf("%s/functions/%s/function.json", D->root, f->spec.name);
-	fc_write_file_atomic_at(AT_FDCWD, p, b.data, b.len, 0600, NULL);
-	free(b.data);
-	pool_fill(f);
-	conn_reply(c, "{\"ok\":true}");
+	struct fc_error *e = NULL;
+	if (fn_scale(f, mn, mx, &e) < 0)
+		conn_error(c, e->errnum, "%s", e->msg);
+	else
+		conn_reply(c, "{\"ok\":true}");
+	fc_error_free(e);
 }
 
 static void op_invoke(struct conn *c, struct function *f, yajl_val v)
@@ -170,11 +146,6 @@ static void op_invoke(struct conn *c, struct function *f, yajl_val v)
 			   f->spec.name, c->nfds);
 		conn_finish(c);
 		return;
-	}
-	if (f->spec.mode == FCPOOL_HTTP) {
-		const char *body = js_str(v, "body");
-		c->body = fc_strdup(body ? body : "");
-		c->body_len = strlen(c->body);
 	}
 	queue_invocation(f, c);
 }
@@ -206,9 +177,15 @@ void api_on_readable(struct conn *c)
 			}
 		}
 	if (n <= 0) {
-		/* the client went away: a running classic invocation is killed */
+		/* the client went away: a running classic invocation is killed,
+		 * an HTTP instance is free for the next request */
 		if (c->state == C_RUNNING && c->sb && c->sb->fn->spec.mode == FCPOOL_CLASSIC)
 			sandbox_kill(c->sb);
+		else if (c->sb && c->sb->fn->spec.mode == FCPOOL_HTTP) {
+			http_release(c);
+			free(buf);
+			return;
+		}
 		conn_finish(c);
 		free(buf);
 		return;

@@ -25,6 +25,10 @@ struct daemon *D;
 
 void conn_reply(struct conn *c, const char *json)
 {
+	if (c->gw) {
+		gw_on_reply(c, json);
+		return;
+	}
 	if (c->fd < 0)
 		return;
 	if (send(c->fd, json, strlen(json), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
@@ -87,14 +91,84 @@ unsigned fn_total(const struct function *f)
 	return f->n_waiting + f->n_creating + f->n_running;
 }
 
+/* Send to a fork server without ever blocking: queue what does not fit. */
+static void fs_post(struct fserver *fs, const struct fs_msg *m)
+{
+	if (!fs->outbox) {
+		int r = fs_send_nb(fs->fd, m);
+		if (r == 0)
+			return;
+		if (r != -EAGAIN) {
+			fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(-r));
+			return;
+		}
+	}
+	struct fs_out *o = fc_malloc(sizeof(*o));
+	o->m = *m;
+	o->next = NULL;
+	if (!fs->outbox)
+		fs->outbox_tail = &fs->outbox;
+	*fs->outbox_tail = o;
+	fs->outbox_tail = &o->next;
+}
+
+static void fs_flush(struct fserver *fs)
+{
+	while (fs->outbox) {
+		struct fs_out *o = fs->outbox;
+		int r = fs_send_nb(fs->fd, &o->m);
+		if (r == -EAGAIN)
+			return;
+		if (r < 0)
+			fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(-r));
+		fs->outbox = o->next;
+		free(o);
+	}
+}
+
+static void sandbox_unlink(struct sandbox *s);
+static void fn_maybe_gone(struct function *f);
+
+/* Hand creations to the fork servers, a few at a time each, to the least
+ * busy first. */
+static void fs_pump(void)
+{
+	for (;;) {
+		struct fserver *fs = NULL;
+		for (unsigned i = 0; i < D->nfs; i++)
+			if (D->fs[i].inflight < FS_MAX_INFLIGHT && (!fs || D->fs[i].inflight < fs->inflight))
+				fs = &D->fs[i];
+		if (!fs)
+			return;
+		struct sandbox *next = NULL;
+		for (struct function *f = D->fns; f; f = f->next)
+			for (struct sandbox *s = f->sandboxes; s; s = s->next)
+				if (s->state == SB_CREATING && !s->sent && !s->killed &&
+				    (!next || s->t_state < next->t_state))
+					next = s;
+		if (!next)
+			return;
+		struct fs_msg m = { .type = FS_CREATE };
+		snprintf(m.id, sizeof(m.id), "%s", next->id);
+		snprintf(m.fn, sizeof(m.fn), "%s", next->fn->spec.name);
+		snprintf(m.text, sizeof(m.text), "%s", next->fn->lower);
+		next->sent = true;
+		next->fs = (unsigned)(fs - D->fs);
+		fs->inflight++;
+		fs_post(fs, &m);
+	}
+}
+
 static void fs_kill(struct sandbox *s)
 {
 	if (s->killed)
 		return;
+	s->killed = true;
+	if (s->state == SB_CREATING && !s->sent)
+		return; /* never left the daemon: sweep() drops it */
 	struct fs_msg m = { .type = FS_KILL };
 	snprintf(m.id, sizeof(m.id), "%s", s->id);
-	fs_send(D->fs_fd, &m, -1);
-	s->killed = true;
+	fs_post(&D->fs[s->fs], &m);
 }
 
 void sandbox_kill(struct sandbox *s)
@@ -153,12 +227,7 @@ static void sandbox_create(struct function *f)
 	f->sandboxes = s;
 	f->n_creating++;
 	f->creates++;
-	struct fs_msg m = { .type = FS_CREATE };
-	snprintf(m.id, sizeof(m.id), "%s", s->id);
-	snprintf(m.fn, sizeof(m.fn), "%s", f->spec.name);
-	snprintf(m.text, sizeof(m.text), "%s", f->lower);
-	if (fs_send(D->fs_fd, &m, -1) < 0)
-		fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(errno));
+	fs_pump();
 }
 
 /* Keep min waiting (plus one per queued invocation), never above max. */
@@ -225,14 +294,22 @@ static void record_latency(struct function *f, uint64_t ns)
 	f->n_lat++;
 }
 
-/* Hand sandbox s over to the invocation c: its stdio, env and args. */
-static int handover(struct function *f, struct sandbox *s, struct conn *c)
+/* Hand sandbox s over to the invocation c: its stdio, env and args. An
+ * HTTP instance gets /dev/null and the daemon's stderr instead. */
+int handover(struct function *f, struct sandbox *s, struct conn *c)
 {
 	uint64_t t0 = fc_now_ns();
 	struct fcrt_container ct = { .id = s->id, .root = D->rt_root, .pid = s->pid, .pidfd = -1,
 				     .sync_fd = s->sync_fd };
 	struct fcrt_start_args a = { .stdio = { -1, -1, -1 }, .env = c->env, .argv = NULL };
-	for (size_t i = 0; i < 3 && i < c->nfds; i++)
+	bool http = f->spec.mode == FCPOOL_HTTP;
+	_cleanup_close_ int devnull = http ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+	if (http) {
+		a.stdio[0] = devnull;
+		a.stdio[1] = 2;
+		a.stdio[2] = 2;
+	}
+	for (size_t i = 0; !http && i < 3 && i < c->nfds; i++)
 		a.stdio[i] = c->fds[i];
 	struct fc_error *e = NULL;
 	int r = fcrt_start_socket_ex(&ct, &a, &e);
@@ -260,6 +337,10 @@ static int handover(struct function *f, struct sandbox *s, struct conn *c)
 	f->last_used = t1;
 	record_latency(f, t1 - t0);
 	conn_close_fds(c);
+	if (http) {
+		c->handover_ns = t1 - t0;
+		return 0; /* http_assign() answers once the instance accepts */
+	}
 	char buf[512];
 	snprintf(buf, sizeof(buf),
 		 "{\"ok\":true,\"event\":\"started\",\"id\":\"%s\",\"handover_us\":%.1f,\"wait_us\":%.1f,\"on_demand\":%s}",
@@ -272,17 +353,27 @@ static int handover(struct function *f, struct sandbox *s, struct conn *c)
 void dispatch(struct function *f)
 {
 	while (f->queue) {
-		struct sandbox *s = take_waiting(f);
+		bool http = f->spec.mode == FCPOOL_HTTP;
+		struct sandbox *s = http ? http_idle_instance(f) : NULL;
+		if (s) {
+			struct conn *c = f->queue;
+			queue_remove(f, c);
+			c->state = C_IDLE;
+			http_assign(c, s);
+			continue;
+		}
+		s = take_waiting(f);
 		if (!s)
 			break;
 		struct conn *c = f->queue;
 		queue_remove(f, c);
 		c->state = C_IDLE;
-		if (f->spec.mode == FCPOOL_HTTP) {
-			http_dispatch(f, s, c);
+		int r = handover(f, s, c);
+		if (r >= 0 && http) {
+			http_assign(c, s);
 			continue;
 		}
-		if (handover(f, s, c) < 0) {
+		if (r < 0) {
 			if (++c->tries >= 3) {
 				conn_error(c, EIO, "function `%s`: hand-over failed %d times", f->spec.name, c->tries);
 				conn_finish(c);
@@ -319,18 +410,14 @@ static void fn_maybe_gone(struct function *f)
 
 /* ---- fork server messages -------------------------------------------------- */
 
-static void on_fs_message(void)
+static void on_fs_message(struct fserver *fs)
 {
 	struct fs_msg m;
 	int fd = -1;
-	ssize_t n = fs_recv(D->fs_fd, &m, &fd);
+	ssize_t n = fs_recv(fs->fd, &m, &fd);
 	if (n <= 0) {
 		fc_log(FC_LOG_ERROR, "the fork server is gone; stopping");
 		D->stop = true;
-		return;
-	}
-	if (m.type == FS_NETSOCK) {
-		http_on_netsock(&m, fd);
 		return;
 	}
 	struct sandbox *s = sandbox_find(m.id);
@@ -340,6 +427,11 @@ static void on_fs_message(void)
 		return;
 	}
 	struct function *f = s->fn;
+	if (m.type == FS_CREATED || m.type == FS_FAILED) {
+		if (fs->inflight)
+			fs->inflight--;
+		fs_pump();
+	}
 	switch (m.type) {
 	case FS_CREATED:
 		f->n_creating--;
@@ -354,8 +446,6 @@ static void on_fs_message(void)
 			sandbox_kill(s);
 			break;
 		}
-		if (f->spec.mode == FCPOOL_HTTP)
-			http_on_created(f, s);
 		dispatch(f);
 		break;
 	case FS_FAILED:
@@ -371,8 +461,9 @@ static void on_fs_message(void)
 			conn_error(c, m.err ? m.err : EIO, "function `%s`: create sandbox: %s", f->spec.name, m.text);
 			conn_finish(c);
 		}
-		fn_maybe_gone(f);
-		if (fn_find(m.fn) == f || sandbox_find(m.id) == NULL)
+		if (f->removing)
+			fn_maybe_gone(f);
+		else
 			pool_fill(f);
 		break;
 	case FS_EXITED: {
@@ -407,6 +498,21 @@ static void on_fs_message(void)
 		if (fd >= 0)
 			close(fd);
 		break;
+	}
+}
+
+/* Drop killed sandboxes that never reached the fork server; free removed
+ * functions whose sandboxes are all gone. */
+static void sweep(void)
+{
+	for (struct function *f = D->fns, *fnext; f; f = fnext) {
+		fnext = f->next;
+		for (struct sandbox *s = f->sandboxes, *snext; s; s = snext) {
+			snext = s->next;
+			if (s->state == SB_CREATING && !s->sent && s->killed)
+				sandbox_unlink(s);
+		}
+		fn_maybe_gone(f);
 	}
 }
 
@@ -492,7 +598,7 @@ static void load_functions(void)
 
 int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 {
-	struct daemon d = { 0 };
+	struct daemon d = { .self_netns = -1, .listen_fd = -1 };
 	D = &d;
 	const char *root = o->root ? o->root : FCPOOL_DEFAULT_ROOT;
 	d.idle_ns = (uint64_t)(o->idle_timeout_s ? o->idle_timeout_s : 300) * 1000000000ULL;
@@ -526,22 +632,36 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 	    fc_mkdir_p_at(AT_FDCWD, d.rt_root, 0700, err) < 0)
 		return fc_error_code(*err);
 
-	/* The fork server first, while this process has nothing else. */
-	int sp[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return fc_error_set(err, errno, "socketpair");
+	/* The fork servers first, while this process has nothing else. */
+	d.nfs = o->fork_servers ? o->fork_servers : 2;
+	if (d.nfs > FS_MAX)
+		d.nfs = FS_MAX;
 	fflush(NULL);
-	pid_t fs = fork();
-	if (fs < 0)
-		return fc_error_set(err, errno, "fork the fork server");
-	if (fs == 0) {
-		close(sp[0]);
-		close(lock);
-		fs_main(sp[1], d.root);
+	for (unsigned i = 0; i < d.nfs; i++) {
+		int sp[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+			r = fc_error_set(err, errno, "socketpair");
+			d.nfs = i;
+			goto out;
+		}
+		pid_t fs = fork();
+		if (fs < 0) {
+			r = fc_error_set(err, errno, "fork a fork server");
+			close(sp[0]);
+			close(sp[1]);
+			d.nfs = i;
+			goto out;
+		}
+		if (fs == 0) {
+			for (unsigned k = 0; k < i; k++)
+				close(d.fs[k].fd);
+			close(sp[0]);
+			close(lock);
+			fs_main(sp[1], d.root);
+		}
+		close(sp[1]);
+		d.fs[i] = (struct fserver){ .fd = sp[0], .pid = fs };
 	}
-	close(sp[1]);
-	d.fs_fd = sp[0];
-	d.fs_pid = fs;
 
 	r = fcsnap_store_open(o->store, &d.store, err);
 	if (r < 0)
@@ -558,6 +678,7 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
+	d.self_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	load_functions();
 	if (o->http && http_gateway_start(o->http, err) < 0) {
 		r = fc_error_code(*err);
@@ -573,54 +694,79 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 		size_t n = 0, nc = 0;
 		for (struct conn *c = d.conns; c; c = c->next)
 			nc++;
-		if (nc + 8 > cap) {
-			cap = (nc + 8) * 2;
+		if (2 * nc + 8 + FS_MAX + 64 > cap) {
+			cap = (2 * nc + 8 + FS_MAX + 64) * 2;
 			pfd = fc_realloc(pfd, cap * sizeof(*pfd));
 			pconn = fc_realloc(pconn, cap * sizeof(*pconn));
 		}
 		pfd[n++] = (struct pollfd){ .fd = d.listen_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = d.fs_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		for (unsigned i = 0; i < d.nfs; i++)
+			pfd[n++] = (struct pollfd){ .fd = d.fs[i].fd,
+						    .events = POLLIN | (d.fs[i].outbox ? POLLOUT : 0) };
 		size_t first = n;
 		for (struct conn *c = d.conns; c; c = c->next) {
 			pconn[n] = c;
 			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
 		}
-		int timeout = 200;
+		size_t first_tcp = n;
+		for (struct conn *c = d.conns; c; c = c->next) {
+			if (c->tcp_fd < 0 || n >= cap)
+				continue;
+			pconn[n] = c;
+			pfd[n++] = (struct pollfd){ .fd = c->tcp_fd, .events = POLLOUT };
+		}
+		int timeout = http_tick(fc_now_ns());
+		size_t first_gw = n;
+		size_t ngw = gw_poll_prepare(pfd + n, cap - n, &timeout);
+		n += ngw;
 		r = poll(pfd, n, timeout);
 		if (r < 0 && errno != EINTR) {
 			r = fc_error_set(err, errno, "poll");
 			break;
 		}
 		r = 0;
-		if (pfd[2].revents & POLLIN) {
+		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 					d.stop = true;
-				if (si.ssi_signo == SIGCHLD && waitpid(d.fs_pid, NULL, WNOHANG) == d.fs_pid) {
-					fc_log(FC_LOG_ERROR, "the fork server exited; stopping");
-					d.fs_pid = -1;
-					d.stop = true;
-				}
+				for (unsigned i = 0; si.ssi_signo == SIGCHLD && i < d.nfs; i++)
+					if (d.fs[i].pid > 0 && waitpid(d.fs[i].pid, NULL, WNOHANG) == d.fs[i].pid) {
+						fc_log(FC_LOG_ERROR, "fork server %d exited; stopping", (int)d.fs[i].pid);
+						d.fs[i].pid = -1;
+						d.stop = true;
+					}
 			}
 		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
-			on_fs_message();
+		for (unsigned i = 0; i < d.nfs; i++) {
+			if (pfd[2 + i].revents & POLLOUT)
+				fs_flush(&d.fs[i]);
+			if (pfd[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
+				on_fs_message(&d.fs[i]);
+		}
 		if (pfd[0].revents & POLLIN)
 			api_accept();
-		for (size_t i = first; i < n; i++)
+		for (size_t i = first; i < first_tcp; i++)
 			if (pfd[i].revents && !pconn[i]->dead)
 				api_on_readable(pconn[i]);
-		http_poll_gateway();
+		for (size_t i = first_tcp; i < first_gw; i++)
+			if (pfd[i].revents && !pconn[i]->dead && pconn[i]->tcp_fd == pfd[i].fd)
+				http_on_writable(pconn[i]);
+		if (ngw)
+			gw_poll_done(pfd + first_gw, ngw);
 		if (fc_now_ns() >= next_tick) {
 			on_timer();
 			next_tick = fc_now_ns() + 200000000ULL;
 		}
+		sweep();
+		fs_pump();
 		for (struct conn **p = &d.conns; *p;) {
 			struct conn *c = *p;
 			if (c->dead) {
 				*p = c->next;
+				if (c->tcp_fd >= 0)
+					close(c->tcp_fd);
 				fc_strv_free(c->env);
 				free(c->body);
 				free(c);
@@ -645,11 +791,19 @@ out:
 				close(s->sync_fd);
 				s->sync_fd = -1;
 			}
-	/* closing the socket makes the fork server kill and remove every sandbox */
-	close(d.fs_fd);
-	if (d.fs_pid > 0)
-		while (waitpid(d.fs_pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	/* closing its socket makes a fork server kill and remove every sandbox */
+	for (unsigned i = 0; i < d.nfs; i++) {
+		while (d.fs[i].outbox) {
+			struct fs_out *ob = d.fs[i].outbox;
+			d.fs[i].outbox = ob->next;
+			free(ob);
+		}
+		close(d.fs[i].fd);
+	}
+	for (unsigned i = 0; i < d.nfs; i++)
+		if (d.fs[i].pid > 0)
+			while (waitpid(d.fs[i].pid, NULL, 0) < 0 && errno == EINTR)
+				;
 	while (d.fns) {
 		struct function *f = d.fns;
 		while (f->sandboxes) {
@@ -668,7 +822,7 @@ out:
 		free(c->body);
 		free(c);
 	}
-	if (d.listen_fd > 0) {
+	if (d.listen_fd >= 0) {
 		close(d.listen_fd);
 		unlink(d.sock_path);
 	}
@@ -678,6 +832,8 @@ out:
 		fc_error_free(e);
 	}
 	fcsnap_store_free(d.store);
+	if (d.self_netns >= 0)
+		close(d.self_netns);
 	free(d.sock_path);
 	free(d.rt_root);
 	free(d.prefix);
@@ -688,13 +844,14 @@ out:
 /* An invocation wants a sandbox: queue it (bounded), then dispatch. */
 void queue_invocation(struct function *f, struct conn *c)
 {
-	if (f->n_waiting == 0 && f->spec.mode == FCPOOL_CLASSIC) {
+	if (f->n_waiting == 0 && (f->spec.mode == FCPOOL_CLASSIC || !http_idle_instance(f))) {
 		c->on_demand = true;
-		if (f->n_queued >= D->queue_max) {
+		unsigned qmax = f->spec.queue ? f->spec.queue : D->queue_max;
+		if (f->n_queued >= qmax) {
 			f->busy++;
 			conn_error(c, EBUSY,
 				   "function `%s` is busy: %u running, %u waiting to start (max %u, queue %u)",
-				   f->spec.name, f->n_running, f->n_queued, f->spec.max, D->queue_max);
+				   f->spec.name, f->n_running, f->n_queued, f->spec.max, qmax);
 			conn_finish(c);
 			return;
 		}
@@ -728,6 +885,48 @@ int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err)
 	f->spec = *spec;
 	memset(spec, 0, sizeof(*spec));
 	f->lower = lower;
+	pool_fill(f);
+	return 0;
+}
+
+void fn_remove(struct function *f)
+{
+	f->removing = true;
+	while (f->queue) {
+		struct conn *q = f->queue;
+		queue_remove(f, q);
+		conn_error(q, ENOENT, "function `%s` was removed", f->spec.name);
+		conn_finish(q);
+	}
+	for (struct sandbox *s = f->sandboxes; s; s = s->next)
+		sandbox_kill(s);
+	/* freed by sweep() once its sandboxes are gone */
+}
+
+int fn_scale(struct function *f, double mn, double mx, struct fc_error **err)
+{
+	if (mn < 0 || mx < 1 || mn > mx || mx > 10000)
+		return fc_error_set(err, EINVAL,
+				    "function `%s`: scale min %g max %g: need 0 <= min <= max, 1 <= max <= 10000",
+				    f->spec.name, mn, mx);
+	f->spec.min = (unsigned)mn;
+	f->spec.max = (unsigned)mx;
+	/* above the new max: waiting sandboxes go now (running ones finish) */
+	unsigned live = 0;
+	for (struct sandbox *s = f->sandboxes; s; s = s->next)
+		if (!s->killed)
+			live++;
+	for (struct sandbox *s = f->sandboxes; s && live > f->spec.max; s = s->next)
+		if (s->state == SB_WAITING && !s->killed) {
+			sandbox_kill(s);
+			f->reaped++;
+			live--;
+		}
+	struct fc_buf b = { 0 };
+	fcpool_fn_spec_json(&f->spec, &b);
+	_cleanup_free_ char *p = fc_asprintf("%s/functions/%s/function.json", D->root, f->spec.name);
+	fc_write_file_atomic_at(AT_FDCWD, p, b.data, b.len, 0600, NULL);
+	free(b.data);
 	pool_fill(f);
 	return 0;
 }

@@ -4,6 +4,8 @@
 #ifndef FCPOOL_DAEMON_H
 #define FCPOOL_DAEMON_H
 
+#include <poll.h>
+
 #include "pool-private.h"
 
 #define FN_LAT_RING 8192
@@ -13,6 +15,21 @@ enum conn_state { C_IDLE = 0, C_QUEUED, C_RUNNING, C_DONE };
 
 struct conn;
 struct function;
+struct fs_out {
+	struct fs_msg m;
+	struct fs_out *next;
+};
+/* FS_CREATE requests in one fork server's hands at once */
+#define FS_MAX_INFLIGHT 2
+#define FS_MAX 8
+struct fserver {
+	int fd;
+	pid_t pid;
+	/* messages that did not fit its socket yet: the daemon never blocks
+	 * on a fork server (which blocks on us) */
+	struct fs_out *outbox, **outbox_tail;
+	unsigned inflight;
+};
 
 struct sandbox {
 	char id[96];
@@ -21,12 +38,13 @@ struct sandbox {
 	int sync_fd;  /* start socket while waiting */
 	enum sb_state state;
 	bool killed;
+	bool sent;	/* its FS_CREATE went to the fork server */
+	unsigned fs;	/* which fork server made it */
 	uint64_t t_state; /* when it entered its state */
 	struct conn *client; /* classic: the invocation it runs */
-	/* http mode */
-	int http_fd;	/* connected socket to 127.0.0.1:8080 in its netns (-1: none) */
-	bool http_ready;
-	unsigned http_busy;
+	/* http mode: a started instance serves one request at a time */
+	int http_fd;	/* its network namespace (-1 until first used) */
+	bool http_ready; /* accepted a connection once */
 	uint64_t last_used;
 	struct sandbox *next;
 };
@@ -41,8 +59,11 @@ struct conn {
 	size_t body_len;
 	struct function *fn;
 	struct sandbox *sb;
+	int tcp_fd;	/* http: connecting socket inside the sandbox's netns */
+	uint64_t retry_at, connect_deadline, handover_ns;
 	uint64_t t0, t_started, deadline;
 	bool on_demand, timed_out, dead;
+	struct gw_req *gw; /* an invocation through the HTTP gateway */
 	int tries;
 	struct conn *next, *qnext;
 };
@@ -57,7 +78,7 @@ struct function {
 	bool removing;
 	uint64_t retry_after;
 	/* stats */
-	uint64_t handovers, on_demand, creates, create_failures, handover_failures, busy, reaped;
+	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy, reaped;
 	uint64_t create_ns_sum, last_used;
 	uint64_t lat[FN_LAT_RING];
 	uint64_t n_lat;
@@ -67,12 +88,14 @@ struct function {
 struct daemon {
 	char *root, *rt_root, *prefix, *sock_path;
 	struct fcsnap_store *store;
-	int fs_fd, listen_fd;
-	pid_t fs_pid;
+	int listen_fd;
 	uint64_t seq, idle_ns, queue_wait_ns;
 	unsigned queue_max;
 	struct function *fns;
 	struct conn *conns;
+	struct fserver fs[FS_MAX];
+	unsigned nfs;
+	int self_netns;
 	bool stop;
 };
 extern struct daemon *D;
@@ -84,6 +107,8 @@ struct function *fn_find(const char *name);
 unsigned fn_total(const struct function *f);
 void fn_free(struct function *f);
 int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err);
+void fn_remove(struct function *f);
+int fn_scale(struct function *f, double mn, double mx, struct fc_error **err);
 void sandbox_kill(struct sandbox *s);
 void pool_fill(struct function *f);
 void dispatch(struct function *f);
@@ -93,14 +118,25 @@ void queue_invocation(struct function *f, struct conn *c);
 void api_accept(void);
 void api_on_readable(struct conn *c);
 
+int handover(struct function *f, struct sandbox *s, struct conn *c);
+
 /* http.c */
-void http_dispatch(struct function *f, struct sandbox *s, struct conn *c);
-void http_on_netsock(const struct fs_msg *m, int fd);
-void http_on_created(struct function *f, struct sandbox *s);
+struct sandbox *http_idle_instance(struct function *f);
+void http_assign(struct conn *c, struct sandbox *s);
+void http_on_writable(struct conn *c);
+void http_release(struct conn *c);
 void http_on_exit(struct conn *c);
 void http_reap_idle(struct function *f, uint64_t now);
+/* retries of connections; returns the poll timeout (ms) that they need */
+int http_tick(uint64_t now);
+/* gateway.c: the OpenFaaS-compatible HTTP API (libmicrohttpd, driven from
+ * the daemon's poll loop: no thread) */
 int http_gateway_start(const char *addr, struct fc_error **err);
 void http_gateway_stop(void);
-void http_poll_gateway(void);
+/* add its descriptors to pfd (at most max); returns how many */
+size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout);
+void gw_poll_done(const struct pollfd *pfd, size_t n);
+/* an internal invocation's reply (conn_reply of a gateway conn) */
+void gw_on_reply(struct conn *c, const char *json);
 
 #endif

@@ -40,6 +40,7 @@ struct fcpool_fn_spec {
 	double cpus;	   /* 0 = unlimited */
 	uint64_t timeout_ms; /* per invocation, 0 = none */
 	unsigned min, max; /* from the labels com.openfaas.scale.min/max */
+	unsigned queue;	   /* label com.fcstart.queue: invocations that may wait; 0: the daemon's */
 };
 void fcpool_fn_spec_clear(struct fcpool_fn_spec *s);
 /* JSON document of a spec and back. */
@@ -55,6 +56,7 @@ struct fcpool_serve_opts {
 	unsigned idle_timeout_s; /* reap waiting sandboxes above min after this; 0: 300 */
 	unsigned queue_max;	/* pending invocations per function beyond max; 0: 64 */
 	const char *http;	/* "127.0.0.1:8081" or NULL: no HTTP gateway */
+	unsigned fork_servers;	/* processes creating sandboxes in parallel; 0: 2 */
 };
 /* Run the daemon until SIGTERM or SIGINT: recover what a previous run under
  * root left, start the fork server, serve the API. */
@@ -75,6 +77,9 @@ int fcpool_connect(const char *socket_path, struct fc_error **err);
 int fcpool_send(int fd, const char *json, const int *fds, size_t nfds, struct fc_error **err);
 /* Receive one reply (NUL-terminated JSON, caller frees); -ECONNRESET at EOF. */
 int fcpool_recv(int fd, char **reply, struct fc_error **err);
+/* The same, also taking up to *nfds descriptors that came with it (*nfds is
+ * set to the number received). */
+int fcpool_recv_fds(int fd, char **reply, int *fds, size_t *nfds, struct fc_error **err);
 /* Request and single reply; a reply with "ok":false becomes an error. */
 int fcpool_call(const char *socket_path, const char *json, char **reply, struct fc_error **err);
 

@@ -16,7 +16,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 
 #include "fcrt.h"
 #include "pool-private.h"
@@ -43,6 +45,16 @@ int fs_send(int fd, const struct fs_msg *m, int pass_fd)
 	ssize_t n;
 	do
 		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+int fs_send_nb(int fd, const struct fs_msg *m)
+{
+	size_t len = offsetof(struct fs_msg, text) + strnlen(m->text, sizeof(m->text) - 1) + 1;
+	ssize_t n;
+	do
+		n = send(fd, m, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : 0;
 }
@@ -112,6 +124,16 @@ static size_t n_table, cap_table;
 static const char *g_root;
 static char *g_rt_root;
 
+static bool new_netns(pid_t pid)
+{
+	char p[64];
+	struct stat a, b;
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	return stat(p, &a) == 0 && stat("/proc/self/ns/net", &b) == 0 && a.st_ino != b.st_ino;
+}
+
+static int loopback_up(pid_t pid, struct fc_error **err);
+
 static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out, struct fc_error **err)
 {
 	_cleanup_free_ char *dir = fc_asprintf("%s/sandboxes/%s", g_root, req->id);
@@ -142,6 +164,15 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out, s
 	r = fcrt_create(&o, out, err);
 	if (r < 0)
 		goto fail;
+	if (new_netns((*out)->pid) && loopback_up((*out)->pid, err) < 0) {
+		r = fc_error_code(*err);
+		struct fc_error *e2 = NULL;
+		fcrt_delete(g_rt_root, req->id, true, &e2);
+		fc_error_free(e2);
+		fcrt_container_free(*out);
+		*out = NULL;
+		goto fail;
+	}
 	return 0;
 fail:
 	sandbox_dir_remove(g_root, req->id);
@@ -196,7 +227,9 @@ static void reap(int sock, bool report)
 	}
 }
 
-static int net_socket(pid_t pid, struct fc_error **err)
+/* Bring lo up in the sandbox's network namespace (the runtime leaves it
+ * down): functions reach themselves on 127.0.0.1, nothing else. */
+static int loopback_up(pid_t pid, struct fc_error **err)
 {
 	_cleanup_free_ char *p = fc_asprintf("/proc/%d/ns/net", (int)pid);
 	_cleanup_close_ int ns = open(p, O_RDONLY | O_CLOEXEC);
@@ -205,13 +238,21 @@ static int net_socket(pid_t pid, struct fc_error **err)
 		return fc_error_set(err, errno, "open `%s`", p);
 	if (setns(ns, CLONE_NEWNET) < 0)
 		return fc_error_set(err, errno, "setns `%s`", p);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int e = errno;
+	int r = 0, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+	strcpy(ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		r = fc_error_set(err, errno, "loopback of `%s`", p);
+	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			r = fc_error_set(err, errno, "bring up the loopback of `%s`", p);
+	}
+	if (fd >= 0)
+		close(fd);
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort(); /* cannot go on in the wrong namespace */
-	if (fd < 0)
-		return fc_error_set(err, e, "socket in `%s`", p);
-	return fd;
+	return r;
 }
 
 void fs_main(int sock, const char *root)
@@ -271,20 +312,6 @@ void fs_main(int sock, const char *root)
 			struct fs_sandbox *s = table_find_id(m.id);
 			if (s)
 				kill(s->pid, SIGKILL);
-		} else if (m.type == FS_NETSOCK) {
-			struct fs_sandbox *s = table_find_id(m.id);
-			struct fc_error *e = NULL;
-			struct fs_msg a = { .type = FS_NETSOCK };
-			memcpy(a.id, m.id, sizeof(a.id));
-			int fd = s ? net_socket(s->pid, &e) : fc_error_set(&e, ESRCH, "no sandbox `%s`", m.id);
-			if (fd < 0) {
-				a.err = -fd;
-				snprintf(a.text, sizeof(a.text), "%s", e ? e->msg : "socket failed");
-			}
-			fs_send(sock, &a, fd);
-			if (fd >= 0)
-				close(fd);
-			fc_error_free(e);
 		}
 	}
 	/* The daemon is gone: remove everything we made. */

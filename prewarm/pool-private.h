@@ -14,7 +14,6 @@ enum fs_type {
 	FS_CREATED,    /* server: id, pid, the sync socket travels with it */
 	FS_FAILED,     /* server: id, err, text = message */
 	FS_EXITED,     /* server: id, status (wait status) */
-	FS_NETSOCK,    /* daemon: id: a TCP socket inside the sandbox's netns; server: fd */
 };
 struct fs_msg {
 	uint32_t type;
@@ -30,6 +29,8 @@ struct fs_msg {
 /* The fork server's main loop (never returns). */
 void fs_main(int sock, const char *root) __attribute__((noreturn));
 int fs_send(int fd, const struct fs_msg *m, int pass_fd);
+/* Without blocking and without a descriptor: -EAGAIN when the socket is full. */
+int fs_send_nb(int fd, const struct fs_msg *m);
 /* Receive; *fd gets a passed descriptor or -1. 0 at EOF. */
 ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd);
 

@@ -156,6 +156,8 @@ int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_e
 		s->min = (unsigned)strtoul(l, NULL, 10);
 	if ((l = label(s->labels, "com.openfaas.scale.max")))
 		s->max = (unsigned)strtoul(l, NULL, 10);
+	if ((l = label(s->labels, "com.fcstart.queue")))
+		s->queue = (unsigned)strtoul(l, NULL, 10);
 	if (js_num(v, "min", &d) && d >= 0)
 		s->min = (unsigned)d;
 	if (js_num(v, "max", &d) && d >= 1)
@@ -272,13 +274,34 @@ int fcpool_send(int fd, const char *json, const int *fds, size_t nfds, struct fc
 	return 0;
 }
 
-int fcpool_recv(int fd, char **reply, struct fc_error **err)
+int fcpool_recv_fds(int fd, char **reply, int *fds, size_t *nfds, struct fc_error **err)
 {
 	char *buf = fc_malloc(FCPOOL_MAX_MSG + 1);
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = FCPOOL_MAX_MSG };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+	size_t want = nfds ? *nfds : 0, got = 0;
 	ssize_t n;
 	do
-		n = recv(fd, buf, FCPOOL_MAX_MSG, 0);
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int in[4];
+			memcpy(in, CMSG_DATA(c), k * sizeof(int));
+			for (size_t i = 0; i < k; i++) {
+				if (got < want)
+					fds[got++] = in[i];
+				else
+					close(in[i]);
+			}
+		}
+	if (nfds)
+		*nfds = got;
 	if (n <= 0) {
 		int e = n < 0 ? errno : ECONNRESET;
 		free(buf);
@@ -287,6 +310,11 @@ int fcpool_recv(int fd, char **reply, struct fc_error **err)
 	buf[n] = 0;
 	*reply = buf;
 	return 0;
+}
+
+int fcpool_recv(int fd, char **reply, struct fc_error **err)
+{
+	return fcpool_recv_fds(fd, reply, NULL, NULL, err);
 }
 
 /* A reply {"ok":false,"error":"..."} becomes an error with that text. */

@@ -546,10 +546,19 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc
 		if (r < 0)
 			goto fail;
 	}
+	/* On a hybrid host the cgroup2 tree gets a controller enabled only when
+	 * the container limits it: an enabled controller pins it to cgroup2, and
+	 * crun (and anyone moving it to a v1 hierarchy) then refuses the host. */
+	unsigned enable = cg->v2_ctrls;
+	if (cg->mode == FC_CGROUP_HYBRID) {
+		enable = 0;
+		if (res && res->n_hugepage_limits)
+			enable |= cg->v2_ctrls & CG_BIT(CG_HUGETLB);
+	}
 	for (int t = 0; cg->v2 && t < 3; t++) {
 		if (t)
 			cg_error_clear(err);
-		r = make_dirs(cg->v2_mount, path, 0, true, cg->v2_ctrls, err);
+		r = make_dirs(cg->v2_mount, path, 0, true, enable, err);
 		if (r != -ENOENT)
 			break;
 	}

@@ -50,6 +50,12 @@ static void create_cleanup(struct fc_create *c)
 		close(c->sync_fd[1]);
 	if (c->console_fd >= 0)
 		close(c->console_fd);
+	if (c->seccomp_agent_fd >= 0)
+		close(c->seccomp_agent_fd);
+	for (size_t i = 0; c->idmap_fds && c->spec && i < c->spec->n_mounts; i++)
+		if (c->idmap_fds[i] >= 0)
+			close(c->idmap_fds[i]);
+	free(c->idmap_fds);
 	if (c->state_dirfd >= 0)
 		close(c->state_dirfd);
 	fc_seccomp_prog_free(c->seccomp);
@@ -63,7 +69,7 @@ static void create_cleanup(struct fc_create *c)
 	free(c->cgroup_path);
 }
 
-static int connect_console_socket(const char *path, struct fc_error **err)
+int fc_console_connect(const char *path, struct fc_error **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -80,25 +86,34 @@ static int connect_console_socket(const char *path, struct fc_error **err)
 	return fd;
 }
 
-char **fc_merge_env(char **a, char **b)
+char **fc_merge_env(char **a, char *const *b, bool names_from_environ)
 {
-	size_t na = fc_strv_len(a), nb = fc_strv_len(b);
+	size_t na = fc_strv_len(a), nb = fc_strv_len((char **)b), n = 0;
 	char **v = fc_calloc(na + nb + 1, sizeof(char *));
-	size_t n = 0;
 	for (size_t i = 0; i < na; i++)
 		v[n++] = fc_strdup(a[i]);
 	for (size_t i = 0; i < nb; i++) {
 		const char *eq = strchr(b[i], '=');
 		size_t kl = eq ? (size_t)(eq - b[i]) : strlen(b[i]);
+		char *val;
 		size_t j;
+		if (eq) {
+			val = fc_strdup(b[i]);
+		} else {
+			/* "-e NAME" takes NAME from our environment, as runc does. */
+			const char *h = names_from_environ ? getenv(b[i]) : NULL;
+			if (!h)
+				continue;
+			val = fc_asprintf("%s=%s", b[i], h);
+		}
 		for (j = 0; j < n; j++)
 			if (strncmp(v[j], b[i], kl) == 0 && v[j][kl] == '=')
 				break;
 		if (j < n) {
 			free(v[j]);
-			v[j] = fc_strdup(b[i]);
+			v[j] = val;
 		} else {
-			v[n++] = fc_strdup(b[i]);
+			v[n++] = val;
 		}
 	}
 	v[n] = NULL;
@@ -161,7 +176,8 @@ static void describe_exit(pid_t pid, struct fc_error **err)
 static int send_or_collect(struct fc_create *c, pid_t pid, uint32_t type, struct fc_error **err)
 {
 	struct fc_sync m;
-	if (fc_sync_send(c->sync_fd[0], type, 0, NULL) == 0)
+	/* GO carries the init's pid as we see it (for the seccomp agent) */
+	if (fc_sync_send(c->sync_fd[0], type, type == FC_SYNC_GO ? pid : 0, NULL) == 0)
 		return 0;
 	if (fc_sync_recv(c->sync_fd[0], &m) == 0 && m.type == FC_SYNC_ERROR)
 		return fc_error_relay(err, m.value, "%s", m.text);
@@ -197,7 +213,8 @@ static int validate(struct fc_create *c, struct fc_error **err)
 int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		struct fc_error **err)
 {
-	struct fc_create c = { .opts = o, .sync_fd = { -1, -1 }, .console_fd = -1, .state_dirfd = -1 };
+	struct fc_create c = { .opts = o, .sync_fd = { -1, -1 }, .console_fd = -1, .state_dirfd = -1,
+			       .seccomp_agent_fd = -1 };
 	const char *root = o->root ? o->root : FCRT_DEFAULT_ROOT;
 	pid_t child = -1, init_pid = -1;
 	bool state_made = false, into_cgroup = false;
@@ -255,14 +272,33 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		}
 	}
 
-	c.env = fc_merge_env(c.spec->process->env, o->extra_env);
+	c.env = fc_merge_env(c.spec->process->env, o->extra_env, false);
 	r = fc_seccomp_compile(c.spec->seccomp, &c.seccomp, err);
 	if (r < 0) {
 		fc_error_wrap(err, "linux.seccomp");
 		goto fail;
 	}
+	c.idmap_fds = fc_calloc(c.spec->n_mounts + 1, sizeof(int));
+	for (size_t i = 0; i < c.spec->n_mounts; i++) {
+		const struct fc_mount *m = &c.spec->mounts[i];
+		c.idmap_fds[i] = -1;
+		if (m->n_uid_mappings || m->n_gid_mappings) {
+			r = c.idmap_fds[i] = fc_idmap_userns(m, err);
+			if (r < 0)
+				goto fail;
+		}
+	}
+	if (c.spec->seccomp && c.spec->seccomp->listener_path) {
+		/* Connected here, in the runtime's namespaces; the init sends the
+		 * notify fd through it once its filter is in place. */
+		r = c.seccomp_agent_fd = fc_console_connect(c.spec->seccomp->listener_path, err);
+		if (r < 0) {
+			fc_error_wrap(err, "linux.seccomp.listenerPath");
+			goto fail;
+		}
+	}
 	if (c.spec->process->terminal && o->console_socket) {
-		r = c.console_fd = connect_console_socket(o->console_socket, err);
+		r = c.console_fd = fc_console_connect(o->console_socket, err);
 		if (r < 0)
 			goto fail;
 	}

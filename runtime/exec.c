@@ -78,38 +78,6 @@ static void ctx_free(struct exec_ctx *c)
 	fc_strv_free(c->env);
 }
 
-static char **env_merge(char **base, char *const *add)
-{
-	size_t nb = fc_strv_len(base), na = fc_strv_len((char **)add), n = 0;
-	char **v = fc_calloc(nb + na + 1, sizeof(char *));
-	for (size_t i = 0; i < nb; i++)
-		v[n++] = fc_strdup(base[i]);
-	for (size_t i = 0; i < na; i++) {
-		const char *eq = strchr(add[i], '=');
-		size_t kl = eq ? (size_t)(eq - add[i]) : strlen(add[i]);
-		size_t j;
-		for (j = 0; j < n; j++)
-			if (strncmp(v[j], add[i], kl) == 0 && v[j][kl] == '=')
-				break;
-		char *val = eq ? fc_strdup(add[i]) : NULL;
-		if (!eq) {
-			/* "-e NAME" takes NAME from our environment, as runc does. */
-			const char *h = getenv(add[i]);
-			if (!h)
-				continue;
-			val = fc_asprintf("%s=%s", add[i], h);
-		}
-		if (j < n) {
-			free(v[j]);
-			v[j] = val;
-		} else {
-			v[n++] = val;
-		}
-	}
-	v[n] = NULL;
-	return v;
-}
-
 static void caps_add(int **set, size_t *n, int cap)
 {
 	for (size_t i = 0; i < *n; i++)
@@ -176,25 +144,8 @@ static int build_process(struct exec_ctx *c, struct fc_error **err)
 		caps_add(&k->permitted, &k->n_permitted, v);
 		caps_add(&k->ambient, &k->n_ambient, v);
 	}
-	c->env = env_merge(p->env, o->env);
+	c->env = fc_merge_env(p->env, o->env, true);
 	return 0;
-}
-
-static int connect_socket(const char *path, struct fc_error **err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return fc_error_set(err, ENAMETOOLONG, "console socket `%s`", path);
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return fc_error_set(err, errno, "console socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
-		return fc_error_set(err, e, "connect to console socket `%s`", path);
-	}
-	return fd;
 }
 
 /* Send a descriptor: in an fc_sync message of the given type, or (type 0,
@@ -524,7 +475,7 @@ int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_
 		goto done;
 	}
 	if (c.proc->terminal && o->console_socket &&
-	    (r = c.console_fd = connect_socket(o->console_socket, err)) < 0)
+	    (r = c.console_fd = fc_console_connect(o->console_socket, err)) < 0)
 		goto done;
 	if ((r = fc_seccomp_compile(c.spec->seccomp, &c.seccomp, err)) < 0) {
 		fc_error_wrap(err, "linux.seccomp");

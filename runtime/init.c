@@ -41,6 +41,43 @@ static void expect(struct fc_create *c, uint32_t type)
 	struct fc_sync m;
 	if (fc_sync_recv(c->sync_fd[1], &m) < 0 || m.type != type)
 		_exit(1);
+	if (type == FC_SYNC_GO)
+		c->host_pid = m.value;
+}
+
+/* Install the filter; a notify fd goes to the seccomp agent with the
+ * container process state (runtime-spec "ContainerProcessState"). */
+static int install_seccomp(struct fc_create *c, struct fc_error **err)
+{
+	int nfd = -1;
+	if (fc_seccomp_install(c->seccomp, c->seccomp_agent_fd >= 0 ? &nfd : NULL, err) < 0)
+		return fc_error_code(*err);
+	if (nfd < 0 || c->seccomp_agent_fd < 0)
+		return 0;
+	const struct fc_spec *s = c->spec;
+	_cleanup_free_ char *st = fc_state_hook_json(c->opts->id, "running", c->host_pid, c->bundle, s);
+	struct fc_buf b = { 0 };
+	fc_buf_printf(&b, "{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":",
+		      FCRT_OCI_VERSION, (int)c->host_pid);
+	fc_buf_json_string(&b, s->seccomp->listener_metadata ? s->seccomp->listener_metadata : "");
+	fc_buf_printf(&b, ",\"state\":%s}", st);
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = b.data, .iov_len = b.len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &nfd, sizeof(int));
+	int r = sendmsg(c->seccomp_agent_fd, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	free(b.data);
+	close(nfd);
+	close(c->seccomp_agent_fd);
+	c->seccomp_agent_fd = -1;
+	if (r < 0)
+		return fc_error_set(err, -r, "linux.seccomp.listenerPath: send the notify fd to the agent");
+	return 0;
 }
 
 static int join_namespaces(struct fc_create *c, struct fc_error **err)
@@ -225,8 +262,8 @@ static void answer_error(struct fc_create *c, struct start_channel *ch, struct f
 	} else {
 		fc_sync_send(ch->fd, FC_SYNC_ERROR, e ? e->errnum : EIO, msg);
 	}
-	/* Also on the container's stderr, as runc does. */
-	dprintf(2, "fcrun: %s\n", msg);
+	/* The starter (fcrun start/run, the pool) reports it; the container's
+	 * stderr (Docker's logs) stays the container's, as with runc. */
 	_exit(1);
 }
 
@@ -275,7 +312,7 @@ static void wait_for_start(struct fc_create *c, struct start_channel *ch)
 			off += n + 2;
 		}
 		if (extra_env) {
-			char **merged = fc_merge_env(c->env, extra_env);
+			char **merged = fc_merge_env(c->env, extra_env, false);
 			fc_strv_free(c->env);
 			fc_strv_free(extra_env);
 			c->env = merged;
@@ -395,7 +432,7 @@ void fc_init_main(struct fc_create *c)
 	/* First, while no seccomp filter can refuse close_range. */
 	if (keep_fds(c->opts->preserve_fds, &e) < 0)
 		answer_error(c, &ch, e);
-	if (!p->no_new_privileges && c->seccomp && fc_seccomp_install(c->seccomp, NULL, &e) < 0)
+	if (!p->no_new_privileges && c->seccomp && install_seccomp(c, &e) < 0)
 		answer_error(c, &ch, e);
 	if (fc_identity_apply(p, &e) < 0)
 		answer_error(c, &ch, e);
@@ -415,7 +452,7 @@ void fc_init_main(struct fc_create *c)
 		(void)!write(ch.fd, "0", 1);
 	else
 		fc_sync_send(ch.fd, FC_SYNC_STARTED, 0, NULL);
-	if (p->no_new_privileges && c->seccomp && fc_seccomp_install(c->seccomp, NULL, &e) < 0) {
+	if (p->no_new_privileges && c->seccomp && install_seccomp(c, &e) < 0) {
 		dprintf(2, "fcrun: %s\n", e->msg);
 		_exit(1);
 	}

@@ -49,6 +49,9 @@ struct fc_create {
 	int state_dirfd;   /* O_PATH of state_dir: the init reopens exec.fifo through it */
 	int sync_fd[2];	   /* [0] parent's end, [1] child's end */
 	int console_fd;	   /* connected --console-socket, or -1 */
+	int seccomp_agent_fd; /* connected linux.seccomp.listenerPath, or -1 */
+	pid_t host_pid;	   /* the init's pid as the runtime sees it (from FC_SYNC_GO) */
+	int *idmap_fds;	   /* per mount: user namespace of an idmapped mount, or -1 */
 	struct fc_seccomp_prog *seccomp;
 	char *exec_path;   /* resolved process.args[0] (in the container's rootfs) */
 	char **env;	   /* process env + extra */
@@ -72,6 +75,9 @@ int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err);
  * cgroups and cgroup namespace. */
 int fc_rootfs_mount_cgroups(struct fc_create *c, struct fc_error **err);
 int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err);
+/* A user namespace holding an idmapped mount's mappings (made by the runtime
+ * before the clone: /proc/PID must name the helper in our pid namespace). */
+int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err);
 int fc_rootfs_finish(struct fc_create *c, struct fc_error **err);
 
 /* hooks.c: run one hook kind with the state JSON on stdin (timeouts kill). */
@@ -92,8 +98,12 @@ char *fc_state_hook_json(const char *id, const char *status, pid_t pid, const ch
 unsigned long long fc_proc_start_time(pid_t pid);
 int fc_pidfd_open(pid_t pid);
 
-/* a + b, entries of b replacing those of a with the same key (new vector). */
-char **fc_merge_env(char **a, char **b);
+/* a + b, entries of b replacing those of a with the same key (new vector);
+ * a bare NAME in b takes its value from our environment when
+ * names_from_environ (fcrun exec -e NAME), else is ignored. */
+char **fc_merge_env(char **a, char *const *b, bool names_from_environ);
+/* Connect to a --console-socket (SOCK_STREAM, CLOEXEC). */
+int fc_console_connect(const char *path, struct fc_error **err);
 
 /* Exec path lookup in the container: search PATH from env within the rootfs
  * directory fd (after pivot: "/"). */

@@ -5,6 +5,7 @@
  * image can never point a mount at the host. */
 #include "internal.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
@@ -12,6 +13,8 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sched.h>
 
 #ifndef MOUNT_ATTR_SIZE_VER0
 struct mount_attr {
@@ -175,6 +178,78 @@ static int apply_propagation_and_attrs(int fd, const struct fc_mount *m, struct 
 	return 0;
 }
 
+/* A user namespace holding the mount's mappings, for MOUNT_ATTR_IDMAP: a
+ * child unshares it and waits while we write its maps and open it. */
+int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return fc_error_set(err, errno, "mounts: idmap of `%s`: pipe", m->destination);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return fc_error_set(err, errno, "mounts: idmap of `%s`: fork", m->destination);
+	}
+	if (pid == 0) {
+		char ch;
+		close(p[1]);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		(void)!read(p[0], &ch, 1); /* until the parent is done */
+		_exit(0);
+	}
+	close(p[0]);
+	int r = 0, fd = -1;
+	for (int i = 0; i < 2 && r == 0; i++) {
+		const struct fc_idmap *map = i ? m->gid_mappings : m->uid_mappings;
+		size_t n = i ? m->n_gid_mappings : m->n_uid_mappings;
+		_cleanup_buf_ struct fc_buf b = { 0 };
+		for (size_t k = 0; k < n; k++)
+			fc_buf_printf(&b, "%u %u %u\n", map[k].container_id, map[k].host_id, map[k].size);
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, i ? "gid_map" : "uid_map");
+		/* wait until the child has unshared (its map file becomes writable) */
+		for (int t = 0; t < 1000 && b.data; t++) {
+			_cleanup_close_ int mfd = open(path, O_WRONLY | O_CLOEXEC);
+			if (mfd >= 0 && write(mfd, b.data, b.len) == (ssize_t)b.len)
+				break;
+			if (t == 999)
+				r = fc_error_set(err, errno, "mounts: idmap of `%s`: write %s", m->destination,
+						 path);
+			usleep(100);
+		}
+	}
+	if (r == 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = fc_error_set(err, errno, "mounts: idmap of `%s`: open %s", m->destination, path);
+	}
+	close(p[1]);
+	waitpid(pid, NULL, 0);
+	return r < 0 ? r : fd;
+}
+
+static int mount_idmapped(const char *src, int target, const struct fc_mount *m, int userns,
+			  struct fc_error **err)
+{
+	unsigned rec = m->recursive ? AT_RECURSIVE : 0;
+	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src,
+						OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	if (tree < 0)
+		return fc_error_set(err, errno, "mounts: idmap of `%s`: open_tree `%s`", m->destination, src);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0)
+		return fc_error_set(err, errno, "mounts: idmap of `%s` (does `%s`'s filesystem support idmapped mounts?)",
+				    m->destination, src);
+	if (syscall(SYS_move_mount, tree, "", target, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return fc_error_set(err, errno, "mounts: move the idmapped `%s` into place", src);
+	return 0;
+}
+
 static int mount_bind(struct fc_create *c, const struct fc_mount *m, struct fc_error **err)
 {
 	_cleanup_free_ char *src = NULL;
@@ -188,8 +263,12 @@ static int mount_bind(struct fc_create *c, const struct fc_mount *m, struct fc_e
 	_cleanup_close_ int t = make_target(m->destination, S_ISDIR(st.st_mode), err);
 	if (t < 0)
 		return t;
-	if (mount(src, fdpath(t, buf), NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
+	if (m->n_uid_mappings || m->n_gid_mappings) {
+		if (mount_idmapped(src, t, m, c->idmap_fds[m - c->spec->mounts], err) < 0)
+			return fc_error_code(*err);
+	} else if (mount(src, fdpath(t, buf), NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0) {
 		return fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src, m->destination);
+	}
 	/* Reopen: the fd above names what lies under the new mount. */
 	_cleanup_close_ int t2 = openat2_in_root(skip_slash(m->destination), O_PATH, 0);
 	if (t2 < 0)
@@ -361,6 +440,58 @@ out_err:
 	goto out;
 }
 
+/* Copy a directory tree (files, directories, symlinks; modes, owners) from
+ * the directory under a new tmpfs into it (the "tmpcopyup" option). */
+static int copy_tree(int from, int to, struct fc_error **err)
+{
+	DIR *d = fdopendir(dup(from));
+	struct dirent *de;
+	int r = 0;
+	if (!d)
+		return fc_error_set(err, errno, "tmpcopyup: read the directory");
+	while (r == 0 && (de = readdir(d))) {
+		struct stat st;
+		if (FC_STREQ(de->d_name, ".") || FC_STREQ(de->d_name, "..") ||
+		    fstatat(from, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(to, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST)
+				r = fc_error_set(err, errno, "tmpcopyup: mkdir `%s`", de->d_name);
+			_cleanup_close_ int f2 = openat(from, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int t2 = openat(to, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (r == 0 && (f2 < 0 || t2 < 0))
+				r = fc_error_set(err, errno, "tmpcopyup: open `%s`", de->d_name);
+			if (r == 0)
+				r = copy_tree(f2, t2, err);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlinkat(from, de->d_name, target, sizeof(target) - 1);
+			if (n >= 0) {
+				target[n] = '\0';
+				if (symlinkat(target, to, de->d_name) < 0)
+					r = fc_error_set(err, errno, "tmpcopyup: symlink `%s`", de->d_name);
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			_cleanup_close_ int in = openat(from, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int out = openat(to, de->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+							 st.st_mode & 07777);
+			char buf[65536];
+			ssize_t n;
+			if (in < 0 || out < 0)
+				r = fc_error_set(err, errno, "tmpcopyup: copy `%s`", de->d_name);
+			while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
+				if (fc_write_all(out, buf, (size_t)n) < 0)
+					r = fc_error_set(err, errno, "tmpcopyup: write `%s`", de->d_name);
+		} else {
+			continue; /* devices, fifos, sockets: not copied */
+		}
+		if (r == 0)
+			fchownat(to, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	}
+	closedir(d);
+	return r;
+}
+
 static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_error **err)
 {
 	const char *type = m->type;
@@ -375,6 +506,13 @@ static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_er
 	if (t < 0)
 		return t;
 	unsigned long flags = m->flags;
+	_cleanup_close_ int under = -1;
+	if (m->tmpcopyup && FC_STREQ(type, "tmpfs")) {
+		char b2[32];
+		under = open(fdpath(t, b2), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (under < 0)
+			return fc_error_set(err, errno, "mounts: tmpcopyup: open `%s`", m->destination);
+	}
 	if (mount(m->source ? m->source : type, fdpath(t, buf), type, flags, m->data) < 0) {
 		int e = errno;
 		/* Without their namespace (host network, IPC), sysfs and mqueue
@@ -390,6 +528,13 @@ static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_er
 		}
 		return fc_error_set(err, e, "mounts: mount %s on `%s`%s%s", type, m->destination,
 				    m->data ? " with " : "", m->data ? m->data : "");
+	}
+	if (under >= 0) {
+		_cleanup_close_ int top = openat2_in_root(skip_slash(m->destination), O_RDONLY | O_DIRECTORY, 0);
+		if (top < 0)
+			return fc_error_set(err, errno, "mounts: tmpcopyup: open the new `%s`", m->destination);
+		if (copy_tree(under, top, err) < 0)
+			return fc_error_wrap(err, "mounts: `%s`", m->destination);
 	}
 	if (m->propagation || m->rec_flags || m->rec_clear) {
 		_cleanup_close_ int t2 = openat2_in_root(skip_slash(m->destination), O_PATH, 0);

@@ -174,7 +174,7 @@ static int copy_entry(int src, int dst, const char *name, const char *rel, struc
 
 static int copy_tree(int src, int dst, const char *rel, struct fc_error **err)
 {
-	int fd = dup(src);
+	int fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return fc_error_set(err, errno, "copy `%s`", rel);
 	DIR *d = fdopendir(fd);

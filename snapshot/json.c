@@ -98,7 +98,11 @@ static int parse_desc(yajl_val v, struct snap_desc *d, const char *what, struct 
 	d->os = get_str(p, "os");
 	d->arch = get_str(p, "architecture");
 	d->variant = get_str(p, "variant");
-	d->ref_name = get_str(get(v, "annotations"), "org.opencontainers.image.ref.name");
+	/* docker save (v25+) and containerd put the full name here; the OCI
+	 * ref.name is often only the tag */
+	d->ref_name = get_str(get(v, "annotations"), "io.containerd.image.name");
+	if (!d->ref_name)
+		d->ref_name = get_str(get(v, "annotations"), "org.opencontainers.image.ref.name");
 	if (!d->digest || !fcsnap_digest_hex(d->digest))
 		return fc_error_set(err, EINVAL, "%s: missing or unsupported digest `%s`", what,
 				    d->digest ? d->digest : "");

@@ -293,8 +293,20 @@ static unsigned sweep(struct fcsnap_store *s, const char *sub, char **keep, size
 			continue;
 		if (in_set(keep, n, de->d_name))
 			continue;
-		if (skip && strlen(de->d_name) == 64 && strstr(skip, de->d_name))
-			continue; /* a mounted rootfs still uses it */
+		if (skip && strlen(de->d_name) == 64) {
+			/* a mounted rootfs (overlay lowerdir=) still uses it */
+			_cleanup_free_ char *full = fc_asprintf("%s/%s/%s", s->path, sub, de->d_name);
+			const char *m = skip;
+			bool used = false;
+			size_t fl = strlen(full);
+			while ((m = strstr(m, full)) && !used) {
+				char c = m[fl];
+				used = c == ':' || c == ',' || c == ' ' || c == '\n' || c == 0;
+				m += fl;
+			}
+			if (used)
+				continue;
+		}
 		if (fc_rm_rf_at(dirfd(d), de->d_name, NULL) == 0)
 			removed++;
 	}

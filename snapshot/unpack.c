@@ -621,7 +621,7 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 			fd = snap_openat_beneath(u->root, wt, O_RDONLY | O_DIRECTORY, 0);
 		}
 		if (!*wt)
-			fd = dup(u->root);
+			fd = fcntl(u->root, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0)
 			return fc_error_set(err, -fd, "entry `%s`: open opaque directory `%s`", path, wt);
 		int r = fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);

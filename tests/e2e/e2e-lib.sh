@@ -58,6 +58,24 @@ wait_until() {
 
 CTD_PID=
 DOCKERD_PID=
+E2E_DOCKER_CG_EXISTED=
+
+# Container cgroups (below /docker and /fce2e in every hierarchy): listed at
+# start, compared at the end; the parents are removed by e2e_stop when we made
+# them.
+e2e_cgroups() {
+	local d
+	for d in /sys/fs/cgroup/*/docker/* /sys/fs/cgroup/*/fce2e/* /sys/fs/cgroup/docker/* /sys/fs/cgroup/fce2e/*; do
+		[ -d "$d" ] && echo "$d"
+	done | sort
+}
+e2e_cg_snapshot() {
+	e2e_cgroups >"$E2E/cg.before"
+	E2E_DOCKER_CG_EXISTED=0
+	ls -d /sys/fs/cgroup/*/docker /sys/fs/cgroup/docker >/dev/null 2>&1 && E2E_DOCKER_CG_EXISTED=1
+}
+# Cgroups made since e2e_cg_snapshot that are still there.
+e2e_cg_new() { e2e_cgroups | comm -13 "$E2E/cg.before" -; }
 
 # ctr against the private containerd, in our namespace.
 ctrp() { "$CTR" --address "$E2E/ctd.sock" --namespace "$E2E_NS" "$@"; }
@@ -190,6 +208,15 @@ e2e_stop() {
 			done
 		done
 	done
+	local cg
+	for cg in /sys/fs/cgroup/*/fce2e /sys/fs/cgroup/fce2e; do
+		[ -d "$cg" ] && rmdir "$cg" 2>/dev/null
+	done
+	if [ "$E2E_DOCKER_CG_EXISTED" = 0 ]; then
+		for cg in /sys/fs/cgroup/*/docker /sys/fs/cgroup/docker; do
+			[ -d "$cg" ] && rmdir "$cg" 2>/dev/null
+		done
+	fi
 	grep " $E2E" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done
@@ -245,4 +272,5 @@ e2e_begin() {
 		[ -x "$b" ] || skip_all "$b missing"
 	done
 	e2e_build_image || { echo "Bail out! cannot build the busybox image"; exit 1; }
+	e2e_cg_snapshot
 }

@@ -137,7 +137,11 @@ else
 fi
 skip "a pod through the CRI runtime class" "no CRI client (crictl) in Debian 12"
 
+left=$(e2e_cg_new)
+expect_eq "no container cgroups left" "" "$left"
 e2e_stop
 left=$(our_shims)
 expect_eq "containerd and its shims stopped" "" "$left"
+left=$(ls -d /sys/fs/cgroup/*/fce2e 2>/dev/null)
+expect_eq "no /fce2e parent cgroups left" "" "$left"
 done_testing

@@ -174,7 +174,11 @@ done
 left=$(ls -A "$E2E/docker/exec/runtime-runc/moby" 2>/dev/null)
 expect_eq "no state dirs left under docker's exec-root" "" "$left"
 [ -z "$left" ] || for d in $left; do { head -c 300 "$E2E/docker/exec/runtime-runc/moby/$d/state.json"; echo; } | diag; done
+left=$(e2e_cg_new)
+expect_eq "no container cgroups left" "" "$left"
 e2e_stop
 left=$(our_shims)
 expect_eq "dockerd, containerd and the shims stopped" "" "$left"
+left=$(ls -d /sys/fs/cgroup/*/fce2e 2>/dev/null)
+expect_eq "no /fce2e parent cgroups left" "" "$left"
 done_testing

@@ -72,6 +72,24 @@ expect_match "configured device: mode, owner, numbers" 'crw------- +1 7 +8 +1, +
 expect_match "sysctl in the network namespace" $'\n42$' "$out"
 check "nothing mounted on the host by the container" sh -c "! grep -q ' $T/bind/rootfs' /proc/self/mountinfo"
 
+# tmpcopyup: a tmpfs over /etc starts with the image's /etc
+B=$T/copyup
+bundle "$B" /bin/sh -c 'grep -c root /etc/passwd; echo new > /etc/x && echo writable; grep " /etc " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1'
+jqedit "$B" '.mounts += [{"destination":"/etc","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","mode=755"]}]'
+run_in "$B"
+expect_eq "tmpcopyup: the image's files, writable, on a tmpfs" "1 writable tmpfs" "$(echo $out)"
+check "tmpcopyup: the image is untouched" test ! -e "$B/rootfs/etc/x"
+
+# An idmapped bind mount: root-owned host files appear owned by 1000
+mkdir -p "$T/idm"; echo x > "$T/idm/f"; chown 0:0 "$T/idm/f"
+B=$T/idmap
+bundle "$B" /bin/sh -c 'stat -c "%u:%g" /mnt/idm/f'
+jqedit "$B" ".mounts += [{\"destination\":\"/mnt/idm\",\"type\":\"bind\",\"source\":\"$T/idm\",\"options\":[\"bind\",\"idmap\"],
+  \"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}]"
+run_in "$B"
+expect_eq "idmapped mount: file owner seen through the mapping" "1000:1000" "$out"
+check "the host file keeps its owner" test "$(stat -c %u:%g "$T/idm/f")" = 0:0
+
 # Namespaces: pid, net (only lo), user with mappings, joined by path
 B=$T/ns
 bundle "$B" /bin/sh -c 'echo pid=$$; ls /sys/class/net | tr "\n" " "; echo; readlink /proc/self/ns/net'
@@ -112,6 +130,53 @@ jqedit "$B" '.root.readonly=false | .linux.seccomp = {"defaultAction":"SCMP_ACT_
 run_in "$B"
 expect_match "seccomp: mkdir denied" 'denied' "$out"
 expect_match "seccomp: the rest allowed" 'alive' "$out"
+
+# Personality and a time namespace with offsets (made by an intermediate process)
+B=$T/pers
+bundle "$B" /bin/sh -c 'uname -m; cut -d. -f1 /proc/uptime'
+jqedit "$B" '.linux.personality = {"domain":"LINUX32"}'
+run_in "$B"
+expect_match "personality LINUX32: uname -m says i686" '^i686' "$out"
+host_up=$(cut -d. -f1 /proc/uptime)
+if [ -e /proc/self/timens_offsets ]; then
+	jqedit "$B" 'del(.linux.personality) | .linux.namespaces += [{"type":"time"}] | .linux.timeOffsets = {"boottime":{"secs":86400,"nanosecs":0}}'
+	run_in "$B"
+	expect_eq "run in a new time namespace" 0 "$rc"
+	up=$(sed -n 2p <<<"$out")
+	[ "${up:-0}" -ge $((host_up + 86000)) ]; expect_eq "boottime offset: uptime $up is a day ahead of $host_up" 0 $?
+else
+	ok "# SKIP the kernel has no time namespaces"
+fi
+
+# Seccomp notify: the listener fd and the process state reach the agent on
+# linux.seccomp.listenerPath; the agent here takes it and closes it, so the
+# notified syscall then fails (ENOSYS) while the rest runs.
+if command -v python3 >/dev/null; then
+	python3 - "$T/agent.sock" "$T/agent.out" <<'PY' &
+import socket, sys, json
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1); s.settimeout(20)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 65536, 4)
+st = json.loads(msg)
+open(sys.argv[2], "w").write("%d %s %s %s\n" % (len(fds), st["fds"][0], st["metadata"], st["state"]["id"]))
+for fd in fds:
+    import os; os.close(fd)
+PY
+	agent=$!
+	for _ in $(seq 50); do [ -S "$T/agent.sock" ] && break; sleep 0.05; done
+	B=$T/notify
+	bundle "$B" /bin/sh -c 'mkdir /tmp/n 2>/dev/null && echo made || echo refused; echo alive'
+	jqedit "$B" ".root.readonly=false | .linux.seccomp = {\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$T/agent.sock\",\"listenerMetadata\":\"meta1\",
+	  \"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+	out=$($F run --bundle "$B" notify1 2>&1); rc=$?
+	wait "$agent"
+	expect_eq "seccomp notify: the container runs" 0 "$rc"
+	expect_match "seccomp notify: the notified mkdir fails once the agent lets go" 'refused' "$out"
+	expect_eq "seccomp notify: the agent got one fd, \"seccompFd\", the metadata and the id" "1 seccompFd meta1 notify1" "$(cat "$T/agent.out" 2>/dev/null)"
+else
+	ok "# SKIP python3 is missing (the seccomp agent is written in it)"
+fi
 
 # Cgroup limits seen from inside (cgroup namespace)
 B=$T/cg

@@ -86,7 +86,7 @@ for n in oci-gz oa-zstd docker.io/lib/da:1 plain2 mp-arm; do "$F" image rm "$n" 
 [ -x "$T/b-kept/rootfs/bin/busybox" ] || fail "mounted rootfs lost its files"
 "$F" image unmount "$T/b-kept" || fail "unmount b-kept"
 "$F" image gc --quiet || fail "gc"
-[ -z "$(find "$T/store/layers" "$T/store/blobs/sha256" "$T/store/images" -mindepth 1)" ] || fail "gc left data behind"
+left=$(find "$T/store/layers" "$T/store/blobs/sha256" "$T/store/images" -mindepth 1 -maxdepth 1); [ -z "$left" ] || fail "gc left data behind: $left"
 "$F" image inspect oci-gz 2>/dev/null && fail "inspect of a removed image succeeded"
 
 [ $fails = 0 ] && echo PASS && exit 0

@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: MIT */
+/* gateway.c: an HTTP API compatible with OpenFaaS's faas-provider (so its
+ * gateway and faas-cli can drive fcstart): GET /healthz; GET, POST, PUT and
+ * DELETE /system/functions; GET /system/function/NAME; POST
+ * /system/scale-function/NAME; ANY /function/NAME (classic functions: the
+ * body is the request on stdin, the response the function's stdout).
+ * libmicrohttpd runs without a thread of its own: its epoll descriptor sits in
+ * the daemon's poll loop, and invocations suspend their HTTP connection until
+ * the function exits. */
+#include <fcntl.h>
+#include <math.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include "daemon.h"
+
+#ifdef FC_HAVE_MHD
+#include <microhttpd.h>
+
+#define GW_MAX_BODY (8u << 20)
+
+struct gw_req {
+	struct MHD_Connection *mc;
+	struct fc_buf body, out;
+	int out_fd;	/* the function's stdout (read end) */
+	bool started, exited, ready, suspended;
+	int status;	/* the function's exit status */
+	unsigned http_status;
+	char *error;
+	struct conn *c;
+	struct gw_req *next; /* invocations in flight */
+};
+
+static struct MHD_Daemon *mhd;
+static struct gw_req *inflight;
+
+static enum MHD_Result respond(struct MHD_Connection *mc, unsigned status, const char *type, const char *data,
+			       size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	if (type)
+		MHD_add_response_header(r, "Content-Type", type);
+	enum MHD_Result ret = MHD_queue_response(mc, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result respond_text(struct MHD_Connection *mc, unsigned status, const char *msg)
+{
+	return respond(mc, status, "text/plain", msg, strlen(msg));
+}
+
+static void kv_array(struct fc_buf *b, yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val o = obj ? yajl_tree_get(obj, path, yajl_t_object) : NULL;
+	fc_buf_printf(b, ",\"%s\":[", key[0] == 'e' ? "env" : "labels");
+	for (size_t i = 0; o && i < YAJL_GET_OBJECT(o)->len; i++) {
+		yajl_val v = YAJL_GET_OBJECT(o)->values[i];
+		_cleanup_free_ char *kv = fc_asprintf("%s=%s", YAJL_GET_OBJECT(o)->keys[i],
+						      YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "");
+		fc_buf_printf(b, "%s", i ? "," : "");
+		fc_buf_json_string(b, kv);
+	}
+	fc_buf_printf(b, "]");
+}
+
+static const char *sub_str(yajl_val v, const char *a, const char *b)
+{
+	const char *path[] = { a, b, NULL };
+	yajl_val x = yajl_tree_get(v, path, yajl_t_string);
+	return x ? YAJL_GET_STRING(x) : NULL;
+}
+
+/* POST/PUT /system/functions: a faas-provider FunctionDeployment. */
+static enum MHD_Result deploy(struct gw_req *q)
+{
+	char ebuf[128];
+	yajl_val v = yajl_tree_parse(q->body.data ? q->body.data : "", ebuf, sizeof(ebuf));
+	if (!v)
+		return respond_text(q->mc, 400, "request body is not JSON\n");
+	const char *name = js_str(v, "service"), *image = js_str(v, "image");
+	const char *fprocess = js_str(v, "envProcess");
+	const char *mode = sub_str(v, "annotations", "com.fcstart.mode");
+	if (!mode)
+		mode = sub_str(v, "labels", "com.fcstart.mode");
+	struct fc_buf b = { 0 };
+	fc_buf_printf(&b, "{\"name\":");
+	fc_buf_json_string(&b, name ? name : "");
+	fc_buf_printf(&b, ",\"image\":");
+	fc_buf_json_string(&b, image ? image : "");
+	fc_buf_printf(&b, ",\"mode\":");
+	fc_buf_json_string(&b, mode ? mode : "classic");
+	kv_array(&b, v, "envVars");
+	kv_array(&b, v, "labels");
+	if (fprocess && *fprocess) {
+		fc_buf_printf(&b, ",\"args\":[\"/bin/sh\",\"-c\",");
+		fc_buf_json_string(&b, fprocess);
+		fc_buf_printf(&b, "]");
+	}
+	uint64_t mem = 0;
+	const char *m = sub_str(v, "limits", "memory");
+	if (m && fcpool_parse_size(m, &mem) == 0)
+		fc_buf_printf(&b, ",\"memory\":%llu", (unsigned long long)mem);
+	const char *cpu = sub_str(v, "limits", "cpu");
+	if (cpu) {
+		double c = strtod(cpu, NULL);
+		if (strchr(cpu, 'm'))
+			c /= 1000; /* millicores */
+		fc_buf_printf(&b, ",\"cpus\":%g", c);
+	}
+	fc_buf_printf(&b, "}");
+	yajl_tree_free(v);
+	struct fcpool_fn_spec spec;
+	struct fc_error *e = NULL;
+	enum MHD_Result r;
+	if (fcpool_fn_spec_parse(b.data, &spec, &e) < 0 || fn_deploy(&spec, &e) < 0) {
+		_cleanup_free_ char *msg = fc_asprintf("%s\n", e ? e->msg : "deploy failed");
+		r = respond_text(q->mc, e && e->errnum == ENOENT ? 404 : 400, msg);
+		fcpool_fn_spec_clear(&spec);
+	} else {
+		r = respond_text(q->mc, 202, "");
+	}
+	fc_error_free(e);
+	free(b.data);
+	return r;
+}
+
+static void status_json(struct fc_buf *b, const struct function *f)
+{
+	fc_buf_printf(b, "{\"name\":");
+	fc_buf_json_string(b, f->spec.name);
+	fc_buf_printf(b, ",\"image\":");
+	fc_buf_json_string(b, f->spec.image);
+	fc_buf_printf(b, ",\"namespace\":\"\",\"labels\":{");
+	for (size_t i = 0; f->spec.labels && f->spec.labels[i]; i++) {
+		const char *eq = strchr(f->spec.labels[i], '=');
+		_cleanup_free_ char *k = fc_strndup(f->spec.labels[i], (size_t)(eq - f->spec.labels[i]));
+		fc_buf_printf(b, "%s", i ? "," : "");
+		fc_buf_json_string(b, k);
+		fc_buf_printf(b, ":");
+		fc_buf_json_string(b, eq + 1);
+	}
+	unsigned replicas = f->n_waiting + f->n_running;
+	fc_buf_printf(b, "},\"replicas\":%u,\"availableReplicas\":%u,\"invocationCount\":%llu}", replicas,
+		      replicas, (unsigned long long)(f->spec.mode == FCPOOL_HTTP ? f->requests : f->handovers));
+}
+
+static enum MHD_Result list(struct gw_req *q, const char *one)
+{
+	struct fc_buf b = { 0 };
+	bool first = true, found = false;
+	if (!one)
+		fc_buf_printf(&b, "[");
+	for (struct function *f = D->fns; f; f = f->next) {
+		if (f->removing || (one && !FC_STREQ(one, f->spec.name)))
+			continue;
+		if (!first)
+			fc_buf_printf(&b, ",");
+		first = false;
+		found = true;
+		status_json(&b, f);
+	}
+	if (!one)
+		fc_buf_printf(&b, "]");
+	enum MHD_Result r = one && !found ? respond_text(q->mc, 404, "no such function\n")
+					  : respond(q->mc, 200, "application/json", b.data, b.len);
+	free(b.data);
+	return r;
+}
+
+static struct function *live_fn(const char *name)
+{
+	struct function *f = name ? fn_find(name) : NULL;
+	return f && !f->removing ? f : NULL;
+}
+
+static enum MHD_Result remove_fn(struct gw_req *q)
+{
+	yajl_val v = yajl_tree_parse(q->body.data ? q->body.data : "", NULL, 0);
+	struct function *f = v ? live_fn(js_str(v, "functionName")) : NULL;
+	yajl_tree_free(v);
+	if (!f)
+		return respond_text(q->mc, 404, "no such function\n");
+	fn_remove(f);
+	return respond_text(q->mc, 202, "");
+}
+
+static enum MHD_Result scale(struct gw_req *q, const char *name)
+{
+	struct function *f = live_fn(name);
+	if (!f)
+		return respond_text(q->mc, 404, "no such function\n");
+	yajl_val v = yajl_tree_parse(q->body.data ? q->body.data : "", NULL, 0);
+	double replicas = -1;
+	if (v)
+		js_num(v, "replicas", &replicas);
+	yajl_tree_free(v);
+	if (replicas < 0)
+		return respond_text(q->mc, 400, "expected {\"replicas\": N}\n");
+	/* replicas: sandboxes kept ready (the pool's min) */
+	struct fc_error *e = NULL;
+	double mx = replicas > f->spec.max ? replicas : f->spec.max;
+	if (fn_scale(f, replicas, mx < 1 ? 1 : mx, &e) < 0) {
+		_cleanup_free_ char *msg = fc_asprintf("%s\n", e->msg);
+		fc_error_free(e);
+		return respond_text(q->mc, 400, msg);
+	}
+	return respond_text(q->mc, 202, "");
+}
+
+/* ANY /function/NAME: an internal classic invocation with pipes. */
+static enum MHD_Result invoke(struct gw_req *q, const char *name)
+{
+	struct function *f = live_fn(name);
+	if (!f)
+		return respond_text(q->mc, 404, "no such function\n");
+	if (f->spec.mode != FCPOOL_CLASSIC)
+		return respond_text(q->mc, 501, "HTTP-mode functions are reached with `fcstart invoke` (not yet through the gateway)\n");
+	int in = memfd_create("fcstart-gw", MFD_CLOEXEC), out[2];
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (in < 0 || null < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    (q->body.len && fc_write_all(in, q->body.data, q->body.len) < 0) || lseek(in, 0, SEEK_SET) < 0) {
+		if (in >= 0)
+			close(in);
+		if (null >= 0)
+			close(null);
+		return respond_text(q->mc, 500, "cannot make the request's pipes\n");
+	}
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	struct conn *c = fc_calloc(1, sizeof(*c));
+	c->fd = -1;
+	c->tcp_fd = -1;
+	c->t0 = fc_now_ns();
+	c->fds[0] = in;
+	c->fds[1] = out[1];
+	c->fds[2] = null;
+	c->nfds = 3;
+	c->gw = q;
+	c->next = D->conns;
+	D->conns = c;
+	q->c = c;
+	q->out_fd = out[0];
+	q->started = true;
+	q->next = inflight;
+	inflight = q;
+	MHD_suspend_connection(q->mc);
+	q->suspended = true;
+	queue_invocation(f, c);
+	return MHD_YES;
+}
+
+void gw_on_reply(struct conn *c, const char *json)
+{
+	struct gw_req *q = c->gw;
+	yajl_val v = yajl_tree_parse(json, NULL, 0);
+	const char *path[] = { "ok", NULL };
+	yajl_val ok = v ? yajl_tree_get(v, path, yajl_t_any) : NULL;
+	const char *ev = v ? js_str(v, "event") : NULL;
+	double d;
+	if (!ok || !YAJL_IS_TRUE(ok)) {
+		const char *msg = v ? js_str(v, "error") : NULL;
+		double en = 0;
+		if (v)
+			js_num(v, "errno", &en);
+		q->error = fc_asprintf("%s\n", msg ? msg : "invocation failed");
+		q->http_status = en == EBUSY ? 429 : en == ENOENT ? 404 : 502;
+		q->exited = true;
+		c->gw = NULL;
+		q->c = NULL;
+	} else if (ev && FC_STREQ(ev, "exit")) {
+		q->status = v && js_num(v, "status", &d) ? (int)d : -1;
+		q->http_status = q->status == 0 ? 200 : 500;
+		q->exited = true;
+		c->gw = NULL;
+		q->c = NULL;
+	}
+	yajl_tree_free(v);
+}
+
+static void finish_if_done(struct gw_req *q)
+{
+	if (!q->exited || q->out_fd >= 0 || q->ready)
+		return;
+	q->ready = true;
+	for (struct gw_req **p = &inflight; *p; p = &(*p)->next)
+		if (*p == q) {
+			*p = q->next;
+			break;
+		}
+	if (q->suspended) {
+		q->suspended = false;
+		MHD_resume_connection(q->mc);
+	}
+}
+
+size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout)
+{
+	if (!mhd || max == 0)
+		return 0;
+	size_t n = 0;
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	pfd[n++] = (struct pollfd){ .fd = info ? info->epoll_fd : -1, .events = POLLIN };
+	for (struct gw_req *q = inflight; q && n < max; q = q->next)
+		if (q->out_fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = q->out_fd, .events = POLLIN };
+	MHD_UNSIGNED_LONG_LONG t;
+	if (MHD_get_timeout(mhd, &t) == MHD_YES && (long long)t < *timeout)
+		*timeout = (int)t;
+	if (inflight && *timeout > 50)
+		*timeout = 50; /* exits may complete a request without any fd event */
+	return n;
+}
+
+void gw_poll_done(const struct pollfd *pfd, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (!pfd[i].revents)
+			continue;
+		for (struct gw_req *q = inflight; q; q = q->next) {
+			if (q->out_fd != pfd[i].fd)
+				continue;
+			char buf[65536];
+			ssize_t r;
+			while ((r = read(q->out_fd, buf, sizeof(buf))) > 0)
+				fc_buf_append(&q->out, buf, (size_t)r);
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+				close(q->out_fd);
+				q->out_fd = -1;
+			}
+			break;
+		}
+	}
+	for (struct gw_req *q = inflight, *next; q; q = next) {
+		next = q->next;
+		finish_if_done(q);
+	}
+	MHD_run(mhd);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
+			       const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct gw_req *q = *con_cls;
+	if (!q) {
+		q = fc_calloc(1, sizeof(*q));
+		q->mc = mc;
+		q->out_fd = -1;
+		*con_cls = q;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (q->body.len + *upload_size <= GW_MAX_BODY)
+			fc_buf_append(&q->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (q->body.len >= GW_MAX_BODY)
+		return respond_text(mc, 413, "request body too large\n");
+	if (q->started) {
+		if (!q->ready)
+			return MHD_YES; /* spurious: still running */
+		if (q->error)
+			return respond_text(mc, q->http_status, q->error);
+		return respond(mc, q->http_status, "application/octet-stream", q->out.data ? q->out.data : "",
+			       q->out.len);
+	}
+	if (q->body.data == NULL)
+		fc_buf_append(&q->body, "", 0);
+	if (FC_STREQ(url, "/healthz"))
+		return respond_text(mc, 200, "OK");
+	if (FC_STREQ(url, "/system/functions")) {
+		if (FC_STREQ(method, "GET"))
+			return list(q, NULL);
+		if (FC_STREQ(method, "POST") || FC_STREQ(method, "PUT"))
+			return deploy(q);
+		if (FC_STREQ(method, "DELETE"))
+			return remove_fn(q);
+		return respond_text(mc, 405, "method not allowed\n");
+	}
+	if (strncmp(url, "/system/function/", 17) == 0 && FC_STREQ(method, "GET"))
+		return list(q, url + 17);
+	if (strncmp(url, "/system/scale-function/", 23) == 0 && FC_STREQ(method, "POST"))
+		return scale(q, url + 23);
+	if (strncmp(url, "/function/", 10) == 0) {
+		_cleanup_free_ char *name = fc_strndup(url + 10, strcspn(url + 10, "/"));
+		return invoke(q, name);
+	}
+	return respond_text(mc, 404, "not found\n");
+}
+
+static void completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode tc)
+{
+	struct gw_req *q = *con_cls;
+	if (!q)
+		return;
+	for (struct gw_req **p = &inflight; *p; p = &(*p)->next)
+		if (*p == q) {
+			*p = q->next;
+			break;
+		}
+	if (q->c) {
+		/* the HTTP client left mid-invocation: kill it */
+		if (q->c->sb)
+			sandbox_kill(q->c->sb);
+		q->c->gw = NULL;
+		conn_finish(q->c);
+	}
+	if (q->out_fd >= 0)
+		close(q->out_fd);
+	free(q->body.data);
+	free(q->out.data);
+	free(q->error);
+	free(q);
+	*con_cls = NULL;
+}
+
+int http_gateway_start(const char *addr, struct fc_error **err)
+{
+	_cleanup_free_ char *host = fc_strdup(addr);
+	char *colon = strrchr(host, ':');
+	if (!colon)
+		return fc_error_set(err, EINVAL, "--http `%s`: expected ADDR:PORT", addr);
+	*colon = 0;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1)) };
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || !sa.sin_port)
+		return fc_error_set(err, EINVAL, "--http `%s`: expected an IPv4 ADDR:PORT", addr);
+	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler, NULL,
+			       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
+			       completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300, MHD_OPTION_END);
+	if (!mhd)
+		return fc_error_set(err, errno ? errno : EADDRINUSE, "HTTP gateway on `%s`", addr);
+	fc_log(FC_LOG_INFO, "HTTP gateway (OpenFaaS faas-provider API) on http://%s", addr);
+	return 0;
+}
+
+void http_gateway_stop(void)
+{
+	if (mhd)
+		MHD_stop_daemon(mhd);
+	mhd = NULL;
+}
+
+#else /* !FC_HAVE_MHD */
+
+int http_gateway_start(const char *addr, struct fc_error **err)
+{
+	return fc_error_set(err, ENOTSUP, "HTTP gateway `%s`: built without libmicrohttpd", addr);
+}
+void http_gateway_stop(void) {}
+size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout) { return 0; }
+void gw_poll_done(const struct pollfd *pfd, size_t n) {}
+void gw_on_reply(struct conn *c, const char *json) {}
+#endif
