@@ -762,6 +762,9 @@ int fc_rootfs_finish(struct fc_create *c, struct fc_error **err)
 		if (rc < 0)
 			return fc_error_set(err, errno, "linux.maskedPaths: mask `%s`", *p);
 	}
+	/* A missing process.cwd is made, as runc does (before / turns read-only). */
+	if (s->process && s->process->cwd && fc_mkdir_p_at(AT_FDCWD, s->process->cwd, 0755, err) < 0)
+		return fc_error_wrap(err, "process.cwd");
 	if (s->root_readonly && remount("/", MS_RDONLY, "/ (root.readonly)", err) < 0)
 		return fc_error_code(*err);
 	return 0;

@@ -96,8 +96,10 @@ bundle "$T/e11" /bin/true; jqedit "$T/e11" '.process.cwd = "relative"'
 err_case "relative cwd" "process.cwd" e11 "$T/e11"
 bundle "$T/e12" /bin/true; jqedit "$T/e12" '.linux.uidMappings = [{"containerID":0,"hostID":1000,"size":0}] | .linux.namespaces += [{"type":"user"}]'
 err_case "bad uid mapping" "uidMappings" e12 "$T/e12"
-bundle "$T/e13" /bin/true; jqedit "$T/e13" '.process.cwd = "/does/not/exist"'
-err_case "cwd missing in the rootfs" "does/not/exist" e13 "$T/e13"
+bundle "$T/e13" /bin/true; jqedit "$T/e13" '.process.cwd = "/etc/passwd/sub"'
+err_case "cwd under a file in the rootfs" "process.cwd.*/etc/passwd" e13 "$T/e13"
+bundle "$T/cwd" /bin/pwd; jqedit "$T/cwd" '.process.cwd = "/made/by/fcrun"'
+expect_eq "a missing cwd is made, as runc does" /made/by/fcrun "$($F run --bundle "$T/cwd" cwd1 2>&1)"
 err_case "invalid container id" "invalid container id" "bad/id" "$T/e13"
 
 check "create taken-id first" $F create --bundle "$T/b2" dup
