@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -259,6 +260,11 @@ void fs_main(int sock, const char *root)
 {
 	prctl(PR_SET_NAME, "fcstart-fork", 0, 0, 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	/* Creating and tearing down is background work: it must not take the
+	 * CPU from functions that run. Each sandbox gets priority 0 back once
+	 * it waits (below), so the function runs at normal priority. */
+	if (setpriority(PRIO_PROCESS, 0, 10) < 0)
+		fc_log(FC_LOG_DEBUG, "fork server: setpriority: %s", strerror(errno));
 	g_root = root;
 	g_rt_root = fc_asprintf("%s/runtime", root);
 	sigset_t set;
@@ -300,6 +306,7 @@ void fs_main(int sock, const char *root)
 				snprintf(a.text, sizeof(a.text), "%s", e ? e->msg : "create failed");
 				fs_send(sock, &a, -1);
 			} else {
+				setpriority(PRIO_PROCESS, (id_t)c->pid, 0);
 				a.type = FS_CREATED;
 				a.pid = c->pid;
 				a.ns = fc_now_ns() - t0;
