@@ -63,6 +63,8 @@ static void conn_close_fds(struct conn *c)
 /* The connection is done: it is freed at the end of the loop iteration. */
 void conn_finish(struct conn *c)
 {
+	if (c->gw)
+		gw_detach(c);
 	conn_close_fds(c);
 	if (c->fd >= 0)
 		close(c->fd);

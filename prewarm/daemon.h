@@ -138,5 +138,9 @@ size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout);
 void gw_poll_done(const struct pollfd *pfd, size_t n);
 /* an internal invocation's reply (conn_reply of a gateway conn) */
 void gw_on_reply(struct conn *c, const char *json);
+/* an HTTP instance accepted the gateway's connection (takes the socket) */
+void gw_on_connected(struct conn *c, int sock);
+/* the conn goes away: forget it */
+void gw_detach(struct conn *c);
 
 #endif

@@ -9,6 +9,7 @@
  * the function exits. */
 #include <fcntl.h>
 #include <math.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -26,6 +27,9 @@ struct gw_req {
 	struct fc_buf body, out;
 	int out_fd;	/* the function's stdout (read end) */
 	bool started, exited, ready, suspended;
+	bool http;	/* an HTTP-mode function: out_fd is the connection to it */
+	char *method, *path, *ctype;
+	char *resp_type;
 	int status;	/* the function's exit status */
 	unsigned http_status;
 	char *error;
@@ -217,8 +221,24 @@ static enum MHD_Result invoke(struct gw_req *q, const char *name)
 	struct function *f = live_fn(name);
 	if (!f)
 		return respond_text(q->mc, 404, "no such function\n");
-	if (f->spec.mode != FCPOOL_CLASSIC)
-		return respond_text(q->mc, 501, "HTTP-mode functions are reached with `fcstart invoke` (not yet through the gateway)\n");
+	if (f->spec.mode == FCPOOL_HTTP) {
+		struct conn *c = fc_calloc(1, sizeof(*c));
+		c->fd = -1;
+		c->tcp_fd = -1;
+		c->t0 = fc_now_ns();
+		c->gw = q;
+		c->next = D->conns;
+		D->conns = c;
+		q->c = c;
+		q->http = true;
+		q->started = true;
+		q->next = inflight;
+		inflight = q;
+		MHD_suspend_connection(q->mc);
+		q->suspended = true;
+		queue_invocation(f, c);
+		return MHD_YES;
+	}
 	int in = memfd_create("fcstart-gw", MFD_CLOEXEC), out[2];
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (in < 0 || null < 0 || pipe2(out, O_CLOEXEC) < 0 ||
@@ -280,8 +300,93 @@ void gw_on_reply(struct conn *c, const char *json)
 	yajl_tree_free(v);
 }
 
+void gw_detach(struct conn *c)
+{
+	struct gw_req *q = c->gw;
+	c->gw = NULL;
+	if (!q)
+		return;
+	q->c = NULL;
+	if (!q->exited && !(q->http && q->out_fd >= 0)) {
+		/* gone without an answer (the daemon stops, the instance died) */
+		q->error = fc_strdup("the function went away\n");
+		q->http_status = 502;
+		q->exited = true;
+	}
+}
+
+void gw_on_connected(struct conn *c, int sock)
+{
+	struct gw_req *q = c->gw;
+	struct fc_buf req = { 0 };
+	fc_buf_printf(&req, "%s %s HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\nContent-Length: %zu\r\n",
+		      q->method, q->path, q->body.len);
+	if (q->ctype)
+		fc_buf_printf(&req, "Content-Type: %s\r\n", q->ctype);
+	fc_buf_printf(&req, "\r\n");
+	if (q->body.len)
+		fc_buf_append(&req, q->body.data, q->body.len);
+	int fl = fcntl(sock, F_GETFL);
+	fcntl(sock, F_SETFL, fl & ~O_NONBLOCK);
+	int r = fc_write_all(sock, req.data, req.len);
+	free(req.data);
+	shutdown(sock, SHUT_WR);
+	fcntl(sock, F_SETFL, fl | O_NONBLOCK);
+	if (r < 0) {
+		close(sock);
+		q->error = fc_asprintf("send the request to the function: %s\n", strerror(-r));
+		q->http_status = 502;
+		q->exited = true;
+		http_release(c); /* detaches q */
+		return;
+	}
+	q->out_fd = sock; /* read like a classic function's stdout */
+}
+
+/* An HTTP function's whole response: status, Content-Type, body. */
+static void parse_http_response(struct gw_req *q)
+{
+	const char *d = q->out.data ? q->out.data : "";
+	const char *end = memmem(d, q->out.len, "\r\n\r\n", 4), *lf = memmem(d, q->out.len, "\n\n", 2);
+	size_t sep = 4;
+	if (lf && (!end || lf < end)) {
+		end = lf;
+		sep = 2;
+	}
+	int status = 0;
+	if (!end || sscanf(d, "HTTP/%*d.%*d %d", &status) != 1) {
+		q->error = fc_strdup("the function's response is not HTTP\n");
+		q->http_status = 502;
+		return;
+	}
+	q->http_status = (unsigned)status;
+	_cleanup_free_ char *head = fc_strndup(d, (size_t)(end - d));
+	for (char *line = strtok(head, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncasecmp(line, "Content-Type:", 13) == 0) {
+			char *v = line + 13;
+			v += strspn(v, " \t");
+			v[strcspn(v, "\r")] = 0;
+			q->resp_type = fc_strdup(v);
+		}
+	}
+	size_t off = (size_t)(end - d) + sep;
+	memmove(q->out.data, q->out.data + off, q->out.len - off);
+	q->out.len -= off;
+}
+
 static void finish_if_done(struct gw_req *q)
 {
+	if (q->http && q->started && q->out_fd < 0 && !q->exited && q->out.len) {
+		/* the function closed its response: free the instance */
+		parse_http_response(q);
+		q->exited = true;
+		if (q->c)
+			http_release(q->c); /* detaches q */
+	} else if (q->http && q->started && q->out_fd < 0 && !q->exited && !q->c) {
+		q->error = fc_strdup("the function closed the connection without a response\n");
+		q->http_status = 502;
+		q->exited = true;
+	}
 	if (!q->exited || q->out_fd >= 0 || q->ready)
 		return;
 	q->ready = true;
@@ -364,8 +469,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 			return MHD_YES; /* spurious: still running */
 		if (q->error)
 			return respond_text(mc, q->http_status, q->error);
-		return respond(mc, q->http_status, "application/octet-stream", q->out.data ? q->out.data : "",
-			       q->out.len);
+		return respond(mc, q->http_status, q->resp_type ? q->resp_type : "application/octet-stream",
+			       q->out.data ? q->out.data : "", q->out.len);
 	}
 	if (q->body.data == NULL)
 		fc_buf_append(&q->body, "", 0);
@@ -385,7 +490,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 	if (strncmp(url, "/system/scale-function/", 23) == 0 && FC_STREQ(method, "POST"))
 		return scale(q, url + 23);
 	if (strncmp(url, "/function/", 10) == 0) {
-		_cleanup_free_ char *name = fc_strndup(url + 10, strcspn(url + 10, "/"));
+		size_t nl = strcspn(url + 10, "/");
+		_cleanup_free_ char *name = fc_strndup(url + 10, nl);
+		const char *rest = url + 10 + nl;
+		const char *query = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, NULL);
+		(void)query;
+		q->method = fc_strdup(method);
+		q->path = fc_strdup(*rest ? rest : "/");
+		const char *ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type");
+		q->ctype = ct ? fc_strdup(ct) : NULL;
 		return invoke(q, name);
 	}
 	return respond_text(mc, 404, "not found\n");
@@ -402,14 +515,24 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum
 			break;
 		}
 	if (q->c) {
-		/* the HTTP client left mid-invocation: kill it */
-		if (q->c->sb)
-			sandbox_kill(q->c->sb);
-		q->c->gw = NULL;
-		conn_finish(q->c);
+		/* the HTTP client left mid-invocation: a classic function is
+		 * killed, an HTTP instance freed */
+		struct conn *c = q->c;
+		gw_detach(c);
+		if (q->http) {
+			http_release(c);
+		} else {
+			if (c->sb)
+				sandbox_kill(c->sb);
+			conn_finish(c);
+		}
 	}
 	if (q->out_fd >= 0)
 		close(q->out_fd);
+	free(q->method);
+	free(q->path);
+	free(q->ctype);
+	free(q->resp_type);
 	free(q->body.data);
 	free(q->out.data);
 	free(q->error);
@@ -453,4 +576,6 @@ void http_gateway_stop(void) {}
 size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout) { return 0; }
 void gw_poll_done(const struct pollfd *pfd, size_t n) {}
 void gw_on_reply(struct conn *c, const char *json) {}
+void gw_on_connected(struct conn *c, int sock) { close(sock); }
+void gw_detach(struct conn *c) {}
 #endif

@@ -56,6 +56,12 @@ static void connected(struct conn *c)
 	bool first = !s->http_ready;
 	s->http_ready = true;
 	s->last_used = now;
+	if (c->gw) {
+		/* the HTTP gateway relays the request itself */
+		f->requests++;
+		gw_on_connected(c, TAKE_FD(c->tcp_fd));
+		return;
+	}
 	char buf[512];
 	snprintf(buf, sizeof(buf),
 		 "{\"ok\":true,\"event\":\"connected\",\"id\":\"%s\",\"cold\":%s,\"handover_us\":%.1f,\"ready_us\":%.1f,\"wait_us\":%.1f,\"on_demand\":%s}",
