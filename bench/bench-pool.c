@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 
 struct pcfg {
 	int rounds, rt_rounds, waiting, rate, rate_n, http_cold;
+	bool ctr;
 	char **runtimes;
 	const char *json;
 };
@@ -510,6 +512,171 @@ static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 	fcsnap_unbundle(bundle, NULL);
 }
 
+/* ---- containerd (ctr run), private ---------------------------------------- */
+
+/* Read until want bytes came (ctr run does not pass stdin's EOF on, so
+ * /bin/cat never exits by itself). */
+static int read_n(int fd, size_t want, uint64_t *t_first, char *buf, size_t cap)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	size_t len = 0;
+	*t_first = 0;
+	while (len < want && len < cap - 1) {
+		if (poll(&pf, 1, 10000) <= 0)
+			return -ETIMEDOUT;
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (!*t_first)
+			*t_first = fc_now_ns();
+		len += (size_t)n;
+	}
+	buf[len] = 0;
+	return len >= want ? 0 : -EIO;
+}
+
+static int run_quiet(char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void unmount_under(const char *dir)
+{
+	char *data = NULL;
+	if (fc_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &data, NULL, 0, NULL) < 0)
+		return;
+	char **pts = NULL;
+	size_t n = 0, dl = strlen(dir);
+	char *save = NULL;
+	for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char mp[4096];
+		if (sscanf(l, "%*s %*s %*s %*s %4095s", mp) == 1 && strncmp(mp, dir, dl) == 0) {
+			pts = fc_realloc(pts, (n + 1) * sizeof(char *));
+			pts[n++] = fc_strdup(mp);
+		}
+	}
+	free(data);
+	while (n-- > 0) { /* mountinfo lists parents first */
+		umount2(pts[n], MNT_DETACH);
+		free(pts[n]);
+	}
+	free(pts);
+}
+
+static void bench_ctr(struct pstate *p)
+{
+	_cleanup_free_ char *containerd = find_prog("containerd");
+	_cleanup_free_ char *ctr = find_prog("ctr");
+	if (!containerd || !ctr) {
+		add_series(p, fc_strdup("ctr run"), NULL, 0,
+		           fc_strdup("containerd/ctr not installed"), NULL);
+		return;
+	}
+	_cleanup_free_ char *d = fc_asprintf("%s/ctd", p->dir);
+	_cleanup_free_ char *sock = fc_asprintf("%s/ctd.sock", d);
+	_cleanup_free_ char *cfg = fc_asprintf("%s/config.toml", d);
+	_cleanup_free_ char *img = fc_asprintf("%s/img.tar", d);
+	_cleanup_free_ char *mk = fc_asprintf("sh '%s/tests/lib/mkimage.sh' --format oci-archive "
+	                                      "--name docker.io/fcbench/bb:latest '%s' >/dev/null",
+	                                      p->src, img);
+	fc_mkdir_p_at(AT_FDCWD, d, 0700, NULL);
+	_cleanup_free_ char *toml = fc_asprintf(
+	    "version = 2\nroot = \"%s/root\"\nstate = \"%s/state\"\n"
+	    "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = \"%s\"\n"
+	    "[ttrpc]\n  address = \"%s.ttrpc\"\n[plugins.\"io.containerd.internal.v1.opt\"]\n  "
+	    "path = \"%s/opt\"\n",
+	    d, d, sock, sock, d);
+	char *error = NULL;
+	double *v = fc_calloc((size_t)p->cfg.rt_rounds, sizeof(double));
+	size_t n = 0;
+	pid_t cpid = -1;
+	if (system(mk) != 0 ||
+	    fc_write_file_atomic_at(AT_FDCWD, cfg, toml, strlen(toml), 0600, NULL) < 0) {
+		error = fc_strdup("cannot make the image or config for containerd");
+		goto out;
+	}
+	cpid = fork();
+	if (cpid == 0) {
+		_cleanup_free_ char *log = fc_asprintf("%s/containerd.log", d);
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(containerd, containerd, "--config", cfg, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && access(sock, F_OK) < 0; i++)
+		usleep(25000);
+	char *imp[] = {ctr, "-a", sock, "-n", "fcbench", "images", "import", img, NULL};
+	if (access(sock, F_OK) < 0 || run_quiet(imp) != 0) {
+		error = fc_strdup("private containerd did not start or import failed");
+		goto out;
+	}
+	for (int i = 0; i < p->cfg.rt_rounds + 2 && !error; i++) {
+		char data[64], buf[256], id[32];
+		snprintf(data, sizeof(data), "request-%d\n", i);
+		snprintf(id, sizeof(id), "c%d", i);
+		_cleanup_close_ int in = data_fd(data);
+		int out[2];
+		if (pipe2(out, O_CLOEXEC) < 0)
+			break;
+		uint64_t t0 = fc_now_ns(), t1;
+		pid_t pid = fork();
+		if (pid == 0) {
+			dup2(in, 0);
+			dup2(out[1], 1);
+			int nul = open("/dev/null", O_WRONLY);
+			dup2(nul, 2);
+			execl(ctr, ctr, "-a", sock, "-n", "fcbench", "run", "--rm",
+			      "docker.io/fcbench/bb:latest", id, "/bin/cat", (char *)NULL);
+			_exit(127);
+		}
+		close(out[1]);
+		int r = read_n(out[0], strlen(data), &t1, buf, sizeof(buf));
+		char *kill_argv[] = {ctr,    "-a", sock,      "-n", "fcbench", "tasks",
+		                     "kill", "-s", "SIGKILL", id,   NULL};
+		run_quiet(kill_argv);
+		close(out[0]);
+		int st;
+		for (int k = 0; k < 500 && waitpid(pid, &st, WNOHANG) == 0; k++)
+			usleep(10000);
+		if (waitpid(pid, &st, WNOHANG) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+		}
+		if (r < 0 || !FC_STREQ(buf, data))
+			error = fc_asprintf("ctr run %d: got `%s`", i, buf);
+		else if (i >= 2)
+			v[n++] = (double)(t1 - t0) / 1e6;
+	}
+out:
+	if (cpid > 0) {
+		kill(cpid, SIGTERM);
+		int st;
+		for (int k = 0; k < 500 && waitpid(cpid, &st, WNOHANG) == 0; k++)
+			usleep(10000);
+		if (waitpid(cpid, &st, WNOHANG) == 0) {
+			kill(cpid, SIGKILL);
+			waitpid(cpid, &st, 0);
+		}
+	}
+	unmount_under(d);
+	add_series(p, fc_strdup("ctr run"), v, n, error, NULL);
+}
+
 /* ---- memory of waiting sandboxes ---------------------------------------- */
 
 static long kib_field(const char *file, const char *field)
@@ -620,15 +787,16 @@ static const struct series *find_series(const struct pstate *p, const char *name
 
 static void report(FILE *f, const struct pstate *p)
 {
-	const struct series *refs[3] = {find_series(p, "crun run"), find_series(p, "runc run"),
-	                                find_series(p, "fcrun run")};
+	const struct series *refs[4] = {find_series(p, "crun run"), find_series(p, "runc run"),
+	                                find_series(p, "fcrun run"), find_series(p, "ctr run")};
 	fprintf(f, "fcstart bench pool: classic function /bin/cat and HTTP function busybox httpd "
 	           "(GET /), busybox image;\n"
 	           "invoke to first byte of the response. http warm: a started instance; http "
 	           "cold: a waiting\n"
-	           "sandbox handed over, httpd started and accepting\n");
-	fprintf(f, "%-16s %5s %9s %9s %9s %9s %7s %7s %7s\n", "path", "n", "p50(ms)", "p95(ms)",
-	        "p99(ms)", "mean(ms)", "x crun", "x runc", "x fcrun");
+	           "sandbox handed over, httpd started and accepting. x R: how many times faster "
+	           "than R (medians)\n");
+	fprintf(f, "%-16s %5s %9s %9s %9s %9s %7s %7s %7s %7s\n", "path", "n", "p50(ms)", "p95(ms)",
+	        "p99(ms)", "mean(ms)", "x crun", "x runc", "x fcrun", "x ctr");
 	for (size_t i = 0; i < p->ns; i++) {
 		const struct series *s = &p->s[i];
 		if (!s->n) {
@@ -643,7 +811,7 @@ static void report(FILE *f, const struct pstate *p)
 		fprintf(f, "%-16s %5zu %9.3f %9.3f %9.3f %9.3f", s->name, s->n, pct(s->v, s->n, 50),
 		        pct(s->v, s->n, 95), pct(s->v, s->n, 99), mean);
 		/* ratios of medians: how many times faster than the reference */
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < 4; k++) {
 			if (refs[k])
 				fprintf(f, " %6.1fx",
 				        pct(refs[k]->v, refs[k]->n, 50) / pct(s->v, s->n, 50));
@@ -731,6 +899,8 @@ static const char pool_usage[] =
     "skip)\n"
     "  --http-cold N        cold requests to the HTTP function (busybox httpd; default 64, 0: "
     "skip)\n"
+    "  --no-ctr             skip `ctr run` (a private containerd on a unix socket; first byte,\n"
+    "                       then the task is killed: ctr run does not pass stdin's EOF on)\n"
     "  --json FILE          write the results as JSON\n";
 
 static char **split(const char *s)
@@ -768,6 +938,7 @@ int bench_pool_cmd(int argc, char **argv)
 	                                   {"json", required_argument, NULL, 'j'},
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {"http-cold", required_argument, NULL, 'c'},
+	                                   {"no-ctr", no_argument, NULL, 'C'},
 	                                   {0}};
 	struct pstate p = {.daemon = -1};
 	p.cfg = (struct pcfg){.rounds = 200,
@@ -775,7 +946,8 @@ int bench_pool_cmd(int argc, char **argv)
 	                      .waiting = 200,
 	                      .rate = 100,
 	                      .rate_n = 200,
-	                      .http_cold = 64};
+	                      .http_cold = 64,
+	                      .ctr = true};
 	_cleanup_strv_ char **rts = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -804,6 +976,9 @@ int bench_pool_cmd(int argc, char **argv)
 			break;
 		case 'c':
 			p.cfg.http_cold = atoi(optarg);
+			break;
+		case 'C':
+			p.cfg.ctr = false;
 			break;
 		case 'h':
 			fputs(pool_usage, stdout);
@@ -906,6 +1081,10 @@ int bench_pool_cmd(int argc, char **argv)
 	if (rts[0]) {
 		fprintf(stderr, "OCI runtimes: %d runs each...\n", p.cfg.rt_rounds);
 		bench_runtimes(&p, store);
+	}
+	if (p.cfg.ctr) {
+		fprintf(stderr, "ctr run (private containerd): %d runs...\n", p.cfg.rt_rounds);
+		bench_ctr(&p);
 	}
 	report(stdout, &p);
 	rc = 0;
