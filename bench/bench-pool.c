@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 
 struct pcfg {
 	int rounds, rt_rounds, waiting, rate, rate_n, http_cold;
+	bool ctr;
 	char **runtimes;
 	const char *json;
 };
@@ -78,7 +80,7 @@ static int data_fd(const char *data)
 /* Read the response: time of the first byte, and all of it into buf. */
 static int read_response(int fd, uint64_t *t_first, char *buf, size_t cap, size_t *len)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	*len = 0;
 	*t_first = 0;
 	for (;;) {
@@ -119,11 +121,11 @@ static double fn_stat(struct pstate *p, const char *fn, const char *k1, const ch
 	if (fcpool_call(p->sock, "{\"op\":\"stats\"}", &reply, NULL) < 0)
 		return NAN;
 	yajl_val v = yajl_tree_parse(reply, NULL, 0);
-	const char *pf[] = { "functions", NULL };
+	const char *pf[] = {"functions", NULL};
 	yajl_val fns = v ? yajl_tree_get(v, pf, yajl_t_array) : NULL;
 	for (size_t i = 0; fns && i < YAJL_GET_ARRAY(fns)->len; i++) {
 		yajl_val f = YAJL_GET_ARRAY(fns)->values[i];
-		const char *pn[] = { "name", NULL }, *pk[] = { k1, k2, NULL };
+		const char *pn[] = {"name", NULL}, *pk[] = {k1, k2, NULL};
 		yajl_val n = yajl_tree_get(f, pn, yajl_t_string);
 		const char *ns = n ? YAJL_GET_STRING(n) : NULL;
 		if (!ns || !FC_STREQ(ns, fn))
@@ -161,8 +163,8 @@ static int start_daemon(struct pstate *p)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execl(p->self, p->self, "serve", "--root", p->root, "--store", p->store, "--socket", p->sock,
-		      "--idle-timeout", "1s", "--queue", "1000", (char *)NULL);
+		execl(p->self, p->self, "serve", "--root", p->root, "--store", p->store, "--socket",
+		      p->sock, "--idle-timeout", "1s", "--queue", "1000", (char *)NULL);
 		_exit(127);
 	}
 	p->daemon = pid;
@@ -203,7 +205,7 @@ static int invoke_once(struct pstate *p, const char *fn, int i, double *ms)
 	struct fc_error *e = NULL;
 	uint64_t t0 = fc_now_ns();
 	_cleanup_close_ int fd = fcpool_connect(p->sock, &e);
-	int fds[3] = { in, out[1], errfd };
+	int fds[3] = {in, out[1], errfd};
 	int r = fd < 0 ? fd : fcpool_send(fd, json, fds, 3, &e);
 	close(out[1]);
 	if (r < 0) {
@@ -234,7 +236,8 @@ static int invoke_once(struct pstate *p, const char *fn, int i, double *ms)
 	return 0;
 }
 
-static void add_series(struct pstate *p, const char *name, double *v, size_t n, char *error, char *note)
+static void add_series(struct pstate *p, const char *name, double *v, size_t n, char *error,
+                       char *note)
 {
 	struct series *s = &p->s[p->ns++];
 	s->name = name;
@@ -344,7 +347,8 @@ static void bench_http(struct pstate *p)
 	n = 0;
 	error = NULL;
 	while ((int)n < want && !error) {
-		if (!wait_stat(p, "web", "running", 0, 10) || !wait_stat(p, "web", "waiting", 1, 10)) {
+		if (!wait_stat(p, "web", "running", 0, 10) ||
+		    !wait_stat(p, "web", "waiting", 1, 10)) {
 			error = fc_strdup("instances were not reaped within 10 s");
 			break;
 		}
@@ -373,7 +377,7 @@ static void bench_http(struct pstate *p)
 /* ---- OCI runtimes -------------------------------------------------------- */
 
 static int runtime_once(const char *path, const char *root, const char *bundle, int i, double *ms,
-			char **error)
+                        char **error)
 {
 	char data[64], buf[256], id[64];
 	snprintf(data, sizeof(data), "request-%d\n", i);
@@ -404,7 +408,8 @@ static int runtime_once(const char *path, const char *root, const char *bundle, 
 	if (r < 0 || !t1 || !FC_STREQ(buf, data) || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		char *msg = NULL;
 		fc_read_file_at(AT_FDCWD, errp, &msg, NULL, 4096, NULL);
-		*error = fc_asprintf("run %d: status 0x%x, output `%s`: %s", i, st, buf, msg ? msg : "");
+		*error =
+		    fc_asprintf("run %d: status 0x%x, output `%s`: %s", i, st, buf, msg ? msg : "");
 		free(msg);
 		/* leave nothing behind */
 		pid_t d = fork();
@@ -438,7 +443,8 @@ static char *find_prog(const char *name)
 				return abs;
 		}
 	}
-	const char *dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+	const char *dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+	                      "/usr/bin",        "/sbin",          "/bin"};
 	for (size_t i = 0; i < FC_ARRAY_SIZE(dirs); i++) {
 		char *p = fc_asprintf("%s/%s", dirs[i], name);
 		if (access(p, X_OK) == 0)
@@ -451,36 +457,39 @@ static char *find_prog(const char *name)
 static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 {
 	_cleanup_free_ char *bundle = fc_asprintf("%s/bundle", p->dir);
-	char *args[] = { "/bin/cat", NULL };
-	struct fcsnap_bundle_opts bo = { .args = args };
+	char *args[] = {"/bin/cat", NULL};
+	struct fcsnap_bundle_opts bo = {.args = args};
 	struct fc_error *e = NULL;
 	if (fcsnap_bundle(store, "bb", bundle, &bo, &e) < 0) {
 		fprintf(stderr, "fcstart bench pool: bundle: %s\n", e->msg);
 		fc_error_free(e);
 		return;
 	}
-	struct bench_host_fix host = { 0 };
+	struct bench_host_fix host = {0};
 	bool fixed = false;
 	for (size_t k = 0; p->cfg.runtimes[k]; k++) {
 		const char *name = p->cfg.runtimes[k];
 		char *path = find_prog(name);
 		const char *label = fc_asprintf("%s run", name);
 		if (!path) {
-			add_series(p, label, NULL, 0, fc_asprintf("%s is not installed", name), NULL);
+			add_series(p, label, NULL, 0, fc_asprintf("%s is not installed", name),
+			           NULL);
 			continue;
 		}
 		if (FC_STREQ(name, "crun") && !fixed) {
 			int r = bench_host_fix_apply(&host, &e);
 			if (r < 0) {
-				add_series(p, label, NULL, 0, fc_asprintf("host cgroup fix-up: %s", e->msg), NULL);
+				add_series(p, label, NULL, 0,
+				           fc_asprintf("host cgroup fix-up: %s", e->msg), NULL);
 				fc_error_free(TAKE_PTR(e));
 				free(path);
 				continue;
 			}
 			fixed = true;
 			if (r > 0)
-				p->host_note = fc_strdup("crun: cgroup2 controllers of this hybrid host were mounted as "
-							 "v1 hierarchies for the run (as `fcstart bench runtime` does)");
+				p->host_note = fc_strdup(
+				    "crun: cgroup2 controllers of this hybrid host were mounted as "
+				    "v1 hierarchies for the run (as `fcstart bench runtime` does)");
 		}
 		_cleanup_free_ char *root = fc_asprintf("%s/rt-%s", p->dir, name);
 		fc_mkdir_p_at(AT_FDCWD, root, 0700, NULL);
@@ -503,6 +512,171 @@ static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 	fcsnap_unbundle(bundle, NULL);
 }
 
+/* ---- containerd (ctr run), private ---------------------------------------- */
+
+/* Read until want bytes came (ctr run does not pass stdin's EOF on, so
+ * /bin/cat never exits by itself). */
+static int read_n(int fd, size_t want, uint64_t *t_first, char *buf, size_t cap)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	size_t len = 0;
+	*t_first = 0;
+	while (len < want && len < cap - 1) {
+		if (poll(&pf, 1, 10000) <= 0)
+			return -ETIMEDOUT;
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (!*t_first)
+			*t_first = fc_now_ns();
+		len += (size_t)n;
+	}
+	buf[len] = 0;
+	return len >= want ? 0 : -EIO;
+}
+
+static int run_quiet(char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void unmount_under(const char *dir)
+{
+	char *data = NULL;
+	if (fc_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &data, NULL, 0, NULL) < 0)
+		return;
+	char **pts = NULL;
+	size_t n = 0, dl = strlen(dir);
+	char *save = NULL;
+	for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char mp[4096];
+		if (sscanf(l, "%*s %*s %*s %*s %4095s", mp) == 1 && strncmp(mp, dir, dl) == 0) {
+			pts = fc_realloc(pts, (n + 1) * sizeof(char *));
+			pts[n++] = fc_strdup(mp);
+		}
+	}
+	free(data);
+	while (n-- > 0) { /* mountinfo lists parents first */
+		umount2(pts[n], MNT_DETACH);
+		free(pts[n]);
+	}
+	free(pts);
+}
+
+static void bench_ctr(struct pstate *p)
+{
+	_cleanup_free_ char *containerd = find_prog("containerd");
+	_cleanup_free_ char *ctr = find_prog("ctr");
+	if (!containerd || !ctr) {
+		add_series(p, fc_strdup("ctr run"), NULL, 0,
+		           fc_strdup("containerd/ctr not installed"), NULL);
+		return;
+	}
+	_cleanup_free_ char *d = fc_asprintf("%s/ctd", p->dir);
+	_cleanup_free_ char *sock = fc_asprintf("%s/ctd.sock", d);
+	_cleanup_free_ char *cfg = fc_asprintf("%s/config.toml", d);
+	_cleanup_free_ char *img = fc_asprintf("%s/img.tar", d);
+	_cleanup_free_ char *mk = fc_asprintf("sh '%s/tests/lib/mkimage.sh' --format oci-archive "
+	                                      "--name docker.io/fcbench/bb:latest '%s' >/dev/null",
+	                                      p->src, img);
+	fc_mkdir_p_at(AT_FDCWD, d, 0700, NULL);
+	_cleanup_free_ char *toml = fc_asprintf(
+	    "version = 2\nroot = \"%s/root\"\nstate = \"%s/state\"\n"
+	    "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = \"%s\"\n"
+	    "[ttrpc]\n  address = \"%s.ttrpc\"\n[plugins.\"io.containerd.internal.v1.opt\"]\n  "
+	    "path = \"%s/opt\"\n",
+	    d, d, sock, sock, d);
+	char *error = NULL;
+	double *v = fc_calloc((size_t)p->cfg.rt_rounds, sizeof(double));
+	size_t n = 0;
+	pid_t cpid = -1;
+	if (system(mk) != 0 ||
+	    fc_write_file_atomic_at(AT_FDCWD, cfg, toml, strlen(toml), 0600, NULL) < 0) {
+		error = fc_strdup("cannot make the image or config for containerd");
+		goto out;
+	}
+	cpid = fork();
+	if (cpid == 0) {
+		_cleanup_free_ char *log = fc_asprintf("%s/containerd.log", d);
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(containerd, containerd, "--config", cfg, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && access(sock, F_OK) < 0; i++)
+		usleep(25000);
+	char *imp[] = {ctr, "-a", sock, "-n", "fcbench", "images", "import", img, NULL};
+	if (access(sock, F_OK) < 0 || run_quiet(imp) != 0) {
+		error = fc_strdup("private containerd did not start or import failed");
+		goto out;
+	}
+	for (int i = 0; i < p->cfg.rt_rounds + 2 && !error; i++) {
+		char data[64], buf[256], id[32];
+		snprintf(data, sizeof(data), "request-%d\n", i);
+		snprintf(id, sizeof(id), "c%d", i);
+		_cleanup_close_ int in = data_fd(data);
+		int out[2];
+		if (pipe2(out, O_CLOEXEC) < 0)
+			break;
+		uint64_t t0 = fc_now_ns(), t1;
+		pid_t pid = fork();
+		if (pid == 0) {
+			dup2(in, 0);
+			dup2(out[1], 1);
+			int nul = open("/dev/null", O_WRONLY);
+			dup2(nul, 2);
+			execl(ctr, ctr, "-a", sock, "-n", "fcbench", "run", "--rm",
+			      "docker.io/fcbench/bb:latest", id, "/bin/cat", (char *)NULL);
+			_exit(127);
+		}
+		close(out[1]);
+		int r = read_n(out[0], strlen(data), &t1, buf, sizeof(buf));
+		char *kill_argv[] = {ctr,    "-a", sock,      "-n", "fcbench", "tasks",
+		                     "kill", "-s", "SIGKILL", id,   NULL};
+		run_quiet(kill_argv);
+		close(out[0]);
+		int st;
+		for (int k = 0; k < 500 && waitpid(pid, &st, WNOHANG) == 0; k++)
+			usleep(10000);
+		if (waitpid(pid, &st, WNOHANG) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+		}
+		if (r < 0 || !FC_STREQ(buf, data))
+			error = fc_asprintf("ctr run %d: got `%s`", i, buf);
+		else if (i >= 2)
+			v[n++] = (double)(t1 - t0) / 1e6;
+	}
+out:
+	if (cpid > 0) {
+		kill(cpid, SIGTERM);
+		int st;
+		for (int k = 0; k < 500 && waitpid(cpid, &st, WNOHANG) == 0; k++)
+			usleep(10000);
+		if (waitpid(cpid, &st, WNOHANG) == 0) {
+			kill(cpid, SIGKILL);
+			waitpid(cpid, &st, 0);
+		}
+	}
+	unmount_under(d);
+	add_series(p, fc_strdup("ctr run"), v, n, error, NULL);
+}
+
 /* ---- memory of waiting sandboxes ---------------------------------------- */
 
 static long kib_field(const char *file, const char *field)
@@ -519,8 +693,8 @@ static long kib_field(const char *file, const char *field)
 static void bench_memory(struct pstate *p)
 {
 	unsigned want = (unsigned)p->cfg.waiting;
-	_cleanup_free_ char *req = fc_asprintf("{\"op\":\"scale\",\"name\":\"cat\",\"min\":%u,\"max\":%u}", want,
-					       want);
+	_cleanup_free_ char *req =
+	    fc_asprintf("{\"op\":\"scale\",\"name\":\"cat\",\"min\":%u,\"max\":%u}", want, want);
 	uint64_t t0 = fc_now_ns();
 	if (call(p, req, NULL) < 0 || !wait_stat(p, "cat", "waiting", want, 300)) {
 		fprintf(stderr, "fcstart bench pool: %u waiting sandboxes not reached\n", want);
@@ -584,7 +758,7 @@ static void bench_rate(struct pstate *p)
 	for (int i = 0; i < p->cfg.rate_n; i++) {
 		uint64_t now = fc_now_ns();
 		if (now < next) {
-			struct timespec ts = { 0, (long)(next - now) };
+			struct timespec ts = {0, (long)(next - now)};
 			nanosleep(&ts, NULL);
 		}
 		next += period;
@@ -613,17 +787,21 @@ static const struct series *find_series(const struct pstate *p, const char *name
 
 static void report(FILE *f, const struct pstate *p)
 {
-	const struct series *refs[3] = { find_series(p, "crun run"), find_series(p, "runc run"),
-					 find_series(p, "fcrun run") };
-	fprintf(f, "fcstart bench pool: classic function /bin/cat and HTTP function busybox httpd (GET /), busybox image;\n"
-		   "invoke to first byte of the response. http warm: a started instance; http cold: a waiting\n"
-		   "sandbox handed over, httpd started and accepting\n");
-	fprintf(f, "%-16s %5s %9s %9s %9s %9s %7s %7s %7s\n", "path", "n", "p50(ms)", "p95(ms)", "p99(ms)", "mean(ms)",
-		"x crun", "x runc", "x fcrun");
+	const struct series *refs[4] = {find_series(p, "crun run"), find_series(p, "runc run"),
+	                                find_series(p, "fcrun run"), find_series(p, "ctr run")};
+	fprintf(f, "fcstart bench pool: classic function /bin/cat and HTTP function busybox httpd "
+	           "(GET /), busybox image;\n"
+	           "invoke to first byte of the response. http warm: a started instance; http "
+	           "cold: a waiting\n"
+	           "sandbox handed over, httpd started and accepting. x R: how many times faster "
+	           "than R (medians)\n");
+	fprintf(f, "%-16s %5s %9s %9s %9s %9s %7s %7s %7s %7s\n", "path", "n", "p50(ms)", "p95(ms)",
+	        "p99(ms)", "mean(ms)", "x crun", "x runc", "x fcrun", "x ctr");
 	for (size_t i = 0; i < p->ns; i++) {
 		const struct series *s = &p->s[i];
 		if (!s->n) {
-			fprintf(f, "%-16s %5s  failed: %s\n", s->name, "-", s->error ? s->error : "?");
+			fprintf(f, "%-16s %5s  failed: %s\n", s->name, "-",
+			        s->error ? s->error : "?");
 			continue;
 		}
 		double mean = 0;
@@ -631,55 +809,71 @@ static void report(FILE *f, const struct pstate *p)
 			mean += s->v[k];
 		mean /= (double)s->n;
 		fprintf(f, "%-16s %5zu %9.3f %9.3f %9.3f %9.3f", s->name, s->n, pct(s->v, s->n, 50),
-			pct(s->v, s->n, 95), pct(s->v, s->n, 99), mean);
+		        pct(s->v, s->n, 95), pct(s->v, s->n, 99), mean);
 		/* ratios of medians: how many times faster than the reference */
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < 4; k++) {
 			if (refs[k])
-				fprintf(f, " %6.1fx", pct(refs[k]->v, refs[k]->n, 50) / pct(s->v, s->n, 50));
+				fprintf(f, " %6.1fx",
+				        pct(refs[k]->v, refs[k]->n, 50) / pct(s->v, s->n, 50));
 			else
 				fprintf(f, " %7s", "-");
 		}
 		fprintf(f, "%s%s\n", s->error ? "  " : "", s->error ? s->error : "");
 	}
-	fprintf(f, "hand-over to exec (daemon, last %zu hand-overs of the pool path): p50 %.1f us, p95 %.1f us, p99 %.1f us\n",
-		p->ho_n, p->ho_p50, p->ho_p95, p->ho_p99);
+	fprintf(f,
+	        "hand-over to exec (daemon, last %zu hand-overs of the pool path): p50 %.1f us, "
+	        "p95 %.1f us, p99 %.1f us\n",
+	        p->ho_n, p->ho_p50, p->ho_p95, p->ho_p99);
 	if (p->rate_done)
-		fprintf(f, "sustained %d invocations/s (%d in all, min 4 waiting): %u answered, %u needed an on-demand sandbox; "
-			   "first byte p50 %.3f ms, p99 %.3f ms\n",
-			p->cfg.rate, p->cfg.rate_n, p->rate_done, p->rate_ondemand, p->rate_p50, p->rate_p99);
+		fprintf(f,
+		        "sustained %d invocations/s (%d in all, min 4 waiting): %u answered, %u "
+		        "needed an on-demand sandbox; "
+		        "first byte p50 %.3f ms, p99 %.3f ms\n",
+		        p->cfg.rate, p->cfg.rate_n, p->rate_done, p->rate_ondemand, p->rate_p50,
+		        p->rate_p99);
 	if (p->pss_n)
-		fprintf(f, "%u waiting sandboxes (filled in %.2f s, %.0f/s): PSS %.1f KiB per sandbox, cgroup memory charge %.1f KiB per sandbox\n",
-			p->pss_n, p->fill_s, p->pss_n / p->fill_s, p->pss_kib, p->cg_kib);
+		fprintf(f,
+		        "%u waiting sandboxes (filled in %.2f s, %.0f/s): PSS %.1f KiB per "
+		        "sandbox, cgroup memory charge %.1f KiB per sandbox\n",
+		        p->pss_n, p->fill_s, p->pss_n / p->fill_s, p->pss_kib, p->cg_kib);
 	if (p->host_note)
 		fprintf(f, "note: %s\n", p->host_note);
 }
 
 static int write_json(const char *path, const struct pstate *p)
 {
-	struct fc_buf b = { 0 };
-	fc_buf_printf(&b, "{\"benchmark\":\"pool\",\"function\":\"/bin/cat\",\"unit\":\"ms\",\"paths\":[");
+	struct fc_buf b = {0};
+	fc_buf_printf(
+	    &b, "{\"benchmark\":\"pool\",\"function\":\"/bin/cat\",\"unit\":\"ms\",\"paths\":[");
 	for (size_t i = 0; i < p->ns; i++) {
 		const struct series *s = &p->s[i];
 		fc_buf_printf(&b, "%s{\"name\":", i ? "," : "");
 		fc_buf_json_string(&b, s->name);
 		if (s->n)
-			fc_buf_printf(&b, ",\"n\":%zu,\"p50\":%.4f,\"p95\":%.4f,\"p99\":%.4f,\"min\":%.4f,\"max\":%.4f", s->n,
-				      pct(s->v, s->n, 50), pct(s->v, s->n, 95), pct(s->v, s->n, 99), s->v[0],
-				      s->v[s->n - 1]);
+			fc_buf_printf(&b,
+			              ",\"n\":%zu,\"p50\":%.4f,\"p95\":%.4f,\"p99\":%.4f,\"min\":%."
+			              "4f,\"max\":%.4f",
+			              s->n, pct(s->v, s->n, 50), pct(s->v, s->n, 95),
+			              pct(s->v, s->n, 99), s->v[0], s->v[s->n - 1]);
 		if (s->error) {
 			fc_buf_printf(&b, ",\"error\":");
 			fc_buf_json_string(&b, s->error);
 		}
 		fc_buf_printf(&b, "}");
 	}
-	fc_buf_printf(&b, "],\"handover_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f}", p->ho_n, p->ho_p50,
-		      p->ho_p95, p->ho_p99);
+	fc_buf_printf(&b, "],\"handover_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f}",
+	              p->ho_n, p->ho_p50, p->ho_p95, p->ho_p99);
 	if (p->rate_done)
-		fc_buf_printf(&b, ",\"rate\":{\"per_s\":%d,\"n\":%d,\"answered\":%u,\"on_demand\":%u,\"p50\":%.4f,\"p99\":%.4f}",
-			      p->cfg.rate, p->cfg.rate_n, p->rate_done, p->rate_ondemand, p->rate_p50, p->rate_p99);
+		fc_buf_printf(&b,
+		              ",\"rate\":{\"per_s\":%d,\"n\":%d,\"answered\":%u,\"on_demand\":%u,"
+		              "\"p50\":%.4f,\"p99\":%.4f}",
+		              p->cfg.rate, p->cfg.rate_n, p->rate_done, p->rate_ondemand,
+		              p->rate_p50, p->rate_p99);
 	if (p->pss_n)
-		fc_buf_printf(&b, ",\"waiting\":{\"n\":%u,\"fill_s\":%.3f,\"pss_kib\":%.1f,\"cgroup_kib\":%.1f}", p->pss_n,
-			      p->fill_s, p->pss_kib, p->cg_kib);
+		fc_buf_printf(
+		    &b,
+		    ",\"waiting\":{\"n\":%u,\"fill_s\":%.3f,\"pss_kib\":%.1f,\"cgroup_kib\":%.1f}",
+		    p->pss_n, p->fill_s, p->pss_kib, p->cg_kib);
 	fc_buf_printf(&b, "}\n");
 	struct fc_error *e = NULL;
 	int r = fc_write_file_atomic_at(AT_FDCWD, path, b.data, b.len, 0644, &e);
@@ -693,17 +887,21 @@ static int write_json(const char *path, const struct pstate *p)
 /* ---- main ------------------------------------------------------------------ */
 
 static const char pool_usage[] =
-	"usage: fcstart bench pool [OPTIONS]\n"
-	"Invoke-to-first-byte of a classic function (/bin/cat, busybox image) through a pool\n"
-	"hand-over, an on-demand sandbox and `X run` of OCI runtimes, side by side; the\n"
-	"daemon's hand-over-to-exec latency; a sustained rate; PSS of waiting sandboxes.\n"
-	"  --rounds N           invocations per pool path (default 200)\n"
-	"  --runtime-rounds N   runs per OCI runtime (default 50)\n"
-	"  --runtimes LIST      comma-separated (default fcrun,crun,runc; '' for none)\n"
-	"  --waiting N          waiting sandboxes for the memory measurement (default 200, 0: skip)\n"
-	"  --rate R --rate-n N  sustained invocations per second and how many (default 100, 200; 0: skip)\n"
-	"  --http-cold N        cold requests to the HTTP function (busybox httpd; default 64, 0: skip)\n"
-	"  --json FILE          write the results as JSON\n";
+    "usage: fcstart bench pool [OPTIONS]\n"
+    "Invoke-to-first-byte of a classic function (/bin/cat, busybox image) through a pool\n"
+    "hand-over, an on-demand sandbox and `X run` of OCI runtimes, side by side; the\n"
+    "daemon's hand-over-to-exec latency; a sustained rate; PSS of waiting sandboxes.\n"
+    "  --rounds N           invocations per pool path (default 200)\n"
+    "  --runtime-rounds N   runs per OCI runtime (default 50)\n"
+    "  --runtimes LIST      comma-separated (default fcrun,crun,runc; '' for none)\n"
+    "  --waiting N          waiting sandboxes for the memory measurement (default 200, 0: skip)\n"
+    "  --rate R --rate-n N  sustained invocations per second and how many (default 100, 200; 0: "
+    "skip)\n"
+    "  --http-cold N        cold requests to the HTTP function (busybox httpd; default 64, 0: "
+    "skip)\n"
+    "  --no-ctr             skip `ctr run` (a private containerd on a unix socket; first byte,\n"
+    "                       then the task is killed: ctr run does not pass stdin's EOF on)\n"
+    "  --json FILE          write the results as JSON\n";
 
 static char **split(const char *s)
 {
@@ -718,7 +916,7 @@ static char **split(const char *s)
 
 static char *source_root(void)
 {
-	const char *cands[] = { getenv("FC_SOURCE_ROOT"), FC_SOURCE_ROOT };
+	const char *cands[] = {getenv("FC_SOURCE_ROOT"), FC_SOURCE_ROOT};
 	for (size_t i = 0; i < FC_ARRAY_SIZE(cands); i++) {
 		if (!cands[i] || !*cands[i])
 			continue;
@@ -731,31 +929,63 @@ static char *source_root(void)
 
 int bench_pool_cmd(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "rounds", required_argument, NULL, 'r' },  { "runtime-rounds", required_argument, NULL, 'R' },
-		{ "runtimes", required_argument, NULL, 't' }, { "waiting", required_argument, NULL, 'w' },
-		{ "rate", required_argument, NULL, 'a' },    { "rate-n", required_argument, NULL, 'n' },
-		{ "json", required_argument, NULL, 'j' },    { "help", no_argument, NULL, 'h' },
-		{ "http-cold", required_argument, NULL, 'c' },
-		{ 0 }
-	};
-	struct pstate p = { .daemon = -1 };
-	p.cfg = (struct pcfg){ .rounds = 200, .rt_rounds = 50, .waiting = 200, .rate = 100, .rate_n = 200,
-			      .http_cold = 64 };
+	static const struct option lo[] = {{"rounds", required_argument, NULL, 'r'},
+	                                   {"runtime-rounds", required_argument, NULL, 'R'},
+	                                   {"runtimes", required_argument, NULL, 't'},
+	                                   {"waiting", required_argument, NULL, 'w'},
+	                                   {"rate", required_argument, NULL, 'a'},
+	                                   {"rate-n", required_argument, NULL, 'n'},
+	                                   {"json", required_argument, NULL, 'j'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {"http-cold", required_argument, NULL, 'c'},
+	                                   {"no-ctr", no_argument, NULL, 'C'},
+	                                   {0}};
+	struct pstate p = {.daemon = -1};
+	p.cfg = (struct pcfg){.rounds = 200,
+	                      .rt_rounds = 50,
+	                      .waiting = 200,
+	                      .rate = 100,
+	                      .rate_n = 200,
+	                      .http_cold = 64,
+	                      .ctr = true};
 	_cleanup_strv_ char **rts = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'r': p.cfg.rounds = atoi(optarg); break;
-		case 'R': p.cfg.rt_rounds = atoi(optarg); break;
-		case 't': fc_strv_free(rts); rts = split(optarg); break;
-		case 'w': p.cfg.waiting = atoi(optarg); break;
-		case 'a': p.cfg.rate = atoi(optarg); break;
-		case 'n': p.cfg.rate_n = atoi(optarg); break;
-		case 'j': p.cfg.json = optarg; break;
-		case 'c': p.cfg.http_cold = atoi(optarg); break;
-		case 'h': fputs(pool_usage, stdout); return 0;
-		default: fputs(pool_usage, stderr); return 2;
+		case 'r':
+			p.cfg.rounds = atoi(optarg);
+			break;
+		case 'R':
+			p.cfg.rt_rounds = atoi(optarg);
+			break;
+		case 't':
+			fc_strv_free(rts);
+			rts = split(optarg);
+			break;
+		case 'w':
+			p.cfg.waiting = atoi(optarg);
+			break;
+		case 'a':
+			p.cfg.rate = atoi(optarg);
+			break;
+		case 'n':
+			p.cfg.rate_n = atoi(optarg);
+			break;
+		case 'j':
+			p.cfg.json = optarg;
+			break;
+		case 'c':
+			p.cfg.http_cold = atoi(optarg);
+			break;
+		case 'C':
+			p.cfg.ctr = false;
+			break;
+		case 'h':
+			fputs(pool_usage, stdout);
+			return 0;
+		default:
+			fputs(pool_usage, stderr);
+			return 2;
 		}
 	}
 	if (p.cfg.rounds < 1 || p.cfg.rt_rounds < 1 || p.cfg.waiting < 0) {
@@ -771,7 +1001,9 @@ int bench_pool_cmd(int argc, char **argv)
 	}
 	p.src = source_root();
 	if (!p.src) {
-		fprintf(stderr, "fcstart bench pool: tests/lib/mkimage.sh not found (set FC_SOURCE_ROOT)\n");
+		fprintf(
+		    stderr,
+		    "fcstart bench pool: tests/lib/mkimage.sh not found (set FC_SOURCE_ROOT)\n");
 		return 1;
 	}
 	char self[4096];
@@ -792,24 +1024,37 @@ int bench_pool_cmd(int argc, char **argv)
 	int rc = 1;
 	struct fcsnap_store *store = NULL;
 	struct fc_error *e = NULL;
-	_cleanup_free_ char *mk = fc_asprintf("sh '%s/tests/lib/mkimage.sh' '%s/img' >/dev/null", p.src, p.dir);
+	_cleanup_free_ char *mk =
+	    fc_asprintf("sh '%s/tests/lib/mkimage.sh' '%s/img' >/dev/null", p.src, p.dir);
 	_cleanup_free_ char *img = fc_asprintf("%s/img", p.dir);
 	if (system(mk) != 0) {
 		fprintf(stderr, "fcstart bench pool: mkimage.sh failed\n");
 		goto out;
 	}
-	struct fcsnap_import_opts io = { .name = "bb" };
-	if (fcsnap_store_open(p.store, &store, &e) < 0 || fcsnap_import(store, img, &io, NULL, &e) < 0) {
+	struct fcsnap_import_opts io = {.name = "bb"};
+	if (fcsnap_store_open(p.store, &store, &e) < 0 ||
+	    fcsnap_import(store, img, &io, NULL, &e) < 0) {
 		fprintf(stderr, "fcstart bench pool: image: %s\n", e->msg);
 		goto out;
 	}
 	if (start_daemon(&p) < 0) {
-		fprintf(stderr, "fcstart bench pool: the daemon did not start (see %s/serve.log)\n", p.dir);
+		fprintf(stderr, "fcstart bench pool: the daemon did not start (see %s/serve.log)\n",
+		        p.dir);
 		goto out;
 	}
-	if (call(&p, "{\"op\":\"deploy\",\"name\":\"cat\",\"image\":\"bb\",\"args\":[\"/bin/cat\"],\"min\":1,\"max\":20}", NULL) < 0 ||
-	    call(&p, "{\"op\":\"deploy\",\"name\":\"od\",\"image\":\"bb\",\"args\":[\"/bin/cat\"],\"min\":0,\"max\":20}", NULL) < 0 ||
-	    call(&p, "{\"op\":\"deploy\",\"name\":\"web\",\"image\":\"bb\",\"mode\":\"http\",\"min\":1,\"max\":20,\"args\":[\"/bin/sh\",\"-c\",\"mkdir -p /www && echo static-ok >/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www\"]}", NULL) < 0)
+	if (call(&p,
+	         "{\"op\":\"deploy\",\"name\":\"cat\",\"image\":\"bb\",\"args\":[\"/bin/"
+	         "cat\"],\"min\":1,\"max\":20}",
+	         NULL) < 0 ||
+	    call(&p,
+	         "{\"op\":\"deploy\",\"name\":\"od\",\"image\":\"bb\",\"args\":[\"/bin/"
+	         "cat\"],\"min\":0,\"max\":20}",
+	         NULL) < 0 ||
+	    call(&p,
+	         "{\"op\":\"deploy\",\"name\":\"web\",\"image\":\"bb\",\"mode\":\"http\",\"min\":1,"
+	         "\"max\":20,\"args\":[\"/bin/sh\",\"-c\",\"mkdir -p /www && echo static-ok "
+	         ">/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www\"]}",
+	         NULL) < 0)
 		goto out;
 	fprintf(stderr, "pool hand-over: %d invocations...\n", p.cfg.rounds);
 	bench_invoke_path(&p, "pool hand-over", "cat", true);
@@ -820,7 +1065,8 @@ int bench_pool_cmd(int argc, char **argv)
 	fprintf(stderr, "on-demand sandbox: %d invocations...\n", p.cfg.rounds);
 	bench_invoke_path(&p, "on-demand", "od", false);
 	if (p.cfg.http_cold > 0) {
-		fprintf(stderr, "http function: %d warm, %d cold requests...\n", p.cfg.rounds, p.cfg.http_cold);
+		fprintf(stderr, "http function: %d warm, %d cold requests...\n", p.cfg.rounds,
+		        p.cfg.http_cold);
 		bench_http(&p);
 	}
 	if (p.cfg.rate > 0 && p.cfg.rate_n > 0) {
@@ -835,6 +1081,10 @@ int bench_pool_cmd(int argc, char **argv)
 	if (rts[0]) {
 		fprintf(stderr, "OCI runtimes: %d runs each...\n", p.cfg.rt_rounds);
 		bench_runtimes(&p, store);
+	}
+	if (p.cfg.ctr) {
+		fprintf(stderr, "ctr run (private containerd): %d runs...\n", p.cfg.rt_rounds);
+		bench_ctr(&p);
 	}
 	report(stdout, &p);
 	rc = 0;

@@ -8,16 +8,18 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: fcstart fn [--socket PATH] COMMAND ...\n"
-		"  deploy NAME --image IMAGE [--mode classic|http] [--env K=V]... [--label K=V]...\n"
-		"         [--memory SIZE] [--cpus N] [--timeout DURATION] [-- CMD ARG...]\n"
-		"         labels com.openfaas.scale.min (default 1) and com.openfaas.scale.max (default 20)\n"
-		"  ls [--json]\n"
-		"  rm NAME...\n"
-		"  scale NAME --min N --max M\n"
-		"Socket: --socket, else $FCSTART_SOCKET, else %s\n",
-		FCPOOL_DEFAULT_SOCKET);
+	fprintf(
+	    f,
+	    "usage: fcstart fn [--socket PATH] COMMAND ...\n"
+	    "  deploy NAME --image IMAGE [--mode classic|http] [--env K=V]... [--label K=V]...\n"
+	    "         [--memory SIZE] [--cpus N] [--timeout DURATION] [-- CMD ARG...]\n"
+	    "         labels com.openfaas.scale.min (default 1) and com.openfaas.scale.max "
+	    "(default 20)\n"
+	    "  ls [--json]\n"
+	    "  rm NAME...\n"
+	    "  scale NAME --min N --max M\n"
+	    "Socket: --socket, else $FCSTART_SOCKET, else %s\n",
+	    FCPOOL_DEFAULT_SOCKET);
 }
 
 static int fail(const char *what, struct fc_error *e)
@@ -48,20 +50,23 @@ static void json_strv(struct fc_buf *b, const char *key, char **v)
 
 static int deploy(const char *sock, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "image", required_argument, NULL, 'i' },  { "mode", required_argument, NULL, 'm' },
-		{ "env", required_argument, NULL, 'e' },    { "label", required_argument, NULL, 'l' },
-		{ "memory", required_argument, NULL, 'M' }, { "cpus", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	static const struct option lo[] = {{"image", required_argument, NULL, 'i'},
+	                                   {"mode", required_argument, NULL, 'm'},
+	                                   {"env", required_argument, NULL, 'e'},
+	                                   {"label", required_argument, NULL, 'l'},
+	                                   {"memory", required_argument, NULL, 'M'},
+	                                   {"cpus", required_argument, NULL, 'c'},
+	                                   {"timeout", required_argument, NULL, 't'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {0}};
 	const char *image = NULL, *mode = "classic";
 	_cleanup_strv_ char **env = NULL, **labels = NULL;
 	uint64_t memory = 0, timeout = 0;
 	double cpus = 0;
 	int c;
 	if (argc < 2 || argv[1][0] == '-') {
-		fprintf(stderr, "fcstart fn deploy: need NAME first (fcstart fn deploy NAME --image IMAGE ...)\n");
+		fprintf(stderr, "fcstart fn deploy: need NAME first (fcstart fn deploy NAME "
+		                "--image IMAGE ...)\n");
 		return 2;
 	}
 	const char *name = argv[1];
@@ -70,39 +75,56 @@ static int deploy(const char *sock, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'i': image = optarg; break;
-		case 'm': mode = optarg; break;
+		case 'i':
+			image = optarg;
+			break;
+		case 'm':
+			mode = optarg;
+			break;
 		case 'e':
 		case 'l':
 			if (!strchr(optarg, '=')) {
-				fprintf(stderr, "fcstart fn deploy: --%s `%s`: expected KEY=VALUE\n",
-					c == 'e' ? "env" : "label", optarg);
+				fprintf(stderr,
+				        "fcstart fn deploy: --%s `%s`: expected KEY=VALUE\n",
+				        c == 'e' ? "env" : "label", optarg);
 				return 2;
 			}
 			strv_push(c == 'e' ? &env : &labels, optarg);
 			break;
 		case 'M':
 			if (fcpool_parse_size(optarg, &memory) < 0) {
-				fprintf(stderr, "fcstart fn deploy: --memory `%s`: expected a size (128m, 1g)\n", optarg);
+				fprintf(stderr,
+				        "fcstart fn deploy: --memory `%s`: expected a size (128m, "
+				        "1g)\n",
+				        optarg);
 				return 2;
 			}
 			break;
 		case 'c':
 			cpus = strtod(optarg, NULL);
 			if (cpus <= 0) {
-				fprintf(stderr, "fcstart fn deploy: --cpus `%s`: expected a positive number\n", optarg);
+				fprintf(
+				    stderr,
+				    "fcstart fn deploy: --cpus `%s`: expected a positive number\n",
+				    optarg);
 				return 2;
 			}
 			break;
 		case 't':
 			if (fcpool_parse_duration(optarg, &timeout) < 0) {
-				fprintf(stderr, "fcstart fn deploy: --timeout `%s`: expected a duration (30s, 500ms)\n",
-					optarg);
+				fprintf(stderr,
+				        "fcstart fn deploy: --timeout `%s`: expected a duration "
+				        "(30s, 500ms)\n",
+				        optarg);
 				return 2;
 			}
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!image) {
@@ -111,7 +133,7 @@ static int deploy(const char *sock, int argc, char **argv)
 	}
 	if (optind < argc && FC_STREQ(argv[optind], "--"))
 		optind++;
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	fc_buf_printf(&b, "{\"op\":\"deploy\",\"name\":");
 	fc_buf_json_string(&b, name);
 	fc_buf_printf(&b, ",\"image\":");
@@ -122,8 +144,8 @@ static int deploy(const char *sock, int argc, char **argv)
 	json_strv(&b, "labels", labels);
 	if (optind < argc)
 		json_strv(&b, "args", argv + optind);
-	fc_buf_printf(&b, ",\"memory\":%llu,\"cpus\":%g,\"timeout_ms\":%llu}", (unsigned long long)memory, cpus,
-		      (unsigned long long)timeout);
+	fc_buf_printf(&b, ",\"memory\":%llu,\"cpus\":%g,\"timeout_ms\":%llu}",
+	              (unsigned long long)memory, cpus, (unsigned long long)timeout);
 	struct fc_error *e = NULL;
 	int r = fcpool_call(sock, b.data, NULL, &e);
 	free(b.data);
@@ -135,14 +157,14 @@ static int deploy(const char *sock, int argc, char **argv)
 
 static long long num(yajl_val v, const char *key)
 {
-	const char *p[] = { key, NULL };
+	const char *p[] = {key, NULL};
 	yajl_val x = yajl_tree_get(v, p, yajl_t_number);
 	return x && YAJL_IS_INTEGER(x) ? YAJL_GET_INTEGER(x) : 0;
 }
 
 static const char *str(yajl_val v, const char *k1, const char *k2)
 {
-	const char *p[] = { k1, k2, NULL };
+	const char *p[] = {k1, k2, NULL};
 	yajl_val x = yajl_tree_get(v, p, yajl_t_string);
 	return x ? YAJL_GET_STRING(x) : "";
 }
@@ -160,13 +182,15 @@ static int list(const char *sock, int argc, char **argv)
 		return 0;
 	}
 	yajl_val v = yajl_tree_parse(reply, NULL, 0);
-	const char *p[] = { "functions", NULL };
+	const char *p[] = {"functions", NULL};
 	yajl_val fns = v ? yajl_tree_get(v, p, yajl_t_array) : NULL;
-	printf("%-24s %-24s %-8s %5s %5s %8s %8s\n", "NAME", "IMAGE", "MODE", "MIN", "MAX", "WAITING", "RUNNING");
+	printf("%-24s %-24s %-8s %5s %5s %8s %8s\n", "NAME", "IMAGE", "MODE", "MIN", "MAX",
+	       "WAITING", "RUNNING");
 	for (size_t i = 0; fns && i < YAJL_GET_ARRAY(fns)->len; i++) {
 		yajl_val f = YAJL_GET_ARRAY(fns)->values[i];
-		printf("%-24s %-24s %-8s %5lld %5lld %8lld %8lld\n", str(f, "name", NULL), str(f, "spec", "image"),
-		       str(f, "spec", "mode"), num(f, "min"), num(f, "max"), num(f, "waiting"), num(f, "running"));
+		printf("%-24s %-24s %-8s %5lld %5lld %8lld %8lld\n", str(f, "name", NULL),
+		       str(f, "spec", "image"), str(f, "spec", "mode"), num(f, "min"),
+		       num(f, "max"), num(f, "waiting"), num(f, "running"));
 	}
 	yajl_tree_free(v);
 	free(reply);
@@ -181,7 +205,7 @@ static int rm(const char *sock, int argc, char **argv)
 	}
 	int rc = 0;
 	for (int i = 1; i < argc; i++) {
-		struct fc_buf b = { 0 };
+		struct fc_buf b = {0};
 		fc_buf_printf(&b, "{\"op\":\"rm\",\"name\":");
 		fc_buf_json_string(&b, argv[i]);
 		fc_buf_printf(&b, "}");
@@ -195,9 +219,8 @@ static int rm(const char *sock, int argc, char **argv)
 
 static int scale(const char *sock, int argc, char **argv)
 {
-	static const struct option lo[] = { { "min", required_argument, NULL, 'n' },
-					    { "max", required_argument, NULL, 'x' },
-					    { 0 } };
+	static const struct option lo[] = {
+	    {"min", required_argument, NULL, 'n'}, {"max", required_argument, NULL, 'x'}, {0}};
 	long mn = -1, mx = -1;
 	int c;
 	optind = 1;
@@ -213,7 +236,7 @@ static int scale(const char *sock, int argc, char **argv)
 		fprintf(stderr, "fcstart fn scale: need NAME and --min N and/or --max M\n");
 		return 2;
 	}
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	fc_buf_printf(&b, "{\"op\":\"scale\",\"name\":");
 	fc_buf_json_string(&b, argv[optind]);
 	if (mn >= 0)

@@ -20,7 +20,7 @@ struct http_req {
 /* Speak HTTP/1.0 on the connected socket the daemon passed us. */
 static int http_exchange(int sock, int in, const struct http_req *h, const char *name)
 {
-	struct fc_buf body = { 0 };
+	struct fc_buf body = {0};
 	int fl = fcntl(sock, F_GETFL);
 	if (fl >= 0)
 		fcntl(sock, F_SETFL, fl & ~O_NONBLOCK); /* the daemon connected it non-blocking */
@@ -31,11 +31,15 @@ static int http_exchange(int sock, int in, const struct http_req *h, const char 
 			fc_buf_append(&body, tmp, (size_t)n);
 	}
 	const char *method = h->method ? h->method : h->has_data ? "POST" : "GET";
-	struct fc_buf req = { 0 };
-	fc_buf_printf(&req, "%s %s HTTP/1.0\r\nHost: localhost\r\nUser-Agent: fcstart\r\nConnection: close\r\n", method,
-		      h->path ? h->path : "/");
+	struct fc_buf req = {0};
+	fc_buf_printf(
+	    &req,
+	    "%s %s HTTP/1.0\r\nHost: localhost\r\nUser-Agent: fcstart\r\nConnection: close\r\n",
+	    method, h->path ? h->path : "/");
 	if (h->has_data)
-		fc_buf_printf(&req, "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n", body.len);
+		fc_buf_printf(&req,
+		              "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n",
+		              body.len);
 	fc_buf_printf(&req, "\r\n");
 	if (body.len)
 		fc_buf_append(&req, body.data, body.len);
@@ -47,7 +51,7 @@ static int http_exchange(int sock, int in, const struct http_req *h, const char 
 		return 125;
 	}
 	shutdown(sock, SHUT_WR);
-	struct fc_buf resp = { 0 };
+	struct fc_buf resp = {0};
 	char tmp[65536];
 	ssize_t n;
 	size_t body_off = 0;
@@ -76,7 +80,8 @@ static int http_exchange(int sock, int in, const struct http_req *h, const char 
 		}
 	}
 	if (!header_done) {
-		fprintf(stderr, "fcstart invoke `%s`: no HTTP response (%zu bytes)\n", name, resp.len);
+		fprintf(stderr, "fcstart invoke `%s`: no HTTP response (%zu bytes)\n", name,
+		        resp.len);
 		free(resp.data);
 		return 125;
 	}
@@ -90,16 +95,18 @@ static int http_exchange(int sock, int in, const struct http_req *h, const char 
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: fcstart invoke [--socket PATH] NAME [--data @FILE | --data - | --data TEXT]\n"
-		"                      [--env K=V]... [--path /P] [--method M] [--include] [--verbose]\n"
-		"  Classic functions: the request is the function's stdin (empty without --data),\n"
-		"  the response its stdout; the exit status is the function's (125: fcstart error,\n"
-		"  124: timeout).\n"
-		"  HTTP functions: the data is the body of an HTTP request (POST with --data, else\n"
-		"  GET; --path, default /) sent to the function's 127.0.0.1:8080; the response body\n"
-		"  goes to stdout (--include: with status line and headers); exit status 0 for 2xx,\n"
-		"  1 otherwise.\n");
+	fprintf(
+	    f,
+	    "usage: fcstart invoke [--socket PATH] NAME [--data @FILE | --data - | --data TEXT]\n"
+	    "                      [--env K=V]... [--path /P] [--method M] [--include] "
+	    "[--verbose]\n"
+	    "  Classic functions: the request is the function's stdin (empty without --data),\n"
+	    "  the response its stdout; the exit status is the function's (125: fcstart error,\n"
+	    "  124: timeout).\n"
+	    "  HTTP functions: the data is the body of an HTTP request (POST with --data, else\n"
+	    "  GET; --path, default /) sent to the function's 127.0.0.1:8080; the response body\n"
+	    "  goes to stdout (--include: with status line and headers); exit status 0 for 2xx,\n"
+	    "  1 otherwise.\n");
 }
 
 /* An fd reading TEXT from its start (memfd, any size). */
@@ -117,39 +124,58 @@ static int text_fd(const char *text)
 
 int cmd_invoke(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "socket", required_argument, NULL, 'S' }, { "data", required_argument, NULL, 'd' },
-		{ "env", required_argument, NULL, 'e' },    { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },	    { "path", required_argument, NULL, 'p' },
-		{ "method", required_argument, NULL, 'm' }, { "include", no_argument, NULL, 'i' },
-		{ 0 }
-	};
-	struct http_req hr = { 0 };
+	static const struct option lo[] = {{"socket", required_argument, NULL, 'S'},
+	                                   {"data", required_argument, NULL, 'd'},
+	                                   {"env", required_argument, NULL, 'e'},
+	                                   {"verbose", no_argument, NULL, 'v'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {"path", required_argument, NULL, 'p'},
+	                                   {"method", required_argument, NULL, 'm'},
+	                                   {"include", no_argument, NULL, 'i'},
+	                                   {0}};
+	struct http_req hr = {0};
 	const char *sock = NULL, *data = NULL;
 	bool verbose = false;
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	size_t nenv = 0;
 	int c;
 	fc_buf_printf(&b, "{\"op\":\"invoke\",\"env\":[");
 	while ((c = getopt_long(argc, argv, "+hv", lo, NULL)) != -1) {
 		switch (c) {
-		case 'S': sock = optarg; break;
-		case 'd': data = optarg; break;
-		case 'v': verbose = true; break;
-		case 'p': hr.path = optarg; break;
-		case 'm': hr.method = optarg; break;
-		case 'i': hr.include = true; break;
+		case 'S':
+			sock = optarg;
+			break;
+		case 'd':
+			data = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'p':
+			hr.path = optarg;
+			break;
+		case 'm':
+			hr.method = optarg;
+			break;
+		case 'i':
+			hr.include = true;
+			break;
 		case 'e':
 			if (!strchr(optarg, '=')) {
-				fprintf(stderr, "fcstart invoke: --env `%s`: expected KEY=VALUE\n", optarg);
+				fprintf(stderr, "fcstart invoke: --env `%s`: expected KEY=VALUE\n",
+				        optarg);
 				return 125;
 			}
 			if (nenv++)
 				fc_buf_printf(&b, ",");
 			fc_buf_json_string(&b, optarg);
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 125;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 125;
 		}
 	}
 	/* flags may also follow NAME */
@@ -197,7 +223,8 @@ int cmd_invoke(int argc, char **argv)
 	} else if (data[0] == '@') {
 		in = open(data + 1, O_RDONLY | O_CLOEXEC);
 		if (in < 0) {
-			fprintf(stderr, "fcstart invoke: --data `%s`: %s\n", data + 1, strerror(errno));
+			fprintf(stderr, "fcstart invoke: --data `%s`: %s\n", data + 1,
+			        strerror(errno));
 			free(b.data);
 			return 125;
 		}
@@ -205,13 +232,14 @@ int cmd_invoke(int argc, char **argv)
 		in = text_fd(data);
 	}
 	if (in < 0) {
-		fprintf(stderr, "fcstart invoke: request data: %s\n", strerror(-in > 0 ? -in : errno));
+		fprintf(stderr, "fcstart invoke: request data: %s\n",
+		        strerror(-in > 0 ? -in : errno));
 		free(b.data);
 		return 125;
 	}
 	struct fc_error *e = NULL;
 	_cleanup_close_ int fd = fcpool_connect(sock, &e);
-	int fds[3] = { in, 1, 2 };
+	int fds[3] = {in, 1, 2};
 	if (fd < 0 || fcpool_send(fd, b.data, fds, 3, &e) < 0) {
 		free(b.data);
 		fprintf(stderr, "fcstart invoke: %s\n", e ? e->msg : "failed");
@@ -222,21 +250,24 @@ int cmd_invoke(int argc, char **argv)
 	hr.has_data = data != NULL;
 	for (;;) {
 		char *reply = NULL;
-		int got[1] = { -1 };
+		int got[1] = {-1};
 		size_t ngot = 1;
 		if (fcpool_recv_fds(fd, &reply, got, &ngot, &e) < 0) {
-			fprintf(stderr, "fcstart invoke `%s`: the daemon closed the connection\n", name);
+			fprintf(stderr, "fcstart invoke `%s`: the daemon closed the connection\n",
+			        name);
 			fc_error_free(e);
 			return 125;
 		}
 		yajl_val v = yajl_tree_parse(reply, NULL, 0);
-		const char *pok[] = { "ok", NULL }, *pev[] = { "event", NULL }, *perr[] = { "error", NULL };
-		const char *pst[] = { "status", NULL }, *pto[] = { "timeout", NULL };
+		const char *pok[] = {"ok", NULL}, *pev[] = {"event", NULL},
+		           *perr[] = {"error", NULL};
+		const char *pst[] = {"status", NULL}, *pto[] = {"timeout", NULL};
 		yajl_val ok = v ? yajl_tree_get(v, pok, yajl_t_any) : NULL;
 		yajl_val ev = v ? yajl_tree_get(v, pev, yajl_t_string) : NULL;
 		if (!ok || !YAJL_IS_TRUE(ok)) {
 			yajl_val er = v ? yajl_tree_get(v, perr, yajl_t_string) : NULL;
-			fprintf(stderr, "fcstart invoke `%s`: %s\n", name, er ? YAJL_GET_STRING(er) : reply);
+			fprintf(stderr, "fcstart invoke `%s`: %s\n", name,
+			        er ? YAJL_GET_STRING(er) : reply);
 			yajl_tree_free(v);
 			free(reply);
 			return 125;

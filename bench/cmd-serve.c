@@ -8,32 +8,41 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: fcstart serve [--root DIR] [--store DIR] [--socket PATH] [--idle-timeout DURATION]\n"
-		"                     [--queue N] [--fork-servers N] [--http ADDR:PORT] [--log FILE] [--log-format text|json] [--debug]\n"
-		"  --root DIR          live state (default %s)\n"
-		"  --store DIR         image store (default $FCSTART_STORE, else %s)\n"
-		"  --socket PATH       API socket (default $FCSTART_SOCKET, else ROOT/fcstart.sock)\n"
-		"  --idle-timeout D    reap waiting sandboxes above min after D (default 5m)\n"
-		"  --queue N           invocations that may wait for a sandbox per function (default 64)\n"
-		"  --http ADDR:PORT    OpenFaaS-compatible HTTP gateway (e.g. 127.0.0.1:8081)\n"
-		"  --fork-servers N    processes that create sandboxes in parallel (default 2, at most 8)\n"
-		"  --cleanup           only remove what a killed daemon left under ROOT, then exit\n",
-		FCPOOL_DEFAULT_ROOT, FCSNAP_DEFAULT_STORE);
+	fprintf(
+	    f,
+	    "usage: fcstart serve [--root DIR] [--store DIR] [--socket PATH] [--idle-timeout "
+	    "DURATION]\n"
+	    "                     [--queue N] [--fork-servers N] [--http ADDR:PORT] [--log FILE] "
+	    "[--log-format text|json] [--debug]\n"
+	    "  --root DIR          live state (default %s)\n"
+	    "  --store DIR         image store (default $FCSTART_STORE, else %s)\n"
+	    "  --socket PATH       API socket (default $FCSTART_SOCKET, else ROOT/fcstart.sock)\n"
+	    "  --idle-timeout D    reap waiting sandboxes above min after D (default 5m)\n"
+	    "  --queue N           invocations that may wait for a sandbox per function (default "
+	    "64)\n"
+	    "  --http ADDR:PORT    OpenFaaS-compatible HTTP gateway (e.g. 127.0.0.1:8081)\n"
+	    "  --fork-servers N    processes that create sandboxes in parallel (default 2, at most "
+	    "8)\n"
+	    "  --cleanup           only remove what a killed daemon left under ROOT, then exit\n",
+	    FCPOOL_DEFAULT_ROOT, FCSNAP_DEFAULT_STORE);
 }
 
 int cmd_serve(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "root", required_argument, NULL, 'r' },	{ "store", required_argument, NULL, 's' },
-		{ "socket", required_argument, NULL, 'S' },	{ "idle-timeout", required_argument, NULL, 'i' },
-		{ "queue", required_argument, NULL, 'q' },	{ "http", required_argument, NULL, 'H' },
-		{ "log", required_argument, NULL, 'l' },	{ "log-format", required_argument, NULL, 'f' },
-		{ "debug", no_argument, NULL, 'd' },		{ "help", no_argument, NULL, 'h' },
-		{ "cleanup", no_argument, NULL, 'C' },		{ "fork-servers", required_argument, NULL, 'F' },
-		{ 0 }
-	};
-	struct fcpool_serve_opts o = { 0 };
+	static const struct option lo[] = {{"root", required_argument, NULL, 'r'},
+	                                   {"store", required_argument, NULL, 's'},
+	                                   {"socket", required_argument, NULL, 'S'},
+	                                   {"idle-timeout", required_argument, NULL, 'i'},
+	                                   {"queue", required_argument, NULL, 'q'},
+	                                   {"http", required_argument, NULL, 'H'},
+	                                   {"log", required_argument, NULL, 'l'},
+	                                   {"log-format", required_argument, NULL, 'f'},
+	                                   {"debug", no_argument, NULL, 'd'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {"cleanup", no_argument, NULL, 'C'},
+	                                   {"fork-servers", required_argument, NULL, 'F'},
+	                                   {0}};
+	struct fcpool_serve_opts o = {0};
 	const char *log = NULL;
 	enum fc_log_format fmt = FC_LOG_TEXT;
 	enum fc_log_level level = FC_LOG_INFO;
@@ -45,25 +54,52 @@ int cmd_serve(int argc, char **argv)
 		o.socket = NULL;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'r': o.root = optarg; break;
-		case 's': o.store = optarg; break;
-		case 'S': o.socket = optarg; break;
-		case 'q': o.queue_max = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'H': o.http = optarg; break;
-		case 'l': log = optarg; break;
-		case 'f': fmt = FC_STREQ(optarg, "json") ? FC_LOG_JSON : FC_LOG_TEXT; break;
-		case 'd': level = FC_LOG_DEBUG; break;
-		case 'C': cleanup = true; break;
-		case 'F': o.fork_servers = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'r':
+			o.root = optarg;
+			break;
+		case 's':
+			o.store = optarg;
+			break;
+		case 'S':
+			o.socket = optarg;
+			break;
+		case 'q':
+			o.queue_max = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'H':
+			o.http = optarg;
+			break;
+		case 'l':
+			log = optarg;
+			break;
+		case 'f':
+			fmt = FC_STREQ(optarg, "json") ? FC_LOG_JSON : FC_LOG_TEXT;
+			break;
+		case 'd':
+			level = FC_LOG_DEBUG;
+			break;
+		case 'C':
+			cleanup = true;
+			break;
+		case 'F':
+			o.fork_servers = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case 'i':
 			if (fcpool_parse_duration(optarg, &ms) < 0 || ms < 1000) {
-				fprintf(stderr, "fcstart serve: --idle-timeout `%s`: expected a duration >= 1s\n", optarg);
+				fprintf(stderr,
+				        "fcstart serve: --idle-timeout `%s`: expected a duration "
+				        ">= 1s\n",
+				        optarg);
 				return 2;
 			}
 			o.idle_timeout_s = (unsigned)(ms / 1000);
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {

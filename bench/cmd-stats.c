@@ -7,7 +7,7 @@
 
 static double num(yajl_val v, const char *k1, const char *k2)
 {
-	const char *p[] = { k1, k2, NULL };
+	const char *p[] = {k1, k2, NULL};
 	yajl_val x = yajl_tree_get(v, p, yajl_t_number);
 	if (!x)
 		return -1;
@@ -41,20 +41,20 @@ int cmd_stats(int argc, char **argv)
 		return 0;
 	}
 	yajl_val v = yajl_tree_parse(reply, NULL, 0);
-	const char *p[] = { "functions", NULL };
+	const char *p[] = {"functions", NULL};
 	yajl_val fns = v ? yajl_tree_get(v, p, yajl_t_array) : NULL;
-	printf("%-24s %7s %7s %7s %9s %9s %8s %9s %9s %9s\n", "NAME", "WAITING", "RUNNING", "QUEUED", "HANDOVERS",
-	       "ON-DEMAND", "BUSY", "P50(us)", "P95(us)", "P99(us)");
+	printf("%-24s %7s %7s %7s %9s %9s %8s %9s %9s %9s\n", "NAME", "WAITING", "RUNNING",
+	       "QUEUED", "HANDOVERS", "ON-DEMAND", "BUSY", "P50(us)", "P95(us)", "P99(us)");
 	for (size_t i = 0; fns && i < YAJL_GET_ARRAY(fns)->len; i++) {
 		yajl_val f = YAJL_GET_ARRAY(fns)->values[i];
-		const char *np[] = { "name", NULL };
+		const char *np[] = {"name", NULL};
 		yajl_val n = yajl_tree_get(f, np, yajl_t_string);
 		printf("%-24s %7.0f %7.0f %7.0f %9.0f %9.0f %8.0f", n ? YAJL_GET_STRING(n) : "?",
 		       num(f, "waiting", NULL), num(f, "running", NULL), num(f, "queued", NULL),
 		       num(f, "handovers", NULL), num(f, "on_demand", NULL), num(f, "busy", NULL));
 		if (num(f, "handover_us", "p50") >= 0)
-			printf(" %9.1f %9.1f %9.1f\n", num(f, "handover_us", "p50"), num(f, "handover_us", "p95"),
-			       num(f, "handover_us", "p99"));
+			printf(" %9.1f %9.1f %9.1f\n", num(f, "handover_us", "p50"),
+			       num(f, "handover_us", "p95"), num(f, "handover_us", "p99"));
 		else
 			printf(" %9s %9s %9s\n", "-", "-", "-");
 	}

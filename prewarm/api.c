@@ -36,29 +36,32 @@ static void fn_json(struct function *f, struct fc_buf *b, bool stats)
 		fc_buf_printf(b, ",\"spec\":");
 		fcpool_fn_spec_json(&f->spec, b);
 	}
-	fc_buf_printf(b,
-		      ",\"min\":%u,\"max\":%u,\"waiting\":%u,\"creating\":%u,\"running\":%u,\"queued\":%u,"
-		      "\"handovers\":%llu,\"requests\":%llu,\"on_demand\":%llu,\"creates\":%llu,\"create_failures\":%llu,"
-		      "\"handover_failures\":%llu,\"busy\":%llu,\"reaped\":%llu",
-		      f->spec.min, f->spec.max, f->n_waiting, f->n_creating, f->n_running, f->n_queued,
-		      (unsigned long long)f->handovers,
-		      (unsigned long long)(f->spec.mode == FCPOOL_HTTP ? f->requests : f->handovers),
-		      (unsigned long long)f->on_demand,
-		      (unsigned long long)f->creates, (unsigned long long)f->create_failures,
-		      (unsigned long long)f->handover_failures, (unsigned long long)f->busy,
-		      (unsigned long long)f->reaped);
+	fc_buf_printf(
+	    b,
+	    ",\"min\":%u,\"max\":%u,\"waiting\":%u,\"creating\":%u,\"running\":%u,\"queued\":%u,"
+	    "\"handovers\":%llu,\"requests\":%llu,\"on_demand\":%llu,\"creates\":%llu,\"create_"
+	    "failures\":%llu,"
+	    "\"handover_failures\":%llu,\"busy\":%llu,\"reaped\":%llu",
+	    f->spec.min, f->spec.max, f->n_waiting, f->n_creating, f->n_running, f->n_queued,
+	    (unsigned long long)f->handovers,
+	    (unsigned long long)(f->spec.mode == FCPOOL_HTTP ? f->requests : f->handovers),
+	    (unsigned long long)f->on_demand, (unsigned long long)f->creates,
+	    (unsigned long long)f->create_failures, (unsigned long long)f->handover_failures,
+	    (unsigned long long)f->busy, (unsigned long long)f->reaped);
 	if (stats) {
 		size_t n = f->n_lat < FN_LAT_RING ? f->n_lat : FN_LAT_RING;
 		uint64_t created = f->creates - f->create_failures;
 		fc_buf_printf(b, ",\"create_ms_mean\":%.3f",
-			      created ? (double)f->create_ns_sum / (double)created / 1e6 : 0.0);
+		              created ? (double)f->create_ns_sum / (double)created / 1e6 : 0.0);
 		if (n) {
 			uint64_t *v = fc_malloc(n * sizeof(*v));
 			memcpy(v, f->lat, n * sizeof(*v));
 			qsort(v, n, sizeof(*v), cmp_u64);
 #define PCT(p) ((double)v[(size_t)ceil((p) / 100.0 * (double)n) - 1] / 1e3)
-			fc_buf_printf(b, ",\"handover_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
-				      n, PCT(50), PCT(95), PCT(99), (double)v[n - 1] / 1e3);
+			fc_buf_printf(b,
+			              ",\"handover_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,"
+			              "\"p99\":%.1f,\"max\":%.1f}",
+			              n, PCT(50), PCT(95), PCT(99), (double)v[n - 1] / 1e3);
 #undef PCT
 			free(v);
 		} else {
@@ -70,7 +73,7 @@ static void fn_json(struct function *f, struct fc_buf *b, bool stats)
 
 static void op_list(struct conn *c, bool stats)
 {
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	fc_buf_printf(&b, "{\"ok\":true,\"functions\":[");
 	bool first = true;
 	for (struct function *f = D->fns; f; f = f->next) {
@@ -129,21 +132,23 @@ static void op_invoke(struct conn *c, struct function *f, yajl_val v)
 	for (size_t i = 0; c->env && c->env[i]; i++) {
 		bytes += strlen(c->env[i]) + 2;
 		if (!strchr(c->env[i], '=')) {
-			conn_error(c, EINVAL, "invoke `%s`: env entry `%s` is not KEY=VALUE", f->spec.name,
-				   c->env[i]);
+			conn_error(c, EINVAL, "invoke `%s`: env entry `%s` is not KEY=VALUE",
+			           f->spec.name, c->env[i]);
 			conn_finish(c);
 			return;
 		}
 	}
 	if (bytes > 3000) {
 		conn_error(c, E2BIG, "invoke `%s`: environment too large (%zu bytes, at most 3000)",
-			   f->spec.name, bytes);
+		           f->spec.name, bytes);
 		conn_finish(c);
 		return;
 	}
 	if (f->spec.mode == FCPOOL_CLASSIC && c->nfds != 3) {
-		conn_error(c, EINVAL, "invoke `%s`: a classic invocation passes 3 descriptors (stdin, stdout, stderr), got %zu",
-			   f->spec.name, c->nfds);
+		conn_error(c, EINVAL,
+		           "invoke `%s`: a classic invocation passes 3 descriptors (stdin, stdout, "
+		           "stderr), got %zu",
+		           f->spec.name, c->nfds);
 		conn_finish(c);
 		return;
 	}
@@ -157,8 +162,9 @@ void api_on_readable(struct conn *c)
 		char b[CMSG_SPACE(sizeof(int) * 8)];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = buf, .iov_len = FCPOOL_MAX_MSG };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+	struct iovec iov = {.iov_base = buf, .iov_len = FCPOOL_MAX_MSG};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
 	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		free(buf);

@@ -43,7 +43,7 @@ void conn_error(struct conn *c, int errnum, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		abort();
 	va_end(ap);
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	fc_buf_printf(&b, "{\"ok\":false,\"errno\":%d,\"error\":", errnum);
 	fc_buf_json_string(&b, msg);
 	fc_buf_printf(&b, "}");
@@ -63,6 +63,8 @@ static void conn_close_fds(struct conn *c)
 /* The connection is done: it is freed at the end of the loop iteration. */
 void conn_finish(struct conn *c)
 {
+	if (c->gw)
+		gw_detach(c);
 	conn_close_fds(c);
 	if (c->fd >= 0)
 		close(c->fd);
@@ -136,7 +138,8 @@ static void fs_pump(void)
 	for (;;) {
 		struct fserver *fs = NULL;
 		for (unsigned i = 0; i < D->nfs; i++)
-			if (D->fs[i].inflight < FS_MAX_INFLIGHT && (!fs || D->fs[i].inflight < fs->inflight))
+			if (D->fs[i].inflight < FS_MAX_INFLIGHT &&
+			    (!fs || D->fs[i].inflight < fs->inflight))
 				fs = &D->fs[i];
 		if (!fs)
 			return;
@@ -148,7 +151,7 @@ static void fs_pump(void)
 					next = s;
 		if (!next)
 			return;
-		struct fs_msg m = { .type = FS_CREATE };
+		struct fs_msg m = {.type = FS_CREATE};
 		snprintf(m.id, sizeof(m.id), "%s", next->id);
 		snprintf(m.fn, sizeof(m.fn), "%s", next->fn->spec.name);
 		snprintf(m.text, sizeof(m.text), "%s", next->fn->lower);
@@ -166,7 +169,7 @@ static void fs_kill(struct sandbox *s)
 	s->killed = true;
 	if (s->state == SB_CREATING && !s->sent)
 		return; /* never left the daemon: sweep() drops it */
-	struct fs_msg m = { .type = FS_KILL };
+	struct fs_msg m = {.type = FS_KILL};
 	snprintf(m.id, sizeof(m.id), "%s", s->id);
 	fs_post(&D->fs[s->fs], &m);
 }
@@ -199,10 +202,17 @@ static void sandbox_unlink(struct sandbox *s)
 			break;
 		}
 	switch (s->state) {
-	case SB_CREATING: f->n_creating--; break;
-	case SB_WAITING: f->n_waiting--; break;
-	case SB_RUNNING: f->n_running--; break;
-	default: break;
+	case SB_CREATING:
+		f->n_creating--;
+		break;
+	case SB_WAITING:
+		f->n_waiting--;
+		break;
+	case SB_RUNNING:
+		f->n_running--;
+		break;
+	default:
+		break;
 	}
 	if (s->sync_fd >= 0)
 		close(s->sync_fd);
@@ -217,7 +227,7 @@ static void sandbox_create(struct function *f)
 {
 	struct sandbox *s = fc_calloc(1, sizeof(*s));
 	snprintf(s->id, sizeof(s->id), "%s%s-%x.%llu", D->prefix, f->spec.name, (unsigned)getpid(),
-		 (unsigned long long)++D->seq);
+	         (unsigned long long)++D->seq);
 	s->fn = f;
 	s->state = SB_CREATING;
 	s->sync_fd = -1;
@@ -283,7 +293,8 @@ static struct sandbox *take_waiting(struct function *f)
 	/* the oldest waiting sandbox */
 	struct sandbox *best = NULL;
 	for (struct sandbox *s = f->sandboxes; s; s = s->next)
-		if (s->state == SB_WAITING && s->sync_fd >= 0 && (!best || s->t_state < best->t_state))
+		if (s->state == SB_WAITING && s->sync_fd >= 0 &&
+		    (!best || s->t_state < best->t_state))
 			best = s;
 	return best;
 }
@@ -299,9 +310,9 @@ static void record_latency(struct function *f, uint64_t ns)
 int handover(struct function *f, struct sandbox *s, struct conn *c)
 {
 	uint64_t t0 = fc_now_ns();
-	struct fcrt_container ct = { .id = s->id, .root = D->rt_root, .pid = s->pid, .pidfd = -1,
-				     .sync_fd = s->sync_fd };
-	struct fcrt_start_args a = { .stdio = { -1, -1, -1 }, .env = c->env, .argv = NULL };
+	struct fcrt_container ct = {
+	    .id = s->id, .root = D->rt_root, .pid = s->pid, .pidfd = -1, .sync_fd = s->sync_fd};
+	struct fcrt_start_args a = {.stdio = {-1, -1, -1}, .env = c->env, .argv = NULL};
 	bool http = f->spec.mode == FCPOOL_HTTP;
 	_cleanup_close_ int devnull = http ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
 	if (http) {
@@ -316,8 +327,8 @@ int handover(struct function *f, struct sandbox *s, struct conn *c)
 	uint64_t t1 = fc_now_ns();
 	s->sync_fd = ct.sync_fd; /* -1 after a successful start */
 	if (r < 0) {
-		fc_log(FC_LOG_WARN, "function `%s`: hand-over of `%s` failed: %s", f->spec.name, s->id,
-		       e ? e->msg : "?");
+		fc_log(FC_LOG_WARN, "function `%s`: hand-over of `%s` failed: %s", f->spec.name,
+		       s->id, e ? e->msg : "?");
 		fc_error_free(e);
 		f->handover_failures++;
 		sandbox_kill(s);
@@ -343,8 +354,10 @@ int handover(struct function *f, struct sandbox *s, struct conn *c)
 	}
 	char buf[512];
 	snprintf(buf, sizeof(buf),
-		 "{\"ok\":true,\"event\":\"started\",\"id\":\"%s\",\"handover_us\":%.1f,\"wait_us\":%.1f,\"on_demand\":%s}",
-		 s->id, (double)(t1 - t0) / 1e3, (double)(t0 - c->t0) / 1e3, c->on_demand ? "true" : "false");
+	         "{\"ok\":true,\"event\":\"started\",\"id\":\"%s\",\"handover_us\":%.1f,\"wait_"
+	         "us\":%.1f,\"on_demand\":%s}",
+	         s->id, (double)(t1 - t0) / 1e3, (double)(t0 - c->t0) / 1e3,
+	         c->on_demand ? "true" : "false");
 	conn_reply(c, buf);
 	return 0;
 }
@@ -375,7 +388,8 @@ void dispatch(struct function *f)
 		}
 		if (r < 0) {
 			if (++c->tries >= 3) {
-				conn_error(c, EIO, "function `%s`: hand-over failed %d times", f->spec.name, c->tries);
+				conn_error(c, EIO, "function `%s`: hand-over failed %d times",
+				           f->spec.name, c->tries);
 				conn_finish(c);
 			} else {
 				queue_push(f, c, true);
@@ -458,7 +472,8 @@ static void on_fs_message(struct fserver *fs)
 		if (f->queue) {
 			struct conn *c = f->queue;
 			queue_remove(f, c);
-			conn_error(c, m.err ? m.err : EIO, "function `%s`: create sandbox: %s", f->spec.name, m.text);
+			conn_error(c, m.err ? m.err : EIO, "function `%s`: create sandbox: %s",
+			           f->spec.name, m.text);
 			conn_finish(c);
 		}
 		if (f->removing)
@@ -472,19 +487,23 @@ static void on_fs_message(struct fserver *fs)
 			char buf[256];
 			int st = m.status;
 			if (WIFEXITED(st))
-				snprintf(buf, sizeof(buf), "{\"ok\":true,\"event\":\"exit\",\"status\":%d%s}",
-					 WEXITSTATUS(st), c->timed_out ? ",\"timeout\":true" : "");
+				snprintf(buf, sizeof(buf),
+				         "{\"ok\":true,\"event\":\"exit\",\"status\":%d%s}",
+				         WEXITSTATUS(st), c->timed_out ? ",\"timeout\":true" : "");
 			else
 				snprintf(buf, sizeof(buf),
-					 "{\"ok\":true,\"event\":\"exit\",\"status\":%d,\"signal\":%d%s}",
-					 128 + WTERMSIG(st), WTERMSIG(st), c->timed_out ? ",\"timeout\":true" : "");
+				         "{\"ok\":true,\"event\":\"exit\",\"status\":%d,\"signal\":"
+				         "%d%s}",
+				         128 + WTERMSIG(st), WTERMSIG(st),
+				         c->timed_out ? ",\"timeout\":true" : "");
 			conn_reply(c, buf);
 			conn_finish(c);
 		} else if (c) {
 			http_on_exit(c);
 		}
 		if (s->state == SB_WAITING && !s->killed)
-			fc_log(FC_LOG_WARN, "function `%s`: waiting sandbox `%s` died (status 0x%x)",
+			fc_log(FC_LOG_WARN,
+			       "function `%s`: waiting sandbox `%s` died (status 0x%x)",
 			       f->spec.name, s->id, m.status);
 		sandbox_unlink(s);
 		if (f->removing) {
@@ -524,13 +543,15 @@ static void on_timer(void)
 	for (struct conn *c = D->conns; c; c = c->next) {
 		if (c->dead)
 			continue;
-		if (c->state == C_RUNNING && c->deadline && now > c->deadline && c->sb && !c->timed_out) {
+		if (c->state == C_RUNNING && c->deadline && now > c->deadline && c->sb &&
+		    !c->timed_out) {
 			c->timed_out = true;
 			sandbox_kill(c->sb);
 		}
 		if (c->state == C_QUEUED && now - c->t0 > D->queue_wait_ns) {
-			conn_error(c, EBUSY, "function `%s` is busy: no sandbox within %.0f s (max %u)",
-				   c->fn->spec.name, (double)D->queue_wait_ns / 1e9, c->fn->spec.max);
+			conn_error(
+			    c, EBUSY, "function `%s` is busy: no sandbox within %.0f s (max %u)",
+			    c->fn->spec.name, (double)D->queue_wait_ns / 1e9, c->fn->spec.max);
 			c->fn->busy++;
 			conn_finish(c);
 		}
@@ -552,7 +573,7 @@ static void on_timer(void)
 
 static int listen_socket(const char *path, struct fc_error **err)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(a.sun_path))
 		return fc_error_set(err, ENAMETOOLONG, "socket `%s`", path);
 	strcpy(a.sun_path, path);
@@ -587,7 +608,8 @@ static void load_functions(void)
 		struct fcpool_fn_spec spec;
 		if (fc_read_file_at(AT_FDCWD, p, &json, NULL, 0, &e) < 0 ||
 		    fcpool_fn_spec_parse(json, &spec, &e) < 0 || fn_deploy(&spec, &e) < 0) {
-			fc_log(FC_LOG_ERROR, "reload function `%s`: %s", de->d_name, e ? e->msg : "?");
+			fc_log(FC_LOG_ERROR, "reload function `%s`: %s", de->d_name,
+			       e ? e->msg : "?");
 		} else {
 			fc_log(FC_LOG_INFO, "function `%s` reloaded", de->d_name);
 		}
@@ -598,7 +620,7 @@ static void load_functions(void)
 
 int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 {
-	struct daemon d = { .self_netns = -1, .listen_fd = -1 };
+	struct daemon d = {.self_netns = -1, .listen_fd = -1};
 	D = &d;
 	const char *root = o->root ? o->root : FCPOOL_DEFAULT_ROOT;
 	d.idle_ns = (uint64_t)(o->idle_timeout_s ? o->idle_timeout_s : 300) * 1000000000ULL;
@@ -613,7 +635,7 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 		return fc_error_set(err, errno, "open `%s`", lockp);
 	if (flock(lock, LOCK_EX | LOCK_NB) < 0)
 		return fc_error_set(err, errno == EWOULDBLOCK ? EBUSY : errno,
-				    "another fcstart daemon runs on root `%s`", root);
+		                    "another fcstart daemon runs on root `%s`", root);
 	_cleanup_free_ char *real = realpath(root, NULL);
 	if (!real)
 		return fc_error_set(err, errno, "root `%s`", root);
@@ -625,10 +647,12 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 	if (r < 0)
 		return r;
 	if (removed)
-		fc_log(FC_LOG_INFO, "removed %u sandboxes of a previous run under `%s`", removed, d.root);
+		fc_log(FC_LOG_INFO, "removed %u sandboxes of a previous run under `%s`", removed,
+		       d.root);
 	_cleanup_free_ char *sbd = fc_asprintf("%s/sandboxes", d.root);
 	_cleanup_free_ char *fnd = fc_asprintf("%s/functions", d.root);
-	if (fc_mkdir_p_at(AT_FDCWD, sbd, 0700, err) < 0 || fc_mkdir_p_at(AT_FDCWD, fnd, 0700, err) < 0 ||
+	if (fc_mkdir_p_at(AT_FDCWD, sbd, 0700, err) < 0 ||
+	    fc_mkdir_p_at(AT_FDCWD, fnd, 0700, err) < 0 ||
 	    fc_mkdir_p_at(AT_FDCWD, d.rt_root, 0700, err) < 0)
 		return fc_error_code(*err);
 
@@ -660,7 +684,7 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 			fs_main(sp[1], d.root);
 		}
 		close(sp[1]);
-		d.fs[i] = (struct fserver){ .fd = sp[0], .pid = fs };
+		d.fs[i] = (struct fserver){.fd = sp[0], .pid = fs};
 	}
 
 	r = fcsnap_store_open(o->store, &d.store, err);
@@ -699,22 +723,22 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 			pfd = fc_realloc(pfd, cap * sizeof(*pfd));
 			pconn = fc_realloc(pconn, cap * sizeof(*pconn));
 		}
-		pfd[n++] = (struct pollfd){ .fd = d.listen_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){.fd = d.listen_fd, .events = POLLIN};
+		pfd[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		for (unsigned i = 0; i < d.nfs; i++)
-			pfd[n++] = (struct pollfd){ .fd = d.fs[i].fd,
-						    .events = POLLIN | (d.fs[i].outbox ? POLLOUT : 0) };
+			pfd[n++] = (struct pollfd){
+			    .fd = d.fs[i].fd, .events = POLLIN | (d.fs[i].outbox ? POLLOUT : 0)};
 		size_t first = n;
 		for (struct conn *c = d.conns; c; c = c->next) {
 			pconn[n] = c;
-			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
 		}
 		size_t first_tcp = n;
 		for (struct conn *c = d.conns; c; c = c->next) {
 			if (c->tcp_fd < 0 || n >= cap)
 				continue;
 			pconn[n] = c;
-			pfd[n++] = (struct pollfd){ .fd = c->tcp_fd, .events = POLLOUT };
+			pfd[n++] = (struct pollfd){.fd = c->tcp_fd, .events = POLLOUT};
 		}
 		int timeout = http_tick(fc_now_ns());
 		size_t first_gw = n;
@@ -732,8 +756,11 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 					d.stop = true;
 				for (unsigned i = 0; si.ssi_signo == SIGCHLD && i < d.nfs; i++)
-					if (d.fs[i].pid > 0 && waitpid(d.fs[i].pid, NULL, WNOHANG) == d.fs[i].pid) {
-						fc_log(FC_LOG_ERROR, "fork server %d exited; stopping", (int)d.fs[i].pid);
+					if (d.fs[i].pid > 0 &&
+					    waitpid(d.fs[i].pid, NULL, WNOHANG) == d.fs[i].pid) {
+						fc_log(FC_LOG_ERROR,
+						       "fork server %d exited; stopping",
+						       (int)d.fs[i].pid);
 						d.fs[i].pid = -1;
 						d.stop = true;
 					}
@@ -850,8 +877,9 @@ void queue_invocation(struct function *f, struct conn *c)
 		if (f->n_queued >= qmax) {
 			f->busy++;
 			conn_error(c, EBUSY,
-				   "function `%s` is busy: %u running, %u waiting to start (max %u, queue %u)",
-				   f->spec.name, f->n_running, f->n_queued, f->spec.max, qmax);
+			           "function `%s` is busy: %u running, %u waiting to start (max "
+			           "%u, queue %u)",
+			           f->spec.name, f->n_running, f->n_queued, f->spec.max, qmax);
 			conn_finish(c);
 			return;
 		}
@@ -865,7 +893,8 @@ int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err)
 {
 	struct function *f = fn_find(spec->name);
 	if (f && f->removing)
-		return fc_error_set(err, EBUSY, "function `%s` is being removed; try again", spec->name);
+		return fc_error_set(err, EBUSY, "function `%s` is being removed; try again",
+		                    spec->name);
 	char *lower = NULL;
 	int r = fn_prepare(D->store, D->root, spec, &lower, err);
 	if (r < 0)
@@ -906,9 +935,10 @@ void fn_remove(struct function *f)
 int fn_scale(struct function *f, double mn, double mx, struct fc_error **err)
 {
 	if (mn < 0 || mx < 1 || mn > mx || mx > 10000)
-		return fc_error_set(err, EINVAL,
-				    "function `%s`: scale min %g max %g: need 0 <= min <= max, 1 <= max <= 10000",
-				    f->spec.name, mn, mx);
+		return fc_error_set(
+		    err, EINVAL,
+		    "function `%s`: scale min %g max %g: need 0 <= min <= max, 1 <= max <= 10000",
+		    f->spec.name, mn, mx);
 	f->spec.min = (unsigned)mn;
 	f->spec.max = (unsigned)mx;
 	/* above the new max: waiting sandboxes go now (running ones finish) */
@@ -922,9 +952,10 @@ int fn_scale(struct function *f, double mn, double mx, struct fc_error **err)
 			f->reaped++;
 			live--;
 		}
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	fcpool_fn_spec_json(&f->spec, &b);
-	_cleanup_free_ char *p = fc_asprintf("%s/functions/%s/function.json", D->root, f->spec.name);
+	_cleanup_free_ char *p =
+	    fc_asprintf("%s/functions/%s/function.json", D->root, f->spec.name);
 	fc_write_file_atomic_at(AT_FDCWD, p, b.data, b.len, 0600, NULL);
 	free(b.data);
 	pool_fill(f);

@@ -21,7 +21,7 @@ struct fs_out {
 };
 /* FS_CREATE requests in one fork server's hands at once */
 #define FS_MAX_INFLIGHT 2
-#define FS_MAX 8
+#define FS_MAX          8
 struct fserver {
 	int fd;
 	pid_t pid;
@@ -35,15 +35,15 @@ struct sandbox {
 	char id[96];
 	struct function *fn;
 	pid_t pid;
-	int sync_fd;  /* start socket while waiting */
+	int sync_fd; /* start socket while waiting */
 	enum sb_state state;
 	bool killed;
-	bool sent;	/* its FS_CREATE went to the fork server */
-	unsigned fs;	/* which fork server made it */
-	uint64_t t_state; /* when it entered its state */
+	bool sent;           /* its FS_CREATE went to the fork server */
+	unsigned fs;         /* which fork server made it */
+	uint64_t t_state;    /* when it entered its state */
 	struct conn *client; /* classic: the invocation it runs */
 	/* http mode: a started instance serves one request at a time */
-	int http_fd;	/* its network namespace (-1 until first used) */
+	int http_fd;     /* its network namespace (-1 until first used) */
 	bool http_ready; /* accepted a connection once */
 	uint64_t last_used;
 	struct sandbox *next;
@@ -55,11 +55,11 @@ struct conn {
 	int fds[3];
 	size_t nfds;
 	char **env;
-	char *body;	/* http invocations: request body */
+	char *body; /* http invocations: request body */
 	size_t body_len;
 	struct function *fn;
 	struct sandbox *sb;
-	int tcp_fd;	/* http: connecting socket inside the sandbox's netns */
+	int tcp_fd; /* http: connecting socket inside the sandbox's netns */
 	uint64_t retry_at, connect_deadline, handover_ns;
 	uint64_t t0, t_started, deadline;
 	bool on_demand, timed_out, dead;
@@ -78,7 +78,8 @@ struct function {
 	bool removing;
 	uint64_t retry_after;
 	/* stats */
-	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy, reaped;
+	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy,
+	    reaped;
 	uint64_t create_ns_sum, last_used;
 	uint64_t lat[FN_LAT_RING];
 	uint64_t n_lat;
@@ -138,5 +139,9 @@ size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout);
 void gw_poll_done(const struct pollfd *pfd, size_t n);
 /* an internal invocation's reply (conn_reply of a gateway conn) */
 void gw_on_reply(struct conn *c, const char *json);
+/* an HTTP instance accepted the gateway's connection (takes the socket) */
+void gw_on_connected(struct conn *c, int sock);
+/* the conn goes away: forget it */
+void gw_detach(struct conn *c);
 
 #endif

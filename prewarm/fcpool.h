@@ -20,11 +20,11 @@
 
 #include "fc-util.h"
 
-#define FCPOOL_DEFAULT_ROOT "/run/fcstart"
+#define FCPOOL_DEFAULT_ROOT   "/run/fcstart"
 #define FCPOOL_DEFAULT_SOCKET "/run/fcstart/fcstart.sock"
-#define FCPOOL_DEFAULT_MIN 1
-#define FCPOOL_DEFAULT_MAX 20
-#define FCPOOL_MAX_MSG 65536
+#define FCPOOL_DEFAULT_MIN    1
+#define FCPOOL_DEFAULT_MAX    20
+#define FCPOOL_MAX_MSG        65536
 
 enum fcpool_mode { FCPOOL_CLASSIC = 0, FCPOOL_HTTP };
 
@@ -33,14 +33,14 @@ struct fcpool_fn_spec {
 	char *name;
 	char *image;
 	enum fcpool_mode mode;
-	char **env;	   /* KEY=VALUE */
-	char **labels;	   /* KEY=VALUE */
-	char **args;	   /* NULL: the image's entrypoint + cmd */
-	uint64_t memory;   /* bytes, 0 = unlimited */
-	double cpus;	   /* 0 = unlimited */
+	char **env;          /* KEY=VALUE */
+	char **labels;       /* KEY=VALUE */
+	char **args;         /* NULL: the image's entrypoint + cmd */
+	uint64_t memory;     /* bytes, 0 = unlimited */
+	double cpus;         /* 0 = unlimited */
 	uint64_t timeout_ms; /* per invocation, 0 = none */
-	unsigned min, max; /* from the labels com.openfaas.scale.min/max */
-	unsigned queue;	   /* label com.fcstart.queue: invocations that may wait; 0: the daemon's */
+	unsigned min, max;   /* from the labels com.openfaas.scale.min/max */
+	unsigned queue; /* label com.fcstart.queue: invocations that may wait; 0: the daemon's */
 };
 void fcpool_fn_spec_clear(struct fcpool_fn_spec *s);
 /* JSON document of a spec and back. */
@@ -50,13 +50,13 @@ int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_e
 bool fcpool_name_valid(const char *name);
 
 struct fcpool_serve_opts {
-	const char *root;	/* NULL: FCPOOL_DEFAULT_ROOT */
-	const char *store;	/* NULL: $FCSTART_STORE or the snapshot default */
-	const char *socket;	/* NULL: <root>/fcstart.sock */
+	const char *root;        /* NULL: FCPOOL_DEFAULT_ROOT */
+	const char *store;       /* NULL: $FCSTART_STORE or the snapshot default */
+	const char *socket;      /* NULL: <root>/fcstart.sock */
 	unsigned idle_timeout_s; /* reap waiting sandboxes above min after this; 0: 300 */
-	unsigned queue_max;	/* pending invocations per function beyond max; 0: 64 */
-	const char *http;	/* "127.0.0.1:8081" or NULL: no HTTP gateway */
-	unsigned fork_servers;	/* processes creating sandboxes in parallel; 0: 2 */
+	unsigned queue_max;      /* pending invocations per function beyond max; 0: 64 */
+	const char *http;        /* "127.0.0.1:8081" or NULL: no HTTP gateway */
+	unsigned fork_servers;   /* processes creating sandboxes in parallel; 0: 2 */
 };
 /* Run the daemon until SIGTERM or SIGINT: recover what a previous run under
  * root left, start the fork server, serve the API. */

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,12 +27,12 @@
 int fs_send(int fd, const struct fs_msg *m, int pass_fd)
 {
 	size_t len = offsetof(struct fs_msg, text) + strnlen(m->text, sizeof(m->text) - 1) + 1;
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = len };
+	struct iovec iov = {.iov_base = (void *)m, .iov_len = len};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	if (pass_fd >= 0) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
@@ -66,9 +67,11 @@ ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd)
 		struct cmsghdr align;
 	} u;
 	memset(m, 0, sizeof(*m));
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = u.buf,
+	                    .msg_controllen = sizeof(u.buf)};
 	*pass_fd = -1;
 	ssize_t n;
 	do
@@ -134,12 +137,13 @@ static bool new_netns(pid_t pid)
 
 static int loopback_up(pid_t pid, struct fc_error **err);
 
-static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out, struct fc_error **err)
+static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out,
+                        struct fc_error **err)
 {
 	_cleanup_free_ char *dir = fc_asprintf("%s/sandboxes/%s", g_root, req->id);
 	_cleanup_free_ char *cfg = fc_asprintf("%s/functions/%s/config.json", g_root, req->fn);
-	_cleanup_free_ char *opts = fc_asprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", req->text,
-						dir, dir);
+	_cleanup_free_ char *opts =
+	    fc_asprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", req->text, dir, dir);
 	_cleanup_free_ char *rootfs = fc_asprintf("%s/rootfs", dir);
 	_cleanup_free_ char *upper = fc_asprintf("%s/upper", dir);
 	_cleanup_free_ char *work = fc_asprintf("%s/work", dir);
@@ -159,8 +163,11 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out, s
 		r = fc_error_set(err, errno, "mount overlay on `%s`", rootfs);
 		goto fail;
 	}
-	struct fcrt_create_opts o = { .root = g_rt_root, .id = req->id, .bundle = dir, .config_path = cfg,
-				      .wait = FCRT_WAIT_SOCKET };
+	struct fcrt_create_opts o = {.root = g_rt_root,
+	                             .id = req->id,
+	                             .bundle = dir,
+	                             .config_path = cfg,
+	                             .wait = FCRT_WAIT_SOCKET};
 	r = fcrt_create(&o, out, err);
 	if (r < 0)
 		goto fail;
@@ -216,7 +223,7 @@ static void reap(int sock, bool report)
 		for (size_t i = 0; i < n_table; i++) {
 			if (table[i].pid != pid)
 				continue;
-			struct fs_msg m = { .type = FS_EXITED, .pid = pid, .status = st };
+			struct fs_msg m = {.type = FS_EXITED, .pid = pid, .status = st};
 			memcpy(m.id, table[i].id, sizeof(m.id));
 			if (report)
 				fs_send(sock, &m, -1);
@@ -239,7 +246,7 @@ static int loopback_up(pid_t pid, struct fc_error **err)
 	if (setns(ns, CLONE_NEWNET) < 0)
 		return fc_error_set(err, errno, "setns `%s`", p);
 	int r = 0, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	strcpy(ifr.ifr_name, "lo");
 	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
 		r = fc_error_set(err, errno, "loopback of `%s`", p);
@@ -259,6 +266,11 @@ void fs_main(int sock, const char *root)
 {
 	prctl(PR_SET_NAME, "fcstart-fork", 0, 0, 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	/* Creating and tearing down is background work: it must not take the
+	 * CPU from functions that run. Each sandbox gets priority 0 back once
+	 * it waits (below), so the function runs at normal priority. */
+	if (setpriority(PRIO_PROCESS, 0, 10) < 0)
+		fc_log(FC_LOG_DEBUG, "fork server: setpriority: %s", strerror(errno));
 	g_root = root;
 	g_rt_root = fc_asprintf("%s/runtime", root);
 	sigset_t set;
@@ -270,7 +282,8 @@ void fs_main(int sock, const char *root)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN);
 	for (;;) {
-		struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = sock, .events = POLLIN},
+		                      {.fd = sfd, .events = POLLIN}};
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents & POLLIN) {
@@ -292,14 +305,16 @@ void fs_main(int sock, const char *root)
 			struct fcrt_container *c = NULL;
 			struct fc_error *e = NULL;
 			uint64_t t0 = fc_now_ns();
-			struct fs_msg a = { 0 };
+			struct fs_msg a = {0};
 			memcpy(a.id, m.id, sizeof(a.id));
 			if (make_sandbox(&m, &c, &e) < 0) {
 				a.type = FS_FAILED;
 				a.err = e ? e->errnum : EIO;
-				snprintf(a.text, sizeof(a.text), "%s", e ? e->msg : "create failed");
+				snprintf(a.text, sizeof(a.text), "%s",
+				         e ? e->msg : "create failed");
 				fs_send(sock, &a, -1);
 			} else {
+				setpriority(PRIO_PROCESS, (id_t)c->pid, 0);
 				a.type = FS_CREATED;
 				a.pid = c->pid;
 				a.ns = fc_now_ns() - t0;

@@ -15,7 +15,7 @@
 #include "daemon.h"
 
 #define CONNECT_TIMEOUT_NS (10ULL * 1000000000ULL)
-#define RETRY_NS 500000ULL
+#define RETRY_NS           500000ULL
 
 struct sandbox *http_idle_instance(struct function *f)
 {
@@ -56,13 +56,20 @@ static void connected(struct conn *c)
 	bool first = !s->http_ready;
 	s->http_ready = true;
 	s->last_used = now;
+	if (c->gw) {
+		/* the HTTP gateway relays the request itself */
+		f->requests++;
+		gw_on_connected(c, TAKE_FD(c->tcp_fd));
+		return;
+	}
 	char buf[512];
 	snprintf(buf, sizeof(buf),
-		 "{\"ok\":true,\"event\":\"connected\",\"id\":\"%s\",\"cold\":%s,\"handover_us\":%.1f,\"ready_us\":%.1f,\"wait_us\":%.1f,\"on_demand\":%s}",
-		 s->id, first ? "true" : "false", (double)c->handover_ns / 1e3,
-		 first ? (double)(now - c->t_started) / 1e3 : 0.0, (double)(now - c->t0) / 1e3,
-		 c->on_demand ? "true" : "false");
-	int fds[1] = { c->tcp_fd };
+	         "{\"ok\":true,\"event\":\"connected\",\"id\":\"%s\",\"cold\":%s,\"handover_us\":%."
+	         "1f,\"ready_us\":%.1f,\"wait_us\":%.1f,\"on_demand\":%s}",
+	         s->id, first ? "true" : "false", (double)c->handover_ns / 1e3,
+	         first ? (double)(now - c->t_started) / 1e3 : 0.0, (double)(now - c->t0) / 1e3,
+	         c->on_demand ? "true" : "false");
+	int fds[1] = {c->tcp_fd};
 	struct fc_error *e = NULL;
 	if (fcpool_send(c->fd, buf, fds, 1, &e) < 0) {
 		fc_error_free(e);
@@ -81,14 +88,15 @@ static void try_connect(struct conn *c)
 	c->retry_at = 0;
 	int fd = -1, r = netns_socket(s, &fd);
 	if (r < 0) {
-		conn_error(c, -r, "function `%s`: socket in sandbox `%s`: %s", s->fn->spec.name, s->id,
-			   strerror(-r));
+		conn_error(c, -r, "function `%s`: socket in sandbox `%s`: %s", s->fn->spec.name,
+		           s->id, strerror(-r));
 		sandbox_kill(s);
 		conn_finish(c);
 		return;
 	}
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(8080),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons(8080),
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
 		c->tcp_fd = fd;
 		connected(c);
@@ -134,14 +142,17 @@ int http_tick(uint64_t now)
 {
 	int timeout = 200;
 	for (struct conn *c = D->conns; c; c = c->next) {
-		if (c->dead || !c->sb || c->state != C_RUNNING || c->sb->fn->spec.mode != FCPOOL_HTTP)
+		if (c->dead || !c->sb || c->state != C_RUNNING ||
+		    c->sb->fn->spec.mode != FCPOOL_HTTP)
 			continue;
 		if (c->tcp_fd < 0 && !c->retry_at)
 			continue; /* connected: the client has the socket */
 		if (now > c->connect_deadline) {
 			struct sandbox *s = c->sb;
-			conn_error(c, ETIMEDOUT, "function `%s`: sandbox `%s` did not accept on 127.0.0.1:8080 within %llu s",
-				   s->fn->spec.name, s->id, CONNECT_TIMEOUT_NS / 1000000000ULL);
+			conn_error(c, ETIMEDOUT,
+			           "function `%s`: sandbox `%s` did not accept on 127.0.0.1:8080 "
+			           "within %llu s",
+			           s->fn->spec.name, s->id, CONNECT_TIMEOUT_NS / 1000000000ULL);
 			sandbox_kill(s);
 			conn_finish(c);
 			continue;
@@ -171,8 +182,9 @@ void http_on_exit(struct conn *c)
 {
 	if (c->tcp_fd >= 0 || c->retry_at) {
 		struct sandbox *s = c->sb;
-		conn_error(c, ECONNREFUSED, "function `%s`: sandbox `%s` exited before accepting on 127.0.0.1:8080",
-			   s ? s->fn->spec.name : "?", s ? s->id : "?");
+		conn_error(c, ECONNREFUSED,
+		           "function `%s`: sandbox `%s` exited before accepting on 127.0.0.1:8080",
+		           s ? s->fn->spec.name : "?", s ? s->id : "?");
 	}
 	conn_finish(c);
 }
@@ -188,4 +200,3 @@ void http_reap_idle(struct function *f, uint64_t now)
 			f->reaped++;
 		}
 }
-

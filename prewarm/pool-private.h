@@ -43,7 +43,7 @@ char *sandbox_prefix(const char *root);
  * gets the overlay lowerdir option value. */
 struct fcsnap_store;
 int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn_spec *s,
-	       char **lower, struct fc_error **err);
+               char **lower, struct fc_error **err);
 
 /* yajl helpers */
 const char *js_str(yajl_val v, const char *key);

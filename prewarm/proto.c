@@ -26,8 +26,8 @@ bool fcpool_name_valid(const char *n)
 	if (!(islower((unsigned char)n[0]) || isdigit((unsigned char)n[0])))
 		return false;
 	for (const char *p = n; *p; p++)
-		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '_' ||
-		      *p == '.'))
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' ||
+		      *p == '_' || *p == '.'))
 			return false;
 	return true;
 }
@@ -58,20 +58,20 @@ void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *b)
 		strv_json(b, s->args);
 	}
 	fc_buf_printf(b, ",\"memory\":%llu,\"cpus\":%g,\"timeout_ms\":%llu,\"min\":%u,\"max\":%u}",
-		      (unsigned long long)s->memory, s->cpus, (unsigned long long)s->timeout_ms, s->min,
-		      s->max);
+	              (unsigned long long)s->memory, s->cpus, (unsigned long long)s->timeout_ms,
+	              s->min, s->max);
 }
 
 const char *js_str(yajl_val v, const char *key)
 {
-	const char *path[] = { key, NULL };
+	const char *path[] = {key, NULL};
 	yajl_val x = yajl_tree_get(v, path, yajl_t_string);
 	return x ? YAJL_GET_STRING(x) : NULL;
 }
 
 bool js_num(yajl_val v, const char *key, double *out)
 {
-	const char *path[] = { key, NULL };
+	const char *path[] = {key, NULL};
 	yajl_val x = yajl_tree_get(v, path, yajl_t_number);
 	if (!x)
 		return false;
@@ -81,7 +81,7 @@ bool js_num(yajl_val v, const char *key, double *out)
 
 char **js_strv(yajl_val v, const char *key)
 {
-	const char *path[] = { key, NULL };
+	const char *path[] = {key, NULL};
 	yajl_val x = yajl_tree_get(v, path, yajl_t_array);
 	if (!x)
 		return NULL;
@@ -114,12 +114,14 @@ int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_e
 		yajl_tree_free(v);
 		return fc_error_set(err, EINVAL, "function spec: not a JSON object");
 	}
-	const char *name = js_str(v, "name"), *image = js_str(v, "image"), *mode = js_str(v, "mode");
+	const char *name = js_str(v, "name"), *image = js_str(v, "image"),
+	           *mode = js_str(v, "mode");
 	double d;
 	int r = 0;
 	if (!fcpool_name_valid(name)) {
-		r = fc_error_set(err, EINVAL, "function name `%s`: expected [a-z0-9][a-z0-9_.-]{0,62}",
-				 name ? name : "");
+		r = fc_error_set(err, EINVAL,
+		                 "function name `%s`: expected [a-z0-9][a-z0-9_.-]{0,62}",
+		                 name ? name : "");
 		goto out;
 	}
 	if (!image || !*image) {
@@ -133,7 +135,8 @@ int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_e
 	} else if (FC_STREQ(mode, "http")) {
 		s->mode = FCPOOL_HTTP;
 	} else {
-		r = fc_error_set(err, EINVAL, "function `%s`: mode `%s`: expected classic or http", name, mode);
+		r = fc_error_set(err, EINVAL, "function `%s`: mode `%s`: expected classic or http",
+		                 name, mode);
 		goto out;
 	}
 	s->env = js_strv(v, "env");
@@ -163,8 +166,10 @@ int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_e
 	if (js_num(v, "max", &d) && d >= 1)
 		s->max = (unsigned)d;
 	if (s->max < 1 || s->min > s->max || s->max > 10000) {
-		r = fc_error_set(err, EINVAL, "function `%s`: scale min %u max %u: need 0 <= min <= max, 1 <= max <= 10000",
-				 name, s->min, s->max);
+		r = fc_error_set(
+		    err, EINVAL,
+		    "function `%s`: scale min %u max %u: need 0 <= min <= max, 1 <= max <= 10000",
+		    name, s->min, s->max);
 		goto out;
 	}
 out:
@@ -183,11 +188,22 @@ int fcpool_parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	uint64_t mul = 1;
 	switch (tolower((unsigned char)*end)) {
-	case 0: break;
-	case 'k': mul = 1ULL << 10; end++; break;
-	case 'm': mul = 1ULL << 20; end++; break;
-	case 'g': mul = 1ULL << 30; end++; break;
-	default: return -EINVAL;
+	case 0:
+		break;
+	case 'k':
+		mul = 1ULL << 10;
+		end++;
+		break;
+	case 'm':
+		mul = 1ULL << 20;
+		end++;
+		break;
+	case 'g':
+		mul = 1ULL << 30;
+		end++;
+		break;
+	default:
+		return -EINVAL;
 	}
 	if (*end == 'i' || *end == 'I')
 		end++;
@@ -229,7 +245,7 @@ int fcpool_connect(const char *path, struct fc_error **err)
 		path = getenv("FCSTART_SOCKET");
 	if (!path || !*path)
 		path = FCPOOL_DEFAULT_SOCKET;
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(a.sun_path))
 		return fc_error_set(err, ENAMETOOLONG, "socket `%s`", path);
 	strcpy(a.sun_path, path);
@@ -239,20 +255,21 @@ int fcpool_connect(const char *path, struct fc_error **err)
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		int e = errno;
 		close(fd);
-		return fc_error_set(err, e, "connect to the fcstart daemon at `%s` (is `fcstart serve` running?)",
-				    path);
+		return fc_error_set(
+		    err, e, "connect to the fcstart daemon at `%s` (is `fcstart serve` running?)",
+		    path);
 	}
 	return fd;
 }
 
 int fcpool_send(int fd, const char *json, const int *fds, size_t nfds, struct fc_error **err)
 {
-	struct iovec iov = { .iov_base = (void *)json, .iov_len = strlen(json) };
+	struct iovec iov = {.iov_base = (void *)json, .iov_len = strlen(json)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * 3)];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	if (nfds > 3)
 		return fc_error_set(err, EINVAL, "too many descriptors");
 	if (nfds) {
@@ -281,8 +298,9 @@ int fcpool_recv_fds(int fd, char **reply, int *fds, size_t *nfds, struct fc_erro
 		char b[CMSG_SPACE(sizeof(int) * 4)];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = buf, .iov_len = FCPOOL_MAX_MSG };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+	struct iovec iov = {.iov_base = buf, .iov_len = FCPOOL_MAX_MSG};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
 	size_t want = nfds ? *nfds : 0, got = 0;
 	ssize_t n;
 	do
@@ -323,7 +341,7 @@ static int reply_error(const char *reply, struct fc_error **err)
 	yajl_val v = yajl_tree_parse(reply, NULL, 0);
 	if (!v)
 		return fc_error_set(err, EPROTO, "bad reply from the fcstart daemon");
-	const char *path[] = { "ok", NULL };
+	const char *path[] = {"ok", NULL};
 	yajl_val ok = yajl_tree_get(v, path, yajl_t_any);
 	int r = 0;
 	if (!ok || !YAJL_IS_TRUE(ok)) {

@@ -129,7 +129,8 @@ int fcpool_recover(const char *root, unsigned *removed, struct fc_error **err)
 	for (size_t i = 0; ids && ids[i]; i++) {
 		struct fc_error *e = NULL;
 		if (fcrt_delete(rt, ids[i], true, &e) < 0)
-			fc_log(FC_LOG_WARN, "recover: delete sandbox `%s`: %s", ids[i], e ? e->msg : "?");
+			fc_log(FC_LOG_WARN, "recover: delete sandbox `%s`: %s", ids[i],
+			       e ? e->msg : "?");
 		fc_error_free(e);
 		n++;
 	}
@@ -165,6 +166,6 @@ int fcpool_cleanup(const char *root, unsigned *removed, struct fc_error **err)
 		return fc_error_set(err, errno, "open `%s`", lockp);
 	if (flock(lock, LOCK_EX | LOCK_NB) < 0)
 		return fc_error_set(err, errno == EWOULDBLOCK ? EBUSY : errno,
-				    "a daemon is running on root `%s`; stop it first", root);
+		                    "a daemon is running on root `%s`; stop it first", root);
 	return fcpool_recover(root, removed, err);
 }

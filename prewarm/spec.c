@@ -8,7 +8,7 @@
 #include "pool-private.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define CAPS "[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]"
+#define CAPS         "[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]"
 
 static void strv(struct fc_buf *b, char *const *v)
 {
@@ -30,11 +30,11 @@ static bool has_key(char *const *v, const char *kv)
 	return false;
 }
 
-static char *config_json(const struct fcsnap_image *img, const struct fcpool_fn_spec *s, char **args,
-			 uid_t uid, gid_t gid)
+static char *config_json(const struct fcsnap_image *img, const struct fcpool_fn_spec *s,
+                         char **args, uid_t uid, gid_t gid)
 {
 	const struct fcsnap_config *c = &img->config;
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	/* env: the function's entries win over the image's */
 	char **env = NULL;
 	size_t n = 0;
@@ -47,7 +47,8 @@ static char *config_json(const struct fcsnap_image *img, const struct fcpool_fn_
 	if (!has_key(env, DEFAULT_PATH))
 		env[n++] = DEFAULT_PATH;
 	fc_buf_printf(&b, "{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":false,");
-	fc_buf_printf(&b, "\"user\":{\"uid\":%u,\"gid\":%u},\"args\":", (unsigned)uid, (unsigned)gid);
+	fc_buf_printf(&b, "\"user\":{\"uid\":%u,\"gid\":%u},\"args\":", (unsigned)uid,
+	              (unsigned)gid);
 	strv(&b, args);
 	fc_buf_printf(&b, ",\"env\":");
 	strv(&b, env);
@@ -55,38 +56,52 @@ static char *config_json(const struct fcsnap_image *img, const struct fcpool_fn_
 	fc_buf_printf(&b, ",\"cwd\":");
 	fc_buf_json_string(&b, c->workdir && *c->workdir ? c->workdir : "/");
 	fc_buf_printf(&b, ",\"capabilities\":{\"bounding\":" CAPS ",\"effective\":" CAPS
-			  ",\"permitted\":" CAPS ",\"ambient\":" CAPS "},"
-			  "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],"
-			  "\"noNewPrivileges\":true},"
-			  "\"root\":{\"path\":\"rootfs\",\"readonly\":false},\"hostname\":");
+	                  ",\"permitted\":" CAPS ",\"ambient\":" CAPS "},"
+	                  "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],"
+	                  "\"noNewPrivileges\":true},"
+	                  "\"root\":{\"path\":\"rootfs\",\"readonly\":false},\"hostname\":");
 	fc_buf_json_string(&b, s->name);
-	fc_buf_printf(&b,
-		",\"mounts\":["
-		"{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
-		"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
-		"{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\",\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\"]},"
-		"{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\",\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
-		"{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
-		"{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]}"
-		"],\"annotations\":{\"io.fcstart.function\":");
+	fc_buf_printf(&b, ",\"mounts\":["
+	                  "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+	                  "{\"destination\":\"/"
+	                  "dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\","
+	                  "\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+	                  "{\"destination\":\"/dev/"
+	                  "pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\","
+	                  "\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\"]},"
+	                  "{\"destination\":\"/dev/"
+	                  "shm\",\"type\":\"tmpfs\",\"source\":\"shm\",\"options\":[\"nosuid\","
+	                  "\"noexec\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
+	                  "{\"destination\":\"/"
+	                  "tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\","
+	                  "\"nodev\",\"mode=1777\",\"size=65536k\"]},"
+	                  "{\"destination\":\"/"
+	                  "sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"nosuid\","
+	                  "\"noexec\",\"nodev\",\"ro\"]}"
+	                  "],\"annotations\":{\"io.fcstart.function\":");
 	fc_buf_json_string(&b, s->name);
 	fc_buf_printf(&b, ",\"io.fcstart.image.manifest\":");
 	fc_buf_json_string(&b, img->manifest_digest);
-	fc_buf_printf(&b, "},\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]");
+	fc_buf_printf(
+	    &b, "},\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]");
 	if (s->memory)
 		fc_buf_printf(&b, ",\"memory\":{\"limit\":%llu}", (unsigned long long)s->memory);
 	if (s->cpus > 0)
-		fc_buf_printf(&b, ",\"cpu\":{\"quota\":%lld,\"period\":100000}", (long long)(s->cpus * 100000));
-	fc_buf_printf(&b,
-		"},\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"cgroup\"}],"
-		"\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\",\"/proc/latency_stats\",\"/proc/timer_list\","
-		"\"/proc/timer_stats\",\"/proc/sched_debug\",\"/sys/firmware\",\"/proc/scsi\"],"
-		"\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\",\"/proc/sysrq-trigger\"]}}\n");
+		fc_buf_printf(&b, ",\"cpu\":{\"quota\":%lld,\"period\":100000}",
+		              (long long)(s->cpus * 100000));
+	fc_buf_printf(
+	    &b, "},\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},{"
+	        "\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"cgroup\"}],"
+	        "\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/"
+	        "keys\",\"/proc/latency_stats\",\"/proc/timer_list\","
+	        "\"/proc/timer_stats\",\"/proc/sched_debug\",\"/sys/firmware\",\"/proc/scsi\"],"
+	        "\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\",\"/proc/"
+	        "sysrq-trigger\"]}}\n");
 	return b.data;
 }
 
-int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn_spec *s, char **lower,
-	       struct fc_error **err)
+int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn_spec *s,
+               char **lower, struct fc_error **err)
 {
 	struct fcsnap_image *img = NULL;
 	int r = fcsnap_image_get(st, s->image, &img, err);
@@ -106,10 +121,12 @@ int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn
 	uid_t uid = 0;
 	gid_t gid = 0;
 	_cleanup_free_ char *json = NULL, *dir = NULL, *cfg = NULL;
-	struct fc_buf lo = { 0 };
+	struct fc_buf lo = {0};
 	if (!args[0]) {
-		r = fc_error_set(err, EINVAL, "function `%s`: image `%s` has no Entrypoint or Cmd; give a command",
-				 s->name, s->image);
+		r = fc_error_set(
+		    err, EINVAL,
+		    "function `%s`: image `%s` has no Entrypoint or Cmd; give a command", s->name,
+		    s->image);
 		goto out;
 	}
 	r = fcsnap_resolve_user(img, &uid, &gid, err);
@@ -117,13 +134,15 @@ int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn
 		goto out;
 	for (size_t i = img->n_layers; i-- > 0;) {
 		if (strchr(img->layer_dirs[i], ':') || strchr(img->layer_dirs[i], ',')) {
-			r = fc_error_set(err, EINVAL, "layer dir `%s` contains `:` or `,`", img->layer_dirs[i]);
+			r = fc_error_set(err, EINVAL, "layer dir `%s` contains `:` or `,`",
+			                 img->layer_dirs[i]);
 			goto out;
 		}
 		fc_buf_printf(&lo, "%s%s", i + 1 == img->n_layers ? "" : ":", img->layer_dirs[i]);
 	}
 	if (!lo.data || lo.len >= sizeof(((struct fs_msg *)0)->text)) {
-		r = fc_error_set(err, E2BIG, "function `%s`: image `%s`: too many layers", s->name, s->image);
+		r = fc_error_set(err, E2BIG, "function `%s`: image `%s`: too many layers", s->name,
+		                 s->image);
 		goto out;
 	}
 	json = config_json(img, s, args, uid, gid);
@@ -133,7 +152,7 @@ int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn
 	if (r >= 0)
 		r = fc_write_file_atomic_at(AT_FDCWD, cfg, json, strlen(json), 0600, err);
 	if (r >= 0) {
-		struct fc_buf sj = { 0 };
+		struct fc_buf sj = {0};
 		_cleanup_free_ char *fj = fc_asprintf("%s/function.json", dir);
 		fcpool_fn_spec_json(s, &sj);
 		r = fc_write_file_atomic_at(AT_FDCWD, fj, sj.data, sj.len, 0600, err);

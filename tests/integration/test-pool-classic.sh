@@ -107,7 +107,7 @@ expect_eq "the function's exit status is the invoke's" 7 "$rc"
 expect_eq "per-invocation env and data" "in:E=per-call" "$out"
 
 check "deploy an isolation probe" "$F" fn deploy probe --image bb --memory 64m -- /bin/sh -c \
-	'echo "pid1=$(cat /proc/1/comm) host=$(hostname) ifaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" ,) user=$(id -u) daemon-visible=$(ls /proc | grep -c "^$DPID\$") host-mounts=$(grep -c -e "$HOSTDIR" -e " /work" /proc/self/mountinfo)"'
+	'echo "pid1=$(cat /proc/1/comm) host=$(hostname) ifaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" ,) user=$(id -u) daemon-visible=$(ls /proc | grep -c "^$DPID\$") host-mounts=$(cut -d" " -f5 /proc/self/mountinfo | grep -c -e "$HOSTDIR" -e "^/work" -e "^/run")"'
 check "probe pool fills" wait_for probe waiting 1
 out=$("$F" invoke probe --env DPID="$dpid" --env HOSTDIR="$T")
 expect_eq "isolated: own pid ns, hostname, only lo, host pids and mounts invisible" "pid1=sh host=probe ifaces=lo, user=0 daemon-visible=0 host-mounts=0" "$out"

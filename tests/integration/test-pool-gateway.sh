@@ -55,6 +55,11 @@ for i in $(seq 20); do [ "$(cat "$T/g.$i")" = "req-$i" ] && good=$((good + 1)); 
 expect_eq "20 concurrent invocations" 20 "$good"
 expect_eq "scale-function (202)" 202 "$(curl -s -o /dev/null -w '%{http_code}' -d '{"serviceName":"echo","replicas":4}' "$U/system/scale-function/echo")"
 wait_replicas echo 4 && ok "4 replicas ready after scaling" || not_ok "4 replicas ready after scaling"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"service":"web","image":"bb","envProcess":"mkdir -p /www && echo static-ok >/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www","annotations":{"com.fcstart.mode":"http"}}' "$U/system/functions")
+expect_eq "deploy an HTTP-mode function (busybox httpd)" 202 "$code"
+expect_eq "GET /function/web relayed to httpd in its netns" "static-ok 200" "$(curl -s -w ' %{http_code}' "$U/function/web" | tr -d '\n')"
+expect_eq "the function's own status passes through (404)" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$U/function/web/missing")"
+expect_eq "the HTTP instance stays warm (one hand-over)" 1 "$("$F" stats --json | jq '.functions[] | select(.name == "web") | .handovers')"
 expect_eq "unknown function: 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$U/function/nope")"
 expect_eq "DELETE /system/functions (202)" 202 "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -d '{"functionName":"echo"}' "$U/system/functions")"
 expect_eq "deleted function: 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' -d x "$U/function/echo")"

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* libfcpool without a daemon: function specs to JSON and back, OpenFaaS
+ * scale labels, the queue label, refusals that name the field, sizes and
+ * durations. No root needed. TAP output. */
+#include "fcpool.h"
+
+static int n, failures;
+static void check(bool ok, const char *what)
+{
+	printf("%s %d - %s\n", ok ? "ok" : "not ok", ++n, what);
+	if (!ok)
+		failures++;
+}
+
+static int parse(const char *json, struct fcpool_fn_spec *s, char **msg)
+{
+	struct fc_error *e = NULL;
+	int r = fcpool_fn_spec_parse(json, s, &e);
+	if (msg)
+		*msg = e ? fc_strdup(e->msg) : NULL;
+	fc_error_free(e);
+	return r;
+}
+
+int main(void)
+{
+	struct fcpool_fn_spec s;
+	char *msg = NULL;
+	check(parse("{\"name\":\"echo\",\"image\":\"bb\"}", &s, NULL) == 0 && s.min == 1 &&
+	          s.max == 20 && s.mode == FCPOOL_CLASSIC && !s.args && s.queue == 0,
+	      "defaults: min 1, max 20, classic, image's command");
+	fcpool_fn_spec_clear(&s);
+	check(parse("{\"name\":\"web\",\"image\":\"bb\",\"mode\":\"http\",\"labels\":[\"com."
+	            "openfaas.scale.min=3\","
+	            "\"com.openfaas.scale.max=7\",\"com.fcstart.queue=2\"],\"env\":[\"A=b\"],"
+	            "\"args\":[\"httpd\"],"
+	            "\"memory\":1048576,\"cpus\":0.5,\"timeout_ms\":1500}",
+	            &s, NULL) == 0 &&
+	          s.mode == FCPOOL_HTTP && s.min == 3 && s.max == 7 && s.queue == 2 &&
+	          s.memory == 1048576 && s.cpus == 0.5 && s.timeout_ms == 1500 && s.args &&
+	          FC_STREQ(s.args[0], "httpd") && s.env && FC_STREQ(s.env[0], "A=b"),
+	      "labels set min, max and queue; mode, env, args, limits");
+	struct fc_buf b = {0};
+	fcpool_fn_spec_json(&s, &b);
+	struct fcpool_fn_spec t;
+	check(parse(b.data, &t, NULL) == 0 && t.min == 3 && t.max == 7 && t.mode == FCPOOL_HTTP &&
+	          t.memory == s.memory && t.timeout_ms == s.timeout_ms && FC_STREQ(t.image, "bb"),
+	      "JSON round trip");
+	free(b.data);
+	fcpool_fn_spec_clear(&s);
+	fcpool_fn_spec_clear(&t);
+	check(parse("{\"name\":\"x\",\"image\":\"bb\",\"labels\":[\"com.openfaas.scale.min=1\"],"
+	            "\"min\":4,\"max\":9}",
+	            &s, NULL) == 0 &&
+	          s.min == 4 && s.max == 9,
+	      "explicit min/max (fn scale) win over labels");
+	fcpool_fn_spec_clear(&s);
+	check(parse("{\"name\":\"Bad/Name\",\"image\":\"bb\"}", &s, &msg) < 0 && msg &&
+	          strstr(msg, "Bad/Name"),
+	      "bad name refused, message names it");
+	free(msg);
+	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"mode\":\"grpc\"}", &s, &msg) < 0 && msg &&
+	          strstr(msg, "grpc"),
+	      "unknown mode refused");
+	free(msg);
+	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"labels\":[\"com.openfaas.scale.min=5\","
+	            "\"com.openfaas.scale.max=2\"]}",
+	            &s, &msg) < 0 &&
+	          msg && strstr(msg, "min 5 max 2"),
+	      "min above max refused");
+	free(msg);
+	check(parse("{\"name\":\"a\"}", &s, &msg) < 0 && msg && strstr(msg, "no image"),
+	      "missing image refused");
+	free(msg);
+	check(parse("[1,2]", &s, NULL) < 0, "not an object refused");
+	check(fcpool_name_valid("fn-1.v2_x") && !fcpool_name_valid("") &&
+	          !fcpool_name_valid("-a") && !fcpool_name_valid("a/b") && !fcpool_name_valid("A"),
+	      "function names");
+	uint64_t v = 0;
+	check(fcpool_parse_size("128m", &v) == 0 && v == 128ULL << 20 &&
+	          fcpool_parse_size("1Gi", &v) == 0 && v == 1ULL << 30 &&
+	          fcpool_parse_size("4096", &v) == 0 && v == 4096 &&
+	          fcpool_parse_size("12q", &v) < 0 && fcpool_parse_size("-1m", &v) < 0,
+	      "sizes");
+	check(fcpool_parse_duration("30s", &v) == 0 && v == 30000 &&
+	          fcpool_parse_duration("500ms", &v) == 0 && v == 500 &&
+	          fcpool_parse_duration("2m", &v) == 0 && v == 120000 &&
+	          fcpool_parse_duration("1.5", &v) == 0 && v == 1500 &&
+	          fcpool_parse_duration("3d", &v) < 0,
+	      "durations");
+	struct fc_error *e = NULL;
+	check(fcpool_connect("/nonexistent/fcstart.sock", &e) < 0 && e &&
+	          strstr(e->msg, "/nonexistent/fcstart.sock"),
+	      "connect error names the socket");
+	fc_error_free(e);
+	printf("1..%d\n", n);
+	return failures ? 1 : 0;
+}
