@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <net/if.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -201,9 +202,28 @@ static int setup_console(struct fc_create *c, struct fc_error **err)
 	return 0;
 }
 
+/* A new network namespace starts with lo down; bring it up, as runc does. */
+static int loopback_up(struct fc_error **err)
+{
+	struct ifreq ifr = { 0 };
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fc_error_set(err, errno, "network namespace: socket");
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return fc_error_set(err, errno, "network namespace: get the flags of lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return fc_error_set(err, errno, "network namespace: bring lo up");
+	return 0;
+}
+
 static int early_setup(struct fc_create *c, struct fc_error **err)
 {
 	const struct fc_spec *s = c->spec;
+	const struct fc_namespace *net = fc_spec_ns(s, FC_NS_NETWORK);
+	if (net && !net->path && loopback_up(err) < 0)
+		return fc_error_code(*err);
 	if (fc_spec_ns(s, FC_NS_USER)) {
 		/* Become root of the new user namespace (it was just mapped). */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)

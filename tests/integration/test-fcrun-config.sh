@@ -98,6 +98,9 @@ expect_match "pid namespace: the process is pid 1" '^pid=1' "$out"
 expect_match "network namespace: only lo" $'\nlo \n' "$out"
 expect_match "network namespace differs from the host's" "net:" "$out"
 [ "$(sed -n 3p <<<"$out")" != "$(readlink /proc/self/ns/net)" ]; expect_eq "...new net namespace" 0 $?
+bundle "$T/lo" /bin/sh -c 'cat /sys/class/net/lo/operstate /sys/class/net/lo/flags'
+run_in "$T/lo"
+expect_match "network namespace: lo is up (flags has IFF_UP), as with runc" $'\n0x[0-9a-f]*[13579bdf]$' "$out"
 
 bundle "$T/holder" /bin/sleep 60
 check "create a namespace holder" $F run -d --bundle "$T/holder" holder
