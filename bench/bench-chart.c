@@ -163,7 +163,8 @@ int cs_write_svg(const char *path, const struct cs_run *R, struct fc_error **err
 					    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
 					    "%s</text>\n",
 					    LEFT - 6, y + 4, t);
-				else if (dhi - dlo <= 3) /* more decades: no room for minor labels */
+				else if (dhi - dlo <=
+				         3) /* more decades: no room for minor labels */
 					fc_buf_printf(
 					    &b,
 					    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" "

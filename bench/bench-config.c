@@ -18,7 +18,7 @@ static void emit(yajl_gen g, yajl_val v);
 
 static bool is_network_ns(yajl_val ns)
 {
-	const char *path[] = { "type", NULL };
+	const char *path[] = {"type", NULL};
 	yajl_val t = YAJL_IS_OBJECT(ns) ? yajl_tree_get(ns, path, yajl_t_string) : NULL;
 	const char *s = t ? YAJL_GET_STRING(t) : NULL;
 	return s && FC_STREQ(s, "network");
@@ -47,7 +47,7 @@ static void emit_namespaces(yajl_gen g, yajl_val arr, const struct bench_variant
 }
 
 static void emit_throttle(yajl_gen g, const char *key, const struct bench_variant_opts *o,
-			  uint64_t rate)
+                          uint64_t rate)
 {
 	char num[32];
 	gen_str(g, key);
@@ -106,7 +106,7 @@ static void emit_obj(yajl_gen g, yajl_val v, const char *level, const struct ben
 			emit_namespaces(g, c, o);
 			seen_ns = true;
 		} else if (FC_STREQ(level, "linux") && FC_STREQ(k, "resources") && blk &&
-			   YAJL_IS_OBJECT(c)) {
+		           YAJL_IS_OBJECT(c)) {
 			emit_obj(g, c, "resources", o);
 			seen_res = true;
 		} else if (FC_STREQ(level, "resources") && FC_STREQ(k, "blockIO") && blk) {
@@ -172,7 +172,7 @@ static int load(const char *bundle_dir, yajl_val *out, struct fc_error **err)
 		if (*out)
 			yajl_tree_free(*out);
 		return fc_error_set(err, EINVAL, "parse `%s`: %s", path,
-				    *out ? "not a JSON object" : ebuf);
+		                    *out ? "not a JSON object" : ebuf);
 	}
 	return 0;
 }
@@ -183,12 +183,12 @@ int bench_bundle_rootfs(const char *bundle_dir, char **out, struct fc_error **er
 	int r = load(bundle_dir, &doc, err);
 	if (r < 0)
 		return r;
-	const char *p[] = { "root", "path", NULL };
+	const char *p[] = {"root", "path", NULL};
 	yajl_val rp = yajl_tree_get(doc, p, yajl_t_string);
-	_cleanup_free_ char *joined =
-		!rp ? NULL
-		    : YAJL_GET_STRING(rp)[0] == '/' ? fc_strdup(YAJL_GET_STRING(rp))
-						     : fc_asprintf("%s/%s", bundle_dir, YAJL_GET_STRING(rp));
+	_cleanup_free_ char *joined = !rp ? NULL
+	                              : YAJL_GET_STRING(rp)[0] == '/'
+	                                  ? fc_strdup(YAJL_GET_STRING(rp))
+	                                  : fc_asprintf("%s/%s", bundle_dir, YAJL_GET_STRING(rp));
 	yajl_tree_free(doc);
 	if (!joined)
 		return fc_error_set(err, EINVAL, "`%s/config.json`: no root.path", bundle_dir);
@@ -200,7 +200,7 @@ int bench_bundle_rootfs(const char *bundle_dir, char **out, struct fc_error **er
 }
 
 int bench_write_variant(const char *bundle_dir, const char *out_dir,
-			const struct bench_variant_opts *opts, struct fc_error **err)
+                        const struct bench_variant_opts *opts, struct fc_error **err)
 {
 	yajl_val doc = NULL;
 	int r = load(bundle_dir, &doc, err);

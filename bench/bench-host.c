@@ -23,11 +23,11 @@
 #include <time.h>
 
 #define CG_BASE "/sys/fs/cgroup"
-#define CG2 CG_BASE "/unified"
+#define CG2     CG_BASE "/unified"
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -69,7 +69,8 @@ static long hierarchy_cgroups(const char *ctl)
 	for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
 		char name[64];
 		int hier, num, en;
-		if (sscanf(line, "%63s %d %d %d", name, &hier, &num, &en) == 4 && FC_STREQ(name, ctl))
+		if (sscanf(line, "%63s %d %d %d", name, &hier, &num, &en) == 4 &&
+		    FC_STREQ(name, ctl))
 			return num;
 	}
 	return -1;
@@ -140,13 +141,16 @@ static int undo_one(const char *name, const char *path, int mnt_id, struct fc_er
 		for (int i = 0; i < 200 && hierarchy_cgroups(name) > 1; i++)
 			sleep_ms(50);
 		if (hierarchy_cgroups(name) > 1)
-			return fc_error_set(err, EBUSY,
-					    "`%s` still holds %ld cgroups (in use by someone else?): "
-					    "left mounted", path, hierarchy_cgroups(name) - 1);
+			return fc_error_set(
+			    err, EBUSY,
+			    "`%s` still holds %ld cgroups (in use by someone else?): "
+			    "left mounted",
+			    path, hierarchy_cgroups(name) - 1);
 		if (top_mount_id(path) != mnt_id)
 			return fc_error_set(err, EBUSY,
-					    "the mount at `%s` is no longer the one the benchmark "
-					    "made: left alone", path);
+			                    "the mount at `%s` is no longer the one the benchmark "
+			                    "made: left alone",
+			                    path);
 		if (umount2(path, 0) < 0 && errno != EINVAL)
 			return fc_error_set(err, errno, "umount `%s`", path);
 		for (int i = 0; i < 40 && !on_cgroup2(name); i++)
@@ -161,8 +165,8 @@ static int undo_one(const char *name, const char *path, int mnt_id, struct fc_er
 		sleep_ms(200);
 	}
 	return fc_error_set(err, EBUSY,
-			    "controller `%s` did not return to cgroup2; left mounted at `%s`", name,
-			    path);
+	                    "controller `%s` did not return to cgroup2; left mounted at `%s`", name,
+	                    path);
 }
 
 int bench_host_fix_restore(struct bench_host_fix *f, struct fc_error **err)
@@ -213,9 +217,11 @@ int bench_host_fix_apply(struct bench_host_fix *f, struct fc_error **err)
 		if (v1_mounted(c))
 			continue;
 		if (used && has_word(used, c)) {
-			r = fc_error_set(err, EBUSY,
-					 "`%s` is enabled in `%s/cgroup.subtree_control`: cannot move it "
-					 "to a v1 hierarchy", c, CG2);
+			r = fc_error_set(
+			    err, EBUSY,
+			    "`%s` is enabled in `%s/cgroup.subtree_control`: cannot move it "
+			    "to a v1 hierarchy",
+			    c, CG2);
 			break;
 		}
 		if (f->n >= BENCH_HOST_MAX)
@@ -259,8 +265,10 @@ int bench_host_fix_apply(struct bench_host_fix *f, struct fc_error **err)
 		f->m[f->n].mnt_id = top_mount_id(f->m[f->n].path);
 		f->n++;
 		if (on_cgroup2(c)) {
-			r = fc_error_set(err, EBUSY, "`%s` is still listed in `%s/cgroup.controllers` "
-					 "after mounting it at `%s`", c, CG2, f->m[f->n - 1].path);
+			r = fc_error_set(err, EBUSY,
+			                 "`%s` is still listed in `%s/cgroup.controllers` "
+			                 "after mounting it at `%s`",
+			                 c, CG2, f->m[f->n - 1].path);
 			break;
 		}
 	}

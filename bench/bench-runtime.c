@@ -25,29 +25,35 @@
 #define FC_SOURCE_ROOT ""
 #endif
 
-const char *const bench_metric_names[BM_COUNT] = { "run", "create", "start", "delete",
-						   "rss_run", "rss_create" };
-const char *const bench_variant_names[BENCH_VARIANTS] = { "netns", "no-netns" };
+const char *const bench_metric_names[BM_COUNT] = {"run",    "create",  "start",
+                                                  "delete", "rss_run", "rss_create"};
+const char *const bench_variant_names[BENCH_VARIANTS] = {"netns", "no-netns"};
 
 static volatile sig_atomic_t g_stop;
 
-static void on_signal(int sig) { g_stop = sig; }
+static void on_signal(int sig)
+{
+	g_stop = sig;
+}
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (!g_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
-static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
 
 /* ---- running one command ------------------------------------------------ */
 
 struct cmd_res {
-	int status;	  /* exit status, 128+sig when killed */
-	double ms;	  /* fork to reaped, CLOCK_MONOTONIC */
-	long maxrss_kib;  /* wait4 ru_maxrss */
+	int status;      /* exit status, 128+sig when killed */
+	double ms;       /* fork to reaped, CLOCK_MONOTONIC */
+	long maxrss_kib; /* wait4 ru_maxrss */
 	bool timed_out;
 };
 
@@ -104,11 +110,12 @@ static int exec_cmd(struct runner *R, char *const argv[], int outfd, struct cmd_
 		int budget = (int)(R->b->cfg.timeout_s * 1000);
 		uint64_t start = fc_now_ns();
 		for (;;) {
-			struct pollfd p = { .fd = pfd, .events = POLLIN };
+			struct pollfd p = {.fd = pfd, .events = POLLIN};
 			int left = budget - (int)((fc_now_ns() - start) / 1000000);
 			if (left <= 0) {
 				res->timed_out = true;
-				kill(-pid, SIGKILL); /* its process group: the runtime and its helpers */
+				kill(-pid,
+				     SIGKILL); /* its process group: the runtime and its helpers */
 				kill(pid, SIGKILL);
 				break;
 			}
@@ -158,7 +165,7 @@ static void live_del(struct runner *R, size_t rt, const char *id)
 static void force_delete(struct runner *R, size_t rt, const char *id)
 {
 	struct bench_runtime *x = &R->b->rt[rt];
-	char *argv[] = { x->path, "--root", x->root, "delete", "-f", (char *)id, NULL };
+	char *argv[] = {x->path, "--root", x->root, "delete", "-f", (char *)id, NULL};
 	struct cmd_res res;
 	exec_cmd(R, argv, -1, &res);
 	reap_strays();
@@ -182,17 +189,18 @@ static void fail(struct runner *R, size_t rt, int v, const char *what, const str
 	r->failed = true;
 	if (res && res->timed_out)
 		r->error = fc_asprintf("%s: timed out after %.0f s%s%s", what, R->b->cfg.timeout_s,
-				       *text ? ": " : "", text);
+		                       *text ? ": " : "", text);
 	else if (res)
 		r->error = fc_asprintf("%s: exit status %d%s%s", what, res->status,
-				       *text ? ": " : "", text);
+		                       *text ? ": " : "", text);
 	else
 		r->error = fc_asprintf("%s", what);
 }
 
 static char *new_id(struct runner *R, size_t rt, int v, const char *kind)
 {
-	return fc_asprintf("fcb-%d-%s-%s-%zu-%lu", (int)getpid(), kind, v ? "n" : "N", rt, ++R->seq);
+	return fc_asprintf("fcb-%d-%s-%s-%zu-%lu", (int)getpid(), kind, v ? "n" : "N", rt,
+	                   ++R->seq);
 }
 
 /* `X run --bundle B id`: one timed command. */
@@ -200,8 +208,8 @@ static void measure_run(struct runner *R, size_t rt, int v, bool record)
 {
 	struct bench_runtime *x = &R->b->rt[rt];
 	_cleanup_free_ char *id = new_id(R, rt, v, "run");
-	char *argv[] = { x->path, "--root", x->root, "run", "--bundle", R->b->variant_dir[v], id,
-			 NULL };
+	char *argv[] = {x->path, "--root", x->root, "run", "--bundle", R->b->variant_dir[v],
+	                id,      NULL};
 	struct cmd_res res;
 	live_add(R, rt, id);
 	int r = exec_cmd(R, argv, -1, &res);
@@ -234,10 +242,11 @@ static void measure_lifecycle(struct runner *R, size_t rt, int v, bool record)
 	struct bench_runtime *x = &R->b->rt[rt];
 	_cleanup_free_ char *id = new_id(R, rt, v, "cs");
 	_cleanup_free_ char *pidfile = fc_asprintf("%s/pid-%s", R->b->tmpdir, id);
-	char *create[] = { x->path, "--root", x->root, "create", "--bundle", R->b->variant_dir[v],
-			   "--pid-file", pidfile, id, NULL };
-	char *start[] = { x->path, "--root", x->root, "start", id, NULL };
-	char *del[] = { x->path, "--root", x->root, "delete", id, NULL };
+	char *create[] = {
+	    x->path,      "--root", x->root, "create", "--bundle", R->b->variant_dir[v],
+	    "--pid-file", pidfile,  id,      NULL};
+	char *start[] = {x->path, "--root", x->root, "start", id, NULL};
+	char *del[] = {x->path, "--root", x->root, "delete", id, NULL};
 	struct cmd_res rc, rs, rd;
 	_cleanup_close_ int pfd = -1;
 
@@ -266,7 +275,7 @@ static void measure_lifecycle(struct runner *R, size_t rt, int v, bool record)
 	/* wait for the container to exit */
 	uint64_t t0 = fc_now_ns();
 	for (;;) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		struct pollfd p = {.fd = pfd, .events = POLLIN};
 		int left = (int)(R->b->cfg.timeout_s * 1000) - (int)((fc_now_ns() - t0) / 1000000);
 		if (left <= 0) {
 			reset_fd(R->errfd);
@@ -361,7 +370,7 @@ static void resolve_runtime(struct bench_runtime *x, const char *spec)
 
 static char *runtime_version(struct runner *R, const char *path)
 {
-	char *argv[] = { (char *)path, "--version", NULL };
+	char *argv[] = {(char *)path, "--version", NULL};
 	struct cmd_res res;
 	reset_fd(R->outfd);
 	if (exec_cmd(R, argv, R->outfd, &res) < 0 || res.status != 0)
@@ -380,7 +389,7 @@ static char *runtime_version(struct runner *R, const char *path)
 static const char *mkbundle_script(void)
 {
 	static char buf[PATH_MAX];
-	const char *roots[] = { getenv("FC_SOURCE_ROOT"), FC_SOURCE_ROOT };
+	const char *roots[] = {getenv("FC_SOURCE_ROOT"), FC_SOURCE_ROOT};
 	for (size_t i = 0; i < FC_ARRAY_SIZE(roots); i++) {
 		if (!roots[i] || !*roots[i])
 			continue;
@@ -395,8 +404,9 @@ static int build_bundle(struct runner *R, const char *dir, struct fc_error **err
 {
 	const char *script = mkbundle_script();
 	if (!script)
-		return fc_error_set(err, ENOENT, "tests/lib/mkbundle.sh not found (set FC_SOURCE_ROOT "
-					       "or pass --bundle)");
+		return fc_error_set(err, ENOENT,
+		                    "tests/lib/mkbundle.sh not found (set FC_SOURCE_ROOT "
+		                    "or pass --bundle)");
 	size_t n = fc_strv_len(R->b->cfg.cmd);
 	char **argv = fc_calloc(n + 4, sizeof(char *));
 	argv[0] = "/bin/sh";
@@ -411,8 +421,8 @@ static int build_bundle(struct runner *R, const char *dir, struct fc_error **err
 		return fc_error_set(err, -r, "run `%s`", script);
 	if (res.status != 0) {
 		_cleanup_free_ char *t = fd_text(R->errfd, 1000);
-		return fc_error_set(err, 0, "`%s %s` failed (status %d): %s", script, dir, res.status,
-				    t);
+		return fc_error_set(err, 0, "`%s %s` failed (status %d): %s", script, dir,
+		                    res.status, t);
 	}
 	return 0;
 }
@@ -422,7 +432,8 @@ static int setup(struct runner *R, struct fc_error **err)
 	struct bench_run *b = R->b;
 	int r;
 	const char *tmp = getenv("TMPDIR");
-	_cleanup_free_ char *tmpl = fc_asprintf("%s/fcstart-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	_cleanup_free_ char *tmpl =
+	    fc_asprintf("%s/fcstart-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(tmpl))
 		return fc_error_set(err, errno, "mkdtemp `%s`", tmpl);
 	b->tmpdir = TAKE_PTR(tmpl);
@@ -445,9 +456,9 @@ static int setup(struct runner *R, struct fc_error **err)
 			continue;
 		b->variant_dir[v] = fc_asprintf("%s/%s", b->tmpdir, bench_variant_names[v]);
 		struct bench_variant_opts o = {
-			.rootfs_abs = rootfs,
-			.netns = v == 0,
-			.args = b->cfg.bundle && !b->cfg.cmd ? NULL : b->cfg.cmd,
+		    .rootfs_abs = rootfs,
+		    .netns = v == 0,
+		    .args = b->cfg.bundle && !b->cfg.cmd ? NULL : b->cfg.cmd,
 		};
 		if ((r = bench_write_variant(b->bundle_src, b->variant_dir[v], &o, err)) < 0)
 			return fc_error_wrap(err, "bundle variant `%s`", bench_variant_names[v]);
@@ -465,8 +476,8 @@ static int setup(struct runner *R, struct fc_error **err)
 			for (int v = 0; v < BENCH_VARIANTS; v++) {
 				x->res[v].failed = true;
 				x->res[v].error = fc_asprintf("`%s` not found%s%s", x->name,
-							      x->path ? " at " : " in PATH",
-							      x->path ? x->path : "");
+				                              x->path ? " at " : " in PATH",
+				                              x->path ? x->path : "");
 			}
 			continue;
 		}
@@ -497,10 +508,11 @@ static void progress(const struct bench_run *b, int round, int v, size_t rt, boo
 	}
 	if (round == 0)
 		fprintf(stderr, "\r\033[Kwarm-up: %s %s %s", bench_variant_names[v], b->rt[rt].name,
-			run ? "run" : "create/start/delete");
+		        run ? "run" : "create/start/delete");
 	else
 		fprintf(stderr, "\r\033[Kround %d/%d: %s %s %s", round, b->cfg.rounds,
-			bench_variant_names[v], b->rt[rt].name, run ? "run" : "create/start/delete");
+		        bench_variant_names[v], b->rt[rt].name,
+		        run ? "run" : "create/start/delete");
 	fflush(stderr);
 }
 
@@ -559,7 +571,7 @@ static int cleanup(struct runner *R, struct fc_error **err)
 		if (p < 0 && errno == ECHILD)
 			break;
 		if (p == 0) {
-			struct timespec ts = { 0, 10000000L };
+			struct timespec ts = {0, 10000000L};
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -587,9 +599,9 @@ static int cleanup(struct runner *R, struct fc_error **err)
 
 int bench_runtime_main(struct bench_run *b)
 {
-	struct runner R = { .b = b, .errfd = -1, .outfd = -1, .nullfd = -1 };
-	struct sigaction sa = { .sa_handler = on_signal }, old[3];
-	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	struct runner R = {.b = b, .errfd = -1, .outfd = -1, .nullfd = -1};
+	struct sigaction sa = {.sa_handler = on_signal}, old[3];
+	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
 	_cleanup_error_ struct fc_error *err = NULL;
 	int ret = 0;
 
@@ -620,16 +632,16 @@ int bench_runtime_main(struct bench_run *b)
 			_cleanup_free_ char *list = NULL;
 			for (size_t i = 0; i < b->host.n; i++) {
 				char *l = fc_asprintf("%s%s%s", list ? list : "", list ? ", " : "",
-						      b->host.m[i].path);
+				                      b->host.m[i].path);
 				free(list);
 				list = l;
 			}
 			b->host_note = fc_asprintf("mounted the cgroup2 controller(s) as v1 "
-						   "hierarchies for crun at %s (undone afterwards)",
-						   list);
+			                           "hierarchies for crun at %s (undone afterwards)",
+			                           list);
 		} else if (r < 0) {
-			b->host_note = fc_asprintf("could not move cgroup2 controllers for crun: %s",
-						   e->msg);
+			b->host_note =
+			    fc_asprintf("could not move cgroup2 controllers for crun: %s", e->msg);
 			fc_log(FC_LOG_WARN, "bench runtime: %s; running crun anyway", b->host_note);
 			fc_error_free(e);
 		}
@@ -651,8 +663,9 @@ out:
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
 	if (g_stop) {
-		fc_log(FC_LOG_ERROR, "bench runtime: interrupted by %s after %d round(s); cleaned up",
-		       fc_signal_name(g_stop) ? fc_signal_name(g_stop) : "a signal", b->rounds_done);
+		fc_log(
+		    FC_LOG_ERROR, "bench runtime: interrupted by %s after %d round(s); cleaned up",
+		    fc_signal_name(g_stop) ? fc_signal_name(g_stop) : "a signal", b->rounds_done);
 		return 128 + g_stop;
 	}
 	return ret;

@@ -23,8 +23,8 @@ uint64_t bench_seed(void);
 
 struct bench_variant_opts {
 	const char *rootfs_abs; /* the absolute rootfs path written as root.path */
-	int netns;		/* 1: make sure a new network namespace is asked for, 0: drop it */
-	char **args;		/* replace process.args when non-NULL */
+	int netns;              /* 1: make sure a new network namespace is asked for, 0: drop it */
+	char **args;            /* replace process.args when non-NULL */
 	/* when blk_bps or blk_iops: linux.resources.blockIO throttles (read and
 	 * write) of device blk_major:blk_minor (fcstart bench coldstart's tiers) */
 	unsigned blk_major, blk_minor;
@@ -33,7 +33,7 @@ struct bench_variant_opts {
 /* Read bundle_dir/config.json, write out_dir/config.json changed as opts says
  * (terminal forced off). The rootfs is the original's (opts->rootfs_abs). */
 int bench_write_variant(const char *bundle_dir, const char *out_dir,
-			const struct bench_variant_opts *opts, struct fc_error **err);
+                        const struct bench_variant_opts *opts, struct fc_error **err);
 /* The absolute path of the bundle's rootfs (root.path resolved against the bundle). */
 int bench_bundle_rootfs(const char *bundle_dir, char **out, struct fc_error **err);
 
@@ -43,8 +43,8 @@ int bench_bundle_rootfs(const char *bundle_dir, char **out, struct fc_error **er
 struct bench_host_fix {
 	size_t n;
 	struct {
-		char *name;  /* controller, e.g. "hugetlb" */
-		char *path;  /* /sys/fs/cgroup/hugetlb */
+		char *name; /* controller, e.g. "hugetlb" */
+		char *path; /* /sys/fs/cgroup/hugetlb */
 		bool made_dir;
 		int mnt_id; /* our mount's id in mountinfo: never umount someone else's */
 	} m[BENCH_HOST_MAX];
@@ -61,12 +61,20 @@ int bench_host_fix_restore(struct bench_host_fix *f, struct fc_error **err);
 
 /* ---- the runner (bench-runtime.c) --------------------------------------- */
 
-enum bench_metric { BM_RUN = 0, BM_CREATE, BM_START, BM_DELETE, BM_RSS_RUN, BM_RSS_CREATE, BM_COUNT };
+enum bench_metric {
+	BM_RUN = 0,
+	BM_CREATE,
+	BM_START,
+	BM_DELETE,
+	BM_RSS_RUN,
+	BM_RSS_CREATE,
+	BM_COUNT
+};
 extern const char *const bench_metric_names[BM_COUNT];
 
-struct bench_result {	     /* one runtime in one variant */
+struct bench_result { /* one runtime in one variant */
 	bool failed;
-	char *error;	     /* what failed, with the runtime's stderr */
+	char *error;               /* what failed, with the runtime's stderr */
 	double *samples[BM_COUNT]; /* ms for times, KiB for RSS */
 	size_t n[BM_COUNT];
 };
@@ -87,8 +95,8 @@ struct bench_config {
 	char **runtimes;    /* names or name=path or paths */
 	int rounds;
 	int pause_ms;
-	bool no_netns;	    /* only the variant without a network namespace */
-	char **cmd;	    /* container args (default /bin/true) */
+	bool no_netns; /* only the variant without a network namespace */
+	char **cmd;    /* container args (default /bin/true) */
 	const char *json, *csv;
 	double timeout_s;
 };

@@ -22,27 +22,27 @@
 #include <getopt.h>
 
 static const char runtime_usage[] =
-	"usage: fcstart bench runtime [OPTIONS]\n"
-	"\n"
-	"Time `X run`, and `X create`, `X start`, `X delete` separately, for each OCI runtime\n"
-	"on the same bundle, every round in a fresh random order, with and without a network\n"
-	"namespace; report median, p95, min, peak RSS and the ratios against crun and runc.\n"
-	"\n"
-	"  --bundle DIR        the bundle to run (default: a busybox bundle built in a temp dir\n"
-	"                      with tests/lib/mkbundle.sh)\n"
-	"  --runtimes LIST     comma-separated names, NAME=PATH or paths (default fcrun,crun,runc;\n"
-	"                      fcrun is $FCRUN, else ../runtime/fcrun next to fcstart, else PATH)\n"
-	"  -n, --rounds N      rounds (default 30; a warm-up round comes first)\n"
-	"  --pause-ms MS       pause between runs (default 20)\n"
-	"  --no-netns          only the variant without a network namespace\n"
-	"  --cmd \"ARGS\"        the container's command, split on spaces (default /bin/true)\n"
-	"  --timeout S         per-command timeout in seconds (default 30)\n"
-	"  --json FILE         write the results as JSON\n"
-	"  --csv FILE          write the summary as CSV\n"
-	"\n"
-	"Needs root. crun 1.8 refuses a hybrid cgroup host whose cgroup2 tree holds a\n"
-	"controller: for crun's sake such controllers are mounted as v1 hierarchies for the\n"
-	"benchmark's duration and the host is put back afterwards.\n";
+    "usage: fcstart bench runtime [OPTIONS]\n"
+    "\n"
+    "Time `X run`, and `X create`, `X start`, `X delete` separately, for each OCI runtime\n"
+    "on the same bundle, every round in a fresh random order, with and without a network\n"
+    "namespace; report median, p95, min, peak RSS and the ratios against crun and runc.\n"
+    "\n"
+    "  --bundle DIR        the bundle to run (default: a busybox bundle built in a temp dir\n"
+    "                      with tests/lib/mkbundle.sh)\n"
+    "  --runtimes LIST     comma-separated names, NAME=PATH or paths (default fcrun,crun,runc;\n"
+    "                      fcrun is $FCRUN, else ../runtime/fcrun next to fcstart, else PATH)\n"
+    "  -n, --rounds N      rounds (default 30; a warm-up round comes first)\n"
+    "  --pause-ms MS       pause between runs (default 20)\n"
+    "  --no-netns          only the variant without a network namespace\n"
+    "  --cmd \"ARGS\"        the container's command, split on spaces (default /bin/true)\n"
+    "  --timeout S         per-command timeout in seconds (default 30)\n"
+    "  --json FILE         write the results as JSON\n"
+    "  --csv FILE          write the summary as CSV\n"
+    "\n"
+    "Needs root. crun 1.8 refuses a hybrid cgroup host whose cgroup2 tree holds a\n"
+    "controller: for crun's sake such controllers are mounted as v1 hierarchies for the\n"
+    "benchmark's duration and the host is put back afterwards.\n";
 
 static char **split(const char *s, char sep)
 {
@@ -102,7 +102,7 @@ static const struct bench_runtime *find_rt(const struct bench_run *b, const char
 
 /* median(x) / median(ref) for metric m, or 0 when either is missing. */
 static double ratio(const struct bench_run *b, const struct bench_runtime *x, int v, int m,
-		    const char *ref)
+                    const char *ref)
 {
 	const struct bench_runtime *r = find_rt(b, ref);
 	if (!r || r->res[v].failed || x->res[v].failed)
@@ -125,27 +125,27 @@ static void fmt_ratio(char *buf, size_t len, double r)
 
 int bench_print_table(FILE *f, const struct bench_run *b)
 {
-	static const int time_metrics[] = { BM_RUN, BM_CREATE, BM_START, BM_DELETE };
+	static const int time_metrics[] = {BM_RUN, BM_CREATE, BM_START, BM_DELETE};
 	fprintf(f, "fcstart bench runtime: %d round(s) in random order, %d ms pause, bundle %s\n",
-		b->rounds_done, b->cfg.pause_ms,
-		b->cfg.bundle ? b->cfg.bundle : "busybox (tests/lib/mkbundle.sh)");
+	        b->rounds_done, b->cfg.pause_ms,
+	        b->cfg.bundle ? b->cfg.bundle : "busybox (tests/lib/mkbundle.sh)");
 	for (size_t i = 0; i < b->n_rt; i++)
 		fprintf(f, "  %-8s %s (%s)\n", b->rt[i].name, b->rt[i].path ? b->rt[i].path : "-",
-			b->rt[i].version ? b->rt[i].version : "version unknown");
+		        b->rt[i].version ? b->rt[i].version : "version unknown");
 	if (b->host_note)
 		fprintf(f, "  host: %s\n", b->host_note);
 	for (int v = 0; v < BENCH_VARIANTS; v++) {
 		if (!b->variant_on[v])
 			continue;
 		fprintf(f, "\n%s (times in ms; ratios are medians against crun and runc)\n",
-			v == 0 ? "with a network namespace" : "without a network namespace");
+		        v == 0 ? "with a network namespace" : "without a network namespace");
 		fprintf(f, "%-8s %-7s %8s %8s %8s %8s %8s\n", "runtime", "metric", "median", "p95",
-			"min", "x crun", "x runc");
+		        "min", "x crun", "x runc");
 		for (size_t i = 0; i < b->n_rt; i++) {
 			const struct bench_runtime *x = &b->rt[i];
 			if (x->res[v].failed) {
 				fprintf(f, "%-8s FAILED: %s\n", x->name,
-					x->res[v].error ? x->res[v].error : "?");
+				        x->res[v].error ? x->res[v].error : "?");
 				continue;
 			}
 			struct sum s;
@@ -155,16 +155,16 @@ int bench_print_table(FILE *f, const struct bench_run *b)
 				char rc[16], rr[16];
 				fmt_ratio(rc, sizeof(rc), ratio(b, x, v, m, "crun"));
 				fmt_ratio(rr, sizeof(rr), ratio(b, x, v, m, "runc"));
-				fprintf(f, "%-8s %-7s %8.2f %8.2f %8.2f %8s %8s\n", k ? "" : x->name,
-					bench_metric_names[m], s.s[m].median, s.s[m].p95, s.s[m].min,
-					rc, rr);
+				fprintf(f, "%-8s %-7s %8.2f %8.2f %8.2f %8s %8s\n",
+				        k ? "" : x->name, bench_metric_names[m], s.s[m].median,
+				        s.s[m].p95, s.s[m].min, rc, rr);
 			}
 			char rc[16], rr[16];
 			fmt_ratio(rc, sizeof(rc), ratio(b, x, v, BM_RSS_RUN, "crun"));
 			fmt_ratio(rr, sizeof(rr), ratio(b, x, v, BM_RSS_RUN, "runc"));
 			fprintf(f, "%-8s %-7s %7.1fM %7.1fM %7.1fM %8s %8s\n", "", "rss",
-				s.s[BM_RSS_RUN].median / 1024.0, s.s[BM_RSS_RUN].p95 / 1024.0,
-				s.s[BM_RSS_RUN].min / 1024.0, rc, rr);
+			        s.s[BM_RSS_RUN].median / 1024.0, s.s[BM_RSS_RUN].p95 / 1024.0,
+			        s.s[BM_RSS_RUN].min / 1024.0, rc, rr);
 		}
 		/* the headline: run medians side by side */
 		fprintf(f, "run medians:");
@@ -192,13 +192,14 @@ static void json_num(struct fc_buf *j, double d)
 
 int bench_write_json(const char *path, const struct bench_run *b, struct fc_error **err)
 {
-	_cleanup_buf_ struct fc_buf j = { 0 };
+	_cleanup_buf_ struct fc_buf j = {0};
 	char ts[48];
 	fc_rfc3339_now(ts, sizeof(ts));
 	fc_buf_printf(&j, "{\n  \"benchmark\": \"runtime\",\n  \"time\": ");
 	fc_buf_json_string(&j, ts);
-	fc_buf_printf(&j, ",\n  \"rounds\": %d,\n  \"rounds_requested\": %d,\n  \"pause_ms\": %d,\n",
-		      b->rounds_done, b->cfg.rounds, b->cfg.pause_ms);
+	fc_buf_printf(&j,
+	              ",\n  \"rounds\": %d,\n  \"rounds_requested\": %d,\n  \"pause_ms\": %d,\n",
+	              b->rounds_done, b->cfg.rounds, b->cfg.pause_ms);
 	fc_buf_printf(&j, "  \"seed\": %llu,\n  \"bundle\": ", (unsigned long long)b->seed);
 	if (b->cfg.bundle)
 		fc_buf_json_string(&j, b->bundle_src ? b->bundle_src : b->cfg.bundle);
@@ -248,15 +249,16 @@ int bench_write_json(const char *path, const struct bench_run *b, struct fc_erro
 			first = 0;
 			fc_buf_json_string(&j, bench_variant_names[v]);
 			fc_buf_printf(&j, ": {\n          \"ok\": %s,\n          \"error\": ",
-				      r->failed ? "false" : "true");
+			              r->failed ? "false" : "true");
 			if (r->error)
 				fc_buf_json_string(&j, r->error);
 			else
 				fc_buf_printf(&j, "null");
 			for (int m = 0; m < BM_COUNT; m++) {
 				bool rss = m == BM_RSS_RUN || m == BM_RSS_CREATE;
-				fc_buf_printf(&j, ",\n          \"%s%s\": {\"n\": %zu, \"median\": ",
-					      bench_metric_names[m], rss ? "_kib" : "_ms", s.s[m].n);
+				fc_buf_printf(
+				    &j, ",\n          \"%s%s\": {\"n\": %zu, \"median\": ",
+				    bench_metric_names[m], rss ? "_kib" : "_ms", s.s[m].n);
 				json_num(&j, s.s[m].median);
 				fc_buf_printf(&j, ", \"p95\": ");
 				json_num(&j, s.s[m].p95);
@@ -264,7 +266,7 @@ int bench_write_json(const char *path, const struct bench_run *b, struct fc_erro
 				json_num(&j, s.s[m].min);
 				fc_buf_printf(&j, ", \"max\": ");
 				json_num(&j, s.s[m].max);
-				const char *refs[] = { "crun", "runc" };
+				const char *refs[] = {"crun", "runc"};
 				for (int k = 0; k < 2; k++) {
 					double q = ratio(b, x, v, m, refs[k]);
 					fc_buf_printf(&j, ", \"ratio_%s\": ", refs[k]);
@@ -275,7 +277,8 @@ int bench_write_json(const char *path, const struct bench_run *b, struct fc_erro
 				}
 				fc_buf_printf(&j, ", \"samples\": [");
 				for (size_t k = 0; k < r->n[m]; k++)
-					fc_buf_printf(&j, "%s%.4f", k ? ", " : "", r->samples[m][k]);
+					fc_buf_printf(&j, "%s%.4f", k ? ", " : "",
+					              r->samples[m][k]);
 				fc_buf_printf(&j, "]}");
 			}
 			fc_buf_printf(&j, "\n        }");
@@ -288,9 +291,9 @@ int bench_write_json(const char *path, const struct bench_run *b, struct fc_erro
 
 int bench_write_csv(const char *path, const struct bench_run *b, struct fc_error **err)
 {
-	_cleanup_buf_ struct fc_buf c = { 0 };
+	_cleanup_buf_ struct fc_buf c = {0};
 	fc_buf_printf(&c, "variant,runtime,metric,unit,n,median,p95,min,max,ratio_crun,ratio_runc,"
-			  "status\n");
+	                  "status\n");
 	for (int v = 0; v < BENCH_VARIANTS; v++) {
 		if (!b->variant_on[v])
 			continue;
@@ -300,17 +303,18 @@ int bench_write_csv(const char *path, const struct bench_run *b, struct fc_error
 			summarise(&x->res[v], &s);
 			for (int m = 0; m < BM_COUNT; m++) {
 				bool rss = m == BM_RSS_RUN || m == BM_RSS_CREATE;
-				double rc = ratio(b, x, v, m, "crun"), rr = ratio(b, x, v, m, "runc");
+				double rc = ratio(b, x, v, m, "crun"),
+				       rr = ratio(b, x, v, m, "runc");
 				char rcs[32] = "", rrs[32] = "";
 				if (rc > 0)
 					snprintf(rcs, sizeof(rcs), "%.4f", rc);
 				if (rr > 0)
 					snprintf(rrs, sizeof(rrs), "%.4f", rr);
 				fc_buf_printf(&c, "%s,%s,%s,%s,%zu,%.4f,%.4f,%.4f,%.4f,%s,%s,%s\n",
-					      bench_variant_names[v], x->name, bench_metric_names[m],
-					      rss ? "KiB" : "ms", s.s[m].n, s.s[m].median, s.s[m].p95,
-					      s.s[m].min, s.s[m].max, rcs, rrs,
-					      x->res[v].failed ? "failed" : "ok");
+				              bench_variant_names[v], x->name,
+				              bench_metric_names[m], rss ? "KiB" : "ms", s.s[m].n,
+				              s.s[m].median, s.s[m].p95, s.s[m].min, s.s[m].max,
+				              rcs, rrs, x->res[v].failed ? "failed" : "ok");
 			}
 		}
 	}
@@ -323,19 +327,19 @@ static int bench_runtime_cmd(int argc, char **argv)
 {
 	enum { O_BUNDLE = 256, O_RUNTIMES, O_PAUSE, O_NONETNS, O_JSON, O_CSV, O_CMD, O_TIMEOUT };
 	static const struct option opts[] = {
-		{ "bundle", required_argument, NULL, O_BUNDLE },
-		{ "runtimes", required_argument, NULL, O_RUNTIMES },
-		{ "rounds", required_argument, NULL, 'n' },
-		{ "pause-ms", required_argument, NULL, O_PAUSE },
-		{ "no-netns", no_argument, NULL, O_NONETNS },
-		{ "json", required_argument, NULL, O_JSON },
-		{ "csv", required_argument, NULL, O_CSV },
-		{ "cmd", required_argument, NULL, O_CMD },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"bundle", required_argument, NULL, O_BUNDLE},
+	    {"runtimes", required_argument, NULL, O_RUNTIMES},
+	    {"rounds", required_argument, NULL, 'n'},
+	    {"pause-ms", required_argument, NULL, O_PAUSE},
+	    {"no-netns", no_argument, NULL, O_NONETNS},
+	    {"json", required_argument, NULL, O_JSON},
+	    {"csv", required_argument, NULL, O_CSV},
+	    {"cmd", required_argument, NULL, O_CMD},
+	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct bench_run b = { 0 };
+	struct bench_run b = {0};
 	_cleanup_strv_ char **runtimes = NULL;
 	_cleanup_strv_ char **cmd = NULL;
 	int timeout = 30;
@@ -401,7 +405,7 @@ static int bench_runtime_cmd(int argc, char **argv)
 	}
 	if (geteuid() != 0)
 		fprintf(stderr, "fcstart bench runtime: warning: not root; runtimes will likely "
-				"fail\n");
+		                "fail\n");
 	_cleanup_strv_ char **default_cmd = NULL;
 	if (!cmd && !b.cfg.bundle)
 		default_cmd = split("/bin/true", ' ');
@@ -444,11 +448,13 @@ int cmd_bench(int argc, char **argv)
 {
 	if (argc < 2 || FC_STREQ(argv[1], "--help") || FC_STREQ(argv[1], "-h")) {
 		FILE *f = argc < 2 ? stderr : stdout;
-		fprintf(f, "usage: fcstart bench SUBCOMMAND [OPTIONS]\n\n"
-			   "Subcommands:\n"
-			   "  runtime   cold starts of OCI runtimes side by side (fcrun, crun, runc)\n"
-			   "  pool      pre-warmed pool hand-over vs on-demand vs OCI runtimes\n"
-			   "  coldstart cold starts of an image across storage tiers and start paths\n");
+		fprintf(
+		    f,
+		    "usage: fcstart bench SUBCOMMAND [OPTIONS]\n\n"
+		    "Subcommands:\n"
+		    "  runtime   cold starts of OCI runtimes side by side (fcrun, crun, runc)\n"
+		    "  pool      pre-warmed pool hand-over vs on-demand vs OCI runtimes\n"
+		    "  coldstart cold starts of an image across storage tiers and start paths\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (FC_STREQ(argv[1], "runtime"))
@@ -458,6 +464,6 @@ int cmd_bench(int argc, char **argv)
 	if (FC_STREQ(argv[1], "coldstart"))
 		return bench_coldstart_cmd(argc - 1, argv + 1);
 	fprintf(stderr, "fcstart bench: unknown subcommand `%s` (see `fcstart bench --help`)\n",
-		argv[1]);
+	        argv[1]);
 	return 2;
 }

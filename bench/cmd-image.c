@@ -14,19 +14,19 @@ struct gopts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fcstart image [--store DIR] [--quiet] COMMAND ...\n"
-		"  import PATH [--name NAME] [--platform OS/ARCH[/VARIANT]] [--jobs N]\n"
-		"              [--max-layer-size BYTES] [--max-entries N] [--no-uring]\n"
-		"         PATH: OCI image layout dir, oci-archive or docker-archive tarball\n"
-		"  ls                       list image names\n"
-		"  inspect NAME             JSON description of an image\n"
-		"  rm NAME...               forget images (their data goes with `gc`)\n"
-		"  gc                       remove blobs and layers no image refers to\n"
-		"  bundle NAME DIR [--copy] [-- ARGS...]\n"
-		"                           OCI bundle: DIR/config.json + DIR/rootfs (overlay)\n"
-		"  unmount DIR              undo `bundle`\n"
-		"Store: --store, else $FCSTART_STORE, else %s\n",
-		FCSNAP_DEFAULT_STORE);
+	        "usage: fcstart image [--store DIR] [--quiet] COMMAND ...\n"
+	        "  import PATH [--name NAME] [--platform OS/ARCH[/VARIANT]] [--jobs N]\n"
+	        "              [--max-layer-size BYTES] [--max-entries N] [--no-uring]\n"
+	        "         PATH: OCI image layout dir, oci-archive or docker-archive tarball\n"
+	        "  ls                       list image names\n"
+	        "  inspect NAME             JSON description of an image\n"
+	        "  rm NAME...               forget images (their data goes with `gc`)\n"
+	        "  gc                       remove blobs and layers no image refers to\n"
+	        "  bundle NAME DIR [--copy] [-- ARGS...]\n"
+	        "                           OCI bundle: DIR/config.json + DIR/rootfs (overlay)\n"
+	        "  unmount DIR              undo `bundle`\n"
+	        "Store: --store, else $FCSTART_STORE, else %s\n",
+	        FCSNAP_DEFAULT_STORE);
 }
 
 static int fail(struct fc_error *e, const char *what)
@@ -55,9 +55,12 @@ static void on_progress(const struct fcsnap_progress *p, void *data)
 	double secs = (double)(fc_now_ns() - st->t0) / 1e9;
 	if (secs <= 0)
 		secs = 1e-9;
-	fprintf(stderr, "\r\033[Klayer %u/%u  %.1f MB read  %.1f MB written (%.1f MB/s)  %llu files (%.0f/s)", p->layer,
-		p->layers, (double)p->bytes_in / 1e6, (double)p->bytes_out / 1e6, (double)p->bytes_out / 1e6 / secs,
-		(unsigned long long)p->files, (double)p->files / secs);
+	fprintf(
+	    stderr,
+	    "\r\033[Klayer %u/%u  %.1f MB read  %.1f MB written (%.1f MB/s)  %llu files (%.0f/s)",
+	    p->layer, p->layers, (double)p->bytes_in / 1e6, (double)p->bytes_out / 1e6,
+	    (double)p->bytes_out / 1e6 / secs, (unsigned long long)p->files,
+	    (double)p->files / secs);
 	st->shown = true;
 }
 
@@ -66,10 +69,20 @@ static uint64_t parse_size(const char *s)
 	char *end;
 	unsigned long long v = strtoull(s, &end, 10);
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; break;
-	case 'm': case 'M': v <<= 20; break;
-	case 'g': case 'G': v <<= 30; break;
-	default: break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		break;
+	default:
+		break;
 	}
 	return v;
 }
@@ -77,24 +90,44 @@ static uint64_t parse_size(const char *s)
 static int do_import(const struct gopts *g, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "name", required_argument, NULL, 'n' },     { "platform", required_argument, NULL, 'p' },
-		{ "jobs", required_argument, NULL, 'j' },     { "max-layer-size", required_argument, NULL, 'S' },
-		{ "max-entries", required_argument, NULL, 'E' }, { "no-uring", no_argument, NULL, 'U' },
-		{ "help", no_argument, NULL, 'h' },	      {},
+	    {"name", required_argument, NULL, 'n'},
+	    {"platform", required_argument, NULL, 'p'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"max-layer-size", required_argument, NULL, 'S'},
+	    {"max-entries", required_argument, NULL, 'E'},
+	    {"no-uring", no_argument, NULL, 'U'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
-	struct fcsnap_import_opts o = { 0 };
+	struct fcsnap_import_opts o = {0};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "n:p:j:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'n': o.name = optarg; break;
-		case 'p': o.platform = optarg; break;
-		case 'j': o.jobs = (unsigned)atoi(optarg); break;
-		case 'S': o.max_layer_size = parse_size(optarg); break;
-		case 'E': o.max_entries = strtoull(optarg, NULL, 10); break;
-		case 'U': o.no_uring = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'n':
+			o.name = optarg;
+			break;
+		case 'p':
+			o.platform = optarg;
+			break;
+		case 'j':
+			o.jobs = (unsigned)atoi(optarg);
+			break;
+		case 'S':
+			o.max_layer_size = parse_size(optarg);
+			break;
+		case 'E':
+			o.max_entries = strtoull(optarg, NULL, 10);
+			break;
+		case 'U':
+			o.no_uring = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind + 1 != argc) {
@@ -104,7 +137,7 @@ static int do_import(const struct gopts *g, int argc, char **argv)
 	struct fcsnap_store *s = NULL;
 	if (open_store(g, &s, "import"))
 		return 1;
-	struct prog_state ps = { .t0 = fc_now_ns() };
+	struct prog_state ps = {.t0 = fc_now_ns()};
 	if (!g->quiet && isatty(2)) {
 		o.progress = on_progress;
 		o.progress_data = &ps;
@@ -151,8 +184,8 @@ static int do_ls(const struct gopts *g, int argc, char **argv)
 			e = NULL;
 			continue;
 		}
-		printf("%-40s %-19.19s %6zu %9.1fM\n", names[i], img->manifest_digest, img->n_layers,
-		       (double)img->size / 1e6);
+		printf("%-40s %-19.19s %6zu %9.1fM\n", names[i], img->manifest_digest,
+		       img->n_layers, (double)img->size / 1e6);
 		fcsnap_image_free(img);
 	}
 	fc_strv_free(names);
@@ -223,8 +256,8 @@ static int do_gc(const struct gopts *g, int argc, char **argv)
 
 static int do_bundle(const struct gopts *g, int argc, char **argv)
 {
-	struct fcsnap_bundle_opts o = { 0 };
-	const char *pos[2] = { 0 };
+	struct fcsnap_bundle_opts o = {0};
+	const char *pos[2] = {0};
 	int np = 0, i;
 	for (i = 1; i < argc; i++) {
 		if (FC_STREQ(argv[i], "--copy"))
@@ -278,10 +311,10 @@ int cmd_image(int argc, char **argv)
 		const char *name;
 		int (*fn)(const struct gopts *, int, char **);
 	} subs[] = {
-		{ "import", do_import }, { "ls", do_ls }, { "list", do_ls }, { "inspect", do_inspect },
-		{ "rm", do_rm }, { "gc", do_gc }, { "bundle", do_bundle }, { "unmount", do_unmount },
+	    {"import", do_import}, {"ls", do_ls}, {"list", do_ls},       {"inspect", do_inspect},
+	    {"rm", do_rm},         {"gc", do_gc}, {"bundle", do_bundle}, {"unmount", do_unmount},
 	};
-	struct gopts g = { 0 };
+	struct gopts g = {0};
 	/* global flags may appear anywhere before `--` */
 	_cleanup_free_ char **av = fc_calloc((size_t)argc + 1, sizeof(char *));
 	int ac = 0;

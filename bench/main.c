@@ -5,12 +5,12 @@
 #include "fc-util.h"
 #include "fc-version.h"
 
-#define NOT_BUILT(name)                                                              \
-	__attribute__((weak)) int name(int argc, char **argv)                        \
-	{                                                                            \
-		(void)argc;                                                          \
-		fprintf(stderr, "fcstart: `%s` is not available in this build\n", argv[0]); \
-		return 2;                                                            \
+#define NOT_BUILT(name)                                                                            \
+	__attribute__((weak)) int name(int argc, char **argv)                                      \
+	{                                                                                          \
+		(void)argc;                                                                        \
+		fprintf(stderr, "fcstart: `%s` is not available in this build\n", argv[0]);        \
+		return 2;                                                                          \
 	}
 NOT_BUILT(cmd_image)
 NOT_BUILT(cmd_bench)
@@ -24,12 +24,12 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *help;
 } verbs[] = {
-	{ "image", cmd_image, "import, list, inspect, remove images; make bundles" },
-	{ "serve", cmd_serve, "run the daemon (pools of pre-warmed sandboxes)" },
-	{ "fn", cmd_fn, "deploy, list, remove and scale functions" },
-	{ "invoke", cmd_invoke, "invoke a function" },
-	{ "stats", cmd_stats, "per-function pool statistics" },
-	{ "bench", cmd_bench, "cold-start benchmarks across runtimes and storage tiers" },
+    {"image", cmd_image, "import, list, inspect, remove images; make bundles"},
+    {"serve", cmd_serve, "run the daemon (pools of pre-warmed sandboxes)"},
+    {"fn", cmd_fn, "deploy, list, remove and scale functions"},
+    {"invoke", cmd_invoke, "invoke a function"},
+    {"stats", cmd_stats, "per-function pool statistics"},
+    {"bench", cmd_bench, "cold-start benchmarks across runtimes and storage tiers"},
 };
 
 static void usage(FILE *f)

@@ -193,11 +193,21 @@ void fc_buf_json_string(struct fc_buf *b, const char *s)
 	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
 		char esc[8];
 		switch (*p) {
-		case '"': fc_buf_append(b, "\\\"", 2); break;
-		case '\\': fc_buf_append(b, "\\\\", 2); break;
-		case '\n': fc_buf_append(b, "\\n", 2); break;
-		case '\r': fc_buf_append(b, "\\r", 2); break;
-		case '\t': fc_buf_append(b, "\\t", 2); break;
+		case '"':
+			fc_buf_append(b, "\\\"", 2);
+			break;
+		case '\\':
+			fc_buf_append(b, "\\\\", 2);
+			break;
+		case '\n':
+			fc_buf_append(b, "\\n", 2);
+			break;
+		case '\r':
+			fc_buf_append(b, "\\r", 2);
+			break;
+		case '\t':
+			fc_buf_append(b, "\\t", 2);
+			break;
 		default:
 			if (*p < 0x20) {
 				snprintf(esc, sizeof(esc), "\\u%04x", *p);

@@ -17,16 +17,16 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define FC_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#define FC_UNUSED __attribute__((unused))
+#define FC_PRINTF(a, b)  __attribute__((format(printf, a, b)))
+#define FC_UNUSED        __attribute__((unused))
 #define FC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define FC_STREQ(a, b) (strcmp((a), (b)) == 0)
+#define FC_STREQ(a, b)   (strcmp((a), (b)) == 0)
 
 /* ---- errors ---------------------------------------------------------- */
 
 struct fc_error {
-	int errnum;	/* positive errno, 0 when none applies */
-	char *msg;	/* "create container: mount `/proc`: Operation not permitted" */
+	int errnum; /* positive errno, 0 when none applies */
+	char *msg;  /* "create container: mount `/proc`: Operation not permitted" */
 };
 
 /* Set *err (if err != NULL and *err is NULL) and return -errnum (or -EINVAL
@@ -62,7 +62,10 @@ size_t fc_strv_len(char *const *v);
 
 /* ---- cleanup ---------------------------------------------------------- */
 
-static inline void fc_freep(void *p) { free(*(void **)p); }
+static inline void fc_freep(void *p)
+{
+	free(*(void **)p);
+}
 static inline void fc_closep(int *fd)
 {
 	if (*fd >= 0)
@@ -73,30 +76,36 @@ static inline void fc_fclosep(FILE **f)
 	if (*f)
 		fclose(*f);
 }
-static inline void fc_strv_freep(char ***v) { fc_strv_free(*v); }
-static inline void fc_error_freep(struct fc_error **e) { fc_error_free(*e); }
+static inline void fc_strv_freep(char ***v)
+{
+	fc_strv_free(*v);
+}
+static inline void fc_error_freep(struct fc_error **e)
+{
+	fc_error_free(*e);
+}
 /* A child pid that is killed (SIGKILL) and reaped when it goes out of scope. */
 void fc_pid_killp(pid_t *pid);
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(fc_freep)
-#define _cleanup_close_ _cleanup_(fc_closep)
+#define _cleanup_(f)     __attribute__((cleanup(f)))
+#define _cleanup_free_   _cleanup_(fc_freep)
+#define _cleanup_close_  _cleanup_(fc_closep)
 #define _cleanup_fclose_ _cleanup_(fc_fclosep)
-#define _cleanup_strv_ _cleanup_(fc_strv_freep)
-#define _cleanup_error_ _cleanup_(fc_error_freep)
-#define _cleanup_pid_ _cleanup_(fc_pid_killp)
+#define _cleanup_strv_   _cleanup_(fc_strv_freep)
+#define _cleanup_error_  _cleanup_(fc_error_freep)
+#define _cleanup_pid_    _cleanup_(fc_pid_killp)
 
-#define TAKE_PTR(p)                              \
-	({                                       \
-		__typeof__(p) _tp_ = (p);        \
-		(p) = NULL;                      \
-		_tp_;                            \
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _tp_ = (p);                                                          \
+		(p) = NULL;                                                                        \
+		_tp_;                                                                              \
 	})
-#define TAKE_FD(fd)                              \
-	({                                       \
-		int _tf_ = (fd);                 \
-		(fd) = -1;                       \
-		_tf_;                            \
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _tf_ = (fd);                                                                   \
+		(fd) = -1;                                                                         \
+		_tf_;                                                                              \
 	})
 
 /* ---- logging ---------------------------------------------------------- */
@@ -122,11 +131,11 @@ enum fc_log_level fc_log_level(void);
 /* Read a whole file (at most max bytes, 0 = 64 MiB) into a NUL-terminated
  * buffer. dirfd may be AT_FDCWD. */
 int fc_read_file_at(int dirfd, const char *path, char **out, size_t *len, size_t max,
-		    struct fc_error **err);
+                    struct fc_error **err);
 /* Write data to path through "path.tmp-PID" + fsync-less rename (atomic for
  * readers). mode is the file mode. */
-int fc_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
-			    mode_t mode, struct fc_error **err);
+int fc_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                            struct fc_error **err);
 /* Write a string to an existing file (sysfs, cgroupfs, /proc). */
 int fc_write_string_at(int dirfd, const char *path, const char *s, struct fc_error **err);
 /* mkdir -p relative to dirfd; existing directories are fine. */
@@ -155,7 +164,10 @@ struct fc_buf {
 void fc_buf_append(struct fc_buf *b, const char *s, size_t n);
 void fc_buf_printf(struct fc_buf *b, const char *fmt, ...) FC_PRINTF(2, 3);
 void fc_buf_json_string(struct fc_buf *b, const char *s);
-static inline void fc_buf_freep(struct fc_buf *b) { free(b->data); }
+static inline void fc_buf_freep(struct fc_buf *b)
+{
+	free(b->data);
+}
 #define _cleanup_buf_ _cleanup_(fc_buf_freep)
 
 #endif

@@ -42,7 +42,7 @@ ssize_t fc_read_all(int fd, void *buf, size_t len)
 }
 
 int fc_read_file_at(int dirfd, const char *path, char **out, size_t *len, size_t max,
-		    struct fc_error **err)
+                    struct fc_error **err)
 {
 	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	_cleanup_free_ char *buf = NULL;
@@ -66,7 +66,8 @@ int fc_read_file_at(int dirfd, const char *path, char **out, size_t *len, size_t
 			break;
 		n += (size_t)r;
 		if (n > max)
-			return fc_error_set(err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+			return fc_error_set(err, EFBIG, "read `%s`: larger than %zu bytes", path,
+			                    max);
 	}
 	if (!buf)
 		buf = fc_calloc(1, 1);
@@ -77,12 +78,12 @@ int fc_read_file_at(int dirfd, const char *path, char **out, size_t *len, size_t
 	return 0;
 }
 
-int fc_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
-			    mode_t mode, struct fc_error **err)
+int fc_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                            struct fc_error **err)
 {
 	_cleanup_free_ char *tmp = fc_asprintf("%s.tmp-%d", path, (int)getpid());
 	_cleanup_close_ int fd =
-		openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	    openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	int r;
 	if (fd < 0)
 		return fc_error_set(err, errno, "create `%s`", tmp);
@@ -113,7 +114,7 @@ int fc_write_string_at(int dirfd, const char *path, const char *s, struct fc_err
 int fc_mkdir_p_at(int dirfd, const char *path, mode_t mode, struct fc_error **err)
 {
 	_cleanup_free_ char *p = fc_strdup(path);
-	for (char *s = p + (p[0] == '/'); ; s++) {
+	for (char *s = p + (p[0] == '/');; s++) {
 		bool end = *s == '\0';
 		if (*s == '/' || end) {
 			char c = *s;
@@ -147,7 +148,7 @@ static int rm_rf_children(int fd, dev_t dev, struct fc_error **err)
 			if (st.st_dev != dev)
 				continue; /* a mount point: never cross it */
 			int cfd = openat(dirfd(d), de->d_name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cfd >= 0 && rm_rf_children(cfd, dev, err) < 0)
 				r = -1;
 			if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && !r)
@@ -184,15 +185,15 @@ static const struct {
 	const char *name;
 	int num;
 } signals[] = {
-	{ "HUP", SIGHUP },   { "INT", SIGINT },	      { "QUIT", SIGQUIT },   { "ILL", SIGILL },
-	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT },     { "IOT", SIGIOT },     { "BUS", SIGBUS },
-	{ "FPE", SIGFPE },   { "KILL", SIGKILL },     { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
-	{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },   { "TERM", SIGTERM },
-	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },   { "STOP", SIGSTOP },
-	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU },   { "URG", SIGURG },
-	{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-	{ "WINCH", SIGWINCH }, { "IO", SIGIO },	      { "POLL", SIGPOLL },   { "PWR", SIGPWR },
-	{ "SYS", SIGSYS },
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
+    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
+    {"SYS", SIGSYS},
 };
 
 int fc_parse_signal(const char *s)

@@ -12,7 +12,7 @@ static enum fc_log_format log_format = FC_LOG_TEXT;
 static enum fc_log_level log_level = FC_LOG_INFO;
 static const char *log_prog = "fcstart";
 
-static const char *const level_names[] = { "error", "warning", "info", "debug" };
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 int fc_log_open(const char *path, enum fc_log_format format, enum fc_log_level level)
 {
@@ -38,9 +38,18 @@ void fc_log_close(void)
 	log_owned = false;
 }
 
-void fc_log_also_stderr(bool on) { log_also_stderr = on; }
-void fc_log_set_prog(const char *prog) { log_prog = prog; }
-enum fc_log_level fc_log_level(void) { return log_level; }
+void fc_log_also_stderr(bool on)
+{
+	log_also_stderr = on;
+}
+void fc_log_set_prog(const char *prog)
+{
+	log_prog = prog;
+}
+enum fc_log_level fc_log_level(void)
+{
+	return log_level;
+}
 
 void fc_rfc3339_now(char *buf, size_t len)
 {
@@ -73,7 +82,7 @@ void fc_log(enum fc_log_level level, const char *fmt, ...)
 	if (!msg)
 		return;
 	if (log_format == FC_LOG_JSON) {
-		_cleanup_buf_ struct fc_buf b = { 0 };
+		_cleanup_buf_ struct fc_buf b = {0};
 		char ts[48];
 		fc_rfc3339_now(ts, sizeof(ts));
 		fc_buf_printf(&b, "{\"level\":\"%s\",\"msg\":", level_names[level]);

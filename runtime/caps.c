@@ -109,7 +109,7 @@ static int drop_bounding(const struct fc_caps *c, int last, struct fc_error **er
 		if (prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) < 0)
 			goto fail;
 		continue;
-	fail: {
+	fail : {
 		char name[64];
 		cap_name(cap, name, sizeof(name));
 		return fc_error_set(err, errno, "drop %s from the bounding set", name);
@@ -187,17 +187,17 @@ static int explain_capset(const struct fc_caps *c, int errnum, struct fc_error *
 	for (size_t i = 0; i < c->n_effective; i++)
 		if (!cap_in(c->permitted, c->n_permitted, c->effective[i])) {
 			cap_name(c->effective[i], name, sizeof(name));
-			return fc_error_set(err, errnum, "set capabilities: effective %s is not permitted",
-					    name);
+			return fc_error_set(
+			    err, errnum, "set capabilities: effective %s is not permitted", name);
 		}
 	for (size_t i = 0; cur && i < c->n_permitted; i++) {
 		cap_flag_value_t v = CAP_CLEAR;
 		cap_get_flag(cur, (cap_value_t)c->permitted[i], CAP_PERMITTED, &v);
 		if (v != CAP_SET) {
 			cap_name(c->permitted[i], name, sizeof(name));
-			return fc_error_set(err, errnum,
-					    "set capabilities: permitted %s is not held by the process",
-					    name);
+			return fc_error_set(
+			    err, errnum,
+			    "set capabilities: permitted %s is not held by the process", name);
 		}
 	}
 	for (size_t i = 0; cur && i < c->n_inheritable; i++) {
@@ -205,9 +205,9 @@ static int explain_capset(const struct fc_caps *c, int errnum, struct fc_error *
 		cap_get_flag(cur, (cap_value_t)c->inheritable[i], CAP_PERMITTED, &v);
 		if (v != CAP_SET) {
 			cap_name(c->inheritable[i], name, sizeof(name));
-			return fc_error_set(err, errnum,
-					    "set capabilities: inheritable %s is not held by the process",
-					    name);
+			return fc_error_set(
+			    err, errnum,
+			    "set capabilities: inheritable %s is not held by the process", name);
 		}
 	}
 	return fc_error_set(err, errnum, "set capabilities");

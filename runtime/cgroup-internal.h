@@ -41,10 +41,10 @@ struct fc_cgroup {
 	enum fc_cgroup_mode mode;
 	struct cg_dir v1[CG_MAX_HIER];
 	size_t n_v1;
-	char *v2;          /* cgroup2 directory of the container, NULL on a pure v1 host */
-	char *v2_mount;    /* where cgroup2 is mounted */
-	unsigned v2_ctrls; /* controllers handled through cgroup2 (CG_BIT()s) */
-	int v2_fd;         /* O_PATH fd for CLONE_INTO_CGROUP, lazily opened */
+	char *v2;                   /* cgroup2 directory of the container, NULL on a pure v1 host */
+	char *v2_mount;             /* where cgroup2 is mounted */
+	unsigned v2_ctrls;          /* controllers handled through cgroup2 (CG_BIT()s) */
+	int v2_fd;                  /* O_PATH fd for CLONE_INTO_CGROUP, lazily opened */
 	int tasks_fds[CG_MAX_HIER]; /* v1 `tasks` files for fc_cgroup_self_fds */
 	size_t n_tasks_fds;
 };

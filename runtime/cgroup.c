@@ -937,12 +937,13 @@ int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err)
 	 * not hold a hierarchy someone mounted for a while; busy is fine. */
 	if (strncmp(cg->path, "/fcrun/", 7) == 0 && !strchr(cg->path + 7, '/')) {
 		for (size_t i = 0; i < cg->n_v1; i++) {
-			_cleanup_free_ char *parent = fc_strndup(cg->v1[i].path, strlen(cg->v1[i].path) -
-								  strlen(cg->path) + 6);
+			_cleanup_free_ char *parent = fc_strndup(
+			    cg->v1[i].path, strlen(cg->v1[i].path) - strlen(cg->path) + 6);
 			rmdir(parent);
 		}
 		if (cg->v2) {
-			_cleanup_free_ char *parent = fc_strndup(cg->v2, strlen(cg->v2) - strlen(cg->path) + 6);
+			_cleanup_free_ char *parent =
+			    fc_strndup(cg->v2, strlen(cg->v2) - strlen(cg->path) + 6);
 			rmdir(parent);
 		}
 	}

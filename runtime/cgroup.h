@@ -19,13 +19,13 @@ enum fc_cgroup_mode fc_cgroup_host_mode(void);
 /* Turn config's linux.cgroupsPath (NULL = default) into the canonical path
  * stored in the state file ("/fcrun/ID"). */
 char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool systemd,
-			     struct fc_error **err);
+                             struct fc_error **err);
 
 /* Create (mkdir) the cgroup in every hierarchy that has a controller we use
  * (and in the v2 tree on hybrid hosts), then apply res (may be NULL).
  * Existing directories are reused (joined). */
 int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc_cgroup **out,
-		     struct fc_error **err);
+                     struct fc_error **err);
 /* Open an existing container cgroup (for state, kill --all, ps, pause, update,
  * delete); missing directories are tolerated. */
 int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err);

@@ -17,7 +17,8 @@ static bool parse_bool(const char *v, bool *out)
 {
 	if (FC_STREQ(v, "true") || FC_STREQ(v, "1") || FC_STREQ(v, "t") || FC_STREQ(v, "TRUE"))
 		*out = true;
-	else if (FC_STREQ(v, "false") || FC_STREQ(v, "0") || FC_STREQ(v, "f") || FC_STREQ(v, "FALSE"))
+	else if (FC_STREQ(v, "false") || FC_STREQ(v, "0") || FC_STREQ(v, "f") ||
+	         FC_STREQ(v, "FALSE"))
 		*out = false;
 	else
 		return false;
@@ -25,7 +26,7 @@ static bool parse_bool(const char *v, bool *out)
 }
 
 int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_positional,
-		 char ***pos, size_t *npos, bool *help, struct fc_error **err)
+                 char ***pos, size_t *npos, bool *help, struct fc_error **err)
 {
 	char **p = fc_calloc((size_t)argc + 1, sizeof(char *));
 	size_t n = 0;
@@ -53,15 +54,17 @@ int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 		const struct fc_opt *o = find_opt(opts, name, len);
 		if (!o) {
 			free(p);
-			return fc_error_set(err, EINVAL, "flag provided but not defined: -%.*s", (int)len, name);
+			return fc_error_set(err, EINVAL, "flag provided but not defined: -%.*s",
+			                    (int)len, name);
 		}
 		const char *val = eq ? eq + 1 : NULL;
 		if (o->type == FC_OPT_BOOL) {
 			bool b = true;
 			if (val && !parse_bool(val, &b)) {
 				free(p);
-				return fc_error_set(err, EINVAL, "invalid boolean value \"%s\" for -%s", val,
-						    o->name);
+				return fc_error_set(err, EINVAL,
+				                    "invalid boolean value \"%s\" for -%s", val,
+				                    o->name);
 			}
 			*(bool *)o->ptr = b;
 			continue;
@@ -69,7 +72,8 @@ int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 		if (!val) {
 			if (i + 1 >= argc) {
 				free(p);
-				return fc_error_set(err, EINVAL, "flag needs an argument: -%s", o->name);
+				return fc_error_set(err, EINVAL, "flag needs an argument: -%s",
+				                    o->name);
 			}
 			val = argv[++i];
 		}
@@ -81,8 +85,8 @@ int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 			long v = strtol(val, &end, 10);
 			if (*end || errno || v < 0 || v > 1 << 20) {
 				free(p);
-				return fc_error_set(err, EINVAL, "invalid value \"%s\" for flag -%s", val,
-						    o->name);
+				return fc_error_set(
+				    err, EINVAL, "invalid value \"%s\" for flag -%s", val, o->name);
 			}
 			*(int *)o->ptr = (int)v;
 		} else {
@@ -107,8 +111,8 @@ void fc_cli_usage(FILE *f, const char *usage, const char *desc, const struct fc_
 		for (const struct fc_opt *o = opts; o->name; o++) {
 			char left[64];
 			snprintf(left, sizeof(left), "%s%c%s--%s%s", o->short_name ? "-" : "",
-				 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
-				 o->name, o->type == FC_OPT_BOOL ? "" : " value");
+			         o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
+			         o->name, o->type == FC_OPT_BOOL ? "" : " value");
 			fprintf(f, "   %-28s %s\n", left + (o->short_name ? 0 : 1), o->help);
 		}
 	}
@@ -135,8 +139,8 @@ int fc_cli_failf(const char *fmt, ...)
 }
 
 bool fc_cli_verb(int argc, char **argv, const struct fc_opt *opts, bool stop_at_positional,
-		 size_t min_pos, const char *usage, const char *desc, char ***pos, size_t *npos,
-		 int *rc)
+                 size_t min_pos, const char *usage, const char *desc, char ***pos, size_t *npos,
+                 int *rc)
 {
 	struct fc_error *err = NULL;
 	bool help;
@@ -151,8 +155,8 @@ bool fc_cli_verb(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 		return false;
 	}
 	if (*npos < min_pos) {
-		*rc = fc_cli_failf("\"%s\" requires a minimum of %zu argument%s (usage: fcrun %s)", argv[0],
-				   min_pos, min_pos == 1 ? "" : "s", usage);
+		*rc = fc_cli_failf("\"%s\" requires a minimum of %zu argument%s (usage: fcrun %s)",
+		                   argv[0], min_pos, min_pos == 1 ? "" : "s", usage);
 		return false;
 	}
 	return true;

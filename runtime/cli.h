@@ -11,10 +11,10 @@
 enum fc_opt_type { FC_OPT_BOOL, FC_OPT_STR, FC_OPT_INT, FC_OPT_STRV };
 
 struct fc_opt {
-	const char *name;  /* long name without dashes */
-	char short_name;   /* 0 = none */
+	const char *name; /* long name without dashes */
+	char short_name;  /* 0 = none */
 	enum fc_opt_type type;
-	void *ptr;	   /* bool*, const char**, int*, char*** (appended) */
+	void *ptr; /* bool*, const char**, int*, char*** (appended) */
 	const char *help;
 };
 
@@ -31,7 +31,7 @@ struct fc_cli {
  * in *pos (NULL-terminated, pointing into argv). Prints nothing; errors name
  * the flag. "--help" sets *help. */
 int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_positional,
-		 char ***pos, size_t *npos, bool *help, struct fc_error **err);
+                 char ***pos, size_t *npos, bool *help, struct fc_error **err);
 void fc_cli_usage(FILE *f, const char *usage, const char *desc, const struct fc_opt *opts);
 
 /* Report an error as runc does (log line, stderr), return exit status 1. */
@@ -41,8 +41,8 @@ int fc_cli_failf(const char *fmt, ...) FC_PRINTF(1, 2);
  * through *rc) and require at least min_pos positional arguments. Returns
  * true when the verb should go on; otherwise *rc is the exit status. */
 bool fc_cli_verb(int argc, char **argv, const struct fc_opt *opts, bool stop_at_positional,
-		 size_t min_pos, const char *usage, const char *desc, char ***pos, size_t *npos,
-		 int *rc);
+                 size_t min_pos, const char *usage, const char *desc, char ***pos, size_t *npos,
+                 int *rc);
 
 /* Foreground wait (cli-wait.c): forward signals to pid and reap children
  * until pid exits; master >= 0: proxy stdin/stdout to that pty master.

@@ -9,12 +9,16 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#define END_OPTS { NULL, 0, 0, NULL, NULL }
+#define END_OPTS                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0, NULL, NULL                                                             \
+	}
 
 static int need_id(char **pos, size_t n, const char *verb, const char *usage)
 {
 	if (n < 1) {
-		fc_log(FC_LOG_ERROR, "\"%s\" requires a minimum of 1 argument (usage: fcrun %s)", verb, usage);
+		fc_log(FC_LOG_ERROR, "\"%s\" requires a minimum of 1 argument (usage: fcrun %s)",
+		       verb, usage);
 		return -1;
 	}
 	return 0;
@@ -40,40 +44,50 @@ struct create_flags {
 	int preserve_fds;
 };
 
-#define CREATE_OPTS(f)                                                                          \
-	{ "bundle", 'b', FC_OPT_STR, &(f).bundle, "path to the root of the bundle directory, defaults to the current directory" }, \
-	{ "console-socket", 0, FC_OPT_STR, &(f).console_socket, "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal" }, \
-	{ "pid-file", 0, FC_OPT_STR, &(f).pid_file, "specify the file to write the process id to" }, \
-	{ "no-pivot", 0, FC_OPT_BOOL, &(f).no_pivot, "do not use pivot root to jail process inside rootfs" }, \
-	{ "no-new-keyring", 0, FC_OPT_BOOL, &(f).no_new_keyring, "do not create a new session keyring for the container" }, \
-	{ "preserve-fds", 0, FC_OPT_INT, &(f).preserve_fds, "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)" }
+#define CREATE_OPTS(f)                                                                             \
+	{"bundle", 'b', FC_OPT_STR, &(f).bundle,                                                   \
+	 "path to the root of the bundle directory, defaults to the current directory"},           \
+	    {"console-socket", 0, FC_OPT_STR, &(f).console_socket,                                 \
+	     "path to an AF_UNIX socket which will receive a file descriptor referencing the "     \
+	     "master end of the console's pseudoterminal"},                                        \
+	    {"pid-file", 0, FC_OPT_STR, &(f).pid_file,                                             \
+	     "specify the file to write the process id to"},                                       \
+	    {"no-pivot", 0, FC_OPT_BOOL, &(f).no_pivot,                                            \
+	     "do not use pivot root to jail process inside rootfs"},                               \
+	    {"no-new-keyring", 0, FC_OPT_BOOL, &(f).no_new_keyring,                                \
+	     "do not create a new session keyring for the container"},                             \
+	{                                                                                          \
+		"preserve-fds", 0, FC_OPT_INT, &(f).preserve_fds,                                  \
+		    "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + "  \
+		    "N in total)"                                                                  \
+	}
 
 static int do_create(struct fc_cli *g, const char *id, struct create_flags *f, enum fcrt_wait wait,
-		     int console_fd, struct fcrt_container **out, struct fc_error **err)
+                     int console_fd, struct fcrt_container **out, struct fc_error **err)
 {
 	_cleanup_strv_ char **extra = listen_fds_env(&f->preserve_fds);
 	struct fcrt_create_opts o = {
-		.root = g->root,
-		.id = id,
-		.bundle = f->bundle,
-		.pid_file = f->pid_file,
-		.console_socket = f->console_socket,
-		.has_console_fd = console_fd >= 0,
-		.console_fd = console_fd,
-		.no_pivot = f->no_pivot,
-		.no_new_keyring = f->no_new_keyring,
-		.systemd_cgroup = g->systemd_cgroup,
-		.preserve_fds = f->preserve_fds,
-		.wait = wait,
-		.extra_env = extra,
+	    .root = g->root,
+	    .id = id,
+	    .bundle = f->bundle,
+	    .pid_file = f->pid_file,
+	    .console_socket = f->console_socket,
+	    .has_console_fd = console_fd >= 0,
+	    .console_fd = console_fd,
+	    .no_pivot = f->no_pivot,
+	    .no_new_keyring = f->no_new_keyring,
+	    .systemd_cgroup = g->systemd_cgroup,
+	    .preserve_fds = f->preserve_fds,
+	    .wait = wait,
+	    .extra_env = extra,
 	};
 	return fcrt_create(&o, out, err);
 }
 
 int cmd_create(struct fc_cli *g, int argc, char **argv)
 {
-	struct create_flags f = { 0 };
-	const struct fc_opt opts[] = { CREATE_OPTS(f), END_OPTS };
+	struct create_flags f = {0};
+	const struct fc_opt opts[] = {CREATE_OPTS(f), END_OPTS};
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
 	size_t n;
@@ -81,7 +95,8 @@ int cmd_create(struct fc_cli *g, int argc, char **argv)
 	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
 		return fc_cli_fail(err);
 	if (help) {
-		fc_cli_usage(stdout, "create [command options] <container-id>", "Create a container.", opts);
+		fc_cli_usage(stdout, "create [command options] <container-id>",
+		             "Create a container.", opts);
 		return 0;
 	}
 	if (need_id(pos, n, "create", "create [command options] <container-id>") < 0)
@@ -93,7 +108,7 @@ int cmd_create(struct fc_cli *g, int argc, char **argv)
 
 int cmd_start(struct fc_cli *g, int argc, char **argv)
 {
-	const struct fc_opt opts[] = { END_OPTS };
+	const struct fc_opt opts[] = {END_OPTS};
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
 	size_t n;
@@ -116,9 +131,9 @@ int cmd_start(struct fc_cli *g, int argc, char **argv)
 static int recv_console(int fd)
 {
 	char name[64], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	int master = -1;
 	if (recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
 		return -1;
@@ -130,13 +145,14 @@ static int recv_console(int fd)
 
 int cmd_run(struct fc_cli *g, int argc, char **argv)
 {
-	struct create_flags f = { 0 };
+	struct create_flags f = {0};
 	const struct fc_opt opts[] = {
-		CREATE_OPTS(f),
-		{ "detach", 'd', FC_OPT_BOOL, &f.detach, "detach from the container's process" },
-		{ "no-subreaper", 0, FC_OPT_BOOL, &f.no_subreaper, "disable the use of the subreaper used to reap reparented processes" },
-		{ "keep", 0, FC_OPT_BOOL, &f.keep, "do not delete the container after it exits" },
-		END_OPTS,
+	    CREATE_OPTS(f),
+	    {"detach", 'd', FC_OPT_BOOL, &f.detach, "detach from the container's process"},
+	    {"no-subreaper", 0, FC_OPT_BOOL, &f.no_subreaper,
+	     "disable the use of the subreaper used to reap reparented processes"},
+	    {"keep", 0, FC_OPT_BOOL, &f.keep, "do not delete the container after it exits"},
+	    END_OPTS,
 	};
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
@@ -148,7 +164,8 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 		return fc_cli_fail(err);
 	if (help) {
 		fc_cli_usage(stdout, "run [command options] <container-id>",
-			     "Create and run a container; exits with the container's exit status.", opts);
+		             "Create and run a container; exits with the container's exit status.",
+		             opts);
 		return 0;
 	}
 	if (need_id(pos, n, "run", "run [command options] <container-id>") < 0)
@@ -156,7 +173,7 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 	if (!f.detach && !f.no_subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	/* In the foreground without --console-socket a terminal is ours to proxy. */
-	int csock[2] = { -1, -1 }, master = -1;
+	int csock[2] = {-1, -1}, master = -1;
 	if (!f.detach && !f.console_socket &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csock) < 0)
 		return fc_cli_failf("run: socketpair: %s", strerror(errno));
@@ -193,7 +210,7 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 
 int cmd_state(struct fc_cli *g, int argc, char **argv)
 {
-	const struct fc_opt opts[] = { END_OPTS };
+	const struct fc_opt opts[] = {END_OPTS};
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
 	struct fcrt_state *st = NULL;
@@ -202,14 +219,15 @@ int cmd_state(struct fc_cli *g, int argc, char **argv)
 	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
 		return fc_cli_fail(err);
 	if (help) {
-		fc_cli_usage(stdout, "state <container-id>", "Output the state of a container.", opts);
+		fc_cli_usage(stdout, "state <container-id>", "Output the state of a container.",
+		             opts);
 		return 0;
 	}
 	if (need_id(pos, n, "state", "state <container-id>") < 0)
 		return 1;
 	if (fcrt_state_load(g->root, pos[0], &st, &err) < 0)
 		return fc_cli_fail(err);
-	_cleanup_buf_ struct fc_buf b = { 0 };
+	_cleanup_buf_ struct fc_buf b = {0};
 	fcrt_state_json(st, &b, true);
 	printf("%s\n", b.data);
 	fcrt_state_free(st);
@@ -240,9 +258,10 @@ int cmd_list(struct fc_cli *g, int argc, char **argv)
 	const char *format = "table";
 	bool quiet = false;
 	const struct fc_opt opts[] = {
-		{ "format", 'f', FC_OPT_STR, &format, "select one of: table or json (default: \"table\")" },
-		{ "quiet", 'q', FC_OPT_BOOL, &quiet, "display only container IDs" },
-		END_OPTS,
+	    {"format", 'f', FC_OPT_STR, &format,
+	     "select one of: table or json (default: \"table\")"},
+	    {"quiet", 'q', FC_OPT_BOOL, &quiet, "display only container IDs"},
+	    END_OPTS,
 	};
 	_cleanup_free_ char **pos = NULL;
 	_cleanup_strv_ char **ids = NULL;
@@ -275,7 +294,7 @@ int cmd_list(struct fc_cli *g, int argc, char **argv)
 		for (size_t i = 0; i < m; i++)
 			printf("%s\n", sts[i]->id);
 	} else if (FC_STREQ(format, "json")) {
-		_cleanup_buf_ struct fc_buf b = { 0 };
+		_cleanup_buf_ struct fc_buf b = {0};
 		if (!m)
 			fc_buf_printf(&b, "null");
 		for (size_t i = 0; i < m; i++) {
@@ -287,12 +306,13 @@ int cmd_list(struct fc_cli *g, int argc, char **argv)
 		printf("%s\n", b.data);
 	} else {
 		/* runc's tabwriter: minimum width 12, padding 3 */
-		size_t w[4] = { 12, 12, 12, 12 };
+		size_t w[4] = {12, 12, 12, 12};
 		char pidbuf[32];
 		for (size_t i = 0; i < m; i++) {
 			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)sts[i]->pid);
-			size_t l[4] = { strlen(sts[i]->id), strlen(pidbuf),
-					strlen(fcrt_status_name(sts[i]->status)), strlen(sts[i]->bundle) };
+			size_t l[4] = {strlen(sts[i]->id), strlen(pidbuf),
+			               strlen(fcrt_status_name(sts[i]->status)),
+			               strlen(sts[i]->bundle)};
 			for (int j = 0; j < 4; j++)
 				if (l[j] + 3 > w[j])
 					w[j] = l[j] + 3;
@@ -301,13 +321,13 @@ int cmd_list(struct fc_cli *g, int argc, char **argv)
 		for (size_t i = 0; i < m; i++)
 			if (strlen(sts[i]->created) + 3 > wc)
 				wc = strlen(sts[i]->created) + 3;
-		printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], "ID", (int)w[1], "PID", (int)w[2], "STATUS",
-		       (int)w[3], "BUNDLE", (int)wc, "CREATED", "OWNER");
+		printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], "ID", (int)w[1], "PID", (int)w[2],
+		       "STATUS", (int)w[3], "BUNDLE", (int)wc, "CREATED", "OWNER");
 		for (size_t i = 0; i < m; i++) {
 			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)sts[i]->pid);
 			printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], sts[i]->id, (int)w[1], pidbuf,
-			       (int)w[2], fcrt_status_name(sts[i]->status), (int)w[3], sts[i]->bundle,
-			       (int)wc, sts[i]->created, sts[i]->owner);
+			       (int)w[2], fcrt_status_name(sts[i]->status), (int)w[3],
+			       sts[i]->bundle, (int)wc, sts[i]->created, sts[i]->owner);
 		}
 	}
 	for (size_t i = 0; i < m; i++)
@@ -320,8 +340,9 @@ int cmd_kill(struct fc_cli *g, int argc, char **argv)
 {
 	bool all = false;
 	const struct fc_opt opts[] = {
-		{ "all", 'a', FC_OPT_BOOL, &all, "send the specified signal to all processes inside the container" },
-		END_OPTS,
+	    {"all", 'a', FC_OPT_BOOL, &all,
+	     "send the specified signal to all processes inside the container"},
+	    END_OPTS,
 	};
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
@@ -331,7 +352,8 @@ int cmd_kill(struct fc_cli *g, int argc, char **argv)
 		return fc_cli_fail(err);
 	if (help) {
 		fc_cli_usage(stdout, "kill [command options] <container-id> [signal]",
-			     "Send a signal (default: SIGTERM) to the container's init process.", opts);
+		             "Send a signal (default: SIGTERM) to the container's init process.",
+		             opts);
 		return 0;
 	}
 	if (need_id(pos, n, "kill", "kill [command options] <container-id> [signal]") < 0)
@@ -353,8 +375,9 @@ int cmd_delete(struct fc_cli *g, int argc, char **argv)
 {
 	bool force = false;
 	const struct fc_opt opts[] = {
-		{ "force", 'f', FC_OPT_BOOL, &force, "Forcibly deletes the container if it is still running (uses SIGKILL)" },
-		END_OPTS,
+	    {"force", 'f', FC_OPT_BOOL, &force,
+	     "Forcibly deletes the container if it is still running (uses SIGKILL)"},
+	    END_OPTS,
 	};
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
@@ -364,7 +387,7 @@ int cmd_delete(struct fc_cli *g, int argc, char **argv)
 		return fc_cli_fail(err);
 	if (help) {
 		fc_cli_usage(stdout, "delete [command options] <container-id>",
-			     "Delete a container and everything it holds.", opts);
+		             "Delete a container and everything it holds.", opts);
 		return 0;
 	}
 	if (need_id(pos, n, "delete", "delete [command options] <container-id>") < 0)

@@ -71,7 +71,7 @@ static void create_cleanup(struct fc_create *c)
 
 int fc_console_connect(const char *path, struct fc_error **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return fc_error_set(err, ENAMETOOLONG, "console socket `%s`", path);
 	strcpy(sa.sun_path, path);
@@ -121,9 +121,9 @@ char **fc_merge_env(char **a, char *const *b, bool names_from_environ)
 }
 
 static int write_id_map(pid_t pid, const char *file, const struct fc_idmap *m, size_t n,
-			struct fc_error **err)
+                        struct fc_error **err)
 {
-	_cleanup_buf_ struct fc_buf b = { 0 };
+	_cleanup_buf_ struct fc_buf b = {0};
 	char path[64];
 	for (size_t i = 0; i < n; i++)
 		fc_buf_printf(&b, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
@@ -141,7 +141,7 @@ static pid_t do_clone(struct fc_create *c, bool *into_cgroup)
 	int cgfd = c->cgroup ? fc_cgroup_clone_fd(c->cgroup) : -1;
 	*into_cgroup = false;
 	if (cgfd >= 0) {
-		struct clone_args ca = { 0 };
+		struct clone_args ca = {0};
 		ca.flags = (uint64_t)(unsigned)c->clone_flags | CLONE_INTO_CGROUP;
 		ca.exit_signal = SIGCHLD;
 		ca.cgroup = (uint64_t)cgfd;
@@ -154,7 +154,7 @@ static pid_t do_clone(struct fc_create *c, bool *into_cgroup)
 			return -1;
 	}
 	return (pid_t)syscall(SYS_clone, (unsigned long)c->clone_flags | SIGCHLD, NULL, NULL, NULL,
-			      NULL);
+	                      NULL);
 }
 
 /* Reap the child if it has exited and describe how. */
@@ -163,11 +163,13 @@ static void describe_exit(pid_t pid, struct fc_error **err)
 	int st;
 	if (waitpid(pid, &st, WNOHANG) == pid) {
 		if (WIFEXITED(st))
-			fc_error_set(err, EIO, "container init exited with status %d before it was ready",
-				     WEXITSTATUS(st));
+			fc_error_set(err, EIO,
+			             "container init exited with status %d before it was ready",
+			             WEXITSTATUS(st));
 		else if (WIFSIGNALED(st))
-			fc_error_set(err, EIO, "container init was killed by signal %d before it was ready",
-				     WTERMSIG(st));
+			fc_error_set(err, EIO,
+			             "container init was killed by signal %d before it was ready",
+			             WTERMSIG(st));
 	}
 	fc_error_set(err, EIO, "container init exited before it was ready");
 }
@@ -191,17 +193,21 @@ static int validate(struct fc_create *c, struct fc_error **err)
 	if (!s->process)
 		return fc_error_set(err, EINVAL, "config.json: process: required by fcrun");
 	if (s->hostname && *s->hostname && !fc_spec_ns(s, FC_NS_UTS))
-		return fc_error_set(err, EINVAL,
-				    "hostname: unable to set hostname without a private UTS namespace");
+		return fc_error_set(
+		    err, EINVAL,
+		    "hostname: unable to set hostname without a private UTS namespace");
 	if (s->domainname && *s->domainname && !fc_spec_ns(s, FC_NS_UTS))
-		return fc_error_set(err, EINVAL,
-				    "domainname: unable to set domainname without a private UTS namespace");
+		return fc_error_set(
+		    err, EINVAL,
+		    "domainname: unable to set domainname without a private UTS namespace");
 	if ((s->n_uid_mappings || s->n_gid_mappings) && !fc_spec_ns(s, FC_NS_USER))
-		return fc_error_set(err, EINVAL,
-				    "linux.uidMappings: user namespace mappings without a user namespace");
+		return fc_error_set(
+		    err, EINVAL,
+		    "linux.uidMappings: user namespace mappings without a user namespace");
 	if (s->process->terminal && !c->opts->console_socket && !c->opts->has_console_fd)
-		return fc_error_set(err, 0, "cannot allocate tty if fcrun will detach without "
-					    "setting console socket");
+		return fc_error_set(err, 0,
+		                    "cannot allocate tty if fcrun will detach without "
+		                    "setting console socket");
 	struct stat st;
 	if (stat(s->root_path, &st) < 0)
 		return fc_error_set(err, errno, "root.path `%s`", s->root_path);
@@ -211,10 +217,13 @@ static int validate(struct fc_create *c, struct fc_error **err)
 }
 
 int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
-		struct fc_error **err)
+                struct fc_error **err)
 {
-	struct fc_create c = { .opts = o, .sync_fd = { -1, -1 }, .console_fd = -1, .state_dirfd = -1,
-			       .seccomp_agent_fd = -1 };
+	struct fc_create c = {.opts = o,
+	                      .sync_fd = {-1, -1},
+	                      .console_fd = -1,
+	                      .state_dirfd = -1,
+	                      .seccomp_agent_fd = -1};
 	const char *root = o->root ? o->root : FCRT_DEFAULT_ROOT;
 	pid_t child = -1, init_pid = -1;
 	bool state_made = false, into_cgroup = false;
@@ -228,7 +237,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		return fc_error_set(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
 	{
 		_cleanup_free_ char *cfg = o->config_path ? fc_strdup(o->config_path)
-							   : fc_asprintf("%s/config.json", c.bundle);
+		                                          : fc_asprintf("%s/config.json", c.bundle);
 		r = fc_read_file_at(AT_FDCWD, cfg, &c.config_json, &c.config_len, 0, err);
 		if (r < 0)
 			goto fail;
@@ -241,7 +250,8 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = validate(&c, err);
 	if (r < 0)
 		goto fail;
-	fc_log(FC_LOG_DEBUG, "create `%s`: parsed config at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
+	fc_log(FC_LOG_DEBUG, "create `%s`: parsed config at %.3f ms", o->id,
+	       (double)(fc_now_ns() - c.t0) / 1e6);
 
 	/* State directory: mkdir is the lock against a second create of the id. */
 	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
@@ -253,7 +263,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	c.state_dir = fc_asprintf("%s/%s", root, o->id);
 	if (mkdir(c.state_dir, 0711) < 0) {
 		r = errno == EEXIST ? fc_error_set(err, 0, "container with id exists: %s", o->id)
-				    : fc_error_set(err, errno, "create `%s`", c.state_dir);
+		                    : fc_error_set(err, errno, "create `%s`", c.state_dir);
 		if (errno == EEXIST)
 			r = -EEXIST;
 		goto fail;
@@ -321,7 +331,8 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = fc_cgroup_self_fds(c.cgroup, &c.cg_self_fds, &c.n_cg_self_fds, err);
 	if (r < 0)
 		goto fail;
-	fc_log(FC_LOG_DEBUG, "create `%s`: cgroup created at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
+	fc_log(FC_LOG_DEBUG, "create `%s`: cgroup created at %.3f ms", o->id,
+	       (double)(fc_now_ns() - c.t0) / 1e6);
 
 	for (size_t i = 0; i < c.spec->n_namespaces; i++) {
 		const struct fc_namespace *ns = &c.spec->namespaces[i];
@@ -342,7 +353,8 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 
 	child = do_clone(&c, &into_cgroup);
 	if (child < 0) {
-		r = fc_error_set(err, errno, "clone the container init (flags 0x%x)", c.clone_flags);
+		r = fc_error_set(err, errno, "clone the container init (flags 0x%x)",
+		                 c.clone_flags);
 		goto fail;
 	}
 	if (child == 0) {
@@ -352,7 +364,8 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	}
 	close(c.sync_fd[1]);
 	c.sync_fd[1] = -1;
-	fc_log(FC_LOG_DEBUG, "create `%s`: cloned at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
+	fc_log(FC_LOG_DEBUG, "create `%s`: cloned at %.3f ms", o->id,
+	       (double)(fc_now_ns() - c.t0) / 1e6);
 
 	init_pid = child;
 	if (c.double_fork) {
@@ -374,9 +387,9 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	}
 	if (fc_spec_ns(c.spec, FC_NS_USER) && !fc_spec_ns(c.spec, FC_NS_USER)->path) {
 		if (write_id_map(init_pid, "uid_map", c.spec->uid_mappings, c.spec->n_uid_mappings,
-				 err) < 0 ||
+		                 err) < 0 ||
 		    write_id_map(init_pid, "gid_map", c.spec->gid_mappings, c.spec->n_gid_mappings,
-				 err) < 0) {
+		                 err) < 0) {
 			r = fc_error_code(*err);
 			goto fail;
 		}
@@ -396,7 +409,8 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = send_or_collect(&c, init_pid, FC_SYNC_CGROUP, err);
 	if (r < 0)
 		goto fail;
-	fc_log(FC_LOG_DEBUG, "create `%s`: entered cgroup at %.3f ms", o->id, (double)(fc_now_ns() - c.t0) / 1e6);
+	fc_log(FC_LOG_DEBUG, "create `%s`: entered cgroup at %.3f ms", o->id,
+	       (double)(fc_now_ns() - c.t0) / 1e6);
 	for (;;) {
 		struct fc_sync m;
 		r = fc_sync_recv(c.sync_fd[0], &m);
@@ -409,8 +423,8 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 		}
 		if (m.type == FC_SYNC_HOOKS) {
-			_cleanup_free_ char *st = fc_state_hook_json(o->id, "created", init_pid, c.bundle,
-								     c.spec);
+			_cleanup_free_ char *st =
+			    fc_state_hook_json(o->id, "created", init_pid, c.bundle, c.spec);
 			r = fc_hooks_run(c.spec, FC_HOOK_PRESTART, st, err);
 			if (r >= 0)
 				r = fc_hooks_run(c.spec, FC_HOOK_CREATE_RUNTIME, st, err);
@@ -426,7 +440,8 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			       (double)(fc_now_ns() - c.t0) / 1e6);
 			break;
 		}
-		r = fc_error_set(err, EPROTO, "unexpected message %u from the container init", m.type);
+		r = fc_error_set(err, EPROTO, "unexpected message %u from the container init",
+		                 m.type);
 		goto fail;
 	}
 
@@ -436,8 +451,8 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		r = fc_state_write(&c, init_pid, st, err);
 		if (r < 0)
 			goto fail;
-		if (dfd < 0 || fc_write_file_atomic_at(dfd, "config.json", c.config_json, c.config_len,
-						       0600, err) < 0) {
+		if (dfd < 0 || fc_write_file_atomic_at(dfd, "config.json", c.config_json,
+		                                       c.config_len, 0600, err) < 0) {
 			r = fc_error_set(err, errno, "copy config.json into `%s`", c.state_dir);
 			goto fail;
 		}
@@ -498,7 +513,7 @@ fail:
 static int read_start_answer(int fd, int pidfd, const char *id, struct fc_error **err)
 {
 	char buf[4096];
-	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
 	for (;;) {
 		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
 		if (n < 0 && errno == EINTR)
@@ -508,7 +523,8 @@ static int read_start_answer(int fd, int pidfd, const char *id, struct fc_error 
 		if (p[0].revents & (POLLIN | POLLHUP))
 			break;
 		if (pidfd >= 0 && (p[1].revents & POLLIN))
-			return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", id);
+			return fc_error_set(err, ESRCH,
+			                    "start `%s`: the container process has exited", id);
 	}
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	if (n <= 0)
@@ -520,7 +536,7 @@ static int read_start_answer(int fd, int pidfd, const char *id, struct fc_error 
 }
 
 static int load_spec_from_state(const char *root, const char *id, struct fc_spec **spec,
-				struct fcrt_state *st, struct fc_error **err)
+                                struct fcrt_state *st, struct fc_error **err)
 {
 	_cleanup_free_ char *path = fc_asprintf("%s/%s/config.json", root, id);
 	_cleanup_free_ char *data = NULL;
@@ -531,7 +547,7 @@ static int load_spec_from_state(const char *root, const char *id, struct fc_spec
 }
 
 static void run_hooks_logged(const struct fc_spec *spec, enum fc_hook_kind kind,
-			     const struct fcrt_state *st, const char *status)
+                             const struct fcrt_state *st, const char *status)
 {
 	if (!spec || !spec->n_hooks[kind])
 		return;
@@ -553,7 +569,7 @@ int fcrt_start(const char *root, const char *id, struct fc_error **err)
 		return r;
 	if (st->status != FCRT_CREATED) {
 		r = fc_error_set(err, 0, "cannot start a container that has %s",
-				 st->status == FCRT_STOPPED ? "stopped" : "already been started");
+		                 st->status == FCRT_STOPPED ? "stopped" : "already been started");
 		fcrt_state_free(st);
 		return r;
 	}
@@ -591,7 +607,7 @@ int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err)
 /* START payload: "e" KEY=VALUE NUL ... "a" ARG NUL ...; value: bit i set when
  * descriptor for stdio i travels with it (in order). */
 int fcrt_start_socket_ex(struct fcrt_container *c, const struct fcrt_start_args *a,
-			 struct fc_error **err)
+                         struct fc_error **err)
 {
 	struct fc_sync m;
 	char payload[sizeof(m.text)];
@@ -602,8 +618,9 @@ int fcrt_start_socket_ex(struct fcrt_container *c, const struct fcrt_start_args 
 		for (size_t i = 0; v && v[i]; i++) {
 			size_t n = strlen(v[i]);
 			if (len + n + 2 > sizeof(payload))
-				return fc_error_set(err, E2BIG, "start `%s`: environment and arguments too large",
-						    c->id);
+				return fc_error_set(
+				    err, E2BIG, "start `%s`: environment and arguments too large",
+				    c->id);
 			payload[len++] = pass == 0 ? 'e' : 'a';
 			memcpy(payload + len, v[i], n + 1);
 			len += n + 1;
@@ -615,10 +632,12 @@ int fcrt_start_socket_ex(struct fcrt_container *c, const struct fcrt_start_args 
 			mask |= 1 << i;
 		}
 	if (fc_sync_send_fds(c->sync_fd, FC_SYNC_START, mask, payload, len, fds, nfds) < 0)
-		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", c->id);
+		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited",
+		                    c->id);
 	r = fc_sync_recv(c->sync_fd, &m);
 	if (r < 0)
-		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited", c->id);
+		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited",
+		                    c->id);
 	if (m.type == FC_SYNC_ERROR)
 		return fc_error_relay(err, m.value, "start `%s`: %s", c->id, m.text);
 	close(c->sync_fd);
@@ -658,7 +677,8 @@ int fcrt_kill(const char *root, const char *id, int sig, bool all, struct fc_err
 			for (size_t i = 0; i < n; i++)
 				kill(pids[i], sig);
 			if (sig == SIGKILL || st->status == FCRT_PAUSED)
-				fc_cgroup_freeze(cg, st->status == FCRT_PAUSED && sig != SIGKILL, err);
+				fc_cgroup_freeze(cg, st->status == FCRT_PAUSED && sig != SIGKILL,
+				                 err);
 			if (n == 0 && st->status == FCRT_STOPPED)
 				r = fc_error_set(err, 0, "container not running");
 		}
@@ -678,7 +698,7 @@ static void wait_gone(pid_t pid, unsigned long long start_time)
 	/* The init may not be our child: wait until /proc says it is gone. */
 	_cleanup_close_ int pidfd = fc_pidfd_open(pid);
 	if (pidfd >= 0) {
-		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
 		if (fc_proc_start_time(pid) != start_time)
 			return;
 		poll(&p, 1, 2000);
@@ -704,8 +724,9 @@ int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **
 	}
 	if (st->status == FCRT_RUNNING || st->status == FCRT_PAUSED) {
 		if (!force) {
-			r = fc_error_set(err, 0, "cannot delete container %s that is not stopped: %s", id,
-					 fcrt_status_name(st->status));
+			r = fc_error_set(err, 0,
+			                 "cannot delete container %s that is not stopped: %s", id,
+			                 fcrt_status_name(st->status));
 			fcrt_state_free(st);
 			return r;
 		}

@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #define FCRT_DEFAULT_ROOT "/run/fcrun"
-#define FCRT_OCI_VERSION "1.0.2-dev"
+#define FCRT_OCI_VERSION  "1.0.2-dev"
 
 enum fcrt_status {
 	FCRT_CREATING = 0,
@@ -35,11 +35,11 @@ enum fcrt_wait {
 };
 
 struct fcrt_create_opts {
-	const char *root;	    /* state root, default /run/fcrun */
+	const char *root; /* state root, default /run/fcrun */
 	const char *id;
-	const char *bundle;	    /* directory with config.json; NULL = cwd */
-	const char *config_path;   /* NULL = <bundle>/config.json */
-	const char *pid_file;	    /* NULL = none */
+	const char *bundle;         /* directory with config.json; NULL = cwd */
+	const char *config_path;    /* NULL = <bundle>/config.json */
+	const char *pid_file;       /* NULL = none */
 	const char *console_socket; /* NULL = none */
 	/* process.terminal without console_socket: the pty master is sent
 	 * (SCM_RIGHTS, payload "/dev/ptmx") over this connected socket, which
@@ -49,7 +49,7 @@ struct fcrt_create_opts {
 	bool no_pivot;
 	bool no_new_keyring;
 	bool systemd_cgroup;
-	int preserve_fds;	/* extra fds 3..3+n-1 passed to the container */
+	int preserve_fds; /* extra fds 3..3+n-1 passed to the container */
 	enum fcrt_wait wait;
 	/* Extra environment for the process (NULL-terminated, may be NULL):
 	 * LISTEN_FDS handling is done by the CLI through these. */
@@ -71,7 +71,7 @@ struct fcrt_container {
  * nothing is left (no state dir, mount, cgroup or process). *out may be
  * NULL when the caller does not need the handle. */
 int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
-		struct fc_error **err);
+                struct fc_error **err);
 void fcrt_container_free(struct fcrt_container *c);
 
 /* Start a created container through its exec.fifo (fcrun start). Runs the
@@ -82,15 +82,15 @@ int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err);
 
 /* What a hand-over may change at start (the pool's invocations). */
 struct fcrt_start_args {
-	int stdio[3];	/* new descriptors for the process's 0, 1, 2; -1 keeps create's */
-	char **env;	/* extra KEY=VALUE entries, overriding config's (NULL: none) */
-	char **argv;	/* replaces process.args when non-NULL */
+	int stdio[3]; /* new descriptors for the process's 0, 1, 2; -1 keeps create's */
+	char **env;   /* extra KEY=VALUE entries, overriding config's (NULL: none) */
+	char **argv;  /* replaces process.args when non-NULL */
 };
 /* Start with per-invocation stdio (passed by SCM_RIGHTS), environment and
  * arguments. env and argv together must fit in 3.5 KiB (-E2BIG otherwise).
  * Returns once the process is about to exec. */
 int fcrt_start_socket_ex(struct fcrt_container *c, const struct fcrt_start_args *a,
-			 struct fc_error **err);
+                         struct fc_error **err);
 
 struct fcrt_state {
 	char *oci_version;
@@ -110,7 +110,7 @@ struct fcrt_state {
 };
 /* Read a container's state and compute its live status. */
 int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,
-		    struct fc_error **err);
+                    struct fc_error **err);
 void fcrt_state_free(struct fcrt_state *s);
 /* runc's `state` JSON document (indented like runc). */
 void fcrt_state_json(const struct fcrt_state *s, struct fc_buf *out, bool indent);
@@ -134,7 +134,7 @@ int fcrt_resume(const char *root, const char *id, struct fc_error **err);
 /* Apply a linux.resources JSON document (runc's `update -r` format) to a
  * live container's cgroup. */
 int fcrt_update(const char *root, const char *id, const char *resources_json, size_t len,
-		struct fc_error **err);
+                struct fc_error **err);
 /* The pids in the container's cgroup, sorted (none when stopped). */
 int fcrt_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct fc_error **err);
 /* runc's stats event {"type":"stats","id":ID,"data":{...}} appended to out. */
@@ -159,26 +159,26 @@ struct fcrt_exec_opts {
 	 * else the container's process with args and the overrides below. */
 	const char *process_json;
 	size_t process_len;
-	char **args;	  /* NULL-terminated */
-	char **env;	  /* "K=V" added/overriding ("K" alone: our value); also with process_json */
-	const char *cwd;  /* NULL = the container's */
+	char **args;     /* NULL-terminated */
+	char **env;      /* "K=V" added/overriding ("K" alone: our value); also with process_json */
+	const char *cwd; /* NULL = the container's */
 	bool has_user;
 	uint32_t uid, gid;
 	const uint32_t *additional_gids;
 	size_t n_additional_gids;
-	char **caps;	  /* added to bounding/effective/permitted/ambient; also with process_json */
-	bool no_new_privs; /* force on (else the process's setting) */
-	bool tty;	  /* process.terminal (ignored with process_json) */
+	char **caps; /* added to bounding/effective/permitted/ambient; also with process_json */
+	bool no_new_privs;          /* force on (else the process's setting) */
+	bool tty;                   /* process.terminal (ignored with process_json) */
 	const char *console_socket; /* receives the pty master; NULL: returned in pty_master */
-	bool detach;	  /* only validates: a tty needs a console socket then */
+	bool detach;                /* only validates: a tty needs a console socket then */
 	bool ignore_paused;
 	int preserve_fds; /* fds 3..3+n-1 are passed on */
 	const char *pid_file;
 };
 
 struct fcrt_exec {
-	pid_t pid;	/* our child (waitpid works), running in the container */
-	int pidfd;	/* -1 if unavailable */
+	pid_t pid;      /* our child (waitpid works), running in the container */
+	int pidfd;      /* -1 if unavailable */
 	int pty_master; /* tty without console socket: the master, else -1 */
 };
 

@@ -32,7 +32,8 @@
 
 static __attribute__((noreturn)) void fail_sync(struct fc_create *c, struct fc_error *e)
 {
-	fc_sync_send(c->sync_fd[1], FC_SYNC_ERROR, e ? e->errnum : EIO, e ? e->msg : "unknown error");
+	fc_sync_send(c->sync_fd[1], FC_SYNC_ERROR, e ? e->errnum : EIO,
+	             e ? e->msg : "unknown error");
 	_exit(1);
 }
 
@@ -56,16 +57,17 @@ static int install_seccomp(struct fc_create *c, struct fc_error **err)
 	if (nfd < 0 || c->seccomp_agent_fd < 0)
 		return 0;
 	const struct fc_spec *s = c->spec;
-	_cleanup_free_ char *st = fc_state_hook_json(c->opts->id, "running", c->host_pid, c->bundle, s);
-	struct fc_buf b = { 0 };
+	_cleanup_free_ char *st =
+	    fc_state_hook_json(c->opts->id, "running", c->host_pid, c->bundle, s);
+	struct fc_buf b = {0};
 	fc_buf_printf(&b, "{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":",
-		      FCRT_OCI_VERSION, (int)c->host_pid);
+	              FCRT_OCI_VERSION, (int)c->host_pid);
 	fc_buf_json_string(&b, s->seccomp->listener_metadata ? s->seccomp->listener_metadata : "");
 	fc_buf_printf(&b, ",\"state\":%s}", st);
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = b.data, .iov_len = b.len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = b.data, .iov_len = b.len};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -77,7 +79,8 @@ static int install_seccomp(struct fc_create *c, struct fc_error **err)
 	close(c->seccomp_agent_fd);
 	c->seccomp_agent_fd = -1;
 	if (r < 0)
-		return fc_error_set(err, -r, "linux.seccomp.listenerPath: send the notify fd to the agent");
+		return fc_error_set(err, -r,
+		                    "linux.seccomp.listenerPath: send the notify fd to the agent");
 	return 0;
 }
 
@@ -98,11 +101,13 @@ static int join_namespaces(struct fc_create *c, struct fc_error **err)
 			}
 			_cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
-				return fc_error_set(err, errno, "linux.namespaces: open %s namespace `%s`",
-						    fc_ns_name(ns->type), ns->path);
+				return fc_error_set(err, errno,
+				                    "linux.namespaces: open %s namespace `%s`",
+				                    fc_ns_name(ns->type), ns->path);
 			if (setns(fd, fc_ns_clone_flag(ns->type)) < 0)
-				return fc_error_set(err, errno, "linux.namespaces: join %s namespace `%s`",
-						    fc_ns_name(ns->type), ns->path);
+				return fc_error_set(err, errno,
+				                    "linux.namespaces: join %s namespace `%s`",
+				                    fc_ns_name(ns->type), ns->path);
 		}
 		if (pass == 0 && (unshare_flags & CLONE_NEWUSER)) {
 			if (unshare(CLONE_NEWUSER) < 0)
@@ -113,9 +118,9 @@ static int join_namespaces(struct fc_create *c, struct fc_error **err)
 	if (unshare_flags && unshare(unshare_flags) < 0)
 		return fc_error_set(err, errno, "unshare namespaces (flags 0x%x)", unshare_flags);
 	if (unshare_flags & CLONE_NEWTIME) {
-		_cleanup_free_ char *off = fc_asprintf("monotonic %lld %u\nboottime %lld %u\n",
-						       (long long)s->monotonic_secs, s->monotonic_nsecs,
-						       (long long)s->boottime_secs, s->boottime_nsecs);
+		_cleanup_free_ char *off = fc_asprintf(
+		    "monotonic %lld %u\nboottime %lld %u\n", (long long)s->monotonic_secs,
+		    s->monotonic_nsecs, (long long)s->boottime_secs, s->boottime_nsecs);
 		if (s->has_time_offsets &&
 		    fc_write_string_at(AT_FDCWD, "/proc/self/timens_offsets", off, err) < 0)
 			return fc_error_wrap(err, "linux.timeOffsets");
@@ -156,8 +161,8 @@ static int setup_console(struct fc_create *c, struct fc_error **err)
 		return fc_error_set(err, errno, "open the pty peer");
 	const struct fc_process *p = c->spec->process;
 	if (p->has_console_size) {
-		struct winsize ws = { .ws_row = (unsigned short)p->console_height,
-				      .ws_col = (unsigned short)p->console_width };
+		struct winsize ws = {.ws_row = (unsigned short)p->console_height,
+		                     .ws_col = (unsigned short)p->console_width};
 		ioctl(slave, TIOCSWINSZ, &ws);
 	}
 	/* /dev/console: the pty peer bind-mounted over a file, as runc does. */
@@ -171,12 +176,14 @@ static int setup_console(struct fc_create *c, struct fc_error **err)
 	/* Hand the master to whoever listens on --console-socket. */
 	if (c->console_fd >= 0) {
 		char data = 0;
-		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+		char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 		const char *name = "/dev/ptmx";
-		struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
+		struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
 		(void)data;
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-				      .msg_controllen = sizeof(cbuf) };
+		struct msghdr msg = {.msg_iov = &iov,
+		                     .msg_iovlen = 1,
+		                     .msg_control = cbuf,
+		                     .msg_controllen = sizeof(cbuf)};
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
@@ -205,7 +212,7 @@ static int setup_console(struct fc_create *c, struct fc_error **err)
 /* A new network namespace starts with lo down; bring it up, as runc does. */
 static int loopback_up(struct fc_error **err)
 {
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return fc_error_set(err, errno, "network namespace: socket");
@@ -259,10 +266,11 @@ static int apply_sysctl(const struct fc_spec *s, struct fc_error **err)
 			if (*p == '.')
 				*p = '/';
 		if (strstr(path, ".."))
-			return fc_error_set(err, EINVAL, "linux.sysctl: invalid key `%s`", s->sysctl[i].key);
+			return fc_error_set(err, EINVAL, "linux.sysctl: invalid key `%s`",
+			                    s->sysctl[i].key);
 		if (fc_write_string_at(AT_FDCWD, path, s->sysctl[i].value, err) < 0)
 			return fc_error_wrap(err, "linux.sysctl: set `%s` = `%s`", s->sysctl[i].key,
-					     s->sysctl[i].value);
+			                     s->sysctl[i].value);
 	}
 	return 0;
 }
@@ -384,7 +392,7 @@ void fc_init_main(struct fc_create *c)
 	struct fc_error *e = NULL;
 	const struct fc_spec *s = c->spec;
 	const struct fc_process *p = s->process;
-	struct start_channel ch = { .fd = -1 };
+	struct start_channel ch = {.fd = -1};
 
 	/* No one in the container may open this process's /proc/PID/exe (the
 	 * fcrun binary) or ptrace it before it execs (CVE-2019-5736). */
@@ -415,7 +423,8 @@ void fc_init_main(struct fc_create *c)
 		expect(c, FC_SYNC_HOOKS_DONE);
 	}
 	if (s->n_hooks[FC_HOOK_CREATE_CONTAINER]) {
-		_cleanup_free_ char *st = fc_state_hook_json(c->opts->id, "created", getpid(), c->bundle, s);
+		_cleanup_free_ char *st =
+		    fc_state_hook_json(c->opts->id, "created", getpid(), c->bundle, s);
 		if (fc_hooks_run(s, FC_HOOK_CREATE_CONTAINER, st, &e) < 0)
 			fail_sync(c, e);
 	}
@@ -457,7 +466,8 @@ void fc_init_main(struct fc_create *c)
 	if (fc_identity_apply(p, &e) < 0)
 		answer_error(c, &ch, e);
 	if (s->n_hooks[FC_HOOK_START_CONTAINER]) {
-		_cleanup_free_ char *st = fc_state_hook_json(c->opts->id, "running", getpid(), c->bundle, s);
+		_cleanup_free_ char *st =
+		    fc_state_hook_json(c->opts->id, "running", getpid(), c->bundle, s);
 		if (fc_hooks_run(s, FC_HOOK_START_CONTAINER, st, &e) < 0)
 			answer_error(c, &ch, e);
 	}
@@ -487,8 +497,8 @@ void fc_init_main(struct fc_create *c)
 static int exec_error(struct fc_error **err, int errnum, const char *arg0)
 {
 	const char *txt = errnum == ENOENT   ? "no such file or directory"
-			  : errnum == EACCES ? "permission denied"
-					     : strerror(errnum);
+	                  : errnum == EACCES ? "permission denied"
+	                                     : strerror(errnum);
 	fc_error_set(err, 0, "process.args[0]: exec `%s`: %s", arg0, txt);
 	if (err && *err)
 		(*err)->errnum = errnum;
@@ -502,7 +512,8 @@ int fc_find_executable(const char *arg0, char **env, char **out, struct fc_error
 		if (stat(arg0, &st) < 0)
 			return exec_error(err, errno, arg0);
 		if (S_ISDIR(st.st_mode))
-			return fc_error_set(err, EACCES, "process.args[0]: exec `%s`: is a directory", arg0);
+			return fc_error_set(err, EACCES,
+			                    "process.args[0]: exec `%s`: is a directory", arg0);
 		*out = fc_strdup(arg0);
 		return 0;
 	}
@@ -519,6 +530,6 @@ int fc_find_executable(const char *arg0, char **env, char **out, struct fc_error
 			return 0;
 		}
 	}
-	return fc_error_set(err, ENOENT, "process.args[0]: exec: `%s`: executable file not found in $PATH",
-			    arg0);
+	return fc_error_set(
+	    err, ENOENT, "process.args[0]: exec: `%s`: executable file not found in $PATH", arg0);
 }

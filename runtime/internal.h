@@ -11,17 +11,17 @@
 
 /* Messages on the sync socket (SOCK_SEQPACKET: one message per send). */
 enum fc_sync_msg {
-	FC_SYNC_PID = 1,    /* child -> parent: init's pid (double-fork path), payload pid_t */
-	FC_SYNC_GO,	    /* parent -> child: proceed (id maps written) */
-	FC_SYNC_CGROUP,	    /* parent -> child: now in the container's cgroups (or: move yourself) */
-	FC_SYNC_HOOKS,	    /* child -> parent: run prestart + createRuntime hooks now */
+	FC_SYNC_PID = 1, /* child -> parent: init's pid (double-fork path), payload pid_t */
+	FC_SYNC_GO,      /* parent -> child: proceed (id maps written) */
+	FC_SYNC_CGROUP,  /* parent -> child: now in the container's cgroups (or: move yourself) */
+	FC_SYNC_HOOKS,   /* child -> parent: run prestart + createRuntime hooks now */
 	FC_SYNC_HOOKS_DONE, /* parent -> child */
-	FC_SYNC_READY,	    /* child -> parent: created, waiting for start */
-	FC_SYNC_OK,	    /* parent -> child: state written, drop the parent-death signal */
-	FC_SYNC_ACK,	    /* child -> parent */
-	FC_SYNC_START,	    /* parent -> child (socket wait): start now */
+	FC_SYNC_READY,      /* child -> parent: created, waiting for start */
+	FC_SYNC_OK,         /* parent -> child: state written, drop the parent-death signal */
+	FC_SYNC_ACK,        /* child -> parent */
+	FC_SYNC_START,      /* parent -> child (socket wait): start now */
 	FC_SYNC_STARTED,    /* child -> parent: about to exec */
-	FC_SYNC_ERROR,	    /* child -> parent: payload is the message text */
+	FC_SYNC_ERROR,      /* child -> parent: payload is the message text */
 };
 
 struct fc_sync {
@@ -35,7 +35,7 @@ int fc_sync_send(int fd, uint32_t type, int32_t value, const char *text);
 int fc_sync_recv(int fd, struct fc_sync *m);
 /* The same with a binary payload of len bytes and up to 3 descriptors. */
 int fc_sync_send_fds(int fd, uint32_t type, int32_t value, const void *payload, size_t len,
-		     const int *fds, size_t nfds);
+                     const int *fds, size_t nfds);
 /* Receives descriptors (O_CLOEXEC) into fds[0..*nfds); *len: payload bytes. */
 int fc_sync_recv_fds(int fd, struct fc_sync *m, size_t *len, int *fds, size_t *nfds);
 
@@ -44,19 +44,19 @@ struct fc_create {
 	struct fc_spec *spec;
 	char *config_json; /* raw config.json, copied into the state dir */
 	size_t config_len;
-	char *bundle;	   /* absolute */
-	char *state_dir;   /* <root>/<id> */
-	int state_dirfd;   /* O_PATH of state_dir: the init reopens exec.fifo through it */
-	int sync_fd[2];	   /* [0] parent's end, [1] child's end */
-	int console_fd;	   /* connected --console-socket, or -1 */
+	char *bundle;         /* absolute */
+	char *state_dir;      /* <root>/<id> */
+	int state_dirfd;      /* O_PATH of state_dir: the init reopens exec.fifo through it */
+	int sync_fd[2];       /* [0] parent's end, [1] child's end */
+	int console_fd;       /* connected --console-socket, or -1 */
 	int seccomp_agent_fd; /* connected linux.seccomp.listenerPath, or -1 */
-	pid_t host_pid;	   /* the init's pid as the runtime sees it (from FC_SYNC_GO) */
-	int *idmap_fds;	   /* per mount: user namespace of an idmapped mount, or -1 */
+	pid_t host_pid;       /* the init's pid as the runtime sees it (from FC_SYNC_GO) */
+	int *idmap_fds;       /* per mount: user namespace of an idmapped mount, or -1 */
 	struct fc_seccomp_prog *seccomp;
-	char *exec_path;   /* resolved process.args[0] (in the container's rootfs) */
-	char **env;	   /* process env + extra */
-	int clone_flags;   /* namespaces created at clone time */
-	bool double_fork;  /* joining namespaces by path or a new time namespace */
+	char *exec_path;        /* resolved process.args[0] (in the container's rootfs) */
+	char **env;             /* process env + extra */
+	int clone_flags;        /* namespaces created at clone time */
+	bool double_fork;       /* joining namespaces by path or a new time namespace */
 	const int *cg_self_fds; /* v1 `tasks` files the init writes "0" to */
 	size_t n_cg_self_fds;
 	char *cgroup_path;
@@ -82,18 +82,18 @@ int fc_rootfs_finish(struct fc_create *c, struct fc_error **err);
 
 /* hooks.c: run one hook kind with the state JSON on stdin (timeouts kill). */
 int fc_hooks_run(const struct fc_spec *s, enum fc_hook_kind kind, const char *state_json,
-		 struct fc_error **err);
+                 struct fc_error **err);
 const char *fc_hook_kind_name(enum fc_hook_kind kind);
 /* One hook (poststart and poststop go on after a failure, with a warning). */
 int fc_hook_run_one(const struct fc_hook *h, const char *state_json, enum fc_hook_kind kind,
-		    struct fc_error **err);
+                    struct fc_error **err);
 
 /* state.c */
 int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time,
-		   struct fc_error **err);
+                   struct fc_error **err);
 /* The state JSON hooks receive on stdin. */
 char *fc_state_hook_json(const char *id, const char *status, pid_t pid, const char *bundle,
-			 const struct fc_spec *s);
+                         const struct fc_spec *s);
 /* Start time (field 22 of /proc/PID/stat), 0 if the process is gone. */
 unsigned long long fc_proc_start_time(pid_t pid);
 int fc_pidfd_open(pid_t pid);

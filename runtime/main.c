@@ -10,41 +10,50 @@ static const struct {
 	int (*fn)(struct fc_cli *, int, char **);
 	const char *help;
 } verbs[] = {
-	{ "create", cmd_create, "create a container" },
-	{ "start", cmd_start, "executes the user defined process in a created container" },
-	{ "run", cmd_run, "create and run a container" },
-	{ "state", cmd_state, "output the state of a container" },
-	{ "list", cmd_list, "lists containers started by fcrun with the given root" },
-	{ "kill", cmd_kill, "kill sends the specified signal (default: SIGTERM) to the container's init process" },
-	{ "delete", cmd_delete, "delete any resources held by the container often used with detached containers" },
-	{ "exec", cmd_exec, "execute new process inside the container" },
-	{ "ps", cmd_ps, "ps displays the processes running inside a container" },
-	{ "pause", cmd_pause, "pause suspends all processes inside the container" },
-	{ "resume", cmd_resume, "resumes all processes that have been previously paused" },
-	{ "update", cmd_update, "update container resource constraints" },
-	{ "events", cmd_events, "display container events such as OOM notifications, cpu, memory, and IO usage statistics" },
-	{ "spec", cmd_spec, "create a new specification file" },
-	{ "features", cmd_features, "show the enabled features" },
+    {"create", cmd_create, "create a container"},
+    {"start", cmd_start, "executes the user defined process in a created container"},
+    {"run", cmd_run, "create and run a container"},
+    {"state", cmd_state, "output the state of a container"},
+    {"list", cmd_list, "lists containers started by fcrun with the given root"},
+    {"kill", cmd_kill,
+     "kill sends the specified signal (default: SIGTERM) to the container's init process"},
+    {"delete", cmd_delete,
+     "delete any resources held by the container often used with detached containers"},
+    {"exec", cmd_exec, "execute new process inside the container"},
+    {"ps", cmd_ps, "ps displays the processes running inside a container"},
+    {"pause", cmd_pause, "pause suspends all processes inside the container"},
+    {"resume", cmd_resume, "resumes all processes that have been previously paused"},
+    {"update", cmd_update, "update container resource constraints"},
+    {"events", cmd_events,
+     "display container events such as OOM notifications, cpu, memory, and IO usage statistics"},
+    {"spec", cmd_spec, "create a new specification file"},
+    {"features", cmd_features, "show the enabled features"},
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "NAME:\n   fcrun - a fast runc-compatible OCI runtime\n\n"
-		   "USAGE:\n   fcrun [global options] command [command options] [arguments...]\n\n"
-		   "COMMANDS:\n");
+	           "USAGE:\n   fcrun [global options] command [command options] [arguments...]\n\n"
+	           "COMMANDS:\n");
 	for (size_t i = 0; i < FC_ARRAY_SIZE(verbs); i++)
 		fprintf(f, "   %-10s %s\n", verbs[i].name, verbs[i].help);
-	fprintf(f, "\nGLOBAL OPTIONS:\n"
-		   "   --debug               enable debug logging\n"
-		   "   --log value           set the log file to write fcrun logs to (default is stderr)\n"
-		   "   --log-format value    set the log format ('text' (default), or 'json')\n"
-		   "   --root value          root directory for storage of container state (default: \"/run/fcrun\")\n"
-		   "   --systemd-cgroup      accept systemd cgroup paths (slice:prefix:name); they are mapped to\n"
-		   "                         /slice/prefix-name.scope on cgroupfs (no D-Bus)\n"
-		   "   --rootless value      ignore cgroup permission errors ('true', 'false', or 'auto') (default: \"auto\")\n"
-		   "   --criu value          accepted for compatibility; checkpoint/restore is not supported\n"
-		   "   --help, -h            show help\n"
-		   "   --version, -v         print the version\n");
+	fprintf(
+	    f,
+	    "\nGLOBAL OPTIONS:\n"
+	    "   --debug               enable debug logging\n"
+	    "   --log value           set the log file to write fcrun logs to (default is stderr)\n"
+	    "   --log-format value    set the log format ('text' (default), or 'json')\n"
+	    "   --root value          root directory for storage of container state (default: "
+	    "\"/run/fcrun\")\n"
+	    "   --systemd-cgroup      accept systemd cgroup paths (slice:prefix:name); they are "
+	    "mapped to\n"
+	    "                         /slice/prefix-name.scope on cgroupfs (no D-Bus)\n"
+	    "   --rootless value      ignore cgroup permission errors ('true', 'false', or 'auto') "
+	    "(default: \"auto\")\n"
+	    "   --criu value          accepted for compatibility; checkpoint/restore is not "
+	    "supported\n"
+	    "   --help, -h            show help\n"
+	    "   --version, -v         print the version\n");
 }
 
 static void version(void)
@@ -56,19 +65,19 @@ static void version(void)
 
 int main(int argc, char **argv)
 {
-	struct fc_cli g = { .root = FCRT_DEFAULT_ROOT, .log_format = "text" };
+	struct fc_cli g = {.root = FCRT_DEFAULT_ROOT, .log_format = "text"};
 	const char *criu = NULL;
 	bool help = false, ver = false;
 	const struct fc_opt gopts[] = {
-		{ "root", 0, FC_OPT_STR, &g.root, "" },
-		{ "log", 0, FC_OPT_STR, &g.log, "" },
-		{ "log-format", 0, FC_OPT_STR, &g.log_format, "" },
-		{ "debug", 0, FC_OPT_BOOL, &g.debug, "" },
-		{ "systemd-cgroup", 0, FC_OPT_BOOL, &g.systemd_cgroup, "" },
-		{ "rootless", 0, FC_OPT_STR, &g.rootless, "" },
-		{ "criu", 0, FC_OPT_STR, &criu, "" },
-		{ "version", 'v', FC_OPT_BOOL, &ver, "" },
-		{ NULL, 0, 0, NULL, NULL },
+	    {"root", 0, FC_OPT_STR, &g.root, ""},
+	    {"log", 0, FC_OPT_STR, &g.log, ""},
+	    {"log-format", 0, FC_OPT_STR, &g.log_format, ""},
+	    {"debug", 0, FC_OPT_BOOL, &g.debug, ""},
+	    {"systemd-cgroup", 0, FC_OPT_BOOL, &g.systemd_cgroup, ""},
+	    {"rootless", 0, FC_OPT_STR, &g.rootless, ""},
+	    {"criu", 0, FC_OPT_STR, &criu, ""},
+	    {"version", 'v', FC_OPT_BOOL, &ver, ""},
+	    {NULL, 0, 0, NULL, NULL},
 	};
 	int i;
 	fc_log_set_prog("fcrun");
@@ -87,7 +96,8 @@ int main(int argc, char **argv)
 			    (len == 1 && x->short_name == name[0]))
 				o = x;
 		if (!o) {
-			fprintf(stderr, "fcrun: flag provided but not defined: -%.*s\n", (int)len, name);
+			fprintf(stderr, "fcrun: flag provided but not defined: -%.*s\n", (int)len,
+			        name);
 			return 1;
 		}
 		if (o->type == FC_OPT_BOOL) {
@@ -113,7 +123,8 @@ int main(int argc, char **argv)
 	if (FC_STREQ(g.log_format, "json"))
 		fmt = FC_LOG_JSON;
 	else if (!FC_STREQ(g.log_format, "text")) {
-		fprintf(stderr, "fcrun: --log-format: unknown format `%s` (text or json)\n", g.log_format);
+		fprintf(stderr, "fcrun: --log-format: unknown format `%s` (text or json)\n",
+		        g.log_format);
 		return 1;
 	}
 	if (g.log && *g.log) {

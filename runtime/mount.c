@@ -26,9 +26,9 @@ static int rootfd = -1; /* O_PATH of the rootfs (after its self bind mount) */
 
 static int openat2_in_root(const char *path, int flags, mode_t mode)
 {
-	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
-				.mode = (flags & O_CREAT) ? mode : 0,
-				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
+	                       .mode = (flags & O_CREAT) ? mode : 0,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	for (;;) {
 		int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 		if (fd >= 0 || errno != EAGAIN)
@@ -72,8 +72,10 @@ static int mkdir_in_root(const char *path, mode_t mode, struct fc_error **err)
 				} else {
 					parent = openat2_in_root(".", O_PATH | O_DIRECTORY, 0);
 				}
-				if (parent < 0 || (mkdirat(parent, name, mode) < 0 && errno != EEXIST))
-					return fc_error_set(err, errno, "mkdir `%s` in the rootfs", path);
+				if (parent < 0 ||
+				    (mkdirat(parent, name, mode) < 0 && errno != EEXIST))
+					return fc_error_set(err, errno, "mkdir `%s` in the rootfs",
+					                    path);
 			} else if (d < 0) {
 				return fc_error_set(err, errno, "open `%s` in the rootfs", p);
 			}
@@ -147,8 +149,7 @@ static unsigned long locked_flags(const char *path)
 	return f;
 }
 
-static int remount(const char *target, unsigned long flags, const char *what,
-		   struct fc_error **err)
+static int remount(const char *target, unsigned long flags, const char *what, struct fc_error **err)
 {
 	unsigned long f = MS_REMOUNT | MS_BIND | flags;
 	if (mount(NULL, target, NULL, f, NULL) == 0)
@@ -167,11 +168,11 @@ static int apply_propagation_and_attrs(int fd, const struct fc_mount *m, struct 
 {
 	char buf[32];
 	if (m->rec_flags || m->rec_clear) {
-		struct mount_attr attr = { .attr_set = m->rec_flags, .attr_clr = m->rec_clear };
+		struct mount_attr attr = {.attr_set = m->rec_flags, .attr_clr = m->rec_clear};
 		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-			    sizeof(attr)) < 0)
+		            sizeof(attr)) < 0)
 			return fc_error_set(err, errno, "mounts: set recursive attributes on `%s`",
-					    m->destination);
+			                    m->destination);
 	}
 	if (m->propagation && mount(NULL, fdpath(fd, buf), NULL, m->propagation, NULL) < 0)
 		return fc_error_set(err, errno, "mounts: set propagation of `%s`", m->destination);
@@ -204,9 +205,10 @@ int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err)
 	for (int i = 0; i < 2 && r == 0; i++) {
 		const struct fc_idmap *map = i ? m->gid_mappings : m->uid_mappings;
 		size_t n = i ? m->n_gid_mappings : m->n_uid_mappings;
-		_cleanup_buf_ struct fc_buf b = { 0 };
+		_cleanup_buf_ struct fc_buf b = {0};
 		for (size_t k = 0; k < n; k++)
-			fc_buf_printf(&b, "%u %u %u\n", map[k].container_id, map[k].host_id, map[k].size);
+			fc_buf_printf(&b, "%u %u %u\n", map[k].container_id, map[k].host_id,
+			              map[k].size);
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, i ? "gid_map" : "uid_map");
 		/* wait until the child has unshared (its map file becomes writable) */
@@ -215,8 +217,8 @@ int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err)
 			if (mfd >= 0 && write(mfd, b.data, b.len) == (ssize_t)b.len)
 				break;
 			if (t == 999)
-				r = fc_error_set(err, errno, "mounts: idmap of `%s`: write %s", m->destination,
-						 path);
+				r = fc_error_set(err, errno, "mounts: idmap of `%s`: write %s",
+				                 m->destination, path);
 			usleep(100);
 		}
 	}
@@ -225,7 +227,8 @@ int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err)
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			r = fc_error_set(err, errno, "mounts: idmap of `%s`: open %s", m->destination, path);
+			r = fc_error_set(err, errno, "mounts: idmap of `%s`: open %s",
+			                 m->destination, path);
 	}
 	close(p[1]);
 	waitpid(pid, NULL, 0);
@@ -233,19 +236,22 @@ int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err)
 }
 
 static int mount_idmapped(const char *src, int target, const struct fc_mount *m, int userns,
-			  struct fc_error **err)
+                          struct fc_error **err)
 {
 	unsigned rec = m->recursive ? AT_RECURSIVE : 0;
-	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src,
-						OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	_cleanup_close_ int tree =
+	    (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
 	if (tree < 0)
-		return fc_error_set(err, errno, "mounts: idmap of `%s`: open_tree `%s`", m->destination, src);
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+		return fc_error_set(err, errno, "mounts: idmap of `%s`: open_tree `%s`",
+		                    m->destination, src);
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0)
-		return fc_error_set(err, errno, "mounts: idmap of `%s` (does `%s`'s filesystem support idmapped mounts?)",
-				    m->destination, src);
+		return fc_error_set(
+		    err, errno,
+		    "mounts: idmap of `%s` (does `%s`'s filesystem support idmapped mounts?)",
+		    m->destination, src);
 	if (syscall(SYS_move_mount, tree, "", target, "",
-		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return fc_error_set(err, errno, "mounts: move the idmapped `%s` into place", src);
 	return 0;
 }
@@ -256,8 +262,10 @@ static int mount_bind(struct fc_create *c, const struct fc_mount *m, struct fc_e
 	struct stat st;
 	char buf[32];
 	if (!m->source)
-		return fc_error_set(err, EINVAL, "mounts: bind mount of `%s` has no source", m->destination);
-	src = m->source[0] == '/' ? fc_strdup(m->source) : fc_asprintf("%s/%s", c->bundle, m->source);
+		return fc_error_set(err, EINVAL, "mounts: bind mount of `%s` has no source",
+		                    m->destination);
+	src =
+	    m->source[0] == '/' ? fc_strdup(m->source) : fc_asprintf("%s/%s", c->bundle, m->source);
 	if (stat(src, &st) < 0)
 		return fc_error_set(err, errno, "mounts: bind source `%s`", src);
 	_cleanup_close_ int t = make_target(m->destination, S_ISDIR(st.st_mode), err);
@@ -266,7 +274,8 @@ static int mount_bind(struct fc_create *c, const struct fc_mount *m, struct fc_e
 	if (m->n_uid_mappings || m->n_gid_mappings) {
 		if (mount_idmapped(src, t, m, c->idmap_fds[m - c->spec->mounts], err) < 0)
 			return fc_error_code(*err);
-	} else if (mount(src, fdpath(t, buf), NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0) {
+	} else if (mount(src, fdpath(t, buf), NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) <
+	           0) {
 		return fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src, m->destination);
 	}
 	/* Reopen: the fd above names what lies under the new mount. */
@@ -274,8 +283,7 @@ static int mount_bind(struct fc_create *c, const struct fc_mount *m, struct fc_e
 	if (t2 < 0)
 		return fc_error_set(err, errno, "mounts: reopen `%s`", m->destination);
 	unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
-	if ((extra || m->clear_flags) &&
-	    remount(fdpath(t2, buf), extra, m->destination, err) < 0)
+	if ((extra || m->clear_flags) && remount(fdpath(t2, buf), extra, m->destination, err) < 0)
 		return fc_error_code(*err);
 	return apply_propagation_and_attrs(t2, m, err);
 }
@@ -283,8 +291,8 @@ static int mount_bind(struct fc_create *c, const struct fc_mount *m, struct fc_e
 /* The v1/v2 hierarchies of the host, from /proc/self/mountinfo. */
 struct cg_hier {
 	char *mountpoint; /* /sys/fs/cgroup/memory */
-	char *name;	  /* memory, cpu,cpuacct, name=systemd ... (as the dir name) */
-	char *options;	  /* the subsystem options to mount it with */
+	char *name;       /* memory, cpu,cpuacct, name=systemd ... (as the dir name) */
+	char *options;    /* the subsystem options to mount it with */
 	bool v2;
 };
 
@@ -315,14 +323,15 @@ static size_t host_cgroups(struct cg_hier *h, size_t max)
 		h[n].name = fc_strdup(FC_STREQ(mp, "/sys/fs/cgroup") ? "" : base);
 		h[n].v2 = v2;
 		/* keep only subsystem options (drop rw, relatime ...) */
-		struct fc_buf b = { 0 };
+		struct fc_buf b = {0};
 		char *save = NULL;
 		for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
 			if (FC_STREQ(o, "rw") || FC_STREQ(o, "ro") || FC_STREQ(o, "relatime") ||
-			    FC_STREQ(o, "nosuid") || FC_STREQ(o, "nodev") || FC_STREQ(o, "noexec") ||
-			    strncmp(o, "clone_children", 14) == 0 || strncmp(o, "release_agent", 13) == 0 ||
-			    FC_STREQ(o, "nsdelegate") || FC_STREQ(o, "memory_recursiveprot") ||
-			    FC_STREQ(o, "noprefix") || FC_STREQ(o, "xattr"))
+			    FC_STREQ(o, "nosuid") || FC_STREQ(o, "nodev") ||
+			    FC_STREQ(o, "noexec") || strncmp(o, "clone_children", 14) == 0 ||
+			    strncmp(o, "release_agent", 13) == 0 || FC_STREQ(o, "nsdelegate") ||
+			    FC_STREQ(o, "memory_recursiveprot") || FC_STREQ(o, "noprefix") ||
+			    FC_STREQ(o, "xattr"))
 				continue;
 			if (b.len)
 				fc_buf_append(&b, ",", 1);
@@ -371,13 +380,17 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 	bool pure_v2 = n == 1 && h[0].v2 && !*h[0].name;
 	if (pure_v2) {
 		if (cgns) {
-			if (mount("cgroup2", fdpath(t, buf), "cgroup2", flags | (m->flags & MS_RDONLY), NULL) < 0)
-				r = fc_error_set(err, errno, "mounts: mount cgroup2 on `%s`", m->destination);
+			if (mount("cgroup2", fdpath(t, buf), "cgroup2",
+			          flags | (m->flags & MS_RDONLY), NULL) < 0)
+				r = fc_error_set(err, errno, "mounts: mount cgroup2 on `%s`",
+				                 m->destination);
 		} else {
 			_cleanup_free_ char *own = own_cgroup(&h[0]);
-			_cleanup_free_ char *src = fc_asprintf("%s%s", h[0].mountpoint, own ? own : "");
+			_cleanup_free_ char *src =
+			    fc_asprintf("%s%s", h[0].mountpoint, own ? own : "");
 			if (mount(src, fdpath(t, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
-				r = fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src, m->destination);
+				r = fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src,
+				                 m->destination);
 			else if (m->flags & MS_RDONLY)
 				r = remount(fdpath(t, buf), MS_RDONLY | flags, m->destination, err);
 		}
@@ -400,16 +413,19 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 		if (cgns) {
 			const char *type = h[i].v2 ? "cgroup2" : "cgroup";
 			if (mount(type, fdpath(d, buf), type, flags | (m->flags & MS_RDONLY),
-				  h[i].v2 ? NULL : h[i].options) < 0)
+			          h[i].v2 ? NULL : h[i].options) < 0)
 				r = fc_error_set(err, errno, "mounts: mount %s (%s) on `%s`", type,
-						 h[i].options, dest);
+				                 h[i].options, dest);
 		} else {
 			_cleanup_free_ char *own = own_cgroup(&h[i]);
-			_cleanup_free_ char *src = fc_asprintf("%s%s", h[i].mountpoint, own ? own : "");
+			_cleanup_free_ char *src =
+			    fc_asprintf("%s%s", h[i].mountpoint, own ? own : "");
 			if (mount(src, fdpath(d, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
-				r = fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src, dest);
+				r = fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src,
+				                 dest);
 			else if (m->flags & MS_RDONLY) {
-				_cleanup_close_ int d2 = openat2_in_root(skip_slash(dest), O_PATH, 0);
+				_cleanup_close_ int d2 =
+				    openat2_in_root(skip_slash(dest), O_PATH, 0);
 				r = remount(fdpath(d2, buf), MS_RDONLY | flags, dest, err);
 			}
 		}
@@ -417,9 +433,10 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 		if (r >= 0 && strchr(h[i].name, ',')) {
 			_cleanup_free_ char *names = fc_strdup(h[i].name);
 			char *save = NULL;
-			_cleanup_close_ int top = openat2_in_root(skip_slash(m->destination),
-								  O_PATH | O_DIRECTORY, 0);
-			for (char *s = strtok_r(names, ",", &save); s; s = strtok_r(NULL, ",", &save))
+			_cleanup_close_ int top =
+			    openat2_in_root(skip_slash(m->destination), O_PATH | O_DIRECTORY, 0);
+			for (char *s = strtok_r(names, ",", &save); s;
+			     s = strtok_r(NULL, ",", &save))
 				if (top >= 0)
 					symlinkat(h[i].name, top, s);
 		}
@@ -457,8 +474,10 @@ static int copy_tree(int from, int to, struct fc_error **err)
 		if (S_ISDIR(st.st_mode)) {
 			if (mkdirat(to, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST)
 				r = fc_error_set(err, errno, "tmpcopyup: mkdir `%s`", de->d_name);
-			_cleanup_close_ int f2 = openat(from, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			_cleanup_close_ int t2 = openat(to, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int f2 = openat(
+			    from, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int t2 =
+			    openat(to, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (r == 0 && (f2 < 0 || t2 < 0))
 				r = fc_error_set(err, errno, "tmpcopyup: open `%s`", de->d_name);
 			if (r == 0)
@@ -469,19 +488,23 @@ static int copy_tree(int from, int to, struct fc_error **err)
 			if (n >= 0) {
 				target[n] = '\0';
 				if (symlinkat(target, to, de->d_name) < 0)
-					r = fc_error_set(err, errno, "tmpcopyup: symlink `%s`", de->d_name);
+					r = fc_error_set(err, errno, "tmpcopyup: symlink `%s`",
+					                 de->d_name);
 			}
 		} else if (S_ISREG(st.st_mode)) {
-			_cleanup_close_ int in = openat(from, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			_cleanup_close_ int out = openat(to, de->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-							 st.st_mode & 07777);
+			_cleanup_close_ int in =
+			    openat(from, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int out =
+			    openat(to, de->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			           st.st_mode & 07777);
 			char buf[65536];
 			ssize_t n;
 			if (in < 0 || out < 0)
 				r = fc_error_set(err, errno, "tmpcopyup: copy `%s`", de->d_name);
 			while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
 				if (fc_write_all(out, buf, (size_t)n) < 0)
-					r = fc_error_set(err, errno, "tmpcopyup: write `%s`", de->d_name);
+					r = fc_error_set(err, errno, "tmpcopyup: write `%s`",
+					                 de->d_name);
 		} else {
 			continue; /* devices, fifos, sockets: not copied */
 		}
@@ -511,7 +534,8 @@ static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_er
 		char b2[32];
 		under = open(fdpath(t, b2), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (under < 0)
-			return fc_error_set(err, errno, "mounts: tmpcopyup: open `%s`", m->destination);
+			return fc_error_set(err, errno, "mounts: tmpcopyup: open `%s`",
+			                    m->destination);
 	}
 	if (mount(m->source ? m->source : type, fdpath(t, buf), type, flags, m->data) < 0) {
 		int e = errno;
@@ -520,19 +544,23 @@ static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_er
 		if (e == EPERM && (FC_STREQ(type, "sysfs") || FC_STREQ(type, "mqueue"))) {
 			const char *src = FC_STREQ(type, "sysfs") ? "/sys" : "/dev/mqueue";
 			if (mount(src, fdpath(t, buf), NULL, MS_BIND | MS_REC, NULL) == 0) {
-				_cleanup_close_ int t2 = openat2_in_root(skip_slash(m->destination), O_PATH, 0);
+				_cleanup_close_ int t2 =
+				    openat2_in_root(skip_slash(m->destination), O_PATH, 0);
 				if (flags & ~MS_REC)
-					return remount(fdpath(t2, buf), flags & ~MS_REC, m->destination, err);
+					return remount(fdpath(t2, buf), flags & ~MS_REC,
+					               m->destination, err);
 				return 0;
 			}
 		}
 		return fc_error_set(err, e, "mounts: mount %s on `%s`%s%s", type, m->destination,
-				    m->data ? " with " : "", m->data ? m->data : "");
+		                    m->data ? " with " : "", m->data ? m->data : "");
 	}
 	if (under >= 0) {
-		_cleanup_close_ int top = openat2_in_root(skip_slash(m->destination), O_RDONLY | O_DIRECTORY, 0);
+		_cleanup_close_ int top =
+		    openat2_in_root(skip_slash(m->destination), O_RDONLY | O_DIRECTORY, 0);
 		if (top < 0)
-			return fc_error_set(err, errno, "mounts: tmpcopyup: open the new `%s`", m->destination);
+			return fc_error_set(err, errno, "mounts: tmpcopyup: open the new `%s`",
+			                    m->destination);
 		if (copy_tree(under, top, err) < 0)
 			return fc_error_wrap(err, "mounts: `%s`", m->destination);
 	}
@@ -549,12 +577,12 @@ static const struct {
 	const char *path;
 	unsigned major, minor;
 } default_devices[] = {
-	{ "/dev/null", 1, 3 },	  { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
-	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
 static int make_device(const char *path, mode_t type, unsigned major, unsigned minor, mode_t perm,
-		       uid_t uid, gid_t gid, bool in_userns, struct fc_error **err)
+                       uid_t uid, gid_t gid, bool in_userns, struct fc_error **err)
 {
 	_cleanup_free_ char *parent = fc_strdup(path);
 	char *slash = strrchr(parent, '/');
@@ -597,7 +625,8 @@ static bool dev_is_bind(const struct fc_spec *s)
 {
 	for (size_t i = 0; i < s->n_mounts; i++)
 		if (FC_STREQ(s->mounts[i].destination, "/dev"))
-			return s->mounts[i].bind || (s->mounts[i].type && FC_STREQ(s->mounts[i].type, "bind"));
+			return s->mounts[i].bind ||
+			       (s->mounts[i].type && FC_STREQ(s->mounts[i].type, "bind"));
 	return false;
 }
 
@@ -615,13 +644,13 @@ static int setup_dev(struct fc_create *c, struct fc_error **err)
 			if (configured)
 				continue;
 			if (make_device(default_devices[i].path, S_IFCHR, default_devices[i].major,
-					default_devices[i].minor, 0666, 0, 0, userns, err) < 0)
+			                default_devices[i].minor, 0666, 0, 0, userns, err) < 0)
 				return fc_error_code(*err);
 		}
 		static const char *const links[][2] = {
-			{ "/proc/self/fd", "/dev/fd" },	    { "/proc/self/fd/0", "/dev/stdin" },
-			{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
-			{ "pts/ptmx", "/dev/ptmx" },
+		    {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
+		    {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+		    {"pts/ptmx", "/dev/ptmx"},
 		};
 		_cleanup_close_ int d = mkdir_in_root("/dev", 0755, err);
 		if (d < 0)
@@ -639,8 +668,9 @@ static int setup_dev(struct fc_create *c, struct fc_error **err)
 		const struct fc_device *dv = &s->devices[i];
 		mode_t type = dv->type == 'b' ? S_IFBLK : dv->type == 'p' ? S_IFIFO : S_IFCHR;
 		if (make_device(dv->path, type, (unsigned)dv->major, (unsigned)dv->minor,
-				dv->has_mode ? (dv->file_mode & 07777) : 0666, dv->has_uid ? dv->uid : 0,
-				dv->has_gid ? dv->gid : 0, userns, err) < 0)
+		                dv->has_mode ? (dv->file_mode & 07777) : 0666,
+		                dv->has_uid ? dv->uid : 0, dv->has_gid ? dv->gid : 0, userns,
+		                err) < 0)
 			return fc_error_code(*err);
 	}
 	return 0;
@@ -683,14 +713,15 @@ int fc_rootfs_mount_cgroups(struct fc_create *c, struct fc_error **err)
 int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err)
 {
 	const struct fc_spec *s = c->spec;
-	unsigned long prop = s->rootfs_propagation_flags ? s->rootfs_propagation_flags
-							 : (MS_SLAVE | MS_REC);
+	unsigned long prop =
+	    s->rootfs_propagation_flags ? s->rootfs_propagation_flags : (MS_SLAVE | MS_REC);
 	/* Nothing we mount may propagate back to the host. */
 	/* shared and unbindable roots are set after pivot_root (which refuses
 	 * shared mounts; an unbindable / cannot be bound) */
-	if (mount(NULL, "/", NULL, (prop & (MS_SHARED | MS_UNBINDABLE)) ? (MS_SLAVE | MS_REC) : prop,
-		  NULL) < 0)
-		return fc_error_set(err, errno, "make / %s", s->rootfs_propagation ? s->rootfs_propagation : "rslave");
+	if (mount(NULL, "/", NULL,
+	          (prop & (MS_SHARED | MS_UNBINDABLE)) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
+		return fc_error_set(err, errno, "make / %s",
+		                    s->rootfs_propagation ? s->rootfs_propagation : "rslave");
 	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return fc_error_set(err, errno, "root.path: bind `%s` onto itself", s->root_path);
 	rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -730,7 +761,8 @@ int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err)
 	/* pivot_root refuses shared mounts: a shared root is made so after it. */
 	unsigned long prop = s->rootfs_propagation_flags;
 	if ((prop & (MS_SHARED | MS_UNBINDABLE)) && mount(NULL, "/", NULL, prop, NULL) < 0)
-		return fc_error_set(err, errno, "rootfsPropagation: make / %s", s->rootfs_propagation);
+		return fc_error_set(err, errno, "rootfsPropagation: make / %s",
+		                    s->rootfs_propagation);
 	if (rootfd >= 0) {
 		close(rootfd);
 		rootfd = -1;
@@ -758,12 +790,13 @@ int fc_rootfs_finish(struct fc_create *c, struct fc_error **err)
 			return fc_error_set(err, errno, "linux.maskedPaths: `%s`", *p);
 		}
 		int rc = S_ISDIR(st.st_mode) ? mount("tmpfs", *p, "tmpfs", MS_RDONLY, "size=0k")
-					     : mount("/dev/null", *p, NULL, MS_BIND, NULL);
+		                             : mount("/dev/null", *p, NULL, MS_BIND, NULL);
 		if (rc < 0)
 			return fc_error_set(err, errno, "linux.maskedPaths: mask `%s`", *p);
 	}
 	/* A missing process.cwd is made, as runc does (before / turns read-only). */
-	if (s->process && s->process->cwd && fc_mkdir_p_at(AT_FDCWD, s->process->cwd, 0755, err) < 0)
+	if (s->process && s->process->cwd &&
+	    fc_mkdir_p_at(AT_FDCWD, s->process->cwd, 0755, err) < 0)
 		return fc_error_wrap(err, "process.cwd");
 	if (s->root_readonly && remount("/", MS_RDONLY, "/ (root.readonly)", err) < 0)
 		return fc_error_code(*err);

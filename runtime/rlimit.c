@@ -11,22 +11,22 @@ static const char *rlimit_name(int resource)
 		int resource;
 		const char *name;
 	} names[] = {
-		{RLIMIT_AS, "RLIMIT_AS"},
-		{RLIMIT_CORE, "RLIMIT_CORE"},
-		{RLIMIT_CPU, "RLIMIT_CPU"},
-		{RLIMIT_DATA, "RLIMIT_DATA"},
-		{RLIMIT_FSIZE, "RLIMIT_FSIZE"},
-		{RLIMIT_LOCKS, "RLIMIT_LOCKS"},
-		{RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"},
-		{RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"},
-		{RLIMIT_NICE, "RLIMIT_NICE"},
-		{RLIMIT_NOFILE, "RLIMIT_NOFILE"},
-		{RLIMIT_NPROC, "RLIMIT_NPROC"},
-		{RLIMIT_RSS, "RLIMIT_RSS"},
-		{RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},
-		{RLIMIT_RTTIME, "RLIMIT_RTTIME"},
-		{RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"},
-		{RLIMIT_STACK, "RLIMIT_STACK"},
+	    {RLIMIT_AS, "RLIMIT_AS"},
+	    {RLIMIT_CORE, "RLIMIT_CORE"},
+	    {RLIMIT_CPU, "RLIMIT_CPU"},
+	    {RLIMIT_DATA, "RLIMIT_DATA"},
+	    {RLIMIT_FSIZE, "RLIMIT_FSIZE"},
+	    {RLIMIT_LOCKS, "RLIMIT_LOCKS"},
+	    {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"},
+	    {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"},
+	    {RLIMIT_NICE, "RLIMIT_NICE"},
+	    {RLIMIT_NOFILE, "RLIMIT_NOFILE"},
+	    {RLIMIT_NPROC, "RLIMIT_NPROC"},
+	    {RLIMIT_RSS, "RLIMIT_RSS"},
+	    {RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},
+	    {RLIMIT_RTTIME, "RLIMIT_RTTIME"},
+	    {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"},
+	    {RLIMIT_STACK, "RLIMIT_STACK"},
 	};
 
 	for (size_t i = 0; i < FC_ARRAY_SIZE(names); i++)
@@ -46,11 +46,11 @@ int fc_rlimits_apply(const struct fc_process *p, struct fc_error **err)
 		if (prlimit(0, (__rlimit_resource_t)r->resource, &rl, NULL) < 0) {
 			if (name)
 				return fc_error_set(err, errno, "setrlimit %s soft=%llu hard=%llu",
-						    name, (unsigned long long)r->soft,
-						    (unsigned long long)r->hard);
+				                    name, (unsigned long long)r->soft,
+				                    (unsigned long long)r->hard);
 			return fc_error_set(err, errno, "setrlimit resource %d soft=%llu hard=%llu",
-					    r->resource, (unsigned long long)r->soft,
-					    (unsigned long long)r->hard);
+			                    r->resource, (unsigned long long)r->soft,
+			                    (unsigned long long)r->hard);
 		}
 	}
 	return 0;

@@ -39,61 +39,62 @@ struct fc_seccomp_prog {
 	struct sock_filter *filter;
 	unsigned short len;
 	unsigned int flags; /* SECCOMP_FILTER_FLAG_* from the spec */
-	bool notify;	    /* has SCMP_ACT_NOTIFY rules */
+	bool notify;        /* has SCMP_ACT_NOTIFY rules */
 };
 
 static const struct {
 	const char *name;
 	unsigned int flag;
 } known_flag_bits[] = {
-	{"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
-	{"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
-	{"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
-	{"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV},
+    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV},
 };
 
 static const struct {
 	const char *name;
 	uint32_t token;
 } known_arch_tokens[] = {
-	{"SCMP_ARCH_X86", SCMP_ARCH_X86},
-	{"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
-	{"SCMP_ARCH_X32", SCMP_ARCH_X32},
-	{"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
-	{"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64},
-	{"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS},
-	{"SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64},
-	{"SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32},
-	{"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL},
-	{"SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64},
-	{"SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32},
-	{"SCMP_ARCH_PPC", SCMP_ARCH_PPC},
-	{"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64},
-	{"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
-	{"SCMP_ARCH_S390", SCMP_ARCH_S390},
-	{"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
-	{"SCMP_ARCH_PARISC", SCMP_ARCH_PARISC},
-	{"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64},
-	{"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
+    {"SCMP_ARCH_X86", SCMP_ARCH_X86},
+    {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
+    {"SCMP_ARCH_X32", SCMP_ARCH_X32},
+    {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
+    {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64},
+    {"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS},
+    {"SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64},
+    {"SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32},
+    {"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL},
+    {"SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64},
+    {"SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32},
+    {"SCMP_ARCH_PPC", SCMP_ARCH_PPC},
+    {"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64},
+    {"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
+    {"SCMP_ARCH_S390", SCMP_ARCH_S390},
+    {"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
+    {"SCMP_ARCH_PARISC", SCMP_ARCH_PARISC},
+    {"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64},
+    {"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
 #ifdef SCMP_ARCH_LOONGARCH64
-	{"SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64},
+    {"SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64},
 #endif
 #ifdef SCMP_ARCH_M68K
-	{"SCMP_ARCH_M68K", SCMP_ARCH_M68K},
+    {"SCMP_ARCH_M68K", SCMP_ARCH_M68K},
 #endif
 #ifdef SCMP_ARCH_SH
-	{"SCMP_ARCH_SH", SCMP_ARCH_SH},
-	{"SCMP_ARCH_SHEB", SCMP_ARCH_SHEB},
+    {"SCMP_ARCH_SH", SCMP_ARCH_SH},
+    {"SCMP_ARCH_SHEB", SCMP_ARCH_SHEB},
 #endif
 };
 
 const char *const *fc_seccomp_known_actions(void)
 {
 	static const char *const v[] = {
-		"SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-		"SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",	   "SCMP_ACT_TRACE",
-		"SCMP_ACT_ALLOW", "SCMP_ACT_LOG",	   "SCMP_ACT_NOTIFY",
-		NULL,
+	    "SCMP_ACT_KILL",        "SCMP_ACT_KILL_PROCESS",
+	    "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+	    "SCMP_ACT_ERRNO",       "SCMP_ACT_TRACE",
+	    "SCMP_ACT_ALLOW",       "SCMP_ACT_LOG",
+	    "SCMP_ACT_NOTIFY",      NULL,
 	};
 	return v;
 }
@@ -101,8 +102,8 @@ const char *const *fc_seccomp_known_actions(void)
 const char *const *fc_seccomp_known_operators(void)
 {
 	static const char *const v[] = {
-		"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",	    "SCMP_CMP_EQ",
-		"SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL,
+	    "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",        "SCMP_CMP_EQ",
+	    "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL,
 	};
 	return v;
 }
@@ -155,7 +156,7 @@ static bool is_notify(uint32_t action)
 }
 
 static int add_syscall(scmp_filter_ctx ctx, const struct fc_seccomp_syscall *sc, const char *name,
-		       struct fc_error **err)
+                       struct fc_error **err)
 {
 	int nr = seccomp_syscall_resolve_name(name);
 	struct scmp_arg_cmp cmp[6];
@@ -169,11 +170,12 @@ static int add_syscall(scmp_filter_ctx ctx, const struct fc_seccomp_syscall *sc,
 	for (size_t i = 0; i < sc->n_args; i++) {
 		const struct fc_seccomp_arg *a = &sc->args[i];
 		if (a->index > 5)
-			return fc_error_set(err, EINVAL, "seccomp: syscall %s: argument index %u > 5",
-					    name, a->index);
+			return fc_error_set(err, EINVAL,
+			                    "seccomp: syscall %s: argument index %u > 5", name,
+			                    a->index);
 		if (a->op < SCMP_CMP_NE || a->op > SCMP_CMP_MASKED_EQ)
 			return fc_error_set(err, EINVAL, "seccomp: syscall %s: invalid operator %d",
-					    name, a->op);
+			                    name, a->op);
 		if (++counts[a->index] > 1)
 			split = true;
 	}
@@ -181,28 +183,29 @@ static int add_syscall(scmp_filter_ctx ctx, const struct fc_seccomp_syscall *sc,
 	if (!split) {
 		for (size_t i = 0; i < sc->n_args; i++)
 			cmp[i] = (struct scmp_arg_cmp){
-				.arg = sc->args[i].index,
-				.op = (enum scmp_compare)sc->args[i].op,
-				.datum_a = sc->args[i].value,
-				.datum_b = sc->args[i].value_two,
+			    .arg = sc->args[i].index,
+			    .op = (enum scmp_compare)sc->args[i].op,
+			    .datum_a = sc->args[i].value,
+			    .datum_b = sc->args[i].value_two,
 			};
 		r = seccomp_rule_add_array(ctx, sc->action, nr, (unsigned)sc->n_args,
-					   sc->n_args ? cmp : NULL);
+		                           sc->n_args ? cmp : NULL);
 		if (r < 0)
 			return fc_error_set(err, -r, "seccomp: add rule for syscall %s", name);
 		return 0;
 	}
 	for (size_t i = 0; i < sc->n_args; i++) {
 		cmp[0] = (struct scmp_arg_cmp){
-			.arg = sc->args[i].index,
-			.op = (enum scmp_compare)sc->args[i].op,
-			.datum_a = sc->args[i].value,
-			.datum_b = sc->args[i].value_two,
+		    .arg = sc->args[i].index,
+		    .op = (enum scmp_compare)sc->args[i].op,
+		    .datum_a = sc->args[i].value,
+		    .datum_b = sc->args[i].value_two,
 		};
 		r = seccomp_rule_add_array(ctx, sc->action, nr, 1, cmp);
 		if (r < 0)
-			return fc_error_set(err, -r, "seccomp: add rule for syscall %s (argument %u)",
-					    name, sc->args[i].index);
+			return fc_error_set(err, -r,
+			                    "seccomp: add rule for syscall %s (argument %u)", name,
+			                    sc->args[i].index);
 	}
 	return 0;
 }
@@ -224,7 +227,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct fc_seccomp_prog *p, struct fc_
 	if (size == 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
 	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
 		return fc_error_set(err, E2BIG, "seccomp: BPF program of %lld bytes is invalid",
-				    (long long)size);
+		                    (long long)size);
 	p->filter = fc_malloc((size_t)size);
 	ssize_t n = pread(fd, p->filter, (size_t)size, 0);
 	if (n != size)
@@ -236,8 +239,8 @@ static int export_bpf(scmp_filter_ctx ctx, struct fc_seccomp_prog *p, struct fc_
 /* ---- ENOSYS prologue ------------------------------------------------ */
 
 #define X32_SYSCALL_BIT 0x40000000u
-#define T_ENOSYS (-1)
-#define T_ORIG	 (-2)
+#define T_ENOSYS        (-1)
+#define T_ORIG          (-2)
 
 struct stub {
 	struct sock_filter ins[256];
@@ -290,7 +293,7 @@ static void emit_cmp(struct stub *st, int64_t max)
 }
 
 static int add_enosys_prologue(const struct fc_seccomp *s, struct fc_seccomp_prog *p,
-			       struct fc_error **err)
+                               struct fc_error **err)
 {
 	uint32_t archs[64];
 	size_t n_archs = 0;
@@ -344,11 +347,13 @@ static int add_enosys_prologue(const struct fc_seccomp *s, struct fc_seccomp_pro
 	for (int i = 0; i < st->n; i++) {
 		struct sock_filter *f = &st->ins[i];
 		int t = st->target_t[i] == T_ENOSYS ? enosys
-			: st->target_t[i] == T_ORIG ? orig
-			: st->target_t[i] ? st->target_t[i] : i + 1;
+		        : st->target_t[i] == T_ORIG ? orig
+		        : st->target_t[i]           ? st->target_t[i]
+		                                    : i + 1;
 		int e = st->target_f[i] == T_ENOSYS ? enosys
-			: st->target_f[i] == T_ORIG ? orig
-			: st->target_f[i] ? st->target_f[i] : i + 1;
+		        : st->target_f[i] == T_ORIG ? orig
+		        : st->target_f[i]           ? st->target_f[i]
+		                                    : i + 1;
 		if (BPF_CLASS(f->code) != BPF_JMP)
 			continue;
 		if (BPF_OP(f->code) == BPF_JA) {
@@ -373,7 +378,7 @@ static int add_enosys_prologue(const struct fc_seccomp *s, struct fc_seccomp_pro
 }
 
 int fc_seccomp_compile(const struct fc_seccomp *s, struct fc_seccomp_prog **out,
-		       struct fc_error **err)
+                       struct fc_error **err)
 {
 	_cleanup_scmp_ scmp_filter_ctx ctx = NULL;
 	struct fc_seccomp_prog *p;
@@ -384,11 +389,11 @@ int fc_seccomp_compile(const struct fc_seccomp *s, struct fc_seccomp_prog **out,
 		return 0;
 	if (is_notify(s->default_action))
 		return fc_error_set(err, EINVAL,
-				    "seccomp: SCMP_ACT_NOTIFY cannot be the default action");
+		                    "seccomp: SCMP_ACT_NOTIFY cannot be the default action");
 	ctx = seccomp_init(s->default_action);
 	if (!ctx)
 		return fc_error_set(err, EINVAL, "seccomp: invalid default action 0x%x",
-				    s->default_action);
+		                    s->default_action);
 	/* no_new_privs is the caller's business; nothing is loaded here anyway. */
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	if (r < 0)
@@ -467,8 +472,9 @@ int fc_seccomp_install(const struct fc_seccomp_prog *p, int *notify_fd, struct f
 	if (r < 0) {
 		int e = errno;
 		if (e == EACCES)
-			return fc_error_set(err, e,
-					    "seccomp: install filter (needs no_new_privs or CAP_SYS_ADMIN)");
+			return fc_error_set(
+			    err, e,
+			    "seccomp: install filter (needs no_new_privs or CAP_SYS_ADMIN)");
 		return fc_error_set(err, e, "seccomp: install filter (flags 0x%lx)", flags);
 	}
 	if (!p->notify && r > 0)

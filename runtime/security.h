@@ -27,7 +27,7 @@ struct fc_seccomp_prog;
  * index become separate rules (OR). Unknown flags are an error naming the
  * flag. NULL spec -> *out = NULL. */
 int fc_seccomp_compile(const struct fc_seccomp *s, struct fc_seccomp_prog **out,
-		       struct fc_error **err);
+                       struct fc_error **err);
 /* Install in the calling process (seccomp(SECCOMP_SET_MODE_FILTER)). If the
  * filter has SCMP_ACT_NOTIFY rules, *notify_fd receives the listener fd
  * (O_CLOEXEC; else -1). The caller must have set PR_SET_NO_NEW_PRIVS or hold

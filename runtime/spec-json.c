@@ -42,8 +42,7 @@ char *fcj_path_idx(const char *where, const char *key, size_t i)
 	return fc_asprintf("%s[%zu]", p, i);
 }
 
-int fcj_parse(const char *json, size_t len, const char *what, yajl_val *out,
-	      struct fc_error **err)
+int fcj_parse(const char *json, size_t len, const char *what, yajl_val *out, struct fc_error **err)
 {
 	char ebuf[512] = "";
 	_cleanup_free_ char *copy = NULL;
@@ -58,7 +57,7 @@ int fcj_parse(const char *json, size_t len, const char *what, yajl_val *out,
 		if (nl)
 			*nl = '\0';
 		return fc_error_set(err, 0, "%s: invalid JSON: %s", what,
-				    *ebuf ? ebuf : "parse error");
+		                    *ebuf ? ebuf : "parse error");
 	}
 	if (!YAJL_IS_OBJECT(v)) {
 		yajl_tree_free(v);
@@ -80,8 +79,7 @@ yajl_val fcj_get(yajl_val obj, const char *key)
 	return YAJL_IS_NULL(found) ? NULL : found;
 }
 
-int fcj_obj(yajl_val obj, const char *where, const char *key, yajl_val *out,
-	    struct fc_error **err)
+int fcj_obj(yajl_val obj, const char *where, const char *key, yajl_val *out, struct fc_error **err)
 {
 	yajl_val v = fcj_get(obj, key);
 	*out = NULL;
@@ -93,8 +91,7 @@ int fcj_obj(yajl_val obj, const char *where, const char *key, yajl_val *out,
 	return 1;
 }
 
-int fcj_arr(yajl_val obj, const char *where, const char *key, yajl_val *out,
-	    struct fc_error **err)
+int fcj_arr(yajl_val obj, const char *where, const char *key, yajl_val *out, struct fc_error **err)
 {
 	yajl_val v = fcj_get(obj, key);
 	*out = NULL;
@@ -107,7 +104,7 @@ int fcj_arr(yajl_val obj, const char *where, const char *key, yajl_val *out,
 }
 
 int fcj_str(yajl_val obj, const char *where, const char *key, bool required, char **out,
-	    struct fc_error **err)
+            struct fc_error **err)
 {
 	yajl_val v = fcj_get(obj, key);
 	if (!v)
@@ -138,7 +135,7 @@ static int number_text(yajl_val v, const char **out)
 	if (!YAJL_IS_NUMBER(v))
 		return -EINVAL;
 	s = v->u.number.r;
-	for (const char *p = s + (*s == '-'); ; p++) {
+	for (const char *p = s + (*s == '-');; p++) {
 		if (!*p)
 			break;
 		if (!isdigit((unsigned char)*p))
@@ -149,7 +146,7 @@ static int number_text(yajl_val v, const char **out)
 }
 
 int fcj_val_int(yajl_val v, const char *where, const char *key, int64_t min, int64_t max,
-		int64_t *out, struct fc_error **err)
+                int64_t *out, struct fc_error **err)
 {
 	const char *s;
 	char *end;
@@ -164,12 +161,12 @@ int fcj_val_int(yajl_val v, const char *where, const char *key, int64_t min, int
 	return 1;
 bad:
 	return fcj_err(err, where, key, "must be an integer in %" PRId64 "..%" PRId64 "%s%s", min,
-		       max, YAJL_IS_NUMBER(v) ? ", got " : "",
-		       YAJL_IS_NUMBER(v) ? v->u.number.r : "");
+	               max, YAJL_IS_NUMBER(v) ? ", got " : "",
+	               YAJL_IS_NUMBER(v) ? v->u.number.r : "");
 }
 
 int fcj_val_uint(yajl_val v, const char *where, const char *key, uint64_t max, uint64_t *out,
-		 struct fc_error **err)
+                 struct fc_error **err)
 {
 	const char *s;
 	char *end;
@@ -184,12 +181,11 @@ int fcj_val_uint(yajl_val v, const char *where, const char *key, uint64_t max, u
 	return 1;
 bad:
 	return fcj_err(err, where, key, "must be an integer in 0..%" PRIu64 "%s%s", max,
-		       YAJL_IS_NUMBER(v) ? ", got " : "",
-		       YAJL_IS_NUMBER(v) ? v->u.number.r : "");
+	               YAJL_IS_NUMBER(v) ? ", got " : "", YAJL_IS_NUMBER(v) ? v->u.number.r : "");
 }
 
 int fcj_int(yajl_val obj, const char *where, const char *key, bool required, int64_t min,
-	    int64_t max, int64_t *out, struct fc_error **err)
+            int64_t max, int64_t *out, struct fc_error **err)
 {
 	yajl_val v = fcj_get(obj, key);
 	if (!v)
@@ -198,7 +194,7 @@ int fcj_int(yajl_val obj, const char *where, const char *key, bool required, int
 }
 
 int fcj_uint(yajl_val obj, const char *where, const char *key, bool required, uint64_t max,
-	     uint64_t *out, struct fc_error **err)
+             uint64_t *out, struct fc_error **err)
 {
 	yajl_val v = fcj_get(obj, key);
 	if (!v)
@@ -207,14 +203,14 @@ int fcj_uint(yajl_val obj, const char *where, const char *key, bool required, ui
 }
 
 int fcj_strv(yajl_val obj, const char *where, const char *key, bool nonempty, char ***out,
-	     struct fc_error **err)
+             struct fc_error **err)
 {
 	yajl_val v = fcj_get(obj, key);
 	char **r;
 	size_t n;
 	if (!v)
 		return nonempty ? fcj_err(err, where, key, "must be a non-empty array of strings")
-				: 0;
+		                : 0;
 	if (!YAJL_IS_ARRAY(v))
 		goto bad;
 	n = v->u.array.len;
@@ -243,7 +239,7 @@ void fcj_kv_free(struct fc_kv *kv, size_t n)
 }
 
 int fcj_kv(yajl_val obj, const char *where, const char *key, struct fc_kv **out, size_t *n,
-	   struct fc_error **err)
+           struct fc_error **err)
 {
 	yajl_val v;
 	int r = fcj_obj(obj, where, key, &v, err);
@@ -274,14 +270,14 @@ static const struct {
 	const char *spec, *proc;
 	int flag;
 } ns_names[FC_NS_COUNT] = {
-	[FC_NS_PID] = { "pid", "pid", CLONE_NEWPID },
-	[FC_NS_NETWORK] = { "network", "net", CLONE_NEWNET },
-	[FC_NS_MOUNT] = { "mount", "mnt", CLONE_NEWNS },
-	[FC_NS_IPC] = { "ipc", "ipc", CLONE_NEWIPC },
-	[FC_NS_UTS] = { "uts", "uts", CLONE_NEWUTS },
-	[FC_NS_USER] = { "user", "user", CLONE_NEWUSER },
-	[FC_NS_CGROUP] = { "cgroup", "cgroup", CLONE_NEWCGROUP },
-	[FC_NS_TIME] = { "time", "time", CLONE_NEWTIME },
+    [FC_NS_PID] = {"pid", "pid", CLONE_NEWPID},
+    [FC_NS_NETWORK] = {"network", "net", CLONE_NEWNET},
+    [FC_NS_MOUNT] = {"mount", "mnt", CLONE_NEWNS},
+    [FC_NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC},
+    [FC_NS_UTS] = {"uts", "uts", CLONE_NEWUTS},
+    [FC_NS_USER] = {"user", "user", CLONE_NEWUSER},
+    [FC_NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP},
+    [FC_NS_TIME] = {"time", "time", CLONE_NEWTIME},
 };
 
 const char *fc_ns_name(enum fc_ns_type t)
@@ -307,14 +303,17 @@ int fc_ns_from_name(const char *name)
 	return -EINVAL;
 }
 
-#define RL(x) { "RLIMIT_" #x, RLIMIT_##x }
+#define RL(x)                                                                                      \
+	{                                                                                          \
+		"RLIMIT_" #x, RLIMIT_##x                                                           \
+	}
 static const struct {
 	const char *name;
 	int num;
 } rlimits[] = {
-	RL(CPU),   RL(FSIZE),  RL(DATA),   RL(STACK),	   RL(CORE),	 RL(RSS),
-	RL(NPROC), RL(NOFILE), RL(MEMLOCK), RL(AS),	   RL(LOCKS),	 RL(SIGPENDING),
-	RL(MSGQUEUE), RL(NICE), RL(RTPRIO), RL(RTTIME),
+    RL(CPU),      RL(FSIZE),  RL(DATA),    RL(STACK),  RL(CORE),  RL(RSS),
+    RL(NPROC),    RL(NOFILE), RL(MEMLOCK), RL(AS),     RL(LOCKS), RL(SIGPENDING),
+    RL(MSGQUEUE), RL(NICE),   RL(RTPRIO),  RL(RTTIME),
 };
 
 int fc_rlimit_from_name(const char *name)
@@ -329,17 +328,47 @@ int fc_rlimit_from_name(const char *name)
  * build host's headers (CAP_PERFMON 38, CAP_BPF 39, CAP_CHECKPOINT_RESTORE 40)
  * are known everywhere. */
 static const char *const cap_names[] = {
-	"CAP_CHOWN",		"CAP_DAC_OVERRIDE",  "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-	"CAP_FSETID",		"CAP_KILL",	     "CAP_SETGID",	    "CAP_SETUID",
-	"CAP_SETPCAP",		"CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",	"CAP_NET_RAW",	     "CAP_IPC_LOCK",	    "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",	"CAP_SYS_RAWIO",     "CAP_SYS_CHROOT",	    "CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",	"CAP_SYS_ADMIN",     "CAP_SYS_BOOT",	    "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",	"CAP_SYS_TIME",	     "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-	"CAP_LEASE",		"CAP_AUDIT_WRITE",   "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",	"CAP_MAC_ADMIN",     "CAP_SYSLOG",	    "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",	"CAP_AUDIT_READ",    "CAP_PERFMON",	    "CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 };
 
 int fc_cap_from_name(const char *name)

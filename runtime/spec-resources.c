@@ -9,30 +9,30 @@
 
 /* ---- resources ------------------------------------------------------- */
 
-#define OPT_I64(obj, w, key, field, hasfield, min)                                    \
-	do {                                                                          \
-		int64_t _v_;                                                          \
-		if (TRY(fcj_int(obj, w, key, false, min, INT64_MAX, &_v_, err)) > 0) { \
-			(field) = _v_;                                                \
-			(hasfield) = true;                                            \
-		}                                                                     \
+#define OPT_I64(obj, w, key, field, hasfield, min)                                                 \
+	do {                                                                                       \
+		int64_t _v_;                                                                       \
+		if (TRY(fcj_int(obj, w, key, false, min, INT64_MAX, &_v_, err)) > 0) {             \
+			(field) = _v_;                                                             \
+			(hasfield) = true;                                                         \
+		}                                                                                  \
 	} while (0)
-#define OPT_U64(obj, w, key, field, hasfield, max)                                    \
-	do {                                                                          \
-		uint64_t _v_;                                                         \
-		if (TRY(fcj_uint(obj, w, key, false, max, &_v_, err)) > 0) {          \
-			(field) = _v_;                                                \
-			(hasfield) = true;                                            \
-		}                                                                     \
+#define OPT_U64(obj, w, key, field, hasfield, max)                                                 \
+	do {                                                                                       \
+		uint64_t _v_;                                                                      \
+		if (TRY(fcj_uint(obj, w, key, false, max, &_v_, err)) > 0) {                       \
+			(field) = _v_;                                                             \
+			(hasfield) = true;                                                         \
+		}                                                                                  \
 	} while (0)
-#define OPT_BOOL(obj, w, key, field, hasfield)                                        \
-	do {                                                                          \
-		if (TRY(fcj_bool(obj, w, key, &(field), err)) > 0)                    \
-			(hasfield) = true;                                            \
+#define OPT_BOOL(obj, w, key, field, hasfield)                                                     \
+	do {                                                                                       \
+		if (TRY(fcj_bool(obj, w, key, &(field), err)) > 0)                                 \
+			(hasfield) = true;                                                         \
 	} while (0)
 
 static int parse_device_rules(yajl_val res, const char *w, struct fc_resources *r,
-			      struct fc_error **err)
+                              struct fc_error **err)
 {
 	yajl_val a;
 	if (TRY(fcj_arr(res, w, "devices", &a, err)) == 0)
@@ -50,7 +50,7 @@ static int parse_device_rules(yajl_val res, const char *w, struct fc_resources *
 		if (TRY(fcj_str(e, p, "type", false, &type, err)) > 0) {
 			if (strlen(type) != 1 || !strchr("acb", type[0]))
 				return fcj_err(err, p, "type", "must be one of a, c, b, got `%s`",
-					       type);
+				               type);
 			d->type = type[0];
 		}
 		TRY(fcj_int(e, p, "major", false, -1, INT64_MAX, &d->major, err));
@@ -58,14 +58,14 @@ static int parse_device_rules(yajl_val res, const char *w, struct fc_resources *
 		if (TRY(fcj_str(e, p, "access", false, &d->access, err)) > 0)
 			if (strspn(d->access, "rwm") != strlen(d->access))
 				return fcj_err(err, p, "access",
-					       "must be a combination of r, w, m, got `%s`",
-					       d->access);
+				               "must be a combination of r, w, m, got `%s`",
+				               d->access);
 	}
 	return 0;
 }
 
 static int parse_throttle(yajl_val blk, const char *w, const char *key, struct fc_throttle **out,
-			  size_t *n, struct fc_error **err)
+                          size_t *n, struct fc_error **err)
 {
 	yajl_val a;
 	if (TRY(fcj_arr(blk, w, key, &a, err)) == 0)
@@ -82,8 +82,7 @@ static int parse_throttle(yajl_val blk, const char *w, const char *key, struct f
 	return 0;
 }
 
-static int parse_blkio(yajl_val blk, const char *w, struct fc_resources *r,
-		       struct fc_error **err)
+static int parse_blkio(yajl_val blk, const char *w, struct fc_resources *r, struct fc_error **err)
 {
 	yajl_val a;
 	uint64_t u = 0;
@@ -96,7 +95,8 @@ static int parse_blkio(yajl_val blk, const char *w, struct fc_resources *r,
 	r->blkio.leaf_weight = (uint16_t)u;
 	r->blkio.has_leaf_weight = has;
 	if (TRY(fcj_arr(blk, w, "weightDevice", &a, err)) > 0) {
-		r->blkio.weight_devices = fc_calloc(a->u.array.len + 1, sizeof(struct fc_weight_device));
+		r->blkio.weight_devices =
+		    fc_calloc(a->u.array.len + 1, sizeof(struct fc_weight_device));
 		for (size_t i = 0; i < a->u.array.len; i++) {
 			OBJ_ELEM(a, w, "weightDevice", i, e, p, err);
 			struct fc_weight_device *d = &r->blkio.weight_devices[i];
@@ -114,23 +114,23 @@ static int parse_blkio(yajl_val blk, const char *w, struct fc_resources *r,
 		}
 	}
 	TRY(parse_throttle(blk, w, "throttleReadBpsDevice", &r->blkio.throttle_read_bps,
-			   &r->blkio.n_throttle_read_bps, err));
+	                   &r->blkio.n_throttle_read_bps, err));
 	TRY(parse_throttle(blk, w, "throttleWriteBpsDevice", &r->blkio.throttle_write_bps,
-			   &r->blkio.n_throttle_write_bps, err));
+	                   &r->blkio.n_throttle_write_bps, err));
 	TRY(parse_throttle(blk, w, "throttleReadIOPSDevice", &r->blkio.throttle_read_iops,
-			   &r->blkio.n_throttle_read_iops, err));
+	                   &r->blkio.n_throttle_read_iops, err));
 	TRY(parse_throttle(blk, w, "throttleWriteIOPSDevice", &r->blkio.throttle_write_iops,
-			   &r->blkio.n_throttle_write_iops, err));
+	                   &r->blkio.n_throttle_write_iops, err));
 	return 0;
 }
 
 static int parse_resources_into(yajl_val res, const char *w, struct fc_resources *r,
-				struct fc_error **err)
+                                struct fc_error **err)
 {
 	yajl_val o, a;
 	_cleanup_free_ char *wm = fcj_path(w, "memory"), *wc = fcj_path(w, "cpu"),
-			    *wp = fcj_path(w, "pids"), *wb = fcj_path(w, "blockIO"),
-			    *wn = fcj_path(w, "network"), *wr = fcj_path(w, "rdma");
+	                    *wp = fcj_path(w, "pids"), *wb = fcj_path(w, "blockIO"),
+	                    *wn = fcj_path(w, "network"), *wr = fcj_path(w, "rdma");
 
 	TRY(parse_device_rules(res, w, r, err));
 	if (TRY(fcj_obj(res, w, "memory", &o, err)) > 0) {
@@ -142,10 +142,10 @@ static int parse_resources_into(yajl_val res, const char *w, struct fc_resources
 		OPT_I64(o, wm, "kernelTCP", m->kernel_tcp, m->has_kernel_tcp, -1);
 		OPT_U64(o, wm, "swappiness", m->swappiness, m->has_swappiness, 100);
 		OPT_BOOL(o, wm, "disableOOMKiller", m->disable_oom_killer,
-			 m->has_disable_oom_killer);
+		         m->has_disable_oom_killer);
 		OPT_BOOL(o, wm, "useHierarchy", m->use_hierarchy, m->has_use_hierarchy);
 		OPT_BOOL(o, wm, "checkBeforeUpdate", m->check_before_update,
-			 m->has_check_before_update);
+		         m->has_check_before_update);
 	}
 	if (TRY(fcj_obj(res, w, "cpu", &o, err)) > 0) {
 		typeof(r->cpu) *c = &r->cpu;
@@ -154,9 +154,9 @@ static int parse_resources_into(yajl_val res, const char *w, struct fc_resources
 		OPT_U64(o, wc, "burst", c->burst, c->has_burst, UINT64_MAX);
 		OPT_U64(o, wc, "period", c->period, c->has_period, UINT64_MAX);
 		OPT_I64(o, wc, "realtimeRuntime", c->realtime_runtime, c->has_realtime_runtime,
-			INT64_MIN);
+		        INT64_MIN);
 		OPT_U64(o, wc, "realtimePeriod", c->realtime_period, c->has_realtime_period,
-			UINT64_MAX);
+		        UINT64_MAX);
 		OPT_I64(o, wc, "idle", c->idle, c->has_idle, INT64_MIN);
 		TRY(fcj_str(o, wc, "cpus", false, &c->cpus, err));
 		TRY(fcj_str(o, wc, "mems", false, &c->mems, err));
@@ -198,7 +198,7 @@ static int parse_resources_into(yajl_val res, const char *w, struct fc_resources
 			const char *name = o->u.object.keys[i];
 			yajl_val e = o->u.object.values[i];
 			_cleanup_free_ char *p = fcj_path(wr, name);
-			_cleanup_buf_ struct fc_buf b = { 0 };
+			_cleanup_buf_ struct fc_buf b = {0};
 			uint64_t u;
 			r->n_rdma = i + 1;
 			r->rdma[i].key = fc_strdup(name);
@@ -215,8 +215,7 @@ static int parse_resources_into(yajl_val res, const char *w, struct fc_resources
 	return 0;
 }
 
-int fcj_resources(yajl_val v, const char *where, struct fc_resources **out,
-		  struct fc_error **err)
+int fcj_resources(yajl_val v, const char *where, struct fc_resources **out, struct fc_error **err)
 {
 	struct fc_resources *r = fc_calloc(1, sizeof(*r));
 	int ret = parse_resources_into(v, where, r, err);
@@ -229,7 +228,7 @@ int fcj_resources(yajl_val v, const char *where, struct fc_resources **out,
 }
 
 int fc_resources_parse(const char *json, size_t len, struct fc_resources **out,
-		       struct fc_error **err)
+                       struct fc_error **err)
 {
 	_cleanup_(fcj_tree_freep) yajl_val v = NULL;
 	*out = NULL;
@@ -288,7 +287,7 @@ static int seccomp_action(const char *name, bool has_nr, uint64_t nr, uint32_t *
 }
 
 static int parse_action(yajl_val o, const char *w, const char *akey, const char *rkey,
-			uint32_t *out, struct fc_error **err)
+                        uint32_t *out, struct fc_error **err)
 {
 	_cleanup_free_ char *name = NULL;
 	uint64_t nr = 0;
@@ -303,21 +302,24 @@ static const struct {
 	const char *name;
 	int op;
 } seccomp_ops[] = {
-	{ "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
-	{ "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
-	{ "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
-	{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 static const char *const seccomp_flags[] = {
-	"SECCOMP_FILTER_FLAG_TSYNC",
-	"SECCOMP_FILTER_FLAG_LOG",
-	"SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-	"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+    "SECCOMP_FILTER_FLAG_TSYNC",
+    "SECCOMP_FILTER_FLAG_LOG",
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 };
 
 static int parse_syscall(yajl_val e, const char *p, struct fc_seccomp_syscall *sc,
-			 struct fc_error **err)
+                         struct fc_error **err)
 {
 	yajl_val a;
 	TRY(fcj_strv(e, p, "names", true, &sc->names, err));
@@ -347,7 +349,7 @@ static int parse_syscall(yajl_val e, const char *p, struct fc_seccomp_syscall *s
 }
 
 static int parse_seccomp_into(yajl_val v, const char *w, struct fc_seccomp *s,
-			      struct fc_error **err)
+                              struct fc_error **err)
 {
 	_cleanup_strv_ char **archs = NULL;
 	yajl_val a;
@@ -367,7 +369,7 @@ static int parse_seccomp_into(yajl_val v, const char *w, struct fc_seccomp *s,
 			if (!s->architectures[i]) {
 				_cleanup_free_ char *p = fcj_path_idx(w, "architectures", i);
 				return fcj_err(err, p, NULL, "unknown seccomp architecture `%s`",
-					       archs[i]);
+				               archs[i]);
 			}
 		}
 	}

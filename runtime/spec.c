@@ -21,8 +21,8 @@ static void strv_push(char ***v, char *s)
 	(*v)[n + 1] = NULL;
 }
 
-int fcj_idmaps(yajl_val obj, const char *where, const char *key, struct fc_idmap **out,
-	       size_t *n, struct fc_error **err)
+int fcj_idmaps(yajl_val obj, const char *where, const char *key, struct fc_idmap **out, size_t *n,
+               struct fc_error **err)
 {
 	yajl_val a;
 	int r = fcj_arr(obj, where, key, &a, err);
@@ -39,7 +39,7 @@ int fcj_idmaps(yajl_val obj, const char *where, const char *key, struct fc_idmap
 		TRY(fcj_uint(e, p, "size", true, UINT32_MAX, &s, err));
 		if (s == 0)
 			return fcj_err(err, p, "size", "must not be 0");
-		(*out)[i] = (struct fc_idmap){ (uint32_t)c, (uint32_t)h, (uint32_t)s };
+		(*out)[i] = (struct fc_idmap){(uint32_t)c, (uint32_t)h, (uint32_t)s};
 	}
 	return 1;
 }
@@ -47,7 +47,7 @@ int fcj_idmaps(yajl_val obj, const char *where, const char *key, struct fc_idmap
 /* ---- process --------------------------------------------------------- */
 
 static int parse_cap_set(yajl_val caps, const char *where, const char *key, int **out, size_t *n,
-			 struct fc_error **err)
+                         struct fc_error **err)
 {
 	_cleanup_strv_ char **names = NULL;
 	int r = fcj_strv(caps, where, key, false, &names, err);
@@ -67,7 +67,7 @@ static int parse_cap_set(yajl_val caps, const char *where, const char *key, int 
 }
 
 static int parse_rlimits(yajl_val proc, const char *where, struct fc_process *p,
-			 struct fc_error **err)
+                         struct fc_error **err)
 {
 	yajl_val a;
 	int r = fcj_arr(proc, where, "rlimits", &a, err);
@@ -85,7 +85,8 @@ static int parse_rlimits(yajl_val proc, const char *where, struct fc_process *p,
 			return fcj_err(err, path, "type", "unknown rlimit type `%s`", type);
 		for (size_t j = 0; j < i; j++)
 			if (p->rlimits[j].resource == res)
-				return fcj_err(err, path, "type", "duplicate rlimit type `%s`", type);
+				return fcj_err(err, path, "type", "duplicate rlimit type `%s`",
+				               type);
 		rl->resource = res;
 		TRY(fcj_uint(e, path, "soft", true, UINT64_MAX, &rl->soft, err));
 		TRY(fcj_uint(e, path, "hard", true, UINT64_MAX, &rl->hard, err));
@@ -95,13 +96,13 @@ static int parse_rlimits(yajl_val proc, const char *where, struct fc_process *p,
 }
 
 static int parse_process_into(yajl_val v, const char *w, struct fc_process *p,
-			      struct fc_error **err)
+                              struct fc_error **err)
 {
 	yajl_val o, a;
 	uint64_t u;
 	int64_t i64;
 	_cleanup_free_ char *wu = fcj_path(w, "user"), *wc = fcj_path(w, "capabilities"),
-			    *ws = fcj_path(w, "consoleSize"), *wi = fcj_path(w, "ioPriority");
+	                    *ws = fcj_path(w, "consoleSize"), *wi = fcj_path(w, "ioPriority");
 
 	TRY(fcj_bool(v, w, "terminal", &p->terminal, err));
 	if (TRY(fcj_obj(v, w, "consoleSize", &o, err)) > 0) {
@@ -125,7 +126,7 @@ static int parse_process_into(yajl_val v, const char *w, struct fc_process *p,
 			for (size_t i = 0; i < a->u.array.len; i++) {
 				_cleanup_free_ char *pi = fcj_path_idx(wu, "additionalGids", i);
 				TRY(fcj_val_uint(a->u.array.values[i], pi, NULL, UINT32_MAX, &u,
-						 err));
+				                 err));
 				p->additional_gids[i] = (uint32_t)u;
 				p->n_additional_gids = i + 1;
 			}
@@ -154,10 +155,10 @@ static int parse_process_into(yajl_val v, const char *w, struct fc_process *p,
 		p->has_oom_score_adj = true;
 	}
 	if (TRY(fcj_obj(v, w, "ioPriority", &o, err)) > 0) {
-		static const char *const classes[] = { "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
-						       "IOPRIO_CLASS_IDLE" };
-		static const int class_vals[] = { IOPRIO_CLASS_RT, IOPRIO_CLASS_BE,
-						  IOPRIO_CLASS_IDLE };
+		static const char *const classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+		                                      "IOPRIO_CLASS_IDLE"};
+		static const int class_vals[] = {IOPRIO_CLASS_RT, IOPRIO_CLASS_BE,
+		                                 IOPRIO_CLASS_IDLE};
 		_cleanup_free_ char *cls = NULL;
 		TRY(fcj_str(o, wi, "class", true, &cls, err));
 		p->io_priority_class = -1;
@@ -233,68 +234,68 @@ static const struct {
 	enum opt_kind kind;
 	unsigned long flag;
 } mount_opts[] = {
-	{ "defaults", OPT_SET, 0 },
-	{ "ro", OPT_SET, MS_RDONLY },
-	{ "rw", OPT_CLEAR, MS_RDONLY },
-	{ "nosuid", OPT_SET, MS_NOSUID },
-	{ "suid", OPT_CLEAR, MS_NOSUID },
-	{ "nodev", OPT_SET, MS_NODEV },
-	{ "dev", OPT_CLEAR, MS_NODEV },
-	{ "noexec", OPT_SET, MS_NOEXEC },
-	{ "exec", OPT_CLEAR, MS_NOEXEC },
-	{ "sync", OPT_SET, MS_SYNCHRONOUS },
-	{ "async", OPT_CLEAR, MS_SYNCHRONOUS },
-	{ "dirsync", OPT_SET, MS_DIRSYNC },
-	{ "remount", OPT_SET, MS_REMOUNT },
-	{ "mand", OPT_SET, MS_MANDLOCK },
-	{ "nomand", OPT_CLEAR, MS_MANDLOCK },
-	{ "noatime", OPT_SET, MS_NOATIME },
-	{ "atime", OPT_CLEAR, MS_NOATIME },
-	{ "nodiratime", OPT_SET, MS_NODIRATIME },
-	{ "diratime", OPT_CLEAR, MS_NODIRATIME },
-	{ "relatime", OPT_SET, MS_RELATIME },
-	{ "norelatime", OPT_CLEAR, MS_RELATIME },
-	{ "strictatime", OPT_SET, MS_STRICTATIME },
-	{ "nostrictatime", OPT_CLEAR, MS_STRICTATIME },
-	{ "lazytime", OPT_SET, MS_LAZYTIME },
-	{ "nolazytime", OPT_CLEAR, MS_LAZYTIME },
-	{ "iversion", OPT_SET, MS_I_VERSION },
-	{ "noiversion", OPT_CLEAR, MS_I_VERSION },
-	{ "silent", OPT_SET, MS_SILENT },
-	{ "loud", OPT_CLEAR, MS_SILENT },
-	{ "nosymfollow", OPT_SET, MS_NOSYMFOLLOW },
-	{ "symfollow", OPT_CLEAR, MS_NOSYMFOLLOW },
-	{ "bind", OPT_BIND, MS_BIND },
-	{ "rbind", OPT_RBIND, MS_BIND | MS_REC },
-	{ "private", OPT_PROP, MS_PRIVATE },
-	{ "rprivate", OPT_PROP, MS_PRIVATE | MS_REC },
-	{ "shared", OPT_PROP, MS_SHARED },
-	{ "rshared", OPT_PROP, MS_SHARED | MS_REC },
-	{ "slave", OPT_PROP, MS_SLAVE },
-	{ "rslave", OPT_PROP, MS_SLAVE | MS_REC },
-	{ "unbindable", OPT_PROP, MS_UNBINDABLE },
-	{ "runbindable", OPT_PROP, MS_UNBINDABLE | MS_REC },
-	{ "rro", OPT_REC_SET, MOUNT_ATTR_RDONLY },
-	{ "rrw", OPT_REC_CLEAR, MOUNT_ATTR_RDONLY },
-	{ "rnosuid", OPT_REC_SET, MOUNT_ATTR_NOSUID },
-	{ "rsuid", OPT_REC_CLEAR, MOUNT_ATTR_NOSUID },
-	{ "rnodev", OPT_REC_SET, MOUNT_ATTR_NODEV },
-	{ "rdev", OPT_REC_CLEAR, MOUNT_ATTR_NODEV },
-	{ "rnoexec", OPT_REC_SET, MOUNT_ATTR_NOEXEC },
-	{ "rexec", OPT_REC_CLEAR, MOUNT_ATTR_NOEXEC },
-	{ "rnodiratime", OPT_REC_SET, MOUNT_ATTR_NODIRATIME },
-	{ "rdiratime", OPT_REC_CLEAR, MOUNT_ATTR_NODIRATIME },
-	{ "rnosymfollow", OPT_REC_SET, MOUNT_ATTR_NOSYMFOLLOW },
-	{ "rsymfollow", OPT_REC_CLEAR, MOUNT_ATTR_NOSYMFOLLOW },
-	{ "rnoatime", OPT_REC_ATIME, MOUNT_ATTR_NOATIME },
-	{ "ratime", OPT_REC_CLEAR, MOUNT_ATTR_NOATIME },
-	{ "rrelatime", OPT_REC_ATIME, MOUNT_ATTR_RELATIME },
-	{ "rnorelatime", OPT_REC_CLEAR, MOUNT_ATTR_RELATIME },
-	{ "rstrictatime", OPT_REC_ATIME, MOUNT_ATTR_STRICTATIME },
-	{ "rnostrictatime", OPT_REC_CLEAR, MOUNT_ATTR_STRICTATIME },
-	{ "tmpcopyup", OPT_TMPCOPYUP, 0 },
-	{ "idmap", OPT_IDMAP, 0 },
-	{ "ridmap", OPT_RIDMAP, 0 },
+    {"defaults", OPT_SET, 0},
+    {"ro", OPT_SET, MS_RDONLY},
+    {"rw", OPT_CLEAR, MS_RDONLY},
+    {"nosuid", OPT_SET, MS_NOSUID},
+    {"suid", OPT_CLEAR, MS_NOSUID},
+    {"nodev", OPT_SET, MS_NODEV},
+    {"dev", OPT_CLEAR, MS_NODEV},
+    {"noexec", OPT_SET, MS_NOEXEC},
+    {"exec", OPT_CLEAR, MS_NOEXEC},
+    {"sync", OPT_SET, MS_SYNCHRONOUS},
+    {"async", OPT_CLEAR, MS_SYNCHRONOUS},
+    {"dirsync", OPT_SET, MS_DIRSYNC},
+    {"remount", OPT_SET, MS_REMOUNT},
+    {"mand", OPT_SET, MS_MANDLOCK},
+    {"nomand", OPT_CLEAR, MS_MANDLOCK},
+    {"noatime", OPT_SET, MS_NOATIME},
+    {"atime", OPT_CLEAR, MS_NOATIME},
+    {"nodiratime", OPT_SET, MS_NODIRATIME},
+    {"diratime", OPT_CLEAR, MS_NODIRATIME},
+    {"relatime", OPT_SET, MS_RELATIME},
+    {"norelatime", OPT_CLEAR, MS_RELATIME},
+    {"strictatime", OPT_SET, MS_STRICTATIME},
+    {"nostrictatime", OPT_CLEAR, MS_STRICTATIME},
+    {"lazytime", OPT_SET, MS_LAZYTIME},
+    {"nolazytime", OPT_CLEAR, MS_LAZYTIME},
+    {"iversion", OPT_SET, MS_I_VERSION},
+    {"noiversion", OPT_CLEAR, MS_I_VERSION},
+    {"silent", OPT_SET, MS_SILENT},
+    {"loud", OPT_CLEAR, MS_SILENT},
+    {"nosymfollow", OPT_SET, MS_NOSYMFOLLOW},
+    {"symfollow", OPT_CLEAR, MS_NOSYMFOLLOW},
+    {"bind", OPT_BIND, MS_BIND},
+    {"rbind", OPT_RBIND, MS_BIND | MS_REC},
+    {"private", OPT_PROP, MS_PRIVATE},
+    {"rprivate", OPT_PROP, MS_PRIVATE | MS_REC},
+    {"shared", OPT_PROP, MS_SHARED},
+    {"rshared", OPT_PROP, MS_SHARED | MS_REC},
+    {"slave", OPT_PROP, MS_SLAVE},
+    {"rslave", OPT_PROP, MS_SLAVE | MS_REC},
+    {"unbindable", OPT_PROP, MS_UNBINDABLE},
+    {"runbindable", OPT_PROP, MS_UNBINDABLE | MS_REC},
+    {"rro", OPT_REC_SET, MOUNT_ATTR_RDONLY},
+    {"rrw", OPT_REC_CLEAR, MOUNT_ATTR_RDONLY},
+    {"rnosuid", OPT_REC_SET, MOUNT_ATTR_NOSUID},
+    {"rsuid", OPT_REC_CLEAR, MOUNT_ATTR_NOSUID},
+    {"rnodev", OPT_REC_SET, MOUNT_ATTR_NODEV},
+    {"rdev", OPT_REC_CLEAR, MOUNT_ATTR_NODEV},
+    {"rnoexec", OPT_REC_SET, MOUNT_ATTR_NOEXEC},
+    {"rexec", OPT_REC_CLEAR, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", OPT_REC_SET, MOUNT_ATTR_NODIRATIME},
+    {"rdiratime", OPT_REC_CLEAR, MOUNT_ATTR_NODIRATIME},
+    {"rnosymfollow", OPT_REC_SET, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rsymfollow", OPT_REC_CLEAR, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rnoatime", OPT_REC_ATIME, MOUNT_ATTR_NOATIME},
+    {"ratime", OPT_REC_CLEAR, MOUNT_ATTR_NOATIME},
+    {"rrelatime", OPT_REC_ATIME, MOUNT_ATTR_RELATIME},
+    {"rnorelatime", OPT_REC_CLEAR, MOUNT_ATTR_RELATIME},
+    {"rstrictatime", OPT_REC_ATIME, MOUNT_ATTR_STRICTATIME},
+    {"rnostrictatime", OPT_REC_CLEAR, MOUNT_ATTR_STRICTATIME},
+    {"tmpcopyup", OPT_TMPCOPYUP, 0},
+    {"idmap", OPT_IDMAP, 0},
+    {"ridmap", OPT_RIDMAP, 0},
 };
 
 const char *fc_mount_option_name(size_t i)
@@ -359,12 +360,15 @@ static void mount_option(struct fc_mount *m, const char *o, struct fc_buf *data)
 	fc_buf_append(data, o, strlen(o));
 }
 
-static void spec_warn(struct fc_spec *s, char *msg) { strv_push(&s->warnings, msg); }
+static void spec_warn(struct fc_spec *s, char *msg)
+{
+	strv_push(&s->warnings, msg);
+}
 
 static int parse_mount(yajl_val e, const char *p, struct fc_spec *s, struct fc_mount *m,
-		       struct fc_error **err)
+                       struct fc_error **err)
 {
-	struct fc_buf data = { 0 };
+	struct fc_buf data = {0};
 	TRY(fcj_str(e, p, "destination", true, &m->destination, err));
 	if (!m->destination[0])
 		return fcj_err(err, p, "destination", "must not be empty");
@@ -372,7 +376,7 @@ static int parse_mount(yajl_val e, const char *p, struct fc_spec *s, struct fc_m
 		/* runc 1.1: warn, and take it relative to the container's "/". */
 		char *abs = fc_asprintf("/%s", m->destination);
 		spec_warn(s, fc_asprintf("%s.destination: `%s` is not absolute, using `%s`", p,
-					 m->destination, abs));
+		                         m->destination, abs));
 		free(m->destination);
 		m->destination = abs;
 	}
@@ -422,12 +426,12 @@ static int parse_mounts(yajl_val root, struct fc_spec *s, struct fc_error **err)
 /* ---- hooks ------------------------------------------------------------- */
 
 static const char *const hook_keys[FC_HOOK_KINDS] = {
-	[FC_HOOK_PRESTART] = "prestart",
-	[FC_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[FC_HOOK_CREATE_CONTAINER] = "createContainer",
-	[FC_HOOK_START_CONTAINER] = "startContainer",
-	[FC_HOOK_POSTSTART] = "poststart",
-	[FC_HOOK_POSTSTOP] = "poststop",
+    [FC_HOOK_PRESTART] = "prestart",
+    [FC_HOOK_CREATE_RUNTIME] = "createRuntime",
+    [FC_HOOK_CREATE_CONTAINER] = "createContainer",
+    [FC_HOOK_START_CONTAINER] = "startContainer",
+    [FC_HOOK_POSTSTART] = "poststart",
+    [FC_HOOK_POSTSTOP] = "poststop",
 };
 
 static int parse_hooks(yajl_val root, struct fc_spec *s, struct fc_error **err)
@@ -448,7 +452,7 @@ static int parse_hooks(yajl_val root, struct fc_spec *s, struct fc_error **err)
 			TRY(fcj_str(e, p, "path", true, &hk->path, err));
 			if (hk->path[0] != '/')
 				return fcj_err(err, p, "path", "must be an absolute path, got `%s`",
-					       hk->path);
+				               hk->path);
 			TRY(fcj_strv(e, p, "args", false, &hk->args, err));
 			TRY(fcj_strv(e, p, "env", false, &hk->env, err));
 			if (TRY(fcj_int(e, p, "timeout", false, 1, INT32_MAX, &t, err)) > 0) {
@@ -481,12 +485,12 @@ static int parse_namespaces(yajl_val lx, struct fc_spec *s, struct fc_error **er
 		for (size_t j = 0; j < i; j++)
 			if ((int)s->namespaces[j].type == t)
 				return fcj_err(err, p, "type", "duplicate namespace type `%s`",
-					       type);
+				               type);
 		ns->type = (enum fc_ns_type)t;
 		TRY(fcj_str(e, p, "path", false, &ns->path, err));
 		if (ns->path && ns->path[0] != '/')
 			return fcj_err(err, p, "path", "must be an absolute path, got `%s`",
-				       ns->path);
+			               ns->path);
 	}
 	return 0;
 }
@@ -507,11 +511,10 @@ static int parse_devices(yajl_val lx, struct fc_spec *s, struct fc_error **err)
 		TRY(fcj_str(e, p, "path", true, &d->path, err));
 		if (d->path[0] != '/')
 			return fcj_err(err, p, "path", "must be an absolute path, got `%s`",
-				       d->path);
+			               d->path);
 		TRY(fcj_str(e, p, "type", true, &type, err));
 		if (strlen(type) != 1 || !strchr("cbup", type[0]))
-			return fcj_err(err, p, "type", "must be one of c, b, u, p, got `%s`",
-				       type);
+			return fcj_err(err, p, "type", "must be one of c, b, u, p, got `%s`", type);
 		d->type = type[0];
 		need_num = d->type != 'p';
 		TRY(fcj_int(e, p, "major", need_num, 0, INT64_MAX, &d->major, err));
@@ -536,14 +539,14 @@ static const struct {
 	const char *name;
 	unsigned long flags;
 } propagations[] = {
-	{ "private", MS_PRIVATE },	 { "rprivate", MS_PRIVATE | MS_REC },
-	{ "slave", MS_SLAVE },		 { "rslave", MS_SLAVE | MS_REC },
-	{ "shared", MS_SHARED },	 { "rshared", MS_SHARED | MS_REC },
-	{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 static int parse_time_offset(yajl_val to, const char *key, int64_t *secs, uint32_t *nsecs,
-			     struct fc_error **err)
+                             struct fc_error **err)
 {
 	yajl_val o;
 	uint64_t u;
@@ -569,10 +572,10 @@ static int parse_linux(yajl_val lx, struct fc_spec *s, struct fc_error **err)
 	userns = fc_spec_ns(s, FC_NS_USER);
 	if (!userns && (s->n_uid_mappings || s->n_gid_mappings))
 		return fcj_err(err, "linux", s->n_uid_mappings ? "uidMappings" : "gidMappings",
-			       "given, but linux.namespaces has no user namespace");
+		               "given, but linux.namespaces has no user namespace");
 	if (userns && !userns->path && (!s->n_uid_mappings || !s->n_gid_mappings))
 		return fcj_err(err, "linux", !s->n_uid_mappings ? "uidMappings" : "gidMappings",
-			       "required with a new user namespace");
+		               "required with a new user namespace");
 	TRY(parse_devices(lx, s, err));
 	TRY(fcj_str(lx, "linux", "cgroupsPath", false, &s->cgroups_path, err));
 	if (TRY(fcj_obj(lx, "linux", "resources", &o, err)) > 0)
@@ -584,7 +587,7 @@ static int parse_linux(yajl_val lx, struct fc_spec *s, struct fc_error **err)
 				s->rootfs_propagation_flags = propagations[i].flags;
 		if (!s->rootfs_propagation_flags)
 			return fcj_err(err, "linux", "rootfsPropagation",
-				       "unknown propagation `%s`", s->rootfs_propagation);
+			               "unknown propagation `%s`", s->rootfs_propagation);
 	}
 	TRY(fcj_strv(lx, "linux", "maskedPaths", false, &s->masked_paths, err));
 	TRY(fcj_strv(lx, "linux", "readonlyPaths", false, &s->readonly_paths, err));
@@ -593,7 +596,7 @@ static int parse_linux(yajl_val lx, struct fc_spec *s, struct fc_error **err)
 		/* struct fc_sysctl and struct fc_kv have the same members. */
 		s->sysctl = fc_calloc(n + 1, sizeof(*s->sysctl));
 		for (size_t i = 0; i < n; i++)
-			s->sysctl[i] = (struct fc_sysctl){ kv[i].key, kv[i].value };
+			s->sysctl[i] = (struct fc_sysctl){kv[i].key, kv[i].value};
 		s->n_sysctl = n;
 		free(kv);
 	}
@@ -608,18 +611,18 @@ static int parse_linux(yajl_val lx, struct fc_spec *s, struct fc_error **err)
 			s->personality = PER_LINUX32;
 		else
 			return fcj_err(err, "linux.personality", "domain",
-				       "unknown domain `%s` (LINUX or LINUX32)", dom);
+			               "unknown domain `%s` (LINUX or LINUX32)", dom);
 		s->has_personality = true;
 		TRY(fcj_strv(o, "linux.personality", "flags", false, &s->personality_flags, err));
 	}
 	if (TRY(fcj_obj(lx, "linux", "timeOffsets", &o, err)) > 0) {
 		s->has_time_offsets = true;
 		TRY(parse_time_offset(o, "monotonic", &s->monotonic_secs, &s->monotonic_nsecs,
-				      err));
+		                      err));
 		TRY(parse_time_offset(o, "boottime", &s->boottime_secs, &s->boottime_nsecs, err));
 		if (!fc_spec_ns(s, FC_NS_TIME))
 			return fcj_err(err, "linux", "timeOffsets",
-				       "given, but linux.namespaces has no time namespace");
+			               "given, but linux.namespaces has no time namespace");
 	}
 	return 0;
 }
@@ -681,7 +684,7 @@ static int parse_spec(yajl_val v, const char *bundle, struct fc_spec *s, struct 
 }
 
 int fc_spec_parse(const char *json, size_t len, const char *bundle, struct fc_spec **out,
-		  struct fc_error **err)
+                  struct fc_error **err)
 {
 	_cleanup_(fcj_tree_freep) yajl_val v = NULL;
 	struct fc_spec *s;

@@ -32,21 +32,22 @@ struct fc_idmap {
 
 struct fc_mount {
 	char *destination; /* absolute (relative accepted with a warning, as runc does) */
-	char *type;	   /* may be NULL (bind mounts) */
-	char *source;	   /* may be NULL */
-	char **options;	   /* raw option strings, NULL-terminated; may be NULL */
+	char *type;        /* may be NULL (bind mounts) */
+	char *source;      /* may be NULL */
+	char **options;    /* raw option strings, NULL-terminated; may be NULL */
 	/* Parsed from options by spec.c: */
-	unsigned long flags;	  /* MS_* set; MS_BIND (| MS_REC for rbind) whenever bind is true */
+	unsigned long flags; /* MS_* set; MS_BIND (| MS_REC for rbind) whenever bind is true */
 	unsigned long clear_flags; /* MS_* explicitly cleared ("rw", "suid", ...) */
-	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), 0 = none */
-	unsigned long rec_flags;   /* "rro", "rnosuid", ... (mount_setattr attr_set) */
-	unsigned long rec_clear;   /* "rrw", ... (attr_clr) */
-	char *data;		   /* the remaining filesystem options joined with ',' (NULL if none) */
-	bool bind;		   /* "bind" or "rbind" in options, or type "bind" */
-	bool recursive;		   /* "rbind" */
-	bool tmpcopyup;		   /* "tmpcopyup" */
-	bool idmap;		   /* "idmap"/"ridmap" option, or uid/gid mappings given */
-	bool idmap_recursive;	   /* "ridmap" */
+	unsigned long
+	    propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), 0 = none */
+	unsigned long rec_flags; /* "rro", "rnosuid", ... (mount_setattr attr_set) */
+	unsigned long rec_clear; /* "rrw", ... (attr_clr) */
+	char *data;           /* the remaining filesystem options joined with ',' (NULL if none) */
+	bool bind;            /* "bind" or "rbind" in options, or type "bind" */
+	bool recursive;       /* "rbind" */
+	bool tmpcopyup;       /* "tmpcopyup" */
+	bool idmap;           /* "idmap"/"ridmap" option, or uid/gid mappings given */
+	bool idmap_recursive; /* "ridmap" */
 	struct fc_idmap *uid_mappings, *gid_mappings; /* idmapped mounts */
 	size_t n_uid_mappings, n_gid_mappings;
 };
@@ -78,7 +79,7 @@ struct fc_seccomp_arg {
 };
 
 struct fc_seccomp_syscall {
-	char **names; /* NULL-terminated */
+	char **names;    /* NULL-terminated */
 	uint32_t action; /* SCMP_ACT_* value, with errno/ret folded in */
 	struct fc_seccomp_arg *args;
 	size_t n_args;
@@ -88,7 +89,7 @@ struct fc_seccomp {
 	uint32_t default_action; /* SCMP_ACT_* with errno folded in */
 	uint32_t *architectures; /* SCMP_ARCH_* tokens */
 	size_t n_architectures;
-	char **flags; /* "SECCOMP_FILTER_FLAG_LOG", ... NULL-terminated, may be NULL */
+	char **flags;        /* "SECCOMP_FILTER_FLAG_LOG", ... NULL-terminated, may be NULL */
 	char *listener_path; /* listenerPath (notify) */
 	char *listener_metadata;
 	struct fc_seccomp_syscall *syscalls;
@@ -147,9 +148,9 @@ struct fc_sysctl {
 /* linux.resources; every field optional (has_* or NULL). Values as the spec. */
 struct fc_device_rule {
 	bool allow;
-	char type; /* 'a', 'c', 'b' (0 = all) */
+	char type;            /* 'a', 'c', 'b' (0 = all) */
 	int64_t major, minor; /* -1 = wildcard */
-	char *access; /* "rwm" subset, NULL = all */
+	char *access;         /* "rwm" subset, NULL = all */
 };
 
 struct fc_throttle {
@@ -168,21 +169,20 @@ struct fc_hugepage_limit {
 	uint64_t limit;
 };
 
-
 struct fc_resources {
 	struct fc_device_rule *devices;
 	size_t n_devices;
 	struct {
 		bool has_limit, has_reservation, has_swap, has_kernel, has_kernel_tcp,
-			has_swappiness, has_disable_oom_killer, has_use_hierarchy,
-			has_check_before_update;
+		    has_swappiness, has_disable_oom_killer, has_use_hierarchy,
+		    has_check_before_update;
 		int64_t limit, reservation, swap, kernel, kernel_tcp; /* -1 = unlimited */
 		uint64_t swappiness;
 		bool disable_oom_killer, use_hierarchy, check_before_update;
 	} memory;
 	struct {
 		bool has_shares, has_quota, has_burst, has_period, has_realtime_runtime,
-			has_realtime_period, has_idle;
+		    has_realtime_period, has_idle;
 		uint64_t shares, burst, period, realtime_period;
 		int64_t quota, realtime_runtime, idle;
 		char *cpus, *mems; /* cpuset, NULL = unset */
@@ -197,9 +197,9 @@ struct fc_resources {
 		struct fc_weight_device *weight_devices;
 		size_t n_weight_devices;
 		struct fc_throttle *throttle_read_bps, *throttle_write_bps, *throttle_read_iops,
-			*throttle_write_iops;
+		    *throttle_write_iops;
 		size_t n_throttle_read_bps, n_throttle_write_bps, n_throttle_read_iops,
-			n_throttle_write_iops;
+		    n_throttle_write_iops;
 	} blkio;
 	struct fc_hugepage_limit *hugepage_limits;
 	size_t n_hugepage_limits;
@@ -217,11 +217,12 @@ struct fc_resources {
 
 struct fc_spec {
 	char *oci_version;
-	char *root_path;   /* absolute: made so against the bundle dir by fc_spec_parse */
+	char *root_path; /* absolute: made so against the bundle dir by fc_spec_parse */
 	bool root_readonly;
 	char *hostname;
 	char *domainname;
-	struct fc_process *process; /* NULL allowed only for `create` when spec says so; we require it */
+	struct fc_process
+	    *process; /* NULL allowed only for `create` when spec says so; we require it */
 	struct fc_mount *mounts;
 	size_t n_mounts;
 	struct fc_hook *hooks[FC_HOOK_KINDS];
@@ -236,12 +237,13 @@ struct fc_spec {
 	size_t n_uid_mappings, n_gid_mappings;
 	struct fc_device *devices;
 	size_t n_devices;
-	char *cgroups_path; /* NULL = default */
+	char *cgroups_path;             /* NULL = default */
 	struct fc_resources *resources; /* NULL = none given */
-	char *rootfs_propagation; /* "private", "rslave", ... NULL = default (rslave-like as runc) */
+	char
+	    *rootfs_propagation; /* "private", "rslave", ... NULL = default (rslave-like as runc) */
 	unsigned long rootfs_propagation_flags; /* parsed, 0 = default */
-	char **masked_paths;   /* NULL-terminated, may be NULL */
-	char **readonly_paths; /* NULL-terminated, may be NULL */
+	char **masked_paths;                    /* NULL-terminated, may be NULL */
+	char **readonly_paths;                  /* NULL-terminated, may be NULL */
 	char *mount_label;
 	struct fc_sysctl *sysctl;
 	size_t n_sysctl;
@@ -261,11 +263,14 @@ struct fc_spec {
 /* Parse a config.json document. Errors name the field: "process.args: must be
  * a non-empty array of strings". bundle is used to make root.path absolute. */
 int fc_spec_parse(const char *json, size_t len, const char *bundle, struct fc_spec **out,
-		  struct fc_error **err);
+                  struct fc_error **err);
 /* Read <bundle>/config.json and parse it. */
 int fc_spec_load(const char *bundle, struct fc_spec **out, struct fc_error **err);
 void fc_spec_free(struct fc_spec *s);
-static inline void fc_spec_freep(struct fc_spec **s) { fc_spec_free(*s); }
+static inline void fc_spec_freep(struct fc_spec **s)
+{
+	fc_spec_free(*s);
+}
 #define _cleanup_spec_ _cleanup_(fc_spec_freep)
 
 /* Parse a process.json (`fcrun exec --process`): the "process" object alone. */
@@ -274,12 +279,12 @@ void fc_process_free(struct fc_process *p);
 
 /* Parse a resources JSON (`fcrun update --resources`). */
 int fc_resources_parse(const char *json, size_t len, struct fc_resources **out,
-		       struct fc_error **err);
+                       struct fc_error **err);
 void fc_resources_free(struct fc_resources *r);
 
 /* Helpers shared with the rest of the runtime. */
-const char *fc_ns_name(enum fc_ns_type t);    /* "pid", "network", ... (spec names) */
-int fc_ns_clone_flag(enum fc_ns_type t);      /* CLONE_NEWPID, ... */
+const char *fc_ns_name(enum fc_ns_type t);      /* "pid", "network", ... (spec names) */
+int fc_ns_clone_flag(enum fc_ns_type t);        /* CLONE_NEWPID, ... */
 const char *fc_ns_proc_name(enum fc_ns_type t); /* "pid", "net", "mnt", ... (/proc/PID/ns) */
 const struct fc_namespace *fc_spec_ns(const struct fc_spec *s, enum fc_ns_type t);
 /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE, -EINVAL if unknown. */

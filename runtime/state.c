@@ -15,7 +15,7 @@
 
 const char *fcrt_status_name(enum fcrt_status s)
 {
-	static const char *const n[] = { "creating", "created", "running", "paused", "stopped" };
+	static const char *const n[] = {"creating", "created", "running", "paused", "stopped"};
 	return s <= FCRT_STOPPED ? n[s] : "unknown";
 }
 
@@ -26,8 +26,8 @@ bool fcrt_id_valid(const char *id)
 		return false;
 	for (const char *p = id; *p; p++) {
 		char ch = *p;
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_' || ch == '+' || ch == '-' || ch == '.'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '+' || ch == '-' || ch == '.'))
 			return false;
 	}
 	return true;
@@ -35,7 +35,7 @@ bool fcrt_id_valid(const char *id)
 
 int fc_sync_send(int fd, uint32_t type, int32_t value, const char *text)
 {
-	struct fc_sync m = { .type = type, .value = value };
+	struct fc_sync m = {.type = type, .value = value};
 	size_t len = offsetof(struct fc_sync, text);
 	if (text) {
 		size_t n = strnlen(text, sizeof(m.text) - 1);
@@ -71,15 +71,15 @@ int fc_sync_recv(int fd, struct fc_sync *m)
 }
 
 int fc_sync_send_fds(int fd, uint32_t type, int32_t value, const void *payload, size_t len,
-		     const int *fds, size_t nfds)
+                     const int *fds, size_t nfds)
 {
-	struct fc_sync m = { .type = type, .value = value };
-	char cbuf[CMSG_SPACE(3 * sizeof(int))] = { 0 };
+	struct fc_sync m = {.type = type, .value = value};
+	char cbuf[CMSG_SPACE(3 * sizeof(int))] = {0};
 	if (len > sizeof(m.text) || nfds > 3)
 		return -E2BIG;
 	memcpy(m.text, payload, len);
-	struct iovec iov = { .iov_base = &m, .iov_len = offsetof(struct fc_sync, text) + len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = &m, .iov_len = offsetof(struct fc_sync, text) + len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	if (nfds) {
 		msg.msg_control = cbuf;
 		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
@@ -100,9 +100,9 @@ int fc_sync_send_fds(int fd, uint32_t type, int32_t value, const void *payload, 
 int fc_sync_recv_fds(int fd, struct fc_sync *m, size_t *len, int *fds, size_t *nfds)
 {
 	char cbuf[CMSG_SPACE(3 * sizeof(int))];
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	ssize_t r;
 	size_t max = *nfds;
 	*nfds = 0;
@@ -161,9 +161,9 @@ unsigned long long fc_proc_start_time(pid_t pid)
 }
 
 char *fc_state_hook_json(const char *id, const char *status, pid_t pid, const char *bundle,
-			 const struct fc_spec *s)
+                         const struct fc_spec *s)
 {
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	fc_buf_printf(&b, "{\"ociVersion\":");
 	fc_buf_json_string(&b, s && s->oci_version ? s->oci_version : FCRT_OCI_VERSION);
 	fc_buf_printf(&b, ",\"id\":");
@@ -190,9 +190,9 @@ char *fc_state_hook_json(const char *id, const char *status, pid_t pid, const ch
 
 /* state.json: runc's fields plus ours (start_time, cgroup_path). */
 int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time,
-		   struct fc_error **err)
+                   struct fc_error **err)
 {
-	_cleanup_buf_ struct fc_buf b = { 0 };
+	_cleanup_buf_ struct fc_buf b = {0};
 	char created[48];
 	const struct fc_spec *s = c->spec;
 	fc_rfc3339_now(created, sizeof(created));
@@ -207,7 +207,7 @@ int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time
 	fc_buf_printf(&b, ",\"created\":\"%s\",\"owner\":\"\",\"cgroup_path\":", created);
 	fc_buf_json_string(&b, c->cgroup_path ? c->cgroup_path : "");
 	fc_buf_printf(&b, ",\"systemd_cgroup\":%s,\"annotations\":{",
-		      c->opts->systemd_cgroup ? "true" : "false");
+	              c->opts->systemd_cgroup ? "true" : "false");
 	for (size_t i = 0; i < s->n_annotations; i++) {
 		if (i)
 			fc_buf_append(&b, ",", 1);
@@ -227,14 +227,14 @@ int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time
 
 static const char *jstr(yajl_val v, const char *key)
 {
-	const char *path[] = { key, NULL };
+	const char *path[] = {key, NULL};
 	yajl_val x = yajl_tree_get(v, path, yajl_t_string);
 	return x ? YAJL_GET_STRING(x) : NULL;
 }
 
 static long long jint(yajl_val v, const char *key)
 {
-	const char *path[] = { key, NULL };
+	const char *path[] = {key, NULL};
 	yajl_val x = yajl_tree_get(v, path, yajl_t_number);
 	return x && YAJL_IS_INTEGER(x) ? YAJL_GET_INTEGER(x) : 0;
 }
@@ -265,7 +265,7 @@ static bool fifo_exists(const char *root, const char *id)
 }
 
 int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,
-		    struct fc_error **err)
+                    struct fc_error **err)
 {
 	_cleanup_free_ char *path = NULL, *data = NULL;
 	char ebuf[256];
@@ -275,7 +275,8 @@ int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,
 	if (access(path, F_OK) < 0) {
 		_cleanup_free_ char *dir = fc_asprintf("%s/%s", root, id);
 		if (access(dir, F_OK) == 0)
-			return fc_error_set(err, ENOENT, "container `%s` is being created or deleted", id);
+			return fc_error_set(err, ENOENT,
+			                    "container `%s` is being created or deleted", id);
 		return fc_error_set(err, 0, "container does not exist"), -ENOENT;
 	}
 	if (fc_read_file_at(AT_FDCWD, path, &data, NULL, 0, err) < 0)
@@ -286,7 +287,8 @@ int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,
 		return fc_error_set(err, EINVAL, "state file `%s` is corrupt", path);
 	}
 	struct fcrt_state *s = fc_calloc(1, sizeof(*s));
-	s->oci_version = fc_strdup(FCRT_OCI_VERSION); /* the runtime's spec version, as runc reports */
+	s->oci_version =
+	    fc_strdup(FCRT_OCI_VERSION); /* the runtime's spec version, as runc reports */
 	s->id = fc_strdup(id);
 	s->pid = (pid_t)jint(v, "pid");
 	s->start_time = (unsigned long long)jint(v, "start_time");
@@ -296,19 +298,20 @@ int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,
 	s->owner = fc_strdup(jstr(v, "owner") ? jstr(v, "owner") : "");
 	s->cgroup_path = fc_strdup(jstr(v, "cgroup_path") ? jstr(v, "cgroup_path") : "");
 	{
-		const char *p[] = { "systemd_cgroup", NULL };
+		const char *p[] = {"systemd_cgroup", NULL};
 		s->systemd_cgroup = YAJL_IS_TRUE(yajl_tree_get(v, p, yajl_t_true));
 	}
 	{
-		const char *p[] = { "annotations", NULL };
+		const char *p[] = {"annotations", NULL};
 		yajl_val a = yajl_tree_get(v, p, yajl_t_object);
 		if (a && a->u.object.len) {
 			s->annotations = fc_calloc(a->u.object.len, sizeof(*s->annotations));
 			for (size_t i = 0; i < a->u.object.len; i++) {
 				yajl_val val = a->u.object.values[i];
-				s->annotations[s->n_annotations].key = fc_strdup(a->u.object.keys[i]);
+				s->annotations[s->n_annotations].key =
+				    fc_strdup(a->u.object.keys[i]);
 				s->annotations[s->n_annotations].value =
-					fc_strdup(YAJL_IS_STRING(val) ? YAJL_GET_STRING(val) : "");
+				    fc_strdup(YAJL_IS_STRING(val) ? YAJL_GET_STRING(val) : "");
 				s->n_annotations++;
 			}
 		}
@@ -347,8 +350,8 @@ void fcrt_state_json(const struct fcrt_state *s, struct fc_buf *b, bool indent)
 	fc_buf_json_string(b, s->oci_version);
 	fc_buf_printf(b, ",%s\"id\":%s", nl, sp);
 	fc_buf_json_string(b, s->id);
-	fc_buf_printf(b, ",%s\"pid\":%s%d,%s\"status\":%s\"%s\",%s\"bundle\":%s", nl, sp, (int)s->pid,
-		      nl, sp, fcrt_status_name(s->status), nl, sp);
+	fc_buf_printf(b, ",%s\"pid\":%s%d,%s\"status\":%s\"%s\",%s\"bundle\":%s", nl, sp,
+	              (int)s->pid, nl, sp, fcrt_status_name(s->status), nl, sp);
 	fc_buf_json_string(b, s->bundle);
 	fc_buf_printf(b, ",%s\"rootfs\":%s", nl, sp);
 	fc_buf_json_string(b, s->rootfs);

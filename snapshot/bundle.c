@@ -11,19 +11,20 @@
 #include "snap-private.h"
 
 int fcsnap_mount_rootfs(const struct fcsnap_image *img, const char *target, const char *upper,
-			const char *work, struct fc_error **err)
+                        const char *work, struct fc_error **err)
 {
 	if (img->n_layers == 0)
 		return fc_error_set(err, EINVAL, "image `%s` has no layers", img->name);
 	if (fc_mkdir_p_at(AT_FDCWD, target, 0755, err) < 0)
 		return fc_error_wrap(err, "rootfs");
-	struct fc_buf o = { 0 };
+	struct fc_buf o = {0};
 	fc_buf_printf(&o, "lowerdir=");
 	/* overlay lists the top layer first */
 	for (size_t i = img->n_layers; i-- > 0;) {
 		if (strchr(img->layer_dirs[i], ':') || strchr(img->layer_dirs[i], ',')) {
 			free(o.data);
-			return fc_error_set(err, EINVAL, "layer dir `%s` contains `:` or `,`", img->layer_dirs[i]);
+			return fc_error_set(err, EINVAL, "layer dir `%s` contains `:` or `,`",
+			                    img->layer_dirs[i]);
 		}
 		fc_buf_printf(&o, "%s%s", i + 1 == img->n_layers ? "" : ":", img->layer_dirs[i]);
 	}
@@ -32,21 +33,25 @@ int fcsnap_mount_rootfs(const struct fcsnap_image *img, const char *target, cons
 		free(o.data);
 		if (mount(img->layer_dirs[0], target, NULL, MS_BIND, NULL) < 0 ||
 		    mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
-			return fc_error_set(err, errno, "bind-mount layer `%s` on `%s`", img->layer_dirs[0], target);
+			return fc_error_set(err, errno, "bind-mount layer `%s` on `%s`",
+			                    img->layer_dirs[0], target);
 		return 0;
 	}
 	if (upper) {
-		if (fc_mkdir_p_at(AT_FDCWD, upper, 0755, err) < 0 || fc_mkdir_p_at(AT_FDCWD, work, 0700, err) < 0)
+		if (fc_mkdir_p_at(AT_FDCWD, upper, 0755, err) < 0 ||
+		    fc_mkdir_p_at(AT_FDCWD, work, 0700, err) < 0)
 			return fc_error_wrap(err, "overlay upper/work");
 		fc_buf_printf(&o, ",upperdir=%s,workdir=%s", upper, work);
 	}
 	int r = mount("overlay", target, "overlay", upper ? 0 : MS_RDONLY, o.data);
 	int e = errno;
 	if (r < 0 && e == EINVAL && o.len > 4000)
-		r = fc_error_set(err, E2BIG, "mount overlay on `%s`: %zu layers make the options too long",
-				 target, img->n_layers);
+		r = fc_error_set(err, E2BIG,
+		                 "mount overlay on `%s`: %zu layers make the options too long",
+		                 target, img->n_layers);
 	else if (r < 0)
-		r = fc_error_set(err, e, "mount overlay on `%s` (%zu layers)", target, img->n_layers);
+		r = fc_error_set(err, e, "mount overlay on `%s` (%zu layers)", target,
+		                 img->n_layers);
 	free(o.data);
 	return r;
 }
@@ -65,12 +70,12 @@ int fcsnap_unmount_rootfs(const char *target, struct fc_error **err)
 
 static int copy_tree(int src, int dst, const char *rel, struct fc_error **err);
 
-static int copy_meta(int sfd, int dfd, const struct stat *st, const char *rel, bool link, int dparent,
-		     const char *name, struct fc_error **err)
+static int copy_meta(int sfd, int dfd, const struct stat *st, const char *rel, bool link,
+                     int dparent, const char *name, struct fc_error **err)
 {
 	if (link) {
 		fchownat(dparent, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
-		struct timespec ts[2] = { st->st_atim, st->st_mtim };
+		struct timespec ts[2] = {st->st_atim, st->st_mtim};
 		utimensat(dparent, name, ts, AT_SYMLINK_NOFOLLOW);
 		return 0;
 	}
@@ -88,7 +93,7 @@ static int copy_meta(int sfd, int dfd, const struct stat *st, const char *rel, b
 		if (vl >= 0)
 			fsetxattr(dfd, names + i, val, (size_t)vl, 0);
 	}
-	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
 	futimens(dfd, ts);
 	return 0;
 }
@@ -111,18 +116,21 @@ static int copy_entry(int src, int dst, const char *name, const char *rel, struc
 		exists = false;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		_cleanup_close_ int sfd = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int sfd =
+		    openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sfd < 0)
 			return fc_error_set(err, errno, "copy `%s`: open", rel);
 		char v[2];
-		if (exists && fgetxattr(sfd, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y') {
+		if (exists && fgetxattr(sfd, "trusted.overlay.opaque", v, sizeof(v)) == 1 &&
+		    v[0] == 'y') {
 			if (fc_rm_rf_at(dst, name, err) < 0)
 				return fc_error_wrap(err, "opaque `%s`", rel);
 			exists = false;
 		}
 		if (!exists && mkdirat(dst, name, 0700) < 0)
 			return fc_error_set(err, errno, "copy `%s`: mkdir", rel);
-		_cleanup_close_ int dfd = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int dfd =
+		    openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (dfd < 0)
 			return fc_error_set(err, errno, "copy `%s`: open target", rel);
 		if (copy_tree(sfd, dfd, rel, err) < 0)
@@ -150,7 +158,8 @@ static int copy_entry(int src, int dst, const char *name, const char *rel, struc
 	if (!S_ISREG(st.st_mode))
 		return 0;
 	_cleanup_close_ int sfd = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_close_ int dfd = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	_cleanup_close_ int dfd =
+	    openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (sfd < 0 || dfd < 0)
 		return fc_error_set(err, errno, "copy `%s`: open", rel);
 	for (off_t left = st.st_size; left > 0;) {
@@ -162,7 +171,8 @@ static int copy_entry(int src, int dst, const char *name, const char *rel, struc
 			char buf[65536];
 			ssize_t rn = read(sfd, buf, sizeof(buf));
 			if (rn <= 0)
-				return fc_error_set(err, rn < 0 ? errno : EIO, "copy `%s`: read", rel);
+				return fc_error_set(err, rn < 0 ? errno : EIO, "copy `%s`: read",
+				                    rel);
 			if (fc_write_all(dfd, buf, (size_t)rn) < 0)
 				return fc_error_set(err, errno, "copy `%s`: write", rel);
 			n = rn;
@@ -205,7 +215,8 @@ int fcsnap_copy_rootfs(const struct fcsnap_image *img, const char *target, struc
 	if (dfd < 0)
 		return fc_error_set(err, errno, "open `%s`", target);
 	for (size_t i = 0; i < img->n_layers; i++) {
-		_cleanup_close_ int sfd = open(img->layer_dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int sfd =
+		    open(img->layer_dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (sfd < 0)
 			return fc_error_set(err, errno, "open layer `%s`", img->layer_dirs[i]);
 		if (copy_tree(sfd, dfd, "", err) < 0)
@@ -224,7 +235,8 @@ int fcsnap_copy_rootfs(const struct fcsnap_image *img, const char *target, struc
 static int read_image_file(const struct fcsnap_image *img, const char *path, char **out)
 {
 	for (size_t i = img->n_layers; i-- > 0;) {
-		_cleanup_close_ int root = open(img->layer_dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int root =
+		    open(img->layer_dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (root < 0)
 			return -errno;
 		int fd = snap_openat_in_root(root, path, O_RDONLY | O_NOCTTY, 0);
@@ -252,7 +264,7 @@ static int lookup(const char *db, const char *name, unsigned long *id, unsigned 
 	char *save = NULL;
 	_cleanup_free_ char *copy = fc_strdup(db);
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[5] = { 0 };
+		char *f[5] = {0};
 		char *s = line;
 		for (int k = 0; k < 5 && s; k++) {
 			f[k] = s;
@@ -280,7 +292,8 @@ static bool numeric(const char *s)
 	return true;
 }
 
-int fcsnap_resolve_user(const struct fcsnap_image *img, uid_t *uid, gid_t *gid, struct fc_error **err)
+int fcsnap_resolve_user(const struct fcsnap_image *img, uid_t *uid, gid_t *gid,
+                        struct fc_error **err)
 {
 	const char *u = img->config.user;
 	*uid = 0;
@@ -299,9 +312,11 @@ int fcsnap_resolve_user(const struct fcsnap_image *img, uid_t *uid, gid_t *gid, 
 		/* a numeric user's primary group comes from passwd when listed */
 		if (read_image_file(img, "/etc/passwd", &pw) == 0) {
 			char *save = NULL;
-			for (char *line = strtok_r(pw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			for (char *line = strtok_r(pw, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
 				unsigned long lid, lg;
-				if (sscanf(line, "%*[^:]:%*[^:]:%lu:%lu", &lid, &lg) == 2 && lid == id) {
+				if (sscanf(line, "%*[^:]:%*[^:]:%lu:%lu", &lid, &lg) == 2 &&
+				    lid == id) {
 					g = lg;
 					have_gid = true;
 					break;
@@ -311,11 +326,13 @@ int fcsnap_resolve_user(const struct fcsnap_image *img, uid_t *uid, gid_t *gid, 
 	} else {
 		_cleanup_free_ char *pw = NULL;
 		if (read_image_file(img, "/etc/passwd", &pw) < 0)
-			return fc_error_set(err, ENOENT, "image `%s`: user `%s`: the image has no /etc/passwd",
-					    img->name, user);
+			return fc_error_set(err, ENOENT,
+			                    "image `%s`: user `%s`: the image has no /etc/passwd",
+			                    img->name, user);
 		if (lookup(pw, user, &id, &g) < 0)
-			return fc_error_set(err, ENOENT, "image `%s`: user `%s` is not in the image's /etc/passwd",
-					    img->name, user);
+			return fc_error_set(
+			    err, ENOENT, "image `%s`: user `%s` is not in the image's /etc/passwd",
+			    img->name, user);
 		have_gid = true;
 	}
 	if (group && *group) {
@@ -323,9 +340,12 @@ int fcsnap_resolve_user(const struct fcsnap_image *img, uid_t *uid, gid_t *gid, 
 			g = strtoul(group, NULL, 10);
 		} else {
 			_cleanup_free_ char *gr = NULL;
-			if (read_image_file(img, "/etc/group", &gr) < 0 || lookup(gr, group, &g, NULL) < 0)
-				return fc_error_set(err, ENOENT, "image `%s`: group `%s` is not in the image's /etc/group",
-						    img->name, group);
+			if (read_image_file(img, "/etc/group", &gr) < 0 ||
+			    lookup(gr, group, &g, NULL) < 0)
+				return fc_error_set(
+				    err, ENOENT,
+				    "image `%s`: group `%s` is not in the image's /etc/group",
+				    img->name, group);
 		}
 	} else if (!have_gid) {
 		g = 0;

@@ -33,21 +33,21 @@ const char *fcsnap_store_path(const struct fcsnap_store *s);
 /* ---- import ----------------------------------------------------------- */
 
 struct fcsnap_progress {
-	uint64_t bytes_in;	/* compressed bytes read */
-	uint64_t bytes_out;	/* bytes written to layer files */
-	uint64_t files;		/* entries created */
+	uint64_t bytes_in;      /* compressed bytes read */
+	uint64_t bytes_out;     /* bytes written to layer files */
+	uint64_t files;         /* entries created */
 	unsigned layer, layers; /* current layer (1-based) of all */
 };
 typedef void (*fcsnap_progress_fn)(const struct fcsnap_progress *p, void *data);
 
 struct fcsnap_import_opts {
-	const char *name;	  /* name to record; NULL: from the archive's ref name */
-	const char *platform;	  /* "os/arch[/variant]"; NULL: linux/amd64 */
-	uint64_t max_layer_size;  /* expanded bytes per layer; 0: 64 GiB */
-	uint64_t max_entries;	  /* tar entries per layer; 0: 4,000,000 */
-	unsigned max_path;	  /* bytes per entry path; 0: 4096 */
-	unsigned jobs;		  /* layers unpacked in parallel; 0: number of CPUs (<= 4) */
-	bool no_uring;		  /* write with plain syscalls instead of io_uring */
+	const char *name;            /* name to record; NULL: from the archive's ref name */
+	const char *platform;        /* "os/arch[/variant]"; NULL: linux/amd64 */
+	uint64_t max_layer_size;     /* expanded bytes per layer; 0: 64 GiB */
+	uint64_t max_entries;        /* tar entries per layer; 0: 4,000,000 */
+	unsigned max_path;           /* bytes per entry path; 0: 4096 */
+	unsigned jobs;               /* layers unpacked in parallel; 0: number of CPUs (<= 4) */
+	bool no_uring;               /* write with plain syscalls instead of io_uring */
 	fcsnap_progress_fn progress; /* called from the importing threads (serialised) */
 	void *progress_data;
 };
@@ -56,31 +56,31 @@ struct fcsnap_import_opts {
  * tarball. On success *name_out (if non-NULL) is the recorded name. On failure
  * the store is as it was (no blob, layer or name added). */
 int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_import_opts *opts,
-		  char **name_out, struct fc_error **err);
+                  char **name_out, struct fc_error **err);
 
 /* ---- images ----------------------------------------------------------- */
 
 struct fcsnap_config {
-	char **entrypoint;	/* NULL-terminated vectors; NULL when absent */
+	char **entrypoint; /* NULL-terminated vectors; NULL when absent */
 	char **cmd;
 	char **env;
-	char *workdir;		/* NULL when absent */
-	char *user;		/* as written in the image ("1000:1000", "app"), NULL when absent */
-	char **exposed_ports;	/* "8080/tcp" ... */
+	char *workdir;        /* NULL when absent */
+	char *user;           /* as written in the image ("1000:1000", "app"), NULL when absent */
+	char **exposed_ports; /* "8080/tcp" ... */
 	char *stop_signal;
-	char **labels;		/* "key=value" ... */
+	char **labels; /* "key=value" ... */
 	char *os, *arch;
 };
 
 struct fcsnap_image {
 	char *name;
-	char *manifest_digest;	/* "sha256:..." */
+	char *manifest_digest; /* "sha256:..." */
 	char *config_digest;
 	size_t n_layers;
-	char **diff_ids;	/* n_layers, lowest first ("sha256:...") */
-	char **layer_dirs;	/* n_layers absolute dirs, lowest first */
-	uint64_t size;		/* compressed bytes of the layers */
-	int64_t created;	/* import time (unix seconds) */
+	char **diff_ids;   /* n_layers, lowest first ("sha256:...") */
+	char **layer_dirs; /* n_layers absolute dirs, lowest first */
+	uint64_t size;     /* compressed bytes of the layers */
+	int64_t created;   /* import time (unix seconds) */
 	struct fcsnap_config config;
 };
 
@@ -88,13 +88,13 @@ void fcsnap_config_clear(struct fcsnap_config *c);
 void fcsnap_image_free(struct fcsnap_image *img);
 /* Resolve a name: ordered layer dirs (lowest first) and the parsed config. */
 int fcsnap_image_get(struct fcsnap_store *s, const char *name, struct fcsnap_image **out,
-		     struct fc_error **err);
+                     struct fc_error **err);
 /* All recorded names, sorted; NULL-terminated. */
 int fcsnap_image_list(struct fcsnap_store *s, char ***names, struct fc_error **err);
 int fcsnap_image_remove(struct fcsnap_store *s, const char *name, struct fc_error **err);
 /* Remove blobs and layers no name refers to. Counts may be NULL. */
 int fcsnap_gc(struct fcsnap_store *s, unsigned *blobs_removed, unsigned *layers_removed,
-	      struct fc_error **err);
+              struct fc_error **err);
 /* Inspect document (JSON) of an image. */
 int fcsnap_image_json(const struct fcsnap_image *img, char **json, struct fc_error **err);
 
@@ -104,7 +104,7 @@ int fcsnap_image_json(const struct fcsnap_image *img, char **json, struct fc_err
  * and work dirs (created if missing; same filesystem). upper == NULL makes a
  * read-only overlay (no work dir needed). */
 int fcsnap_mount_rootfs(const struct fcsnap_image *img, const char *target, const char *upper,
-			const char *work, struct fc_error **err);
+                        const char *work, struct fc_error **err);
 int fcsnap_unmount_rootfs(const char *target, struct fc_error **err);
 /* Flatten the layers into target (an empty or missing dir), applying whiteouts. */
 int fcsnap_copy_rootfs(const struct fcsnap_image *img, const char *target, struct fc_error **err);
@@ -112,21 +112,26 @@ int fcsnap_copy_rootfs(const struct fcsnap_image *img, const char *target, struc
 /* Resolve the image's user ("name", "uid", "name:group", "uid:gid") against the
  * image's /etc/passwd and /etc/group. */
 int fcsnap_resolve_user(const struct fcsnap_image *img, uid_t *uid, gid_t *gid,
-			struct fc_error **err);
+                        struct fc_error **err);
 
 struct fcsnap_bundle_opts {
-	bool copy;		/* flatten instead of overlay */
-	char **args;		/* replaces Entrypoint+Cmd when non-NULL */
+	bool copy;   /* flatten instead of overlay */
+	char **args; /* replaces Entrypoint+Cmd when non-NULL */
 };
 /* Write dir/config.json and dir/rootfs (overlay with dir/upper, dir/work). */
 int fcsnap_bundle(struct fcsnap_store *s, const char *name, const char *dir,
-		  const struct fcsnap_bundle_opts *opts, struct fc_error **err);
+                  const struct fcsnap_bundle_opts *opts, struct fc_error **err);
 /* Undo fcsnap_bundle: unmount dir/rootfs, remove rootfs, upper, work, config.json. */
 int fcsnap_unbundle(const char *dir, struct fc_error **err);
 
 /* ---- helpers (exposed for tests) -------------------------------------- */
 
-enum fcsnap_compression { FCSNAP_COMP_NONE, FCSNAP_COMP_GZIP, FCSNAP_COMP_ZSTD, FCSNAP_COMP_UNKNOWN };
+enum fcsnap_compression {
+	FCSNAP_COMP_NONE,
+	FCSNAP_COMP_GZIP,
+	FCSNAP_COMP_ZSTD,
+	FCSNAP_COMP_UNKNOWN
+};
 /* Media type of a layer to its compression; -EPROTONOSUPPORT for foreign or unknown. */
 int fcsnap_layer_compression(const char *media_type);
 /* Validate "sha256:<64 lowercase hex>"; returns the hex part or NULL. */

@@ -15,13 +15,13 @@
 #include "snap-private.h"
 
 struct job {
-	char *src;		/* blob path inside the source root */
-	char *want_digest;	/* NULL when unknown (docker-archive) */
-	int64_t want_size;	/* -1 when unknown */
-	int comp;		/* -1: sniff */
+	char *src;         /* blob path inside the source root */
+	char *want_digest; /* NULL when unknown (docker-archive) */
+	int64_t want_size; /* -1 when unknown */
+	int comp;          /* -1: sniff */
 	char *media_type;
-	char *diff_id;		/* expected, from the config */
-	char digest[80];	/* verified blob digest */
+	char *diff_id;   /* expected, from the config */
+	char digest[80]; /* verified blob digest */
 	uint64_t size;
 	bool reuse_layer, blob_in_store, dup, blob_staged;
 	int lockfd;
@@ -30,9 +30,9 @@ struct job {
 struct imp {
 	struct fcsnap_store *s;
 	const struct fcsnap_import_opts *o;
-	int srcfd;		/* source root (layout dir or extracted archive) */
+	int srcfd; /* source root (layout dir or extracted archive) */
 	int stagefd;
-	char *stage;		/* tmp/stage-... relative to the store */
+	char *stage; /* tmp/stage-... relative to the store */
 	struct job *jobs;
 	size_t n;
 	struct snap_limits lim;
@@ -48,18 +48,21 @@ struct imp {
 
 /* Copy src (below srcfd) into stagefd/dst while hashing; check digest and size. */
 static int copy_blob(struct imp *im, const char *src, const char *want, int64_t want_size,
-		     const char *dst, char *digest, uint64_t *size, struct fc_error **err)
+                     const char *dst, char *digest, uint64_t *size, struct fc_error **err)
 {
 	_cleanup_close_ int in = snap_openat_in_root(im->srcfd, src, O_RDONLY | O_NOCTTY, 0);
 	if (in < 0)
-		return fc_error_set(err, -in, "blob `%s`%s%s", src, want ? " " : "", want ? want : "");
+		return fc_error_set(err, -in, "blob `%s`%s%s", src, want ? " " : "",
+		                    want ? want : "");
 	struct stat st;
 	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode))
 		return fc_error_set(err, EINVAL, "blob `%s` is not a regular file", src);
 	if (want_size >= 0 && st.st_size != want_size)
-		return fc_error_set(err, EINVAL, "blob %s: size %lld does not match the descriptor's %lld",
-				    want ? want : src, (long long)st.st_size, (long long)want_size);
-	_cleanup_close_ int out = openat(im->stagefd, dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		return fc_error_set(err, EINVAL,
+		                    "blob %s: size %lld does not match the descriptor's %lld",
+		                    want ? want : src, (long long)st.st_size, (long long)want_size);
+	_cleanup_close_ int out =
+	    openat(im->stagefd, dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (out < 0)
 		return fc_error_set(err, errno, "create staged blob `%s`", dst);
 	const size_t bs = 1 << 20;
@@ -94,10 +97,11 @@ static int copy_blob(struct imp *im, const char *src, const char *want, int64_t 
 	snap_hash_final(&h, digest);
 	if (want_size >= 0 && (int64_t)n != want_size)
 		return fc_error_set(err, EINVAL, "blob %s: read %llu bytes, descriptor says %lld",
-				    want ? want : src, (unsigned long long)n, (long long)want_size);
+		                    want ? want : src, (unsigned long long)n, (long long)want_size);
 	if (want && !FC_STREQ(digest, want))
-		return fc_error_set(err, EINVAL, "blob `%s`: digest mismatch: content is %s, descriptor says %s",
-				    src, digest, want);
+		return fc_error_set(err, EINVAL,
+		                    "blob `%s`: digest mismatch: content is %s, descriptor says %s",
+		                    src, digest, want);
 	if (size)
 		*size = n;
 	return 0;
@@ -112,8 +116,9 @@ static int read_blob(struct imp *im, const struct snap_desc *d, char **buf, stru
 	_cleanup_free_ char *dst = fc_asprintf("blob-%s", hex);
 	char dg[80];
 	if (d->size > (64 << 20))
-		return fc_error_set(err, EFBIG, "blob %s: %lld bytes is too large for a manifest or config",
-				    d->digest, (long long)d->size);
+		return fc_error_set(err, EFBIG,
+		                    "blob %s: %lld bytes is too large for a manifest or config",
+		                    d->digest, (long long)d->size);
 	if (copy_blob(im, src, d->digest, d->size, dst, dg, NULL, err) < 0)
 		return fc_error_code(*err);
 	return fc_read_file_at(im->stagefd, dst, buf, NULL, 0, err);
@@ -151,7 +156,8 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 	archive_read_support_filter_all(a);
 	int ret = 0;
 	if (archive_read_open_fd(a, fd, 1 << 20) != ARCHIVE_OK) {
-		ret = fc_error_set(err, EINVAL, "`%s` is not a tar archive: %s", path, archive_error_string(a));
+		ret = fc_error_set(err, EINVAL, "`%s` is not a tar archive: %s", path,
+		                   archive_error_string(a));
 		goto out;
 	}
 	for (unsigned count = 0;; count++) {
@@ -160,7 +166,8 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			ret = fc_error_set(err, EINVAL, "read archive `%s`: %s", path, archive_error_string(a));
+			ret = fc_error_set(err, EINVAL, "read archive `%s`: %s", path,
+			                   archive_error_string(a));
 			goto out;
 		}
 		if (count > 100000) {
@@ -168,7 +175,8 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 			goto out;
 		}
 		_cleanup_free_ char *p = NULL;
-		if (fcsnap_clean_path(archive_entry_pathname(e) ? archive_entry_pathname(e) : "", 4096, &p, err) < 0) {
+		if (fcsnap_clean_path(archive_entry_pathname(e) ? archive_entry_pathname(e) : "",
+		                      4096, &p, err) < 0) {
 			ret = fc_error_wrap(err, "archive `%s`", path);
 			goto out;
 		}
@@ -181,7 +189,9 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 		_cleanup_close_ int pfd = snap_mkdir_beneath(root, dir, 0700);
 		if (pfd < 0) {
 			ret = fc_error_set(err, pfd == -EXDEV ? EPERM : -pfd,
-					   "archive `%s`: entry `%s`: parent escapes the archive or cannot be created", path, p);
+			                   "archive `%s`: entry `%s`: parent escapes the archive "
+			                   "or cannot be created",
+			                   path, p);
 			goto out;
 		}
 		mode_t t = archive_entry_filetype(e);
@@ -193,7 +203,8 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 		} else if (t == AE_IFLNK) {
 			unlinkat(pfd, base, 0);
 			if (symlinkat(archive_entry_symlink(e), pfd, base) < 0) {
-				ret = fc_error_set(err, errno, "archive `%s`: symlink `%s`", path, p);
+				ret =
+				    fc_error_set(err, errno, "archive `%s`: symlink `%s`", path, p);
 				goto out;
 			}
 		} else if (archive_entry_hardlink(e)) {
@@ -205,31 +216,36 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 			}
 			const char *ts = strrchr(tp, '/');
 			tdir = ts ? fc_strndup(tp, (size_t)(ts - tp)) : fc_strdup("");
-			_cleanup_close_ int tfd = snap_openat_beneath(root, tdir, O_RDONLY | O_DIRECTORY, 0);
+			_cleanup_close_ int tfd =
+			    snap_openat_beneath(root, tdir, O_RDONLY | O_DIRECTORY, 0);
 			unlinkat(pfd, base, 0);
 			if (tfd < 0 || linkat(tfd, ts ? ts + 1 : tp, pfd, base, 0) < 0) {
-				ret = fc_error_set(err, tfd < 0 ? -tfd : errno, "archive `%s`: link `%s` to `%s`", path, p, tp);
+				ret = fc_error_set(err, tfd < 0 ? -tfd : errno,
+				                   "archive `%s`: link `%s` to `%s`", path, p, tp);
 				goto out;
 			}
 		} else if (t == AE_IFREG) {
 			unlinkat(pfd, base, 0);
-			_cleanup_close_ int out = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			_cleanup_close_ int out = openat(
+			    pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (out < 0) {
-				ret = fc_error_set(err, errno, "archive `%s`: create `%s`", path, p);
+				ret =
+				    fc_error_set(err, errno, "archive `%s`: create `%s`", path, p);
 				goto out;
 			}
 			for (;;) {
 				la_ssize_t n = archive_read_data(a, buf, bs);
 				if (n < 0) {
-					ret = fc_error_set(err, EIO, "archive `%s`: entry `%s`: %s", path, p,
-							   archive_error_string(a));
+					ret = fc_error_set(err, EIO, "archive `%s`: entry `%s`: %s",
+					                   path, p, archive_error_string(a));
 					goto out;
 				}
 				if (n == 0)
 					break;
 				int w = fc_write_all(out, buf, (size_t)n);
 				if (w < 0) {
-					ret = fc_error_set(err, -w, "archive `%s`: write `%s`", path, p);
+					ret = fc_error_set(err, -w, "archive `%s`: write `%s`",
+					                   path, p);
 					goto out;
 				}
 			}
@@ -257,7 +273,7 @@ static bool platform_match(const struct snap_desc *d, const char *platform)
 
 /* From an index document to a manifest document (nested indexes allowed). */
 static int resolve_manifest(struct imp *im, char *buf, char **manifest, char *mdigest,
-			    char **ref_name, int depth, struct fc_error **err)
+                            char **ref_name, int depth, struct fc_error **err)
 {
 	if (depth > 4)
 		return fc_error_set(err, ELOOP, "index nesting is too deep");
@@ -287,8 +303,9 @@ static int resolve_manifest(struct imp *im, char *buf, char **manifest, char *md
 			pick = NULL;
 	}
 	if (!pick) {
-		r = fc_error_set(err, ENOENT, "no manifest for platform %s in the index (%zu entries)",
-				 im->o->platform ? im->o->platform : "linux/amd64", ix.n);
+		r = fc_error_set(err, ENOENT,
+		                 "no manifest for platform %s in the index (%zu entries)",
+		                 im->o->platform ? im->o->platform : "linux/amd64", ix.n);
 		snap_index_clear(&ix);
 		return r;
 	}
@@ -319,7 +336,7 @@ static void jobs_free(struct imp *im)
 }
 
 static int plan_oci(struct imp *im, char *mdigest, char *cdigest, struct snap_config_doc *cfg,
-		    char **ref_name, struct fc_error **err)
+                    char **ref_name, struct fc_error **err)
 {
 	_cleanup_free_ char *ibuf = NULL, *mbuf = NULL, *cbuf = NULL;
 	int r = snap_read_in_root(im->srcfd, "index.json", &ibuf, err);
@@ -338,8 +355,9 @@ static int plan_oci(struct imp *im, char *mdigest, char *cdigest, struct snap_co
 	if (r >= 0)
 		r = snap_parse_config(cbuf, cfg, err);
 	if (r >= 0 && cfg->n_diff_ids != m.n_layers)
-		r = fc_error_set(err, EINVAL, "manifest %s has %zu layers but its config lists %zu diff_ids",
-				 mdigest, m.n_layers, cfg->n_diff_ids);
+		r = fc_error_set(err, EINVAL,
+		                 "manifest %s has %zu layers but its config lists %zu diff_ids",
+		                 mdigest, m.n_layers, cfg->n_diff_ids);
 	snprintf(cdigest, 80, "%s", m.config.digest);
 	im->jobs = fc_calloc(m.n_layers + 1, sizeof(*im->jobs));
 	for (size_t i = 0; r >= 0 && i < m.n_layers; i++) {
@@ -347,8 +365,10 @@ static int plan_oci(struct imp *im, char *mdigest, char *cdigest, struct snap_co
 		j->lockfd = -1;
 		j->comp = fcsnap_layer_compression(m.layers[i].media_type);
 		if (j->comp < 0) {
-			r = fc_error_set(err, EPROTONOSUPPORT, "layer %s: unsupported media type `%s`",
-					 m.layers[i].digest, m.layers[i].media_type ? m.layers[i].media_type : "");
+			r = fc_error_set(err, EPROTONOSUPPORT,
+			                 "layer %s: unsupported media type `%s`",
+			                 m.layers[i].digest,
+			                 m.layers[i].media_type ? m.layers[i].media_type : "");
 			break;
 		}
 		j->src = fc_asprintf("blobs/sha256/%s", fcsnap_digest_hex(m.layers[i].digest));
@@ -362,7 +382,7 @@ static int plan_oci(struct imp *im, char *mdigest, char *cdigest, struct snap_co
 }
 
 static int plan_docker(struct imp *im, char *cdigest, struct snap_config_doc *cfg, char **ref_name,
-		       struct fc_error **err)
+                       struct fc_error **err)
 {
 	_cleanup_free_ char *mbuf = NULL, *cbuf = NULL;
 	struct snap_docker_manifest dm;
@@ -383,8 +403,9 @@ static int plan_docker(struct imp *im, char *cdigest, struct snap_config_doc *cf
 	if (r < 0)
 		goto out;
 	if (cfg->n_diff_ids != fc_strv_len(dm.layers)) {
-		r = fc_error_set(err, EINVAL, "docker-archive: %zu layers but the config lists %zu diff_ids",
-				 fc_strv_len(dm.layers), cfg->n_diff_ids);
+		r = fc_error_set(err, EINVAL,
+		                 "docker-archive: %zu layers but the config lists %zu diff_ids",
+		                 fc_strv_len(dm.layers), cfg->n_diff_ids);
 		goto out;
 	}
 	if (dm.repo_tags && dm.repo_tags[0] && !*ref_name)
@@ -419,15 +440,17 @@ static const char *docker_media_type(int comp)
 {
 	return comp == FCSNAP_COMP_GZIP   ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
 	       : comp == FCSNAP_COMP_ZSTD ? "application/vnd.docker.image.rootfs.diff.tar.zstd"
-					  : "application/vnd.docker.image.rootfs.diff.tar";
+	                                  : "application/vnd.docker.image.rootfs.diff.tar";
 }
 
 static int check_diff_id(struct imp *im, size_t i, const char *got, struct fc_error **err)
 {
 	struct job *j = &im->jobs[i];
 	if (!FC_STREQ(got, j->diff_id))
-		return fc_error_set(err, EINVAL, "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s",
-				    i + 1, j->digest, got, j->diff_id);
+		return fc_error_set(
+		    err, EINVAL,
+		    "layer %zu (blob %s): diff_id mismatch: content is %s, config says %s", i + 1,
+		    j->digest, got, j->diff_id);
 	return 0;
 }
 
@@ -443,7 +466,9 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 	snprintf(blobname, sizeof(blobname), "layerblob-%zu", i);
 	snprintf(layername, sizeof(layername), "layer-%s", dhex);
 	report(im, (unsigned)i + 1);
-	_cleanup_free_ char *inplace = j->want_digest ? fc_asprintf("blobs/sha256/%s", fcsnap_digest_hex(j->want_digest)) : NULL;
+	_cleanup_free_ char *inplace =
+	    j->want_digest ? fc_asprintf("blobs/sha256/%s", fcsnap_digest_hex(j->want_digest))
+	                   : NULL;
 	_cleanup_close_ int bfd = -1, tee = -1;
 	struct stat st;
 	if (inplace && fstatat(im->s->dirfd, inplace, &st, 0) == 0 && S_ISREG(st.st_mode) &&
@@ -458,19 +483,23 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 	} else if (!need_unpack) {
 		/* a blob we do not have for a layer we have: copy it, and it must
 		 * still be that layer, or the record would lie */
-		if (copy_blob(im, j->src, j->want_digest, j->want_size, blobname, j->digest, &j->size, err) < 0)
+		if (copy_blob(im, j->src, j->want_digest, j->want_size, blobname, j->digest,
+		              &j->size, err) < 0)
 			return fc_error_wrap(err, "layer %zu", i + 1);
 		j->blob_staged = true;
 		bfd = openat(im->stagefd, blobname, O_RDONLY | O_CLOEXEC);
 		if (bfd < 0)
-			return fc_error_set(err, errno, "layer %zu: open staged blob %s", i + 1, j->digest);
+			return fc_error_set(err, errno, "layer %zu: open staged blob %s", i + 1,
+			                    j->digest);
 		int comp = j->comp >= 0 ? j->comp : snap_sniff_compression(bfd);
 		if (comp < 0)
-			return fc_error_set(err, -comp, "layer %zu: read blob %s", i + 1, j->digest);
+			return fc_error_set(err, -comp, "layer %zu: read blob %s", i + 1,
+			                    j->digest);
 		if (j->comp < 0)
 			j->media_type = fc_strdup(docker_media_type(comp));
 		if (snap_verify_layer(bfd, comp, &im->lim, got, err) < 0)
-			return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, j->digest, j->diff_id);
+			return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1,
+			                     j->digest, j->diff_id);
 		return check_diff_id(im, i, got, err);
 	} else {
 		/* stream: copy, hash and unpack in one pass */
@@ -478,10 +507,13 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 		if (bfd < 0)
 			return fc_error_set(err, -bfd, "layer %zu: blob `%s`", i + 1, j->src);
 		if (fstat(bfd, &st) < 0 || !S_ISREG(st.st_mode))
-			return fc_error_set(err, EINVAL, "layer %zu: blob `%s` is not a regular file", i + 1, j->src);
+			return fc_error_set(err, EINVAL,
+			                    "layer %zu: blob `%s` is not a regular file", i + 1,
+			                    j->src);
 		if (j->want_size >= 0 && st.st_size != j->want_size)
-			return fc_error_set(err, EINVAL, "blob %s: size %lld does not match the descriptor's %lld",
-					    j->want_digest, (long long)st.st_size, (long long)j->want_size);
+			return fc_error_set(
+			    err, EINVAL, "blob %s: size %lld does not match the descriptor's %lld",
+			    j->want_digest, (long long)st.st_size, (long long)j->want_size);
 		tee = openat(im->stagefd, blobname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (tee < 0)
 			return fc_error_set(err, errno, "layer %zu: create staged blob", i + 1);
@@ -498,28 +530,33 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 	}
 	if (mkdirat(im->stagefd, layername, 0755) < 0)
 		return fc_error_set(err, errno, "layer %s: create staging dir", j->diff_id);
-	_cleanup_close_ int dfd = openat(im->stagefd, layername, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd =
+	    openat(im->stagefd, layername, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return fc_error_set(err, errno, "layer %s: open staging dir", j->diff_id);
-	struct snap_progress_sink ps = { im->o->progress, im->o->progress_data, &im->plock, &im->prog };
+	struct snap_progress_sink ps = {im->o->progress, im->o->progress_data, &im->plock,
+	                                &im->prog};
 	char bdig[80] = "";
 	uint64_t bsize = 0;
 	const char *what = j->want_digest ? j->want_digest : j->src;
 	int r = snap_unpack_layer(bfd, comp, dfd, &im->lim, !im->o->no_uring, &ps, got, tee,
-				  tee >= 0 ? bdig : NULL, tee >= 0 ? &bsize : NULL, err);
+	                          tee >= 0 ? bdig : NULL, tee >= 0 ? &bsize : NULL, err);
 	if (tee >= 0) {
 		/* a wrong blob is reported as such, whatever its content did */
 		if (r == 0 || bsize == (uint64_t)st.st_size) {
 			if (j->want_size >= 0 && bsize != (uint64_t)j->want_size) {
 				fc_error_free(*err);
 				*err = NULL;
-				return fc_error_set(err, EINVAL, "blob %s: read %llu bytes, descriptor says %lld",
-						    what, (unsigned long long)bsize, (long long)j->want_size);
+				return fc_error_set(
+				    err, EINVAL, "blob %s: read %llu bytes, descriptor says %lld",
+				    what, (unsigned long long)bsize, (long long)j->want_size);
 			}
 		}
 		if (r == 0 && j->want_digest && !FC_STREQ(bdig, j->want_digest))
-			return fc_error_set(err, EINVAL, "blob `%s`: digest mismatch: content is %s, descriptor says %s",
-					    j->src, bdig, j->want_digest);
+			return fc_error_set(
+			    err, EINVAL,
+			    "blob `%s`: digest mismatch: content is %s, descriptor says %s", j->src,
+			    bdig, j->want_digest);
 		if (r == 0) {
 			snprintf(j->digest, sizeof(j->digest), "%s", bdig);
 			j->size = bsize;
@@ -534,15 +571,20 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 		/* a corrupt blob shows up as a broken stream: name the digest check */
 		if (tee >= 0 && j->want_digest) {
 			char full[80];
-			_cleanup_close_ int again = snap_openat_in_root(im->srcfd, j->src, O_RDONLY | O_NOCTTY, 0);
-			if (again >= 0 && snap_hash_fd(again, full, NULL) == 0 && !FC_STREQ(full, j->want_digest)) {
+			_cleanup_close_ int again =
+			    snap_openat_in_root(im->srcfd, j->src, O_RDONLY | O_NOCTTY, 0);
+			if (again >= 0 && snap_hash_fd(again, full, NULL) == 0 &&
+			    !FC_STREQ(full, j->want_digest)) {
 				fc_error_free(*err);
 				*err = NULL;
-				return fc_error_set(err, EINVAL, "blob `%s`: digest mismatch: content is %s, descriptor says %s",
-						    j->src, full, j->want_digest);
+				return fc_error_set(
+				    err, EINVAL,
+				    "blob `%s`: digest mismatch: content is %s, descriptor says %s",
+				    j->src, full, j->want_digest);
 			}
 		}
-		return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, what, j->diff_id);
+		return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, what,
+		                     j->diff_id);
 	}
 	return check_diff_id(im, i, got, err);
 }
@@ -600,13 +642,14 @@ static int lock_layers(struct imp *im, struct fc_error **err)
 			if (errno != EINTR)
 				return fc_error_set(err, errno, "lock layer %s", j->diff_id);
 		struct stat st;
-		j->reuse_layer = fstatat(im->s->dirfd, ld, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+		j->reuse_layer =
+		    fstatat(im->s->dirfd, ld, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 	}
 	return 0;
 }
 
 static int commit(struct imp *im, const char *name, const char *mdigest, const char *cdigest,
-		  struct fc_error **err)
+                  struct fc_error **err)
 {
 	if (syncfs(im->stagefd) < 0)
 		return fc_error_set(err, errno, "sync staged files");
@@ -628,7 +671,7 @@ static int commit(struct imp *im, const char *name, const char *mdigest, const c
 				return fc_error_set(err, errno, "commit blob %s", j->digest);
 		}
 	}
-	const char *docs[] = { mdigest, cdigest };
+	const char *docs[] = {mdigest, cdigest};
 	for (size_t i = 0; i < 2; i++) {
 		char from[100], to[100];
 		snprintf(from, sizeof(from), "blob-%s", fcsnap_digest_hex(docs[i]));
@@ -638,8 +681,11 @@ static int commit(struct imp *im, const char *name, const char *mdigest, const c
 	}
 	snap_fsync_dir_at(im->s->dirfd, "layers");
 	snap_fsync_dir_at(im->s->dirfd, "blobs/sha256");
-	struct snap_image_rec rec = { .name = (char *)name, .manifest = (char *)mdigest, .config = (char *)cdigest,
-				      .n = im->n, .created = (int64_t)time(NULL) };
+	struct snap_image_rec rec = {.name = (char *)name,
+	                             .manifest = (char *)mdigest,
+	                             .config = (char *)cdigest,
+	                             .n = im->n,
+	                             .created = (int64_t)time(NULL)};
 	rec.diff_ids = fc_calloc(im->n + 1, sizeof(char *));
 	rec.layer_digests = fc_calloc(im->n + 1, sizeof(char *));
 	for (size_t i = 0; i < im->n; i++) {
@@ -662,18 +708,24 @@ static int commit(struct imp *im, const char *name, const char *mdigest, const c
 /* Synthesise a Docker schema2 manifest for a docker-archive. */
 static char *docker_manifest(struct imp *im, const char *cdigest, const char *cbuf_digest_unused)
 {
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	struct stat st;
 	_cleanup_free_ char *cp = fc_asprintf("blob-%s", fcsnap_digest_hex(cdigest));
 	(void)cbuf_digest_unused;
 	fstatat(im->stagefd, cp, &st, 0);
-	fc_buf_printf(&b, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-			  "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"%s\",\"size\":%lld},\"layers\":[",
-		      cdigest, (long long)st.st_size);
+	fc_buf_printf(
+	    &b,
+	    "{\"schemaVersion\":2,\"mediaType\":\"application/"
+	    "vnd.docker.distribution.manifest.v2+json\","
+	    "\"config\":{\"mediaType\":\"application/"
+	    "vnd.docker.container.image.v1+json\",\"digest\":\"%s\",\"size\":%lld},\"layers\":[",
+	    cdigest, (long long)st.st_size);
 	for (size_t i = 0; i < im->n; i++)
-		fc_buf_printf(&b, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%llu}", i ? "," : "",
-			      im->jobs[i].media_type ? im->jobs[i].media_type : "application/vnd.docker.image.rootfs.diff.tar",
-			      im->jobs[i].digest, (unsigned long long)im->jobs[i].size);
+		fc_buf_printf(
+		    &b, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%llu}", i ? "," : "",
+		    im->jobs[i].media_type ? im->jobs[i].media_type
+		                           : "application/vnd.docker.image.rootfs.diff.tar",
+		    im->jobs[i].digest, (unsigned long long)im->jobs[i].size);
 	fc_buf_printf(&b, "]}");
 	return b.data;
 }
@@ -689,11 +741,11 @@ static bool valid_name(const char *n)
 }
 
 int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_import_opts *opts,
-		  char **name_out, struct fc_error **err)
+                  char **name_out, struct fc_error **err)
 {
-	static const struct fcsnap_import_opts defaults = { 0 };
-	struct imp im = { .s = s, .o = opts ? opts : &defaults, .srcfd = -1, .stagefd = -1 };
-	struct snap_config_doc cfg = { 0 };
+	static const struct fcsnap_import_opts defaults = {0};
+	struct imp im = {.s = s, .o = opts ? opts : &defaults, .srcfd = -1, .stagefd = -1};
+	struct snap_config_doc cfg = {0};
 	char mdigest[80] = "", cdigest[80] = "";
 	_cleanup_free_ char *ref_name = NULL;
 	int r;
@@ -708,8 +760,9 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 	int lk = snap_lock_shared(s, err);
 	if (lk < 0)
 		return lk;
-	im.stage = fc_asprintf("tmp/stage-%d-%u-%llx", (int)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_SEQ_CST),
-			       (unsigned long long)fc_now_ns());
+	im.stage = fc_asprintf("tmp/stage-%d-%u-%llx", (int)getpid(),
+	                       __atomic_fetch_add(&counter, 1, __ATOMIC_SEQ_CST),
+	                       (unsigned long long)fc_now_ns());
 	if (mkdirat(s->dirfd, im.stage, 0700) < 0 ||
 	    (im.stagefd = openat(s->dirfd, im.stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = fc_error_set(err, errno, "create staging dir `%s/%s`", s->path, im.stage);
@@ -738,7 +791,10 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 	else if (docker)
 		r = plan_docker(&im, cdigest, &cfg, &ref_name, err);
 	else
-		r = fc_error_set(err, EINVAL, "`%s` is neither an OCI image layout (index.json) nor a docker-archive (manifest.json)", path);
+		r = fc_error_set(err, EINVAL,
+		                 "`%s` is neither an OCI image layout (index.json) nor a "
+		                 "docker-archive (manifest.json)",
+		                 path);
 	if (r < 0)
 		goto wrap;
 	const char *name = im.o->name ? im.o->name : ref_name;

@@ -68,7 +68,8 @@ static int parse(const char *buf, yajl_val *out, const char *what, struct fc_err
 		char *nl = strchr(ebuf, '\n');
 		if (nl)
 			*nl = 0;
-		return fc_error_set(err, EINVAL, "parse %s: %s", what, ebuf[0] ? ebuf : "invalid JSON");
+		return fc_error_set(err, EINVAL, "parse %s: %s", what,
+		                    ebuf[0] ? ebuf : "invalid JSON");
 	}
 	if (!YAJL_IS_OBJECT(*out))
 		return fc_error_set(err, EINVAL, "parse %s: not a JSON object", what);
@@ -105,10 +106,10 @@ static int parse_desc(yajl_val v, struct snap_desc *d, const char *what, struct 
 		d->ref_name = get_str(get(v, "annotations"), "org.opencontainers.image.ref.name");
 	if (!d->digest || !fcsnap_digest_hex(d->digest))
 		return fc_error_set(err, EINVAL, "%s: missing or unsupported digest `%s`", what,
-				    d->digest ? d->digest : "");
+		                    d->digest ? d->digest : "");
 	if (d->size < 0)
 		return fc_error_set(err, EINVAL, "%s: missing or negative size for %s", what,
-				    d->digest);
+		                    d->digest);
 	return 0;
 }
 
@@ -198,23 +199,25 @@ void snap_docker_manifest_clear(struct snap_docker_manifest *m)
 }
 
 int snap_parse_docker_manifest(const char *buf, struct snap_docker_manifest *out,
-			       struct fc_error **err)
+                               struct fc_error **err)
 {
 	char ebuf[256] = "";
 	memset(out, 0, sizeof(*out));
 	_cleanup_yajl_ yajl_val v = yajl_tree_parse(buf, ebuf, sizeof(ebuf));
 	if (!v || !YAJL_IS_ARRAY(v) || v->u.array.len == 0)
-		return fc_error_set(err, EINVAL, "docker-archive manifest.json: not a non-empty array");
-	if (v->u.array.len > 1)
 		return fc_error_set(err, EINVAL,
-				    "docker-archive manifest.json: %zu images; only one is supported",
-				    v->u.array.len);
+		                    "docker-archive manifest.json: not a non-empty array");
+	if (v->u.array.len > 1)
+		return fc_error_set(
+		    err, EINVAL, "docker-archive manifest.json: %zu images; only one is supported",
+		    v->u.array.len);
 	yajl_val m = v->u.array.values[0];
 	out->config = get_str(m, "Config");
 	out->repo_tags = get_strv(m, "RepoTags");
 	out->layers = get_strv(m, "Layers");
 	if (!out->config || !out->layers)
-		return fc_error_set(err, EINVAL, "docker-archive manifest.json: missing Config or Layers");
+		return fc_error_set(err, EINVAL,
+		                    "docker-archive manifest.json: missing Config or Layers");
 	return 0;
 }
 
@@ -262,8 +265,9 @@ int snap_parse_config(const char *buf, struct snap_config_doc *out, struct fc_er
 		size_t n = 0;
 		for (size_t i = 0; i < l->u.object.len; i++)
 			if (YAJL_IS_STRING(l->u.object.values[i]))
-				out->c.labels[n++] = fc_asprintf("%s=%s", l->u.object.keys[i],
-								 YAJL_GET_STRING(l->u.object.values[i]));
+				out->c.labels[n++] =
+				    fc_asprintf("%s=%s", l->u.object.keys[i],
+				                YAJL_GET_STRING(l->u.object.values[i]));
 	}
 	yajl_val rootfs = get(v, "rootfs");
 	out->diff_ids = get_strv(rootfs, "diff_ids");
@@ -273,7 +277,7 @@ int snap_parse_config(const char *buf, struct snap_config_doc *out, struct fc_er
 	for (size_t i = 0; i < out->n_diff_ids; i++)
 		if (!fcsnap_digest_hex(out->diff_ids[i]))
 			return fc_error_set(err, EINVAL, "image config: unsupported diff_id `%s`",
-					    out->diff_ids[i]);
+			                    out->diff_ids[i]);
 	return 0;
 }
 
@@ -324,7 +328,7 @@ void snap_json_strv(struct fc_buf *b, char *const *v)
 
 char *snap_image_rec_json(const struct snap_image_rec *r)
 {
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	fc_buf_printf(&b, "{\"name\":");
 	fc_buf_json_string(&b, r->name);
 	fc_buf_printf(&b, ",\"manifest\":");
@@ -336,6 +340,6 @@ char *snap_image_rec_json(const struct snap_image_rec *r)
 	fc_buf_printf(&b, ",\"layers\":");
 	snap_json_strv(&b, r->layer_digests);
 	fc_buf_printf(&b, ",\"size\":%llu,\"created\":%lld}\n", (unsigned long long)r->size,
-		      (long long)r->created);
+	              (long long)r->created);
 	return b.data;
 }

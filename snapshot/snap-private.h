@@ -10,8 +10,8 @@
 
 struct fcsnap_store {
 	char *path;
-	int dirfd;	/* the store directory */
-	int lockfd;	/* <store>/lock (kept open: the file exists) */
+	int dirfd;  /* the store directory */
+	int lockfd; /* <store>/lock (kept open: the file exists) */
 };
 
 /* ---- digests ---------------------------------------------------------- */
@@ -31,12 +31,12 @@ struct snap_desc {
 	char *media_type;
 	char *digest;
 	int64_t size;
-	char *os, *arch, *variant;	/* platform, index entries only */
-	char *ref_name;			/* org.opencontainers.image.ref.name */
+	char *os, *arch, *variant; /* platform, index entries only */
+	char *ref_name;            /* org.opencontainers.image.ref.name */
 };
 void snap_desc_clear(struct snap_desc *d);
 
-struct snap_index {		/* OCI index or Docker manifest list */
+struct snap_index { /* OCI index or Docker manifest list */
 	size_t n;
 	struct snap_desc *m;
 };
@@ -46,7 +46,7 @@ struct snap_manifest {
 	size_t n_layers;
 	struct snap_desc *layers;
 };
-struct snap_docker_manifest {	/* one entry of docker-archive manifest.json */
+struct snap_docker_manifest { /* one entry of docker-archive manifest.json */
 	char *config;
 	char **repo_tags;
 	char **layers;
@@ -56,7 +56,7 @@ struct snap_config_doc {
 	char **diff_ids;
 	size_t n_diff_ids;
 };
-struct snap_image_rec {		/* images/<name> */
+struct snap_image_rec { /* images/<name> */
 	char *name, *manifest, *config;
 	char **diff_ids;
 	char **layer_digests;
@@ -72,7 +72,7 @@ int snap_sniff_kind(const char *buf);
 int snap_parse_manifest(const char *buf, struct snap_manifest *out, struct fc_error **err);
 void snap_manifest_clear(struct snap_manifest *m);
 int snap_parse_docker_manifest(const char *buf, struct snap_docker_manifest *out,
-			       struct fc_error **err);
+                               struct fc_error **err);
 void snap_docker_manifest_clear(struct snap_docker_manifest *m);
 int snap_parse_config(const char *buf, struct snap_config_doc *out, struct fc_error **err);
 void snap_config_doc_clear(struct snap_config_doc *c);
@@ -97,21 +97,20 @@ struct snap_progress_sink {
 /* With tee_fd >= 0 the compressed blob is copied there while it is read; with
  * blob_digest_out its digest and size are computed on the way. */
 int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits *lim,
-		      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out,
-		      int tee_fd, char *blob_digest_out, uint64_t *blob_size_out,
-		      struct fc_error **err);
+                      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out, int tee_fd,
+                      char *blob_digest_out, uint64_t *blob_size_out, struct fc_error **err);
 /* Only decompress and hash (a new blob of a layer that is already unpacked). */
 int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
-		      struct fc_error **err);
+                      struct fc_error **err);
 /* io_uring batches of small files (uring.c) */
 struct snap_uring;
 int snap_uring_new(struct snap_uring **out);
 void snap_uring_free(struct snap_uring *u);
 bool snap_uring_fits(struct snap_uring *u, size_t len);
 /* Queue a new file dir/name of len bytes; *data is where to put its content. */
-int snap_uring_add(struct snap_uring *u, int dirfd, const char *dir, const char *name, const char *entry,
-		   size_t len, mode_t mode, uid_t uid, gid_t gid, const struct timespec ts[2],
-		   void **data, struct fc_error **err);
+int snap_uring_add(struct snap_uring *u, int dirfd, const char *dir, const char *name,
+                   const char *entry, size_t len, mode_t mode, uid_t uid, gid_t gid,
+                   const struct timespec ts[2], void **data, struct fc_error **err);
 int snap_uring_flush(struct snap_uring *u, struct fc_error **err);
 mode_t snap_umask(void);
 /* Sniff compression from the first bytes of a file. */
@@ -124,7 +123,7 @@ void snap_unlock(int lockfd);
 char *snap_escape_name(const char *name);
 char *snap_unescape_name(const char *file);
 int snap_read_image_rec(struct fcsnap_store *s, const char *name, struct snap_image_rec *r,
-			struct fc_error **err);
+                        struct fc_error **err);
 /* open a path below root with openat2(RESOLVE_BENEATH|NO_MAGICLINKS) */
 int snap_openat_beneath(int root, const char *path, int flags, mode_t mode);
 int snap_openat_in_root(int root, const char *path, int flags, mode_t mode);

@@ -9,7 +9,8 @@
 
 #include "snap-private.h"
 
-static const char *const store_dirs[] = { "blobs", "blobs/sha256", "layers", "images", "locks", "tmp" };
+static const char *const store_dirs[] = {"blobs",  "blobs/sha256", "layers",
+                                         "images", "locks",        "tmp"};
 
 static void dirp_close(DIR **d)
 {
@@ -63,7 +64,8 @@ int fcsnap_store_open(const char *path, struct fcsnap_store **out, struct fc_err
 	}
 	for (size_t i = 0; i < FC_ARRAY_SIZE(store_dirs); i++)
 		if (mkdirat(s->dirfd, store_dirs[i], 0700) < 0 && errno != EEXIST) {
-			int r = fc_error_set(err, errno, "store `%s`: create `%s`", s->path, store_dirs[i]);
+			int r = fc_error_set(err, errno, "store `%s`: create `%s`", s->path,
+			                     store_dirs[i]);
 			fcsnap_store_free(s);
 			return r;
 		}
@@ -129,7 +131,7 @@ void snap_unlock(int fd)
 }
 
 int snap_read_image_rec(struct fcsnap_store *s, const char *name, struct snap_image_rec *r,
-			struct fc_error **err)
+                        struct fc_error **err)
 {
 	_cleanup_free_ char *f = snap_escape_name(name);
 	_cleanup_free_ char *p = fc_asprintf("images/%s", f);
@@ -138,7 +140,8 @@ int snap_read_image_rec(struct fcsnap_store *s, const char *name, struct snap_im
 	if (ret == -ENOENT) {
 		fc_error_free(*err);
 		*err = NULL;
-		return fc_error_set(err, ENOENT, "image `%s` not found in store `%s`", name, s->path);
+		return fc_error_set(err, ENOENT, "image `%s` not found in store `%s`", name,
+		                    s->path);
 	}
 	if (ret < 0)
 		return ret;
@@ -161,10 +164,10 @@ void fcsnap_image_free(struct fcsnap_image *img)
 }
 
 static int image_get(struct fcsnap_store *s, const char *name, struct fcsnap_image **out,
-		     struct fc_error **err);
+                     struct fc_error **err);
 
 int fcsnap_image_get(struct fcsnap_store *s, const char *name, struct fcsnap_image **out,
-		     struct fc_error **err)
+                     struct fc_error **err)
 {
 	int lk = snap_lock_shared(s, err);
 	if (lk < 0)
@@ -175,7 +178,7 @@ int fcsnap_image_get(struct fcsnap_store *s, const char *name, struct fcsnap_ima
 }
 
 static int image_get(struct fcsnap_store *s, const char *name, struct fcsnap_image **out,
-		     struct fc_error **err)
+                     struct fc_error **err)
 {
 	struct snap_image_rec rec;
 	struct snap_config_doc cfg;
@@ -183,7 +186,8 @@ static int image_get(struct fcsnap_store *s, const char *name, struct fcsnap_ima
 	int r = snap_read_image_rec(s, name, &rec, err);
 	if (r < 0)
 		return r;
-	cpath = fc_asprintf("blobs/sha256/%s", fcsnap_digest_hex(rec.config) ? fcsnap_digest_hex(rec.config) : "-");
+	cpath = fc_asprintf("blobs/sha256/%s",
+	                    fcsnap_digest_hex(rec.config) ? fcsnap_digest_hex(rec.config) : "-");
 	r = fc_read_file_at(s->dirfd, cpath, &buf, NULL, 0, err);
 	if (r < 0) {
 		snap_image_rec_clear(&rec);
@@ -207,11 +211,14 @@ static int image_get(struct fcsnap_store *s, const char *name, struct fcsnap_ima
 	snap_image_rec_clear(&rec);
 	img->layer_dirs = fc_calloc(img->n_layers + 1, sizeof(char *));
 	for (size_t i = 0; i < img->n_layers; i++) {
-		img->layer_dirs[i] = fc_asprintf("%s/layers/%s", s->path, fcsnap_digest_hex(img->diff_ids[i]));
+		img->layer_dirs[i] =
+		    fc_asprintf("%s/layers/%s", s->path, fcsnap_digest_hex(img->diff_ids[i]));
 		struct stat st;
 		if (stat(img->layer_dirs[i], &st) < 0) {
-			r = fc_error_set(err, errno, "image `%s`: layer %s (`%s`) is missing; import the image again",
-					 name, img->diff_ids[i], img->layer_dirs[i]);
+			r = fc_error_set(
+			    err, errno,
+			    "image `%s`: layer %s (`%s`) is missing; import the image again", name,
+			    img->diff_ids[i], img->layer_dirs[i]);
 			fcsnap_image_free(img);
 			return r;
 		}
@@ -262,8 +269,9 @@ int fcsnap_image_remove(struct fcsnap_store *s, const char *name, struct fc_erro
 	int e = errno;
 	snap_unlock(lk);
 	if (r < 0)
-		return e == ENOENT ? fc_error_set(err, ENOENT, "image `%s` not found in store `%s`", name, s->path)
-				   : fc_error_set(err, e, "remove image `%s`", name);
+		return e == ENOENT ? fc_error_set(err, ENOENT, "image `%s` not found in store `%s`",
+		                                  name, s->path)
+		                   : fc_error_set(err, e, "remove image `%s`", name);
 	return 0;
 }
 
@@ -276,7 +284,8 @@ static bool in_set(char **set, size_t n, const char *hex)
 }
 
 /* skip: text in which a name that appears is kept (mount table), or NULL */
-static unsigned sweep(struct fcsnap_store *s, const char *sub, char **keep, size_t n, const char *skip)
+static unsigned sweep(struct fcsnap_store *s, const char *sub, char **keep, size_t n,
+                      const char *skip)
 {
 	unsigned removed = 0;
 	int fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -295,7 +304,8 @@ static unsigned sweep(struct fcsnap_store *s, const char *sub, char **keep, size
 			continue;
 		if (skip && strlen(de->d_name) == 64) {
 			/* a mounted rootfs (overlay lowerdir=) still uses it */
-			_cleanup_free_ char *full = fc_asprintf("%s/%s/%s", s->path, sub, de->d_name);
+			_cleanup_free_ char *full =
+			    fc_asprintf("%s/%s/%s", s->path, sub, de->d_name);
 			const char *m = skip;
 			bool used = false;
 			size_t fl = strlen(full);
@@ -315,7 +325,7 @@ static unsigned sweep(struct fcsnap_store *s, const char *sub, char **keep, size
 }
 
 int fcsnap_gc(struct fcsnap_store *s, unsigned *blobs_removed, unsigned *layers_removed,
-	      struct fc_error **err)
+              struct fc_error **err)
 {
 	_cleanup_strv_ char **names = NULL;
 	char **blobs = NULL, **layers = NULL;
@@ -339,8 +349,10 @@ int fcsnap_gc(struct fcsnap_store *s, unsigned *blobs_removed, unsigned *layers_
 		}
 		blobs = fc_realloc(blobs, (nb + rec.n + 3) * sizeof(char *));
 		layers = fc_realloc(layers, (nl + rec.n + 1) * sizeof(char *));
-		blobs[nb++] = fc_strdup(fcsnap_digest_hex(rec.manifest) ? fcsnap_digest_hex(rec.manifest) : "");
-		blobs[nb++] = fc_strdup(fcsnap_digest_hex(rec.config) ? fcsnap_digest_hex(rec.config) : "");
+		blobs[nb++] = fc_strdup(
+		    fcsnap_digest_hex(rec.manifest) ? fcsnap_digest_hex(rec.manifest) : "");
+		blobs[nb++] =
+		    fc_strdup(fcsnap_digest_hex(rec.config) ? fcsnap_digest_hex(rec.config) : "");
 		for (size_t j = 0; j < rec.n; j++) {
 			const char *h = fcsnap_digest_hex(rec.layer_digests[j]);
 			blobs[nb++] = fc_strdup(h ? h : "");
@@ -383,7 +395,7 @@ static void json_opt_str(struct fc_buf *b, const char *k, const char *v)
 
 int fcsnap_image_json(const struct fcsnap_image *img, char **json, struct fc_error **err)
 {
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	const struct fcsnap_config *c = &img->config;
 	char t[64];
 	time_t ct = (time_t)img->created;
@@ -397,7 +409,7 @@ int fcsnap_image_json(const struct fcsnap_image *img, char **json, struct fc_err
 	fc_buf_printf(&b, ",\n  \"config\":");
 	fc_buf_json_string(&b, img->config_digest);
 	fc_buf_printf(&b, ",\n  \"imported\":\"%s\",\n  \"size\":%llu,\n  \"layers\":[", t,
-		      (unsigned long long)img->size);
+	              (unsigned long long)img->size);
 	for (size_t i = 0; i < img->n_layers; i++) {
 		fc_buf_printf(&b, "%s\n    {\"diff_id\":", i ? "," : "");
 		fc_buf_json_string(&b, img->diff_ids[i]);

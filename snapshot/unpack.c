@@ -18,11 +18,11 @@
 
 #include "snap-private.h"
 
-#define IN_BUF (256u << 10)
+#define IN_BUF  (256u << 10)
 #define OUT_BUF (512u << 10)
 
 struct rerr {
-	int error;	/* positive errno, 0 while fine */
+	int error; /* positive errno, 0 while fine */
 	char msg[160];
 };
 
@@ -49,10 +49,10 @@ struct reader {
 	size_t zs_last;
 	unsigned char *in;
 	size_t in_len, in_pos;
-	struct rerr perr;	/* producer side */
-	int tee_fd;		/* the blob is copied here while it is read (-1: not) */
+	struct rerr perr; /* producer side */
+	int tee_fd;       /* the blob is copied here while it is read (-1: not) */
 	bool hash_in;
-	struct snap_hash blob;	/* digest of the compressed blob */
+	struct snap_hash blob; /* digest of the compressed blob */
 	uint64_t total_in;
 	/* consumer side */
 	struct snap_hash diff;
@@ -126,7 +126,8 @@ static ssize_t decomp_into(struct reader *r, unsigned char *out, size_t cap)
 		} else if (r->comp == FCSNAP_COMP_GZIP) {
 			if (r->eof_in) {
 				if (!r->z_end) {
-					perr_set(&r->perr, EIO, "truncated gzip stream (unexpected end of data)");
+					perr_set(&r->perr, EIO,
+					         "truncated gzip stream (unexpected end of data)");
 					return -1;
 				}
 				break;
@@ -146,9 +147,10 @@ static ssize_t decomp_into(struct reader *r, unsigned char *out, size_t cap)
 				if (ir < 0) {
 					char m[120];
 					snprintf(m, sizeof(m), "corrupt gzip stream: %s",
-						 ir == ISAL_INCORRECT_CHECKSUM ? "checksum mismatch"
-						 : ir == ISAL_INVALID_WRAPPER	 ? "bad gzip header"
-										 : "invalid deflate data");
+					         ir == ISAL_INCORRECT_CHECKSUM ? "checksum mismatch"
+					         : ir == ISAL_INVALID_WRAPPER
+					             ? "bad gzip header"
+					             : "invalid deflate data");
 					perr_set(&r->perr, EIO, m);
 					return -1;
 				}
@@ -175,7 +177,7 @@ static ssize_t decomp_into(struct reader *r, unsigned char *out, size_t cap)
 			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
 				char m[120];
 				snprintf(m, sizeof(m), "corrupt gzip stream: %s",
-					 r->z.msg ? r->z.msg : "inflate failed");
+				         r->z.msg ? r->z.msg : "inflate failed");
 				perr_set(&r->perr, EIO, m);
 				return -1;
 			}
@@ -186,17 +188,19 @@ static ssize_t decomp_into(struct reader *r, unsigned char *out, size_t cap)
 		} else {
 			if (r->eof_in) {
 				if (r->zs_last != 0) {
-					perr_set(&r->perr, EIO, "truncated zstd stream (unexpected end of data)");
+					perr_set(&r->perr, EIO,
+					         "truncated zstd stream (unexpected end of data)");
 					return -1;
 				}
 				break;
 			}
-			ZSTD_inBuffer ib = { r->in + r->in_pos, avail, 0 };
-			ZSTD_outBuffer ob = { out, cap, got };
+			ZSTD_inBuffer ib = {r->in + r->in_pos, avail, 0};
+			ZSTD_outBuffer ob = {out, cap, got};
 			size_t zr = ZSTD_decompressStream(r->zs, &ob, &ib);
 			if (ZSTD_isError(zr)) {
 				char m[120];
-				snprintf(m, sizeof(m), "corrupt zstd stream: %s", ZSTD_getErrorName(zr));
+				snprintf(m, sizeof(m), "corrupt zstd stream: %s",
+				         ZSTD_getErrorName(zr));
 				perr_set(&r->perr, EIO, m);
 				return -1;
 			}
@@ -288,7 +292,7 @@ static ssize_t produce(struct reader *r, const void **buf)
 	if (r->total_out > r->max_out) {
 		char m[120];
 		snprintf(m, sizeof(m), "expanded size exceeds the limit of %llu bytes",
-			 (unsigned long long)r->max_out);
+		         (unsigned long long)r->max_out);
 		rfail(r, EFBIG, m);
 		return -1;
 	}
@@ -308,7 +312,7 @@ static la_ssize_t ar_read(struct archive *a, void *data, const void **buf)
 }
 
 static int reader_init(struct reader *r, int fd, int comp, uint64_t max_out, bool threaded,
-		       struct fc_error **err)
+                       struct fc_error **err)
 {
 	memset(r, 0, sizeof(*r));
 	r->tee_fd = -1;
@@ -375,15 +379,15 @@ struct dirtime {
 struct unpacker {
 	int root;
 	const struct snap_limits *lim;
-	char *cache_path;	/* parent dir cached in cache_fd */
+	char *cache_path; /* parent dir cached in cache_fd */
 	int cache_fd;
 	struct dirtime *dts;
 	size_t n_dts, cap_dts;
 	bool root_user;
 	struct snap_progress_sink *ps;
 	uint64_t last_ns, files, bytes;
-	struct snap_uring *ur;	/* NULL: plain syscalls */
-	bool dir_sgid;		/* the cached parent is setgid (or unknown) */
+	struct snap_uring *ur; /* NULL: plain syscalls */
+	bool dir_sgid;         /* the cached parent is setgid (or unknown) */
 	mode_t umask;
 	uid_t euid;
 	gid_t egid;
@@ -416,12 +420,15 @@ static int open_dir(struct unpacker *u, const char *dir, const char *entry, stru
 				if (d == -ENOENT) {
 					_cleanup_free_ char *pp = fc_strdup(p);
 					char *sl = strrchr(pp, '/');
-					_cleanup_close_ int pfd = snap_openat_beneath(
-						u->root, sl ? (*sl = 0, pp) : "", O_RDONLY | O_DIRECTORY, 0);
+					_cleanup_close_ int pfd =
+					    snap_openat_beneath(u->root, sl ? (*sl = 0, pp) : "",
+					                        O_RDONLY | O_DIRECTORY, 0);
 					if (pfd < 0 || mkdirat(pfd, sl ? sl + 1 : p, 0755) < 0) {
 						int er = pfd < 0 ? -pfd : errno;
 						fc_error_free(e2);
-						return fc_error_set(err, er, "entry `%s`: create parent `%s`", entry, p);
+						return fc_error_set(
+						    err, er, "entry `%s`: create parent `%s`",
+						    entry, p);
 					}
 				} else if (d >= 0) {
 					close(d);
@@ -435,9 +442,11 @@ static int open_dir(struct unpacker *u, const char *dir, const char *entry, stru
 	}
 	if (fd == -EXDEV || fd == -ELOOP)
 		return fc_error_set(err, EPERM,
-				    "entry `%s`: parent `%s` escapes the layer through a symlink", entry, dir);
+		                    "entry `%s`: parent `%s` escapes the layer through a symlink",
+		                    entry, dir);
 	if (fd == -ENOTDIR)
-		return fc_error_set(err, ENOTDIR, "entry `%s`: parent `%s` is not a directory", entry, dir);
+		return fc_error_set(err, ENOTDIR, "entry `%s`: parent `%s` is not a directory",
+		                    entry, dir);
 	if (fd < 0)
 		return fc_error_set(err, -fd, "entry `%s`: open parent `%s`", entry, dir);
 	u->cache_path = fc_strdup(dir);
@@ -456,8 +465,8 @@ static char *split(const char *path, const char **base)
 }
 
 /* Remove whatever is at parent/name unless it is a directory and keep_dir. */
-static int clear_slot(struct unpacker *u, int pfd, const char *name, bool keep_dir, const char *entry,
-		      struct fc_error **err)
+static int clear_slot(struct unpacker *u, int pfd, const char *name, bool keep_dir,
+                      const char *entry, struct fc_error **err)
 {
 	struct stat st;
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -477,8 +486,9 @@ static int clear_slot(struct unpacker *u, int pfd, const char *name, bool keep_d
 
 /* fresh: a file this process just created with mode & 0777 in a parent that
  * is not setgid, so chown/chmod are needed only when they change something */
-static int set_meta_x(struct unpacker *u, int fd, int pfd, const char *name, struct archive_entry *e,
-		      const char *entry, bool is_link, bool fresh, struct fc_error **err)
+static int set_meta_x(struct unpacker *u, int fd, int pfd, const char *name,
+                      struct archive_entry *e, const char *entry, bool is_link, bool fresh,
+                      struct fc_error **err)
 {
 	uid_t uid = (uid_t)archive_entry_uid(e);
 	gid_t gid = (gid_t)archive_entry_gid(e);
@@ -486,10 +496,12 @@ static int set_meta_x(struct unpacker *u, int fd, int pfd, const char *name, str
 	bool chown_needed = !fresh || uid != u->euid || gid != u->egid;
 	int r = 0;
 	if (chown_needed)
-		r = fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+		r = fd >= 0 ? fchown(fd, uid, gid)
+		            : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
 	if (r < 0 && (u->root_user || errno != EPERM))
 		return fc_error_set(err, errno, "entry `%s`: chown %u:%u", entry, uid, gid);
-	if (!is_link && (!fresh || chown_needed || (mode & 07000) || (mode & 0777 & ~u->umask) != mode)) {
+	if (!is_link &&
+	    (!fresh || chown_needed || (mode & 07000) || (mode & 0777 & ~u->umask) != mode)) {
 		r = fd >= 0 ? fchmod(fd, mode) : fchmodat(pfd, name, mode, 0);
 		if (r < 0)
 			return fc_error_set(err, errno, "entry `%s`: chmod %o", entry, mode);
@@ -508,13 +520,15 @@ static int set_meta_x(struct unpacker *u, int fd, int pfd, const char *name, str
 				r = lsetxattr(p, xn, xv, xl, 0);
 			}
 			if (r < 0 && errno != ENOTSUP && (u->root_user || errno != EPERM))
-				return fc_error_set(err, errno, "entry `%s`: set xattr `%s`", entry, xn);
+				return fc_error_set(err, errno, "entry `%s`: set xattr `%s`", entry,
+				                    xn);
 		}
 	}
 	struct timespec ts[2] = {
-		{ archive_entry_atime_is_set(e) ? archive_entry_atime(e) : archive_entry_mtime(e),
-		  archive_entry_atime_is_set(e) ? archive_entry_atime_nsec(e) : archive_entry_mtime_nsec(e) },
-		{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+	    {archive_entry_atime_is_set(e) ? archive_entry_atime(e) : archive_entry_mtime(e),
+	     archive_entry_atime_is_set(e) ? archive_entry_atime_nsec(e)
+	                                   : archive_entry_mtime_nsec(e)},
+	    {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
 	};
 	r = fd >= 0 ? futimens(fd, ts) : utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW);
 	if (r < 0 && errno != ENOTSUP)
@@ -523,14 +537,14 @@ static int set_meta_x(struct unpacker *u, int fd, int pfd, const char *name, str
 }
 
 static int set_meta(struct unpacker *u, int fd, int pfd, const char *name, struct archive_entry *e,
-		    const char *entry, bool is_link, struct fc_error **err)
+                    const char *entry, bool is_link, struct fc_error **err)
 {
 	return set_meta_x(u, fd, pfd, name, e, entry, is_link, false, err);
 }
 
 /* Write the entry's data to fd (a new file) and set its metadata; closes fd. */
 static int write_file(struct unpacker *u, struct archive *a, int fd_in, int pfd, const char *name,
-		      struct archive_entry *e, const char *entry, bool fresh, struct fc_error **err)
+                      struct archive_entry *e, const char *entry, bool fresh, struct fc_error **err)
 {
 	_cleanup_close_ int fd = fd_in;
 	int64_t size = archive_entry_size(e);
@@ -544,8 +558,9 @@ static int write_file(struct unpacker *u, struct archive *a, int fd_in, int pfd,
 			if (r == ARCHIVE_EOF)
 				break;
 			if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-				return fc_error_set(err, archive_errno(a) > 0 ? archive_errno(a) : EIO,
-						    "entry `%s`: read data: %s", entry, archive_error_string(a));
+				return fc_error_set(
+				    err, archive_errno(a) > 0 ? archive_errno(a) : EIO,
+				    "entry `%s`: read data: %s", entry, archive_error_string(a));
 			if (len == 0)
 				continue;
 			if (off != end) { /* sparse hole */
@@ -565,27 +580,33 @@ static int write_file(struct unpacker *u, struct archive *a, int fd_in, int pfd,
 }
 
 /* A small regular file queued on the io_uring batch (data copied now). */
-static int queue_file(struct unpacker *u, struct archive *a, int pfd, const char *dir, const char *name,
-		      struct archive_entry *e, const char *entry, struct fc_error **err)
+static int queue_file(struct unpacker *u, struct archive *a, int pfd, const char *dir,
+                      const char *name, struct archive_entry *e, const char *entry,
+                      struct fc_error **err)
 {
 	size_t size = (size_t)archive_entry_size(e);
 	struct timespec ts[2] = {
-		{ archive_entry_atime_is_set(e) ? archive_entry_atime(e) : archive_entry_mtime(e),
-		  archive_entry_atime_is_set(e) ? archive_entry_atime_nsec(e) : archive_entry_mtime_nsec(e) },
-		{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+	    {archive_entry_atime_is_set(e) ? archive_entry_atime(e) : archive_entry_mtime(e),
+	     archive_entry_atime_is_set(e) ? archive_entry_atime_nsec(e)
+	                                   : archive_entry_mtime_nsec(e)},
+	    {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
 	};
 	void *data;
 	if (snap_uring_add(u->ur, pfd, dir, name, entry, size, archive_entry_mode(e) & 07777,
-			   (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), ts, &data, err) < 0)
+	                   (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), ts, &data,
+	                   err) < 0)
 		return fc_error_code(*err);
 	size_t got = 0;
 	while (got < size) {
 		la_ssize_t n = archive_read_data(a, (char *)data + got, size - got);
 		if (n < 0)
 			return fc_error_set(err, archive_errno(a) > 0 ? archive_errno(a) : EIO,
-					    "entry `%s`: read data: %s", entry, archive_error_string(a));
+			                    "entry `%s`: read data: %s", entry,
+			                    archive_error_string(a));
 		if (n == 0)
-			return fc_error_set(err, EIO, "entry `%s`: data ends after %zu of %zu bytes", entry, got, size);
+			return fc_error_set(err, EIO,
+			                    "entry `%s`: data ends after %zu of %zu bytes", entry,
+			                    got, size);
 		got += (size_t)n;
 	}
 	u->bytes += size;
@@ -614,13 +635,14 @@ static void add_dirtime(struct unpacker *u, const char *path, struct archive_ent
 		u->cap_dts = u->cap_dts ? 2 * u->cap_dts : 256;
 		u->dts = fc_realloc(u->dts, u->cap_dts * sizeof(*u->dts));
 	}
-	u->dts[u->n_dts++] = (struct dirtime){ fc_strdup(path),
-		{ { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
-		  { archive_entry_mtime(e), archive_entry_mtime_nsec(e) } } };
+	u->dts[u->n_dts++] =
+	    (struct dirtime){fc_strdup(path),
+	                     {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+	                      {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}}};
 }
 
 static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry *e,
-		    struct fc_error **err)
+                    struct fc_error **err)
 {
 	const char *raw = archive_entry_pathname(e);
 	_cleanup_free_ char *path = NULL, *wt = NULL, *dir = NULL;
@@ -630,17 +652,19 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 		return fc_error_code(*err);
 	mode_t type = archive_entry_filetype(e);
 	bool simple_file = u->ur && type == AE_IFREG && !archive_entry_hardlink(e) &&
-			   archive_entry_sparse_count(e) == 0 && archive_entry_xattr_count(e) == 0 &&
-			   archive_entry_size(e) >= 0 && snap_uring_fits(u->ur, (size_t)archive_entry_size(e));
+	                   archive_entry_sparse_count(e) == 0 &&
+	                   archive_entry_xattr_count(e) == 0 && archive_entry_size(e) >= 0 &&
+	                   snap_uring_fits(u->ur, (size_t)archive_entry_size(e));
 	if (u->ur && !simple_file && snap_uring_flush(u->ur, err) < 0)
 		return fc_error_code(*err);
 	if (archive_entry_size(e) > (int64_t)u->lim->max_size)
-		return fc_error_set(err, EFBIG, "entry `%s`: size %lld exceeds the layer limit of %llu bytes",
-				    path, (long long)archive_entry_size(e),
-				    (unsigned long long)u->lim->max_size);
+		return fc_error_set(
+		    err, EFBIG, "entry `%s`: size %lld exceeds the layer limit of %llu bytes", path,
+		    (long long)archive_entry_size(e), (unsigned long long)u->lim->max_size);
 	if (!*path) { /* the layer root itself */
 		if (type != AE_IFDIR)
-			return fc_error_set(err, EINVAL, "entry `%s`: the root must be a directory", raw);
+			return fc_error_set(err, EINVAL, "entry `%s`: the root must be a directory",
+			                    raw);
 		if (set_meta(u, u->root, -1, NULL, e, "/", false, err) < 0)
 			return fc_error_code(*err);
 		add_dirtime(u, "", e);
@@ -660,18 +684,21 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 			if (pfd < 0)
 				return pfd;
 			if (mkdirat(pfd, base, 0755) < 0)
-				return fc_error_set(err, errno, "entry `%s`: create opaque directory", path);
+				return fc_error_set(err, errno,
+				                    "entry `%s`: create opaque directory", path);
 			fd = snap_openat_beneath(u->root, wt, O_RDONLY | O_DIRECTORY, 0);
 		}
 		if (!*wt)
 			fd = fcntl(u->root, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0)
-			return fc_error_set(err, -fd, "entry `%s`: open opaque directory `%s`", path, wt);
+			return fc_error_set(err, -fd, "entry `%s`: open opaque directory `%s`",
+			                    path, wt);
 		int r = fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);
 		int er = errno;
 		close(fd);
 		if (r < 0)
-			return fc_error_set(err, er, "entry `%s`: set trusted.overlay.opaque on `%s`", path, wt);
+			return fc_error_set(
+			    err, er, "entry `%s`: set trusted.overlay.opaque on `%s`", path, wt);
 		u->files++;
 		return 0;
 	}
@@ -686,7 +713,8 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 		if (pfd < 0)
 			return pfd;
 		if (mknodat(pfd, base, S_IFCHR | 0, makedev(0, 0)) < 0)
-			return fc_error_set(err, errno, "entry `%s`: create whiteout `%s`", path, wt);
+			return fc_error_set(err, errno, "entry `%s`: create whiteout `%s`", path,
+			                    wt);
 		u->files++;
 		return 0;
 	}
@@ -702,18 +730,27 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 		if (fcsnap_clean_path(hl, u->lim->max_path, &tp, err) < 0)
 			return fc_error_wrap(err, "entry `%s`: hardlink target", path);
 		tdir = split(tp, &tbase);
-		_cleanup_close_ int tfd = snap_openat_beneath(u->root, tdir, O_RDONLY | O_DIRECTORY, 0);
+		_cleanup_close_ int tfd =
+		    snap_openat_beneath(u->root, tdir, O_RDONLY | O_DIRECTORY, 0);
 		if (tfd == -EXDEV || tfd == -ELOOP)
-			return fc_error_set(err, EPERM, "entry `%s`: hardlink target `%s` escapes the layer", path, hl);
+			return fc_error_set(err, EPERM,
+			                    "entry `%s`: hardlink target `%s` escapes the layer",
+			                    path, hl);
 		if (tfd == -ENOENT || tfd == -ENOTDIR)
-			return fc_error_set(err, -tfd, "entry `%s`: hardlink target `%s` is not in this layer", path, hl);
+			return fc_error_set(err, -tfd,
+			                    "entry `%s`: hardlink target `%s` is not in this layer",
+			                    path, hl);
 		if (tfd < 0)
-			return fc_error_set(err, -tfd, "entry `%s`: hardlink target `%s`", path, hl);
+			return fc_error_set(err, -tfd, "entry `%s`: hardlink target `%s`", path,
+			                    hl);
 		struct stat st;
 		if (fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return fc_error_set(err, errno, "entry `%s`: hardlink target `%s` is not in this layer", path, hl);
+			return fc_error_set(err, errno,
+			                    "entry `%s`: hardlink target `%s` is not in this layer",
+			                    path, hl);
 		if (S_ISDIR(st.st_mode))
-			return fc_error_set(err, EPERM, "entry `%s`: hardlink to directory `%s`", path, hl);
+			return fc_error_set(err, EPERM, "entry `%s`: hardlink to directory `%s`",
+			                    path, hl);
 		if (FC_STREQ(tp, path))
 			return 0;
 		if (clear_slot(u, pfd, base, false, path, err) < 0)
@@ -735,7 +772,8 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 		if (r == 0 && mkdirat(pfd, base, 0700) < 0)
 			return fc_error_set(err, errno, "entry `%s`: mkdir", path);
 		{
-			_cleanup_close_ int dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int dfd =
+			    openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (dfd < 0)
 				return fc_error_set(err, errno, "entry `%s`: open directory", path);
 			if (set_meta(u, dfd, pfd, base, e, path, false, err) < 0)
@@ -749,31 +787,35 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 				return fc_error_code(*err);
 			break;
 		}
-	{
-		/* most entries are new names: try that first, replace on EEXIST */
-		bool fresh = !u->dir_sgid;
-		mode_t m = fresh ? (archive_entry_mode(e) & 0777) : 0600;
-		int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
-		if (fd < 0 && errno == EEXIST) {
-			if (clear_slot(u, pfd, base, false, path, err) < 0)
+		{
+			/* most entries are new names: try that first, replace on EEXIST */
+			bool fresh = !u->dir_sgid;
+			mode_t m = fresh ? (archive_entry_mode(e) & 0777) : 0600;
+			int fd = openat(pfd, base,
+			                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
+			if (fd < 0 && errno == EEXIST) {
+				if (clear_slot(u, pfd, base, false, path, err) < 0)
+					return fc_error_code(*err);
+				pfd = open_dir(u, dir, path, err);
+				if (pfd < 0)
+					return pfd;
+				fresh = !u->dir_sgid;
+				m = fresh ? (archive_entry_mode(e) & 0777) : 0600;
+				fd =
+				    openat(pfd, base,
+				           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
+			}
+			if (fd < 0)
+				return fc_error_set(err, errno, "entry `%s`: create", path);
+			if (write_file(u, a, fd, pfd, base, e, path, fresh, err) < 0)
 				return fc_error_code(*err);
-			pfd = open_dir(u, dir, path, err);
-			if (pfd < 0)
-				return pfd;
-			fresh = !u->dir_sgid;
-			m = fresh ? (archive_entry_mode(e) & 0777) : 0600;
-			fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
+			break;
 		}
-		if (fd < 0)
-			return fc_error_set(err, errno, "entry `%s`: create", path);
-		if (write_file(u, a, fd, pfd, base, e, path, fresh, err) < 0)
-			return fc_error_code(*err);
-		break;
-	}
 	case AE_IFLNK: {
 		const char *target = archive_entry_symlink(e);
 		if (!target)
-			return fc_error_set(err, EINVAL, "entry `%s`: symlink without target", path);
+			return fc_error_set(err, EINVAL, "entry `%s`: symlink without target",
+			                    path);
 		if (clear_slot(u, pfd, base, false, path, err) < 0)
 			return fc_error_code(*err);
 		pfd = open_dir(u, dir, path, err);
@@ -798,24 +840,26 @@ static int do_entry(struct unpacker *u, struct archive *a, struct archive_entry 
 		break;
 	case AE_IFCHR:
 	case AE_IFBLK:
-		return fc_error_set(err, EPERM, "entry `%s`: device nodes (%u:%u) are not allowed in a layer",
-				    path, (unsigned)archive_entry_rdevmajor(e), (unsigned)archive_entry_rdevminor(e));
+		return fc_error_set(
+		    err, EPERM, "entry `%s`: device nodes (%u:%u) are not allowed in a layer", path,
+		    (unsigned)archive_entry_rdevmajor(e), (unsigned)archive_entry_rdevminor(e));
 	case AE_IFSOCK:
 		return 0;
 	default:
-		return fc_error_set(err, EINVAL, "entry `%s`: unknown file type %o", path, (unsigned)type);
+		return fc_error_set(err, EINVAL, "entry `%s`: unknown file type %o", path,
+		                    (unsigned)type);
 	}
 	u->files++;
 	return 0;
 }
 
 int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits *lim,
-		      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out,
-		      int tee_fd, char *blob_digest_out, uint64_t *blob_size_out,
-		      struct fc_error **err)
+                      bool use_uring, struct snap_progress_sink *ps, char *diff_id_out, int tee_fd,
+                      char *blob_digest_out, uint64_t *blob_size_out, struct fc_error **err)
 {
 	struct reader r;
-	struct unpacker u = { .root = dirfd, .lim = lim, .cache_fd = -1, .root_user = geteuid() == 0, .ps = ps };
+	struct unpacker u = {
+	    .root = dirfd, .lim = lim, .cache_fd = -1, .root_user = geteuid() == 0, .ps = ps};
 	struct archive *a = NULL;
 	uint64_t entries = 0;
 	int ret = 0;
@@ -827,7 +871,8 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 		u.ur = NULL; /* io_uring unavailable (seccomp, old kernel): plain syscalls */
 
 	/* a thread of its own for the decompressor when there is enough to do */
-	bool threaded = comp != FCSNAP_COMP_NONE && fstat(blobfd, &bst) == 0 && bst.st_size > (4 << 20);
+	bool threaded =
+	    comp != FCSNAP_COMP_NONE && fstat(blobfd, &bst) == 0 && bst.st_size > (4 << 20);
 	ret = reader_init(&r, blobfd, comp, lim->max_size, threaded, err);
 	if (ret < 0)
 		goto out;
@@ -844,7 +889,7 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 	archive_read_support_filter_none(a);
 	if (archive_read_open(a, &r, NULL, ar_read, NULL) != ARCHIVE_OK) {
 		ret = fc_error_set(err, r.error ? r.error : EINVAL, "open tar stream: %s",
-				   r.error ? r.emsg : archive_error_string(a));
+		                   r.error ? r.emsg : archive_error_string(a));
 		goto out;
 	}
 	for (;;) {
@@ -853,14 +898,15 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 		if (ar == ARCHIVE_EOF)
 			break;
 		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-			ret = fc_error_set(err, r.error ? r.error : EINVAL, "tar stream after %llu entries: %s",
-					   (unsigned long long)entries,
-					   r.error ? r.emsg : archive_error_string(a));
+			ret = fc_error_set(err, r.error ? r.error : EINVAL,
+			                   "tar stream after %llu entries: %s",
+			                   (unsigned long long)entries,
+			                   r.error ? r.emsg : archive_error_string(a));
 			goto out;
 		}
 		if (++entries > lim->max_entries) {
 			ret = fc_error_set(err, EFBIG, "more than %llu entries in the layer",
-					   (unsigned long long)lim->max_entries);
+			                   (unsigned long long)lim->max_entries);
 			goto out;
 		}
 		ret = do_entry(&u, a, e, err);
@@ -869,7 +915,7 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 				fc_error_free(*err);
 				*err = NULL;
 				ret = fc_error_set(err, r.error, "%s (in entry `%s`)", r.emsg,
-						   archive_entry_pathname(e));
+				                   archive_entry_pathname(e));
 			}
 			goto out;
 		}
@@ -898,7 +944,8 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 	/* directory times last: creating children changed them */
 	cache_drop(&u);
 	for (size_t i = u.n_dts; i-- > 0;) {
-		_cleanup_close_ int fd = snap_openat_beneath(dirfd, u.dts[i].path, O_RDONLY | O_DIRECTORY, 0);
+		_cleanup_close_ int fd =
+		    snap_openat_beneath(dirfd, u.dts[i].path, O_RDONLY | O_DIRECTORY, 0);
 		if (fd >= 0)
 			futimens(fd, u.dts[i].ts);
 	}
@@ -921,7 +968,7 @@ out:
 }
 
 int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
-		      struct fc_error **err)
+                      struct fc_error **err)
 {
 	struct reader r;
 	int ret = reader_init(&r, blobfd, comp, lim->max_size, false, err);

@@ -13,7 +13,7 @@
 #include "snap-private.h"
 
 #define BATCH_FILES 64
-#define ARENA (4u << 20)
+#define ARENA       (4u << 20)
 
 struct ufile {
 	char *name;
@@ -23,13 +23,13 @@ struct ufile {
 	uid_t uid;
 	gid_t gid;
 	struct timespec ts[2];
-	int res;	/* first failing CQE result, 0 if none */
+	int res; /* first failing CQE result, 0 if none */
 };
 
 struct batch {
-	int dirfd;	/* dup of the parent, -1 when empty */
+	int dirfd; /* dup of the parent, -1 when empty */
 	char *dir;
-	gid_t dir_gid;	/* a setgid parent hands its group to new files */
+	gid_t dir_gid; /* a setgid parent hands its group to new files */
 	bool dir_sgid;
 	unsigned n, inflight;
 	size_t used;
@@ -40,8 +40,8 @@ struct batch {
 struct snap_uring {
 	struct io_uring ring;
 	struct batch b[2];
-	unsigned cur;		/* batch being filled */
-	bool pending;		/* the other batch is submitted and not reaped */
+	unsigned cur; /* batch being filled */
+	bool pending; /* the other batch is submitted and not reaped */
 	mode_t umask;
 	uid_t euid;
 	gid_t egid;
@@ -61,7 +61,7 @@ mode_t snap_umask(void)
 int snap_uring_new(struct snap_uring **out)
 {
 	struct snap_uring *u = fc_calloc(1, sizeof(*u));
-	struct io_uring_params p = { 0 };
+	struct io_uring_params p = {0};
 	int r = io_uring_queue_init_params(BATCH_FILES * 3 * 2, &u->ring, &p);
 	if (r < 0) {
 		free(u);
@@ -109,12 +109,14 @@ static int batch_finish(struct snap_uring *u, struct batch *b, struct fc_error *
 		if (f->res == -EEXIST) {
 			/* a name given twice in the layer: the later entry wins */
 			struct stat st;
-			if (fstatat(b->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+			if (fstatat(b->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode))
 				fc_rm_rf_at(b->dirfd, f->name, NULL);
 			else
 				unlinkat(b->dirfd, f->name, 0);
-			_cleanup_close_ int fd = openat(b->dirfd, f->name,
-							O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			_cleanup_close_ int fd =
+			    openat(b->dirfd, f->name,
+			           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (fd < 0) {
 				ret = fc_error_set(err, errno, "entry `%s`: create", f->entry);
 				break;
@@ -135,7 +137,8 @@ static int batch_finish(struct snap_uring *u, struct batch *b, struct fc_error *
 		if (force || f->uid != u->euid || f->gid != born_gid) {
 			if (fchownat(b->dirfd, f->name, f->uid, f->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 				if (u->euid == 0 || errno != EPERM) {
-					ret = fc_error_set(err, errno, "entry `%s`: chown %u:%u", f->entry, f->uid, f->gid);
+					ret = fc_error_set(err, errno, "entry `%s`: chown %u:%u",
+					                   f->entry, f->uid, f->gid);
 					break;
 				}
 			} else {
@@ -145,11 +148,13 @@ static int batch_finish(struct snap_uring *u, struct batch *b, struct fc_error *
 		mode_t born = f->mode & 0777 & ~u->umask;
 		if (force || chowned || (f->mode & 07777) != born || (f->mode & 07000)) {
 			if (fchmodat(b->dirfd, f->name, f->mode & 07777, 0) < 0) {
-				ret = fc_error_set(err, errno, "entry `%s`: chmod %o", f->entry, f->mode);
+				ret = fc_error_set(err, errno, "entry `%s`: chmod %o", f->entry,
+				                   f->mode);
 				break;
 			}
 		}
-		if (utimensat(b->dirfd, f->name, f->ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOTSUP) {
+		if (utimensat(b->dirfd, f->name, f->ts, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno != ENOTSUP) {
 			ret = fc_error_set(err, errno, "entry `%s`: set times", f->entry);
 			break;
 		}
@@ -178,7 +183,8 @@ static int reap(struct snap_uring *u, struct fc_error **err)
 		b->inflight--;
 		if (i < b->n && res < 0 && !b->f[i].res && !(res == -ECANCELED && op != 0))
 			b->f[i].res = res;
-		else if (i < b->n && op == 1 && res >= 0 && (size_t)res != b->f[i].len && !b->f[i].res)
+		else if (i < b->n && op == 1 && res >= 0 && (size_t)res != b->f[i].len &&
+		         !b->f[i].res)
 			b->f[i].res = -EIO; /* short write */
 	}
 	u->pending = false;
@@ -198,8 +204,9 @@ static int submit(struct snap_uring *u, struct fc_error **err)
 		struct ufile *f = &b->f[i];
 		unsigned slot = base + i;
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-		io_uring_prep_openat_direct(sqe, b->dirfd, f->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-					    f->mode & 0777, slot);
+		io_uring_prep_openat_direct(sqe, b->dirfd, f->name,
+		                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+		                            f->mode & 0777, slot);
 		io_uring_sqe_set_data64(sqe, ((uint64_t)i << 2) | 0);
 		sqe->flags |= IOSQE_IO_LINK;
 		b->inflight++;
@@ -240,9 +247,9 @@ bool snap_uring_fits(struct snap_uring *u, size_t len)
 	return len <= ARENA / 8;
 }
 
-int snap_uring_add(struct snap_uring *u, int dirfd, const char *dir, const char *name, const char *entry,
-		   size_t len, mode_t mode, uid_t uid, gid_t gid, const struct timespec ts[2],
-		   void **data, struct fc_error **err)
+int snap_uring_add(struct snap_uring *u, int dirfd, const char *dir, const char *name,
+                   const char *entry, size_t len, mode_t mode, uid_t uid, gid_t gid,
+                   const struct timespec ts[2], void **data, struct fc_error **err)
 {
 	struct batch *b = &u->b[u->cur];
 	bool same_dir = b->dir && FC_STREQ(b->dir, dir);
@@ -264,8 +271,14 @@ int snap_uring_add(struct snap_uring *u, int dirfd, const char *dir, const char 
 		b->dir_gid = st.st_gid;
 	}
 	struct ufile *f = &b->f[b->n++];
-	*f = (struct ufile){ .name = fc_strdup(name), .entry = fc_strdup(entry), .off = b->used, .len = len,
-			     .mode = mode, .uid = uid, .gid = gid, .ts = { ts[0], ts[1] } };
+	*f = (struct ufile){.name = fc_strdup(name),
+	                    .entry = fc_strdup(entry),
+	                    .off = b->used,
+	                    .len = len,
+	                    .mode = mode,
+	                    .uid = uid,
+	                    .gid = gid,
+	                    .ts = {ts[0], ts[1]}};
 	*data = b->arena + b->used;
 	b->used += (len + 63) & ~(size_t)63;
 	return 0;

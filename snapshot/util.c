@@ -82,16 +82,16 @@ int fcsnap_layer_compression(const char *mt)
 		const char *mt;
 		int comp;
 	} types[] = {
-		{ "application/vnd.oci.image.layer.v1.tar", FCSNAP_COMP_NONE },
-		{ "application/vnd.oci.image.layer.v1.tar+gzip", FCSNAP_COMP_GZIP },
-		{ "application/vnd.oci.image.layer.v1.tar+zstd", FCSNAP_COMP_ZSTD },
-		{ "application/vnd.docker.image.rootfs.diff.tar", FCSNAP_COMP_NONE },
-		{ "application/vnd.docker.image.rootfs.diff.tar.gzip", FCSNAP_COMP_GZIP },
-		{ "application/vnd.docker.image.rootfs.diff.tar.zstd", FCSNAP_COMP_ZSTD },
-		/* non-distributable layers: same content, different push rules */
-		{ "application/vnd.oci.image.layer.nondistributable.v1.tar", FCSNAP_COMP_NONE },
-		{ "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", FCSNAP_COMP_GZIP },
-		{ "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", FCSNAP_COMP_ZSTD },
+	    {"application/vnd.oci.image.layer.v1.tar", FCSNAP_COMP_NONE},
+	    {"application/vnd.oci.image.layer.v1.tar+gzip", FCSNAP_COMP_GZIP},
+	    {"application/vnd.oci.image.layer.v1.tar+zstd", FCSNAP_COMP_ZSTD},
+	    {"application/vnd.docker.image.rootfs.diff.tar", FCSNAP_COMP_NONE},
+	    {"application/vnd.docker.image.rootfs.diff.tar.gzip", FCSNAP_COMP_GZIP},
+	    {"application/vnd.docker.image.rootfs.diff.tar.zstd", FCSNAP_COMP_ZSTD},
+	    /* non-distributable layers: same content, different push rules */
+	    {"application/vnd.oci.image.layer.nondistributable.v1.tar", FCSNAP_COMP_NONE},
+	    {"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", FCSNAP_COMP_GZIP},
+	    {"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", FCSNAP_COMP_ZSTD},
 	};
 	if (!mt)
 		return -EPROTONOSUPPORT;
@@ -103,7 +103,7 @@ int fcsnap_layer_compression(const char *mt)
 
 int snap_sniff_compression(int fd)
 {
-	unsigned char m[4] = { 0 };
+	unsigned char m[4] = {0};
 	ssize_t n = pread(fd, m, sizeof(m), 0);
 	if (n < 0)
 		return -errno;
@@ -122,9 +122,9 @@ int fcsnap_clean_path(const char *in, unsigned max_path, char **out, struct fc_e
 	if (len == 0)
 		return fc_error_set(err, EINVAL, "empty entry name");
 	if (len >= max_path)
-		return fc_error_set(err, ENAMETOOLONG, "entry `%.64s...`: name longer than %u bytes",
-				    in, max_path);
-	struct fc_buf b = { 0 };
+		return fc_error_set(err, ENAMETOOLONG,
+		                    "entry `%.64s...`: name longer than %u bytes", in, max_path);
+	struct fc_buf b = {0};
 	fc_buf_append(&b, "", 0);
 	const char *p = in;
 	while (*p) {
@@ -140,11 +140,14 @@ int fcsnap_clean_path(const char *in, unsigned max_path, char **out, struct fc_e
 		}
 		if (n == 2 && p[0] == '.' && p[1] == '.') {
 			free(b.data);
-			return fc_error_set(err, EPERM, "entry `%s`: `..` is not allowed (path traversal)", in);
+			return fc_error_set(err, EPERM,
+			                    "entry `%s`: `..` is not allowed (path traversal)", in);
 		}
 		if (n > 255) {
 			free(b.data);
-			return fc_error_set(err, ENAMETOOLONG, "entry `%.64s...`: a component is longer than 255 bytes", in);
+			return fc_error_set(
+			    err, ENAMETOOLONG,
+			    "entry `%.64s...`: a component is longer than 255 bytes", in);
 		}
 		if (b.len)
 			fc_buf_append(&b, "/", 1);
@@ -178,9 +181,9 @@ int fcsnap_whiteout(const char *path, char **target)
 static int openat2_flags(int root, const char *path, int flags, mode_t mode, uint64_t resolve)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-		.resolve = resolve,
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+	    .resolve = resolve,
 	};
 	if (!path || !*path)
 		path = ".";
@@ -208,10 +211,11 @@ int snap_fsync_dir_at(int dirfd, const char *path)
 
 char *snap_escape_name(const char *name)
 {
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	fc_buf_append(&b, "", 0);
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if (*p == '/' || *p == '%' || *p < 0x20 || (p == (const unsigned char *)name && *p == '.')) {
+		if (*p == '/' || *p == '%' || *p < 0x20 ||
+		    (p == (const unsigned char *)name && *p == '.')) {
 			char e[4];
 			snprintf(e, sizeof(e), "%%%02X", *p);
 			fc_buf_append(&b, e, 3);
@@ -224,11 +228,11 @@ char *snap_escape_name(const char *name)
 
 char *snap_unescape_name(const char *f)
 {
-	struct fc_buf b = { 0 };
+	struct fc_buf b = {0};
 	fc_buf_append(&b, "", 0);
 	for (const char *p = f; *p; p++) {
 		if (p[0] == '%' && p[1] && p[2]) {
-			char h[3] = { p[1], p[2], 0 };
+			char h[3] = {p[1], p[2], 0};
 			char c = (char)strtol(h, NULL, 16);
 			fc_buf_append(&b, &c, 1);
 			p += 2;

@@ -563,7 +563,8 @@ int main(int argc, char **argv)
 			expect_has("blkio", "blkio.throttle.read_bps_device", "7:0 1048576");
 		if (has_weight)
 			expect("blkio", "blkio.weight", "500");
-		CHECK((fc_cgroup_clone_fd(g_cg) >= 0) == (fc_cgroup_host_mode() == FC_CGROUP_HYBRID),
+		CHECK((fc_cgroup_clone_fd(g_cg) >= 0) ==
+		          (fc_cgroup_host_mode() == FC_CGROUP_HYBRID),
 		      "clone fd: the unified tree on a hybrid host, none on pure v1");
 		if (huge) {
 			if (v1_has("hugetlb"))

@@ -36,8 +36,8 @@ int main(void)
 		return 77;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	struct fcrt_create_opts o = { .root = root, .id = "h1", .bundle = bundle,
-				      .wait = FCRT_WAIT_SOCKET };
+	struct fcrt_create_opts o = {
+	    .root = root, .id = "h1", .bundle = bundle, .wait = FCRT_WAIT_SOCKET};
 	struct fcrt_container *c = NULL;
 	struct fc_error *err = NULL;
 	int r = fcrt_create(&o, &c, &err);
@@ -49,9 +49,9 @@ int main(void)
 	int in[2], out[2];
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		return 1;
-	char *env[] = { "GREETING=hello from the pool", NULL };
-	char *argv[] = { "/bin/sh", "-c", "read line; echo \"$GREETING: $line\"; exit 5", NULL };
-	struct fcrt_start_args a = { .stdio = { in[0], out[1], -1 }, .env = env, .argv = argv };
+	char *env[] = {"GREETING=hello from the pool", NULL};
+	char *argv[] = {"/bin/sh", "-c", "read line; echo \"$GREETING: $line\"; exit 5", NULL};
+	struct fcrt_start_args a = {.stdio = {in[0], out[1], -1}, .env = env, .argv = argv};
 	r = fcrt_start_socket_ex(c, &a, &err);
 	check(r == 0, "start with stdio, env and argv");
 	if (r < 0)
@@ -60,9 +60,10 @@ int main(void)
 	close(out[1]);
 	(void)!write(in[1], "request\n", 8);
 	close(in[1]);
-	char buf[256] = { 0 };
+	char buf[256] = {0};
 	ssize_t n = fc_read_all(out[0], buf, sizeof(buf) - 1);
-	check(n > 0 && strcmp(buf, "hello from the pool: request\n") == 0, "response from the function");
+	check(n > 0 && strcmp(buf, "hello from the pool: request\n") == 0,
+	      "response from the function");
 	if (n > 0)
 		printf("# got: %s", buf);
 	int st = 0;

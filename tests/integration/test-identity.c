@@ -11,25 +11,25 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fprintf(stderr, "\n");                                 \
-			failures++;                                            \
-		}                                                              \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fprintf(stderr, "\n");                                                     \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 /* In the child: report a failed check on stderr and count it in *bad. */
-#define CCHECK(cond, ...)                                                      \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "FAIL (child) %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fprintf(stderr, "\n");                                 \
-			bad++;                                                 \
-		}                                                              \
+#define CCHECK(cond, ...)                                                                          \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "FAIL (child) %s:%d: ", __FILE__, __LINE__);               \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fprintf(stderr, "\n");                                                     \
+			bad++;                                                                     \
+		}                                                                                  \
 	} while (0)
 
 /* The value after "Key:\t" in /proc/self/status (static buffer). */
@@ -154,22 +154,28 @@ static void test_full(void)
 {
 	struct fc_rlimit rl[] = {{.resource = RLIMIT_NOFILE, .soft = nofile, .hard = nofile}};
 	struct fc_process p = {
-		.uid = 1000,
-		.gid = 1000,
-		.additional_gids = gids,
-		.n_additional_gids = FC_ARRAY_SIZE(gids),
-		.has_umask = true,
-		.umask = 027,
-		.rlimits = rl,
-		.n_rlimits = 1,
-		.caps = {
-			.has_caps = true,
-			.bounding = bnd, .n_bounding = FC_ARRAY_SIZE(bnd),
-			.effective = eff, .n_effective = FC_ARRAY_SIZE(eff),
-			.permitted = prm, .n_permitted = FC_ARRAY_SIZE(prm),
-			.inheritable = inh, .n_inheritable = FC_ARRAY_SIZE(inh),
-			.ambient = amb, .n_ambient = FC_ARRAY_SIZE(amb),
-		},
+	    .uid = 1000,
+	    .gid = 1000,
+	    .additional_gids = gids,
+	    .n_additional_gids = FC_ARRAY_SIZE(gids),
+	    .has_umask = true,
+	    .umask = 027,
+	    .rlimits = rl,
+	    .n_rlimits = 1,
+	    .caps =
+	        {
+	            .has_caps = true,
+	            .bounding = bnd,
+	            .n_bounding = FC_ARRAY_SIZE(bnd),
+	            .effective = eff,
+	            .n_effective = FC_ARRAY_SIZE(eff),
+	            .permitted = prm,
+	            .n_permitted = FC_ARRAY_SIZE(prm),
+	            .inheritable = inh,
+	            .n_inheritable = FC_ARRAY_SIZE(inh),
+	            .ambient = amb,
+	            .n_ambient = FC_ARRAY_SIZE(amb),
+	        },
 	};
 	int r = run_child(&p, check_full);
 	CHECK(r == 0, "uid 1000 with caps: child exit %d", r);
@@ -192,16 +198,22 @@ static int check_amb_skip(const struct fc_process *p)
 static void test_ambient_skip(void)
 {
 	struct fc_process p = {
-		.uid = 1000,
-		.gid = 1000,
-		.caps = {
-			.has_caps = true,
-			.bounding = bnd, .n_bounding = FC_ARRAY_SIZE(bnd),
-			.effective = eff, .n_effective = FC_ARRAY_SIZE(eff),
-			.permitted = prm, .n_permitted = FC_ARRAY_SIZE(prm),
-			.inheritable = inh, .n_inheritable = FC_ARRAY_SIZE(inh),
-			.ambient = amb_bad, .n_ambient = FC_ARRAY_SIZE(amb_bad),
-		},
+	    .uid = 1000,
+	    .gid = 1000,
+	    .caps =
+	        {
+	            .has_caps = true,
+	            .bounding = bnd,
+	            .n_bounding = FC_ARRAY_SIZE(bnd),
+	            .effective = eff,
+	            .n_effective = FC_ARRAY_SIZE(eff),
+	            .permitted = prm,
+	            .n_permitted = FC_ARRAY_SIZE(prm),
+	            .inheritable = inh,
+	            .n_inheritable = FC_ARRAY_SIZE(inh),
+	            .ambient = amb_bad,
+	            .n_ambient = FC_ARRAY_SIZE(amb_bad),
+	        },
 	};
 	int r = run_child(&p, check_amb_skip);
 	CHECK(r == 0, "ambient skip: child exit %d", r);
@@ -263,16 +275,20 @@ static void test_root_caps(void)
 {
 	uint32_t g[] = {10};
 	struct fc_process p = {
-		.uid = 0,
-		.gid = 0,
-		.additional_gids = g,
-		.n_additional_gids = 1,
-		.caps = {
-			.has_caps = true,
-			.bounding = root_caps, .n_bounding = FC_ARRAY_SIZE(root_caps),
-			.effective = root_caps, .n_effective = FC_ARRAY_SIZE(root_caps),
-			.permitted = root_caps, .n_permitted = FC_ARRAY_SIZE(root_caps),
-		},
+	    .uid = 0,
+	    .gid = 0,
+	    .additional_gids = g,
+	    .n_additional_gids = 1,
+	    .caps =
+	        {
+	            .has_caps = true,
+	            .bounding = root_caps,
+	            .n_bounding = FC_ARRAY_SIZE(root_caps),
+	            .effective = root_caps,
+	            .n_effective = FC_ARRAY_SIZE(root_caps),
+	            .permitted = root_caps,
+	            .n_permitted = FC_ARRAY_SIZE(root_caps),
+	        },
 	};
 	int r = run_child(&p, check_root_caps);
 	CHECK(r == 0, "root with reduced caps: child exit %d", r);
@@ -328,7 +344,7 @@ static void test_errors(void)
 		rl[0].soft = rl[0].hard = 64000;
 		m = error_of(&p1, true);
 		CHECK(m && strstr(m, "setrlimit RLIMIT_NOFILE soft=64000 hard=64000") &&
-			      strstr(m, "Operation not permitted"),
+		          strstr(m, "Operation not permitted"),
 		      "rlimit EPERM error: %s", m ? m : "(none)");
 		free(m);
 	}
@@ -336,11 +352,15 @@ static void test_errors(void)
 	/* effective not in permitted: capset fails, message names the cap */
 	int e[] = {CAP_KILL}, pp[] = {CAP_CHOWN};
 	struct fc_process p2 = {
-		.uid = 1000, .gid = 1000,
-		.caps = {.has_caps = true,
-			 .bounding = pp, .n_bounding = 1,
-			 .effective = e, .n_effective = 1,
-			 .permitted = pp, .n_permitted = 1},
+	    .uid = 1000,
+	    .gid = 1000,
+	    .caps = {.has_caps = true,
+	             .bounding = pp,
+	             .n_bounding = 1,
+	             .effective = e,
+	             .n_effective = 1,
+	             .permitted = pp,
+	             .n_permitted = 1},
 	};
 	m = error_of(&p2, false);
 	CHECK(m && strstr(m, "CAP_KILL"), "capset error: %s", m ? m : "(none)");
@@ -349,8 +369,8 @@ static void test_errors(void)
 
 int main(void)
 {
-	static const int need[] = {CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_CHOWN,
-				   CAP_KILL,   CAP_NET_BIND_SERVICE, CAP_NET_RAW};
+	static const int need[] = {CAP_SETUID, CAP_SETGID,           CAP_SETPCAP, CAP_CHOWN,
+	                           CAP_KILL,   CAP_NET_BIND_SERVICE, CAP_NET_RAW};
 	struct rlimit cur;
 
 	if (geteuid() != 0) {
@@ -367,8 +387,9 @@ int main(void)
 	if (getrlimit(RLIMIT_NOFILE, &cur) == 0 && cur.rlim_max < 64000 &&
 	    !(start_eff & (1ULL << CAP_SYS_RESOURCE))) {
 		nofile = cur.rlim_max;
-		printf("# no CAP_SYS_RESOURCE and hard RLIMIT_NOFILE %llu: testing %llu, not 64000\n",
-		       (unsigned long long)cur.rlim_max, (unsigned long long)nofile);
+		printf(
+		    "# no CAP_SYS_RESOURCE and hard RLIMIT_NOFILE %llu: testing %llu, not 64000\n",
+		    (unsigned long long)cur.rlim_max, (unsigned long long)nofile);
 	}
 	test_full();
 	test_ambient_skip();

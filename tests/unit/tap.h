@@ -8,19 +8,19 @@
 
 static int tap_n, tap_failed;
 
-#define ok(cond, ...)                                                     \
-	({                                                                \
-		int _c_ = !!(cond);                                       \
-		tap_n++;                                                  \
-		if (!_c_)                                                 \
-			tap_failed++;                                     \
-		printf("%s %d - ", _c_ ? "ok" : "not ok", tap_n);         \
-		printf(__VA_ARGS__);                                      \
-		printf("\n");                                             \
-		if (!_c_)                                                 \
-			printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-		fflush(stdout);                                           \
-		_c_;                                                      \
+#define ok(cond, ...)                                                                              \
+	({                                                                                         \
+		int _c_ = !!(cond);                                                                \
+		tap_n++;                                                                           \
+		if (!_c_)                                                                          \
+			tap_failed++;                                                              \
+		printf("%s %d - ", _c_ ? "ok" : "not ok", tap_n);                                  \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		if (!_c_)                                                                          \
+			printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
+		fflush(stdout);                                                                    \
+		_c_;                                                                               \
 	})
 
 static inline int tap_done(void)

@@ -4,22 +4,22 @@
 #include "bench.h"
 
 static int fails;
-#define CHECK(c)                                                                    \
-	do {                                                                        \
-		if (!(c)) {                                                         \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			fails++;                                                    \
-		}                                                                   \
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);               \
+			fails++;                                                                   \
+		}                                                                                  \
 	} while (0)
 
 int main(void)
 {
 	struct bench_summary s;
-	double a[] = { 5, 1, 4, 2, 3 };
+	double a[] = {5, 1, 4, 2, 3};
 	bench_summarise(a, 5, &s);
 	CHECK(s.n == 5 && s.median == 3 && s.min == 1 && s.max == 5 && s.p95 == 5 && s.mean == 3);
 
-	double b[] = { 4, 1, 3, 2 };
+	double b[] = {4, 1, 3, 2};
 	bench_summarise(b, 4, &s);
 	CHECK(s.median == 2.5 && s.min == 1 && s.p95 == 4);
 
@@ -49,7 +49,7 @@ int main(void)
 		for (size_t i = 0; i < 6; i++)
 			idx[i] = i;
 		bench_shuffle(idx, 6, &st);
-		int seen[6] = { 0 };
+		int seen[6] = {0};
 		for (size_t i = 0; i < 6; i++) {
 			CHECK(idx[i] < 6);
 			if (idx[i] < 6)

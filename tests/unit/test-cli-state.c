@@ -16,15 +16,13 @@ static void test_flags(void)
 	int nfds = 0;
 	char **env = NULL;
 	const struct fc_opt opts[] = {
-		{ "bundle", 'b', FC_OPT_STR, &bundle, "" },
-		{ "pid-file", 0, FC_OPT_STR, &pidf, "" },
-		{ "detach", 'd', FC_OPT_BOOL, &detach, "" },
-		{ "preserve-fds", 0, FC_OPT_INT, &nfds, "" },
-		{ "env", 'e', FC_OPT_STRV, &env, "" },
-		{ NULL, 0, 0, NULL, NULL },
+	    {"bundle", 'b', FC_OPT_STR, &bundle, ""},  {"pid-file", 0, FC_OPT_STR, &pidf, ""},
+	    {"detach", 'd', FC_OPT_BOOL, &detach, ""}, {"preserve-fds", 0, FC_OPT_INT, &nfds, ""},
+	    {"env", 'e', FC_OPT_STRV, &env, ""},       {NULL, 0, 0, NULL, NULL},
 	};
-	char *argv[] = { "run", "--bundle", "/b", "-pid-file=/p", "-d", "id1", "--preserve-fds", "3",
-			 "-e", "A=1", "--env=B=2", "--", "--not-a-flag", NULL };
+	char *argv[] = {
+	    "run", "--bundle", "/b",  "-pid-file=/p", "-d", "id1",          "--preserve-fds",
+	    "3",   "-e",       "A=1", "--env=B=2",    "--", "--not-a-flag", NULL};
 	char **pos = NULL;
 	size_t n = 0;
 	bool help = false;
@@ -43,32 +41,32 @@ static void test_flags(void)
 	fc_strv_free(env);
 	env = NULL;
 
-	char *argv2[] = { "exec", "-e", "X=1", "cid", "sh", "-c", "echo", NULL };
+	char *argv2[] = {"exec", "-e", "X=1", "cid", "sh", "-c", "echo", NULL};
 	r = fc_cli_parse(7, argv2, opts, true, &pos, &n, &help, &err);
 	ok(r == 0 && n == 4 && !strcmp(pos[0], "cid") && !strcmp(pos[2], "-c"),
 	   "stop at the first positional (exec's command keeps its flags)");
 	free(pos);
 	fc_strv_free(env);
 
-	char *argv3[] = { "create", "--bogus", NULL };
+	char *argv3[] = {"create", "--bogus", NULL};
 	r = fc_cli_parse(2, argv3, opts, false, &pos, &n, &help, &err);
 	ok(r < 0 && err && strstr(err->msg, "bogus"), "unknown flag names the flag");
 	fc_error_free(err);
 	err = NULL;
 
-	char *argv4[] = { "create", "--bundle", NULL };
+	char *argv4[] = {"create", "--bundle", NULL};
 	r = fc_cli_parse(2, argv4, opts, false, &pos, &n, &help, &err);
 	ok(r < 0 && err && strstr(err->msg, "bundle"), "missing value names the flag");
 	fc_error_free(err);
 	err = NULL;
 
-	char *argv5[] = { "run", "--preserve-fds", "x", NULL };
+	char *argv5[] = {"run", "--preserve-fds", "x", NULL};
 	r = fc_cli_parse(3, argv5, opts, false, &pos, &n, &help, &err);
 	ok(r < 0 && err && strstr(err->msg, "preserve-fds"), "bad integer names the flag");
 	fc_error_free(err);
 	err = NULL;
 
-	char *argv6[] = { "run", "--detach=false", "-h", NULL };
+	char *argv6[] = {"run", "--detach=false", "-h", NULL};
 	detach = true;
 	r = fc_cli_parse(3, argv6, opts, false, &pos, &n, &help, &err);
 	ok(r == 0 && !detach && help, "--flag=false and -h");
@@ -93,28 +91,32 @@ static void test_state(void)
 	ok(root != NULL, "temp root");
 	_cleanup_free_ char *dir = fc_asprintf("%s/c1", root);
 	mkdir(dir, 0711);
-	const char *doc = "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"pid\":999999,\"start_time\":1,"
-			  "\"bundle\":\"/b\",\"rootfs\":\"/b/rootfs\",\"created\":\"2026-01-01T00:00:00Z\","
-			  "\"owner\":\"\",\"cgroup_path\":\"\",\"annotations\":{\"k\":\"v\"}}";
+	const char *doc =
+	    "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"pid\":999999,\"start_time\":1,"
+	    "\"bundle\":\"/b\",\"rootfs\":\"/b/rootfs\",\"created\":\"2026-01-01T00:00:00Z\","
+	    "\"owner\":\"\",\"cgroup_path\":\"\",\"annotations\":{\"k\":\"v\"}}";
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	ok(fc_write_file_atomic_at(dfd, "state.json", doc, strlen(doc), 0600, &err) == 0,
 	   "write a state file atomically");
 	ok(fcrt_state_load(root, "c1", &st, &err) == 0, "load it");
 	if (st) {
-		ok(st->status == FCRT_STOPPED && st->pid == 0, "a gone process reads as stopped, pid 0");
-		ok(!strcmp(st->bundle, "/b") && !strcmp(st->rootfs, "/b/rootfs"), "bundle and rootfs");
+		ok(st->status == FCRT_STOPPED && st->pid == 0,
+		   "a gone process reads as stopped, pid 0");
+		ok(!strcmp(st->bundle, "/b") && !strcmp(st->rootfs, "/b/rootfs"),
+		   "bundle and rootfs");
 		ok(st->n_annotations == 1 && !strcmp(st->annotations[0].value, "v"), "annotations");
-		struct fc_buf b = { 0 };
+		struct fc_buf b = {0};
 		fcrt_state_json(st, &b, true);
-		ok(strstr(b.data, "\"status\": \"stopped\"") && strstr(b.data, "\"ociVersion\": \"1.0.2-dev\"") &&
-			   strstr(b.data, "\"annotations\": {") && b.data[0] == '{',
+		ok(strstr(b.data, "\"status\": \"stopped\"") &&
+		       strstr(b.data, "\"ociVersion\": \"1.0.2-dev\"") &&
+		       strstr(b.data, "\"annotations\": {") && b.data[0] == '{',
 		   "runc's indented state JSON");
 		free(b.data);
 		fcrt_state_free(st);
 	}
 	st = NULL;
 	ok(fcrt_state_load(root, "nope", &st, &err) == -ENOENT && err &&
-		   strstr(err->msg, "does not exist"),
+	       strstr(err->msg, "does not exist"),
 	   "a missing container: ENOENT, `container does not exist`");
 	fc_error_free(err);
 	err = NULL;

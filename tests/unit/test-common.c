@@ -18,7 +18,7 @@ static void test_signals(void)
 	ok(fc_parse_signal("9") == 9, "9");
 	ok(fc_parse_signal("15") == SIGTERM, "15");
 	ok(fc_parse_signal("HUP") == SIGHUP && fc_parse_signal("SIGWINCH") == SIGWINCH &&
-		   fc_parse_signal("USR1") == SIGUSR1 && fc_parse_signal("CHLD") == SIGCHLD,
+	       fc_parse_signal("USR1") == SIGUSR1 && fc_parse_signal("CHLD") == SIGCHLD,
 	   "HUP, SIGWINCH, USR1, CHLD");
 	ok(fc_parse_signal("SIGRTMIN") == SIGRTMIN, "SIGRTMIN");
 	ok(fc_parse_signal("SIGRTMIN+3") == SIGRTMIN + 3, "SIGRTMIN+3 = %d",
@@ -85,8 +85,8 @@ static void test_write_atomic(int dfd)
 	err = NULL;
 	ok(mkdirat(sub, "adir", 0755) == 0, "mkdir adir");
 	r = fc_write_file_atomic_at(sub, "adir", "x", 1, 0644, &err);
-	ok(r < 0 && err && count_entries(sub) == 3, "rename over a directory fails, tmp removed: %s",
-	   err ? err->msg : "");
+	ok(r < 0 && err && count_entries(sub) == 3,
+	   "rename over a directory fails, tmp removed: %s", err ? err->msg : "");
 }
 
 static void test_mkdir_p(int dfd)
@@ -143,7 +143,7 @@ static void test_rm_rf(int dfd)
 	ok(symlinkat("keep", dfd, "klink") == 0, "symlink to a directory");
 	r = fc_rm_rf_at(dfd, "klink", &err);
 	ok(r == 0 && fstatat(dfd, "klink", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
-		   fstatat(dfd, "keep", &st, 0) == 0,
+	       fstatat(dfd, "keep", &st, 0) == 0,
 	   "removing a symlink removes the link only");
 }
 

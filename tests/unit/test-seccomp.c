@@ -18,14 +18,14 @@
 static int failures;
 static char tmpdir[] = "/tmp/fc-test-seccomp-XXXXXX";
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fprintf(stderr, "\n");                                 \
-			failures++;                                            \
-		}                                                              \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fprintf(stderr, "\n");                                                     \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 static struct fc_seccomp_prog *compile_ok(const struct fc_seccomp *s)
@@ -96,10 +96,13 @@ static void test_basic(void)
 	char *allow_names[] = {"getpid", NULL};
 	struct fc_seccomp_arg uname_args[] = {{.index = 0, .value = 0, .op = SCMP_CMP_EQ}};
 	struct fc_seccomp_syscall sc[] = {
-		{.names = mkdir_names, .action = SCMP_ACT_ERRNO(EPERM)},
-		{.names = uname_names, .action = SCMP_ACT_ERRNO(EPERM), .args = uname_args, .n_args = 1},
-		/* same action as the default: skipped, not an error */
-		{.names = allow_names, .action = SCMP_ACT_ALLOW},
+	    {.names = mkdir_names, .action = SCMP_ACT_ERRNO(EPERM)},
+	    {.names = uname_names,
+	     .action = SCMP_ACT_ERRNO(EPERM),
+	     .args = uname_args,
+	     .n_args = 1},
+	    /* same action as the default: skipped, not an error */
+	    {.names = allow_names, .action = SCMP_ACT_ALLOW},
 	};
 	struct fc_seccomp s = {.default_action = SCMP_ACT_ALLOW, .syscalls = sc, .n_syscalls = 3};
 	struct fc_seccomp_prog *p = compile_ok(&s);
@@ -142,11 +145,11 @@ static void test_same_index_or(void)
 	 * open() is openat(). */
 	char *names[] = {"openat", NULL};
 	struct fc_seccomp_arg args[] = {
-		{.index = 2, .value = O_CREAT, .value_two = O_CREAT, .op = SCMP_CMP_MASKED_EQ},
-		{.index = 2, .value = O_TRUNC, .value_two = O_TRUNC, .op = SCMP_CMP_MASKED_EQ},
+	    {.index = 2, .value = O_CREAT, .value_two = O_CREAT, .op = SCMP_CMP_MASKED_EQ},
+	    {.index = 2, .value = O_TRUNC, .value_two = O_TRUNC, .op = SCMP_CMP_MASKED_EQ},
 	};
 	struct fc_seccomp_syscall sc[] = {
-		{.names = names, .action = SCMP_ACT_ERRNO(EPERM), .args = args, .n_args = 2},
+	    {.names = names, .action = SCMP_ACT_ERRNO(EPERM), .args = args, .n_args = 2},
 	};
 	struct fc_seccomp s = {.default_action = SCMP_ACT_ALLOW, .syscalls = sc, .n_syscalls = 1};
 	struct fc_seccomp_prog *p = compile_ok(&s);
@@ -288,7 +291,7 @@ static void test_flags_and_errors(void)
 {
 	char *names[] = {"mkdir", NULL};
 	char *ok_flags[] = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-			    "SECCOMP_FILTER_FLAG_TSYNC", NULL};
+	                    "SECCOMP_FILTER_FLAG_TSYNC", NULL};
 	char *bad_flags[] = {"SECCOMP_FILTER_FLAG_BOGUS", NULL};
 	struct fc_seccomp_arg bad_args[] = {{.index = 6, .value = 0, .op = SCMP_CMP_EQ}};
 	uint32_t bad_arch[] = {0x12345678};
@@ -317,8 +320,8 @@ static void test_flags_and_errors(void)
 	s.architectures = bad_arch;
 	s.n_architectures = 1;
 	r = fc_seccomp_compile(&s, &p, &err);
-	CHECK(r < 0 && p == NULL && err && strstr(err->msg, "architecture"), "bad arch: r=%d msg=%s",
-	      r, err ? err->msg : "(none)");
+	CHECK(r < 0 && p == NULL && err && strstr(err->msg, "architecture"),
+	      "bad arch: r=%d msg=%s", r, err ? err->msg : "(none)");
 	fc_error_free(err);
 	err = NULL;
 	s.n_architectures = 0;
@@ -385,8 +388,8 @@ static void test_enosys(void)
 	char *names[] = {"getpid", "exit_group", "exit", "openat", "write", NULL};
 	uint32_t arches[] = {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32};
 	struct fc_seccomp_syscall sc[] = {{.names = names, .action = SCMP_ACT_ALLOW}};
-	struct fc_seccomp s = {.default_action = SCMP_ACT_ERRNO(EPERM), .syscalls = sc,
-			       .n_syscalls = 1};
+	struct fc_seccomp s = {
+	    .default_action = SCMP_ACT_ERRNO(EPERM), .syscalls = sc, .n_syscalls = 1};
 	struct fc_seccomp_prog *p;
 	int st;
 
@@ -426,7 +429,7 @@ static void test_known(void)
 	      "flags");
 	char **caps = fc_caps_known();
 	CHECK(caps && strv_has((const char *const *)caps, "CAP_CHOWN") &&
-		      strv_has((const char *const *)caps, "CAP_SYS_ADMIN"),
+	          strv_has((const char *const *)caps, "CAP_SYS_ADMIN"),
 	      "caps known");
 	fc_strv_free(caps);
 }

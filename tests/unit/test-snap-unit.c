@@ -12,12 +12,12 @@
 
 static int fails;
 static bool use_uring;
-#define CHECK(c)                                                                 \
-	do {                                                                     \
-		if (!(c)) {                                                      \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			fails++;                                                 \
-		}                                                                \
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);               \
+			fails++;                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static void clean(const char *in, const char *want)
@@ -81,11 +81,16 @@ static void test_whiteouts(void)
 
 static void test_media(void)
 {
-	CHECK(fcsnap_layer_compression("application/vnd.oci.image.layer.v1.tar") == FCSNAP_COMP_NONE);
-	CHECK(fcsnap_layer_compression("application/vnd.oci.image.layer.v1.tar+gzip") == FCSNAP_COMP_GZIP);
-	CHECK(fcsnap_layer_compression("application/vnd.oci.image.layer.v1.tar+zstd") == FCSNAP_COMP_ZSTD);
-	CHECK(fcsnap_layer_compression("application/vnd.docker.image.rootfs.diff.tar.gzip") == FCSNAP_COMP_GZIP);
-	CHECK(fcsnap_layer_compression("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip") < 0);
+	CHECK(fcsnap_layer_compression("application/vnd.oci.image.layer.v1.tar") ==
+	      FCSNAP_COMP_NONE);
+	CHECK(fcsnap_layer_compression("application/vnd.oci.image.layer.v1.tar+gzip") ==
+	      FCSNAP_COMP_GZIP);
+	CHECK(fcsnap_layer_compression("application/vnd.oci.image.layer.v1.tar+zstd") ==
+	      FCSNAP_COMP_ZSTD);
+	CHECK(fcsnap_layer_compression("application/vnd.docker.image.rootfs.diff.tar.gzip") ==
+	      FCSNAP_COMP_GZIP);
+	CHECK(fcsnap_layer_compression(
+	          "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip") < 0);
 	CHECK(fcsnap_layer_compression("application/vnd.oci.image.layer.v1.tar+bzip2") < 0);
 	CHECK(fcsnap_layer_compression(NULL) < 0);
 }
@@ -97,20 +102,29 @@ static void test_digests(void)
 	snap_hash_init(&h);
 	snap_hash_update(&h, "abc", 3);
 	snap_hash_final(&h, d);
-	CHECK(FC_STREQ(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	CHECK(
+	    FC_STREQ(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 	CHECK(fcsnap_digest_hex(d) != NULL);
-	CHECK(fcsnap_digest_hex("sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == NULL);
+	CHECK(fcsnap_digest_hex(
+	          "sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") ==
+	      NULL);
 	CHECK(fcsnap_digest_hex("sha512:ba78") == NULL);
 	CHECK(fcsnap_digest_hex("sha256:ba7816bf") == NULL);
-	CHECK(fcsnap_digest_hex("sha256:../../../../etc/passwd0000000000000000000000000000000000000000") == NULL);
+	CHECK(fcsnap_digest_hex(
+	          "sha256:../../../../etc/passwd0000000000000000000000000000000000000000") == NULL);
 	/* descriptor parsing refuses bad digests and sizes */
 	struct snap_manifest m;
 	struct fc_error *e = NULL;
-	CHECK(snap_parse_manifest("{\"config\":{\"digest\":\"sha256:../x\",\"size\":1},\"layers\":[]}", &m, &e) < 0);
+	CHECK(snap_parse_manifest(
+	          "{\"config\":{\"digest\":\"sha256:../x\",\"size\":1},\"layers\":[]}", &m, &e) <
+	      0);
 	snap_manifest_clear(&m);
 	fc_error_free(e);
 	e = NULL;
-	CHECK(snap_parse_manifest("{\"config\":{\"digest\":\"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"},\"layers\":[]}", &m, &e) < 0);
+	CHECK(snap_parse_manifest("{\"config\":{\"digest\":\"sha256:"
+	                          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	                          "\"},\"layers\":[]}",
+	                          &m, &e) < 0);
 	snap_manifest_clear(&m);
 	fc_error_free(e);
 }
@@ -155,7 +169,7 @@ static int make_layer(const char *path, const struct ent *ents, size_t n, bool g
 }
 
 static int unpack(const char *tmp, const char *name, const struct ent *ents, size_t n, bool gz,
-		  char **errmsg)
+                  char **errmsg)
 {
 	char p[512], d[512], dig[80];
 	snprintf(p, sizeof(p), "%s/%s.tar", tmp, name);
@@ -163,9 +177,10 @@ static int unpack(const char *tmp, const char *name, const struct ent *ents, siz
 	if (make_layer(p, ents, n, gz) < 0 || mkdir(d, 0755) < 0)
 		return -EIO;
 	int bfd = open(p, O_RDONLY | O_CLOEXEC), dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct snap_limits lim = { 1 << 20, 1000, 4096 };
+	struct snap_limits lim = {1 << 20, 1000, 4096};
 	struct fc_error *e = NULL;
-	int r = snap_unpack_layer(bfd, gz ? FCSNAP_COMP_GZIP : FCSNAP_COMP_NONE, dfd, &lim, use_uring, NULL, dig, -1, NULL, NULL, &e);
+	int r = snap_unpack_layer(bfd, gz ? FCSNAP_COMP_GZIP : FCSNAP_COMP_NONE, dfd, &lim,
+	                          use_uring, NULL, dig, -1, NULL, NULL, &e);
 	if (r < 0 && errmsg)
 		*errmsg = fc_strdup(e->msg);
 	fc_error_free(e);
@@ -177,15 +192,11 @@ static int unpack(const char *tmp, const char *name, const struct ent *ents, siz
 static void test_unpack(const char *tmp)
 {
 	static const struct ent good[] = {
-		{ "./", AE_IFDIR, NULL, false },
-		{ "d/", AE_IFDIR, NULL, false },
-		{ "d/f", AE_IFREG, "hello", false },
-		{ "d/.wh.gone", AE_IFREG, "", false },
-		{ "o/.wh..wh..opq", AE_IFREG, "", false },
-		{ "o/new", AE_IFREG, "n", false },
-		{ "rel", AE_IFLNK, "d/f", false },
-		{ "abs", AE_IFLNK, "/etc/passwd", false },
-		{ "hl", AE_IFREG, "d/f", true },
+	    {"./", AE_IFDIR, NULL, false},           {"d/", AE_IFDIR, NULL, false},
+	    {"d/f", AE_IFREG, "hello", false},       {"d/.wh.gone", AE_IFREG, "", false},
+	    {"o/.wh..wh..opq", AE_IFREG, "", false}, {"o/new", AE_IFREG, "n", false},
+	    {"rel", AE_IFLNK, "d/f", false},         {"abs", AE_IFLNK, "/etc/passwd", false},
+	    {"hl", AE_IFREG, "d/f", true},
 	};
 	char *msg = NULL;
 	CHECK(unpack(tmp, "good", good, FC_ARRAY_SIZE(good), true, &msg) == 0);
@@ -208,36 +219,38 @@ static void test_unpack(const char *tmp)
 	CHECK(stat(p, &st) == 0 && st.st_mtime == 1700000000);
 
 	static const struct ent sym_escape[] = {
-		{ "esc", AE_IFLNK, "/tmp", false },
-		{ "esc/evil", AE_IFREG, "x", false },
+	    {"esc", AE_IFLNK, "/tmp", false},
+	    {"esc/evil", AE_IFREG, "x", false},
 	};
 	msg = NULL;
 	CHECK(unpack(tmp, "sym", sym_escape, 2, false, &msg) < 0 && msg && strstr(msg, "escapes"));
 	free(msg);
 	static const struct ent rel_escape[] = {
-		{ "a/", AE_IFDIR, NULL, false },
-		{ "a/up", AE_IFLNK, "../..", false },
-		{ "a/up/evil", AE_IFREG, "x", false },
+	    {"a/", AE_IFDIR, NULL, false},
+	    {"a/up", AE_IFLNK, "../..", false},
+	    {"a/up/evil", AE_IFREG, "x", false},
 	};
 	msg = NULL;
 	CHECK(unpack(tmp, "rel", rel_escape, 3, false, &msg) < 0 && msg && strstr(msg, "escapes"));
 	free(msg);
 	static const struct ent hl_escape[] = {
-		{ "h", AE_IFREG, "/etc/passwd", true },
+	    {"h", AE_IFREG, "/etc/passwd", true},
 	};
 	msg = NULL;
-	CHECK(unpack(tmp, "hl", hl_escape, 1, false, &msg) < 0 && msg && strstr(msg, "not in this layer"));
+	CHECK(unpack(tmp, "hl", hl_escape, 1, false, &msg) < 0 && msg &&
+	      strstr(msg, "not in this layer"));
 	if (msg && !strstr(msg, "not in this layer"))
 		fprintf(stderr, "hl: %s\n", msg);
 	free(msg);
-	static const struct ent hl_sym[] = { /* a hardlink through a symlinked dir */
-		{ "s", AE_IFLNK, "/etc", false },
-		{ "h", AE_IFREG, "s/passwd", true },
+	static const struct ent hl_sym[] = {
+	    /* a hardlink through a symlinked dir */
+	    {"s", AE_IFLNK, "/etc", false},
+	    {"h", AE_IFREG, "s/passwd", true},
 	};
 	msg = NULL;
 	CHECK(unpack(tmp, "hls", hl_sym, 2, false, &msg) < 0 && msg && strstr(msg, "escapes"));
 	free(msg);
-	static const struct ent dotdot[] = { { "../x", AE_IFREG, "x", false } };
+	static const struct ent dotdot[] = {{"../x", AE_IFREG, "x", false}};
 	msg = NULL;
 	CHECK(unpack(tmp, "dd", dotdot, 1, false, &msg) < 0 && msg && strstr(msg, "traversal"));
 	free(msg);

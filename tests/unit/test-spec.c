@@ -31,8 +31,7 @@ static void check_process(const struct fc_process *p)
 	ok(STREQ_OR_NULL(p->cwd, "/home/user"), "process.cwd");
 	ok(p->caps.has_caps, "process.capabilities present");
 	ok(p->caps.n_bounding == 4 && p->caps.bounding[0] == CAP_CHOWN &&
-		   p->caps.bounding[1] == 38 && p->caps.bounding[2] == 39 &&
-		   p->caps.bounding[3] == 40,
+	       p->caps.bounding[1] == 38 && p->caps.bounding[2] == 39 && p->caps.bounding[3] == 40,
 	   "capabilities.bounding incl. PERFMON/BPF/CHECKPOINT_RESTORE");
 	ok(p->caps.n_effective == 1 && p->caps.effective[0] == CAP_KILL, "capabilities.effective");
 	ok(p->caps.n_inheritable == 0, "capabilities.inheritable empty");
@@ -41,10 +40,10 @@ static void check_process(const struct fc_process *p)
 	ok(p->caps.n_ambient == 1 && p->caps.ambient[0] == CAP_NET_BIND_SERVICE,
 	   "capabilities.ambient");
 	ok(p->n_rlimits == 2 && p->rlimits[0].resource == RLIMIT_NOFILE &&
-		   p->rlimits[0].soft == 1024 && p->rlimits[0].hard == 4096,
+	       p->rlimits[0].soft == 1024 && p->rlimits[0].hard == 4096,
 	   "process.rlimits[0]");
 	ok(p->rlimits[1].resource == RLIMIT_CORE && p->rlimits[1].soft == UINT64_MAX &&
-		   p->rlimits[1].hard == UINT64_MAX,
+	       p->rlimits[1].hard == UINT64_MAX,
 	   "process.rlimits[1] = 2^64-1");
 	ok(p->no_new_privileges, "process.noNewPrivileges");
 	ok(STREQ_OR_NULL(p->apparmor_profile, "docker-default"), "process.apparmorProfile");
@@ -62,7 +61,7 @@ static void check_mounts(const struct fc_spec *s)
 		return;
 	m = &s->mounts[0];
 	ok(STREQ_OR_NULL(m->destination, "/proc") && STREQ_OR_NULL(m->type, "proc") &&
-		   STREQ_OR_NULL(m->source, "proc") && !m->options && !m->flags && !m->data,
+	       STREQ_OR_NULL(m->source, "proc") && !m->options && !m->flags && !m->data,
 	   "mounts[0] proc");
 	m = &s->mounts[1];
 	ok(m->flags == (MS_NOSUID | MS_STRICTATIME) && !m->clear_flags && !m->propagation,
@@ -91,8 +90,8 @@ static void check_mounts(const struct fc_spec *s)
 	m = &s->mounts[4];
 	ok(m->idmap && m->idmap_recursive && m->propagation == MS_SLAVE, "mounts[4] ridmap, slave");
 	ok(m->n_uid_mappings == 1 && m->uid_mappings[0].host_id == 100000 &&
-		   m->uid_mappings[0].size == 65536 && m->n_gid_mappings == 1 &&
-		   m->gid_mappings[0].size == 1000,
+	       m->uid_mappings[0].size == 65536 && m->n_gid_mappings == 1 &&
+	       m->gid_mappings[0].size == 1000,
 	   "mounts[4] idmapped mount mappings");
 }
 
@@ -102,59 +101,58 @@ static void check_resources(const struct fc_resources *r)
 	if (!r)
 		return;
 	ok(r->n_devices == 3 && !r->devices[0].allow && r->devices[0].type == 0 &&
-		   r->devices[0].major == -1 && r->devices[0].minor == -1 &&
-		   STREQ_OR_NULL(r->devices[0].access, "rwm"),
+	       r->devices[0].major == -1 && r->devices[0].minor == -1 &&
+	       STREQ_OR_NULL(r->devices[0].access, "rwm"),
 	   "resources.devices[0] deny all");
 	ok(r->devices[1].allow && r->devices[1].type == 'c' && r->devices[1].major == 10 &&
-		   r->devices[1].minor == 229 && STREQ_OR_NULL(r->devices[1].access, "rw"),
+	       r->devices[1].minor == 229 && STREQ_OR_NULL(r->devices[1].access, "rw"),
 	   "resources.devices[1]");
 	ok(r->devices[2].major == 8 && r->devices[2].minor == -1 && !r->devices[2].access,
 	   "resources.devices[2] minor wildcard");
 	ok(r->memory.has_limit && r->memory.limit == 536870912 && r->memory.has_reservation &&
-		   r->memory.reservation == 268435456 && r->memory.has_swap &&
-		   r->memory.swap == -1 && r->memory.has_kernel && r->memory.kernel == -1 &&
-		   r->memory.has_kernel_tcp && r->memory.kernel_tcp == 1048576,
+	       r->memory.reservation == 268435456 && r->memory.has_swap && r->memory.swap == -1 &&
+	       r->memory.has_kernel && r->memory.kernel == -1 && r->memory.has_kernel_tcp &&
+	       r->memory.kernel_tcp == 1048576,
 	   "resources.memory numbers");
 	ok(r->memory.has_swappiness && r->memory.swappiness == 60 &&
-		   r->memory.has_disable_oom_killer && r->memory.disable_oom_killer &&
-		   r->memory.has_use_hierarchy && !r->memory.use_hierarchy &&
-		   r->memory.has_check_before_update && r->memory.check_before_update,
+	       r->memory.has_disable_oom_killer && r->memory.disable_oom_killer &&
+	       r->memory.has_use_hierarchy && !r->memory.use_hierarchy &&
+	       r->memory.has_check_before_update && r->memory.check_before_update,
 	   "resources.memory flags");
 	ok(r->cpu.has_shares && r->cpu.shares == 1024 && r->cpu.has_quota &&
-		   r->cpu.quota == 100000 && r->cpu.has_burst && r->cpu.burst == 5000 &&
-		   r->cpu.has_period && r->cpu.period == 100000 && r->cpu.has_realtime_runtime &&
-		   r->cpu.realtime_runtime == 950000 && r->cpu.has_realtime_period &&
-		   r->cpu.realtime_period == 1000000 && r->cpu.has_idle && r->cpu.idle == 1,
+	       r->cpu.quota == 100000 && r->cpu.has_burst && r->cpu.burst == 5000 &&
+	       r->cpu.has_period && r->cpu.period == 100000 && r->cpu.has_realtime_runtime &&
+	       r->cpu.realtime_runtime == 950000 && r->cpu.has_realtime_period &&
+	       r->cpu.realtime_period == 1000000 && r->cpu.has_idle && r->cpu.idle == 1,
 	   "resources.cpu numbers");
 	ok(STREQ_OR_NULL(r->cpu.cpus, "0-1") && STREQ_OR_NULL(r->cpu.mems, "0"),
 	   "resources.cpu cpuset");
 	ok(r->pids.has_limit && r->pids.limit == 32, "resources.pids");
 	ok(r->blkio.has_weight && r->blkio.weight == 500 && r->blkio.has_leaf_weight &&
-		   r->blkio.leaf_weight == 300,
+	       r->blkio.leaf_weight == 300,
 	   "resources.blockIO weights");
 	ok(r->blkio.n_weight_devices == 1 && r->blkio.weight_devices[0].has_weight &&
-		   r->blkio.weight_devices[0].weight == 200 &&
-		   !r->blkio.weight_devices[0].has_leaf_weight,
+	       r->blkio.weight_devices[0].weight == 200 &&
+	       !r->blkio.weight_devices[0].has_leaf_weight,
 	   "resources.blockIO.weightDevice");
 	ok(r->blkio.n_throttle_read_bps == 1 && r->blkio.throttle_read_bps[0].rate == 1048576 &&
-		   r->blkio.n_throttle_write_bps == 1 &&
-		   r->blkio.throttle_write_bps[0].minor == 16 &&
-		   r->blkio.n_throttle_read_iops == 1 && r->blkio.n_throttle_write_iops == 2 &&
-		   r->blkio.throttle_write_iops[1].rate == 300,
+	       r->blkio.n_throttle_write_bps == 1 && r->blkio.throttle_write_bps[0].minor == 16 &&
+	       r->blkio.n_throttle_read_iops == 1 && r->blkio.n_throttle_write_iops == 2 &&
+	       r->blkio.throttle_write_iops[1].rate == 300,
 	   "resources.blockIO throttles");
 	ok(r->n_hugepage_limits == 1 && STREQ_OR_NULL(r->hugepage_limits[0].page_size, "2MB") &&
-		   r->hugepage_limits[0].limit == 209715200,
+	       r->hugepage_limits[0].limit == 209715200,
 	   "resources.hugepageLimits");
 	ok(r->network.has_class_id && r->network.class_id == 1048577 &&
-		   r->network.n_priorities == 1 &&
-		   STREQ_OR_NULL(r->network.priorities[0].key, "eth0") &&
-		   STREQ_OR_NULL(r->network.priorities[0].value, "500"),
+	       r->network.n_priorities == 1 &&
+	       STREQ_OR_NULL(r->network.priorities[0].key, "eth0") &&
+	       STREQ_OR_NULL(r->network.priorities[0].value, "500"),
 	   "resources.network");
 	ok(r->n_rdma == 1 && STREQ_OR_NULL(r->rdma[0].key, "mlx5_1") &&
-		   STREQ_OR_NULL(r->rdma[0].value, "hca_handle=3 hca_object=10000"),
+	       STREQ_OR_NULL(r->rdma[0].value, "hca_handle=3 hca_object=10000"),
 	   "resources.rdma");
 	ok(r->n_unified == 2 && STREQ_OR_NULL(r->unified[0].key, "memory.high") &&
-		   STREQ_OR_NULL(r->unified[1].value, "50"),
+	       STREQ_OR_NULL(r->unified[1].value, "50"),
 	   "resources.unified");
 }
 
@@ -165,13 +163,12 @@ static void check_seccomp(const struct fc_seccomp *sc)
 		return;
 	ok(sc->default_action == SCMP_ACT_ERRNO(38), "seccomp.defaultAction errno 38");
 	ok(sc->n_architectures == 3 && sc->architectures[0] == SCMP_ARCH_X86_64 &&
-		   sc->architectures[1] == SCMP_ARCH_X86 &&
-		   sc->architectures[2] == SCMP_ARCH_AARCH64,
+	       sc->architectures[1] == SCMP_ARCH_X86 && sc->architectures[2] == SCMP_ARCH_AARCH64,
 	   "seccomp.architectures");
 	ok(fc_strv_len(sc->flags) == 1 && STREQ_OR_NULL(sc->flags[0], "SECCOMP_FILTER_FLAG_LOG"),
 	   "seccomp.flags");
 	ok(STREQ_OR_NULL(sc->listener_path, "/run/seccomp.sock") &&
-		   STREQ_OR_NULL(sc->listener_metadata, "meta"),
+	       STREQ_OR_NULL(sc->listener_metadata, "meta"),
 	   "seccomp.listenerPath/Metadata");
 	ok(sc->n_syscalls == 11, "seccomp.syscalls count");
 	if (sc->n_syscalls != 11)
@@ -179,9 +176,9 @@ static void check_seccomp(const struct fc_seccomp *sc)
 	ok(fc_strv_len(sc->syscalls[0].names) == 2 && sc->syscalls[0].action == SCMP_ACT_ALLOW,
 	   "syscalls[0] allow read,write");
 	ok(sc->syscalls[1].n_args == 2 && sc->syscalls[1].args[0].op == SCMP_CMP_EQ &&
-		   sc->syscalls[1].args[0].value == 8 && sc->syscalls[1].args[1].index == 1 &&
-		   sc->syscalls[1].args[1].value_two == 4 &&
-		   sc->syscalls[1].args[1].op == SCMP_CMP_MASKED_EQ,
+	       sc->syscalls[1].args[0].value == 8 && sc->syscalls[1].args[1].index == 1 &&
+	       sc->syscalls[1].args[1].value_two == 4 &&
+	       sc->syscalls[1].args[1].op == SCMP_CMP_MASKED_EQ,
 	   "syscalls[1] args");
 	ok(sc->syscalls[2].action == SCMP_ACT_ERRNO(EPERM), "ERRNO defaults to EPERM");
 	ok(sc->syscalls[3].action == SCMP_ACT_ERRNO(1), "ERRNO with errnoRet");
@@ -215,55 +212,55 @@ static void test_full(const char *path)
 	check_process(s->process);
 	check_mounts(s);
 	ok(s->n_hooks[FC_HOOK_PRESTART] == 1 &&
-		   STREQ_OR_NULL(s->hooks[FC_HOOK_PRESTART][0].path, "/usr/bin/pre") &&
-		   fc_strv_len(s->hooks[FC_HOOK_PRESTART][0].args) == 2 &&
-		   fc_strv_len(s->hooks[FC_HOOK_PRESTART][0].env) == 1 &&
-		   s->hooks[FC_HOOK_PRESTART][0].has_timeout &&
-		   s->hooks[FC_HOOK_PRESTART][0].timeout == 5,
+	       STREQ_OR_NULL(s->hooks[FC_HOOK_PRESTART][0].path, "/usr/bin/pre") &&
+	       fc_strv_len(s->hooks[FC_HOOK_PRESTART][0].args) == 2 &&
+	       fc_strv_len(s->hooks[FC_HOOK_PRESTART][0].env) == 1 &&
+	       s->hooks[FC_HOOK_PRESTART][0].has_timeout &&
+	       s->hooks[FC_HOOK_PRESTART][0].timeout == 5,
 	   "hooks.prestart (legacy)");
 	ok(s->n_hooks[FC_HOOK_CREATE_RUNTIME] == 2 &&
-		   STREQ_OR_NULL(s->hooks[FC_HOOK_CREATE_RUNTIME][1].path, "/bin/cr2") &&
-		   !s->hooks[FC_HOOK_CREATE_RUNTIME][1].has_timeout,
+	       STREQ_OR_NULL(s->hooks[FC_HOOK_CREATE_RUNTIME][1].path, "/bin/cr2") &&
+	       !s->hooks[FC_HOOK_CREATE_RUNTIME][1].has_timeout,
 	   "hooks.createRuntime");
 	ok(s->n_hooks[FC_HOOK_CREATE_CONTAINER] == 1 && s->n_hooks[FC_HOOK_START_CONTAINER] == 1 &&
-		   s->n_hooks[FC_HOOK_POSTSTART] == 1 && s->n_hooks[FC_HOOK_POSTSTOP] == 1 &&
-		   STREQ_OR_NULL(s->hooks[FC_HOOK_POSTSTOP][0].path, "/bin/pst") &&
-		   s->hooks[FC_HOOK_POSTSTOP][0].timeout == 1,
+	       s->n_hooks[FC_HOOK_POSTSTART] == 1 && s->n_hooks[FC_HOOK_POSTSTOP] == 1 &&
+	       STREQ_OR_NULL(s->hooks[FC_HOOK_POSTSTOP][0].path, "/bin/pst") &&
+	       s->hooks[FC_HOOK_POSTSTOP][0].timeout == 1,
 	   "hooks: other kinds");
 	ok(STREQ_OR_NULL(fc_spec_annotation(s, "fcstart.pool"), "hot") &&
-		   !fc_spec_annotation(s, "nope") && s->n_annotations == 2,
+	       !fc_spec_annotation(s, "nope") && s->n_annotations == 2,
 	   "annotations");
 	ok(s->n_namespaces == 8, "linux.namespaces: 8");
 	ok(fc_spec_ns(s, FC_NS_NETWORK) &&
-		   STREQ_OR_NULL(fc_spec_ns(s, FC_NS_NETWORK)->path, "/var/run/netns/x") &&
-		   fc_spec_ns(s, FC_NS_TIME) && !fc_spec_ns(s, FC_NS_TIME)->path,
+	       STREQ_OR_NULL(fc_spec_ns(s, FC_NS_NETWORK)->path, "/var/run/netns/x") &&
+	       fc_spec_ns(s, FC_NS_TIME) && !fc_spec_ns(s, FC_NS_TIME)->path,
 	   "fc_spec_ns network path, time");
 	ok(s->n_uid_mappings == 1 && s->uid_mappings[0].size == 32000 && s->n_gid_mappings == 2 &&
-		   s->gid_mappings[1].container_id == 40000 && s->gid_mappings[1].host_id == 50000,
+	       s->gid_mappings[1].container_id == 40000 && s->gid_mappings[1].host_id == 50000,
 	   "linux.uid/gidMappings");
 	ok(s->n_devices == 3 && s->devices[0].type == 'c' && s->devices[0].major == 10 &&
-		   s->devices[0].minor == 229 && s->devices[0].has_mode &&
-		   s->devices[0].file_mode == 438 && s->devices[0].has_uid && s->devices[0].has_gid,
+	       s->devices[0].minor == 229 && s->devices[0].has_mode &&
+	       s->devices[0].file_mode == 438 && s->devices[0].has_uid && s->devices[0].has_gid,
 	   "linux.devices[0]");
 	ok(s->devices[1].type == 'b' && !s->devices[1].has_mode && s->devices[2].type == 'p',
 	   "linux.devices[1..2]");
 	ok(STREQ_OR_NULL(s->cgroups_path, "/fcrun/test"), "linux.cgroupsPath");
 	check_resources(s->resources);
 	ok(STREQ_OR_NULL(s->rootfs_propagation, "rslave") &&
-		   s->rootfs_propagation_flags == (MS_SLAVE | MS_REC),
+	       s->rootfs_propagation_flags == (MS_SLAVE | MS_REC),
 	   "linux.rootfsPropagation");
 	ok(fc_strv_len(s->masked_paths) == 2 && fc_strv_len(s->readonly_paths) == 1,
 	   "masked/readonlyPaths");
 	ok(s->mount_label && strstr(s->mount_label, "svirt_sandbox_file_t"), "linux.mountLabel");
 	ok(s->n_sysctl == 2 && STREQ_OR_NULL(s->sysctl[0].key, "net.ipv4.ip_forward") &&
-		   STREQ_OR_NULL(s->sysctl[1].value, "65536"),
+	       STREQ_OR_NULL(s->sysctl[1].value, "65536"),
 	   "linux.sysctl");
 	check_seccomp(s->seccomp);
 	ok(s->has_personality && s->personality == PER_LINUX32 && s->personality_flags &&
-		   !s->personality_flags[0],
+	       !s->personality_flags[0],
 	   "linux.personality");
 	ok(s->has_time_offsets && s->monotonic_secs == -100 && s->monotonic_nsecs == 5 &&
-		   s->boottime_secs == 3600 && s->boottime_nsecs == 999999999,
+	       s->boottime_secs == 3600 && s->boottime_nsecs == 999999999,
 	   "linux.timeOffsets");
 }
 
@@ -308,7 +305,7 @@ static void test_truncations(const char *path)
 				continue;
 			}
 		} else if (strchr("-0123456789tf", json[i]) && i > 0 &&
-			   strchr(":[, \t\n", json[i - 1])) {
+		           strchr(":[, \t\n", json[i - 1])) {
 			while (j + 1 < len && !strchr(",]} \t\n", json[j + 1]))
 				j++;
 		} else {
@@ -338,145 +335,153 @@ static void test_truncations(const char *path)
 	ok(accepted == 7, "every known field is type-checked (%zu mutations accepted)", accepted);
 }
 
-#define BASE "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}"
-#define PROC(x) BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"," x "}}"
+#define BASE                                                                                       \
+	"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"sh\"]," \
+	"\"cwd\":\"/\"}"
+#define PROC(x)  BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"," x "}}"
 #define LINUX(x) BASE ",\"linux\":{" x "}}"
-#define USERNS "\"namespaces\":[{\"type\":\"user\"}],"
-#define MAPS "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]"
+#define USERNS   "\"namespaces\":[{\"type\":\"user\"}],"
+#define MAPS                                                                                       \
+	"\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],\"gidMappings\":[{"      \
+	"\"containerID\":0,\"hostID\":1000,\"size\":1}]"
 #define SECCOMP(x) LINUX("\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"," x "}")
-#define RES(x) LINUX("\"resources\":{" x "}")
+#define RES(x)     LINUX("\"resources\":{" x "}")
 
 static const struct {
 	const char *json, *want;
 } bad[] = {
-	{ "{\"ociVersion\": ", "config.json: invalid JSON" },
-	{ "{\"a\" x}", "config.json: invalid JSON" },
-	{ "[1,2]", "config.json: expected a JSON object" },
-	{ "{\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}}",
-	  "ociVersion: is required" },
-	{ "{\"ociVersion\":1}", "ociVersion: expected a string" },
-	{ "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}}",
-	  "root: is required" },
-	{ "{\"ociVersion\":\"1.0.2\",\"root\":{},\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}}",
-	  "root.path: is required" },
-	{ "{\"ociVersion\":\"1.0.2\",\"root\":[]}", "root: expected an object" },
-	{ "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"}}", "process: is required" },
-	{ BASE ",\"process\":{\"args\":\"sh\",\"cwd\":\"/\"}}",
-	  "process.args: expected an array of strings" },
-	{ BASE ",\"process\":{\"args\":[\"sh\",1],\"cwd\":\"/\"}}",
-	  "process.args: expected an array of strings" },
-	{ BASE ",\"process\":{\"args\":[],\"cwd\":\"/\"}}",
-	  "process.args: must be a non-empty array of strings" },
-	{ BASE ",\"process\":{\"cwd\":\"/\"}}", "process.args: must be a non-empty" },
-	{ BASE ",\"process\":{\"args\":[\"sh\"]}}", "process.cwd: is required" },
-	{ BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"tmp\"}}",
-	  "process.cwd: must be an absolute path" },
-	{ PROC("\"terminal\":\"yes\""), "process.terminal: expected a boolean" },
-	{ PROC("\"user\":{\"uid\":-1}"), "process.user.uid: must be an integer in 0..4294967295" },
-	{ PROC("\"user\":{\"uid\":4294967296}"), "process.user.uid: must be an integer in 0.." },
-	{ PROC("\"user\":{\"gid\":1.5}"), "process.user.gid: must be an integer" },
-	{ PROC("\"user\":{\"uid\":\"0\"}"), "process.user.uid: must be an integer" },
-	{ PROC("\"user\":{\"additionalGids\":[1,-2]}"), "process.user.additionalGids[1]: must be" },
-	{ PROC("\"consoleSize\":{\"height\":1}"), "process.consoleSize.width: is required" },
-	{ PROC("\"rlimits\":[{\"type\":\"RLIMIT_FOO\",\"soft\":1,\"hard\":1}]"),
-	  "process.rlimits[0].type: unknown rlimit type `RLIMIT_FOO`" },
-	{ PROC("\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":-1,\"hard\":1}]"),
-	  "process.rlimits[0].soft: must be an integer in 0..18446744073709551615" },
-	{ PROC("\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1,\"hard\":1},"
-	       "{\"type\":\"RLIMIT_NOFILE\",\"soft\":1,\"hard\":1}]"),
-	  "process.rlimits[1].type: duplicate rlimit type" },
-	{ PROC("\"rlimits\":[5]"), "process.rlimits[0]: expected an object" },
-	{ PROC("\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_FLY\"]}"),
-	  "process.capabilities.bounding[1]: unknown capability `CAP_FLY`" },
-	{ PROC("\"capabilities\":{\"ambient\":\"CAP_CHOWN\"}"),
-	  "process.capabilities.ambient: expected an array of strings" },
-	{ PROC("\"oomScoreAdj\":1001"), "process.oomScoreAdj: must be an integer in -1000..1000" },
-	{ PROC("\"ioPriority\":{\"class\":\"IOPRIO_CLASS_X\"}"),
-	  "process.ioPriority.class: unknown I/O priority class" },
-	{ PROC("\"ioPriority\":{\"class\":\"IOPRIO_CLASS_RT\",\"priority\":8}"),
-	  "process.ioPriority.priority: must be an integer in 0..7" },
-	{ BASE ",\"hostname\":5}", "hostname: expected a string" },
-	{ BASE ",\"mounts\":{}}", "mounts: expected an array" },
-	{ BASE ",\"mounts\":[{\"type\":\"tmpfs\"}]}", "mounts[0].destination: is required" },
-	{ BASE ",\"mounts\":[{\"destination\":\"/a\"},{\"destination\":\"/b\",\"options\":\"ro\"}]}",
-	  "mounts[1].options: expected an array of strings" },
-	{ BASE ",\"mounts\":[{\"destination\":\"/a\",\"uidMappings\":[{\"containerID\":0,"
-	       "\"hostID\":1,\"size\":0}]}]}",
-	  "mounts[0].uidMappings[0].size: must not be 0" },
-	{ BASE ",\"hooks\":{\"poststop\":[{\"path\":\"rel\"}]}}",
-	  "hooks.poststop[0].path: must be an absolute path" },
-	{ BASE ",\"hooks\":{\"createRuntime\":[{\"path\":\"/x\",\"timeout\":0}]}}",
-	  "hooks.createRuntime[0].timeout: must be an integer in 1.." },
-	{ BASE ",\"hooks\":{\"prestart\":[{}]}}", "hooks.prestart[0].path: is required" },
-	{ BASE ",\"annotations\":{\"a\":1}}", "annotations.a: expected a string" },
-	{ BASE ",\"linux\":[]}", "linux: expected an object" },
-	{ LINUX("\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"foo\"}]"),
-	  "linux.namespaces[2].type: unknown namespace type `foo`" },
-	{ LINUX("\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]"),
-	  "linux.namespaces[1].type: duplicate namespace type `pid`" },
-	{ LINUX("\"namespaces\":[{\"type\":\"pid\",\"path\":\"proc/1/ns/pid\"}]"),
-	  "linux.namespaces[0].path: must be an absolute path" },
-	{ LINUX("\"namespaces\":[{}]"), "linux.namespaces[0].type: is required" },
-	{ LINUX(USERNS "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":0}]"),
-	  "linux.uidMappings[0].size: must not be 0" },
-	{ LINUX(USERNS "\"uidMappings\":[{\"containerID\":0,\"size\":1}]"),
-	  "linux.uidMappings[0].hostID: is required" },
-	{ LINUX(MAPS), "linux.uidMappings: given, but linux.namespaces has no user namespace" },
-	{ LINUX("\"namespaces\":[{\"type\":\"user\"}]"),
-	  "linux.uidMappings: required with a new user namespace" },
-	{ LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"x\",\"major\":1,\"minor\":1}]"),
-	  "linux.devices[0].type: must be one of c, b, u, p" },
-	{ LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"minor\":1}]"),
-	  "linux.devices[0].major: is required" },
-	{ LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":-1}]"),
-	  "linux.devices[0].minor: must be an integer in 0.." },
-	{ LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"p\",\"fileMode\":-1}]"),
-	  "linux.devices[0].fileMode: must be an integer in 0..4294967295" },
-	{ LINUX("\"rootfsPropagation\":\"sideways\""),
-	  "linux.rootfsPropagation: unknown propagation `sideways`" },
-	{ LINUX("\"maskedPaths\":[1]"), "linux.maskedPaths: expected an array of strings" },
-	{ LINUX("\"sysctl\":{\"a.b\":1}"), "linux.sysctl.a.b: expected a string" },
-	{ LINUX("\"seccomp\":{}"), "linux.seccomp.defaultAction: is required" },
-	{ LINUX("\"seccomp\":{\"defaultAction\":\"SCMP_ACT_EXPLODE\"}"),
-	  "linux.seccomp.defaultAction: unknown seccomp action `SCMP_ACT_EXPLODE`" },
-	{ SECCOMP("\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_VAX\"]"),
-	  "linux.seccomp.architectures[1]: unknown seccomp architecture `SCMP_ARCH_VAX`" },
-	{ SECCOMP("\"flags\":[\"SECCOMP_FILTER_FLAG_NOPE\"]"),
-	  "linux.seccomp.flags[0]: unknown seccomp flag" },
-	{ SECCOMP("\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_NOPE\"}]"),
-	  "linux.seccomp.syscalls[0].action: unknown seccomp action `SCMP_ACT_NOPE`" },
-	{ SECCOMP("\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ALLOW\"}]"),
-	  "linux.seccomp.syscalls[0].names: must be a non-empty array of strings" },
-	{ SECCOMP("\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\","
-		  "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_SOMETIMES\"}]}]"),
-	  "linux.seccomp.syscalls[0].args[0].op: unknown seccomp operator `SCMP_CMP_SOMETIMES`" },
-	{ SECCOMP("\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\","
-		  "\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]"),
-	  "linux.seccomp.syscalls[0].args[0].index: must be an integer in 0..5" },
-	{ SECCOMP("\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
-		  "\"errnoRet\":-1}]"),
-	  "linux.seccomp.syscalls[0].errnoRet: must be an integer" },
-	{ LINUX("\"personality\":{\"domain\":\"BSD\"}"),
-	  "linux.personality.domain: unknown domain `BSD`" },
-	{ LINUX("\"timeOffsets\":{\"monotonic\":{\"secs\":1}}"),
-	  "linux.timeOffsets: given, but linux.namespaces has no time namespace" },
-	{ LINUX("\"namespaces\":[{\"type\":\"time\"}],\"timeOffsets\":{\"boottime\":{\"nanosecs\":1000000000}}"),
-	  "linux.timeOffsets.boottime.nanosecs: must be an integer in 0..999999999" },
-	{ RES("\"memory\":{\"limit\":-2}"), "linux.resources.memory.limit: must be an integer in -1.." },
-	{ RES("\"memory\":{\"swappiness\":101}"), "linux.resources.memory.swappiness: must be" },
-	{ RES("\"cpu\":{\"shares\":-5}"), "linux.resources.cpu.shares: must be an integer in 0.." },
-	{ RES("\"cpu\":{\"cpus\":5}"), "linux.resources.cpu.cpus: expected a string" },
-	{ RES("\"devices\":[{\"type\":\"c\"}]"), "linux.resources.devices[0].allow: is required" },
-	{ RES("\"devices\":[{\"allow\":true,\"type\":\"p\"}]"),
-	  "linux.resources.devices[0].type: must be one of a, c, b" },
-	{ RES("\"devices\":[{\"allow\":true,\"access\":\"rwx\"}]"),
-	  "linux.resources.devices[0].access: must be a combination of r, w, m" },
-	{ RES("\"blockIO\":{\"weight\":70000}"), "linux.resources.blockIO.weight: must be an integer in 0..65535" },
-	{ RES("\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0}]}"),
-	  "linux.resources.blockIO.throttleReadBpsDevice[0].rate: is required" },
-	{ RES("\"hugepageLimits\":[{\"limit\":1}]"), "linux.resources.hugepageLimits[0].pageSize: is required" },
-	{ RES("\"pids\":{\"limit\":\"max\"}"), "linux.resources.pids.limit: must be an integer" },
-	{ RES("\"unified\":{\"memory.max\":5}"), "linux.resources.unified.memory.max: expected a string" },
+    {"{\"ociVersion\": ", "config.json: invalid JSON"},
+    {"{\"a\" x}", "config.json: invalid JSON"},
+    {"[1,2]", "config.json: expected a JSON object"},
+    {"{\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}}",
+     "ociVersion: is required"},
+    {"{\"ociVersion\":1}", "ociVersion: expected a string"},
+    {"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}}",
+     "root: is required"},
+    {"{\"ociVersion\":\"1.0.2\",\"root\":{},\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}}",
+     "root.path: is required"},
+    {"{\"ociVersion\":\"1.0.2\",\"root\":[]}", "root: expected an object"},
+    {"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"}}", "process: is required"},
+    {BASE ",\"process\":{\"args\":\"sh\",\"cwd\":\"/\"}}",
+     "process.args: expected an array of strings"},
+    {BASE ",\"process\":{\"args\":[\"sh\",1],\"cwd\":\"/\"}}",
+     "process.args: expected an array of strings"},
+    {BASE ",\"process\":{\"args\":[],\"cwd\":\"/\"}}",
+     "process.args: must be a non-empty array of strings"},
+    {BASE ",\"process\":{\"cwd\":\"/\"}}", "process.args: must be a non-empty"},
+    {BASE ",\"process\":{\"args\":[\"sh\"]}}", "process.cwd: is required"},
+    {BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"tmp\"}}",
+     "process.cwd: must be an absolute path"},
+    {PROC("\"terminal\":\"yes\""), "process.terminal: expected a boolean"},
+    {PROC("\"user\":{\"uid\":-1}"), "process.user.uid: must be an integer in 0..4294967295"},
+    {PROC("\"user\":{\"uid\":4294967296}"), "process.user.uid: must be an integer in 0.."},
+    {PROC("\"user\":{\"gid\":1.5}"), "process.user.gid: must be an integer"},
+    {PROC("\"user\":{\"uid\":\"0\"}"), "process.user.uid: must be an integer"},
+    {PROC("\"user\":{\"additionalGids\":[1,-2]}"), "process.user.additionalGids[1]: must be"},
+    {PROC("\"consoleSize\":{\"height\":1}"), "process.consoleSize.width: is required"},
+    {PROC("\"rlimits\":[{\"type\":\"RLIMIT_FOO\",\"soft\":1,\"hard\":1}]"),
+     "process.rlimits[0].type: unknown rlimit type `RLIMIT_FOO`"},
+    {PROC("\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":-1,\"hard\":1}]"),
+     "process.rlimits[0].soft: must be an integer in 0..18446744073709551615"},
+    {PROC("\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1,\"hard\":1},"
+          "{\"type\":\"RLIMIT_NOFILE\",\"soft\":1,\"hard\":1}]"),
+     "process.rlimits[1].type: duplicate rlimit type"},
+    {PROC("\"rlimits\":[5]"), "process.rlimits[0]: expected an object"},
+    {PROC("\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_FLY\"]}"),
+     "process.capabilities.bounding[1]: unknown capability `CAP_FLY`"},
+    {PROC("\"capabilities\":{\"ambient\":\"CAP_CHOWN\"}"),
+     "process.capabilities.ambient: expected an array of strings"},
+    {PROC("\"oomScoreAdj\":1001"), "process.oomScoreAdj: must be an integer in -1000..1000"},
+    {PROC("\"ioPriority\":{\"class\":\"IOPRIO_CLASS_X\"}"),
+     "process.ioPriority.class: unknown I/O priority class"},
+    {PROC("\"ioPriority\":{\"class\":\"IOPRIO_CLASS_RT\",\"priority\":8}"),
+     "process.ioPriority.priority: must be an integer in 0..7"},
+    {BASE ",\"hostname\":5}", "hostname: expected a string"},
+    {BASE ",\"mounts\":{}}", "mounts: expected an array"},
+    {BASE ",\"mounts\":[{\"type\":\"tmpfs\"}]}", "mounts[0].destination: is required"},
+    {BASE ",\"mounts\":[{\"destination\":\"/a\"},{\"destination\":\"/b\",\"options\":\"ro\"}]}",
+     "mounts[1].options: expected an array of strings"},
+    {BASE ",\"mounts\":[{\"destination\":\"/a\",\"uidMappings\":[{\"containerID\":0,"
+          "\"hostID\":1,\"size\":0}]}]}",
+     "mounts[0].uidMappings[0].size: must not be 0"},
+    {BASE ",\"hooks\":{\"poststop\":[{\"path\":\"rel\"}]}}",
+     "hooks.poststop[0].path: must be an absolute path"},
+    {BASE ",\"hooks\":{\"createRuntime\":[{\"path\":\"/x\",\"timeout\":0}]}}",
+     "hooks.createRuntime[0].timeout: must be an integer in 1.."},
+    {BASE ",\"hooks\":{\"prestart\":[{}]}}", "hooks.prestart[0].path: is required"},
+    {BASE ",\"annotations\":{\"a\":1}}", "annotations.a: expected a string"},
+    {BASE ",\"linux\":[]}", "linux: expected an object"},
+    {LINUX("\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"foo\"}]"),
+     "linux.namespaces[2].type: unknown namespace type `foo`"},
+    {LINUX("\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]"),
+     "linux.namespaces[1].type: duplicate namespace type `pid`"},
+    {LINUX("\"namespaces\":[{\"type\":\"pid\",\"path\":\"proc/1/ns/pid\"}]"),
+     "linux.namespaces[0].path: must be an absolute path"},
+    {LINUX("\"namespaces\":[{}]"), "linux.namespaces[0].type: is required"},
+    {LINUX(USERNS "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":0}]"),
+     "linux.uidMappings[0].size: must not be 0"},
+    {LINUX(USERNS "\"uidMappings\":[{\"containerID\":0,\"size\":1}]"),
+     "linux.uidMappings[0].hostID: is required"},
+    {LINUX(MAPS), "linux.uidMappings: given, but linux.namespaces has no user namespace"},
+    {LINUX("\"namespaces\":[{\"type\":\"user\"}]"),
+     "linux.uidMappings: required with a new user namespace"},
+    {LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"x\",\"major\":1,\"minor\":1}]"),
+     "linux.devices[0].type: must be one of c, b, u, p"},
+    {LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"minor\":1}]"),
+     "linux.devices[0].major: is required"},
+    {LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":-1}]"),
+     "linux.devices[0].minor: must be an integer in 0.."},
+    {LINUX("\"devices\":[{\"path\":\"/dev/x\",\"type\":\"p\",\"fileMode\":-1}]"),
+     "linux.devices[0].fileMode: must be an integer in 0..4294967295"},
+    {LINUX("\"rootfsPropagation\":\"sideways\""),
+     "linux.rootfsPropagation: unknown propagation `sideways`"},
+    {LINUX("\"maskedPaths\":[1]"), "linux.maskedPaths: expected an array of strings"},
+    {LINUX("\"sysctl\":{\"a.b\":1}"), "linux.sysctl.a.b: expected a string"},
+    {LINUX("\"seccomp\":{}"), "linux.seccomp.defaultAction: is required"},
+    {LINUX("\"seccomp\":{\"defaultAction\":\"SCMP_ACT_EXPLODE\"}"),
+     "linux.seccomp.defaultAction: unknown seccomp action `SCMP_ACT_EXPLODE`"},
+    {SECCOMP("\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_VAX\"]"),
+     "linux.seccomp.architectures[1]: unknown seccomp architecture `SCMP_ARCH_VAX`"},
+    {SECCOMP("\"flags\":[\"SECCOMP_FILTER_FLAG_NOPE\"]"),
+     "linux.seccomp.flags[0]: unknown seccomp flag"},
+    {SECCOMP("\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_NOPE\"}]"),
+     "linux.seccomp.syscalls[0].action: unknown seccomp action `SCMP_ACT_NOPE`"},
+    {SECCOMP("\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ALLOW\"}]"),
+     "linux.seccomp.syscalls[0].names: must be a non-empty array of strings"},
+    {SECCOMP("\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\","
+             "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_SOMETIMES\"}]}]"),
+     "linux.seccomp.syscalls[0].args[0].op: unknown seccomp operator `SCMP_CMP_SOMETIMES`"},
+    {SECCOMP("\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\","
+             "\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]"),
+     "linux.seccomp.syscalls[0].args[0].index: must be an integer in 0..5"},
+    {SECCOMP("\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+             "\"errnoRet\":-1}]"),
+     "linux.seccomp.syscalls[0].errnoRet: must be an integer"},
+    {LINUX("\"personality\":{\"domain\":\"BSD\"}"),
+     "linux.personality.domain: unknown domain `BSD`"},
+    {LINUX("\"timeOffsets\":{\"monotonic\":{\"secs\":1}}"),
+     "linux.timeOffsets: given, but linux.namespaces has no time namespace"},
+    {LINUX("\"namespaces\":[{\"type\":\"time\"}],\"timeOffsets\":{\"boottime\":{\"nanosecs\":"
+           "1000000000}}"),
+     "linux.timeOffsets.boottime.nanosecs: must be an integer in 0..999999999"},
+    {RES("\"memory\":{\"limit\":-2}"), "linux.resources.memory.limit: must be an integer in -1.."},
+    {RES("\"memory\":{\"swappiness\":101}"), "linux.resources.memory.swappiness: must be"},
+    {RES("\"cpu\":{\"shares\":-5}"), "linux.resources.cpu.shares: must be an integer in 0.."},
+    {RES("\"cpu\":{\"cpus\":5}"), "linux.resources.cpu.cpus: expected a string"},
+    {RES("\"devices\":[{\"type\":\"c\"}]"), "linux.resources.devices[0].allow: is required"},
+    {RES("\"devices\":[{\"allow\":true,\"type\":\"p\"}]"),
+     "linux.resources.devices[0].type: must be one of a, c, b"},
+    {RES("\"devices\":[{\"allow\":true,\"access\":\"rwx\"}]"),
+     "linux.resources.devices[0].access: must be a combination of r, w, m"},
+    {RES("\"blockIO\":{\"weight\":70000}"),
+     "linux.resources.blockIO.weight: must be an integer in 0..65535"},
+    {RES("\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0}]}"),
+     "linux.resources.blockIO.throttleReadBpsDevice[0].rate: is required"},
+    {RES("\"hugepageLimits\":[{\"limit\":1}]"),
+     "linux.resources.hugepageLimits[0].pageSize: is required"},
+    {RES("\"pids\":{\"limit\":\"max\"}"), "linux.resources.pids.limit: must be an integer"},
+    {RES("\"unified\":{\"memory.max\":5}"),
+     "linux.resources.unified.memory.max: expected a string"},
 };
 
 static void test_errors(void)
@@ -498,12 +503,12 @@ static void test_accepts(void)
 {
 	/* Forward compatibility and lenient cases that must parse. */
 	static const char *const good[] = {
-		BASE ",\"somethingNew\":{\"x\":[1]},\"linux\":{\"somethingNewToo\":1}}",
-		BASE ",\"hostname\":null,\"mounts\":null}",
-		LINUX("\"namespaces\":[{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}]"),
-		LINUX(USERNS MAPS),
-		BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}"
-		     ",\"process\":{\"args\":[\"true\"],\"cwd\":\"/tmp\"}}",
+	    BASE ",\"somethingNew\":{\"x\":[1]},\"linux\":{\"somethingNewToo\":1}}",
+	    BASE ",\"hostname\":null,\"mounts\":null}",
+	    LINUX("\"namespaces\":[{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}]"),
+	    LINUX(USERNS MAPS),
+	    BASE ",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}"
+	         ",\"process\":{\"args\":[\"true\"],\"cwd\":\"/tmp\"}}",
 	};
 	for (size_t i = 0; i < FC_ARRAY_SIZE(good); i++) {
 		_cleanup_error_ struct fc_error *err = NULL;
@@ -512,7 +517,7 @@ static void test_accepts(void)
 		ok(r == 0 && s, "accepts %zu%s%s", i, err ? ": " : "", err ? err->msg : "");
 		if (i == 4 && s)
 			ok(STREQ_OR_NULL(s->process->cwd, "/tmp") && !s->process->caps.has_caps &&
-				   !s->seccomp && !s->resources && !s->n_mounts && !s->warnings,
+			       !s->seccomp && !s->resources && !s->n_mounts && !s->warnings,
 			   "duplicate key: last wins; absent sections are NULL");
 	}
 	{
@@ -528,11 +533,11 @@ static void test_accepts(void)
 static void test_process_json(void)
 {
 	static const char pj[] =
-		"{\"terminal\":false,\"user\":{\"uid\":33,\"gid\":33,\"additionalGids\":[4]},"
-		"\"args\":[\"/bin/ls\",\"-l\"],\"env\":[\"A=B\"],\"cwd\":\"/srv\","
-		"\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"],\"effective\":[\"cap_bpf\"]},"
-		"\"rlimits\":[{\"type\":\"RLIMIT_NPROC\",\"soft\":10,\"hard\":20}],"
-		"\"noNewPrivileges\":true,\"oomScoreAdj\":100}";
+	    "{\"terminal\":false,\"user\":{\"uid\":33,\"gid\":33,\"additionalGids\":[4]},"
+	    "\"args\":[\"/bin/ls\",\"-l\"],\"env\":[\"A=B\"],\"cwd\":\"/srv\","
+	    "\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"],\"effective\":[\"cap_bpf\"]},"
+	    "\"rlimits\":[{\"type\":\"RLIMIT_NPROC\",\"soft\":10,\"hard\":20}],"
+	    "\"noNewPrivileges\":true,\"oomScoreAdj\":100}";
 	_cleanup_error_ struct fc_error *err = NULL;
 	struct fc_process *p = NULL;
 	int r = fc_process_parse(pj, strlen(pj), &p, &err);
@@ -540,16 +545,16 @@ static void test_process_json(void)
 		ok(p->uid == 33 && p->gid == 33 && p->n_additional_gids == 1 && !p->terminal,
 		   "process.json user");
 		ok(fc_strv_len(p->args) == 2 && STREQ_OR_NULL(p->cwd, "/srv") &&
-			   fc_strv_len(p->env) == 1,
+		       fc_strv_len(p->env) == 1,
 		   "process.json args/cwd/env");
 		ok(p->caps.n_bounding == 1 && p->caps.bounding[0] == CAP_SYS_ADMIN &&
-			   p->caps.n_effective == 1 && p->caps.effective[0] == 39,
+		       p->caps.n_effective == 1 && p->caps.effective[0] == 39,
 		   "process.json capabilities (case-insensitive name)");
 		ok(p->n_rlimits == 1 && p->rlimits[0].resource == RLIMIT_NPROC &&
-			   p->rlimits[0].hard == 20,
+		       p->rlimits[0].hard == 20,
 		   "process.json rlimits");
 		ok(p->no_new_privileges && p->has_oom_score_adj && p->oom_score_adj == 100 &&
-			   !p->has_umask && !p->has_io_priority && !p->has_console_size,
+		       !p->has_umask && !p->has_io_priority && !p->has_console_size,
 		   "process.json flags");
 	}
 	fc_process_free(p);
@@ -570,48 +575,49 @@ static void test_process_json(void)
 static void test_resources_json(void)
 {
 	static const char rj[] = "{\"memory\":{\"limit\":1048576,\"swap\":-1},"
-				 "\"cpu\":{\"quota\":-1,\"cpus\":\"0\"},\"pids\":{\"limit\":-1}}";
+	                         "\"cpu\":{\"quota\":-1,\"cpus\":\"0\"},\"pids\":{\"limit\":-1}}";
 	_cleanup_error_ struct fc_error *err = NULL;
 	struct fc_resources *r = NULL;
 	int ret = fc_resources_parse(rj, strlen(rj), &r, &err);
 	if (ok(ret == 0 && r, "resources JSON parses%s%s", err ? ": " : "", err ? err->msg : ""))
 		ok(r->memory.has_limit && r->memory.limit == 1048576 && r->memory.swap == -1 &&
-			   r->cpu.has_quota && r->cpu.quota == -1 && !r->cpu.has_shares &&
-			   r->pids.has_limit && r->pids.limit == -1 && !r->n_devices,
+		       r->cpu.has_quota && r->cpu.quota == -1 && !r->cpu.has_shares &&
+		       r->pids.has_limit && r->pids.limit == -1 && !r->n_devices,
 		   "resources JSON values");
 	fc_resources_free(r);
 	r = NULL;
 	static const char bad1[] = "{\"memory\":{\"limit\":true}}";
 	ret = fc_resources_parse(bad1, strlen(bad1), &r, &err);
 	ok(ret < 0 && !r && err && strstr(err->msg, "memory.limit: must be an integer") &&
-		   err->msg[0] == 'm',
+	       err->msg[0] == 'm',
 	   "resources JSON error names the field: %s", err ? err->msg : "");
 }
 
 static void test_helpers(void)
 {
-	static const char *const ns[] = { "pid", "network", "mount", "ipc",
-					  "uts", "user",    "cgroup", "time" };
-	static const char *const proc[] = { "pid", "net", "mnt", "ipc",
-					    "uts", "user", "cgroup", "time" };
-	static const int flags[] = { CLONE_NEWPID, CLONE_NEWNET,  CLONE_NEWNS,	   CLONE_NEWIPC,
-				     CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, 0x80 };
+	static const char *const ns[] = {"pid", "network", "mount",  "ipc",
+	                                 "uts", "user",    "cgroup", "time"};
+	static const char *const proc[] = {"pid", "net",  "mnt",    "ipc",
+	                                   "uts", "user", "cgroup", "time"};
+	static const int flags[] = {CLONE_NEWPID, CLONE_NEWNET,  CLONE_NEWNS,     CLONE_NEWIPC,
+	                            CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWCGROUP, 0x80};
 	bool all = true;
 	for (int i = 0; i < FC_NS_COUNT; i++)
 		all &= STREQ_OR_NULL(fc_ns_name(i), ns[i]) &&
-		       STREQ_OR_NULL(fc_ns_proc_name(i), proc[i]) && fc_ns_clone_flag(i) == flags[i] &&
-		       fc_ns_from_name(ns[i]) == i;
+		       STREQ_OR_NULL(fc_ns_proc_name(i), proc[i]) &&
+		       fc_ns_clone_flag(i) == flags[i] && fc_ns_from_name(ns[i]) == i;
 	ok(all, "namespace names, /proc names, clone flags");
 	ok(!fc_ns_name(FC_NS_COUNT) && fc_ns_from_name("net") == -EINVAL, "bad namespace");
 	ok(fc_rlimit_from_name("RLIMIT_NOFILE") == RLIMIT_NOFILE &&
-		   fc_rlimit_from_name("RLIMIT_RTTIME") == RLIMIT_RTTIME &&
-		   fc_rlimit_from_name("RLIMIT_MSGQUEUE") == RLIMIT_MSGQUEUE &&
-		   fc_rlimit_from_name("NOFILE") == -EINVAL && fc_rlimit_from_name(NULL) == -EINVAL,
+	       fc_rlimit_from_name("RLIMIT_RTTIME") == RLIMIT_RTTIME &&
+	       fc_rlimit_from_name("RLIMIT_MSGQUEUE") == RLIMIT_MSGQUEUE &&
+	       fc_rlimit_from_name("NOFILE") == -EINVAL && fc_rlimit_from_name(NULL) == -EINVAL,
 	   "fc_rlimit_from_name");
-	ok(fc_cap_from_name("CAP_CHOWN") == 0 && fc_cap_from_name("CAP_SYS_ADMIN") == CAP_SYS_ADMIN &&
-		   fc_cap_from_name("CAP_PERFMON") == 38 && fc_cap_from_name("CAP_BPF") == 39 &&
-		   fc_cap_from_name("CAP_CHECKPOINT_RESTORE") == 40 &&
-		   fc_cap_from_name("CAP_NOPE") == -EINVAL && fc_cap_from_name("SYS_ADMIN") == -EINVAL,
+	ok(fc_cap_from_name("CAP_CHOWN") == 0 &&
+	       fc_cap_from_name("CAP_SYS_ADMIN") == CAP_SYS_ADMIN &&
+	       fc_cap_from_name("CAP_PERFMON") == 38 && fc_cap_from_name("CAP_BPF") == 39 &&
+	       fc_cap_from_name("CAP_CHECKPOINT_RESTORE") == 40 &&
+	       fc_cap_from_name("CAP_NOPE") == -EINVAL && fc_cap_from_name("SYS_ADMIN") == -EINVAL,
 	   "fc_cap_from_name");
 	all = true;
 	for (int c = 0; c <= CAP_LAST_CAP; c++)
@@ -660,8 +666,8 @@ static void test_load(void)
 /* The default configs of runc and crun (`spec`, `spec --rootless`) parse. */
 static void test_tool_specs(void)
 {
-	static const char *const cmds[] = { "runc spec", "runc spec --rootless", "crun spec",
-					    "crun spec --rootless" };
+	static const char *const cmds[] = {"runc spec", "runc spec --rootless", "crun spec",
+	                                   "crun spec --rootless"};
 	for (size_t i = 0; i < FC_ARRAY_SIZE(cmds); i++) {
 		char dir[] = "/tmp/fc-test-spec-tool-XXXXXX";
 		_cleanup_free_ char *cmd = NULL, *cfg = NULL;
