@@ -93,12 +93,10 @@ extern const size_t cg_n_default_devices;
 /* Stats sections, appended as "key":{...} (no leading comma). */
 void cg_v1_stats_cpu(struct fc_buf *b, const char *cpuacct, const char *cpu);
 void cg_v1_stats_memory(struct fc_buf *b, const char *dir);
-void cg_v1_stats_pids(struct fc_buf *b, const char *dir);
 void cg_v1_stats_blkio(struct fc_buf *b, const char *dir);
 void cg_v1_stats_hugetlb(struct fc_buf *b, const char *dir);
 void cg_v2_stats_cpu(struct fc_buf *b, const char *dir);
 void cg_v2_stats_memory(struct fc_buf *b, const char *dir);
-void cg_v2_stats_pids(struct fc_buf *b, const char *dir);
 void cg_v2_stats_blkio(struct fc_buf *b, const char *dir);
 void cg_v2_stats_hugetlb(struct fc_buf *b, const char *dir);
 
@@ -106,4 +104,8 @@ void cg_v2_stats_hugetlb(struct fc_buf *b, const char *dir);
 void cg_json_u64(struct fc_buf *b, bool *first, const char *key, uint64_t v, bool omitempty);
 void cg_json_key(struct fc_buf *b, bool *first, const char *key);
 
+/* `"pids":{"current":N,"limit":N}` of the directory holding pids.* (v1 or v2). */
+void cg_stats_pids(struct fc_buf *b, const char *dir);
+/* `,"raw":{...}` from "key value" lines (memory.stat); text is consumed. */
+void cg_json_raw(struct fc_buf *b, char *text);
 #endif

@@ -523,7 +523,6 @@ void cg_v1_stats_memory(struct fc_buf *b, const char *dir)
 {
 	_cleanup_free_ char *st = NULL;
 	uint64_t cache = 0;
-	bool first = true;
 	bool have = cg_read(dir, "memory.stat", &st) == 0;
 	fc_buf_printf(b, "\"memory\":{");
 	if (have && cg_kv_u64(st, "cache", &cache) == 0 && cache)
@@ -532,33 +531,8 @@ void cg_v1_stats_memory(struct fc_buf *b, const char *dir)
 	mem_entry(b, "swap", dir, "memory.memsw.", true);
 	mem_entry(b, "kernel", dir, "memory.kmem.", true);
 	mem_entry(b, "kernelTCP", dir, "memory.kmem.tcp.", true);
-	if (have && *st) {
-		fc_buf_printf(b, ",\"raw\":{");
-		for (char *p = st; p && *p;) {
-			char *nl = strchr(p, '\n'), *sp = strchr(p, ' ');
-			if (nl)
-				*nl = '\0';
-			if (sp) {
-				*sp = '\0';
-				cg_json_u64(b, &first, p, strtoull(sp + 1, NULL, 10), false);
-			}
-			p = nl ? nl + 1 : NULL;
-		}
-		fc_buf_append(b, "}", 1);
-	}
-	fc_buf_append(b, "}", 1);
-}
-
-void cg_v1_stats_pids(struct fc_buf *b, const char *dir)
-{
-	uint64_t cur = 0, max = 0;
-	bool first = true;
-	cg_read_u64(dir, "pids.current", &cur);
-	if (cg_read_u64(dir, "pids.max", &max) < 0 || max == UINT64_MAX)
-		max = 0;
-	fc_buf_printf(b, "\"pids\":{");
-	cg_json_u64(b, &first, "current", cur, true);
-	cg_json_u64(b, &first, "limit", max, true);
+	if (have && *st)
+		cg_json_raw(b, st);
 	fc_buf_append(b, "}", 1);
 }
 

@@ -289,7 +289,6 @@ void cg_v2_stats_memory(struct fc_buf *b, const char *dir)
 {
 	_cleanup_free_ char *st = NULL, *ev = NULL;
 	uint64_t cur = 0, max = 0, peak = 0, fail = 0, scur = 0, smax = 0, speak = 0, file = 0;
-	bool first = true;
 	bool have = cg_read(dir, "memory.stat", &st) == 0;
 	cg_read_u64(dir, "memory.current", &cur);
 	cg_read_u64(dir, "memory.max", &max);
@@ -317,33 +316,8 @@ void cg_v2_stats_memory(struct fc_buf *b, const char *dir)
 		fc_buf_printf(b, ",\"max\":%" PRIu64, speak);
 	fc_buf_printf(b, ",\"failcnt\":0},\"kernel\":{\"limit\":0,\"failcnt\":0},"
 	                 "\"kernelTCP\":{\"limit\":0,\"failcnt\":0}");
-	if (have && *st) {
-		fc_buf_printf(b, ",\"raw\":{");
-		for (char *p = st; p && *p;) {
-			char *nl = strchr(p, '\n'), *sp = strchr(p, ' ');
-			if (nl)
-				*nl = '\0';
-			if (sp) {
-				*sp = '\0';
-				cg_json_u64(b, &first, p, strtoull(sp + 1, NULL, 10), false);
-			}
-			p = nl ? nl + 1 : NULL;
-		}
-		fc_buf_append(b, "}", 1);
-	}
-	fc_buf_append(b, "}", 1);
-}
-
-void cg_v2_stats_pids(struct fc_buf *b, const char *dir)
-{
-	uint64_t cur = 0, max = 0;
-	bool first = true;
-	cg_read_u64(dir, "pids.current", &cur);
-	if (cg_read_u64(dir, "pids.max", &max) < 0 || max == UINT64_MAX)
-		max = 0;
-	fc_buf_printf(b, "\"pids\":{");
-	cg_json_u64(b, &first, "current", cur, true);
-	cg_json_u64(b, &first, "limit", max, true);
+	if (have && *st)
+		cg_json_raw(b, st);
 	fc_buf_append(b, "}", 1);
 }
 

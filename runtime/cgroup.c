@@ -268,6 +268,36 @@ void cg_json_u64(struct fc_buf *b, bool *first, const char *key, uint64_t v, boo
 	fc_buf_printf(b, "%" PRIu64, v);
 }
 
+void cg_stats_pids(struct fc_buf *b, const char *dir)
+{
+	uint64_t cur = 0, max = 0;
+	bool first = true;
+	cg_read_u64(dir, "pids.current", &cur);
+	if (cg_read_u64(dir, "pids.max", &max) < 0 || max == UINT64_MAX)
+		max = 0;
+	fc_buf_printf(b, "\"pids\":{");
+	cg_json_u64(b, &first, "current", cur, true);
+	cg_json_u64(b, &first, "limit", max, true);
+	fc_buf_append(b, "}", 1);
+}
+
+void cg_json_raw(struct fc_buf *b, char *text)
+{
+	bool first = true;
+	fc_buf_printf(b, ",\"raw\":{");
+	for (char *p = text; p && *p;) {
+		char *nl = strchr(p, '\n'), *sp = strchr(p, ' ');
+		if (nl)
+			*nl = '\0';
+		if (sp) {
+			*sp = '\0';
+			cg_json_u64(b, &first, p, strtoull(sp + 1, NULL, 10), false);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	fc_buf_append(b, "}", 1);
+}
+
 /* ---- paths ------------------------------------------------------------ */
 
 /* "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice"; "-.slice" -> "". */
@@ -821,9 +851,9 @@ int fc_cgroup_stats_json(struct fc_cgroup *cg, struct fc_buf *out, struct fc_err
 		                   "\"kernelTCP\":{\"limit\":0,\"failcnt\":0}}");
 	fc_buf_append(out, ",", 1);
 	if ((d = cg_v1_dir(cg, CG_PIDS)))
-		cg_v1_stats_pids(out, d);
+		cg_stats_pids(out, d);
 	else if (v2)
-		cg_v2_stats_pids(out, cg->v2);
+		cg_stats_pids(out, cg->v2);
 	else
 		fc_buf_printf(out, "\"pids\":{}");
 	fc_buf_append(out, ",", 1);
