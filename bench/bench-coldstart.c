@@ -154,43 +154,9 @@ int cs_cmd_error(struct cs_run *R, struct fc_error **err, const char *what, int 
 
 /* ---- OCI runtime paths (fcrun, crun, runc) ---------------------------------- */
 
-static char *find_in_path(const char *name)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	_cleanup_free_ char *dup = fc_strdup(path);
-	char *save = NULL;
-	for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char *p = fc_asprintf("%s/%s", d, name);
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return NULL;
-}
-
-static char *default_fcrun(void)
-{
-	const char *env = getenv("FCRUN");
-	if (env && *env)
-		return realpath(env, NULL);
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = 0;
-		_cleanup_free_ char *p = fc_asprintf("%s/../runtime/fcrun", dirname(self));
-		char *abs = realpath(p, NULL);
-		if (abs && access(abs, X_OK) == 0)
-			return abs;
-		free(abs);
-	}
-	return find_in_path("fcrun");
-}
-
 static int rt_probe(struct cs_run *R, struct cs_path *p, char **why)
 {
-	p->bin = FC_STREQ(p->name, "fcrun") ? default_fcrun() : find_in_path(p->name);
+	p->bin = FC_STREQ(p->name, "fcrun") ? bench_default_fcrun() : bench_find_in_path(p->name);
 	if (!p->bin || access(p->bin, X_OK) != 0) {
 		*why = fc_asprintf("`%s` not found%s", p->name,
 		                   FC_STREQ(p->name, "fcrun") ? " ($FCRUN, ../runtime/fcrun, PATH)"

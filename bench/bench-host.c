@@ -16,6 +16,7 @@
 #include "bench.h"
 
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -277,4 +278,43 @@ int bench_host_fix_apply(struct bench_host_fix *f, struct fc_error **err)
 		return r;
 	}
 	return f->n > 0 ? 1 : 0;
+}
+
+/* ---- runtimes ------------------------------------------------------------ */
+
+char *bench_find_in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	_cleanup_free_ char *dup = fc_strdup(path);
+	char *save = NULL;
+	for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char *p = fc_asprintf("%s/%s", d, name);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+char *bench_default_fcrun(void)
+{
+	const char *env = getenv("FCRUN");
+	if (env && *env) {
+		char *abs = realpath(env, NULL);
+		return abs ? abs : fc_strdup(env);
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		char *p = fc_asprintf("%s/../runtime/fcrun", dirname(self));
+		char *abs = realpath(p, NULL);
+		free(p);
+		if (abs && access(abs, X_OK) == 0)
+			return abs;
+		free(abs);
+	}
+	return bench_find_in_path("fcrun");
 }

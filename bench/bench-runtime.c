@@ -310,41 +310,6 @@ out_force:
 
 /* ---- setup ------------------------------------------------------------------ */
 
-static char *find_in_path(const char *name)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	_cleanup_free_ char *dup = fc_strdup(path);
-	char *save = NULL;
-	for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char *p = fc_asprintf("%s/%s", d, name);
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return NULL;
-}
-
-static char *default_fcrun(void)
-{
-	const char *env = getenv("FCRUN");
-	if (env && *env)
-		return fc_strdup(env);
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = 0;
-		char *p = fc_asprintf("%s/../runtime/fcrun", dirname(self));
-		char *abs = realpath(p, NULL);
-		free(p);
-		if (abs && access(abs, X_OK) == 0)
-			return abs;
-		free(abs);
-	}
-	return find_in_path("fcrun");
-}
-
 static void resolve_runtime(struct bench_runtime *x, const char *spec)
 {
 	const char *eq = strchr(spec, '=');
@@ -357,7 +322,8 @@ static void resolve_runtime(struct bench_runtime *x, const char *spec)
 		x->path = fc_strdup(spec);
 	} else {
 		x->name = fc_strdup(spec);
-		x->path = FC_STREQ(spec, "fcrun") ? default_fcrun() : find_in_path(spec);
+		x->path =
+		    FC_STREQ(spec, "fcrun") ? bench_default_fcrun() : bench_find_in_path(spec);
 	}
 	if (x->path && x->path[0] != '/') {
 		char *abs = realpath(x->path, NULL);

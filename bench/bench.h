@@ -124,4 +124,9 @@ int bench_print_table(FILE *f, const struct bench_run *b);
 int bench_write_json(const char *path, const struct bench_run *b, struct fc_error **err);
 int bench_write_csv(const char *path, const struct bench_run *b, struct fc_error **err);
 
+/* An executable on $PATH (malloc'd), NULL if none. */
+char *bench_find_in_path(const char *name);
+/* fcrun to measure: $FCRUN, else ../runtime/fcrun next to this fcstart, else $PATH. */
+char *bench_default_fcrun(void);
+
 #endif
