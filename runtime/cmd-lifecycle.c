@@ -14,16 +14,6 @@
 		NULL, 0, 0, NULL, NULL                                                             \
 	}
 
-static int need_id(char **pos, size_t n, const char *verb, const char *usage)
-{
-	if (n < 1) {
-		fc_log(FC_LOG_ERROR, "\"%s\" requires a minimum of 1 argument (usage: fcrun %s)",
-		       verb, usage);
-		return -1;
-	}
-	return 0;
-}
-
 /* systemd socket activation: LISTEN_FDS for us become the container's. */
 static char **listen_fds_env(int *preserve)
 {
@@ -91,16 +81,10 @@ int cmd_create(struct fc_cli *g, int argc, char **argv)
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
 	size_t n;
-	bool help;
-	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
-		return fc_cli_fail(err);
-	if (help) {
-		fc_cli_usage(stdout, "create [command options] <container-id>",
-		             "Create a container.", opts);
-		return 0;
-	}
-	if (need_id(pos, n, "create", "create [command options] <container-id>") < 0)
-		return 1;
+	int rc;
+	if (!fc_cli_verb(argc, argv, opts, false, 1, "create [command options] <container-id>",
+	                 "Create a container.", &pos, &n, &rc))
+		return rc;
 	if (do_create(g, pos[0], &f, FCRT_WAIT_FIFO, -1, NULL, &err) < 0)
 		return fc_cli_fail(err);
 	return 0;
@@ -112,15 +96,10 @@ int cmd_start(struct fc_cli *g, int argc, char **argv)
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
 	size_t n;
-	bool help;
-	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
-		return fc_cli_fail(err);
-	if (help) {
-		fc_cli_usage(stdout, "start <container-id>", "Start a created container.", opts);
-		return 0;
-	}
-	if (need_id(pos, n, "start", "start <container-id>") < 0)
-		return 1;
+	int rc;
+	if (!fc_cli_verb(argc, argv, opts, false, 1, "start <container-id>",
+	                 "Start a created container.", &pos, &n, &rc))
+		return rc;
 	if (fcrt_start(g->root, pos[0], &err) < 0)
 		return fc_cli_fail(err);
 	return 0;
@@ -158,18 +137,11 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 	struct fc_error *err = NULL;
 	struct fcrt_container *c = NULL;
 	size_t n;
-	bool help;
-	int r;
-	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
-		return fc_cli_fail(err);
-	if (help) {
-		fc_cli_usage(stdout, "run [command options] <container-id>",
-		             "Create and run a container; exits with the container's exit status.",
-		             opts);
-		return 0;
-	}
-	if (need_id(pos, n, "run", "run [command options] <container-id>") < 0)
-		return 1;
+	int r, rc;
+	if (!fc_cli_verb(argc, argv, opts, false, 1, "run [command options] <container-id>",
+	                 "Create and run a container; exits with the container's exit status.",
+	                 &pos, &n, &rc))
+		return rc;
 	if (!f.detach && !f.no_subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	/* In the foreground without --console-socket a terminal is ours to proxy. */
@@ -215,16 +187,10 @@ int cmd_state(struct fc_cli *g, int argc, char **argv)
 	struct fc_error *err = NULL;
 	struct fcrt_state *st = NULL;
 	size_t n;
-	bool help;
-	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
-		return fc_cli_fail(err);
-	if (help) {
-		fc_cli_usage(stdout, "state <container-id>", "Output the state of a container.",
-		             opts);
-		return 0;
-	}
-	if (need_id(pos, n, "state", "state <container-id>") < 0)
-		return 1;
+	int rc;
+	if (!fc_cli_verb(argc, argv, opts, false, 1, "state <container-id>",
+	                 "Output the state of a container.", &pos, &n, &rc))
+		return rc;
 	if (fcrt_state_load(g->root, pos[0], &st, &err) < 0)
 		return fc_cli_fail(err);
 	_cleanup_buf_ struct fc_buf b = {0};
@@ -267,13 +233,10 @@ int cmd_list(struct fc_cli *g, int argc, char **argv)
 	_cleanup_strv_ char **ids = NULL;
 	struct fc_error *err = NULL;
 	size_t n;
-	bool help;
-	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
-		return fc_cli_fail(err);
-	if (help) {
-		fc_cli_usage(stdout, "list [command options]", "List containers.", opts);
-		return 0;
-	}
+	int rc;
+	if (!fc_cli_verb(argc, argv, opts, false, 0, "list [command options]", "List containers.",
+	                 &pos, &n, &rc))
+		return rc;
 	if (!FC_STREQ(format, "table") && !FC_STREQ(format, "json"))
 		return fc_cli_failf("invalid format option: %s", format);
 	if (fcrt_list(g->root, &ids, &err) < 0)
@@ -347,17 +310,11 @@ int cmd_kill(struct fc_cli *g, int argc, char **argv)
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
 	size_t n;
-	bool help;
-	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
-		return fc_cli_fail(err);
-	if (help) {
-		fc_cli_usage(stdout, "kill [command options] <container-id> [signal]",
-		             "Send a signal (default: SIGTERM) to the container's init process.",
-		             opts);
-		return 0;
-	}
-	if (need_id(pos, n, "kill", "kill [command options] <container-id> [signal]") < 0)
-		return 1;
+	int rc;
+	if (!fc_cli_verb(
+	        argc, argv, opts, false, 1, "kill [command options] <container-id> [signal]",
+	        "Send a signal (default: SIGTERM) to the container's init process.", &pos, &n, &rc))
+		return rc;
 	if (n > 2)
 		return fc_cli_failf("\"kill\" requires a maximum of 2 arguments");
 	int sig = SIGTERM;
@@ -382,16 +339,10 @@ int cmd_delete(struct fc_cli *g, int argc, char **argv)
 	_cleanup_free_ char **pos = NULL;
 	struct fc_error *err = NULL;
 	size_t n;
-	bool help;
-	if (fc_cli_parse(argc, argv, opts, false, &pos, &n, &help, &err) < 0)
-		return fc_cli_fail(err);
-	if (help) {
-		fc_cli_usage(stdout, "delete [command options] <container-id>",
-		             "Delete a container and everything it holds.", opts);
-		return 0;
-	}
-	if (need_id(pos, n, "delete", "delete [command options] <container-id>") < 0)
-		return 1;
+	int rc;
+	if (!fc_cli_verb(argc, argv, opts, false, 1, "delete [command options] <container-id>",
+	                 "Delete a container and everything it holds.", &pos, &n, &rc))
+		return rc;
 	int r = fcrt_delete(g->root, pos[0], force, &err);
 	if (r == -ENOENT && force) {
 		fc_error_free(err);
