@@ -59,17 +59,6 @@ struct eng_priv {
 	struct eng_tier t[CS_NTIERS];
 };
 
-static double ms_since(uint64_t t0)
-{
-	return (double)(fc_now_ns() - t0) / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 static char *which(const char *name)
 {
 	const char *dirs[] = {"/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"};
@@ -170,12 +159,12 @@ static char *log_tail(const char *dir, const char *name)
 static int wait_up(struct cs_run *R, char *const argv[], pid_t pid, int secs)
 {
 	uint64_t t0 = fc_now_ns();
-	while (ms_since(t0) < secs * 1000.0 && !cs_stop) {
+	while (bench_ms_since(t0) < secs * 1000.0 && !cs_stop) {
 		if (cs_run_cmd(R, argv, -1, NULL) == 0)
 			return 0;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return -ESRCH;
-		sleep_ms(100);
+		bench_sleep_ms(100, NULL);
 	}
 	return -ETIMEDOUT;
 }
@@ -323,7 +312,7 @@ static int run_first_byte(struct cs_run *R, char *const argv[], double *first,
 	char buf[512];
 	for (;;) {
 		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		int left = R->timeout_s * 1000 - (int)ms_since(t0);
+		int left = R->timeout_s * 1000 - (int)bench_ms_since(t0);
 		if (left <= 0 || cs_stop)
 			break;
 		int r = poll(&p, 1, left);
@@ -335,7 +324,7 @@ static int run_first_byte(struct cs_run *R, char *const argv[], double *first,
 		if (n <= 0)
 			break;
 		if (!got) {
-			*first = ms_since(t0);
+			*first = bench_ms_since(t0);
 			got = true;
 		}
 	}
@@ -343,13 +332,13 @@ static int run_first_byte(struct cs_run *R, char *const argv[], double *first,
 	int st;
 	uint64_t tw = fc_now_ns();
 	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (ms_since(tw) > 20000 || cs_stop) {
+		if (bench_ms_since(tw) > 20000 || cs_stop) {
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			break;
 		}
-		sleep_ms(2);
+		bench_sleep_ms(2, NULL);
 	}
 	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (code != 0)
@@ -496,12 +485,12 @@ static void stop_pid(pid_t *pid, int secs)
 	uint64_t t0 = fc_now_ns();
 	int st;
 	while (waitpid(*pid, &st, WNOHANG) == 0) {
-		if (ms_since(t0) > secs * 1000.0) {
+		if (bench_ms_since(t0) > secs * 1000.0) {
 			kill(*pid, SIGKILL);
 			waitpid(*pid, &st, 0);
 			break;
 		}
-		sleep_ms(20);
+		bench_sleep_ms(20, NULL);
 	}
 	*pid = 0;
 }
@@ -560,7 +549,7 @@ static void eng_cleanup(struct cs_run *R, struct cs_path *p)
 		rmdir(nsdir2);
 		if (rmdir(nsdir) == 0 || errno != ENOTEMPTY)
 			break;
-		sleep_ms(20); /* a killed shim's runc may still be tidying up */
+		bench_sleep_ms(20, NULL); /* a killed shim's runc may still be tidying up */
 	}
 	for (size_t i = FC_ARRAY_SIZE(run_dirs); i-- > 0;)
 		if (!pp->had[i])

@@ -32,17 +32,6 @@ struct pool_priv {
 	struct pool_tier t[CS_NTIERS];
 };
 
-static double ms_since(uint64_t t0)
-{
-	return (double)(fc_now_ns() - t0) / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 static char *log_tail(const char *log)
 {
 	_cleanup_free_ char *s = NULL;
@@ -89,7 +78,7 @@ static int waiting_of(const char *stats)
 static int wait_waiting(struct pool_tier *pt, int secs, struct fc_error **err)
 {
 	uint64_t t0 = fc_now_ns();
-	while (ms_since(t0) < secs * 1000.0) {
+	while (bench_ms_since(t0) < secs * 1000.0) {
 		char *reply = NULL;
 		if (fcpool_call(pt->sock, "{\"op\":\"stats\"}", &reply, NULL) >= 0) {
 			int w = waiting_of(reply);
@@ -102,7 +91,7 @@ static int wait_waiting(struct pool_tier *pt, int secs, struct fc_error **err)
 			_cleanup_free_ char *t = log_tail(pt->log);
 			return fc_error_set(err, ESRCH, "the daemon exited: %s", t);
 		}
-		sleep_ms(2);
+		bench_sleep_ms(2, NULL);
 	}
 	_cleanup_free_ char *t = log_tail(pt->log);
 	return fc_error_set(err, ETIMEDOUT, "no waiting sandbox within %d s (log: %s)", secs, t);
@@ -138,11 +127,11 @@ static int start_daemon(struct cs_run *R, struct pool_priv *pp, struct cs_tier *
 	pt->pid = pid;
 	uint64_t t0 = fc_now_ns();
 	while (fcpool_call(pt->sock, "{\"op\":\"ping\"}", NULL, NULL) < 0) {
-		if (waitpid(pid, NULL, WNOHANG) == pid || ms_since(t0) > 10000) {
+		if (waitpid(pid, NULL, WNOHANG) == pid || bench_ms_since(t0) > 10000) {
 			_cleanup_free_ char *tl = log_tail(pt->log);
 			return fc_error_set(err, ESRCH, "`fcstart serve` did not come up: %s", tl);
 		}
-		sleep_ms(10);
+		bench_sleep_ms(10, NULL);
 	}
 	struct fc_error *e = NULL;
 	if (fcpool_call(pt->sock,
@@ -199,7 +188,7 @@ static int pool_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, 
 	if (pr <= 0 || !(pf.revents & POLLIN))
 		return fc_error_set(err, pr == 0 ? ETIMEDOUT : EPIPE,
 		                    "invoke: no output from the function");
-	ph[PH_FIRST] = ms_since(t0);
+	ph[PH_FIRST] = bench_ms_since(t0);
 	ph[PH_TOTAL] = ph[PH_FIRST];
 	/* the rest of the output, then the exit status */
 	char buf[256];
@@ -237,7 +226,7 @@ static void pool_cleanup(struct cs_run *R, struct cs_path *p)
 			int st;
 			uint64_t t0 = fc_now_ns();
 			while (waitpid(pt->pid, &st, WNOHANG) == 0) {
-				if (ms_since(t0) > 15000) {
+				if (bench_ms_since(t0) > 15000) {
 					fc_log(FC_LOG_WARN,
 					       "bench coldstart: the %s pool daemon ignored "
 					       "SIGTERM for 15 s: killed",
@@ -246,7 +235,7 @@ static void pool_cleanup(struct cs_run *R, struct cs_path *p)
 					waitpid(pt->pid, &st, 0);
 					break;
 				}
-				sleep_ms(10);
+				bench_sleep_ms(10, NULL);
 			}
 			pt->pid = 0;
 		}

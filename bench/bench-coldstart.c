@@ -57,18 +57,6 @@ static void on_signal(int sig)
 	cs_stop = sig;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (!cs_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static double ms_since(uint64_t t0)
-{
-	return (double)(fc_now_ns() - t0) / 1e6;
-}
-
 static int pidfd_open_(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -115,7 +103,7 @@ int cs_run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms)
 	if (pfd >= 0) {
 		for (;;) {
 			struct pollfd p = {.fd = pfd, .events = POLLIN};
-			int left = R->timeout_s * 1000 - (int)ms_since(t0);
+			int left = R->timeout_s * 1000 - (int)bench_ms_since(t0);
 			if (left <= 0) {
 				kill(-pid, SIGKILL);
 				kill(pid, SIGKILL);
@@ -132,7 +120,7 @@ int cs_run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms)
 		if (errno != EINTR)
 			return -errno;
 	if (ms)
-		*ms = ms_since(t0);
+		*ms = bench_ms_since(t0);
 	if (killed)
 		return 128 + SIGKILL;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -192,7 +180,7 @@ static void drain(int fd, int ms)
 	char buf[4096];
 	uint64_t t0 = fc_now_ns();
 	for (;;) {
-		int left = ms - (int)ms_since(t0);
+		int left = ms - (int)bench_ms_since(t0);
 		if (left <= 0)
 			return;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -258,7 +246,7 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 			fc_error_wrap(err, "import `%s`", t->archive);
 			goto out;
 		}
-		ph[PH_IMPORT] = ms_since(t0);
+		ph[PH_IMPORT] = bench_ms_since(t0);
 	}
 	uint64_t t1 = fc_now_ns();
 	struct fcsnap_bundle_opts bo = {0};
@@ -267,7 +255,7 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 		goto out;
 	}
 	bundled = true;
-	ph[PH_MOUNT] = ms_since(t1);
+	ph[PH_MOUNT] = bench_ms_since(t1);
 
 	/* not timed: the container prints one line; the tier's limits for its own I/O */
 	char *args[] = {"/bin/sh", "-c", "echo ready", NULL};
@@ -320,7 +308,7 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 	while (!started || (!got && !eof)) {
 		struct pollfd pf[2] = {{.fd = got || eof ? -1 : pipefd[0], .events = POLLIN},
 		                       {.fd = started ? -1 : spfd, .events = POLLIN}};
-		int left = R->timeout_s * 1000 - (int)ms_since(t2);
+		int left = R->timeout_s * 1000 - (int)bench_ms_since(t2);
 		if (left <= 0 || cs_stop)
 			break;
 		int pr = poll(pf, 2, left);
@@ -333,13 +321,13 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 				eof = true; /* let start finish and tell why */
 				continue;
 			}
-			ph[PH_FIRST] = ms_since(t2);
+			ph[PH_FIRST] = bench_ms_since(t2);
 			got = true;
 		}
 		if (!started && pf[1].revents) {
 			while (waitpid(spid, &sst, 0) < 0 && errno == EINTR)
 				;
-			ph[PH_START] = ms_since(t2);
+			ph[PH_START] = bench_ms_since(t2);
 			started = true;
 			if (!(WIFEXITED(sst) && WEXITSTATUS(sst) == 0))
 				break;
@@ -603,7 +591,7 @@ static void rounds(struct cs_run *R)
 					fc_error_free(e);
 					cs_reap_strays(); /* e.g. containerd's exited shim starters
 					                   */
-					sleep_ms(R->pause_ms);
+					bench_sleep_ms(R->pause_ms, &cs_stop);
 				}
 			}
 		}

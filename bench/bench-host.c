@@ -318,3 +318,10 @@ char *bench_default_fcrun(void)
 	}
 	return bench_find_in_path("fcrun");
 }
+
+void bench_sleep_ms(int ms, volatile sig_atomic_t *stop)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while ((!stop || !*stop) && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}

@@ -36,13 +36,6 @@ static void on_signal(int sig)
 	g_stop = sig;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (!g_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static int pidfd_open_(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -507,7 +500,7 @@ static void rounds(struct runner *R)
 					measure_run(R, rt, v, round > 0);
 				else
 					measure_lifecycle(R, rt, v, round > 0);
-				sleep_ms(b->cfg.pause_ms);
+				bench_sleep_ms(b->cfg.pause_ms, &g_stop);
 			}
 		}
 		if (round > 0 && !g_stop)

@@ -7,6 +7,8 @@
 
 #include "fc-util.h"
 
+#include <signal.h>
+
 /* ---- statistics (bench-stats.c) ---------------------------------------- */
 
 struct bench_summary {
@@ -124,6 +126,13 @@ int bench_print_table(FILE *f, const struct bench_run *b);
 int bench_write_json(const char *path, const struct bench_run *b, struct fc_error **err);
 int bench_write_csv(const char *path, const struct bench_run *b, struct fc_error **err);
 
+/* Milliseconds since a fc_now_ns() reading. */
+static inline double bench_ms_since(uint64_t t0)
+{
+	return (double)(fc_now_ns() - t0) / 1e6;
+}
+/* Sleep ms milliseconds; cut short once *stop is set (stop may be NULL). */
+void bench_sleep_ms(int ms, volatile sig_atomic_t *stop);
 /* An executable on $PATH (malloc'd), NULL if none. */
 char *bench_find_in_path(const char *name);
 /* fcrun to measure: $FCRUN, else ../runtime/fcrun next to this fcstart, else $PATH. */
