@@ -446,16 +446,9 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	}
 
 	{
-		unsigned long long st = fc_proc_start_time(init_pid);
-		_cleanup_close_ int dfd = open(c.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		r = fc_state_write(&c, init_pid, st, err);
+		r = fc_state_write(&c, init_pid, fc_proc_start_time(init_pid), err);
 		if (r < 0)
 			goto fail;
-		if (dfd < 0 || fc_write_file_atomic_at(dfd, "config.json", c.config_json,
-		                                       c.config_len, 0600, err) < 0) {
-			r = fc_error_set(err, errno, "copy config.json into `%s`", c.state_dir);
-			goto fail;
-		}
 	}
 	if (o->pid_file) {
 		char pidbuf[32];

@@ -88,7 +88,7 @@ const char *fc_hook_kind_name(enum fc_hook_kind kind);
 int fc_hook_run_one(const struct fc_hook *h, const char *state_json, enum fc_hook_kind kind,
                     struct fc_error **err);
 
-/* state.c */
+/* state.c: state.json and a copy of config.json, into c->state_dirfd */
 int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time,
                    struct fc_error **err);
 /* The state JSON hooks receive on stdin. */

@@ -216,12 +216,12 @@ int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time
 		fc_buf_json_string(&b, s->annotations[i].value);
 	}
 	fc_buf_append(&b, "}}\n", 3);
-	_cleanup_close_ int dfd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return fc_error_set(err, errno, "open state directory `%s`", c->state_dir);
-	int r = fc_write_file_atomic_at(dfd, "state.json", b.data, b.len, 0600, err);
-	if (r < 0)
-		return fc_error_wrap(err, "write state of `%s`", c->opts->id);
+	/* Through create's O_PATH fd of the state directory; config.json is
+	 * copied beside state.json for delete's poststop hooks. */
+	if (fc_write_file_atomic_at(c->state_dirfd, "state.json", b.data, b.len, 0600, err) < 0 ||
+	    fc_write_file_atomic_at(c->state_dirfd, "config.json", c->config_json, c->config_len,
+	                            0600, err) < 0)
+		return fc_error_wrap(err, "write state of `%s` in `%s`", c->opts->id, c->state_dir);
 	return 0;
 }
 
