@@ -643,6 +643,30 @@ int fc_cgroup_enter_self(const int *fds, size_t n, struct fc_error **err)
 	return 0;
 }
 
+size_t fc_cgroup_mounts(const struct fc_cgroup *cg, struct fc_cgroup_mount *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cg->n_v1 && n < max; i++, n++) {
+		struct fc_cgroup_mount *m = &out[n];
+		size_t len = 0;
+		/* cg->v1[] follows host.h[] (cg_new) */
+		m->mountpoint = host.h[i].mount;
+		m->path = cg->v1[i].path;
+		m->v2 = false;
+		m->options[0] = '\0';
+		for (int c = 0; c < CG_NCTRL; c++)
+			if ((cg->v1[i].ctrls & CG_BIT(c)) && len < sizeof(m->options))
+				len += (size_t)snprintf(m->options + len, sizeof(m->options) - len,
+				                        "%s%s", len ? "," : "", cg_ctrl_names[c]);
+	}
+	if (cg->v2 && n < max) {
+		out[n] = (struct fc_cgroup_mount){
+		    .mountpoint = cg->v2_mount, .path = cg->v2, .v2 = true};
+		n++;
+	}
+	return n;
+}
+
 int fc_cgroup_enter_v2(struct fc_cgroup *cg, pid_t pid, struct fc_error **err)
 {
 	return cg->v2 ? cg_writef(cg->v2, "cgroup.procs", err, "%d", (int)pid) : 0;

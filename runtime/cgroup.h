@@ -41,6 +41,15 @@ int fc_cgroup_clone_fd(struct fc_cgroup *cg);
  * whose first taker waits for an RCU grace period (10-15 ms). Owned by cg;
  * *n may be 0 (pure v2). */
 int fc_cgroup_self_fds(struct fc_cgroup *cg, const int **fds, size_t *n, struct fc_error **err);
+/* A hierarchy the container's cgroup lives in, for its cgroup mounts. */
+struct fc_cgroup_mount {
+	const char *mountpoint; /* the host's (/sys/fs/cgroup/memory); owned by the module */
+	const char *path;       /* the container's directory in it; owned by cg */
+	char options[128];      /* v1 subsystems to mount it with ("cpu,cpuacct", "name=systemd") */
+	bool v2;
+};
+/* The container's hierarchies (v1 first, then cgroup2); returns how many. */
+size_t fc_cgroup_mounts(const struct fc_cgroup *cg, struct fc_cgroup_mount *out, size_t max);
 /* Move pid into the cgroup2 directory only. */
 int fc_cgroup_enter_v2(struct fc_cgroup *cg, pid_t pid, struct fc_error **err);
 /* In the process to move (single-threaded): write "0" to each fd. */

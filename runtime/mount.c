@@ -4,6 +4,7 @@
  * RESOLVE_IN_ROOT and mounted through /proc/self/fd/N, so a symlink in the
  * image can never point a mount at the host. */
 #include "internal.h"
+#include "cgroup.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -288,88 +289,19 @@ static int mount_bind(struct fc_create *c, const struct fc_mount *m, struct fc_e
 	return apply_propagation_and_attrs(t2, m, err);
 }
 
-/* The v1/v2 hierarchies of the host, from /proc/self/mountinfo. */
-struct cg_hier {
-	char *mountpoint; /* /sys/fs/cgroup/memory */
-	char *name;       /* memory, cpu,cpuacct, name=systemd ... (as the dir name) */
-	char *options;    /* the subsystem options to mount it with */
-	bool v2;
-};
-
-static size_t host_cgroups(struct cg_hier *h, size_t max)
+/* The directory name of a hierarchy under /sys/fs/cgroup ("" for cgroup2 there). */
+static const char *hier_name(const struct fc_cgroup_mount *h)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0, n = 0;
-	if (!f)
-		return 0;
-	while (n < max && getline(&line, &cap, f) > 0) {
-		char *sep = strstr(line, " - ");
-		if (!sep)
-			continue;
-		char fstype[32], src[256], opts[512];
-		if (sscanf(sep + 3, "%31s %255s %511s", fstype, src, opts) != 3)
-			continue;
-		bool v2 = FC_STREQ(fstype, "cgroup2");
-		if (!v2 && !FC_STREQ(fstype, "cgroup"))
-			continue;
-		char mp[512];
-		if (sscanf(line, "%*s %*s %*s %*s %511s", mp) != 1)
-			continue;
-		if (strncmp(mp, "/sys/fs/cgroup", 14) != 0)
-			continue;
-		h[n].mountpoint = fc_strdup(mp);
-		const char *base = strrchr(mp, '/') + 1;
-		h[n].name = fc_strdup(FC_STREQ(mp, "/sys/fs/cgroup") ? "" : base);
-		h[n].v2 = v2;
-		/* keep only subsystem options (drop rw, relatime ...) */
-		struct fc_buf b = {0};
-		char *save = NULL;
-		for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-			if (FC_STREQ(o, "rw") || FC_STREQ(o, "ro") || FC_STREQ(o, "relatime") ||
-			    FC_STREQ(o, "nosuid") || FC_STREQ(o, "nodev") ||
-			    FC_STREQ(o, "noexec") || strncmp(o, "clone_children", 14) == 0 ||
-			    strncmp(o, "release_agent", 13) == 0 || FC_STREQ(o, "nsdelegate") ||
-			    FC_STREQ(o, "memory_recursiveprot") || FC_STREQ(o, "noprefix") ||
-			    FC_STREQ(o, "xattr"))
-				continue;
-			if (b.len)
-				fc_buf_append(&b, ",", 1);
-			fc_buf_append(&b, o, strlen(o));
-		}
-		h[n].options = b.data ? b.data : fc_strdup("");
-		n++;
-	}
-	free(line);
-	return n;
-}
-
-/* This process's cgroup in the hierarchy whose options are opts. */
-static char *own_cgroup(const struct cg_hier *h)
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
-	char *line = NULL, *res = NULL;
-	size_t cap = 0;
-	if (!f)
-		return NULL;
-	while (!res && getline(&line, &cap, f) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		char *c1 = strchr(line, ':');
-		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c2)
-			continue;
-		*c2 = '\0';
-		if (h->v2 ? c1[1] == '\0' : FC_STREQ(c1 + 1, h->options))
-			res = fc_strdup(c2 + 1);
-	}
-	free(line);
-	return res;
+	const char *base = strrchr(h->mountpoint, '/');
+	return FC_STREQ(h->mountpoint, "/sys/fs/cgroup") || !base ? "" : base + 1;
 }
 
 static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc_error **err)
 {
-	struct cg_hier h[32];
-	size_t n = host_cgroups(h, FC_ARRAY_SIZE(h));
+	/* The hierarchies as the runtime's cgroup module found them before the
+	 * clone: no second read of mountinfo or /proc/self/cgroup here. */
+	struct fc_cgroup_mount h[32];
+	size_t n = fc_cgroup_mounts(c->cgroup, h, FC_ARRAY_SIZE(h));
 	bool cgns = fc_spec_ns(c->spec, FC_NS_CGROUP) != NULL;
 	unsigned long flags = m->flags & ~(MS_RDONLY | MS_BIND | MS_REC);
 	char buf[32];
@@ -377,7 +309,7 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 	_cleanup_close_ int t = make_target(m->destination, true, err);
 	if (t < 0)
 		goto out_err;
-	bool pure_v2 = n == 1 && h[0].v2 && !*h[0].name;
+	bool pure_v2 = n == 1 && h[0].v2 && !*hier_name(&h[0]);
 	if (pure_v2) {
 		if (cgns) {
 			if (mount("cgroup2", fdpath(t, buf), "cgroup2",
@@ -385,9 +317,7 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 				r = fc_error_set(err, errno, "mounts: mount cgroup2 on `%s`",
 				                 m->destination);
 		} else {
-			_cleanup_free_ char *own = own_cgroup(&h[0]);
-			_cleanup_free_ char *src =
-			    fc_asprintf("%s%s", h[0].mountpoint, own ? own : "");
+			const char *src = h[0].path;
 			if (mount(src, fdpath(t, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
 				r = fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src,
 				                 m->destination);
@@ -402,9 +332,10 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 		goto out;
 	}
 	for (size_t i = 0; i < n && r >= 0; i++) {
-		if (!*h[i].name)
+		const char *name = hier_name(&h[i]);
+		if (!*name)
 			continue;
-		_cleanup_free_ char *dest = fc_asprintf("%s/%s", m->destination, h[i].name);
+		_cleanup_free_ char *dest = fc_asprintf("%s/%s", m->destination, name);
 		_cleanup_close_ int d = mkdir_in_root(dest, 0755, err);
 		if (d < 0) {
 			r = d;
@@ -417,9 +348,7 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 				r = fc_error_set(err, errno, "mounts: mount %s (%s) on `%s`", type,
 				                 h[i].options, dest);
 		} else {
-			_cleanup_free_ char *own = own_cgroup(&h[i]);
-			_cleanup_free_ char *src =
-			    fc_asprintf("%s%s", h[i].mountpoint, own ? own : "");
+			const char *src = h[i].path;
 			if (mount(src, fdpath(d, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
 				r = fc_error_set(err, errno, "mounts: bind `%s` on `%s`", src,
 				                 dest);
@@ -430,15 +359,15 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 			}
 		}
 		/* co-mounted controllers: cpu -> cpu,cpuacct links, as hosts have */
-		if (r >= 0 && strchr(h[i].name, ',')) {
-			_cleanup_free_ char *names = fc_strdup(h[i].name);
+		if (r >= 0 && strchr(name, ',')) {
+			_cleanup_free_ char *names = fc_strdup(name);
 			char *save = NULL;
 			_cleanup_close_ int top =
 			    openat2_in_root(skip_slash(m->destination), O_PATH | O_DIRECTORY, 0);
 			for (char *s = strtok_r(names, ",", &save); s;
 			     s = strtok_r(NULL, ",", &save))
 				if (top >= 0)
-					symlinkat(h[i].name, top, s);
+					symlinkat(name, top, s);
 		}
 	}
 	if (r >= 0 && (m->flags & MS_RDONLY)) {
@@ -446,11 +375,6 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 		r = remount(fdpath(t2, buf), MS_RDONLY | flags, m->destination, err);
 	}
 out:
-	for (size_t i = 0; i < n; i++) {
-		free(h[i].mountpoint);
-		free(h[i].name);
-		free(h[i].options);
-	}
 	return r;
 out_err:
 	r = t;
