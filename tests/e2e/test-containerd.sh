@@ -31,12 +31,15 @@ compare "ctr run: args, cwd, hostname, uid" out '^a b c$' ctrrun -- sh -c 'echo 
 compare "ctr run: mounts and namespaces seen inside" out 'proc' ctrrun -- sh -c 'cut -d" " -f2,3 /proc/self/mounts | sort; ls /dev | sort; ip link 2>/dev/null | grep -c "^[0-9]"'
 compare "ctr run: /proc/self/status (caps, NoNewPrivs, Seccomp)" out 'CapEff' ctrrun -- sh -c 'grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status'
 # A tty: ctr run -t needs a terminal on its side; script(1) gives it one.
+# timeout must be exec'd: script runs \$SHELL -c, and a shell that forks
+# leaves timeout in a background process group of the new terminal, where
+# ctr's switch to raw mode stops it with SIGTTOU (CI has no SHELL: dash forks).
 ctrtty() {
 	local r=$1 rb=
 	shift
 	n=$((n + 1))
 	[ "$r" = fcrun ] && rb="--runc-binary $FCRUN"
-	script -qec "timeout -k 10 120 $CTR --address $E2E/ctd.sock --namespace $E2E_NS run --rm -t --fifo-dir $E2E/fifo $rb --runc-root $E2E/runc-root/$r $E2E_IMAGE t$n-$r $*" /dev/null </dev/null
+	SHELL=/bin/sh script -qec "exec timeout -k 10 120 $CTR --address $E2E/ctd.sock --namespace $E2E_NS run --rm -t --fifo-dir $E2E/fifo $rb --runc-root $E2E/runc-root/$r $E2E_IMAGE t$n-$r $*" /dev/null </dev/null
 }
 compare "ctr run -t: a terminal inside, exit code 4" out '/dev/pts/0' ctrtty "sh -c 'tty; stty size >/dev/null && echo sized; exit 4'"
 for r in runc fcrun; do
@@ -88,7 +91,7 @@ taskexec() { timeout -k 10 60 "$CTR" --address "$E2E/ctd.sock" --namespace "$E2E
 if fcrun_has exec; then
 	x_plain() { taskexec "d-$1" sh -c 'echo hello; exit 5'; }
 	x_env() { taskexec --cwd /tmp --user 65534 "d-$1" sh -c 'pwd; id -u'; }
-	x_tty() { local r=$1; script -qec "timeout -k 10 60 $CTR --address $E2E/ctd.sock --namespace $E2E_NS task exec -t --fifo-dir $E2E/fifo --exec-id tx$((++n)) d-$r tty" /dev/null </dev/null | grep -a -o '/dev/pts/[0-9]*'; }
+	x_tty() { local r=$1; SHELL=/bin/sh script -qec "exec timeout -k 10 60 $CTR --address $E2E/ctd.sock --namespace $E2E_NS task exec -t --fifo-dir $E2E/fifo --exec-id tx$((++n)) d-$r tty" /dev/null </dev/null | grep -a -o '/dev/pts/[0-9]*'; }
 	x_missing() { taskexec "d-$1" /nonexistent; }
 	compare "ctr task exec: output and exit code 5" out '^hello$' x_plain
 	compare "ctr task exec --cwd --user" out '^65534$' x_env
