@@ -614,6 +614,99 @@ int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **e
 	return 0;
 }
 
+/* One --cgroup argument's path below the container's cgroup: relative (a
+ * leading '/' is allowed), no "." or ".." component. */
+static int sub_path_ok(const char *p)
+{
+	while (*p == '/')
+		p++;
+	if (!*p)
+		return 0;
+	for (const char *c = p; *c;) {
+		size_t len = strcspn(c, "/");
+		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return -1;
+		c += len;
+		c += strspn(c, "/");
+	}
+	return 0;
+}
+
+static void descend(char **dir, const char *sub)
+{
+	while (*sub == '/')
+		sub++;
+	if (*sub) {
+		char *d = fc_asprintf("%s/%s", *dir, sub);
+		free(*dir);
+		*dir = d;
+	}
+}
+
+int fc_cgroup_descend(struct fc_cgroup *cg, char *const *subs, struct fc_error **err)
+{
+	const char *all = NULL, *per[CG_NCTRL] = {0};
+	size_t n = 0;
+	while (subs && subs[n])
+		n++;
+	for (size_t i = 0; i < n; i++) {
+		const char *a = subs[i], *colon = strchr(a, ':'), *path = colon ? colon + 1 : a;
+		if (colon && strchr(path, ':'))
+			return fc_error_set(err, 0, "invalid --cgroup argument: %s", a);
+		if (sub_path_ok(path) < 0)
+			return fc_error_set(err, EINVAL, "--cgroup %s: %s is not a sub cgroup path",
+			                    a, path);
+		if (!colon) {
+			if (n != 1)
+				return fc_error_set(
+				    err, 0,
+				    "invalid --cgroup argument: %s (missing <controller>: prefix)",
+				    a);
+			all = path;
+			continue;
+		}
+		for (const char *c = a; c < colon;) {
+			size_t len = strcspn(c, ",:");
+			int ctrl = ctrl_from_name(c, len);
+			bool known = false;
+			for (size_t h = 0; ctrl >= 0 && h < cg->n_v1; h++)
+				known |= !!(cg->v1[h].ctrls & CG_BIT(ctrl));
+			if (ctrl >= 0 && cg->v2 && (cg->v2_ctrls & CG_BIT(ctrl)))
+				known = true;
+			if (!known)
+				return fc_error_set(err, EINVAL,
+				                    "--cgroup %s: unknown controller %.*s", a,
+				                    (int)len, c);
+			per[ctrl] = path;
+			c += len + (c[len] == ',');
+		}
+	}
+	if (!n)
+		return 0;
+	/* A hierarchy takes its controllers' path (they must agree), else the
+	 * prefix-less one. */
+	for (size_t h = 0; h <= cg->n_v1; h++) {
+		unsigned ctrls = h < cg->n_v1 ? cg->v1[h].ctrls : cg->v2_ctrls;
+		char **dir = h < cg->n_v1 ? &cg->v1[h].path : &cg->v2;
+		const char *sub = all;
+		if (!*dir)
+			continue;
+		for (int c = 0; c < CG_NCTRL; c++) {
+			if (!(ctrls & CG_BIT(c)) || !per[c])
+				continue;
+			if (sub && sub != all && strcmp(sub, per[c]))
+				return fc_error_set(err, 0,
+				                    "--cgroup: %s and %s name one hierarchy (%s) "
+				                    "with two paths",
+				                    sub, per[c], *dir);
+			sub = per[c];
+		}
+		if (sub)
+			descend(dir, sub);
+	}
+	return 0;
+}
+
 int fc_cgroup_self_fds(struct fc_cgroup *cg, const int **fds, size_t *n, struct fc_error **err)
 {
 	if (!cg->n_tasks_fds) {

@@ -31,6 +31,13 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc
 int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err);
 void fc_cgroup_free(struct fc_cgroup *cg);
 
+/* Point cg at existing sub-cgroups of the container's cgroup, for exec
+ * --cgroup (as runc): subs is one "PATH" for every hierarchy, or any number
+ * of "CTRL[,CTRL]:PATH" for the hierarchies holding those controllers (the
+ * others keep the container's cgroup). PATH is relative to the container's
+ * cgroup and may not leave it. Nothing is created; entering a missing one
+ * fails naming its directory. */
+int fc_cgroup_descend(struct fc_cgroup *cg, char *const *subs, struct fc_error **err);
 /* O_PATH|O_DIRECTORY fd of the container's cgroup2 directory, for clone3
  * CLONE_INTO_CGROUP (pure v2 hosts, and the unified tree of hybrid ones),
  * or -1. Owned by cg. */

@@ -58,7 +58,7 @@ int cmd_exec(struct fc_cli *g, int argc, char **argv)
 	     "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in "
 	     "total)"},
 	    {"cgroup", 0, FC_OPT_STRV, &cgroups,
-	     "run the process in an (existing) sub-cgroup(s); not supported by fcrun"},
+	     "run the process in an (existing) sub-cgroup(s): [CONTROLLER[,CONTROLLER]:]PATH"},
 	    {"ignore-paused", 0, FC_OPT_BOOL, &ignore_paused, "allow exec in a paused container"},
 	    {NULL, 0, 0, NULL, NULL},
 	};
@@ -120,12 +120,7 @@ int cmd_exec(struct fc_cli *g, int argc, char **argv)
 		o.additional_gids = gidv;
 		o.n_additional_gids = k;
 	}
-	for (char **c = cgroups; c && *c; c++)
-		if (**c)
-			return fc_cli_failf("exec failed: --cgroup `%s`: sub-cgroups are not "
-			                    "supported by fcrun",
-			                    *c),
-			       EXEC_FAIL;
+	o.cgroups = cgroups;
 	if ((process_label && *process_label) || (apparmor && *apparmor))
 		fc_log(FC_LOG_DEBUG, "exec: --process-label/--apparmor ignored (no LSM support)");
 

@@ -414,6 +414,8 @@ static int load_container(struct exec_ctx *c, struct fc_error **err)
 	}
 	if (r >= 0 && *st->cgroup_path)
 		r = fc_cgroup_open(st->cgroup_path, &c->cg, err);
+	if (r >= 0 && c->cg && o->cgroups)
+		r = fc_cgroup_descend(c->cg, o->cgroups, err);
 	/* Pin the namespaces and root now, then check the init is still ours. */
 	for (size_t i = 0; r >= 0 && i < c->spec->n_namespaces; i++) {
 		enum fc_ns_type t = c->spec->namespaces[i].type;

@@ -174,6 +174,7 @@ struct fcrt_exec_opts {
 	bool ignore_paused;
 	int preserve_fds; /* fds 3..3+n-1 are passed on */
 	const char *pid_file;
+	char **cgroups; /* --cgroup: sub-cgroups to run in ("PATH", "CTRL[,CTRL]:PATH"), or NULL */
 };
 
 struct fcrt_exec {

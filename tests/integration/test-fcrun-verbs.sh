@@ -86,6 +86,38 @@ expect_match "exec -d: pid file" '^[0-9]+$' "$epid"
 check "exec -d: the process runs" kill -0 "$epid"
 expect_eq "exec -d: in the init's pid namespace" "$(readlink /proc/$init/ns/pid)" "$(readlink /proc/$epid/ns/pid)"
 expect_eq "exec -d: in the container's cgroup" "$(grep memory /proc/$init/cgroup)" "$(grep memory /proc/$epid/cgroup)"
+# exec --cgroup: existing sub-cgroups of the container's, as runc
+while IFS=: read -r _ c p; do
+	case $c in
+	"") d=/sys/fs/cgroup; [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && d=/sys/fs/cgroup/unified ;;
+	name=*) d=/sys/fs/cgroup/${c#name=} ;;
+	*) d=/sys/fs/cgroup/$c ;;
+	esac
+	[ -d "$d$p" ] || continue
+	mkdir -p "$d$p/sub"
+	for f in cpuset.cpus cpuset.mems; do
+		[ -f "$d$p/$f" ] && cat "$d$p/$f" >"$d$p/sub/$f"
+	done
+done </proc/$init/cgroup
+if grep -q ':memory:' /proc/$init/cgroup; then
+	expect_match "exec --cgroup memory:sub: the memory hierarchy's sub-cgroup" ':memory:.*/sub$' \
+		"$($F exec --cgroup memory:sub "$id" cat /proc/self/cgroup)"
+	expect_match "exec --cgroup memory,pids:sub: both" '^2$' \
+		"$($F exec --cgroup memory,pids:sub "$id" cat /proc/self/cgroup | grep -cE ':(memory|pids):.*/sub$')"
+fi
+out=$($F exec --cgroup sub "$id" cat /proc/self/cgroup 2>&1); rc=$?
+expect_eq "exec --cgroup sub: exit 0" 0 "$rc"
+expect_eq "exec --cgroup sub: every hierarchy's sub-cgroup" "" "$(grep -v '/sub$' <<<"$out")"
+out=$($F exec --cgroup memory:nosub "$id" true 2>&1); rc=$?
+expect_eq "exec --cgroup of a missing sub-cgroup exits 255 (as runc)" 255 "$rc"
+expect_match "...and names its directory" '/nosub: No such file' "$out"
+out=$($F exec --cgroup ../up "$id" true 2>&1); rc=$?
+expect_eq "exec --cgroup ../up exits 255" 255 "$rc"
+expect_match "...not a sub cgroup path" 'not a sub cgroup path' "$out"
+out=$($F exec --cgroup bogus:sub "$id" true 2>&1); rc=$?
+expect_match "exec --cgroup bogus:sub: unknown controller" 'unknown controller bogus' "$rc $out"
+out=$($F exec --cgroup sub --cgroup pids:sub "$id" true 2>&1)
+expect_match "exec --cgroup PATH with another --cgroup: missing prefix" 'missing <controller>: prefix' "$out"
 exec 7</etc/hostname
 expect_match "exec: --preserve-fds 1 passes fd 3" '^3$' "$($F exec --preserve-fds 1 "$id" sh -c 'ls /proc/self/fd | grep -x 3')" 3<&7
 exec 7<&-
