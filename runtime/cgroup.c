@@ -618,11 +618,7 @@ int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **e
  * leading '/' is allowed), no "." or ".." component. */
 static int sub_path_ok(const char *p)
 {
-	while (*p == '/')
-		p++;
-	if (!*p)
-		return 0;
-	for (const char *c = p; *c;) {
+	for (const char *c = p + strspn(p, "/"); *c;) {
 		size_t len = strcspn(c, "/");
 		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
 			return -1;
@@ -654,8 +650,7 @@ int fc_cgroup_descend(struct fc_cgroup *cg, char *const *subs, struct fc_error *
 		if (colon && strchr(path, ':'))
 			return fc_error_set(err, 0, "invalid --cgroup argument: %s", a);
 		if (sub_path_ok(path) < 0)
-			return fc_error_set(err, EINVAL, "--cgroup %s: %s is not a sub cgroup path",
-			                    a, path);
+			return fc_error_set(err, 0, "--cgroup %s: not a sub cgroup path", a);
 		if (!colon) {
 			if (n != 1)
 				return fc_error_set(
@@ -674,9 +669,8 @@ int fc_cgroup_descend(struct fc_cgroup *cg, char *const *subs, struct fc_error *
 			if (ctrl >= 0 && cg->v2 && (cg->v2_ctrls & CG_BIT(ctrl)))
 				known = true;
 			if (!known)
-				return fc_error_set(err, EINVAL,
-				                    "--cgroup %s: unknown controller %.*s", a,
-				                    (int)len, c);
+				return fc_error_set(err, 0, "--cgroup %s: unknown controller %.*s",
+				                    a, (int)len, c);
 			per[ctrl] = path;
 			c += len + (c[len] == ',');
 		}
@@ -694,7 +688,7 @@ int fc_cgroup_descend(struct fc_cgroup *cg, char *const *subs, struct fc_error *
 		for (int c = 0; c < CG_NCTRL; c++) {
 			if (!(ctrls & CG_BIT(c)) || !per[c])
 				continue;
-			if (sub && sub != all && strcmp(sub, per[c]))
+			if (sub && strcmp(sub, per[c]))
 				return fc_error_set(err, 0,
 				                    "--cgroup: %s and %s name one hierarchy (%s) "
 				                    "with two paths",
