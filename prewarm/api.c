@@ -28,6 +28,27 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* ,"key":{"n","p50","p95","p99","max"} in us of the nonzero values of ring[0..n), or null */
+static void latency_json(struct fc_buf *b, const char *key, const uint64_t *ring, size_t n)
+{
+	uint64_t *v = fc_malloc((n ? n : 1) * sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ring[i])
+			v[k++] = ring[i];
+	if (k) {
+		qsort(v, k, sizeof(*v), cmp_u64);
+#define PCT(p) ((double)v[(size_t)ceil((p) / 100.0 * (double)k) - 1] / 1e3)
+		fc_buf_printf(
+		    b, ",\"%s\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
+		    key, k, PCT(50), PCT(95), PCT(99), (double)v[k - 1] / 1e3);
+#undef PCT
+	} else {
+		fc_buf_printf(b, ",\"%s\":null", key);
+	}
+	free(v);
+}
+
 static void fn_json(struct function *f, struct fc_buf *b, bool stats)
 {
 	fc_buf_printf(b, "{\"name\":");
@@ -53,20 +74,8 @@ static void fn_json(struct function *f, struct fc_buf *b, bool stats)
 		uint64_t created = f->creates - f->create_failures;
 		fc_buf_printf(b, ",\"create_ms_mean\":%.3f",
 		              created ? (double)f->create_ns_sum / (double)created / 1e6 : 0.0);
-		if (n) {
-			uint64_t *v = fc_malloc(n * sizeof(*v));
-			memcpy(v, f->lat, n * sizeof(*v));
-			qsort(v, n, sizeof(*v), cmp_u64);
-#define PCT(p) ((double)v[(size_t)ceil((p) / 100.0 * (double)n) - 1] / 1e3)
-			fc_buf_printf(b,
-			              ",\"handover_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,"
-			              "\"p99\":%.1f,\"max\":%.1f}",
-			              n, PCT(50), PCT(95), PCT(99), (double)v[n - 1] / 1e3);
-#undef PCT
-			free(v);
-		} else {
-			fc_buf_printf(b, ",\"handover_us\":null");
-		}
+		latency_json(b, "handover_us", f->lat, n);
+		latency_json(b, "exec_us", f->lat_exec, n);
 	}
 	fc_buf_printf(b, "}");
 }

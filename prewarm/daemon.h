@@ -81,7 +81,10 @@ struct function {
 	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy,
 	    reaped;
 	uint64_t create_ns_sum, last_used;
-	uint64_t lat[FN_LAT_RING];
+	/* hand-over latencies, ns: lat until the sandbox's answer reached us
+	 * (the round trip), lat_exec until the sandbox's own clock just before
+	 * its execve (the hand-over proper; 0 when it did not report one) */
+	uint64_t lat[FN_LAT_RING], lat_exec[FN_LAT_RING];
 	uint64_t n_lat;
 	struct function *next;
 };

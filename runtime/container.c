@@ -633,6 +633,7 @@ int fcrt_start_socket_ex(struct fcrt_container *c, const struct fcrt_start_args 
 		                    c->id);
 	if (m.type == FC_SYNC_ERROR)
 		return fc_error_relay(err, m.value, "start `%s`: %s", c->id, m.text);
+	c->exec_ns = strtoull(m.text, NULL, 10);
 	close(c->sync_fd);
 	c->sync_fd = -1;
 	return 0;

@@ -64,6 +64,9 @@ struct fcrt_container {
 	pid_t pid;
 	int pidfd;   /* pidfd of init, -1 if unavailable */
 	int sync_fd; /* FCRT_WAIT_SOCKET: our end of the sync socket, else -1 */
+	/* after fcrt_start_socket(_ex): the process's CLOCK_MONOTONIC reading
+	 * just before its execve, in ns (0: not reported) */
+	uint64_t exec_ns;
 };
 
 /* Create the container: namespaces, cgroup, rootfs, pivot_root, /proc, /dev,

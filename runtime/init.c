@@ -477,11 +477,16 @@ void fc_init_main(struct fc_create *c)
 		fc_error_set(&e, errno, "process.noNewPrivileges");
 		answer_error(c, &ch, e);
 	}
-	/* Tell the starter we are about to exec: from here on only execve. */
-	if (ch.fifo)
+	/* Tell the starter we are about to exec: from here on only execve. The
+	 * socket's starter (the pool) gets our clock too: the hand-over's end,
+	 * which its own wake-up on this message would otherwise be part of. */
+	if (ch.fifo) {
 		(void)!write(ch.fd, "0", 1);
-	else
-		fc_sync_send(ch.fd, FC_SYNC_STARTED, 0, NULL);
+	} else {
+		char now[24];
+		snprintf(now, sizeof(now), "%llu", (unsigned long long)fc_now_ns());
+		fc_sync_send(ch.fd, FC_SYNC_STARTED, 0, now);
+	}
 	if (p->no_new_privileges && c->seccomp && install_seccomp(c, &e) < 0) {
 		dprintf(2, "fcrun: %s\n", e->msg);
 		_exit(1);
