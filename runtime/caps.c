@@ -247,7 +247,14 @@ static int set_caps(const struct fc_caps *c, int last, struct fc_error **err)
 	return 0;
 }
 
-int fc_identity_apply(const struct fc_process *p, struct fc_error **err)
+int fc_bounding_apply(const struct fc_process *p, struct fc_error **err)
+{
+	if (!p->caps.has_caps)
+		return 0;
+	return drop_bounding(&p->caps, last_cap(), err);
+}
+
+static int identity(const struct fc_process *p, bool bounding, struct fc_error **err)
 {
 	const struct fc_caps *c = &p->caps;
 	int last, r;
@@ -258,7 +265,7 @@ int fc_identity_apply(const struct fc_process *p, struct fc_error **err)
 		return set_ids(p, err);
 
 	last = last_cap();
-	if ((r = drop_bounding(c, last, err)) < 0)
+	if (bounding && (r = drop_bounding(c, last, err)) < 0)
 		return r;
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return fc_error_set(err, errno, "prctl PR_SET_KEEPCAPS 1");
@@ -267,4 +274,14 @@ int fc_identity_apply(const struct fc_process *p, struct fc_error **err)
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return fc_error_set(err, errno, "prctl PR_SET_KEEPCAPS 0");
 	return set_caps(c, last, err);
+}
+
+int fc_identity_apply(const struct fc_process *p, struct fc_error **err)
+{
+	return identity(p, true, err);
+}
+
+int fc_identity_apply_rest(const struct fc_process *p, struct fc_error **err)
+{
+	return identity(p, false, err);
 }

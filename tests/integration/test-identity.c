@@ -81,6 +81,10 @@ static uint64_t nofile = 64000;
 
 typedef int (*child_fn)(const struct fc_process *p);
 
+/* As a container's init does it: the bounding set at create
+ * (fc_bounding_apply), the rest at start (fc_identity_apply_rest). */
+static bool split;
+
 static int run_child(const struct fc_process *p, child_fn check)
 {
 	pid_t pid = fork();
@@ -96,7 +100,11 @@ static int run_child(const struct fc_process *p, child_fn check)
 			fprintf(stderr, "rlimits: %s\n", err->msg);
 			_exit(2);
 		}
-		if (fc_identity_apply(p, &err) < 0) {
+		if (split && fc_bounding_apply(p, &err) < 0) {
+			fprintf(stderr, "bounding: %s\n", err->msg);
+			_exit(3);
+		}
+		if ((split ? fc_identity_apply_rest(p, &err) : fc_identity_apply(p, &err)) < 0) {
 			fprintf(stderr, "identity: %s\n", err->msg);
 			_exit(3);
 		}
@@ -391,10 +399,14 @@ int main(void)
 		    "# no CAP_SYS_RESOURCE and hard RLIMIT_NOFILE %llu: testing %llu, not 64000\n",
 		    (unsigned long long)cur.rlim_max, (unsigned long long)nofile);
 	}
-	test_full();
-	test_ambient_skip();
-	test_nocaps();
-	test_root_caps();
+	for (int k = 0; k < 2; k++) {
+		split = k == 1;
+		test_full();
+		test_ambient_skip();
+		test_nocaps();
+		test_root_caps();
+	}
+	split = false;
 	test_errors();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
