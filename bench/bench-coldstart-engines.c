@@ -32,17 +32,14 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define CONTAINERD "/usr/bin/containerd"
-#define CTR        "/usr/bin/ctr"
-#define DOCKERD    "/usr/sbin/dockerd"
-#define SHIM       "/usr/bin/containerd-shim-runc-v2"
+#define CONTAINERD BENCH_CONTAINERD
+#define CTR        BENCH_CTR
+#define DOCKERD    BENCH_DOCKERD
 #define DOCKER_TAG "fcstart-coldstart:bench"
 
 struct eng_tier {
-	pid_t ctd, dockerd;
-	char *dir; /* under the harness's dir: sockets, exec-root, logs */
-	char *ctd_sock;
-	char *docker_sock;
+	struct bench_engine eng; /* dir under the harness's: sockets, exec-root, logs */
+	bool eng_init;
 	char *docker_tar; /* the docker-loadable copy on the tier */
 	char *ctr_image;  /* the name ctr gave the imported image */
 	bool failed;
@@ -53,23 +50,10 @@ static const char *const run_dirs[] = {"/run/containerd", "/run/containerd/fifo"
                                        "/run/containerd/s", "/run/containerd/runc"};
 
 struct eng_priv {
-	char *docker;                      /* the docker client */
 	char *ns;                          /* our containerd namespace: fcbcs<pid> */
 	bool had[FC_ARRAY_SIZE(run_dirs)]; /* which default dirs existed before us */
 	struct eng_tier t[CS_NTIERS];
 };
-
-static char *which(const char *name)
-{
-	const char *dirs[] = {"/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"};
-	for (size_t i = 0; i < FC_ARRAY_SIZE(dirs); i++) {
-		char *p = fc_asprintf("%s/%s", dirs[i], name);
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return NULL;
-}
 
 static bool is_docker(const struct cs_path *p)
 {
@@ -78,14 +62,12 @@ static bool is_docker(const struct cs_path *p)
 
 static int eng_probe(struct cs_run *R, struct cs_path *p, char **why)
 {
-	const char *need[] = {CONTAINERD, CTR, SHIM, is_docker(p) ? DOCKERD : NULL};
-	for (size_t i = 0; i < FC_ARRAY_SIZE(need); i++)
-		if (need[i] && access(need[i], X_OK) != 0) {
-			*why = fc_asprintf("`%s` is not installed (apt-get install docker.io "
-			                   "containerd)",
-			                   need[i]);
-			return -ENOENT;
-		}
+	const char *missing = bench_engine_missing(is_docker(p));
+	if (missing) {
+		*why = fc_asprintf("`%s` is not installed (apt-get install docker.io containerd)",
+		                   missing);
+		return -ENOENT;
+	}
 	struct stat st;
 	if (stat(R->image_abs, &st) < 0 || !S_ISREG(st.st_mode)) {
 		*why = fc_strdup("needs the image as an archive file (an OCI layout dir is not "
@@ -93,13 +75,12 @@ static int eng_probe(struct cs_run *R, struct cs_path *p, char **why)
 		return -ENOTSUP;
 	}
 	struct eng_priv *pp = fc_calloc(1, sizeof(*pp));
-	if (is_docker(p)) {
-		pp->docker = which("docker");
-		if (!pp->docker) {
-			free(pp);
-			*why = fc_strdup("no docker client in /usr/local/bin, /usr/bin");
-			return -ENOENT;
-		}
+	_cleanup_free_ char *client = NULL;
+	if (is_docker(p) && access(BENCH_DOCKER, X_OK) != 0 &&
+	    !(client = bench_find_in_path("docker"))) {
+		free(pp);
+		*why = fc_asprintf("no docker client (%s, PATH)", BENCH_DOCKER);
+		return -ENOENT;
 	}
 	for (size_t i = 0; i < FC_ARRAY_SIZE(run_dirs); i++)
 		pp->had[i] = access(run_dirs[i], F_OK) == 0;
@@ -122,133 +103,24 @@ static bool eng_has_scenario(const struct cs_path *p, enum cs_scenario sc)
 	return sc != CS_POOL;
 }
 
-static pid_t spawn_daemon(char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		setpgid(0, 0); /* a ^C reaches only fcstart, which stops it */
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		if (nul >= 0)
-			dup2(nul, 0);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static char *log_tail(const char *dir, const char *name)
-{
-	_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, name);
-	_cleanup_free_ char *s = NULL;
-	size_t len = 0;
-	if (fc_read_file_at(AT_FDCWD, p, &s, &len, 0, NULL) < 0 || !len)
-		return fc_strdup("");
-	while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
-		s[--len] = 0;
-	return fc_strdup(len > 500 ? s + len - 500 : s);
-}
-
-/* Wait until argv succeeds (the daemon answers), at most secs. */
-static int wait_up(struct cs_run *R, char *const argv[], pid_t pid, int secs)
-{
-	uint64_t t0 = fc_now_ns();
-	while (bench_ms_since(t0) < secs * 1000.0 && !cs_stop) {
-		if (cs_run_cmd(R, argv, -1, NULL) == 0)
-			return 0;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return -ESRCH;
-		bench_sleep_ms(100, NULL);
-	}
-	return -ETIMEDOUT;
-}
-
 static int start_engines(struct cs_run *R, struct eng_priv *pp, struct cs_tier *t, bool docker,
                          struct fc_error **err)
 {
 	struct eng_tier *et = &pp->t[t->kind];
-	int r;
-	if (!et->dir) {
-		et->dir = fc_asprintf("%s/%s-%s", R->tiers.workdir, docker ? "docker" : "ctd",
-		                      cs_tier_names[t->kind]);
-		et->ctd_sock = fc_asprintf("%s/ctd.sock", et->dir);
-		et->docker_sock = fc_asprintf("%s/docker.sock", et->dir);
-		if ((r = fc_mkdir_p_at(AT_FDCWD, et->dir, 0700, err)) < 0)
-			return r;
-	}
-	if (!et->ctd) {
-		_cleanup_free_ char *conf = fc_asprintf(
-		    "version = 2\nroot = \"%s/ctd-%s\"\nstate = \"%s/ctd-state\"\n"
-		    "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
-		    "[grpc]\n  address = \"%s\"\n[ttrpc]\n  address = \"%s.ttrpc\"\n"
-		    "[debug]\n  address = \"\"\n[metrics]\n  address = \"\"\n"
-		    "[plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"%s/ctd-opt\"\n",
-		    t->dir, docker ? "docker" : "ctr", et->dir, et->ctd_sock, et->ctd_sock,
-		    et->dir);
-		_cleanup_free_ char *cp = fc_asprintf("%s/containerd.toml", et->dir);
-		_cleanup_free_ char *log = fc_asprintf("%s/containerd.log", et->dir);
-		if ((r = fc_write_file_atomic_at(AT_FDCWD, cp, conf, strlen(conf), 0600, err)) < 0)
-			return r;
-		char *argv[] = {CONTAINERD, "--config", cp, NULL};
-		pid_t pid = spawn_daemon(argv, log);
-		if (pid < 0)
-			return fc_error_set(err, -pid, "start containerd");
-		et->ctd = pid;
-		char *ping[] = {CTR, "--address", et->ctd_sock, "version", NULL};
-		if (wait_up(R, ping, pid, 30) < 0) {
-			_cleanup_free_ char *tl = log_tail(et->dir, "containerd.log");
-			return fc_error_set(err, ETIMEDOUT, "containerd did not come up: %s", tl);
-		}
-	}
-	if (docker && !et->dockerd) {
-		_cleanup_free_ char *dj = fc_asprintf("%s/daemon.json", et->dir);
-		const char *json = "{\"storage-driver\":\"overlay2\",\"log-driver\":\"json-file\","
-		                   "\"exec-opts\":[\"native.cgroupdriver=cgroupfs\"],"
-		                   "\"features\":{\"buildkit\":false}}\n";
-		if ((r = fc_write_file_atomic_at(AT_FDCWD, dj, json, strlen(json), 0600, err)) < 0)
-			return r;
-		_cleanup_free_ char *host = fc_asprintf("unix://%s", et->docker_sock);
+	if (!et->eng_init) {
+		_cleanup_free_ char *dir =
+		    fc_asprintf("%s/%s-%s", R->tiers.workdir, docker ? "docker" : "ctd",
+		                cs_tier_names[t->kind]);
+		_cleanup_free_ char *root =
+		    fc_asprintf("%s/ctd-%s", t->dir, docker ? "docker" : "ctr");
 		_cleanup_free_ char *data = fc_asprintf("%s/docker", t->dir);
-		_cleanup_free_ char *exec = fc_asprintf("%s/dexec", et->dir);
-		_cleanup_free_ char *pidf = fc_asprintf("%s/docker.pid", et->dir);
-		_cleanup_free_ char *log = fc_asprintf("%s/dockerd.log", et->dir);
-		char *argv[] = {DOCKERD,
-		                "--config-file",
-		                dj,
-		                "--host",
-		                host,
-		                "--data-root",
-		                data,
-		                "--exec-root",
-		                exec,
-		                "--pidfile",
-		                pidf,
-		                "--containerd",
-		                et->ctd_sock,
-		                "--iptables=false",
-		                "--ip6tables=false",
-		                "--ip-masq=false",
-		                "--bridge=none",
-		                "--ip-forward=false",
-		                "--userland-proxy=false",
-		                NULL};
-		pid_t pid = spawn_daemon(argv, log);
-		if (pid < 0)
-			return fc_error_set(err, -pid, "start dockerd");
-		et->dockerd = pid;
-		char *ping[] = {pp->docker, "--host", host, "version", NULL};
-		if (wait_up(R, ping, pid, 60) < 0) {
-			_cleanup_free_ char *tl = log_tail(et->dir, "dockerd.log");
-			return fc_error_set(err, ETIMEDOUT, "dockerd did not come up: %s", tl);
-		}
+		int r = bench_engine_init(&et->eng, dir, root, data, pp->ns, err);
+		et->eng.stop = &cs_stop;
+		et->eng_init = true;
+		if (r < 0)
+			return r;
 	}
-	return 0;
+	return bench_engine_start(&et->eng, docker, err);
 }
 
 /* A copy of the oci-archive with a docker manifest.json naming the same blobs. */
@@ -271,7 +143,7 @@ static int docker_archive(struct cs_run *R, struct eng_tier *et, struct cs_tier 
 	    "tar -rf \"$out\" -C \"$tmp\" manifest.json\n"
 	    "rm -rf \"$tmp\"\n";
 	et->docker_tar = fc_asprintf("%s/image-docker.tar", t->dir);
-	_cleanup_free_ char *tmp = fc_asprintf("%s/dk-manifest", et->dir);
+	_cleanup_free_ char *tmp = fc_asprintf("%s/dk-manifest", et->eng.dir);
 	char *argv[] = {"/bin/sh",  "-c",       (char *)script,
 	                "sh",       t->archive, et->docker_tar,
 	                DOCKER_TAG, tmp,        NULL};
@@ -352,8 +224,8 @@ static int ctr_image_name(struct cs_run *R, struct eng_priv *pp, struct eng_tier
                           struct fc_error **err)
 {
 	_cleanup_close_ int out = memfd_create("fcstart-ctr-ls", MFD_CLOEXEC);
-	char *argv[] = {CTR,      "--address", et->ctd_sock, "--namespace", pp->ns,
-	                "images", "ls",        "-q",         NULL};
+	char *argv[] = {CTR,  "--address", et->eng.ctd_sock, "--namespace", pp->ns, "images", "ls",
+	                "-q", NULL};
 	int st = cs_run_cmd(R, argv, out, NULL);
 	if (st != 0)
 		return cs_cmd_error(R, err, "ctr images ls", st);
@@ -387,13 +259,14 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 		et->failed = true;
 		return r;
 	}
-	_cleanup_free_ char *host = fc_asprintf("unix://%s", et->docker_sock);
+	char *host = et->eng.docker_host;
 	bool loaded = docker ? et->docker_loaded : et->ctr_loaded;
-	char *ctr[] = {CTR, "--address", et->ctd_sock, "--namespace", pp->ns, NULL};
+	char *ctr[] = {CTR, "--address", et->eng.ctd_sock, "--namespace", pp->ns, NULL};
 	/* uncached: remove the image first (untimed); others: make sure it is there */
 	if (sc == CS_UNCACHED && loaded) {
 		if (docker) {
-			char *rmi[] = {pp->docker, "--host", host, "rmi", "-f", DOCKER_TAG, NULL};
+			char *rmi[] = {et->eng.docker, "--host",   host, "rmi",
+			               "-f",           DOCKER_TAG, NULL};
 			int st = cs_run_cmd(R, rmi, -1, NULL);
 			if (st != 0)
 				return cs_cmd_error(R, err, "docker rmi", st);
@@ -414,8 +287,8 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 		double ms;
 		int st;
 		if (docker) {
-			char *load[] = {pp->docker, "--host", host,           "load",
-			                "-q",       "-i",     et->docker_tar, NULL};
+			char *load[] = {et->eng.docker, "--host", host,           "load",
+			                "-q",           "-i",     et->docker_tar, NULL};
 			st = cs_run_cmd(R, load, -1, &ms);
 		} else {
 			char *imp[] = {ctr[0],   ctr[1],   ctr[2],     ctr[3], ctr[4],
@@ -444,7 +317,7 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 		                        "--device-read-iops", "--device-write-iops"};
 		char *run[32];
 		int n = 0;
-		run[n++] = pp->docker;
+		run[n++] = et->eng.docker;
 		run[n++] = "--host";
 		run[n++] = host;
 		run[n++] = "run";
@@ -477,51 +350,6 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 	return 0;
 }
 
-static void stop_pid(pid_t *pid, int secs)
-{
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	uint64_t t0 = fc_now_ns();
-	int st;
-	while (waitpid(*pid, &st, WNOHANG) == 0) {
-		if (bench_ms_since(t0) > secs * 1000.0) {
-			kill(*pid, SIGKILL);
-			waitpid(*pid, &st, 0);
-			break;
-		}
-		bench_sleep_ms(20, NULL);
-	}
-	*pid = 0;
-}
-
-/* The shims of our containerd outlive it: found by our socket on their command line. */
-static void kill_shims(const char *sock)
-{
-	_cleanup_free_ char *needle = fc_asprintf("-address%c%s", 0, sock);
-	size_t nlen = strlen("-address") + 1 + strlen(sock);
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 1)
-			continue;
-		_cleanup_free_ char *path = fc_asprintf("/proc/%ld/cmdline", pid);
-		_cleanup_free_ char *s = NULL;
-		size_t len = 0;
-		if (fc_read_file_at(AT_FDCWD, path, &s, &len, 8192, NULL) < 0)
-			continue;
-		for (size_t i = 0; i + nlen <= len; i++)
-			if (memcmp(s + i, needle, nlen) == 0) {
-				kill((pid_t)pid, SIGKILL);
-				break;
-			}
-	}
-	if (d)
-		closedir(d);
-}
-
 static void eng_cleanup(struct cs_run *R, struct cs_path *p)
 {
 	struct eng_priv *pp = p->priv;
@@ -530,15 +358,11 @@ static void eng_cleanup(struct cs_run *R, struct cs_path *p)
 		return;
 	for (int k = 0; k < CS_NTIERS; k++) {
 		struct eng_tier *et = &pp->t[k];
-		stop_pid(&et->dockerd, 30);
-		if (et->ctd > 0) {
-			stop_pid(&et->ctd, 20);
-			kill_shims(et->ctd_sock);
+		if (et->eng_init) {
+			bench_engine_stop(&et->eng);
+			bench_engine_free(&et->eng);
 		}
 		cs_reap_strays();
-		free(et->dir);
-		free(et->ctd_sock);
-		free(et->docker_sock);
 		free(et->docker_tar);
 		free(et->ctr_image);
 	}
@@ -554,7 +378,6 @@ static void eng_cleanup(struct cs_run *R, struct cs_path *p)
 	for (size_t i = FC_ARRAY_SIZE(run_dirs); i-- > 0;)
 		if (!pp->had[i])
 			rmdir(run_dirs[i]);
-	free(pp->docker);
 	free(pp->ns);
 	free(pp);
 	p->priv = NULL;

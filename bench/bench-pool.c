@@ -26,10 +26,18 @@
 
 struct pcfg {
 	int rounds, rt_rounds, waiting, rate, rate_n, http_cold;
-	bool ctr;
+	bool ctr, docker;
 	char **runtimes;
 	const char *json;
 };
+
+/* SIGINT, SIGTERM, SIGHUP: stop measuring, clean up, report what we have */
+static volatile sig_atomic_t pool_stop;
+static void on_stop(int sig)
+{
+	(void)sig;
+	pool_stop = 1;
+}
 
 struct series {
 	const char *name;
@@ -257,7 +265,7 @@ static void bench_invoke_path(struct pstate *p, const char *name, const char *fn
 	double *v = fc_calloc((size_t)p->cfg.rounds, sizeof(double));
 	size_t n = 0;
 	char *error = NULL;
-	for (int i = 0; i < p->cfg.rounds + 5; i++) {
+	for (int i = 0; i < p->cfg.rounds + 5 && !pool_stop; i++) {
 		/* a fair start: a full pool (pool path) or no sandbox at all (on demand) */
 		if (wait_refill && !wait_stat(p, fn, "waiting", 1, 10)) {
 			error = fc_strdup("the pool did not refill within 10 s");
@@ -469,7 +477,7 @@ static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 	}
 	struct bench_host_fix host = {0};
 	bool fixed = false;
-	for (size_t k = 0; p->cfg.runtimes[k]; k++) {
+	for (size_t k = 0; p->cfg.runtimes[k] && !pool_stop; k++) {
 		const char *name = p->cfg.runtimes[k];
 		char *path = find_prog(name);
 		const char *label = fc_asprintf("%s run", name);
@@ -498,7 +506,7 @@ static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 		double *v = fc_calloc((size_t)p->cfg.rt_rounds, sizeof(double));
 		size_t n = 0;
 		char *error = NULL;
-		for (int i = 0; i < p->cfg.rt_rounds + 3; i++) {
+		for (int i = 0; i < p->cfg.rt_rounds + 3 && !pool_stop; i++) {
 			double ms = 0;
 			if (runtime_once(path, root, bundle, i, &ms, &error) < 0)
 				break;
@@ -514,7 +522,7 @@ static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 	fcsnap_unbundle(bundle, NULL);
 }
 
-/* ---- containerd (ctr run), private ---------------------------------------- */
+/* ---- ctr run and docker run: a private containerd and dockerd --------------- */
 
 /* Read until want bytes came (ctr run does not pass stdin's EOF on, so
  * /bin/cat never exits by itself). */
@@ -556,127 +564,173 @@ static int run_quiet(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-static void unmount_under(const char *dir)
+/* Wait for pid at most secs, then kill it; its wait status. */
+static int reap_within(pid_t pid, int secs)
 {
-	char *data = NULL;
-	if (fc_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &data, NULL, 0, NULL) < 0)
-		return;
-	char **pts = NULL;
-	size_t n = 0, dl = strlen(dir);
-	char *save = NULL;
-	for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char mp[4096];
-		if (sscanf(l, "%*s %*s %*s %*s %4095s", mp) == 1 && strncmp(mp, dir, dl) == 0) {
-			pts = fc_realloc(pts, (n + 1) * sizeof(char *));
-			pts[n++] = fc_strdup(mp);
-		}
+	int st = 0;
+	for (int k = 0; k < secs * 100 && waitpid(pid, &st, WNOHANG) == 0; k++)
+		usleep(10000);
+	if (waitpid(pid, &st, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
 	}
-	free(data);
-	while (n-- > 0) { /* mountinfo lists parents first */
-		umount2(pts[n], MNT_DETACH);
-		free(pts[n]);
-	}
-	free(pts);
+	return st;
 }
 
-static void bench_ctr(struct pstate *p)
+/* One `ctr run` (docker == false) or `docker run` of /bin/cat: ms to the
+ * first byte of the echo. ctr run does not pass stdin's EOF on: its task is
+ * killed once the echo came. */
+static int engine_once(struct pstate *p, struct bench_engine *e, bool docker, int i, double *ms,
+                       char **error)
 {
-	_cleanup_free_ char *containerd = find_prog("containerd");
-	_cleanup_free_ char *ctr = find_prog("ctr");
-	if (!containerd || !ctr) {
-		add_series(p, fc_strdup("ctr run"), NULL, 0,
-		           fc_strdup("containerd/ctr not installed"), NULL);
-		return;
-	}
-	_cleanup_free_ char *d = fc_asprintf("%s/ctd", p->dir);
-	_cleanup_free_ char *sock = fc_asprintf("%s/ctd.sock", d);
-	_cleanup_free_ char *cfg = fc_asprintf("%s/config.toml", d);
-	_cleanup_free_ char *img = fc_asprintf("%s/img.tar", d);
-	_cleanup_free_ char *mk = fc_asprintf("sh '%s/tests/lib/mkimage.sh' --format oci-archive "
-	                                      "--name docker.io/fcbench/bb:latest '%s' >/dev/null",
-	                                      p->src, img);
-	fc_mkdir_p_at(AT_FDCWD, d, 0700, NULL);
-	_cleanup_free_ char *toml = fc_asprintf(
-	    "version = 2\nroot = \"%s/root\"\nstate = \"%s/state\"\n"
-	    "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = \"%s\"\n"
-	    "[ttrpc]\n  address = \"%s.ttrpc\"\n[plugins.\"io.containerd.internal.v1.opt\"]\n  "
-	    "path = \"%s/opt\"\n",
-	    d, d, sock, sock, d);
-	char *error = NULL;
-	double *v = fc_calloc((size_t)p->cfg.rt_rounds, sizeof(double));
-	size_t n = 0;
-	pid_t cpid = -1;
-	if (system(mk) != 0 ||
-	    fc_write_file_atomic_at(AT_FDCWD, cfg, toml, strlen(toml), 0600, NULL) < 0) {
-		error = fc_strdup("cannot make the image or config for containerd");
-		goto out;
-	}
-	cpid = fork();
-	if (cpid == 0) {
-		_cleanup_free_ char *log = fc_asprintf("%s/containerd.log", d);
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(containerd, containerd, "--config", cfg, (char *)NULL);
+	char data[64], buf[256], id[48];
+	snprintf(data, sizeof(data), "request-%d\n", i);
+	snprintf(id, sizeof(id), "fcbp-%d-%d", (int)getpid(), i);
+	_cleanup_close_ int in = data_fd(data);
+	_cleanup_free_ char *errp = fc_asprintf("%s/engine-stderr", p->dir);
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -errno;
+	char *ctr[] = {BENCH_CTR, "-a",       e->ctd_sock, "-n",
+	               e->ns,     "run",      "--rm",      "docker.io/fcbench/bb:latest",
+	               id,        "/bin/cat", NULL};
+	char *dk[] = {
+	    e->docker, "--host", e->docker_host,      "run",      "--rm", "-i", "--network", "none",
+	    "--name",  id,       "fcbench/bb:latest", "/bin/cat", NULL};
+	uint64_t t0 = fc_now_ns(), t1 = 0;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int ef = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(in, 0);
+		dup2(out[1], 1);
+		dup2(ef, 2);
+		execv(docker ? dk[0] : ctr[0], docker ? dk : ctr);
 		_exit(127);
 	}
-	for (int i = 0; i < 200 && access(sock, F_OK) < 0; i++)
-		usleep(25000);
-	char *imp[] = {ctr, "-a", sock, "-n", "fcbench", "images", "import", img, NULL};
-	if (access(sock, F_OK) < 0 || run_quiet(imp) != 0) {
-		error = fc_strdup("private containerd did not start or import failed");
-		goto out;
-	}
-	for (int i = 0; i < p->cfg.rt_rounds + 2 && !error; i++) {
-		char data[64], buf[256], id[32];
-		snprintf(data, sizeof(data), "request-%d\n", i);
-		snprintf(id, sizeof(id), "c%d", i);
-		_cleanup_close_ int in = data_fd(data);
-		int out[2];
-		if (pipe2(out, O_CLOEXEC) < 0)
-			break;
-		uint64_t t0 = fc_now_ns(), t1;
-		pid_t pid = fork();
-		if (pid == 0) {
-			dup2(in, 0);
-			dup2(out[1], 1);
-			int nul = open("/dev/null", O_WRONLY);
-			dup2(nul, 2);
-			execl(ctr, ctr, "-a", sock, "-n", "fcbench", "run", "--rm",
-			      "docker.io/fcbench/bb:latest", id, "/bin/cat", (char *)NULL);
-			_exit(127);
-		}
-		close(out[1]);
-		int r = read_n(out[0], strlen(data), &t1, buf, sizeof(buf));
-		char *kill_argv[] = {ctr,    "-a", sock,      "-n", "fcbench", "tasks",
-		                     "kill", "-s", "SIGKILL", id,   NULL};
+	close(out[1]);
+	size_t len = 0;
+	int r = docker ? read_response(out[0], &t1, buf, sizeof(buf), &len)
+	               : read_n(out[0], strlen(data), &t1, buf, sizeof(buf));
+	if (!docker) {
+		char *kill_argv[] = {BENCH_CTR, "-a", e->ctd_sock, "-n", e->ns, "tasks",
+		                     "kill",    "-s", "SIGKILL",   id,   NULL};
 		run_quiet(kill_argv);
-		close(out[0]);
-		int st;
-		for (int k = 0; k < 500 && waitpid(pid, &st, WNOHANG) == 0; k++)
-			usleep(10000);
-		if (waitpid(pid, &st, WNOHANG) == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-		}
-		if (r < 0 || !FC_STREQ(buf, data))
-			error = fc_asprintf("ctr run %d: got `%s`", i, buf);
-		else if (i >= 2)
-			v[n++] = (double)(t1 - t0) / 1e6;
 	}
+	close(out[0]);
+	int st = reap_within(pid, 20);
+	bool ok =
+	    r >= 0 && t1 && FC_STREQ(buf, data) && (!docker || (WIFEXITED(st) && !WEXITSTATUS(st)));
+	if (!ok) {
+		char *msg = NULL;
+		fc_read_file_at(AT_FDCWD, errp, &msg, NULL, 4096, NULL);
+		*error = fc_asprintf("%s run %d: status 0x%x, output `%s`: %s",
+		                     docker ? "docker" : "ctr", i, st, buf, msg ? msg : "");
+		free(msg);
+		return -EIO;
+	}
+	*ms = (double)(t1 - t0) / 1e6;
+	return 0;
+}
+
+static void bench_engines(struct pstate *p)
+{
+	const char *labels[2] = {"ctr run", "docker run"};
+	bool want[2] = {p->cfg.ctr, p->cfg.docker};
+	char *error[2] = {NULL, NULL};
+	double *v[2] = {fc_calloc((size_t)p->cfg.rt_rounds, sizeof(double)),
+	                fc_calloc((size_t)p->cfg.rt_rounds, sizeof(double))};
+	size_t n[2] = {0, 0};
+	for (int k = 0; k < 2; k++) {
+		const char *missing = want[k] ? bench_engine_missing(k == 1) : NULL;
+		if (missing) {
+			error[k] = fc_asprintf("`%s` is not installed", missing);
+			want[k] = false;
+		}
+	}
+	struct bench_engine e = {0};
+	struct fc_error *err = NULL;
+	_cleanup_free_ char *d = fc_asprintf("%s/engines", p->dir);
+	_cleanup_free_ char *ns = fc_asprintf("fcbp%d", (int)getpid());
+	_cleanup_free_ char *oci = fc_asprintf("%s/img-oci.tar", p->dir);
+	_cleanup_free_ char *dka = fc_asprintf("%s/img-docker.tar", p->dir);
+	_cleanup_free_ char *nsdir = fc_asprintf("/run/containerd/runc/%s", ns);
+	bool had_run = access("/run/containerd", F_OK) == 0;
+	if (!want[0] && !want[1])
+		goto out;
+	if (bench_engine_init(&e, d, NULL, NULL, ns, &err) < 0)
+		goto fail;
+	e.stop = &pool_stop;
+	if (bench_engine_start(&e, want[1], &err) < 0)
+		goto fail;
+	if (want[0]) {
+		_cleanup_free_ char *mk =
+		    fc_asprintf("sh '%s/tests/lib/mkimage.sh' --format oci-archive --name "
+		                "docker.io/fcbench/bb:latest '%s' >/dev/null",
+		                p->src, oci);
+		char *imp[] = {BENCH_CTR, "-a",     e.ctd_sock, "-n", ns,
+		               "images",  "import", oci,        NULL};
+		if (system(mk) != 0 || run_quiet(imp) != 0) {
+			error[0] = fc_strdup("cannot make or import the image for containerd");
+			want[0] = false;
+		}
+	}
+	if (want[1]) {
+		_cleanup_free_ char *mk = fc_asprintf(
+		    "sh '%s/tests/lib/mkimage.sh' --format docker-archive --name fcbench/bb:latest "
+		    "'%s' >/dev/null",
+		    p->src, dka);
+		char *load[] = {e.docker, "--host", e.docker_host, "load", "-q", "-i", dka, NULL};
+		if (system(mk) != 0 || run_quiet(load) != 0) {
+			error[1] = fc_strdup("cannot make or load the image for dockerd");
+			want[1] = false;
+		}
+	}
+	/* one warm-up each, then alternate which one goes first */
+	for (int i = 0; i < p->cfg.rt_rounds + 1 && !pool_stop && (want[0] || want[1]); i++) {
+		for (int j = 0; j < 2; j++) {
+			int k = (i + j) % 2;
+			double ms = 0;
+			if (!want[k])
+				continue;
+			if (engine_once(p, &e, k == 1, i, &ms, &error[k]) < 0)
+				want[k] = false;
+			else if (i >= 1)
+				v[k][n[k]++] = ms;
+		}
+	}
+	goto out;
+fail:
+	for (int k = 0; k < 2; k++)
+		if (want[k] && !error[k])
+			error[k] = fc_asprintf("private engines: %s", err ? err->msg : "?");
 out:
-	if (cpid > 0) {
-		kill(cpid, SIGTERM);
-		int st;
-		for (int k = 0; k < 500 && waitpid(cpid, &st, WNOHANG) == 0; k++)
-			usleep(10000);
-		if (waitpid(cpid, &st, WNOHANG) == 0) {
-			kill(cpid, SIGKILL);
-			waitpid(cpid, &st, 0);
+	if (e.dir) {
+		bench_engine_stop(&e);
+		bench_engine_free(&e);
+	}
+	/* what our namespace's shims left in containerd's default run dir */
+	for (int i = 0; i < 50 && access(nsdir, F_OK) == 0; i++) {
+		_cleanup_free_ char *inner = fc_asprintf("%s/%s", nsdir, ns);
+		rmdir(inner);
+		if (rmdir(nsdir) == 0 || errno != ENOTEMPTY)
+			break;
+		usleep(20000);
+	}
+	if (!had_run) {
+		rmdir("/run/containerd/runc");
+		rmdir("/run/containerd/fifo");
+		rmdir("/run/containerd/s");
+		rmdir("/run/containerd");
+	}
+	fc_error_free(err);
+	for (int k = 0; k < 2; k++) {
+		if (k == 0 ? p->cfg.ctr : p->cfg.docker) {
+			add_series(p, fc_strdup(labels[k]), v[k], n[k], error[k], NULL);
+		} else {
+			free(v[k]);
+			free(error[k]);
 		}
 	}
-	unmount_under(d);
-	add_series(p, fc_strdup("ctr run"), v, n, error, NULL);
 }
 
 /* ---- memory of waiting sandboxes ---------------------------------------- */
@@ -757,7 +811,7 @@ static void bench_rate(struct pstate *p)
 	double *v = fc_calloc((size_t)p->cfg.rate_n, sizeof(double));
 	size_t n = 0;
 	uint64_t period = 1000000000ULL / (uint64_t)p->cfg.rate, next = fc_now_ns();
-	for (int i = 0; i < p->cfg.rate_n; i++) {
+	for (int i = 0; i < p->cfg.rate_n && !pool_stop; i++) {
 		uint64_t now = fc_now_ns();
 		if (now < next) {
 			struct timespec ts = {0, (long)(next - now)};
@@ -789,16 +843,18 @@ static const struct series *find_series(const struct pstate *p, const char *name
 
 static void report(FILE *f, const struct pstate *p)
 {
-	const struct series *refs[4] = {find_series(p, "crun run"), find_series(p, "runc run"),
-	                                find_series(p, "fcrun run"), find_series(p, "ctr run")};
+	const struct series *refs[5] = {find_series(p, "crun run"), find_series(p, "runc run"),
+	                                find_series(p, "fcrun run"), find_series(p, "ctr run"),
+	                                find_series(p, "docker run")};
 	fprintf(f, "fcstart bench pool: classic function /bin/cat and HTTP function busybox httpd "
 	           "(GET /), busybox image;\n"
 	           "invoke to first byte of the response. http warm: a started instance; http "
 	           "cold: a waiting\n"
 	           "sandbox handed over, httpd started and accepting. x R: how many times faster "
 	           "than R (medians)\n");
-	fprintf(f, "%-16s %5s %9s %9s %9s %9s %7s %7s %7s %7s\n", "path", "n", "p50(ms)", "p95(ms)",
-	        "p99(ms)", "mean(ms)", "x crun", "x runc", "x fcrun", "x ctr");
+	fprintf(f, "%-16s %5s %9s %9s %9s %9s %7s %7s %7s %7s %8s\n", "path", "n", "p50(ms)",
+	        "p95(ms)", "p99(ms)", "mean(ms)", "x crun", "x runc", "x fcrun", "x ctr",
+	        "x docker");
 	for (size_t i = 0; i < p->ns; i++) {
 		const struct series *s = &p->s[i];
 		if (!s->n) {
@@ -813,12 +869,13 @@ static void report(FILE *f, const struct pstate *p)
 		fprintf(f, "%-16s %5zu %9.3f %9.3f %9.3f %9.3f", s->name, s->n, pct(s->v, s->n, 50),
 		        pct(s->v, s->n, 95), pct(s->v, s->n, 99), mean);
 		/* ratios of medians: how many times faster than the reference */
-		for (int k = 0; k < 4; k++) {
+		for (int k = 0; k < 5; k++) {
+			int w = k == 4 ? 7 : 6;
 			if (refs[k])
-				fprintf(f, " %6.1fx",
+				fprintf(f, " %*.1fx", w,
 				        pct(refs[k]->v, refs[k]->n, 50) / pct(s->v, s->n, 50));
 			else
-				fprintf(f, " %7s", "-");
+				fprintf(f, " %*s", w + 1, "-");
 		}
 		fprintf(f, "%s%s\n", s->error ? "  " : "", s->error ? s->error : "");
 	}
@@ -830,6 +887,14 @@ static void report(FILE *f, const struct pstate *p)
 	        "hand-over round trip (until the sandbox's answer woke the daemon, %zu): p50 "
 	        "%.1f us, p95 %.1f us, p99 %.1f us\n",
 	        p->ho_n, p->ho_p50, p->ho_p95, p->ho_p99);
+	const struct series *pool = find_series(p, "pool hand-over");
+	if (pool && refs[4])
+		fprintf(
+		    f,
+		    "pool hand-over vs docker run (invoke to first byte, medians): %.1fx faster "
+		    "(target: 50x; p99 %.3f ms against %.3f ms)\n",
+		    pct(refs[4]->v, refs[4]->n, 50) / pct(pool->v, pool->n, 50),
+		    pct(pool->v, pool->n, 99), pct(refs[4]->v, refs[4]->n, 99));
 	if (p->rate_done)
 		fprintf(f,
 		        "sustained %d invocations/s (%d in all, min 4 waiting): %u answered, %u "
@@ -909,6 +974,8 @@ static const char pool_usage[] =
     "skip)\n"
     "  --no-ctr             skip `ctr run` (a private containerd on a unix socket; first byte,\n"
     "                       then the task is killed: ctr run does not pass stdin's EOF on)\n"
+    "  --no-docker          skip `docker run --rm -i --network none` (a private dockerd on\n"
+    "                       that containerd, on a unix socket; no bridge, no iptables)\n"
     "  --json FILE          write the results as JSON\n";
 
 static char **split(const char *s)
@@ -947,6 +1014,7 @@ int bench_pool_cmd(int argc, char **argv)
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {"http-cold", required_argument, NULL, 'c'},
 	                                   {"no-ctr", no_argument, NULL, 'C'},
+	                                   {"no-docker", no_argument, NULL, 'D'},
 	                                   {0}};
 	struct pstate p = {.daemon = -1};
 	p.cfg = (struct pcfg){.rounds = 200,
@@ -955,7 +1023,8 @@ int bench_pool_cmd(int argc, char **argv)
 	                      .rate = 100,
 	                      .rate_n = 200,
 	                      .http_cold = 64,
-	                      .ctr = true};
+	                      .ctr = true,
+	                      .docker = true};
 	_cleanup_strv_ char **rts = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -988,6 +1057,9 @@ int bench_pool_cmd(int argc, char **argv)
 		case 'C':
 			p.cfg.ctr = false;
 			break;
+		case 'D':
+			p.cfg.docker = false;
+			break;
 		case 'h':
 			fputs(pool_usage, stdout);
 			return 0;
@@ -1007,6 +1079,10 @@ int bench_pool_cmd(int argc, char **argv)
 		fprintf(stderr, "fcstart bench pool: needs root\n");
 		return 1;
 	}
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	p.src = source_root();
 	if (!p.src) {
 		fprintf(
@@ -1094,9 +1170,11 @@ int bench_pool_cmd(int argc, char **argv)
 		fprintf(stderr, "OCI runtimes: %d runs each...\n", p.cfg.rt_rounds);
 		bench_runtimes(&p, store);
 	}
-	if (p.cfg.ctr) {
-		fprintf(stderr, "ctr run (private containerd): %d runs...\n", p.cfg.rt_rounds);
-		bench_ctr(&p);
+	if ((p.cfg.ctr || p.cfg.docker) && !pool_stop) {
+		fprintf(stderr,
+		        "ctr run, docker run (private containerd, dockerd): %d runs each...\n",
+		        p.cfg.rt_rounds);
+		bench_engines(&p);
 	}
 	report(stdout, &p);
 	rc = 0;

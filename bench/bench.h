@@ -138,4 +138,46 @@ char *bench_find_in_path(const char *name);
 /* fcrun to measure: $FCRUN, else ../runtime/fcrun next to this fcstart, else $PATH. */
 char *bench_default_fcrun(void);
 
+/* ---- a private containerd and dockerd (bench-engine.c) ---------------- */
+
+#define BENCH_CONTAINERD    "/usr/bin/containerd"
+#define BENCH_CTR           "/usr/bin/ctr"
+#define BENCH_SHIM          "/usr/bin/containerd-shim-runc-v2"
+#define BENCH_DOCKERD       "/usr/sbin/dockerd" /* Debian's docker.io */
+#define BENCH_DOCKER        "/usr/bin/docker"   /* its client */
+#define BENCH_ENGINE_CG_MAX 32
+
+struct bench_engine {
+	char *dir;         /* ours: configs, sockets, exec-root, state, logs */
+	char *ctd_root;    /* containerd's root (images, snapshots) */
+	char *docker_data; /* dockerd's data-root */
+	char *ctd_sock, *docker_sock, *docker_host; /* docker_host: unix://docker_sock */
+	char *docker;                               /* the docker client */
+	char *ns;                                   /* the containerd namespace we use */
+	pid_t ctd, dockerd;
+	volatile sig_atomic_t *stop; /* when set, waits are cut short */
+	const char *cg_names[3];
+	char *cg[BENCH_ENGINE_CG_MAX]; /* cgroups that did not exist before: ours to remove */
+	size_t n_cg;
+};
+/* Fill e (no daemon started yet): dir is made; ctd_root / docker_data NULL
+ * put them under dir; ns is the containerd namespace the caller uses (its
+ * cgroups, like dockerd's "docker", are removed by bench_engine_stop when
+ * they did not exist before). */
+int bench_engine_init(struct bench_engine *e, const char *dir, const char *ctd_root,
+                      const char *docker_data, const char *ns, struct fc_error **err);
+/* The first binary of containerd (and dockerd when docker) that is missing, or NULL. */
+const char *bench_engine_missing(bool docker);
+/* Start containerd unless running, and dockerd on it when docker; wait until they answer. */
+int bench_engine_start(struct bench_engine *e, bool docker, struct fc_error **err);
+/* The last 500 bytes of dir/name (a daemon's log), malloc'd. */
+char *bench_engine_log_tail(const struct bench_engine *e, const char *name);
+/* Stop dockerd and containerd by pid, kill our containerd's shims; unmount
+ * what is left under dir, ctd_root and docker_data; remove the cgroups they
+ * made. Safe to call twice and after a failed start. */
+void bench_engine_stop(struct bench_engine *e);
+void bench_engine_free(struct bench_engine *e);
+/* Detach every mount at or below dir (deepest first). */
+void bench_unmount_under(const char *dir);
+
 #endif
