@@ -14,11 +14,12 @@
 #ifdef FC_HAVE_ISAL
 #include <isa-l/igzip_lib.h>
 #endif
+#define ZSTD_STATIC_LINKING_ONLY /* buffer-less decompression into our ring */
 #include <zstd.h>
 
 #include "snap-private.h"
 
-#define IN_BUF  (256u << 10)
+#define IN_BUF  (1u << 20)
 #define OUT_BUF (512u << 10)
 
 struct rerr {
@@ -66,6 +67,8 @@ struct reader {
 	pthread_cond_t c;
 	unsigned head, tail;
 	struct slot s[NSLOT];
+	unsigned char *ring; /* the slots' memory (threaded) */
+	size_t ring_size;
 };
 
 static void perr_set(struct rerr *e, int err, const char *msg)
@@ -76,30 +79,57 @@ static void perr_set(struct rerr *e, int err, const char *msg)
 	}
 }
 
-static int fill_in(struct reader *r)
+/* Read more of the blob into in[in_len..cap), hashing and copying it on the
+ * way: bytes read, 0 at the end, -errno. */
+static ssize_t read_more(struct reader *r, size_t cap)
 {
-	if (r->in_pos < r->in_len || r->eof_in)
-		return 0;
 	for (;;) {
-		ssize_t n = read(r->fd, r->in, IN_BUF);
+		ssize_t n = read(r->fd, r->in + r->in_len, cap - r->in_len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		r->in_len = (size_t)n;
-		r->in_pos = 0;
-		r->total_in += (uint64_t)n;
 		if (n == 0)
 			r->eof_in = true;
 		if (n > 0 && r->hash_in)
-			snap_hash_update(&r->blob, r->in, (size_t)n);
+			snap_hash_update(&r->blob, r->in + r->in_len, (size_t)n);
 		if (n > 0 && r->tee_fd >= 0) {
-			int w = fc_write_all(r->tee_fd, r->in, (size_t)n);
+			int w = fc_write_all(r->tee_fd, r->in + r->in_len, (size_t)n);
 			if (w < 0)
 				return w;
 		}
-		return 0;
+		r->in_len += (size_t)n;
+		r->total_in += (uint64_t)n;
+		return n;
 	}
+}
+
+static int fill_in(struct reader *r)
+{
+	if (r->in_pos < r->in_len || r->eof_in)
+		return 0;
+	r->in_pos = r->in_len = 0;
+	ssize_t n = read_more(r, IN_BUF);
+	return n < 0 ? (int)n : 0;
+}
+
+/* At least need contiguous bytes at in + in_pos, unless the blob ends first:
+ * 0 when they are there, 1 at the end, -errno. */
+static int in_ensure(struct reader *r, size_t need)
+{
+	while (r->in_len - r->in_pos < need) {
+		if (r->eof_in)
+			return 1;
+		if (r->in_pos + need > IN_BUF) {
+			memmove(r->in, r->in + r->in_pos, r->in_len - r->in_pos);
+			r->in_len -= r->in_pos;
+			r->in_pos = 0;
+		}
+		ssize_t n = read_more(r, IN_BUF);
+		if (n < 0)
+			return (int)n;
+	}
+	return 0;
 }
 
 /* Fill out (up to cap) with decompressed bytes: > 0 bytes, 0 at the end,
@@ -212,31 +242,179 @@ static ssize_t decomp_into(struct reader *r, unsigned char *out, size_t cap)
 	return (ssize_t)got;
 }
 
+/* A slot of NSLOT free for the decompressor, or stop. Under m. */
+static bool wait_slot(struct reader *r)
+{
+	while (r->tail - r->head == NSLOT && !r->stop)
+		pthread_cond_wait(&r->c, &r->m);
+	return !r->stop;
+}
+
+/* Hand buf to the consumer as the next slot: false when stopped. */
+static bool publish(struct reader *r, unsigned char *buf, size_t len)
+{
+	pthread_mutex_lock(&r->m);
+	if (!wait_slot(r)) {
+		pthread_mutex_unlock(&r->m);
+		return false;
+	}
+	struct slot *s = &r->s[r->tail % NSLOT];
+	s->buf = buf;
+	s->len = len;
+	r->tail++;
+	pthread_cond_broadcast(&r->c);
+	pthread_mutex_unlock(&r->m);
+	return true;
+}
+
+/* gzip, and zstd with windows too large for the ring: the streaming APIs
+ * inflate into fixed slots. */
+static void produce_stream(struct reader *r)
+{
+	for (unsigned i = 0; i < NSLOT; i++)
+		r->s[i].buf = r->ring + (size_t)i * OUT_BUF;
+	for (;;) {
+		pthread_mutex_lock(&r->m);
+		bool go = wait_slot(r);
+		unsigned idx = r->tail % NSLOT;
+		pthread_mutex_unlock(&r->m);
+		if (!go)
+			return;
+		ssize_t n = decomp_into(r, r->ring + (size_t)idx * OUT_BUF, OUT_BUF);
+		if (n <= 0)
+			return;
+		if (!publish(r, r->ring + (size_t)idx * OUT_BUF, (size_t)n))
+			return;
+	}
+}
+
+#define RING_MAX_WINDOW (8u << 20) /* zstd -19 and below */
+#define BLOCK_MAX       ((size_t)ZSTD_BLOCKSIZE_MAX)
+
+/* zstd: frames decoded block by block (ZSTD_decompressContinue) straight
+ * into a ring that holds the window, so the decompressed bytes are written
+ * once (no copy out of libzstd's own window buffer). Slots are published
+ * ranges of the ring; a block is decoded only where no unreleased slot is. */
+static void produce_ring(struct reader *r)
+{
+	const size_t R = r->ring_size;
+	size_t w = 0, start = 0; /* write position, start of the slot being filled */
+	bool in_frame = false;
+	for (;;) {
+		if (!in_frame) {
+			int e = in_ensure(r, ZSTD_FRAMEHEADERSIZE_MAX);
+			if (e < 0) {
+				perr_set(&r->perr, -e, "read or copy layer blob");
+				return;
+			}
+			if (r->in_pos == r->in_len)
+				break; /* the blob ends between frames: done */
+			ZSTD_frameHeader fh;
+			if (ZSTD_getFrameHeader(&fh, r->in + r->in_pos, r->in_len - r->in_pos) ==
+			        0 &&
+			    fh.frameType != ZSTD_skippableFrame &&
+			    fh.windowSize > R - 2 * BLOCK_MAX - 4096) {
+				char m[120];
+				snprintf(m, sizeof(m),
+				         "zstd frame with a window of %llu bytes after frames "
+				         "with smaller ones",
+				         (unsigned long long)fh.windowSize);
+				perr_set(&r->perr, EIO, m);
+				return;
+			}
+			ZSTD_decompressBegin(r->zs);
+			in_frame = true;
+		}
+		size_t need = ZSTD_nextSrcSizeToDecompress(r->zs);
+		if (need == 0) { /* frame complete */
+			in_frame = false;
+			continue;
+		}
+		int e = in_ensure(r, need);
+		if (e < 0) {
+			perr_set(&r->perr, -e, "read or copy layer blob");
+			return;
+		}
+		if (e > 0) {
+			perr_set(&r->perr, EIO, "truncated zstd stream (unexpected end of data)");
+			return;
+		}
+		if (R - w < BLOCK_MAX) { /* wrap around */
+			if (w > start && !publish(r, r->ring + start, w - start))
+				return;
+			w = start = 0;
+		}
+		/* room for a block at w: no unreleased slot starts within it */
+		size_t room;
+		pthread_mutex_lock(&r->m);
+		for (;;) {
+			bool busy = r->head != r->tail;
+			size_t o = busy ? (size_t)(r->s[r->head % NSLOT].buf - r->ring) : start;
+			room = o > w ? o - w : o < w ? R - w + o : busy ? 0 : R;
+			if ((room >= BLOCK_MAX && r->tail - r->head < NSLOT) || r->stop)
+				break;
+			pthread_cond_wait(&r->c, &r->m);
+		}
+		bool stop = r->stop;
+		pthread_mutex_unlock(&r->m);
+		if (stop)
+			return;
+		/* libzstd may write a little past a block's end: never into a slot */
+		size_t cap = R - w < room ? R - w : room;
+		size_t n =
+		    ZSTD_decompressContinue(r->zs, r->ring + w, cap, r->in + r->in_pos, need);
+		if (ZSTD_isError(n)) {
+			char m[120];
+			snprintf(m, sizeof(m), "corrupt zstd stream: %s", ZSTD_getErrorName(n));
+			perr_set(&r->perr, EIO, m);
+			return;
+		}
+		r->in_pos += need;
+		w += n;
+		if (w - start >= OUT_BUF) {
+			if (!publish(r, r->ring + start, w - start))
+				return;
+			start = w;
+		}
+	}
+	if (w > start)
+		publish(r, r->ring + start, w - start);
+}
+
 static void *producer(void *arg)
 {
 	struct reader *r = arg;
-	for (;;) {
-		pthread_mutex_lock(&r->m);
-		while (r->tail - r->head == NSLOT && !r->stop)
-			pthread_cond_wait(&r->c, &r->m);
-		bool stop = r->stop;
-		unsigned idx = r->tail % NSLOT;
-		pthread_mutex_unlock(&r->m);
-		if (stop)
-			return NULL;
-		ssize_t n = decomp_into(r, r->s[idx].buf, OUT_BUF);
-		pthread_mutex_lock(&r->m);
-		if (n <= 0)
-			r->eof = true;
-		else {
-			r->s[idx].len = (size_t)n;
-			r->tail++;
+	pthread_setname_np(pthread_self(), "fcsnap-inflate");
+	bool ring = false;
+	if (r->comp == FCSNAP_COMP_ZSTD) {
+		/* the first frame's window decides (later frames must fit it) */
+		ZSTD_frameHeader fh;
+		int e = in_ensure(r, ZSTD_FRAMEHEADERSIZE_MAX);
+		if (e < 0) {
+			perr_set(&r->perr, -e, "read or copy layer blob");
+			goto done;
 		}
-		pthread_cond_broadcast(&r->c);
-		pthread_mutex_unlock(&r->m);
-		if (n <= 0)
-			return NULL;
+		ring = ZSTD_getFrameHeader(&fh, r->in + r->in_pos, r->in_len - r->in_pos) == 0 &&
+		       fh.frameType != ZSTD_skippableFrame && fh.windowSize <= RING_MAX_WINDOW;
+		if (ring) {
+			size_t win = (size_t)fh.windowSize;
+			r->ring_size =
+			    (win > NSLOT * OUT_BUF ? win : NSLOT * OUT_BUF) + 2 * BLOCK_MAX + 4096;
+		}
 	}
+	if (!ring)
+		r->ring_size = NSLOT * OUT_BUF;
+	r->ring = fc_malloc(r->ring_size);
+	if (ring)
+		produce_ring(r);
+	else
+		produce_stream(r);
+done:
+	pthread_mutex_lock(&r->m);
+	r->eof = true;
+	pthread_cond_broadcast(&r->c);
+	pthread_mutex_unlock(&r->m);
+	return NULL;
 }
 
 static void rfail(struct reader *r, int e, const char *msg)
@@ -321,8 +499,8 @@ static int reader_init(struct reader *r, int fd, int comp, uint64_t max_out, boo
 	r->max_out = max_out;
 	r->threaded = threaded;
 	r->in = fc_malloc(IN_BUF);
-	for (unsigned i = 0; i < (threaded ? NSLOT : 1); i++)
-		r->s[i].buf = fc_malloc(OUT_BUF);
+	if (!threaded)
+		r->s[0].buf = fc_malloc(OUT_BUF);
 	pthread_mutex_init(&r->m, NULL);
 	pthread_cond_init(&r->c, NULL);
 	snap_hash_init(&r->diff);
@@ -363,8 +541,9 @@ static void reader_free(struct reader *r)
 	if (r->zs)
 		ZSTD_freeDCtx(r->zs);
 	free(r->in);
-	for (unsigned i = 0; i < NSLOT; i++)
-		free(r->s[i].buf);
+	if (!r->threaded)
+		free(r->s[0].buf);
+	free(r->ring);
 	snap_hash_free(&r->diff);
 	snap_hash_free(&r->blob);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <zstd.h>
 
 #include "snap-private.h"
 
@@ -260,6 +261,165 @@ static void test_unpack(const char *tmp)
 	CHECK(access(p, F_OK) < 0);
 }
 
+/* ---- large zstd layers: the decompressor thread and its ring ----------- */
+
+/* A tar of one file: 6 MiB of noise (so the blob is large enough for the
+ * decompressor thread), then 10 MiB copied from 1 to 7.5 MiB back with a
+ * byte changed every 4 KiB, so matches reach far back across the ring. */
+static unsigned char *big_tar(size_t *len)
+{
+	const size_t fsz = 16u << 20;
+	unsigned char *f = fc_malloc(fsz);
+	uint64_t x = 88172645463325252ull;
+	for (size_t i = 0; i < (6u << 20); i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		f[i] = (unsigned char)x;
+	}
+	for (size_t i = 6u << 20; i < fsz;) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t span = i - (1u << 20) < (13u << 19) ? i - (1u << 20) : 13u << 19;
+		size_t back = (1u << 20) + (size_t)(x % span), n = 64u << 10;
+		if (n > fsz - i)
+			n = fsz - i;
+		for (size_t k = 0; k < n; k++)
+			f[i + k] = k % 4096 ? f[i + k - back] : (unsigned char)(x >> 8);
+		i += n;
+	}
+	size_t cap = fsz + (64u << 10), used = 0;
+	unsigned char *t = fc_malloc(cap);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	archive_write_open_memory(a, t, cap, &used);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, "big.bin");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)fsz);
+	archive_write_header(a, e);
+	archive_write_data(a, f, fsz);
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+	free(f);
+	*len = used;
+	return t;
+}
+
+/* Compress src as frames (split at the given offsets, each with its window
+ * log), optionally after a skippable frame. */
+static size_t zframes(const unsigned char *src, size_t len, unsigned char *dst, size_t cap,
+                      const int *wlog, size_t nframes, bool skippable)
+{
+	size_t out = 0, per = len / nframes;
+	if (skippable) {
+		/* magic 0x184D2A50, 16 bytes of content */
+		static const unsigned char skip[24] = {0x50, 0x2a, 0x4d, 0x18, 16,
+		                                       0,    0,    0,    's',  'k'};
+		memcpy(dst, skip, sizeof(skip));
+		out += sizeof(skip);
+	}
+	for (size_t i = 0; i < nframes; i++) {
+		size_t off = i * per, n = i + 1 == nframes ? len - off : per;
+		ZSTD_CCtx *c = ZSTD_createCCtx();
+		ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3);
+		ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, wlog[i]);
+		ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+		ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 0);
+		ZSTD_CCtx_setPledgedSrcSize(c, ZSTD_CONTENTSIZE_UNKNOWN);
+		size_t r = ZSTD_compress2(c, dst + out, cap - out, src + off, n);
+		ZSTD_freeCCtx(c);
+		if (ZSTD_isError(r))
+			return 0;
+		out += r;
+	}
+	return out;
+}
+
+static int unpack_blob(const char *tmp, const char *name, const unsigned char *blob, size_t len,
+                       char *dig, char **errmsg)
+{
+	char p[512], d[512];
+	snprintf(p, sizeof(p), "%s/%s.zst", tmp, name);
+	snprintf(d, sizeof(d), "%s/%s", tmp, name);
+	int bfd = open(p, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (bfd < 0 || fc_write_all(bfd, blob, len) < 0 || lseek(bfd, 0, SEEK_SET) != 0 ||
+	    mkdir(d, 0755) < 0)
+		return -EIO;
+	int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct snap_limits lim = {1u << 30, 1000, 4096};
+	struct fc_error *e = NULL;
+	int r = snap_unpack_layer(bfd, FCSNAP_COMP_ZSTD, dfd, &lim, use_uring, NULL, dig, -1, NULL,
+	                          NULL, &e);
+	if (r < 0 && errmsg)
+		*errmsg = fc_strdup(e->msg);
+	fc_error_free(e);
+	close(bfd);
+	close(dfd);
+	fc_rm_rf_at(AT_FDCWD, d, NULL);
+	unlink(p);
+	return r;
+}
+
+static void test_zstd_large(const char *tmp)
+{
+	size_t tlen;
+	unsigned char *tar = big_tar(&tlen);
+	char want[80], got[80];
+	struct snap_hash h;
+	snap_hash_init(&h);
+	snap_hash_update(&h, tar, tlen);
+	snap_hash_final(&h, want);
+	size_t cap = ZSTD_compressBound(tlen) + 4096;
+	unsigned char *z = fc_malloc(cap);
+	static const struct {
+		const char *name;
+		int wlog[3];
+		size_t n;
+		bool skippable;
+		const char *err; /* NULL: unpacks with the right diff_id */
+	} cases[] = {
+	    {"w21", {21}, 1, false, NULL},            /* the ring, window below the slots */
+	    {"w23", {23}, 1, false, NULL},            /* the ring sized by an 8 MiB window */
+	    {"w24", {24}, 1, false, NULL},            /* too large for the ring: streaming */
+	    {"frames", {22, 20, 22}, 3, false, NULL}, /* several frames, one ring */
+	    {"skip", {21}, 1, true, NULL},            /* a skippable frame first */
+	    {"grow", {20, 23}, 2, false, "window"},   /* a later frame outgrows the ring */
+	};
+	for (size_t i = 0; i < FC_ARRAY_SIZE(cases); i++) {
+		size_t zl =
+		    zframes(tar, tlen, z, cap, cases[i].wlog, cases[i].n, cases[i].skippable);
+		CHECK(zl > (4u << 20));
+		char *msg = NULL;
+		int r = unpack_blob(tmp, cases[i].name, z, zl, got, &msg);
+		if (!cases[i].err) {
+			CHECK(r == 0 && FC_STREQ(got, want));
+			if (r < 0 || !FC_STREQ(got, want))
+				fprintf(stderr, "zstd case %s: %s\n", cases[i].name,
+				        msg ? msg : got);
+		} else {
+			CHECK(r < 0 && msg && strstr(msg, cases[i].err));
+		}
+		free(msg);
+		/* a flipped byte fails (the frame checksum at the latest); a cut
+		 * stream fails as truncated */
+		if (!cases[i].err) {
+			z[zl / 2] ^= 0x40;
+			msg = NULL;
+			CHECK(unpack_blob(tmp, cases[i].name, z, zl, got, &msg) < 0 && msg &&
+			      strstr(msg, "zstd"));
+			free(msg);
+			z[zl / 2] ^= 0x40;
+			msg = NULL;
+			CHECK(unpack_blob(tmp, cases[i].name, z, zl - 1000, got, &msg) < 0 && msg &&
+			      strstr(msg, "truncated"));
+			free(msg);
+		}
+	}
+	free(z);
+	free(tar);
+}
+
 int main(void)
 {
 	test_paths();
@@ -276,6 +436,7 @@ int main(void)
 			snprintf(sub, sizeof(sub), "%s/%s", tmp, k ? "uring" : "plain");
 			mkdir(sub, 0755);
 			test_unpack(sub);
+			test_zstd_large(sub);
 		}
 		fc_rm_rf_at(AT_FDCWD, tmp, NULL);
 	} else {
