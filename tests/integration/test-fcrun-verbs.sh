@@ -188,7 +188,9 @@ check "run -d (16M memory)" $F run -d --bundle "$T/bo" "$ido"
 timeout 60 $F events --interval 10s "$ido" >"$T/oom-events" 2>&1 &
 evpid=$!
 for _ in $(seq 100); do [ -s "$T/oom-events" ] && break; sleep 0.05; done
-$F exec "$ido" sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo ${#x}' >/dev/null 2>&1
+# The hog waits a moment: until fcrun's exec helper (in the same cgroup) has
+# reported and exited, the OOM killer could pick the helper on a busy machine.
+$F exec "$ido" sh -c 'sleep 0.2; x=$(head -c 100000000 /dev/zero | tr "\0" a); echo ${#x}' >/dev/null 2>&1
 expect_eq "a memory hog is OOM-killed (137)" 137 $?
 $F kill "$ido" KILL
 wait "$evpid"
