@@ -30,7 +30,8 @@ struct job {
 struct imp {
 	struct fcsnap_store *s;
 	const struct fcsnap_import_opts *o;
-	int srcfd; /* source root (layout dir or extracted archive) */
+	int srcfd;        /* source root (layout dir or extracted archive) */
+	bool src_private; /* srcfd is stage/src, extracted here: its files can be kept */
 	int stagefd;
 	char *stage; /* tmp/stage-... relative to the store */
 	struct job *jobs;
@@ -252,6 +253,7 @@ static int extract_outer(struct imp *im, const char *path, struct fc_error **err
 		}
 	}
 	im->srcfd = TAKE_FD(root);
+	im->src_private = true;
 out:
 	archive_read_free(a);
 	return ret;
@@ -454,6 +456,26 @@ static int check_diff_id(struct imp *im, size_t i, const char *got, struct fc_er
 	return 0;
 }
 
+/* Stage a layer blob that came in an archive (extracted into stage/src) as a
+ * hard link to the file the layer was just unpacked from, instead of a copy
+ * written while unpacking: its bytes are written, and synced, once. Copies
+ * (and checks again) when the link cannot be made (no /proc). */
+static int stage_blob_link(struct imp *im, struct job *j, int fd, const char *dst,
+                           struct fc_error **err)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, p, im->stagefd, dst, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	char dg[80];
+	uint64_t n;
+	if (copy_blob(im, j->src, j->want_digest, j->want_size, dst, dg, &n, err) < 0)
+		return fc_error_code(*err);
+	if (!FC_STREQ(dg, j->digest) || n != j->size)
+		return fc_error_set(err, EIO, "blob `%s` changed while it was imported", j->src);
+	return 0;
+}
+
 /* One layer: its blob verified (digest and size, while it is read) and staged
  * unless the store has it; its directory unpacked and the diff_id checked
  * unless the store has it. */
@@ -463,6 +485,7 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 	const char *dhex = fcsnap_digest_hex(j->diff_id);
 	char blobname[100], layername[100], got[80];
 	bool need_unpack = !j->reuse_layer && !j->dup;
+	bool stream = false; /* the blob is hashed from the source while it is unpacked */
 	snprintf(blobname, sizeof(blobname), "layerblob-%zu", i);
 	snprintf(layername, sizeof(layername), "layer-%s", dhex);
 	report(im, (unsigned)i + 1);
@@ -502,7 +525,9 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 			                     j->digest, j->diff_id);
 		return check_diff_id(im, i, got, err);
 	} else {
-		/* stream: copy, hash and unpack in one pass */
+		/* stream: hash and unpack in one pass; the blob is copied on the way
+		 * (tee) from a layout dir, linked afterwards from an archive */
+		stream = true;
 		bfd = snap_openat_in_root(im->srcfd, j->src, O_RDONLY | O_NOCTTY, 0);
 		if (bfd < 0)
 			return fc_error_set(err, -bfd, "layer %zu: blob `%s`", i + 1, j->src);
@@ -514,10 +539,14 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 			return fc_error_set(
 			    err, EINVAL, "blob %s: size %lld does not match the descriptor's %lld",
 			    j->want_digest, (long long)st.st_size, (long long)j->want_size);
-		tee = openat(im->stagefd, blobname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (tee < 0)
-			return fc_error_set(err, errno, "layer %zu: create staged blob", i + 1);
-		j->blob_staged = true;
+		if (!im->src_private) {
+			tee = openat(im->stagefd, blobname,
+			             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (tee < 0)
+				return fc_error_set(err, errno, "layer %zu: create staged blob",
+				                    i + 1);
+			j->blob_staged = true;
+		}
 	}
 	if (bfd < 0)
 		return fc_error_set(err, errno, "layer %zu: open blob", i + 1);
@@ -540,8 +569,8 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 	uint64_t bsize = 0;
 	const char *what = j->want_digest ? j->want_digest : j->src;
 	int r = snap_unpack_layer(bfd, comp, dfd, &im->lim, !im->o->no_uring, &ps, got, tee,
-	                          tee >= 0 ? bdig : NULL, tee >= 0 ? &bsize : NULL, err);
-	if (tee >= 0) {
+	                          stream ? bdig : NULL, stream ? &bsize : NULL, err);
+	if (stream) {
 		/* a wrong blob is reported as such, whatever its content did */
 		if (r == 0 || bsize == (uint64_t)st.st_size) {
 			if (j->want_size >= 0 && bsize != (uint64_t)j->want_size) {
@@ -569,7 +598,7 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 	}
 	if (r < 0) {
 		/* a corrupt blob shows up as a broken stream: name the digest check */
-		if (tee >= 0 && j->want_digest) {
+		if (stream && j->want_digest) {
 			char full[80];
 			_cleanup_close_ int again =
 			    snap_openat_in_root(im->srcfd, j->src, O_RDONLY | O_NOCTTY, 0);
@@ -585,6 +614,11 @@ static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 		}
 		return fc_error_wrap(err, "layer %zu (blob %s, diff_id %s)", i + 1, what,
 		                     j->diff_id);
+	}
+	if (stream && tee < 0) {
+		if (stage_blob_link(im, j, bfd, blobname, err) < 0)
+			return fc_error_wrap(err, "layer %zu: stage blob %s", i + 1, j->digest);
+		j->blob_staged = true;
 	}
 	return check_diff_id(im, i, got, err);
 }
@@ -651,6 +685,10 @@ static int lock_layers(struct imp *im, struct fc_error **err)
 static int commit(struct imp *im, const char *name, const char *mdigest, const char *cdigest,
                   struct fc_error **err)
 {
+	/* the rest of the extracted archive is not kept (its layer blobs are
+	 * linked): removed before the sync, its dirty pages are never written */
+	if (im->src_private)
+		fc_rm_rf_at(im->stagefd, "src", NULL);
 	if (syncfs(im->stagefd) < 0)
 		return fc_error_set(err, errno, "sync staged files");
 	for (size_t i = 0; i < im->n; i++) {

@@ -75,6 +75,12 @@ nl=$(ls "$T/store/layers" | wc -l)
 "$F" image inspect docker.io/lib/da:1 | jq -e '.layers | length == 2' >/dev/null || fail "inspect JSON"
 "$F" image inspect oci-gz | jq -e '.config_summary.ExposedPorts == ["8080/tcp"]' >/dev/null || fail "inspect ports"
 
+# every stored blob (copied from a layout, linked from an archive) is its digest
+for b in "$T"/store/blobs/sha256/*; do
+	[ "$(sha256sum < "$b" | cut -d' ' -f1)" = "$(basename "$b")" ] || fail "blob $(basename "$b"): content does not match its name"
+done
+[ -z "$(ls "$T/store/tmp")" ] || fail "staging leftovers in tmp/: $(ls "$T/store/tmp")"
+
 # rm + gc: nothing removed while referenced, everything once no name is left
 for n in oci-gz oa-zstd docker.io/lib/da:1 plain2 mp-arm; do "$F" image rm "$n" || fail "rm $n"; done
 "$F" image gc --quiet || fail gc

@@ -42,6 +42,7 @@ check truncated-gzip 'truncated gzip stream'
 check wrong-digest 'digest mismatch'
 check wrong-diffid 'diff_id mismatch'
 check traversal 'path traversal' oci-archive
+check wrong-digest 'digest mismatch' oci-archive
 check truncated-gzip 'diff_id mismatch\|truncated\|tar stream' docker-archive
 # an oci-archive whose own tree escapes through a symlink
 mkdir -p "$T/o1" "$T/o2/blobs/sha256" && ln -s /tmp/fcsnap-evil "$T/o1/blobs"
