@@ -682,6 +682,76 @@ static int lock_layers(struct imp *im, struct fc_error **err)
 	return 0;
 }
 
+/* ---- early writeback ---------------------------------------------------- */
+
+/* While the layers are unpacked, a thread syncs the store's filesystem every
+ * WRITEBACK_MS, so the disk writes what the extraction and the unpack have put
+ * in the page cache while the CPUs keep unpacking, and the sync in commit()
+ * finds little left to wait for. Durability does not depend on it: commit()
+ * syncs everything before the first rename, as before. Slower, measured:
+ * a sync only when a layer is done; sync_file_range(SYNC_FILE_RANGE_WRITE) on
+ * each file from the threads that wrote it (the extraction's blobs, the
+ * unpacked files), which puts the writeback's CPU time on the critical path;
+ * fsync of every file and directory instead of syncfs (5-10x slower for the
+ * 3,100 entries of the benchmark image). */
+#define WRITEBACK_MS 50
+
+struct writeback {
+	int fd;
+	bool started, stop;
+	pthread_t th;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+};
+
+static void *writeback_loop(void *arg)
+{
+	struct writeback *w = arg;
+	struct timespec t;
+	pthread_mutex_lock(&w->m);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	while (!w->stop) {
+		t.tv_nsec += WRITEBACK_MS * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		if (pthread_cond_timedwait(&w->c, &w->m, &t) != ETIMEDOUT || w->stop)
+			continue;
+		pthread_mutex_unlock(&w->m);
+		syncfs(w->fd); /* an error here shows again in commit()'s sync */
+		pthread_mutex_lock(&w->m);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	}
+	pthread_mutex_unlock(&w->m);
+	return NULL;
+}
+
+static void writeback_start(struct writeback *w, int fd)
+{
+	pthread_condattr_t ca;
+	*w = (struct writeback){.fd = fd};
+	pthread_mutex_init(&w->m, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->c, &ca);
+	pthread_condattr_destroy(&ca);
+	w->started = pthread_create(&w->th, NULL, writeback_loop, w) == 0;
+}
+
+static void writeback_stop(struct writeback *w)
+{
+	if (w->started) {
+		pthread_mutex_lock(&w->m);
+		w->stop = true;
+		pthread_cond_signal(&w->c);
+		pthread_mutex_unlock(&w->m);
+		pthread_join(w->th, NULL);
+	}
+	pthread_cond_destroy(&w->c);
+	pthread_mutex_destroy(&w->m);
+}
+
 static int commit(struct imp *im, const char *name, const char *mdigest, const char *cdigest,
                   struct fc_error **err)
 {
@@ -849,6 +919,8 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 		jobs = 4;
 	if (jobs > im.n)
 		jobs = (unsigned)im.n;
+	struct writeback wb;
+	writeback_start(&wb, im.stagefd);
 	if (jobs <= 1) {
 		worker(&im);
 	} else {
@@ -858,6 +930,7 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 		for (unsigned i = 0; i < jobs; i++)
 			pthread_join(t[i], NULL);
 	}
+	writeback_stop(&wb);
 	if (im.first_err) {
 		*err = TAKE_PTR(im.err);
 		r = im.first_err;
