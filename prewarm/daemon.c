@@ -154,7 +154,6 @@ static void fs_pump(void)
 		struct fs_msg m = {.type = FS_CREATE};
 		snprintf(m.id, sizeof(m.id), "%s", next->id);
 		snprintf(m.fn, sizeof(m.fn), "%s", next->fn->spec.name);
-		snprintf(m.text, sizeof(m.text), "%s", next->fn->lower);
 		next->sent = true;
 		next->fs = (unsigned)(fs - D->fs);
 		fs->inflight++;
@@ -411,7 +410,6 @@ void fn_free(struct function *f)
 			break;
 		}
 	fcpool_fn_spec_clear(&f->spec);
-	free(f->lower);
 	free(f);
 }
 
@@ -899,8 +897,7 @@ int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err)
 	if (f && f->removing)
 		return fc_error_set(err, EBUSY, "function `%s` is being removed; try again",
 		                    spec->name);
-	char *lower = NULL;
-	int r = fn_prepare(D->store, D->root, spec, &lower, err);
+	int r = fn_prepare(D->store, D->root, spec, err);
 	if (r < 0)
 		return r;
 	if (f) {
@@ -909,7 +906,6 @@ int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err)
 			if (s->state != SB_RUNNING)
 				sandbox_kill(s);
 		fcpool_fn_spec_clear(&f->spec);
-		free(f->lower);
 	} else {
 		f = fc_calloc(1, sizeof(*f));
 		f->next = D->fns;
@@ -917,7 +913,6 @@ int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err)
 	}
 	f->spec = *spec;
 	memset(spec, 0, sizeof(*spec));
-	f->lower = lower;
 	pool_fill(f);
 	return 0;
 }

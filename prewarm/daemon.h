@@ -70,7 +70,6 @@ struct conn {
 
 struct function {
 	struct fcpool_fn_spec spec;
-	char *lower;
 	struct sandbox *sandboxes;
 	unsigned n_waiting, n_creating, n_running;
 	struct conn *queue;

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 
 #include "fcrt.h"
+#include "fcsnap.h"
 #include "pool-private.h"
 
 int fs_send(int fd, const struct fs_msg *m, int pass_fd)
@@ -142,8 +143,9 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out,
 {
 	_cleanup_free_ char *dir = fc_asprintf("%s/sandboxes/%s", g_root, req->id);
 	_cleanup_free_ char *cfg = fc_asprintf("%s/functions/%s/config.json", g_root, req->fn);
-	_cleanup_free_ char *opts =
-	    fc_asprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work", req->text, dir, dir);
+	_cleanup_free_ char *layers_path = fc_asprintf("%s/functions/%s/layers", g_root, req->fn);
+	_cleanup_free_ char *layers = NULL;
+	_cleanup_free_ char **lower = NULL;
 	_cleanup_free_ char *rootfs = fc_asprintf("%s/rootfs", dir);
 	_cleanup_free_ char *upper = fc_asprintf("%s/upper", dir);
 	_cleanup_free_ char *work = fc_asprintf("%s/work", dir);
@@ -159,10 +161,18 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out,
 		r = fc_error_set(err, errno, "create dirs in `%s`", dir);
 		goto fail;
 	}
-	if (mount("overlay", rootfs, "overlay", 0, opts) < 0) {
-		r = fc_error_set(err, errno, "mount overlay on `%s`", rootfs);
+	/* the image's layer dirs, a line each, lowest first (fn_prepare) */
+	size_t len, n = 0;
+	r = fc_read_file_at(AT_FDCWD, layers_path, &layers, &len, 1 << 20, err);
+	if (r < 0)
 		goto fail;
-	}
+	lower = fc_calloc(len / 2 + 1, sizeof(char *));
+	for (char *save = NULL, *l = strtok_r(layers, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save))
+		lower[n++] = l;
+	r = fcsnap_mount_overlay(lower, n, upper, work, rootfs, err);
+	if (r < 0)
+		goto fail;
 	struct fcrt_create_opts o = {.root = g_rt_root,
 	                             .id = req->id,
 	                             .bundle = dir,

@@ -9,7 +9,7 @@
 
 /* Daemon <-> fork server messages (SOCK_SEQPACKET socketpair). */
 enum fs_type {
-	FS_CREATE = 1, /* daemon: id, fn, text = overlay lowerdir list */
+	FS_CREATE = 1, /* daemon: id, fn */
 	FS_KILL,       /* daemon: id */
 	FS_CREATED,    /* server: id, pid, the sync socket travels with it */
 	FS_FAILED,     /* server: id, err, text = message */
@@ -39,11 +39,12 @@ void sandbox_dir_remove(const char *root, const char *id);
 /* "fcs-<8 hex>-" for a root. */
 char *sandbox_prefix(const char *root);
 
-/* Write <root>/functions/<name>/config.json for a spec and its image; *lower
- * gets the overlay lowerdir option value. */
+/* Write <root>/functions/<name>/config.json for a spec and its image, and
+ * beside it `layers`: the image's layer dirs, a line each, lowest first (the
+ * fork server's overlay lower dirs). */
 struct fcsnap_store;
 int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn_spec *s,
-               char **lower, struct fc_error **err);
+               struct fc_error **err);
 
 /* yajl helpers */
 const char *js_str(yajl_val v, const char *key);

@@ -101,7 +101,7 @@ static char *config_json(const struct fcsnap_image *img, const struct fcpool_fn_
 }
 
 int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn_spec *s,
-               char **lower, struct fc_error **err)
+               struct fc_error **err)
 {
 	struct fcsnap_image *img = NULL;
 	int r = fcsnap_image_get(st, s->image, &img, err);
@@ -132,23 +132,23 @@ int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn
 	r = fcsnap_resolve_user(img, &uid, &gid, err);
 	if (r < 0)
 		goto out;
-	for (size_t i = img->n_layers; i-- > 0;) {
-		if (strchr(img->layer_dirs[i], ':') || strchr(img->layer_dirs[i], ',')) {
-			r = fc_error_set(err, EINVAL, "layer dir `%s` contains `:` or `,`",
+	for (size_t i = 0; i < img->n_layers; i++) {
+		if (strpbrk(img->layer_dirs[i], ":,\n")) {
+			r = fc_error_set(err, EINVAL,
+			                 "layer dir `%s` contains `:`, `,` or a newline",
 			                 img->layer_dirs[i]);
 			goto out;
 		}
-		fc_buf_printf(&lo, "%s%s", i + 1 == img->n_layers ? "" : ":", img->layer_dirs[i]);
-	}
-	if (!lo.data || lo.len >= sizeof(((struct fs_msg *)0)->text)) {
-		r = fc_error_set(err, E2BIG, "function `%s`: image `%s`: too many layers", s->name,
-		                 s->image);
-		goto out;
+		fc_buf_printf(&lo, "%s\n", img->layer_dirs[i]);
 	}
 	json = config_json(img, s, args, uid, gid);
 	dir = fc_asprintf("%s/functions/%s", root, s->name);
 	cfg = fc_asprintf("%s/config.json", dir);
 	r = fc_mkdir_p_at(AT_FDCWD, dir, 0700, err);
+	if (r >= 0) {
+		_cleanup_free_ char *lp = fc_asprintf("%s/layers", dir);
+		r = fc_write_file_atomic_at(AT_FDCWD, lp, lo.data, lo.len, 0600, err);
+	}
 	if (r >= 0)
 		r = fc_write_file_atomic_at(AT_FDCWD, cfg, json, strlen(json), 0600, err);
 	if (r >= 0) {
@@ -158,8 +158,6 @@ int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn
 		r = fc_write_file_atomic_at(AT_FDCWD, fj, sj.data, sj.len, 0600, err);
 		free(sj.data);
 	}
-	if (r >= 0)
-		*lower = TAKE_PTR(lo.data);
 out:
 	free(lo.data);
 	fcsnap_image_free(img);

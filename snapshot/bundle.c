@@ -3,12 +3,92 @@
  * runtime bundles made from an image. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
 #include "snap-private.h"
+
+/* The new mount API, one lower dir at a time ("lowerdir+", Linux 6.8): no
+ * limit but overlay's own (500 layers). The kernel's own message, when it
+ * left one in the context, goes into the error. */
+static int overlay_fsconfig(char *const *layers, size_t n, const char *upper, const char *work,
+                            const char *target, bool ro, struct fc_error **err)
+{
+	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+	_cleanup_close_ int mnt = -1;
+	const char *step = "fsopen";
+	int r = fs < 0 ? -errno : 0;
+	for (size_t i = n; r == 0 && i-- > 0;) {
+		step = layers[i];
+		if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+", layers[i], 0) < 0)
+			r = -errno;
+	}
+	if (r == 0 && upper &&
+	    (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+	     syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)) {
+		step = "upperdir/workdir";
+		r = -errno;
+	}
+	if (r == 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		step = "create";
+		r = -errno;
+	}
+	if (r == 0) {
+		mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, ro ? MOUNT_ATTR_RDONLY : 0);
+		if (mnt < 0 || syscall(SYS_move_mount, mnt, "", AT_FDCWD, target,
+		                       MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+			step = "attach";
+			r = -errno;
+		}
+	}
+	if (r == 0)
+		return 0;
+	char log[256];
+	ssize_t k = fs >= 0 ? read(fs, log, sizeof(log) - 1) : -1;
+	if (k > 2 && log[1] == ' ') { /* "e overlay: ..." */
+		log[k - (log[k - 1] == '\n')] = '\0';
+		return fc_error_set(err, -r, "mount overlay on `%s` (%zu layers): %s", target, n,
+		                    log + 2);
+	}
+	return fc_error_set(err, -r, "mount overlay on `%s` (%zu layers): %s", target, n, step);
+}
+
+int fcsnap_mount_overlay(char *const *layers, size_t n, const char *upper, const char *work,
+                         const char *target, struct fc_error **err)
+{
+	struct fc_buf o = {0};
+	int r = 0;
+	if (n == 0)
+		return fc_error_set(err, EINVAL, "mount overlay on `%s`: no layers", target);
+	/* overlay lists the top layer first */
+	fc_buf_printf(&o, "lowerdir=");
+	for (size_t i = n; i-- > 0;) {
+		if (strpbrk(layers[i], ":,")) {
+			free(o.data);
+			return fc_error_set(err, EINVAL, "layer dir `%s` contains `:` or `,`",
+			                    layers[i]);
+		}
+		fc_buf_printf(&o, "%s%s", i + 1 == n ? "" : ":", layers[i]);
+	}
+	if (upper)
+		fc_buf_printf(&o, ",upperdir=%s,workdir=%s", upper, work);
+	/* mount(2) takes the options in one page; longer lists go one dir at
+	 * a time. */
+	if (o.len < 4000) {
+		r = mount("overlay", target, "overlay", upper ? 0 : MS_RDONLY, o.data);
+		if (r < 0)
+			r = fc_error_set(err, errno, "mount overlay on `%s` (%zu layers)", target,
+			                 n);
+	} else {
+		r = overlay_fsconfig(layers, n, upper, work, target, !upper, err);
+	}
+	free(o.data);
+	return r;
+}
 
 int fcsnap_mount_rootfs(const struct fcsnap_image *img, const char *target, const char *upper,
                         const char *work, struct fc_error **err)
@@ -17,43 +97,18 @@ int fcsnap_mount_rootfs(const struct fcsnap_image *img, const char *target, cons
 		return fc_error_set(err, EINVAL, "image `%s` has no layers", img->name);
 	if (fc_mkdir_p_at(AT_FDCWD, target, 0755, err) < 0)
 		return fc_error_wrap(err, "rootfs");
-	struct fc_buf o = {0};
-	fc_buf_printf(&o, "lowerdir=");
-	/* overlay lists the top layer first */
-	for (size_t i = img->n_layers; i-- > 0;) {
-		if (strchr(img->layer_dirs[i], ':') || strchr(img->layer_dirs[i], ',')) {
-			free(o.data);
-			return fc_error_set(err, EINVAL, "layer dir `%s` contains `:` or `,`",
-			                    img->layer_dirs[i]);
-		}
-		fc_buf_printf(&o, "%s%s", i + 1 == img->n_layers ? "" : ":", img->layer_dirs[i]);
-	}
 	/* overlay needs at least two lower dirs without an upper dir */
 	if (!upper && img->n_layers == 1) {
-		free(o.data);
 		if (mount(img->layer_dirs[0], target, NULL, MS_BIND, NULL) < 0 ||
 		    mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
 			return fc_error_set(err, errno, "bind-mount layer `%s` on `%s`",
 			                    img->layer_dirs[0], target);
 		return 0;
 	}
-	if (upper) {
-		if (fc_mkdir_p_at(AT_FDCWD, upper, 0755, err) < 0 ||
-		    fc_mkdir_p_at(AT_FDCWD, work, 0700, err) < 0)
-			return fc_error_wrap(err, "overlay upper/work");
-		fc_buf_printf(&o, ",upperdir=%s,workdir=%s", upper, work);
-	}
-	int r = mount("overlay", target, "overlay", upper ? 0 : MS_RDONLY, o.data);
-	int e = errno;
-	if (r < 0 && e == EINVAL && o.len > 4000)
-		r = fc_error_set(err, E2BIG,
-		                 "mount overlay on `%s`: %zu layers make the options too long",
-		                 target, img->n_layers);
-	else if (r < 0)
-		r = fc_error_set(err, e, "mount overlay on `%s` (%zu layers)", target,
-		                 img->n_layers);
-	free(o.data);
-	return r;
+	if (upper && (fc_mkdir_p_at(AT_FDCWD, upper, 0755, err) < 0 ||
+	              fc_mkdir_p_at(AT_FDCWD, work, 0700, err) < 0))
+		return fc_error_wrap(err, "overlay upper/work");
+	return fcsnap_mount_overlay(img->layer_dirs, img->n_layers, upper, work, target, err);
 }
 
 int fcsnap_unmount_rootfs(const char *target, struct fc_error **err)

@@ -106,6 +106,11 @@ int fcsnap_image_json(const struct fcsnap_image *img, char **json, struct fc_err
 int fcsnap_mount_rootfs(const struct fcsnap_image *img, const char *target, const char *upper,
                         const char *work, struct fc_error **err);
 int fcsnap_unmount_rootfs(const char *target, struct fc_error **err);
+/* Mount an overlay of layers (dirs, bottom first) at target; upper == NULL
+ * makes it read-only. mount(2) where the options fit in a page (about 40
+ * layers), else the new mount API one lower dir at a time (Linux 6.8+). */
+int fcsnap_mount_overlay(char *const *layers, size_t n, const char *upper, const char *work,
+                         const char *target, struct fc_error **err);
 /* Flatten the layers into target (an empty or missing dir), applying whiteouts. */
 int fcsnap_copy_rootfs(const struct fcsnap_image *img, const char *target, struct fc_error **err);
 

@@ -75,6 +75,9 @@ leftovers() {
 
 sh "$src/tests/lib/mkimage.sh" "$T/img" >/dev/null || { echo "1..0 # SKIP cannot build the test image"; exit 77; }
 "$F" image --store "$T/store" import -q "$T/img" --name bb >/dev/null || { echo "Bail out! image import"; exit 1; }
+# 64 layers: more lower dirs than mount(2)'s one page of options holds
+sh "$src/tests/lib/mkimage.sh" --bench-files 63 --bench-mb 1 --bench-layers 63 "$T/many" >/dev/null &&
+	"$F" image --store "$T/store" import -q "$T/many" --name many >/dev/null || { echo "Bail out! 64-layer image"; exit 1; }
 
 start_daemon
 check "daemon serves on a private socket" "$F" stats
@@ -85,6 +88,9 @@ else
 	ok "API socket refused to a non-root user"
 fi
 
+check "deploy a function of a 64-layer image" "$F" fn deploy many --image many -- sh -c 'ls /usr/lib/python3/site-packages | wc -l'
+expect_eq "its sandbox sees every layer" 63 "$("$F" invoke many </dev/null)"
+check "fn rm of the 64-layer function" "$F" fn rm many
 check "deploy /bin/cat" "$F" fn deploy cat --image bb -- /bin/cat
 check "pool fills to min (1)" wait_for cat waiting 1
 printf 'hello\nworld\n' >"$T/req"

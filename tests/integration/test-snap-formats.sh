@@ -61,6 +61,20 @@ sh "$M" --format oci --compress none --user 1000 --workdir /tmp --name plain "$T
 "$F" image import "$T/plain" --name plain2 >/dev/null || fail "import uncompressed"
 run_bundle plain2
 
+# 64 layers: more lower dirs than mount(2)'s one page of options holds
+# (the new mount API takes them one at a time)
+sh "$M" --bench-files 63 --bench-mb 1 --bench-layers 63 --name many "$T/many" >/dev/null || exit 1
+"$F" image import --quiet "$T/many" || fail "import a 64-layer image"
+b="$T/b-many"
+if "$F" image bundle many "$b" -- sh -c 'ls /usr/lib/python3/site-packages | wc -l'; then
+	out=$("$RT" --root "$T/rt" run -b "$b" b-many 2>&1)
+	[ "$out" = 63 ] || fail "64 layers: every layer's files in the rootfs (got: $out)"
+	"$F" image unmount "$b" || fail "unmount many"
+else
+	fail "bundle of a 64-layer image"
+fi
+"$F" image rm many && "$F" image gc --quiet || fail "rm/gc of the 64-layer image"
+
 sh "$M" --multi-platform --name mp "$T/mp" || exit 1
 "$F" image import "$T/mp" --name mp-arm --platform linux/arm64/v8 >/dev/null || fail "import --platform arm64"
 "$F" image import "$T/mp" --name mp-amd >/dev/null || fail "import multi-platform default"
