@@ -107,23 +107,11 @@ static int start_daemon(struct cs_run *R, struct pool_priv *pp, struct cs_tier *
 	pt->log = fc_asprintf("%s/serve.log", pt->dir);
 	if (fc_mkdir_p_at(AT_FDCWD, pt->dir, 0700, err) < 0)
 		return -EIO;
-	pid_t pid = fork();
+	char *argv[] = {pp->self,   "serve",  "--root",         pt->root, "--store", t->store_dir,
+	                "--socket", pt->sock, "--idle-timeout", "1h",     NULL};
+	pid_t pid = bench_spawn_daemon(argv, pt->log);
 	if (pid < 0)
-		return fc_error_set(err, errno, "fork");
-	if (pid == 0) {
-		setpgid(0, 0); /* a ^C reaches only fcstart, which stops it */
-		int fd = open(pt->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		if (nul >= 0)
-			dup2(nul, 0);
-		execl(pp->self, pp->self, "serve", "--root", pt->root, "--store", t->store_dir,
-		      "--socket", pt->sock, "--idle-timeout", "1h", (char *)NULL);
-		_exit(127);
-	}
+		return fc_error_set(err, -pid, "fork");
 	pt->pid = pid;
 	uint64_t t0 = fc_now_ns();
 	while (fcpool_call(pt->sock, "{\"op\":\"ping\"}", NULL, NULL) < 0) {

@@ -93,7 +93,7 @@ const char *bench_engine_missing(bool docker)
 	return NULL;
 }
 
-static pid_t spawn_daemon(char *const argv[], const char *log)
+pid_t bench_spawn_daemon(char *const argv[], const char *log)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -188,7 +188,7 @@ int bench_engine_start(struct bench_engine *e, bool docker, struct fc_error **er
 		if ((r = fc_write_file_atomic_at(AT_FDCWD, cp, conf, strlen(conf), 0600, err)) < 0)
 			return r;
 		char *argv[] = {BENCH_CONTAINERD, "--config", cp, NULL};
-		pid_t pid = spawn_daemon(argv, log);
+		pid_t pid = bench_spawn_daemon(argv, log);
 		if (pid < 0)
 			return fc_error_set(err, -pid, "start containerd");
 		e->ctd = pid;
@@ -231,7 +231,7 @@ int bench_engine_start(struct bench_engine *e, bool docker, struct fc_error **er
 		                "--ip-forward=false",
 		                "--userland-proxy=false",
 		                NULL};
-		pid_t pid = spawn_daemon(argv, log);
+		pid_t pid = bench_spawn_daemon(argv, log);
 		if (pid < 0)
 			return fc_error_set(err, -pid, "start dockerd");
 		e->dockerd = pid;

@@ -140,6 +140,10 @@ char *bench_default_fcrun(void);
 
 /* ---- a private containerd and dockerd (bench-engine.c) ---------------- */
 
+/* fork + exec argv in its own process group (a ^C reaches only fcstart,
+ * which stops it), stdout and stderr appended to log, stdin /dev/null. */
+pid_t bench_spawn_daemon(char *const argv[], const char *log);
+
 #define BENCH_CONTAINERD    "/usr/bin/containerd"
 #define BENCH_CTR           "/usr/bin/ctr"
 #define BENCH_SHIM          "/usr/bin/containerd-shim-runc-v2"
