@@ -99,6 +99,12 @@ struct snap_progress_sink {
 int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits *lim,
                       bool use_uring, struct snap_progress_sink *ps, char *diff_id_out, int tee_fd,
                       char *blob_digest_out, uint64_t *blob_size_out, struct fc_error **err);
+/* The same for a blob stored as len bytes at offset off of fd (read with
+ * pread; off < 0: read fd from its offset to its end, as above). */
+int snap_unpack_layer_at(int blobfd, int64_t off, uint64_t len, int comp, int dirfd,
+                         const struct snap_limits *lim, bool use_uring,
+                         struct snap_progress_sink *ps, char *diff_id_out, int tee_fd,
+                         char *blob_digest_out, uint64_t *blob_size_out, struct fc_error **err);
 /* Only decompress and hash (a new blob of a layer that is already unpacked). */
 int snap_verify_layer(int blobfd, int comp, const struct snap_limits *lim, char *diff_id_out,
                       struct fc_error **err);
@@ -115,6 +121,8 @@ int snap_uring_flush(struct snap_uring *u, struct fc_error **err);
 mode_t snap_umask(void);
 /* Sniff compression from the first bytes of a file. */
 int snap_sniff_compression(int fd);
+/* The same for the len bytes at offset off of fd. */
+int snap_sniff_compression_at(int fd, uint64_t off, uint64_t len);
 
 /* ---- store internals -------------------------------------------------- */
 int snap_lock_shared(struct fcsnap_store *s, struct fc_error **err);

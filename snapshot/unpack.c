@@ -52,6 +52,8 @@ struct reader {
 	size_t in_len, in_pos;
 	struct rerr perr; /* producer side */
 	int tee_fd;       /* the blob is copied here while it is read (-1: not) */
+	bool ranged;      /* the blob is fd's bytes [off, off + left) (pread) */
+	uint64_t off, left;
 	bool hash_in;
 	struct snap_hash blob; /* digest of the compressed blob */
 	uint64_t total_in;
@@ -84,13 +86,27 @@ static void perr_set(struct rerr *e, int err, const char *msg)
 static ssize_t read_more(struct reader *r, size_t cap)
 {
 	for (;;) {
-		ssize_t n = read(r->fd, r->in + r->in_len, cap - r->in_len);
+		size_t want = cap - r->in_len;
+		ssize_t n;
+		if (r->ranged) {
+			/* a file shorter than its range ends the blob early: the
+			 * size and digest checks name it */
+			if (want > r->left)
+				want = (size_t)r->left;
+			n = want ? pread(r->fd, r->in + r->in_len, want, (off_t)r->off) : 0;
+		} else {
+			n = read(r->fd, r->in + r->in_len, want);
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			r->eof_in = true;
+		if (r->ranged) {
+			r->off += (uint64_t)n;
+			r->left -= (uint64_t)n;
+		}
 		if (n > 0 && r->hash_in)
 			snap_hash_update(&r->blob, r->in + r->in_len, (size_t)n);
 		if (n > 0 && r->tee_fd >= 0) {
@@ -1036,6 +1052,15 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
                       bool use_uring, struct snap_progress_sink *ps, char *diff_id_out, int tee_fd,
                       char *blob_digest_out, uint64_t *blob_size_out, struct fc_error **err)
 {
+	return snap_unpack_layer_at(blobfd, -1, 0, comp, dirfd, lim, use_uring, ps, diff_id_out,
+	                            tee_fd, blob_digest_out, blob_size_out, err);
+}
+
+int snap_unpack_layer_at(int blobfd, int64_t off, uint64_t len, int comp, int dirfd,
+                         const struct snap_limits *lim, bool use_uring,
+                         struct snap_progress_sink *ps, char *diff_id_out, int tee_fd,
+                         char *blob_digest_out, uint64_t *blob_size_out, struct fc_error **err)
+{
 	struct reader r;
 	struct unpacker u = {
 	    .root = dirfd, .lim = lim, .cache_fd = -1, .root_user = geteuid() == 0, .ps = ps};
@@ -1051,11 +1076,17 @@ int snap_unpack_layer(int blobfd, int comp, int dirfd, const struct snap_limits 
 
 	/* a thread of its own for the decompressor when there is enough to do */
 	bool threaded =
-	    comp != FCSNAP_COMP_NONE && fstat(blobfd, &bst) == 0 && bst.st_size > (4 << 20);
+	    comp != FCSNAP_COMP_NONE &&
+	    (off >= 0 ? len > (4 << 20) : fstat(blobfd, &bst) == 0 && bst.st_size > (4 << 20));
 	ret = reader_init(&r, blobfd, comp, lim->max_size, threaded, err);
 	if (ret < 0)
 		goto out;
 	r.tee_fd = tee_fd;
+	if (off >= 0) {
+		r.ranged = true;
+		r.off = (uint64_t)off;
+		r.left = len;
+	}
 	if (blob_digest_out) {
 		r.hash_in = true;
 		snap_hash_init(&r.blob);

@@ -103,8 +103,13 @@ int fcsnap_layer_compression(const char *mt)
 
 int snap_sniff_compression(int fd)
 {
+	return snap_sniff_compression_at(fd, 0, 4);
+}
+
+int snap_sniff_compression_at(int fd, uint64_t off, uint64_t len)
+{
 	unsigned char m[4] = {0};
-	ssize_t n = pread(fd, m, sizeof(m), 0);
+	ssize_t n = pread(fd, m, len < sizeof(m) ? (size_t)len : sizeof(m), (off_t)off);
 	if (n < 0)
 		return -errno;
 	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
