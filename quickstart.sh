@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PKGS_BUILD="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev libyajl-dev
-  libzstd-dev liburing-dev libarchive-dev zlib1g-dev libisal-dev libmicrohttpd-dev libssl-dev"
+  libzstd-dev liburing-dev libarchive-dev zlib1g-dev liblzma-dev libbz2-dev libisal-dev
+  libmicrohttpd-dev libssl-dev"
 PKGS_RUN="busybox-static runc crun jq iproute2 procps util-linux kmod"
 PKGS_TEST="python3 curl clang-format docker.io containerd nginx-light umoci wrk"
 

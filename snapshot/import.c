@@ -268,7 +268,11 @@ static int extract_outer(struct imp *im, const char *path, bool index, const cha
 	struct archive *a = archive_read_new();
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
-	archive_read_support_filter_all(a);
+	/* an archive as saved, or compressed as people do */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_zstd(a);
 	int ret = 0;
 	struct stat ast;
 	struct outer_blob *ob = NULL;
