@@ -132,15 +132,28 @@ static void sandbox_unlink(struct sandbox *s);
 static void fn_maybe_gone(struct function *f);
 
 /* Hand creations to the fork servers, a few at a time each, to the least
- * busy first. */
+ * busy first; between equally busy ones, to the one with fewer running
+ * sandboxes: a fork server reaps its sandboxes, and while it creates one
+ * (some ms) the exit of a running one, an invocation's result, waits. */
 static void fs_pump(void)
 {
+	unsigned running[FS_MAX];
+	memset(running, 0, sizeof(running));
+	for (struct function *f = D->fns; f; f = f->next)
+		for (struct sandbox *s = f->sandboxes; s; s = s->next)
+			if (s->state == SB_RUNNING && s->fs < FS_MAX)
+				running[s->fs]++;
 	for (;;) {
 		struct fserver *fs = NULL;
-		for (unsigned i = 0; i < D->nfs; i++)
-			if (D->fs[i].inflight < FS_MAX_INFLIGHT &&
-			    (!fs || D->fs[i].inflight < fs->inflight))
-				fs = &D->fs[i];
+		for (unsigned i = 0; i < D->nfs; i++) {
+			struct fserver *c = &D->fs[i];
+			if (c->inflight >= FS_MAX_INFLIGHT)
+				continue;
+			if (!fs || c->inflight < fs->inflight ||
+			    (c->inflight == fs->inflight &&
+			     running[i] < running[(unsigned)(fs - D->fs)]))
+				fs = c;
+		}
 		if (!fs)
 			return;
 		struct sandbox *next = NULL;
