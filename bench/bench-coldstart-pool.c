@@ -8,6 +8,7 @@
  * the first byte on the stdout pipe it handed over. The daemons are stopped
  * (SIGTERM) and their roots cleaned (fcpool_cleanup) at the end. */
 #include "bench-coldstart.h"
+#include "bench-pool.h"
 #include "fcpool.h"
 
 #include <fcntl.h>
@@ -182,20 +183,7 @@ static int pool_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, 
 	char buf[256];
 	while (read(rd, buf, sizeof(buf)) > 0)
 		;
-	int status = -1;
-	for (;;) {
-		char *reply = NULL;
-		if (fcpool_recv(fd, &reply, &e) < 0)
-			break;
-		bool done = strstr(reply, "\"exit\"") || strstr(reply, "\"ok\":false");
-		char *s = strstr(reply, "\"status\":");
-		if (s)
-			status = atoi(s + 9);
-		free(reply);
-		if (done)
-			break;
-	}
-	fc_error_free(e);
+	int status = bench_pool_exit_status(fd);
 	if (status != 0)
 		return fc_error_set(err, EIO, "the function exited with status %d", status);
 	return 0;

@@ -201,6 +201,26 @@ static void stop_daemon(struct pstate *p)
 }
 
 /* One invocation through the daemon; returns invoke-to-first-byte in ms. */
+int bench_pool_exit_status(int fd)
+{
+	struct fc_error *e = NULL;
+	int status = -1;
+	for (;;) {
+		char *reply = NULL;
+		if (fcpool_recv(fd, &reply, &e) < 0)
+			break;
+		bool done = strstr(reply, "\"exit\"") || strstr(reply, "\"ok\":false");
+		char *s = strstr(reply, "\"status\":");
+		if (s)
+			status = atoi(s + 9);
+		free(reply);
+		if (done)
+			break;
+	}
+	fc_error_free(e);
+	return status;
+}
+
 static int invoke_once(struct pstate *p, const char *fn, int i, double *ms)
 {
 	char data[64], buf[256];
@@ -226,20 +246,7 @@ static int invoke_once(struct pstate *p, const char *fn, int i, double *ms)
 	size_t len;
 	r = read_response(rd, &t1, buf, sizeof(buf), &len);
 	/* the exit status */
-	int status = -1;
-	for (;;) {
-		char *reply = NULL;
-		if (fcpool_recv(fd, &reply, &e) < 0)
-			break;
-		bool done = strstr(reply, "\"exit\"") || strstr(reply, "\"ok\":false");
-		char *s = strstr(reply, "\"status\":");
-		if (s)
-			status = atoi(s + 9);
-		free(reply);
-		if (done)
-			break;
-	}
-	fc_error_free(e);
+	int status = bench_pool_exit_status(fd);
 	if (r < 0 || !t1 || !FC_STREQ(buf, data) || status != 0)
 		return -EIO;
 	*ms = (double)(t1 - t0) / 1e6;
