@@ -22,22 +22,6 @@
 
 #include <fcntl.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
-static double nearest_rank(const double *v, size_t n, double p)
-{
-	size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999999);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return v[rank - 1];
-}
-
 void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct cs_stat *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -50,13 +34,13 @@ void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct cs_stat *out)
 			v[n++] = c->s[ph][i];
 	if (!n)
 		return;
-	qsort(v, n, sizeof(double), cmp_double);
+	bench_sort(v, n);
 	out->n = n;
 	out->min = v[0];
 	out->max = v[n - 1];
 	out->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-	out->p95 = nearest_rank(v, n, 95);
-	out->p99 = nearest_rank(v, n, 99);
+	out->p95 = bench_percentile(v, n, 95);
+	out->p99 = bench_percentile(v, n, 99);
 }
 
 double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const char *ref)

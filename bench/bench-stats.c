@@ -11,8 +11,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/* Nearest-rank percentile of a sorted array. */
-static double percentile(const double *v, size_t n, double p)
+double bench_percentile(const double *v, size_t n, double p)
 {
 	size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999999);
 	if (rank < 1)
@@ -22,17 +21,22 @@ static double percentile(const double *v, size_t n, double p)
 	return v[rank - 1];
 }
 
+void bench_sort(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+}
+
 void bench_summarise(double *v, size_t n, struct bench_summary *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (n == 0)
 		return;
-	qsort(v, n, sizeof(*v), cmp_double);
+	bench_sort(v, n);
 	out->n = n;
 	out->min = v[0];
 	out->max = v[n - 1];
 	out->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-	out->p95 = percentile(v, n, 95.0);
+	out->p95 = bench_percentile(v, n, 95.0);
 	double s = 0;
 	for (size_t i = 0; i < n; i++)
 		s += v[i];

@@ -15,6 +15,10 @@ struct bench_summary {
 	size_t n;
 	double median, p95, min, max, mean;
 };
+/* Sort ascending; the nearest-rank percentile p (0-100] of a sorted array
+ * of n >= 1 samples. */
+void bench_sort(double *v, size_t n);
+double bench_percentile(const double *v, size_t n, double p);
 /* Summarise n samples (the array is sorted in place). n == 0 gives all zeros. */
 void bench_summarise(double *v, size_t n, struct bench_summary *out);
 /* Fisher-Yates shuffle of idx[0..n) with a small xorshift generator. */
