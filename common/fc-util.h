@@ -164,6 +164,13 @@ struct fc_buf {
 void fc_buf_append(struct fc_buf *b, const char *s, size_t n);
 void fc_buf_printf(struct fc_buf *b, const char *fmt, ...) FC_PRINTF(2, 3);
 void fc_buf_json_string(struct fc_buf *b, const char *s);
+/* The deepest nesting of arrays and objects any reader of the project accepts. */
+#define FC_JSON_MAX_DEPTH 1000
+/* 0 when json[0..len) nests arrays and objects at most max_depth deep, else
+ * -E2BIG with "WHAT: exceeded max depth ...". Every JSON reader calls it
+ * before parsing: yajl's trees, and code that walks them, recurse per level. */
+int fc_json_check_depth(const char *json, size_t len, unsigned max_depth, const char *what,
+                        struct fc_error **err);
 static inline void fc_buf_freep(struct fc_buf *b)
 {
 	free(b->data);

@@ -147,12 +147,32 @@ static void test_rm_rf(int dfd)
 	   "removing a symlink removes the link only");
 }
 
+static void test_json_depth(void)
+{
+	_cleanup_error_ struct fc_error *err = NULL;
+	const char *ok_doc = "{\"a\":[{\"b\":\"[[[[\\\"[[\"}]}";
+	ok(fc_json_check_depth(ok_doc, strlen(ok_doc), 3, "doc", &err) == 0,
+	   "brackets inside strings (and escaped quotes) do not count");
+	ok(fc_json_check_depth(ok_doc, strlen(ok_doc), 2, "doc", &err) == -E2BIG && err &&
+	       strstr(err->msg, "doc: exceeded max depth"),
+	   "one level too deep is refused with the document's name: %s", err ? err->msg : "");
+	size_t n = 1000000;
+	char *deep = fc_malloc(n);
+	memset(deep, '[', n);
+	fc_error_free(err);
+	err = NULL;
+	ok(fc_json_check_depth(deep, n, FC_JSON_MAX_DEPTH, NULL, &err) == -E2BIG,
+	   "a million levels: refused");
+	free(deep);
+}
+
 int main(void)
 {
 	_cleanup_close_ int dfd = -1;
 	_cleanup_error_ struct fc_error *err = NULL;
 	umask(022);
 	test_signals();
+	test_json_depth();
 	if (!mkdtemp(tmpdir)) {
 		printf("Bail out! mkdtemp: %s\n", strerror(errno));
 		return 1;
