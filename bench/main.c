@@ -2,6 +2,7 @@
 /* main.c: `fcstart`, the user CLI. Dispatches to one file per verb. A verb
  * whose file is not built yet answers with a clear error (weak fallbacks). */
 #include "commands.h"
+#include "fcpool-cmd.h"
 #include "fc-util.h"
 #include "fc-version.h"
 

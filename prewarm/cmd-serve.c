@@ -2,7 +2,7 @@
 /* cmd-serve.c: `fcstart serve`, the daemon (prewarm/daemon.c). */
 #include <getopt.h>
 
-#include "commands.h"
+#include "fcpool-cmd.h"
 #include "fcpool.h"
 #include "fcsnap.h"
 

@@ -3,7 +3,7 @@
 #include <getopt.h>
 #include <yajl/yajl_tree.h>
 
-#include "commands.h"
+#include "fcpool-cmd.h"
 #include "fcpool.h"
 
 static void usage(FILE *f)

@@ -2,7 +2,7 @@
 /* cmd-stats.c: `fcstart stats [--json]`: per-function pool statistics. */
 #include <yajl/yajl_tree.h>
 
-#include "commands.h"
+#include "fcpool-cmd.h"
 #include "fcpool.h"
 
 static double num(yajl_val v, const char *k1, const char *k2)

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <yajl/yajl_tree.h>
 
-#include "commands.h"
+#include "fcpool-cmd.h"
 #include "fcpool.h"
 
 struct http_req {
