@@ -31,19 +31,6 @@ struct outer_blob {
 	bool filled;        /* the placeholder has been filled: read it */
 };
 
-struct job {
-	char *src;         /* blob path inside the source root */
-	char *want_digest; /* NULL when unknown (docker-archive) */
-	int64_t want_size; /* -1 when unknown */
-	int comp;          /* -1: sniff */
-	char *media_type;
-	char *diff_id;   /* expected, from the config */
-	char digest[80]; /* verified blob digest */
-	uint64_t size;
-	bool reuse_layer, blob_in_store, dup, blob_staged;
-	int lockfd;
-};
-
 struct imp {
 	struct fcsnap_store *s;
 	const struct fcsnap_import_opts *o;
@@ -55,7 +42,7 @@ struct imp {
 	pthread_mutex_t fill_lock;
 	int stagefd;
 	char *stage; /* tmp/stage-... relative to the store */
-	struct job *jobs;
+	struct snap_job *jobs;
 	size_t n;
 	struct snap_limits lim;
 	pthread_mutex_t plock;
@@ -439,18 +426,6 @@ out:
 
 /* ---- manifests ---------------------------------------------------------- */
 
-static bool platform_match(const struct snap_desc *d, const char *platform)
-{
-	char os[32] = "linux", arch[32] = "amd64", var[32] = "";
-	if (platform)
-		sscanf(platform, "%31[^/]/%31[^/]/%31s", os, arch, var);
-	if (!d->os || !d->arch)
-		return false;
-	if (!FC_STREQ(d->os, os) || !FC_STREQ(d->arch, arch))
-		return false;
-	return !var[0] || (d->variant && FC_STREQ(d->variant, var));
-}
-
 /* From an index document to a manifest document (nested indexes allowed). */
 static int resolve_manifest(struct imp *im, char *buf, char **manifest, char *mdigest,
                             char **ref_name, int depth, struct fc_error **err)
@@ -470,7 +445,7 @@ static int resolve_manifest(struct imp *im, char *buf, char **manifest, char *md
 	}
 	const struct snap_desc *pick = NULL;
 	for (size_t i = 0; i < ix.n && !pick; i++)
-		if (platform_match(&ix.m[i], im->o->platform))
+		if (snap_platform_match(&ix.m[i], im->o->platform))
 			pick = &ix.m[i];
 	if (!pick) {
 		size_t cand = 0;
@@ -543,7 +518,7 @@ static int plan_oci(struct imp *im, char *mdigest, char *cdigest, struct snap_co
 	snprintf(cdigest, 80, "%s", m.config.digest);
 	im->jobs = fc_calloc(m.n_layers + 1, sizeof(*im->jobs));
 	for (size_t i = 0; r >= 0 && i < m.n_layers; i++) {
-		struct job *j = &im->jobs[im->n++];
+		struct snap_job *j = &im->jobs[im->n++];
 		j->lockfd = -1;
 		j->comp = fcsnap_layer_compression(m.layers[i].media_type);
 		if (j->comp < 0) {
@@ -598,7 +573,7 @@ static int plan_docker(struct imp *im, char *cdigest, struct snap_config_doc *cf
 		*ref_name = fc_strdup(dm.repo_tags[0]);
 	im->jobs = fc_calloc(cfg->n_diff_ids + 1, sizeof(*im->jobs));
 	for (size_t i = 0; i < cfg->n_diff_ids; i++) {
-		struct job *j = &im->jobs[im->n++];
+		struct snap_job *j = &im->jobs[im->n++];
 		j->lockfd = -1;
 		j->comp = -1;
 		j->src = fc_strdup(dm.layers[i]);
@@ -631,7 +606,7 @@ static const char *docker_media_type(int comp)
 
 static int check_diff_id(struct imp *im, size_t i, const char *got, struct fc_error **err)
 {
-	struct job *j = &im->jobs[i];
+	struct snap_job *j = &im->jobs[i];
 	if (!FC_STREQ(got, j->diff_id))
 		return fc_error_set(
 		    err, EINVAL,
@@ -644,7 +619,7 @@ static int check_diff_id(struct imp *im, size_t i, const char *got, struct fc_er
  * hard link to the file the layer was just unpacked from, instead of a copy
  * written while unpacking: its bytes are written, and synced, once. Copies
  * (and checks again) when the link cannot be made (no /proc). */
-static int stage_blob_link(struct imp *im, struct job *j, int fd, const char *dst,
+static int stage_blob_link(struct imp *im, struct snap_job *j, int fd, const char *dst,
                            struct fc_error **err)
 {
 	char p[64];
@@ -665,7 +640,7 @@ static int stage_blob_link(struct imp *im, struct job *j, int fd, const char *ds
  * unless the store has it. */
 static int do_layer(struct imp *im, size_t i, struct fc_error **err)
 {
-	struct job *j = &im->jobs[i];
+	struct snap_job *j = &im->jobs[i];
 	const char *dhex = fcsnap_digest_hex(j->diff_id);
 	char blobname[100], layername[100], got[80];
 	bool need_unpack = !j->reuse_layer && !j->dup;
@@ -856,173 +831,6 @@ static void *worker(void *arg)
 	}
 }
 
-static int cmp_job_diff(const void *a, const void *b)
-{
-	const struct job *x = *(const struct job *const *)a, *y = *(const struct job *const *)b;
-	return strcmp(x->diff_id, y->diff_id);
-}
-
-/* Lock every distinct diff_id (sorted: no deadlock between imports), then
- * decide per layer: reuse, duplicate inside this image, or unpack. */
-static int lock_layers(struct imp *im, struct fc_error **err)
-{
-	_cleanup_free_ struct job **v = fc_calloc(im->n + 1, sizeof(*v));
-	for (size_t i = 0; i < im->n; i++)
-		v[i] = &im->jobs[i];
-	qsort(v, im->n, sizeof(*v), cmp_job_diff);
-	for (size_t i = 0; i < im->n; i++) {
-		struct job *j = v[i];
-		if (i > 0 && FC_STREQ(v[i - 1]->diff_id, j->diff_id)) {
-			j->dup = true;
-			continue;
-		}
-		const char *h = fcsnap_digest_hex(j->diff_id);
-		_cleanup_free_ char *lp = fc_asprintf("locks/%s", h);
-		_cleanup_free_ char *ld = fc_asprintf("layers/%s", h);
-		j->lockfd = openat(im->s->dirfd, lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (j->lockfd < 0)
-			return fc_error_set(err, errno, "lock layer %s", j->diff_id);
-		while (flock(j->lockfd, LOCK_EX) < 0)
-			if (errno != EINTR)
-				return fc_error_set(err, errno, "lock layer %s", j->diff_id);
-		struct stat st;
-		j->reuse_layer =
-		    fstatat(im->s->dirfd, ld, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-	}
-	return 0;
-}
-
-/* ---- early writeback ---------------------------------------------------- */
-
-/* While the layers are unpacked, a thread syncs the store's filesystem every
- * WRITEBACK_MS, so the disk writes what the extraction and the unpack have put
- * in the page cache while the CPUs keep unpacking, and the sync in commit()
- * finds little left to wait for. Durability does not depend on it: commit()
- * syncs everything before the first rename, as before. Slower, measured:
- * a sync only when a layer is done; sync_file_range(SYNC_FILE_RANGE_WRITE) on
- * each file from the threads that wrote it (the extraction's blobs, the
- * unpacked files), which puts the writeback's CPU time on the critical path;
- * fsync of every file and directory instead of syncfs (5-10x slower for the
- * 3,100 entries of the benchmark image). */
-#define WRITEBACK_MS 50
-
-struct writeback {
-	int fd;
-	bool started, stop;
-	pthread_t th;
-	pthread_mutex_t m;
-	pthread_cond_t c;
-};
-
-static void *writeback_loop(void *arg)
-{
-	struct writeback *w = arg;
-	struct timespec t;
-	pthread_mutex_lock(&w->m);
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	while (!w->stop) {
-		t.tv_nsec += WRITEBACK_MS * 1000000L;
-		if (t.tv_nsec >= 1000000000L) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000L;
-		}
-		if (pthread_cond_timedwait(&w->c, &w->m, &t) != ETIMEDOUT || w->stop)
-			continue;
-		pthread_mutex_unlock(&w->m);
-		syncfs(w->fd); /* an error here shows again in commit()'s sync */
-		pthread_mutex_lock(&w->m);
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	}
-	pthread_mutex_unlock(&w->m);
-	return NULL;
-}
-
-static void writeback_start(struct writeback *w, int fd)
-{
-	pthread_condattr_t ca;
-	*w = (struct writeback){.fd = fd};
-	pthread_mutex_init(&w->m, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->c, &ca);
-	pthread_condattr_destroy(&ca);
-	w->started = pthread_create(&w->th, NULL, writeback_loop, w) == 0;
-}
-
-static void writeback_stop(struct writeback *w)
-{
-	if (w->started) {
-		pthread_mutex_lock(&w->m);
-		w->stop = true;
-		pthread_cond_signal(&w->c);
-		pthread_mutex_unlock(&w->m);
-		pthread_join(w->th, NULL);
-	}
-	pthread_cond_destroy(&w->c);
-	pthread_mutex_destroy(&w->m);
-}
-
-static int commit(struct imp *im, const char *name, const char *mdigest, const char *cdigest,
-                  struct fc_error **err)
-{
-	/* the rest of the extracted archive is not kept (its layer blobs are
-	 * linked): removed before the sync, its dirty pages are never written */
-	if (im->src_private)
-		fc_rm_rf_at(im->stagefd, "src", NULL);
-	if (syncfs(im->stagefd) < 0)
-		return fc_error_set(err, errno, "sync staged files");
-	for (size_t i = 0; i < im->n; i++) {
-		struct job *j = &im->jobs[i];
-		const char *dh = fcsnap_digest_hex(j->diff_id);
-		if (!j->reuse_layer && !j->dup) {
-			char from[100], to[100];
-			snprintf(from, sizeof(from), "layer-%s", dh);
-			snprintf(to, sizeof(to), "layers/%s", dh);
-			if (renameat(im->stagefd, from, im->s->dirfd, to) < 0)
-				return fc_error_set(err, errno, "commit layer %s", j->diff_id);
-		}
-		if (j->blob_staged) {
-			char from[100], to[100];
-			snprintf(from, sizeof(from), "layerblob-%zu", i);
-			snprintf(to, sizeof(to), "blobs/sha256/%s", fcsnap_digest_hex(j->digest));
-			if (renameat(im->stagefd, from, im->s->dirfd, to) < 0)
-				return fc_error_set(err, errno, "commit blob %s", j->digest);
-		}
-	}
-	const char *docs[] = {mdigest, cdigest};
-	for (size_t i = 0; i < 2; i++) {
-		char from[100], to[100];
-		snprintf(from, sizeof(from), "blob-%s", fcsnap_digest_hex(docs[i]));
-		snprintf(to, sizeof(to), "blobs/sha256/%s", fcsnap_digest_hex(docs[i]));
-		if (renameat(im->stagefd, from, im->s->dirfd, to) < 0 && errno != ENOENT)
-			return fc_error_set(err, errno, "commit blob %s", docs[i]);
-	}
-	snap_fsync_dir_at(im->s->dirfd, "layers");
-	snap_fsync_dir_at(im->s->dirfd, "blobs/sha256");
-	struct snap_image_rec rec = {.name = (char *)name,
-	                             .manifest = (char *)mdigest,
-	                             .config = (char *)cdigest,
-	                             .n = im->n,
-	                             .created = (int64_t)time(NULL)};
-	rec.diff_ids = fc_calloc(im->n + 1, sizeof(char *));
-	rec.layer_digests = fc_calloc(im->n + 1, sizeof(char *));
-	for (size_t i = 0; i < im->n; i++) {
-		rec.diff_ids[i] = im->jobs[i].diff_id;
-		rec.layer_digests[i] = im->jobs[i].digest;
-		rec.size += im->jobs[i].size;
-	}
-	_cleanup_free_ char *json = snap_image_rec_json(&rec);
-	free(rec.diff_ids);
-	free(rec.layer_digests);
-	_cleanup_free_ char *f = snap_escape_name(name);
-	_cleanup_free_ char *p = fc_asprintf("images/%s", f);
-	int r = fc_write_file_atomic_at(im->s->dirfd, p, json, strlen(json), 0600, err);
-	if (r < 0)
-		return fc_error_wrap(err, "record image `%s`", name);
-	snap_fsync_dir_at(im->s->dirfd, "images");
-	return 0;
-}
-
 /* Synthesise a Docker schema2 manifest for a docker-archive. */
 static char *docker_manifest(struct imp *im, const char *cdigest, const char *cbuf_digest_unused)
 {
@@ -1048,16 +856,6 @@ static char *docker_manifest(struct imp *im, const char *cdigest, const char *cb
 	return b.data;
 }
 
-static bool valid_name(const char *n)
-{
-	if (!n || !*n || strlen(n) > 255)
-		return false;
-	for (const char *p = n; *p; p++)
-		if ((unsigned char)*p < 0x21 || *p == 0x7f)
-			return false;
-	return true;
-}
-
 int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_import_opts *opts,
                   char **name_out, struct fc_error **err)
 {
@@ -1075,7 +873,7 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 	im.lim.max_path = im.o->max_path ? im.o->max_path : 4096;
 	pthread_mutex_init(&im.plock, NULL);
 	pthread_mutex_init(&im.fill_lock, NULL);
-	if (im.o->name && !valid_name(im.o->name))
+	if (im.o->name && !snap_valid_name(im.o->name))
 		return fc_error_set(err, EINVAL, "invalid image name `%s`", im.o->name);
 	int lk = snap_lock_shared(s, err);
 	if (lk < 0)
@@ -1134,11 +932,11 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 	if (r < 0)
 		goto wrap;
 	const char *name = im.o->name ? im.o->name : ref_name;
-	if (!valid_name(name)) {
+	if (!snap_valid_name(name)) {
 		r = fc_error_set(err, EINVAL, "`%s` names no image; give one with --name", path);
 		goto out;
 	}
-	r = lock_layers(&im, err);
+	r = snap_lock_layers(s, im.jobs, im.n, err);
 	if (r < 0)
 		goto out;
 	im.prog.layers = (unsigned)im.n;
@@ -1147,8 +945,8 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 		jobs = 4;
 	if (jobs > im.n)
 		jobs = (unsigned)im.n;
-	struct writeback wb;
-	writeback_start(&wb, im.stagefd);
+	struct snap_writeback wb;
+	snap_writeback_start(&wb, im.stagefd);
 	if (jobs <= 1) {
 		worker(&im);
 	} else {
@@ -1158,7 +956,7 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 		for (unsigned i = 0; i < jobs; i++)
 			pthread_join(t[i], NULL);
 	}
-	writeback_stop(&wb);
+	snap_writeback_stop(&wb);
 	if (im.first_err) {
 		*err = TAKE_PTR(im.err);
 		r = im.first_err;
@@ -1170,7 +968,11 @@ int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_
 		if (r < 0)
 			goto out;
 	}
-	r = commit(&im, name, mdigest, cdigest, err);
+	/* the rest of the extracted archive is not kept (its layer blobs are
+	 * linked): removed before the sync, its dirty pages are never written */
+	if (im.src_private)
+		fc_rm_rf_at(im.stagefd, "src", NULL);
+	r = snap_commit(s, im.stagefd, im.jobs, im.n, name, mdigest, cdigest, err);
 	if (r >= 0 && name_out)
 		*name_out = fc_strdup(name);
 	goto out;

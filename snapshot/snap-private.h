@@ -124,6 +124,46 @@ int snap_sniff_compression(int fd);
 /* The same for the len bytes at offset off of fd. */
 int snap_sniff_compression_at(int fd, uint64_t off, uint64_t len);
 
+/* ---- staging (stage.c): shared by import and pull ---------------------- */
+/* One layer of an image on its way into the store. */
+struct snap_job {
+	char *src;         /* import: blob path inside the source root */
+	char *want_digest; /* NULL when unknown (docker-archive) */
+	int64_t want_size; /* -1 when unknown */
+	int comp;          /* -1: sniff */
+	char *media_type;
+	char *diff_id;   /* expected, from the config */
+	char digest[80]; /* verified blob digest */
+	uint64_t size;
+	bool reuse_layer, blob_in_store, dup, blob_staged;
+	int lockfd;
+};
+/* An image name the store accepts (printable, no spaces, <= 255 bytes). */
+bool snap_valid_name(const char *n);
+/* An index entry for "os/arch[/variant]" (NULL: linux/amd64). */
+bool snap_platform_match(const struct snap_desc *d, const char *platform);
+/* Lock every distinct diff_id of jobs (sorted: no deadlock between imports),
+ * then mark each job: the layer is in the store (reuse_layer), a duplicate
+ * inside this image (dup), or to be unpacked into stage/layer-<hex>. */
+int snap_lock_layers(struct fcsnap_store *s, struct snap_job *jobs, size_t n,
+                     struct fc_error **err);
+/* A thread that syncs the staging filesystem every 50 ms while layers are
+ * unpacked (see stage.c). */
+struct snap_writeback {
+	int fd;
+	bool started, stop;
+	pthread_t th;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+};
+void snap_writeback_start(struct snap_writeback *w, int fd);
+void snap_writeback_stop(struct snap_writeback *w);
+/* Sync the staging dir, rename stage/layer-<diff_id hex> (unless reused or a
+ * duplicate), stage/layerblob-<i> (blob_staged) and stage/blob-<hex> of the
+ * manifest and config into place, then record name. */
+int snap_commit(struct fcsnap_store *s, int stagefd, const struct snap_job *jobs, size_t n,
+                const char *name, const char *mdigest, const char *cdigest, struct fc_error **err);
+
 /* ---- store internals -------------------------------------------------- */
 int snap_lock_shared(struct fcsnap_store *s, struct fc_error **err);
 int snap_lock_exclusive(struct fcsnap_store *s, struct fc_error **err);
