@@ -1074,10 +1074,14 @@ int snap_unpack_layer_at(int blobfd, int64_t off, uint64_t len, int comp, int di
 	if (use_uring && snap_uring_new(&u.ur) < 0)
 		u.ur = NULL; /* io_uring unavailable (seccomp, old kernel): plain syscalls */
 
-	/* a thread of its own for the decompressor when there is enough to do */
-	bool threaded =
-	    comp != FCSNAP_COMP_NONE &&
-	    (off >= 0 ? len > (4 << 20) : fstat(blobfd, &bst) == 0 && bst.st_size > (4 << 20));
+	/* a thread of its own for the decompressor when there is enough to do;
+	 * a pipe (a blob streaming in from a registry) has no size to go by:
+	 * the decompressor then overlaps with the download and the writes */
+	bool threaded = comp != FCSNAP_COMP_NONE &&
+	                (off >= 0 ? len > (4 << 20)
+	                          : fstat(blobfd, &bst) == 0 &&
+	                                (S_ISFIFO(bst.st_mode) || S_ISSOCK(bst.st_mode) ||
+	                                 bst.st_size > (4 << 20)));
 	ret = reader_init(&r, blobfd, comp, lim->max_size, threaded, err);
 	if (ret < 0)
 		goto out;
