@@ -76,6 +76,8 @@ static void fn_json(struct function *f, struct fc_buf *b, bool stats)
 		              created ? (double)f->create_ns_sum / (double)created / 1e6 : 0.0);
 		latency_json(b, "handover_us", f->lat, n);
 		latency_json(b, "exec_us", f->lat_exec, n);
+		latency_json(b, "create_us", f->lat_create,
+		             f->n_create < FN_LAT_RING ? f->n_create : FN_LAT_RING);
 	}
 	fc_buf_printf(b, "}");
 }

@@ -470,6 +470,7 @@ static void on_fs_message(struct fserver *fs)
 		s->sync_fd = fd;
 		s->t_state = fc_now_ns();
 		f->create_ns_sum += m.ns;
+		f->lat_create[f->n_create++ % FN_LAT_RING] = m.ns;
 		f->retry_after = 0;
 		if (f->removing || s->killed) {
 			sandbox_kill(s);

@@ -85,6 +85,9 @@ struct function {
 	 * its execve (the hand-over proper; 0 when it did not report one) */
 	uint64_t lat[FN_LAT_RING], lat_exec[FN_LAT_RING];
 	uint64_t n_lat;
+	/* sandbox creation times in the fork server, ns */
+	uint64_t lat_create[FN_LAT_RING];
+	uint64_t n_create;
 	struct function *next;
 };
 
