@@ -12,8 +12,9 @@ static void usage(FILE *f)
 	    f,
 	    "usage: fcstart serve [--root DIR] [--store DIR] [--socket PATH] [--idle-timeout "
 	    "DURATION]\n"
-	    "                     [--queue N] [--fork-servers N] [--http ADDR:PORT] [--log FILE] "
-	    "[--log-format text|json] [--debug]\n"
+	    "                     [--queue N] [--fork-servers N] [--http ADDR:PORT] "
+	    "[--basic-auth-file FILE]\n"
+	    "                     [--log FILE] [--log-format text|json] [--debug]\n"
 	    "  --root DIR          live state (default %s)\n"
 	    "  --store DIR         image store (default $FCSTART_STORE, else %s)\n"
 	    "  --socket PATH       API socket (default $FCSTART_SOCKET, else ROOT/fcstart.sock)\n"
@@ -21,6 +22,9 @@ static void usage(FILE *f)
 	    "  --queue N           invocations that may wait for a sandbox per function (default "
 	    "64)\n"
 	    "  --http ADDR:PORT    OpenFaaS-compatible HTTP gateway (e.g. 127.0.0.1:8081)\n"
+	    "  --basic-auth-file F USER:PASSWORD for the gateway's /system/* routes (default\n"
+	    "                      ROOT/basic-auth, created with user admin and a random "
+	    "password)\n"
 	    "  --fork-servers N    processes that create sandboxes in parallel (default 2, at most "
 	    "8)\n"
 	    "  --cleanup           only remove what a killed daemon left under ROOT, then exit\n",
@@ -41,6 +45,7 @@ int cmd_serve(int argc, char **argv)
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {"cleanup", no_argument, NULL, 'C'},
 	                                   {"fork-servers", required_argument, NULL, 'F'},
+	                                   {"basic-auth-file", required_argument, NULL, 'A'},
 	                                   {0}};
 	struct fcpool_serve_opts o = {0};
 	const char *log = NULL;
@@ -68,6 +73,9 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'H':
 			o.http = optarg;
+			break;
+		case 'A':
+			o.basic_auth_file = optarg;
 			break;
 		case 'l':
 			log = optarg;

@@ -56,7 +56,10 @@ struct fcpool_serve_opts {
 	unsigned idle_timeout_s; /* reap waiting sandboxes above min after this; 0: 300 */
 	unsigned queue_max;      /* pending invocations per function beyond max; 0: 64 */
 	const char *http;        /* "127.0.0.1:8081" or NULL: no HTTP gateway */
-	unsigned fork_servers;   /* processes creating sandboxes in parallel; 0: 2 */
+	/* USER:PASSWORD of the gateway's /system/... routes; NULL: <root>/basic-auth,
+	 * created (user admin, a random password, mode 0600) when absent */
+	const char *basic_auth_file;
+	unsigned fork_servers; /* processes creating sandboxes in parallel; 0: 2 */
 };
 /* Run the daemon until SIGTERM or SIGINT: recover what a previous run under
  * root left, start the fork server, serve the API. */

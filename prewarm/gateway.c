@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include "auth.h"
 #include "daemon.h"
 
 #ifdef FC_HAVE_MHD
@@ -99,6 +100,7 @@ struct gw_req {
 
 static struct MHD_Daemon *mhd;
 static struct gw_req *inflight;
+static struct gw_auth *auth;
 
 static enum MHD_Result respond(struct MHD_Connection *mc, unsigned status, const char *type,
                                const char *data, size_t len)
@@ -115,6 +117,18 @@ static enum MHD_Result respond(struct MHD_Connection *mc, unsigned status, const
 static enum MHD_Result respond_text(struct MHD_Connection *mc, unsigned status, const char *msg)
 {
 	return respond(mc, status, "text/plain", msg, strlen(msg));
+}
+
+static enum MHD_Result respond_unauthorized(struct MHD_Connection *mc)
+{
+	static const char msg[] = "unauthorized: /system/... needs basic auth\n";
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(r, "Content-Type", "text/plain");
+	MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"fcstart\"");
+	enum MHD_Result ret = MHD_queue_response(mc, 401, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 static void kv_array(struct fc_buf *b, yajl_val obj, const char *key)
@@ -523,6 +537,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 		q->mc = mc;
 		q->out_fd = -1;
 		*con_cls = q;
+		/* As OpenFaaS: invocations and the health check are open, the
+		 * rest (the /system/... control API) needs the credentials.
+		 * Answered before any body is read. */
+		bool open_route = FC_STREQ(url, "/healthz") || strncmp(url, "/function/", 10) == 0;
+		if (!open_route &&
+		    !gw_auth_check(
+		        auth, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization"))) {
+			fc_log(FC_LOG_DEBUG, "HTTP gateway: %s %s without valid credentials: 401",
+			       method, url);
+			return respond_unauthorized(mc);
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -611,7 +636,7 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	*con_cls = NULL;
 }
 
-int http_gateway_start(const char *addr, struct fc_error **err)
+int http_gateway_start(const char *addr, const char *auth_file, struct fc_error **err)
 {
 	_cleanup_free_ char *host = fc_strdup(addr);
 	char *colon = strrchr(host, ':');
@@ -624,12 +649,28 @@ int http_gateway_start(const char *addr, struct fc_error **err)
 		return fc_error_set(err, EINVAL, "--http `%s`: expected an IPv4 ADDR:PORT", addr);
 	if (mhd_load(err) < 0)
 		return -ENOENT;
+	_cleanup_free_ char *def = auth_file ? NULL : fc_asprintf("%s/basic-auth", D->root);
+	const char *af = auth_file ? auth_file : def;
+	bool created = false;
+	int r = gw_auth_load(af, !auth_file, &auth, &created, err);
+	if (r < 0)
+		return r;
+	if (created)
+		fc_log(
+		    FC_LOG_INFO,
+		    "HTTP gateway: created `%s` (mode 0600) with user `%s` and a random password",
+		    af, gw_auth_user(auth));
+	fc_log(FC_LOG_INFO,
+	       "HTTP gateway: /system/... needs basic auth: user `%s`, credentials in `%s`",
+	       gw_auth_user(auth), af);
 	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler,
 	                       NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	                       MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300, MHD_OPTION_END);
-	if (!mhd)
+	if (!mhd) {
+		gw_auth_free(TAKE_PTR(auth));
 		return fc_error_set(err, errno ? errno : EADDRINUSE, "HTTP gateway on `%s`", addr);
+	}
 	fc_log(FC_LOG_INFO, "HTTP gateway (OpenFaaS faas-provider API) on http://%s", addr);
 	return 0;
 }
@@ -639,12 +680,14 @@ void http_gateway_stop(void)
 	if (mhd)
 		MHD_stop_daemon(mhd);
 	mhd = NULL;
+	gw_auth_free(TAKE_PTR(auth));
 }
 
 #else /* !FC_HAVE_MHD */
 
-int http_gateway_start(const char *addr, struct fc_error **err)
+int http_gateway_start(const char *addr, const char *auth_file, struct fc_error **err)
 {
+	(void)auth_file;
 	return fc_error_set(err, ENOTSUP, "HTTP gateway `%s`: built without libmicrohttpd", addr);
 }
 void http_gateway_stop(void) {}

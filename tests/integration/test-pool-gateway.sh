@@ -1,7 +1,8 @@
 #!/bin/bash
 # The OpenFaaS-compatible HTTP gateway of `fcstart serve --http`: /healthz,
 # deploy (POST /system/functions), list, invoke (/function/NAME), scale,
-# a failing function (500), 20 concurrent invocations, delete. TAP output.
+# a failing function (500), 20 concurrent invocations, delete; /system/...
+# with the basic-auth credentials the daemon makes. TAP output.
 set -u
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -29,7 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-waiting() { curl -s "$U/system/function/$1" | jq -r .replicas; }
+# the /system/... routes need the credentials the daemon made at its first start
+sys() { curl -s -u "$(cat "$R/basic-auth")" "$@"; }
+waiting() { sys "$U/system/function/$1" | jq -r .replicas; }
 wait_replicas() { for _ in $(seq 1000); do [ "$(waiting "$1")" = "$2" ] && return 0; sleep 0.01; done; return 1; }
 
 sh "$src/tests/lib/mkimage.sh" "$T/img" >/dev/null || { echo "1..0 # SKIP cannot build the test image"; exit 77; }
@@ -39,13 +42,14 @@ dpid=$!
 for _ in $(seq 500); do curl -s "$U/healthz" >/dev/null 2>&1 && break; sleep 0.02; done
 
 expect_eq "GET /healthz" "OK 200" "$(curl -s -w ' %{http_code}' "$U/healthz")"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"service":"echo","image":"bb","envProcess":"cat","labels":{"com.openfaas.scale.min":"2"},"envVars":{"GREETING":"hi"},"limits":{"memory":"64m","cpu":"500m"}}' "$U/system/functions")
+expect_eq "/system/... without credentials: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$U/system/functions")"
+code=$(sys -o /dev/null -w '%{http_code}' -X POST -d '{"service":"echo","image":"bb","envProcess":"cat","labels":{"com.openfaas.scale.min":"2"},"envVars":{"GREETING":"hi"},"limits":{"memory":"64m","cpu":"500m"}}' "$U/system/functions")
 expect_eq "POST /system/functions deploys (202)" 202 "$code"
 wait_replicas echo 2 && ok "min 2 from com.openfaas.scale.min" || not_ok "min 2 from com.openfaas.scale.min"
-expect_eq "GET /system/functions" "echo bb" "$(curl -s "$U/system/functions" | jq -r '.[] | "\(.name) \(.image)"')"
+expect_eq "GET /system/functions" "echo bb" "$(sys "$U/system/functions" | jq -r '.[] | "\(.name) \(.image)"')"
 expect_eq "the function is visible to fcstart fn ls" "echo" "$("$F" fn ls --json | jq -r '.functions[].name')"
 expect_eq "POST /function/echo echoes (200)" "hello gateway 200" "$(curl -s -w ' %{http_code}' -d 'hello gateway' "$U/function/echo")"
-curl -s -X POST -d '{"service":"fail","image":"bb","envProcess":"cat >/dev/null; echo oops; exit 3"}' "$U/system/functions" >/dev/null
+sys -X POST -d '{"service":"fail","image":"bb","envProcess":"cat >/dev/null; echo oops; exit 3"}' "$U/system/functions" >/dev/null
 expect_eq "a function exiting 3 gives 500 with its output" "oops 500" "$(curl -s -w ' %{http_code}' -d x "$U/function/fail" | tr '\n' ' ' | sed 's/  */ /')"
 pids=
 for i in $(seq 20); do curl -s -d "req-$i" "$U/function/echo" >"$T/g.$i" & pids="$pids $!"; done
@@ -53,15 +57,15 @@ wait $pids
 good=0
 for i in $(seq 20); do [ "$(cat "$T/g.$i")" = "req-$i" ] && good=$((good + 1)); done
 expect_eq "20 concurrent invocations" 20 "$good"
-expect_eq "scale-function (202)" 202 "$(curl -s -o /dev/null -w '%{http_code}' -d '{"serviceName":"echo","replicas":4}' "$U/system/scale-function/echo")"
+expect_eq "scale-function (202)" 202 "$(sys -o /dev/null -w '%{http_code}' -d '{"serviceName":"echo","replicas":4}' "$U/system/scale-function/echo")"
 wait_replicas echo 4 && ok "4 replicas ready after scaling" || not_ok "4 replicas ready after scaling"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"service":"web","image":"bb","envProcess":"mkdir -p /www && echo static-ok >/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www","annotations":{"com.fcstart.mode":"http"}}' "$U/system/functions")
+code=$(sys -o /dev/null -w '%{http_code}' -X POST -d '{"service":"web","image":"bb","envProcess":"mkdir -p /www && echo static-ok >/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www","annotations":{"com.fcstart.mode":"http"}}' "$U/system/functions")
 expect_eq "deploy an HTTP-mode function (busybox httpd)" 202 "$code"
 expect_eq "GET /function/web relayed to httpd in its netns" "static-ok 200" "$(curl -s -w ' %{http_code}' "$U/function/web" | tr -d '\n')"
 expect_eq "the function's own status passes through (404)" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$U/function/web/missing")"
 expect_eq "the HTTP instance stays warm (one hand-over)" 1 "$("$F" stats --json | jq '.functions[] | select(.name == "web") | .handovers')"
 expect_eq "unknown function: 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$U/function/nope")"
-expect_eq "DELETE /system/functions (202)" 202 "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -d '{"functionName":"echo"}' "$U/system/functions")"
+expect_eq "DELETE /system/functions (202)" 202 "$(sys -o /dev/null -w '%{http_code}' -X DELETE -d '{"functionName":"echo"}' "$U/system/functions")"
 expect_eq "deleted function: 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' -d x "$U/function/echo")"
 kill -TERM "$dpid"; wait "$dpid"; rc=$?; dpid=
 expect_eq "daemon stops cleanly" 0 "$rc"
