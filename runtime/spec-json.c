@@ -49,6 +49,10 @@ int fcj_parse(const char *json, size_t len, const char *what, yajl_val *out, str
 	yajl_val v;
 	if (memchr(json, '\0', len))
 		return fc_error_set(err, 0, "%s: contains a NUL byte", what);
+	/* yajl's tree builder and free recurse per level: a document nested a
+	 * million levels deep would overflow the stack. */
+	if (fc_json_check_depth(json, len, FC_JSON_MAX_DEPTH, what, err) < 0)
+		return -EINVAL;
 	copy = fc_strndup(json, len);
 	v = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
 	if (!v) {

@@ -279,8 +279,11 @@ int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,
 			                    "container `%s` is being created or deleted", id);
 		return fc_error_set(err, 0, "container does not exist"), -ENOENT;
 	}
-	if (fc_read_file_at(AT_FDCWD, path, &data, NULL, 0, err) < 0)
+	size_t len = 0;
+	if (fc_read_file_at(AT_FDCWD, path, &data, &len, 0, err) < 0)
 		return fc_error_wrap(err, "read state of `%s`", id);
+	if (fc_json_check_depth(data, len, FC_JSON_MAX_DEPTH, path, err) < 0)
+		return -EINVAL;
 	yajl_val v = yajl_tree_parse(data, ebuf, sizeof(ebuf));
 	if (!v || !YAJL_IS_OBJECT(v)) {
 		yajl_tree_free(v);

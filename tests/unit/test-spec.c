@@ -701,6 +701,60 @@ static void test_tool_specs(void)
 	}
 }
 
+/* Documents nested a million levels deep are refused before yajl builds its
+ * tree (which, with the code that frees it, recurses per level: SIGSEGV). */
+static char *deep_doc(const char *prefix, size_t depth, const char *suffix)
+{
+	size_t pl = strlen(prefix), sl = strlen(suffix);
+	char *d = fc_malloc(pl + 2 * depth + sl + 1);
+	memcpy(d, prefix, pl);
+	memset(d + pl, '[', depth);
+	memset(d + pl + depth, ']', depth);
+	memcpy(d + pl + 2 * depth, suffix, sl + 1);
+	return d;
+}
+
+static void test_depth(void)
+{
+	static const size_t deep = 1000000;
+	{
+		_cleanup_free_ char *doc = deep_doc(BASE ",\"x\":", deep, "}");
+		_cleanup_error_ struct fc_error *err = NULL;
+		_cleanup_spec_ struct fc_spec *s = NULL;
+		int r = fc_spec_parse(doc, strlen(doc), "/b", &s, &err);
+		ok(r < 0 && !s && err && strstr(err->msg, "config.json: exceeded max depth"),
+		   "config.json nested 1,000,000 deep: %s", err ? err->msg : "(no error)");
+	}
+	{
+		/* 999 arrays inside the top-level object: 1000 levels, accepted. */
+		_cleanup_free_ char *doc = deep_doc(BASE ",\"x\":", FC_JSON_MAX_DEPTH - 1, "}");
+		_cleanup_error_ struct fc_error *err = NULL;
+		_cleanup_spec_ struct fc_spec *s = NULL;
+		int r = fc_spec_parse(doc, strlen(doc), "/b", &s, &err);
+		ok(r == 0 && s, "config.json nested %d deep parses%s%s", FC_JSON_MAX_DEPTH,
+		   err ? ": " : "", err ? err->msg : "");
+	}
+	{
+		_cleanup_free_ char *doc =
+		    deep_doc("{\"args\":[\"x\"],\"cwd\":\"/\",\"x\":", deep, "}");
+		_cleanup_error_ struct fc_error *err = NULL;
+		struct fc_process *p = NULL;
+		int r = fc_process_parse(doc, strlen(doc), &p, &err);
+		ok(r < 0 && !p && err && strstr(err->msg, "process.json: exceeded max depth"),
+		   "process.json nested 1,000,000 deep: %s", err ? err->msg : "(no error)");
+		fc_process_free(p);
+	}
+	{
+		_cleanup_free_ char *doc = deep_doc("{\"memory\":", deep, "}");
+		_cleanup_error_ struct fc_error *err = NULL;
+		struct fc_resources *res = NULL;
+		int r = fc_resources_parse(doc, strlen(doc), &res, &err);
+		ok(r < 0 && !res && err && strstr(err->msg, "resources: exceeded max depth"),
+		   "resources JSON nested 1,000,000 deep: %s", err ? err->msg : "(no error)");
+		fc_resources_free(res);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -713,6 +767,7 @@ int main(int argc, char **argv)
 	test_accepts();
 	test_process_json();
 	test_resources_json();
+	test_depth();
 	test_helpers();
 	test_load();
 	test_tool_specs();
