@@ -8,7 +8,7 @@
  * children only). The init is never re-executed: it is a copy of this
  * process that sets itself up and execs the container's program on start. */
 #include "internal.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 
 #include <fcntl.h>
 #include <linux/sched.h>

@@ -13,7 +13,7 @@
  * seccomp, close other descriptors, execve. Every error before execve goes
  * back over the (close-on-exec) sync socket; EOF there means it exec'd. */
 #include "internal.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>

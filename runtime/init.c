@@ -6,7 +6,7 @@
  * when no_new_privileges is off), identity and capabilities, startContainer
  * hooks, no_new_privileges, seccomp, close every other descriptor, execve. */
 #include "internal.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * RESOLVE_IN_ROOT and mounted through /proc/self/fd/N, so a symlink in the
  * image can never point a mount at the host. */
 #include "internal.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * resume, update, the pid list (ps), stats and OOM counts (events). Error
  * texts are runc's, so tools that match on them keep working. */
 #include "internal.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 
 /* Load the state and open the cgroup; *st and *cg are the caller's. */
 static int open_container(const char *root, const char *id, struct fcrt_state **st,

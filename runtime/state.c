@@ -2,7 +2,7 @@
 /* state.c: <root>/<id>/state.json (written atomically), live status,
  * runc's state JSON, list, and the sync-socket helpers. */
 #include "internal.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 
 #include <dirent.h>
 #include <fcntl.h>

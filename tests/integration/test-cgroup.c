@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* test-cgroup: runtime/cgroup*.c against the real cgroupfs (root). Creates a
+/* test-cgroup: runtime/cgroup/cgroup*.c against the real cgroupfs (root). Creates a
  * cgroup with limits, checks the files, moves a child in, freezes/thaws it,
  * lists pids, reads stats, updates limits, nests cgroups, destroys it (child
  * killed, directories gone); the device filter (BPF on cgroup2, default-deny
  * on v1). On a hybrid host it runs again as a simulated pure v2 host and a
  * simulated pure v1 host (private mount namespaces). Exit 0/1/77. */
-#include "cgroup-internal.h" /* cg_v2_devices, to try the BPF filter on hybrid hosts */
+#include "cgroup/cgroup-internal.h" /* cg_v2_devices, to try the BPF filter on hybrid hosts */
 
 #include <fcntl.h>
 #include <inttypes.h>

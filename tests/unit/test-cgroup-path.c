@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test-cgroup-path: fc_cgroup_resolve_path (no root needed). Exit 0/1. */
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 
 static int failures;
 
