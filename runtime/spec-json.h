@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* spec-json.h (private to spec*.c): typed, validating getters over yajl's
- * tree API. Only spec.c, spec-json.c and spec-resources.c include this;
+ * tree API. Only spec-parse.c, spec-json.c and spec-resources.c include this;
  * no yajl_val leaves them.
  *
  * Every getter names the field in its error: `where` is the path of the
@@ -80,7 +80,7 @@ int fcj_resources(yajl_val v, const char *where, struct fc_resources **out, stru
 /* linux.seccomp (spec-resources.c). */
 int fcj_seccomp(yajl_val v, const char *where, struct fc_seccomp **out, struct fc_error **err);
 void fcj_seccomp_free(struct fc_seccomp *s);
-/* An array of {containerID, hostID, size} (spec.c, also used for mounts). */
+/* An array of {containerID, hostID, size} (spec-parse.c, also used for mounts). */
 int fcj_idmaps(yajl_val obj, const char *where, const char *key, struct fc_idmap **out, size_t *n,
                struct fc_error **err);
 

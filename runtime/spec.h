@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* spec.h (private to runtime/): config.json as typed C structs.
- * spec.c is the only place that touches yajl; nothing here holds a yajl_val.
+ * spec-parse.c is the only parser (with spec-json.c and spec-resources.c);
+ * nothing here holds a yajl_val.
  * Absent optional values: pointers NULL, counts 0, and a has_* flag false. */
 #ifndef FCRT_SPEC_H
 #define FCRT_SPEC_H
@@ -35,7 +36,7 @@ struct fc_mount {
 	char *type;        /* may be NULL (bind mounts) */
 	char *source;      /* may be NULL */
 	char **options;    /* raw option strings, NULL-terminated; may be NULL */
-	/* Parsed from options by spec.c: */
+	/* Parsed from options by spec-parse.c: */
 	unsigned long flags; /* MS_* set; MS_BIND (| MS_REC for rbind) whenever bind is true */
 	unsigned long clear_flags; /* MS_* explicitly cleared ("rw", "suid", ...) */
 	unsigned long
@@ -295,7 +296,7 @@ int fc_cap_from_name(const char *name);
 int fc_ns_from_name(const char *name);
 /* CAP_SYS_ADMIN -> "CAP_SYS_ADMIN", NULL if unknown. */
 const char *fc_cap_name(int cap);
-/* The i-th mount option name spec.c understands (for `fcrun features`), NULL past the end. */
+/* The i-th mount option name spec-parse.c understands (for `fcrun features`), NULL past the end. */
 const char *fc_mount_option_name(size_t i);
 /* Annotation lookup, NULL if absent. */
 const char *fc_spec_annotation(const struct fc_spec *s, const char *key);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* spec.c: config.json (OCI runtime-spec 1.0.2 / 1.1) and process.json into
+/* spec-parse.c: config.json (OCI runtime-spec 1.0.2 / 1.1) and process.json into
  * the typed structs of spec.h, validated field by field as runc does. Unknown
  * keys are ignored (forward compatibility). linux.resources and
  * linux.seccomp live in spec-resources.c, the JSON getters in spec-json.c. */
