@@ -9,7 +9,7 @@
 #include "spec.h"
 #include "security.h"
 
-/* Messages on the sync socket (SOCK_SEQPACKET: one message per send). */
+/* sync-socket.c: messages on the sync socket (SOCK_SEQPACKET: one message per send). */
 enum fc_sync_msg {
 	FC_SYNC_PID = 1, /* child -> parent: init's pid (double-fork path), payload pid_t */
 	FC_SYNC_GO,      /* parent -> child: proceed (id maps written) */
