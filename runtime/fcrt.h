@@ -128,7 +128,7 @@ int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **
 /* Is this a valid container id ([A-Za-z0-9_+.-], 1..1024, not "." or "..")? */
 bool fcrt_id_valid(const char *id);
 
-/* ---- operations on an existing container (ops.c) ---------------------- */
+/* ---- operations on an existing container (container-cgroup.c) --------- */
 
 /* Freeze / thaw every process (runc: "container not running" /
  * "container not paused"). A created container may be paused. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ops.c: operations on an existing container through its cgroup: pause,
+/* container-cgroup.c: operations on an existing container through its cgroup: pause,
  * resume, update, the pid list (ps), stats and OOM counts (events). Error
  * texts are runc's, so tools that match on them keep working. */
 #include "internal.h"
