@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* bundle.c: rootfs (overlay of layer dirs, or a flattened copy) and OCI
- * runtime bundles made from an image. */
+/* rootfs.c: an image's root filesystem (overlay of its layer dirs, or a
+ * flattened copy) and its user resolved against the image's /etc/passwd. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/mount.h>
