@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* spec.c: an OCI runtime bundle from an image: config.json (the image config
+/* bundle.c: an OCI runtime bundle from an image: config.json (the image config
  * over a default spec like `runc spec`) and its rootfs. */
 #include <fcntl.h>
 #include <sys/mount.h>
