@@ -3,6 +3,7 @@
  * whose file is not built yet answers with a clear error (weak fallbacks). */
 #include "commands.h"
 #include "fcpool-cmd.h"
+#include "fcsnap-cmd.h"
 #include "fc-util.h"
 #include "fc-version.h"
 

@@ -2,7 +2,7 @@
 /* cmd-image.c: `fcstart image import|ls|inspect|rm|gc|bundle|unmount`. */
 #include <getopt.h>
 
-#include "commands.h"
+#include "fcsnap-cmd.h"
 #include "fc-util.h"
 #include "fcsnap.h"
 
