@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* fc-util.h: the small shared toolbox of every fcstart library: errors that gain
- * context as they travel up, cleanup attributes, logging, file helpers.
+/* fc-util.h: the small shared toolbox of every fcstart library (libfccommon),
+ * one header over files split by topic: errors that gain context as they
+ * travel up (error.c), memory and strings (memory.c), cleanup attributes,
+ * growing buffers (buf.c), logging (log.c), time (time.c), files (fileio.c),
+ * signals (signal.c), JSON nesting (json.c).
  * Library code returns >= 0 or -errno and fills a struct fc_error; only main()
  * and daemon loops print (through fc_log). Out of memory aborts. */
 #ifndef FC_UTIL_H
@@ -22,7 +25,7 @@
 #define FC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define FC_STREQ(a, b)   (strcmp((a), (b)) == 0)
 
-/* ---- errors ---------------------------------------------------------- */
+/* ---- errors (error.c) -------------------------------------------------- */
 
 struct fc_error {
 	int errnum; /* positive errno, 0 when none applies */
@@ -49,7 +52,7 @@ struct fc_kv {
 	char *key, *value;
 };
 
-/* ---- memory ----------------------------------------------------------- */
+/* ---- memory (memory.c) ------------------------------------------------ */
 
 void *fc_malloc(size_t n);
 void *fc_calloc(size_t n, size_t m);
@@ -57,6 +60,7 @@ void *fc_realloc(void *p, size_t n);
 char *fc_strdup(const char *s);
 char *fc_strndup(const char *s, size_t n);
 char *fc_asprintf(const char *fmt, ...) FC_PRINTF(1, 2);
+char *fc_vasprintf(const char *fmt, va_list ap) FC_PRINTF(1, 0);
 void fc_strv_free(char **v);
 size_t fc_strv_len(char *const *v);
 
@@ -84,7 +88,8 @@ static inline void fc_error_freep(struct fc_error **e)
 {
 	fc_error_free(*e);
 }
-/* A child pid that is killed (SIGKILL) and reaped when it goes out of scope. */
+/* A child pid that is killed (SIGKILL) and reaped when it goes out of scope
+ * (signal.c). */
 void fc_pid_killp(pid_t *pid);
 
 #define _cleanup_(f)     __attribute__((cleanup(f)))
@@ -108,7 +113,7 @@ void fc_pid_killp(pid_t *pid);
 		_tf_;                                                                              \
 	})
 
-/* ---- logging ---------------------------------------------------------- */
+/* ---- logging (log.c) -------------------------------------------------- */
 
 enum fc_log_level { FC_LOG_ERROR = 0, FC_LOG_WARN, FC_LOG_INFO, FC_LOG_DEBUG };
 enum fc_log_format { FC_LOG_TEXT = 0, FC_LOG_JSON };
@@ -126,7 +131,7 @@ void fc_log_also_stderr(bool on);
 void fc_log_set_prog(const char *prog);
 enum fc_log_level fc_log_level(void);
 
-/* ---- files ------------------------------------------------------------ */
+/* ---- files (fileio.c) ------------------------------------------------- */
 
 /* Read a whole file (at most max bytes, 0 = 64 MiB) into a NUL-terminated
  * buffer. dirfd may be AT_FDCWD. */
@@ -146,24 +151,38 @@ int fc_rm_rf_at(int dirfd, const char *path, struct fc_error **err);
 int fc_write_all(int fd, const void *buf, size_t len);
 ssize_t fc_read_all(int fd, void *buf, size_t len);
 
-/* ---- misc ------------------------------------------------------------- */
+/* ---- time (time.c) ---------------------------------------------------- */
 
 /* Monotonic clock in nanoseconds. */
 uint64_t fc_now_ns(void);
 /* RFC 3339 UTC time with nanoseconds, in buf (>= 40 bytes). */
 void fc_rfc3339_now(char *buf, size_t len);
+
+/* ---- signals (signal.c) ------------------------------------------------ */
+
 /* Parse a signal given as "KILL", "SIGKILL", "9" (also "SIGRTMIN+3"). -EINVAL if bad. */
 int fc_parse_signal(const char *s);
 /* Name ("SIGKILL") of a signal number, NULL when unknown. */
 const char *fc_signal_name(int sig);
-/* Append a JSON-escaped copy of s (with the quotes) to a growing buffer. */
+
+/* ---- growing buffers (buf.c) ------------------------------------------- */
+
 struct fc_buf {
 	char *data;
 	size_t len, cap;
 };
 void fc_buf_append(struct fc_buf *b, const char *s, size_t n);
 void fc_buf_printf(struct fc_buf *b, const char *fmt, ...) FC_PRINTF(2, 3);
+/* Append a JSON-escaped copy of s (with the quotes). */
 void fc_buf_json_string(struct fc_buf *b, const char *s);
+static inline void fc_buf_freep(struct fc_buf *b)
+{
+	free(b->data);
+}
+#define _cleanup_buf_ _cleanup_(fc_buf_freep)
+
+/* ---- JSON (json.c) ----------------------------------------------------- */
+
 /* The deepest nesting of arrays and objects any reader of the project accepts. */
 #define FC_JSON_MAX_DEPTH 1000
 /* 0 when json[0..len) nests arrays and objects at most max_depth deep, else
@@ -171,10 +190,5 @@ void fc_buf_json_string(struct fc_buf *b, const char *s);
  * before parsing: yajl's trees, and code that walks them, recurse per level. */
 int fc_json_check_depth(const char *json, size_t len, unsigned max_depth, const char *what,
                         struct fc_error **err);
-static inline void fc_buf_freep(struct fc_buf *b)
-{
-	free(b->data);
-}
-#define _cleanup_buf_ _cleanup_(fc_buf_freep)
 
 #endif

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* fileio.c: whole-file reads, atomic writes, mkdir -p, rm -rf, signals. */
+/* fileio.c: whole-file reads, atomic writes, mkdir -p, rm -rf. */
 #include "fc-util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 
 int fc_write_all(int fd, const void *buf, size_t len)
@@ -179,62 +178,4 @@ int fc_rm_rf_at(int dirfd, const char *path, struct fc_error **err)
 	if (unlinkat(dirfd, path, AT_REMOVEDIR) < 0)
 		return fc_error_set(err, errno, "rmdir `%s`", path);
 	return 0;
-}
-
-static const struct {
-	const char *name;
-	int num;
-} signals[] = {
-    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
-    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
-    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
-    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
-    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
-    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
-    {"SYS", SIGSYS},
-};
-
-int fc_parse_signal(const char *s)
-{
-	char *end;
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	long n = strtol(s, &end, 10);
-	if (*end == '\0' && errno == 0)
-		return n > 0 && n <= SIGRTMAX ? (int)n : -EINVAL;
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (size_t i = 0; i < FC_ARRAY_SIZE(signals); i++)
-		if (strcasecmp(s, signals[i].name) == 0)
-			return signals[i].num;
-	if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
-		bool min = strncasecmp(s, "RTMIN", 5) == 0;
-		long off = 0;
-		if (s[5]) {
-			if (s[5] != (min ? '+' : '-'))
-				return -EINVAL;
-			errno = 0;
-			off = strtol(s + 6, &end, 10);
-			if (*end || errno || off < 0)
-				return -EINVAL;
-		}
-		long sig = min ? SIGRTMIN + off : SIGRTMAX - off;
-		return sig >= SIGRTMIN && sig <= SIGRTMAX ? (int)sig : -EINVAL;
-	}
-	return -EINVAL;
-}
-
-const char *fc_signal_name(int sig)
-{
-	static const char *names[65];
-	for (size_t i = 0; i < FC_ARRAY_SIZE(signals); i++)
-		if (signals[i].num == sig) {
-			if (sig > 0 && sig < 65 && !names[sig])
-				names[sig] = fc_asprintf("SIG%s", signals[i].name);
-			return sig > 0 && sig < 65 ? names[sig] : NULL;
-		}
-	return NULL;
 }

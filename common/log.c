@@ -3,7 +3,6 @@
 #include "fc-util.h"
 
 #include <fcntl.h>
-#include <time.h>
 
 static int log_fd = 2;
 static bool log_owned;
@@ -49,23 +48,6 @@ void fc_log_set_prog(const char *prog)
 enum fc_log_level fc_log_level(void)
 {
 	return log_level;
-}
-
-void fc_rfc3339_now(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
-}
-
-uint64_t fc_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 void fc_log(enum fc_log_level level, const char *fmt, ...)
