@@ -350,6 +350,7 @@ int fcsnap_gc(struct fcsnap_store *s, unsigned *blobs_removed, unsigned *layers_
               struct fc_error **err)
 {
 	_cleanup_strv_ char **names = NULL;
+	_cleanup_free_ char *mounts = NULL;
 	char **blobs = NULL, **layers = NULL;
 	size_t nb = 0, nl = 0;
 	int r;
@@ -383,7 +384,6 @@ int fcsnap_gc(struct fcsnap_store *s, unsigned *blobs_removed, unsigned *layers_
 		}
 		snap_image_rec_clear(&rec);
 	}
-	_cleanup_free_ char *mounts = NULL;
 	fc_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &mounts, NULL, 0, NULL);
 	unsigned b = sweep(s, "blobs/sha256", blobs, nb, NULL);
 	unsigned l = sweep(s, "layers", layers, nl, mounts);

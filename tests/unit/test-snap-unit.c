@@ -420,9 +420,34 @@ static void test_zstd_large(const char *tmp)
 	free(tar);
 }
 
+/* gc stops at an image record it cannot read, and nothing is removed */
+static void test_gc_bad_record(void)
+{
+	char tmp[] = "/tmp/test-snap-gc.XXXXXX";
+	CHECK(mkdtemp(tmp) != NULL);
+	char p[128];
+	snprintf(p, sizeof(p), "%s/store", tmp);
+	struct fcsnap_store *st = NULL;
+	struct fc_error *e = NULL;
+	CHECK(fcsnap_store_open(p, &st, &e) == 0);
+	if (st) {
+		snprintf(p, sizeof(p), "%s/store/images/broken", tmp);
+		CHECK(fc_write_file_atomic_at(AT_FDCWD, p, "{\"name\":", 8, 0644, NULL) == 0);
+		snprintf(p, sizeof(p), "%s/store/blobs/sha256/keep", tmp);
+		CHECK(fc_write_file_atomic_at(AT_FDCWD, p, "x", 1, 0644, NULL) == 0);
+		unsigned b = 0, l = 0;
+		CHECK(fcsnap_gc(st, &b, &l, &e) < 0 && e && strstr(e->msg, "broken"));
+		CHECK(access(p, F_OK) == 0);
+		fcsnap_store_free(st);
+	}
+	fc_error_free(e);
+	fc_rm_rf_at(AT_FDCWD, tmp, NULL);
+}
+
 int main(void)
 {
 	test_paths();
+	test_gc_bad_record();
 	test_whiteouts();
 	test_media();
 	test_digests();
