@@ -669,8 +669,12 @@ static int clear_slot(struct unpacker *u, int pfd, const char *name, bool keep_d
 	if (S_ISDIR(st.st_mode)) {
 		if (keep_dir)
 			return 1;
+		/* pfd is usually the cached parent: it is dropped only once the
+		 * directory is gone (the callers open the parent again), never
+		 * before: another thread's open could get its number meanwhile */
+		int r = fc_rm_rf_at(pfd, name, err);
 		cache_drop(u);
-		if (fc_rm_rf_at(pfd, name, err) < 0)
+		if (r < 0)
 			return fc_error_wrap(err, "entry `%s`: replace directory", entry);
 		return 0;
 	}

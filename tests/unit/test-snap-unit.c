@@ -255,6 +255,21 @@ static void test_unpack(const char *tmp)
 	msg = NULL;
 	CHECK(unpack(tmp, "dd", dotdot, 1, false, &msg) < 0 && msg && strstr(msg, "traversal"));
 	free(msg);
+	/* a later entry replaces a directory that an earlier one made */
+	static const struct ent replace[] = {
+	    {"x/", AE_IFDIR, NULL, false},   {"x/in", AE_IFREG, "in", false},
+	    {"x", AE_IFREG, "file", false},  {"y/", AE_IFDIR, NULL, false},
+	    {"y/z/", AE_IFDIR, NULL, false}, {"y", AE_IFLNK, "x", false},
+	};
+	msg = NULL;
+	CHECK(unpack(tmp, "replace", replace, FC_ARRAY_SIZE(replace), false, &msg) == 0);
+	if (msg)
+		fprintf(stderr, "unpack replace: %s\n", msg);
+	free(msg);
+	snprintf(p, sizeof(p), "%s/replace/x", tmp);
+	CHECK(lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 4);
+	snprintf(p, sizeof(p), "%s/replace/y", tmp);
+	CHECK(lstat(p, &st) == 0 && S_ISLNK(st.st_mode));
 	/* nothing escaped */
 	CHECK(access("/tmp/evil", F_OK) < 0);
 	snprintf(p, sizeof(p), "%s/../evil", tmp);
