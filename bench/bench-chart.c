@@ -80,7 +80,7 @@ int cs_write_svg(const char *path, const struct cs_run *R, struct fc_error **err
 		bool any = false;
 		for (int ti = 0; ti < nt; ti++)
 			for (size_t i = 0; i < R->n_paths; i++) {
-				struct cs_stat s;
+				struct bench_summary s;
 				cs_stat_of(&R->cells[tiers[ti]][sc][i], PH_TOTAL, &s);
 				if (!s.n)
 					continue;
@@ -201,7 +201,7 @@ int cs_write_svg(const char *path, const struct cs_run *R, struct fc_error **err
 			for (size_t i = 0; i < R->n_paths; i++) {
 				if (!bar_path(R, i, sc))
 					continue;
-				struct cs_stat s;
+				struct bench_summary s;
 				cs_stat_of(&R->cells[k][sc][i], PH_TOTAL, &s);
 				const char *col = colours[i % FC_ARRAY_SIZE(colours)];
 				if (!s.n) {

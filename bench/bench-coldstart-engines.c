@@ -87,13 +87,7 @@ static int eng_probe(struct cs_run *R, struct cs_path *p, char **why)
 	pp->ns = fc_asprintf("fcbcs%d", (int)getpid());
 	p->priv = pp;
 	p->bin = fc_strdup(is_docker(p) ? DOCKERD : CTR);
-	_cleanup_close_ int out = memfd_create("fcstart-version", MFD_CLOEXEC);
-	char *argv[] = {is_docker(p) ? DOCKERD : CONTAINERD, "--version", NULL};
-	if (out >= 0 && cs_run_cmd(R, argv, out, NULL) == 0) {
-		char *s = cs_fd_text(out, 200);
-		s[strcspn(s, "\n")] = 0;
-		p->version = s;
-	}
+	p->version = bench_program_version(is_docker(p) ? DOCKERD : CONTAINERD);
 	return 0;
 }
 
@@ -147,96 +141,42 @@ static int docker_archive(struct cs_run *R, struct eng_tier *et, struct cs_tier 
 	char *argv[] = {"/bin/sh",  "-c",       (char *)script,
 	                "sh",       t->archive, et->docker_tar,
 	                DOCKER_TAG, tmp,        NULL};
-	int st = cs_run_cmd(R, argv, -1, NULL);
-	if (st != 0)
-		return cs_cmd_error(R, err, "make a docker-loadable copy of the image", st);
-	return 0;
+	struct bench_exec x = BENCH_EXEC_INIT(argv);
+	return cs_exec(R, &x, "make a docker-loadable copy of the image", err);
 }
 
-/* Run argv with stdout on a pipe: ms from the spawn to the first byte, then
- * wait for its exit (status 0 wanted). */
+/* One `docker run` or `ctr run` (argv): ms from the spawn to the first byte
+ * of its stdout, then to its end and exit (status 0 wanted). */
 static int run_first_byte(struct cs_run *R, char *const argv[], double *first,
                           struct fc_error **err)
 {
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return fc_error_set(err, errno, "pipe");
-	cs_reset_fd(R->errfd);
-	uint64_t t0 = fc_now_ns();
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return fc_error_set(err, errno, "fork");
-	}
-	if (pid == 0) {
-		setpgid(0, 0);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (nul >= 0)
-			dup2(nul, 0);
-		dup2(pfd[1], 1);
-		dup2(R->errfd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	bool got = false;
-	char buf[512];
-	for (;;) {
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		int left = R->timeout_s * 1000 - (int)bench_ms_since(t0);
-		if (left <= 0 || cs_stop)
-			break;
-		int r = poll(&p, 1, left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		ssize_t n = read(pfd[0], buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		if (!got) {
-			*first = bench_ms_since(t0);
-			got = true;
-		}
-	}
-	close(pfd[0]);
-	int st;
-	uint64_t tw = fc_now_ns();
-	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (bench_ms_since(tw) > 20000 || cs_stop) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			break;
-		}
-		bench_sleep_ms(2, NULL);
-	}
-	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (code != 0)
-		return cs_cmd_error(R, err, argv[FC_STREQ(argv[0], CTR) ? 5 : 3], code);
-	if (!got)
+	struct bench_exec x = BENCH_EXEC_INIT(argv);
+	x.out = BENCH_EXEC_PIPE;
+	x.stop = &cs_stop;
+	int r = cs_exec(R, &x, argv[FC_STREQ(argv[0], CTR) ? 5 : 3], err);
+	if (r < 0)
+		return r;
+	if (x.output.first_ms < 0)
 		return fc_error_set(err, ETIMEDOUT, "no output from the container");
+	*first = x.output.first_ms;
 	return 0;
 }
 
 static int ctr_image_name(struct cs_run *R, struct eng_priv *pp, struct eng_tier *et,
                           struct fc_error **err)
 {
-	_cleanup_close_ int out = memfd_create("fcstart-ctr-ls", MFD_CLOEXEC);
 	char *argv[] = {CTR,  "--address", et->eng.ctd_sock, "--namespace", pp->ns, "images", "ls",
 	                "-q", NULL};
-	int st = cs_run_cmd(R, argv, out, NULL);
-	if (st != 0)
-		return cs_cmd_error(R, err, "ctr images ls", st);
-	char *s = cs_fd_text(out, 4096);
-	s[strcspn(s, "\n")] = 0;
-	if (!*s) {
-		free(s);
+	struct bench_exec x = BENCH_EXEC_INIT(argv);
+	x.out = BENCH_EXEC_PIPE;
+	int r = cs_exec(R, &x, "ctr images ls", err);
+	if (r < 0)
+		return r;
+	x.output.buf[strcspn(x.output.buf, "\n")] = 0;
+	if (!x.output.buf[0])
 		return fc_error_set(err, ENOENT, "ctr images import recorded no image name");
-	}
 	free(et->ctr_image);
-	et->ctr_image = s;
+	et->ctr_image = fc_strdup(x.output.buf);
 	return 0;
 }
 
@@ -267,16 +207,16 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 		if (docker) {
 			char *rmi[] = {et->eng.docker, "--host",   host, "rmi",
 			               "-f",           DOCKER_TAG, NULL};
-			int st = cs_run_cmd(R, rmi, -1, NULL);
-			if (st != 0)
-				return cs_cmd_error(R, err, "docker rmi", st);
+			struct bench_exec x = BENCH_EXEC_INIT(rmi);
+			if ((r = cs_exec(R, &x, "docker rmi", err)) < 0)
+				return r;
 			et->docker_loaded = false;
 		} else {
 			char *rm[] = {ctr[0],   ctr[1], ctr[2],   ctr[3],        ctr[4],
 			              "images", "rm",   "--sync", et->ctr_image, NULL};
-			int st = cs_run_cmd(R, rm, -1, NULL);
-			if (st != 0)
-				return cs_cmd_error(R, err, "ctr images rm", st);
+			struct bench_exec x = BENCH_EXEC_INIT(rm);
+			if ((r = cs_exec(R, &x, "ctr images rm", err)) < 0)
+				return r;
 			et->ctr_loaded = false;
 		}
 		loaded = false;
@@ -284,20 +224,14 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 	if (sc != CS_WARM && (r = cs_drop_caches(err)) < 0)
 		return r;
 	if (!loaded) {
-		double ms;
-		int st;
-		if (docker) {
-			char *load[] = {et->eng.docker, "--host", host,           "load",
-			                "-q",           "-i",     et->docker_tar, NULL};
-			st = cs_run_cmd(R, load, -1, &ms);
-		} else {
-			char *imp[] = {ctr[0],   ctr[1],   ctr[2],     ctr[3], ctr[4],
-			               "images", "import", t->archive, NULL};
-			st = cs_run_cmd(R, imp, -1, &ms);
-		}
-		if (st != 0)
-			return cs_cmd_error(R, err, docker ? "docker load" : "ctr images import",
-			                    st);
+		char *load[] = {et->eng.docker, "--host", host,           "load",
+		                "-q",           "-i",     et->docker_tar, NULL};
+		char *imp[] = {ctr[0],   ctr[1],   ctr[2],     ctr[3], ctr[4],
+		               "images", "import", t->archive, NULL};
+		struct bench_exec x = BENCH_EXEC_INIT(docker ? load : imp);
+		if ((r = cs_exec(R, &x, docker ? "docker load" : "ctr images import", err)) < 0)
+			return r;
+		double ms = x.ms;
 		if (docker)
 			et->docker_loaded = true;
 		else {

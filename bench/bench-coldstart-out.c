@@ -22,25 +22,14 @@
 
 #include <fcntl.h>
 
-void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct cs_stat *out)
+void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct bench_summary *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (!c->n)
-		return;
-	_cleanup_free_ double *v = fc_calloc(c->n, sizeof(double));
+	_cleanup_free_ double *v = fc_calloc(c->n ? c->n : 1, sizeof(double));
 	size_t n = 0;
 	for (size_t i = 0; i < c->n; i++)
-		if (c->s[ph][i] >= 0)
+		if (c->s[ph][i] >= 0) /* -1: a phase the path does not have */
 			v[n++] = c->s[ph][i];
-	if (!n)
-		return;
-	bench_sort(v, n);
-	out->n = n;
-	out->min = v[0];
-	out->max = v[n - 1];
-	out->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-	out->p95 = bench_percentile(v, n, 95);
-	out->p99 = bench_percentile(v, n, 99);
+	bench_summarise(v, n, out);
 }
 
 double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const char *ref)
@@ -48,7 +37,7 @@ double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const cha
 	for (size_t i = 0; i < R->n_paths; i++) {
 		if (!FC_STREQ(R->paths[i].name, ref))
 			continue;
-		struct cs_stat a, b;
+		struct bench_summary a, b;
 		cs_stat_of(&R->cells[tier][sc][path], PH_TOTAL, &a);
 		cs_stat_of(&R->cells[tier][sc == CS_POOL ? CS_WARM : sc][i], PH_TOTAL, &b);
 		if (!a.n || !b.n || b.median <= 0)
@@ -58,7 +47,7 @@ double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const cha
 	return 0;
 }
 
-static void fmt_ms(char *buf, size_t len, const struct cs_stat *s, double v)
+static void fmt_ms(char *buf, size_t len, const struct bench_summary *s, double v)
 {
 	if (!s->n)
 		snprintf(buf, len, "-");
@@ -86,7 +75,7 @@ static ssize_t path_index(const struct cs_run *R, const char *name)
 static double median_of(const struct cs_run *R, int k, int sc, const char *name)
 {
 	ssize_t i = path_index(R, name);
-	struct cs_stat s;
+	struct bench_summary s;
 	if (i < 0)
 		return 0;
 	cs_stat_of(&R->cells[k][sc][i], PH_TOTAL, &s);
@@ -176,7 +165,7 @@ void cs_print_table(FILE *f, const struct cs_run *R)
 					        c->error ? c->error : "");
 					continue;
 				}
-				struct cs_stat s[PH_COUNT];
+				struct bench_summary s[PH_COUNT];
 				for (int ph = 0; ph < PH_COUNT; ph++)
 					cs_stat_of(c, (enum cs_phase)ph, &s[ph]);
 				char med[16], p95[16], p99[16], rc[16], rr[16], phs[PH_TOTAL][16];
@@ -318,7 +307,7 @@ int cs_write_json(const char *path, const struct cs_run *R, struct fc_error **er
 				}
 				fc_buf_printf(&j, ",\n     \"phases_ms\": {");
 				for (int ph = 0; ph < PH_COUNT; ph++) {
-					struct cs_stat s;
+					struct bench_summary s;
 					cs_stat_of(c, (enum cs_phase)ph, &s);
 					fc_buf_printf(
 					    &j,
@@ -368,7 +357,7 @@ int cs_write_csv(const char *path, const struct cs_run *R, struct fc_error **err
 				if (q2 > 0)
 					snprintf(qs2, sizeof(qs2), "%.4f", q2);
 				for (int ph = 0; ph < PH_COUNT; ph++) {
-					struct cs_stat s;
+					struct bench_summary s;
 					cs_stat_of(cell, (enum cs_phase)ph, &s);
 					fc_buf_printf(
 					    &c,

@@ -170,19 +170,13 @@ static int pool_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, 
 		fc_error_free(e);
 		return r;
 	}
-	struct pollfd pf = {.fd = rd, .events = POLLIN};
-	int pr;
-	while ((pr = poll(&pf, 1, R->timeout_s * 1000)) < 0 && errno == EINTR)
-		;
-	if (pr <= 0 || !(pf.revents & POLLIN))
-		return fc_error_set(err, pr == 0 ? ETIMEDOUT : EPIPE,
-		                    "invoke: no output from the function");
-	ph[PH_FIRST] = bench_ms_since(t0);
+	/* the first byte, the rest of the output, then the exit status */
+	struct bench_output o;
+	r = bench_read_output(rd, t0, R->timeout_s * 1000, 0, &o);
+	if (o.first_ms < 0)
+		return fc_error_set(err, r < 0 ? -r : EPIPE, "invoke: no output from the function");
+	ph[PH_FIRST] = o.first_ms;
 	ph[PH_TOTAL] = ph[PH_FIRST];
-	/* the rest of the output, then the exit status */
-	char buf[256];
-	while (read(rd, buf, sizeof(buf)) > 0)
-		;
 	int status = bench_pool_exit_status(fd);
 	if (status != 0)
 		return fc_error_set(err, EIO, "the function exited with status %d", status);

@@ -57,87 +57,21 @@ static void on_signal(int sig)
 	cs_stop = sig;
 }
 
-static int pidfd_open_(pid_t pid)
+int cs_exec(struct cs_run *R, struct bench_exec *x, const char *what, struct fc_error **err)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-void cs_reset_fd(int fd)
-{
-	if (ftruncate(fd, 0) == 0)
-		lseek(fd, 0, SEEK_SET);
-}
-
-char *cs_fd_text(int fd, size_t max)
-{
-	char *s = fc_malloc(max + 1);
-	ssize_t n = pread(fd, s, max, 0);
-	if (n < 0)
-		n = 0;
-	s[n] = 0;
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r'))
-		s[--n] = 0;
-	return s;
-}
-
-/* Run argv with stdout on outfd (-1: /dev/null), stderr into R->errfd, at most
- * timeout_s. Returns the exit status (128+sig when killed) or -errno. */
-int cs_run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms)
-{
-	cs_reset_fd(R->errfd);
-	uint64_t t0 = fc_now_ns();
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		setpgid(0, 0); /* a ^C reaches only fcstart, which cleans up */
-		dup2(R->nullfd, 0);
-		dup2(outfd >= 0 ? outfd : R->nullfd, 1);
-		dup2(R->errfd, 2);
-		execv(argv[0], argv);
-		dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	_cleanup_close_ int pfd = pidfd_open_(pid);
-	bool killed = false;
-	if (pfd >= 0) {
-		for (;;) {
-			struct pollfd p = {.fd = pfd, .events = POLLIN};
-			int left = R->timeout_s * 1000 - (int)bench_ms_since(t0);
-			if (left <= 0) {
-				kill(-pid, SIGKILL);
-				kill(pid, SIGKILL);
-				killed = true;
-				break;
-			}
-			int r = poll(&p, 1, left);
-			if (r > 0 || (r < 0 && errno != EINTR))
-				break;
-		}
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (ms)
-		*ms = bench_ms_since(t0);
-	if (killed)
-		return 128 + SIGKILL;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	x->timeout_s = R->timeout_s;
+	int r = bench_exec(x);
+	if (r < 0)
+		return fc_error_set(err, -r, "%s", what);
+	if (x->status != 0)
+		return bench_exec_error(x, err, what);
+	return 0;
 }
 
 void cs_reap_strays(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-}
-
-int cs_cmd_error(struct cs_run *R, struct fc_error **err, const char *what, int st)
-{
-	_cleanup_free_ char *t = cs_fd_text(R->errfd, 1500);
-	if (st < 0)
-		return fc_error_set(err, -st, "%s", what);
-	return fc_error_set(err, 0, "%s: exit status %d%s%s", what, st, *t ? ": " : "", t);
 }
 
 /* ---- OCI runtime paths (fcrun, crun, runc) ---------------------------------- */
@@ -151,13 +85,7 @@ static int rt_probe(struct cs_run *R, struct cs_path *p, char **why)
 		                                              : " in PATH");
 		return -ENOENT;
 	}
-	_cleanup_close_ int out = memfd_create("fcstart-version", MFD_CLOEXEC);
-	char *argv[] = {p->bin, "--version", NULL};
-	if (out >= 0 && cs_run_cmd(R, argv, out, NULL) == 0) {
-		char *s = cs_fd_text(out, 200);
-		s[strcspn(s, "\n")] = 0;
-		p->version = s;
-	}
+	p->version = bench_program_version(p->bin);
 	p->root = fc_asprintf("%s/roots/%s", R->tiers.workdir, p->name);
 	struct fc_error *e = NULL;
 	if (fc_mkdir_p_at(AT_FDCWD, p->root, 0700, &e) < 0) {
@@ -172,26 +100,6 @@ static bool rt_has_scenario(const struct cs_path *p, enum cs_scenario sc)
 {
 	(void)p;
 	return sc != CS_POOL;
-}
-
-/* Read until EOF (the container exited and closed its stdout), at most ms. */
-static void drain(int fd, int ms)
-{
-	char buf[4096];
-	uint64_t t0 = fc_now_ns();
-	for (;;) {
-		int left = ms - (int)bench_ms_since(t0);
-		if (left <= 0)
-			return;
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return;
-		if (read(fd, buf, sizeof(buf)) <= 0)
-			return;
-	}
 }
 
 /* The runtime's argv: its global flags, then tail. */
@@ -217,7 +125,6 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 	_cleanup_free_ char *pidfile = fc_asprintf("%s/pid", run_dir);
 	struct fcsnap_store *own = NULL, *store = R->stores[t->kind];
 	int pipefd[2] = {-1, -1};
-	_cleanup_close_ int spfd = -1;
 	bool bundled = false, created = false;
 	int r;
 
@@ -279,75 +186,26 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 	        (char *[]){"create", "--bundle", bundle, "--pid-file", pidfile, id, NULL});
 	rt_argv(p, start, (char *[]){"start", id, NULL});
 	created = true;
-	int st = cs_run_cmd(R, create, pipefd[1], &ph[PH_CREATE]);
+	struct bench_exec x = BENCH_EXEC_INIT(create);
+	x.out = pipefd[1];
+	r = cs_exec(R, &x, "create", err);
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	if (st != 0) {
-		r = cs_cmd_error(R, err, "create", st);
+	if (r < 0)
 		goto out;
-	}
-	/* start, and meanwhile watch the container's stdout for its first byte */
-	uint64_t t2 = fc_now_ns();
-	cs_reset_fd(R->errfd);
-	pid_t spid = fork();
-	if (spid < 0) {
-		r = fc_error_set(err, errno, "fork");
+	ph[PH_CREATE] = x.ms;
+	/* start, and meanwhile read the container's stdout: its first byte, then to
+	 * its end (the container exited) */
+	x = (struct bench_exec)BENCH_EXEC_INIT(start);
+	x.watch = pipefd[0];
+	x.stop = &cs_stop;
+	if ((r = cs_exec(R, &x, "start", err)) < 0)
 		goto out;
-	}
-	if (spid == 0) {
-		setpgid(0, 0);
-		dup2(R->nullfd, 0);
-		dup2(R->nullfd, 1);
-		dup2(R->errfd, 2);
-		execv(start[0], start);
-		_exit(127);
-	}
-	spfd = pidfd_open_(spid);
-	bool started = false, got = false, eof = false;
-	int sst = 0;
-	while (!started || (!got && !eof)) {
-		struct pollfd pf[2] = {{.fd = got || eof ? -1 : pipefd[0], .events = POLLIN},
-		                       {.fd = started ? -1 : spfd, .events = POLLIN}};
-		int left = R->timeout_s * 1000 - (int)bench_ms_since(t2);
-		if (left <= 0 || cs_stop)
-			break;
-		int pr = poll(pf, 2, left);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr < 0)
-			break;
-		if (!got && pf[0].revents) {
-			if (!(pf[0].revents & POLLIN)) {
-				eof = true; /* let start finish and tell why */
-				continue;
-			}
-			ph[PH_FIRST] = bench_ms_since(t2);
-			got = true;
-		}
-		if (!started && pf[1].revents) {
-			while (waitpid(spid, &sst, 0) < 0 && errno == EINTR)
-				;
-			ph[PH_START] = bench_ms_since(t2);
-			started = true;
-			if (!(WIFEXITED(sst) && WEXITSTATUS(sst) == 0))
-				break;
-		}
-	}
-	if (!started) {
-		kill(-spid, SIGKILL);
-		kill(spid, SIGKILL);
-		while (waitpid(spid, &sst, 0) < 0 && errno == EINTR)
-			;
-		r = cs_cmd_error(R, err, "start (timed out)", 128 + SIGKILL);
-		goto out;
-	}
-	if (!(WIFEXITED(sst) && WEXITSTATUS(sst) == 0)) {
-		r = cs_cmd_error(R, err, "start",
-		                 WIFEXITED(sst) ? WEXITSTATUS(sst) : 128 + WTERMSIG(sst));
-		goto out;
-	}
-	if (!got) {
-		r = eof ? fc_error_set(err, EPIPE, "the container closed its stdout without output")
+	ph[PH_START] = x.ms;
+	ph[PH_FIRST] = x.output.first_ms;
+	if (ph[PH_FIRST] < 0) {
+		r = x.output.eof
+		        ? fc_error_set(err, EPIPE, "the container closed its stdout without output")
 		        : fc_error_set(err, ETIMEDOUT, "no output from the container within %d s",
 		                       R->timeout_s);
 		goto out;
@@ -357,7 +215,6 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 	for (int i = 0; i < PH_START; i++)
 		if (ph[i] >= 0)
 			ph[PH_TOTAL] += ph[i];
-	drain(pipefd[0], R->timeout_s * 1000);
 	r = 0;
 out:
 	if (pipefd[0] >= 0)
@@ -367,7 +224,8 @@ out:
 	if (created) {
 		char *del[16];
 		rt_argv(p, del, (char *[]){"delete", "-f", id, NULL});
-		cs_run_cmd(R, del, -1, NULL);
+		struct bench_exec d = BENCH_EXEC_INIT(del);
+		cs_exec(R, &d, "delete", NULL);
 		cs_reap_strays();
 	}
 	if (bundled) {
@@ -416,10 +274,8 @@ static int copy_image(struct cs_run *R, struct cs_tier *t, struct fc_error **err
 	_cleanup_free_ char *b = fc_strdup(R->image_abs);
 	t->archive = fc_asprintf("%s/image-%s", t->dir, basename(b));
 	char *cp[] = {"/bin/cp", "-a", "--", R->image_abs, t->archive, NULL};
-	int st = cs_run_cmd(R, cp, -1, NULL);
-	if (st != 0)
-		return cs_cmd_error(R, err, "copy the image onto the tier", st);
-	return 0;
+	struct bench_exec x = BENCH_EXEC_INIT(cp);
+	return cs_exec(R, &x, "copy the image onto the tier", err);
 }
 
 static int prepare_tier(struct cs_run *R, struct cs_tier *t, struct fc_error **err)
@@ -683,8 +539,6 @@ static int coldstart_main(struct cs_run *R)
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &sa, &old[i]);
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	R->errfd = memfd_create("fcstart-coldstart-stderr", MFD_CLOEXEC);
-	R->nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	char ts[48];
 	fc_rfc3339_now(ts, sizeof(ts));
 	char *dot = strchr(ts, '.');
@@ -693,11 +547,6 @@ static int coldstart_main(struct cs_run *R)
 	R->started = fc_strdup(ts);
 	for (int k = 0; k < CS_NTIERS; k++)
 		R->tiers.t[k].cg_read_bytes = R->tiers.t[k].cg_write_bytes = -1;
-	if (R->errfd < 0 || R->nullfd < 0) {
-		fc_log(FC_LOG_ERROR, "bench coldstart: memfd or /dev/null: %s", strerror(errno));
-		ret = 1;
-		goto out;
-	}
 	if (setup(R, &err) < 0) {
 		fc_log(FC_LOG_ERROR, "bench coldstart: %s", err->msg);
 		ret = 1;
@@ -739,10 +588,6 @@ out:
 		fc_log(FC_LOG_ERROR, "bench coldstart: cleanup: %s", err->msg);
 		ret = 1;
 	}
-	if (R->errfd >= 0)
-		close(R->errfd);
-	if (R->nullfd >= 0)
-		close(R->nullfd);
 	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
@@ -855,12 +700,8 @@ int bench_coldstart_cmd(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct cs_run R = {.rounds = 10,
-	                   .pause_ms = 50,
-	                   .timeout_s = 60,
-	                   .errfd = -1,
-	                   .nullfd = -1,
-	                   .workdir_parent = "/var/tmp"};
+	struct cs_run R = {
+	    .rounds = 10, .pause_ms = 50, .timeout_s = 60, .workdir_parent = "/var/tmp"};
 	_cleanup_strv_ char **tiers = NULL, **paths = NULL;
 	R.ssd_bps = 500000000;
 	R.ssd_iops = 10000;

@@ -143,31 +143,22 @@ struct cs_run {
 	struct bench_host_fix host;
 	bool host_fixed;
 	char *host_note;
-	int errfd, nullfd;
 	unsigned long seq;
 	char *started; /* RFC 3339 */
 };
 
 int bench_coldstart_cmd(int argc, char **argv);
 
-/* Helpers for the paths (bench-coldstart.c). cs_run_cmd runs argv with stdout
- * on outfd (-1: /dev/null), stderr into R->errfd, at most R->timeout_s; returns
- * the exit status (128+sig when killed) or -errno. cs_cmd_error makes an error
- * of a failed command with its stderr. */
-int cs_run_cmd(struct cs_run *R, char *const argv[], int outfd, double *ms);
-int cs_cmd_error(struct cs_run *R, struct fc_error **err, const char *what, int st);
-char *cs_fd_text(int fd, size_t max);
-void cs_reset_fd(int fd);
+/* Helpers for the paths (bench-coldstart.c). cs_exec runs X (bench_exec) with
+ * the run's --timeout: 0, or -errno with *err saying what failed, how, and
+ * X's stderr. */
+int cs_exec(struct cs_run *R, struct bench_exec *x, const char *what, struct fc_error **err);
 void cs_reap_strays(void);
 extern volatile sig_atomic_t cs_stop; /* SIGINT/SIGTERM/SIGHUP seen */
 
 /* ---- output (bench-coldstart-out.c, bench-chart.c) ------------------------- */
 
-struct cs_stat {
-	size_t n;
-	double median, p95, p99, min, max;
-};
-void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct cs_stat *out);
+void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct bench_summary *out);
 /* median total of path over ref's (crun, runc) on the same tier and scenario
  * (for the pool: over the reference's warm start); 0 if none */
 double cs_ratio(const struct cs_run *R, int tier, int sc, size_t path, const char *ref);

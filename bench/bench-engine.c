@@ -114,38 +114,6 @@ pid_t bench_spawn_daemon(char *const argv[], const char *log)
 	return pid;
 }
 
-/* Run argv quietly; its exit status, 128+sig, or -errno; killed after secs. */
-static int run_quiet(char *const argv[], int secs)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		setpgid(0, 0);
-		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 1);
-			dup2(nul, 2);
-		}
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	uint64_t t0 = fc_now_ns();
-	int st = 0;
-	pid_t w;
-	while ((w = waitpid(pid, &st, WNOHANG)) == 0) {
-		if (bench_ms_since(t0) > secs * 1000.0) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-		}
-		bench_sleep_ms(5, NULL);
-	}
-	if (w < 0)
-		return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 char *bench_engine_log_tail(const struct bench_engine *e, const char *name)
 {
 	_cleanup_free_ char *p = fc_asprintf("%s/%s", e->dir, name);
@@ -163,7 +131,7 @@ static int wait_up(struct bench_engine *e, char *const argv[], pid_t pid, int se
 {
 	uint64_t t0 = fc_now_ns();
 	while (bench_ms_since(t0) < secs * 1000.0 && !(e->stop && *e->stop)) {
-		if (run_quiet(argv, 10) == 0)
+		if (bench_exec_quiet(argv, 10, NULL) == 0)
 			return 0;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return -ESRCH;

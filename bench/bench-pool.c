@@ -65,18 +65,10 @@ struct pstate {
 	char *host_note;
 };
 
-static double pct(double *v, size_t n, double q)
+/* The nearest-rank percentile q of a sorted series; NaN when it is empty. */
+static double pct(const double *v, size_t n, double q)
 {
-	if (!n)
-		return NAN;
-	size_t i = (size_t)ceil(q / 100.0 * (double)n);
-	return v[i ? i - 1 : 0];
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
+	return n ? bench_percentile(v, n, q) : NAN;
 }
 
 static int data_fd(const char *data)
@@ -85,31 +77,6 @@ static int data_fd(const char *data)
 	if (fd < 0 || fc_write_all(fd, data, strlen(data)) < 0 || lseek(fd, 0, SEEK_SET) < 0)
 		abort();
 	return fd;
-}
-
-/* Read the response: time of the first byte, and all of it into buf. */
-static int read_response(int fd, uint64_t *t_first, char *buf, size_t cap, size_t *len)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	*len = 0;
-	*t_first = 0;
-	for (;;) {
-		int r = poll(&p, 1, 10000);
-		if (r <= 0)
-			return -ETIMEDOUT;
-		ssize_t n = read(fd, buf + *len, cap - 1 - *len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (!*t_first)
-			*t_first = fc_now_ns();
-		*len += (size_t)n;
-		if (*len >= cap - 1)
-			break;
-	}
-	buf[*len] = 0;
-	return 0;
 }
 
 /* ---- the daemon ---------------------------------------------------------- */
@@ -164,19 +131,12 @@ static bool wait_stat(struct pstate *p, const char *fn, const char *field, doubl
 static int start_daemon(struct pstate *p)
 {
 	_cleanup_free_ char *log = fc_asprintf("%s/serve.log", p->dir);
-	pid_t pid = fork();
+	char *argv[] = {p->self,   "serve",    "--root", p->root,          "--store",
+	                p->store,  "--socket", p->sock,  "--idle-timeout", "1s",
+	                "--queue", "1000",     NULL};
+	pid_t pid = bench_spawn_daemon(argv, log);
 	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl(p->self, p->self, "serve", "--root", p->root, "--store", p->store, "--socket",
-		      p->sock, "--idle-timeout", "1s", "--queue", "1000", (char *)NULL);
-		_exit(127);
-	}
+		return pid;
 	p->daemon = pid;
 	for (int i = 0; i < 1000; i++) {
 		if (fcpool_call(p->sock, "{\"op\":\"ping\"}", NULL, NULL) == 0)
@@ -200,7 +160,6 @@ static void stop_daemon(struct pstate *p)
 	p->daemon = -1;
 }
 
-/* One invocation through the daemon; returns invoke-to-first-byte in ms. */
 int bench_pool_exit_status(int fd)
 {
 	struct fc_error *e = NULL;
@@ -221,9 +180,10 @@ int bench_pool_exit_status(int fd)
 	return status;
 }
 
+/* One invocation through the daemon: invoke to the first byte of the echo, ms. */
 static int invoke_once(struct pstate *p, const char *fn, int i, double *ms)
 {
-	char data[64], buf[256];
+	char data[64];
 	snprintf(data, sizeof(data), "request-%d\n", i);
 	_cleanup_close_ int in = data_fd(data);
 	int out[2];
@@ -242,14 +202,13 @@ static int invoke_once(struct pstate *p, const char *fn, int i, double *ms)
 		fc_error_free(e);
 		return r;
 	}
-	uint64_t t1;
-	size_t len;
-	r = read_response(rd, &t1, buf, sizeof(buf), &len);
+	struct bench_output o;
+	r = bench_read_output(rd, t0, 10000, 0, &o);
 	/* the exit status */
 	int status = bench_pool_exit_status(fd);
-	if (r < 0 || !t1 || !FC_STREQ(buf, data) || status != 0)
+	if (r < 0 || o.first_ms < 0 || !FC_STREQ(o.buf, data) || status != 0)
 		return -EIO;
-	*ms = (double)(t1 - t0) / 1e6;
+	*ms = o.first_ms;
 	return 0;
 }
 
@@ -263,8 +222,7 @@ static void add_series(struct pstate *p, const char *name, double *v, size_t n, 
 	s->failed = error != NULL;
 	s->error = error;
 	s->note = note;
-	if (n)
-		qsort(v, n, sizeof(double), cmp_d);
+	bench_sort(v, n);
 }
 
 static void bench_invoke_path(struct pstate *p, const char *name, const char *fn, bool wait_refill)
@@ -323,20 +281,18 @@ static int http_once(struct pstate *p, const char *fn, double *ms, int *hold)
 	int fl = fcntl(tcp, F_GETFL);
 	fcntl(tcp, F_SETFL, fl & ~O_NONBLOCK);
 	static const char req[] = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";
-	char buf[1024];
-	size_t len;
-	uint64_t t1 = 0;
+	struct bench_output o;
 	int r = fc_write_all(tcp, req, sizeof(req) - 1);
 	if (r >= 0)
-		r = read_response(tcp, &t1, buf, sizeof(buf), &len);
+		r = bench_read_output(tcp, t0, 10000, 0, &o);
 	close(tcp);
 	if (hold)
 		*hold = fd;
 	else
 		close(fd);
-	if (r < 0 || !t1 || !strstr(buf, "static-ok"))
+	if (r < 0 || o.first_ms < 0 || !strstr(o.buf, "static-ok"))
 		return -EIO;
-	*ms = (double)(t1 - t0) / 1e6;
+	*ms = o.first_ms;
 	return 0;
 }
 
@@ -393,82 +349,32 @@ static void bench_http(struct pstate *p)
 
 /* ---- OCI runtimes -------------------------------------------------------- */
 
+/* One `X run` of /bin/cat with a request on stdin: ms to the first byte of
+ * the echo; the run must exit 0 with the request as its whole output. */
 static int runtime_once(const char *path, const char *root, const char *bundle, int i, double *ms,
                         char **error)
 {
-	char data[64], buf[256], id[64];
+	char data[64], id[64];
 	snprintf(data, sizeof(data), "request-%d\n", i);
 	snprintf(id, sizeof(id), "bench-pool-%d-%d", (int)getpid(), i);
-	_cleanup_close_ int in = data_fd(data);
-	_cleanup_free_ char *errp = fc_asprintf("%s/../rt-stderr", root);
-	int out[2];
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return -errno;
-	uint64_t t0 = fc_now_ns();
-	pid_t pid = fork();
-	if (pid == 0) {
-		int ef = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(in, 0);
-		dup2(out[1], 1);
-		dup2(ef >= 0 ? ef : out[1], 2);
-		execl(path, path, "--root", root, "run", "--bundle", bundle, id, (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	uint64_t t1;
-	size_t len;
-	int r = read_response(out[0], &t1, buf, sizeof(buf), &len);
-	close(out[0]);
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (r < 0 || !t1 || !FC_STREQ(buf, data) || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		char *msg = NULL;
-		fc_read_file_at(AT_FDCWD, errp, &msg, NULL, 4096, NULL);
-		*error =
-		    fc_asprintf("run %d: status 0x%x, output `%s`: %s", i, st, buf, msg ? msg : "");
-		free(msg);
+	char *argv[] = {(char *)path, "--root",       (char *)root, "run",
+	                "--bundle",   (char *)bundle, id,           NULL};
+	struct bench_exec x = BENCH_EXEC_INIT(argv);
+	x.input = data;
+	x.out = BENCH_EXEC_PIPE;
+	x.timeout_s = 30;
+	x.stop = &pool_stop;
+	int r = bench_exec(&x);
+	if (r < 0 || x.status != 0 || x.output.first_ms < 0 || !FC_STREQ(x.output.buf, data)) {
+		*error = fc_asprintf("run %d: status %d, output `%s`: %s", i, x.status,
+		                     x.output.buf, r < 0 ? strerror(-r) : x.errtext);
 		/* leave nothing behind */
-		pid_t d = fork();
-		if (d == 0) {
-			int nul = open("/dev/null", O_WRONLY);
-			dup2(nul, 1);
-			dup2(nul, 2);
-			execl(path, path, "--root", root, "delete", "-f", id, (char *)NULL);
-			_exit(127);
-		}
-		waitpid(d, NULL, 0);
+		char *del[] = {(char *)path, "--root", (char *)root, "delete", "-f", id, NULL};
+		bench_exec_quiet(del, 30, NULL);
 		return -EIO;
 	}
-	*ms = (double)(t1 - t0) / 1e6;
+	*ms = x.output.first_ms;
 	return 0;
-}
-
-static char *find_prog(const char *name)
-{
-	if (FC_STREQ(name, "fcrun")) {
-		const char *env = getenv("FCRUN");
-		if (env && *env)
-			return fc_strdup(env);
-		char self[4096];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n > 0) {
-			self[n] = 0;
-			_cleanup_free_ char *p = fc_asprintf("%s/../runtime/fcrun", dirname(self));
-			char *abs = realpath(p, NULL);
-			if (abs)
-				return abs;
-		}
-	}
-	const char *dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-	                      "/usr/bin",        "/sbin",          "/bin"};
-	for (size_t i = 0; i < FC_ARRAY_SIZE(dirs); i++) {
-		char *p = fc_asprintf("%s/%s", dirs[i], name);
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return NULL;
 }
 
 static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
@@ -486,7 +392,8 @@ static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 	bool fixed = false;
 	for (size_t k = 0; p->cfg.runtimes[k] && !pool_stop; k++) {
 		const char *name = p->cfg.runtimes[k];
-		char *path = find_prog(name);
+		char *path =
+		    FC_STREQ(name, "fcrun") ? bench_default_fcrun() : bench_find_in_path(name);
 		const char *label = fc_asprintf("%s run", name);
 		if (!path) {
 			add_series(p, label, NULL, 0, fc_asprintf("%s is not installed", name),
@@ -531,111 +438,57 @@ static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 
 /* ---- ctr run and docker run: a private containerd and dockerd --------------- */
 
-/* Read until want bytes came (ctr run does not pass stdin's EOF on, so
- * /bin/cat never exits by itself). */
-static int read_n(int fd, size_t want, uint64_t *t_first, char *buf, size_t cap)
+struct engine_run {
+	struct bench_engine *e;
+	const char *id;
+};
+
+/* `ctr run` does not pass stdin's EOF on, so /bin/cat never exits by itself:
+ * its task is killed once the echo came. */
+static void ctr_kill_task(struct bench_exec *x, void *data)
 {
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	size_t len = 0;
-	*t_first = 0;
-	while (len < want && len < cap - 1) {
-		if (poll(&pf, 1, 10000) <= 0)
-			return -ETIMEDOUT;
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (!*t_first)
-			*t_first = fc_now_ns();
-		len += (size_t)n;
-	}
-	buf[len] = 0;
-	return len >= want ? 0 : -EIO;
+	struct engine_run *er = data;
+	(void)x;
+	char *argv[] = {BENCH_CTR, "-a", er->e->ctd_sock, "-n",           er->e->ns, "tasks",
+	                "kill",    "-s", "SIGKILL",       (char *)er->id, NULL};
+	bench_exec_quiet(argv, 20, NULL);
 }
 
-static int run_quiet(char *const argv[])
+/* One `ctr run` (docker == false) or `docker run` of /bin/cat with a request
+ * on stdin: ms to the first byte of the echo. */
+static int engine_once(struct bench_engine *e, bool docker, int i, double *ms, char **error)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		dup2(nul, 0);
-		dup2(nul, 1);
-		dup2(nul, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-/* Wait for pid at most secs, then kill it; its wait status. */
-static int reap_within(pid_t pid, int secs)
-{
-	int st = 0;
-	for (int k = 0; k < secs * 100 && waitpid(pid, &st, WNOHANG) == 0; k++)
-		usleep(10000);
-	if (waitpid(pid, &st, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-	}
-	return st;
-}
-
-/* One `ctr run` (docker == false) or `docker run` of /bin/cat: ms to the
- * first byte of the echo. ctr run does not pass stdin's EOF on: its task is
- * killed once the echo came. */
-static int engine_once(struct pstate *p, struct bench_engine *e, bool docker, int i, double *ms,
-                       char **error)
-{
-	char data[64], buf[256], id[48];
+	char data[64], id[48];
 	snprintf(data, sizeof(data), "request-%d\n", i);
 	snprintf(id, sizeof(id), "fcbp-%d-%d", (int)getpid(), i);
-	_cleanup_close_ int in = data_fd(data);
-	_cleanup_free_ char *errp = fc_asprintf("%s/engine-stderr", p->dir);
-	int out[2];
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return -errno;
 	char *ctr[] = {BENCH_CTR, "-a",       e->ctd_sock, "-n",
 	               e->ns,     "run",      "--rm",      "docker.io/fcbench/bb:latest",
 	               id,        "/bin/cat", NULL};
 	char *dk[] = {
 	    e->docker, "--host", e->docker_host,      "run",      "--rm", "-i", "--network", "none",
 	    "--name",  id,       "fcbench/bb:latest", "/bin/cat", NULL};
-	uint64_t t0 = fc_now_ns(), t1 = 0;
-	pid_t pid = fork();
-	if (pid == 0) {
-		int ef = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(in, 0);
-		dup2(out[1], 1);
-		dup2(ef, 2);
-		execv(docker ? dk[0] : ctr[0], docker ? dk : ctr);
-		_exit(127);
-	}
-	close(out[1]);
-	size_t len = 0;
-	int r = docker ? read_response(out[0], &t1, buf, sizeof(buf), &len)
-	               : read_n(out[0], strlen(data), &t1, buf, sizeof(buf));
+	struct engine_run er = {.e = e, .id = id};
+	struct bench_exec x = BENCH_EXEC_INIT(docker ? dk : ctr);
+	x.input = data;
+	x.out = BENCH_EXEC_PIPE;
+	x.timeout_s = 30;
+	x.stop = &pool_stop;
 	if (!docker) {
-		char *kill_argv[] = {BENCH_CTR, "-a", e->ctd_sock, "-n", e->ns, "tasks",
-		                     "kill",    "-s", "SIGKILL",   id,   NULL};
-		run_quiet(kill_argv);
+		x.want = strlen(data);
+		x.on_output = ctr_kill_task;
+		x.data = &er;
 	}
-	close(out[0]);
-	int st = reap_within(pid, 20);
-	bool ok =
-	    r >= 0 && t1 && FC_STREQ(buf, data) && (!docker || (WIFEXITED(st) && !WEXITSTATUS(st)));
+	int r = bench_exec(&x);
+	/* ctr run ends with the killed task's status */
+	bool ok = r >= 0 && x.output.first_ms >= 0 && FC_STREQ(x.output.buf, data) &&
+	          (!docker || x.status == 0);
 	if (!ok) {
-		char *msg = NULL;
-		fc_read_file_at(AT_FDCWD, errp, &msg, NULL, 4096, NULL);
-		*error = fc_asprintf("%s run %d: status 0x%x, output `%s`: %s",
-		                     docker ? "docker" : "ctr", i, st, buf, msg ? msg : "");
-		free(msg);
+		*error =
+		    fc_asprintf("%s run %d: status %d, output `%s`: %s", docker ? "docker" : "ctr",
+		                i, x.status, x.output.buf, r < 0 ? strerror(-r) : x.errtext);
 		return -EIO;
 	}
-	*ms = (double)(t1 - t0) / 1e6;
+	*ms = x.output.first_ms;
 	return 0;
 }
 
@@ -676,7 +529,7 @@ static void bench_engines(struct pstate *p)
 		                p->src, oci);
 		char *imp[] = {BENCH_CTR, "-a",     e.ctd_sock, "-n", ns,
 		               "images",  "import", oci,        NULL};
-		if (system(mk) != 0 || run_quiet(imp) != 0) {
+		if (system(mk) != 0 || bench_exec_quiet(imp, 120, NULL) < 0) {
 			error[0] = fc_strdup("cannot make or import the image for containerd");
 			want[0] = false;
 		}
@@ -687,7 +540,7 @@ static void bench_engines(struct pstate *p)
 		    "'%s' >/dev/null",
 		    p->src, dka);
 		char *load[] = {e.docker, "--host", e.docker_host, "load", "-q", "-i", dka, NULL};
-		if (system(mk) != 0 || run_quiet(load) != 0) {
+		if (system(mk) != 0 || bench_exec_quiet(load, 120, NULL) < 0) {
 			error[1] = fc_strdup("cannot make or load the image for dockerd");
 			want[1] = false;
 		}
@@ -699,7 +552,7 @@ static void bench_engines(struct pstate *p)
 			double ms = 0;
 			if (!want[k])
 				continue;
-			if (engine_once(p, &e, k == 1, i, &ms, &error[k]) < 0)
+			if (engine_once(&e, k == 1, i, &ms, &error[k]) < 0)
 				want[k] = false;
 			else if (i >= 1)
 				v[k][n[k]++] = ms;
@@ -831,7 +684,7 @@ static void bench_rate(struct pstate *p)
 	}
 	p->rate_done = (unsigned)n;
 	p->rate_ondemand = (unsigned)(fn_stat(p, "cat", "on_demand", NULL) - od0);
-	qsort(v, n, sizeof(double), cmp_d);
+	bench_sort(v, n);
 	p->rate_p50 = pct(v, n, 50);
 	p->rate_p99 = pct(v, n, 99);
 	free(v);

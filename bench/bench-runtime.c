@@ -41,94 +41,25 @@ static int pidfd_open_(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-/* ---- running one command ------------------------------------------------ */
-
-struct cmd_res {
-	int status;      /* exit status, 128+sig when killed */
-	double ms;       /* fork to reaped, CLOCK_MONOTONIC */
-	long maxrss_kib; /* wait4 ru_maxrss */
-	bool timed_out;
-};
-
 struct runner {
 	struct bench_run *b;
-	int errfd; /* memfd: the stderr of every command */
-	int outfd; /* memfd: stdout of --version */
-	int nullfd;
 	/* ids that may exist, per runtime */
 	char ***live;
 	size_t *n_live;
 	unsigned long seq;
 };
 
-static void reset_fd(int fd)
+/* One run of argv (see bench_exec): stdio /dev/null, stderr kept. */
+static int exec_cmd(struct runner *R, char *const argv[], struct bench_exec *x)
 {
-	if (ftruncate(fd, 0) == 0)
-		lseek(fd, 0, SEEK_SET);
+	*x = (struct bench_exec)BENCH_EXEC_INIT(argv);
+	x->timeout_s = R->b->cfg.timeout_s;
+	return bench_exec(x);
 }
 
-/* The first max bytes of a memfd, trailing whitespace dropped. */
-static char *fd_text(int fd, size_t max)
+static bool exec_ok(int r, const struct bench_exec *x)
 {
-	char *s = fc_malloc(max + 1);
-	ssize_t n = pread(fd, s, max, 0);
-	if (n < 0)
-		n = 0;
-	s[n] = 0;
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r'))
-		s[--n] = 0;
-	return s;
-}
-
-static int exec_cmd(struct runner *R, char *const argv[], int outfd, struct cmd_res *res)
-{
-	memset(res, 0, sizeof(*res));
-	reset_fd(R->errfd);
-	uint64_t t0 = fc_now_ns();
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		/* own process group: a ^C reaches fcstart, which lets this finish and cleans up */
-		setpgid(0, 0);
-		dup2(R->nullfd, 0);
-		dup2(outfd >= 0 ? outfd : R->nullfd, 1);
-		dup2(R->errfd, 2);
-		execv(argv[0], argv);
-		dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	_cleanup_close_ int pfd = pidfd_open_(pid);
-	if (pfd >= 0) {
-		int budget = (int)(R->b->cfg.timeout_s * 1000);
-		uint64_t start = fc_now_ns();
-		for (;;) {
-			struct pollfd p = {.fd = pfd, .events = POLLIN};
-			int left = budget - (int)((fc_now_ns() - start) / 1000000);
-			if (left <= 0) {
-				res->timed_out = true;
-				kill(-pid,
-				     SIGKILL); /* its process group: the runtime and its helpers */
-				kill(pid, SIGKILL);
-				break;
-			}
-			int r = poll(&p, 1, left);
-			if (r > 0)
-				break;
-			if (r < 0 && errno != EINTR)
-				break;
-		}
-	}
-	int st;
-	struct rusage ru;
-	while (wait4(pid, &st, 0, &ru) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	res->ms = (double)(fc_now_ns() - t0) / 1e6;
-	res->maxrss_kib = ru.ru_maxrss;
-	res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	return 0;
+	return r >= 0 && x->status == 0;
 }
 
 static void reap_strays(void)
@@ -159,8 +90,8 @@ static void force_delete(struct runner *R, size_t rt, const char *id)
 {
 	struct bench_runtime *x = &R->b->rt[rt];
 	char *argv[] = {x->path, "--root", x->root, "delete", "-f", (char *)id, NULL};
-	struct cmd_res res;
-	exec_cmd(R, argv, -1, &res);
+	struct bench_exec res;
+	exec_cmd(R, argv, &res);
 	reap_strays();
 	live_del(R, rt, id);
 }
@@ -173,21 +104,25 @@ static void add_sample(struct bench_result *r, enum bench_metric m, double v)
 	r->samples[m][r->n[m]++] = v;
 }
 
-static void fail(struct runner *R, size_t rt, int v, const char *what, const struct cmd_res *res)
+/* The first failure of a runtime in a variant: what failed and why (its
+ * stderr); x == NULL when it was not a command. */
+static void fail(struct runner *R, size_t rt, int v, const char *what, int r,
+                 const struct bench_exec *x)
 {
-	struct bench_result *r = &R->b->rt[rt].res[v];
-	if (r->failed)
+	struct bench_result *res = &R->b->rt[rt].res[v];
+	if (res->failed)
 		return;
-	_cleanup_free_ char *text = fd_text(R->errfd, 2000);
-	r->failed = true;
-	if (res && res->timed_out)
-		r->error = fc_asprintf("%s: timed out after %.0f s%s%s", what, R->b->cfg.timeout_s,
-		                       *text ? ": " : "", text);
-	else if (res)
-		r->error = fc_asprintf("%s: exit status %d%s%s", what, res->status,
-		                       *text ? ": " : "", text);
+	res->failed = true;
+	if (!x) {
+		res->error = fc_strdup(what);
+		return;
+	}
+	_cleanup_error_ struct fc_error *e = NULL;
+	if (r < 0)
+		fc_error_set(&e, -r, "%s", what);
 	else
-		r->error = fc_asprintf("%s", what);
+		bench_exec_error(x, &e, what);
+	res->error = fc_strdup(e->msg);
 }
 
 static char *new_id(struct runner *R, size_t rt, int v, const char *kind)
@@ -203,12 +138,12 @@ static void measure_run(struct runner *R, size_t rt, int v, bool record)
 	_cleanup_free_ char *id = new_id(R, rt, v, "run");
 	char *argv[] = {x->path, "--root", x->root, "run", "--bundle", R->b->variant_dir[v],
 	                id,      NULL};
-	struct cmd_res res;
+	struct bench_exec res;
 	live_add(R, rt, id);
-	int r = exec_cmd(R, argv, -1, &res);
+	int r = exec_cmd(R, argv, &res);
 	reap_strays();
-	if (r < 0 || res.status != 0 || res.timed_out) {
-		fail(R, rt, v, "run", r < 0 ? NULL : &res);
+	if (!exec_ok(r, &res)) {
+		fail(R, rt, v, "run", r, &res);
 		force_delete(R, rt, id);
 		return;
 	}
@@ -240,29 +175,29 @@ static void measure_lifecycle(struct runner *R, size_t rt, int v, bool record)
 	    "--pid-file", pidfile,  id,      NULL};
 	char *start[] = {x->path, "--root", x->root, "start", id, NULL};
 	char *del[] = {x->path, "--root", x->root, "delete", id, NULL};
-	struct cmd_res rc, rs, rd;
+	struct bench_exec rc, rs, rd;
 	_cleanup_close_ int pfd = -1;
 
 	live_add(R, rt, id);
-	int r = exec_cmd(R, create, -1, &rc);
-	if (r < 0 || rc.status != 0 || rc.timed_out) {
-		fail(R, rt, v, "create", r < 0 ? NULL : &rc);
+	int r = exec_cmd(R, create, &rc);
+	if (!exec_ok(r, &rc)) {
+		fail(R, rt, v, "create", r, &rc);
 		goto out_force;
 	}
 	pid_t pid = read_pidfile(pidfile);
 	unlink(pidfile);
 	if (pid <= 0) {
-		fail(R, rt, v, "create: no container pid in --pid-file", NULL);
+		fail(R, rt, v, "create: no container pid in --pid-file", 0, NULL);
 		goto out_force;
 	}
 	pfd = pidfd_open_(pid);
 	if (pfd < 0) {
-		fail(R, rt, v, "create: the container process is already gone", NULL);
+		fail(R, rt, v, "create: the container process is already gone", 0, NULL);
 		goto out_force;
 	}
-	r = exec_cmd(R, start, -1, &rs);
-	if (r < 0 || rs.status != 0 || rs.timed_out) {
-		fail(R, rt, v, "start", r < 0 ? NULL : &rs);
+	r = exec_cmd(R, start, &rs);
+	if (!exec_ok(r, &rs)) {
+		fail(R, rt, v, "start", r, &rs);
 		goto out_force;
 	}
 	/* wait for the container to exit */
@@ -271,8 +206,7 @@ static void measure_lifecycle(struct runner *R, size_t rt, int v, bool record)
 		struct pollfd p = {.fd = pfd, .events = POLLIN};
 		int left = (int)(R->b->cfg.timeout_s * 1000) - (int)((fc_now_ns() - t0) / 1000000);
 		if (left <= 0) {
-			reset_fd(R->errfd);
-			fail(R, rt, v, "start: the container did not exit", NULL);
+			fail(R, rt, v, "start: the container did not exit", 0, NULL);
 			goto out_force;
 		}
 		int pr = poll(&p, 1, left);
@@ -282,10 +216,10 @@ static void measure_lifecycle(struct runner *R, size_t rt, int v, bool record)
 			break;
 	}
 	waitpid(pid, NULL, WNOHANG); /* ours when we are its subreaper */
-	r = exec_cmd(R, del, -1, &rd);
+	r = exec_cmd(R, del, &rd);
 	reap_strays();
-	if (r < 0 || rd.status != 0 || rd.timed_out) {
-		fail(R, rt, v, "delete", r < 0 ? NULL : &rd);
+	if (!exec_ok(r, &rd)) {
+		fail(R, rt, v, "delete", r, &rd);
 		goto out_force;
 	}
 	live_del(R, rt, id);
@@ -327,24 +261,6 @@ static void resolve_runtime(struct bench_runtime *x, const char *spec)
 	}
 }
 
-static char *runtime_version(struct runner *R, const char *path)
-{
-	char *argv[] = {(char *)path, "--version", NULL};
-	struct cmd_res res;
-	reset_fd(R->outfd);
-	if (exec_cmd(R, argv, R->outfd, &res) < 0 || res.status != 0)
-		return NULL;
-	char *s = fd_text(R->outfd, 200);
-	char *nl = strchr(s, '\n');
-	if (nl)
-		*nl = 0;
-	if (!*s) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
 static const char *mkbundle_script(void)
 {
 	static char buf[PATH_MAX];
@@ -373,16 +289,13 @@ static int build_bundle(struct runner *R, const char *dir, struct fc_error **err
 	argv[2] = (char *)dir;
 	for (size_t i = 0; i < n; i++)
 		argv[3 + i] = R->b->cfg.cmd[i];
-	struct cmd_res res;
-	int r = exec_cmd(R, argv, -1, &res);
+	struct bench_exec res;
+	int r = exec_cmd(R, argv, &res);
 	free(argv);
 	if (r < 0)
 		return fc_error_set(err, -r, "run `%s`", script);
-	if (res.status != 0) {
-		_cleanup_free_ char *t = fd_text(R->errfd, 1000);
-		return fc_error_set(err, 0, "`%s %s` failed (status %d): %s", script, dir,
-		                    res.status, t);
-	}
+	if (res.status != 0)
+		return bench_exec_error(&res, err, script);
 	return 0;
 }
 
@@ -440,7 +353,7 @@ static int setup(struct runner *R, struct fc_error **err)
 			}
 			continue;
 		}
-		x->version = runtime_version(R, x->path);
+		x->version = bench_program_version(x->path);
 		if ((r = fc_mkdir_p_at(AT_FDCWD, x->root, 0700, err)) < 0)
 			return r;
 	}
@@ -558,7 +471,7 @@ static int cleanup(struct runner *R, struct fc_error **err)
 
 int bench_runtime_main(struct bench_run *b)
 {
-	struct runner R = {.b = b, .errfd = -1, .outfd = -1, .nullfd = -1};
+	struct runner R = {.b = b};
 	struct sigaction sa = {.sa_handler = on_signal}, old[3];
 	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
 	_cleanup_error_ struct fc_error *err = NULL;
@@ -570,14 +483,6 @@ int bench_runtime_main(struct bench_run *b)
 	/* orphaned container processes (after `create` returns) become our children */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
-	R.errfd = memfd_create("fcstart-bench-stderr", MFD_CLOEXEC);
-	R.outfd = memfd_create("fcstart-bench-stdout", MFD_CLOEXEC);
-	R.nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (R.errfd < 0 || R.outfd < 0 || R.nullfd < 0) {
-		fc_log(FC_LOG_ERROR, "bench runtime: memfd or /dev/null: %s", strerror(errno));
-		ret = 1;
-		goto out;
-	}
 	if (setup(&R, &err) < 0) {
 		fc_log(FC_LOG_ERROR, "bench runtime: %s", err->msg);
 		ret = 1;
@@ -612,12 +517,6 @@ out:
 		fc_log(FC_LOG_ERROR, "bench runtime: cleanup: %s", err->msg);
 		ret = 1;
 	}
-	if (R.errfd >= 0)
-		close(R.errfd);
-	if (R.outfd >= 0)
-		close(R.outfd);
-	if (R.nullfd >= 0)
-		close(R.nullfd);
 	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);

@@ -37,6 +37,7 @@ void bench_summarise(double *v, size_t n, struct bench_summary *out)
 	out->max = v[n - 1];
 	out->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 	out->p95 = bench_percentile(v, n, 95.0);
+	out->p99 = bench_percentile(v, n, 99.0);
 	double s = 0;
 	for (size_t i = 0; i < n; i++)
 		s += v[i];

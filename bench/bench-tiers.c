@@ -61,39 +61,6 @@ static int mount_id_of(const char *path)
 	return id;
 }
 
-/* Run argv quietly; its stderr (first 1000 bytes) goes into *err on failure. */
-static int run_quiet(char *const argv[], struct fc_error **err)
-{
-	_cleanup_close_ int efd = memfd_create("fcstart-tier", MFD_CLOEXEC);
-	pid_t pid = fork();
-	if (pid < 0)
-		return fc_error_set(err, errno, "fork for `%s`", argv[0]);
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		dup2(nul, 0);
-		dup2(nul, 1);
-		if (efd >= 0)
-			dup2(efd, 2);
-		execvp(argv[0], argv);
-		dprintf(2, "exec: %s", strerror(errno));
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return fc_error_set(err, errno, "wait for `%s`", argv[0]);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
-	char buf[1001] = "";
-	ssize_t n = efd >= 0 ? pread(efd, buf, 1000, 0) : 0;
-	buf[n > 0 ? n : 0] = 0;
-	for (size_t l = strlen(buf); l && (buf[l - 1] == '\n' || buf[l - 1] == ' ');)
-		buf[--l] = 0;
-	return fc_error_set(err, 0, "`%s` failed (status %d)%s%s", argv[0],
-	                    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), *buf ? ": " : "",
-	                    buf);
-}
-
 int cs_drop_caches(struct fc_error **err)
 {
 	sync();
@@ -423,7 +390,7 @@ static int build_one(struct cs_tiers *ts, struct cs_tier *t, struct fc_error **e
 	char *mkfs[] = {
 	    "mkfs.ext4", "-q", "-F", "-m", "0", "-E", "lazy_itable_init=0,lazy_journal_init=0",
 	    t->backing,  NULL};
-	if ((r = run_quiet(mkfs, err)) < 0)
+	if ((r = bench_exec_quiet(mkfs, 600, err)) < 0)
 		return r;
 	if ((r = loop_attach(t, err)) < 0)
 		return r;

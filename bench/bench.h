@@ -13,7 +13,7 @@
 
 struct bench_summary {
 	size_t n;
-	double median, p95, min, max, mean;
+	double median, p95, p99, min, max, mean;
 };
 /* Sort ascending; the nearest-rank percentile p (0-100] of a sorted array
  * of n >= 1 samples. */
@@ -24,6 +24,70 @@ void bench_summarise(double *v, size_t n, struct bench_summary *out);
 /* Fisher-Yates shuffle of idx[0..n) with a small xorshift generator. */
 void bench_shuffle(size_t *idx, size_t n, uint64_t *state);
 uint64_t bench_seed(void);
+
+/* ---- one timed run of X (bench-exec.c) ---------------------------------- */
+
+/* What came on an output while it was read: the time to its first byte and
+ * its first bytes. */
+struct bench_output {
+	double first_ms; /* from the start of the run to the first byte; -1: none came */
+	char buf[1024];  /* the first bytes, NUL-terminated */
+	size_t len;      /* bytes in buf */
+	size_t total;    /* bytes read */
+	bool eof;        /* the output ended (EOF) */
+};
+void bench_output_reset(struct bench_output *o);
+/* Read fd until EOF or want bytes (0: until EOF), at most timeout_ms after t0
+ * (fc_now_ns() when the run began): 0, or -ETIMEDOUT / -errno. The time to the
+ * first byte counts from t0. */
+int bench_read_output(int fd, uint64_t t0, int timeout_ms, size_t want, struct bench_output *o);
+
+#define BENCH_EXEC_PIPE    (-2) /* .out: a pipe that bench_exec reads as the watched output */
+#define BENCH_EXEC_CAPTURE (-2) /* .err: into .errtext */
+
+/* One run of X: argv (a path, or a name looked up in PATH) in its own process
+ * group; fork to exit timed; the whole group killed at the deadline. Fill in
+ * with BENCH_EXEC_INIT(argv), then change what differs. */
+struct bench_exec {
+	char *const *argv;
+	int in;            /* stdin; -1: /dev/null */
+	const char *input; /* when set: stdin holds these bytes (then EOF) */
+	int out;           /* stdout; -1: /dev/null; BENCH_EXEC_PIPE: a pipe read as .output */
+	int err;           /* stderr; -1: /dev/null; BENCH_EXEC_CAPTURE (default): .errtext */
+	int watch;         /* another output to read while X runs (e.g. a container's stdout
+	                    * while X is `start`); -1: none; ignored with BENCH_EXEC_PIPE */
+	size_t want;       /* read the output until want bytes came (0: until EOF) */
+	double timeout_s;  /* the deadline from the fork (0: none) */
+	volatile sig_atomic_t *stop; /* when it becomes set: X is killed */
+	/* called once the output is done while X still runs (`ctr run` does not
+	 * pass stdin's EOF on: its task is killed here) */
+	void (*on_output)(struct bench_exec *x, void *data);
+	void *data;
+
+	/* what happened */
+	int status;      /* exit status, 128+signal; 128+SIGKILL when killed at the deadline
+	                  * or on *stop: X succeeded when status is 0 */
+	bool timed_out;  /* the deadline passed (X killed, or its output cut short) */
+	double ms;       /* fork to X's exit */
+	long maxrss_kib; /* X's peak RSS (wait4) */
+	struct bench_output output; /* the watched output (first_ms counts from the fork) */
+	char errtext[2048];         /* the first of X's stderr, trailing blanks dropped */
+};
+#define BENCH_EXEC_INIT(argv_)                                                                     \
+	{                                                                                          \
+		.argv = (argv_), .in = -1, .out = -1, .err = BENCH_EXEC_CAPTURE, .watch = -1,      \
+	}
+/* Run X to its exit (and the end of its watched output). 0 when X ran (see
+ * status), -errno when it could not be started. */
+int bench_exec(struct bench_exec *x);
+/* An error of a failed run: "WHAT: exit status N: STDERR" or "WHAT: timed
+ * out after S s: STDERR". Returns -errno. */
+int bench_exec_error(const struct bench_exec *x, struct fc_error **err, const char *what);
+/* Run argv with no output, at most timeout_s; 0, or -errno with *err naming
+ * the program, its status and its stderr. */
+int bench_exec_quiet(char *const argv[], double timeout_s, struct fc_error **err);
+/* The first line of `path --version`, malloc'd; NULL when it fails. */
+char *bench_program_version(const char *path);
 
 /* ---- config.json variants (bench-config.c) ------------------------------ */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test-bench-stats.c: the benchmark's median, p95 (nearest rank), min and its
+/* test-bench-stats.c: the benchmark's median, p95 and p99 (nearest rank), min and its
  * shuffle (a permutation, and not always the same order). */
 #include "bench.h"
 
@@ -27,7 +27,7 @@ int main(void)
 	for (int i = 0; i < 100; i++)
 		c[i] = 100 - i; /* 100..1 */
 	bench_summarise(c, 100, &s);
-	CHECK(s.p95 == 95 && s.median == 50.5 && s.min == 1);
+	CHECK(s.p95 == 95 && s.p99 == 99 && s.median == 50.5 && s.min == 1);
 
 	double d[20];
 	for (int i = 0; i < 20; i++)

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-exec.c: one timed run of a program, the way every harness of `fcstart
+ * bench` times "one run of X" (a runtime's run, create, start or delete; `ctr
+ * run`; `docker run`; a tool such as mkfs): X in its own process group with
+ * the stdio asked for, killed with its group at a deadline, the time from fork
+ * to its exit, its peak RSS, and when asked the time to the first byte of an
+ * output read while it runs. Also the reader that times the first byte of an
+ * invocation's response (the pool paths). */
+#include "bench.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+/* ---- reading an output ------------------------------------------------------ */
+
+void bench_output_reset(struct bench_output *o)
+{
+	o->first_ms = -1;
+	o->len = 0;
+	o->total = 0;
+	o->eof = false;
+	o->buf[0] = 0;
+}
+
+/* Read what fd has now: 1 when the output is done (EOF, an error, or want
+ * bytes came), 0 when more may come. */
+static int output_take(struct bench_output *o, int fd, uint64_t t0, size_t want)
+{
+	char tmp[4096];
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		o->eof = true;
+		return 1;
+	}
+	if (o->first_ms < 0)
+		o->first_ms = bench_ms_since(t0);
+	size_t keep = sizeof(o->buf) - 1 - o->len;
+	if (keep > (size_t)n)
+		keep = (size_t)n;
+	memcpy(o->buf + o->len, tmp, keep);
+	o->len += keep;
+	o->buf[o->len] = 0;
+	o->total += (size_t)n;
+	return want && o->total >= want ? 1 : 0;
+}
+
+int bench_read_output(int fd, uint64_t t0, int timeout_ms, size_t want, struct bench_output *o)
+{
+	bench_output_reset(o);
+	for (;;) {
+		int left = timeout_ms - (int)bench_ms_since(t0);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r > 0 && output_take(o, fd, t0, want))
+			return 0;
+	}
+}
+
+/* ---- one run of a program ---------------------------------------------------- */
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int input_memfd(const char *data)
+{
+	int fd = memfd_create("fcstart-bench-in", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fc_write_all(fd, data, strlen(data)) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void kill_group(pid_t pid)
+{
+	kill(-pid, SIGKILL); /* its process group: X and its helpers */
+	kill(pid, SIGKILL);
+}
+
+int bench_exec(struct bench_exec *x)
+{
+	_cleanup_close_ int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	_cleanup_close_ int in_mem = -1, err_mem = -1, pipe_rd = -1, pidfd = -1;
+	int pipe_wr = -1;
+
+	x->status = -1;
+	x->timed_out = false;
+	x->ms = -1;
+	x->maxrss_kib = 0;
+	x->errtext[0] = 0;
+	bench_output_reset(&x->output);
+	if (nul < 0)
+		return -errno;
+	if (x->input && (in_mem = input_memfd(x->input)) < 0)
+		return in_mem;
+	if (x->err == BENCH_EXEC_CAPTURE &&
+	    (err_mem = memfd_create("fcstart-bench-err", MFD_CLOEXEC)) < 0)
+		return -errno;
+	if (x->out == BENCH_EXEC_PIPE) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -errno;
+		pipe_rd = p[0];
+		pipe_wr = p[1];
+	}
+	int in = in_mem >= 0 ? in_mem : x->in >= 0 ? x->in : nul;
+	int out = pipe_wr >= 0 ? pipe_wr : x->out >= 0 ? x->out : nul;
+	int errfd = err_mem >= 0 ? err_mem : x->err >= 0 ? x->err : nul;
+	int watch = pipe_rd >= 0 ? pipe_rd : x->watch;
+
+	uint64_t t0 = fc_now_ns();
+	pid_t pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		if (pipe_wr >= 0)
+			close(pipe_wr);
+		return r;
+	}
+	if (pid == 0) {
+		setpgid(0, 0); /* a ^C reaches only fcstart, which stops X and cleans up */
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(errfd, 2);
+		execvp(x->argv[0], x->argv);
+		dprintf(2, "exec `%s`: %s\n", x->argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (pipe_wr >= 0)
+		close(pipe_wr);
+	pidfd = pidfd_open_(pid);
+	if (pidfd < 0) {
+		int r = -errno;
+		kill_group(pid);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return r;
+	}
+
+	/* until X exited and the watched output is done; a failed X has no
+	 * output left to wait for */
+	bool exited = false, watching = watch >= 0, killed = false;
+	int st = 0;
+	struct rusage ru = {0};
+	while (!exited || watching) {
+		double elapsed = bench_ms_since(t0);
+		bool stop = x->stop && *x->stop;
+		if (stop || (x->timeout_s > 0 && elapsed >= x->timeout_s * 1000)) {
+			x->timed_out = !stop;
+			if (!exited) { /* never once reaped: the pid could be another's */
+				kill_group(pid);
+				killed = true;
+			}
+			break; /* reaped below */
+		}
+		struct pollfd pf[2] = {{.fd = exited ? -1 : pidfd, .events = POLLIN},
+		                       {.fd = watching ? watch : -1, .events = POLLIN}};
+		int left = x->timeout_s > 0 ? (int)(x->timeout_s * 1000 - elapsed) + 1 : -1;
+		if (x->stop && (left < 0 || left > 100))
+			left = 100; /* look at *stop now and then */
+		int r = poll(pf, 2, left);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0)
+			continue;
+		if (pf[1].revents && output_take(&x->output, watch, t0, x->want)) {
+			watching = false;
+			if (x->on_output && !exited)
+				x->on_output(x, x->data);
+		}
+		if (pf[0].revents) {
+			while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
+				;
+			x->ms = bench_ms_since(t0);
+			exited = true;
+			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+				watching = false;
+		}
+	}
+	if (!exited) {
+		while (wait4(pid, &st, 0, &ru) < 0)
+			if (errno != EINTR)
+				return -errno;
+		x->ms = bench_ms_since(t0);
+	}
+	x->maxrss_kib = ru.ru_maxrss;
+	x->status = killed ? 128 + SIGKILL : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (err_mem >= 0) {
+		ssize_t n = pread(err_mem, x->errtext, sizeof(x->errtext) - 1, 0);
+		n = n < 0 ? 0 : n;
+		x->errtext[n] = 0;
+		while (n > 0 && (x->errtext[n - 1] == '\n' || x->errtext[n - 1] == ' ' ||
+		                 x->errtext[n - 1] == '\r'))
+			x->errtext[--n] = 0;
+	}
+	return 0;
+}
+
+int bench_exec_error(const struct bench_exec *x, struct fc_error **err, const char *what)
+{
+	const char *sep = x->errtext[0] ? ": " : "";
+	if (x->timed_out && x->status == 128 + SIGKILL)
+		return fc_error_relay(err, ETIMEDOUT, "%s: timed out after %g s%s%s", what,
+		                      x->timeout_s, sep, x->errtext);
+	return fc_error_relay(err, x->status == 127 ? ENOENT : EIO, "%s: exit status %d%s%s", what,
+	                      x->status, sep, x->errtext);
+}
+
+int bench_exec_quiet(char *const argv[], double timeout_s, struct fc_error **err)
+{
+	struct bench_exec x = BENCH_EXEC_INIT(argv);
+	x.timeout_s = timeout_s;
+	int r = bench_exec(&x);
+	if (r < 0)
+		return fc_error_set(err, -r, "run `%s`", argv[0]);
+	if (x.status != 0)
+		return bench_exec_error(&x, err, argv[0]);
+	return 0;
+}
+
+char *bench_program_version(const char *path)
+{
+	char *argv[] = {(char *)path, "--version", NULL};
+	struct bench_exec x = BENCH_EXEC_INIT(argv);
+	x.out = BENCH_EXEC_PIPE;
+	x.timeout_s = 10;
+	if (bench_exec(&x) < 0 || x.status != 0)
+		return NULL;
+	x.output.buf[strcspn(x.output.buf, "\n")] = 0;
+	return x.output.buf[0] ? fc_strdup(x.output.buf) : NULL;
+}
