@@ -68,25 +68,26 @@ static bool pool_has_scenario(const struct cs_path *p, enum cs_scenario sc)
 	return sc == CS_POOL;
 }
 
-/* The fn's "waiting" count from a stats reply, -1 if absent. */
-static int waiting_of(const char *stats)
+/* The fn's "waiting" count from the daemon's stats, -1 if absent. */
+static int waiting_of(const char *sock)
 {
-	const char *f = stats ? strstr(stats, "\"name\":\"" FN_NAME "\"") : NULL;
-	const char *w = f ? strstr(f, "\"waiting\":") : NULL;
-	return w ? atoi(w + 10) : -1;
+	struct fcpool_fn_list l;
+	int w = -1;
+	if (fcpool_client_stats(sock, &l, NULL) < 0)
+		return -1;
+	for (size_t i = 0; i < l.n; i++)
+		if (FC_STREQ(l.fns[i].spec.name, FN_NAME))
+			w = (int)l.fns[i].waiting;
+	fcpool_fn_list_clear(&l);
+	return w;
 }
 
 static int wait_waiting(struct pool_tier *pt, int secs, struct fc_error **err)
 {
 	uint64_t t0 = fc_now_ns();
 	while (bench_ms_since(t0) < secs * 1000.0) {
-		char *reply = NULL;
-		if (fcpool_call(pt->sock, "{\"op\":\"stats\"}", &reply, NULL) >= 0) {
-			int w = waiting_of(reply);
-			free(reply);
-			if (w >= 1)
-				return 0;
-		}
+		if (waiting_of(pt->sock) >= 1)
+			return 0;
 		if (waitpid(pt->pid, NULL, WNOHANG) == pt->pid) {
 			pt->pid = 0;
 			_cleanup_free_ char *t = log_tail(pt->log);
@@ -115,7 +116,7 @@ static int start_daemon(struct cs_run *R, struct pool_priv *pp, struct cs_tier *
 		return fc_error_set(err, -pid, "fork");
 	pt->pid = pid;
 	uint64_t t0 = fc_now_ns();
-	while (fcpool_call(pt->sock, "{\"op\":\"ping\"}", NULL, NULL) < 0) {
+	while (fcpool_client_ping(pt->sock, NULL) < 0) {
 		if (waitpid(pid, NULL, WNOHANG) == pid || bench_ms_since(t0) > 10000) {
 			_cleanup_free_ char *tl = log_tail(pt->log);
 			return fc_error_set(err, ESRCH, "`fcstart serve` did not come up: %s", tl);
@@ -123,10 +124,12 @@ static int start_daemon(struct cs_run *R, struct pool_priv *pp, struct cs_tier *
 		bench_sleep_ms(10, NULL);
 	}
 	struct fc_error *e = NULL;
-	if (fcpool_call(pt->sock,
-	                "{\"op\":\"deploy\",\"name\":\"" FN_NAME "\",\"image\":\"coldstart\","
-	                "\"args\":[\"/bin/sh\",\"-c\",\"echo ready\"],\"min\":1,\"max\":2}",
-	                NULL, &e) < 0) {
+	char *args[] = {"/bin/sh", "-c", "echo ready", NULL};
+	struct fcpool_fn_spec spec = {.name = FN_NAME, .image = "coldstart", .args = args};
+	fcpool_fn_spec_labels(&spec);
+	spec.min = 1;
+	spec.max = 2;
+	if (fcpool_client_deploy(pt->sock, &spec, &e) < 0) {
 		int r = fc_error_set(err, fc_error_code(e) * -1, "deploy: %s", e ? e->msg : "?");
 		fc_error_free(e);
 		return r;
@@ -160,10 +163,8 @@ static int pool_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, 
 	_cleanup_close_ int rd = out[0];
 	struct fc_error *e = NULL;
 	uint64_t t0 = fc_now_ns();
-	_cleanup_close_ int fd = fcpool_connect(pt->sock, &e);
-	int fds[3] = {in, out[1], errfd};
-	r = fd < 0 ? fd
-	           : fcpool_send(fd, "{\"op\":\"invoke\",\"name\":\"" FN_NAME "\"}", fds, 3, &e);
+	struct fcpool_invoke_args a = {.name = FN_NAME, .stdio = {in, out[1], errfd}};
+	_cleanup_close_ int fd = r = fcpool_client_invoke(pt->sock, &a, &e);
 	close(out[1]);
 	if (r < 0) {
 		r = fc_error_set(err, -r, "invoke: %s", e ? e->msg : "?");

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <yajl/yajl_tree.h>
 
 #include "bench-pool.h"
 #include "bench.h"
@@ -58,6 +57,7 @@ struct pstate {
 	size_t ho_n;
 	double ex_p50, ex_p95, ex_p99; /* hand-over to exec (the sandbox's clock), us */
 	size_t ex_n;
+	struct fcpool_latency create; /* sandbox creation in the fork server, us */
 	double pss_kib, cg_kib, fill_s;
 	unsigned pss_n;
 	unsigned rate_done, rate_ondemand;
@@ -81,47 +81,58 @@ static int data_fd(const char *data)
 
 /* ---- the daemon ---------------------------------------------------------- */
 
-static int call(struct pstate *p, const char *json, char **reply)
+static int failed(const char *what, int r, struct fc_error *e)
 {
-	struct fc_error *e = NULL;
-	int r = fcpool_call(p->sock, json, reply, &e);
-	if (r < 0)
-		fprintf(stderr, "fcstart bench pool: %s: %s\n", json, e ? e->msg : "?");
+	fprintf(stderr, "fcstart bench pool: %s: %s\n", what, e ? e->msg : "?");
 	fc_error_free(e);
 	return r;
 }
 
-static double fn_stat(struct pstate *p, const char *fn, const char *k1, const char *k2)
+static int deploy(struct pstate *p, const char *name, enum fcpool_mode mode, unsigned min,
+                  char **args)
 {
-	char *reply = NULL;
-	double out = NAN;
-	if (fcpool_call(p->sock, "{\"op\":\"stats\"}", &reply, NULL) < 0)
-		return NAN;
-	yajl_val v = yajl_tree_parse(reply, NULL, 0);
-	const char *pf[] = {"functions", NULL};
-	yajl_val fns = v ? yajl_tree_get(v, pf, yajl_t_array) : NULL;
-	for (size_t i = 0; fns && i < YAJL_GET_ARRAY(fns)->len; i++) {
-		yajl_val f = YAJL_GET_ARRAY(fns)->values[i];
-		const char *pn[] = {"name", NULL}, *pk[] = {k1, k2, NULL};
-		yajl_val n = yajl_tree_get(f, pn, yajl_t_string);
-		const char *ns = n ? YAJL_GET_STRING(n) : NULL;
-		if (!ns || !FC_STREQ(ns, fn))
-			continue;
-		yajl_val x = yajl_tree_get(f, pk, yajl_t_number);
-		if (x)
-			out = YAJL_IS_INTEGER(x) ? (double)YAJL_GET_INTEGER(x) : YAJL_GET_DOUBLE(x);
-	}
-	yajl_tree_free(v);
-	free(reply);
-	return out;
+	struct fcpool_fn_spec spec = {
+	    .name = (char *)name, .image = "bb", .mode = mode, .args = args};
+	fcpool_fn_spec_labels(&spec);
+	spec.min = min;
+	struct fc_error *e = NULL;
+	int r = fcpool_client_deploy(p->sock, &spec, &e);
+	return r < 0 ? failed(name, r, e) : 0;
 }
 
-/* Wait (at most secs) until fn's field equals want. */
-static bool wait_stat(struct pstate *p, const char *fn, const char *field, double want, double secs)
+static int scale(struct pstate *p, const char *fn, unsigned min, unsigned max)
+{
+	struct fc_error *e = NULL;
+	int r = fcpool_client_scale(p->sock, fn, min, max, &e);
+	return r < 0 ? failed("scale", r, e) : 0;
+}
+
+/* fn's counters from the daemon's stats; false when they cannot be had. */
+static bool fn_stats(struct pstate *p, const char *fn, struct fcpool_fn_status *out)
+{
+	struct fcpool_fn_list l;
+	bool found = false;
+	if (fcpool_client_stats(p->sock, &l, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < l.n && !found; i++)
+		if (FC_STREQ(l.fns[i].spec.name, fn)) {
+			*out = l.fns[i];
+			out->spec = (struct fcpool_fn_spec){0};
+			found = true;
+		}
+	fcpool_fn_list_clear(&l);
+	return found;
+}
+
+/* Wait (at most secs) until fn's field ("waiting" or "running") equals want. */
+static bool wait_stat(struct pstate *p, const char *fn, const char *field, unsigned want,
+                      double secs)
 {
 	uint64_t end = fc_now_ns() + (uint64_t)(secs * 1e9);
 	while (fc_now_ns() < end) {
-		if (fn_stat(p, fn, field, NULL) == want)
+		struct fcpool_fn_status st;
+		if (fn_stats(p, fn, &st) &&
+		    (FC_STREQ(field, "running") ? st.running : st.waiting) == want)
 			return true;
 		usleep(2000);
 	}
@@ -139,7 +150,7 @@ static int start_daemon(struct pstate *p)
 		return pid;
 	p->daemon = pid;
 	for (int i = 0; i < 1000; i++) {
-		if (fcpool_call(p->sock, "{\"op\":\"ping\"}", NULL, NULL) == 0)
+		if (fcpool_client_ping(p->sock, NULL) == 0)
 			return 0;
 		if (waitpid(pid, NULL, WNOHANG) == pid) {
 			p->daemon = -1;
@@ -163,21 +174,11 @@ static void stop_daemon(struct pstate *p)
 int bench_pool_exit_status(int fd)
 {
 	struct fc_error *e = NULL;
-	int status = -1;
-	for (;;) {
-		char *reply = NULL;
-		if (fcpool_recv(fd, &reply, &e) < 0)
-			break;
-		bool done = strstr(reply, "\"exit\"") || strstr(reply, "\"ok\":false");
-		char *s = strstr(reply, "\"status\":");
-		if (s)
-			status = atoi(s + 9);
-		free(reply);
-		if (done)
-			break;
-	}
+	struct fcpool_event ev = {0};
+	while (fcpool_client_event(fd, &ev, &e) >= 0 && ev.kind != FCPOOL_EV_EXIT)
+		;
 	fc_error_free(e);
-	return status;
+	return ev.kind == FCPOOL_EV_EXIT ? ev.status : -1;
 }
 
 /* One invocation through the daemon: invoke to the first byte of the echo, ms. */
@@ -191,19 +192,17 @@ static int invoke_once(struct pstate *p, const char *fn, int i, double *ms)
 		return -errno;
 	_cleanup_close_ int rd = out[0];
 	_cleanup_close_ int errfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	_cleanup_free_ char *json = fc_asprintf("{\"op\":\"invoke\",\"name\":\"%s\"}", fn);
+	struct fcpool_invoke_args a = {.name = fn, .stdio = {in, out[1], errfd}};
 	struct fc_error *e = NULL;
 	uint64_t t0 = fc_now_ns();
-	_cleanup_close_ int fd = fcpool_connect(p->sock, &e);
-	int fds[3] = {in, out[1], errfd};
-	int r = fd < 0 ? fd : fcpool_send(fd, json, fds, 3, &e);
+	_cleanup_close_ int fd = fcpool_client_invoke(p->sock, &a, &e);
 	close(out[1]);
-	if (r < 0) {
+	if (fd < 0) {
 		fc_error_free(e);
-		return r;
+		return fd;
 	}
 	struct bench_output o;
-	r = bench_read_output(rd, t0, 10000, 0, &o);
+	int r = bench_read_output(rd, t0, 10000, 0, &o);
 	/* the exit status */
 	int status = bench_pool_exit_status(fd);
 	if (r < 0 || o.first_ms < 0 || !FC_STREQ(o.buf, data) || status != 0)
@@ -258,26 +257,18 @@ static void bench_invoke_path(struct pstate *p, const char *name, const char *fn
  * instance busy) when non-NULL. Invoke to first byte of the HTTP response. */
 static int http_once(struct pstate *p, const char *fn, double *ms, int *hold)
 {
-	_cleanup_free_ char *json = fc_asprintf("{\"op\":\"invoke\",\"name\":\"%s\"}", fn);
+	struct fcpool_invoke_args a = {.name = fn, .stdio = {-1, -1, -1}};
+	struct fcpool_event ev;
 	struct fc_error *e = NULL;
 	uint64_t t0 = fc_now_ns();
-	int fd = fcpool_connect(p->sock, &e);
-	if (fd < 0 || fcpool_send(fd, json, NULL, 0, &e) < 0) {
+	int fd = fcpool_client_invoke(p->sock, &a, &e);
+	if (fd < 0 || fcpool_client_event(fd, &ev, &e) < 0 || ev.kind != FCPOOL_EV_CONNECTED) {
 		fc_error_free(e);
 		if (fd >= 0)
 			close(fd);
 		return -EIO;
 	}
-	char *reply = NULL;
-	int tcp = -1;
-	size_t n = 1;
-	if (fcpool_recv_fds(fd, &reply, &tcp, &n, &e) < 0 || n != 1) {
-		fc_error_free(e);
-		free(reply);
-		close(fd);
-		return -EIO;
-	}
-	free(reply);
+	int tcp = ev.sock;
 	int fl = fcntl(tcp, F_GETFL);
 	fcntl(tcp, F_SETFL, fl & ~O_NONBLOCK);
 	static const char req[] = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";
@@ -609,10 +600,8 @@ static long kib_field(const char *file, const char *field)
 static void bench_memory(struct pstate *p)
 {
 	unsigned want = (unsigned)p->cfg.waiting;
-	_cleanup_free_ char *req =
-	    fc_asprintf("{\"op\":\"scale\",\"name\":\"cat\",\"min\":%u,\"max\":%u}", want, want);
 	uint64_t t0 = fc_now_ns();
-	if (call(p, req, NULL) < 0 || !wait_stat(p, "cat", "waiting", want, 300)) {
+	if (scale(p, "cat", want, want) < 0 || !wait_stat(p, "cat", "waiting", want, 300)) {
 		fprintf(stderr, "fcstart bench pool: %u waiting sandboxes not reached\n", want);
 		return;
 	}
@@ -658,16 +647,18 @@ static void bench_memory(struct pstate *p)
 	p->pss_n = n;
 	p->pss_kib = n ? pss / n : NAN;
 	p->cg_kib = ncg ? cg / ncg : NAN;
-	call(p, "{\"op\":\"scale\",\"name\":\"cat\",\"min\":1,\"max\":20}", NULL);
+	scale(p, "cat", 1, 20);
 }
 
 /* ---- sustained rate -------------------------------------------------------- */
 
 static void bench_rate(struct pstate *p)
 {
-	call(p, "{\"op\":\"scale\",\"name\":\"cat\",\"min\":4,\"max\":40}", NULL);
+	struct fcpool_fn_status st = {0};
+	scale(p, "cat", 4, 40);
 	wait_stat(p, "cat", "waiting", 4, 30);
-	double od0 = fn_stat(p, "cat", "on_demand", NULL);
+	fn_stats(p, "cat", &st);
+	uint64_t od0 = st.on_demand;
 	double *v = fc_calloc((size_t)p->cfg.rate_n, sizeof(double));
 	size_t n = 0;
 	uint64_t period = 1000000000ULL / (uint64_t)p->cfg.rate, next = fc_now_ns();
@@ -683,12 +674,13 @@ static void bench_rate(struct pstate *p)
 			v[n++] = ms;
 	}
 	p->rate_done = (unsigned)n;
-	p->rate_ondemand = (unsigned)(fn_stat(p, "cat", "on_demand", NULL) - od0);
+	if (fn_stats(p, "cat", &st))
+		p->rate_ondemand = (unsigned)(st.on_demand - od0);
 	bench_sort(v, n);
 	p->rate_p50 = pct(v, n, 50);
 	p->rate_p99 = pct(v, n, 99);
 	free(v);
-	call(p, "{\"op\":\"scale\",\"name\":\"cat\",\"min\":1,\"max\":20}", NULL);
+	scale(p, "cat", 1, 20);
 }
 
 /* ---- report ------------------------------------------------------------------ */
@@ -747,6 +739,12 @@ static void report(FILE *f, const struct pstate *p)
 	        "hand-over round trip (until the sandbox's answer woke the daemon, %zu): p50 "
 	        "%.1f us, p95 %.1f us, p99 %.1f us\n",
 	        p->ho_n, p->ho_p50, p->ho_p95, p->ho_p99);
+	if (p->create.n)
+		fprintf(
+		    f,
+		    "sandbox creation in the fork server (%zu, the pool path's refills): p50 %.2f "
+		    "ms, p95 %.2f ms, p99 %.2f ms\n",
+		    p->create.n, p->create.p50 / 1e3, p->create.p95 / 1e3, p->create.p99 / 1e3);
 	const struct series *pool = find_series(p, "pool hand-over");
 	if (pool && refs[4])
 		fprintf(
@@ -796,6 +794,8 @@ static int write_json(const char *path, const struct pstate *p)
 	              p->ho_n, p->ho_p50, p->ho_p95, p->ho_p99);
 	fc_buf_printf(&b, ",\"exec_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f}",
 	              p->ex_n, p->ex_p50, p->ex_p95, p->ex_p99);
+	fc_buf_printf(&b, ",\"create_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f}",
+	              p->create.n, p->create.p50, p->create.p95, p->create.p99);
 	if (p->rate_done)
 		fc_buf_printf(&b,
 		              ",\"rate\":{\"per_s\":%d,\"n\":%d,\"answered\":%u,\"on_demand\":%u,"
@@ -986,30 +986,29 @@ int bench_pool_cmd(int argc, char **argv)
 		        p.dir);
 		goto out;
 	}
-	if (call(&p,
-	         "{\"op\":\"deploy\",\"name\":\"cat\",\"image\":\"bb\",\"args\":[\"/bin/"
-	         "cat\"],\"min\":1,\"max\":20}",
-	         NULL) < 0 ||
-	    call(&p,
-	         "{\"op\":\"deploy\",\"name\":\"od\",\"image\":\"bb\",\"args\":[\"/bin/"
-	         "cat\"],\"min\":0,\"max\":20}",
-	         NULL) < 0 ||
-	    call(&p,
-	         "{\"op\":\"deploy\",\"name\":\"web\",\"image\":\"bb\",\"mode\":\"http\",\"min\":1,"
-	         "\"max\":20,\"args\":[\"/bin/sh\",\"-c\",\"mkdir -p /www && echo static-ok "
-	         ">/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www\"]}",
-	         NULL) < 0)
+	char *cat[] = {"/bin/cat", NULL};
+	char *httpd[] = {"/bin/sh", "-c",
+	                 "mkdir -p /www && echo static-ok >/www/index.html && exec httpd -f -p "
+	                 "127.0.0.1:8080 -h /www",
+	                 NULL};
+	if (deploy(&p, "cat", FCPOOL_CLASSIC, 1, cat) < 0 ||
+	    deploy(&p, "od", FCPOOL_CLASSIC, 0, cat) < 0 ||
+	    deploy(&p, "web", FCPOOL_HTTP, 1, httpd) < 0)
 		goto out;
 	fprintf(stderr, "pool hand-over: %d invocations...\n", p.cfg.rounds);
 	bench_invoke_path(&p, "pool hand-over", "cat", true);
-	p.ho_p50 = fn_stat(&p, "cat", "handover_us", "p50");
-	p.ho_p95 = fn_stat(&p, "cat", "handover_us", "p95");
-	p.ho_p99 = fn_stat(&p, "cat", "handover_us", "p99");
-	p.ho_n = (size_t)fn_stat(&p, "cat", "handover_us", "n");
-	p.ex_p50 = fn_stat(&p, "cat", "exec_us", "p50");
-	p.ex_p95 = fn_stat(&p, "cat", "exec_us", "p95");
-	p.ex_p99 = fn_stat(&p, "cat", "exec_us", "p99");
-	p.ex_n = (size_t)fn_stat(&p, "cat", "exec_us", "n");
+	struct fcpool_fn_status cs;
+	if (fn_stats(&p, "cat", &cs)) {
+		p.ho_p50 = cs.handover_us.p50;
+		p.ho_p95 = cs.handover_us.p95;
+		p.ho_p99 = cs.handover_us.p99;
+		p.ho_n = cs.handover_us.n;
+		p.ex_p50 = cs.exec_us.p50;
+		p.ex_p95 = cs.exec_us.p95;
+		p.ex_p99 = cs.exec_us.p99;
+		p.ex_n = cs.exec_us.n;
+		p.create = cs.create_us;
+	}
 	fprintf(stderr, "on-demand sandbox: %d invocations...\n", p.cfg.rounds);
 	bench_invoke_path(&p, "on-demand", "od", false);
 	if (p.cfg.http_cold > 0) {

@@ -28,74 +28,70 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* ,"key":{"n","p50","p95","p99","max"} in us of the nonzero values of ring[0..n), or null */
-static void latency_json(struct fc_buf *b, const char *key, const uint64_t *ring, size_t n)
+/* The distribution in us of the nonzero values of ring[0..n). */
+static void latency(const uint64_t *ring, size_t n, struct fcpool_latency *out)
 {
 	uint64_t *v = fc_malloc((n ? n : 1) * sizeof(*v));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (ring[i])
 			v[k++] = ring[i];
+	memset(out, 0, sizeof(*out));
 	if (k) {
 		qsort(v, k, sizeof(*v), cmp_u64);
 #define PCT(p) ((double)v[(size_t)ceil((p) / 100.0 * (double)k) - 1] / 1e3)
-		fc_buf_printf(
-		    b, ",\"%s\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
-		    key, k, PCT(50), PCT(95), PCT(99), (double)v[k - 1] / 1e3);
+		*out = (struct fcpool_latency){.n = k,
+		                               .p50 = PCT(50),
+		                               .p95 = PCT(95),
+		                               .p99 = PCT(99),
+		                               .max = (double)v[k - 1] / 1e3};
 #undef PCT
-	} else {
-		fc_buf_printf(b, ",\"%s\":null", key);
 	}
 	free(v);
 }
 
-static void fn_json(struct function *f, struct fc_buf *b, bool stats)
+static void fn_status(struct function *f, struct fcpool_fn_status *st, bool stats)
 {
-	fc_buf_printf(b, "{\"name\":");
-	fc_buf_json_string(b, f->spec.name);
-	if (!stats) {
-		fc_buf_printf(b, ",\"spec\":");
-		fcpool_fn_spec_json(&f->spec, b);
-	}
-	fc_buf_printf(
-	    b,
-	    ",\"min\":%u,\"max\":%u,\"waiting\":%u,\"creating\":%u,\"running\":%u,\"queued\":%u,"
-	    "\"handovers\":%llu,\"requests\":%llu,\"on_demand\":%llu,\"creates\":%llu,\"create_"
-	    "failures\":%llu,"
-	    "\"handover_failures\":%llu,\"busy\":%llu,\"reaped\":%llu",
-	    f->spec.min, f->spec.max, f->n_waiting, f->n_creating, f->n_running, f->n_queued,
-	    (unsigned long long)f->handovers,
-	    (unsigned long long)(f->spec.mode == FCPOOL_HTTP ? f->requests : f->handovers),
-	    (unsigned long long)f->on_demand, (unsigned long long)f->creates,
-	    (unsigned long long)f->create_failures, (unsigned long long)f->handover_failures,
-	    (unsigned long long)f->busy, (unsigned long long)f->reaped);
+	st->spec = f->spec; /* borrowed */
+	st->min = f->spec.min;
+	st->max = f->spec.max;
+	st->waiting = f->n_waiting;
+	st->creating = f->n_creating;
+	st->running = f->n_running;
+	st->queued = f->n_queued;
+	st->handovers = f->handovers;
+	st->requests = f->spec.mode == FCPOOL_HTTP ? f->requests : f->handovers;
+	st->on_demand = f->on_demand;
+	st->creates = f->creates;
+	st->create_failures = f->create_failures;
+	st->handover_failures = f->handover_failures;
+	st->busy = f->busy;
+	st->reaped = f->reaped;
 	if (stats) {
 		size_t n = f->n_lat < FN_LAT_RING ? f->n_lat : FN_LAT_RING;
 		uint64_t created = f->creates - f->create_failures;
-		fc_buf_printf(b, ",\"create_ms_mean\":%.3f",
-		              created ? (double)f->create_ns_sum / (double)created / 1e6 : 0.0);
-		latency_json(b, "handover_us", f->lat, n);
-		latency_json(b, "exec_us", f->lat_exec, n);
-		latency_json(b, "create_us", f->lat_create,
-		             f->n_create < FN_LAT_RING ? f->n_create : FN_LAT_RING);
+		st->create_ms_mean =
+		    created ? (double)f->create_ns_sum / (double)created / 1e6 : 0.0;
+		latency(f->lat, n, &st->handover_us);
+		latency(f->lat_exec, n, &st->exec_us);
+		latency(f->lat_create, f->n_create < FN_LAT_RING ? f->n_create : FN_LAT_RING,
+		        &st->create_us);
 	}
-	fc_buf_printf(b, "}");
 }
 
 static void op_list(struct conn *c, bool stats)
 {
+	struct fcpool_fn_list l = {.stats = stats};
+	for (struct function *f = D->fns; f; f = f->next)
+		l.n++;
+	l.fns = fc_calloc(l.n ? l.n : 1, sizeof(*l.fns));
+	l.n = 0;
+	for (struct function *f = D->fns; f; f = f->next)
+		if (!f->removing)
+			fn_status(f, &l.fns[l.n++], stats);
 	struct fc_buf b = {0};
-	fc_buf_printf(&b, "{\"ok\":true,\"functions\":[");
-	bool first = true;
-	for (struct function *f = D->fns; f; f = f->next) {
-		if (f->removing)
-			continue;
-		if (!first)
-			fc_buf_printf(&b, ",");
-		first = false;
-		fn_json(f, &b, stats);
-	}
-	fc_buf_printf(&b, "]}");
+	fcpool_fn_list_json(&l, &b);
+	free(l.fns); /* the specs were borrowed */
 	if (b.len > FCPOOL_MAX_MSG)
 		conn_error(c, E2BIG, "reply too large (%zu functions?)", b.len / 200);
 	else

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-fn.c: `fcstart fn deploy|ls|rm|scale`: requests to the daemon. */
 #include <getopt.h>
-#include <yajl/yajl_tree.h>
 
 #include "fcpool-cmd.h"
 #include "fcpool.h"
@@ -37,17 +36,6 @@ static void strv_push(char ***v, const char *s)
 	(*v)[n + 1] = NULL;
 }
 
-static void json_strv(struct fc_buf *b, const char *key, char **v)
-{
-	fc_buf_printf(b, ",\"%s\":[", key);
-	for (size_t i = 0; v && v[i]; i++) {
-		if (i)
-			fc_buf_printf(b, ",");
-		fc_buf_json_string(b, v[i]);
-	}
-	fc_buf_printf(b, "]");
-}
-
 static int deploy(const char *sock, int argc, char **argv)
 {
 	static const struct option lo[] = {{"image", required_argument, NULL, 'i'},
@@ -59,10 +47,7 @@ static int deploy(const char *sock, int argc, char **argv)
 	                                   {"timeout", required_argument, NULL, 't'},
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {0}};
-	const char *image = NULL, *mode = "classic";
-	_cleanup_strv_ char **env = NULL, **labels = NULL;
-	uint64_t memory = 0, timeout = 0;
-	double cpus = 0;
+	struct fcpool_fn_spec spec = {0};
 	int c;
 	if (argc < 2 || argv[1][0] == '-') {
 		fprintf(stderr, "fcstart fn deploy: need NAME first (fcstart fn deploy NAME "
@@ -73,127 +58,115 @@ static int deploy(const char *sock, int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 1;
+	int rc = 2;
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			image = optarg;
+			free(spec.image);
+			spec.image = fc_strdup(optarg);
 			break;
 		case 'm':
-			mode = optarg;
-			break;
+			if (FC_STREQ(optarg, "classic") || FC_STREQ(optarg, "http")) {
+				spec.mode = FC_STREQ(optarg, "http") ? FCPOOL_HTTP : FCPOOL_CLASSIC;
+				break;
+			}
+			fprintf(stderr,
+			        "fcstart fn deploy: --mode `%s`: expected classic or http\n",
+			        optarg);
+			goto out;
 		case 'e':
 		case 'l':
 			if (!strchr(optarg, '=')) {
 				fprintf(stderr,
 				        "fcstart fn deploy: --%s `%s`: expected KEY=VALUE\n",
 				        c == 'e' ? "env" : "label", optarg);
-				return 2;
+				goto out;
 			}
-			strv_push(c == 'e' ? &env : &labels, optarg);
+			strv_push(c == 'e' ? &spec.env : &spec.labels, optarg);
 			break;
 		case 'M':
-			if (fcpool_parse_size(optarg, &memory) < 0) {
+			if (fcpool_parse_size(optarg, &spec.memory) < 0) {
 				fprintf(stderr,
 				        "fcstart fn deploy: --memory `%s`: expected a size (128m, "
 				        "1g)\n",
 				        optarg);
-				return 2;
+				goto out;
 			}
 			break;
 		case 'c':
-			cpus = strtod(optarg, NULL);
-			if (cpus <= 0) {
+			spec.cpus = strtod(optarg, NULL);
+			if (spec.cpus <= 0) {
 				fprintf(
 				    stderr,
 				    "fcstart fn deploy: --cpus `%s`: expected a positive number\n",
 				    optarg);
-				return 2;
+				goto out;
 			}
 			break;
 		case 't':
-			if (fcpool_parse_duration(optarg, &timeout) < 0) {
+			if (fcpool_parse_duration(optarg, &spec.timeout_ms) < 0) {
 				fprintf(stderr,
 				        "fcstart fn deploy: --timeout `%s`: expected a duration "
 				        "(30s, 500ms)\n",
 				        optarg);
-				return 2;
+				goto out;
 			}
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		default:
 			usage(stderr);
-			return 2;
+			goto out;
 		}
 	}
-	if (!image) {
+	if (!spec.image) {
 		fprintf(stderr, "fcstart fn deploy: need --image IMAGE\n");
-		return 2;
+		goto out;
 	}
 	if (optind < argc && FC_STREQ(argv[optind], "--"))
 		optind++;
-	struct fc_buf b = {0};
-	fc_buf_printf(&b, "{\"op\":\"deploy\",\"name\":");
-	fc_buf_json_string(&b, name);
-	fc_buf_printf(&b, ",\"image\":");
-	fc_buf_json_string(&b, image);
-	fc_buf_printf(&b, ",\"mode\":");
-	fc_buf_json_string(&b, mode);
-	json_strv(&b, "env", env);
-	json_strv(&b, "labels", labels);
-	if (optind < argc)
-		json_strv(&b, "args", argv + optind);
-	fc_buf_printf(&b, ",\"memory\":%llu,\"cpus\":%g,\"timeout_ms\":%llu}",
-	              (unsigned long long)memory, cpus, (unsigned long long)timeout);
+	for (int i = optind; i < argc; i++)
+		strv_push(&spec.args, argv[i]);
+	spec.name = fc_strdup(name);
+	fcpool_fn_spec_labels(&spec);
 	struct fc_error *e = NULL;
-	int r = fcpool_call(sock, b.data, NULL, &e);
-	free(b.data);
-	if (r < 0)
-		return fail("deploy", e);
+	if (fcpool_client_deploy(sock, &spec, &e) < 0) {
+		rc = fail("deploy", e);
+		goto out;
+	}
 	printf("deployed %s\n", name);
-	return 0;
-}
-
-static long long num(yajl_val v, const char *key)
-{
-	const char *p[] = {key, NULL};
-	yajl_val x = yajl_tree_get(v, p, yajl_t_number);
-	return x && YAJL_IS_INTEGER(x) ? YAJL_GET_INTEGER(x) : 0;
-}
-
-static const char *str(yajl_val v, const char *k1, const char *k2)
-{
-	const char *p[] = {k1, k2, NULL};
-	yajl_val x = yajl_tree_get(v, p, yajl_t_string);
-	return x ? YAJL_GET_STRING(x) : "";
+	rc = 0;
+out:
+	fcpool_fn_spec_clear(&spec);
+	return rc;
 }
 
 static int list(const char *sock, int argc, char **argv)
 {
 	bool json = argc > 1 && FC_STREQ(argv[1], "--json");
-	char *reply = NULL;
+	struct fcpool_fn_list l;
 	struct fc_error *e = NULL;
-	if (fcpool_call(sock, "{\"op\":\"ls\"}", &reply, &e) < 0)
+	if (fcpool_client_ls(sock, &l, &e) < 0)
 		return fail("ls", e);
 	if (json) {
-		printf("%s\n", reply);
-		free(reply);
+		struct fc_buf b = {0};
+		fcpool_fn_list_json(&l, &b);
+		printf("%s\n", b.data);
+		free(b.data);
+		fcpool_fn_list_clear(&l);
 		return 0;
 	}
-	yajl_val v = yajl_tree_parse(reply, NULL, 0);
-	const char *p[] = {"functions", NULL};
-	yajl_val fns = v ? yajl_tree_get(v, p, yajl_t_array) : NULL;
 	printf("%-24s %-24s %-8s %5s %5s %8s %8s\n", "NAME", "IMAGE", "MODE", "MIN", "MAX",
 	       "WAITING", "RUNNING");
-	for (size_t i = 0; fns && i < YAJL_GET_ARRAY(fns)->len; i++) {
-		yajl_val f = YAJL_GET_ARRAY(fns)->values[i];
-		printf("%-24s %-24s %-8s %5lld %5lld %8lld %8lld\n", str(f, "name", NULL),
-		       str(f, "spec", "image"), str(f, "spec", "mode"), num(f, "min"),
-		       num(f, "max"), num(f, "waiting"), num(f, "running"));
+	for (size_t i = 0; i < l.n; i++) {
+		const struct fcpool_fn_status *f = &l.fns[i];
+		printf("%-24s %-24s %-8s %5u %5u %8u %8u\n", f->spec.name, f->spec.image,
+		       f->spec.mode == FCPOOL_HTTP ? "http" : "classic", f->min, f->max, f->waiting,
+		       f->running);
 	}
-	yajl_tree_free(v);
-	free(reply);
+	fcpool_fn_list_clear(&l);
 	return 0;
 }
 
@@ -205,14 +178,9 @@ static int rm(const char *sock, int argc, char **argv)
 	}
 	int rc = 0;
 	for (int i = 1; i < argc; i++) {
-		struct fc_buf b = {0};
-		fc_buf_printf(&b, "{\"op\":\"rm\",\"name\":");
-		fc_buf_json_string(&b, argv[i]);
-		fc_buf_printf(&b, "}");
 		struct fc_error *e = NULL;
-		if (fcpool_call(sock, b.data, NULL, &e) < 0)
+		if (fcpool_client_rm(sock, argv[i], &e) < 0)
 			rc = fail("rm", e);
-		free(b.data);
 	}
 	return rc;
 }
@@ -236,18 +204,8 @@ static int scale(const char *sock, int argc, char **argv)
 		fprintf(stderr, "fcstart fn scale: need NAME and --min N and/or --max M\n");
 		return 2;
 	}
-	struct fc_buf b = {0};
-	fc_buf_printf(&b, "{\"op\":\"scale\",\"name\":");
-	fc_buf_json_string(&b, argv[optind]);
-	if (mn >= 0)
-		fc_buf_printf(&b, ",\"min\":%ld", mn);
-	if (mx >= 0)
-		fc_buf_printf(&b, ",\"max\":%ld", mx);
-	fc_buf_printf(&b, "}");
 	struct fc_error *e = NULL;
-	int r = fcpool_call(sock, b.data, NULL, &e);
-	free(b.data);
-	return r < 0 ? fail("scale", e) : 0;
+	return fcpool_client_scale(sock, argv[optind], mn, mx, &e) < 0 ? fail("scale", e) : 0;
 }
 
 int cmd_fn(int argc, char **argv)

@@ -6,7 +6,6 @@
 #include <getopt.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <yajl/yajl_tree.h>
 
 #include "fcpool-cmd.h"
 #include "fcpool.h"
@@ -122,6 +121,22 @@ static int text_fd(const char *text)
 	return fd;
 }
 
+static void strv_push(char ***v, const char *s)
+{
+	size_t n = fc_strv_len(*v);
+	*v = fc_realloc(*v, (n + 2) * sizeof(char *));
+	(*v)[n] = fc_strdup(s);
+	(*v)[n + 1] = NULL;
+}
+
+static bool env_ok(const char *kv)
+{
+	if (strchr(kv, '='))
+		return true;
+	fprintf(stderr, "fcstart invoke: --env `%s`: expected KEY=VALUE\n", kv);
+	return false;
+}
+
 int cmd_invoke(int argc, char **argv)
 {
 	static const struct option lo[] = {{"socket", required_argument, NULL, 'S'},
@@ -136,10 +151,8 @@ int cmd_invoke(int argc, char **argv)
 	struct http_req hr = {0};
 	const char *sock = NULL, *data = NULL;
 	bool verbose = false;
-	struct fc_buf b = {0};
-	size_t nenv = 0;
+	_cleanup_strv_ char **env = NULL;
 	int c;
-	fc_buf_printf(&b, "{\"op\":\"invoke\",\"env\":[");
 	while ((c = getopt_long(argc, argv, "+hv", lo, NULL)) != -1) {
 		switch (c) {
 		case 'S':
@@ -161,14 +174,9 @@ int cmd_invoke(int argc, char **argv)
 			hr.include = true;
 			break;
 		case 'e':
-			if (!strchr(optarg, '=')) {
-				fprintf(stderr, "fcstart invoke: --env `%s`: expected KEY=VALUE\n",
-				        optarg);
+			if (!env_ok(optarg))
 				return 125;
-			}
-			if (nenv++)
-				fc_buf_printf(&b, ",");
-			fc_buf_json_string(&b, optarg);
+			strv_push(&env, optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -189,9 +197,9 @@ int cmd_invoke(int argc, char **argv)
 		if (FC_STREQ(argv[k], "--data") && k + 1 < argc)
 			data = argv[++optind];
 		else if (FC_STREQ(argv[k], "--env") && k + 1 < argc) {
-			if (nenv++)
-				fc_buf_printf(&b, ",");
-			fc_buf_json_string(&b, argv[++optind]);
+			if (!env_ok(argv[++optind]))
+				return 125;
+			strv_push(&env, argv[optind]);
 		} else if (FC_STREQ(argv[k], "--socket") && k + 1 < argc)
 			sock = argv[++optind];
 		else if (FC_STREQ(argv[k], "--verbose") || FC_STREQ(argv[k], "-v"))
@@ -211,9 +219,6 @@ int cmd_invoke(int argc, char **argv)
 		usage(stderr);
 		return 125;
 	}
-	fc_buf_printf(&b, "],\"name\":");
-	fc_buf_json_string(&b, name);
-	fc_buf_printf(&b, "}");
 
 	_cleanup_close_ int in = -1;
 	if (!data) {
@@ -225,7 +230,6 @@ int cmd_invoke(int argc, char **argv)
 		if (in < 0) {
 			fprintf(stderr, "fcstart invoke: --data `%s`: %s\n", data + 1,
 			        strerror(errno));
-			free(b.data);
 			return 125;
 		}
 	} else {
@@ -234,68 +238,49 @@ int cmd_invoke(int argc, char **argv)
 	if (in < 0) {
 		fprintf(stderr, "fcstart invoke: request data: %s\n",
 		        strerror(-in > 0 ? -in : errno));
-		free(b.data);
 		return 125;
 	}
 	struct fc_error *e = NULL;
-	_cleanup_close_ int fd = fcpool_connect(sock, &e);
-	int fds[3] = {in, 1, 2};
-	if (fd < 0 || fcpool_send(fd, b.data, fds, 3, &e) < 0) {
-		free(b.data);
+	struct fcpool_invoke_args a = {.name = name, .env = env, .stdio = {in, 1, 2}};
+	_cleanup_close_ int fd = fcpool_client_invoke(sock, &a, &e);
+	if (fd < 0) {
 		fprintf(stderr, "fcstart invoke: %s\n", e ? e->msg : "failed");
 		fc_error_free(e);
 		return 125;
 	}
-	free(b.data);
 	hr.has_data = data != NULL;
 	for (;;) {
-		char *reply = NULL;
-		int got[1] = {-1};
-		size_t ngot = 1;
-		if (fcpool_recv_fds(fd, &reply, got, &ngot, &e) < 0) {
-			fprintf(stderr, "fcstart invoke `%s`: the daemon closed the connection\n",
-			        name);
+		struct fcpool_event ev;
+		int r = fcpool_client_event(fd, &ev, &e);
+		if (r < 0) {
+			if (r == -ECONNRESET)
+				fprintf(stderr,
+				        "fcstart invoke `%s`: the daemon closed the connection\n",
+				        name);
+			else
+				fprintf(stderr, "fcstart invoke `%s`: %s\n", name,
+				        e ? e->msg : "failed");
 			fc_error_free(e);
 			return 125;
 		}
-		yajl_val v = yajl_tree_parse(reply, NULL, 0);
-		const char *pok[] = {"ok", NULL}, *pev[] = {"event", NULL},
-		           *perr[] = {"error", NULL};
-		const char *pst[] = {"status", NULL}, *pto[] = {"timeout", NULL};
-		yajl_val ok = v ? yajl_tree_get(v, pok, yajl_t_any) : NULL;
-		yajl_val ev = v ? yajl_tree_get(v, pev, yajl_t_string) : NULL;
-		if (!ok || !YAJL_IS_TRUE(ok)) {
-			yajl_val er = v ? yajl_tree_get(v, perr, yajl_t_string) : NULL;
-			fprintf(stderr, "fcstart invoke `%s`: %s\n", name,
-			        er ? YAJL_GET_STRING(er) : reply);
-			yajl_tree_free(v);
-			free(reply);
-			return 125;
+		if (verbose) {
+			struct fc_buf b = {0};
+			fcpool_event_json(&ev, &b);
+			fprintf(stderr, "fcstart invoke: %s\n", b.data);
+			free(b.data);
 		}
-		if (verbose)
-			fprintf(stderr, "fcstart invoke: %s\n", reply);
-		if (ngot == 1) {
+		if (ev.kind == FCPOOL_EV_CONNECTED) {
 			/* an HTTP function: the daemon passed a connected socket */
-			int rc = http_exchange(got[0], in, &hr, name);
-			close(got[0]);
-			yajl_tree_free(v);
-			free(reply);
+			int rc = http_exchange(ev.sock, in, &hr, name);
+			close(ev.sock);
 			return rc; /* closing our connection frees the instance */
 		}
-		const char *evs = ev ? YAJL_GET_STRING(ev) : NULL;
-		if (evs && FC_STREQ(evs, "exit")) {
-			yajl_val st = yajl_tree_get(v, pst, yajl_t_number);
-			yajl_val to = yajl_tree_get(v, pto, yajl_t_any);
-			int rc = st && YAJL_IS_INTEGER(st) ? (int)YAJL_GET_INTEGER(st) : 125;
-			if (to && YAJL_IS_TRUE(to)) {
+		if (ev.kind == FCPOOL_EV_EXIT) {
+			if (ev.timeout) {
 				fprintf(stderr, "fcstart invoke `%s`: timed out\n", name);
-				rc = 124;
+				return 124;
 			}
-			yajl_tree_free(v);
-			free(reply);
-			return rc;
+			return ev.status;
 		}
-		yajl_tree_free(v);
-		free(reply);
 	}
 }

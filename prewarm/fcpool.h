@@ -28,7 +28,7 @@
 
 enum fcpool_mode { FCPOOL_CLASSIC = 0, FCPOOL_HTTP };
 
-/* What `fcstart fn deploy` sends. */
+/* A function as deployed: what `fcstart fn deploy` sends, function.json. */
 struct fcpool_fn_spec {
 	char *name;
 	char *image;
@@ -43,7 +43,14 @@ struct fcpool_fn_spec {
 	unsigned queue; /* label com.fcstart.queue: invocations that may wait; 0: the daemon's */
 };
 void fcpool_fn_spec_clear(struct fcpool_fn_spec *s);
-/* JSON document of a spec and back. */
+/* min, max and queue from the labels com.openfaas.scale.min and .max
+ * (default 1 and 20) and com.fcstart.queue (default 0). */
+void fcpool_fn_spec_labels(struct fcpool_fn_spec *s);
+/* Refuse, naming the field, what the daemon refuses: a bad name, no image,
+ * scale bounds out of 0 <= min <= max, 1 <= max <= 10000. */
+int fcpool_fn_spec_check(const struct fcpool_fn_spec *s, struct fc_error **err);
+/* JSON document of a spec and back (labels, then explicit "min"/"max", then
+ * the checks above). */
 void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *out);
 int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_error **err);
 /* Valid function name: [a-z0-9][a-z0-9_.-]{0,62}. */
@@ -72,19 +79,90 @@ int fcpool_recover(const char *root, unsigned *removed, struct fc_error **err);
  * holds the root's lock. */
 int fcpool_cleanup(const char *root, unsigned *removed, struct fc_error **err);
 
-/* ---- client ------------------------------------------------------------ */
+/* ---- client: typed calls to the daemon's socket (docs/api.md) -------------
+ * socket_path NULL: $FCSTART_SOCKET, else FCPOOL_DEFAULT_SOCKET. A refusal of
+ * the daemon comes back as an error with the daemon's errno and message. */
 
-/* Connect to the daemon's socket (NULL: $FCSTART_SOCKET or the default). */
-int fcpool_connect(const char *socket_path, struct fc_error **err);
-/* Send one request (a JSON document) with up to 3 descriptors. */
-int fcpool_send(int fd, const char *json, const int *fds, size_t nfds, struct fc_error **err);
-/* Receive one reply (NUL-terminated JSON, caller frees); -ECONNRESET at EOF. */
-int fcpool_recv(int fd, char **reply, struct fc_error **err);
-/* The same, also taking up to *nfds descriptors that came with it (*nfds is
- * set to the number received). */
-int fcpool_recv_fds(int fd, char **reply, int *fds, size_t *nfds, struct fc_error **err);
-/* Request and single reply; a reply with "ok":false becomes an error. */
-int fcpool_call(const char *socket_path, const char *json, char **reply, struct fc_error **err);
+int fcpool_client_ping(const char *socket_path, struct fc_error **err);
+/* Deploy a function, or replace the spec of a deployed one (its waiting
+ * sandboxes are remade, running ones finish). */
+int fcpool_client_deploy(const char *socket_path, const struct fcpool_fn_spec *spec,
+                         struct fc_error **err);
+/* Remove a function: queued invocations fail, every sandbox is killed. */
+int fcpool_client_rm(const char *socket_path, const char *name, struct fc_error **err);
+/* New pool bounds; a negative min or max keeps that one. */
+int fcpool_client_scale(const char *socket_path, const char *name, long min, long max,
+                        struct fc_error **err);
+
+/* A latency distribution in microseconds; n == 0: no sample. */
+struct fcpool_latency {
+	size_t n;
+	double p50, p95, p99, max;
+};
+/* One function as `fcstart fn ls` and `fcstart stats` show it. */
+struct fcpool_fn_status {
+	struct fcpool_fn_spec spec; /* ls: the deployed spec; stats: its name only */
+	unsigned min, max, waiting, creating, running, queued;
+	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy,
+	    reaped;
+	/* stats only: the mean creation time, and over the last 8192: the
+	 * hand-over round trip, hand-over to exec, creation in the fork server */
+	double create_ms_mean;
+	struct fcpool_latency handover_us, exec_us, create_us;
+};
+struct fcpool_fn_list {
+	bool stats; /* the answer to stats, else to ls */
+	size_t n;
+	struct fcpool_fn_status *fns;
+};
+void fcpool_fn_list_clear(struct fcpool_fn_list *l);
+/* The daemon's answer: {"ok":true,"functions":[...]} (docs/api.md). */
+void fcpool_fn_list_json(const struct fcpool_fn_list *l, struct fc_buf *out);
+int fcpool_client_ls(const char *socket_path, struct fcpool_fn_list *out, struct fc_error **err);
+int fcpool_client_stats(const char *socket_path, struct fcpool_fn_list *out, struct fc_error **err);
+
+/* An invocation. A classic function needs stdio, its stdin, stdout and
+ * stderr; an HTTP function ignores them. */
+struct fcpool_invoke_args {
+	const char *name;
+	char **env;   /* KEY=VALUE for this invocation only, or NULL */
+	int stdio[3]; /* all three, or -1 each: none sent */
+};
+/* What happens to an invocation, in order: STARTED then EXIT (classic), or
+ * CONNECTED (HTTP); or ERROR. */
+enum fcpool_event_kind {
+	FCPOOL_EV_STARTED = 1, /* a classic function was handed over and runs */
+	FCPOOL_EV_CONNECTED,   /* an HTTP instance accepted: sock is connected to it */
+	FCPOOL_EV_EXIT,        /* the classic function ended */
+	FCPOOL_EV_ERROR,       /* refused or failed (a client gets an error instead) */
+};
+struct fcpool_event {
+	enum fcpool_event_kind kind;
+	char id[96]; /* STARTED, CONNECTED: the sandbox */
+	double
+	    handover_us;   /* STARTED, CONNECTED: the hand-over's round trip (0: a warm instance) */
+	double exec_us;    /* STARTED: from the hand-over to the function's execve (0: unknown) */
+	double wait_us;    /* STARTED, CONNECTED: from the request to the hand-over */
+	double ready_us;   /* CONNECTED: from the hand-over until the instance accepted (0: warm) */
+	bool on_demand;    /* no sandbox was waiting: one was made for it */
+	bool cold;         /* CONNECTED: the instance's first request */
+	int status;        /* EXIT: the exit status, 128+N when killed by signal N */
+	int signal;        /* EXIT: N, or 0 */
+	bool timeout;      /* EXIT: the function's timeout killed it */
+	int errnum;        /* ERROR */
+	const char *error; /* ERROR: the message (the sender's) */
+	int sock;          /* CONNECTED: the receiver's to use and close; else -1 */
+};
+/* The event as the daemon sends it (docs/api.md). */
+void fcpool_event_json(const struct fcpool_event *ev, struct fc_buf *out);
+/* Send an invocation; returns its connection (the caller closes it), from
+ * which fcpool_client_event reads its events. Closing it ends the
+ * invocation: a running classic function is killed, an HTTP instance freed. */
+int fcpool_client_invoke(const char *socket_path, const struct fcpool_invoke_args *a,
+                         struct fc_error **err);
+/* The next event of an invocation; -ECONNRESET when the daemon closed the
+ * connection first. */
+int fcpool_client_event(int conn, struct fcpool_event *ev, struct fc_error **err);
 
 /* Parse "128m", "1g", "65536" (bytes). */
 int fcpool_parse_size(const char *s, uint64_t *out);

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "daemon.h"
+#include "proto.h"
 
 #define CONNECT_TIMEOUT_NS (10ULL * 1000000000ULL)
 #define RETRY_NS           500000ULL
@@ -71,7 +72,7 @@ static void connected(struct conn *c)
 	         c->on_demand ? "true" : "false");
 	int fds[1] = {c->tcp_fd};
 	struct fc_error *e = NULL;
-	if (fcpool_send(c->fd, buf, fds, 1, &e) < 0) {
+	if (proto_send(c->fd, buf, fds, 1, false, &e) < 0) {
 		fc_error_free(e);
 		conn_finish(c); /* the client left; the instance is free again */
 		dispatch(f);

@@ -1,13 +1,97 @@
 /* SPDX-License-Identifier: MIT */
-/* proto.c: function specs as JSON, size/duration parsing and the client side
- * of the daemon's API socket. */
+/* proto.c: libfcpool's JSON and the daemon's wire, both sides (proto.h):
+ * function specs (function.json, the deploy request), the API socket's
+ * requests, replies and events, the transport of one message with its
+ * descriptors; sizes and durations. yajl is reached from here only. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <math.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <yajl/yajl_tree.h>
 
 #include "pool-private.h"
+#include "proto.h"
+
+/* ---- reading documents ----------------------------------------------------- */
+
+/* Parse a document whose nesting was checked first; NULL with *err set. */
+static yajl_val doc_parse(const char *json, const char *what, struct fc_error **err)
+{
+	if (fc_json_check_depth(json, strlen(json), FC_JSON_MAX_DEPTH, what, err) < 0)
+		return NULL;
+	char ebuf[256];
+	yajl_val v = yajl_tree_parse(json, ebuf, sizeof(ebuf));
+	if (!v || !YAJL_IS_OBJECT(v)) {
+		yajl_tree_free(v);
+		fc_error_set(err, EINVAL, "%s: not a JSON object", what);
+		return NULL;
+	}
+	return v;
+}
+
+static yajl_val get(yajl_val v, const char *key, yajl_type t)
+{
+	const char *path[] = {key, NULL};
+	return v ? yajl_tree_get(v, path, t) : NULL;
+}
+
+const char *js_str(yajl_val v, const char *key)
+{
+	yajl_val x = get(v, key, yajl_t_string);
+	return x ? YAJL_GET_STRING(x) : NULL;
+}
+
+bool js_num(yajl_val v, const char *key, double *out)
+{
+	yajl_val x = get(v, key, yajl_t_number);
+	if (!x)
+		return false;
+	*out = YAJL_IS_INTEGER(x) ? (double)YAJL_GET_INTEGER(x) : YAJL_GET_DOUBLE(x);
+	return true;
+}
+
+static double js_num_or(yajl_val v, const char *key, double dflt)
+{
+	double d;
+	return js_num(v, key, &d) ? d : dflt;
+}
+
+static bool js_true(yajl_val v, const char *key)
+{
+	yajl_val x = get(v, key, yajl_t_any);
+	return x && YAJL_IS_TRUE(x);
+}
+
+/* The strings of an array (other elements are skipped); NULL when absent. */
+char **js_strv(yajl_val v, const char *key)
+{
+	yajl_val x = get(v, key, yajl_t_array);
+	if (!x)
+		return NULL;
+	size_t n = YAJL_GET_ARRAY(x)->len;
+	char **out = fc_calloc(n + 1, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		yajl_val e = YAJL_GET_ARRAY(x)->values[i];
+		if (YAJL_IS_STRING(e))
+			out[k++] = fc_strdup(YAJL_GET_STRING(e));
+	}
+	return out;
+}
+
+static void strv_json(struct fc_buf *b, char *const *v)
+{
+	fc_buf_printf(b, "[");
+	for (size_t i = 0; v && v[i]; i++) {
+		if (i)
+			fc_buf_printf(b, ",");
+		fc_buf_json_string(b, v[i]);
+	}
+	fc_buf_printf(b, "]");
+}
+
+/* ---- function specs -------------------------------------------------------- */
 
 void fcpool_fn_spec_clear(struct fcpool_fn_spec *s)
 {
@@ -32,17 +116,6 @@ bool fcpool_name_valid(const char *n)
 	return true;
 }
 
-static void strv_json(struct fc_buf *b, char **v)
-{
-	fc_buf_printf(b, "[");
-	for (size_t i = 0; v && v[i]; i++) {
-		if (i)
-			fc_buf_printf(b, ",");
-		fc_buf_json_string(b, v[i]);
-	}
-	fc_buf_printf(b, "]");
-}
-
 void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *b)
 {
 	fc_buf_printf(b, "{\"name\":");
@@ -62,40 +135,6 @@ void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *b)
 	              s->min, s->max);
 }
 
-const char *js_str(yajl_val v, const char *key)
-{
-	const char *path[] = {key, NULL};
-	yajl_val x = yajl_tree_get(v, path, yajl_t_string);
-	return x ? YAJL_GET_STRING(x) : NULL;
-}
-
-bool js_num(yajl_val v, const char *key, double *out)
-{
-	const char *path[] = {key, NULL};
-	yajl_val x = yajl_tree_get(v, path, yajl_t_number);
-	if (!x)
-		return false;
-	*out = YAJL_IS_INTEGER(x) ? (double)YAJL_GET_INTEGER(x) : YAJL_GET_DOUBLE(x);
-	return true;
-}
-
-char **js_strv(yajl_val v, const char *key)
-{
-	const char *path[] = {key, NULL};
-	yajl_val x = yajl_tree_get(v, path, yajl_t_array);
-	if (!x)
-		return NULL;
-	size_t n = YAJL_GET_ARRAY(x)->len;
-	char **out = fc_calloc(n + 1, sizeof(char *));
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		yajl_val e = YAJL_GET_ARRAY(x)->values[i];
-		if (YAJL_IS_STRING(e))
-			out[k++] = fc_strdup(YAJL_GET_STRING(e));
-	}
-	return out;
-}
-
 static const char *label(char **labels, const char *key)
 {
 	size_t kl = strlen(key);
@@ -105,29 +144,53 @@ static const char *label(char **labels, const char *key)
 	return NULL;
 }
 
-int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_error **err)
+void fcpool_fn_spec_labels(struct fcpool_fn_spec *s)
 {
-	char ebuf[256];
-	memset(s, 0, sizeof(*s));
-	yajl_val v = yajl_tree_parse(json, ebuf, sizeof(ebuf));
-	if (!v || !YAJL_IS_OBJECT(v)) {
-		yajl_tree_free(v);
-		return fc_error_set(err, EINVAL, "function spec: not a JSON object");
-	}
+	const char *l;
+	s->min = FCPOOL_DEFAULT_MIN;
+	s->max = FCPOOL_DEFAULT_MAX;
+	s->queue = 0;
+	if ((l = label(s->labels, "com.openfaas.scale.min")))
+		s->min = (unsigned)strtoul(l, NULL, 10);
+	if ((l = label(s->labels, "com.openfaas.scale.max")))
+		s->max = (unsigned)strtoul(l, NULL, 10);
+	if ((l = label(s->labels, "com.fcstart.queue")))
+		s->queue = (unsigned)strtoul(l, NULL, 10);
+}
+
+static int check_name_image(const char *name, const char *image, struct fc_error **err)
+{
+	if (!fcpool_name_valid(name))
+		return fc_error_set(err, EINVAL,
+		                    "function name `%s`: expected [a-z0-9][a-z0-9_.-]{0,62}",
+		                    name ? name : "");
+	if (!image || !*image)
+		return fc_error_set(err, EINVAL, "function `%s`: no image", name);
+	return 0;
+}
+
+int fcpool_fn_spec_check(const struct fcpool_fn_spec *s, struct fc_error **err)
+{
+	int r = check_name_image(s->name, s->image, err);
+	if (r < 0)
+		return r;
+	if (s->max < 1 || s->min > s->max || s->max > 10000)
+		return fc_error_set(
+		    err, EINVAL,
+		    "function `%s`: scale min %u max %u: need 0 <= min <= max, 1 <= max <= 10000",
+		    s->name, s->min, s->max);
+	return 0;
+}
+
+static int spec_from_tree(yajl_val v, struct fcpool_fn_spec *s, struct fc_error **err)
+{
 	const char *name = js_str(v, "name"), *image = js_str(v, "image"),
 	           *mode = js_str(v, "mode");
 	double d;
-	int r = 0;
-	if (!fcpool_name_valid(name)) {
-		r = fc_error_set(err, EINVAL,
-		                 "function name `%s`: expected [a-z0-9][a-z0-9_.-]{0,62}",
-		                 name ? name : "");
-		goto out;
-	}
-	if (!image || !*image) {
-		r = fc_error_set(err, EINVAL, "function `%s`: no image", name);
-		goto out;
-	}
+	memset(s, 0, sizeof(*s));
+	int r = check_name_image(name, image, err);
+	if (r < 0)
+		return r;
 	s->name = fc_strdup(name);
 	s->image = fc_strdup(image);
 	if (!mode || FC_STREQ(mode, "classic")) {
@@ -137,7 +200,8 @@ int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_e
 	} else {
 		r = fc_error_set(err, EINVAL, "function `%s`: mode `%s`: expected classic or http",
 		                 name, mode);
-		goto out;
+		fcpool_fn_spec_clear(s);
+		return r;
 	}
 	s->env = js_strv(v, "env");
 	s->labels = js_strv(v, "labels");
@@ -152,32 +216,404 @@ int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_e
 		s->cpus = d;
 	if (js_num(v, "timeout_ms", &d) && d > 0)
 		s->timeout_ms = (uint64_t)d;
-	s->min = FCPOOL_DEFAULT_MIN;
-	s->max = FCPOOL_DEFAULT_MAX;
-	const char *l;
-	if ((l = label(s->labels, "com.openfaas.scale.min")))
-		s->min = (unsigned)strtoul(l, NULL, 10);
-	if ((l = label(s->labels, "com.openfaas.scale.max")))
-		s->max = (unsigned)strtoul(l, NULL, 10);
-	if ((l = label(s->labels, "com.fcstart.queue")))
-		s->queue = (unsigned)strtoul(l, NULL, 10);
+	fcpool_fn_spec_labels(s);
 	if (js_num(v, "min", &d) && d >= 0)
 		s->min = (unsigned)d;
 	if (js_num(v, "max", &d) && d >= 1)
 		s->max = (unsigned)d;
-	if (s->max < 1 || s->min > s->max || s->max > 10000) {
-		r = fc_error_set(
-		    err, EINVAL,
-		    "function `%s`: scale min %u max %u: need 0 <= min <= max, 1 <= max <= 10000",
-		    name, s->min, s->max);
-		goto out;
-	}
-out:
-	yajl_tree_free(v);
+	r = fcpool_fn_spec_check(s, err);
 	if (r < 0)
 		fcpool_fn_spec_clear(s);
 	return r;
 }
+
+int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_error **err)
+{
+	memset(s, 0, sizeof(*s));
+	yajl_val v = doc_parse(json, "function spec", err);
+	if (!v)
+		return -EINVAL;
+	int r = spec_from_tree(v, s, err);
+	yajl_tree_free(v);
+	return r;
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+static const char *const op_names[] = {
+    [PROTO_PING] = "ping",     [PROTO_DEPLOY] = "deploy", [PROTO_LS] = "ls",
+    [PROTO_RM] = "rm",         [PROTO_SCALE] = "scale",   [PROTO_STATS] = "stats",
+    [PROTO_INVOKE] = "invoke",
+};
+
+void proto_request_json(const struct proto_request *r, struct fc_buf *b)
+{
+	if (r->op == PROTO_DEPLOY) {
+		/* the spec's document with "op" in front */
+		struct fc_buf spec = {0};
+		fcpool_fn_spec_json(r->spec, &spec);
+		fc_buf_printf(b, "{\"op\":\"deploy\",%s", spec.data + 1);
+		free(spec.data);
+		return;
+	}
+	fc_buf_printf(b, "{\"op\":\"%s\"", op_names[r->op]);
+	if (r->name) {
+		fc_buf_printf(b, ",\"name\":");
+		fc_buf_json_string(b, r->name);
+	}
+	if (r->op == PROTO_INVOKE) {
+		fc_buf_printf(b, ",\"env\":");
+		strv_json(b, r->env);
+	}
+	if (r->op == PROTO_SCALE && r->min >= 0)
+		fc_buf_printf(b, ",\"min\":%ld", r->min);
+	if (r->op == PROTO_SCALE && r->max >= 0)
+		fc_buf_printf(b, ",\"max\":%ld", r->max);
+	fc_buf_printf(b, "}");
+}
+
+/* ---- replies --------------------------------------------------------------- */
+
+void proto_reply_ok(struct fc_buf *b)
+{
+	fc_buf_printf(b, "{\"ok\":true}");
+}
+
+void proto_reply_error(struct fc_buf *b, int errnum, const char *msg)
+{
+	fc_buf_printf(b, "{\"ok\":false,\"errno\":%d,\"error\":", errnum);
+	fc_buf_json_string(b, msg);
+	fc_buf_printf(b, "}");
+}
+
+/* A reply's document, or the daemon's refusal as an error. */
+static yajl_val reply_parse(const char *json, struct fc_error **err)
+{
+	struct fc_error *e = NULL;
+	yajl_val v = doc_parse(json, "reply of the fcstart daemon", &e);
+	if (!v) {
+		fc_error_relay(err, EPROTO, "bad reply from the fcstart daemon: %s", e->msg);
+		fc_error_free(e);
+		return NULL;
+	}
+	if (!js_true(v, "ok")) {
+		const char *msg = js_str(v, "error");
+		fc_error_relay(err, (int)js_num_or(v, "errno", EIO), "%s",
+		               msg ? msg : "the daemon refused the request");
+		yajl_tree_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+int proto_reply_check(const char *json, struct fc_error **err)
+{
+	yajl_val v = reply_parse(json, err);
+	if (!v)
+		return fc_error_code(*err);
+	yajl_tree_free(v);
+	return 0;
+}
+
+void fcpool_event_json(const struct fcpool_event *ev, struct fc_buf *b)
+{
+	switch (ev->kind) {
+	case FCPOOL_EV_STARTED:
+		fc_buf_printf(b, "{\"ok\":true,\"event\":\"started\",\"id\":");
+		fc_buf_json_string(b, ev->id);
+		fc_buf_printf(b,
+		              ",\"handover_us\":%.1f,\"exec_us\":%.1f,\"wait_us\":%.1f,"
+		              "\"on_demand\":%s}",
+		              ev->handover_us, ev->exec_us, ev->wait_us,
+		              ev->on_demand ? "true" : "false");
+		break;
+	case FCPOOL_EV_CONNECTED:
+		fc_buf_printf(b, "{\"ok\":true,\"event\":\"connected\",\"id\":");
+		fc_buf_json_string(b, ev->id);
+		fc_buf_printf(
+		    b,
+		    ",\"cold\":%s,\"handover_us\":%.1f,\"ready_us\":%.1f,\"wait_us\":%.1f,"
+		    "\"on_demand\":%s}",
+		    ev->cold ? "true" : "false", ev->handover_us, ev->ready_us, ev->wait_us,
+		    ev->on_demand ? "true" : "false");
+		break;
+	case FCPOOL_EV_EXIT:
+		fc_buf_printf(b, "{\"ok\":true,\"event\":\"exit\",\"status\":%d", ev->status);
+		if (ev->signal)
+			fc_buf_printf(b, ",\"signal\":%d", ev->signal);
+		fc_buf_printf(b, "%s}", ev->timeout ? ",\"timeout\":true" : "");
+		break;
+	case FCPOOL_EV_ERROR:
+	default:
+		proto_reply_error(b, ev->errnum, ev->error ? ev->error : "failed");
+		break;
+	}
+}
+
+int proto_event_parse(const char *json, struct fcpool_event *ev, struct fc_error **err)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->sock = -1;
+	yajl_val v = reply_parse(json, err);
+	if (!v)
+		return fc_error_code(*err);
+	const char *kind = js_str(v, "event"), *id = js_str(v, "id");
+	int r = 0;
+	if (kind && FC_STREQ(kind, "started"))
+		ev->kind = FCPOOL_EV_STARTED;
+	else if (kind && FC_STREQ(kind, "connected"))
+		ev->kind = FCPOOL_EV_CONNECTED;
+	else if (kind && FC_STREQ(kind, "exit"))
+		ev->kind = FCPOOL_EV_EXIT;
+	else
+		r = fc_error_set(err, EPROTO, "reply of the fcstart daemon: event `%s`",
+		                 kind ? kind : "");
+	snprintf(ev->id, sizeof(ev->id), "%s", id ? id : "");
+	ev->handover_us = js_num_or(v, "handover_us", 0);
+	ev->exec_us = js_num_or(v, "exec_us", 0);
+	ev->wait_us = js_num_or(v, "wait_us", 0);
+	ev->ready_us = js_num_or(v, "ready_us", 0);
+	ev->on_demand = js_true(v, "on_demand");
+	ev->cold = js_true(v, "cold");
+	ev->status = (int)js_num_or(v, "status", 125);
+	ev->signal = (int)js_num_or(v, "signal", 0);
+	ev->timeout = js_true(v, "timeout");
+	yajl_tree_free(v);
+	return r;
+}
+
+/* ---- function lists (ls, stats) -------------------------------------------- */
+
+void fcpool_fn_list_clear(struct fcpool_fn_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		fcpool_fn_spec_clear(&l->fns[i].spec);
+	free(l->fns);
+	memset(l, 0, sizeof(*l));
+}
+
+static void latency_json(struct fc_buf *b, const char *key, const struct fcpool_latency *l)
+{
+	if (l->n)
+		fc_buf_printf(
+		    b, ",\"%s\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
+		    key, l->n, l->p50, l->p95, l->p99, l->max);
+	else
+		fc_buf_printf(b, ",\"%s\":null", key);
+}
+
+static void fn_status_json(struct fc_buf *b, const struct fcpool_fn_status *f, bool stats)
+{
+	fc_buf_printf(b, "{\"name\":");
+	fc_buf_json_string(b, f->spec.name);
+	if (!stats) {
+		fc_buf_printf(b, ",\"spec\":");
+		fcpool_fn_spec_json(&f->spec, b);
+	}
+	fc_buf_printf(
+	    b,
+	    ",\"min\":%u,\"max\":%u,\"waiting\":%u,\"creating\":%u,\"running\":%u,\"queued\":%u,"
+	    "\"handovers\":%llu,\"requests\":%llu,\"on_demand\":%llu,\"creates\":%llu,"
+	    "\"create_failures\":%llu,\"handover_failures\":%llu,\"busy\":%llu,\"reaped\":%llu",
+	    f->min, f->max, f->waiting, f->creating, f->running, f->queued,
+	    (unsigned long long)f->handovers, (unsigned long long)f->requests,
+	    (unsigned long long)f->on_demand, (unsigned long long)f->creates,
+	    (unsigned long long)f->create_failures, (unsigned long long)f->handover_failures,
+	    (unsigned long long)f->busy, (unsigned long long)f->reaped);
+	if (stats) {
+		fc_buf_printf(b, ",\"create_ms_mean\":%.3f", f->create_ms_mean);
+		latency_json(b, "handover_us", &f->handover_us);
+		latency_json(b, "exec_us", &f->exec_us);
+		latency_json(b, "create_us", &f->create_us);
+	}
+	fc_buf_printf(b, "}");
+}
+
+void fcpool_fn_list_json(const struct fcpool_fn_list *l, struct fc_buf *b)
+{
+	fc_buf_printf(b, "{\"ok\":true,\"functions\":[");
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			fc_buf_printf(b, ",");
+		fn_status_json(b, &l->fns[i], l->stats);
+	}
+	fc_buf_printf(b, "]}");
+}
+
+static void latency_from_tree(yajl_val v, const char *key, struct fcpool_latency *l)
+{
+	yajl_val o = get(v, key, yajl_t_object);
+	memset(l, 0, sizeof(*l));
+	if (!o)
+		return;
+	l->n = (size_t)js_num_or(o, "n", 0);
+	l->p50 = js_num_or(o, "p50", 0);
+	l->p95 = js_num_or(o, "p95", 0);
+	l->p99 = js_num_or(o, "p99", 0);
+	l->max = js_num_or(o, "max", 0);
+}
+
+static int fn_status_from_tree(yajl_val v, bool stats, struct fcpool_fn_status *f,
+                               struct fc_error **err)
+{
+	const char *name = js_str(v, "name");
+	if (!name)
+		return fc_error_set(err, EPROTO,
+		                    "reply of the fcstart daemon: a function without a name");
+	if (!stats) {
+		yajl_val spec = get(v, "spec", yajl_t_object);
+		int r = spec ? spec_from_tree(spec, &f->spec, err)
+		             : fc_error_set(err, EPROTO,
+		                            "reply of the fcstart daemon: function `%s` "
+		                            "without a spec",
+		                            name);
+		if (r < 0)
+			return r;
+	} else {
+		f->spec.name = fc_strdup(name);
+	}
+#define U(k) (unsigned)js_num_or(v, #k, 0)
+#define N(k) (uint64_t) js_num_or(v, #k, 0)
+	f->min = U(min);
+	f->max = U(max);
+	f->waiting = U(waiting);
+	f->creating = U(creating);
+	f->running = U(running);
+	f->queued = U(queued);
+	f->handovers = N(handovers);
+	f->requests = N(requests);
+	f->on_demand = N(on_demand);
+	f->creates = N(creates);
+	f->create_failures = N(create_failures);
+	f->handover_failures = N(handover_failures);
+	f->busy = N(busy);
+	f->reaped = N(reaped);
+#undef U
+#undef N
+	f->create_ms_mean = js_num_or(v, "create_ms_mean", 0);
+	latency_from_tree(v, "handover_us", &f->handover_us);
+	latency_from_tree(v, "exec_us", &f->exec_us);
+	latency_from_tree(v, "create_us", &f->create_us);
+	return 0;
+}
+
+int proto_fn_list_parse(const char *json, bool stats, struct fcpool_fn_list *l,
+                        struct fc_error **err)
+{
+	memset(l, 0, sizeof(*l));
+	l->stats = stats;
+	yajl_val v = reply_parse(json, err);
+	if (!v)
+		return fc_error_code(*err);
+	yajl_val fns = get(v, "functions", yajl_t_array);
+	size_t n = fns ? YAJL_GET_ARRAY(fns)->len : 0;
+	l->fns = fc_calloc(n ? n : 1, sizeof(*l->fns));
+	int r = 0;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = fn_status_from_tree(YAJL_GET_ARRAY(fns)->values[i], stats, &l->fns[i], err);
+		l->n = i + 1;
+	}
+	yajl_tree_free(v);
+	if (r < 0)
+		fcpool_fn_list_clear(l);
+	return r;
+}
+
+/* ---- transport ------------------------------------------------------------- */
+
+int proto_connect(const char *path, struct fc_error **err)
+{
+	if (!path)
+		path = getenv("FCSTART_SOCKET");
+	if (!path || !*path)
+		path = FCPOOL_DEFAULT_SOCKET;
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(a.sun_path))
+		return fc_error_set(err, ENAMETOOLONG, "socket `%s`", path);
+	strcpy(a.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fc_error_set(err, errno, "socket");
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+		close(fd);
+		return fc_error_set(
+		    err, e, "connect to the fcstart daemon at `%s` (is `fcstart serve` running?)",
+		    path);
+	}
+	return fd;
+}
+
+int proto_send(int fd, const char *json, const int *fds, size_t nfds, bool nonblock,
+               struct fc_error **err)
+{
+	struct iovec iov = {.iov_base = (void *)json, .iov_len = strlen(json)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (nfds > 3)
+		return fc_error_set(err, EINVAL, "too many descriptors");
+	if (nfds) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	ssize_t n;
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | (nonblock ? MSG_DONTWAIT : 0));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return fc_error_set(err, errno, "send a message of the fcstart API");
+	return 0;
+}
+
+int proto_recv(int fd, char **msg, int *fds, size_t *nfds, struct fc_error **err)
+{
+	char *buf = fc_malloc(FCPOOL_MAX_MSG + 1);
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = buf, .iov_len = FCPOOL_MAX_MSG};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
+	size_t want = nfds ? *nfds : 0, got = 0;
+	ssize_t n;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int in[4];
+			memcpy(in, CMSG_DATA(c), k * sizeof(int));
+			for (size_t i = 0; i < k; i++) {
+				if (got < want)
+					fds[got++] = in[i];
+				else
+					close(in[i]);
+			}
+		}
+	if (nfds)
+		*nfds = got;
+	if (n <= 0) {
+		int e = n < 0 ? errno : ECONNRESET;
+		free(buf);
+		return fc_error_set(err, e, "receive from the fcstart daemon");
+	}
+	buf[n] = 0;
+	*msg = buf;
+	return 0;
+}
+
+/* ---- sizes and durations --------------------------------------------------- */
 
 int fcpool_parse_size(const char *s, uint64_t *out)
 {
@@ -235,139 +671,4 @@ int fcpool_parse_duration(const char *s, uint64_t *ms)
 		return -EINVAL;
 	*ms = (uint64_t)llround(v * mul);
 	return 0;
-}
-
-/* ---- client ---------------------------------------------------------------- */
-
-int fcpool_connect(const char *path, struct fc_error **err)
-{
-	if (!path)
-		path = getenv("FCSTART_SOCKET");
-	if (!path || !*path)
-		path = FCPOOL_DEFAULT_SOCKET;
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(a.sun_path))
-		return fc_error_set(err, ENAMETOOLONG, "socket `%s`", path);
-	strcpy(a.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return fc_error_set(err, errno, "socket");
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		int e = errno;
-		close(fd);
-		return fc_error_set(
-		    err, e, "connect to the fcstart daemon at `%s` (is `fcstart serve` running?)",
-		    path);
-	}
-	return fd;
-}
-
-int fcpool_send(int fd, const char *json, const int *fds, size_t nfds, struct fc_error **err)
-{
-	struct iovec iov = {.iov_base = (void *)json, .iov_len = strlen(json)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds > 3)
-		return fc_error_set(err, EINVAL, "too many descriptors");
-	if (nfds) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	ssize_t n;
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return fc_error_set(err, errno, "send to the fcstart daemon");
-	return 0;
-}
-
-int fcpool_recv_fds(int fd, char **reply, int *fds, size_t *nfds, struct fc_error **err)
-{
-	char *buf = fc_malloc(FCPOOL_MAX_MSG + 1);
-	union {
-		char b[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = buf, .iov_len = FCPOOL_MAX_MSG};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
-	size_t want = nfds ? *nfds : 0, got = 0;
-	ssize_t n;
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int in[4];
-			memcpy(in, CMSG_DATA(c), k * sizeof(int));
-			for (size_t i = 0; i < k; i++) {
-				if (got < want)
-					fds[got++] = in[i];
-				else
-					close(in[i]);
-			}
-		}
-	if (nfds)
-		*nfds = got;
-	if (n <= 0) {
-		int e = n < 0 ? errno : ECONNRESET;
-		free(buf);
-		return fc_error_set(err, e, "receive from the fcstart daemon");
-	}
-	buf[n] = 0;
-	*reply = buf;
-	return 0;
-}
-
-int fcpool_recv(int fd, char **reply, struct fc_error **err)
-{
-	return fcpool_recv_fds(fd, reply, NULL, NULL, err);
-}
-
-/* A reply {"ok":false,"error":"..."} becomes an error with that text. */
-static int reply_error(const char *reply, struct fc_error **err)
-{
-	yajl_val v = yajl_tree_parse(reply, NULL, 0);
-	if (!v)
-		return fc_error_set(err, EPROTO, "bad reply from the fcstart daemon");
-	const char *path[] = {"ok", NULL};
-	yajl_val ok = yajl_tree_get(v, path, yajl_t_any);
-	int r = 0;
-	if (!ok || !YAJL_IS_TRUE(ok)) {
-		const char *e = js_str(v, "error");
-		double code = EIO;
-		js_num(v, "errno", &code);
-		r = fc_error_relay(err, (int)code, "%s", e ? e : "the daemon refused the request");
-	}
-	yajl_tree_free(v);
-	return r;
-}
-
-int fcpool_call(const char *socket_path, const char *json, char **reply, struct fc_error **err)
-{
-	_cleanup_close_ int fd = fcpool_connect(socket_path, err);
-	if (fd < 0)
-		return fd;
-	char *rep = NULL;
-	int r = fcpool_send(fd, json, NULL, 0, err);
-	if (r >= 0)
-		r = fcpool_recv(fd, &rep, err);
-	if (r >= 0)
-		r = reply_error(rep, err);
-	if (r < 0 || !reply)
-		free(rep);
-	else
-		*reply = rep;
-	return r;
 }

@@ -89,7 +89,7 @@ int main(void)
 	          fcpool_parse_duration("3d", &v) < 0,
 	      "durations");
 	struct fc_error *e = NULL;
-	check(fcpool_connect("/nonexistent/fcstart.sock", &e) < 0 && e &&
+	check(fcpool_client_ping("/nonexistent/fcstart.sock", &e) < 0 && e &&
 	          strstr(e->msg, "/nonexistent/fcstart.sock"),
 	      "connect error names the socket");
 	fc_error_free(e);
