@@ -10,7 +10,11 @@ PKGS_BUILD="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev
   libzstd-dev liburing-dev libarchive-dev zlib1g-dev liblzma-dev libbz2-dev libisal-dev
   libmicrohttpd-dev libssl-dev"
 PKGS_RUN="busybox-static runc crun jq iproute2 procps util-linux kmod"
-PKGS_TEST="python3 curl clang-format docker.io containerd nginx-light umoci wrk"
+# clang with its libFuzzer and sanitizer runtimes (libclang-rt-dev: clang's own
+# package only recommends them) and llvm's llvm-symbolizer for the reports:
+# the fuzz targets and the sanitizer build.
+PKGS_TEST="python3 curl clang-format docker.io containerd nginx-light umoci wrk
+  clang libclang-rt-dev llvm"
 
 need_root() {
 	if [ "$(id -u)" != 0 ]; then
@@ -39,31 +43,53 @@ build() {
 	echo "quickstart.sh: built build/runtime/fcrun and build/bench/fcstart"
 }
 
-run_tests() {
-	local rc=0
-	# The sanitizer build runs the unit suite (no root needed, fast).
+# The sanitizer build (ASan + UBSan): with clang when it is installed, so the
+# fuzz targets are built too (tests/fuzz/README.md), else with gcc (the fuzz
+# tests then say SKIP). A build-asan made by the other compiler is redone.
+san_build() {
+	local cc=gcc
+	command -v clang >/dev/null 2>&1 && cc=clang
+	if [ -f build-asan/build.ninja ] &&
+		! grep -q "^C compiler for the host machine: $cc " build-asan/meson-logs/meson-log.txt; then
+		rm -rf build-asan
+	fi
 	if [ ! -f build-asan/build.ninja ]; then
-		meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+		CC=$cc meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	fi
 	ninja -C build-asan >/dev/null
-	ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --suite unit --print-errorlogs || rc=1
+}
+
+run_tests() {
+	local rc=0
+	san_build
+	# Under the sanitizers undefined behaviour fails a test as a memory error
+	# does: the unit suite (no root needed, fast) and a short run of each
+	# fuzz target.
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --suite unit --suite fuzz --logbase sanitizers \
+		--print-errorlogs || rc=1
 	# One run for every suite, so testlog.json holds them all.
 	meson test -C build --suite unit --suite integration --suite conformance --suite e2e \
 		--print-errorlogs || rc=1
-	python3 - build-asan/meson-logs/testlog.json build/meson-logs/testlog.json <<'PY'
+	python3 - build-asan/meson-logs/sanitizers.json build/meson-logs/testlog.json <<'PY'
 import json, sys
-p = f = s = 0
-for path in sys.argv[1:]:
+total = [0, 0, 0]
+for path, how in zip(sys.argv[1:], (" (ASan+UBSan)", "")):
+    counts = {}
     try:
         lines = open(path).read().splitlines()
     except OSError:
         continue
     for line in lines:
-        r = json.loads(line)["result"]
-        if r in ("OK", "EXPECTEDFAIL"): p += 1
-        elif r == "SKIP": s += 1
-        else: f += 1
-print(f"{p} passed, {f} failed, {s} skipped")
+        t = json.loads(line)
+        r = t["result"]
+        k = 0 if r in ("OK", "EXPECTEDFAIL") else 2 if r == "SKIP" else 1
+        suite = t["name"].split(" / ")[0].split(":")[-1]  # "fcstart:unit / spec"
+        counts.setdefault(suite, [0, 0, 0])[k] += 1
+        total[k] += 1
+    for suite, c in sorted(counts.items()):
+        print(f"  {suite}{how}: {c[0]} passed, {c[1]} failed, {c[2]} skipped")
+print(f"{total[0]} passed, {total[1]} failed, {total[2]} skipped")
 PY
 	return $rc
 }

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* fuzz-image: the image store's JSON readers (snapshot/json.c), which read
+ * what an image archive, an OCI layout or a registry hands us: index.json and
+ * manifest lists, manifests, docker-archive manifest.json, image configs, and
+ * the store's own image records (written back and read again). */
+#include "fuzz.h"
+#include "snap-private.h"
+
+static void check_desc(const struct snap_desc *d, const char *what)
+{
+	FUZZ_CHECK(d->digest && fcsnap_digest_hex(d->digest), "%s: digest `%s` accepted", what,
+	           d->digest ? d->digest : "(null)");
+	FUZZ_CHECK(d->size >= 0, "%s: size %lld accepted", what, (long long)d->size);
+	if (d->media_type)
+		(void)fcsnap_layer_compression(d->media_type);
+}
+
+static bool strv_eq(char **a, char **b)
+{
+	size_t i;
+	if (!a || !b)
+		return a == b;
+	for (i = 0; a[i] && b[i]; i++)
+		if (!FC_STREQ(a[i], b[i]))
+			return false;
+	return !a[i] && !b[i];
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *buf = fuzz_cstr(data, size);
+	struct fc_error *err = NULL;
+	int r;
+
+	(void)snap_sniff_kind(buf);
+
+	struct snap_index ix;
+	r = snap_parse_index(buf, &ix, &err);
+	fuzz_check_result("index", r, err);
+	err = NULL;
+	for (size_t i = 0; r >= 0 && i < ix.n; i++)
+		check_desc(&ix.m[i], "index manifest");
+	snap_index_clear(&ix);
+
+	struct snap_manifest m;
+	r = snap_parse_manifest(buf, &m, &err);
+	fuzz_check_result("manifest", r, err);
+	err = NULL;
+	if (r >= 0) {
+		check_desc(&m.config, "manifest config");
+		for (size_t i = 0; i < m.n_layers; i++)
+			check_desc(&m.layers[i], "manifest layer");
+	}
+	snap_manifest_clear(&m);
+
+	struct snap_docker_manifest dm;
+	r = snap_parse_docker_manifest(buf, &dm, &err);
+	fuzz_check_result("docker manifest", r, err);
+	err = NULL;
+	FUZZ_CHECK(r < 0 || (dm.config && dm.layers), "docker manifest without config or layers");
+	snap_docker_manifest_clear(&dm);
+
+	struct snap_config_doc c;
+	r = snap_parse_config(buf, &c, &err);
+	fuzz_check_result("image config", r, err);
+	err = NULL;
+	if (r >= 0) {
+		FUZZ_CHECK(c.n_diff_ids == fc_strv_len(c.diff_ids), "diff_ids count");
+		for (size_t i = 0; i < c.n_diff_ids; i++)
+			FUZZ_CHECK(fcsnap_digest_hex(c.diff_ids[i]), "diff_id `%s` accepted",
+			           c.diff_ids[i]);
+	}
+	snap_config_doc_clear(&c);
+
+	/* an image record survives being written and read back */
+	struct snap_image_rec rec, back;
+	r = snap_parse_image_rec(buf, &rec, &err);
+	fuzz_check_result("image record", r, err);
+	err = NULL;
+	if (r >= 0) {
+		char *json = snap_image_rec_json(&rec);
+		r = snap_parse_image_rec(json, &back, &err);
+		FUZZ_CHECK(r >= 0, "image record written as %s does not read back: %s", json,
+		           err ? err->msg : "?");
+		FUZZ_CHECK(FC_STREQ(rec.name, back.name) && FC_STREQ(rec.manifest, back.manifest) &&
+		               FC_STREQ(rec.config, back.config) &&
+		               strv_eq(rec.diff_ids, back.diff_ids) &&
+		               strv_eq(rec.layer_digests, back.layer_digests) &&
+		               rec.size == back.size && rec.created == back.created,
+		           "image record changed on its way through %s", json);
+		snap_image_rec_clear(&back);
+		free(json);
+	}
+	snap_image_rec_clear(&rec);
+	free(buf);
+	return 0;
+}
