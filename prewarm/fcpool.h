@@ -164,9 +164,9 @@ int fcpool_client_invoke(const char *socket_path, const struct fcpool_invoke_arg
  * connection first. */
 int fcpool_client_event(int conn, struct fcpool_event *ev, struct fc_error **err);
 
-/* Parse "128m", "1g", "65536" (bytes). */
+/* Parse "128m", "1g", "65536" (bytes, below 2^63; -EINVAL otherwise). */
 int fcpool_parse_size(const char *s, uint64_t *out);
-/* Parse "30s", "500ms", "2m", "1h" into milliseconds. */
+/* Parse "30s", "500ms", "2m", "1h" into milliseconds (at most 1e12). */
 int fcpool_parse_duration(const char *s, uint64_t *ms);
 
 #endif

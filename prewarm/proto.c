@@ -130,7 +130,8 @@ void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *b)
 		fc_buf_printf(b, ",\"args\":");
 		strv_json(b, s->args);
 	}
-	fc_buf_printf(b, ",\"memory\":%llu,\"cpus\":%g,\"timeout_ms\":%llu,\"min\":%u,\"max\":%u}",
+	fc_buf_printf(b,
+	              ",\"memory\":%llu,\"cpus\":%.17g,\"timeout_ms\":%llu,\"min\":%u,\"max\":%u}",
 	              (unsigned long long)s->memory, s->cpus, (unsigned long long)s->timeout_ms,
 	              s->min, s->max);
 }
@@ -182,6 +183,20 @@ int fcpool_fn_spec_check(const struct fcpool_fn_spec *s, struct fc_error **err)
 	return 0;
 }
 
+/* A number member: 0 when absent, 1 when in [0, max], else an error naming
+ * the field (also NaN and infinities, which JSON numbers out of range become):
+ * the callers convert it to an integer type. */
+static int spec_num(yajl_val v, const char *fn, const char *key, double max, double *out,
+                    struct fc_error **err)
+{
+	if (!js_num(v, key, out))
+		return 0;
+	if (!(*out >= 0 && *out <= max))
+		return fc_error_set(err, EINVAL, "function `%s`: %s %g: expected a number in 0..%g",
+		                    fn, key, *out, max);
+	return 1;
+}
+
 static int spec_from_tree(yajl_val v, struct fcpool_fn_spec *s, struct fc_error **err)
 {
 	const char *name = js_str(v, "name"), *image = js_str(v, "image"),
@@ -210,18 +225,31 @@ static int spec_from_tree(yajl_val v, struct fcpool_fn_spec *s, struct fc_error 
 		fc_strv_free(s->args);
 		s->args = NULL;
 	}
-	if (js_num(v, "memory", &d) && d > 0)
+	/* bytes below 2^63 (a cgroup's int64), at most 65536 CPUs, about 31
+	 * years in ms (the daemon's deadlines add it in ns to a uint64) */
+	if ((r = spec_num(v, name, "memory", 9223372036854774784.0, &d, err)) < 0)
+		goto out;
+	if (r)
 		s->memory = (uint64_t)d;
-	if (js_num(v, "cpus", &d) && d > 0)
+	if ((r = spec_num(v, name, "cpus", 65536, &d, err)) < 0)
+		goto out;
+	if (r)
 		s->cpus = d;
-	if (js_num(v, "timeout_ms", &d) && d > 0)
+	if ((r = spec_num(v, name, "timeout_ms", 1e12, &d, err)) < 0)
+		goto out;
+	if (r)
 		s->timeout_ms = (uint64_t)d;
 	fcpool_fn_spec_labels(s);
-	if (js_num(v, "min", &d) && d >= 0)
+	if ((r = spec_num(v, name, "min", 10000, &d, err)) < 0)
+		goto out;
+	if (r)
 		s->min = (unsigned)d;
-	if (js_num(v, "max", &d) && d >= 1)
+	if ((r = spec_num(v, name, "max", 10000, &d, err)) < 0)
+		goto out;
+	if (r && d >= 1)
 		s->max = (unsigned)d;
 	r = fcpool_fn_spec_check(s, err);
+out:
 	if (r < 0)
 		fcpool_fn_spec_clear(s);
 	return r;
@@ -620,7 +648,7 @@ int fcpool_parse_size(const char *s, uint64_t *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	if (errno || end == s || !(v >= 0) || !isfinite(v))
 		return -EINVAL;
 	uint64_t mul = 1;
 	switch (tolower((unsigned char)*end)) {
@@ -645,7 +673,7 @@ int fcpool_parse_size(const char *s, uint64_t *out)
 		end++;
 	if (*end == 'b' || *end == 'B')
 		end++;
-	if (*end)
+	if (*end || v * (double)mul >= 9223372036854775808.0) /* 2^63 */
 		return -EINVAL;
 	*out = (uint64_t)(v * (double)mul);
 	return 0;
@@ -656,7 +684,7 @@ int fcpool_parse_duration(const char *s, uint64_t *ms)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	if (errno || end == s || !(v >= 0) || !isfinite(v))
 		return -EINVAL;
 	double mul;
 	if (!*end || FC_STREQ(end, "s"))
@@ -668,6 +696,8 @@ int fcpool_parse_duration(const char *s, uint64_t *ms)
 	else if (FC_STREQ(end, "h"))
 		mul = 3600000;
 	else
+		return -EINVAL;
+	if (v * mul > 1e12) /* about 31 years, as a function's timeout_ms */
 		return -EINVAL;
 	*ms = (uint64_t)llround(v * mul);
 	return 0;

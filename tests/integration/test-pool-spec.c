@@ -69,6 +69,33 @@ int main(void)
 	          msg && strstr(msg, "min 5 max 2"),
 	      "min above max refused");
 	free(msg);
+	static const char *const out_of_range[] = {
+	    "\"memory\":1e300",     "\"memory\":-1",
+	    "\"cpus\":1e999",       "\"cpus\":-0.5",
+	    "\"timeout_ms\":1e300", "\"min\":1e30",
+	    "\"max\":4294967297",   "\"memory\":9223372036854775808",
+	};
+	for (size_t i = 0; i < FC_ARRAY_SIZE(out_of_range); i++) {
+		_cleanup_free_ char *j =
+		    fc_asprintf("{\"name\":\"a\",\"image\":\"bb\",%s}", out_of_range[i]);
+		_cleanup_free_ char *field =
+		    fc_strndup(out_of_range[i] + 1, strcspn(out_of_range[i] + 1, "\""));
+		msg = NULL;
+		bool refused = parse(j, &s, &msg) < 0 && msg && strstr(msg, field);
+		check(refused, out_of_range[i]);
+		if (!refused)
+			printf("# %s\n", msg ? msg : "accepted");
+		free(msg);
+	}
+	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"cpus\":0.123456789}", &s, NULL) == 0,
+	      "cpus 0.123456789");
+	b = (struct fc_buf){0};
+	fcpool_fn_spec_json(&s, &b);
+	fcpool_fn_spec_clear(&s);
+	check(parse(b.data, &t, NULL) == 0 && t.cpus == 0.123456789,
+	      "cpus read back exactly after the client wrote them");
+	free(b.data);
+	fcpool_fn_spec_clear(&t);
 	check(parse("{\"name\":\"a\"}", &s, &msg) < 0 && msg && strstr(msg, "no image"),
 	      "missing image refused");
 	free(msg);
@@ -82,6 +109,13 @@ int main(void)
 	          fcpool_parse_size("4096", &v) == 0 && v == 4096 &&
 	          fcpool_parse_size("12q", &v) < 0 && fcpool_parse_size("-1m", &v) < 0,
 	      "sizes");
+	check(fcpool_parse_size("nan", &v) < 0 && fcpool_parse_size("inf", &v) < 0 &&
+	          fcpool_parse_size("1e300", &v) < 0 && fcpool_parse_size("8589934592g", &v) < 0 &&
+	          fcpool_parse_size("8589934591g", &v) == 0 && v == 8589934591ULL << 30,
+	      "sizes that are not a number or reach 2^63 bytes refused");
+	check(fcpool_parse_duration("nan", &v) < 0 && fcpool_parse_duration("inf", &v) < 0 &&
+	          fcpool_parse_duration("1e300h", &v) < 0 && fcpool_parse_duration("1e9s", &v) == 0,
+	      "durations that are not a number or exceed 1e12 ms refused");
 	check(fcpool_parse_duration("30s", &v) == 0 && v == 30000 &&
 	          fcpool_parse_duration("500ms", &v) == 0 && v == 500 &&
 	          fcpool_parse_duration("2m", &v) == 0 && v == 120000 &&
