@@ -1,0 +1,691 @@
+/* SPDX-License-Identifier: MIT */
+/* The pool core (prewarm/pool.c) driven by a fake fork server and a fake
+ * clock: no root, no process, no socket. Refill, hand-over, a burst beyond
+ * max, the queue's bound and its timeout, a sandbox dying mid-invocation,
+ * invocation timeouts, scale down, redeploy while running, idle reaping,
+ * failed creations and their back-off, failed hand-overs, removal, HTTP
+ * instances (cold, warm, busy, unreachable, gone), the creators' slots and
+ * fairness between functions. TAP output. */
+#include <signal.h>
+#include <stddef.h>
+#include <sys/wait.h>
+
+#include "pool.h"
+#include "tap.h"
+
+#define MS   1000000ULL
+#define SECS 1000000000ULL
+#define MAXV 512
+
+/* ---- the fake fork server and owner ------------------------------------------ */
+
+struct inv {
+	struct pool_inv pi;
+	unsigned nev;
+	struct fcpool_event ev[4];
+	char error[256];
+	bool release_on_connect; /* the owner lets go as soon as it is connected */
+};
+
+struct fake {
+	struct pool *p;
+	uint64_t now;
+	struct pool_sb *creating[MAXV]; /* creations asked for, not yet answered, in order */
+	size_t ncreating;
+	struct pool_sb *killed[MAXV]; /* kills asked for, not yet answered */
+	size_t nkilled;
+	struct pool_inv *connecting[MAXV];
+	size_t nconnecting;
+	unsigned creates, kills, handovers, gone, fns_gone;
+	unsigned per_creator[8];
+	char create_log[MAXV][96]; /* ids in the order the creations were sent */
+	int handover_fail;         /* the next ones fail */
+	unsigned max_seen;         /* the most sandboxes a function had at once */
+	char last_gone_fn[64];
+};
+
+static void del(void **v, size_t *n, const void *x)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (v[i] == x) {
+			memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
+			(*n)--;
+			return;
+		}
+}
+
+static void watch_max(struct fake *fk, struct pool_fn *f)
+{
+	unsigned t = f->n_waiting + f->n_creating + f->n_running;
+	if (t > fk->max_seen)
+		fk->max_seen = t;
+}
+
+static void op_create(void *ctx, struct pool_sb *sb)
+{
+	struct fake *fk = ctx;
+	snprintf(fk->create_log[fk->creates % MAXV], 96, "%s", sb->id);
+	fk->creates++;
+	fk->per_creator[sb->creator]++;
+	fk->creating[fk->ncreating++] = sb;
+	watch_max(fk, sb->fn);
+}
+
+static void op_kill(void *ctx, struct pool_sb *sb)
+{
+	struct fake *fk = ctx;
+	fk->kills++;
+	fk->killed[fk->nkilled++] = sb;
+}
+
+static int op_handover(void *ctx, struct pool_sb *sb, struct pool_inv *inv, struct pool_handover *h)
+{
+	struct fake *fk = ctx;
+	if (fk->handover_fail > 0) {
+		fk->handover_fail--;
+		return -EIO;
+	}
+	fk->handovers++;
+	h->t_start = fk->now;
+	h->t_done = fk->now + 100000; /* 100 us */
+	h->exec_ns = fk->now + 60000;
+	return 0;
+}
+
+static void op_connect(void *ctx, struct pool_sb *sb, struct pool_inv *inv)
+{
+	struct fake *fk = ctx;
+	fk->connecting[fk->nconnecting++] = inv;
+}
+
+static void op_reply(void *ctx, struct pool_inv *pi, const struct fcpool_event *ev)
+{
+	struct fake *fk = ctx;
+	struct inv *inv = (struct inv *)((char *)pi - offsetof(struct inv, pi));
+	if (inv->nev < 4)
+		inv->ev[inv->nev++] = *ev;
+	if (ev->kind == FCPOOL_EV_ERROR)
+		snprintf(inv->error, sizeof(inv->error), "%s", ev->error);
+	del((void **)fk->connecting, &fk->nconnecting, pi);
+	if (ev->kind == FCPOOL_EV_CONNECTED && inv->release_on_connect)
+		pool_release(fk->p, pi, fk->now);
+}
+
+static void op_sandbox_gone(void *ctx, struct pool_sb *sb)
+{
+	struct fake *fk = ctx;
+	fk->gone++;
+	del((void **)fk->creating, &fk->ncreating, sb);
+	del((void **)fk->killed, &fk->nkilled, sb);
+}
+
+static void op_function_gone(void *ctx, struct pool_fn *f)
+{
+	struct fake *fk = ctx;
+	fk->fns_gone++;
+	snprintf(fk->last_gone_fn, sizeof(fk->last_gone_fn), "%s", f->spec.name);
+}
+
+static const struct pool_ops ops = {
+    .create = op_create,
+    .kill = op_kill,
+    .handover = op_handover,
+    .connect = op_connect,
+    .reply = op_reply,
+    .sandbox_gone = op_sandbox_gone,
+    .function_gone = op_function_gone,
+};
+
+static void fake_init(struct fake *fk, unsigned creators, unsigned slots)
+{
+	memset(fk, 0, sizeof(*fk));
+	fk->now = 1000 * SECS;
+	struct pool_config cfg = {.id_prefix = "fcs-test-",
+	                          .id_tag = "1",
+	                          .creators = creators,
+	                          .creator_slots = slots,
+	                          .idle_ns = 5 * SECS,
+	                          .queue_wait_ns = 30 * SECS,
+	                          .queue_max = 64,
+	                          .retry_ns = 1 * SECS};
+	fk->p = pool_new(&cfg, &ops, fk);
+}
+
+static void fake_done(struct fake *fk)
+{
+	pool_free(fk->p);
+}
+
+/* The fork server answers the oldest creation: made (a killed one is made,
+ * then dies), or failed. */
+static bool create_one(struct fake *fk)
+{
+	if (!fk->ncreating)
+		return false;
+	struct pool_sb *sb = fk->creating[0];
+	del((void **)fk->creating, &fk->ncreating, sb);
+	fk->now += 3 * MS;
+	pool_sandbox_created(fk->p, sb, 3 * MS, fk->now);
+	return true;
+}
+
+static void create_all(struct fake *fk)
+{
+	while (create_one(fk))
+		;
+}
+
+static void fail_one(struct fake *fk, int errnum, const char *msg)
+{
+	struct pool_sb *sb = fk->creating[0];
+	del((void **)fk->creating, &fk->ncreating, sb);
+	pool_sandbox_failed(fk->p, sb, errnum, msg, fk->now);
+}
+
+/* Every killed sandbox that was made dies (SIGKILL). */
+static void reap_killed(struct fake *fk)
+{
+	for (size_t i = 0; i < fk->nkilled;) {
+		struct pool_sb *sb = fk->killed[i];
+		if (sb->state == POOL_SB_CREATING) {
+			i++; /* still being made: it dies once made */
+			continue;
+		}
+		pool_sandbox_exited(fk->p, sb, SIGKILL, fk->now);
+	}
+}
+
+/* Make what is asked, let die what was killed, until nothing is left to do. */
+static void settle_all(struct fake *fk)
+{
+	for (int i = 0; i < 1000 && (fk->ncreating || fk->nkilled); i++) {
+		create_all(fk);
+		reap_killed(fk);
+	}
+}
+
+static struct pool_fn *deploy(struct fake *fk, const char *name, enum fcpool_mode mode,
+                              unsigned min, unsigned max, unsigned queue, uint64_t timeout_ms,
+                              const char *arg0)
+{
+	struct fcpool_fn_spec s = {.name = fc_strdup(name),
+	                           .image = fc_strdup("bb"),
+	                           .mode = mode,
+	                           .min = min,
+	                           .max = max,
+	                           .queue = queue,
+	                           .timeout_ms = timeout_ms};
+	s.args = fc_calloc(2, sizeof(char *));
+	s.args[0] = fc_strdup(arg0 ? arg0 : "/bin/cat");
+	struct fc_error *e = NULL;
+	int r = pool_deploy(fk->p, &s, fk->now, &e);
+	fcpool_fn_spec_clear(&s);
+	fc_error_free(e);
+	return r < 0 ? NULL : pool_fn_find(fk->p, name);
+}
+
+static void invoke(struct fake *fk, struct pool_fn *f, struct inv *inv)
+{
+	memset(inv, 0, sizeof(*inv));
+	inv->pi.t_arrived = fk->now;
+	pool_invoke(fk->p, f, &inv->pi, fk->now);
+}
+
+static struct fcpool_event *last(struct inv *inv)
+{
+	static struct fcpool_event none = {0};
+	return inv->nev ? &inv->ev[inv->nev - 1] : &none;
+}
+
+static struct fcpool_fn_status status(struct pool_fn *f)
+{
+	struct fcpool_fn_status st;
+	pool_fn_status(f, true, &st);
+	return st;
+}
+
+/* ---- the cases --------------------------------------------------------------- */
+
+static void refill_and_handover(void)
+{
+	struct fake fk;
+	fake_init(&fk, 2, 2);
+	struct pool_fn *f = deploy(&fk, "cat", FCPOOL_CLASSIC, 2, 20, 0, 0, NULL);
+	ok(f && fk.creates == 2 && f->n_creating == 2, "deploy min 2: two creations asked for");
+	create_all(&fk);
+	ok(f->n_waiting == 2 && f->n_creating == 0, "both made: two waiting");
+	struct inv a;
+	invoke(&fk, f, &a);
+	ok(a.nev == 1 && a.ev[0].kind == FCPOOL_EV_STARTED && !a.ev[0].on_demand &&
+	       a.ev[0].handover_us == 100.0 && a.ev[0].exec_us == 60.0,
+	   "an invocation is handed a waiting sandbox at once (STARTED, times of the hand-over)");
+	ok(f->n_running == 1 && f->n_waiting == 1 && f->n_creating == 1 && fk.creates == 3,
+	   "a replacement is asked for behind the hand-over");
+	struct pool_sb *sb = a.pi.sb;
+	pool_sandbox_exited(fk.p, sb, 0 << 8, fk.now);
+	ok(a.nev == 2 && last(&a)->kind == FCPOOL_EV_EXIT && last(&a)->status == 0 &&
+	       a.pi.state == POOL_INV_DONE,
+	   "the function's exit is the invocation's (status 0), then it is forgotten");
+	create_all(&fk);
+	struct fcpool_fn_status st = status(f);
+	ok(st.waiting == 2 && st.running == 0 && st.handovers == 1 && st.on_demand == 0 &&
+	       st.handover_us.n == 1 && st.handover_us.p50 == 100.0 && st.exec_us.p50 == 60.0 &&
+	       st.create_us.n == 3 && st.create_us.p50 == 3000.0,
+	   "stats: counters and the hand-over, exec and create distributions");
+	ok(!strncmp(sb == NULL ? "" : "fcs-test-cat-1.", "fcs-test-cat-1.", 15) &&
+	       !strncmp(fk.create_log[0], "fcs-test-cat-1.", 15),
+	   "sandbox ids: <prefix><function>-<tag>.<n> (%s)", fk.create_log[0]);
+	fake_done(&fk);
+}
+
+static void burst_beyond_max(void)
+{
+	struct fake fk;
+	fake_init(&fk, 2, 2);
+	struct pool_fn *f = deploy(&fk, "b", FCPOOL_CLASSIC, 1, 3, 2, 0, NULL);
+	create_all(&fk);
+	struct inv v[6];
+	for (int i = 0; i < 6; i++)
+		invoke(&fk, f, &v[i]);
+	ok(last(&v[0])->kind == FCPOOL_EV_STARTED, "burst: the first takes the waiting sandbox");
+	ok(v[1].nev == 0 && v[2].nev == 0 && f->n_queued == 2,
+	   "the next two wait in the queue (its bound is 2)");
+	bool busy = true;
+	for (int i = 3; i < 6; i++)
+		busy = busy && last(&v[i])->kind == FCPOOL_EV_ERROR &&
+		       last(&v[i])->errnum == EBUSY && strstr(v[i].error, "is busy");
+	ok(busy, "the rest are refused at once: %s", v[3].error);
+	ok(f->n_creating + f->n_waiting + f->n_running == 3 && fk.creates == 3,
+	   "creations stop at max (3 sandboxes)");
+	create_all(&fk);
+	ok(last(&v[1])->kind == FCPOOL_EV_STARTED && last(&v[2])->kind == FCPOOL_EV_STARTED &&
+	       v[1].ev[0].on_demand,
+	   "the queued ones start as their sandboxes are made (on demand)");
+	pool_sandbox_exited(fk.p, v[0].pi.sb, 0, fk.now);
+	pool_sandbox_exited(fk.p, v[1].pi.sb, 0, fk.now);
+	pool_sandbox_exited(fk.p, v[2].pi.sb, 0, fk.now);
+	settle_all(&fk);
+	struct fcpool_fn_status st = status(f);
+	ok(fk.max_seen <= 3 && st.busy == 3 && st.on_demand == 2 && st.waiting == 1,
+	   "never above max (%u), busy 3, on demand 2, back to min", fk.max_seen);
+	fake_done(&fk);
+}
+
+static void queue_timeout(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 1);
+	struct pool_fn *f = deploy(&fk, "q", FCPOOL_CLASSIC, 0, 1, 0, 0, NULL);
+	struct inv a;
+	invoke(&fk, f, &a);
+	ok(a.nev == 0 && f->n_queued == 1 && fk.creates == 1,
+	   "min 0: an invocation waits for an on-demand creation");
+	fk.now += 29 * SECS;
+	pool_tick(fk.p, fk.now);
+	ok(a.nev == 0, "still queued after 29 s");
+	fk.now += 2 * SECS;
+	pool_tick(fk.p, fk.now);
+	ok(last(&a)->kind == FCPOOL_EV_ERROR && last(&a)->errnum == EBUSY &&
+	       strstr(a.error, "no sandbox within 30 s") && f->n_queued == 0 && f->busy == 1,
+	   "after 30 s it fails busy: %s", a.error);
+	create_all(&fk);
+	ok(f->n_waiting == 1 && a.nev == 1, "the late sandbox waits for the next invocation");
+	fake_done(&fk);
+}
+
+static void death_mid_invocation(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 2);
+	struct pool_fn *f = deploy(&fk, "slow", FCPOOL_CLASSIC, 1, 5, 0, 0, "/bin/sleep");
+	create_all(&fk);
+	struct inv a;
+	invoke(&fk, f, &a);
+	struct pool_sb *sb = a.pi.sb;
+	create_all(&fk);
+	pool_sandbox_exited(fk.p, sb, SIGKILL, fk.now);
+	ok(last(&a)->kind == FCPOOL_EV_EXIT && last(&a)->status == 137 && last(&a)->signal == 9 &&
+	       !last(&a)->timeout,
+	   "a sandbox killed mid-invocation: exit 137 (signal 9)");
+	ok(f->n_running == 0 && f->n_waiting == 1, "its place is taken by the refill");
+	/* a waiting sandbox that dies is replaced */
+	pool_sandbox_exited(fk.p, f->sandboxes, 1 << 8, fk.now);
+	ok(f->n_waiting == 0 && f->n_creating == 1, "a waiting sandbox that died is replaced");
+	fake_done(&fk);
+}
+
+static void invocation_timeout(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 2);
+	struct pool_fn *f = deploy(&fk, "t", FCPOOL_CLASSIC, 1, 5, 0, 1500, NULL);
+	create_all(&fk);
+	struct inv a;
+	invoke(&fk, f, &a);
+	fk.now += 1 * SECS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.nkilled == 0, "within its timeout the function runs");
+	fk.now += 1 * SECS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.nkilled == 1 && fk.killed[0] == a.pi.sb, "past its timeout (1.5 s) it is killed");
+	reap_killed(&fk);
+	ok(last(&a)->kind == FCPOOL_EV_EXIT && last(&a)->timeout && last(&a)->status == 137,
+	   "the exit says timeout");
+	fake_done(&fk);
+}
+
+static void scale_down(void)
+{
+	struct fake fk;
+	fake_init(&fk, 2, 2);
+	struct pool_fn *f = deploy(&fk, "s", FCPOOL_CLASSIC, 4, 10, 0, 0, NULL);
+	settle_all(&fk);
+	ok(f->n_waiting == 4, "min 4: four waiting");
+	struct fc_error *e = NULL;
+	ok(pool_scale(fk.p, f, 3, 2, fk.now, &e) < 0 && e && strstr(e->msg, "min 3 max 2"),
+	   "min above max refused: %s", e ? e->msg : "");
+	fc_error_free(e);
+	ok(pool_scale(fk.p, f, 1, 2, fk.now, NULL) == 0 && fk.nkilled == 2 && f->reaped == 2,
+	   "scale to max 2: the two above max go at once");
+	reap_killed(&fk);
+	ok(f->n_waiting == 2 && fk.creates == 4, "two waiting, nothing made");
+	fk.now += 6 * SECS;
+	pool_tick(fk.p, fk.now);
+	reap_killed(&fk);
+	ok(f->n_waiting == 1 && f->reaped == 3, "the one above min is reaped once idle");
+	fake_done(&fk);
+}
+
+static void redeploy_while_running(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 2);
+	struct pool_fn *f = deploy(&fk, "r", FCPOOL_CLASSIC, 1, 5, 0, 0, "/bin/old");
+	create_all(&fk);
+	struct inv a;
+	invoke(&fk, f, &a);
+	create_all(&fk);
+	struct pool_sb *running = a.pi.sb;
+	unsigned creates = fk.creates;
+	struct pool_fn *g = deploy(&fk, "r", FCPOOL_CLASSIC, 1, 5, 0, 0, "/bin/new");
+	ok(g == f && FC_STREQ(g->spec.args[0], "/bin/new"), "redeploy replaces the spec");
+	ok(fk.nkilled == 1 && fk.killed[0] != running && !running->killed,
+	   "the waiting sandbox (old spec) goes, the running one is left alone");
+	reap_killed(&fk);
+	ok(fk.creates == creates + 1, "once it is gone, a sandbox of the new spec is asked for");
+	create_all(&fk);
+	pool_sandbox_exited(fk.p, running, 3 << 8, fk.now);
+	ok(last(&a)->kind == FCPOOL_EV_EXIT && last(&a)->status == 3,
+	   "the running invocation finishes (status 3)");
+	struct inv b;
+	invoke(&fk, f, &b);
+	ok(last(&b)->kind == FCPOOL_EV_STARTED && !b.ev[0].on_demand,
+	   "the next invocation gets a sandbox of the new spec");
+	fake_done(&fk);
+}
+
+static void idle_reaping(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 2);
+	struct pool_fn *f = deploy(&fk, "i", FCPOOL_CLASSIC, 1, 5, 0, 0, NULL);
+	create_all(&fk);
+	pool_scale(fk.p, f, 3, 5, fk.now, NULL);
+	create_all(&fk);
+	pool_scale(fk.p, f, 1, 5, fk.now, NULL);
+	ok(f->n_waiting == 3 && fk.nkilled == 0, "scale min 3 -> 1: nothing goes at once");
+	fk.now += 4 * SECS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.nkilled == 0, "not idle long enough (4 s of 5)");
+	fk.now += 2 * SECS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.nkilled == 2 && f->reaped == 2, "idle above min: two reaped, min kept");
+	reap_killed(&fk);
+	pool_tick(fk.p, fk.now + 100 * SECS);
+	ok(f->n_waiting == 1 && fk.nkilled == 0, "min is never reaped");
+	fake_done(&fk);
+}
+
+static void failed_creation(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 1);
+	struct pool_fn *f = deploy(&fk, "x", FCPOOL_CLASSIC, 0, 5, 0, 0, NULL);
+	struct inv a, b;
+	invoke(&fk, f, &a);
+	ok(f->n_queued == 1 && fk.creates == 1, "an invocation waits for an on-demand sandbox");
+	fail_one(&fk, ENOENT, "image `bb`: not found");
+	ok(last(&a)->kind == FCPOOL_EV_ERROR && last(&a)->errnum == ENOENT &&
+	       FC_STREQ(a.error, "function `x`: create sandbox: image `bb`: not found"),
+	   "a failed creation fails the first queued invocation: %s", a.error);
+	pool_scale(fk.p, f, 1, 5, fk.now, NULL);
+	ok(fk.creates == 1 && f->create_failures == 1,
+	   "within the back-off (1 s) the pool is not refilled");
+	fk.now += SECS / 2;
+	pool_tick(fk.p, fk.now);
+	ok(fk.creates == 1, "nor half a second later");
+	fk.now += SECS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.creates == 2, "after it, it is");
+	fail_one(&fk, EIO, "no");
+	invoke(&fk, f, &b);
+	ok(fk.creates == 3 && b.nev == 0 && f->n_creating == 1,
+	   "within the back-off, a queued invocation still gets one creation");
+	create_all(&fk);
+	ok(last(&b)->kind == FCPOOL_EV_STARTED && f->retry_after == 0,
+	   "a creation that works ends the back-off");
+	fake_done(&fk);
+}
+
+static void failed_handover(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 2);
+	struct pool_fn *f = deploy(&fk, "h", FCPOOL_CLASSIC, 1, 5, 0, 0, NULL);
+	create_all(&fk);
+	fk.handover_fail = 1;
+	struct inv a;
+	invoke(&fk, f, &a);
+	ok(a.nev == 0 && f->n_queued == 1 && fk.nkilled == 1 && f->handover_failures == 1,
+	   "a failed hand-over kills the sandbox and puts the invocation back first");
+	reap_killed(&fk);
+	create_all(&fk);
+	ok(last(&a)->kind == FCPOOL_EV_STARTED, "the next sandbox takes it");
+	fk.handover_fail = 10;
+	struct inv b;
+	invoke(&fk, f, &b);
+	settle_all(&fk);
+	ok(last(&b)->kind == FCPOOL_EV_ERROR && last(&b)->errnum == EIO &&
+	       strstr(b.error, "hand-over failed 3 times"),
+	   "three failed hand-overs fail it: %s", b.error);
+	fake_done(&fk);
+}
+
+static void removal(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 1);
+	struct pool_fn *f = deploy(&fk, "gone", FCPOOL_CLASSIC, 2, 2, 0, 0, NULL);
+	create_one(&fk);
+	struct inv a, b, c;
+	invoke(&fk, f, &a); /* takes the one made */
+	invoke(&fk, f, &b); /* waits */
+	pool_remove(fk.p, f, fk.now);
+	ok(last(&b)->kind == FCPOOL_EV_ERROR && last(&b)->errnum == ENOENT &&
+	       strstr(b.error, "was removed"),
+	   "removal fails the queued invocations: %s", b.error);
+	ok(!pool_fn_find(fk.p, "gone") && !pool_fn_first(fk.p), "a removed function is not found");
+	struct fc_error *e = NULL;
+	ok(pool_deploy_check(fk.p, "gone", &e) == -EBUSY && e && strstr(e->msg, "being removed"),
+	   "a new deploy of its name waits for the removal: %s", e ? e->msg : "");
+	fc_error_free(e);
+	ok(fk.fns_gone == 0, "it is not forgotten while a sandbox is left");
+	settle_all(&fk);
+	ok(last(&a)->kind == FCPOOL_EV_EXIT && last(&a)->status == 137,
+	   "the running invocation ends with its killed sandbox");
+	ok(fk.fns_gone == 1 && FC_STREQ(fk.last_gone_fn, "gone") && fk.ncreating == 0,
+	   "once every sandbox is gone, the function is forgotten");
+	invoke(&fk, deploy(&fk, "gone", FCPOOL_CLASSIC, 0, 1, 0, 0, NULL), &c);
+	ok(c.nev == 0 && fk.creates >= 2, "and its name can be deployed again");
+	fake_done(&fk);
+}
+
+static void http_instances(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 2);
+	struct pool_fn *f = deploy(&fk, "web", FCPOOL_HTTP, 1, 3, 0, 0, "httpd");
+	create_all(&fk);
+	struct inv a, b, c, d;
+	invoke(&fk, f, &a);
+	ok(a.nev == 0 && a.pi.state == POOL_INV_CONNECTING && fk.nconnecting == 1 &&
+	       fk.handovers == 1,
+	   "HTTP: a waiting sandbox is handed over, then connected to");
+	fk.now += 2 * MS;
+	pool_http_connected(fk.p, &a.pi, fk.now);
+	ok(last(&a)->kind == FCPOOL_EV_CONNECTED && last(&a)->cold && last(&a)->ready_us > 1000 &&
+	       f->requests == 1,
+	   "CONNECTED, cold, with the time until the instance accepted");
+	struct pool_sb *inst = a.pi.sb;
+	create_all(&fk);
+	invoke(&fk, f, &b);
+	ok(b.pi.sb != inst && fk.handovers == 2, "a busy instance is not shared: a new one starts");
+	pool_http_connected(fk.p, &b.pi, fk.now);
+	pool_release(fk.p, &a.pi, fk.now);
+	invoke(&fk, f, &c);
+	ok(c.pi.sb == inst && fk.handovers == 2 && c.pi.state == POOL_INV_CONNECTING,
+	   "a released instance serves the next request, warm (no hand-over)");
+	pool_http_connected(fk.p, &c.pi, fk.now);
+	ok(!last(&c)->cold && last(&c)->ready_us == 0, "warm: not cold");
+	pool_release(fk.p, &c.pi, fk.now);
+	pool_release(fk.p, &b.pi, fk.now);
+	/* an owner that lets go from inside the reply */
+	invoke(&fk, f, &d);
+	d.release_on_connect = true;
+	pool_http_connected(fk.p, &d.pi, fk.now);
+	ok(d.pi.state == POOL_INV_DONE && !inst->inv && !b.pi.sb, "released from inside the reply");
+	fk.now += 6 * SECS;
+	create_all(&fk);
+	pool_tick(fk.p, fk.now);
+	ok(f->reaped == 2 && fk.nkilled == 2, "idle instances are reaped");
+	reap_killed(&fk);
+	settle_all(&fk);
+	/* unreachable, and gone before it accepted */
+	struct inv e, g;
+	invoke(&fk, f, &e);
+	pool_http_failed(fk.p, &e.pi, ETIMEDOUT, "did not accept", fk.now);
+	ok(last(&e)->kind == FCPOOL_EV_ERROR && last(&e)->errnum == ETIMEDOUT && fk.nkilled == 1,
+	   "an instance that does not accept is killed, the request fails");
+	reap_killed(&fk);
+	create_all(&fk);
+	invoke(&fk, f, &g);
+	pool_sandbox_exited(fk.p, g.pi.sb, 1 << 8, fk.now);
+	ok(last(&g)->kind == FCPOOL_EV_ERROR && last(&g)->errnum == ECONNREFUSED &&
+	       strstr(g.error, "exited before accepting"),
+	   "an instance that exits before accepting: %s", g.error);
+	fake_done(&fk);
+}
+
+static void release(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 1);
+	struct pool_fn *f = deploy(&fk, "rel", FCPOOL_CLASSIC, 0, 2, 0, 0, NULL);
+	struct inv a, b;
+	invoke(&fk, f, &a);
+	pool_release(fk.p, &a.pi, fk.now);
+	ok(f->n_queued == 0 && a.nev == 0 && a.pi.state == POOL_INV_DONE,
+	   "a queued invocation whose client left leaves the queue, no reply");
+	create_all(&fk);
+	invoke(&fk, f, &b);
+	pool_release(fk.p, &b.pi, fk.now);
+	ok(fk.nkilled == 1, "a running classic function whose client left is killed");
+	reap_killed(&fk);
+	ok(b.nev == 1 && f->n_running == 0, "and its exit goes to nobody");
+	fake_done(&fk);
+}
+
+static void creator_slots(void)
+{
+	struct fake fk;
+	fake_init(&fk, 2, 2);
+	struct pool_fn *f = deploy(&fk, "many", FCPOOL_CLASSIC, 10, 20, 0, 0, NULL);
+	ok(fk.creates == 4 && fk.per_creator[0] == 2 && fk.per_creator[1] == 2 &&
+	       f->n_creating == 10,
+	   "10 wanted: 2 creators x 2 slots in flight, the rest held back");
+	create_one(&fk);
+	ok(fk.creates == 5 && fk.per_creator[0] == 3,
+	   "a finished creation frees its creator's slot for the next");
+	settle_all(&fk);
+	ok(f->n_waiting == 10 && fk.creates == 10, "all ten made");
+	fake_done(&fk);
+	/* between equally busy creators, the one running fewer sandboxes */
+	fake_init(&fk, 2, 1);
+	f = deploy(&fk, "two", FCPOOL_CLASSIC, 2, 5, 0, 0, NULL);
+	create_all(&fk);
+	struct inv a;
+	invoke(&fk, f, &a);
+	ok(a.pi.sb->creator == 0 && fk.per_creator[0] == 1 && fk.per_creator[1] == 2,
+	   "the refill goes to the creator that runs no sandbox (it would reap behind a creation)");
+	fake_done(&fk);
+}
+
+static void fairness(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 1);
+	struct pool_fn *a = deploy(&fk, "aa", FCPOOL_CLASSIC, 0, 20, 0, 0, NULL);
+	struct pool_fn *b = deploy(&fk, "bb", FCPOOL_CLASSIC, 0, 20, 0, 0, NULL);
+	struct inv va[10], vb;
+	for (int i = 0; i < 10; i++)
+		invoke(&fk, a, &va[i]);
+	fk.now += MS;
+	invoke(&fk, b, &vb);
+	ok(fk.creates == 1 && a->n_creating == 10 && b->n_creating == 1,
+	   "a burst of 10 for aa, then 1 for bb; one creation at a time");
+	create_one(&fk);
+	ok(fk.creates == 2 && strstr(fk.create_log[1], "-bb-"),
+	   "bb's creation goes next, not behind aa's burst (%s)", fk.create_log[1]);
+	create_one(&fk);
+	ok(last(&vb)->kind == FCPOOL_EV_STARTED, "bb's invocation runs after two creations");
+	settle_all(&fk);
+	bool all = true;
+	for (int i = 0; i < 10; i++)
+		all = all && last(&va[i])->kind == FCPOOL_EV_STARTED;
+	ok(all, "aa's burst is served too");
+	/* with both busy, they take turns */
+	struct inv wa[4], wb[4];
+	for (int i = 0; i < 4; i++)
+		invoke(&fk, a, &wa[i]);
+	for (int i = 0; i < 4; i++)
+		invoke(&fk, b, &wb[i]);
+	unsigned first = fk.creates;
+	for (int i = 0; i < 4; i++)
+		create_one(&fk);
+	bool alternate = true;
+	for (unsigned i = first; i + 1 < fk.creates; i++)
+		alternate = alternate && !!strstr(fk.create_log[i], "-aa-") !=
+		                             !!strstr(fk.create_log[i + 1], "-aa-");
+	ok(alternate, "two busy functions take turns at the creator");
+	fake_done(&fk);
+}
+
+int main(void)
+{
+	refill_and_handover();
+	burst_beyond_max();
+	queue_timeout();
+	death_mid_invocation();
+	invocation_timeout();
+	scale_down();
+	redeploy_while_running();
+	idle_reaping();
+	failed_creation();
+	failed_handover();
+	removal();
+	http_instances();
+	release();
+	creator_slots();
+	fairness();
+	return tap_done();
+}
