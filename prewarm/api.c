@@ -208,8 +208,16 @@ void api_on_readable(struct conn *c)
 		return;
 	}
 	buf[n] = 0;
-	yajl_val v = yajl_tree_parse(buf, NULL, 0);
-	const char *op = v ? js_str(v, "op") : NULL;
+	struct fc_error *e = NULL;
+	yajl_val v = js_parse(buf, "request", &e);
+	if (!v) {
+		conn_error(c, e->errnum, "%s", e->msg);
+		fc_error_free(e);
+		free(buf);
+		conn_finish(c);
+		return;
+	}
+	const char *op = js_str(v, "op");
 	const char *name = v ? js_str(v, "name") : NULL;
 	struct function *f = name ? fn_find(name) : NULL;
 	if (f && f->removing)

@@ -131,6 +131,26 @@ static enum MHD_Result respond_unauthorized(struct MHD_Connection *mc)
 	return ret;
 }
 
+/* The request body as JSON (nesting checked first), or NULL with q->error
+ * and q->http_status set. */
+static yajl_val body_json(struct gw_req *q, const char *what)
+{
+	struct fc_error *e = NULL;
+	_cleanup_free_ char *w = fc_asprintf("%s request body", what);
+	yajl_val v = js_parse(q->body.data ? q->body.data : "", w, &e);
+	if (!v) {
+		q->error = fc_asprintf("%s\n", e->msg);
+		q->http_status = 400;
+		fc_error_free(e);
+	}
+	return v;
+}
+
+static enum MHD_Result respond_error(struct gw_req *q)
+{
+	return respond_text(q->mc, q->http_status, q->error);
+}
+
 static void kv_array(struct fc_buf *b, yajl_val obj, const char *key)
 {
 	const char *path[] = {key, NULL};
@@ -156,10 +176,9 @@ static const char *sub_str(yajl_val v, const char *a, const char *b)
 /* POST/PUT /system/functions: a faas-provider FunctionDeployment. */
 static enum MHD_Result deploy(struct gw_req *q)
 {
-	char ebuf[128];
-	yajl_val v = yajl_tree_parse(q->body.data ? q->body.data : "", ebuf, sizeof(ebuf));
+	yajl_val v = body_json(q, "deploy");
 	if (!v)
-		return respond_text(q->mc, 400, "request body is not JSON\n");
+		return respond_error(q);
 	const char *name = js_str(v, "service"), *image = js_str(v, "image");
 	const char *fprocess = js_str(v, "envProcess");
 	const char *mode = sub_str(v, "annotations", "com.fcstart.mode");
@@ -261,8 +280,10 @@ static struct function *live_fn(const char *name)
 
 static enum MHD_Result remove_fn(struct gw_req *q)
 {
-	yajl_val v = yajl_tree_parse(q->body.data ? q->body.data : "", NULL, 0);
-	struct function *f = v ? live_fn(js_str(v, "functionName")) : NULL;
+	yajl_val v = body_json(q, "delete");
+	if (!v)
+		return respond_error(q);
+	struct function *f = live_fn(js_str(v, "functionName"));
 	yajl_tree_free(v);
 	if (!f)
 		return respond_text(q->mc, 404, "no such function\n");
@@ -275,10 +296,11 @@ static enum MHD_Result scale(struct gw_req *q, const char *name)
 	struct function *f = live_fn(name);
 	if (!f)
 		return respond_text(q->mc, 404, "no such function\n");
-	yajl_val v = yajl_tree_parse(q->body.data ? q->body.data : "", NULL, 0);
+	yajl_val v = body_json(q, "scale");
+	if (!v)
+		return respond_error(q);
 	double replicas = -1;
-	if (v)
-		js_num(v, "replicas", &replicas);
+	js_num(v, "replicas", &replicas);
 	yajl_tree_free(v);
 	if (replicas < 0)
 		return respond_text(q->mc, 400, "expected {\"replicas\": N}\n");
@@ -354,7 +376,7 @@ static enum MHD_Result invoke(struct gw_req *q, const char *name)
 void gw_on_reply(struct conn *c, const char *json)
 {
 	struct gw_req *q = c->gw;
-	yajl_val v = yajl_tree_parse(json, NULL, 0);
+	yajl_val v = js_parse(json, "invocation event", NULL);
 	const char *path[] = {"ok", NULL};
 	yajl_val ok = v ? yajl_tree_get(v, path, yajl_t_any) : NULL;
 	const char *ev = v ? js_str(v, "event") : NULL;

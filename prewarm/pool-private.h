@@ -47,6 +47,10 @@ int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn
                struct fc_error **err);
 
 /* yajl helpers */
+/* A JSON object of the API (a request, a gateway body), its nesting checked
+ * first (fc_json_check_depth): NULL with *err set ("WHAT: exceeded max depth
+ * ..." or "WHAT: not a JSON object"). */
+yajl_val js_parse(const char *json, const char *what, struct fc_error **err);
 const char *js_str(yajl_val v, const char *key);
 bool js_num(yajl_val v, const char *key, double *out);
 char **js_strv(yajl_val v, const char *key);

@@ -30,6 +30,11 @@ static yajl_val doc_parse(const char *json, const char *what, struct fc_error **
 	return v;
 }
 
+yajl_val js_parse(const char *json, const char *what, struct fc_error **err)
+{
+	return doc_parse(json, what, err);
+}
+
 static yajl_val get(yajl_val v, const char *key, yajl_type t)
 {
 	const char *path[] = {key, NULL};

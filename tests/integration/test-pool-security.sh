@@ -4,7 +4,8 @@
 # --root, --socket, --store, port): basic auth on the gateway's /system/...
 # routes (unauthenticated and wrong credentials refused, invocations and
 # /healthz open as in OpenFaaS, the credentials file made 0600 and never
-# logged). TAP output.
+# logged); JSON nested a million levels deep in a deploy body, in a request on
+# the unix socket and in a reply to the CLI. TAP output.
 set -u
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -60,6 +61,35 @@ stop_daemon() {
 }
 # code ARGS...: the HTTP status curl gets
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+# deep N [PREFIX SUFFIX]: PREFIX + N '[' + N ']' + SUFFIX on stdout
+deep() { python3 -c 'import sys; n=int(sys.argv[1]); sys.stdout.write(sys.argv[2] + "["*n + "]"*n + sys.argv[3])' "$1" "${2:-}" "${3:-}"; }
+# api_raw FILE: send FILE's bytes as one request on the API socket, print the reply
+api_raw() {
+	python3 - "$SOCK" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(open(sys.argv[2], 'rb').read())
+s.settimeout(10)
+try:
+    print(s.recv(65536).decode(errors='replace'))
+except Exception as e:
+    print('no reply:', e)
+PY
+}
+# fake_daemon SOCKET FILE: answer one request on SOCKET with FILE's bytes (background)
+fake_daemon() {
+	python3 - "$1" "$2" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1]); s.listen(1)
+s.settimeout(20)
+c, _ = s.accept(); c.recv(65536)
+c.send(open(sys.argv[2], 'rb').read())
+c.close()
+PY
+	for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.02; done
+}
 
 sh "$src/tests/lib/mkimage.sh" "$T/img" >/dev/null || { echo "1..0 # SKIP cannot build the test image"; exit 77; }
 "$F" image --store "$T/store" import -q "$T/img" --name bb >/dev/null || { echo "Bail out! image import"; exit 1; }
@@ -118,6 +148,38 @@ stop_daemon
 start_daemon --basic-auth-file "$T/missing"
 expect_match "a given file that does not exist is refused (not created)" "basic-auth file \`$T/missing\`.*No such file" "$(cat "$T/serve.log")$([ -e "$T/missing" ] && echo created)"
 stop_daemon
+
+# ---- JSON nesting ---------------------------------------------------------------
+start_daemon
+CRED=$(cat "$A")
+deep 1000000 >"$T/deep.json"
+out=$(curl -s -w ' %{http_code}' -u "$CRED" -X POST --data-binary @"$T/deep.json" "$U/system/functions" | tr '\n' ' ')
+expect_match "a deploy body nested 1,000,000 deep: 400, exceeded max depth" "exceeded max depth.* 400$" "$out"
+expect_eq "... and the daemon still answers" 200 "$(code "$U/healthz")"
+deep 1000000 '{"service":"x","image":"bb","labels":' '}' >"$T/deep.json"
+expect_match "a deploy whose labels nest 1,000,000 deep: 400" "exceeded max depth.* 400$" \
+	"$(curl -s -w ' %{http_code}' -u "$CRED" -X POST --data-binary @"$T/deep.json" "$U/system/functions" | tr '\n' ' ')"
+expect_eq "a scale body nested 1,000,000 deep: 400" 400 \
+	"$(code -u "$CRED" --data-binary @"$T/deep.json" "$U/system/scale-function/echo")"
+expect_eq "a delete body nested 1,000,000 deep: 400" 400 \
+	"$(code -u "$CRED" -X DELETE --data-binary @"$T/deep.json" "$U/system/functions")"
+deep 32000 '{"op":"deploy","name":"x","image":"bb","labels":' '}' >"$T/deep.json"
+expect_match "a socket request nested 32,000 deep (64 KiB): exceeded max depth" '"ok":false.*exceeded max depth' "$(api_raw "$T/deep.json")"
+deep 1001 '{"op":"deploy","name":"x","image":"bb","env":' '}' >"$T/deep.json"
+expect_match "1,001 levels are refused" '"ok":false.*exceeded max depth' "$(api_raw "$T/deep.json")"
+deep 998 '{"op":"deploy","name":"x","image":"nope","env":' '}' >"$T/deep.json"
+expect_match "1,000 levels are parsed (and the request judged on its content)" '"ok":false.*"error":"function spec: |image `nope`' "$(api_raw "$T/deep.json")"
+expect_eq "the daemon still serves its socket" echo "$("$F" fn ls --json | jq -r '.functions[].name')"
+stop_daemon
+deep 30000 '{"ok":true,"functions":' '}' >"$T/deep.json"
+fake_daemon "$T/fake.sock" "$T/deep.json"
+out=$("$F" fn --socket "$T/fake.sock" ls 2>&1)
+expect_match "the CLI refuses a reply nested 30,000 deep" "reply .*exceeded max depth" "$out"
+wait
+fake_daemon "$T/fake2.sock" "$T/deep.json"
+out=$(FCSTART_SOCKET=$T/fake2.sock "$F" stats 2>&1)
+expect_match "... fcstart stats too" "exceeded max depth" "$out"
+wait
 
 echo "1..$n"
 [ "$failed" = 0 ]
