@@ -60,9 +60,14 @@ static char **get_keys(yajl_val obj, const char *key)
 	return r;
 }
 
+/* Every document is checked for nesting before yajl builds its tree (which it
+ * frees recursively: a million levels overflow the stack). */
 static int parse(const char *buf, yajl_val *out, const char *what, struct fc_error **err)
 {
 	char ebuf[256] = "";
+	*out = NULL;
+	if (fc_json_check_depth(buf, strlen(buf), FC_JSON_MAX_DEPTH, what, err) < 0)
+		return fc_error_code(*err);
 	*out = yajl_tree_parse(buf, ebuf, sizeof(ebuf));
 	if (!*out) {
 		char *nl = strchr(ebuf, '\n');
@@ -115,6 +120,8 @@ static int parse_desc(yajl_val v, struct snap_desc *d, const char *what, struct 
 
 int snap_sniff_kind(const char *buf)
 {
+	if (fc_json_check_depth(buf, strlen(buf), FC_JSON_MAX_DEPTH, NULL, NULL) < 0)
+		return -EINVAL;
 	_cleanup_yajl_ yajl_val v = yajl_tree_parse(buf, NULL, 0);
 	if (!v)
 		return -EINVAL;
@@ -203,6 +210,9 @@ int snap_parse_docker_manifest(const char *buf, struct snap_docker_manifest *out
 {
 	char ebuf[256] = "";
 	memset(out, 0, sizeof(*out));
+	if (fc_json_check_depth(buf, strlen(buf), FC_JSON_MAX_DEPTH, "docker-archive manifest.json",
+	                        err) < 0)
+		return fc_error_code(*err);
 	_cleanup_yajl_ yajl_val v = yajl_tree_parse(buf, ebuf, sizeof(ebuf));
 	if (!v || !YAJL_IS_ARRAY(v) || v->u.array.len == 0)
 		return fc_error_set(err, EINVAL,
@@ -302,11 +312,15 @@ int snap_parse_image_rec(const char *buf, struct snap_image_rec *out, struct fc_
 	out->config = get_str(v, "config");
 	out->diff_ids = get_strv(v, "diff_ids");
 	out->layer_digests = get_strv(v, "layers");
-	out->size = (uint64_t)get_int(v, "size", 0);
+	int64_t size = get_int(v, "size", 0);
+	out->size = size < 0 ? 0 : (uint64_t)size;
 	out->created = get_int(v, "created", 0);
 	if (!out->name || !out->manifest || !out->config || !out->diff_ids || !out->layer_digests ||
 	    fc_strv_len(out->diff_ids) != fc_strv_len(out->layer_digests))
 		return fc_error_set(err, EINVAL, "image record: missing fields");
+	if (size < 0)
+		return fc_error_set(err, EINVAL, "image record: negative size %lld",
+		                    (long long)size);
 	out->n = fc_strv_len(out->diff_ids);
 	return 0;
 }

@@ -96,6 +96,61 @@ static void test_media(void)
 	CHECK(fcsnap_layer_compression(NULL) < 0);
 }
 
+/* Documents nested a million levels deep are refused before yajl builds (and
+ * recursively frees) their trees: without the check the stack overflows. */
+static void test_deep_documents(void)
+{
+	size_t depth = 1000000;
+	char *deep = fc_malloc(2 * depth + 64);
+	int n = snprintf(deep, 64, "{\"manifests\":");
+	memset(deep + n, '[', depth);
+	memset(deep + n + depth, ']', depth);
+	snprintf(deep + n + 2 * depth, 8, "}");
+	struct fc_error *e = NULL;
+	struct snap_index ix;
+	CHECK(snap_parse_index(deep, &ix, &e) < 0 && e && strstr(e->msg, "max depth"));
+	snap_index_clear(&ix);
+	fc_error_free(e);
+	e = NULL;
+	struct snap_manifest m;
+	CHECK(snap_parse_manifest(deep, &m, &e) < 0 && e && strstr(e->msg, "max depth"));
+	snap_manifest_clear(&m);
+	fc_error_free(e);
+	e = NULL;
+	struct snap_config_doc c;
+	CHECK(snap_parse_config(deep, &c, &e) < 0 && e && strstr(e->msg, "max depth"));
+	snap_config_doc_clear(&c);
+	fc_error_free(e);
+	e = NULL;
+	struct snap_image_rec rec;
+	CHECK(snap_parse_image_rec(deep, &rec, &e) < 0 && e && strstr(e->msg, "max depth"));
+	snap_image_rec_clear(&rec);
+	fc_error_free(e);
+	e = NULL;
+	CHECK(snap_sniff_kind(deep) < 0);
+	deep[0] = '[';
+	deep[n + 2 * depth] = ']';
+	struct snap_docker_manifest dm;
+	CHECK(snap_parse_docker_manifest(deep, &dm, &e) < 0 && e && strstr(e->msg, "max depth"));
+	snap_docker_manifest_clear(&dm);
+	fc_error_free(e);
+	free(deep);
+}
+
+/* An image record's size is a byte count: a negative one is refused (it would
+ * be written back as a number yajl cannot read as an integer). */
+static void test_image_record(void)
+{
+	struct snap_image_rec rec;
+	struct fc_error *e = NULL;
+	CHECK(snap_parse_image_rec("{\"name\":\"a\",\"manifest\":\"m\",\"config\":\"c\","
+	                           "\"diff_ids\":[],\"layers\":[],\"size\":-5}",
+	                           &rec, &e) < 0 &&
+	      e && strstr(e->msg, "size"));
+	snap_image_rec_clear(&rec);
+	fc_error_free(e);
+}
+
 static void test_digests(void)
 {
 	char d[80];
@@ -466,6 +521,8 @@ int main(void)
 	test_whiteouts();
 	test_media();
 	test_digests();
+	test_deep_documents();
+	test_image_record();
 	if (geteuid() == 0) {
 		char tmp[] = "/tmp/test-snap-unit.XXXXXX";
 		if (!mkdtemp(tmp))
