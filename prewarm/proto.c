@@ -56,11 +56,19 @@ bool js_num(yajl_val v, const char *key, double *out)
 	return true;
 }
 
-static double js_num_or(yajl_val v, const char *key, double dflt)
+/* A number member in [lo, hi], else dflt (also for NaN and the infinities
+ * that JSON numbers out of a double's range become): what is converted to an
+ * integer type must be in its range, a double must print as JSON. */
+static double js_num_or(yajl_val v, const char *key, double dflt, double lo, double hi)
 {
 	double d;
-	return js_num(v, key, &d) ? d : dflt;
+	return js_num(v, key, &d) && d >= lo && d <= hi ? d : dflt;
 }
+
+#define JS_INT_MAX    2147483647.0
+#define JS_UINT_MAX   4294967295.0
+#define JS_UINT64_MAX 18446744073709549568.0 /* the largest double below 2^64 */
+#define JS_DBL_MAX    1.7976931348623157e308
 
 static bool js_true(yajl_val v, const char *key)
 {
@@ -331,7 +339,7 @@ static yajl_val reply_parse(const char *json, struct fc_error **err)
 	}
 	if (!js_true(v, "ok")) {
 		const char *msg = js_str(v, "error");
-		fc_error_relay(err, (int)js_num_or(v, "errno", EIO), "%s",
+		fc_error_relay(err, (int)js_num_or(v, "errno", EIO, 1, JS_INT_MAX), "%s",
 		               msg ? msg : "the daemon refused the request");
 		yajl_tree_free(v);
 		return NULL;
@@ -402,14 +410,14 @@ int proto_event_parse(const char *json, struct fcpool_event *ev, struct fc_error
 		r = fc_error_set(err, EPROTO, "reply of the fcstart daemon: event `%s`",
 		                 kind ? kind : "");
 	snprintf(ev->id, sizeof(ev->id), "%s", id ? id : "");
-	ev->handover_us = js_num_or(v, "handover_us", 0);
-	ev->exec_us = js_num_or(v, "exec_us", 0);
-	ev->wait_us = js_num_or(v, "wait_us", 0);
-	ev->ready_us = js_num_or(v, "ready_us", 0);
+	ev->handover_us = js_num_or(v, "handover_us", 0, 0, JS_DBL_MAX);
+	ev->exec_us = js_num_or(v, "exec_us", 0, 0, JS_DBL_MAX);
+	ev->wait_us = js_num_or(v, "wait_us", 0, 0, JS_DBL_MAX);
+	ev->ready_us = js_num_or(v, "ready_us", 0, 0, JS_DBL_MAX);
 	ev->on_demand = js_true(v, "on_demand");
 	ev->cold = js_true(v, "cold");
-	ev->status = (int)js_num_or(v, "status", 125);
-	ev->signal = (int)js_num_or(v, "signal", 0);
+	ev->status = (int)js_num_or(v, "status", 125, -JS_INT_MAX - 1, JS_INT_MAX);
+	ev->signal = (int)js_num_or(v, "signal", 0, 0, JS_INT_MAX);
 	ev->timeout = js_true(v, "timeout");
 	yajl_tree_free(v);
 	return r;
@@ -479,11 +487,11 @@ static void latency_from_tree(yajl_val v, const char *key, struct fcpool_latency
 	memset(l, 0, sizeof(*l));
 	if (!o)
 		return;
-	l->n = (size_t)js_num_or(o, "n", 0);
-	l->p50 = js_num_or(o, "p50", 0);
-	l->p95 = js_num_or(o, "p95", 0);
-	l->p99 = js_num_or(o, "p99", 0);
-	l->max = js_num_or(o, "max", 0);
+	l->n = (size_t)js_num_or(o, "n", 0, 0, JS_UINT_MAX);
+	l->p50 = js_num_or(o, "p50", 0, 0, JS_DBL_MAX);
+	l->p95 = js_num_or(o, "p95", 0, 0, JS_DBL_MAX);
+	l->p99 = js_num_or(o, "p99", 0, 0, JS_DBL_MAX);
+	l->max = js_num_or(o, "max", 0, 0, JS_DBL_MAX);
 }
 
 static int fn_status_from_tree(yajl_val v, bool stats, struct fcpool_fn_status *f,
@@ -505,8 +513,8 @@ static int fn_status_from_tree(yajl_val v, bool stats, struct fcpool_fn_status *
 	} else {
 		f->spec.name = fc_strdup(name);
 	}
-#define U(k) (unsigned)js_num_or(v, #k, 0)
-#define N(k) (uint64_t) js_num_or(v, #k, 0)
+#define U(k) (unsigned)js_num_or(v, #k, 0, 0, JS_UINT_MAX)
+#define N(k) (uint64_t) js_num_or(v, #k, 0, 0, JS_UINT64_MAX)
 	f->min = U(min);
 	f->max = U(max);
 	f->waiting = U(waiting);
@@ -523,7 +531,7 @@ static int fn_status_from_tree(yajl_val v, bool stats, struct fcpool_fn_status *
 	f->reaped = N(reaped);
 #undef U
 #undef N
-	f->create_ms_mean = js_num_or(v, "create_ms_mean", 0);
+	f->create_ms_mean = js_num_or(v, "create_ms_mean", 0, 0, JS_DBL_MAX);
 	latency_from_tree(v, "handover_us", &f->handover_us);
 	latency_from_tree(v, "exec_us", &f->exec_us);
 	latency_from_tree(v, "create_us", &f->create_us);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz-proto: the daemon's wire JSON (prewarm/proto.c). A function spec as
- * `fcstart fn deploy` and the gateway send it is parsed as the daemon does;
- * an accepted spec is written as the client writes it and must read back the
- * same. The size and duration syntaxes of the CLI and the gateway's limits
- * get the input as a string. */
+/* fuzz-proto: the daemon's wire JSON (prewarm/proto.c), both directions.
+ * Daemon side: a function spec as `fcstart fn deploy` and the gateway send
+ * it; an accepted spec must read back identical after the client writes it,
+ * also as a deploy request. Client side: replies, invocation events and the
+ * answers to ls and stats; what was read must be written the same way after
+ * one more trip (the writers round some figures once). The size and duration
+ * syntaxes of the CLI and the gateway's limits get the input as a string. */
 #include "fuzz.h"
-#include "fcpool.h"
+#include "proto.h"
 
 /* Equal vectors; NULL (absent) reads back as empty. */
 static bool strv_eq(char **a, char **b)
@@ -20,37 +22,100 @@ static bool strv_eq(char **a, char **b)
 	return !a[i] && !b[i];
 }
 
+static bool spec_eq(const struct fcpool_fn_spec *s, const struct fcpool_fn_spec *t)
+{
+	return FC_STREQ(s->name, t->name) && FC_STREQ(s->image, t->image) && s->mode == t->mode &&
+	       strv_eq(s->env, t->env) && strv_eq(s->labels, t->labels) &&
+	       strv_eq(s->args, t->args) && s->memory == t->memory && s->cpus == t->cpus &&
+	       s->timeout_ms == t->timeout_ms && s->min == t->min && s->max == t->max &&
+	       s->queue == t->queue;
+}
+
+static void spec_round_trip(const char *buf)
+{
+	struct fc_error *err = NULL;
+	struct fcpool_fn_spec s, back;
+	int r = fcpool_fn_spec_parse(buf, &s, &err);
+	fuzz_check_result("function spec", r, err);
+	if (r < 0)
+		return;
+	err = NULL;
+	FUZZ_CHECK(fcpool_name_valid(s.name) && s.image && *s.image, "spec accepted with name `%s`",
+	           s.name ? s.name : "(null)");
+	FUZZ_CHECK(s.max >= 1 && s.min <= s.max && s.max <= 10000,
+	           "spec accepted with min %u max %u", s.min, s.max);
+	struct fc_buf b = {0};
+	fcpool_fn_spec_json(&s, &b);
+	r = fcpool_fn_spec_parse(b.data, &back, &err);
+	FUZZ_CHECK(r >= 0, "spec written as %s does not read back: %s", b.data,
+	           err ? err->msg : "?");
+	FUZZ_CHECK(spec_eq(&s, &back), "spec changed on its way through %s", b.data);
+	fcpool_fn_spec_clear(&back);
+	free(b.data);
+	/* the deploy request carries the same document */
+	struct proto_request req = {.op = PROTO_DEPLOY, .spec = &s};
+	b = (struct fc_buf){0};
+	proto_request_json(&req, &b);
+	r = fcpool_fn_spec_parse(b.data, &back, &err);
+	FUZZ_CHECK(r >= 0 && spec_eq(&s, &back), "deploy request %s does not read back", b.data);
+	fcpool_fn_spec_clear(&back);
+	free(b.data);
+	fcpool_fn_spec_clear(&s);
+}
+
+static void event_round_trip(const char *buf)
+{
+	struct fc_error *err = NULL;
+	struct fcpool_event ev, ev2;
+	int r = proto_event_parse(buf, &ev, &err);
+	fuzz_check_result("event", r, err);
+	if (r < 0)
+		return;
+	err = NULL;
+	struct fc_buf j1 = {0}, j2 = {0};
+	fcpool_event_json(&ev, &j1);
+	r = proto_event_parse(j1.data, &ev2, &err);
+	FUZZ_CHECK(r >= 0, "event written as %s does not read back: %s", j1.data,
+	           err ? err->msg : "?");
+	fcpool_event_json(&ev2, &j2);
+	FUZZ_CHECK(FC_STREQ(j1.data, j2.data), "event %s read back as %s", j1.data, j2.data);
+	free(j1.data);
+	free(j2.data);
+}
+
+static void list_round_trip(const char *buf, bool stats)
+{
+	struct fc_error *err = NULL;
+	struct fcpool_fn_list l, l2;
+	int r = proto_fn_list_parse(buf, stats, &l, &err);
+	fuzz_check_result(stats ? "stats" : "ls", r, err);
+	if (r < 0)
+		return;
+	err = NULL;
+	struct fc_buf j1 = {0}, j2 = {0};
+	fcpool_fn_list_json(&l, &j1);
+	r = proto_fn_list_parse(j1.data, stats, &l2, &err);
+	FUZZ_CHECK(r >= 0, "function list written as %s does not read back: %s", j1.data,
+	           err ? err->msg : "?");
+	fcpool_fn_list_json(&l2, &j2);
+	FUZZ_CHECK(FC_STREQ(j1.data, j2.data), "function list %s read back as %s", j1.data,
+	           j2.data);
+	fcpool_fn_list_clear(&l);
+	fcpool_fn_list_clear(&l2);
+	free(j1.data);
+	free(j2.data);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = fuzz_cstr(data, size);
 	struct fc_error *err = NULL;
-	struct fcpool_fn_spec s, back;
 
-	int r = fcpool_fn_spec_parse(buf, &s, &err);
-	fuzz_check_result("function spec", r, err);
-	err = NULL;
-	if (r >= 0) {
-		FUZZ_CHECK(fcpool_name_valid(s.name) && s.image && *s.image,
-		           "spec accepted with name `%s`", s.name ? s.name : "(null)");
-		FUZZ_CHECK(s.max >= 1 && s.min <= s.max && s.max <= 10000,
-		           "spec accepted with min %u max %u", s.min, s.max);
-		struct fc_buf b = {0};
-		fcpool_fn_spec_json(&s, &b);
-		r = fcpool_fn_spec_parse(b.data, &back, &err);
-		FUZZ_CHECK(r >= 0, "spec written as %s does not read back: %s", b.data,
-		           err ? err->msg : "?");
-		FUZZ_CHECK(FC_STREQ(s.name, back.name) && FC_STREQ(s.image, back.image) &&
-		               s.mode == back.mode && strv_eq(s.env, back.env) &&
-		               strv_eq(s.labels, back.labels) && strv_eq(s.args, back.args) &&
-		               s.memory == back.memory && s.cpus == back.cpus &&
-		               s.timeout_ms == back.timeout_ms && s.min == back.min &&
-		               s.max == back.max && s.queue == back.queue,
-		           "spec changed on its way through %s", b.data);
-		fcpool_fn_spec_clear(&back);
-		free(b.data);
-	}
-	fcpool_fn_spec_clear(&s);
-
+	spec_round_trip(buf);
+	fuzz_check_result("reply", proto_reply_check(buf, &err), err);
+	event_round_trip(buf);
+	list_round_trip(buf, false);
+	list_round_trip(buf, true);
 	if (size < 64) {
 		uint64_t v;
 		(void)fcpool_parse_size(buf, &v);

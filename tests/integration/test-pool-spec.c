@@ -3,6 +3,7 @@
  * scale labels, the queue label, refusals that name the field, sizes and
  * durations. No root needed. TAP output. */
 #include "fcpool.h"
+#include "proto.h"
 
 static int n, failures;
 static void check(bool ok, const char *what)
@@ -96,6 +97,29 @@ int main(void)
 	      "cpus read back exactly after the client wrote them");
 	free(b.data);
 	fcpool_fn_spec_clear(&t);
+	/* the client's side: numbers out of their type's range in a reply */
+	struct fcpool_event ev;
+	struct fc_error *re = NULL;
+	check(proto_event_parse("{\"ok\":true,\"event\":\"exit\",\"status\":1e300,"
+	                        "\"signal\":-1e300,\"exec_us\":1e999}",
+	                        &ev, &re) == 0 &&
+	          ev.status == 125 && ev.signal == 0 && ev.exec_us == 0,
+	      "event figures out of range read as unknown");
+	fc_error_free(re);
+	re = NULL;
+	check(proto_reply_check("{\"ok\":false,\"errno\":1e300,\"error\":\"no\"}", &re) == -EIO,
+	      "a refusal with an errno out of range reads as EIO");
+	fc_error_free(re);
+	re = NULL;
+	struct fcpool_fn_list fl;
+	check(proto_fn_list_parse("{\"ok\":true,\"functions\":[{\"name\":\"x\",\"min\":1e30,"
+	                          "\"handovers\":-1,\"handover_us\":{\"n\":-5}}]}",
+	                          true, &fl, &re) == 0 &&
+	          fl.n == 1 && fl.fns[0].min == 0 && fl.fns[0].handovers == 0 &&
+	          fl.fns[0].handover_us.n == 0,
+	      "stats figures out of range read as 0");
+	fcpool_fn_list_clear(&fl);
+	fc_error_free(re);
 	check(parse("{\"name\":\"a\"}", &s, &msg) < 0 && msg && strstr(msg, "no image"),
 	      "missing image refused");
 	free(msg);
