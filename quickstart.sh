@@ -8,13 +8,14 @@ cd "$(dirname "$0")"
 
 PKGS_BUILD="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev libyajl-dev
   libzstd-dev liburing-dev libarchive-dev zlib1g-dev liblzma-dev libbz2-dev libisal-dev
-  libmicrohttpd-dev libssl-dev"
+  libmicrohttpd-dev libssl-dev libcurl4-openssl-dev"
 PKGS_RUN="busybox-static runc crun jq iproute2 procps util-linux kmod"
 # clang with its libFuzzer and sanitizer runtimes (libclang-rt-dev: clang's own
 # package only recommends them) and llvm's llvm-symbolizer for the reports:
-# the fuzz targets and the sanitizer build.
+# the fuzz targets and the sanitizer build. docker-registry, skopeo,
+# apache2-utils (htpasswd) and openssl: the registry tests of image pull.
 PKGS_TEST="python3 curl clang-format docker.io containerd nginx-light umoci wrk
-  clang libclang-rt-dev llvm"
+  clang libclang-rt-dev llvm docker-registry skopeo apache2-utils openssl"
 
 need_root() {
 	if [ "$(id -u)" != 0 ]; then

@@ -18,6 +18,10 @@ static void usage(FILE *f)
 	        "  import PATH [--name NAME] [--platform OS/ARCH[/VARIANT]] [--jobs N]\n"
 	        "              [--max-layer-size BYTES] [--max-entries N] [--no-uring]\n"
 	        "         PATH: OCI image layout dir, oci-archive or docker-archive tarball\n"
+	        "  pull REF [--name NAME] [--platform OS/ARCH[/VARIANT]] [--jobs N]\n"
+	        "           [--insecure-registry HOST[:PORT]]... [--registry-config FILE]\n"
+	        "           [--retries N] [--max-layer-size BYTES] [--no-uring]\n"
+	        "         REF: [REGISTRY/]NAME[:TAG][@sha256:DIGEST], as Docker reads it\n"
 	        "  ls                       list image names\n"
 	        "  inspect NAME             JSON description of an image\n"
 	        "  rm NAME...               forget images (their data goes with `gc`)\n"
@@ -153,6 +157,158 @@ static int do_import(const struct gopts *g, int argc, char **argv)
 	if (!g->quiet)
 		printf("imported %s\n", name);
 	free(name);
+	return 0;
+}
+
+/* ---- pull --------------------------------------------------------------- */
+
+struct pull_view {
+	unsigned n;    /* lines drawn so far */
+	uint64_t last; /* last redraw */
+	struct pull_line {
+		char digest[20];
+		enum fcsnap_layer_state state;
+		uint64_t bytes, total;
+		double rate;
+	} * l;
+	unsigned layers;
+};
+
+static const char *const state_names[] = {
+    [FCSNAP_LAYER_WAITING] = "waiting",         [FCSNAP_LAYER_EXISTS] = "already in the store",
+    [FCSNAP_LAYER_DOWNLOADING] = "downloading", [FCSNAP_LAYER_RETRYING] = "resuming",
+    [FCSNAP_LAYER_VERIFYING] = "verifying",     [FCSNAP_LAYER_DONE] = "done",
+};
+
+/* One line per layer, redrawn in place (only on a terminal). */
+static void pull_redraw(struct pull_view *v)
+{
+	if (v->n)
+		fprintf(stderr, "\033[%uA", v->n);
+	for (unsigned i = 0; i < v->layers; i++) {
+		struct pull_line *l = &v->l[i];
+		fprintf(stderr, "\r\033[K%-12s  %-20s", l->digest, state_names[l->state]);
+		if (l->state == FCSNAP_LAYER_DOWNLOADING || l->state == FCSNAP_LAYER_RETRYING ||
+		    l->state == FCSNAP_LAYER_DONE)
+			fprintf(stderr, "  %9.2f / %.2f MB  %6.1f MB/s", (double)l->bytes / 1e6,
+			        (double)l->total / 1e6, l->rate / 1e6);
+		fputc('\n', stderr);
+	}
+	v->n = v->layers;
+	fflush(stderr);
+}
+
+static void on_pull_progress(const struct fcsnap_pull_progress *p, void *data)
+{
+	struct pull_view *v = data;
+	if (!v->l) {
+		v->layers = p->layers;
+		v->l = fc_calloc(p->layers, sizeof(*v->l));
+	}
+	if (p->layer < 1 || p->layer > v->layers)
+		return;
+	struct pull_line *l = &v->l[p->layer - 1];
+	const char *hex = p->digest ? fcsnap_digest_hex(p->digest) : NULL;
+	snprintf(l->digest, sizeof(l->digest), "%.12s", hex ? hex : "?");
+	bool changed = l->state != p->state;
+	l->state = p->state;
+	l->bytes = p->bytes;
+	l->total = p->total;
+	l->rate = p->rate;
+	uint64_t now = fc_now_ns();
+	if (changed || now - v->last >= 100000000ull) {
+		v->last = now;
+		pull_redraw(v);
+	}
+}
+
+static int do_pull(const struct gopts *g, int argc, char **argv)
+{
+	enum { O_INSECURE = 256, O_CONFIG, O_RETRIES, O_MAXSIZE, O_NOURING };
+	static const struct option lo[] = {
+	    {"name", required_argument, NULL, 'n'},
+	    {"platform", required_argument, NULL, 'p'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"insecure-registry", required_argument, NULL, O_INSECURE},
+	    {"registry-config", required_argument, NULL, O_CONFIG},
+	    {"retries", required_argument, NULL, O_RETRIES},
+	    {"max-layer-size", required_argument, NULL, O_MAXSIZE},
+	    {"no-uring", no_argument, NULL, O_NOURING},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	struct fcsnap_pull_opts o = {0};
+	_cleanup_free_ const char **insecure = fc_calloc((size_t)argc + 1, sizeof(char *));
+	size_t n_insecure = 0;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:p:j:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			o.name = optarg;
+			break;
+		case 'p':
+			o.platform = optarg;
+			break;
+		case 'j':
+			o.jobs = (unsigned)atoi(optarg);
+			if (o.jobs < 1 || o.jobs > 16) {
+				fprintf(stderr, "fcstart image pull: --jobs: 1 to 16, not `%s`\n",
+				        optarg);
+				return 2;
+			}
+			break;
+		case O_INSECURE:
+			insecure[n_insecure++] = optarg;
+			break;
+		case O_CONFIG:
+			o.config = optarg;
+			break;
+		case O_RETRIES:
+			o.retries = (unsigned)atoi(optarg);
+			break;
+		case O_MAXSIZE:
+			o.max_layer_size = parse_size(optarg);
+			break;
+		case O_NOURING:
+			o.no_uring = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	o.insecure = insecure;
+	struct fcsnap_store *s = NULL;
+	if (open_store(g, &s, "pull"))
+		return 1;
+	struct pull_view v = {0};
+	if (!g->quiet && isatty(2)) {
+		o.progress = on_pull_progress;
+		o.progress_data = &v;
+	}
+	struct fc_error *e = NULL;
+	struct fcsnap_pull_result res;
+	uint64_t t0 = fc_now_ns();
+	int r = fcsnap_pull(s, argv[optind], &o, &res, &e);
+	if (v.l && r >= 0)
+		pull_redraw(&v);
+	free(v.l);
+	fcsnap_store_free(s);
+	if (r < 0)
+		return fail(e, "pull");
+	if (!g->quiet)
+		printf("pulled %s (%s, %u layers, %u downloaded, %.1f MB in %.2f s)\n", res.name,
+		       res.manifest_digest, res.layers, res.fetched, (double)res.bytes / 1e6,
+		       (double)(fc_now_ns() - t0) / 1e9);
+	fcsnap_pull_result_clear(&res);
 	return 0;
 }
 
@@ -311,8 +467,9 @@ int cmd_image(int argc, char **argv)
 		const char *name;
 		int (*fn)(const struct gopts *, int, char **);
 	} subs[] = {
-	    {"import", do_import}, {"ls", do_ls}, {"list", do_ls},       {"inspect", do_inspect},
-	    {"rm", do_rm},         {"gc", do_gc}, {"bundle", do_bundle}, {"unmount", do_unmount},
+	    {"import", do_import}, {"pull", do_pull},       {"ls", do_ls},
+	    {"list", do_ls},       {"inspect", do_inspect}, {"rm", do_rm},
+	    {"gc", do_gc},         {"bundle", do_bundle},   {"unmount", do_unmount},
 	};
 	struct gopts g = {0};
 	/* global flags may appear anywhere before `--` */

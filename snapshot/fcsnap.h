@@ -58,6 +58,71 @@ struct fcsnap_import_opts {
 int fcsnap_import(struct fcsnap_store *s, const char *path, const struct fcsnap_import_opts *opts,
                   char **name_out, struct fc_error **err);
 
+/* ---- pull from registries --------------------------------------------- */
+
+/* An image reference as Docker reads it: "alpine" is
+ * docker.io/library/alpine:latest. */
+struct fcsnap_ref {
+	char *domain; /* "docker.io", "ghcr.io", "127.0.0.1:5000" */
+	char *path;   /* "library/alpine" */
+	char *tag;    /* NULL when only a digest was given */
+	char *digest; /* "sha256:<hex>" or NULL */
+};
+int fcsnap_ref_parse(const char *s, struct fcsnap_ref *out, struct fc_error **err);
+void fcsnap_ref_clear(struct fcsnap_ref *r);
+/* "docker.io/library/alpine:latest", "host:5000/x@sha256:..." */
+char *fcsnap_ref_string(const struct fcsnap_ref *r);
+
+enum fcsnap_layer_state {
+	FCSNAP_LAYER_WAITING = 0,
+	FCSNAP_LAYER_EXISTS,      /* in the store already: not downloaded */
+	FCSNAP_LAYER_DOWNLOADING, /* downloading and unpacking */
+	FCSNAP_LAYER_RETRYING,    /* the connection dropped: resuming */
+	FCSNAP_LAYER_VERIFYING,   /* all bytes in, the unpack finishing */
+	FCSNAP_LAYER_DONE,
+};
+struct fcsnap_pull_progress {
+	unsigned layer, layers; /* this layer (1-based) of all */
+	const char *digest;     /* the layer's blob */
+	enum fcsnap_layer_state state;
+	uint64_t bytes, total; /* compressed bytes received, the blob's size */
+	double rate;           /* bytes per second since the layer started */
+};
+typedef void (*fcsnap_pull_progress_fn)(const struct fcsnap_pull_progress *p, void *data);
+
+struct fcsnap_pull_opts {
+	const char *name;            /* name to record; NULL: the full reference */
+	const char *platform;        /* "os/arch[/variant]"; NULL: linux and this host's arch */
+	const char *const *insecure; /* more insecure registries (host[:port]), NULL-ended */
+	const char *config;          /* registries config; NULL: $FCSTART_REGISTRY_CONFIG, else
+	                                /etc/fcstart/registries.json when it exists */
+	const char *docker_config;   /* dir of config.json; NULL: $DOCKER_CONFIG, else ~/.docker */
+	unsigned jobs;               /* layers downloaded in parallel; 0: 4 */
+	unsigned retries;            /* per request after the first try; 0: 4 */
+	unsigned connect_timeout_s;  /* 0: 30 */
+	unsigned stall_timeout_s;    /* a transfer with no byte for this long is retried; 0: 60 */
+	unsigned max_layers;         /* 0: 500 */
+	uint64_t max_layer_size;     /* expanded bytes per layer; 0: 64 GiB */
+	bool no_uring;               /* write with plain syscalls */
+	fcsnap_pull_progress_fn progress; /* called from the pulling threads (serialised) */
+	void *progress_data;
+};
+
+struct fcsnap_pull_result {
+	char *name;            /* the name recorded */
+	char *manifest_digest; /* of the platform's manifest */
+	unsigned layers;       /* of the image */
+	unsigned fetched;      /* layers downloaded (the rest were in the store) */
+	uint64_t bytes;        /* compressed bytes downloaded */
+};
+void fcsnap_pull_result_clear(struct fcsnap_pull_result *r);
+
+/* Pull ref from its registry (OCI distribution API v2) into the store: each
+ * layer unpacked while it downloads, committed only when its blob digest and
+ * diff_id match. On failure the store is as it was. res may be NULL. */
+int fcsnap_pull(struct fcsnap_store *s, const char *ref, const struct fcsnap_pull_opts *opts,
+                struct fcsnap_pull_result *res, struct fc_error **err);
+
 /* ---- images ----------------------------------------------------------- */
 
 struct fcsnap_config {

@@ -357,3 +357,150 @@ char *snap_image_rec_json(const struct snap_image_rec *r)
 	              (long long)r->created);
 	return b.data;
 }
+
+/* ---- registry documents (pull.c, registry.c) ---------------------------- */
+/* Each is untrusted input from a network or a user's file: the nesting is
+ * checked before yajl sees it, the size by the caller. */
+
+static int parse_checked(const char *buf, size_t len, yajl_val *out, const char *what,
+                         struct fc_error **err)
+{
+	*out = NULL;
+	if (fc_json_check_depth(buf, len, FC_JSON_MAX_DEPTH, what, err) < 0)
+		return fc_error_code(*err);
+	return parse(buf, out, what, err);
+}
+
+int snap_doc_head(const char *buf, size_t len, int *schema_version, char **media_type,
+                  struct fc_error **err)
+{
+	_cleanup_yajl_ yajl_val v = NULL;
+	*media_type = NULL;
+	if (parse_checked(buf, len, &v, "manifest", err) < 0)
+		return fc_error_code(*err);
+	*schema_version = (int)get_int(v, "schemaVersion", -1);
+	*media_type = get_str(v, "mediaType");
+	return snap_sniff_kind(buf);
+}
+
+int snap_parse_token(const char *buf, size_t len, char **token, struct fc_error **err)
+{
+	_cleanup_yajl_ yajl_val v = NULL;
+	*token = NULL;
+	if (parse_checked(buf, len, &v, "token response", err) < 0)
+		return fc_error_code(*err);
+	*token = get_str(v, "token");
+	if (!*token || !**token) {
+		free(*token);
+		*token = get_str(v, "access_token");
+	}
+	if (!*token || !**token) {
+		free(*token);
+		*token = NULL;
+		return fc_error_set(err, EPROTO, "token response: no `token` or `access_token`");
+	}
+	return 0;
+}
+
+void snap_creds_free(struct snap_cred *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].key);
+		if (c[i].auth) {
+			explicit_bzero(c[i].auth, strlen(c[i].auth));
+			free(c[i].auth);
+		}
+		free(c[i].user);
+		if (c[i].pass) {
+			explicit_bzero(c[i].pass, strlen(c[i].pass));
+			free(c[i].pass);
+		}
+	}
+	free(c);
+}
+
+int snap_parse_docker_auths(const char *buf, size_t len, struct snap_cred **out, size_t *n,
+                            struct fc_error **err)
+{
+	_cleanup_yajl_ yajl_val v = NULL;
+	*out = NULL;
+	*n = 0;
+	if (parse_checked(buf, len, &v, "docker config", err) < 0)
+		return fc_error_code(*err);
+	yajl_val a = get(v, "auths");
+	if (!a)
+		return 0;
+	if (!YAJL_IS_OBJECT(a))
+		return fc_error_set(err, EINVAL, "docker config: `auths` is not an object");
+	*out = fc_calloc(a->u.object.len + 1, sizeof(**out));
+	for (size_t i = 0; i < a->u.object.len; i++) {
+		yajl_val e = a->u.object.values[i];
+		struct snap_cred *c = &(*out)[(*n)++];
+		c->key = fc_strdup(a->u.object.keys[i]);
+		c->auth = get_str(e, "auth");
+		c->user = get_str(e, "username");
+		c->pass = get_str(e, "password");
+		c->identity_token = get(e, "identitytoken") != NULL;
+	}
+	return 0;
+}
+
+void snap_reg_conf_clear(struct snap_reg_conf *c)
+{
+	fc_strv_free(c->mirrors);
+	fc_strv_free(c->insecure);
+	free(c->certs_dir);
+	memset(c, 0, sizeof(*c));
+}
+
+int snap_parse_reg_conf(const char *buf, size_t len, struct snap_reg_conf *out,
+                        struct fc_error **err)
+{
+	_cleanup_yajl_ yajl_val v = NULL;
+	memset(out, 0, sizeof(*out));
+	if (parse_checked(buf, len, &v, "registry config", err) < 0)
+		return fc_error_code(*err);
+	static const char *const arrays[] = {"registry-mirrors", "insecure-registries"};
+	for (size_t i = 0; i < 2; i++) {
+		yajl_val a = get(v, arrays[i]);
+		if (!a)
+			continue;
+		if (!YAJL_IS_ARRAY(a))
+			return fc_error_set(err, EINVAL, "registry config: `%s` is not an array",
+			                    arrays[i]);
+		for (size_t k = 0; k < a->u.array.len; k++)
+			if (!YAJL_IS_STRING(a->u.array.values[k]))
+				return fc_error_set(err, EINVAL,
+				                    "registry config: `%s[%zu]` is not a string",
+				                    arrays[i], k);
+	}
+	out->mirrors = get_strv(v, "registry-mirrors");
+	out->insecure = get_strv(v, "insecure-registries");
+	yajl_val cd = get(v, "certs-dir");
+	if (cd && !YAJL_IS_STRING(cd))
+		return fc_error_set(err, EINVAL, "registry config: `certs-dir` is not a string");
+	out->certs_dir = get_str(v, "certs-dir");
+	return 0;
+}
+
+char *snap_reg_error_text(const char *buf, size_t len)
+{
+	_cleanup_yajl_ yajl_val v = NULL;
+	if (fc_json_check_depth(buf, len, FC_JSON_MAX_DEPTH, NULL, NULL) < 0)
+		return NULL;
+	v = yajl_tree_parse(buf, NULL, 0);
+	yajl_val a = get(v, "errors");
+	if (!a || !YAJL_IS_ARRAY(a) || a->u.array.len == 0)
+		return NULL;
+	yajl_val e = a->u.array.values[0];
+	_cleanup_free_ char *code = get_str(e, "code"), *msg = get_str(e, "message");
+	if (!code && !msg)
+		return NULL;
+	char *t = fc_asprintf("%s%s%s", code ? code : "", code && msg ? ": " : "", msg ? msg : "");
+	for (char *p = t; *p; p++) /* one line, printable */
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = ' ';
+	if (strlen(t) > 300)
+		strcpy(t + 297, "...");
+	return t;
+}

@@ -164,6 +164,66 @@ void snap_writeback_stop(struct snap_writeback *w);
 int snap_commit(struct fcsnap_store *s, int stagefd, const struct snap_job *jobs, size_t n,
                 const char *name, const char *mdigest, const char *cdigest, struct fc_error **err);
 
+/* ---- registries (json.c, registry.c, pull.c) --------------------------- */
+/* The kind of a manifest document (1 manifest, 2 index), its schemaVersion
+ * (-1 when absent) and mediaType (NULL when absent). */
+int snap_doc_head(const char *buf, size_t len, int *schema_version, char **media_type,
+                  struct fc_error **err);
+/* {"token": ...} or {"access_token": ...} of a token server. */
+int snap_parse_token(const char *buf, size_t len, char **token, struct fc_error **err);
+/* One entry of a Docker config.json's `auths` (secrets zeroed on free). */
+struct snap_cred {
+	char *key;  /* "registry.example.com", "https://index.docker.io/v1/" */
+	char *auth; /* base64 of "user:password", NULL when absent */
+	char *user, *pass;
+	bool identity_token; /* an OAuth2 refresh token we do not use */
+};
+int snap_parse_docker_auths(const char *buf, size_t len, struct snap_cred **out, size_t *n,
+                            struct fc_error **err);
+void snap_creds_free(struct snap_cred *c, size_t n);
+/* The registry config file: the keys of Docker's daemon.json that matter. */
+struct snap_reg_conf {
+	char **mirrors;  /* registry-mirrors: base URLs for docker.io */
+	char **insecure; /* insecure-registries: host[:port] or CIDR */
+	char *certs_dir; /* certs-dir: <dir>/<host[:port]>/ca.crt ... */
+};
+int snap_parse_reg_conf(const char *buf, size_t len, struct snap_reg_conf *out,
+                        struct fc_error **err);
+void snap_reg_conf_clear(struct snap_reg_conf *c);
+/* "CODE: message" of a registry's error body, NULL when it has none. */
+char *snap_reg_error_text(const char *buf, size_t len);
+
+/* A registry endpoint for one repository (registry.c), shared by the
+ * threads of a pull. */
+struct snap_reg;
+struct snap_reg_opts {
+	const struct fcsnap_ref *ref;
+	const struct snap_reg_conf *conf;
+	const char *const *insecure; /* more insecure registries (--insecure-registry) */
+	const char *docker_config;   /* dir holding config.json */
+	unsigned retries;
+	unsigned connect_timeout_s, stall_timeout_s;
+	volatile int *cancel; /* set: transfers stop */
+};
+/* Find the endpoint (mirrors first for docker.io; https, or http where the
+ * registry is insecure) and authenticate: the registry answers /v2/. */
+int snap_reg_open(const struct snap_reg_opts *o, struct snap_reg **out, struct fc_error **err);
+void snap_reg_free(struct snap_reg *r);
+/* "https://host:port" of the endpoint in use (for messages). */
+const char *snap_reg_base(const struct snap_reg *r);
+/* GET a manifest or index by tag or digest, at most max bytes: body,
+ * Content-Type and the sha256 of the body. */
+int snap_reg_manifest(struct snap_reg *r, const char *tag_or_digest, size_t max, char **body,
+                      size_t *len, char **content_type, char *digest, struct fc_error **err);
+/* GET a small blob whose digest and size the caller knows, verified. */
+int snap_reg_blob(struct snap_reg *r, const char *digest, int64_t size, size_t max, char **body,
+                  struct fc_error **err);
+/* Stream a blob of size bytes into fd (a pipe), resuming with Range after a
+ * dropped connection; progress(data, bytes so far) is called as it comes. */
+int snap_reg_stream(struct snap_reg *r, const char *digest, uint64_t size, int fd,
+                    void (*progress)(void *data, uint64_t bytes, bool retrying), void *data,
+                    struct fc_error **err);
+
 /* ---- store internals -------------------------------------------------- */
 int snap_lock_shared(struct fcsnap_store *s, struct fc_error **err);
 int snap_lock_exclusive(struct fcsnap_store *s, struct fc_error **err);
