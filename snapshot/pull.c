@@ -190,7 +190,7 @@ static int do_layer(struct pull *P, size_t i, struct fc_error **err)
 	}
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return fc_error_set(err, errno, "layer %zu: pipe", i + 1);
+		return fc_error_relay(err, errno, "layer %zu: pipe", i + 1);
 	(void)fcntl(pfd[1], F_SETPIPE_SZ, PIPE_SIZE); /* smaller is fine */
 	_cleanup_close_ int rfd = pfd[0];
 	struct dl d = {.P = P, .i = i, .wfd = pfd[1]};
@@ -198,23 +198,23 @@ static int do_layer(struct pull *P, size_t i, struct fc_error **err)
 	    openat(P->stagefd, blobname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (tee < 0) {
 		close(pfd[1]);
-		return fc_error_set(err, errno, "layer %zu: create staged blob", i + 1);
+		return fc_error_relay(err, errno, "layer %zu: create staged blob", i + 1);
 	}
 	j->blob_staged = true;
 	if (mkdirat(P->stagefd, layername, 0755) < 0) {
 		close(pfd[1]);
-		return fc_error_set(err, errno, "layer %zu: create staging dir", i + 1);
+		return fc_error_relay(err, errno, "layer %zu: create staging dir", i + 1);
 	}
 	_cleanup_close_ int dfd = openat(P->stagefd, layername, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		close(pfd[1]);
-		return fc_error_set(err, errno, "layer %zu: open staging dir", i + 1);
+		return fc_error_relay(err, errno, "layer %zu: open staging dir", i + 1);
 	}
 	set_state(P, i, FCSNAP_LAYER_DOWNLOADING);
 	pthread_t th;
 	if (pthread_create(&th, NULL, downloader, &d) != 0) {
 		close(pfd[1]);
-		return fc_error_set(err, EAGAIN, "layer %zu: start the download thread", i + 1);
+		return fc_error_relay(err, EAGAIN, "layer %zu: start the download thread", i + 1);
 	}
 	uint64_t bsize = 0;
 	struct fc_error *ue = NULL;
@@ -240,25 +240,25 @@ static int do_layer(struct pull *P, size_t i, struct fc_error **err)
 		if (d.ret == 0 && again >= 0)
 			h = snap_hash_fd(again, full, &fsz);
 		if (h == 0 && fsz == (uint64_t)j->want_size && !FC_STREQ(full, j->want_digest)) {
-			ret = fc_error_set(err, EINVAL,
-			                   "%s: digest mismatch: content is %s, descriptor says %s",
-			                   what, full, j->want_digest);
+			ret = fc_error_relay(
+			    err, EINVAL, "%s: digest mismatch: content is %s, descriptor says %s",
+			    what, full, j->want_digest);
 		} else {
 			ret = r;
 			*err = TAKE_PTR(ue);
 			fc_error_wrap(err, "%s, diff_id %s", what, j->diff_id);
 		}
 	} else if (bsize != (uint64_t)j->want_size) {
-		ret = fc_error_set(err, EINVAL, "%s: %llu bytes, its descriptor says %lld", what,
-		                   (unsigned long long)bsize, (long long)j->want_size);
+		ret = fc_error_relay(err, EINVAL, "%s: %llu bytes, its descriptor says %lld", what,
+		                     (unsigned long long)bsize, (long long)j->want_size);
 	} else if (!FC_STREQ(bdig, j->want_digest)) {
-		ret = fc_error_set(err, EINVAL,
-		                   "%s: digest mismatch: content is %s, descriptor says %s", what,
-		                   bdig, j->want_digest);
+		ret = fc_error_relay(err, EINVAL,
+		                     "%s: digest mismatch: content is %s, descriptor says %s", what,
+		                     bdig, j->want_digest);
 	} else if (!FC_STREQ(got, j->diff_id)) {
-		ret = fc_error_set(err, EINVAL,
-		                   "%s: diff_id mismatch: content is %s, the config says %s", what,
-		                   got, j->diff_id);
+		ret = fc_error_relay(err, EINVAL,
+		                     "%s: diff_id mismatch: content is %s, the config says %s",
+		                     what, got, j->diff_id);
 	}
 	fc_error_free(ue);
 	fc_error_free(d.err);
@@ -312,35 +312,36 @@ static int resolve(struct pull *P, const struct fcsnap_ref *ref, const char *pla
 	int64_t want_size = -1;
 	for (int depth = 0; depth <= INDEX_DEPTH; depth++) {
 		_cleanup_free_ char *buf = NULL, *ctype = NULL, *mt = NULL;
+		_cleanup_free_ char *label =
+		    depth ? fc_asprintf("manifest %s", want) : fc_strdup("the manifest");
 		size_t len = 0;
 		char dg[80];
 		int r = snap_reg_manifest(P->reg, want, MANIFEST_MAX, &buf, &len, &ctype, dg, err);
 		if (r < 0)
 			return r;
 		if (want_size >= 0 && (int64_t)len != want_size)
-			return fc_error_set(err, EINVAL,
-			                    "manifest %s: %zu bytes, the index says %lld", want,
-			                    len, (long long)want_size);
+			return fc_error_relay(err, EINVAL, "%s: %zu bytes, the index says %lld",
+			                      label, len, (long long)want_size);
 		if (strlen(buf) != len)
-			return fc_error_set(err, EINVAL,
-			                    "manifest %s: not a JSON document (NUL byte)", want);
+			return fc_error_relay(err, EINVAL, "%s: not a JSON document (NUL byte)",
+			                      label);
 		int sv = -1;
 		int kind = snap_doc_head(buf, len, &sv, &mt, err);
 		if (kind < 0 && *err)
-			return fc_error_wrap(err, "manifest %s", want);
+			return fc_error_wrap(err, "%s", label);
 		const char *media = mt ? mt : ctype;
 		if (is_schema1(sv, media) || is_schema1(sv, ctype))
-			return fc_error_set(
+			return fc_error_relay(
 			    err, EPROTONOSUPPORT,
-			    "manifest %s is Docker image manifest schema 1, which is "
+			    "%s is Docker image manifest schema 1, which is "
 			    "not supported (deprecated since 2017, removed from "
 			    "Docker 20.10): push the image again with a current tool",
-			    want);
+			    label);
 		if (kind == 2) {
 			struct snap_index ix;
 			if (snap_parse_index(buf, &ix, err) < 0) {
 				snap_index_clear(&ix);
-				return fc_error_wrap(err, "index %s", want);
+				return fc_error_wrap(err, "%s (an index)", label);
 			}
 			const struct snap_desc *pick = NULL;
 			for (size_t i = 0; i < ix.n && !pick; i++)
@@ -357,10 +358,11 @@ static int resolve(struct pull *P, const struct fcsnap_ref *ref, const char *pla
 						              ix.m[i].variant ? ix.m[i].variant
 						                              : "");
 				have = b.data;
-				r = fc_error_set(
+				r = fc_error_relay(
 				    err, ENOENT,
-				    "no manifest for platform %s in the index %s (it has: %s)",
-				    platform, want, have ? have : "no platforms");
+				    "no manifest for platform %s in the index%s%s (it has: %s)",
+				    platform, depth ? " " : "", depth ? want : "",
+				    have ? have : "no platforms");
 				snap_index_clear(&ix);
 				return r;
 			}
@@ -371,21 +373,20 @@ static int resolve(struct pull *P, const struct fcsnap_ref *ref, const char *pla
 			continue;
 		}
 		if (kind != 1)
-			return fc_error_set(err, EPROTONOSUPPORT,
-			                    "manifest %s: neither an image manifest nor an index "
-			                    "(mediaType `%s`)",
-			                    want, media ? media : "none");
+			return fc_error_relay(err, EPROTONOSUPPORT,
+			                      "%s: neither an image manifest nor an index "
+			                      "(mediaType `%s`)",
+			                      label, media ? media : "none");
 		if (media && !FC_STREQ(media, "application/vnd.oci.image.manifest.v1+json") &&
 		    !FC_STREQ(media, "application/vnd.docker.distribution.manifest.v2+json") &&
 		    !FC_STREQ(media, "application/json"))
-			return fc_error_set(err, EPROTONOSUPPORT,
-			                    "manifest %s: unsupported media type `%s`", want,
-			                    media);
+			return fc_error_relay(err, EPROTONOSUPPORT,
+			                      "%s: unsupported media type `%s`", label, media);
 		snprintf(mdigest, 80, "%s", dg);
 		*mbuf = TAKE_PTR(buf);
 		return 0;
 	}
-	return fc_error_set(err, ELOOP, "index nesting deeper than %d levels", INDEX_DEPTH);
+	return fc_error_relay(err, ELOOP, "index nesting deeper than %d levels", INDEX_DEPTH);
 }
 
 static bool foreign_layer(const char *mt)
@@ -406,30 +407,30 @@ static int plan(struct pull *P, const char *mbuf, const char *mdigest, char *cdi
 	unsigned max = P->o->max_layers ? P->o->max_layers : DEFAULT_LAYERS;
 	const char *cmt = m.config.media_type;
 	if (m.n_layers > max)
-		r = fc_error_set(err, E2BIG,
-		                 "manifest %s lists %zu layers, more than the %u allowed", mdigest,
-		                 m.n_layers, max);
+		r = fc_error_relay(err, E2BIG,
+		                   "manifest %s lists %zu layers, more than the %u allowed",
+		                   mdigest, m.n_layers, max);
 	else if (m.n_layers == 0)
-		r = fc_error_set(err, EINVAL, "manifest %s has no layers", mdigest);
+		r = fc_error_relay(err, EINVAL, "manifest %s has no layers", mdigest);
 	else if (cmt && !FC_STREQ(cmt, "application/vnd.oci.image.config.v1+json") &&
 	         !FC_STREQ(cmt, "application/vnd.docker.container.image.v1+json"))
-		r = fc_error_set(err, EPROTONOSUPPORT,
-		                 "manifest %s is not a container image: its config is `%s`",
-		                 mdigest, cmt);
+		r = fc_error_relay(err, EPROTONOSUPPORT,
+		                   "manifest %s is not a container image: its config is `%s`",
+		                   mdigest, cmt);
 	for (size_t i = 0; r >= 0 && i < m.n_layers; i++) {
 		const struct snap_desc *l = &m.layers[i];
 		if (foreign_layer(l->media_type))
-			r = fc_error_set(
+			r = fc_error_relay(
 			    err, EPROTONOSUPPORT,
 			    "layer %zu (blob %s) is a foreign layer (`%s`): its content "
 			    "is not in the registry (Windows base layers); not supported",
 			    i + 1, l->digest, l->media_type);
 		else if (fcsnap_layer_compression(l->media_type) < 0)
-			r = fc_error_set(err, EPROTONOSUPPORT,
-			                 "layer %zu (blob %s): unsupported media type `%s`", i + 1,
-			                 l->digest, l->media_type ? l->media_type : "");
+			r = fc_error_relay(err, EPROTONOSUPPORT,
+			                   "layer %zu (blob %s): unsupported media type `%s`",
+			                   i + 1, l->digest, l->media_type ? l->media_type : "");
 		else if ((uint64_t)l->size > P->lim.max_size)
-			r = fc_error_set(
+			r = fc_error_relay(
 			    err, EFBIG,
 			    "layer %zu (blob %s): %lld bytes, more than the layer limit", i + 1,
 			    l->digest, (long long)l->size);
@@ -443,9 +444,9 @@ static int plan(struct pull *P, const char *mbuf, const char *mdigest, char *cdi
 	if (r >= 0 && (r = snap_parse_config(cbuf, cfg, err)) < 0)
 		fc_error_wrap(err, "config %s", m.config.digest);
 	if (r >= 0 && cfg->n_diff_ids != m.n_layers)
-		r = fc_error_set(err, EINVAL,
-		                 "manifest %s has %zu layers but its config lists %zu diff_ids",
-		                 mdigest, m.n_layers, cfg->n_diff_ids);
+		r = fc_error_relay(err, EINVAL,
+		                   "manifest %s has %zu layers but its config lists %zu diff_ids",
+		                   mdigest, m.n_layers, cfg->n_diff_ids);
 	if (r >= 0) {
 		snprintf(cdigest, 80, "%s", m.config.digest);
 		_cleanup_free_ char *name = fc_asprintf("blob-%s", fcsnap_digest_hex(cdigest));
@@ -530,7 +531,7 @@ int fcsnap_pull(struct fcsnap_store *s, const char *refstr, const struct fcsnap_
 		goto out;
 	name = P.o->name ? fc_strdup(P.o->name) : fcsnap_ref_string(&ref);
 	if (!snap_valid_name(name)) {
-		r = fc_error_set(err, EINVAL, "invalid image name `%s`", name);
+		r = fc_error_relay(err, EINVAL, "invalid image name `%s`", name);
 		goto out;
 	}
 	platform = P.o->platform ? fc_strdup(P.o->platform) : fc_asprintf("linux/%s", host_arch());
@@ -559,8 +560,8 @@ int fcsnap_pull(struct fcsnap_store *s, const char *refstr, const struct fcsnap_
 	                    (unsigned long long)fc_now_ns());
 	if (mkdirat(s->dirfd, stage, 0700) < 0 ||
 	    (P.stagefd = openat(s->dirfd, stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = fc_error_set(err, errno, "create staging dir `%s/%s`", fcsnap_store_path(s),
-		                 stage);
+		r = fc_error_relay(err, errno, "create staging dir `%s/%s`", fcsnap_store_path(s),
+		                   stage);
 		goto out;
 	}
 	{

@@ -344,10 +344,10 @@ static int load_creds(struct snap_reg *r, const char *host, struct fc_error **er
 			continue;
 		if (c[i].auth && *c[i].auth) {
 			if (b64_creds(c[i].auth, &r->user, &r->pass) < 0) {
-				rr = fc_error_set(err, EINVAL,
-				                  "`%s`: auths[\"%s\"].auth is not the base64 of "
-				                  "user:password",
-				                  path, c[i].key);
+				rr = fc_error_relay(err, EINVAL,
+				                    "`%s`: auths[\"%s\"].auth is not the base64 of "
+				                    "user:password",
+				                    path, c[i].key);
 				break;
 			}
 			r->have_creds = true;
@@ -636,9 +636,9 @@ static int fetch_token(struct snap_reg *r, const char *challenge, struct fc_erro
 	_cleanup_free_ char *scope = challenge_param(challenge, "scope");
 	if (!realm ||
 	    (strncasecmp(realm, "https://", 8) != 0 && strncasecmp(realm, "http://", 7) != 0))
-		return fc_error_set(err, EPROTO,
-		                    "registry %s: the Bearer challenge names no http(s) realm",
-		                    r->cand[r->cur].host);
+		return fc_error_relay(err, EPROTO,
+		                      "registry %s: the Bearer challenge names no http(s) realm",
+		                      r->cand[r->cur].host);
 	struct xfer x;
 	xfer_init(&x, r, -1);
 	x.max = TOKEN_MAX;
@@ -688,12 +688,12 @@ static int fetch_token(struct snap_reg *r, const char *challenge, struct fc_erro
 			continue;
 		}
 		if (cc == CURLE_ABORTED_BY_CALLBACK)
-			ret = fc_error_set(err, ECANCELED, "cancelled");
+			ret = fc_error_relay(err, ECANCELED, "cancelled");
 		else if (cc != CURLE_OK)
-			ret = fc_error_set(err, EHOSTUNREACH, "token server %s: %s", rh,
-			                   curl_text(&x, cc));
+			ret = fc_error_relay(err, EHOSTUNREACH, "token server %s: %s", rh,
+			                     curl_text(&x, cc));
 		else if (x.status == 401 || x.status == 403)
-			ret = fc_error_set(
+			ret = fc_error_relay(
 			    err, EACCES,
 			    "registry %s: authentication failed: the token server %s "
 			    "answered %ld %s",
@@ -704,7 +704,8 @@ static int fetch_token(struct snap_reg *r, const char *challenge, struct fc_erro
 			                    : "without credentials (none in the docker "
 			                      "config for this registry)");
 		else
-			ret = fc_error_set(err, EPROTO, "token server %s: HTTP %ld", rh, x.status);
+			ret =
+			    fc_error_relay(err, EPROTO, "token server %s: HTTP %ld", rh, x.status);
 		break;
 	}
 	if (x.body.data)
@@ -728,14 +729,14 @@ static int reauth(struct snap_reg *r, const char *challenge, unsigned gen, struc
 		ret = fetch_token(r, challenge, err);
 	} else if (challenge && strncasecmp(challenge, "Basic", 5) == 0) {
 		if (!r->have_creds)
-			ret = fc_error_set(
+			ret = fc_error_relay(
 			    err, EACCES,
 			    "registry %s: authentication required and no credentials "
 			    "for it in the docker config%s",
 			    r->cand[r->cur].host,
 			    r->identity_only ? " (an identity token is not supported)" : "");
 		else if (r->basic)
-			ret = fc_error_set(
+			ret = fc_error_relay(
 			    err, EACCES,
 			    "registry %s: authentication failed: the credentials of the "
 			    "docker config were refused",
@@ -745,8 +746,8 @@ static int reauth(struct snap_reg *r, const char *challenge, unsigned gen, struc
 			r->gen++;
 		}
 	} else {
-		ret = fc_error_set(err, EACCES, "registry %s: 401 Unauthorized with %s challenge",
-		                   r->cand[r->cur].host, challenge ? "an unknown" : "no");
+		ret = fc_error_relay(err, EACCES, "registry %s: 401 Unauthorized with %s challenge",
+		                     r->cand[r->cur].host, challenge ? "an unknown" : "no");
 	}
 	pthread_mutex_unlock(&r->lock);
 	return ret;
@@ -766,8 +767,8 @@ static int status_error(struct xfer *x, const char *what, struct fc_error **err)
 	                  : x->status == 403 ? "forbidden"
 	                  : x->status == 429 ? "too many requests"
 	                                     : "failed";
-	return fc_error_set(err, e, "%s: %s (HTTP %ld%s%s)", what, why, x->status, t ? ", " : "",
-	                    t ? t : "");
+	return fc_error_relay(err, e, "%s: %s (HTTP %ld%s%s)", what, why, x->status, t ? ", " : "",
+	                      t ? t : "");
 }
 
 /* One request with retries: the body collected into x->body (x->fd < 0).
@@ -786,9 +787,10 @@ static int request(struct xfer *x, const char *url, const char *accept, const ch
 		curl_slist_free_all(h);
 		curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &x->status);
 		if (r->cancel && *r->cancel)
-			return fc_error_set(err, ECANCELED, "%s: cancelled", what);
+			return fc_error_relay(err, ECANCELED, "%s: cancelled", what);
 		if (x->too_big)
-			return fc_error_set(err, EFBIG, "%s: larger than %zu bytes", what, x->max);
+			return fc_error_relay(err, EFBIG, "%s: larger than %zu bytes", what,
+			                      x->max);
 		if (cc == CURLE_OK && x->status == 401 && !reauthed) {
 			reauthed = true;
 			if (reauth(r, x->www_auth, gen, err) < 0)
@@ -801,7 +803,7 @@ static int request(struct xfer *x, const char *url, const char *accept, const ch
 			continue;
 		}
 		if (cc != CURLE_OK)
-			return fc_error_set(
+			return fc_error_relay(
 			    err, cc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EHOSTUNREACH,
 			    "%s: %s%s", what, curl_text(x, cc), attempt ? " (after retries)" : "");
 		if (x->status < 200 || x->status >= 300)
@@ -880,7 +882,7 @@ static int ping(struct snap_reg *r, const struct snap_reg_opts *o, size_t i, str
 			curl_easy_getinfo(x.c, CURLINFO_RESPONSE_CODE, &x.status);
 			if (r->cancel && *r->cancel) {
 				xfer_free(&x);
-				return fc_error_set(err, ECANCELED, "cancelled");
+				return fc_error_relay(err, ECANCELED, "cancelled");
 			}
 			bool again = cc != CURLE_OK ? retryable(cc) : retryable_status(x.status);
 			if (!again || attempt >= r->retries)
@@ -891,17 +893,17 @@ static int ping(struct snap_reg *r, const struct snap_reg_opts *o, size_t i, str
 		if (r->https && cc == CURLE_SSL_CONNECT_ERROR && (insecure || loop))
 			continue;
 		if (cc != CURLE_OK) {
-			ret =
-			    fc_error_set(err,
-			                 cc == CURLE_PEER_FAILED_VERIFICATION ? EPERM
-			                 : cc == CURLE_OPERATION_TIMEDOUT     ? ETIMEDOUT
-			                                                      : EHOSTUNREACH,
-			                 "registry %s%s: %s%s", r->base,
-			                 ep->mirror ? " (mirror)" : "", curl_text(&x, cc),
-			                 cc == CURLE_PEER_FAILED_VERIFICATION
-			                     ? " (add its CA as certs.d/HOST/ca.crt, or list it in "
-			                       "insecure-registries)"
-			                     : "");
+			ret = fc_error_relay(
+			    err,
+			    cc == CURLE_PEER_FAILED_VERIFICATION ? EPERM
+			    : cc == CURLE_OPERATION_TIMEDOUT     ? ETIMEDOUT
+			                                         : EHOSTUNREACH,
+			    "registry %s%s: %s%s", r->base, ep->mirror ? " (mirror)" : "",
+			    curl_text(&x, cc),
+			    cc == CURLE_PEER_FAILED_VERIFICATION
+			        ? " (add its CA as certs.d/HOST/ca.crt, or list it in "
+			          "insecure-registries)"
+			        : "");
 			break;
 		}
 		if (x.status == 401) {
@@ -924,7 +926,8 @@ static int ping(struct snap_reg *r, const struct snap_reg_opts *o, size_t i, str
 		}
 		if (x.status == 200)
 			break;
-		ret = fc_error_set(err, EPROTO,
+		ret =
+		    fc_error_relay(err, EPROTO,
 		                   "registry %s%s: /v2/ answered HTTP %ld: not an OCI distribution "
 		                   "(v2) registry",
 		                   r->base, ep->mirror ? " (mirror)" : "", x.status);
@@ -938,7 +941,7 @@ int snap_reg_open(const struct snap_reg_opts *o, struct snap_reg **out, struct f
 {
 	pthread_once(&curl_once, curl_init_once);
 	if (curl_load_error[0])
-		return fc_error_set(err, ENOSYS, "%s", curl_load_error);
+		return fc_error_relay(err, ENOSYS, "%s", curl_load_error);
 	struct snap_reg *r = fc_calloc(1, sizeof(*r));
 	pthread_mutex_init(&r->lock, NULL);
 	for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -964,8 +967,8 @@ int snap_reg_open(const struct snap_reg_opts *o, struct snap_reg **out, struct f
 		if (r->n_cand + 1 >= MAX_CANDS)
 			break;
 		if (strncasecmp(m, "https://", 8) != 0 && strncasecmp(m, "http://", 7) != 0) {
-			int ret = fc_error_set(err, EINVAL,
-			                       "registry-mirrors: `%s` is not an http(s) URL", m);
+			int ret = fc_error_relay(err, EINVAL,
+			                         "registry-mirrors: `%s` is not an http(s) URL", m);
 			snap_reg_free(r);
 			return ret;
 		}
@@ -1063,8 +1066,8 @@ int snap_reg_manifest(struct snap_reg *r, const char *ref, size_t max, char **bo
 	if (ret >= 0) {
 		sha256_of(x.body.data ? x.body.data : "", x.body.len, digest);
 		if (strncmp(ref, "sha256:", 7) == 0 && !FC_STREQ(ref, digest))
-			ret = fc_error_set(err, EINVAL, "%s: digest mismatch: content is %s", what,
-			                   digest);
+			ret = fc_error_relay(err, EINVAL, "%s: digest mismatch: content is %s",
+			                     what, digest);
 	}
 	if (ret >= 0) {
 		*len = x.body.len;
@@ -1081,8 +1084,8 @@ int snap_reg_blob(struct snap_reg *r, const char *digest, int64_t size, size_t m
 {
 	_cleanup_free_ char *what = fc_asprintf("blob %s of %s at %s", digest, r->repo, r->base);
 	if (size < 0 || (uint64_t)size > max)
-		return fc_error_set(err, EFBIG, "%s: %lld bytes is more than the %zu allowed", what,
-		                    (long long)size, max);
+		return fc_error_relay(err, EFBIG, "%s: %lld bytes is more than the %zu allowed",
+		                      what, (long long)size, max);
 	_cleanup_free_ char *url = fc_asprintf("%s/v2/%s/blobs/%s", r->base, r->repo, digest);
 	struct xfer x;
 	xfer_init(&x, r, -1);
@@ -1092,12 +1095,12 @@ int snap_reg_blob(struct snap_reg *r, const char *digest, int64_t size, size_t m
 	if (ret >= 0) {
 		sha256_of(x.body.data ? x.body.data : "", x.body.len, got);
 		if (x.body.len != (size_t)size)
-			ret = fc_error_set(err, EINVAL, "%s: %zu bytes, its descriptor says %lld",
-			                   what, x.body.len, (long long)size);
+			ret = fc_error_relay(err, EINVAL, "%s: %zu bytes, its descriptor says %lld",
+			                     what, x.body.len, (long long)size);
 		else if (!FC_STREQ(got, digest))
-			ret = fc_error_set(err, EINVAL,
-			                   "%s: digest mismatch: content is %s, descriptor says %s",
-			                   what, got, digest);
+			ret = fc_error_relay(
+			    err, EINVAL, "%s: digest mismatch: content is %s, descriptor says %s",
+			    what, got, digest);
 	}
 	if (ret >= 0) {
 		fc_buf_append(&x.body, "", 1);
@@ -1136,16 +1139,17 @@ int snap_reg_stream(struct snap_reg *r, const char *digest, uint64_t size, int f
 		curl_slist_free_all(h);
 		curl_easy_getinfo(x.c, CURLINFO_RESPONSE_CODE, &x.status);
 		if (r->cancel && *r->cancel) {
-			ret = fc_error_set(err, ECANCELED, "%s: cancelled", what);
+			ret = fc_error_relay(err, ECANCELED, "%s: cancelled", what);
 			break;
 		}
 		if (x.sink_err) { /* the unpack stopped reading: it says why */
-			ret =
-			    fc_error_set(err, -x.sink_err, "%s: the unpack stopped reading", what);
+			ret = fc_error_relay(err, -x.sink_err, "%s: the unpack stopped reading",
+			                     what);
 			break;
 		}
 		if (x.overflow) {
-			ret = fc_error_set(err, EINVAL,
+			ret =
+			    fc_error_relay(err, EINVAL,
 			                   "%s: the registry sent more than the %llu bytes of its "
 			                   "descriptor",
 			                   what, (unsigned long long)size);
@@ -1163,7 +1167,7 @@ int snap_reg_stream(struct snap_reg *r, const char *digest, uint64_t size, int f
 			unsigned long long from = 0;
 			if (!x.content_range ||
 			    sscanf(x.content_range, "bytes %llu-", &from) != 1 || from != before) {
-				ret = fc_error_set(
+				ret = fc_error_relay(
 				    err, EPROTO, "%s: asked for bytes from %llu, got `%s`", what,
 				    (unsigned long long)before,
 				    x.content_range ? x.content_range : "no Content-Range");
@@ -1180,8 +1184,10 @@ int snap_reg_stream(struct snap_reg *r, const char *digest, uint64_t size, int f
 		bool again = cc != CURLE_OK ? retryable(cc)
 		             : ok_status    ? true
 		                            : retryable_status(x.status);
-		if (x.off > before)
-			attempt = 0; /* progress was made: count the failures anew */
+		/* a try that brought a MiB or more counts the failures anew; a
+		 * server that drops every connection sooner runs out of tries */
+		if (x.off - before >= (1u << 20))
+			attempt = 0;
 		if (again && attempt < r->retries) {
 			if (progress)
 				progress(data, x.off, true);
@@ -1189,13 +1195,13 @@ int snap_reg_stream(struct snap_reg *r, const char *digest, uint64_t size, int f
 			continue;
 		}
 		if (cc != CURLE_OK)
-			ret = fc_error_set(err, cc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EIO,
-			                   "%s: %s after %llu of %llu bytes%s", what,
-			                   curl_text(&x, cc), (unsigned long long)x.off,
-			                   (unsigned long long)size,
-			                   attempt ? " (retries exhausted)" : "");
+			ret = fc_error_relay(err, cc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EIO,
+			                     "%s: %s after %llu of %llu bytes%s", what,
+			                     curl_text(&x, cc), (unsigned long long)x.off,
+			                     (unsigned long long)size,
+			                     attempt ? " (retries exhausted)" : "");
 		else if (ok_status)
-			ret = fc_error_set(
+			ret = fc_error_relay(
 			    err, EIO, "%s: truncated: the body ended after %llu of %llu bytes",
 			    what, (unsigned long long)x.off, (unsigned long long)size);
 		else

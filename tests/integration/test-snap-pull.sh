@@ -1,0 +1,248 @@
+#!/bin/bash
+# fcstart image pull against private registries (Debian's docker-registry) on
+# 127.0.0.1: plain http, TLS with a test CA, htpasswd basic auth, a mirror;
+# images pushed with skopeo from OCI layouts built by mkimage.sh. A small
+# proxy (regproxy.py) flips a byte, drops a connection mid-layer, or serves
+# hostile manifests. Every pull must equal an import of the same layout; a
+# failed pull must leave the store as it was. TAP.
+set -u
+FC_SOURCE_ROOT=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+FC_BUILD_ROOT=${FC_BUILD_ROOT:-$FC_SOURCE_ROOT/build}
+F=${FCSTART:-$FC_BUILD_ROOT/bench/fcstart}
+M="$FC_SOURCE_ROOT/tests/lib/mkimage.sh"
+. "$FC_SOURCE_ROOT/tests/lib/registry.sh"
+
+[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (layers keep their owners)"; exit 77; }
+if why=$(reg_missing); then echo "1..0 # SKIP missing $why"; exit 77; fi
+
+T=$(mktemp -d /tmp/test-snap-pull.XXXXXX)
+REG_DIR=$T/reg
+mkdir -p "$REG_DIR"
+cleanup() {
+	local rc=$?
+	reg_stop_all
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+export DOCKER_CONFIG=$T/docker-empty FCSTART_REGISTRY_CONFIG=$T/registries.json
+echo '{}' >"$FCSTART_REGISTRY_CONFIG"
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+diag() { sed 's/^/# /'; }
+check() { # DESC CMD...
+	local d=$1; shift
+	if "$@" >"$T/out" 2>&1; then ok "$d"; else not_ok "$d"; diag <"$T/out"; fi
+}
+# refused DESC WANT-REGEX STORE CMD...: exit 1, message matches, store unchanged
+state() { (cd "$1" && find blobs layers images tmp -printf '%p %s\n' 2>/dev/null | sort | sha256sum); }
+refused() {
+	local d=$1 want=$2 st=$3; shift 3
+	local before rc
+	before=$(state "$st")
+	"$@" >"$T/out" 2>&1
+	rc=$?
+	if [ $rc = 1 ] && grep -Eq -- "$want" "$T/out" && [ "$(state "$st")" = "$before" ]; then
+		ok "$d"
+		diag <"$T/out"
+	else
+		not_ok "$d (exit $rc, want /$want/, store $([ "$(state "$st")" = "$before" ] && echo same || echo changed))"
+		diag <"$T/out"
+	fi
+}
+pull() { "$F" image --store "$S" pull --quiet "$@"; }
+# same_as_import NAME STORE-NAME LAYOUT [--platform P]: manifest, config,
+# diff_ids and the layer trees of the pull equal those of an import
+same_as_import() {
+	local name=$1 layout=$2
+	shift 2
+	local is=$T/import-store
+	"$F" image --store "$is" import --quiet "$layout" --name ref "$@" || { echo "import failed"; return 1; }
+	local a b
+	a=$("$F" image --store "$S" inspect "$name" | jq -c '[.manifest, .config, [.layers[].diff_id]]')
+	b=$("$F" image --store "$is" inspect ref | jq -c '[.manifest, .config, [.layers[].diff_id]]')
+	[ "$a" = "$b" ] || { echo "pull:   $a"; echo "import: $b"; return 1; }
+	for l in $("$F" image --store "$is" inspect ref | jq -r '.layers[].diff_id | ltrimstr("sha256:")'); do
+		[ "$(tree_sum "$is/layers/$l")" = "$(tree_sum "$S/layers/$l")" ] || { echo "layer $l differs"; return 1; }
+	done
+	"$F" image --store "$is" rm ref >/dev/null
+}
+# every entry of a tree: type, mode, owner, size, device, link target, content hash
+tree_sum() {
+	(cd "$1" && find . -printf '%p %y %m %U %G %s %Hr %l\n' | sort &&
+		find . -type f -print0 | sort -z | xargs -0r sha256sum) | sha256sum
+}
+clean_tmp() { [ -z "$(ls "$S/tmp")" ] || { echo "staging leftovers: $(ls "$S/tmp")"; return 1; }; }
+
+# ---- images ---------------------------------------------------------------
+sh "$M" --name a "$T/a" >/dev/null || { echo "Bail out! mkimage"; exit 1; }
+# two images that share their base layer (busybox) and differ above it
+sh "$M" --bench-files 20 --bench-mb 1 --bench-layers 1 --name c "$T/c" >/dev/null
+sh "$M" --bench-files 30 --bench-mb 2 --bench-layers 1 --name d "$T/d" >/dev/null
+# a layer of random bytes (hardly compressible) to cut in the middle
+sh "$M" --bench-random 6 --compress zstd --name big "$T/big" >/dev/null
+sh "$M" --bench-files 10 --bench-mb 1 --bench-layers 2 --name e "$T/e" >/dev/null
+# a multi-platform index, nested in the layout's index.json under a ref name
+sh "$M" --multi-platform --name mp "$T/mp" >/dev/null
+ix=$(sha256sum <"$T/mp/index.json" | cut -d' ' -f1)
+cp "$T/mp/index.json" "$T/mp/blobs/sha256/$ix"
+jq -n -c --arg d "sha256:$ix" --argjson s "$(stat -c %s "$T/mp/index.json")" '{schemaVersion: 2,
+	mediaType: "application/vnd.oci.image.index.v1+json", manifests: [{mediaType:
+	"application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+	annotations: {"org.opencontainers.image.ref.name": "mp"}}]}' >"$T/mp/index.json"
+
+# ---- plain http, through the proxy -------------------------------------------
+RP=$(reg_start plain) || { echo "Bail out! docker-registry did not start"; exit 1; }
+PP=$(proxy_start proxy "http://127.0.0.1:$RP") || { echo "Bail out! proxy did not start"; exit 1; }
+R=127.0.0.1:$RP P=127.0.0.1:$PP
+echo "# registry $R, proxy $P"
+for i in a c d big e; do push "$T/$i" "$i" "$R/test/$i:1" || { echo "Bail out! skopeo push $i"; exit 1; }; done
+push "$T/mp" mp "$R/test/mp:1" --all || { echo "Bail out! skopeo push --all mp"; exit 1; }
+
+S=$T/store
+check "pull by tag over plain http (a loopback registry without TLS)" pull "$P/test/a:1"
+check "the pull equals an import of the same layout" same_as_import "$P/test/a:1" "$T/a"
+check "nothing left in the store's tmp/" clean_tmp
+if [ -n "${FCRUN:-}" ] && "$FCRUN" --version >/dev/null 2>&1; then
+	b=$T/bundle-a
+	if "$F" image --store "$S" bundle "$P/test/a:1" "$b" >"$T/out" 2>&1 &&
+		out=$("$FCRUN" --root "$T/rt" run -b "$b" pull-a 2>&1) && echo "$out" | grep -q "whiteout: ok"; then
+		ok "the pulled image runs (fcrun): whiteouts and opaque dirs as imported"
+	else
+		not_ok "the pulled image runs"; echo "${out:-}" | diag; diag <"$T/out"
+	fi
+	"$F" image unmount "$b" >/dev/null 2>&1
+fi
+mdig=$("$F" image --store "$S" inspect "$P/test/a:1" | jq -r .manifest)
+check "pull by digest" pull "$P/test/a@$mdig"
+expect=$("$F" image --store "$S" inspect "$P/test/a@$mdig" | jq -r .manifest)
+[ "$expect" = "$mdig" ] && ok "by digest: recorded under REF@DIGEST with that manifest" || not_ok "by digest: manifest $expect"
+"$F" image --store "$S" pull "$P/test/a:1" >"$T/out" 2>&1
+grep -q "2 layers, 0 downloaded" "$T/out" && ok "a second pull downloads no layer" || { not_ok "second pull"; diag <"$T/out"; }
+check "--name records another name" pull "$P/test/a:1" --name fn-a
+check "fn-a is in the store" "$F" image --store "$S" inspect fn-a
+
+# a shared layer is fetched once
+: >"$REG_DIR/proxy.log"
+check "pull c" pull "$P/test/c:1"
+check "pull d (shares c's base layer)" pull "$P/test/d:1"
+base=$(jq -r '.layers[0].digest' "$T/c/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/c/index.json" | cut -d: -f2)")
+cnt=$(grep -c "GET /v2/test/[cd]/blobs/$base" "$REG_DIR/proxy.log")
+[ "$cnt" = 1 ] && ok "the shared base layer $base was fetched once for c and d" || { not_ok "shared layer fetched $cnt times"; diag <"$REG_DIR/proxy.log"; }
+check "c equals its import" same_as_import "$P/test/c:1" "$T/c"
+check "d equals its import" same_as_import "$P/test/d:1" "$T/d"
+
+# multi-platform index
+check "pull a multi-platform index (default platform linux/amd64)" pull "$P/test/mp:1" --platform linux/amd64
+check "the amd64 pull equals its import" same_as_import "$P/test/mp:1" "$T/mp" --platform linux/amd64
+check "pull --platform linux/arm64/v8" pull "$P/test/mp:1" --platform linux/arm64/v8 --name mp-arm
+check "the arm64 pull equals its import" same_as_import mp-arm "$T/mp" --platform linux/arm64/v8
+am=$("$F" image --store "$S" inspect "$P/test/mp:1" | jq -r .manifest)
+arm=$("$F" image --store "$S" inspect mp-arm | jq -r .manifest)
+[ "$am" != "$arm" ] && ok "the platforms resolve to different manifests" || not_ok "platform manifests $am $arm"
+refused "a platform the index lacks is refused, naming those it has" "no manifest for platform linux/s390x in the index.*linux/arm64/v8" "$S" \
+	pull "$P/test/mp:1" --platform linux/s390x
+
+# a dropped connection in the middle of a layer is resumed with Range
+bigl=$(jq -r '.layers | max_by(.size) | .digest' "$T/big/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/big/index.json" | cut -d: -f2)")
+jq -n --arg d "$bigl" '{cut: {($d): 2000000}}' >"$REG_DIR/proxy.rules"
+: >"$REG_DIR/proxy.log"
+check "a connection cut after 2 MB of a 6 MB layer: the pull resumes" pull "$P/test/big:1"
+grep -q "GET /v2/test/big/blobs/$bigl - 200 cut" "$REG_DIR/proxy.log" && grep -Eq "GET /v2/test/big/blobs/$bigl bytes=[0-9]+- 206" "$REG_DIR/proxy.log" &&
+	ok "the proxy cut the first GET; the second asked for the rest with Range (206)" || { not_ok "no Range resume in the proxy log"; diag <"$REG_DIR/proxy.log"; }
+check "the resumed pull equals its import" same_as_import "$P/test/big:1" "$T/big"
+
+# a corrupt blob (one byte flipped on the way) is refused
+el=$(jq -r '.layers[-1].digest' "$T/e/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/e/index.json" | cut -d: -f2)")
+jq -n --arg d "$el" '{flip: [$d]}' >"$REG_DIR/proxy.rules"
+refused "a blob with a flipped byte is refused (digest mismatch, naming the blob and the reference)" \
+	"pull .$P/test/e:1.*$el.*digest mismatch" "$S" pull "$P/test/e:1"
+# every answer short: retries run out, nothing is committed
+jq -n --arg d "$el" '{truncate: {($d): 1000}}' >"$REG_DIR/proxy.rules"
+refused "a body that always ends early: retries exhausted, nothing committed" \
+	"$el.*after [0-9]+ of [0-9]+ bytes \(retries exhausted\)" "$S" pull "$P/test/e:1" --retries 2
+echo '{}' >"$REG_DIR/proxy.rules"
+check "the same image pulls once the proxy behaves" pull "$P/test/e:1"
+check "nothing left in tmp/ after the failures" clean_tmp
+
+# hostile or broken answers
+refused "404: an unknown tag" "manifest nope of test/a.*not found \(HTTP 404, MANIFEST_UNKNOWN" "$S" pull "$P/test/a:nope"
+refused "404: an unknown repository" "not found \(HTTP 404" "$S" pull "$P/test/none:1"
+refused "an unreachable registry" "pull .127.0.0.1:1/x:1.*registry http.*127.0.0.1:1.*(refused|connect)" "$S" \
+	pull 127.0.0.1:1/x:1 --retries 1
+refused "a bad reference" "repository names must be lowercase" "$S" pull "$P/Test/a:1"
+serve() { # PATH FILE [TYPE]
+	jq -n --arg p "$1" --arg f "$2" --arg t "${3:-application/vnd.oci.image.manifest.v1+json}" \
+		'{serve: {($p): {file: $f, type: $t}}}' >"$REG_DIR/proxy.rules"
+}
+head -c $((5 << 20)) /dev/zero | tr '\0' ' ' >"$T/huge.json"
+serve /v2/test/huge/manifests/1 "$T/huge.json"
+refused "a manifest over 4 MiB" "manifest 1 of test/huge.*larger than 4194304 bytes" "$S" pull "$P/test/huge:1"
+python3 -c 'print("[" * 5000 + "]" * 5000)' >"$T/deep.json"
+serve /v2/test/deep/manifests/1 "$T/deep.json"
+refused "a manifest nested 5000 levels deep" "exceeded max depth" "$S" pull "$P/test/deep:1"
+layer0=$(jq -c '.layers[0]' "$T/a/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/a/index.json" | cut -d: -f2)")
+cfg=$(jq -c '.config' "$T/a/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/a/index.json" | cut -d: -f2)")
+jq -n -c --argjson l "$layer0" --argjson c "$cfg" '{schemaVersion: 2, mediaType:
+	"application/vnd.oci.image.manifest.v1+json", config: $c, layers: [range(501) | $l]}' >"$T/many.json"
+serve /v2/test/many/manifests/1 "$T/many.json"
+refused "a manifest with 501 layers" "lists 501 layers, more than the 500 allowed" "$S" pull "$P/test/many:1"
+echo '{"schemaVersion":1,"name":"test/old","tag":"1","architecture":"amd64","fsLayers":[],"history":[]}' >"$T/s1.json"
+serve /v2/test/old/manifests/1 "$T/s1.json" application/vnd.docker.distribution.manifest.v1+prettyjws
+refused "a schema 1 manifest" "schema 1, which is not supported" "$S" pull "$P/test/old:1"
+jq -n -c --argjson c "$cfg" '{schemaVersion: 2, mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+	config: $c, layers: [{mediaType: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	digest: ("sha256:" + "1" * 64), size: 100, urls: ["https://example.invalid/layer"]}]}' >"$T/foreign.json"
+serve /v2/test/win/manifests/1 "$T/foreign.json" application/vnd.docker.distribution.manifest.v2+json
+refused "a foreign layer" "layer 1 \(blob sha256:1+\) is a foreign layer" "$S" pull "$P/test/win:1"
+echo '{}' >"$REG_DIR/proxy.rules"
+
+# mirrors of docker.io (registry-mirrors), as in Docker's daemon.json
+push "$T/a" a "$R/library/mirrored:1" || echo "# push library/mirrored failed"
+jq -n --arg m "http://$P" '{"registry-mirrors": [$m]}' >"$FCSTART_REGISTRY_CONFIG"
+: >"$REG_DIR/proxy.log"
+check "docker.io references go to the mirror (registry-mirrors)" pull mirrored:1
+check "recorded as docker.io/library/mirrored:1" "$F" image --store "$S" inspect docker.io/library/mirrored:1
+grep -q "GET /v2/library/mirrored/manifests/1" "$REG_DIR/proxy.log" && ok "the mirror served /v2/library/mirrored" || { not_ok "mirror not asked"; diag <"$REG_DIR/proxy.log"; }
+echo '{}' >"$FCSTART_REGISTRY_CONFIG"
+
+# ---- TLS with a test CA --------------------------------------------------------
+reg_make_ca "$T/ca" || { echo "Bail out! openssl"; exit 1; }
+TP=$(reg_start tls --tls "$T/ca/server.crt" "$T/ca/server.key") || { echo "Bail out! TLS registry"; exit 1; }
+TR=127.0.0.1:$TP
+mkdir -p "$T/certs.d/$TR" && cp "$T/ca/ca.crt" "$T/certs.d/$TR/ca.crt"
+sko copy --quiet --dest-cert-dir "$T/certs.d/$TR" "oci:$T/a:a" "docker://$TR/test/a:1" || echo "# skopeo push over TLS failed"
+refused "TLS: a certificate from an unknown CA is refused" "certificate problem.*certs.d" "$S" pull "$TR/test/a:1" --retries 1
+jq -n --arg d "$T/certs.d" '{"certs-dir": $d}' >"$FCSTART_REGISTRY_CONFIG"
+check "TLS: with the CA in certs-dir/HOST:PORT/ca.crt" pull "$TR/test/a:1"
+check "TLS: the pull equals the import" same_as_import "$TR/test/a:1" "$T/a"
+echo '{}' >"$FCSTART_REGISTRY_CONFIG"
+check "TLS: --insecure-registry skips the verification" pull "$TR/test/a:1" --insecure-registry "$TR" --name tls-insecure
+jq -n --arg r "$TR" '{"insecure-registries": [$r]}' >"$FCSTART_REGISTRY_CONFIG"
+check "TLS: insecure-registries in the config file" pull "$TR/test/a:1" --name tls-insecure2
+echo '{}' >"$FCSTART_REGISTRY_CONFIG"
+
+# ---- basic auth (htpasswd) --------------------------------------------------------
+htpasswd -Bbc "$T/htpasswd" tester 's3cret-Pa55' >/dev/null 2>&1
+AP=$(reg_start auth --htpasswd "$T/htpasswd") || { echo "Bail out! auth registry"; exit 1; }
+AR=127.0.0.1:$AP
+push "$T/e" e "$AR/test/e:1" --dest-creds 'tester:s3cret-Pa55' || echo "# push with creds failed"
+refused "basic auth: no credentials" "authentication required and no credentials" "$S" pull "$AR/test/e:1" --name auth-e
+mkdir -p "$T/docker-bad" "$T/docker-good" "$T/docker-plain"
+jq -n --arg r "$AR" --arg a "$(printf 'tester:wrong-Pa55word' | base64 -w0)" '{auths: {($r): {auth: $a}}}' >"$T/docker-bad/config.json"
+DOCKER_CONFIG=$T/docker-bad refused "basic auth: wrong credentials are refused" "credentials of the docker config were refused" "$S" \
+	pull "$AR/test/e:1" --name auth-e
+grep -q "wrong-Pa55word" "$T/out" && not_ok "the password appears in the message" || ok "the message does not show the password"
+jq -n --arg r "http://$AR" --arg a "$(printf 'tester:s3cret-Pa55' | base64 -w0)" '{auths: {($r): {auth: $a}}}' >"$T/docker-good/config.json"
+DOCKER_CONFIG=$T/docker-good check "basic auth: config.json auths (base64 auth, key with scheme)" pull "$AR/test/e:1" --name auth-e
+jq -n --arg r "$AR" '{auths: {($r): {username: "tester", password: "s3cret-Pa55"}}}' >"$T/docker-plain/config.json"
+DOCKER_CONFIG=$T/docker-plain check "basic auth: username and password fields" pull "$AR/test/e:1" --name auth-e2
+echo '{"auths": {"x": {"auth": "!!notbase64"}}' >"$T/docker-bad/config.json"
+DOCKER_CONFIG=$T/docker-bad refused "a broken docker config.json is named" "docker config|config.json" "$S" pull "$AR/test/e:1" --name auth-e3
+
+check "nothing left in tmp/ at the end" clean_tmp
+echo "1..$n"
+[ $failed = 0 ]
