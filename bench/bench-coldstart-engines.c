@@ -35,7 +35,6 @@
 #define CONTAINERD BENCH_CONTAINERD
 #define CTR        BENCH_CTR
 #define DOCKERD    BENCH_DOCKERD
-#define DOCKER_TAG "fcstart-coldstart:bench"
 
 struct eng_tier {
 	struct bench_engine eng; /* dir under the harness's: sockets, exec-root, logs */
@@ -138,9 +137,9 @@ static int docker_archive(struct cs_run *R, struct eng_tier *et, struct cs_tier 
 	    "rm -rf \"$tmp\"\n";
 	et->docker_tar = fc_asprintf("%s/image-docker.tar", t->dir);
 	_cleanup_free_ char *tmp = fc_asprintf("%s/dk-manifest", et->eng.dir);
-	char *argv[] = {"/bin/sh",  "-c",       (char *)script,
-	                "sh",       t->archive, et->docker_tar,
-	                DOCKER_TAG, tmp,        NULL};
+	char *argv[] = {"/bin/sh",     "-c",       (char *)script,
+	                "sh",          t->archive, et->docker_tar,
+	                CS_DOCKER_TAG, tmp,        NULL};
 	struct bench_exec x = BENCH_EXEC_INIT(argv);
 	return cs_exec(R, &x, "make a docker-loadable copy of the image", err);
 }
@@ -205,8 +204,8 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 	/* uncached: remove the image first (untimed); others: make sure it is there */
 	if (sc == CS_UNCACHED && loaded) {
 		if (docker) {
-			char *rmi[] = {et->eng.docker, "--host",   host, "rmi",
-			               "-f",           DOCKER_TAG, NULL};
+			char *rmi[] = {et->eng.docker, "--host",      host, "rmi",
+			               "-f",           CS_DOCKER_TAG, NULL};
 			struct bench_exec x = BENCH_EXEC_INIT(rmi);
 			if ((r = cs_exec(R, &x, "docker rmi", err)) < 0)
 				return r;
@@ -264,7 +263,7 @@ static int eng_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, e
 			run[n++] = (char *)flags[i];
 			run[n++] = lim[i];
 		}
-		run[n++] = DOCKER_TAG;
+		run[n++] = CS_DOCKER_TAG;
 		run[n++] = "/bin/sh";
 		run[n++] = "-c";
 		run[n++] = "echo ready";

@@ -81,8 +81,9 @@ static int rt_probe(struct cs_run *R, struct cs_path *p, char **why)
 	p->bin = FC_STREQ(p->name, "fcrun") ? bench_default_fcrun() : bench_find_in_path(p->name);
 	if (!p->bin || access(p->bin, X_OK) != 0) {
 		*why = fc_asprintf("`%s` not found%s", p->name,
-		                   FC_STREQ(p->name, "fcrun") ? " ($FCRUN, ../runtime/fcrun, PATH)"
-		                                              : " in PATH");
+		                   FC_STREQ(p->name, "fcrun")
+		                       ? " ($FCRUN, next to fcstart, ../runtime/fcrun, PATH)"
+		                       : " in PATH");
 		return -ENOENT;
 	}
 	p->version = bench_program_version(p->bin);
@@ -296,9 +297,20 @@ static int prepare_tier(struct cs_run *R, struct cs_tier *t, struct fc_error **e
 static int setup(struct cs_run *R, struct fc_error **err)
 {
 	int r;
-	R->image_abs = realpath(R->image, NULL);
-	if (!R->image_abs)
-		return fc_error_set(err, errno, "--image `%s`", R->image);
+	_cleanup_free_ char *tmpl = fc_asprintf("%s/fcstart-coldstart.XXXXXX", R->workdir_parent);
+	if (!mkdtemp(tmpl))
+		return fc_error_set(err, errno, "mkdtemp `%s`", tmpl);
+	R->tiers.workdir = TAKE_PTR(tmpl);
+	if (R->image) {
+		R->image_abs = realpath(R->image, NULL);
+		if (!R->image_abs)
+			return fc_error_set(err, errno, "--image `%s`", R->image);
+	} else {
+		/* no --image: the busybox one, named as dockerd will know it */
+		R->image_abs = fc_asprintf("%s/busybox.tar", R->tiers.workdir);
+		if ((r = bench_busybox_image(R->image_abs, CS_DOCKER_TAG, err)) < 0)
+			return fc_error_wrap(err, "the busybox image");
+	}
 	struct stat st;
 	if (stat(R->image_abs, &st) < 0)
 		return fc_error_set(err, errno, "stat `%s`", R->image_abs);
@@ -309,10 +321,6 @@ static int setup(struct cs_run *R, struct fc_error **err)
 	} else {
 		R->image_bytes = (uint64_t)st.st_size;
 	}
-	_cleanup_free_ char *tmpl = fc_asprintf("%s/fcstart-coldstart.XXXXXX", R->workdir_parent);
-	if (!mkdtemp(tmpl))
-		return fc_error_set(err, errno, "mkdtemp `%s`", tmpl);
-	R->tiers.workdir = TAKE_PTR(tmpl);
 	/* a filesystem per tier: the image, the cached store, one uncached store */
 	R->tiers.size = R->image_bytes * 16 + (512ULL << 20);
 	if (R->tiers.size < (2ULL << 30))
@@ -604,14 +612,15 @@ out:
 /* ---- the command ------------------------------------------------------------------ */
 
 static const char usage[] =
-    "usage: fcstart bench coldstart --image IMG [OPTIONS]\n"
+    "usage: fcstart bench coldstart [--image IMG] [OPTIONS]\n"
     "\n"
     "Cold starts of one image (an OCI layout dir, oci-archive or docker-archive) on each\n"
     "storage tier through each start path, side by side: uncached (empty store, page cache\n"
     "dropped, the archive on the tier), layers cached (page cache dropped), all warm, and\n"
     "the pool's hand-over. Reports each phase (import, mount, create, start, first byte).\n"
     "\n"
-    "  --image IMG         the image (required)\n"
+    "  --image IMG         the image (default: one of the host's static busybox, made in\n"
+    "                      the harness's dir)\n"
     "  --tiers LIST        tmpfs,disk,ssd,hdd (default all): ssd and hdd are ext4 on a loop\n"
     "                      device whose I/O the blkio cgroup (or cgroup2 io.max) limits\n"
     "  --paths LIST        pool,fcrun,crun,runc,docker,containerd (default all)\n"
@@ -762,11 +771,9 @@ int bench_coldstart_cmd(int argc, char **argv)
 			goto bad;
 		}
 	}
-	if (optind < argc || !R.image) {
-		fprintf(stderr,
-		        optind < argc ? "fcstart bench coldstart: unexpected argument `%s`\n"
-		                      : "fcstart bench coldstart: --image is required%s\n",
-		        optind < argc ? argv[optind] : "");
+	if (optind < argc) {
+		fprintf(stderr, "fcstart bench coldstart: unexpected argument `%s`\n",
+		        argv[optind]);
 		goto bad;
 	}
 	if (!tiers)

@@ -116,6 +116,9 @@ struct cs_path {
 	void *priv; /* the path's own state */
 };
 
+/* The name dockerd knows the image by (and the busybox image's own name). */
+#define CS_DOCKER_TAG "fcstart-coldstart:bench"
+
 extern const struct cs_path_ops cs_pool_ops;   /* bench-coldstart-pool.c */
 extern const struct cs_path_ops cs_engine_ops; /* bench-coldstart-engines.c: docker, containerd */
 

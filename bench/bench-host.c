@@ -309,12 +309,16 @@ char *bench_default_fcrun(void)
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = 0;
-		char *p = fc_asprintf("%s/../runtime/fcrun", dirname(self));
-		char *abs = realpath(p, NULL);
-		free(p);
-		if (abs && access(abs, X_OK) == 0)
-			return abs;
-		free(abs);
+		/* installed: fcrun next to fcstart; in a build dir: ../runtime/fcrun */
+		const char *rel[] = {"fcrun", "../runtime/fcrun"};
+		const char *dir = dirname(self);
+		for (size_t i = 0; i < FC_ARRAY_SIZE(rel); i++) {
+			_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, rel[i]);
+			char *abs = realpath(p, NULL);
+			if (abs && access(abs, X_OK) == 0)
+				return abs;
+			free(abs);
+		}
 	}
 	return bench_find_in_path("fcrun");
 }

@@ -49,7 +49,8 @@ struct series {
 
 struct pstate {
 	struct pcfg cfg;
-	char *dir, *root, *sock, *store, *self, *src;
+	char *dir, *root, *sock, *store, *self;
+	char *image; /* the busybox image (oci-archive with a docker manifest.json) */
 	pid_t daemon;
 	struct series s[12];
 	size_t ns;
@@ -502,8 +503,6 @@ static void bench_engines(struct pstate *p)
 	struct fc_error *err = NULL;
 	_cleanup_free_ char *d = fc_asprintf("%s/engines", p->dir);
 	_cleanup_free_ char *ns = fc_asprintf("fcbp%d", (int)getpid());
-	_cleanup_free_ char *oci = fc_asprintf("%s/img-oci.tar", p->dir);
-	_cleanup_free_ char *dka = fc_asprintf("%s/img-docker.tar", p->dir);
 	_cleanup_free_ char *nsdir = fc_asprintf("/run/containerd/runc/%s", ns);
 	bool had_run = access("/run/containerd", F_OK) == 0;
 	if (!want[0] && !want[1])
@@ -513,26 +512,23 @@ static void bench_engines(struct pstate *p)
 	e.stop = &pool_stop;
 	if (bench_engine_start(&e, want[1], &err) < 0)
 		goto fail;
+	/* the same archive for both: containerd reads its index.json, docker its
+	 * manifest.json */
 	if (want[0]) {
-		_cleanup_free_ char *mk =
-		    fc_asprintf("sh '%s/tests/lib/mkimage.sh' --format oci-archive --name "
-		                "docker.io/fcbench/bb:latest '%s' >/dev/null",
-		                p->src, oci);
 		char *imp[] = {BENCH_CTR, "-a",     e.ctd_sock, "-n", ns,
-		               "images",  "import", oci,        NULL};
-		if (system(mk) != 0 || bench_exec_quiet(imp, 120, NULL) < 0) {
-			error[0] = fc_strdup("cannot make or import the image for containerd");
+		               "images",  "import", p->image,   NULL};
+		if (bench_exec_quiet(imp, 120, &err) < 0) {
+			error[0] = fc_asprintf("import the image into containerd: %s", err->msg);
+			fc_error_free(TAKE_PTR(err));
 			want[0] = false;
 		}
 	}
 	if (want[1]) {
-		_cleanup_free_ char *mk = fc_asprintf(
-		    "sh '%s/tests/lib/mkimage.sh' --format docker-archive --name fcbench/bb:latest "
-		    "'%s' >/dev/null",
-		    p->src, dka);
-		char *load[] = {e.docker, "--host", e.docker_host, "load", "-q", "-i", dka, NULL};
-		if (system(mk) != 0 || bench_exec_quiet(load, 120, NULL) < 0) {
-			error[1] = fc_strdup("cannot make or load the image for dockerd");
+		char *load[] = {e.docker, "--host", e.docker_host, "load",
+		                "-q",     "-i",     p->image,      NULL};
+		if (bench_exec_quiet(load, 120, &err) < 0) {
+			error[1] = fc_asprintf("load the image into dockerd: %s", err->msg);
+			fc_error_free(TAKE_PTR(err));
 			want[1] = false;
 		}
 	}
@@ -849,19 +845,6 @@ static char **split(const char *s)
 	return v;
 }
 
-static char *source_root(void)
-{
-	const char *cands[] = {getenv("FC_SOURCE_ROOT"), FC_SOURCE_ROOT};
-	for (size_t i = 0; i < FC_ARRAY_SIZE(cands); i++) {
-		if (!cands[i] || !*cands[i])
-			continue;
-		_cleanup_free_ char *m = fc_asprintf("%s/tests/lib/mkimage.sh", cands[i]);
-		if (access(m, R_OK) == 0)
-			return fc_strdup(cands[i]);
-	}
-	return NULL;
-}
-
 int bench_pool_cmd(int argc, char **argv)
 {
 	static const struct option lo[] = {{"rounds", required_argument, NULL, 'r'},
@@ -943,41 +926,31 @@ int bench_pool_cmd(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	p.src = source_root();
-	if (!p.src) {
-		fprintf(
-		    stderr,
-		    "fcstart bench pool: tests/lib/mkimage.sh not found (set FC_SOURCE_ROOT)\n");
-		return 1;
-	}
 	char self[4096];
 	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (sl <= 0)
 		return 1;
 	self[sl] = 0;
 	p.self = fc_strdup(self);
-	char tmpl[] = "/tmp/fcstart-bench-pool.XXXXXX";
+	const char *tmp = getenv("TMPDIR");
+	_cleanup_free_ char *tmpl =
+	    fc_asprintf("%s/fcstart-bench-pool.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(tmpl)) {
-		perror("mkdtemp");
+		fprintf(stderr, "fcstart bench pool: mkdtemp `%s`: %s\n", tmpl, strerror(errno));
 		return 1;
 	}
-	p.dir = fc_strdup(tmpl);
+	p.dir = TAKE_PTR(tmpl);
 	p.root = fc_asprintf("%s/root", p.dir);
 	p.sock = fc_asprintf("%s/api.sock", p.dir);
 	p.store = fc_asprintf("%s/store", p.dir);
 	int rc = 1;
 	struct fcsnap_store *store = NULL;
 	struct fc_error *e = NULL;
-	_cleanup_free_ char *mk =
-	    fc_asprintf("sh '%s/tests/lib/mkimage.sh' '%s/img' >/dev/null", p.src, p.dir);
-	_cleanup_free_ char *img = fc_asprintf("%s/img", p.dir);
-	if (system(mk) != 0) {
-		fprintf(stderr, "fcstart bench pool: mkimage.sh failed\n");
-		goto out;
-	}
+	p.image = fc_asprintf("%s/busybox.tar", p.dir);
 	struct fcsnap_import_opts io = {.name = "bb"};
-	if (fcsnap_store_open(p.store, &store, &e) < 0 ||
-	    fcsnap_import(store, img, &io, NULL, &e) < 0) {
+	if (bench_busybox_image(p.image, "fcbench/bb:latest", &e) < 0 ||
+	    fcsnap_store_open(p.store, &store, &e) < 0 ||
+	    fcsnap_import(store, p.image, &io, NULL, &e) < 0) {
 		fprintf(stderr, "fcstart bench pool: image: %s\n", e->msg);
 		goto out;
 	}
@@ -1041,13 +1014,11 @@ int bench_pool_cmd(int argc, char **argv)
 		rc = 1;
 out:
 	stop_daemon(&p);
-	fc_error_free(e);
+	fc_error_free(TAKE_PTR(e));
 	fcsnap_store_free(store);
-	if (p.dir) {
-		_cleanup_free_ char *rm = fc_asprintf("rm -rf '%s'", p.dir);
-		if (system(rm) != 0)
-			fprintf(stderr, "fcstart bench pool: could not remove %s\n", p.dir);
-	}
+	if (p.dir && fc_rm_rf_at(AT_FDCWD, p.dir, &e) < 0)
+		fprintf(stderr, "fcstart bench pool: %s\n", e->msg);
+	fc_error_free(TAKE_PTR(e));
 	for (size_t i = 0; i < p.ns; i++) {
 		free(p.s[i].v);
 		free(p.s[i].error);
@@ -1059,7 +1030,7 @@ out:
 	free(p.sock);
 	free(p.store);
 	free(p.self);
-	free(p.src);
+	free(p.image);
 	free(p.host_note);
 	return rc;
 }

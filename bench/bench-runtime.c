@@ -21,10 +21,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#ifndef FC_SOURCE_ROOT
-#define FC_SOURCE_ROOT ""
-#endif
-
 const char *const bench_metric_names[BM_COUNT] = {"run",    "create",  "start",
                                                   "delete", "rss_run", "rss_create"};
 const char *const bench_variant_names[BENCH_VARIANTS] = {"netns", "no-netns"};
@@ -261,44 +257,6 @@ static void resolve_runtime(struct bench_runtime *x, const char *spec)
 	}
 }
 
-static const char *mkbundle_script(void)
-{
-	static char buf[PATH_MAX];
-	const char *roots[] = {getenv("FC_SOURCE_ROOT"), FC_SOURCE_ROOT};
-	for (size_t i = 0; i < FC_ARRAY_SIZE(roots); i++) {
-		if (!roots[i] || !*roots[i])
-			continue;
-		snprintf(buf, sizeof(buf), "%s/tests/lib/mkbundle.sh", roots[i]);
-		if (access(buf, R_OK) == 0)
-			return buf;
-	}
-	return NULL;
-}
-
-static int build_bundle(struct runner *R, const char *dir, struct fc_error **err)
-{
-	const char *script = mkbundle_script();
-	if (!script)
-		return fc_error_set(err, ENOENT,
-		                    "tests/lib/mkbundle.sh not found (set FC_SOURCE_ROOT "
-		                    "or pass --bundle)");
-	size_t n = fc_strv_len(R->b->cfg.cmd);
-	char **argv = fc_calloc(n + 4, sizeof(char *));
-	argv[0] = "/bin/sh";
-	argv[1] = (char *)script;
-	argv[2] = (char *)dir;
-	for (size_t i = 0; i < n; i++)
-		argv[3 + i] = R->b->cfg.cmd[i];
-	struct bench_exec res;
-	int r = exec_cmd(R, argv, &res);
-	free(argv);
-	if (r < 0)
-		return fc_error_set(err, -r, "run `%s`", script);
-	if (res.status != 0)
-		return bench_exec_error(&res, err, script);
-	return 0;
-}
-
 static int setup(struct runner *R, struct fc_error **err)
 {
 	struct bench_run *b = R->b;
@@ -315,9 +273,10 @@ static int setup(struct runner *R, struct fc_error **err)
 		if (!b->bundle_src)
 			return fc_error_set(err, errno, "bundle `%s`", b->cfg.bundle);
 	} else {
+		/* busybox and the default config; the variants set the command */
 		b->bundle_src = fc_asprintf("%s/bundle", b->tmpdir);
-		if ((r = build_bundle(R, b->bundle_src, err)) < 0)
-			return r;
+		if ((r = bench_busybox_bundle(b->bundle_src, err)) < 0)
+			return fc_error_wrap(err, "the busybox bundle");
 	}
 	_cleanup_free_ char *rootfs = NULL;
 	if ((r = bench_bundle_rootfs(b->bundle_src, &rootfs, err)) < 0)

@@ -89,6 +89,20 @@ int bench_exec_quiet(char *const argv[], double timeout_s, struct fc_error **err
 /* The first line of `path --version`, malloc'd; NULL when it fails. */
 char *bench_program_version(const char *path);
 
+/* ---- the busybox container (bench-image.c) ----------------------------- */
+
+/* The host's static busybox (Debian: busybox-static), what the container runs. */
+#define BENCH_BUSYBOX "/bin/busybox"
+/* A bundle at dir: rootfs/ (busybox, a link per applet, /etc) and the
+ * project's default config.json (`fcrun spec`). */
+int bench_busybox_bundle(const char *dir, struct fc_error **err);
+/* An oci-archive at path of that rootfs (one uncompressed layer), named name
+ * ("fcbench/bb:latest"): index.json names it in full for containerd
+ * ("docker.io/fcbench/bb:latest"), a docker manifest.json (RepoTags) lets
+ * `docker load` read the same file; fcstart's store imports it too. Written
+ * to a temporary name and renamed. */
+int bench_busybox_image(const char *path, const char *name, struct fc_error **err);
+
 /* ---- config.json variants (bench-config.c) ------------------------------ */
 
 struct bench_variant_opts {
@@ -203,7 +217,8 @@ static inline double bench_ms_since(uint64_t t0)
 void bench_sleep_ms(int ms, volatile sig_atomic_t *stop);
 /* An executable on $PATH (malloc'd), NULL if none. */
 char *bench_find_in_path(const char *name);
-/* fcrun to measure: $FCRUN, else ../runtime/fcrun next to this fcstart, else $PATH. */
+/* fcrun to measure: $FCRUN, else fcrun next to this fcstart (installed), else
+ * ../runtime/fcrun (a build dir), else $PATH. */
 char *bench_default_fcrun(void);
 
 /* ---- a private containerd and dockerd (bench-engine.c) ---------------- */

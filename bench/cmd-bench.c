@@ -28,10 +28,11 @@ static const char runtime_usage[] =
     "on the same bundle, every round in a fresh random order, with and without a network\n"
     "namespace; report median, p95, min, peak RSS and the ratios against crun and runc.\n"
     "\n"
-    "  --bundle DIR        the bundle to run (default: a busybox bundle built in a temp dir\n"
-    "                      with tests/lib/mkbundle.sh)\n"
+    "  --bundle DIR        the bundle to run (default: a bundle of the host's static busybox\n"
+    "                      and the default config.json of `fcrun spec`, made in a temp dir)\n"
     "  --runtimes LIST     comma-separated names, NAME=PATH or paths (default fcrun,crun,runc;\n"
-    "                      fcrun is $FCRUN, else ../runtime/fcrun next to fcstart, else PATH)\n"
+    "                      fcrun is $FCRUN, else the fcrun next to fcstart, else\n"
+    "                      ../runtime/fcrun from fcstart (a build dir), else PATH)\n"
     "  -n, --rounds N      rounds (default 30; a warm-up round comes first)\n"
     "  --pause-ms MS       pause between runs (default 20)\n"
     "  --no-netns          only the variant without a network namespace\n"
@@ -128,7 +129,7 @@ int bench_print_table(FILE *f, const struct bench_run *b)
 	static const int time_metrics[] = {BM_RUN, BM_CREATE, BM_START, BM_DELETE};
 	fprintf(f, "fcstart bench runtime: %d round(s) in random order, %d ms pause, bundle %s\n",
 	        b->rounds_done, b->cfg.pause_ms,
-	        b->cfg.bundle ? b->cfg.bundle : "busybox (tests/lib/mkbundle.sh)");
+	        b->cfg.bundle ? b->cfg.bundle : "busybox (" BENCH_BUSYBOX ")");
 	for (size_t i = 0; i < b->n_rt; i++)
 		fprintf(f, "  %-8s %s (%s)\n", b->rt[i].name, b->rt[i].path ? b->rt[i].path : "-",
 		        b->rt[i].version ? b->rt[i].version : "version unknown");

@@ -1,15 +1,16 @@
 #!/bin/sh
-# demo.sh [ROUNDS]: the README's demo. Builds a busybox OCI bundle and runs it
-# with fcrun, crun and runc side by side (`fcstart bench runtime`, ROUNDS
-# rounds, default 30, each in a random order), then prints the three medians
-# with their ratios. Needs root and a build (meson setup build && ninja -C build).
+# demo.sh [ROUNDS]: the README's demo. `fcstart bench runtime` builds a busybox
+# OCI bundle (Debian's busybox-static, the default config.json of `fcrun spec`)
+# and runs /bin/true in it with fcrun, crun and runc side by side (ROUNDS
+# rounds, default 30, each in a random order), then this prints the three
+# medians with their ratios. Needs root and a build (meson setup build && ninja
+# -C build).
 # Environment: FC_BUILD_ROOT (default ./build), FCSTART, FCRUN, RUNTIMES.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${FC_BUILD_ROOT:-$here/build}
 fcstart=${FCSTART:-$build/bench/fcstart}
 export FCRUN="${FCRUN:-$build/runtime/fcrun}"
-export FC_SOURCE_ROOT="$here"
 rounds=${1:-30}
 runtimes=${RUNTIMES:-fcrun,crun,runc}
 
@@ -20,12 +21,8 @@ work=$(mktemp -d /tmp/fcstart-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-echo "== building a busybox bundle (tests/lib/mkbundle.sh) running /bin/true"
-"$here/tests/lib/mkbundle.sh" "$work/bundle" /bin/true
-
-echo "== fcstart bench runtime -n $rounds --runtimes $runtimes"
-"$fcstart" bench runtime -n "$rounds" --runtimes "$runtimes" --bundle "$work/bundle" \
-	--json "$work/bench.json"
+echo "== fcstart bench runtime -n $rounds --runtimes $runtimes (a busybox bundle running /bin/true)"
+"$fcstart" bench runtime -n "$rounds" --runtimes "$runtimes" --json "$work/bench.json"
 
 if command -v jq >/dev/null 2>&1; then
 	echo

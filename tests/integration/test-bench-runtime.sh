@@ -2,7 +2,7 @@
 # test-bench-runtime.sh: `fcstart bench runtime -n 2 --runtimes runc --json F`
 # writes a JSON report with the expected keys and values, and leaves no
 # container, temp dir, mount, cgroup or process behind.
-# Environment: FCSTART (the fcstart binary), FC_SOURCE_ROOT (for mkbundle.sh).
+# Environment: FCSTART (the fcstart binary), FCRUN.
 set -u
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v runc >/dev/null 2>&1 || { echo "SKIP: runc is not installed"; exit 77; }
