@@ -18,9 +18,12 @@ trap 'exit 1' INT TERM
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
+# what the harness may leave: cgroup hierarchies it mounted for crun, mounts
+# under its dir (other tests on this machine mount and unmount elsewhere)
 snapshot() {
 	{
-		echo "== mounts"; awk '{print $5, $9}' /proc/self/mountinfo | sort
+		echo "== mounts"; awk '{print $5, $9}' /proc/self/mountinfo |
+			grep -E "^/sys/fs/cgroup|^$work" | sort
 		echo "== cgroup dirs"; ls /sys/fs/cgroup
 		echo "== cgroup2 controllers"; cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null
 		echo "== fcb cgroups"; find /sys/fs/cgroup -maxdepth 4 -name 'fcb-*' 2>/dev/null
@@ -66,7 +69,7 @@ if ! cmp -s "$work/before" "$work/after"; then
 	fail "mounts/cgroups changed:"; diff "$work/before" "$work/after"
 fi
 for f in /proc/[0-9]*/cmdline; do
-	case "$(tr '\0' ' ' < "$f" 2>/dev/null)" in
+	case "$(tr '\0' ' ' 2>/dev/null < "$f")" in
 	*"$work/tmp"*) fail "process left running: ${f%/cmdline}: $(tr '\0' ' ' < "$f")" ;;
 	esac
 done
