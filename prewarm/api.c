@@ -207,6 +207,13 @@ void api_on_readable(struct conn *c)
 		free(buf); /* one request per connection */
 		return;
 	}
+	if (mh.msg_flags & MSG_TRUNC) {
+		/* never act on the first 64 KiB of a larger request */
+		conn_error(c, E2BIG, "request larger than %d bytes", FCPOOL_MAX_MSG);
+		free(buf);
+		conn_finish(c);
+		return;
+	}
 	buf[n] = 0;
 	struct fc_error *e = NULL;
 	yajl_val v = js_parse(buf, "request", &e);

@@ -14,6 +14,7 @@ static void usage(FILE *f)
 	    "DURATION]\n"
 	    "                     [--queue N] [--fork-servers N] [--http ADDR:PORT] "
 	    "[--basic-auth-file FILE]\n"
+	    "                     [--max-body SIZE]\n"
 	    "                     [--log FILE] [--log-format text|json] [--debug]\n"
 	    "  --root DIR          live state (default %s)\n"
 	    "  --store DIR         image store (default $FCSTART_STORE, else %s)\n"
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 	    "  --basic-auth-file F USER:PASSWORD for the gateway's /system/* routes (default\n"
 	    "                      ROOT/basic-auth, created with user admin and a random "
 	    "password)\n"
+	    "  --max-body SIZE     largest gateway request body, beyond: 413 (default 8m)\n"
 	    "  --fork-servers N    processes that create sandboxes in parallel (default 2, at most "
 	    "8)\n"
 	    "  --cleanup           only remove what a killed daemon left under ROOT, then exit\n",
@@ -46,6 +48,7 @@ int cmd_serve(int argc, char **argv)
 	                                   {"cleanup", no_argument, NULL, 'C'},
 	                                   {"fork-servers", required_argument, NULL, 'F'},
 	                                   {"basic-auth-file", required_argument, NULL, 'A'},
+	                                   {"max-body", required_argument, NULL, 'B'},
 	                                   {0}};
 	struct fcpool_serve_opts o = {0};
 	const char *log = NULL;
@@ -76,6 +79,15 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'A':
 			o.basic_auth_file = optarg;
+			break;
+		case 'B':
+			if (fcpool_parse_size(optarg, &o.max_body) < 0 || o.max_body == 0) {
+				fprintf(
+				    stderr,
+				    "fcstart serve: --max-body `%s`: expected a size (8m, 64k)\n",
+				    optarg);
+				return 2;
+			}
 			break;
 		case 'l':
 			log = optarg;

@@ -720,7 +720,7 @@ int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
 	signal(SIGPIPE, SIG_IGN);
 	d.self_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	load_functions();
-	if (o->http && http_gateway_start(o->http, o->basic_auth_file, err) < 0) {
+	if (o->http && http_gateway_start(o, err) < 0) {
 		r = fc_error_code(*err);
 		goto out;
 	}

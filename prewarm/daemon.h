@@ -137,9 +137,9 @@ void http_reap_idle(struct function *f, uint64_t now);
 int http_tick(uint64_t now);
 /* gateway.c: the OpenFaaS-compatible HTTP API (libmicrohttpd, driven from
  * the daemon's poll loop: no thread) */
-/* auth_file: the basic-auth credentials of /system/... (NULL: <root>/basic-auth,
- * created when absent) */
-int http_gateway_start(const char *addr, const char *auth_file, struct fc_error **err);
+/* the gateway on o->http: basic auth of its control routes from
+ * o->basic_auth_file, request bodies up to o->max_body */
+int http_gateway_start(const struct fcpool_serve_opts *o, struct fc_error **err);
 void http_gateway_stop(void);
 /* add its descriptors to pfd (at most max); returns how many */
 size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout);

@@ -20,11 +20,12 @@
 
 #include "fc-util.h"
 
-#define FCPOOL_DEFAULT_ROOT   "/run/fcstart"
-#define FCPOOL_DEFAULT_SOCKET "/run/fcstart/fcstart.sock"
-#define FCPOOL_DEFAULT_MIN    1
-#define FCPOOL_DEFAULT_MAX    20
-#define FCPOOL_MAX_MSG        65536
+#define FCPOOL_DEFAULT_ROOT     "/run/fcstart"
+#define FCPOOL_DEFAULT_SOCKET   "/run/fcstart/fcstart.sock"
+#define FCPOOL_DEFAULT_MIN      1
+#define FCPOOL_DEFAULT_MAX      20
+#define FCPOOL_MAX_MSG          65536
+#define FCPOOL_DEFAULT_MAX_BODY (8ull << 20) /* a gateway request body */
 
 enum fcpool_mode { FCPOOL_CLASSIC = 0, FCPOOL_HTTP };
 
@@ -66,6 +67,7 @@ struct fcpool_serve_opts {
 	/* USER:PASSWORD of the gateway's /system/... routes; NULL: <root>/basic-auth,
 	 * created (user admin, a random password, mode 0600) when absent */
 	const char *basic_auth_file;
+	uint64_t max_body;     /* bytes of a gateway request body, beyond: 413; 0: 8 MiB */
 	unsigned fork_servers; /* processes creating sandboxes in parallel; 0: 2 */
 };
 /* Run the daemon until SIGTERM or SIGINT: recover what a previous run under

@@ -81,14 +81,14 @@ static int mhd_load(struct fc_error **err)
 #define MHD_suspend_connection          mhdl.MHD_suspend_connection
 #define MHD_resume_connection           mhdl.MHD_resume_connection
 
-#define GW_MAX_BODY (8u << 20)
-
 struct gw_req {
 	struct MHD_Connection *mc;
 	struct fc_buf body, out;
 	int out_fd; /* the function's stdout (read end) */
 	bool started, exited, ready, suspended;
-	bool http; /* an HTTP-mode function: out_fd is the connection to it */
+	bool http;        /* an HTTP-mode function: out_fd is the connection to it */
+	bool too_large;   /* the body went past the limit (read and dropped) */
+	uint64_t dropped; /* bytes of it dropped */
 	char *method, *path, *ctype;
 	char *resp_type;
 	int status; /* the function's exit status */
@@ -101,6 +101,7 @@ struct gw_req {
 static struct MHD_Daemon *mhd;
 static struct gw_req *inflight;
 static struct gw_auth *auth;
+static uint64_t max_body; /* bytes of a request body, beyond: 413 */
 
 static enum MHD_Result respond(struct MHD_Connection *mc, unsigned status, const char *type,
                                const char *data, size_t len)
@@ -149,6 +150,14 @@ static yajl_val body_json(struct gw_req *q, const char *what)
 static enum MHD_Result respond_error(struct gw_req *q)
 {
 	return respond_text(q->mc, q->http_status, q->error);
+}
+
+static enum MHD_Result respond_too_large(struct MHD_Connection *mc)
+{
+	_cleanup_free_ char *msg =
+	    fc_asprintf("request body too large: at most %llu bytes (fcstart serve --max-body)\n",
+	                (unsigned long long)max_body);
+	return respond_text(mc, 413, msg);
 }
 
 static void kv_array(struct fc_buf *b, yajl_val obj, const char *key)
@@ -570,16 +579,29 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 			       method, url);
 			return respond_unauthorized(mc);
 		}
+		/* a body announced too large is refused before it is read */
+		const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Length");
+		if (cl && strtoull(cl, NULL, 10) > max_body)
+			return respond_too_large(mc);
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (q->body.len + *upload_size <= GW_MAX_BODY)
-			fc_buf_append(&q->body, upload, *upload_size);
+		/* A chunked body past the limit: libmicrohttpd cannot answer
+		 * before the body ends, so the rest is read and dropped, and
+		 * answered 413 then; past 4 times the limit the connection is
+		 * closed. */
+		if (q->too_large || q->body.len + *upload_size > max_body) {
+			q->too_large = true;
+			q->dropped += *upload_size;
+			*upload_size = 0;
+			return q->dropped > 4 * max_body ? MHD_NO : MHD_YES;
+		}
+		fc_buf_append(&q->body, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (q->body.len >= GW_MAX_BODY)
-		return respond_text(mc, 413, "request body too large\n");
+	if (q->too_large)
+		return respond_too_large(mc);
 	if (q->started) {
 		if (!q->ready)
 			return MHD_YES; /* spurious: still running */
@@ -658,8 +680,10 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	*con_cls = NULL;
 }
 
-int http_gateway_start(const char *addr, const char *auth_file, struct fc_error **err)
+int http_gateway_start(const struct fcpool_serve_opts *o, struct fc_error **err)
 {
+	const char *addr = o->http, *auth_file = o->basic_auth_file;
+	max_body = o->max_body ? o->max_body : FCPOOL_DEFAULT_MAX_BODY;
 	_cleanup_free_ char *host = fc_strdup(addr);
 	char *colon = strrchr(host, ':');
 	if (!colon)
@@ -707,10 +731,10 @@ void http_gateway_stop(void)
 
 #else /* !FC_HAVE_MHD */
 
-int http_gateway_start(const char *addr, const char *auth_file, struct fc_error **err)
+int http_gateway_start(const struct fcpool_serve_opts *o, struct fc_error **err)
 {
-	(void)auth_file;
-	return fc_error_set(err, ENOTSUP, "HTTP gateway `%s`: built without libmicrohttpd", addr);
+	return fc_error_set(err, ENOTSUP, "HTTP gateway `%s`: built without libmicrohttpd",
+	                    o->http);
 }
 void http_gateway_stop(void) {}
 size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout)

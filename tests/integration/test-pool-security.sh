@@ -5,7 +5,8 @@
 # routes (unauthenticated and wrong credentials refused, invocations and
 # /healthz open as in OpenFaaS, the credentials file made 0600 and never
 # logged); JSON nested a million levels deep in a deploy body, in a request on
-# the unix socket and in a reply to the CLI. TAP output.
+# the unix socket and in a reply to the CLI; request bodies over the limit
+# answered 413 (announced or chunked), not cut and run. TAP output.
 set -u
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -83,12 +84,13 @@ fake_daemon() {
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.bind(sys.argv[1]); s.listen(1)
+open(sys.argv[1] + '.ready', 'w').close()
 s.settimeout(20)
 c, _ = s.accept(); c.recv(65536)
 c.send(open(sys.argv[2], 'rb').read())
 c.close()
 PY
-	for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.02; done
+	for _ in $(seq 500); do [ -e "$1.ready" ] && return 0; sleep 0.02; done
 }
 
 sh "$src/tests/lib/mkimage.sh" "$T/img" >/dev/null || { echo "1..0 # SKIP cannot build the test image"; exit 77; }
@@ -99,7 +101,7 @@ start_daemon || { echo "Bail out! the daemon does not start"; cat "$T/serve.log"
 A=$R/basic-auth
 expect_eq "the credentials file is made at first start, mode 0600" "600 1" \
 	"$(stat -c %a "$A" 2>/dev/null) $(wc -l <"$A" 2>/dev/null)"
-CRED=$(cat "$A" 2>/dev/null)
+CRED=$(cat "$A" 2>/dev/null); CRED=${CRED:-none:none}
 PASS=${CRED#admin:}
 expect_match "user admin and a random password of 20+ characters" '^admin:[A-Za-z0-9_-]{20,}$' "$CRED"
 expect_match "the log names the credentials file" "credentials in \`$A\`" "$(cat "$T/serve.log")"
@@ -151,7 +153,7 @@ stop_daemon
 
 # ---- JSON nesting ---------------------------------------------------------------
 start_daemon
-CRED=$(cat "$A")
+CRED=$(cat "$A" 2>/dev/null); CRED=${CRED:-none:none}
 deep 1000000 >"$T/deep.json"
 out=$(curl -s -w ' %{http_code}' -u "$CRED" -X POST --data-binary @"$T/deep.json" "$U/system/functions" | tr '\n' ' ')
 expect_match "a deploy body nested 1,000,000 deep: 400, exceeded max depth" "exceeded max depth.* 400$" "$out"
@@ -180,6 +182,31 @@ fake_daemon "$T/fake2.sock" "$T/deep.json"
 out=$(FCSTART_SOCKET=$T/fake2.sock "$F" stats 2>&1)
 expect_match "... fcstart stats too" "exceeded max depth" "$out"
 wait
+
+# ---- request body limit ----------------------------------------------------------
+start_daemon
+CRED=$(cat "$A" 2>/dev/null); CRED=${CRED:-none:none}
+code -u "$CRED" -X POST -d '{"service":"wc","image":"bb","envProcess":"wc -c"}' "$U/system/functions" >/dev/null
+head -c $((8 << 20)) /dev/zero >"$T/8m"
+head -c $(((8 << 20) + 1)) /dev/zero >"$T/8m1"
+expect_eq "a body of exactly 8 MiB is taken whole" "$((8 << 20)) 200" \
+	"$(curl -s -w ' %{http_code}' --data-binary @"$T/8m" "$U/function/wc" | tr -s ' \n' ' ' | sed 's/^ //')"
+h0=$("$F" stats --json | jq '.functions[] | select(.name == "wc") | .handovers')
+expect_match "8 MiB + 1 byte: 413, the limit named" "at most 8388608 bytes.* 413$" \
+	"$(curl -s -w ' %{http_code}' --data-binary @"$T/8m1" "$U/function/wc" | tr '\n' ' ')"
+expect_eq "8 MiB + 1 byte, chunked (no Content-Length): 413" 413 \
+	"$(code -H 'Transfer-Encoding: chunked' --data-binary @"$T/8m1" "$U/function/wc")"
+expect_eq "... and the function never ran for them" "$h0" "$("$F" stats --json | jq '.functions[] | select(.name == "wc") | .handovers')"
+expect_eq "a deploy body over the limit: 413" 413 "$(code -u "$CRED" -X POST --data-binary @"$T/8m1" "$U/system/functions")"
+python3 -c 'import sys; sys.stdout.write("{\"op\":\"ping\"}" + " " * 70000 + "x")' >"$T/big.json"
+expect_match "a socket request over 64 KiB is refused, not cut to its first 64 KiB" '"ok":false.*larger than 65536' "$(api_raw "$T/big.json")"
+stop_daemon
+start_daemon --max-body 1k
+head -c 1024 /dev/zero >"$T/1k"
+head -c 1025 /dev/zero >"$T/1k1"
+expect_eq "--max-body 1k: 1024 bytes pass, 1025 get 413" "200 413" \
+	"$(code --data-binary @"$T/1k" "$U/function/wc") $(code --data-binary @"$T/1k1" "$U/function/wc")"
+stop_daemon
 
 echo "1..$n"
 [ "$failed" = 0 ]
