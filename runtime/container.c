@@ -58,6 +58,8 @@ static void create_cleanup(struct fc_create *c)
 	free(c->idmap_fds);
 	if (c->state_dirfd >= 0)
 		close(c->state_dirfd);
+	if (c->exec_listen_fd >= 0)
+		close(c->exec_listen_fd);
 	fc_seccomp_prog_free(c->seccomp);
 	fc_cgroup_free(c->cgroup);
 	fc_spec_free(c->spec);
@@ -216,6 +218,31 @@ static int validate(struct fc_create *c, struct fc_error **err)
 	return 0;
 }
 
+/* <state>/exec.sock, reached through the state directory's descriptor (a
+ * state root may be longer than a socket address allows). */
+static int exec_socket_addr(int dirfd, struct sockaddr_un *sa)
+{
+	*sa = (struct sockaddr_un){.sun_family = AF_UNIX};
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/exec.sock", dirfd);
+	return 0;
+}
+
+static int exec_socket_listen(int dirfd, const char *dir, struct fc_error **err)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fc_error_set(err, errno, "create `%s/exec.sock`", dir);
+	exec_socket_addr(dirfd, &sa);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    fchmodat(dirfd, "exec.sock", 0600, 0) < 0 || listen(fd, 4) < 0) {
+		int e = errno;
+		close(fd);
+		return fc_error_set(err, e, "create `%s/exec.sock`", dir);
+	}
+	return fd;
+}
+
 int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
                 struct fc_error **err)
 {
@@ -223,6 +250,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	                      .sync_fd = {-1, -1},
 	                      .console_fd = -1,
 	                      .state_dirfd = -1,
+	                      .exec_listen_fd = -1,
 	                      .seccomp_agent_fd = -1};
 	const char *root = o->root ? o->root : FCRT_DEFAULT_ROOT;
 	pid_t child = -1, init_pid = -1;
@@ -274,12 +302,10 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		r = fc_error_set(err, errno, "open `%s`", c.state_dir);
 		goto fail;
 	}
-	if (o->wait == FCRT_WAIT_FIFO) {
-		_cleanup_free_ char *fifo = fc_asprintf("%s/exec.fifo", c.state_dir);
-		if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
-			r = fc_error_set(err, errno, "create `%s`", fifo);
+	if (o->wait == FCRT_WAIT_EXEC) {
+		r = c.exec_listen_fd = exec_socket_listen(c.state_dirfd, c.state_dir, err);
+		if (r < 0)
 			goto fail;
-		}
 	}
 
 	c.env = fc_merge_env(c.spec->process->env, o->extra_env, false);
@@ -364,6 +390,10 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	}
 	close(c.sync_fd[1]);
 	c.sync_fd[1] = -1;
+	if (c.exec_listen_fd >= 0) {
+		close(c.exec_listen_fd); /* the init's now */
+		c.exec_listen_fd = -1;
+	}
 	fc_log(FC_LOG_DEBUG, "create `%s`: cloned at %.3f ms", o->id,
 	       (double)(fc_now_ns() - c.t0) / 1e6);
 
@@ -502,32 +532,6 @@ fail:
 	return r < 0 ? r : -EIO;
 }
 
-/* The init answers start with "0" (then execs) or "E<message>". */
-static int read_start_answer(int fd, int pidfd, const char *id, struct fc_error **err)
-{
-	char buf[4096];
-	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-	for (;;) {
-		int n = poll(p, pidfd >= 0 ? 2 : 1, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fc_error_set(err, errno, "start `%s`: poll", id);
-		if (p[0].revents & (POLLIN | POLLHUP))
-			break;
-		if (pidfd >= 0 && (p[1].revents & POLLIN))
-			return fc_error_set(err, ESRCH,
-			                    "start `%s`: the container process has exited", id);
-	}
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return fc_error_set(err, EIO, "start `%s`: the container process has exited", id);
-	buf[n] = '\0';
-	if (buf[0] == '0')
-		return 0;
-	return fc_error_set(err, 0, "start `%s`: %s", id, buf[0] == 'E' ? buf + 1 : buf);
-}
-
 static int load_spec_from_state(const char *root, const char *id, struct fc_spec **spec,
                                 struct fcrt_state *st, struct fc_error **err)
 {
@@ -566,21 +570,36 @@ int fcrt_start(const char *root, const char *id, struct fc_error **err)
 		fcrt_state_free(st);
 		return r;
 	}
-	_cleanup_free_ char *fifo = fc_asprintf("%s/%s/exec.fifo", root, id);
-	_cleanup_close_ int pidfd = fc_pidfd_open(st->pid);
-	/* Non-blocking open: the init is (or will be) blocked opening the write
-	 * side; we wait for its answer while watching that it stays alive. */
-	_cleanup_close_ int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		r = fc_error_set(err, errno, "open `%s`", fifo);
-		fcrt_state_free(st);
-		return r;
+	_cleanup_free_ char *dir = fc_asprintf("%s/%s", root, id);
+	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa;
+	char buf[4096];
+	ssize_t n = -1;
+	if (dirfd < 0 || fd < 0) {
+		r = fc_error_set(err, errno, "start `%s`: open `%s`", id, dir);
+		goto out;
 	}
-	/* Until the writer connects, poll reports nothing (no POLLHUP without a
-	 * writer having been seen), so this waits for the init's answer. */
-	r = read_start_answer(fd, pidfd, id, err);
-	unlink(fifo);
-	if (r >= 0) {
+	exec_socket_addr(dirfd, &sa);
+	/* The init answers "0" (then execs) or "E<message>"; if it dies
+	 * first, the connection is refused or reads EOF. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    send(fd, "S", 1, MSG_NOSIGNAL) == 1) {
+		do
+			n = recv(fd, buf, sizeof(buf) - 1, 0);
+		while (n < 0 && errno == EINTR);
+	}
+	if (n <= 0) {
+		r = fc_error_set(err, ESRCH, "start `%s`: the container process has exited", id);
+		goto out;
+	}
+	unlinkat(dirfd, "exec.sock", 0);
+	buf[n] = '\0';
+	if (buf[0] != '0') {
+		r = fc_error_set(err, 0, "start `%s`: %s", id, buf[0] == 'E' ? buf + 1 : buf);
+		goto out;
+	}
+	{
 		struct fc_spec *spec = NULL;
 		struct fc_error *e = NULL;
 		if (load_spec_from_state(root, id, &spec, st, &e) >= 0)
@@ -588,6 +607,7 @@ int fcrt_start(const char *root, const char *id, struct fc_error **err)
 		fc_spec_free(spec);
 		fc_error_free(e);
 	}
+out:
 	fcrt_state_free(st);
 	return r;
 }

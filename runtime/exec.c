@@ -312,10 +312,8 @@ static __attribute__((noreturn)) void exec_process(struct exec_ctx *c)
 
 	if (p->terminal && setup_tty(c, &e) < 0)
 		fail(c, e);
-	if (chdir(p->cwd) < 0) {
-		fc_error_set(&e, errno, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+	if (fc_in_root_chdir(c->o->cwd ? "--cwd" : "process.cwd", p->cwd, &e) < 0)
 		fail(c, e);
-	}
 	fc_env_default_home(&c->env, p->uid);
 	if (lookup(c, &path, &e) < 0)
 		fail(c, e);
@@ -351,6 +349,27 @@ static __attribute__((noreturn)) void helper(struct exec_ctx *c)
 {
 	struct fc_error *e = NULL;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Only what the helper and the process use: every other descriptor of
+	 * fcrun exec's caller (a host directory, say) would otherwise be
+	 * reachable from the container as /proc/self/fd/N (CVE-2024-21626). */
+	{
+		int keep[FC_NS_COUNT + 8];
+		size_t n = 0;
+		for (int i = 0; i < FC_NS_COUNT; i++)
+			keep[n++] = c->ns_fds[i];
+		keep[n++] = c->root_fd;
+		keep[n++] = c->sock[1];
+		keep[n++] = c->console_fd;
+		_cleanup_free_ int *all = fc_calloc(
+		    n + (size_t)(c->o->preserve_fds > 0 ? c->o->preserve_fds : 0) + 1, sizeof(int));
+		memcpy(all, keep, n * sizeof(int));
+		for (int i = 0; i < c->o->preserve_fds; i++)
+			all[n++] = 3 + i;
+		if (fc_close_fds_except(all, n) < 0) {
+			fc_error_set(&e, errno, "close inherited descriptors");
+			fail(c, e);
+		}
+	}
 	if (c->cg && fc_cgroup_enter(c->cg, getpid(), false, &e) < 0) {
 		fc_error_wrap(&e, "join the container's cgroup");
 		fail(c, e);
@@ -370,6 +389,13 @@ static __attribute__((noreturn)) void helper(struct exec_ctx *c)
 		fc_error_set(&e, errno, "enter the container's root");
 		fail(c, e);
 	}
+	close(c->root_fd);
+	c->root_fd = -1;
+	for (int i = 0; i < FC_NS_COUNT; i++)
+		if (c->ns_fds[i] >= 0) {
+			close(c->ns_fds[i]);
+			c->ns_fds[i] = -1;
+		}
 	if (c->ns_fds[FC_NS_USER] >= 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
 		fc_error_set(&e, errno, "become root in the container's user namespace");
 		fail(c, e);

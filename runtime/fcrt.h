@@ -5,9 +5,10 @@
  *
  * Container state lives in <root>/<id>/ (root default /run/fcrun):
  *   state.json  what `fcrun state` reports, plus what delete needs;
- *   exec.fifo   present while the container is "created": its init process
- *               blocks opening it for writing until `start` opens it for
- *               reading (the runc protocol).
+ *   exec.sock   present while the container is "created": a unix socket its
+ *               init process listens on; `start` connects, the init answers
+ *               "0" (about to exec) or "E<message>". The init holds no
+ *               descriptor of a host file or directory (it is a socket).
  * Every function returns >= 0 or -errno with *err set. */
 #ifndef FCRT_H
 #define FCRT_H
@@ -30,7 +31,7 @@ const char *fcrt_status_name(enum fcrt_status s);
 
 /* How the created container's init waits for "start". */
 enum fcrt_wait {
-	FCRT_WAIT_FIFO = 0, /* exec.fifo (fcrun create/start) */
+	FCRT_WAIT_EXEC = 0, /* <state>/exec.sock (fcrun create/start) */
 	FCRT_WAIT_SOCKET,   /* the sync socket (fcrun run, the pool) */
 };
 
@@ -77,7 +78,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
                 struct fc_error **err);
 void fcrt_container_free(struct fcrt_container *c);
 
-/* Start a created container through its exec.fifo (fcrun start). Runs the
+/* Start a created container through its exec.sock (fcrun start). Runs the
  * poststart hooks. */
 int fcrt_start(const char *root, const char *id, struct fc_error **err);
 /* Start a container created with FCRT_WAIT_SOCKET by this process. */

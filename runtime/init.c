@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* init.c: the container's init process from clone to execve.
  * Before "ready" every failure goes back to `create` over the sync socket;
- * after start, to the starter through the exec fifo ("E<message>") or the
+ * after start, to the starter through its exec.sock connection ("E<message>") or the
  * socket. The last steps follow runc's order: rlimits, seccomp (early only
  * when no_new_privileges is off), identity and capabilities, startContainer
  * hooks, no_new_privileges, seccomp, close every other descriptor, execve. */
@@ -275,16 +275,17 @@ static int apply_sysctl(const struct fc_spec *s, struct fc_error **err)
 	return 0;
 }
 
-/* The descriptor the init is started through, and how it answers. */
+/* The descriptor the init is started through, and how it answers: a
+ * connection on exec.sock ("0" or "E<message>"), or the sync socket. */
 struct start_channel {
 	int fd;
-	bool fifo;
+	bool exec; /* the exec socket's connection */
 };
 
 static void answer_error(struct fc_create *c, struct start_channel *ch, struct fc_error *e)
 {
 	const char *msg = e ? e->msg : "unknown error";
-	if (ch->fifo) {
+	if (ch->exec) {
 		_cleanup_free_ char *m = fc_asprintf("E%s", msg);
 		(void)!write(ch->fd, m, strlen(m));
 	} else {
@@ -297,20 +298,32 @@ static void answer_error(struct fc_create *c, struct start_channel *ch, struct f
 
 static void wait_for_start(struct fc_create *c, struct start_channel *ch)
 {
-	if (c->opts->wait == FCRT_WAIT_FIFO) {
-		ch->fifo = true;
+	if (c->opts->wait == FCRT_WAIT_EXEC) {
+		/* `fcrun start` connects to <state>/exec.sock and sends "S". */
+		ch->exec = true;
 		for (;;) {
-			ch->fd = openat(c->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
-			if (ch->fd >= 0 || errno != EINTR)
+			char go[8];
+			ch->fd = accept4(c->exec_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			if (ch->fd < 0) {
+				if (errno == EINTR || errno == ECONNABORTED)
+					continue;
+				_exit(1);
+			}
+			ssize_t n;
+			do
+				n = recv(ch->fd, go, sizeof(go), 0);
+			while (n < 0 && errno == EINTR);
+			if (n == 1 && go[0] == 'S')
 				break;
+			close(ch->fd);
 		}
-		if (ch->fd < 0)
-			_exit(1);
+		close(c->exec_listen_fd);
+		c->exec_listen_fd = -1;
 	} else {
 		struct fc_sync m;
 		int fds[3];
 		size_t len = 0, nfds = 3, k = 0;
-		ch->fifo = false;
+		ch->exec = false;
 		ch->fd = c->sync_fd[1];
 		if (fc_sync_recv_fds(ch->fd, &m, &len, fds, &nfds) < 0 || m.type != FC_SYNC_START)
 			_exit(1);
@@ -387,6 +400,25 @@ static int keep_fds(int preserve, struct fc_error **err)
 	return 0;
 }
 
+static int init_close_fds(struct fc_create *c)
+{
+	size_t n = 0, max = 8 + c->n_cg_self_fds + (c->spec ? c->spec->n_mounts : 0) +
+	                    (size_t)(c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0);
+	_cleanup_free_ int *keep = fc_calloc(max, sizeof(int));
+	for (int i = 0; i < c->opts->preserve_fds; i++)
+		keep[n++] = 3 + i;
+	keep[n++] = c->sync_fd[1];
+	keep[n++] = c->exec_listen_fd;
+	keep[n++] = c->console_fd;
+	keep[n++] = c->seccomp_agent_fd;
+	for (size_t i = 0; i < c->n_cg_self_fds; i++)
+		keep[n++] = c->cg_self_fds[i];
+	for (size_t i = 0; c->idmap_fds && i < c->spec->n_mounts; i++)
+		keep[n++] = c->idmap_fds[i];
+	c->state_dirfd = -1; /* closed below: a host directory */
+	return fc_close_fds_except(keep, n);
+}
+
 void fc_init_main(struct fc_create *c)
 {
 	struct fc_error *e = NULL;
@@ -397,6 +429,13 @@ void fc_init_main(struct fc_create *c)
 	/* No one in the container may open this process's /proc/PID/exe (the
 	 * fcrun binary) or ptrace it before it execs (CVE-2019-5736). */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* We are a copy of the runtime (fcrun, or the pool's fork server):
+	 * every descriptor it had is ours too, close-on-exec or not. Keep only
+	 * what the init uses, so nothing resolved in the container (the cwd, a
+	 * path through /proc/self/fd/N) can reach a host directory or file
+	 * (CVE-2024-21626). */
+	if (init_close_fds(c) < 0)
+		_exit(1);
 	if (c->double_fork)
 		stage1(c);
 	expect(c, FC_SYNC_GO);
@@ -411,6 +450,9 @@ void fc_init_main(struct fc_create *c)
 	expect(c, FC_SYNC_CGROUP);
 	if (fc_cgroup_enter_self(c->cg_self_fds, c->n_cg_self_fds, &e) < 0)
 		fail_sync(c, e);
+	for (size_t i = 0; i < c->n_cg_self_fds; i++)
+		close(c->cg_self_fds[i]); /* host cgroupfs files: not kept a moment longer */
+	c->n_cg_self_fds = 0;
 	if (fc_spec_ns(s, FC_NS_CGROUP) && !fc_spec_ns(s, FC_NS_CGROUP)->path &&
 	    unshare(CLONE_NEWCGROUP) < 0) {
 		fc_error_set(&e, errno, "unshare the cgroup namespace");
@@ -418,6 +460,11 @@ void fc_init_main(struct fc_create *c)
 	}
 	if (fc_spec_ns(s, FC_NS_MOUNT) && fc_rootfs_mount_cgroups(c, &e) < 0)
 		fail_sync(c, e);
+	for (size_t i = 0; c->idmap_fds && i < s->n_mounts; i++)
+		if (c->idmap_fds[i] >= 0) {
+			close(c->idmap_fds[i]);
+			c->idmap_fds[i] = -1;
+		}
 	if (s->n_hooks[FC_HOOK_PRESTART] || s->n_hooks[FC_HOOK_CREATE_RUNTIME]) {
 		fc_sync_send(c->sync_fd[1], FC_SYNC_HOOKS, 0, NULL);
 		expect(c, FC_SYNC_HOOKS_DONE);
@@ -440,10 +487,8 @@ void fc_init_main(struct fc_create *c)
 	}
 	if (p->terminal && setup_console(c, &e) < 0)
 		fail_sync(c, e);
-	if (chdir(p->cwd) < 0) {
-		fc_error_set(&e, errno, "process.cwd: chdir to `%s`", p->cwd);
+	if (fc_in_root_chdir("process.cwd", p->cwd, &e) < 0)
 		fail_sync(c, e);
-	}
 	fc_env_default_home(&c->env, p->uid);
 	if (fc_find_executable(p->args[0], c->env, &c->exec_path, &e) < 0)
 		fail_sync(c, e);
@@ -484,7 +529,7 @@ void fc_init_main(struct fc_create *c)
 	/* Tell the starter we are about to exec: from here on only execve. The
 	 * socket's starter (the pool) gets our clock too: the hand-over's end,
 	 * which its own wake-up on this message would otherwise be part of. */
-	if (ch.fifo) {
+	if (ch.exec) {
 		(void)!write(ch.fd, "0", 1);
 	} else {
 		char now[24];

@@ -46,7 +46,8 @@ struct fc_create {
 	size_t config_len;
 	char *bundle;         /* absolute */
 	char *state_dir;      /* <root>/<id> */
-	int state_dirfd;      /* O_PATH of state_dir: the init reopens exec.fifo through it */
+	int state_dirfd;      /* O_PATH of state_dir (the runtime's; closed in the init) */
+	int exec_listen_fd;   /* FCRT_WAIT_EXEC: listening socket <state_dir>/exec.sock, else -1 */
 	int sync_fd[2];       /* [0] parent's end, [1] child's end */
 	int console_fd;       /* connected --console-socket, or -1 */
 	int seccomp_agent_fd; /* connected linux.seccomp.listenerPath, or -1 */
@@ -108,6 +109,18 @@ int fc_console_connect(const char *path, struct fc_error **err);
 /* Exec path lookup in the container: search PATH from env within the rootfs
  * directory fd (after pivot: "/"). */
 int fc_find_executable(const char *arg0, char **env, char **out, struct fc_error **err);
+
+/* inroot.c: paths inside the container's root (rootfd), resolved with
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS). fc_in_root_open returns
+ * the fd or -1 with errno set; a leading '/' is allowed. */
+int fc_in_root_open(int rootfd, const char *path, int flags, mode_t mode);
+/* mkdir -p inside the root; returns an O_PATH fd of the directory. */
+int fc_in_root_mkdir_p(int rootfd, const char *path, mode_t mode, struct fc_error **err);
+/* chdir to path inside our root ("/"): field names the config field in errors
+ * ("process.cwd"); magic links and paths leading out are refused. */
+int fc_in_root_chdir(const char *field, const char *path, struct fc_error **err);
+/* Close every descriptor but 0-2 and keep[0..n) (values < 0 are skipped). */
+int fc_close_fds_except(const int *keep, size_t n);
 
 /* exec.c: add HOME from the container's /etc/passwd (else "/") when env has
  * none, as runc does. Call after entering the container's root. */

@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -27,14 +26,7 @@ static int rootfd = -1; /* O_PATH of the rootfs (after its self bind mount) */
 
 static int openat2_in_root(const char *path, int flags, mode_t mode)
 {
-	struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
-	                       .mode = (flags & O_CREAT) ? mode : 0,
-	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	for (;;) {
-		int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-		if (fd >= 0 || errno != EAGAIN)
-			return fd;
-	}
+	return fc_in_root_open(rootfd, path, flags, mode);
 }
 
 static const char *skip_slash(const char *p)
@@ -47,48 +39,7 @@ static const char *skip_slash(const char *p)
 /* mkdir -p inside the rootfs; returns an O_PATH fd of the directory. */
 static int mkdir_in_root(const char *path, mode_t mode, struct fc_error **err)
 {
-	const char *rel = skip_slash(path);
-	int fd = openat2_in_root(rel, O_PATH | O_DIRECTORY, 0);
-	if (fd >= 0 || errno != ENOENT) {
-		if (fd < 0)
-			return fc_error_set(err, errno, "open `%s` in the rootfs", path);
-		return fd;
-	}
-	_cleanup_free_ char *p = fc_strdup(rel);
-	for (char *s = p;; s++) {
-		bool end = *s == '\0';
-		if (*s == '/' || end) {
-			char ch = *s;
-			*s = '\0';
-			_cleanup_close_ int d = openat2_in_root(p, O_PATH | O_DIRECTORY, 0);
-			if (d < 0 && errno == ENOENT) {
-				char *slash = strrchr(p, '/');
-				_cleanup_close_ int parent = -1;
-				const char *name = p;
-				if (slash) {
-					*slash = '\0';
-					parent = openat2_in_root(p, O_PATH | O_DIRECTORY, 0);
-					*slash = '/';
-					name = slash + 1;
-				} else {
-					parent = openat2_in_root(".", O_PATH | O_DIRECTORY, 0);
-				}
-				if (parent < 0 ||
-				    (mkdirat(parent, name, mode) < 0 && errno != EEXIST))
-					return fc_error_set(err, errno, "mkdir `%s` in the rootfs",
-					                    path);
-			} else if (d < 0) {
-				return fc_error_set(err, errno, "open `%s` in the rootfs", p);
-			}
-			*s = ch;
-		}
-		if (end)
-			break;
-	}
-	fd = openat2_in_root(rel, O_PATH | O_DIRECTORY, 0);
-	if (fd < 0)
-		return fc_error_set(err, errno, "open `%s` in the rootfs", path);
-	return fd;
+	return fc_in_root_mkdir_p(rootfd, path, mode, err);
 }
 
 /* Make a mount target (directory, or an empty file when the source is not a
@@ -694,35 +645,110 @@ int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err)
 	return 0;
 }
 
+/* The new mount API on descriptors: nothing here goes through a path that
+ * the container could have redirected, and no /proc is needed. */
+static int move_onto(int tree, int target)
+{
+	return (int)syscall(SYS_move_mount, tree, "", target, "",
+	                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+static int readonly_path(const char *p, struct fc_error **err)
+{
+	_cleanup_close_ int t = openat2_in_root(p, O_PATH, 0);
+	if (t < 0)
+		return errno == ENOENT
+		           ? 0
+		           : fc_error_set(err, errno, "linux.readonlyPaths: `%s`%s", p,
+		                          errno == ELOOP ? ": a magic link, refused" : "");
+	_cleanup_close_ int tree =
+	    (int)syscall(SYS_open_tree, t, "",
+	                 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0)
+		return fc_error_set(err, errno, "linux.readonlyPaths: bind `%s`", p);
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+	                                      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+	            sizeof(attr)) < 0)
+		return fc_error_set(err, errno, "linux.readonlyPaths: make `%s` read-only", p);
+	if (move_onto(tree, t) < 0)
+		return fc_error_set(err, errno, "linux.readonlyPaths: mount `%s`", p);
+	return 0;
+}
+
+/* The container's /dev/null, checked to be the null device (a masked file
+ * gets it bound over it; an image must not swap in something else). */
+static int open_null(struct fc_error **err)
+{
+	struct stat st;
+	int fd = openat2_in_root("dev/null", O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fc_error_set(err, errno,
+		                    "linux.maskedPaths: open /dev/null in the container");
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		close(fd);
+		return fc_error_set(err, EPERM,
+		                    "linux.maskedPaths: /dev/null in the container is not the null "
+		                    "device (c 1:3)");
+	}
+	return fd;
+}
+
+static int masked_path(const char *p, int *nullfd, struct fc_error **err)
+{
+	struct stat st;
+	_cleanup_close_ int t = openat2_in_root(p, O_PATH, 0);
+	if (t < 0)
+		return errno == ENOENT
+		           ? 0
+		           : fc_error_set(err, errno, "linux.maskedPaths: `%s`%s", p,
+		                          errno == ELOOP ? ": a magic link, refused" : "");
+	if (fstat(t, &st) < 0)
+		return fc_error_set(err, errno, "linux.maskedPaths: `%s`", p);
+	_cleanup_close_ int tree = -1;
+	if (S_ISDIR(st.st_mode)) {
+		/* an empty read-only tmpfs */
+		_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+		if (fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0k", 0) < 0 ||
+		    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+			return fc_error_set(err, errno, "linux.maskedPaths: tmpfs for `%s`", p);
+		tree = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+	} else {
+		if (*nullfd < 0 && (*nullfd = open_null(err)) < 0)
+			return *nullfd;
+		tree = (int)syscall(SYS_open_tree, *nullfd, "",
+		                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	}
+	if (tree < 0 || move_onto(tree, t) < 0)
+		return fc_error_set(err, errno, "linux.maskedPaths: mask `%s`", p);
+	return 0;
+}
+
 int fc_rootfs_finish(struct fc_create *c, struct fc_error **err)
 {
 	const struct fc_spec *s = c->spec;
-	for (char **p = s->readonly_paths; p && *p; p++) {
-		if (mount(*p, *p, NULL, MS_BIND | MS_REC, NULL) < 0) {
-			if (errno == ENOENT)
-				continue;
-			return fc_error_set(err, errno, "linux.readonlyPaths: bind `%s`", *p);
-		}
-		if (remount(*p, MS_RDONLY | MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC, *p, err) < 0)
-			return fc_error_wrap(err, "linux.readonlyPaths");
-	}
-	for (char **p = s->masked_paths; p && *p; p++) {
-		struct stat st;
-		if (stat(*p, &st) < 0) {
-			if (errno == ENOENT)
-				continue;
-			return fc_error_set(err, errno, "linux.maskedPaths: `%s`", *p);
-		}
-		int rc = S_ISDIR(st.st_mode) ? mount("tmpfs", *p, "tmpfs", MS_RDONLY, "size=0k")
-		                             : mount("/dev/null", *p, NULL, MS_BIND, NULL);
-		if (rc < 0)
-			return fc_error_set(err, errno, "linux.maskedPaths: mask `%s`", *p);
-	}
+	int r = 0, nullfd = -1;
+	/* After pivot_root (or --no-pivot's chroot) our "/" is the rootfs. */
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return fc_error_set(err, errno, "open the container's root");
+	for (char **p = s->readonly_paths; r >= 0 && p && *p; p++)
+		r = readonly_path(*p, err);
+	for (char **p = s->masked_paths; r >= 0 && p && *p; p++)
+		r = masked_path(*p, &nullfd, err);
+	if (nullfd >= 0)
+		close(nullfd);
 	/* A missing process.cwd is made, as runc does (before / turns read-only). */
-	if (s->process && s->process->cwd &&
-	    fc_mkdir_p_at(AT_FDCWD, s->process->cwd, 0755, err) < 0)
-		return fc_error_wrap(err, "process.cwd");
-	if (s->root_readonly && remount("/", MS_RDONLY, "/ (root.readonly)", err) < 0)
-		return fc_error_code(*err);
-	return 0;
+	if (r >= 0 && s->process && s->process->cwd) {
+		int fd = fc_in_root_mkdir_p(rootfd, s->process->cwd, 0755, err);
+		if (fd < 0)
+			r = fc_error_wrap(err, "process.cwd");
+		else
+			close(fd);
+	}
+	close(rootfd);
+	rootfd = -1;
+	if (r >= 0 && s->root_readonly && remount("/", MS_RDONLY, "/ (root.readonly)", err) < 0)
+		r = fc_error_code(*err);
+	return r;
 }

@@ -160,9 +160,9 @@ void fcrt_state_free(struct fcrt_state *s)
 	free(s);
 }
 
-static bool fifo_exists(const char *root, const char *id)
+static bool exec_socket_exists(const char *root, const char *id)
 {
-	_cleanup_free_ char *p = fc_asprintf("%s/%s/exec.fifo", root, id);
+	_cleanup_free_ char *p = fc_asprintf("%s/%s/exec.sock", root, id);
 	return access(p, F_OK) == 0;
 }
 
@@ -224,9 +224,9 @@ int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,
 	yajl_tree_free(v);
 
 	/* Live status: the init process is alive (same start time) -> created
-	 * while exec.fifo exists, else running or paused; gone -> stopped. */
+	 * while exec.sock exists, else running or paused; gone -> stopped. */
 	if (s->pid > 0 && s->start_time && fc_proc_start_time(s->pid) == s->start_time) {
-		if (fifo_exists(root, id)) {
+		if (exec_socket_exists(root, id)) {
 			s->status = FCRT_CREATED;
 		} else {
 			s->status = FCRT_RUNNING;

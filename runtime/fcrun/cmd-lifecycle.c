@@ -85,7 +85,7 @@ int cmd_create(struct fc_cli *g, int argc, char **argv)
 	if (!fc_cli_verb(argc, argv, opts, false, 1, "create [command options] <container-id>",
 	                 "Create a container.", &pos, &n, &rc))
 		return rc;
-	if (do_create(g, pos[0], &f, FCRT_WAIT_FIFO, -1, NULL, &err) < 0)
+	if (do_create(g, pos[0], &f, FCRT_WAIT_EXEC, -1, NULL, &err) < 0)
 		return fc_cli_fail(err);
 	return 0;
 }

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* inroot.c: paths inside the container, resolved by the kernel with
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): ".." and absolute
+ * symlinks stay inside the root, and /proc/self/fd/N, /proc/PID/root and
+ * their kind (magic links, which could name a host directory or file) are
+ * refused. Used for the process's cwd (create, the pool's hand-over, exec),
+ * mount targets, devices, masked and read-only paths. */
+#include "internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+int fc_in_root_open(int rootfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
+	                       .mode = (flags & O_CREAT) ? mode : 0,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	for (;;) {
+		int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			return fd;
+	}
+}
+
+/* An error resolving a path in the container: ELOOP is said in words (the
+ * kernel's "Too many levels of symbolic links" is what a magic link gives). */
+#define ROOT_ERR(err, e, fmt, ...)                                                                 \
+	((e) == ELOOP ? fc_error_relay(err, ELOOP,                                                 \
+	                               fmt ": a magic link (such as /proc/self/fd/N) or a "        \
+	                                   "symlink loop on the way, refused",                     \
+	                               __VA_ARGS__)                                                \
+	              : fc_error_set(err, e, fmt, __VA_ARGS__))
+
+int fc_in_root_chdir(const char *field, const char *path, struct fc_error **err)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return fc_error_set(err, errno, "%s: open the container's root", field);
+	_cleanup_close_ int fd = fc_in_root_open(root, path, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return ROOT_ERR(err, errno, "%s: chdir to `%s`", field, path);
+	if (fchdir(fd) < 0)
+		return fc_error_set(err, errno, "%s: chdir to `%s`", field, path);
+	/* Belt and braces: the directory must be reachable from our root (a
+	 * directory outside it reads "(unreachable)/..." or fails). */
+	char buf[4096];
+	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+		return fc_error_set(err, ENOENT, "%s: `%s` is not inside the container", field,
+		                    path);
+	return 0;
+}
+
+int fc_in_root_mkdir_p(int rootfd, const char *path, mode_t mode, struct fc_error **err)
+{
+	const char *rel = path;
+	while (*rel == '/')
+		rel++;
+	int fd = fc_in_root_open(rootfd, rel, O_PATH | O_DIRECTORY, 0);
+	if (fd >= 0 || errno != ENOENT) {
+		if (fd < 0)
+			return ROOT_ERR(err, errno, "open `%s` in the rootfs", path);
+		return fd;
+	}
+	/* Each prefix is resolved from the root (so a symlink on the way means
+	 * what it means inside the container), and a missing last component is
+	 * made in the directory the kernel resolved. */
+	_cleanup_free_ char *p = fc_strdup(rel);
+	for (char *s = p;; s++) {
+		bool end = *s == '\0';
+		if (*s != '/' && !end)
+			continue;
+		char ch = *s;
+		*s = '\0';
+		_cleanup_close_ int d = fc_in_root_open(rootfd, p, O_PATH | O_DIRECTORY, 0);
+		if (d < 0 && errno == ENOENT) {
+			char *slash = strrchr(p, '/');
+			_cleanup_close_ int parent = -1;
+			const char *name = p;
+			if (slash) {
+				*slash = '\0';
+				parent = fc_in_root_open(rootfd, p, O_PATH | O_DIRECTORY, 0);
+				*slash = '/';
+				name = slash + 1;
+			} else {
+				parent = fc_in_root_open(rootfd, ".", O_PATH | O_DIRECTORY, 0);
+			}
+			if (parent < 0 || (mkdirat(parent, name, mode) < 0 && errno != EEXIST))
+				return fc_error_set(err, errno, "mkdir `%s` in the rootfs", path);
+		} else if (d < 0) {
+			return ROOT_ERR(err, errno, "open `%s` in the rootfs", p);
+		}
+		*s = ch;
+		if (end)
+			break;
+	}
+	fd = fc_in_root_open(rootfd, rel, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return ROOT_ERR(err, errno, "open `%s` in the rootfs", path);
+	return fd;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool kept(const int *k, size_t m, int fd)
+{
+	return fd <= 2 || bsearch(&fd, k, m, sizeof(int), cmp_int) != NULL;
+}
+
+int fc_close_fds_except(const int *keep, size_t n)
+{
+	_cleanup_free_ int *k = fc_calloc(n + 1, sizeof(int));
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (keep[i] > 2)
+			k[m++] = keep[i];
+	qsort(k, m, sizeof(int), cmp_int);
+	unsigned lo = 3;
+	for (size_t i = 0; i <= m; i++) {
+		unsigned hi = i < m ? (unsigned)k[i] - 1 : ~0U;
+		if (hi >= lo && syscall(SYS_close_range, lo, hi, 0) < 0) {
+			if (errno != ENOSYS)
+				return -errno;
+			/* before Linux 5.9: one by one */
+			DIR *d = opendir("/proc/self/fd");
+			struct dirent *de;
+			if (!d)
+				return -errno;
+			while ((de = readdir(d))) {
+				int fd = atoi(de->d_name);
+				if (de->d_name[0] != '.' && fd != dirfd(d) && !kept(k, m, fd))
+					close(fd);
+			}
+			closedir(d);
+			return 0;
+		}
+		if (i < m)
+			lo = (unsigned)k[i] + 1;
+	}
+	return 0;
+}
