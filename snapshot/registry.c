@@ -903,6 +903,9 @@ static int ping(struct snap_reg *r, const struct snap_reg_opts *o, size_t i, str
 			    cc == CURLE_PEER_FAILED_VERIFICATION
 			        ? " (add its CA as certs.d/HOST/ca.crt, or list it in "
 			          "insecure-registries)"
+			    : cc == CURLE_SSL_CONNECT_ERROR && !insecure
+			        ? " (if it speaks plain http: --insecure-registry HOST, or "
+			          "insecure-registries in the registry config)"
 			        : "");
 			break;
 		}
