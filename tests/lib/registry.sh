@@ -2,10 +2,10 @@
 # Private registries (Debian's docker-registry, distribution 2.8) on
 # 127.0.0.1 with a port the kernel picks, images pushed with Debian's skopeo,
 # and the fault-injecting proxy (regproxy.py). Everything lives under $REG_DIR
-# (set by the caller) and is stopped by pid in reg_stop_all.
+# (set by the caller) and is stopped by pid in reg_stop_all: the pids are
+# kept in files ($REG_DIR/*.pid), as the starters run in $(...) subshells.
 
 REG_BIN=/usr/bin/docker-registry
-REG_PIDS=""
 
 # reg_missing: the first tool the pull tests lack, or nothing.
 reg_missing() {
@@ -69,8 +69,7 @@ $tls
 $auth
 EOF
 	"$REG_BIN" serve "$d/config.yml" >"$d/log" 2>&1 &
-	echo $! >"$d/pid"
-	REG_PIDS="$REG_PIDS $!"
+	echo $! >"$REG_DIR/$name.pid"
 	reg_wait_port "$d/log" || { echo "registry $name did not start:" >&2; tail -n 5 "$d/log" >&2; return 1; }
 }
 
@@ -80,7 +79,7 @@ proxy_start() {
 	local name=$1 i=0
 	python3 "$FC_SOURCE_ROOT/tests/lib/regproxy.py" --upstream "$2" --rules "$REG_DIR/$name.rules" \
 		--log "$REG_DIR/$name.log" --port-file "$REG_DIR/$name.port" >"$REG_DIR/$name.err" 2>&1 &
-	REG_PIDS="$REG_PIDS $!"
+	echo $! >"$REG_DIR/$name.pid"
 	while [ ! -s "$REG_DIR/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	cat "$REG_DIR/$name.port" 2>/dev/null || { cat "$REG_DIR/$name.err" >&2; return 1; }
 }
@@ -114,13 +113,15 @@ reg_make_ca() {
 
 # reg_stop_all: stop every registry and proxy we started, by pid.
 reg_stop_all() {
-	local p n
-	for p in $REG_PIDS; do kill -TERM "$p" 2>/dev/null; done
-	for p in $REG_PIDS; do
+	local f p n pids=""
+	for f in "$REG_DIR"/*.pid; do
+		[ -f "$f" ] && pids="$pids $(cat "$f")" && rm -f "$f"
+	done
+	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+	for p in $pids; do
 		n=0
 		while kill -0 "$p" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
 	done
-	REG_PIDS=""
+	return 0
 }
