@@ -171,9 +171,13 @@ int bench_engine_start(struct bench_engine *e, bool docker, struct fc_error **er
 			return fc_error_set(err, ENOENT, "no docker client (%s, PATH)",
 			                    BENCH_DOCKER);
 		_cleanup_free_ char *dj = fc_asprintf("%s/daemon.json", e->dir);
-		const char *json = "{\"storage-driver\":\"overlay2\",\"log-driver\":\"json-file\","
-		                   "\"exec-opts\":[\"native.cgroupdriver=cgroupfs\"],"
-		                   "\"features\":{\"buildkit\":false}}\n";
+		_cleanup_free_ char *json =
+		    fc_asprintf("{\"storage-driver\":\"overlay2\",\"log-driver\":\"json-file\","
+		                "\"exec-opts\":[\"native.cgroupdriver=cgroupfs\"],"
+		                "\"features\":{\"buildkit\":false}%s%s%s}\n",
+		                e->insecure_registry ? ",\"insecure-registries\":[\"" : "",
+		                e->insecure_registry ? e->insecure_registry : "",
+		                e->insecure_registry ? "\"]" : "");
 		if ((r = fc_write_file_atomic_at(AT_FDCWD, dj, json, strlen(json), 0600, err)) < 0)
 			return r;
 		_cleanup_free_ char *exec = fc_asprintf("%s/dexec", e->dir);

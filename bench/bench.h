@@ -242,7 +242,8 @@ struct bench_engine {
 	char *docker;                               /* the docker client */
 	char *ns;                                   /* the containerd namespace we use */
 	pid_t ctd, dockerd;
-	volatile sig_atomic_t *stop; /* when set, waits are cut short */
+	volatile sig_atomic_t *stop;   /* when set, waits are cut short */
+	const char *insecure_registry; /* dockerd's insecure-registries (host:port), or NULL */
 	const char *cg_names[3];
 	char *cg[BENCH_ENGINE_CG_MAX]; /* cgroups that did not exist before: ours to remove */
 	size_t n_cg;
@@ -266,5 +267,8 @@ void bench_engine_stop(struct bench_engine *e);
 void bench_engine_free(struct bench_engine *e);
 /* Detach every mount at or below dir (deepest first). */
 void bench_unmount_under(const char *dir);
+
+/* ---- fcstart bench pull (bench-pull.c) ----------------------------------- */
+int bench_pull_cmd(int argc, char **argv);
 
 #endif
