@@ -156,7 +156,8 @@ int bench_exec(struct bench_exec *x)
 
 	/* until X exited and the watched output is done; a failed X has no
 	 * output left to wait for */
-	bool exited = false, watching = watch >= 0, killed = false;
+	bool exited = false, killed = false;
+	bool out_done = watch < 0, watching = !out_done; /* done; still waited for */
 	int st = 0;
 	struct rusage ru = {0};
 	while (!exited || watching) {
@@ -181,6 +182,7 @@ int bench_exec(struct bench_exec *x)
 		if (r <= 0)
 			continue;
 		if (pf[1].revents && output_take(&x->output, watch, t0, x->want)) {
+			out_done = true;
 			watching = false;
 			if (x->on_output && !exited)
 				x->on_output(x, x->data);
@@ -200,6 +202,10 @@ int bench_exec(struct bench_exec *x)
 				return -errno;
 		x->ms = bench_ms_since(t0);
 	}
+	/* not waited for any longer, but what is already there is kept (a failed
+	 * X's last words may be on its stdout) */
+	for (struct pollfd pf = {.fd = watch, .events = POLLIN}; !out_done && poll(&pf, 1, 0) > 0;)
+		out_done = output_take(&x->output, watch, t0, x->want);
 	x->maxrss_kib = ru.ru_maxrss;
 	x->status = killed ? 128 + SIGKILL : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (err_mem >= 0) {
