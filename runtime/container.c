@@ -192,20 +192,9 @@ static int send_or_collect(struct fc_create *c, pid_t pid, uint32_t type, struct
 static int validate(struct fc_create *c, struct fc_error **err)
 {
 	struct fc_spec *s = c->spec;
-	if (!s->process)
-		return fc_error_set(err, EINVAL, "config.json: process: required by fcrun");
-	if (s->hostname && *s->hostname && !fc_spec_ns(s, FC_NS_UTS))
-		return fc_error_set(
-		    err, EINVAL,
-		    "hostname: unable to set hostname without a private UTS namespace");
-	if (s->domainname && *s->domainname && !fc_spec_ns(s, FC_NS_UTS))
-		return fc_error_set(
-		    err, EINVAL,
-		    "domainname: unable to set domainname without a private UTS namespace");
-	if ((s->n_uid_mappings || s->n_gid_mappings) && !fc_spec_ns(s, FC_NS_USER))
-		return fc_error_set(
-		    err, EINVAL,
-		    "linux.uidMappings: user namespace mappings without a user namespace");
+	int r = fc_spec_validate(s, err);
+	if (r < 0)
+		return r;
 	if (s->process->terminal && !c->opts->console_socket && !c->opts->has_console_fd)
 		return fc_error_set(err, 0,
 		                    "cannot allocate tty if fcrun will detach without "

@@ -24,6 +24,9 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/statfs.h>
 #include <net/if.h>
 
 #ifndef CLONE_NEWTIME
@@ -258,19 +261,36 @@ static int early_setup(struct fc_create *c, struct fc_error **err)
 	return 0;
 }
 
+/* Sysctls, validated against the namespaces before create made anything
+ * (fc_spec_validate), are written through the container's /proc/sys
+ * (we are in its root), resolved without symlinks or magic links and
+ * checked to be procfs: never a file of the image, never the host's. */
 static int apply_sysctl(const struct fc_spec *s, struct fc_error **err)
 {
+	if (!s->n_sysctl)
+		return 0;
+	struct statfs sfs;
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int sys =
+	    root < 0 ? -1 : fc_in_root_open(root, "proc/sys", O_PATH | O_DIRECTORY, 0);
+	if (sys < 0 || fstatfs(sys, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+		return fc_error_set(err, sys < 0 ? errno : ENOTSUP,
+		                    "linux.sysctl: the container has no procfs at /proc/sys");
 	for (size_t i = 0; i < s->n_sysctl; i++) {
-		_cleanup_free_ char *path = fc_asprintf("/proc/sys/%s", s->sysctl[i].key);
-		for (char *p = path + 10; *p; p++)
-			if (*p == '.')
-				*p = '/';
-		if (strstr(path, ".."))
-			return fc_error_set(err, EINVAL, "linux.sysctl: invalid key `%s`",
-			                    s->sysctl[i].key);
-		if (fc_write_string_at(AT_FDCWD, path, s->sysctl[i].value, err) < 0)
-			return fc_error_wrap(err, "linux.sysctl: set `%s` = `%s`", s->sysctl[i].key,
-			                     s->sysctl[i].value);
+		const char *key = s->sysctl[i].key, *val = s->sysctl[i].value;
+		_cleanup_free_ char *path = fc_sysctl_path(key);
+		if (!path)
+			return fc_error_set(err, EINVAL, "linux.sysctl: invalid key \"%s\"", key);
+		struct open_how how = {.flags = O_WRONLY | O_CLOEXEC | O_NOCTTY,
+		                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		                                  RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
+		_cleanup_close_ int fd = (int)syscall(SYS_openat2, sys, path, &how, sizeof(how));
+		if (fd < 0)
+			return fc_error_set(err, errno, "linux.sysctl: \"%s\": open /proc/sys/%s",
+			                    key, path);
+		if (write(fd, val, strlen(val)) < 0)
+			return fc_error_set(err, errno, "linux.sysctl: set \"%s\" = \"%s\"", key,
+			                    val);
 	}
 	return 0;
 }

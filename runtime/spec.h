@@ -283,6 +283,20 @@ int fc_resources_parse(const char *json, size_t len, struct fc_resources **out,
                        struct fc_error **err);
 void fc_resources_free(struct fc_resources *r);
 
+/* spec-validate.c: the config as a whole, before anything is made (runc's
+ * validator, stricter where the host is at stake): hostname and domainname
+ * need a UTS namespace, maskedPaths and readonlyPaths a mount namespace,
+ * each sysctl a namespace of the container's own that it lives in (net.*:
+ * network; kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*: IPC;
+ * kernel.domainname: UTS; kernel.hostname is refused, the hostname field
+ * says it; anything else is not namespaced and refused). Errors name the
+ * field. */
+int fc_spec_validate(const struct fc_spec *s, struct fc_error **err);
+/* A sysctl key as a path below /proc/sys ("net/ipv4/ip_forward"; '/' for
+ * '.' is accepted as sysctl(8) does), NULL when a component is empty, "."
+ * or "..". */
+char *fc_sysctl_path(const char *key);
+
 /* Helpers shared with the rest of the runtime. */
 const char *fc_ns_name(enum fc_ns_type t);      /* "pid", "network", ... (spec names) */
 int fc_ns_clone_flag(enum fc_ns_type t);        /* CLONE_NEWPID, ... */

@@ -105,4 +105,77 @@ expect_eq "a normal exec still works" /tmp "$($F exec --cwd /tmp live2 /bin/pwd 
 check "delete live2" $F delete -f live2
 exec 7<&-
 
+# ---- sysctls that would reach the host --------------------------------------
+# Host values are read before and after; any change is put back (also when the
+# test dies) and reported.
+declare -A host_sysctl
+sysctl_file() { echo "/proc/sys/$(echo "$1" | tr . /)"; }
+for k in net.ipv4.tcp_keepalive_time kernel.shmmni kernel.domainname vm.swappiness; do
+	host_sysctl[$k]=$(cat "$(sysctl_file "$k")")
+done
+restore_sysctls() {
+	for k in "${!host_sysctl[@]}"; do
+		[ "$(cat "$(sysctl_file "$k")")" = "${host_sysctl[$k]}" ] || echo "${host_sysctl[$k]}" >"$(sysctl_file "$k")"
+	done
+}
+trap 'rc=$?; restore_sysctls; (exit $rc); cleanup' EXIT
+host_unchanged() { # DESC KEY
+	local now; now=$(cat "$(sysctl_file "$2")")
+	if [ "$now" = "${host_sysctl[$2]}" ]; then ok "$1"; else
+		not_ok "$1: the host's $2 changed from ${host_sysctl[$2]} to $now (put back)"; restore_sysctls; fi
+}
+other() { echo $(( $1 == 7201 ? 7202 : 7201 )); }  # a value distinct from the host's
+ka=$(other "${host_sysctl[net.ipv4.tcp_keepalive_time]}")
+FC_BUNDLE_NETNS=0 bundle "$T/sy1" /bin/cat /proc/sys/net/ipv4/tcp_keepalive_time
+jqedit "$T/sy1" ".linux.sysctl = {\"net.ipv4.tcp_keepalive_time\": \"$ka\"}"
+out=$($F run --bundle "$T/sy1" sy1 2>&1); rc=$?
+host_unchanged "net.* sysctl in the host's network namespace: the host's value is unchanged" net.ipv4.tcp_keepalive_time
+expect_eq "...the container is refused" 1 "$rc"
+expect_match "...as runc says it" 'linux.sysctl: sysctl "net.ipv4.tcp_keepalive_time" not allowed in host network namespace' "$out"
+check "...and nothing is left" no_leftovers sy1
+bundle "$T/sy2" /bin/cat /proc/sys/net/ipv4/tcp_keepalive_time
+jqedit "$T/sy2" ".linux.sysctl = {\"net.ipv4.tcp_keepalive_time\": \"$ka\"}"
+expect_eq "net.* sysctl with a network namespace: set in the container" "$ka" "$($F run --bundle "$T/sy2" sy2 2>&1)"
+host_unchanged "...and not on the host" net.ipv4.tcp_keepalive_time
+jqedit "$T/sy2" '.linux.namespaces |= map(select(.type != "network")) | .linux.namespaces += [{"type":"network","path":"/proc/self/ns/net"}]'
+out=$($F run --bundle "$T/sy2" sy2b 2>&1); rc=$?
+expect_eq "net.* sysctl in a joined network namespace that is the host's: refused" 1 "$rc"
+host_unchanged "...the host's value is unchanged" net.ipv4.tcp_keepalive_time
+shm=$(( ${host_sysctl[kernel.shmmni]} == 1000 ? 1001 : 1000 ))
+bundle "$T/sy3" /bin/cat /proc/sys/kernel/shmmni
+jqedit "$T/sy3" ".linux.sysctl = {\"kernel.shmmni\": \"$shm\"} | .linux.namespaces |= map(select(.type != \"ipc\"))"
+out=$($F run --bundle "$T/sy3" sy3 2>&1); rc=$?
+host_unchanged "IPC sysctl without an IPC namespace: the host's value is unchanged" kernel.shmmni
+expect_match "...refused, naming the field" 'linux.sysctl: sysctl "kernel.shmmni" is not allowed in the host.s IPC namespace' "$out"
+jqedit "$T/sy3" '.linux.namespaces += [{"type":"ipc"}]'
+expect_eq "IPC sysctl with an IPC namespace: set in the container" "$shm" "$($F run --bundle "$T/sy3" sy3b 2>&1)"
+host_unchanged "...and not on the host" kernel.shmmni
+bundle "$T/sy4" /bin/cat /proc/sys/kernel/domainname
+jqedit "$T/sy4" '.linux.sysctl = {"kernel.domainname": "fcrun-test-domain"}'
+expect_eq "kernel.domainname with a UTS namespace: set in the container" fcrun-test-domain "$($F run --bundle "$T/sy4" sy4 2>&1)"
+host_unchanged "...and not on the host" kernel.domainname
+jqedit "$T/sy4" '.linux.namespaces |= map(select(.type != "uts")) | del(.hostname)'
+out=$($F run --bundle "$T/sy4" sy4b 2>&1); rc=$?
+host_unchanged "kernel.domainname without a UTS namespace: the host's is unchanged" kernel.domainname
+expect_match "...refused" 'sysctl "kernel.domainname" is not allowed in the host.s UTS namespace' "$out"
+jqedit "$T/sy4" '.linux.namespaces += [{"type":"uts"}] | .linux.sysctl = {"kernel.hostname": "x"}'
+expect_match "kernel.hostname: refused as runc does (the hostname field says it)" 'conflicts with the OCI "hostname" field' "$($F run --bundle "$T/sy4" sy4c 2>&1)"
+sw=$(( ${host_sysctl[vm.swappiness]} == 33 ? 34 : 33 ))
+jqedit "$T/sy4" ".linux.sysctl = {\"vm.swappiness\": \"$sw\"}"
+out=$($F run --bundle "$T/sy4" sy4d 2>&1)
+host_unchanged "a sysctl that is not namespaced (vm.swappiness): the host's is unchanged" vm.swappiness
+expect_match "...refused" 'sysctl "vm.swappiness" is not in a separate kernel namespace' "$out"
+jqedit "$T/sy4" '.linux.sysctl = {"net/../vm/swappiness": "1"}'
+out=$($F run --bundle "$T/sy4" sy4e 2>&1)
+host_unchanged "a sysctl key with .. in it: the host is unchanged" vm.swappiness
+expect_match "...refused as an invalid key" 'linux.sysctl: invalid key' "$out"
+# /proc/sys of the image (no procfs mounted): refused, the image's file untouched
+bundle "$T/sy5" /bin/true
+jqedit "$T/sy5" ".mounts |= map(select(.type != \"proc\")) | .linux.maskedPaths = [] | .linux.readonlyPaths = [] | .linux.sysctl = {\"net.ipv4.tcp_keepalive_time\": \"$ka\"}"
+mkdir -p "$T/sy5/rootfs/proc/sys/net/ipv4"; echo image >"$T/sy5/rootfs/proc/sys/net/ipv4/tcp_keepalive_time"
+out=$($F run --bundle "$T/sy5" sy5 2>&1)
+expect_match "sysctl without procfs in the container: refused" 'linux.sysctl: the container has no procfs at /proc/sys' "$out"
+expect_eq "...the image's file under /proc/sys is untouched" image "$(cat "$T/sy5/rootfs/proc/sys/net/ipv4/tcp_keepalive_time")"
+host_unchanged "...and so is the host" net.ipv4.tcp_keepalive_time
+
 done_testing

@@ -755,6 +755,95 @@ static void test_depth(void)
 	}
 }
 
+/* fc_spec_validate: the config as a whole. want NULL: accepted. */
+#define NS(...)   "\"namespaces\":[" __VA_ARGS__ "]"
+#define SYSCTL(k) ",\"sysctl\":{\"" k "\":\"1\"}"
+static void test_validate(void)
+{
+	static const struct {
+		const char *json, *want;
+	} cases[] = {
+	    /* sysctls: each in a namespace of the container's own */
+	    {LINUX(NS("{\"type\":\"network\"}") SYSCTL("net.ipv4.tcp_keepalive_time")), NULL},
+	    {LINUX(NS("{\"type\":\"ipc\"}") SYSCTL("net.ipv4.tcp_keepalive_time")),
+	     "linux.sysctl: sysctl \"net.ipv4.tcp_keepalive_time\" not allowed in host network "
+	     "namespace"},
+	    {LINUX(NS("{\"type\":\"network\",\"path\":\"/proc/self/ns/net\"}")
+	               SYSCTL("net.ipv4.ip_forward")),
+	     "not allowed in host network namespace"},
+	    {LINUX(NS("{\"type\":\"network\"}") SYSCTL("net/ipv4/conf/eth0.100/rp_filter")), NULL},
+	    {LINUX(NS("{\"type\":\"ipc\"}") SYSCTL("kernel.shmmax")), NULL},
+	    {LINUX(NS("{\"type\":\"ipc\"}") SYSCTL("fs.mqueue.msg_max")), NULL},
+	    {LINUX(NS("{\"type\":\"network\"}") SYSCTL("kernel.shmmni")),
+	     "linux.sysctl: sysctl \"kernel.shmmni\" is not allowed in the host's IPC namespace"},
+	    {LINUX(NS("{\"type\":\"network\"}") SYSCTL("kernel.sem")), "host's IPC namespace"},
+	    {LINUX(NS("{\"type\":\"network\"}") SYSCTL("fs.mqueue.queues_max")),
+	     "host's IPC namespace"},
+	    {LINUX(NS("{\"type\":\"ipc\",\"path\":\"/proc/self/ns/ipc\"}") SYSCTL("kernel.msgmax")),
+	     "host's IPC namespace"},
+	    {LINUX(NS("{\"type\":\"uts\"}") SYSCTL("kernel.domainname")), NULL},
+	    {LINUX(NS("{\"type\":\"network\"}") SYSCTL("kernel.domainname")),
+	     "sysctl \"kernel.domainname\" is not allowed in the host's UTS namespace"},
+	    {LINUX(NS("{\"type\":\"uts\"}") SYSCTL("kernel.hostname")),
+	     "conflicts with the OCI \"hostname\" field"},
+	    {LINUX(NS("{\"type\":\"network\"},{\"type\":\"ipc\"},{\"type\":\"uts\"}")
+	               SYSCTL("vm.swappiness")),
+	     "linux.sysctl: sysctl \"vm.swappiness\" is not in a separate kernel namespace"},
+	    {LINUX(NS("{\"type\":\"network\"},{\"type\":\"ipc\"}") SYSCTL("kernel.sysrq")),
+	     "not in a separate kernel namespace"},
+	    {LINUX(NS("{\"type\":\"network\"}") SYSCTL("net/../kernel/sysrq")),
+	     "linux.sysctl: invalid key \"net/../kernel/sysrq\""},
+	    {LINUX(NS("{\"type\":\"network\"}") SYSCTL("net.ipv4..ip_forward")), "invalid key"},
+	    {LINUX(NS("{\"type\":\"network\",\"path\":\"/nonexistent/ns\"}") SYSCTL("net.x")),
+	     "linux.namespaces: network namespace path `/nonexistent/ns`"},
+	    /* the UTS fields */
+	    {BASE ",\"hostname\":\"h\"}", "hostname: unable to set hostname without a private UTS"},
+	    {BASE ",\"domainname\":\"d\"}", "domainname: unable to set domainname"},
+	    {BASE
+	     ",\"hostname\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+	     "\"linux\":{" NS("{\"type\":\"uts\"}") "}}",
+	     "hostname: must be at most 64 bytes, got 65"},
+	    /* masked and read-only paths need a mount namespace */
+	    {LINUX("\"maskedPaths\":[\"/proc/kcore\"]"),
+	     "linux.maskedPaths: unable to restrict paths without a private mount namespace"},
+	    {LINUX(NS("{\"type\":\"mount\"}") ",\"readonlyPaths\":[\"/proc/sys\"]"), NULL},
+	};
+	for (size_t i = 0; i < FC_ARRAY_SIZE(cases); i++) {
+		_cleanup_error_ struct fc_error *err = NULL;
+		_cleanup_spec_ struct fc_spec *s = NULL;
+		int r = fc_spec_parse(cases[i].json, strlen(cases[i].json), "/b", &s, &err);
+		if (r == 0)
+			r = fc_spec_validate(s, &err);
+		if (!cases[i].want)
+			ok(r == 0, "validate %zu accepted%s%s", i, err ? ": " : "",
+			   err ? err->msg : "");
+		else
+			ok(r < 0 && err && strstr(err->msg, cases[i].want), "validate %zu: %s", i,
+			   err ? err->msg : "(accepted)");
+	}
+	/* A 10,000-character hostname names the field, not sethostname's EINVAL. */
+	_cleanup_buf_ struct fc_buf b = {0};
+	fc_buf_printf(&b, "%s,\"hostname\":\"", BASE);
+	for (int i = 0; i < 10000; i++)
+		fc_buf_append(&b, "h", 1);
+	fc_buf_printf(&b, "\",\"linux\":{" NS("{\"type\":\"uts\"}") "}}");
+	_cleanup_error_ struct fc_error *err = NULL;
+	_cleanup_spec_ struct fc_spec *s = NULL;
+	int r = fc_spec_parse(b.data, b.len, "/b", &s, &err);
+	if (r == 0)
+		r = fc_spec_validate(s, &err);
+	ok(r < 0 && err && strstr(err->msg, "hostname: must be at most 64 bytes, got 10000"),
+	   "10,000-character hostname: %s", err ? err->msg : "(accepted)");
+	_cleanup_free_ char *p1 = fc_sysctl_path("net.ipv4.ip_forward");
+	_cleanup_free_ char *p2 = fc_sysctl_path("net/ipv4/conf/eth0.100/rp_filter");
+	_cleanup_free_ char *p3 = fc_sysctl_path("net.ipv4.conf.eth0/100.rp_filter");
+	ok(p1 && p2 && p3 && FC_STREQ(p1, "net/ipv4/ip_forward") &&
+	       FC_STREQ(p2, "net/ipv4/conf/eth0.100/rp_filter") &&
+	       FC_STREQ(p3, "net/ipv4/conf/eth0.100/rp_filter") && !fc_sysctl_path("a/../b") &&
+	       !fc_sysctl_path(".a") && !fc_sysctl_path("a.") && !fc_sysctl_path(""),
+	   "sysctl keys as /proc/sys paths");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -768,6 +857,7 @@ int main(int argc, char **argv)
 	test_process_json();
 	test_resources_json();
 	test_depth();
+	test_validate();
 	test_helpers();
 	test_load();
 	test_tool_specs();
