@@ -1,169 +1,243 @@
 /* SPDX-License-Identifier: MIT */
-/* api.c: the daemon's requests on its unix socket (docs/api.md). One JSON
- * request per SOCK_SEQPACKET connection; invoke carries the caller's stdio. */
+/* api.c: the daemon's unix-socket API (docs/api.md), a front end over the
+ * daemon. One request per SOCK_SEQPACKET connection, read and answered
+ * through proto.c; invoke carries the caller's stdio (SCM_RIGHTS) and is
+ * answered with its events. */
 #include <fcntl.h>
-#include <math.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include "daemon.h"
+#include "frontends.h"
+#include "proto.h"
 
-void api_accept(void)
+struct api {
+	struct daemon *d;
+	struct loop *l;
+	char *path;
+	int fd;
+	struct loop_watch *w;
+	struct api_conn *conns;
+};
+
+struct api_conn {
+	struct api *api;
+	int fd;
+	struct loop_watch *w;
+	int fds[3]; /* the descriptors that came with the request */
+	size_t nfds;
+	uint64_t t0;
+	bool asked;             /* one request per connection */
+	bool http;              /* an HTTP invocation: the client has its socket */
+	struct daemon_inv *inv; /* an invocation under way */
+	struct api_conn *next;
+};
+
+static void conn_free(struct api_conn *c)
 {
-	for (;;) {
-		int fd = accept4(D->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0)
-			return;
-		struct conn *c = fc_calloc(1, sizeof(*c));
-		c->fd = fd;
-		c->tcp_fd = -1;
-		c->t0 = fc_now_ns();
-		c->next = D->conns;
-		D->conns = c;
-	}
+	struct api *a = c->api;
+	for (struct api_conn **p = &a->conns; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	daemon_release(a->d, c->inv);
+	for (size_t i = 0; i < c->nfds; i++)
+		close(c->fds[i]);
+	loop_unwatch(c->w);
+	close(c->fd);
+	free(c);
 }
 
-static int cmp_u64(const void *a, const void *b)
+static void send_doc(struct api_conn *c, const struct fc_buf *b, const int *fds, size_t nfds)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
+	struct fc_error *e = NULL;
+	if (proto_send(c->fd, b->data, fds, nfds, true, &e) < 0)
+		fc_log(FC_LOG_DEBUG, "reply to client: %s", e->msg);
+	fc_error_free(e);
 }
 
-/* The distribution in us of the nonzero values of ring[0..n). */
-static void latency(const uint64_t *ring, size_t n, struct fcpool_latency *out)
+static void reply_ok(struct api_conn *c)
 {
-	uint64_t *v = fc_malloc((n ? n : 1) * sizeof(*v));
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (ring[i])
-			v[k++] = ring[i];
-	memset(out, 0, sizeof(*out));
-	if (k) {
-		qsort(v, k, sizeof(*v), cmp_u64);
-#define PCT(p) ((double)v[(size_t)ceil((p) / 100.0 * (double)k) - 1] / 1e3)
-		*out = (struct fcpool_latency){.n = k,
-		                               .p50 = PCT(50),
-		                               .p95 = PCT(95),
-		                               .p99 = PCT(99),
-		                               .max = (double)v[k - 1] / 1e3};
-#undef PCT
-	}
-	free(v);
-}
-
-static void fn_status(struct function *f, struct fcpool_fn_status *st, bool stats)
-{
-	st->spec = f->spec; /* borrowed */
-	st->min = f->spec.min;
-	st->max = f->spec.max;
-	st->waiting = f->n_waiting;
-	st->creating = f->n_creating;
-	st->running = f->n_running;
-	st->queued = f->n_queued;
-	st->handovers = f->handovers;
-	st->requests = f->spec.mode == FCPOOL_HTTP ? f->requests : f->handovers;
-	st->on_demand = f->on_demand;
-	st->creates = f->creates;
-	st->create_failures = f->create_failures;
-	st->handover_failures = f->handover_failures;
-	st->busy = f->busy;
-	st->reaped = f->reaped;
-	if (stats) {
-		size_t n = f->n_lat < FN_LAT_RING ? f->n_lat : FN_LAT_RING;
-		uint64_t created = f->creates - f->create_failures;
-		st->create_ms_mean =
-		    created ? (double)f->create_ns_sum / (double)created / 1e6 : 0.0;
-		latency(f->lat, n, &st->handover_us);
-		latency(f->lat_exec, n, &st->exec_us);
-		latency(f->lat_create, f->n_create < FN_LAT_RING ? f->n_create : FN_LAT_RING,
-		        &st->create_us);
-	}
-}
-
-static void op_list(struct conn *c, bool stats)
-{
-	struct fcpool_fn_list l = {.stats = stats};
-	for (struct function *f = D->fns; f; f = f->next)
-		l.n++;
-	l.fns = fc_calloc(l.n ? l.n : 1, sizeof(*l.fns));
-	l.n = 0;
-	for (struct function *f = D->fns; f; f = f->next)
-		if (!f->removing)
-			fn_status(f, &l.fns[l.n++], stats);
 	struct fc_buf b = {0};
-	fcpool_fn_list_json(&l, &b);
-	free(l.fns); /* the specs were borrowed */
-	if (b.len > FCPOOL_MAX_MSG)
-		conn_error(c, E2BIG, "reply too large (%zu functions?)", b.len / 200);
-	else
-		conn_reply(c, b.data);
+	proto_reply_ok(&b);
+	send_doc(c, &b, NULL, 0);
 	free(b.data);
 }
 
-static void op_deploy(struct conn *c, const char *json)
+static void reply_error(struct api_conn *c, int errnum, const char *fmt, ...) FC_PRINTF(3, 4);
+static void reply_error(struct api_conn *c, int errnum, const char *fmt, ...)
 {
-	struct fcpool_fn_spec spec;
-	struct fc_error *e = NULL;
-	if (fcpool_fn_spec_parse(json, &spec, &e) < 0 || fn_deploy(&spec, &e) < 0) {
-		conn_error(c, e ? e->errnum : EINVAL, "%s", e ? e->msg : "deploy failed");
-		fcpool_fn_spec_clear(&spec);
-	} else {
-		conn_reply(c, "{\"ok\":true}");
-		fc_log(FC_LOG_INFO, "function deployed");
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *msg = fc_vasprintf(fmt, ap);
+	va_end(ap);
+	struct fc_buf b = {0};
+	proto_reply_error(&b, errnum, msg);
+	send_doc(c, &b, NULL, 0);
+	free(b.data);
+}
+
+static void reply_err(struct api_conn *c, struct fc_error *e)
+{
+	reply_error(c, e ? e->errnum : EIO, "%s", e ? e->msg : "failed");
 	fc_error_free(e);
 }
 
-static void op_rm(struct conn *c, struct function *f)
-{
-	conn_reply(c, "{\"ok\":true}");
-	fn_remove(f);
-}
+/* ---- requests ---------------------------------------------------------------- */
 
-static void op_scale(struct conn *c, struct function *f, yajl_val v)
+static void op_list(struct api_conn *c, bool stats)
 {
-	double mn = f->spec.min, mx = f->spec.max;
-	js_num(v, "min", &mn);
-	js_num(v, "max", &mx);
-	struct fc_error *e = NULL;
-	if (fn_scale(f, mn, mx, &e) < 0)
-		conn_error(c, e->errnum, "%s", e->msg);
+	struct fcpool_fn_list l;
+	daemon_list(c->api->d, NULL, stats, &l, NULL);
+	struct fc_buf b = {0};
+	fcpool_fn_list_json(&l, &b);
+	daemon_list_free(&l);
+	if (b.len > FCPOOL_MAX_MSG)
+		reply_error(c, E2BIG, "reply too large (%zu functions?)", b.len / 200);
 	else
-		conn_reply(c, "{\"ok\":true}");
-	fc_error_free(e);
+		send_doc(c, &b, NULL, 0);
+	free(b.data);
 }
 
-static void op_invoke(struct conn *c, struct function *f, yajl_val v)
+/* An invocation's events, as the client reads them (fcpool_client_event). */
+static void on_event(void *owner, const struct fcpool_event *ev)
 {
-	c->env = js_strv(v, "env");
+	struct api_conn *c = owner;
+	struct fc_buf b = {0};
+	fcpool_event_json(ev, &b);
+	if (ev->kind == FCPOOL_EV_CONNECTED) {
+		/* the client speaks HTTP itself; closing its connection frees
+		 * the instance */
+		struct fc_error *e = NULL;
+		int r = proto_send(c->fd, b.data, &ev->sock, 1, false, &e);
+		close(ev->sock);
+		free(b.data);
+		fc_error_free(e);
+		c->http = true;
+		if (r < 0)
+			conn_free(c); /* the client left: the instance is free again */
+		return;
+	}
+	/* an HTTP instance that exits after it accepted: the client has its socket */
+	if (!(c->http && ev->kind == FCPOOL_EV_EXIT))
+		send_doc(c, &b, NULL, 0);
+	free(b.data);
+	if (ev->kind == FCPOOL_EV_EXIT || ev->kind == FCPOOL_EV_ERROR)
+		conn_free(c);
+}
+
+static void op_invoke(struct api_conn *c, struct proto_request *rq)
+{
+	struct fcpool_fn_list l;
+	struct fc_error *e = NULL;
+	if (daemon_list(c->api->d, rq->name, false, &l, &e) < 0) {
+		reply_err(c, e);
+		conn_free(c);
+		return;
+	}
+	bool classic = l.fns[0].spec.mode == FCPOOL_CLASSIC;
+	daemon_list_free(&l);
 	size_t bytes = 0;
-	for (size_t i = 0; c->env && c->env[i]; i++) {
-		bytes += strlen(c->env[i]) + 2;
-		if (!strchr(c->env[i], '=')) {
-			conn_error(c, EINVAL, "invoke `%s`: env entry `%s` is not KEY=VALUE",
-			           f->spec.name, c->env[i]);
-			conn_finish(c);
+	for (size_t i = 0; rq->env && rq->env[i]; i++) {
+		bytes += strlen(rq->env[i]) + 2;
+		if (!strchr(rq->env[i], '=')) {
+			reply_error(c, EINVAL, "invoke `%s`: env entry `%s` is not KEY=VALUE",
+			            rq->name, rq->env[i]);
+			conn_free(c);
 			return;
 		}
 	}
 	if (bytes > 3000) {
-		conn_error(c, E2BIG, "invoke `%s`: environment too large (%zu bytes, at most 3000)",
-		           f->spec.name, bytes);
-		conn_finish(c);
+		reply_error(c, E2BIG,
+		            "invoke `%s`: environment too large (%zu bytes, at most 3000)",
+		            rq->name, bytes);
+		conn_free(c);
 		return;
 	}
-	if (f->spec.mode == FCPOOL_CLASSIC && c->nfds != 3) {
-		conn_error(c, EINVAL,
-		           "invoke `%s`: a classic invocation passes 3 descriptors (stdin, stdout, "
-		           "stderr), got %zu",
-		           f->spec.name, c->nfds);
-		conn_finish(c);
+	if (classic && c->nfds != 3) {
+		reply_error(
+		    c, EINVAL,
+		    "invoke `%s`: a classic invocation passes 3 descriptors (stdin, stdout, "
+		    "stderr), got %zu",
+		    rq->name, c->nfds);
+		conn_free(c);
 		return;
 	}
-	queue_invocation(f, c);
+	struct daemon_invoke_args a = {.name = rq->name,
+	                               .t_arrived = c->t0,
+	                               .stdio = {-1, -1, -1},
+	                               .env = TAKE_PTR(rq->env),
+	                               .event = on_event,
+	                               .owner = c};
+	if (classic) {
+		memcpy(a.stdio, c->fds, sizeof(a.stdio));
+		c->nfds = 0;
+	}
+	if (daemon_invoke(c->api->d, &a, &c->inv, &e) < 0) {
+		reply_err(c, e);
+		fc_strv_free(a.env);
+		conn_free(c);
+	}
+	/* the events answer it (maybe already) */
 }
 
-void api_on_readable(struct conn *c)
+static void on_request(struct api_conn *c, const char *buf)
 {
+	struct daemon *d = c->api->d;
+	struct proto_request rq;
+	struct fc_error *e = NULL;
+	if (proto_request_parse(buf, &rq, &e) < 0) {
+		reply_err(c, e);
+		conn_free(c);
+		return;
+	}
+	int r = 0;
+	switch (rq.op) {
+	case PROTO_PING:
+		reply_ok(c);
+		break;
+	case PROTO_DEPLOY:
+		r = daemon_deploy(d, &rq.spec, &e);
+		if (r >= 0)
+			fc_log(FC_LOG_INFO, "function deployed");
+		break;
+	case PROTO_LS:
+	case PROTO_STATS:
+		op_list(c, rq.op == PROTO_STATS);
+		break;
+	case PROTO_RM:
+		r = daemon_remove(d, rq.name, &e);
+		break;
+	case PROTO_SCALE: {
+		struct fcpool_fn_list l;
+		r = daemon_list(d, rq.name, false, &l, &e);
+		if (r < 0)
+			break;
+		double mn = rq.has_min ? rq.min : l.fns[0].min,
+		       mx = rq.has_max ? rq.max : l.fns[0].max;
+		daemon_list_free(&l);
+		r = daemon_scale(d, rq.name, mn, mx, &e);
+		break;
+	}
+	case PROTO_INVOKE:
+	default:
+		op_invoke(c, &rq);
+		proto_request_clear(&rq);
+		return;
+	}
+	if (r < 0)
+		reply_err(c, e);
+	else if (rq.op == PROTO_DEPLOY || rq.op == PROTO_RM || rq.op == PROTO_SCALE)
+		reply_ok(c);
+	proto_request_clear(&rq);
+	conn_free(c);
+}
+
+static void on_readable(void *data, short revents)
+{
+	struct api_conn *c = data;
 	char *buf = fc_malloc(FCPOOL_MAX_MSG + 1);
 	union {
 		char b[CMSG_SPACE(sizeof(int) * 8)];
@@ -172,6 +246,7 @@ void api_on_readable(struct conn *c)
 	struct iovec iov = {.iov_base = buf, .iov_len = FCPOOL_MAX_MSG};
 	struct msghdr mh = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
+	(void)revents;
 	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		free(buf);
@@ -183,77 +258,102 @@ void api_on_readable(struct conn *c)
 			int fds[8];
 			memcpy(fds, CMSG_DATA(cm), k * sizeof(int));
 			for (size_t i = 0; i < k; i++) {
-				if (c->nfds < 3 && c->state == C_IDLE)
+				if (c->nfds < 3 && !c->asked)
 					c->fds[c->nfds++] = fds[i];
 				else
 					close(fds[i]);
 			}
 		}
 	if (n <= 0) {
-		/* the client went away: a running classic invocation is killed,
-		 * an HTTP instance is free for the next request */
-		if (c->state == C_RUNNING && c->sb && c->sb->fn->spec.mode == FCPOOL_CLASSIC)
-			sandbox_kill(c->sb);
-		else if (c->sb && c->sb->fn->spec.mode == FCPOOL_HTTP) {
-			http_release(c);
-			free(buf);
-			return;
-		}
-		conn_finish(c);
+		/* the client went away: its invocation is released (a running
+		 * classic function is killed, an HTTP instance freed) */
 		free(buf);
+		conn_free(c);
 		return;
 	}
-	if (c->state != C_IDLE || c->fn) {
+	if (c->asked) {
 		free(buf); /* one request per connection */
 		return;
 	}
+	c->asked = true;
 	if (mh.msg_flags & MSG_TRUNC) {
 		/* never act on the first 64 KiB of a larger request */
-		conn_error(c, E2BIG, "request larger than %d bytes", FCPOOL_MAX_MSG);
+		reply_error(c, E2BIG, "request larger than %d bytes", FCPOOL_MAX_MSG);
 		free(buf);
-		conn_finish(c);
+		conn_free(c);
 		return;
 	}
 	buf[n] = 0;
-	struct fc_error *e = NULL;
-	yajl_val v = js_parse(buf, "request", &e);
-	if (!v) {
-		conn_error(c, e->errnum, "%s", e->msg);
-		fc_error_free(e);
-		free(buf);
-		conn_finish(c);
-		return;
-	}
-	const char *op = js_str(v, "op");
-	const char *name = v ? js_str(v, "name") : NULL;
-	struct function *f = name ? fn_find(name) : NULL;
-	if (f && f->removing)
-		f = NULL;
-	if (!op) {
-		conn_error(c, EINVAL, "request is not a JSON object with \"op\"");
-	} else if (FC_STREQ(op, "deploy")) {
-		op_deploy(c, buf);
-	} else if (FC_STREQ(op, "ls")) {
-		op_list(c, false);
-	} else if (FC_STREQ(op, "stats")) {
-		op_list(c, true);
-	} else if (FC_STREQ(op, "ping")) {
-		conn_reply(c, "{\"ok\":true}");
-	} else if (!FC_STREQ(op, "rm") && !FC_STREQ(op, "scale") && !FC_STREQ(op, "invoke")) {
-		conn_error(c, EINVAL, "unknown op `%s`", op);
-	} else if (!f) {
-		conn_error(c, ENOENT, "no function `%s`", name ? name : "");
-	} else if (FC_STREQ(op, "rm")) {
-		op_rm(c, f);
-	} else if (FC_STREQ(op, "scale")) {
-		op_scale(c, f, v);
-	} else {
-		op_invoke(c, f, v);
-		yajl_tree_free(v);
-		free(buf);
-		return;
-	}
-	yajl_tree_free(v);
+	on_request(c, buf);
 	free(buf);
-	conn_finish(c);
+}
+
+static void on_accept(void *data, short revents)
+{
+	struct api *a = data;
+	(void)revents;
+	for (;;) {
+		int fd = accept4(a->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		struct api_conn *c = fc_calloc(1, sizeof(*c));
+		c->api = a;
+		c->fd = fd;
+		c->t0 = fc_now_ns();
+		c->w = loop_watch(a->l, fd, POLLIN, on_readable, c);
+		c->next = a->conns;
+		a->conns = c;
+	}
+}
+
+/* ---- start and stop ----------------------------------------------------------- */
+
+static int listen_socket(const char *path, struct fc_error **err)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(a.sun_path))
+		return fc_error_set(err, ENAMETOOLONG, "socket `%s`", path);
+	strcpy(a.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fc_error_set(err, errno, "socket");
+	unlink(path);
+	mode_t old = umask(0177);
+	int r = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
+		int e = errno;
+		close(fd);
+		return fc_error_set(err, e, "listen on `%s`", path);
+	}
+	return fd;
+}
+
+int api_start(struct daemon *d, struct loop *l, const char *path, struct api **out,
+              struct fc_error **err)
+{
+	int fd = listen_socket(path, err);
+	if (fd < 0)
+		return fd;
+	struct api *a = fc_calloc(1, sizeof(*a));
+	a->d = d;
+	a->l = l;
+	a->path = fc_strdup(path);
+	a->fd = fd;
+	a->w = loop_watch(l, fd, POLLIN, on_accept, a);
+	*out = a;
+	return 0;
+}
+
+void api_stop(struct api *a)
+{
+	if (!a)
+		return;
+	while (a->conns)
+		conn_free(a->conns);
+	loop_unwatch(a->w);
+	close(a->fd);
+	unlink(a->path);
+	free(a->path);
+	free(a);
 }

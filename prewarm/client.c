@@ -43,20 +43,25 @@ int fcpool_client_deploy(const char *sock, const struct fcpool_fn_spec *spec, st
 	int r = fcpool_fn_spec_check(spec, err);
 	if (r < 0)
 		return r;
-	struct proto_request rq = {.op = PROTO_DEPLOY, .spec = spec};
+	struct proto_request rq = {.op = PROTO_DEPLOY, .spec = *spec};
 	return call(sock, &rq, err);
 }
 
 int fcpool_client_rm(const char *sock, const char *name, struct fc_error **err)
 {
-	struct proto_request rq = {.op = PROTO_RM, .name = name};
+	struct proto_request rq = {.op = PROTO_RM, .name = (char *)name};
 	return call(sock, &rq, err);
 }
 
 int fcpool_client_scale(const char *sock, const char *name, long min, long max,
                         struct fc_error **err)
 {
-	struct proto_request rq = {.op = PROTO_SCALE, .name = name, .min = min, .max = max};
+	struct proto_request rq = {.op = PROTO_SCALE,
+	                           .name = (char *)name,
+	                           .has_min = min >= 0,
+	                           .has_max = max >= 0,
+	                           .min = (double)min,
+	                           .max = (double)max};
 	return call(sock, &rq, err);
 }
 
@@ -85,7 +90,7 @@ int fcpool_client_stats(const char *sock, struct fcpool_fn_list *out, struct fc_
 int fcpool_client_invoke(const char *sock, const struct fcpool_invoke_args *a,
                          struct fc_error **err)
 {
-	struct proto_request rq = {.op = PROTO_INVOKE, .name = a->name, .env = a->env};
+	struct proto_request rq = {.op = PROTO_INVOKE, .name = (char *)a->name, .env = a->env};
 	bool stdio = a->stdio[0] >= 0 && a->stdio[1] >= 0 && a->stdio[2] >= 0;
 	return request(sock, &rq, a->stdio, stdio ? 3 : 0, err);
 }

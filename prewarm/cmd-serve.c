@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-serve.c: `fcstart serve`, the daemon (prewarm/daemon.c). */
+/* cmd-serve.c: `fcstart serve`, the daemon (serve.c). */
 #include <getopt.h>
 
 #include "fcpool-cmd.h"

@@ -1,97 +1,93 @@
 /* SPDX-License-Identifier: MIT */
-/* daemon.c: `fcstart serve`. One single-threaded poll loop: the API socket,
- * the fork server's socket, signals and a 200 ms timer. The daemon never
- * forks after it started the fork server (it has no threads either); it hands
- * sandboxes over itself (fcrt_start_socket_ex on the start socket the fork
- * server passed it), so a hand-over never waits behind a creation. */
+/* daemon.c: the daemon behind `fcstart serve` (daemon.h): the pool core
+ * (pool.c) and what it asks for, done. Sandboxes are made by the fork servers,
+ * single-threaded processes started first (the daemon never forks once it
+ * serves, and has no thread); messages to them never block (an outbox is
+ * flushed when their socket is writable). The daemon hands sandboxes over
+ * itself (fcrt_start_socket_ex on the start socket a fork server passed it),
+ * so a hand-over never waits behind a creation. A 200 ms tick drives the
+ * core's timeouts and reaping. */
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
+#include "daemon.h"
 #include "fcrt.h"
 #include "fcsnap.h"
-#include "daemon.h"
+#include "forkserver.h"
+#include "http.h"
+#include "pool.h"
+#include "spec.h"
 
-struct daemon *D;
+#define FS_MAX          8 /* fork servers at most */
+#define FS_MAX_INFLIGHT 2 /* creations in one fork server's hands at once */
+#define TICK_NS         200000000ULL
 
-/* ---- replies --------------------------------------------------------------- */
+struct fs_out {
+	struct fs_msg m;
+	struct fs_out *next;
+};
 
-void conn_reply(struct conn *c, const char *json)
+struct fserver {
+	struct daemon *d;
+	int fd;
+	pid_t pid;
+	struct loop_watch *w;
+	/* messages that did not fit its socket yet: the daemon never blocks
+	 * on a fork server (which blocks on us) */
+	struct fs_out *outbox, **outbox_tail;
+};
+
+struct daemon {
+	char *root, *rt_root, *prefix;
+	int lock_fd, sig_fd, self_netns;
+	struct loop_watch *sig_w;
+	struct fcsnap_store *store;
+	struct loop *l;
+	struct pool *pool;
+	struct http_connector *http;
+	struct fserver fs[FS_MAX];
+	unsigned nfs;
+	uint64_t next_tick;
+};
+
+/* A sandbox's I/O: its init's pid, start socket (while waiting) and network
+ * namespace (an HTTP instance's, once connected to). */
+struct sb_io {
+	pid_t pid;
+	int start_fd, netns_fd;
+};
+
+struct daemon_inv {
+	struct pool_inv pi;
+	struct daemon *d;
+	int stdio[3];
+	char **env;
+	struct http_connect *hc; /* HTTP: connecting to the instance */
+	int sock;                /* HTTP: connected, until the owner has it */
+	daemon_event_fn *event;
+	void *owner;
+};
+
+static struct daemon_inv *inv_of(struct pool_inv *pi)
 {
-	if (c->gw) {
-		gw_on_reply(c, json);
-		return;
-	}
-	if (c->fd < 0)
-		return;
-	if (send(c->fd, json, strlen(json), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		fc_log(FC_LOG_DEBUG, "reply to client: %s", strerror(errno));
+	return (struct daemon_inv *)((char *)pi - offsetof(struct daemon_inv, pi));
 }
 
-void conn_error(struct conn *c, int errnum, const char *fmt, ...)
+static void close_stdio(struct daemon_inv *inv)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	struct fc_buf b = {0};
-	fc_buf_printf(&b, "{\"ok\":false,\"errno\":%d,\"error\":", errnum);
-	fc_buf_json_string(&b, msg);
-	fc_buf_printf(&b, "}");
-	conn_reply(c, b.data);
-	free(b.data);
-	free(msg);
+	for (size_t i = 0; i < 3; i++)
+		if (inv->stdio[i] >= 0)
+			close(inv->stdio[i]);
+	inv->stdio[0] = inv->stdio[1] = inv->stdio[2] = -1;
 }
 
-static void conn_close_fds(struct conn *c)
-{
-	for (size_t i = 0; i < c->nfds; i++)
-		if (c->fds[i] >= 0)
-			close(c->fds[i]);
-	c->nfds = 0;
-}
-
-/* The connection is done: it is freed at the end of the loop iteration. */
-void conn_finish(struct conn *c)
-{
-	if (c->gw)
-		gw_detach(c);
-	conn_close_fds(c);
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	c->dead = true;
-	if (c->fn && c->state == C_QUEUED)
-		queue_remove(c->fn, c);
-	if (c->sb)
-		c->sb->client = NULL;
-	c->sb = NULL;
-	c->state = C_DONE;
-}
-
-/* ---- functions and sandboxes ----------------------------------------------- */
-
-struct function *fn_find(const char *name)
-{
-	for (struct function *f = D->fns; f; f = f->next)
-		if (FC_STREQ(f->spec.name, name))
-			return f;
-	return NULL;
-}
-
-unsigned fn_total(const struct function *f)
-{
-	return f->n_waiting + f->n_creating + f->n_running;
-}
+/* ---- fork servers ------------------------------------------------------------ */
 
 /* Send to a fork server without ever blocking: queue what does not fit. */
 static void fs_post(struct fserver *fs, const struct fs_msg *m)
@@ -112,6 +108,7 @@ static void fs_post(struct fserver *fs, const struct fs_msg *m)
 		fs->outbox_tail = &fs->outbox;
 	*fs->outbox_tail = o;
 	fs->outbox_tail = &o->next;
+	loop_watch_events(fs->w, POLLIN | POLLOUT);
 }
 
 static void fs_flush(struct fserver *fs)
@@ -126,851 +123,519 @@ static void fs_flush(struct fserver *fs)
 		fs->outbox = o->next;
 		free(o);
 	}
+	loop_watch_events(fs->w, POLLIN);
 }
 
-static void sandbox_unlink(struct sandbox *s);
-static void fn_maybe_gone(struct function *f);
-
-/* Hand creations to the fork servers, a few at a time each, to the least
- * busy first; between equally busy ones, to the one with fewer running
- * sandboxes: a fork server reaps its sandboxes, and while it creates one
- * (some ms) the exit of a running one, an invocation's result, waits. */
-static void fs_pump(void)
-{
-	unsigned running[FS_MAX];
-	memset(running, 0, sizeof(running));
-	for (struct function *f = D->fns; f; f = f->next)
-		for (struct sandbox *s = f->sandboxes; s; s = s->next)
-			if (s->state == SB_RUNNING && s->fs < FS_MAX)
-				running[s->fs]++;
-	for (;;) {
-		struct fserver *fs = NULL;
-		for (unsigned i = 0; i < D->nfs; i++) {
-			struct fserver *c = &D->fs[i];
-			if (c->inflight >= FS_MAX_INFLIGHT)
-				continue;
-			if (!fs || c->inflight < fs->inflight ||
-			    (c->inflight == fs->inflight &&
-			     running[i] < running[(unsigned)(fs - D->fs)]))
-				fs = c;
-		}
-		if (!fs)
-			return;
-		struct sandbox *next = NULL;
-		for (struct function *f = D->fns; f; f = f->next)
-			for (struct sandbox *s = f->sandboxes; s; s = s->next)
-				if (s->state == SB_CREATING && !s->sent && !s->killed &&
-				    (!next || s->t_state < next->t_state))
-					next = s;
-		if (!next)
-			return;
-		struct fs_msg m = {.type = FS_CREATE};
-		snprintf(m.id, sizeof(m.id), "%s", next->id);
-		snprintf(m.fn, sizeof(m.fn), "%s", next->fn->spec.name);
-		next->sent = true;
-		next->fs = (unsigned)(fs - D->fs);
-		fs->inflight++;
-		fs_post(fs, &m);
-	}
-}
-
-static void fs_kill(struct sandbox *s)
-{
-	if (s->killed)
-		return;
-	s->killed = true;
-	if (s->state == SB_CREATING && !s->sent)
-		return; /* never left the daemon: sweep() drops it */
-	struct fs_msg m = {.type = FS_KILL};
-	snprintf(m.id, sizeof(m.id), "%s", s->id);
-	fs_post(&D->fs[s->fs], &m);
-}
-
-void sandbox_kill(struct sandbox *s)
-{
-	if (s->state == SB_WAITING && s->sync_fd >= 0) {
-		/* closing the start socket makes a waiting init exit by itself */
-		close(s->sync_fd);
-		s->sync_fd = -1;
-	}
-	fs_kill(s);
-}
-
-static struct sandbox *sandbox_find(const char *id)
-{
-	for (struct function *f = D->fns; f; f = f->next)
-		for (struct sandbox *s = f->sandboxes; s; s = s->next)
-			if (FC_STREQ(s->id, id))
-				return s;
-	return NULL;
-}
-
-static void sandbox_unlink(struct sandbox *s)
-{
-	struct function *f = s->fn;
-	for (struct sandbox **p = &f->sandboxes; *p; p = &(*p)->next)
-		if (*p == s) {
-			*p = s->next;
-			break;
-		}
-	switch (s->state) {
-	case SB_CREATING:
-		f->n_creating--;
-		break;
-	case SB_WAITING:
-		f->n_waiting--;
-		break;
-	case SB_RUNNING:
-		f->n_running--;
-		break;
-	default:
-		break;
-	}
-	if (s->sync_fd >= 0)
-		close(s->sync_fd);
-	if (s->http_fd >= 0)
-		close(s->http_fd);
-	if (s->client)
-		s->client->sb = NULL;
-	free(s);
-}
-
-static void sandbox_create(struct function *f)
-{
-	struct sandbox *s = fc_calloc(1, sizeof(*s));
-	snprintf(s->id, sizeof(s->id), "%s%s-%x.%llu", D->prefix, f->spec.name, (unsigned)getpid(),
-	         (unsigned long long)++D->seq);
-	s->fn = f;
-	s->state = SB_CREATING;
-	s->sync_fd = -1;
-	s->http_fd = -1;
-	s->t_state = fc_now_ns();
-	s->next = f->sandboxes;
-	f->sandboxes = s;
-	f->n_creating++;
-	f->creates++;
-	fs_pump();
-}
-
-/* Keep min waiting (plus one per queued invocation), never above max. */
-void pool_fill(struct function *f)
-{
-	if (f->removing)
-		return;
-	uint64_t now = fc_now_ns();
-	bool backoff = now < f->retry_after;
-	for (;;) {
-		unsigned want = f->spec.min + f->n_queued;
-		unsigned have = f->n_waiting + f->n_creating;
-		if (have >= want || fn_total(f) >= f->spec.max)
-			break;
-		if (backoff && f->n_queued == 0)
-			break;
-		if (backoff && f->n_creating > 0)
-			break;
-		sandbox_create(f);
-	}
-}
-
-void queue_remove(struct function *f, struct conn *c)
-{
-	for (struct conn **p = &f->queue; *p; p = &(*p)->qnext)
-		if (*p == c) {
-			*p = c->qnext;
-			f->n_queued--;
-			break;
-		}
-	c->qnext = NULL;
-}
-
-static void queue_push(struct function *f, struct conn *c, bool front)
-{
-	c->state = C_QUEUED;
-	c->fn = f;
-	if (front) {
-		c->qnext = f->queue;
-		f->queue = c;
-	} else {
-		struct conn **p = &f->queue;
-		while (*p)
-			p = &(*p)->qnext;
-		c->qnext = NULL;
-		*p = c;
-	}
-	f->n_queued++;
-}
-
-static struct sandbox *take_waiting(struct function *f)
-{
-	/* the oldest waiting sandbox */
-	struct sandbox *best = NULL;
-	for (struct sandbox *s = f->sandboxes; s; s = s->next)
-		if (s->state == SB_WAITING && s->sync_fd >= 0 &&
-		    (!best || s->t_state < best->t_state))
-			best = s;
-	return best;
-}
-
-static void record_latency(struct function *f, uint64_t ns, uint64_t exec_ns)
-{
-	f->lat[f->n_lat % FN_LAT_RING] = ns;
-	f->lat_exec[f->n_lat % FN_LAT_RING] = exec_ns;
-	f->n_lat++;
-}
-
-/* Hand sandbox s over to the invocation c: its stdio, env and args. An
- * HTTP instance gets /dev/null and the daemon's stderr instead. */
-int handover(struct function *f, struct sandbox *s, struct conn *c)
-{
-	uint64_t t0 = fc_now_ns();
-	struct fcrt_container ct = {
-	    .id = s->id, .root = D->rt_root, .pid = s->pid, .pidfd = -1, .sync_fd = s->sync_fd};
-	struct fcrt_start_args a = {.stdio = {-1, -1, -1}, .env = c->env, .argv = NULL};
-	bool http = f->spec.mode == FCPOOL_HTTP;
-	_cleanup_close_ int devnull = http ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
-	if (http) {
-		a.stdio[0] = devnull;
-		a.stdio[1] = 2;
-		a.stdio[2] = 2;
-	}
-	for (size_t i = 0; !http && i < 3 && i < c->nfds; i++)
-		a.stdio[i] = c->fds[i];
-	struct fc_error *e = NULL;
-	int r = fcrt_start_socket_ex(&ct, &a, &e);
-	uint64_t t1 = fc_now_ns();
-	s->sync_fd = ct.sync_fd; /* -1 after a successful start */
-	if (r < 0) {
-		fc_log(FC_LOG_WARN, "function `%s`: hand-over of `%s` failed: %s", f->spec.name,
-		       s->id, e ? e->msg : "?");
-		fc_error_free(e);
-		f->handover_failures++;
-		sandbox_kill(s);
-		return r;
-	}
-	f->n_waiting--;
-	f->n_running++;
-	s->state = SB_RUNNING;
-	s->t_state = t1;
-	s->client = c;
-	c->sb = s;
-	c->state = C_RUNNING;
-	c->t_started = t1;
-	if (f->spec.timeout_ms)
-		c->deadline = t1 + f->spec.timeout_ms * 1000000ULL;
-	f->handovers++;
-	f->last_used = t1;
-	/* the sandbox's clock is ours unless it has a time namespace with an
-	 * offset: then the reading falls outside [t0, t1] and is not used */
-	uint64_t exec = ct.exec_ns >= t0 && ct.exec_ns <= t1 ? ct.exec_ns - t0 : 0;
-	record_latency(f, t1 - t0, exec);
-	conn_close_fds(c);
-	if (http) {
-		c->handover_ns = t1 - t0;
-		return 0; /* http_assign() answers once the instance accepts */
-	}
-	char buf[512];
-	snprintf(buf, sizeof(buf),
-	         "{\"ok\":true,\"event\":\"started\",\"id\":\"%s\",\"handover_us\":%.1f,\"exec_"
-	         "us\":%.1f,\"wait_us\":%.1f,\"on_demand\":%s}",
-	         s->id, (double)(t1 - t0) / 1e3, (double)exec / 1e3, (double)(t0 - c->t0) / 1e3,
-	         c->on_demand ? "true" : "false");
-	conn_reply(c, buf);
-	return 0;
-}
-
-/* Give waiting sandboxes to queued invocations. */
-void dispatch(struct function *f)
-{
-	while (f->queue) {
-		bool http = f->spec.mode == FCPOOL_HTTP;
-		struct sandbox *s = http ? http_idle_instance(f) : NULL;
-		if (s) {
-			struct conn *c = f->queue;
-			queue_remove(f, c);
-			c->state = C_IDLE;
-			http_assign(c, s);
-			continue;
-		}
-		s = take_waiting(f);
-		if (!s)
-			break;
-		struct conn *c = f->queue;
-		queue_remove(f, c);
-		c->state = C_IDLE;
-		int r = handover(f, s, c);
-		if (r >= 0 && http) {
-			http_assign(c, s);
-			continue;
-		}
-		if (r < 0) {
-			if (++c->tries >= 3) {
-				conn_error(c, EIO, "function `%s`: hand-over failed %d times",
-				           f->spec.name, c->tries);
-				conn_finish(c);
-			} else {
-				queue_push(f, c, true);
-			}
-		}
-	}
-	pool_fill(f);
-}
-
-void fn_free(struct function *f)
-{
-	for (struct function **p = &D->fns; *p; p = &(*p)->next)
-		if (*p == f) {
-			*p = f->next;
-			break;
-		}
-	fcpool_fn_spec_clear(&f->spec);
-	free(f);
-}
-
-static void fn_maybe_gone(struct function *f)
-{
-	if (f->removing && !f->sandboxes) {
-		_cleanup_free_ char *dir = fc_asprintf("%s/functions/%s", D->root, f->spec.name);
-		struct fc_error *e = NULL;
-		fc_rm_rf_at(AT_FDCWD, dir, &e);
-		fc_error_free(e);
-		fn_free(f);
-	}
-}
-
-/* ---- fork server messages -------------------------------------------------- */
-
-static void on_fs_message(struct fserver *fs)
+static void on_fs_message(struct daemon *d, struct fserver *fs)
 {
 	struct fs_msg m;
 	int fd = -1;
 	ssize_t n = fs_recv(fs->fd, &m, &fd);
 	if (n <= 0) {
 		fc_log(FC_LOG_ERROR, "the fork server is gone; stopping");
-		D->stop = true;
+		loop_stop(d->l);
 		return;
 	}
-	struct sandbox *s = sandbox_find(m.id);
-	if (!s) {
+	struct pool_sb *sb = pool_sandbox_find(d->pool, m.id);
+	if (!sb || (m.type != FS_CREATED && fd >= 0)) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		if (!sb)
+			return;
 	}
-	struct function *f = s->fn;
-	if (m.type == FS_CREATED || m.type == FS_FAILED) {
-		if (fs->inflight)
-			fs->inflight--;
-		fs_pump();
-	}
+	uint64_t now = fc_now_ns();
 	switch (m.type) {
-	case FS_CREATED:
-		f->n_creating--;
-		f->n_waiting++;
-		s->state = SB_WAITING;
-		s->pid = m.pid;
-		s->sync_fd = fd;
-		s->t_state = fc_now_ns();
-		f->create_ns_sum += m.ns;
-		f->lat_create[f->n_create++ % FN_LAT_RING] = m.ns;
-		f->retry_after = 0;
-		if (f->removing || s->killed) {
-			sandbox_kill(s);
-			break;
-		}
-		dispatch(f);
+	case FS_CREATED: {
+		struct sb_io *io = fc_calloc(1, sizeof(*io));
+		*io = (struct sb_io){.pid = m.pid, .start_fd = fd, .netns_fd = -1};
+		sb->data = io;
+		pool_sandbox_created(d->pool, sb, m.ns, now);
 		break;
+	}
 	case FS_FAILED:
-		if (fd >= 0)
-			close(fd);
-		f->create_failures++;
-		fc_log(FC_LOG_ERROR, "function `%s`: create sandbox: %s", f->spec.name, m.text);
-		sandbox_unlink(s);
-		f->retry_after = fc_now_ns() + 1000000000ULL;
-		if (f->queue) {
-			struct conn *c = f->queue;
-			queue_remove(f, c);
-			conn_error(c, m.err ? m.err : EIO, "function `%s`: create sandbox: %s",
-			           f->spec.name, m.text);
-			conn_finish(c);
-		}
-		if (f->removing)
-			fn_maybe_gone(f);
-		else
-			pool_fill(f);
+		fc_log(FC_LOG_ERROR, "function `%s`: create sandbox: %s", sb->fn->spec.name,
+		       m.text);
+		pool_sandbox_failed(d->pool, sb, m.err, m.text, now);
 		break;
-	case FS_EXITED: {
-		struct conn *c = s->client;
-		if (c && f->spec.mode == FCPOOL_CLASSIC) {
-			char buf[256];
-			int st = m.status;
-			if (WIFEXITED(st))
-				snprintf(buf, sizeof(buf),
-				         "{\"ok\":true,\"event\":\"exit\",\"status\":%d%s}",
-				         WEXITSTATUS(st), c->timed_out ? ",\"timeout\":true" : "");
-			else
-				snprintf(buf, sizeof(buf),
-				         "{\"ok\":true,\"event\":\"exit\",\"status\":%d,\"signal\":"
-				         "%d%s}",
-				         128 + WTERMSIG(st), WTERMSIG(st),
-				         c->timed_out ? ",\"timeout\":true" : "");
-			conn_reply(c, buf);
-			conn_finish(c);
-		} else if (c) {
-			http_on_exit(c);
-		}
-		if (s->state == SB_WAITING && !s->killed)
+	case FS_EXITED:
+		if (sb->state == POOL_SB_WAITING && !sb->killed)
 			fc_log(FC_LOG_WARN,
 			       "function `%s`: waiting sandbox `%s` died (status 0x%x)",
-			       f->spec.name, s->id, m.status);
-		sandbox_unlink(s);
-		if (f->removing) {
-			fn_maybe_gone(f);
-		} else {
-			dispatch(f);
-		}
+			       sb->fn->spec.name, sb->id, m.status);
+		pool_sandbox_exited(d->pool, sb, m.status, now);
 		break;
-	}
 	default:
-		if (fd >= 0)
-			close(fd);
 		break;
 	}
 }
 
-/* Drop killed sandboxes that never reached the fork server; free removed
- * functions whose sandboxes are all gone. */
-static void sweep(void)
+static void on_fs(void *data, short revents)
 {
-	for (struct function *f = D->fns, *fnext; f; f = fnext) {
-		fnext = f->next;
-		for (struct sandbox *s = f->sandboxes, *snext; s; s = snext) {
-			snext = s->next;
-			if (s->state == SB_CREATING && !s->sent && s->killed)
-				sandbox_unlink(s);
-		}
-		fn_maybe_gone(f);
-	}
+	struct fserver *fs = data;
+	if (revents & POLLOUT)
+		fs_flush(fs);
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		on_fs_message(fs->d, fs);
 }
 
-/* ---- timer: timeouts, idle reaping, queue waits ----------------------------- */
-
-static void on_timer(void)
+/* Fork the fork servers, while this process has nothing else. */
+static int fs_start(struct daemon *d, unsigned n, struct fc_error **err)
 {
-	uint64_t now = fc_now_ns();
-	for (struct conn *c = D->conns; c; c = c->next) {
-		if (c->dead)
-			continue;
-		if (c->state == C_RUNNING && c->deadline && now > c->deadline && c->sb &&
-		    !c->timed_out) {
-			c->timed_out = true;
-			sandbox_kill(c->sb);
+	fflush(NULL);
+	for (unsigned i = 0; i < n; i++) {
+		int sp[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+			return fc_error_set(err, errno, "socketpair");
+		pid_t pid = fork();
+		if (pid < 0) {
+			int e = errno;
+			close(sp[0]);
+			close(sp[1]);
+			return fc_error_set(err, e, "fork a fork server");
 		}
-		if (c->state == C_QUEUED && now - c->t0 > D->queue_wait_ns) {
-			conn_error(
-			    c, EBUSY, "function `%s` is busy: no sandbox within %.0f s (max %u)",
-			    c->fn->spec.name, (double)D->queue_wait_ns / 1e9, c->fn->spec.max);
-			c->fn->busy++;
-			conn_finish(c);
+		if (pid == 0) {
+			for (unsigned k = 0; k < i; k++)
+				close(d->fs[k].fd);
+			close(sp[0]);
+			close(d->lock_fd);
+			fs_main(sp[1], d->root);
 		}
+		close(sp[1]);
+		d->fs[i] = (struct fserver){.d = d, .fd = sp[0], .pid = pid};
+		d->fs[i].w = loop_watch(d->l, sp[0], POLLIN, on_fs, &d->fs[i]);
+		d->nfs = i + 1;
 	}
-	for (struct function *f = D->fns; f; f = f->next) {
-		unsigned extra = f->n_waiting > f->spec.min ? f->n_waiting - f->spec.min : 0;
-		for (struct sandbox *s = f->sandboxes; s && extra; s = s->next)
-			if (s->state == SB_WAITING && !s->killed && now - s->t_state > D->idle_ns) {
-				sandbox_kill(s);
-				f->reaped++;
-				extra--;
+	return 0;
+}
+
+/* ---- what the core asks for ---------------------------------------------------- */
+
+static void op_create(void *ctx, struct pool_sb *sb)
+{
+	struct daemon *d = ctx;
+	struct fs_msg m = {.type = FS_CREATE};
+	snprintf(m.id, sizeof(m.id), "%s", sb->id);
+	snprintf(m.fn, sizeof(m.fn), "%s", sb->fn->spec.name);
+	fs_post(&d->fs[sb->creator], &m);
+}
+
+static void op_kill(void *ctx, struct pool_sb *sb)
+{
+	struct daemon *d = ctx;
+	struct sb_io *io = sb->data;
+	if (io && io->start_fd >= 0) {
+		/* closing the start socket makes a waiting init exit by itself */
+		close(io->start_fd);
+		io->start_fd = -1;
+	}
+	struct fs_msg m = {.type = FS_KILL};
+	snprintf(m.id, sizeof(m.id), "%s", sb->id);
+	fs_post(&d->fs[sb->creator], &m);
+}
+
+/* Hand sandbox sb over to the invocation: its stdio, env. An HTTP instance
+ * gets /dev/null and the daemon's stderr instead. */
+static int op_handover(void *ctx, struct pool_sb *sb, struct pool_inv *pi, struct pool_handover *h)
+{
+	struct daemon *d = ctx;
+	struct daemon_inv *inv = inv_of(pi);
+	struct sb_io *io = sb->data;
+	bool http = sb->fn->spec.mode == FCPOOL_HTTP;
+	h->t_start = fc_now_ns();
+	struct fcrt_container ct = {
+	    .id = sb->id, .root = d->rt_root, .pid = io->pid, .pidfd = -1, .sync_fd = io->start_fd};
+	struct fcrt_start_args a = {.stdio = {-1, -1, -1}, .env = inv->env, .argv = NULL};
+	_cleanup_close_ int devnull = http ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+	if (http) {
+		a.stdio[0] = devnull;
+		a.stdio[1] = 2;
+		a.stdio[2] = 2;
+	} else {
+		memcpy(a.stdio, inv->stdio, sizeof(a.stdio));
+	}
+	struct fc_error *e = NULL;
+	int r = fcrt_start_socket_ex(&ct, &a, &e);
+	h->t_done = fc_now_ns();
+	h->exec_ns = ct.exec_ns;
+	io->start_fd = ct.sync_fd; /* -1 after a successful start */
+	if (r < 0) {
+		fc_log(FC_LOG_WARN, "function `%s`: hand-over of `%s` failed: %s",
+		       sb->fn->spec.name, sb->id, e ? e->msg : "?");
+		fc_error_free(e);
+		return r;
+	}
+	close_stdio(inv);
+	return 0;
+}
+
+static void on_connected(void *data, int sock, int errnum, const char *msg)
+{
+	struct daemon_inv *inv = data;
+	inv->hc = NULL;
+	if (sock < 0) {
+		pool_http_failed(inv->d->pool, &inv->pi, errnum, msg, fc_now_ns());
+		return;
+	}
+	if (inv->pi.state != POOL_INV_CONNECTING) {
+		close(sock); /* it timed out or its instance died meanwhile */
+		return;
+	}
+	inv->sock = sock; /* op_reply hands it to the owner */
+	pool_http_connected(inv->d->pool, &inv->pi, fc_now_ns());
+}
+
+static void op_connect(void *ctx, struct pool_sb *sb, struct pool_inv *pi)
+{
+	struct daemon *d = ctx;
+	struct daemon_inv *inv = inv_of(pi);
+	struct sb_io *io = sb->data;
+	if (io->netns_fd < 0) {
+		_cleanup_free_ char *p = fc_asprintf("/proc/%d/ns/net", (int)io->pid);
+		io->netns_fd = open(p, O_RDONLY | O_CLOEXEC);
+	}
+	inv->hc = http_connect(d->http, io->netns_fd >= 0 ? io->netns_fd : -errno,
+	                       sb->fn->spec.name, sb->id, on_connected, inv);
+}
+
+static void op_reply(void *ctx, struct pool_inv *pi, const struct fcpool_event *e)
+{
+	struct daemon_inv *inv = inv_of(pi);
+	struct fcpool_event ev = *e;
+	if (ev.kind == FCPOOL_EV_CONNECTED) {
+		ev.sock = inv->sock;
+		inv->sock = -1;
+	} else if (ev.kind == FCPOOL_EV_EXIT || ev.kind == FCPOOL_EV_ERROR) {
+		http_connect_cancel(inv->hc);
+		inv->hc = NULL;
+		close_stdio(inv);
+	}
+	if (inv->event)
+		inv->event(inv->owner, &ev);
+}
+
+static void op_sandbox_gone(void *ctx, struct pool_sb *sb)
+{
+	struct sb_io *io = sb->data;
+	if (!io)
+		return;
+	if (io->start_fd >= 0)
+		close(io->start_fd);
+	if (io->netns_fd >= 0)
+		close(io->netns_fd);
+	free(io);
+	sb->data = NULL;
+}
+
+static void op_function_gone(void *ctx, struct pool_fn *f)
+{
+	struct daemon *d = ctx;
+	_cleanup_free_ char *dir = fc_asprintf("%s/functions/%s", d->root, f->spec.name);
+	struct fc_error *e = NULL;
+	fc_rm_rf_at(AT_FDCWD, dir, &e);
+	fc_error_free(e);
+}
+
+static const struct pool_ops pool_ops = {
+    .create = op_create,
+    .kill = op_kill,
+    .handover = op_handover,
+    .connect = op_connect,
+    .reply = op_reply,
+    .sandbox_gone = op_sandbox_gone,
+    .function_gone = op_function_gone,
+};
+
+/* ---- functions ---------------------------------------------------------------- */
+
+static int no_function(const char *name, struct fc_error **err)
+{
+	return fc_error_set(err, ENOENT, "no function `%s`", name ? name : "");
+}
+
+int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err)
+{
+	int r = pool_deploy_check(d->pool, spec->name, err);
+	if (r >= 0)
+		r = fn_prepare(d->store, d->root, spec, err);
+	if (r >= 0)
+		r = pool_deploy(d->pool, spec, fc_now_ns(), err);
+	return r;
+}
+
+int daemon_remove(struct daemon *d, const char *name, struct fc_error **err)
+{
+	struct pool_fn *f = name ? pool_fn_find(d->pool, name) : NULL;
+	if (!f)
+		return no_function(name, err);
+	pool_remove(d->pool, f, fc_now_ns());
+	return 0;
+}
+
+int daemon_scale(struct daemon *d, const char *name, double min, double max, struct fc_error **err)
+{
+	struct pool_fn *f = name ? pool_fn_find(d->pool, name) : NULL;
+	if (!f)
+		return no_function(name, err);
+	int r = pool_scale(d->pool, f, min, max, fc_now_ns(), err);
+	if (r < 0)
+		return r;
+	struct fc_buf b = {0};
+	fcpool_fn_spec_json(&f->spec, &b);
+	_cleanup_free_ char *p = fc_asprintf("%s/functions/%s/function.json", d->root, name);
+	fc_write_file_atomic_at(AT_FDCWD, p, b.data, b.len, 0600, NULL);
+	free(b.data);
+	return 0;
+}
+
+int daemon_list(struct daemon *d, const char *name, bool stats, struct fcpool_fn_list *l,
+                struct fc_error **err)
+{
+	memset(l, 0, sizeof(*l));
+	l->stats = stats;
+	for (struct pool_fn *f = pool_fn_first(d->pool); f; f = pool_fn_next(f))
+		l->n++;
+	l->fns = fc_calloc(l->n ? l->n : 1, sizeof(*l->fns));
+	l->n = 0;
+	for (struct pool_fn *f = pool_fn_first(d->pool); f; f = pool_fn_next(f))
+		if (!name || FC_STREQ(name, f->spec.name))
+			pool_fn_status(f, stats, &l->fns[l->n++]);
+	if (name && !l->n) {
+		daemon_list_free(l);
+		return no_function(name, err);
+	}
+	return 0;
+}
+
+void daemon_list_free(struct fcpool_fn_list *l)
+{
+	free(l->fns); /* the specs are the core's */
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- invocations -------------------------------------------------------------- */
+
+int daemon_invoke(struct daemon *d, struct daemon_invoke_args *a, struct daemon_inv **out,
+                  struct fc_error **err)
+{
+	struct pool_fn *f = a->name ? pool_fn_find(d->pool, a->name) : NULL;
+	if (!f)
+		return no_function(a->name, err);
+	struct daemon_inv *inv = fc_calloc(1, sizeof(*inv));
+	inv->d = d;
+	inv->pi.t_arrived = a->t_arrived;
+	memcpy(inv->stdio, a->stdio, sizeof(inv->stdio));
+	a->stdio[0] = a->stdio[1] = a->stdio[2] = -1;
+	inv->env = TAKE_PTR(a->env);
+	inv->sock = -1;
+	inv->event = a->event;
+	inv->owner = a->owner;
+	*out = inv;
+	pool_invoke(d->pool, f, &inv->pi, fc_now_ns());
+	return 0;
+}
+
+void daemon_release(struct daemon *d, struct daemon_inv *inv)
+{
+	if (!inv)
+		return;
+	inv->event = NULL;
+	http_connect_cancel(inv->hc);
+	inv->hc = NULL;
+	pool_release(d->pool, &inv->pi, fc_now_ns());
+	close_stdio(inv);
+	if (inv->sock >= 0)
+		close(inv->sock);
+	fc_strv_free(inv->env);
+	free(inv);
+}
+
+/* ---- signals and the tick ---------------------------------------------------- */
+
+static void on_signal(void *data, short revents)
+{
+	struct daemon *d = data;
+	struct signalfd_siginfo si;
+	(void)revents;
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			loop_stop(d->l);
+		for (unsigned i = 0; si.ssi_signo == SIGCHLD && i < d->nfs; i++)
+			if (d->fs[i].pid > 0 &&
+			    waitpid(d->fs[i].pid, NULL, WNOHANG) == d->fs[i].pid) {
+				fc_log(FC_LOG_ERROR, "fork server %d exited; stopping",
+				       (int)d->fs[i].pid);
+				d->fs[i].pid = -1;
+				loop_stop(d->l);
 			}
-		http_reap_idle(f, now);
-		pool_fill(f);
 	}
 }
 
-/* ---- the loop --------------------------------------------------------------- */
-
-static int listen_socket(const char *path, struct fc_error **err)
+static int tick_before(void *data, uint64_t now)
 {
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(a.sun_path))
-		return fc_error_set(err, ENAMETOOLONG, "socket `%s`", path);
-	strcpy(a.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return fc_error_set(err, errno, "socket");
-	unlink(path);
-	mode_t old = umask(0177);
-	int r = bind(fd, (struct sockaddr *)&a, sizeof(a));
-	umask(old);
-	if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
-		int e = errno;
-		close(fd);
-		return fc_error_set(err, e, "listen on `%s`", path);
-	}
-	return fd;
+	struct daemon *d = data;
+	return now >= d->next_tick ? 0 : (int)((d->next_tick - now + 999999) / 1000000);
 }
 
-static void load_functions(void)
+static void tick_after(void *data, uint64_t now)
 {
-	_cleanup_free_ char *dir = fc_asprintf("%s/functions", D->root);
-	DIR *d = opendir(dir);
-	if (!d)
+	struct daemon *d = data;
+	if (now < d->next_tick)
+		return;
+	pool_tick(d->pool, now);
+	d->next_tick = now + TICK_NS;
+}
+
+/* ---- start and stop ----------------------------------------------------------- */
+
+static void load_functions(struct daemon *d)
+{
+	_cleanup_free_ char *dir = fc_asprintf("%s/functions", d->root);
+	DIR *dp = opendir(dir);
+	if (!dp)
 		return;
 	struct dirent *de;
-	while ((de = readdir(d))) {
+	while ((de = readdir(dp))) {
 		if (de->d_name[0] == '.')
 			continue;
 		_cleanup_free_ char *p = fc_asprintf("%s/%s/function.json", dir, de->d_name);
 		_cleanup_free_ char *json = NULL;
 		struct fc_error *e = NULL;
-		struct fcpool_fn_spec spec;
+		struct fcpool_fn_spec spec = {0};
 		if (fc_read_file_at(AT_FDCWD, p, &json, NULL, 0, &e) < 0 ||
-		    fcpool_fn_spec_parse(json, &spec, &e) < 0 || fn_deploy(&spec, &e) < 0) {
+		    fcpool_fn_spec_parse(json, &spec, &e) < 0 || daemon_deploy(d, &spec, &e) < 0) {
 			fc_log(FC_LOG_ERROR, "reload function `%s`: %s", de->d_name,
 			       e ? e->msg : "?");
+			fcpool_fn_spec_clear(&spec);
 		} else {
 			fc_log(FC_LOG_INFO, "function `%s` reloaded", de->d_name);
 		}
 		fc_error_free(e);
 	}
-	closedir(d);
+	closedir(dp);
 }
 
-int fcpool_serve(const struct fcpool_serve_opts *o, struct fc_error **err)
+int daemon_new(const struct fcpool_serve_opts *o, struct loop *l, struct daemon **out,
+               struct fc_error **err)
 {
-	struct daemon d = {.self_netns = -1, .listen_fd = -1};
-	D = &d;
+	struct daemon *d = fc_calloc(1, sizeof(*d));
+	d->lock_fd = d->sig_fd = d->self_netns = -1;
+	d->l = l;
+	*out = d;
 	const char *root = o->root ? o->root : FCPOOL_DEFAULT_ROOT;
-	d.idle_ns = (uint64_t)(o->idle_timeout_s ? o->idle_timeout_s : 300) * 1000000000ULL;
-	d.queue_max = o->queue_max ? o->queue_max : 64;
-	d.queue_wait_ns = 30ULL * 1000000000ULL;
 	int r = fc_mkdir_p_at(AT_FDCWD, root, 0700, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *lockp = fc_asprintf("%s/lock", root);
-	_cleanup_close_ int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0)
+	d->lock_fd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0)
 		return fc_error_set(err, errno, "open `%s`", lockp);
-	if (flock(lock, LOCK_EX | LOCK_NB) < 0)
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
 		return fc_error_set(err, errno == EWOULDBLOCK ? EBUSY : errno,
 		                    "another fcstart daemon runs on root `%s`", root);
-	_cleanup_free_ char *real = realpath(root, NULL);
-	if (!real)
+	d->root = realpath(root, NULL);
+	if (!d->root)
 		return fc_error_set(err, errno, "root `%s`", root);
-	d.root = real;
-	d.rt_root = fc_asprintf("%s/runtime", d.root);
-	d.prefix = sandbox_prefix(d.root);
+	d->rt_root = fc_asprintf("%s/runtime", d->root);
+	d->prefix = sandbox_prefix(d->root);
 	unsigned removed = 0;
-	r = fcpool_recover(d.root, &removed, err);
+	r = fcpool_recover(d->root, &removed, err);
 	if (r < 0)
 		return r;
 	if (removed)
 		fc_log(FC_LOG_INFO, "removed %u sandboxes of a previous run under `%s`", removed,
-		       d.root);
-	_cleanup_free_ char *sbd = fc_asprintf("%s/sandboxes", d.root);
-	_cleanup_free_ char *fnd = fc_asprintf("%s/functions", d.root);
+		       d->root);
+	_cleanup_free_ char *sbd = fc_asprintf("%s/sandboxes", d->root);
+	_cleanup_free_ char *fnd = fc_asprintf("%s/functions", d->root);
 	if (fc_mkdir_p_at(AT_FDCWD, sbd, 0700, err) < 0 ||
 	    fc_mkdir_p_at(AT_FDCWD, fnd, 0700, err) < 0 ||
-	    fc_mkdir_p_at(AT_FDCWD, d.rt_root, 0700, err) < 0)
+	    fc_mkdir_p_at(AT_FDCWD, d->rt_root, 0700, err) < 0)
 		return fc_error_code(*err);
-
-	/* The fork servers first, while this process has nothing else. */
-	d.nfs = o->fork_servers ? o->fork_servers : 2;
-	if (d.nfs > FS_MAX)
-		d.nfs = FS_MAX;
-	fflush(NULL);
-	for (unsigned i = 0; i < d.nfs; i++) {
-		int sp[2];
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-			r = fc_error_set(err, errno, "socketpair");
-			d.nfs = i;
-			goto out;
-		}
-		pid_t fs = fork();
-		if (fs < 0) {
-			r = fc_error_set(err, errno, "fork a fork server");
-			close(sp[0]);
-			close(sp[1]);
-			d.nfs = i;
-			goto out;
-		}
-		if (fs == 0) {
-			for (unsigned k = 0; k < i; k++)
-				close(d.fs[k].fd);
-			close(sp[0]);
-			close(lock);
-			fs_main(sp[1], d.root);
-		}
-		close(sp[1]);
-		d.fs[i] = (struct fserver){.fd = sp[0], .pid = fs};
-	}
-
-	r = fcsnap_store_open(o->store, &d.store, err);
+	unsigned nfs = o->fork_servers ? o->fork_servers : 2;
+	r = fs_start(d, nfs > FS_MAX ? FS_MAX : nfs, err);
 	if (r < 0)
-		goto out;
-	d.sock_path = o->socket ? fc_strdup(o->socket) : fc_asprintf("%s/fcstart.sock", d.root);
-	r = d.listen_fd = listen_socket(d.sock_path, err);
+		return r;
+	r = fcsnap_store_open(o->store, &d->store, err);
 	if (r < 0)
-		goto out;
+		return r;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sig_fd < 0)
+		return fc_error_set(err, errno, "signalfd");
+	d->sig_w = loop_watch(l, d->sig_fd, POLLIN, on_signal, d);
 	signal(SIGPIPE, SIG_IGN);
-	d.self_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	load_functions();
-	if (o->http && http_gateway_start(o, err) < 0) {
-		r = fc_error_code(*err);
-		goto out;
-	}
-	fc_log(FC_LOG_INFO, "serving on `%s` (root `%s`, store `%s`)", d.sock_path, d.root,
-	       fcsnap_store_path(d.store));
-	uint64_t next_tick = fc_now_ns();
-	struct pollfd *pfd = NULL;
-	struct conn **pconn = NULL;
-	size_t cap = 0;
-	while (!d.stop) {
-		size_t n = 0, nc = 0;
-		for (struct conn *c = d.conns; c; c = c->next)
-			nc++;
-		if (2 * nc + 8 + FS_MAX + 64 > cap) {
-			cap = (2 * nc + 8 + FS_MAX + 64) * 2;
-			pfd = fc_realloc(pfd, cap * sizeof(*pfd));
-			pconn = fc_realloc(pconn, cap * sizeof(*pconn));
-		}
-		pfd[n++] = (struct pollfd){.fd = d.listen_fd, .events = POLLIN};
-		pfd[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
-		for (unsigned i = 0; i < d.nfs; i++)
-			pfd[n++] = (struct pollfd){
-			    .fd = d.fs[i].fd, .events = POLLIN | (d.fs[i].outbox ? POLLOUT : 0)};
-		size_t first = n;
-		for (struct conn *c = d.conns; c; c = c->next) {
-			pconn[n] = c;
-			pfd[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
-		}
-		size_t first_tcp = n;
-		for (struct conn *c = d.conns; c; c = c->next) {
-			if (c->tcp_fd < 0 || n >= cap)
-				continue;
-			pconn[n] = c;
-			pfd[n++] = (struct pollfd){.fd = c->tcp_fd, .events = POLLOUT};
-		}
-		int timeout = http_tick(fc_now_ns());
-		size_t first_gw = n;
-		size_t ngw = gw_poll_prepare(pfd + n, cap - n, &timeout);
-		n += ngw;
-		r = poll(pfd, n, timeout);
-		if (r < 0 && errno != EINTR) {
-			r = fc_error_set(err, errno, "poll");
-			break;
-		}
-		r = 0;
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-					d.stop = true;
-				for (unsigned i = 0; si.ssi_signo == SIGCHLD && i < d.nfs; i++)
-					if (d.fs[i].pid > 0 &&
-					    waitpid(d.fs[i].pid, NULL, WNOHANG) == d.fs[i].pid) {
-						fc_log(FC_LOG_ERROR,
-						       "fork server %d exited; stopping",
-						       (int)d.fs[i].pid);
-						d.fs[i].pid = -1;
-						d.stop = true;
-					}
-			}
-		}
-		for (unsigned i = 0; i < d.nfs; i++) {
-			if (pfd[2 + i].revents & POLLOUT)
-				fs_flush(&d.fs[i]);
-			if (pfd[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
-				on_fs_message(&d.fs[i]);
-		}
-		if (pfd[0].revents & POLLIN)
-			api_accept();
-		for (size_t i = first; i < first_tcp; i++)
-			if (pfd[i].revents && !pconn[i]->dead)
-				api_on_readable(pconn[i]);
-		for (size_t i = first_tcp; i < first_gw; i++)
-			if (pfd[i].revents && !pconn[i]->dead && pconn[i]->tcp_fd == pfd[i].fd)
-				http_on_writable(pconn[i]);
-		if (ngw)
-			gw_poll_done(pfd + first_gw, ngw);
-		if (fc_now_ns() >= next_tick) {
-			on_timer();
-			next_tick = fc_now_ns() + 200000000ULL;
-		}
-		sweep();
-		fs_pump();
-		for (struct conn **p = &d.conns; *p;) {
-			struct conn *c = *p;
-			if (c->dead) {
-				*p = c->next;
-				if (c->tcp_fd >= 0)
-					close(c->tcp_fd);
-				fc_strv_free(c->env);
-				free(c->body);
-				free(c);
-			} else {
-				p = &c->next;
-			}
-		}
-	}
-	free(pfd);
-	free(pconn);
-	if (sfd >= 0)
-		close(sfd);
-	fc_log(FC_LOG_INFO, "stopping: removing every sandbox");
-out:
-	http_gateway_stop();
-	for (struct conn *c = d.conns; c; c = c->next)
-		if (!c->dead)
-			conn_finish(c);
-	for (struct function *f = d.fns; f; f = f->next)
-		for (struct sandbox *s = f->sandboxes; s; s = s->next)
-			if (s->sync_fd >= 0) {
-				close(s->sync_fd);
-				s->sync_fd = -1;
-			}
+	d->self_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	d->http = http_connector_new(l, d->self_netns);
+	_cleanup_free_ char *tag = fc_asprintf("%x", (unsigned)getpid());
+	struct pool_config cfg = {
+	    .id_prefix = d->prefix,
+	    .id_tag = tag,
+	    .creators = d->nfs,
+	    .creator_slots = FS_MAX_INFLIGHT,
+	    .idle_ns = (uint64_t)(o->idle_timeout_s ? o->idle_timeout_s : 300) * 1000000000ULL,
+	    .queue_wait_ns = 30ULL * 1000000000ULL,
+	    .queue_max = o->queue_max ? o->queue_max : 64,
+	    .retry_ns = 1000000000ULL,
+	};
+	d->pool = pool_new(&cfg, &pool_ops, d);
+	loop_hook(l, tick_before, tick_after, d);
+	d->next_tick = fc_now_ns();
+	load_functions(d);
+	return 0;
+}
+
+const char *daemon_root(const struct daemon *d)
+{
+	return d->root;
+}
+
+const char *daemon_store_path(const struct daemon *d)
+{
+	return fcsnap_store_path(d->store);
+}
+
+void daemon_free(struct daemon *d)
+{
+	if (!d)
+		return;
+	if (d->l)
+		loop_unhook(d->l, d);
+	/* closes every start socket: waiting inits exit */
+	pool_free(d->pool);
+	http_connector_free(d->http);
 	/* closing its socket makes a fork server kill and remove every sandbox */
-	for (unsigned i = 0; i < d.nfs; i++) {
-		while (d.fs[i].outbox) {
-			struct fs_out *ob = d.fs[i].outbox;
-			d.fs[i].outbox = ob->next;
+	for (unsigned i = 0; i < d->nfs; i++) {
+		while (d->fs[i].outbox) {
+			struct fs_out *ob = d->fs[i].outbox;
+			d->fs[i].outbox = ob->next;
 			free(ob);
 		}
-		close(d.fs[i].fd);
+		loop_unwatch(d->fs[i].w);
+		close(d->fs[i].fd);
 	}
-	for (unsigned i = 0; i < d.nfs; i++)
-		if (d.fs[i].pid > 0)
-			while (waitpid(d.fs[i].pid, NULL, 0) < 0 && errno == EINTR)
+	for (unsigned i = 0; i < d->nfs; i++)
+		if (d->fs[i].pid > 0)
+			while (waitpid(d->fs[i].pid, NULL, 0) < 0 && errno == EINTR)
 				;
-	while (d.fns) {
-		struct function *f = d.fns;
-		while (f->sandboxes) {
-			struct sandbox *s = f->sandboxes;
-			f->sandboxes = s->next;
-			if (s->http_fd >= 0)
-				close(s->http_fd);
-			free(s);
-		}
-		fn_free(f);
-	}
-	while (d.conns) {
-		struct conn *c = d.conns;
-		d.conns = c->next;
-		fc_strv_free(c->env);
-		free(c->body);
-		free(c);
-	}
-	if (d.listen_fd >= 0) {
-		close(d.listen_fd);
-		unlink(d.sock_path);
-	}
-	{
+	if (d->root) {
 		struct fc_error *e = NULL;
-		fcpool_recover(d.root, NULL, &e); /* anything the fork server could not remove */
+		fcpool_recover(d->root, NULL, &e); /* anything the fork servers could not remove */
 		fc_error_free(e);
 	}
-	fcsnap_store_free(d.store);
-	if (d.self_netns >= 0)
-		close(d.self_netns);
-	free(d.sock_path);
-	free(d.rt_root);
-	free(d.prefix);
-	D = NULL;
-	return r;
-}
-
-/* An invocation wants a sandbox: queue it (bounded), then dispatch. */
-void queue_invocation(struct function *f, struct conn *c)
-{
-	if (f->n_waiting == 0 && (f->spec.mode == FCPOOL_CLASSIC || !http_idle_instance(f))) {
-		c->on_demand = true;
-		unsigned qmax = f->spec.queue ? f->spec.queue : D->queue_max;
-		if (f->n_queued >= qmax) {
-			f->busy++;
-			conn_error(c, EBUSY,
-			           "function `%s` is busy: %u running, %u waiting to start (max "
-			           "%u, queue %u)",
-			           f->spec.name, f->n_running, f->n_queued, f->spec.max, qmax);
-			conn_finish(c);
-			return;
-		}
-		f->on_demand++;
-	}
-	queue_push(f, c, false);
-	dispatch(f);
-}
-
-int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err)
-{
-	struct function *f = fn_find(spec->name);
-	if (f && f->removing)
-		return fc_error_set(err, EBUSY, "function `%s` is being removed; try again",
-		                    spec->name);
-	int r = fn_prepare(D->store, D->root, spec, err);
-	if (r < 0)
-		return r;
-	if (f) {
-		/* waiting sandboxes were made from the old config */
-		for (struct sandbox *s = f->sandboxes; s; s = s->next)
-			if (s->state != SB_RUNNING)
-				sandbox_kill(s);
-		fcpool_fn_spec_clear(&f->spec);
-	} else {
-		f = fc_calloc(1, sizeof(*f));
-		f->next = D->fns;
-		D->fns = f;
-	}
-	f->spec = *spec;
-	memset(spec, 0, sizeof(*spec));
-	pool_fill(f);
-	return 0;
-}
-
-void fn_remove(struct function *f)
-{
-	f->removing = true;
-	while (f->queue) {
-		struct conn *q = f->queue;
-		queue_remove(f, q);
-		conn_error(q, ENOENT, "function `%s` was removed", f->spec.name);
-		conn_finish(q);
-	}
-	for (struct sandbox *s = f->sandboxes; s; s = s->next)
-		sandbox_kill(s);
-	/* freed by sweep() once its sandboxes are gone */
-}
-
-int fn_scale(struct function *f, double mn, double mx, struct fc_error **err)
-{
-	if (mn < 0 || mx < 1 || mn > mx || mx > 10000)
-		return fc_error_set(
-		    err, EINVAL,
-		    "function `%s`: scale min %g max %g: need 0 <= min <= max, 1 <= max <= 10000",
-		    f->spec.name, mn, mx);
-	f->spec.min = (unsigned)mn;
-	f->spec.max = (unsigned)mx;
-	/* above the new max: waiting sandboxes go now (running ones finish) */
-	unsigned live = 0;
-	for (struct sandbox *s = f->sandboxes; s; s = s->next)
-		if (!s->killed)
-			live++;
-	for (struct sandbox *s = f->sandboxes; s && live > f->spec.max; s = s->next)
-		if (s->state == SB_WAITING && !s->killed) {
-			sandbox_kill(s);
-			f->reaped++;
-			live--;
-		}
-	struct fc_buf b = {0};
-	fcpool_fn_spec_json(&f->spec, &b);
-	_cleanup_free_ char *p =
-	    fc_asprintf("%s/functions/%s/function.json", D->root, f->spec.name);
-	fc_write_file_atomic_at(AT_FDCWD, p, b.data, b.len, 0600, NULL);
-	free(b.data);
-	pool_fill(f);
-	return 0;
+	loop_unwatch(d->sig_w);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	if (d->self_netns >= 0)
+		close(d->self_netns);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	fcsnap_store_free(d->store);
+	free(d->root);
+	free(d->rt_root);
+	free(d->prefix);
+	free(d);
 }

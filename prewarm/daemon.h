@@ -1,154 +1,60 @@
 /* SPDX-License-Identifier: MIT */
-/* daemon.h: the daemon's state (daemon.c: loop, pools; api.c: requests;
- * http.c: HTTP functions and the gateway). */
+/* daemon.h: the daemon behind `fcstart serve` as its front ends (api.c, the
+ * unix-socket API; gateway.c, the OpenFaaS gateway) see it: functions to
+ * deploy, remove, scale and list, and invocations whose events come back
+ * through a callback. daemon.c drives the pool core (pool.c) and does its I/O:
+ * the fork servers that make and tear down sandboxes, hand-overs, connections
+ * to HTTP instances, function.json. */
 #ifndef FCPOOL_DAEMON_H
 #define FCPOOL_DAEMON_H
 
-#include <poll.h>
+#include "fcpool.h"
+#include "loop.h"
 
-#include "pool-private.h"
+struct daemon;
+struct daemon_inv;
 
-#define FN_LAT_RING 8192
+/* Take the root's lock, remove what a previous run left, start the fork
+ * servers (before anything else: the daemon never forks once it serves),
+ * open the store and reload the deployed functions. */
+int daemon_new(const struct fcpool_serve_opts *o, struct loop *l, struct daemon **out,
+               struct fc_error **err);
+/* Stop: every sandbox is killed and removed, the root left clean. */
+void daemon_free(struct daemon *d);
+const char *daemon_root(const struct daemon *d);
+const char *daemon_store_path(const struct daemon *d);
 
-enum sb_state { SB_CREATING = 0, SB_WAITING, SB_RUNNING };
-enum conn_state { C_IDLE = 0, C_QUEUED, C_RUNNING, C_DONE };
+/* Deploy spec (taken on success), or replace a deployed function's. */
+int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err);
+/* -ENOENT "no function `NAME`" when it is not deployed. */
+int daemon_remove(struct daemon *d, const char *name, struct fc_error **err);
+int daemon_scale(struct daemon *d, const char *name, double min, double max, struct fc_error **err);
+/* One function (name) or all (NULL), with the stats or not. The specs are
+ * borrowed: free the list with daemon_list_free, and before anything else is
+ * asked of the daemon. */
+int daemon_list(struct daemon *d, const char *name, bool stats, struct fcpool_fn_list *out,
+                struct fc_error **err);
+void daemon_list_free(struct fcpool_fn_list *l);
 
-struct conn;
-struct function;
-struct fs_out {
-	struct fs_msg m;
-	struct fs_out *next;
+/* An invocation's events, in order: STARTED then EXIT (classic), or
+ * CONNECTED (HTTP: ev->sock is the owner's now); or ERROR. No event comes
+ * after EXIT or ERROR. */
+typedef void daemon_event_fn(void *owner, const struct fcpool_event *ev);
+struct daemon_invoke_args {
+	const char *name;
+	uint64_t t_arrived; /* when the request came */
+	int stdio[3];       /* classic: the function's stdin, stdout, stderr (taken) */
+	char **env;         /* KEY=VALUE for this invocation (taken), or NULL */
+	daemon_event_fn *event;
+	void *owner;
 };
-/* FS_CREATE requests in one fork server's hands at once */
-#define FS_MAX_INFLIGHT 2
-#define FS_MAX          8
-struct fserver {
-	int fd;
-	pid_t pid;
-	/* messages that did not fit its socket yet: the daemon never blocks
-	 * on a fork server (which blocks on us) */
-	struct fs_out *outbox, **outbox_tail;
-	unsigned inflight;
-};
-
-struct sandbox {
-	char id[96];
-	struct function *fn;
-	pid_t pid;
-	int sync_fd; /* start socket while waiting */
-	enum sb_state state;
-	bool killed;
-	bool sent;           /* its FS_CREATE went to the fork server */
-	unsigned fs;         /* which fork server made it */
-	uint64_t t_state;    /* when it entered its state */
-	struct conn *client; /* classic: the invocation it runs */
-	/* http mode: a started instance serves one request at a time */
-	int http_fd;     /* its network namespace (-1 until first used) */
-	bool http_ready; /* accepted a connection once */
-	uint64_t last_used;
-	struct sandbox *next;
-};
-
-struct conn {
-	int fd;
-	enum conn_state state;
-	int fds[3];
-	size_t nfds;
-	char **env;
-	char *body; /* http invocations: request body */
-	size_t body_len;
-	struct function *fn;
-	struct sandbox *sb;
-	int tcp_fd; /* http: connecting socket inside the sandbox's netns */
-	uint64_t retry_at, connect_deadline, handover_ns;
-	uint64_t t0, t_started, deadline;
-	bool on_demand, timed_out, dead;
-	struct gw_req *gw; /* an invocation through the HTTP gateway */
-	int tries;
-	struct conn *next, *qnext;
-};
-
-struct function {
-	struct fcpool_fn_spec spec;
-	struct sandbox *sandboxes;
-	unsigned n_waiting, n_creating, n_running;
-	struct conn *queue;
-	unsigned n_queued;
-	bool removing;
-	uint64_t retry_after;
-	/* stats */
-	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy,
-	    reaped;
-	uint64_t create_ns_sum, last_used;
-	/* hand-over latencies, ns: lat until the sandbox's answer reached us
-	 * (the round trip), lat_exec until the sandbox's own clock just before
-	 * its execve (the hand-over proper; 0 when it did not report one) */
-	uint64_t lat[FN_LAT_RING], lat_exec[FN_LAT_RING];
-	uint64_t n_lat;
-	/* sandbox creation times in the fork server, ns */
-	uint64_t lat_create[FN_LAT_RING];
-	uint64_t n_create;
-	struct function *next;
-};
-
-struct daemon {
-	char *root, *rt_root, *prefix, *sock_path;
-	struct fcsnap_store *store;
-	int listen_fd;
-	uint64_t seq, idle_ns, queue_wait_ns;
-	unsigned queue_max;
-	struct function *fns;
-	struct conn *conns;
-	struct fserver fs[FS_MAX];
-	unsigned nfs;
-	int self_netns;
-	bool stop;
-};
-extern struct daemon *D;
-
-void conn_reply(struct conn *c, const char *json);
-void conn_error(struct conn *c, int errnum, const char *fmt, ...) FC_PRINTF(3, 4);
-void conn_finish(struct conn *c);
-struct function *fn_find(const char *name);
-unsigned fn_total(const struct function *f);
-void fn_free(struct function *f);
-int fn_deploy(struct fcpool_fn_spec *spec, struct fc_error **err);
-void fn_remove(struct function *f);
-int fn_scale(struct function *f, double mn, double mx, struct fc_error **err);
-void sandbox_kill(struct sandbox *s);
-void pool_fill(struct function *f);
-void dispatch(struct function *f);
-void queue_remove(struct function *f, struct conn *c);
-void queue_invocation(struct function *f, struct conn *c);
-
-void api_accept(void);
-void api_on_readable(struct conn *c);
-
-int handover(struct function *f, struct sandbox *s, struct conn *c);
-
-/* http.c */
-struct sandbox *http_idle_instance(struct function *f);
-void http_assign(struct conn *c, struct sandbox *s);
-void http_on_writable(struct conn *c);
-void http_release(struct conn *c);
-void http_on_exit(struct conn *c);
-void http_reap_idle(struct function *f, uint64_t now);
-/* retries of connections; returns the poll timeout (ms) that they need */
-int http_tick(uint64_t now);
-/* gateway.c: the OpenFaaS-compatible HTTP API (libmicrohttpd, driven from
- * the daemon's poll loop: no thread) */
-/* the gateway on o->http: basic auth of its control routes from
- * o->basic_auth_file, request bodies up to o->max_body */
-int http_gateway_start(const struct fcpool_serve_opts *o, struct fc_error **err);
-void http_gateway_stop(void);
-/* add its descriptors to pfd (at most max); returns how many */
-size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout);
-void gw_poll_done(const struct pollfd *pfd, size_t n);
-/* an internal invocation's reply (conn_reply of a gateway conn) */
-void gw_on_reply(struct conn *c, const char *json);
-/* an HTTP instance accepted the gateway's connection (takes the socket) */
-void gw_on_connected(struct conn *c, int sock);
-/* the conn goes away: forget it */
-void gw_detach(struct conn *c);
+/* -ENOENT "no function `NAME`" when it is not deployed. *inv is set before
+ * the first event, which may come from inside. */
+int daemon_invoke(struct daemon *d, struct daemon_invoke_args *a, struct daemon_inv **inv,
+                  struct fc_error **err);
+/* The owner lets go, once, also after EXIT or ERROR (from an event too): a
+ * queued invocation leaves the queue, a running classic function is killed,
+ * an HTTP instance is freed for the next request. No event follows. */
+void daemon_release(struct daemon *d, struct daemon_inv *inv);
 
 #endif

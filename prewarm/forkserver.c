@@ -23,7 +23,7 @@
 
 #include "fcrt.h"
 #include "fcsnap.h"
-#include "pool-private.h"
+#include "forkserver.h"
 
 int fs_send(int fd, const struct fs_msg *m, int pass_fd)
 {

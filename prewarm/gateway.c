@@ -16,7 +16,8 @@
 #include <arpa/inet.h>
 
 #include "auth.h"
-#include "daemon.h"
+#include "frontends.h"
+#include "proto.h"
 
 #ifdef FC_HAVE_MHD
 #include <dlfcn.h>
@@ -81,12 +82,24 @@ static int mhd_load(struct fc_error **err)
 #define MHD_suspend_connection          mhdl.MHD_suspend_connection
 #define MHD_resume_connection           mhdl.MHD_resume_connection
 
+struct gateway {
+	struct daemon *d;
+	struct loop *l;
+	struct MHD_Daemon *mhd;
+	struct loop_watch *w; /* libmicrohttpd's epoll descriptor */
+	struct gw_auth *auth;
+	uint64_t max_body;       /* bytes of a request body, beyond: 413 */
+	struct gw_req *inflight; /* invocations under way */
+};
+
 struct gw_req {
+	struct gateway *g;
 	struct MHD_Connection *mc;
 	struct fc_buf body, out;
-	int out_fd; /* the function's stdout (read end) */
+	int out_fd; /* the function's stdout (read end), or the connection to an HTTP function */
+	struct loop_watch *out_w;
 	bool started, exited, ready, suspended;
-	bool http;        /* an HTTP-mode function: out_fd is the connection to it */
+	bool http;        /* an HTTP-mode function */
 	bool too_large;   /* the body went past the limit (read and dropped) */
 	uint64_t dropped; /* bytes of it dropped */
 	char *method, *path, *ctype;
@@ -94,14 +107,9 @@ struct gw_req {
 	int status; /* the function's exit status */
 	unsigned http_status;
 	char *error;
-	struct conn *c;
-	struct gw_req *next; /* invocations in flight */
+	struct daemon_inv *inv;
+	struct gw_req *next;
 };
-
-static struct MHD_Daemon *mhd;
-static struct gw_req *inflight;
-static struct gw_auth *auth;
-static uint64_t max_body; /* bytes of a request body, beyond: 413 */
 
 static enum MHD_Result respond(struct MHD_Connection *mc, unsigned status, const char *type,
                                const char *data, size_t len)
@@ -120,6 +128,21 @@ static enum MHD_Result respond_text(struct MHD_Connection *mc, unsigned status, 
 	return respond(mc, status, "text/plain", msg, strlen(msg));
 }
 
+static enum MHD_Result respond_error(struct MHD_Connection *mc, unsigned status,
+                                     const struct fc_error *e)
+{
+	_cleanup_free_ char *msg = fc_asprintf("%s\n", e && e->msg ? e->msg : "failed");
+	return respond_text(mc, status, msg);
+}
+
+static enum MHD_Result respond_too_large(struct gw_req *q)
+{
+	_cleanup_free_ char *msg =
+	    fc_asprintf("request body too large: at most %llu bytes (fcstart serve --max-body)\n",
+	                (unsigned long long)q->g->max_body);
+	return respond_text(q->mc, 413, msg);
+}
+
 static enum MHD_Result respond_unauthorized(struct MHD_Connection *mc)
 {
 	static const char msg[] = "unauthorized: /system/... needs basic auth\n";
@@ -132,302 +155,116 @@ static enum MHD_Result respond_unauthorized(struct MHD_Connection *mc)
 	return ret;
 }
 
-/* The request body as JSON (nesting checked first), or NULL with q->error
- * and q->http_status set. */
-static yajl_val body_json(struct gw_req *q, const char *what)
-{
-	struct fc_error *e = NULL;
-	_cleanup_free_ char *w = fc_asprintf("%s request body", what);
-	yajl_val v = js_parse(q->body.data ? q->body.data : "", w, &e);
-	if (!v) {
-		q->error = fc_asprintf("%s\n", e->msg);
-		q->http_status = 400;
-		fc_error_free(e);
-	}
-	return v;
-}
-
-static enum MHD_Result respond_error(struct gw_req *q)
-{
-	return respond_text(q->mc, q->http_status, q->error);
-}
-
-static enum MHD_Result respond_too_large(struct MHD_Connection *mc)
-{
-	_cleanup_free_ char *msg =
-	    fc_asprintf("request body too large: at most %llu bytes (fcstart serve --max-body)\n",
-	                (unsigned long long)max_body);
-	return respond_text(mc, 413, msg);
-}
-
-static void kv_array(struct fc_buf *b, yajl_val obj, const char *key)
-{
-	const char *path[] = {key, NULL};
-	yajl_val o = obj ? yajl_tree_get(obj, path, yajl_t_object) : NULL;
-	fc_buf_printf(b, ",\"%s\":[", key[0] == 'e' ? "env" : "labels");
-	for (size_t i = 0; o && i < YAJL_GET_OBJECT(o)->len; i++) {
-		yajl_val v = YAJL_GET_OBJECT(o)->values[i];
-		_cleanup_free_ char *kv = fc_asprintf("%s=%s", YAJL_GET_OBJECT(o)->keys[i],
-		                                      YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "");
-		fc_buf_printf(b, "%s", i ? "," : "");
-		fc_buf_json_string(b, kv);
-	}
-	fc_buf_printf(b, "]");
-}
-
-static const char *sub_str(yajl_val v, const char *a, const char *b)
-{
-	const char *path[] = {a, b, NULL};
-	yajl_val x = yajl_tree_get(v, path, yajl_t_string);
-	return x ? YAJL_GET_STRING(x) : NULL;
-}
+/* ---- the control routes ------------------------------------------------------ */
 
 /* POST/PUT /system/functions: a faas-provider FunctionDeployment. */
 static enum MHD_Result deploy(struct gw_req *q)
 {
-	yajl_val v = body_json(q, "deploy");
-	if (!v)
-		return respond_error(q);
-	const char *name = js_str(v, "service"), *image = js_str(v, "image");
-	const char *fprocess = js_str(v, "envProcess");
-	const char *mode = sub_str(v, "annotations", "com.fcstart.mode");
-	if (!mode)
-		mode = sub_str(v, "labels", "com.fcstart.mode");
-	struct fc_buf b = {0};
-	fc_buf_printf(&b, "{\"name\":");
-	fc_buf_json_string(&b, name ? name : "");
-	fc_buf_printf(&b, ",\"image\":");
-	fc_buf_json_string(&b, image ? image : "");
-	fc_buf_printf(&b, ",\"mode\":");
-	fc_buf_json_string(&b, mode ? mode : "classic");
-	kv_array(&b, v, "envVars");
-	kv_array(&b, v, "labels");
-	if (fprocess && *fprocess) {
-		fc_buf_printf(&b, ",\"args\":[\"/bin/sh\",\"-c\",");
-		fc_buf_json_string(&b, fprocess);
-		fc_buf_printf(&b, "]");
-	}
-	uint64_t mem = 0;
-	const char *m = sub_str(v, "limits", "memory");
-	if (m && fcpool_parse_size(m, &mem) == 0)
-		fc_buf_printf(&b, ",\"memory\":%llu", (unsigned long long)mem);
-	const char *cpu = sub_str(v, "limits", "cpu");
-	if (cpu) {
-		double c = strtod(cpu, NULL);
-		if (strchr(cpu, 'm'))
-			c /= 1000; /* millicores */
-		fc_buf_printf(&b, ",\"cpus\":%g", c);
-	}
-	fc_buf_printf(&b, "}");
-	yajl_tree_free(v);
 	struct fcpool_fn_spec spec;
 	struct fc_error *e = NULL;
 	enum MHD_Result r;
-	if (fcpool_fn_spec_parse(b.data, &spec, &e) < 0 || fn_deploy(&spec, &e) < 0) {
-		_cleanup_free_ char *msg = fc_asprintf("%s\n", e ? e->msg : "deploy failed");
-		r = respond_text(q->mc, e && e->errnum == ENOENT ? 404 : 400, msg);
-		fcpool_fn_spec_clear(&spec);
-	} else {
+	if (proto_openfaas_deployment(q->body.data, &spec, &e) < 0)
+		r = respond_error(q->mc, 400, e);
+	else if (daemon_deploy(q->g->d, &spec, &e) < 0)
+		r = respond_error(q->mc, e && e->errnum == ENOENT ? 404 : 400, e);
+	else
 		r = respond_text(q->mc, 202, "");
-	}
+	fcpool_fn_spec_clear(&spec);
 	fc_error_free(e);
-	free(b.data);
 	return r;
 }
 
-static void status_json(struct fc_buf *b, const struct function *f)
-{
-	fc_buf_printf(b, "{\"name\":");
-	fc_buf_json_string(b, f->spec.name);
-	fc_buf_printf(b, ",\"image\":");
-	fc_buf_json_string(b, f->spec.image);
-	fc_buf_printf(b, ",\"namespace\":\"\",\"labels\":{");
-	for (size_t i = 0; f->spec.labels && f->spec.labels[i]; i++) {
-		const char *eq = strchr(f->spec.labels[i], '=');
-		_cleanup_free_ char *k =
-		    fc_strndup(f->spec.labels[i], (size_t)(eq - f->spec.labels[i]));
-		fc_buf_printf(b, "%s", i ? "," : "");
-		fc_buf_json_string(b, k);
-		fc_buf_printf(b, ":");
-		fc_buf_json_string(b, eq + 1);
-	}
-	unsigned replicas = f->n_waiting + f->n_running;
-	fc_buf_printf(
-	    b, "},\"replicas\":%u,\"availableReplicas\":%u,\"invocationCount\":%llu}", replicas,
-	    replicas,
-	    (unsigned long long)(f->spec.mode == FCPOOL_HTTP ? f->requests : f->handovers));
-}
-
+/* GET /system/functions, or one function's status (GET /system/function/NAME). */
 static enum MHD_Result list(struct gw_req *q, const char *one)
 {
+	struct fcpool_fn_list l;
+	if (daemon_list(q->g->d, one, false, &l, NULL) < 0)
+		return respond_text(q->mc, 404, "no such function\n");
 	struct fc_buf b = {0};
-	bool first = true, found = false;
-	if (!one)
-		fc_buf_printf(&b, "[");
-	for (struct function *f = D->fns; f; f = f->next) {
-		if (f->removing || (one && !FC_STREQ(one, f->spec.name)))
-			continue;
-		if (!first)
-			fc_buf_printf(&b, ",");
-		first = false;
-		found = true;
-		status_json(&b, f);
-	}
-	if (!one)
-		fc_buf_printf(&b, "]");
-	enum MHD_Result r = one && !found ? respond_text(q->mc, 404, "no such function\n")
-	                                  : respond(q->mc, 200, "application/json", b.data, b.len);
+	proto_openfaas_status_json(&l, one != NULL, &b);
+	daemon_list_free(&l);
+	enum MHD_Result r = respond(q->mc, 200, "application/json", b.data, b.len);
 	free(b.data);
 	return r;
-}
-
-static struct function *live_fn(const char *name)
-{
-	struct function *f = name ? fn_find(name) : NULL;
-	return f && !f->removing ? f : NULL;
 }
 
 static enum MHD_Result remove_fn(struct gw_req *q)
 {
-	yajl_val v = body_json(q, "delete");
-	if (!v)
-		return respond_error(q);
-	struct function *f = live_fn(js_str(v, "functionName"));
-	yajl_tree_free(v);
-	if (!f)
+	_cleanup_free_ char *name = NULL;
+	struct fc_error *e = NULL;
+	if (proto_openfaas_delete(q->body.data, &name, &e) < 0) {
+		enum MHD_Result r = respond_error(q->mc, 400, e);
+		fc_error_free(e);
+		return r;
+	}
+	if (daemon_remove(q->g->d, name, &e) < 0) {
+		fc_error_free(e);
 		return respond_text(q->mc, 404, "no such function\n");
-	fn_remove(f);
+	}
 	return respond_text(q->mc, 202, "");
 }
 
+/* POST /system/scale-function/NAME {"replicas": N}: N sandboxes kept ready
+ * (the pool's min). */
 static enum MHD_Result scale(struct gw_req *q, const char *name)
 {
-	struct function *f = live_fn(name);
-	if (!f)
+	struct fcpool_fn_list l;
+	if (daemon_list(q->g->d, name, false, &l, NULL) < 0)
 		return respond_text(q->mc, 404, "no such function\n");
-	yajl_val v = body_json(q, "scale");
-	if (!v)
-		return respond_error(q);
-	double replicas = -1;
-	js_num(v, "replicas", &replicas);
-	yajl_tree_free(v);
-	if (replicas < 0)
-		return respond_text(q->mc, 400, "expected {\"replicas\": N}\n");
-	/* replicas: sandboxes kept ready (the pool's min) */
+	double max = l.fns[0].max;
+	daemon_list_free(&l);
+	double replicas;
 	struct fc_error *e = NULL;
-	double mx = replicas > f->spec.max ? replicas : f->spec.max;
-	if (fn_scale(f, replicas, mx < 1 ? 1 : mx, &e) < 0) {
-		_cleanup_free_ char *msg = fc_asprintf("%s\n", e->msg);
-		fc_error_free(e);
-		return respond_text(q->mc, 400, msg);
-	}
-	return respond_text(q->mc, 202, "");
+	enum MHD_Result r;
+	if (proto_openfaas_scale(q->body.data, &replicas, &e) < 0)
+		r = respond_error(q->mc, 400, e);
+	else if (replicas < 0)
+		r = respond_text(q->mc, 400, "expected {\"replicas\": N}\n");
+	else if (daemon_scale(q->g->d, name, replicas,
+	                      replicas > max ? replicas
+	                      : max < 1      ? 1
+	                                     : max,
+	                      &e) < 0)
+		r = respond_error(q->mc, 400, e);
+	else
+		r = respond_text(q->mc, 202, "");
+	fc_error_free(e);
+	return r;
 }
 
-/* ANY /function/NAME: an internal classic invocation with pipes. */
-static enum MHD_Result invoke(struct gw_req *q, const char *name)
-{
-	struct function *f = live_fn(name);
-	if (!f)
-		return respond_text(q->mc, 404, "no such function\n");
-	if (f->spec.mode == FCPOOL_HTTP) {
-		struct conn *c = fc_calloc(1, sizeof(*c));
-		c->fd = -1;
-		c->tcp_fd = -1;
-		c->t0 = fc_now_ns();
-		c->gw = q;
-		c->next = D->conns;
-		D->conns = c;
-		q->c = c;
-		q->http = true;
-		q->started = true;
-		q->next = inflight;
-		inflight = q;
-		MHD_suspend_connection(q->mc);
-		q->suspended = true;
-		queue_invocation(f, c);
-		return MHD_YES;
-	}
-	int in = memfd_create("fcstart-gw", MFD_CLOEXEC), out[2];
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (in < 0 || null < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    (q->body.len && fc_write_all(in, q->body.data, q->body.len) < 0) ||
-	    lseek(in, 0, SEEK_SET) < 0) {
-		if (in >= 0)
-			close(in);
-		if (null >= 0)
-			close(null);
-		return respond_text(q->mc, 500, "cannot make the request's pipes\n");
-	}
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
-	struct conn *c = fc_calloc(1, sizeof(*c));
-	c->fd = -1;
-	c->tcp_fd = -1;
-	c->t0 = fc_now_ns();
-	c->fds[0] = in;
-	c->fds[1] = out[1];
-	c->fds[2] = null;
-	c->nfds = 3;
-	c->gw = q;
-	c->next = D->conns;
-	D->conns = c;
-	q->c = c;
-	q->out_fd = out[0];
-	q->started = true;
-	q->next = inflight;
-	inflight = q;
-	MHD_suspend_connection(q->mc);
-	q->suspended = true;
-	queue_invocation(f, c);
-	return MHD_YES;
-}
+/* ---- invocations ------------------------------------------------------------- */
 
-void gw_on_reply(struct conn *c, const char *json)
+static void on_output(void *data, short revents)
 {
-	struct gw_req *q = c->gw;
-	yajl_val v = js_parse(json, "invocation event", NULL);
-	const char *path[] = {"ok", NULL};
-	yajl_val ok = v ? yajl_tree_get(v, path, yajl_t_any) : NULL;
-	const char *ev = v ? js_str(v, "event") : NULL;
-	double d;
-	if (!ok || !YAJL_IS_TRUE(ok)) {
-		const char *msg = v ? js_str(v, "error") : NULL;
-		double en = 0;
-		if (v)
-			js_num(v, "errno", &en);
-		q->error = fc_asprintf("%s\n", msg ? msg : "invocation failed");
-		q->http_status = en == EBUSY ? 429 : en == ENOENT ? 404 : 502;
-		q->exited = true;
-		c->gw = NULL;
-		q->c = NULL;
-	} else if (ev && FC_STREQ(ev, "exit")) {
-		q->status = v && js_num(v, "status", &d) ? (int)d : -1;
-		q->http_status = q->status == 0 ? 200 : 500;
-		q->exited = true;
-		c->gw = NULL;
-		q->c = NULL;
-	}
-	yajl_tree_free(v);
-}
-
-void gw_detach(struct conn *c)
-{
-	struct gw_req *q = c->gw;
-	c->gw = NULL;
-	if (!q)
-		return;
-	q->c = NULL;
-	if (!q->exited && !(q->http && q->out_fd >= 0)) {
-		/* gone without an answer (the daemon stops, the instance died) */
-		q->error = fc_strdup("the function went away\n");
-		q->http_status = 502;
-		q->exited = true;
+	struct gw_req *q = data;
+	char buf[65536];
+	ssize_t r;
+	(void)revents;
+	while ((r = read(q->out_fd, buf, sizeof(buf))) > 0)
+		fc_buf_append(&q->out, buf, (size_t)r);
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+		loop_unwatch(q->out_w);
+		q->out_w = NULL;
+		close(q->out_fd);
+		q->out_fd = -1;
 	}
 }
 
-void gw_on_connected(struct conn *c, int sock)
+static void watch_output(struct gw_req *q, int fd)
 {
-	struct gw_req *q = c->gw;
+	q->out_fd = fd;
+	q->out_w = loop_watch(q->g->l, fd, POLLIN, on_output, q);
+}
+
+static void release(struct gw_req *q)
+{
+	daemon_release(q->g->d, TAKE_PTR(q->inv));
+}
+
+/* Send the request to an HTTP function's instance (HTTP/1.0), then read its
+ * response like a classic function's stdout. */
+static void relay(struct gw_req *q, int sock)
+{
 	struct fc_buf req = {0};
 	fc_buf_printf(
 	    &req,
@@ -449,10 +286,84 @@ void gw_on_connected(struct conn *c, int sock)
 		q->error = fc_asprintf("send the request to the function: %s\n", strerror(-r));
 		q->http_status = 502;
 		q->exited = true;
-		http_release(c); /* detaches q */
+		release(q); /* the instance is free again */
 		return;
 	}
-	q->out_fd = sock; /* read like a classic function's stdout */
+	watch_output(q, sock);
+}
+
+/* An invocation's events, typed (no JSON inside the daemon). */
+static void on_event(void *owner, const struct fcpool_event *ev)
+{
+	struct gw_req *q = owner;
+	switch (ev->kind) {
+	case FCPOOL_EV_CONNECTED:
+		relay(q, ev->sock);
+		return;
+	case FCPOOL_EV_EXIT:
+		if (!q->http) {
+			q->status = ev->status;
+			q->http_status = ev->status == 0 ? 200 : 500;
+			q->exited = true;
+		}
+		/* an HTTP instance that died after it accepted: its response
+		 * ends where the connection does */
+		break;
+	case FCPOOL_EV_ERROR:
+		q->error = fc_asprintf("%s\n", ev->error ? ev->error : "invocation failed");
+		q->http_status = ev->errnum == EBUSY ? 429 : ev->errnum == ENOENT ? 404 : 502;
+		q->exited = true;
+		break;
+	case FCPOOL_EV_STARTED:
+	default:
+		return;
+	}
+	release(q);
+}
+
+/* ANY /function/NAME: classic functions get the body on stdin (a memfd) and
+ * answer on stdout (a pipe); HTTP functions get the request relayed. */
+static enum MHD_Result invoke(struct gw_req *q, const char *name)
+{
+	struct fcpool_fn_list l;
+	if (daemon_list(q->g->d, name, false, &l, NULL) < 0)
+		return respond_text(q->mc, 404, "no such function\n");
+	q->http = l.fns[0].spec.mode == FCPOOL_HTTP;
+	daemon_list_free(&l);
+	struct daemon_invoke_args a = {.name = name,
+	                               .t_arrived = fc_now_ns(),
+	                               .stdio = {-1, -1, -1},
+	                               .event = on_event,
+	                               .owner = q};
+	if (!q->http) {
+		int in = memfd_create("fcstart-gw", MFD_CLOEXEC), out[2];
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (in < 0 || null < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+		    (q->body.len && fc_write_all(in, q->body.data, q->body.len) < 0) ||
+		    lseek(in, 0, SEEK_SET) < 0) {
+			if (in >= 0)
+				close(in);
+			if (null >= 0)
+				close(null);
+			return respond_text(q->mc, 500, "cannot make the request's pipes\n");
+		}
+		fcntl(out[0], F_SETFL, O_NONBLOCK);
+		a.stdio[0] = in;
+		a.stdio[1] = out[1];
+		a.stdio[2] = null;
+		watch_output(q, out[0]);
+	}
+	q->started = true;
+	q->next = q->g->inflight;
+	q->g->inflight = q;
+	MHD_suspend_connection(q->mc);
+	q->suspended = true;
+	if (daemon_invoke(q->g->d, &a, &q->inv, NULL) < 0) {
+		q->error = fc_strdup("no such function\n");
+		q->http_status = 404;
+		q->exited = true;
+	}
+	return MHD_YES; /* answered once the function is done (the loop's after hook) */
 }
 
 /* An HTTP function's whole response: status, Content-Type, body. */
@@ -487,23 +398,25 @@ static void parse_http_response(struct gw_req *q)
 	q->out.len -= off;
 }
 
+/* Once the function is done and its output read, answer the HTTP request. */
 static void finish_if_done(struct gw_req *q)
 {
-	if (q->http && q->started && q->out_fd < 0 && !q->exited && q->out.len) {
-		/* the function closed its response: free the instance */
-		parse_http_response(q);
+	if (q->http && q->started && q->out_fd < 0 && !q->exited && (q->out.len || !q->inv)) {
+		/* the function closed its response: the instance is free */
+		if (q->out.len) {
+			parse_http_response(q);
+		} else {
+			q->error =
+			    fc_strdup("the function closed the connection without a response\n");
+			q->http_status = 502;
+		}
 		q->exited = true;
-		if (q->c)
-			http_release(q->c); /* detaches q */
-	} else if (q->http && q->started && q->out_fd < 0 && !q->exited && !q->c) {
-		q->error = fc_strdup("the function closed the connection without a response\n");
-		q->http_status = 502;
-		q->exited = true;
+		release(q);
 	}
 	if (!q->exited || q->out_fd >= 0 || q->ready)
 		return;
 	q->ready = true;
-	for (struct gw_req **p = &inflight; *p; p = &(*p)->next)
+	for (struct gw_req **p = &q->g->inflight; *p; p = &(*p)->next)
 		if (*p == q) {
 			*p = q->next;
 			break;
@@ -514,57 +427,45 @@ static void finish_if_done(struct gw_req *q)
 	}
 }
 
-size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout)
+static int before(void *data, uint64_t now)
 {
-	if (!mhd || max == 0)
-		return 0;
-	size_t n = 0;
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	pfd[n++] = (struct pollfd){.fd = info ? info->epoll_fd : -1, .events = POLLIN};
-	for (struct gw_req *q = inflight; q && n < max; q = q->next)
-		if (q->out_fd >= 0)
-			pfd[n++] = (struct pollfd){.fd = q->out_fd, .events = POLLIN};
+	struct gateway *g = data;
 	MHD_UNSIGNED_LONG_LONG t;
-	if (MHD_get_timeout(mhd, &t) == MHD_YES && (long long)t < *timeout)
-		*timeout = (int)t;
-	if (inflight && *timeout > 50)
-		*timeout = 50; /* exits may complete a request without any fd event */
-	return n;
+	int timeout = -1;
+	if (MHD_get_timeout(g->mhd, &t) == MHD_YES)
+		timeout = t > INT32_MAX ? INT32_MAX : (int)t;
+	if (g->inflight && (timeout < 0 || timeout > 50))
+		timeout = 50; /* exits may complete a request without any fd event */
+	return timeout;
 }
 
-void gw_poll_done(const struct pollfd *pfd, size_t n)
+static void after(void *data, uint64_t now)
 {
-	for (size_t i = 1; i < n; i++) {
-		if (!pfd[i].revents)
-			continue;
-		for (struct gw_req *q = inflight; q; q = q->next) {
-			if (q->out_fd != pfd[i].fd)
-				continue;
-			char buf[65536];
-			ssize_t r;
-			while ((r = read(q->out_fd, buf, sizeof(buf))) > 0)
-				fc_buf_append(&q->out, buf, (size_t)r);
-			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-				close(q->out_fd);
-				q->out_fd = -1;
-			}
-			break;
-		}
-	}
-	for (struct gw_req *q = inflight, *next; q; q = next) {
+	struct gateway *g = data;
+	for (struct gw_req *q = g->inflight, *next; q; q = next) {
 		next = q->next;
 		finish_if_done(q);
 	}
-	MHD_run(mhd);
+	MHD_run(g->mhd);
 }
+
+static void on_mhd(void *data, short revents)
+{
+	(void)data; /* MHD_run() in the after hook serves it */
+	(void)revents;
+}
+
+/* ---- libmicrohttpd's callbacks -------------------------------------------------- */
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
+	struct gateway *g = cls;
 	struct gw_req *q = *con_cls;
 	if (!q) {
 		q = fc_calloc(1, sizeof(*q));
+		q->g = g;
 		q->mc = mc;
 		q->out_fd = -1;
 		*con_cls = q;
@@ -573,16 +474,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 		 * Answered before any body is read. */
 		bool open_route = FC_STREQ(url, "/healthz") || strncmp(url, "/function/", 10) == 0;
 		if (!open_route &&
-		    !gw_auth_check(
-		        auth, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization"))) {
+		    !gw_auth_check(g->auth, MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+		                                                        "Authorization"))) {
 			fc_log(FC_LOG_DEBUG, "HTTP gateway: %s %s without valid credentials: 401",
 			       method, url);
 			return respond_unauthorized(mc);
 		}
 		/* a body announced too large is refused before it is read */
 		const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > max_body)
-			return respond_too_large(mc);
+		if (cl && strtoull(cl, NULL, 10) > g->max_body)
+			return respond_too_large(q);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -590,18 +491,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 		 * before the body ends, so the rest is read and dropped, and
 		 * answered 413 then; past 4 times the limit the connection is
 		 * closed. */
-		if (q->too_large || q->body.len + *upload_size > max_body) {
+		if (q->too_large || q->body.len + *upload_size > g->max_body) {
 			q->too_large = true;
 			q->dropped += *upload_size;
 			*upload_size = 0;
-			return q->dropped > 4 * max_body ? MHD_NO : MHD_YES;
+			return q->dropped > 4 * g->max_body ? MHD_NO : MHD_YES;
 		}
 		fc_buf_append(&q->body, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (q->too_large)
-		return respond_too_large(mc);
+		return respond_too_large(q);
 	if (q->started) {
 		if (!q->ready)
 			return MHD_YES; /* spurious: still running */
@@ -632,8 +533,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 		size_t nl = strcspn(url + 10, "/");
 		_cleanup_free_ char *name = fc_strndup(url + 10, nl);
 		const char *rest = url + 10 + nl;
-		const char *query = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, NULL);
-		(void)query;
 		q->method = fc_strdup(method);
 		q->path = fc_strdup(*rest ? rest : "/");
 		const char *ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type");
@@ -646,27 +545,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
                       enum MHD_RequestTerminationCode tc)
 {
+	struct gateway *g = cls;
 	struct gw_req *q = *con_cls;
 	if (!q)
 		return;
-	for (struct gw_req **p = &inflight; *p; p = &(*p)->next)
+	for (struct gw_req **p = &g->inflight; *p; p = &(*p)->next)
 		if (*p == q) {
 			*p = q->next;
 			break;
 		}
-	if (q->c) {
-		/* the HTTP client left mid-invocation: a classic function is
-		 * killed, an HTTP instance freed */
-		struct conn *c = q->c;
-		gw_detach(c);
-		if (q->http) {
-			http_release(c);
-		} else {
-			if (c->sb)
-				sandbox_kill(c->sb);
-			conn_finish(c);
-		}
-	}
+	/* the HTTP client left mid-invocation: a classic function is killed,
+	 * an HTTP instance freed */
+	release(q);
+	loop_unwatch(q->out_w);
 	if (q->out_fd >= 0)
 		close(q->out_fd);
 	free(q->method);
@@ -680,10 +571,12 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	*con_cls = NULL;
 }
 
-int http_gateway_start(const struct fcpool_serve_opts *o, struct fc_error **err)
+/* ---- start and stop ----------------------------------------------------------- */
+
+int gateway_start(struct daemon *d, struct loop *l, const struct fcpool_serve_opts *o,
+                  struct gateway **out, struct fc_error **err)
 {
 	const char *addr = o->http, *auth_file = o->basic_auth_file;
-	max_body = o->max_body ? o->max_body : FCPOOL_DEFAULT_MAX_BODY;
 	_cleanup_free_ char *host = fc_strdup(addr);
 	char *colon = strrchr(host, ':');
 	if (!colon)
@@ -695,57 +588,62 @@ int http_gateway_start(const struct fcpool_serve_opts *o, struct fc_error **err)
 		return fc_error_set(err, EINVAL, "--http `%s`: expected an IPv4 ADDR:PORT", addr);
 	if (mhd_load(err) < 0)
 		return -ENOENT;
-	_cleanup_free_ char *def = auth_file ? NULL : fc_asprintf("%s/basic-auth", D->root);
+	struct gateway *g = fc_calloc(1, sizeof(*g));
+	g->d = d;
+	g->l = l;
+	g->max_body = o->max_body ? o->max_body : FCPOOL_DEFAULT_MAX_BODY;
+	_cleanup_free_ char *def = auth_file ? NULL : fc_asprintf("%s/basic-auth", daemon_root(d));
 	const char *af = auth_file ? auth_file : def;
 	bool created = false;
-	int r = gw_auth_load(af, !auth_file, &auth, &created, err);
-	if (r < 0)
+	int r = gw_auth_load(af, !auth_file, &g->auth, &created, err);
+	if (r < 0) {
+		free(g);
 		return r;
+	}
 	if (created)
 		fc_log(
 		    FC_LOG_INFO,
 		    "HTTP gateway: created `%s` (mode 0600) with user `%s` and a random password",
-		    af, gw_auth_user(auth));
+		    af, gw_auth_user(g->auth));
 	fc_log(FC_LOG_INFO,
 	       "HTTP gateway: /system/... needs basic auth: user `%s`, credentials in `%s`",
-	       gw_auth_user(auth), af);
-	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler,
-	                       NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	                       MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300, MHD_OPTION_END);
-	if (!mhd) {
-		gw_auth_free(TAKE_PTR(auth));
-		return fc_error_set(err, errno ? errno : EADDRINUSE, "HTTP gateway on `%s`", addr);
+	       gw_auth_user(g->auth), af);
+	g->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler,
+	                          g, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	                          MHD_OPTION_NOTIFY_COMPLETED, completed, g,
+	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300, MHD_OPTION_END);
+	if (!g->mhd) {
+		r = fc_error_set(err, errno ? errno : EADDRINUSE, "HTTP gateway on `%s`", addr);
+		gw_auth_free(g->auth);
+		free(g);
+		return r;
 	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(g->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	g->w = loop_watch(l, info ? info->epoll_fd : -1, POLLIN, on_mhd, g);
+	loop_hook(l, before, after, g);
 	fc_log(FC_LOG_INFO, "HTTP gateway (OpenFaaS faas-provider API) on http://%s", addr);
+	*out = g;
 	return 0;
 }
 
-void http_gateway_stop(void)
+void gateway_stop(struct gateway *g)
 {
-	if (mhd)
-		MHD_stop_daemon(mhd);
-	mhd = NULL;
-	gw_auth_free(TAKE_PTR(auth));
+	if (!g)
+		return;
+	loop_unhook(g->l, g);
+	loop_unwatch(g->w);
+	MHD_stop_daemon(g->mhd); /* completes every request: their invocations are released */
+	gw_auth_free(g->auth);
+	free(g);
 }
 
 #else /* !FC_HAVE_MHD */
 
-int http_gateway_start(const struct fcpool_serve_opts *o, struct fc_error **err)
+int gateway_start(struct daemon *d, struct loop *l, const struct fcpool_serve_opts *o,
+                  struct gateway **out, struct fc_error **err)
 {
 	return fc_error_set(err, ENOTSUP, "HTTP gateway `%s`: built without libmicrohttpd",
 	                    o->http);
 }
-void http_gateway_stop(void) {}
-size_t gw_poll_prepare(struct pollfd *pfd, size_t max, int *timeout)
-{
-	return 0;
-}
-void gw_poll_done(const struct pollfd *pfd, size_t n) {}
-void gw_on_reply(struct conn *c, const char *json) {}
-void gw_on_connected(struct conn *c, int sock)
-{
-	close(sock);
-}
-void gw_detach(struct conn *c) {}
+void gateway_stop(struct gateway *g) {}
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* proto.c: libfcpool's JSON and the daemon's wire, both sides (proto.h):
  * function specs (function.json, the deploy request), the API socket's
- * requests, replies and events, the transport of one message with its
- * descriptors; sizes and durations. yajl is reached from here only. */
+ * requests, replies and events, the OpenFaaS faas-provider documents, the
+ * transport of one message with its descriptors; sizes and durations. yajl is
+ * reached from here only. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <math.h>
@@ -10,7 +11,6 @@
 #include <sys/un.h>
 #include <yajl/yajl_tree.h>
 
-#include "pool-private.h"
 #include "proto.h"
 
 /* ---- reading documents ----------------------------------------------------- */
@@ -30,24 +30,19 @@ static yajl_val doc_parse(const char *json, const char *what, struct fc_error **
 	return v;
 }
 
-yajl_val js_parse(const char *json, const char *what, struct fc_error **err)
-{
-	return doc_parse(json, what, err);
-}
-
 static yajl_val get(yajl_val v, const char *key, yajl_type t)
 {
 	const char *path[] = {key, NULL};
 	return v ? yajl_tree_get(v, path, t) : NULL;
 }
 
-const char *js_str(yajl_val v, const char *key)
+static const char *js_str(yajl_val v, const char *key)
 {
 	yajl_val x = get(v, key, yajl_t_string);
 	return x ? YAJL_GET_STRING(x) : NULL;
 }
 
-bool js_num(yajl_val v, const char *key, double *out)
+static bool js_num(yajl_val v, const char *key, double *out)
 {
 	yajl_val x = get(v, key, yajl_t_number);
 	if (!x)
@@ -77,7 +72,7 @@ static bool js_true(yajl_val v, const char *key)
 }
 
 /* The strings of an array (other elements are skipped); NULL when absent. */
-char **js_strv(yajl_val v, const char *key)
+static char **js_strv(yajl_val v, const char *key)
 {
 	yajl_val x = get(v, key, yajl_t_array);
 	if (!x)
@@ -188,6 +183,10 @@ int fcpool_fn_spec_check(const struct fcpool_fn_spec *s, struct fc_error **err)
 	int r = check_name_image(s->name, s->image, err);
 	if (r < 0)
 		return r;
+	if (!(s->cpus >= 0 && s->cpus <= 65536))
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: cpus %g: expected a number in 0..65536",
+		                    s->name, s->cpus);
 	if (s->max < 1 || s->min > s->max || s->max > 10000)
 		return fc_error_set(
 		    err, EINVAL,
@@ -292,7 +291,7 @@ void proto_request_json(const struct proto_request *r, struct fc_buf *b)
 	if (r->op == PROTO_DEPLOY) {
 		/* the spec's document with "op" in front */
 		struct fc_buf spec = {0};
-		fcpool_fn_spec_json(r->spec, &spec);
+		fcpool_fn_spec_json(&r->spec, &spec);
 		fc_buf_printf(b, "{\"op\":\"deploy\",%s", spec.data + 1);
 		free(spec.data);
 		return;
@@ -306,11 +305,53 @@ void proto_request_json(const struct proto_request *r, struct fc_buf *b)
 		fc_buf_printf(b, ",\"env\":");
 		strv_json(b, r->env);
 	}
-	if (r->op == PROTO_SCALE && r->min >= 0)
-		fc_buf_printf(b, ",\"min\":%ld", r->min);
-	if (r->op == PROTO_SCALE && r->max >= 0)
-		fc_buf_printf(b, ",\"max\":%ld", r->max);
+	if (r->has_min)
+		fc_buf_printf(b, ",\"min\":%.17g", r->min);
+	if (r->has_max)
+		fc_buf_printf(b, ",\"max\":%.17g", r->max);
 	fc_buf_printf(b, "}");
+}
+
+int proto_request_parse(const char *json, struct proto_request *r, struct fc_error **err)
+{
+	memset(r, 0, sizeof(*r));
+	yajl_val v = doc_parse(json, "request", err);
+	if (!v)
+		return fc_error_code(*err);
+	const char *op = js_str(v, "op"), *name = js_str(v, "name");
+	int k, rc = 0;
+	for (k = PROTO_PING; k <= PROTO_INVOKE; k++)
+		if (op && FC_STREQ(op, op_names[k]))
+			break;
+	if (!op) {
+		rc = fc_error_set(err, EINVAL, "request is not a JSON object with \"op\"");
+		goto out;
+	}
+	if (k > PROTO_INVOKE) {
+		rc = fc_error_set(err, EINVAL, "unknown op `%s`", op);
+		goto out;
+	}
+	r->op = (enum proto_op)k;
+	r->name = name ? fc_strdup(name) : NULL;
+	if (r->op == PROTO_DEPLOY)
+		rc = spec_from_tree(v, &r->spec, err);
+	if (r->op == PROTO_INVOKE)
+		r->env = js_strv(v, "env");
+	r->has_min = js_num(v, "min", &r->min);
+	r->has_max = js_num(v, "max", &r->max);
+out:
+	yajl_tree_free(v);
+	if (rc < 0)
+		proto_request_clear(r);
+	return rc;
+}
+
+void proto_request_clear(struct proto_request *r)
+{
+	free(r->name);
+	fcpool_fn_spec_clear(&r->spec);
+	fc_strv_free(r->env);
+	memset(r, 0, sizeof(*r));
 }
 
 /* ---- replies --------------------------------------------------------------- */
@@ -558,6 +599,139 @@ int proto_fn_list_parse(const char *json, bool stats, struct fcpool_fn_list *l,
 	if (r < 0)
 		fcpool_fn_list_clear(l);
 	return r;
+}
+
+/* ---- OpenFaaS faas-provider documents ---------------------------------------- */
+
+/* An object member as KEY=VALUE strings (a value that is no string is ""). */
+static char **kv_strv(yajl_val v, const char *key)
+{
+	yajl_val o = get(v, key, yajl_t_object);
+	size_t n = o ? YAJL_GET_OBJECT(o)->len : 0;
+	char **out = fc_calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		yajl_val x = YAJL_GET_OBJECT(o)->values[i];
+		out[i] = fc_asprintf("%s=%s", YAJL_GET_OBJECT(o)->keys[i],
+		                     YAJL_IS_STRING(x) ? YAJL_GET_STRING(x) : "");
+	}
+	return out;
+}
+
+static const char *sub_str(yajl_val v, const char *a, const char *b)
+{
+	const char *path[] = {a, b, NULL};
+	yajl_val x = yajl_tree_get(v, path, yajl_t_string);
+	return x ? YAJL_GET_STRING(x) : NULL;
+}
+
+int proto_openfaas_deployment(const char *json, struct fcpool_fn_spec *s, struct fc_error **err)
+{
+	memset(s, 0, sizeof(*s));
+	yajl_val v = doc_parse(json, "deploy request body", err);
+	if (!v)
+		return fc_error_code(*err);
+	const char *name = js_str(v, "service"), *image = js_str(v, "image");
+	const char *fprocess = js_str(v, "envProcess");
+	const char *mode = sub_str(v, "annotations", "com.fcstart.mode");
+	if (!mode)
+		mode = sub_str(v, "labels", "com.fcstart.mode");
+	int r = check_name_image(name, image, err);
+	if (r < 0)
+		goto out;
+	s->name = fc_strdup(name);
+	s->image = fc_strdup(image);
+	if (!mode || FC_STREQ(mode, "classic")) {
+		s->mode = FCPOOL_CLASSIC;
+	} else if (FC_STREQ(mode, "http")) {
+		s->mode = FCPOOL_HTTP;
+	} else {
+		r = fc_error_set(err, EINVAL, "function `%s`: mode `%s`: expected classic or http",
+		                 name, mode);
+		goto out;
+	}
+	s->env = kv_strv(v, "envVars");
+	s->labels = kv_strv(v, "labels");
+	if (fprocess && *fprocess) {
+		s->args = fc_calloc(4, sizeof(char *));
+		s->args[0] = fc_strdup("/bin/sh");
+		s->args[1] = fc_strdup("-c");
+		s->args[2] = fc_strdup(fprocess);
+	}
+	/* limits: "64m" (a size that does not parse is left out), "500m" CPUs */
+	const char *m = sub_str(v, "limits", "memory"), *cpu = sub_str(v, "limits", "cpu");
+	if (m && fcpool_parse_size(m, &s->memory) < 0)
+		s->memory = 0;
+	if (cpu) {
+		s->cpus = strtod(cpu, NULL);
+		if (strchr(cpu, 'm'))
+			s->cpus /= 1000; /* millicores */
+	}
+	fcpool_fn_spec_labels(s);
+	r = fcpool_fn_spec_check(s, err);
+out:
+	yajl_tree_free(v);
+	if (r < 0)
+		fcpool_fn_spec_clear(s);
+	return r;
+}
+
+int proto_openfaas_delete(const char *json, char **name, struct fc_error **err)
+{
+	yajl_val v = doc_parse(json, "delete request body", err);
+	if (!v)
+		return fc_error_code(*err);
+	const char *n = js_str(v, "functionName");
+	*name = n ? fc_strdup(n) : NULL;
+	yajl_tree_free(v);
+	return 0;
+}
+
+int proto_openfaas_scale(const char *json, double *replicas, struct fc_error **err)
+{
+	yajl_val v = doc_parse(json, "scale request body", err);
+	if (!v)
+		return fc_error_code(*err);
+	*replicas = js_num_or(v, "replicas", -1, 0, JS_DBL_MAX);
+	yajl_tree_free(v);
+	return 0;
+}
+
+static void status_json(struct fc_buf *b, const struct fcpool_fn_status *f)
+{
+	const struct fcpool_fn_spec *s = &f->spec;
+	fc_buf_printf(b, "{\"name\":");
+	fc_buf_json_string(b, s->name);
+	fc_buf_printf(b, ",\"image\":");
+	fc_buf_json_string(b, s->image);
+	fc_buf_printf(b, ",\"namespace\":\"\",\"labels\":{");
+	for (size_t i = 0; s->labels && s->labels[i]; i++) {
+		const char *eq = strchr(s->labels[i], '=');
+		_cleanup_free_ char *k = eq ? fc_strndup(s->labels[i], (size_t)(eq - s->labels[i]))
+		                            : fc_strdup(s->labels[i]);
+		fc_buf_printf(b, "%s", i ? "," : "");
+		fc_buf_json_string(b, k);
+		fc_buf_printf(b, ":");
+		fc_buf_json_string(b, eq ? eq + 1 : "");
+	}
+	unsigned replicas = f->waiting + f->running;
+	fc_buf_printf(b, "},\"replicas\":%u,\"availableReplicas\":%u,\"invocationCount\":%llu}",
+	              replicas, replicas, (unsigned long long)f->requests);
+}
+
+void proto_openfaas_status_json(const struct fcpool_fn_list *l, bool one, struct fc_buf *b)
+{
+	if (one) {
+		if (l->n)
+			status_json(b, &l->fns[0]);
+		return;
+	}
+	fc_buf_printf(b, "[");
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			fc_buf_printf(b, ",");
+		status_json(b, &l->fns[i]);
+	}
+	fc_buf_printf(b, "]");
 }
 
 /* ---- transport ------------------------------------------------------------- */

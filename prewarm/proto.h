@@ -33,14 +33,21 @@ enum proto_op {
 	PROTO_STATS,
 	PROTO_INVOKE,
 };
+/* A request. The client fills it with borrowed strings and never clears it;
+ * the daemon reads one with proto_request_parse and clears it. */
 struct proto_request {
 	enum proto_op op;
-	const char *name;                  /* rm, scale, invoke */
-	const struct fcpool_fn_spec *spec; /* deploy */
-	char **env;                        /* invoke: KEY=VALUE, or NULL */
-	long min, max;                     /* scale: < 0 keeps the bound */
+	char *name;                 /* rm, scale, invoke */
+	struct fcpool_fn_spec spec; /* deploy */
+	char **env;                 /* invoke: KEY=VALUE, or NULL */
+	bool has_min, has_max;      /* scale: the bounds given */
+	double min, max;
 };
 void proto_request_json(const struct proto_request *r, struct fc_buf *out);
+/* A request's document: -EINVAL naming what is wrong (not JSON, nested too
+ * deep, no or an unknown "op", a deploy's spec). */
+int proto_request_parse(const char *json, struct proto_request *r, struct fc_error **err);
+void proto_request_clear(struct proto_request *r);
 
 /* ---- replies (daemon -> client) ----------------------------------------- */
 
@@ -53,5 +60,19 @@ int proto_event_parse(const char *json, struct fcpool_event *ev, struct fc_error
 /* The answer to ls or stats (fcpool_fn_list_json's document). */
 int proto_fn_list_parse(const char *json, bool stats, struct fcpool_fn_list *l,
                         struct fc_error **err);
+
+/* ---- OpenFaaS faas-provider documents (the gateway) ------------------------- */
+
+/* A FunctionDeployment (POST or PUT /system/functions) as a checked spec:
+ * service, image, envProcess (run as /bin/sh -c), envVars, labels,
+ * limits.memory ("64m") and limits.cpu ("500m" = 0.5), the annotation or
+ * label com.fcstart.mode. */
+int proto_openfaas_deployment(const char *json, struct fcpool_fn_spec *spec, struct fc_error **err);
+/* DELETE /system/functions: {"functionName": N}; *name is NULL without one. */
+int proto_openfaas_delete(const char *json, char **name, struct fc_error **err);
+/* POST /system/scale-function/NAME: {"replicas": N}; -1 without one. */
+int proto_openfaas_scale(const char *json, double *replicas, struct fc_error **err);
+/* FunctionStatus documents: an array of l's functions, or (one) the first alone. */
+void proto_openfaas_status_json(const struct fcpool_fn_list *l, bool one, struct fc_buf *out);
 
 #endif

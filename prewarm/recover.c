@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "fcrt.h"
-#include "pool-private.h"
+#include "forkserver.h"
 
 static void kill_cgroup_procs(const char *dir)
 {

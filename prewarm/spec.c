@@ -5,7 +5,7 @@
 #include <fcntl.h>
 
 #include "fcsnap.h"
-#include "pool-private.h"
+#include "spec.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define CAPS         "[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]"

@@ -53,7 +53,7 @@ static void spec_round_trip(const char *buf)
 	fcpool_fn_spec_clear(&back);
 	free(b.data);
 	/* the deploy request carries the same document */
-	struct proto_request req = {.op = PROTO_DEPLOY, .spec = &s};
+	struct proto_request req = {.op = PROTO_DEPLOY, .spec = s};
 	b = (struct fc_buf){0};
 	proto_request_json(&req, &b);
 	r = fcpool_fn_spec_parse(b.data, &back, &err);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* pool-private.h: shared between the daemon, the fork server and recovery. */
-#ifndef POOL_PRIVATE_H
-#define POOL_PRIVATE_H
-
-#include <yajl/yajl_tree.h>
+/* forkserver.h: the fork servers, single-threaded processes the daemon
+ * starts before anything else, which make every sandbox (and are its parent
+ * and reaper) and tear it down; their messages with the daemon; the sandbox
+ * directories they make, which recovery also removes. */
+#ifndef FCPOOL_FORKSERVER_H
+#define FCPOOL_FORKSERVER_H
 
 #include "fcpool.h"
 
@@ -38,21 +39,5 @@ ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd);
 void sandbox_dir_remove(const char *root, const char *id);
 /* "fcs-<8 hex>-" for a root. */
 char *sandbox_prefix(const char *root);
-
-/* Write <root>/functions/<name>/config.json for a spec and its image, and
- * beside it `layers`: the image's layer dirs, a line each, lowest first (the
- * fork server's overlay lower dirs). */
-struct fcsnap_store;
-int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn_spec *s,
-               struct fc_error **err);
-
-/* yajl helpers */
-/* A JSON object of the API (a request, a gateway body), its nesting checked
- * first (fc_json_check_depth): NULL with *err set ("WHAT: exceeded max depth
- * ..." or "WHAT: not a JSON object"). */
-yajl_val js_parse(const char *json, const char *what, struct fc_error **err);
-const char *js_str(yajl_val v, const char *key);
-bool js_num(yajl_val v, const char *key, double *out);
-char **js_strv(yajl_val v, const char *key);
 
 #endif
