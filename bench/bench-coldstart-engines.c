@@ -22,15 +22,7 @@
  * (busybox's sh) are not limited. */
 #include "bench-coldstart.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 
 #define CONTAINERD BENCH_CONTAINERD
 #define CTR        BENCH_CTR
@@ -108,7 +100,7 @@ static int start_engines(struct cs_run *R, struct eng_priv *pp, struct cs_tier *
 		    fc_asprintf("%s/ctd-%s", t->dir, docker ? "docker" : "ctr");
 		_cleanup_free_ char *data = fc_asprintf("%s/docker", t->dir);
 		int r = bench_engine_init(&et->eng, dir, root, data, pp->ns, err);
-		et->eng.stop = &cs_stop;
+		et->eng.stop = &bench_stop;
 		et->eng_init = true;
 		if (r < 0)
 			return r;
@@ -151,7 +143,7 @@ static int run_first_byte(struct cs_run *R, char *const argv[], double *first,
 {
 	struct bench_exec x = BENCH_EXEC_INIT(argv);
 	x.out = BENCH_EXEC_PIPE;
-	x.stop = &cs_stop;
+	x.stop = &bench_stop;
 	int r = cs_exec(R, &x, argv[FC_STREQ(argv[0], CTR) ? 5 : 3], err);
 	if (r < 0)
 		return r;

@@ -22,6 +22,16 @@
 
 #include <fcntl.h>
 
+const char *const cs_scenario_names[CS_NSCEN] = {"uncached", "cached", "warm", "pool"};
+const char *const cs_scenario_titles[CS_NSCEN] = {
+    "uncached: empty store, page cache dropped",
+    "layers cached, page cache dropped",
+    "all warm",
+    "pool hand-over",
+};
+const char *const cs_phase_names[PH_COUNT] = {"import", "mount",      "create",
+                                              "start",  "first_byte", "total"};
+
 void cs_stat_of(const struct cs_cell *c, enum cs_phase ph, struct bench_summary *out)
 {
 	_cleanup_free_ double *v = fc_calloc(c->n ? c->n : 1, sizeof(double));

@@ -28,34 +28,11 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
-
-const char *const cs_scenario_names[CS_NSCEN] = {"uncached", "cached", "warm", "pool"};
-const char *const cs_scenario_titles[CS_NSCEN] = {
-    "uncached: empty store, page cache dropped",
-    "layers cached, page cache dropped",
-    "all warm",
-    "pool hand-over",
-};
-const char *const cs_phase_names[PH_COUNT] = {"import", "mount",      "create",
-                                              "start",  "first_byte", "total"};
 
 #define IMAGE_NAME "coldstart"
 #define MAX_PATHS  8
-
-volatile sig_atomic_t cs_stop;
-static void on_signal(int sig)
-{
-	cs_stop = sig;
-}
 
 int cs_exec(struct cs_run *R, struct bench_exec *x, const char *what, struct fc_error **err)
 {
@@ -199,7 +176,7 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 	 * its end (the container exited) */
 	x = (struct bench_exec)BENCH_EXEC_INIT(start);
 	x.watch = pipefd[0];
-	x.stop = &cs_stop;
+	x.stop = &bench_stop;
 	if ((r = cs_exec(R, &x, "start", err)) < 0)
 		goto out;
 	ph[PH_START] = x.ms;
@@ -367,7 +344,7 @@ static int setup(struct cs_run *R, struct fc_error **err)
 	}
 	for (int k = 0; k < CS_NTIERS; k++) {
 		struct cs_tier *t = &R->tiers.t[k];
-		if (!t->ok || cs_stop)
+		if (!t->ok || bench_stop)
 			continue;
 		struct fc_error *e = NULL;
 		if (prepare_tier(R, t, &e) < 0) {
@@ -420,20 +397,20 @@ static void rounds(struct cs_run *R)
 	size_t tiers[CS_NTIERS], order[MAX_PATHS];
 	R->seed = bench_seed();
 	uint64_t rng = R->seed;
-	for (int round = 0; round < R->rounds && !cs_stop; round++) {
+	for (int round = 0; round < R->rounds && !bench_stop; round++) {
 		for (size_t k = 0; k < CS_NTIERS; k++)
 			tiers[k] = k;
 		bench_shuffle(tiers, CS_NTIERS, &rng);
-		for (size_t ki = 0; ki < CS_NTIERS && !cs_stop; ki++) {
+		for (size_t ki = 0; ki < CS_NTIERS && !bench_stop; ki++) {
 			struct cs_tier *t = &R->tiers.t[tiers[ki]];
 			if (!t->ok)
 				continue;
 			/* scenarios in order: warm follows the runs that warmed the cache */
-			for (int sc = 0; sc < CS_NSCEN && !cs_stop; sc++) {
+			for (int sc = 0; sc < CS_NSCEN && !bench_stop; sc++) {
 				for (size_t i = 0; i < R->n_paths; i++)
 					order[i] = i;
 				bench_shuffle(order, R->n_paths, &rng);
-				for (size_t i = 0; i < R->n_paths && !cs_stop; i++) {
+				for (size_t i = 0; i < R->n_paths && !bench_stop; i++) {
 					struct cs_path *p = &R->paths[order[i]];
 					struct cs_cell *c = &R->cells[t->kind][sc][order[i]];
 					if (c->skipped || c->failed)
@@ -443,7 +420,7 @@ static void rounds(struct cs_run *R)
 					struct fc_error *e = NULL;
 					int r =
 					    p->ops->measure(R, p, t, (enum cs_scenario)sc, ph, &e);
-					if (r < 0 && !cs_stop) {
+					if (r < 0 && !bench_stop) {
 						c->failed = true;
 						c->error = fc_strdup(e ? e->msg : "failed");
 						fc_log(FC_LOG_WARN, "bench coldstart: %s %s %s: %s",
@@ -455,11 +432,11 @@ static void rounds(struct cs_run *R)
 					fc_error_free(e);
 					cs_reap_strays(); /* e.g. containerd's exited shim starters
 					                   */
-					bench_sleep_ms(R->pause_ms, &cs_stop);
+					bench_sleep_ms(R->pause_ms, &bench_stop);
 				}
 			}
 		}
-		if (!cs_stop)
+		if (!bench_stop)
 			R->rounds_done = round + 1;
 	}
 	progress(R, -1, 0, 0, 0);
@@ -539,14 +516,10 @@ static bool wants_crun(const struct cs_run *R)
 
 static int coldstart_main(struct cs_run *R)
 {
-	struct sigaction sa = {.sa_handler = on_signal}, old[3];
-	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	struct bench_session session;
 	_cleanup_error_ struct fc_error *err = NULL;
 	int ret = 0;
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &old[i]);
-	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	bench_session_begin(&session, true);
 	char ts[48];
 	fc_rfc3339_now(ts, sizeof(ts));
 	char *dot = strchr(ts, '.');
@@ -565,20 +538,10 @@ static int coldstart_main(struct cs_run *R)
 			fc_log(FC_LOG_WARN, "bench coldstart: tier %s could not be built: %s",
 			       cs_tier_names[k], R->tiers.t[k].why);
 	if (wants_crun(R)) {
-		struct fc_error *e = NULL;
-		int r = bench_host_fix_apply(&R->host, &e);
-		if (r > 0) {
-			R->host_fixed = true;
-			R->host_note =
-			    fc_strdup("cgroup2 controller(s) mounted as v1 hierarchies for "
-			              "crun (undone afterwards)");
-		} else if (r < 0) {
-			R->host_note =
-			    fc_asprintf("could not move cgroup2 controllers for crun: %s", e->msg);
-			fc_error_free(e);
-		}
+		R->host_fixed = true; /* restored in cleanup, whatever was done */
+		bench_host_fix_for_crun(&R->host, &R->host_note);
 	}
-	if (!cs_stop) {
+	if (!bench_stop) {
 		struct fc_error *e = NULL;
 		if (cs_cgroup_enter(&R->tiers, &e) < 0) {
 			fc_log(FC_LOG_ERROR, "bench coldstart: join the limits' cgroup: %s",
@@ -596,17 +559,7 @@ out:
 		fc_log(FC_LOG_ERROR, "bench coldstart: cleanup: %s", err->msg);
 		ret = 1;
 	}
-	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
-	if (cs_stop) {
-		fc_log(FC_LOG_ERROR,
-		       "bench coldstart: interrupted by %s after %d round(s); cleaned up",
-		       fc_signal_name(cs_stop) ? fc_signal_name(cs_stop) : "a signal",
-		       R->rounds_done);
-		return 128 + cs_stop;
-	}
-	return ret;
+	return bench_session_end(&session, "coldstart", R->rounds_done, ret);
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -635,25 +588,6 @@ static const char usage[] =
     "\n"
     "Needs root. Drops the page cache of the whole machine before each cold run.\n";
 
-static char **split(const char *s)
-{
-	size_t n = 0;
-	char **v = fc_calloc(strlen(s) + 2, sizeof(char *));
-	const char *p = s;
-	while (*p) {
-		while (*p == ',')
-			p++;
-		if (!*p)
-			break;
-		const char *e = strchr(p, ',');
-		if (!e)
-			e = p + strlen(p);
-		v[n++] = fc_strndup(p, (size_t)(e - p));
-		p = e;
-	}
-	return v;
-}
-
 static int parse_limits(const char *s, const char *flag, uint64_t *bps, uint64_t *iops)
 {
 	double mb;
@@ -666,19 +600,6 @@ static int parse_limits(const char *s, const char *flag, uint64_t *bps, uint64_t
 	}
 	*bps = (uint64_t)(mb * 1e6);
 	*iops = io;
-	return 0;
-}
-
-static int parse_int(const char *s, const char *flag, int min, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > 1000000) {
-		fprintf(stderr, "fcstart bench coldstart: %s: bad number `%s`\n", flag, s);
-		return -1;
-	}
-	*out = (int)v;
 	return 0;
 }
 
@@ -730,21 +651,21 @@ int bench_coldstart_cmd(int argc, char **argv)
 			break;
 		case O_TIERS:
 			fc_strv_free(tiers);
-			tiers = split(optarg);
+			tiers = bench_split(optarg, ',');
 			break;
 		case O_PATHS:
 			fc_strv_free(paths);
-			paths = split(optarg);
+			paths = bench_split(optarg, ',');
 			break;
 		case 'n':
-			if (parse_int(optarg, "--rounds", 1, &R.rounds) < 0)
+			if (bench_parse_int("coldstart", "--rounds", optarg, 1, &R.rounds) < 0)
 				goto bad;
 			break;
 		case O_OUT:
 			R.out = optarg;
 			break;
 		case O_PAUSE:
-			if (parse_int(optarg, "--pause-ms", 0, &R.pause_ms) < 0)
+			if (bench_parse_int("coldstart", "--pause-ms", optarg, 0, &R.pause_ms) < 0)
 				goto bad;
 			break;
 		case O_SSD:
@@ -759,7 +680,7 @@ int bench_coldstart_cmd(int argc, char **argv)
 			R.workdir_parent = optarg;
 			break;
 		case O_TIMEOUT:
-			if (parse_int(optarg, "--timeout", 1, &R.timeout_s) < 0)
+			if (bench_parse_int("coldstart", "--timeout", optarg, 1, &R.timeout_s) < 0)
 				goto bad;
 			break;
 		case 'h':
@@ -777,9 +698,9 @@ int bench_coldstart_cmd(int argc, char **argv)
 		goto bad;
 	}
 	if (!tiers)
-		tiers = split("tmpfs,disk,ssd,hdd");
+		tiers = bench_split("tmpfs,disk,ssd,hdd", ',');
 	if (!paths)
-		paths = split("pool,fcrun,crun,runc,docker,containerd");
+		paths = bench_split("pool,fcrun,crun,runc,docker,containerd", ',');
 	if (!tiers[0] || !paths[0]) {
 		fprintf(stderr, "fcstart bench coldstart: --tiers/--paths: empty list\n");
 		goto bad;

@@ -157,7 +157,6 @@ int bench_coldstart_cmd(int argc, char **argv);
  * X's stderr. */
 int cs_exec(struct cs_run *R, struct bench_exec *x, const char *what, struct fc_error **err);
 void cs_reap_strays(void);
-extern volatile sig_atomic_t cs_stop; /* SIGINT/SIGTERM/SIGHUP seen */
 
 /* ---- output (bench-coldstart-out.c, bench-chart.c) ------------------------- */
 

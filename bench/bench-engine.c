@@ -93,27 +93,6 @@ const char *bench_engine_missing(bool docker)
 	return NULL;
 }
 
-pid_t bench_spawn_daemon(char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		setpgid(0, 0); /* a ^C reaches only fcstart, which stops it */
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		if (nul >= 0)
-			dup2(nul, 0);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
-}
-
 char *bench_engine_log_tail(const struct bench_engine *e, const char *name)
 {
 	_cleanup_free_ char *p = fc_asprintf("%s/%s", e->dir, name);
@@ -269,30 +248,6 @@ static void kill_shims(const char *sock)
 		if (pfd >= 0)
 			poll(&p, 1, 2000);
 	}
-}
-
-void bench_unmount_under(const char *dir)
-{
-	char *data = NULL;
-	if (!dir || fc_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &data, NULL, 0, NULL) < 0)
-		return;
-	char **pts = NULL;
-	size_t n = 0, dl = strlen(dir);
-	char *save = NULL;
-	for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char mp[4096];
-		if (sscanf(l, "%*s %*s %*s %*s %4095s", mp) == 1 && strncmp(mp, dir, dl) == 0 &&
-		    (mp[dl] == '/' || mp[dl] == 0)) {
-			pts = fc_realloc(pts, (n + 1) * sizeof(char *));
-			pts[n++] = fc_strdup(mp);
-		}
-	}
-	free(data);
-	while (n-- > 0) { /* mountinfo lists parents first */
-		umount2(pts[n], MNT_DETACH);
-		free(pts[n]);
-	}
-	free(pts);
 }
 
 void bench_engine_stop(struct bench_engine *e)

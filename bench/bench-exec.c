@@ -5,16 +5,22 @@
  * the stdio asked for, killed with its group at a deadline, the time from fork
  * to its exit, its peak RSS, and when asked the time to the first byte of an
  * output read while it runs. Also the reader that times the first byte of an
- * invocation's response (the pool paths). */
+ * invocation's response (the pool paths); finding the programs to run
+ * (PATH, the fcrun to measure); daemons started in the background; and the
+ * frame of a harness run (its stop signals, reaping orphans). */
 #include "bench.h"
 
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 /* ---- reading an output ------------------------------------------------------ */
 
@@ -251,4 +257,111 @@ char *bench_program_version(const char *path)
 		return NULL;
 	x.output.buf[strcspn(x.output.buf, "\n")] = 0;
 	return x.output.buf[0] ? fc_strdup(x.output.buf) : NULL;
+}
+
+/* ---- programs to run, daemons, waiting ------------------------------------------ */
+
+char *bench_find_in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	_cleanup_free_ char *dup = fc_strdup(path);
+	char *save = NULL;
+	for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char *p = fc_asprintf("%s/%s", d, name);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+char *bench_default_fcrun(void)
+{
+	const char *env = getenv("FCRUN");
+	if (env && *env) {
+		char *abs = realpath(env, NULL);
+		return abs ? abs : fc_strdup(env);
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		/* installed: fcrun next to fcstart; in a build dir: ../runtime/fcrun */
+		const char *rel[] = {"fcrun", "../runtime/fcrun"};
+		const char *dir = dirname(self);
+		for (size_t i = 0; i < FC_ARRAY_SIZE(rel); i++) {
+			_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, rel[i]);
+			char *abs = realpath(p, NULL);
+			if (abs && access(abs, X_OK) == 0)
+				return abs;
+			free(abs);
+		}
+	}
+	return bench_find_in_path("fcrun");
+}
+
+pid_t bench_spawn_daemon(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		setpgid(0, 0); /* a ^C reaches only fcstart, which stops it */
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (nul >= 0)
+			dup2(nul, 0);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+void bench_sleep_ms(int ms, volatile sig_atomic_t *stop)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while ((!stop || !*stop) && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- the frame of a harness run --------------------------------------------------- */
+
+volatile sig_atomic_t bench_stop;
+
+static void on_stop_signal(int sig)
+{
+	bench_stop = sig;
+}
+
+static const int stop_signals[3] = {SIGINT, SIGTERM, SIGHUP};
+
+void bench_session_begin(struct bench_session *s, bool subreaper)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	sigemptyset(&sa.sa_mask);
+	bench_stop = 0;
+	for (int i = 0; i < 3; i++)
+		sigaction(stop_signals[i], &sa, &s->old[i]);
+	s->subreaper = subreaper;
+	if (subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+int bench_session_end(struct bench_session *s, const char *name, int rounds_done, int ret)
+{
+	if (s->subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	for (int i = 0; i < 3; i++)
+		sigaction(stop_signals[i], &s->old[i], NULL);
+	if (!bench_stop || !name)
+		return ret;
+	fc_log(FC_LOG_ERROR, "bench %s: interrupted by %s after %d round(s); cleaned up", name,
+	       fc_signal_name(bench_stop) ? fc_signal_name(bench_stop) : "a signal", rounds_done);
+	return 128 + bench_stop;
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* bench-host.c: crun 1.8 refuses a hybrid cgroup host while the cgroup2 tree
+/* bench-host.c: the host around a harness run: crun's cgroup fix-up, and the
+ * ids and removal of the mounts a harness made.
+ *
+ * crun 1.8 refuses a hybrid cgroup host while the cgroup2 tree
  * (/sys/fs/cgroup/unified) still holds a controller ("cgroups in hybrid mode
  * not supported, drop all controllers from cgroupv2"). For the benchmark's
  * duration each such controller (hugetlb on Debian 12) is mounted as its own v1
@@ -25,13 +28,6 @@
 
 #define CG_BASE "/sys/fs/cgroup"
 #define CG2     CG_BASE "/unified"
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /* Is word in a space-separated list? */
 static bool has_word(const char *list, const char *w)
@@ -98,8 +94,7 @@ static bool v1_mounted(const char *ctl)
 	return false;
 }
 
-/* The id of the topmost mount at path (mountinfo's first field), -1 if none. */
-static int top_mount_id(const char *path)
+int bench_mount_id(const char *path)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096], mp[PATH_MAX];
@@ -140,14 +135,14 @@ static int undo_one(const char *name, const char *path, int mnt_id, struct fc_er
 	for (int attempt = 0; attempt < 4; attempt++) {
 		/* wait (up to 10 s) for dying child cgroups to be freed */
 		for (int i = 0; i < 200 && hierarchy_cgroups(name) > 1; i++)
-			sleep_ms(50);
+			bench_sleep_ms(50, NULL);
 		if (hierarchy_cgroups(name) > 1)
 			return fc_error_set(
 			    err, EBUSY,
 			    "`%s` still holds %ld cgroups (in use by someone else?): "
 			    "left mounted",
 			    path, hierarchy_cgroups(name) - 1);
-		if (top_mount_id(path) != mnt_id)
+		if (bench_mount_id(path) != mnt_id)
 			return fc_error_set(err, EBUSY,
 			                    "the mount at `%s` is no longer the one the benchmark "
 			                    "made: left alone",
@@ -155,15 +150,15 @@ static int undo_one(const char *name, const char *path, int mnt_id, struct fc_er
 		if (umount2(path, 0) < 0 && errno != EINVAL)
 			return fc_error_set(err, errno, "umount `%s`", path);
 		for (int i = 0; i < 40 && !on_cgroup2(name); i++)
-			sleep_ms(50);
+			bench_sleep_ms(50, NULL);
 		if (on_cgroup2(name))
 			return 0;
 		/* the hierarchy outlived its mount (a child cgroup was still dying):
 		 * mount it again so it can be destroyed properly */
 		if (mount(name, path, "cgroup", 0, name) < 0)
 			return fc_error_set(err, errno, "mount `%s` again to release it", path);
-		mnt_id = top_mount_id(path);
-		sleep_ms(200);
+		mnt_id = bench_mount_id(path);
+		bench_sleep_ms(200, NULL);
 	}
 	return fc_error_set(err, EBUSY,
 	                    "controller `%s` did not return to cgroup2; left mounted at `%s`", name,
@@ -263,7 +258,7 @@ int bench_host_fix_apply(struct bench_host_fix *f, struct fc_error **err)
 		f->m[f->n].name = fc_strdup(c);
 		f->m[f->n].path = TAKE_PTR(path);
 		f->m[f->n].made_dir = made;
-		f->m[f->n].mnt_id = top_mount_id(f->m[f->n].path);
+		f->m[f->n].mnt_id = bench_mount_id(f->m[f->n].path);
 		f->n++;
 		if (on_cgroup2(c)) {
 			r = fc_error_set(err, EBUSY,
@@ -280,52 +275,47 @@ int bench_host_fix_apply(struct bench_host_fix *f, struct fc_error **err)
 	return f->n > 0 ? 1 : 0;
 }
 
-/* ---- runtimes ------------------------------------------------------------ */
-
-char *bench_find_in_path(const char *name)
+int bench_host_fix_for_crun(struct bench_host_fix *f, char **note)
 {
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	_cleanup_free_ char *dup = fc_strdup(path);
-	char *save = NULL;
-	for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char *p = fc_asprintf("%s/%s", d, name);
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
+	struct fc_error *e = NULL;
+	int r = bench_host_fix_apply(f, &e);
+	if (r > 0) {
+		struct fc_buf list = {0};
+		for (size_t i = 0; i < f->n; i++)
+			fc_buf_printf(&list, "%s%s", i ? ", " : "", f->m[i].path);
+		*note = fc_asprintf("mounted the cgroup2 controller(s) as v1 hierarchies for crun "
+		                    "at %s (undone afterwards)",
+		                    list.data);
+		free(list.data);
+	} else if (r < 0) {
+		*note = fc_asprintf("could not move cgroup2 controllers for crun: %s", e->msg);
 	}
-	return NULL;
+	fc_error_free(e);
+	return r;
 }
 
-char *bench_default_fcrun(void)
+/* ---- mounts ---------------------------------------------------------------- */
+
+void bench_unmount_under(const char *dir)
 {
-	const char *env = getenv("FCRUN");
-	if (env && *env) {
-		char *abs = realpath(env, NULL);
-		return abs ? abs : fc_strdup(env);
-	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = 0;
-		/* installed: fcrun next to fcstart; in a build dir: ../runtime/fcrun */
-		const char *rel[] = {"fcrun", "../runtime/fcrun"};
-		const char *dir = dirname(self);
-		for (size_t i = 0; i < FC_ARRAY_SIZE(rel); i++) {
-			_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, rel[i]);
-			char *abs = realpath(p, NULL);
-			if (abs && access(abs, X_OK) == 0)
-				return abs;
-			free(abs);
+	char *data = NULL;
+	if (!dir || fc_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &data, NULL, 0, NULL) < 0)
+		return;
+	char **pts = NULL;
+	size_t n = 0, dl = strlen(dir);
+	char *save = NULL;
+	for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char mp[4096];
+		if (sscanf(l, "%*s %*s %*s %*s %4095s", mp) == 1 && strncmp(mp, dir, dl) == 0 &&
+		    (mp[dl] == '/' || mp[dl] == 0)) {
+			pts = fc_realloc(pts, (n + 1) * sizeof(char *));
+			pts[n++] = fc_strdup(mp);
 		}
 	}
-	return bench_find_in_path("fcrun");
-}
-
-void bench_sleep_ms(int ms, volatile sig_atomic_t *stop)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while ((!stop || !*stop) && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	free(data);
+	while (n-- > 0) { /* mountinfo lists parents first */
+		umount2(pts[n], MNT_DETACH);
+		free(pts[n]);
+	}
+	free(pts);
 }

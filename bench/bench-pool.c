@@ -7,9 +7,7 @@
  * sandboxes. Starts a private daemon on a private root, socket and store. */
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -29,14 +27,6 @@ struct pcfg {
 	char **runtimes;
 	const char *json;
 };
-
-/* SIGINT, SIGTERM, SIGHUP: stop measuring, clean up, report what we have */
-static volatile sig_atomic_t pool_stop;
-static void on_stop(int sig)
-{
-	(void)sig;
-	pool_stop = 1;
-}
 
 struct series {
 	const char *name;
@@ -230,7 +220,7 @@ static void bench_invoke_path(struct pstate *p, const char *name, const char *fn
 	double *v = fc_calloc((size_t)p->cfg.rounds, sizeof(double));
 	size_t n = 0;
 	char *error = NULL;
-	for (int i = 0; i < p->cfg.rounds + 5 && !pool_stop; i++) {
+	for (int i = 0; i < p->cfg.rounds + 5 && !bench_stop; i++) {
 		/* a fair start: a full pool (pool path) or no sandbox at all (on demand) */
 		if (wait_refill && !wait_stat(p, fn, "waiting", 1, 10)) {
 			error = fc_strdup("the pool did not refill within 10 s");
@@ -355,7 +345,7 @@ static int runtime_once(const char *path, const char *root, const char *bundle, 
 	x.input = data;
 	x.out = BENCH_EXEC_PIPE;
 	x.timeout_s = 30;
-	x.stop = &pool_stop;
+	x.stop = &bench_stop;
 	int r = bench_exec(&x);
 	if (r < 0 || x.status != 0 || x.output.first_ms < 0 || !FC_STREQ(x.output.buf, data)) {
 		*error = fc_asprintf("run %d: status %d, output `%s`: %s", i, x.status,
@@ -382,7 +372,7 @@ static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 	}
 	struct bench_host_fix host = {0};
 	bool fixed = false;
-	for (size_t k = 0; p->cfg.runtimes[k] && !pool_stop; k++) {
+	for (size_t k = 0; p->cfg.runtimes[k] && !bench_stop; k++) {
 		const char *name = p->cfg.runtimes[k];
 		char *path =
 		    FC_STREQ(name, "fcrun") ? bench_default_fcrun() : bench_find_in_path(name);
@@ -393,26 +383,19 @@ static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 			continue;
 		}
 		if (FC_STREQ(name, "crun") && !fixed) {
-			int r = bench_host_fix_apply(&host, &e);
-			if (r < 0) {
-				add_series(p, label, NULL, 0,
-				           fc_asprintf("host cgroup fix-up: %s", e->msg), NULL);
-				fc_error_free(TAKE_PTR(e));
+			fixed = true;
+			if (bench_host_fix_for_crun(&host, &p->host_note) < 0) {
+				add_series(p, label, NULL, 0, TAKE_PTR(p->host_note), NULL);
 				free(path);
 				continue;
 			}
-			fixed = true;
-			if (r > 0)
-				p->host_note = fc_strdup(
-				    "crun: cgroup2 controllers of this hybrid host were mounted as "
-				    "v1 hierarchies for the run (as `fcstart bench runtime` does)");
 		}
 		_cleanup_free_ char *root = fc_asprintf("%s/rt-%s", p->dir, name);
 		fc_mkdir_p_at(AT_FDCWD, root, 0700, NULL);
 		double *v = fc_calloc((size_t)p->cfg.rt_rounds, sizeof(double));
 		size_t n = 0;
 		char *error = NULL;
-		for (int i = 0; i < p->cfg.rt_rounds + 3 && !pool_stop; i++) {
+		for (int i = 0; i < p->cfg.rt_rounds + 3 && !bench_stop; i++) {
 			double ms = 0;
 			if (runtime_once(path, root, bundle, i, &ms, &error) < 0)
 				break;
@@ -464,7 +447,7 @@ static int engine_once(struct bench_engine *e, bool docker, int i, double *ms, c
 	x.input = data;
 	x.out = BENCH_EXEC_PIPE;
 	x.timeout_s = 30;
-	x.stop = &pool_stop;
+	x.stop = &bench_stop;
 	if (!docker) {
 		x.want = strlen(data);
 		x.on_output = ctr_kill_task;
@@ -509,7 +492,7 @@ static void bench_engines(struct pstate *p)
 		goto out;
 	if (bench_engine_init(&e, d, NULL, NULL, ns, &err) < 0)
 		goto fail;
-	e.stop = &pool_stop;
+	e.stop = &bench_stop;
 	if (bench_engine_start(&e, want[1], &err) < 0)
 		goto fail;
 	/* the same archive for both: containerd reads its index.json, docker its
@@ -533,7 +516,7 @@ static void bench_engines(struct pstate *p)
 		}
 	}
 	/* one warm-up each, then alternate which one goes first */
-	for (int i = 0; i < p->cfg.rt_rounds + 1 && !pool_stop && (want[0] || want[1]); i++) {
+	for (int i = 0; i < p->cfg.rt_rounds + 1 && !bench_stop && (want[0] || want[1]); i++) {
 		for (int j = 0; j < 2; j++) {
 			int k = (i + j) % 2;
 			double ms = 0;
@@ -658,7 +641,7 @@ static void bench_rate(struct pstate *p)
 	double *v = fc_calloc((size_t)p->cfg.rate_n, sizeof(double));
 	size_t n = 0;
 	uint64_t period = 1000000000ULL / (uint64_t)p->cfg.rate, next = fc_now_ns();
-	for (int i = 0; i < p->cfg.rate_n && !pool_stop; i++) {
+	for (int i = 0; i < p->cfg.rate_n && !bench_stop; i++) {
 		uint64_t now = fc_now_ns();
 		if (now < next) {
 			struct timespec ts = {0, (long)(next - now)};
@@ -834,17 +817,6 @@ static const char pool_usage[] =
     "                       that containerd, on a unix socket; no bridge, no iptables)\n"
     "  --json FILE          write the results as JSON\n";
 
-static char **split(const char *s)
-{
-	char **v = fc_calloc(strlen(s) + 2, sizeof(char *));
-	size_t n = 0;
-	_cleanup_free_ char *dup = fc_strdup(s);
-	char *save = NULL;
-	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		v[n++] = fc_strdup(t);
-	return v;
-}
-
 int bench_pool_cmd(int argc, char **argv)
 {
 	static const struct option lo[] = {{"rounds", required_argument, NULL, 'r'},
@@ -870,32 +842,40 @@ int bench_pool_cmd(int argc, char **argv)
 	                      .docker = true};
 	_cleanup_strv_ char **rts = NULL;
 	int c;
+	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			p.cfg.rounds = atoi(optarg);
+			if (bench_parse_int("pool", "--rounds", optarg, 1, &p.cfg.rounds) < 0)
+				return 2;
 			break;
 		case 'R':
-			p.cfg.rt_rounds = atoi(optarg);
+			if (bench_parse_int("pool", "--runtime-rounds", optarg, 1,
+			                    &p.cfg.rt_rounds) < 0)
+				return 2;
 			break;
 		case 't':
 			fc_strv_free(rts);
-			rts = split(optarg);
+			rts = bench_split(optarg, ',');
 			break;
 		case 'w':
-			p.cfg.waiting = atoi(optarg);
+			if (bench_parse_int("pool", "--waiting", optarg, 0, &p.cfg.waiting) < 0)
+				return 2;
 			break;
 		case 'a':
-			p.cfg.rate = atoi(optarg);
+			if (bench_parse_int("pool", "--rate", optarg, 0, &p.cfg.rate) < 0)
+				return 2;
 			break;
 		case 'n':
-			p.cfg.rate_n = atoi(optarg);
+			if (bench_parse_int("pool", "--rate-n", optarg, 0, &p.cfg.rate_n) < 0)
+				return 2;
 			break;
 		case 'j':
 			p.cfg.json = optarg;
 			break;
 		case 'c':
-			p.cfg.http_cold = atoi(optarg);
+			if (bench_parse_int("pool", "--http-cold", optarg, 0, &p.cfg.http_cold) < 0)
+				return 2;
 			break;
 		case 'C':
 			p.cfg.ctr = false;
@@ -911,21 +891,17 @@ int bench_pool_cmd(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (p.cfg.rounds < 1 || p.cfg.rt_rounds < 1 || p.cfg.waiting < 0) {
-		fputs(pool_usage, stderr);
+	if (optind < argc) {
+		fprintf(stderr, "fcstart bench pool: unexpected argument `%s`\n", argv[optind]);
 		return 2;
 	}
 	if (!rts)
-		rts = split("fcrun,crun,runc");
+		rts = bench_split("fcrun,crun,runc", ',');
 	p.cfg.runtimes = rts;
 	if (getuid() != 0) {
 		fprintf(stderr, "fcstart bench pool: needs root\n");
 		return 1;
 	}
-	struct sigaction sa = {.sa_handler = on_stop};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	char self[4096];
 	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (sl <= 0)
@@ -943,6 +919,9 @@ int bench_pool_cmd(int argc, char **argv)
 	p.root = fc_asprintf("%s/root", p.dir);
 	p.sock = fc_asprintf("%s/api.sock", p.dir);
 	p.store = fc_asprintf("%s/store", p.dir);
+	/* SIGINT, SIGTERM, SIGHUP: stop measuring, clean up, report what we have */
+	struct bench_session session;
+	bench_session_begin(&session, false);
 	int rc = 1;
 	struct fcsnap_store *store = NULL;
 	struct fc_error *e = NULL;
@@ -1002,7 +981,7 @@ int bench_pool_cmd(int argc, char **argv)
 		fprintf(stderr, "OCI runtimes: %d runs each...\n", p.cfg.rt_rounds);
 		bench_runtimes(&p, store);
 	}
-	if ((p.cfg.ctr || p.cfg.docker) && !pool_stop) {
+	if ((p.cfg.ctr || p.cfg.docker) && !bench_stop) {
 		fprintf(stderr,
 		        "ctr run, docker run (private containerd, dockerd): %d runs each...\n",
 		        p.cfg.rt_rounds);
@@ -1032,5 +1011,5 @@ out:
 	free(p.self);
 	free(p.image);
 	free(p.host_note);
-	return rc;
+	return bench_session_end(&session, NULL, 0, rc);
 }

@@ -1,36 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* bench-runtime.c: `fcstart bench runtime`, the runtime cold-start benchmark.
+/* bench-runtime.c: `fcstart bench runtime`, the runtime cold-start benchmark,
+ * and its command line (its reports: bench-runtime-out.c).
  * Every round runs each runtime's `run` and its create/start/delete sequence
  * once, in a fresh random order, with a short pause between runs (the first run
  * of a pair pays for the previous container's teardown, so a fixed order is
  * unfair). Each runtime gets a private --root under a temp dir; every container
  * id is unique and is deleted with `delete -f` if anything goes wrong, also on
  * SIGINT/SIGTERM. */
-#include "bench.h"
+#include "bench-runtime.h"
+
+#include <getopt.h>
 
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
-
-const char *const bench_metric_names[BM_COUNT] = {"run",    "create",  "start",
-                                                  "delete", "rss_run", "rss_create"};
-const char *const bench_variant_names[BENCH_VARIANTS] = {"netns", "no-netns"};
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-	g_stop = sig;
-}
 
 static int pidfd_open_(pid_t pid)
 {
@@ -355,14 +342,14 @@ static void rounds(struct runner *R)
 	b->seed = bench_seed();
 	uint64_t rng = b->seed;
 	/* round 0 is a warm-up (page cache, dentries) that also checks each runtime works */
-	for (int round = 0; round <= b->cfg.rounds && !g_stop; round++) {
-		for (int v = 0; v < BENCH_VARIANTS && !g_stop; v++) {
+	for (int round = 0; round <= b->cfg.rounds && !bench_stop; round++) {
+		for (int v = 0; v < BENCH_VARIANTS && !bench_stop; v++) {
 			if (!b->variant_on[v])
 				continue;
 			for (size_t i = 0; i < n_items; i++)
 				items[i] = i;
 			bench_shuffle(items, n_items, &rng);
-			for (size_t i = 0; i < n_items && !g_stop; i++) {
+			for (size_t i = 0; i < n_items && !bench_stop; i++) {
 				size_t rt = items[i] / 2;
 				bool run = items[i] % 2 == 0;
 				if (b->rt[rt].res[v].failed)
@@ -372,10 +359,10 @@ static void rounds(struct runner *R)
 					measure_run(R, rt, v, round > 0);
 				else
 					measure_lifecycle(R, rt, v, round > 0);
-				bench_sleep_ms(b->cfg.pause_ms, &g_stop);
+				bench_sleep_ms(b->cfg.pause_ms, &bench_stop);
 			}
 		}
-		if (round > 0 && !g_stop)
+		if (round > 0 && !bench_stop)
 			b->rounds_done = round;
 	}
 	progress(b, -1, 0, 0, false);
@@ -431,61 +418,30 @@ static int cleanup(struct runner *R, struct fc_error **err)
 int bench_runtime_main(struct bench_run *b)
 {
 	struct runner R = {.b = b};
-	struct sigaction sa = {.sa_handler = on_signal}, old[3];
-	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	struct bench_session session;
 	_cleanup_error_ struct fc_error *err = NULL;
 	int ret = 0;
 
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &old[i]);
 	/* orphaned container processes (after `create` returns) become our children */
-	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-
+	bench_session_begin(&session, true);
 	if (setup(&R, &err) < 0) {
 		fc_log(FC_LOG_ERROR, "bench runtime: %s", err->msg);
 		ret = 1;
 		goto out;
 	}
 	if (wants_host_fix(b)) {
-		struct fc_error *e = NULL;
-		int r = bench_host_fix_apply(&b->host, &e);
-		if (r > 0) {
-			b->host_fixed = true;
-			_cleanup_free_ char *list = NULL;
-			for (size_t i = 0; i < b->host.n; i++) {
-				char *l = fc_asprintf("%s%s%s", list ? list : "", list ? ", " : "",
-				                      b->host.m[i].path);
-				free(list);
-				list = l;
-			}
-			b->host_note = fc_asprintf("mounted the cgroup2 controller(s) as v1 "
-			                           "hierarchies for crun at %s (undone afterwards)",
-			                           list);
-		} else if (r < 0) {
-			b->host_note =
-			    fc_asprintf("could not move cgroup2 controllers for crun: %s", e->msg);
+		b->host_fixed = true; /* restored in cleanup, whatever was done */
+		if (bench_host_fix_for_crun(&b->host, &b->host_note) < 0)
 			fc_log(FC_LOG_WARN, "bench runtime: %s; running crun anyway", b->host_note);
-			fc_error_free(e);
-		}
 	}
-	if (!g_stop)
+	if (!bench_stop)
 		rounds(&R);
 out:
 	if (cleanup(&R, &err) < 0) {
 		fc_log(FC_LOG_ERROR, "bench runtime: cleanup: %s", err->msg);
 		ret = 1;
 	}
-	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
-	if (g_stop) {
-		fc_log(
-		    FC_LOG_ERROR, "bench runtime: interrupted by %s after %d round(s); cleaned up",
-		    fc_signal_name(g_stop) ? fc_signal_name(g_stop) : "a signal", b->rounds_done);
-		return 128 + g_stop;
-	}
-	return ret;
+	return bench_session_end(&session, "runtime", b->rounds_done, ret);
 }
 
 void bench_run_free(struct bench_run *b)
@@ -508,4 +464,151 @@ void bench_run_free(struct bench_run *b)
 	for (int v = 0; v < BENCH_VARIANTS; v++)
 		free(b->variant_dir[v]);
 	free(b->host_note);
+}
+
+static const char runtime_usage[] =
+    "usage: fcstart bench runtime [OPTIONS]\n"
+    "\n"
+    "Time `X run`, and `X create`, `X start`, `X delete` separately, for each OCI runtime\n"
+    "on the same bundle, every round in a fresh random order, with and without a network\n"
+    "namespace; report median, p95, min, peak RSS and the ratios against crun and runc.\n"
+    "\n"
+    "  --bundle DIR        the bundle to run (default: a bundle of the host's static busybox\n"
+    "                      and the default config.json of `fcrun spec`, made in a temp dir)\n"
+    "  --runtimes LIST     comma-separated names, NAME=PATH or paths (default fcrun,crun,runc;\n"
+    "                      fcrun is $FCRUN, else the fcrun next to fcstart, else\n"
+    "                      ../runtime/fcrun from fcstart (a build dir), else PATH)\n"
+    "  -n, --rounds N      rounds (default 30; a warm-up round comes first)\n"
+    "  --pause-ms MS       pause between runs (default 20)\n"
+    "  --no-netns          only the variant without a network namespace\n"
+    "  --cmd \"ARGS\"        the container's command, split on spaces (default /bin/true)\n"
+    "  --timeout S         per-command timeout in seconds (default 30)\n"
+    "  --json FILE         write the results as JSON\n"
+    "  --csv FILE          write the summary as CSV\n"
+    "\n"
+    "Needs root. crun 1.8 refuses a hybrid cgroup host whose cgroup2 tree holds a\n"
+    "controller: for crun's sake such controllers are mounted as v1 hierarchies for the\n"
+    "benchmark's duration and the host is put back afterwards.\n";
+
+/* ---- fcstart bench runtime ---------------------------------------------------- */
+
+int bench_runtime_cmd(int argc, char **argv)
+{
+	enum { O_BUNDLE = 256, O_RUNTIMES, O_PAUSE, O_NONETNS, O_JSON, O_CSV, O_CMD, O_TIMEOUT };
+	static const struct option opts[] = {
+	    {"bundle", required_argument, NULL, O_BUNDLE},
+	    {"runtimes", required_argument, NULL, O_RUNTIMES},
+	    {"rounds", required_argument, NULL, 'n'},
+	    {"pause-ms", required_argument, NULL, O_PAUSE},
+	    {"no-netns", no_argument, NULL, O_NONETNS},
+	    {"json", required_argument, NULL, O_JSON},
+	    {"csv", required_argument, NULL, O_CSV},
+	    {"cmd", required_argument, NULL, O_CMD},
+	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct bench_run b = {0};
+	_cleanup_strv_ char **runtimes = NULL;
+	_cleanup_strv_ char **cmd = NULL;
+	int timeout = 30;
+	b.cfg.rounds = 30;
+	b.cfg.pause_ms = 20;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_BUNDLE:
+			b.cfg.bundle = optarg;
+			break;
+		case O_RUNTIMES:
+			fc_strv_free(runtimes);
+			runtimes = bench_split(optarg, ',');
+			break;
+		case 'n':
+			if (bench_parse_int("runtime", "--rounds", optarg, 1, &b.cfg.rounds) < 0)
+				return 2;
+			break;
+		case O_PAUSE:
+			if (bench_parse_int("runtime", "--pause-ms", optarg, 0, &b.cfg.pause_ms) <
+			    0)
+				return 2;
+			break;
+		case O_NONETNS:
+			b.cfg.no_netns = true;
+			break;
+		case O_JSON:
+			b.cfg.json = optarg;
+			break;
+		case O_CSV:
+			b.cfg.csv = optarg;
+			break;
+		case O_CMD:
+			fc_strv_free(cmd);
+			cmd = bench_split(optarg, ' ');
+			break;
+		case O_TIMEOUT:
+			if (bench_parse_int("runtime", "--timeout", optarg, 1, &timeout) < 0)
+				return 2;
+			break;
+		case 'h':
+			fputs(runtime_usage, stdout);
+			return 0;
+		default:
+			fputs(runtime_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "fcstart bench runtime: unexpected argument `%s`\n", argv[optind]);
+		return 2;
+	}
+	if (!runtimes)
+		runtimes = bench_split("fcrun,crun,runc", ',');
+	if (!runtimes[0]) {
+		fprintf(stderr, "fcstart bench runtime: --runtimes: empty list\n");
+		return 2;
+	}
+	if (cmd && !cmd[0]) {
+		fprintf(stderr, "fcstart bench runtime: --cmd: empty command\n");
+		return 2;
+	}
+	if (geteuid() != 0)
+		fprintf(stderr, "fcstart bench runtime: warning: not root; runtimes will likely "
+		                "fail\n");
+	_cleanup_strv_ char **default_cmd = NULL;
+	if (!cmd && !b.cfg.bundle)
+		default_cmd = bench_split("/bin/true", ' ');
+	b.cfg.runtimes = runtimes;
+	b.cfg.cmd = cmd ? cmd : default_cmd;
+	b.cfg.timeout_s = timeout;
+
+	int r = bench_runtime_main(&b);
+	/* A problem putting the host back (reported above) does not void the
+	 * measurements: they are printed whenever the rounds ran. */
+	if (r == 0 || (r == 1 && b.rounds_done > 0)) {
+		bench_print_table(stdout, &b);
+		fflush(stdout);
+		_cleanup_error_ struct fc_error *err = NULL;
+		if (b.cfg.json && bench_write_json(b.cfg.json, &b, &err) < 0) {
+			fprintf(stderr, "fcstart bench runtime: --json: %s\n", err->msg);
+			r = 1;
+		}
+		fc_error_free(TAKE_PTR(err));
+		if (b.cfg.csv && bench_write_csv(b.cfg.csv, &b, &err) < 0) {
+			fprintf(stderr, "fcstart bench runtime: --csv: %s\n", err->msg);
+			r = 1;
+		}
+		bool any_ok = false;
+		for (size_t i = 0; i < b.n_rt; i++)
+			for (int v = 0; v < BENCH_VARIANTS; v++)
+				if (b.variant_on[v] && !b.rt[i].res[v].failed)
+					any_ok = true;
+		if (!any_ok) {
+			fprintf(stderr, "fcstart bench runtime: every runtime failed\n");
+			r = 1;
+		}
+	}
+	bench_run_free(&b);
+	return r;
 }

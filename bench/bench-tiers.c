@@ -26,40 +26,14 @@
 #include <linux/loop.h>
 #include <linux/magic.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
-#include <time.h>
 
 const char *const cs_tier_names[CS_NTIERS] = {"tmpfs", "disk", "ssd", "hdd"};
 
 #define CG_BLKIO "/sys/fs/cgroup/blkio"
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static int mount_id_of(const char *path)
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096], mp[4096];
-	int id = -1, cur, parent;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char dev[64], root[4096];
-		if (sscanf(line, "%d %d %63s %4095s %4095s", &cur, &parent, dev, root, mp) == 5 &&
-		    FC_STREQ(mp, path))
-			id = cur;
-	}
-	return id;
-}
 
 int cs_drop_caches(struct fc_error **err)
 {
@@ -343,7 +317,7 @@ static int loop_attach(struct cs_tier *t, struct fc_error **err)
 			                    t->backing, t->dir);
 		}
 		t->mounted = true;
-		t->mnt_id = mount_id_of(t->dir);
+		t->mnt_id = bench_mount_id(t->dir);
 		return 0; /* lfd closes: the mount keeps the device */
 	}
 	return fc_error_set(err, EBUSY, "no free loop device");
@@ -362,7 +336,7 @@ static int build_one(struct cs_tiers *ts, struct cs_tier *t, struct fc_error **e
 		if (mount("tmpfs", t->dir, "tmpfs", MS_NOSUID | MS_NODEV, o) < 0)
 			return fc_error_set(err, errno, "mount tmpfs on `%s`", t->dir);
 		t->mounted = true;
-		t->mnt_id = mount_id_of(t->dir);
+		t->mnt_id = bench_mount_id(t->dir);
 		return 0;
 	}
 	case CS_DISK: {
@@ -514,7 +488,7 @@ static int teardown_one(struct cs_tier *t, struct fc_error **err)
 	}
 	if (t->mounted) {
 		struct fc_error *e = NULL;
-		if (mount_id_of(t->dir) != t->mnt_id) {
+		if (bench_mount_id(t->dir) != t->mnt_id) {
 			fc_error_set(&e, EBUSY,
 			             "the mount at `%s` is not ours any more: left alone", t->dir);
 			keep_first(err, &ret, e);
@@ -523,7 +497,7 @@ static int teardown_one(struct cs_tier *t, struct fc_error **err)
 			for (int i = 0;
 			     i < 50 && (r = umount2(t->dir, UMOUNT_NOFOLLOW)) < 0 && errno == EBUSY;
 			     i++)
-				sleep_ms(100);
+				bench_sleep_ms(100, NULL);
 			if (r < 0 && errno != EINVAL) {
 				fc_error_set(&e, errno, "umount `%s` (detached lazily)", t->dir);
 				umount2(t->dir, MNT_DETACH | UMOUNT_NOFOLLOW);
@@ -548,7 +522,7 @@ static int teardown_one(struct cs_tier *t, struct fc_error **err)
 					close(fd);
 				}
 			}
-			sleep_ms(50);
+			bench_sleep_ms(50, NULL);
 		}
 		free(TAKE_PTR(t->loopdev));
 	}
@@ -615,7 +589,7 @@ int cs_tiers_teardown(struct cs_tiers *ts, struct fc_error **err)
 	if (ts->cg.path) {
 		int r = -1;
 		for (int i = 0; i < 100 && (r = rmdir(ts->cg.path)) < 0 && errno == EBUSY; i++)
-			sleep_ms(50);
+			bench_sleep_ms(50, NULL);
 		if (r < 0 && errno != ENOENT) {
 			fc_error_set(&e, errno, "rmdir cgroup `%s`", ts->cg.path);
 			keep_first(err, &ret, TAKE_PTR(e));

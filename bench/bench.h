@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* bench.h (private to bench/): the pieces of `fcstart bench runtime`:
- * statistics, config.json variants, the host's cgroup fix-up for crun, and the
- * runner that times runtimes side by side. */
+/* bench.h (private to bench/): what the harnesses of `fcstart bench` share:
+ * statistics, one timed run of a program, the busybox container, config.json
+ * variants, the host's cgroup fix-up for crun, a private containerd and
+ * dockerd, and the reading of flag values. Each harness has its own header:
+ * bench-runtime.h, bench-pool.h, bench-coldstart.h. */
 #ifndef FCSTART_BENCH_H
 #define FCSTART_BENCH_H
 
@@ -24,6 +26,12 @@ void bench_summarise(double *v, size_t n, struct bench_summary *out);
 /* Fisher-Yates shuffle of idx[0..n) with a small xorshift generator. */
 void bench_shuffle(size_t *idx, size_t n, uint64_t *state);
 uint64_t bench_seed(void);
+
+/* Milliseconds since a fc_now_ns() reading. */
+static inline double bench_ms_since(uint64_t t0)
+{
+	return (double)(fc_now_ns() - t0) / 1e6;
+}
 
 /* ---- one timed run of X (bench-exec.c) ---------------------------------- */
 
@@ -88,6 +96,30 @@ int bench_exec_error(const struct bench_exec *x, struct fc_error **err, const ch
 int bench_exec_quiet(char *const argv[], double timeout_s, struct fc_error **err);
 /* The first line of `path --version`, malloc'd; NULL when it fails. */
 char *bench_program_version(const char *path);
+/* An executable on $PATH (malloc'd), NULL if none. */
+char *bench_find_in_path(const char *name);
+/* fcrun to measure: $FCRUN, else fcrun next to this fcstart (installed), else
+ * ../runtime/fcrun (a build dir), else $PATH. */
+char *bench_default_fcrun(void);
+/* fork + exec argv in its own process group (a ^C reaches only fcstart,
+ * which stops it), stdout and stderr appended to log, stdin /dev/null. */
+pid_t bench_spawn_daemon(char *const argv[], const char *log);
+
+/* The frame of a harness run: SIGINT, SIGTERM and SIGHUP set bench_stop (to
+ * the signal), after which a harness stops measuring, cleans up and ends;
+ * with subreaper, orphaned container processes become ours to reap. end
+ * puts things back; when a signal came and name is set, it says so (`bench
+ * NAME: interrupted by SIGINT after N round(s); cleaned up`) and returns
+ * 128+signal, else ret. */
+extern volatile sig_atomic_t bench_stop;
+struct bench_session {
+	struct sigaction old[3];
+	bool subreaper;
+};
+void bench_session_begin(struct bench_session *s, bool subreaper);
+int bench_session_end(struct bench_session *s, const char *name, int rounds_done, int ret);
+/* Sleep ms milliseconds; cut short once *stop is set (stop may be NULL). */
+void bench_sleep_ms(int ms, volatile sig_atomic_t *stop);
 
 /* ---- the busybox container (bench-image.c) ----------------------------- */
 
@@ -121,7 +153,7 @@ int bench_write_variant(const char *bundle_dir, const char *out_dir,
 /* The absolute path of the bundle's rootfs (root.path resolved against the bundle). */
 int bench_bundle_rootfs(const char *bundle_dir, char **out, struct fc_error **err);
 
-/* ---- host cgroup fix-up (bench-host.c) ---------------------------------- */
+/* ---- the host: crun's cgroup fix-up, mounts (bench-host.c) ------------- */
 
 #define BENCH_HOST_MAX 8
 struct bench_host_fix {
@@ -142,90 +174,23 @@ int bench_host_fix_apply(struct bench_host_fix *f, struct fc_error **err);
 /* Put the host back as it was: wait for dying cgroups, umount, check that the
  * controller is back on cgroup2, rmdir. Safe to call twice. */
 int bench_host_fix_restore(struct bench_host_fix *f, struct fc_error **err);
+/* bench_host_fix_apply for a harness that runs crun: *note (malloc'd) says
+ * what was done, or why crun cannot run here; NULL when nothing had to be. */
+int bench_host_fix_for_crun(struct bench_host_fix *f, char **note);
+/* The id of the topmost mount at path (mountinfo's first field), -1 if none. */
+int bench_mount_id(const char *path);
+/* Detach every mount at or below dir (deepest first). */
+void bench_unmount_under(const char *dir);
 
-/* ---- the runner (bench-runtime.c) --------------------------------------- */
+/* ---- flag values (bench-flags.c) ------------------------------------------ */
 
-enum bench_metric {
-	BM_RUN = 0,
-	BM_CREATE,
-	BM_START,
-	BM_DELETE,
-	BM_RSS_RUN,
-	BM_RSS_CREATE,
-	BM_COUNT
-};
-extern const char *const bench_metric_names[BM_COUNT];
-
-struct bench_result { /* one runtime in one variant */
-	bool failed;
-	char *error;               /* what failed, with the runtime's stderr */
-	double *samples[BM_COUNT]; /* ms for times, KiB for RSS */
-	size_t n[BM_COUNT];
-};
-
-#define BENCH_VARIANTS 2
-extern const char *const bench_variant_names[BENCH_VARIANTS]; /* "netns", "no-netns" */
-
-struct bench_runtime {
-	char *name; /* "crun" */
-	char *path; /* "/usr/bin/crun" */
-	char *version;
-	char *root; /* private --root */
-	struct bench_result res[BENCH_VARIANTS];
-};
-
-struct bench_config {
-	const char *bundle; /* NULL: build a busybox bundle */
-	char **runtimes;    /* names or name=path or paths */
-	int rounds;
-	int pause_ms;
-	bool no_netns; /* only the variant without a network namespace */
-	char **cmd;    /* container args (default /bin/true) */
-	const char *json, *csv;
-	double timeout_s;
-};
-
-struct bench_run {
-	struct bench_config cfg;
-	char *tmpdir;
-	char *bundle_src; /* the bundle the variants were derived from */
-	char *variant_dir[BENCH_VARIANTS];
-	bool variant_on[BENCH_VARIANTS];
-	struct bench_runtime *rt;
-	size_t n_rt;
-	struct bench_host_fix host;
-	bool host_fixed;
-	char *host_note; /* what happened to the host, for the report */
-	int rounds_done;
-	uint64_t seed;
-};
-
-int bench_runtime_main(struct bench_run *b);
-void bench_run_free(struct bench_run *b);
-
-/* ---- output (cmd-bench.c) ----------------------------------------------- */
-int bench_print_table(FILE *f, const struct bench_run *b);
-int bench_write_json(const char *path, const struct bench_run *b, struct fc_error **err);
-int bench_write_csv(const char *path, const struct bench_run *b, struct fc_error **err);
-
-/* Milliseconds since a fc_now_ns() reading. */
-static inline double bench_ms_since(uint64_t t0)
-{
-	return (double)(fc_now_ns() - t0) / 1e6;
-}
-/* Sleep ms milliseconds; cut short once *stop is set (stop may be NULL). */
-void bench_sleep_ms(int ms, volatile sig_atomic_t *stop);
-/* An executable on $PATH (malloc'd), NULL if none. */
-char *bench_find_in_path(const char *name);
-/* fcrun to measure: $FCRUN, else fcrun next to this fcstart (installed), else
- * ../runtime/fcrun (a build dir), else $PATH. */
-char *bench_default_fcrun(void);
+/* s split at sep, empty pieces dropped; NULL-terminated, malloc'd. */
+char **bench_split(const char *s, char sep);
+/* An integer flag value from min to 1000000; -1 with a message naming `fcstart
+ * bench CMD` and the flag when it is not. */
+int bench_parse_int(const char *cmd, const char *flag, const char *s, int min, int *out);
 
 /* ---- a private containerd and dockerd (bench-engine.c) ---------------- */
-
-/* fork + exec argv in its own process group (a ^C reaches only fcstart,
- * which stops it), stdout and stderr appended to log, stdin /dev/null. */
-pid_t bench_spawn_daemon(char *const argv[], const char *log);
 
 #define BENCH_CONTAINERD    "/usr/bin/containerd"
 #define BENCH_CTR           "/usr/bin/ctr"
@@ -265,8 +230,6 @@ char *bench_engine_log_tail(const struct bench_engine *e, const char *name);
  * made. Safe to call twice and after a failed start. */
 void bench_engine_stop(struct bench_engine *e);
 void bench_engine_free(struct bench_engine *e);
-/* Detach every mount at or below dir (deepest first). */
-void bench_unmount_under(const char *dir);
 
 /* ---- fcstart bench pull (bench-pull.c) ----------------------------------- */
 int bench_pull_cmd(int argc, char **argv);
