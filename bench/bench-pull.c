@@ -92,12 +92,6 @@ struct bp {
 	double load0, load1;
 };
 
-static volatile sig_atomic_t bp_stop;
-static void on_signal(int sig)
-{
-	bp_stop = sig;
-}
-
 /* ---- small helpers ------------------------------------------------------- */
 
 static int run_quiet(struct bp *B, struct fc_error **err, char *const argv[])
@@ -211,10 +205,10 @@ static int registry_up(struct bp *B, struct fc_error **err)
 	if (B->reg < 0)
 		return fc_error_set(err, -B->reg, "start docker-registry");
 	char *curl[] = {"/usr/bin/curl", "-sf", "-o", "/dev/null", "http://" REG_HOST "/v2/", NULL};
-	for (int i = 0; i < 100 && !bp_stop; i++) {
+	for (int i = 0; i < 100 && !bench_stop; i++) {
 		if (bench_exec_quiet(curl, 5, NULL) == 0)
 			return 0;
-		bench_sleep_ms(100, &bp_stop);
+		bench_sleep_ms(100, &bench_stop);
 	}
 	return fc_error_set(err, ETIMEDOUT, "docker-registry did not answer at %s", REG_HOST);
 }
@@ -294,10 +288,10 @@ static int serve_up(struct bp *B, struct fc_error **err)
 	if (B->serve < 0)
 		return fc_error_set(err, -B->serve, "start fcstart serve");
 	char *ls[] = {B->self, "fn", "--socket", B->sock, "ls", NULL};
-	for (int i = 0; i < 100 && !bp_stop; i++) {
+	for (int i = 0; i < 100 && !bench_stop; i++) {
 		if (bench_exec_quiet(ls, 5, NULL) == 0)
 			return 0;
-		bench_sleep_ms(100, &bp_stop);
+		bench_sleep_ms(100, &bench_stop);
 	}
 	return fc_error_set(err, ETIMEDOUT, "fcstart serve did not answer on `%s`", B->sock);
 }
@@ -333,7 +327,7 @@ static int timed(struct bp *B, char *const argv[], const char *what, double *ms,
 {
 	struct bench_exec x = BENCH_EXEC_INIT(argv);
 	x.timeout_s = B->timeout_s;
-	x.stop = &bp_stop;
+	x.stop = &bench_stop;
 	if (bench_exec(&x) < 0 || x.status != 0)
 		return bench_exec_error(&x, err, what);
 	*ms = x.ms;
@@ -349,7 +343,7 @@ static int first_byte(struct bp *B, char *const argv[], const char *what, double
 	struct bench_exec x = BENCH_EXEC_INIT(argv);
 	x.out = BENCH_EXEC_PIPE;
 	x.timeout_s = B->timeout_s;
-	x.stop = &bp_stop;
+	x.stop = &bench_stop;
 	if (bench_exec(&x) < 0 || x.status != 0 || x.output.first_ms < 0)
 		return bench_exec_error(&x, err, what);
 	if (!strstr(x.output.buf, "ready"))
@@ -371,7 +365,7 @@ static void reset_path(struct bp *B, int p)
 		 * layers of a mounted rootfs: until the store is empty */
 		char *gc[] = {B->self, "image", "--store", B->store, "gc", NULL};
 		_cleanup_free_ char *layers = fc_asprintf("%s/layers", B->store);
-		for (int i = 0; i < 200 && !bp_stop; i++) {
+		for (int i = 0; i < 200 && !bench_stop; i++) {
 			bench_exec_quiet(gc, 60, NULL);
 			DIR *d = opendir(layers);
 			bool empty = true;
@@ -382,7 +376,7 @@ static void reset_path(struct bp *B, int p)
 				closedir(d);
 			if (empty)
 				break;
-			bench_sleep_ms(100, &bp_stop);
+			bench_sleep_ms(100, &bench_stop);
 		}
 	} else if (p == P_DOCKER) {
 		char *rmi[] = {B->eng.docker, "--host", B->eng.docker_host, "rmi", "-f", REF, NULL};
@@ -603,7 +597,7 @@ static int setup(struct bp *B, struct fc_error **err)
 		if ((r = bench_engine_init(&B->eng, ed, NULL, NULL, NS_CTR, err)) < 0)
 			return r;
 		B->eng_inited = true;
-		B->eng.stop = &bp_stop;
+		B->eng.stop = &bench_stop;
 		B->eng.insecure_registry = REG_HOST;
 		struct fc_error *e = NULL;
 		bool docker = !B->why[P_DOCKER];
@@ -752,16 +746,6 @@ static const char usage[] =
     "Needs root, docker-registry, skopeo, curl, jq; docker.io, containerd, umoci and crun\n"
     "for their paths. Drops the page cache of the whole machine before each run.\n";
 
-static char **split_list(const char *s)
-{
-	char **v = fc_calloc(strlen(s) + 2, sizeof(char *));
-	size_t n = 0;
-	_cleanup_free_ char *c = fc_strdup(s);
-	for (char *save = NULL, *t = strtok_r(c, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		v[n++] = fc_strdup(t);
-	return v;
-}
-
 int bench_pull_cmd(int argc, char **argv)
 {
 	enum { O_IMAGE = 256, O_RATES, O_PATHS, O_OUT, O_WORKDIR, O_TIMEOUT };
@@ -787,18 +771,15 @@ int bench_pull_cmd(int argc, char **argv)
 			break;
 		case O_RATES:
 			fc_strv_free(B.rates);
-			B.rates = split_list(optarg);
+			B.rates = bench_split(optarg, ',');
 			break;
 		case O_PATHS:
 			fc_strv_free(paths);
-			paths = split_list(optarg);
+			paths = bench_split(optarg, ',');
 			break;
 		case 'n':
-			B.rounds = atoi(optarg);
-			if (B.rounds < 1 || B.rounds > 1000) {
-				fprintf(stderr, "fcstart bench pull: --rounds: 1 to 1000\n");
+			if (bench_parse_int("pull", "--rounds", optarg, 1, &B.rounds) < 0)
 				return 2;
-			}
 			break;
 		case O_OUT:
 			B.out = optarg;
@@ -826,14 +807,14 @@ int bench_pull_cmd(int argc, char **argv)
 		return 1;
 	}
 	if (!B.rates)
-		B.rates = split_list("1gbit,100mbit");
+		B.rates = bench_split("1gbit,100mbit", ',');
 	B.n_rates = fc_strv_len(B.rates);
 	if (B.n_rates == 0 || B.n_rates > MAX_RATES) {
 		fprintf(stderr, "fcstart bench pull: --rates: 1 to %d rates\n", MAX_RATES);
 		return 2;
 	}
 	if (!paths)
-		paths = split_list("floor,fcstart,docker,containerd,skopeo");
+		paths = bench_split("floor,fcstart,docker,containerd,skopeo", ',');
 	for (size_t i = 0; paths[i]; i++) {
 		int k;
 		for (k = 0; k < NPATHS; k++)
@@ -857,11 +838,8 @@ int bench_pull_cmd(int argc, char **argv)
 			fprintf(stderr, "fcstart bench pull: %s is missing\n", tools[i]);
 			return 1;
 		}
-	struct sigaction sa = {.sa_handler = on_signal}, old[3];
-	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &old[i]);
+	struct bench_session session;
+	bench_session_begin(&session, false);
 	char ts[48];
 	fc_rfc3339_now(ts, sizeof(ts));
 	B.started = fc_strdup(ts);
@@ -876,12 +854,12 @@ int bench_pull_cmd(int argc, char **argv)
 		goto out;
 	}
 	uint64_t seed = bench_seed();
-	for (int round = 0; round < B.rounds && !bp_stop; round++) {
+	for (int round = 0; round < B.rounds && !bench_stop; round++) {
 		size_t rorder[MAX_RATES], porder[NPATHS];
 		for (size_t i = 0; i < B.n_rates; i++)
 			rorder[i] = i;
 		bench_shuffle(rorder, B.n_rates, &seed);
-		for (size_t ri = 0; ri < B.n_rates && !bp_stop; ri++) {
+		for (size_t ri = 0; ri < B.n_rates && !bench_stop; ri++) {
 			size_t rate = rorder[ri];
 			struct fc_error *e = NULL;
 			if (shape(&B, B.rates[rate], &e) < 0) {
@@ -894,7 +872,7 @@ int bench_pull_cmd(int argc, char **argv)
 			for (size_t i = 0; i < NPATHS; i++)
 				porder[i] = i;
 			bench_shuffle(porder, NPATHS, &seed);
-			for (size_t pi = 0; pi < NPATHS && !bp_stop; pi++) {
+			for (size_t pi = 0; pi < NPATHS && !bench_stop; pi++) {
 				int p = (int)porder[pi];
 				struct cell *cl = &B.cells[rate][p];
 				if (B.why[p] || cl->error)
@@ -905,7 +883,7 @@ int bench_pull_cmd(int argc, char **argv)
 				struct sample s;
 				e = NULL;
 				if (measure(&B, p, &s, &e) < 0) {
-					if (!bp_stop)
+					if (!bench_stop)
 						cl->error = fc_strdup(e ? e->msg : "failed");
 					fc_error_free(e);
 					continue;
@@ -919,10 +897,10 @@ int bench_pull_cmd(int argc, char **argv)
 				cl->run[cl->n] = s.run;
 				cl->rss[cl->n] = s.rss;
 				cl->n++;
-				bench_sleep_ms(200, &bp_stop);
+				bench_sleep_ms(200, &bench_stop);
 			}
 		}
-		if (!bp_stop)
+		if (!bench_stop)
 			B.rounds_done = round + 1;
 	}
 	if (isatty(2))
@@ -930,9 +908,7 @@ int bench_pull_cmd(int argc, char **argv)
 	B.load1 = loadavg();
 out:
 	teardown(&B);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
-	if (!ret && !bp_stop) {
+	if (!ret && !bench_stop) {
 		report(stdout, &B);
 		if (B.out) {
 			struct fc_error *e = NULL;
@@ -945,11 +921,7 @@ out:
 			fc_error_free(e);
 		}
 	}
-	if (bp_stop) {
-		fprintf(stderr, "fcstart bench pull: interrupted after %d round(s); cleaned up\n",
-		        B.rounds_done);
-		ret = 128 + bp_stop;
-	}
+	ret = bench_session_end(&session, "pull", B.rounds_done, ret);
 	for (size_t ri = 0; ri < MAX_RATES; ri++)
 		for (int p = 0; p < NPATHS; p++) {
 			free(B.cells[ri][p].total);
