@@ -21,7 +21,6 @@
  * `fcstart serve` per tier); docker and containerd (bench-coldstart-engines.c:
  * private daemons per tier). */
 #include "bench-coldstart.h"
-#include "commands.h"
 #include "fcsnap.h"
 
 #include <fcntl.h>

@@ -21,8 +21,8 @@
  * Every round visits the rates in random order and the paths in random order.
  * Everything (daemons, registry, namespace, qdisc, mounts, files) is removed
  * at the end, also after a failure or a signal. */
+#include "bench-pull.h"
 #include "bench.h"
-#include "commands.h"
 
 #include <dirent.h>
 #include <fcntl.h>

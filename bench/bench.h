@@ -3,7 +3,7 @@
  * statistics, one timed run of a program, the busybox container, config.json
  * variants, the host's cgroup fix-up for crun, a private containerd and
  * dockerd, and the reading of flag values. Each harness has its own header:
- * bench-runtime.h, bench-pool.h, bench-coldstart.h. */
+ * bench-runtime.h, bench-pool.h, bench-coldstart.h, bench-pull.h. */
 #ifndef FCSTART_BENCH_H
 #define FCSTART_BENCH_H
 
@@ -230,8 +230,5 @@ char *bench_engine_log_tail(const struct bench_engine *e, const char *name);
  * made. Safe to call twice and after a failed start. */
 void bench_engine_stop(struct bench_engine *e);
 void bench_engine_free(struct bench_engine *e);
-
-/* ---- fcstart bench pull (bench-pull.c) ----------------------------------- */
-int bench_pull_cmd(int argc, char **argv);
 
 #endif

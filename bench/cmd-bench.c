@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-bench.c: `fcstart bench SUBCOMMAND`: runtime (bench-runtime.c), pool
- * (bench-pool.c), coldstart (bench-coldstart.c). */
+ * (bench-pool.c), coldstart (bench-coldstart.c), pull (bench-pull.c). */
 #include "bench-coldstart.h"
 #include "bench-pool.h"
+#include "bench-pull.h"
 #include "bench-runtime.h"
 #include "commands.h"
 
