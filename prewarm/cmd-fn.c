@@ -11,9 +11,13 @@ static void usage(FILE *f)
 	    f,
 	    "usage: fcstart fn [--socket PATH] COMMAND ...\n"
 	    "  deploy NAME --image IMAGE [--mode classic|http] [--env K=V]... [--label K=V]...\n"
-	    "         [--memory SIZE] [--cpus N] [--timeout DURATION] [-- CMD ARG...]\n"
+	    "         [--memory SIZE] [--cpus N] [--pids N] [--timeout DURATION] [-- CMD ARG...]\n"
 	    "         labels com.openfaas.scale.min (default 1) and com.openfaas.scale.max "
 	    "(default 20)\n"
+	    "         limits per sandbox: --memory (default 256m, at least 6m), --pids (default "
+	    "256),\n"
+	    "         --timeout per invocation (default 1m); --cpus (default none, at least "
+	    "0.01)\n"
 	    "  ls [--json]\n"
 	    "  rm NAME...\n"
 	    "  scale NAME --min N --max M\n"
@@ -38,15 +42,12 @@ static void strv_push(char ***v, const char *s)
 
 static int deploy(const char *sock, int argc, char **argv)
 {
-	static const struct option lo[] = {{"image", required_argument, NULL, 'i'},
-	                                   {"mode", required_argument, NULL, 'm'},
-	                                   {"env", required_argument, NULL, 'e'},
-	                                   {"label", required_argument, NULL, 'l'},
-	                                   {"memory", required_argument, NULL, 'M'},
-	                                   {"cpus", required_argument, NULL, 'c'},
-	                                   {"timeout", required_argument, NULL, 't'},
-	                                   {"help", no_argument, NULL, 'h'},
-	                                   {0}};
+	static const struct option lo[] = {
+	    {"image", required_argument, NULL, 'i'},   {"mode", required_argument, NULL, 'm'},
+	    {"env", required_argument, NULL, 'e'},     {"label", required_argument, NULL, 'l'},
+	    {"memory", required_argument, NULL, 'M'},  {"cpus", required_argument, NULL, 'c'},
+	    {"timeout", required_argument, NULL, 't'}, {"pids", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},          {0}};
 	struct fcpool_fn_spec spec = {0};
 	int c;
 	if (argc < 2 || argv[1][0] == '-') {
@@ -93,9 +94,25 @@ static int deploy(const char *sock, int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'c':
-			spec.cpus = strtod(optarg, NULL);
-			if (spec.cpus <= 0) {
+		case 'p': {
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || n == 0 ||
+			    n > FCPOOL_MAX_PIDS) {
+				fprintf(stderr,
+				        "fcstart fn deploy: --pids `%s`: expected a number of "
+				        "processes in 1..%u\n",
+				        optarg, FCPOOL_MAX_PIDS);
+				goto out;
+			}
+			spec.pids = (unsigned)n;
+			break;
+		}
+		case 'c': {
+			char *end;
+			spec.cpus = strtod(optarg, &end);
+			if (end == optarg || *end || !(spec.cpus > 0)) {
 				fprintf(
 				    stderr,
 				    "fcstart fn deploy: --cpus `%s`: expected a positive number\n",
@@ -103,6 +120,7 @@ static int deploy(const char *sock, int argc, char **argv)
 				goto out;
 			}
 			break;
+		}
 		case 't':
 			if (fcpool_parse_duration(optarg, &spec.timeout_ms) < 0) {
 				fprintf(stderr,

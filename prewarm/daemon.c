@@ -355,6 +355,12 @@ static int no_function(const char *name, struct fc_error **err)
 int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err)
 {
 	int r = pool_deploy_check(d->pool, spec->name, err);
+	/* every front end's spec gets the default limits (a no-op for one
+	 * that was parsed: it has them) */
+	if (r >= 0)
+		r = fcpool_fn_spec_limits(spec, err);
+	if (r >= 0)
+		r = fcpool_fn_spec_check(spec, err);
 	if (r >= 0)
 		r = fn_prepare(d->store, d->root, spec, err);
 	if (r >= 0)

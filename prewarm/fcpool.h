@@ -26,6 +26,18 @@
 #define FCPOOL_DEFAULT_MAX      20
 #define FCPOOL_MAX_MSG          65536
 #define FCPOOL_DEFAULT_MAX_BODY (8ull << 20) /* a gateway request body */
+/* Every sandbox of `fcstart serve` has these limits unless its function's
+ * spec sets its own (docs/api.md, "Limits"): 256 MiB of memory (an
+ * interpreter runtime with its libraries and the 64 MiB tmpfs it may write;
+ * 20 sandboxes, the default max, stay within 5 GiB), 256 processes (a fork
+ * loop stops there, not at the host's pid_max), a minute per invocation
+ * (the timeouts faasd's gateway uses). */
+#define FCPOOL_DEFAULT_MEMORY     (256ull << 20)
+#define FCPOOL_DEFAULT_PIDS       256
+#define FCPOOL_DEFAULT_TIMEOUT_MS 60000
+#define FCPOOL_MIN_MEMORY         (6ull << 20) /* as Docker: below, not even a shell runs */
+#define FCPOOL_MIN_CPUS           0.01         /* 1 ms per 100 ms period, the kernel's least */
+#define FCPOOL_MAX_PIDS           4194304      /* the kernel's PID_MAX_LIMIT */
 
 enum fcpool_mode { FCPOOL_CLASSIC = 0, FCPOOL_HTTP };
 
@@ -37,9 +49,10 @@ struct fcpool_fn_spec {
 	char **env;          /* KEY=VALUE */
 	char **labels;       /* KEY=VALUE */
 	char **args;         /* NULL: the image's entrypoint + cmd */
-	uint64_t memory;     /* bytes, 0 = unlimited */
+	uint64_t memory;     /* bytes; 0 = FCPOOL_DEFAULT_MEMORY */
 	double cpus;         /* 0 = unlimited */
-	uint64_t timeout_ms; /* per invocation, 0 = none */
+	uint64_t timeout_ms; /* per invocation; 0 = FCPOOL_DEFAULT_TIMEOUT_MS */
+	unsigned pids;       /* processes at once; 0 = FCPOOL_DEFAULT_PIDS */
 	unsigned min, max;   /* from the labels com.openfaas.scale.min/max */
 	unsigned queue; /* label com.fcstart.queue: invocations that may wait; 0: the daemon's */
 };
@@ -47,11 +60,21 @@ void fcpool_fn_spec_clear(struct fcpool_fn_spec *s);
 /* min, max and queue from the labels com.openfaas.scale.min and .max
  * (default 1 and 20) and com.fcstart.queue (default 0). */
 void fcpool_fn_spec_labels(struct fcpool_fn_spec *s);
+/* pids and timeout_ms from the labels com.fcstart.pids and
+ * com.fcstart.timeout where the spec has none, then the defaults
+ * (FCPOOL_DEFAULT_MEMORY, _PIDS, _TIMEOUT_MS) for what is still 0; a label
+ * that is not a count or a duration is refused, naming it. The daemon does it
+ * for every deployed spec. */
+int fcpool_fn_spec_limits(struct fcpool_fn_spec *s, struct fc_error **err);
 /* Refuse, naming the field, what the daemon refuses: a bad name, no image,
- * scale bounds out of 0 <= min <= max, 1 <= max <= 10000. */
+ * scale bounds out of 0 <= min <= max, 1 <= max <= 10000, a memory limit
+ * below FCPOOL_MIN_MEMORY, cpus below FCPOOL_MIN_CPUS, pids above
+ * FCPOOL_MAX_PIDS (0 in memory, timeout_ms and pids: the default). */
 int fcpool_fn_spec_check(const struct fcpool_fn_spec *s, struct fc_error **err);
 /* JSON document of a spec and back (labels, then explicit "min"/"max", then
- * the checks above). */
+ * the checks above; the parsed spec has the defaults filled in, and the
+ * labels com.fcstart.pids and com.fcstart.timeout set pids and timeout_ms
+ * where the document does not). */
 void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *out);
 int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_error **err);
 /* Valid function name: [a-z0-9][a-z0-9_.-]{0,62}. */

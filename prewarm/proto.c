@@ -139,9 +139,10 @@ void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *b)
 		strv_json(b, s->args);
 	}
 	fc_buf_printf(b,
-	              ",\"memory\":%llu,\"cpus\":%.17g,\"timeout_ms\":%llu,\"min\":%u,\"max\":%u}",
+	              ",\"memory\":%llu,\"cpus\":%.17g,\"timeout_ms\":%llu,\"pids\":%u,\"min\":%u,"
+	              "\"max\":%u}",
 	              (unsigned long long)s->memory, s->cpus, (unsigned long long)s->timeout_ms,
-	              s->min, s->max);
+	              s->pids, s->min, s->max);
 }
 
 static const char *label(char **labels, const char *key)
@@ -192,6 +193,52 @@ int fcpool_fn_spec_check(const struct fcpool_fn_spec *s, struct fc_error **err)
 		    err, EINVAL,
 		    "function `%s`: scale min %u max %u: need 0 <= min <= max, 1 <= max <= 10000",
 		    s->name, s->min, s->max);
+	if (s->memory && s->memory < FCPOOL_MIN_MEMORY)
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: memory %llu bytes: at least %llu (6 MiB)",
+		                    s->name, (unsigned long long)s->memory, FCPOOL_MIN_MEMORY);
+	if (s->cpus && !(s->cpus >= FCPOOL_MIN_CPUS))
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: cpus %g: at least %g (a 1 ms quota per 100 ms)",
+		                    s->name, s->cpus, FCPOOL_MIN_CPUS);
+	if (s->pids > FCPOOL_MAX_PIDS)
+		return fc_error_set(err, EINVAL, "function `%s`: pids %u: at most %u", s->name,
+		                    s->pids, FCPOOL_MAX_PIDS);
+	return 0;
+}
+
+int fcpool_fn_spec_limits(struct fcpool_fn_spec *s, struct fc_error **err)
+{
+	const char *l;
+	if (!s->pids && (l = label(s->labels, "com.fcstart.pids"))) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(l, &end, 10);
+		if (errno || end == l || *end || !isdigit((unsigned char)*l) || n == 0 ||
+		    n > FCPOOL_MAX_PIDS)
+			return fc_error_set(
+			    err, EINVAL,
+			    "function `%s`: label com.fcstart.pids `%s`: expected a "
+			    "number of processes in 1..%u",
+			    s->name, l, FCPOOL_MAX_PIDS);
+		s->pids = (unsigned)n;
+	}
+	if (!s->timeout_ms && (l = label(s->labels, "com.fcstart.timeout"))) {
+		uint64_t ms;
+		if (fcpool_parse_duration(l, &ms) < 0 || ms == 0)
+			return fc_error_set(
+			    err, EINVAL,
+			    "function `%s`: label com.fcstart.timeout `%s`: expected "
+			    "a duration (30s, 500ms, 5m)",
+			    s->name, l);
+		s->timeout_ms = ms;
+	}
+	if (!s->memory)
+		s->memory = FCPOOL_DEFAULT_MEMORY;
+	if (!s->pids)
+		s->pids = FCPOOL_DEFAULT_PIDS;
+	if (!s->timeout_ms)
+		s->timeout_ms = FCPOOL_DEFAULT_TIMEOUT_MS;
 	return 0;
 }
 
@@ -251,6 +298,12 @@ static int spec_from_tree(yajl_val v, struct fcpool_fn_spec *s, struct fc_error 
 		goto out;
 	if (r)
 		s->timeout_ms = (uint64_t)d;
+	if ((r = spec_num(v, name, "pids", FCPOOL_MAX_PIDS, &d, err)) < 0)
+		goto out;
+	if (r)
+		s->pids = (unsigned)d;
+	if ((r = fcpool_fn_spec_limits(s, err)) < 0)
+		goto out;
 	fcpool_fn_spec_labels(s);
 	if ((r = spec_num(v, name, "min", 10000, &d, err)) < 0)
 		goto out;
@@ -657,17 +710,37 @@ int proto_openfaas_deployment(const char *json, struct fcpool_fn_spec *s, struct
 		s->args[1] = fc_strdup("-c");
 		s->args[2] = fc_strdup(fprocess);
 	}
-	/* limits: "64m" (a size that does not parse is left out), "500m" CPUs */
+	/* limits: a size ("64m", "128Mi", "1G"), CPUs as a Kubernetes quantity
+	 * ("0.5", "2", "500m" millicores); anything else is refused */
 	const char *m = sub_str(v, "limits", "memory"), *cpu = sub_str(v, "limits", "cpu");
-	if (m && fcpool_parse_size(m, &s->memory) < 0)
-		s->memory = 0;
+	if (m && fcpool_parse_size(m, &s->memory) < 0) {
+		r = fc_error_set(err, EINVAL,
+		                 "function `%s`: limits.memory `%s`: expected a size (128Mi, 1G)",
+		                 name, m);
+		goto out;
+	}
 	if (cpu) {
-		s->cpus = strtod(cpu, NULL);
-		if (strchr(cpu, 'm'))
-			s->cpus /= 1000; /* millicores */
+		char *end;
+		errno = 0;
+		double c = strtod(cpu, &end);
+		if (*end == 'm') {
+			c /= 1000;
+			end++;
+		}
+		if (errno || end == cpu || *end || !isfinite(c) || !(c > 0) || c > 65536) {
+			r = fc_error_set(
+			    err, EINVAL,
+			    "function `%s`: limits.cpu `%s`: expected CPUs (0.5, 2) or "
+			    "millicores (500m), at most 65536",
+			    name, cpu);
+			goto out;
+		}
+		s->cpus = c;
 	}
 	fcpool_fn_spec_labels(s);
-	r = fcpool_fn_spec_check(s, err);
+	r = fcpool_fn_spec_limits(s, err);
+	if (r >= 0)
+		r = fcpool_fn_spec_check(s, err);
 out:
 	yajl_tree_free(v);
 	if (r < 0)

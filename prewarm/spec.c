@@ -89,6 +89,8 @@ static char *config_json(const struct fcsnap_image *img, const struct fcpool_fn_
 	if (s->cpus > 0)
 		fc_buf_printf(&b, ",\"cpu\":{\"quota\":%lld,\"period\":100000}",
 		              (long long)(s->cpus * 100000));
+	if (s->pids)
+		fc_buf_printf(&b, ",\"pids\":{\"limit\":%u}", s->pids);
 	fc_buf_printf(
 	    &b, "},\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},{"
 	        "\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"cgroup\"}],"

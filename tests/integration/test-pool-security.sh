@@ -6,7 +6,10 @@
 # /healthz open as in OpenFaaS, the credentials file made 0600 and never
 # logged); JSON nested a million levels deep in a deploy body, in a request on
 # the unix socket and in a reply to the CLI; request bodies over the limit
-# answered 413 (announced or chunked), not cut and run. TAP output.
+# answered 413 (announced or chunked), not cut and run; default memory, pids
+# and timeout limits for every function, overridable per function, with
+# senseless values refused naming the field, and a fork loop that stays
+# within its function's pids limit. TAP output.
 set -u
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -95,6 +98,34 @@ PY
 
 sh "$src/tests/lib/mkimage.sh" "$T/img" >/dev/null || { echo "1..0 # SKIP cannot build the test image"; exit 77; }
 "$F" image --store "$T/store" import -q "$T/img" --name bb >/dev/null || { echo "Bail out! image import"; exit 1; }
+
+# sandbox_of FN: the id of one of FN's sandboxes (waiting or running)
+sandbox_of() {
+	local id
+	for _ in $(seq 500); do
+		id=$(ls "$R/runtime" 2>/dev/null | grep -- "-$1-" | head -1)
+		[ -n "$id" ] && [ -e "$R/runtime/$id/state.json" ] && { echo "$id"; return 0; }
+		sleep 0.02
+	done
+	return 1
+}
+# cg_value ID v1-CONTROLLER v1-FILE v2-FILE: a sandbox's cgroup setting
+cg_value() {
+	local f
+	for f in "/sys/fs/cgroup/$2/fcrun/$1/$3" "/sys/fs/cgroup/fcrun/$1/$4" "/sys/fs/cgroup/unified/fcrun/$1/$4"; do
+		[ -r "$f" ] && { cat "$f"; return 0; }
+	done
+	echo none
+}
+# in_pidns PID: how many host processes share PID's pid namespace
+in_pidns() {
+	local ns n=0 p
+	ns=$(readlink "/proc/$1/ns/pid") || { echo 0; return; }
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] && n=$((n + 1))
+	done
+	echo $n
+}
 
 # ---- basic auth on /system/... ------------------------------------------------
 start_daemon || { echo "Bail out! the daemon does not start"; cat "$T/serve.log" | diag; exit 1; }
@@ -206,6 +237,77 @@ head -c 1024 /dev/zero >"$T/1k"
 head -c 1025 /dev/zero >"$T/1k1"
 expect_eq "--max-body 1k: 1024 bytes pass, 1025 get 413" "200 413" \
 	"$(code --data-binary @"$T/1k" "$U/function/wc") $(code --data-binary @"$T/1k1" "$U/function/wc")"
+stop_daemon
+
+# ---- limits of functions ------------------------------------------------------------
+start_daemon
+CRED=$(cat "$A" 2>/dev/null); CRED=${CRED:-none:none}
+"$F" fn deploy plain --image bb -- cat >/dev/null
+id=$(sandbox_of plain)
+expect_eq "default memory limit: 256 MiB" $((256 << 20)) "$(cg_value "$id" memory memory.limit_in_bytes memory.max)"
+expect_eq "default pids limit: 256" 256 "$(cg_value "$id" pids pids.max pids.max)"
+expect_eq "default timeout: 60 s (fn ls)" "268435456 256 60000" \
+	"$("$F" fn ls --json | jq -r '.functions[] | select(.name == "plain") | "\(.spec.memory) \(.spec.pids) \(.spec.timeout_ms)"')"
+"$F" fn deploy small --image bb --memory 64m --pids 32 --timeout 1s -- sleep 30 >/dev/null
+id=$(sandbox_of small)
+expect_eq "--memory 64m --pids 32 set the sandbox's cgroup" "$((64 << 20)) 32" \
+	"$(cg_value "$id" memory memory.limit_in_bytes memory.max) $(cg_value "$id" pids pids.max pids.max)"
+t0=$(date +%s%N)
+"$F" invoke small </dev/null >/dev/null 2>&1
+rc=$?
+expect_eq "--timeout 1s: the invocation is killed, exit 124" 124 "$rc"
+code -u "$CRED" -X POST -d '{"service":"gw","image":"bb","envProcess":"cat","labels":{"com.fcstart.pids":"16"},"limits":{"memory":"32Mi","cpu":"250m"}}' "$U/system/functions" >/dev/null
+id=$(sandbox_of gw)
+expect_eq "gateway: limits.memory 32Mi and label com.fcstart.pids=16" "$((32 << 20)) 16" \
+	"$(cg_value "$id" memory memory.limit_in_bytes memory.max) $(cg_value "$id" pids pids.max pids.max)"
+code -u "$CRED" -X POST -d '{"service":"gwdef","image":"bb","envProcess":"cat"}' "$U/system/functions" >/dev/null
+id=$(sandbox_of gwdef)
+expect_eq "gateway: a function deployed without limits gets the defaults" "$((256 << 20)) 256" \
+	"$(cg_value "$id" memory memory.limit_in_bytes memory.max) $(cg_value "$id" pids pids.max pids.max)"
+# senseless values: refused, naming the field, nothing deployed
+refused() { # DESC REGEX CMD...
+	local d=$1 re=$2 out
+	shift 2
+	out=$("$@" 2>&1 | tr '\n' ' ')
+	expect_match "$d" "$re" "$out"
+}
+refused "--memory 4k refused, naming memory" "memory 4096 bytes: at least" "$F" fn deploy bad --image bb --memory 4k -- cat
+refused "--cpus 1e300 refused, naming cpus" "cpus" "$F" fn deploy bad --image bb --cpus 1e300 -- cat
+refused "--cpus 0.001 refused, naming cpus" "cpus 0.001" "$F" fn deploy bad --image bb --cpus 0.001 -- cat
+refused "--pids 0 refused, naming pids" "pids" "$F" fn deploy bad --image bb --pids 0 -- cat
+refused "label com.fcstart.pids=lots refused, naming it" "com.fcstart.pids" "$F" fn deploy bad --image bb --label com.fcstart.pids=lots -- cat
+refused "gateway: limits.memory 4Ki refused (400), naming memory" "memory 4096 bytes.* 400" \
+	curl -s -w ' %{http_code}' -u "$CRED" -X POST -d '{"service":"bad","image":"bb","limits":{"memory":"4Ki"}}' "$U/system/functions"
+refused "gateway: limits.memory lots refused (400), naming it" "limits.memory .lots.* 400" \
+	curl -s -w ' %{http_code}' -u "$CRED" -X POST -d '{"service":"bad","image":"bb","limits":{"memory":"lots"}}' "$U/system/functions"
+refused "gateway: limits.cpu 1e300 refused (400), naming it" "limits.cpu .1e300.* 400" \
+	curl -s -w ' %{http_code}' -u "$CRED" -X POST -d '{"service":"bad","image":"bb","limits":{"cpu":"1e300"}}' "$U/system/functions"
+refused "gateway: limits.cpu -1 refused (400)" "limits.cpu.* 400" \
+	curl -s -w ' %{http_code}' -u "$CRED" -X POST -d '{"service":"bad","image":"bb","limits":{"cpu":"-1"}}' "$U/system/functions"
+expect_eq "... and none of them was deployed" "" "$("$F" fn ls --json | jq -r '.functions[] | select(.name == "bad") | .name')"
+# a fork loop: 600 background sleeps in a function with the default limits
+"$F" fn deploy forker --image bb -- sh -c '(i=0; while [ $i -lt 600 ]; do sleep 60 & i=$((i+1)); done) 2>/dev/null; echo spawned; exec sleep 60' >/dev/null
+sandbox_of forker >/dev/null
+"$F" invoke forker </dev/null >"$T/fork.out" 2>&1 &
+ipid=$!
+for _ in $(seq 1500); do grep -q spawned "$T/fork.out" && break; sleep 0.02; done
+# the running sandbox: of the function's sandboxes, the one with most processes
+np=0 fpid=0
+for i in $(ls "$R/runtime" | grep -- "-forker-"); do
+	p=$(jq -r .pid "$R/runtime/$i/state.json" 2>/dev/null)
+	c=$(in_pidns "${p:-0}")
+	[ "$c" -gt "$np" ] && { np=$c; fpid=$p; }
+done
+if grep -q spawned "$T/fork.out" && [ "$np" -ge 200 ] && [ "$np" -le 256 ]; then
+	ok "a fork loop of 600 stops at the pids limit (256 processes on the host: $np)"
+else
+	not_ok "a fork loop of 600 stops at the pids limit (256 processes on the host: $np)"
+	cat "$T/fork.out" | diag
+fi
+kill "$ipid" 2>/dev/null
+wait "$ipid" 2>/dev/null
+for _ in $(seq 500); do [ "$(in_pidns "${fpid:-0}")" = 0 ] && break; sleep 0.02; done
+expect_eq "... and they all go when the invocation's client leaves" 0 "$(in_pidns "${fpid:-0}")"
 stop_daemon
 
 echo "1..$n"

@@ -31,21 +31,65 @@ int main(void)
 	          s.max == 20 && s.mode == FCPOOL_CLASSIC && !s.args && s.queue == 0,
 	      "defaults: min 1, max 20, classic, image's command");
 	fcpool_fn_spec_clear(&s);
+	check(parse("{\"name\":\"echo\",\"image\":\"bb\",\"memory\":0,\"timeout_ms\":0,\"pids\":0}",
+	            &s, NULL) == 0 &&
+	          s.memory == 256 << 20 && s.pids == 256 && s.timeout_ms == 60000 && s.cpus == 0,
+	      "default limits: 256 MiB, 256 processes, 60 s per invocation (also for 0)");
+	fcpool_fn_spec_clear(&s);
+	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"labels\":[\"com.fcstart.pids=64\","
+	            "\"com.fcstart.timeout=2s\"]}",
+	            &s, NULL) == 0 &&
+	          s.pids == 64 && s.timeout_ms == 2000,
+	      "labels com.fcstart.pids and com.fcstart.timeout");
+	fcpool_fn_spec_clear(&s);
+	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"pids\":9,\"timeout_ms\":5,\"labels\":["
+	            "\"com.fcstart.pids=64\",\"com.fcstart.timeout=2s\"]}",
+	            &s, NULL) == 0 &&
+	          s.pids == 9 && s.timeout_ms == 5,
+	      "explicit pids and timeout_ms win over the labels");
+	fcpool_fn_spec_clear(&s);
+	static const char *const senseless[][2] = {
+	    {"\"memory\":4096", "memory 4096 bytes: at least"},
+	    {"\"memory\":6291455", "memory 6291455"},
+	    {"\"cpus\":0.001", "cpus 0.001: at least 0.01"},
+	    {"\"pids\":4194305", "pids"},
+	    {"\"labels\":[\"com.fcstart.pids=0\"]", "label com.fcstart.pids `0`"},
+	    {"\"labels\":[\"com.fcstart.pids=-1\"]", "label com.fcstart.pids `-1`"},
+	    {"\"labels\":[\"com.fcstart.pids=12x\"]", "label com.fcstart.pids `12x`"},
+	    {"\"labels\":[\"com.fcstart.timeout=soon\"]", "label com.fcstart.timeout `soon`"},
+	    {"\"labels\":[\"com.fcstart.timeout=0s\"]", "label com.fcstart.timeout `0s`"},
+	};
+	for (size_t i = 0; i < FC_ARRAY_SIZE(senseless); i++) {
+		_cleanup_free_ char *j =
+		    fc_asprintf("{\"name\":\"a\",\"image\":\"bb\",%s}", senseless[i][0]);
+		msg = NULL;
+		bool refused = parse(j, &s, &msg) < 0 && msg && strstr(msg, senseless[i][1]);
+		check(refused, senseless[i][0]);
+		if (!refused)
+			printf("# %s\n", msg ? msg : "accepted");
+		free(msg);
+	}
+	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"memory\":6291456,\"cpus\":0.01,\"pids\":1}",
+	            &s, NULL) == 0 &&
+	          s.memory == 6 << 20 && s.cpus == 0.01 && s.pids == 1,
+	      "the least limits that make sense are taken");
+	fcpool_fn_spec_clear(&s);
 	check(parse("{\"name\":\"web\",\"image\":\"bb\",\"mode\":\"http\",\"labels\":[\"com."
 	            "openfaas.scale.min=3\","
 	            "\"com.openfaas.scale.max=7\",\"com.fcstart.queue=2\"],\"env\":[\"A=b\"],"
 	            "\"args\":[\"httpd\"],"
-	            "\"memory\":1048576,\"cpus\":0.5,\"timeout_ms\":1500}",
+	            "\"memory\":67108864,\"cpus\":0.5,\"timeout_ms\":1500,\"pids\":32}",
 	            &s, NULL) == 0 &&
 	          s.mode == FCPOOL_HTTP && s.min == 3 && s.max == 7 && s.queue == 2 &&
-	          s.memory == 1048576 && s.cpus == 0.5 && s.timeout_ms == 1500 && s.args &&
-	          FC_STREQ(s.args[0], "httpd") && s.env && FC_STREQ(s.env[0], "A=b"),
+	          s.memory == 67108864 && s.cpus == 0.5 && s.timeout_ms == 1500 && s.pids == 32 &&
+	          s.args && FC_STREQ(s.args[0], "httpd") && s.env && FC_STREQ(s.env[0], "A=b"),
 	      "labels set min, max and queue; mode, env, args, limits");
 	struct fc_buf b = {0};
 	fcpool_fn_spec_json(&s, &b);
 	struct fcpool_fn_spec t;
 	check(parse(b.data, &t, NULL) == 0 && t.min == 3 && t.max == 7 && t.mode == FCPOOL_HTTP &&
-	          t.memory == s.memory && t.timeout_ms == s.timeout_ms && FC_STREQ(t.image, "bb"),
+	          t.memory == s.memory && t.timeout_ms == s.timeout_ms && t.pids == s.pids &&
+	          FC_STREQ(t.image, "bb"),
 	      "JSON round trip");
 	free(b.data);
 	fcpool_fn_spec_clear(&s);
