@@ -291,7 +291,8 @@ int bench_busybox_bundle(const char *dir, struct fc_error **err)
 		return r;
 	/* the project's one default config (what `fcrun spec` writes) */
 	_cleanup_buf_ struct fc_buf cfg = {0};
-	fcrt_spec_default_json(false, 0, 0, &cfg);
+	_cleanup_spec_ struct fc_spec *spec = fcrt_spec_default();
+	fcrt_spec_json(spec, true, &cfg);
 	_cleanup_free_ char *path = fc_asprintf("%s/config.json", dir);
 	return fc_write_file_atomic_at(AT_FDCWD, path, cfg.data, cfg.len, 0644, err);
 }

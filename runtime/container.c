@@ -62,7 +62,7 @@ static void create_cleanup(struct fc_create *c)
 		close(c->exec_listen_fd);
 	fc_seccomp_prog_free(c->seccomp);
 	fc_cgroup_free(c->cgroup);
-	fc_spec_free(c->spec);
+	fcrt_spec_free(c->spec);
 	fc_strv_free(c->env);
 	free(c->config_json);
 	free(c->bundle);
@@ -258,7 +258,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		r = fc_read_file_at(AT_FDCWD, cfg, &c.config_json, &c.config_len, 0, err);
 		if (r < 0)
 			goto fail;
-		r = fc_spec_parse(c.config_json, c.config_len, c.bundle, &c.spec, err);
+		r = fcrt_spec_parse(c.config_json, c.config_len, c.bundle, &c.spec, err);
 		if (r < 0) {
 			fc_error_wrap(err, "%s", cfg);
 			goto fail;
@@ -529,7 +529,7 @@ static int load_spec_from_state(const char *root, const char *id, struct fc_spec
 	size_t len;
 	if (fc_read_file_at(AT_FDCWD, path, &data, &len, 0, err) < 0)
 		return fc_error_code(*err);
-	return fc_spec_parse(data, len, st->bundle, spec, err);
+	return fcrt_spec_parse(data, len, st->bundle, spec, err);
 }
 
 static void run_hooks_logged(const struct fc_spec *spec, enum fc_hook_kind kind,
@@ -593,7 +593,7 @@ int fcrt_start(const char *root, const char *id, struct fc_error **err)
 		struct fc_error *e = NULL;
 		if (load_spec_from_state(root, id, &spec, st, &e) >= 0)
 			run_hooks_logged(spec, FC_HOOK_POSTSTART, st, "running");
-		fc_spec_free(spec);
+		fcrt_spec_free(spec);
 		fc_error_free(e);
 	}
 out:
@@ -756,7 +756,7 @@ int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **
 		st->pid = 0;
 		run_hooks_logged(spec, FC_HOOK_POSTSTOP, st, "stopped");
 	}
-	fc_spec_free(spec);
+	fcrt_spec_free(spec);
 	fc_error_free(e);
 	_cleanup_free_ char *dir = fc_asprintf("%s/%s", root, id);
 	r = fc_rm_rf_at(AT_FDCWD, dir, err);

@@ -74,7 +74,7 @@ static void ctx_free(struct exec_ctx *c)
 	fc_seccomp_prog_free(c->seccomp);
 	fc_cgroup_free(c->cg);
 	fc_process_free(c->owned);
-	fc_spec_free(c->spec);
+	fcrt_spec_free(c->spec);
 	fc_strv_free(c->env);
 }
 
@@ -436,7 +436,7 @@ static int load_container(struct exec_ctx *c, struct fc_error **err)
 		size_t len;
 		r = fc_read_file_at(AT_FDCWD, path, &data, &len, 0, err);
 		if (r >= 0)
-			r = fc_spec_parse(data, len, st->bundle, &c->spec, err);
+			r = fcrt_spec_parse(data, len, st->bundle, &c->spec, err);
 	}
 	if (r >= 0 && *st->cgroup_path)
 		r = fc_cgroup_open(st->cgroup_path, &c->cg, err);

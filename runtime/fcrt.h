@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct fc_spec; /* the typed config.json: see "the typed OCI spec" below */
+
 #define FCRT_DEFAULT_ROOT "/run/fcrun"
 #define FCRT_OCI_VERSION  "1.0.2-dev"
 
@@ -146,13 +148,10 @@ int fcrt_stats_event(const char *root, const char *id, struct fc_buf *out, struc
 /* How many times the kernel's OOM killer acted in the container's cgroup. */
 int fcrt_oom_count(const char *root, const char *id, uint64_t *count, struct fc_error **err);
 
-/* ---- documents (features.c) ------------------------------------------- */
+/* ---- the features document (features.c) ------------------------------ */
 
 /* The runtime-spec features document, indented as runc prints it. */
 void fcrt_features_json(struct fc_buf *out);
-/* The starter config.json of `runc spec` (rootless: a user namespace mapping
- * uid/gid to root, no network namespace, /sys bind-mounted, no resources). */
-void fcrt_spec_default_json(bool rootless, uid_t uid, gid_t gid, struct fc_buf *out);
 
 /* ---- exec (exec.c) ----------------------------------------------------- */
 
@@ -193,5 +192,328 @@ struct fcrt_exec {
  * returned here ("unable to start container process: ..."). */
 int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_error **err);
 void fcrt_exec_free(struct fcrt_exec *e);
+
+/* ---- the typed OCI spec (spec-parse.c, spec-write.c, spec-default.c) -- */
+
+/* The one config.json model of the project: `fcrun spec`, `fcstart image
+ * bundle` and the pool's sandboxes all start from fcrt_spec_default(), and
+ * fcrt_create() takes either a bundle's config.json or a parsed spec
+ * (fcrt_create_opts.spec).
+ *
+ * Absent optional values: pointers NULL, counts 0, and a has_* flag false.
+ * A NULL array and a present but empty one differ (capability sets,
+ * rlimits, ...: an empty one is non-NULL with a count of 0). Change mounts
+ * through fcrt_spec_add_mount/_remove_mount (they have derived fields);
+ * plain fields (process args, env, cwd, uid, hostname, resources, ...) may
+ * be set directly, with malloc'd strings and vectors (fc_strdup), which
+ * fcrt_spec_free() frees. The types keep the fc_ prefix they have inside
+ * libfcrt; the functions are fcrt_spec_*. */
+
+enum fc_ns_type {
+	FC_NS_PID = 0,
+	FC_NS_NETWORK,
+	FC_NS_MOUNT,
+	FC_NS_IPC,
+	FC_NS_UTS,
+	FC_NS_USER,
+	FC_NS_CGROUP,
+	FC_NS_TIME,
+	FC_NS_COUNT
+};
+
+struct fc_namespace {
+	enum fc_ns_type type;
+	char *path; /* join this one when set */
+};
+
+struct fc_idmap {
+	uint32_t container_id, host_id, size;
+};
+
+struct fc_mount {
+	char *destination; /* absolute (relative accepted with a warning, as runc does) */
+	char *type;        /* may be NULL (bind mounts) */
+	char *source;      /* may be NULL */
+	char **options;    /* raw option strings, NULL-terminated; may be NULL */
+	/* Derived from type and options by parse and fcrt_spec_add_mount: */
+	unsigned long flags; /* MS_* set; MS_BIND (| MS_REC for rbind) whenever bind is true */
+	unsigned long clear_flags; /* MS_* explicitly cleared ("rw", "suid", ...) */
+	unsigned long
+	    propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), 0 = none */
+	unsigned long rec_flags; /* "rro", "rnosuid", ... (mount_setattr attr_set) */
+	unsigned long rec_clear; /* "rrw", ... (attr_clr) */
+	char *data;           /* the remaining filesystem options joined with ',' (NULL if none) */
+	bool bind;            /* "bind" or "rbind" in options, or type "bind" */
+	bool recursive;       /* "rbind" */
+	bool tmpcopyup;       /* "tmpcopyup" */
+	bool idmap;           /* "idmap"/"ridmap" option, or uid/gid mappings given */
+	bool idmap_recursive; /* "ridmap" */
+	struct fc_idmap *uid_mappings, *gid_mappings; /* idmapped mounts */
+	size_t n_uid_mappings, n_gid_mappings;
+};
+
+struct fc_device {
+	char *path;
+	char type; /* 'c', 'b', 'u' (= 'c'), 'p' */
+	int64_t major, minor;
+	bool has_mode, has_uid, has_gid;
+	uint32_t file_mode, uid, gid;
+};
+
+struct fc_rlimit {
+	int resource; /* RLIMIT_* */
+	uint64_t soft, hard;
+};
+
+struct fc_caps {
+	/* Capability numbers (CAP_*), -1 terminated is NOT used: counts given. */
+	int *bounding, *effective, *inheritable, *permitted, *ambient;
+	size_t n_bounding, n_effective, n_inheritable, n_permitted, n_ambient;
+	bool has_caps; /* process.capabilities present */
+};
+
+struct fc_seccomp_arg {
+	unsigned index;
+	uint64_t value, value_two;
+	int op; /* enum scmp_compare values (SCMP_CMP_NE ...) */
+};
+
+struct fc_seccomp_syscall {
+	char **names;    /* NULL-terminated */
+	uint32_t action; /* SCMP_ACT_* value, with errno/ret folded in */
+	struct fc_seccomp_arg *args;
+	size_t n_args;
+};
+
+struct fc_seccomp {
+	uint32_t default_action; /* SCMP_ACT_* with errno folded in */
+	uint32_t *architectures; /* SCMP_ARCH_* tokens */
+	size_t n_architectures;
+	char **flags;        /* "SECCOMP_FILTER_FLAG_LOG", ... NULL-terminated, may be NULL */
+	char *listener_path; /* listenerPath (notify) */
+	char *listener_metadata;
+	struct fc_seccomp_syscall *syscalls;
+	size_t n_syscalls;
+};
+
+struct fc_process {
+	bool terminal;
+	bool has_console_size;
+	unsigned console_height, console_width;
+	uint32_t uid, gid;
+	bool has_umask;
+	uint32_t umask;
+	uint32_t *additional_gids;
+	size_t n_additional_gids;
+	char **args; /* NULL-terminated, at least one element */
+	char **env;  /* NULL-terminated, may be NULL */
+	char *cwd;   /* absolute */
+	struct fc_caps caps;
+	struct fc_rlimit *rlimits;
+	size_t n_rlimits;
+	bool no_new_privileges;
+	char *apparmor_profile;
+	char *selinux_label;
+	bool has_oom_score_adj;
+	int oom_score_adj;
+	/* process.ioPriority */
+	bool has_io_priority;
+	int io_priority_class; /* IOPRIO_CLASS_* */
+	int io_priority;
+	/* process.scheduler is accepted and ignored (documented). */
+};
+
+struct fc_hook {
+	char *path;
+	char **args; /* NULL-terminated, may be NULL */
+	char **env;  /* NULL-terminated, may be NULL */
+	bool has_timeout;
+	int timeout; /* seconds, > 0 */
+};
+
+enum fc_hook_kind {
+	FC_HOOK_PRESTART = 0,
+	FC_HOOK_CREATE_RUNTIME,
+	FC_HOOK_CREATE_CONTAINER,
+	FC_HOOK_START_CONTAINER,
+	FC_HOOK_POSTSTART,
+	FC_HOOK_POSTSTOP,
+	FC_HOOK_KINDS
+};
+
+struct fc_sysctl {
+	char *key, *value;
+};
+
+/* linux.resources; every field optional (has_* or NULL). Values as the spec. */
+struct fc_device_rule {
+	bool allow;
+	char type;            /* 'a', 'c', 'b' (0 = all) */
+	int64_t major, minor; /* -1 = wildcard */
+	char *access;         /* "rwm" subset, NULL = all */
+};
+
+struct fc_throttle {
+	int64_t major, minor;
+	uint64_t rate;
+};
+
+struct fc_weight_device {
+	int64_t major, minor;
+	bool has_weight, has_leaf_weight;
+	uint16_t weight, leaf_weight;
+};
+
+struct fc_hugepage_limit {
+	char *page_size; /* "2MB" */
+	uint64_t limit;
+};
+
+struct fc_resources {
+	struct fc_device_rule *devices;
+	size_t n_devices;
+	struct {
+		bool has_limit, has_reservation, has_swap, has_kernel, has_kernel_tcp,
+		    has_swappiness, has_disable_oom_killer, has_use_hierarchy,
+		    has_check_before_update;
+		int64_t limit, reservation, swap, kernel, kernel_tcp; /* -1 = unlimited */
+		uint64_t swappiness;
+		bool disable_oom_killer, use_hierarchy, check_before_update;
+	} memory;
+	struct {
+		bool has_shares, has_quota, has_burst, has_period, has_realtime_runtime,
+		    has_realtime_period, has_idle;
+		uint64_t shares, burst, period, realtime_period;
+		int64_t quota, realtime_runtime, idle;
+		char *cpus, *mems; /* cpuset, NULL = unset */
+	} cpu;
+	struct {
+		bool has_limit;
+		int64_t limit; /* <= 0 = unlimited */
+	} pids;
+	struct {
+		bool has_weight, has_leaf_weight;
+		uint16_t weight, leaf_weight;
+		struct fc_weight_device *weight_devices;
+		size_t n_weight_devices;
+		struct fc_throttle *throttle_read_bps, *throttle_write_bps, *throttle_read_iops,
+		    *throttle_write_iops;
+		size_t n_throttle_read_bps, n_throttle_write_bps, n_throttle_read_iops,
+		    n_throttle_write_iops;
+	} blkio;
+	struct fc_hugepage_limit *hugepage_limits;
+	size_t n_hugepage_limits;
+	struct {
+		bool has_class_id;
+		uint32_t class_id;
+		struct fc_kv *priorities; /* name -> priority (value as decimal string) */
+		size_t n_priorities;
+	} network;
+	struct fc_kv *rdma; /* unused, accepted */
+	size_t n_rdma;
+	struct fc_kv *unified; /* cgroup v2 "unified" key -> value */
+	size_t n_unified;
+};
+
+struct fc_spec {
+	char *oci_version;
+	char *root_path; /* as written, or absolute against the bundle given to parse */
+	bool root_readonly;
+	char *hostname;
+	char *domainname;
+	struct fc_process
+	    *process; /* NULL allowed only for `create` when spec says so; we require it */
+	struct fc_mount *mounts;
+	size_t n_mounts;
+	struct fc_hook *hooks[FC_HOOK_KINDS];
+	size_t n_hooks[FC_HOOK_KINDS];
+	struct fc_kv *annotations;
+	size_t n_annotations;
+
+	/* linux */
+	struct fc_namespace *namespaces;
+	size_t n_namespaces;
+	struct fc_idmap *uid_mappings, *gid_mappings;
+	size_t n_uid_mappings, n_gid_mappings;
+	struct fc_device *devices;
+	size_t n_devices;
+	char *cgroups_path;             /* NULL = default */
+	struct fc_resources *resources; /* NULL = none given */
+	char
+	    *rootfs_propagation; /* "private", "rslave", ... NULL = default (rslave-like as runc) */
+	unsigned long rootfs_propagation_flags; /* parsed, 0 = default */
+	char **masked_paths;                    /* NULL-terminated, may be NULL */
+	char **readonly_paths;                  /* NULL-terminated, may be NULL */
+	char *mount_label;
+	struct fc_sysctl *sysctl;
+	size_t n_sysctl;
+	struct fc_seccomp *seccomp; /* NULL = none */
+	bool has_personality;
+	unsigned long personality; /* PER_LINUX / PER_LINUX32 */
+	char **personality_flags;
+	/* linux.intelRdt, linux.timeOffsets etc.: accepted, ignored where unsupported. */
+	bool has_time_offsets;
+	int64_t monotonic_secs, boottime_secs;
+	uint32_t monotonic_nsecs, boottime_nsecs;
+	/* Accepted oddities the caller should log (relative mount destinations),
+	 * NULL-terminated, may be NULL. Library code does not print. */
+	char **warnings;
+};
+
+/* The one default config of the project: what `fcrun spec` writes (runc's
+ * `runc spec`): `sh` on a terminal as root in "rootfs" (read-only), the
+ * PATH and TERM environment, CAP_AUDIT_WRITE, CAP_KILL and
+ * CAP_NET_BIND_SERVICE, RLIMIT_NOFILE 1024, noNewPrivileges, hostname
+ * "fcrun", /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys and
+ * /sys/fs/cgroup, every device denied, new pid, network, ipc, uts and mount
+ * namespaces, runc's masked and read-only paths. Out of memory aborts. */
+struct fc_spec *fcrt_spec_default(void);
+/* Make s rootless as `runc spec --rootless` does: a user namespace mapping
+ * uid and gid to root, no network namespace, /sys bind-mounted, devpts
+ * without gid=5, no resources. */
+void fcrt_spec_rootless(struct fc_spec *s, uid_t uid, gid_t gid);
+
+/* Parse a config.json document (nesting checked first, FC_JSON_MAX_DEPTH).
+ * Errors name the field: "process.args: must be a non-empty array of
+ * strings". bundle non-NULL: root.path is made absolute against it; NULL:
+ * root.path stays as written (a relative one is resolved against
+ * fcrt_create_opts.bundle at create). Unknown keys are ignored. */
+int fcrt_spec_parse(const char *json, size_t len, const char *bundle, struct fc_spec **out,
+                    struct fc_error **err);
+/* Read <bundle>/config.json (NULL: ./config.json) and parse it against bundle. */
+int fcrt_spec_load(const char *bundle, struct fc_spec **out, struct fc_error **err);
+/* Serialise: config.json text appended to out. indent: tab-indented as runc
+ * writes it (no trailing newline); else compact. Every field of the typed
+ * spec is written; what parse ignores (unknown keys, process.scheduler,
+ * linux.intelRdt) is not. fcrt_spec_parse() of the text gives the same
+ * spec. */
+void fcrt_spec_json(const struct fc_spec *s, bool indent, struct fc_buf *out);
+/* A deep copy, through the JSON text (root.path as in s); fails as parse
+ * does when s was edited into something parse refuses. */
+int fcrt_spec_copy(const struct fc_spec *s, struct fc_spec **out, struct fc_error **err);
+void fcrt_spec_free(struct fc_spec *s);
+static inline void fcrt_spec_freep(struct fc_spec **s)
+{
+	fcrt_spec_free(*s);
+}
+#define _cleanup_spec_ _cleanup_(fcrt_spec_freep)
+
+/* Editing (out of memory aborts). */
+/* process.args = a copy of args (NULL-terminated, non-empty). */
+void fcrt_spec_set_args(struct fc_spec *s, char *const *args);
+/* Set "KEY=VALUE" in process.env, replacing an entry with the same KEY. */
+void fcrt_spec_setenv(struct fc_spec *s, const char *kv);
+/* Set (or replace) an annotation. */
+void fcrt_spec_annotate(struct fc_spec *s, const char *key, const char *value);
+/* Add a mount at the end; options (NULL-terminated, may be NULL) are read as
+ * config.json's are (flags, propagation, bind, filesystem data). */
+void fcrt_spec_add_mount(struct fc_spec *s, const char *destination, const char *type,
+                         const char *source, const char *const *options);
+/* Remove the mounts at destination; returns how many. */
+size_t fcrt_spec_remove_mount(struct fc_spec *s, const char *destination);
+/* Add a namespace of type t (path NULL: a new one) or, if s has one, set its
+ * path; remove it. */
+void fcrt_spec_set_namespace(struct fc_spec *s, enum fc_ns_type t, const char *path);
+void fcrt_spec_remove_namespace(struct fc_spec *s, enum fc_ns_type t);
 
 #endif

@@ -328,6 +328,14 @@ int fc_rlimit_from_name(const char *name)
 	return -EINVAL;
 }
 
+const char *fc_rlimit_name(int resource)
+{
+	for (size_t i = 0; i < FC_ARRAY_SIZE(rlimits); i++)
+		if (rlimits[i].num == resource)
+			return rlimits[i].name;
+	return NULL;
+}
+
 /* Capability numbers are kernel ABI; spelled out so that names newer than the
  * build host's headers (CAP_PERFMON 38, CAP_BPF 39, CAP_CHECKPOINT_RESTORE 40)
  * are known everywhere. */

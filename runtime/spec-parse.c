@@ -365,10 +365,24 @@ static void spec_warn(struct fc_spec *s, char *msg)
 	strv_push(&s->warnings, msg);
 }
 
+void fc_mount_derive(struct fc_mount *m)
+{
+	struct fc_buf data = {0};
+	if (m->n_uid_mappings || m->n_gid_mappings)
+		m->idmap = true;
+	if (m->type && FC_STREQ(m->type, "bind")) {
+		m->bind = true;
+		m->flags |= MS_BIND;
+	}
+	for (char **o = m->options; o && *o; o++)
+		mount_option(m, *o, &data);
+	if (data.len)
+		m->data = data.data; /* NUL-terminated by fc_buf_append */
+}
+
 static int parse_mount(yajl_val e, const char *p, struct fc_spec *s, struct fc_mount *m,
                        struct fc_error **err)
 {
-	struct fc_buf data = {0};
 	TRY(fcj_str(e, p, "destination", true, &m->destination, err));
 	if (!m->destination[0])
 		return fcj_err(err, p, "destination", "must not be empty");
@@ -385,20 +399,11 @@ static int parse_mount(yajl_val e, const char *p, struct fc_spec *s, struct fc_m
 	TRY(fcj_strv(e, p, "options", false, &m->options, err));
 	TRY(fcj_idmaps(e, p, "uidMappings", &m->uid_mappings, &m->n_uid_mappings, err));
 	TRY(fcj_idmaps(e, p, "gidMappings", &m->gid_mappings, &m->n_gid_mappings, err));
-	if (m->n_uid_mappings || m->n_gid_mappings)
-		m->idmap = true;
-	if (m->type && FC_STREQ(m->type, "bind")) {
-		m->bind = true;
-		m->flags |= MS_BIND;
-	}
-	for (char **o = m->options; o && *o; o++)
-		mount_option(m, *o, &data);
-	if (data.len)
-		m->data = data.data; /* NUL-terminated by fc_buf_append */
+	fc_mount_derive(m);
 	return 0;
 }
 
-static void mount_free(struct fc_mount *m)
+void fc_mount_free(struct fc_mount *m)
 {
 	free(m->destination);
 	free(m->type);
@@ -433,6 +438,11 @@ static const char *const hook_keys[FC_HOOK_KINDS] = {
     [FC_HOOK_POSTSTART] = "poststart",
     [FC_HOOK_POSTSTOP] = "poststop",
 };
+
+const char *fc_hook_key(enum fc_hook_kind kind)
+{
+	return (unsigned)kind < FC_HOOK_KINDS ? hook_keys[kind] : NULL;
+}
 
 static int parse_hooks(yajl_val root, struct fc_spec *s, struct fc_error **err)
 {
@@ -629,7 +639,7 @@ static int parse_linux(yajl_val lx, struct fc_spec *s, struct fc_error **err)
 
 /* ---- the document -------------------------------------------------- */
 
-static char *absolute_root(const char *bundle, const char *path)
+char *fc_spec_root_path(const char *bundle, const char *path)
 {
 	_cleanup_free_ char *cwd = NULL, *b = NULL;
 	size_t n;
@@ -665,8 +675,8 @@ static int parse_spec(yajl_val v, const char *bundle, struct fc_spec *s, struct 
 	if (!s->root_path[0])
 		return fcj_err(err, "root", "path", "must not be empty");
 	TRY(fcj_bool(o, "root", "readonly", &s->root_readonly, err));
-	{
-		char *abs = absolute_root(bundle, s->root_path);
+	if (bundle) {
+		char *abs = fc_spec_root_path(bundle, s->root_path);
 		free(s->root_path);
 		s->root_path = abs;
 	}
@@ -683,8 +693,8 @@ static int parse_spec(yajl_val v, const char *bundle, struct fc_spec *s, struct 
 	return 0;
 }
 
-int fc_spec_parse(const char *json, size_t len, const char *bundle, struct fc_spec **out,
-                  struct fc_error **err)
+int fcrt_spec_parse(const char *json, size_t len, const char *bundle, struct fc_spec **out,
+                    struct fc_error **err)
 {
 	_cleanup_(fcj_tree_freep) yajl_val v = NULL;
 	struct fc_spec *s;
@@ -694,24 +704,26 @@ int fc_spec_parse(const char *json, size_t len, const char *bundle, struct fc_sp
 	s = fc_calloc(1, sizeof(*s));
 	r = parse_spec(v, bundle, s, err);
 	if (r < 0) {
-		fc_spec_free(s);
+		fcrt_spec_free(s);
 		return r;
 	}
 	*out = s;
 	return 0;
 }
 
-int fc_spec_load(const char *bundle, struct fc_spec **out, struct fc_error **err)
+int fcrt_spec_load(const char *bundle, struct fc_spec **out, struct fc_error **err)
 {
-	_cleanup_free_ char *path = fc_asprintf("%s/config.json", bundle && *bundle ? bundle : ".");
+	if (!bundle || !*bundle)
+		bundle = ".";
+	_cleanup_free_ char *path = fc_asprintf("%s/config.json", bundle);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	*out = NULL;
 	TRY(fc_read_file_at(AT_FDCWD, path, &buf, &len, 0, err));
-	return fc_spec_parse(buf, len, bundle, out, err);
+	return fcrt_spec_parse(buf, len, bundle, out, err);
 }
 
-void fc_spec_free(struct fc_spec *s)
+void fcrt_spec_free(struct fc_spec *s)
 {
 	if (!s)
 		return;
@@ -721,7 +733,7 @@ void fc_spec_free(struct fc_spec *s)
 	free(s->domainname);
 	fc_process_free(s->process);
 	for (size_t i = 0; i < s->n_mounts; i++)
-		mount_free(&s->mounts[i]);
+		fc_mount_free(&s->mounts[i]);
 	free(s->mounts);
 	for (int k = 0; k < FC_HOOK_KINDS; k++) {
 		for (size_t i = 0; i < s->n_hooks[k]; i++) {

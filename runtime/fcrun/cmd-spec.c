@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-spec.c: fcrun spec: write a starter config.json into the bundle. */
+/* cmd-spec.c: fcrun spec: write the default config.json (fcrt_spec_default,
+ * made rootless with --rootless) into the bundle, indented as runc does. */
 #include "cli.h"
 
 #include <fcntl.h>
@@ -36,7 +37,10 @@ int cmd_spec(struct fc_cli *g, int argc, char **argv)
 		                    strerror(errno));
 	if (faccessat(dfd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return fc_cli_failf("File config.json exists. Remove it first");
-	fcrt_spec_default_json(rootless, getuid(), getgid(), &b);
+	_cleanup_spec_ struct fc_spec *spec = fcrt_spec_default();
+	if (rootless)
+		fcrt_spec_rootless(spec, getuid(), getgid());
+	fcrt_spec_json(spec, true, &b);
 	_cleanup_close_ int fd =
 	    openat(dfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0)

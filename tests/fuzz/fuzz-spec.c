@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz-spec: the runtime's readers of the documents a user or an engine hands
- * fcrun: config.json (fc_spec_parse, then its seccomp filter compiled as
+ * fcrun: config.json (fcrt_spec_parse, then its seccomp filter compiled as
  * `fcrun create` does, without loading it), process.json (`fcrun exec
  * --process`) and a resources document (`fcrun update --resources`). Each
  * input goes to all three readers. */
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	struct fc_spec *s = NULL;
-	r = fc_spec_parse(json, size, "/fuzz/bundle", &s, &err);
+	r = fcrt_spec_parse(json, size, "/fuzz/bundle", &s, &err);
 	fuzz_check_result("config.json", r, err);
 	err = NULL;
 	if (r >= 0) {
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		err = NULL;
 		fc_seccomp_prog_free(prog);
 	}
-	fc_spec_free(s);
+	fcrt_spec_free(s);
 
 	struct fc_process *p = NULL;
 	r = fc_process_parse(json, size, &p, &err);

@@ -200,7 +200,7 @@ static void test_full(const char *path)
 	int r = fc_read_file_at(AT_FDCWD, path, &json, &len, 0, &err);
 	if (!ok(r == 0, "read %s", path))
 		return;
-	r = fc_spec_parse(json, len, "/bundles/b1/", &s, &err);
+	r = fcrt_spec_parse(json, len, "/bundles/b1/", &s, &err);
 	if (!ok(r == 0 && s, "full config parses%s%s", err ? ": " : "", err ? err->msg : ""))
 		return;
 	ok(STREQ_OR_NULL(s->oci_version, "1.1.0"), "ociVersion");
@@ -277,13 +277,13 @@ static void test_truncations(const char *path)
 	for (size_t n = 0; n < len; n++) {
 		struct fc_error *e = NULL;
 		struct fc_spec *s = NULL;
-		int r = fc_spec_parse(json, n, "/b", &s, &e);
+		int r = fcrt_spec_parse(json, n, "/b", &s, &e);
 		/* Trailing whitespace after the last brace still parses. */
 		bool complete = strspn(json + n, " \t\r\n") == len - n;
 		total++;
 		if (complete ? r == 0 : (r < 0 && !s && e && e->msg))
 			bad_ok++;
-		fc_spec_free(s);
+		fcrt_spec_free(s);
 		fc_error_free(e);
 	}
 	ok(bad_ok == total, "%zu of %zu truncations handled", bad_ok, total);
@@ -314,7 +314,7 @@ static void test_truncations(const char *path)
 		_cleanup_free_ char *mut = fc_asprintf("%.*s{}%s", (int)i, json, json + j + 1);
 		struct fc_error *e = NULL;
 		struct fc_spec *s = NULL;
-		int r = fc_spec_parse(mut, strlen(mut), "/b", &s, &e);
+		int r = fcrt_spec_parse(mut, strlen(mut), "/b", &s, &e);
 		total++;
 		/* Unknown keys may take anything; everything else must be refused. */
 		if (r == 0 || (r < 0 && e && e->msg && !strchr(e->msg, '\n')))
@@ -324,7 +324,7 @@ static void test_truncations(const char *path)
 		accepted += r == 0;
 		if (r == 0 && getenv("FC_TEST_VERBOSE"))
 			printf("# accepted mutation at %zu: %.40s\n", i, json + i);
-		fc_spec_free(s);
+		fcrt_spec_free(s);
 		fc_error_free(e);
 		i = j;
 	}
@@ -489,7 +489,7 @@ static void test_errors(void)
 	for (size_t i = 0; i < FC_ARRAY_SIZE(bad); i++) {
 		_cleanup_error_ struct fc_error *err = NULL;
 		_cleanup_spec_ struct fc_spec *s = NULL;
-		int r = fc_spec_parse(bad[i].json, strlen(bad[i].json), "/b", &s, &err);
+		int r = fcrt_spec_parse(bad[i].json, strlen(bad[i].json), "/b", &s, &err);
 		bool good = r == -EINVAL && !s && err && err->msg && strstr(err->msg, bad[i].want);
 		ok(good, "error %zu: `%s`", i, err && err->msg ? err->msg : "(no error)");
 		if (!good)
@@ -513,7 +513,7 @@ static void test_accepts(void)
 	for (size_t i = 0; i < FC_ARRAY_SIZE(good); i++) {
 		_cleanup_error_ struct fc_error *err = NULL;
 		_cleanup_spec_ struct fc_spec *s = NULL;
-		int r = fc_spec_parse(good[i], strlen(good[i]), "/b", &s, &err);
+		int r = fcrt_spec_parse(good[i], strlen(good[i]), "/b", &s, &err);
 		ok(r == 0 && s, "accepts %zu%s%s", i, err ? ": " : "", err ? err->msg : "");
 		if (i == 4 && s)
 			ok(STREQ_OR_NULL(s->process->cwd, "/tmp") && !s->process->caps.has_caps &&
@@ -525,7 +525,7 @@ static void test_accepts(void)
 		static const char nul[] = "{\"ociVersion\":\"1\"}\0xx";
 		_cleanup_error_ struct fc_error *err = NULL;
 		_cleanup_spec_ struct fc_spec *s = NULL;
-		int r = fc_spec_parse(nul, sizeof(nul) - 1, "/b", &s, &err);
+		int r = fcrt_spec_parse(nul, sizeof(nul) - 1, "/b", &s, &err);
 		ok(r < 0 && err && strstr(err->msg, "NUL"), "NUL byte refused");
 	}
 }
@@ -639,25 +639,25 @@ static void test_load(void)
 	path = fc_asprintf("%s/config.json", dir);
 	r = fc_write_file_atomic_at(AT_FDCWD, path, cfg, strlen(cfg), 0644, &err);
 	ok(r == 0, "write config.json");
-	r = fc_spec_load(dir, &s, &err);
+	r = fcrt_spec_load(dir, &s, &err);
 	want = fc_asprintf("%s/rootfs", dir);
-	ok(r == 0 && s && STREQ_OR_NULL(s->root_path, want), "fc_spec_load: root %s",
+	ok(r == 0 && s && STREQ_OR_NULL(s->root_path, want), "fcrt_spec_load: root %s",
 	   s ? s->root_path : (err ? err->msg : "?"));
-	fc_spec_free(s);
+	fcrt_spec_free(s);
 	s = NULL;
 	/* A relative bundle is made absolute against the cwd. */
 	cwd = getcwd(NULL, 0);
 	if (cwd && chdir("/tmp") == 0) {
-		r = fc_spec_load(dir + 5, &s, &err);
+		r = fcrt_spec_load(dir + 5, &s, &err);
 		ok(r == 0 && s && STREQ_OR_NULL(s->root_path, want), "relative bundle: %s",
 		   s ? s->root_path : (err ? err->msg : "?"));
 		if (chdir(cwd) < 0)
 			perror("chdir");
 	}
-	fc_spec_free(s);
+	fcrt_spec_free(s);
 	s = NULL;
 	unlink(path);
-	r = fc_spec_load(dir, &s, &err);
+	r = fcrt_spec_load(dir, &s, &err);
 	ok(r == -ENOENT && err && strstr(err->msg, path), "missing config.json names the path: %s",
 	   err ? err->msg : "");
 	rmdir(dir);
@@ -682,7 +682,7 @@ static void test_tool_specs(void)
 			rmdir(dir);
 			continue;
 		}
-		r = fc_spec_load(dir, &s, &err);
+		r = fcrt_spec_load(dir, &s, &err);
 		if (FC_STREQ(cmds[i], "crun spec --rootless")) {
 			/* crun fills in the caller's ids at run time; runc (our reference)
 			 * refuses a new user namespace without mappings, and so do we. */
@@ -721,7 +721,7 @@ static void test_depth(void)
 		_cleanup_free_ char *doc = deep_doc(BASE ",\"x\":", deep, "}");
 		_cleanup_error_ struct fc_error *err = NULL;
 		_cleanup_spec_ struct fc_spec *s = NULL;
-		int r = fc_spec_parse(doc, strlen(doc), "/b", &s, &err);
+		int r = fcrt_spec_parse(doc, strlen(doc), "/b", &s, &err);
 		ok(r < 0 && !s && err && strstr(err->msg, "config.json: exceeded max depth"),
 		   "config.json nested 1,000,000 deep: %s", err ? err->msg : "(no error)");
 	}
@@ -730,7 +730,7 @@ static void test_depth(void)
 		_cleanup_free_ char *doc = deep_doc(BASE ",\"x\":", FC_JSON_MAX_DEPTH - 1, "}");
 		_cleanup_error_ struct fc_error *err = NULL;
 		_cleanup_spec_ struct fc_spec *s = NULL;
-		int r = fc_spec_parse(doc, strlen(doc), "/b", &s, &err);
+		int r = fcrt_spec_parse(doc, strlen(doc), "/b", &s, &err);
 		ok(r == 0 && s, "config.json nested %d deep parses%s%s", FC_JSON_MAX_DEPTH,
 		   err ? ": " : "", err ? err->msg : "");
 	}
@@ -811,7 +811,7 @@ static void test_validate(void)
 	for (size_t i = 0; i < FC_ARRAY_SIZE(cases); i++) {
 		_cleanup_error_ struct fc_error *err = NULL;
 		_cleanup_spec_ struct fc_spec *s = NULL;
-		int r = fc_spec_parse(cases[i].json, strlen(cases[i].json), "/b", &s, &err);
+		int r = fcrt_spec_parse(cases[i].json, strlen(cases[i].json), "/b", &s, &err);
 		if (r == 0)
 			r = fc_spec_validate(s, &err);
 		if (!cases[i].want)
@@ -829,7 +829,7 @@ static void test_validate(void)
 	fc_buf_printf(&b, "\",\"linux\":{" NS("{\"type\":\"uts\"}") "}}");
 	_cleanup_error_ struct fc_error *err = NULL;
 	_cleanup_spec_ struct fc_spec *s = NULL;
-	int r = fc_spec_parse(b.data, b.len, "/b", &s, &err);
+	int r = fcrt_spec_parse(b.data, b.len, "/b", &s, &err);
 	if (r == 0)
 		r = fc_spec_validate(s, &err);
 	ok(r < 0 && err && strstr(err->msg, "hostname: must be at most 64 bytes, got 10000"),
