@@ -62,7 +62,8 @@ static void create_cleanup(struct fc_create *c)
 		close(c->exec_listen_fd);
 	fc_seccomp_prog_free(c->seccomp);
 	fc_cgroup_free(c->cgroup);
-	fcrt_spec_free(c->spec);
+	fcrt_spec_free(c->spec_owned);
+	free(c->root_path);
 	fc_strv_free(c->env);
 	free(c->config_json);
 	free(c->bundle);
@@ -232,6 +233,46 @@ static int exec_socket_listen(int dirfd, const char *dir, struct fc_error **err)
 	return fd;
 }
 
+/* c->spec: opts->spec, or the bundle's config.json parsed, seen with this
+ * container's root.path (opts->rootfs, else root.path; absolute against the
+ * bundle). The state dir gets the raw config.json when it is what we
+ * create from, else the view's JSON. */
+static int create_spec(struct fc_create *c, struct fc_error **err)
+{
+	const struct fcrt_create_opts *o = c->opts;
+	const struct fc_spec *from = o->spec;
+	const char *root;
+	if (!from) {
+		_cleanup_free_ char *cfg = o->config_path
+		                               ? fc_strdup(o->config_path)
+		                               : fc_asprintf("%s/config.json", c->bundle);
+		int r = fc_read_file_at(AT_FDCWD, cfg, &c->config_json, &c->config_len, 0, err);
+		if (r < 0)
+			return r;
+		r = fcrt_spec_parse(c->config_json, c->config_len, c->bundle, &c->spec_owned, err);
+		if (r < 0)
+			return fc_error_wrap(err, "%s", cfg);
+		from = c->spec_owned;
+	}
+	if (!from->process)
+		return fc_error_set(err, EINVAL, "process: is required");
+	root = o->rootfs ? o->rootfs : from->root_path;
+	if (!root || !*root)
+		return fc_error_set(err, EINVAL, "root.path: must not be empty");
+	c->root_path = fc_spec_root_path(c->bundle, root);
+	c->spec_view = *from;
+	c->spec_view.root_path = c->root_path;
+	c->spec = &c->spec_view;
+	if (o->spec || o->rootfs) {
+		struct fc_buf b = {0};
+		free(c->config_json);
+		fcrt_spec_json(c->spec, false, &b);
+		c->config_json = b.data;
+		c->config_len = b.len;
+	}
+	return 0;
+}
+
 int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
                 struct fc_error **err)
 {
@@ -252,18 +293,9 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	c.bundle = realpath(o->bundle ? o->bundle : ".", NULL);
 	if (!c.bundle)
 		return fc_error_set(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
-	{
-		_cleanup_free_ char *cfg = o->config_path ? fc_strdup(o->config_path)
-		                                          : fc_asprintf("%s/config.json", c.bundle);
-		r = fc_read_file_at(AT_FDCWD, cfg, &c.config_json, &c.config_len, 0, err);
-		if (r < 0)
-			goto fail;
-		r = fcrt_spec_parse(c.config_json, c.config_len, c.bundle, &c.spec, err);
-		if (r < 0) {
-			fc_error_wrap(err, "%s", cfg);
-			goto fail;
-		}
-	}
+	r = create_spec(&c, err);
+	if (r < 0)
+		goto fail;
 	r = validate(&c, err);
 	if (r < 0)
 		goto fail;

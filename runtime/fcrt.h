@@ -40,8 +40,16 @@ enum fcrt_wait {
 struct fcrt_create_opts {
 	const char *root; /* state root, default /run/fcrun */
 	const char *id;
-	const char *bundle;         /* directory with config.json; NULL = cwd */
-	const char *config_path;    /* NULL = <bundle>/config.json */
+	const char *bundle;      /* directory with config.json; NULL = cwd */
+	const char *config_path; /* NULL = <bundle>/config.json */
+	/* Create from this parsed spec instead of reading config.json (one
+	 * spec may serve many creates: it is neither changed nor freed). A
+	 * relative root.path resolves against bundle. The state dir keeps the
+	 * spec's JSON (fcrt_spec_json), as it keeps config.json otherwise. */
+	const struct fc_spec *spec;
+	/* This container's root filesystem, overriding root.path (absolute, or
+	 * relative to bundle); NULL = root.path. */
+	const char *rootfs;
 	const char *pid_file;       /* NULL = none */
 	const char *console_socket; /* NULL = none */
 	/* process.terminal without console_socket: the pty master is sent

@@ -41,8 +41,14 @@ int fc_sync_recv_fds(int fd, struct fc_sync *m, size_t *len, int *fds, size_t *n
 
 struct fc_create {
 	const struct fcrt_create_opts *opts;
+	/* What is created: spec_view, a shallow copy of opts->spec or of
+	 * spec_owned (parsed from config.json) with this container's root.path
+	 * (absolute). Nothing in it is freed but spec_owned and root_path. */
 	struct fc_spec *spec;
-	char *config_json; /* raw config.json, copied into the state dir */
+	struct fc_spec *spec_owned;
+	struct fc_spec spec_view;
+	char *root_path;
+	char *config_json; /* config.json (raw, or serialised from the view), for the state dir */
 	size_t config_len;
 	char *bundle;         /* absolute */
 	char *state_dir;      /* <root>/<id> */
