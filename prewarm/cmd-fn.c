@@ -4,6 +4,7 @@
 
 #include "fcpool-cmd.h"
 #include "fcpool.h"
+#include "fcsnap.h"
 
 static void usage(FILE *f)
 {
@@ -11,7 +12,10 @@ static void usage(FILE *f)
 	    f,
 	    "usage: fcstart fn [--socket PATH] COMMAND ...\n"
 	    "  deploy NAME --image IMAGE [--mode classic|http] [--env K=V]... [--label K=V]...\n"
-	    "         [--memory SIZE] [--cpus N] [--pids N] [--timeout DURATION] [-- CMD ARG...]\n"
+	    "         [--memory SIZE] [--cpus N] [--pids N] [--timeout DURATION]\n"
+	    "         [--pull always|missing|never] [-- CMD ARG...]\n"
+	    "         IMAGE: a name in the daemon's store, or a reference the daemon pulls\n"
+	    "         when the store lacks it (--pull, label com.fcstart.pull; default missing)\n"
 	    "         labels com.openfaas.scale.min (default 1) and com.openfaas.scale.max "
 	    "(default 20)\n"
 	    "         limits per sandbox: --memory (default 256m, at least 6m), --pids (default "
@@ -42,12 +46,17 @@ static void strv_push(char ***v, const char *s)
 
 static int deploy(const char *sock, int argc, char **argv)
 {
-	static const struct option lo[] = {
-	    {"image", required_argument, NULL, 'i'},   {"mode", required_argument, NULL, 'm'},
-	    {"env", required_argument, NULL, 'e'},     {"label", required_argument, NULL, 'l'},
-	    {"memory", required_argument, NULL, 'M'},  {"cpus", required_argument, NULL, 'c'},
-	    {"timeout", required_argument, NULL, 't'}, {"pids", required_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},          {0}};
+	static const struct option lo[] = {{"image", required_argument, NULL, 'i'},
+	                                   {"mode", required_argument, NULL, 'm'},
+	                                   {"env", required_argument, NULL, 'e'},
+	                                   {"label", required_argument, NULL, 'l'},
+	                                   {"memory", required_argument, NULL, 'M'},
+	                                   {"cpus", required_argument, NULL, 'c'},
+	                                   {"timeout", required_argument, NULL, 't'},
+	                                   {"pids", required_argument, NULL, 'p'},
+	                                   {"pull", required_argument, NULL, 'P'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {0}};
 	struct fcpool_fn_spec spec = {0};
 	int c;
 	if (argc < 2 || argv[1][0] == '-') {
@@ -130,6 +139,20 @@ static int deploy(const char *sock, int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'P': {
+			/* carried to the daemon as a label (OpenFaaS deploys can set it too) */
+			if (fcsnap_pull_policy_parse(optarg) < 0) {
+				fprintf(
+				    stderr,
+				    "fcstart fn deploy: --pull `%s`: expected always, missing or "
+				    "never\n",
+				    optarg);
+				goto out;
+			}
+			_cleanup_free_ char *l = fc_asprintf("com.fcstart.pull=%s", optarg);
+			strv_push(&spec.labels, l);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			rc = 0;

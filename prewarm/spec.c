@@ -106,7 +106,20 @@ int fn_prepare(struct fcsnap_store *st, const char *root, const struct fcpool_fn
                struct fc_error **err)
 {
 	struct fcsnap_image *img = NULL;
-	int r = fcsnap_image_get(st, s->image, &img, err);
+	/* the image: a name in the store, or a reference pulled as the label
+	 * com.fcstart.pull says (missing by default; fcstart fn deploy --pull).
+	 * The pull runs here, in the deploy: other requests wait for it. */
+	int policy = FCSNAP_PULL_MISSING;
+	for (size_t i = 0; s->labels && s->labels[i]; i++)
+		if (strncmp(s->labels[i], "com.fcstart.pull=", 17) == 0 &&
+		    (policy = fcsnap_pull_policy_parse(s->labels[i] + 17)) < 0)
+			return fc_error_set(
+			    err, EINVAL,
+			    "function `%s`: label `%s`: expected always, missing or "
+			    "never",
+			    s->name, s->labels[i]);
+	int r =
+	    fcsnap_image_get_ref(st, s->image, (enum fcsnap_pull_policy)policy, NULL, &img, err);
 	if (r < 0)
 		return fc_error_wrap(err, "function `%s`", s->name);
 	_cleanup_strv_ char **own = NULL;

@@ -123,6 +123,24 @@ void fcsnap_pull_result_clear(struct fcsnap_pull_result *r);
 int fcsnap_pull(struct fcsnap_store *s, const char *ref, const struct fcsnap_pull_opts *opts,
                 struct fcsnap_pull_result *res, struct fc_error **err);
 
+struct fcsnap_image;
+/* When a deploy pulls (Kubernetes' imagePullPolicy, Docker's --pull). */
+enum fcsnap_pull_policy {
+	FCSNAP_PULL_MISSING = 0, /* pull when the store lacks the image */
+	FCSNAP_PULL_ALWAYS,      /* pull every time (the tag may have moved) */
+	FCSNAP_PULL_NEVER,       /* use the store only */
+};
+/* "missing", "always", "never" (also "IfNotPresent", "Always", "Never"). */
+int fcsnap_pull_policy_parse(const char *s);
+
+/* The image ref names: a name in the store as it is, else the reference
+ * normalised (alpine is docker.io/library/alpine:latest), pulled first when
+ * the policy says so (always; missing and not in the store). opts may be
+ * NULL (no progress, defaults). */
+int fcsnap_image_get_ref(struct fcsnap_store *s, const char *ref, enum fcsnap_pull_policy policy,
+                         const struct fcsnap_pull_opts *opts, struct fcsnap_image **out,
+                         struct fc_error **err);
+
 /* ---- images ----------------------------------------------------------- */
 
 struct fcsnap_config {

@@ -642,3 +642,74 @@ out:
 	pthread_mutex_destroy(&P.lock);
 	return r < 0 ? r : 0;
 }
+
+/* ---- deploy by reference ------------------------------------------------------ */
+
+int fcsnap_pull_policy_parse(const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	if (!strcasecmp(s, "missing") || !strcasecmp(s, "ifnotpresent"))
+		return FCSNAP_PULL_MISSING;
+	if (!strcasecmp(s, "always"))
+		return FCSNAP_PULL_ALWAYS;
+	if (!strcasecmp(s, "never"))
+		return FCSNAP_PULL_NEVER;
+	return -EINVAL;
+}
+
+int fcsnap_image_get_ref(struct fcsnap_store *s, const char *ref, enum fcsnap_pull_policy policy,
+                         const struct fcsnap_pull_opts *opts, struct fcsnap_image **out,
+                         struct fc_error **err)
+{
+	struct fc_error *e = NULL;
+	/* a name in the store as given ("fn-a", or a full reference) */
+	if (policy != FCSNAP_PULL_ALWAYS) {
+		int r = fcsnap_image_get(s, ref, out, &e);
+		if (r >= 0 || r != -ENOENT) {
+			if (r < 0)
+				*err = e;
+			else
+				fc_error_free(e);
+			return r;
+		}
+		fc_error_free(e);
+		e = NULL;
+	}
+	struct fcsnap_ref pr;
+	int r = fcsnap_ref_parse(ref, &pr, &e);
+	if (r < 0) {
+		/* neither a stored name nor a reference */
+		fc_error_free(e);
+		return fc_error_relay(err, ENOENT,
+		                      "image `%s` is not in store `%s`, and is no image reference "
+		                      "to pull",
+		                      ref, fcsnap_store_path(s));
+	}
+	_cleanup_free_ char *name = fcsnap_ref_string(&pr);
+	fcsnap_ref_clear(&pr);
+	if (policy != FCSNAP_PULL_ALWAYS) {
+		r = fcsnap_image_get(s, name, out, &e);
+		if (r >= 0 || r != -ENOENT) {
+			if (r < 0)
+				*err = e;
+			else
+				fc_error_free(e);
+			return r;
+		}
+		fc_error_free(e);
+		e = NULL;
+		if (policy == FCSNAP_PULL_NEVER)
+			return fc_error_relay(err, ENOENT,
+			                      "image `%s`%s%s%s is not in store `%s`, and the pull "
+			                      "policy is never",
+			                      ref, FC_STREQ(ref, name) ? "" : " (",
+			                      FC_STREQ(ref, name) ? "" : name,
+			                      FC_STREQ(ref, name) ? "" : ")", fcsnap_store_path(s));
+	}
+	struct fcsnap_pull_opts o = opts ? *opts : (struct fcsnap_pull_opts){0};
+	o.name = name;
+	if ((r = fcsnap_pull(s, ref, &o, NULL, err)) < 0)
+		return r;
+	return fcsnap_image_get(s, name, out, err);
+}

@@ -18,9 +18,17 @@ if why=$(reg_missing); then echo "1..0 # SKIP missing $why"; exit 77; fi
 T=$(mktemp -d /tmp/test-snap-pull.XXXXXX)
 REG_DIR=$T/reg
 mkdir -p "$REG_DIR"
+DPID=
 cleanup() {
 	local rc=$?
+	if [ -n "$DPID" ]; then
+		kill -TERM "$DPID" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.05; done
+		kill -KILL "$DPID" 2>/dev/null
+		"$F" serve --root "$T/serve" --cleanup >/dev/null 2>&1
+	fi
 	reg_stop_all
+	grep " $T" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 	rm -rf "$T"
 	exit $rc
 }
@@ -208,6 +216,33 @@ check "docker.io references go to the mirror (registry-mirrors)" pull mirrored:1
 check "recorded as docker.io/library/mirrored:1" "$F" image --store "$S" inspect docker.io/library/mirrored:1
 grep -q "GET /v2/library/mirrored/manifests/1" "$REG_DIR/proxy.log" && ok "the mirror served /v2/library/mirrored" || { not_ok "mirror not asked"; diag <"$REG_DIR/proxy.log"; }
 echo '{}' >"$FCSTART_REGISTRY_CONFIG"
+
+# ---- deploy by reference: the daemon pulls what its store lacks -------------------
+push "$T/a" a "$R/test/dep:1" && push "$T/a" a "$R/test/dep:2" || echo "# push test/dep failed"
+SOCK=$T/serve.sock
+"$F" serve --root "$T/serve" --store "$S" --socket "$SOCK" >"$T/serve.log" 2>&1 &
+DPID=$!
+for _ in $(seq 250); do [ -S "$SOCK" ] && "$F" fn --socket "$SOCK" ls >/dev/null 2>&1 && break; sleep 0.02; done
+fn() { "$F" fn --socket "$SOCK" "$@"; }
+: >"$REG_DIR/proxy.log"
+check "fn deploy --image REF pulls the image the store lacks" fn deploy dep --image "$P/test/dep:1"
+check "the pulled image is recorded under the reference" "$F" image --store "$S" inspect "$P/test/dep:1"
+out=$("$F" invoke --socket "$SOCK" dep 2>&1)
+echo "$out" | grep -q hello-from-image && ok "the deployed function answers (invoke)" || { not_ok "invoke dep"; echo "$out" | diag; }
+refused "fn deploy --pull never: an image the store lacks is refused" "test/dep:2.*not in store.*pull policy is never" "$S" \
+	fn deploy dep2 --image "$P/test/dep:2" --pull never
+: >"$REG_DIR/proxy.log"
+check "fn deploy --pull missing: an image in the store is not pulled" fn deploy dep3 --image "$P/test/dep:1"
+grep -q "manifests" "$REG_DIR/proxy.log" && not_ok "the registry was asked" || ok "the registry was not asked"
+check "fn deploy --pull always pulls again" fn deploy dep4 --image "$P/test/dep:1" --pull always
+grep -q "GET /v2/test/dep/manifests/1" "$REG_DIR/proxy.log" && ok "the registry served the manifest again" || { not_ok "no manifest GET"; diag <"$REG_DIR/proxy.log"; }
+"$F" fn --socket "$SOCK" deploy dep5 --image "$P/test/dep:1" --pull sometimes >"$T/out" 2>&1
+[ $? = 2 ] && grep -q "expected always, missing or never" "$T/out" && ok "--pull with a bad value: exit 2" || { not_ok "--pull sometimes"; diag <"$T/out"; }
+refused "fn deploy of a reference whose registry lacks it" "test/nope:1.*not found" "$S" fn deploy dep6 --image "$P/test/nope:1"
+for f in dep dep3 dep4; do fn rm "$f" >/dev/null 2>&1; done
+kill -TERM "$DPID" 2>/dev/null
+for _ in $(seq 200); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.05; done
+DPID=
 
 # ---- TLS with a test CA --------------------------------------------------------
 reg_make_ca "$T/ca" || { echo "Bail out! openssl"; exit 1; }
