@@ -220,7 +220,8 @@ echo '{}' >"$FCSTART_REGISTRY_CONFIG"
 # ---- deploy by reference: the daemon pulls what its store lacks -------------------
 push "$T/a" a "$R/test/dep:1" && push "$T/a" a "$R/test/dep:2" || echo "# push test/dep failed"
 SOCK=$T/serve.sock
-"$F" serve --root "$T/serve" --store "$S" --socket "$SOCK" >"$T/serve.log" 2>&1 &
+GPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$F" serve --root "$T/serve" --store "$S" --socket "$SOCK" --http "127.0.0.1:$GPORT" >"$T/serve.log" 2>&1 &
 DPID=$!
 for _ in $(seq 250); do [ -S "$SOCK" ] && "$F" fn --socket "$SOCK" ls >/dev/null 2>&1 && break; sleep 0.02; done
 fn() { "$F" fn --socket "$SOCK" "$@"; }
@@ -238,6 +239,14 @@ check "fn deploy --pull always pulls again" fn deploy dep4 --image "$P/test/dep:
 grep -q "GET /v2/test/dep/manifests/1" "$REG_DIR/proxy.log" && ok "the registry served the manifest again" || { not_ok "no manifest GET"; diag <"$REG_DIR/proxy.log"; }
 "$F" fn --socket "$SOCK" deploy dep5 --image "$P/test/dep:1" --pull sometimes >"$T/out" 2>&1
 [ $? = 2 ] && grep -q "expected always, missing or never" "$T/out" && ok "--pull with a bad value: exit 2" || { not_ok "--pull sometimes"; diag <"$T/out"; }
+# the OpenFaaS gateway's deploy (what faas-cli deploy --image REF sends)
+G=http://127.0.0.1:$GPORT
+code=$(curl -s -o "$T/out" -w '%{http_code}' -u "$(cat "$T/serve/basic-auth" 2>/dev/null)" -X POST \
+	-d "{\"service\":\"gw\",\"image\":\"$P/test/dep:2\",\"envProcess\":\"/app/hello.sh\"}" "$G/system/functions")
+[ "$code" = 202 ] && ok "POST /system/functions with an image reference: 202 (the daemon pulled it)" || { not_ok "gateway deploy: HTTP $code"; diag <"$T/out"; }
+out=$(curl -s -d x "$G/function/gw")
+echo "$out" | grep -q hello-from-image && ok "the function deployed through the gateway answers" || { not_ok "POST /function/gw"; echo "$out" | diag; }
+fn rm gw >/dev/null 2>&1
 refused "fn deploy of a reference whose registry lacks it" "test/nope:1.*not found" "$S" fn deploy dep6 --image "$P/test/nope:1"
 for f in dep dep3 dep4; do fn rm "$f" >/dev/null 2>&1; done
 kill -TERM "$DPID" 2>/dev/null
