@@ -56,12 +56,6 @@ struct pstate {
 	char *host_note;
 };
 
-/* The nearest-rank percentile q of a sorted series; NaN when it is empty. */
-static double pct(const double *v, size_t n, double q)
-{
-	return n ? bench_percentile(v, n, q) : NAN;
-}
-
 static int data_fd(const char *data)
 {
 	int fd = memfd_create("bench-req", MFD_CLOEXEC);
@@ -656,8 +650,8 @@ static void bench_rate(struct pstate *p)
 	if (fn_stats(p, "cat", &st))
 		p->rate_ondemand = (unsigned)(st.on_demand - od0);
 	bench_sort(v, n);
-	p->rate_p50 = pct(v, n, 50);
-	p->rate_p99 = pct(v, n, 99);
+	p->rate_p50 = n ? bench_percentile(v, n, 50) : NAN;
+	p->rate_p99 = n ? bench_percentile(v, n, 99) : NAN;
 	free(v);
 	scale(p, "cat", 1, 20);
 }
@@ -697,14 +691,16 @@ static void report(FILE *f, const struct pstate *p)
 		for (size_t k = 0; k < s->n; k++)
 			mean += s->v[k];
 		mean /= (double)s->n;
-		fprintf(f, "%-16s %5zu %9.3f %9.3f %9.3f %9.3f", s->name, s->n, pct(s->v, s->n, 50),
-		        pct(s->v, s->n, 95), pct(s->v, s->n, 99), mean);
+		fprintf(f, "%-16s %5zu %9.3f %9.3f %9.3f %9.3f", s->name, s->n,
+		        bench_percentile(s->v, s->n, 50), bench_percentile(s->v, s->n, 95),
+		        bench_percentile(s->v, s->n, 99), mean);
 		/* ratios of medians: how many times faster than the reference */
 		for (int k = 0; k < 5; k++) {
 			int w = k == 4 ? 7 : 6;
 			if (refs[k])
 				fprintf(f, " %*.1fx", w,
-				        pct(refs[k]->v, refs[k]->n, 50) / pct(s->v, s->n, 50));
+				        bench_percentile(refs[k]->v, refs[k]->n, 50) /
+				            bench_percentile(s->v, s->n, 50));
 			else
 				fprintf(f, " %*s", w + 1, "-");
 		}
@@ -730,8 +726,10 @@ static void report(FILE *f, const struct pstate *p)
 		    f,
 		    "pool hand-over vs docker run (invoke to first byte, medians): %.1fx faster "
 		    "(target: 50x; p99 %.3f ms against %.3f ms)\n",
-		    pct(refs[4]->v, refs[4]->n, 50) / pct(pool->v, pool->n, 50),
-		    pct(pool->v, pool->n, 99), pct(refs[4]->v, refs[4]->n, 99));
+		    bench_percentile(refs[4]->v, refs[4]->n, 50) /
+		        bench_percentile(pool->v, pool->n, 50),
+		    bench_percentile(pool->v, pool->n, 99),
+		    bench_percentile(refs[4]->v, refs[4]->n, 99));
 	if (p->rate_done)
 		fprintf(f,
 		        "sustained %d invocations/s (%d in all, min 4 waiting): %u answered, %u "
@@ -761,8 +759,9 @@ static int write_json(const char *path, const struct pstate *p)
 			fc_buf_printf(&b,
 			              ",\"n\":%zu,\"p50\":%.4f,\"p95\":%.4f,\"p99\":%.4f,\"min\":%."
 			              "4f,\"max\":%.4f",
-			              s->n, pct(s->v, s->n, 50), pct(s->v, s->n, 95),
-			              pct(s->v, s->n, 99), s->v[0], s->v[s->n - 1]);
+			              s->n, bench_percentile(s->v, s->n, 50),
+			              bench_percentile(s->v, s->n, 95),
+			              bench_percentile(s->v, s->n, 99), s->v[0], s->v[s->n - 1]);
 		if (s->error) {
 			fc_buf_printf(&b, ",\"error\":");
 			fc_buf_json_string(&b, s->error);
