@@ -40,7 +40,8 @@
 	X(MHD_destroy_response)                                                                    \
 	X(MHD_lookup_connection_value)                                                             \
 	X(MHD_suspend_connection)                                                                  \
-	X(MHD_resume_connection)
+	X(MHD_resume_connection)                                                                   \
+	X(MHD_get_connection_info)
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -81,6 +82,7 @@ static int mhd_load(struct fc_error **err)
 #define MHD_lookup_connection_value     mhdl.MHD_lookup_connection_value
 #define MHD_suspend_connection          mhdl.MHD_suspend_connection
 #define MHD_resume_connection           mhdl.MHD_resume_connection
+#define MHD_get_connection_info         mhdl.MHD_get_connection_info
 
 struct gateway {
 	struct daemon *d;
@@ -98,7 +100,9 @@ struct gw_req {
 	struct fc_buf body, out;
 	int out_fd; /* the function's stdout (read end), or the connection to an HTTP function */
 	struct loop_watch *out_w;
+	struct loop_watch *client_w; /* the client's socket while the connection is suspended */
 	bool started, exited, ready, suspended;
+	bool client_gone; /* the client closed its connection mid-invocation */
 	bool http;        /* an HTTP-mode function */
 	bool too_large;   /* the body went past the limit (read and dropped) */
 	uint64_t dropped; /* bytes of it dropped */
@@ -261,6 +265,59 @@ static void release(struct gw_req *q)
 	daemon_release(q->g->d, TAKE_PTR(q->inv));
 }
 
+static void stop_output(struct gw_req *q)
+{
+	loop_unwatch(q->out_w);
+	q->out_w = NULL;
+	if (q->out_fd >= 0)
+		close(q->out_fd);
+	q->out_fd = -1;
+}
+
+/* The client's side of a suspended connection: libmicrohttpd does not look
+ * at it until it is resumed, so a client that leaves mid-invocation would go
+ * unnoticed (and its function run on, to its timeout). */
+static void on_client(void *data, short revents)
+{
+	struct gw_req *q = data;
+	if (!(revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		return;
+	fc_log(FC_LOG_DEBUG, "HTTP gateway: the client of %s %s left; its invocation ends",
+	       q->method ? q->method : "?", q->path ? q->path : "?");
+	q->client_gone = true;
+	release(q); /* a classic function is killed, an HTTP instance freed */
+	stop_output(q);
+	if (!q->exited) {
+		q->error = fc_strdup("the client went away\n");
+		q->http_status = 499;
+		q->exited = true;
+	}
+	/* finish_if_done resumes it; libmicrohttpd then finds the socket
+	 * closed and completes the request */
+}
+
+static void suspend(struct gw_req *q)
+{
+	if (q->suspended)
+		return;
+	MHD_suspend_connection(q->mc);
+	q->suspended = true;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(q->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci)
+		q->client_w = loop_watch(q->g->l, ci->connect_fd, POLLRDHUP, on_client, q);
+}
+
+static void resume(struct gw_req *q)
+{
+	if (!q->suspended)
+		return;
+	loop_unwatch(q->client_w);
+	q->client_w = NULL;
+	q->suspended = false;
+	MHD_resume_connection(q->mc);
+}
+
 /* Send the request to an HTTP function's instance (HTTP/1.0), then read its
  * response like a classic function's stdout. */
 static void relay(struct gw_req *q, int sock)
@@ -356,8 +413,7 @@ static enum MHD_Result invoke(struct gw_req *q, const char *name)
 	q->started = true;
 	q->next = q->g->inflight;
 	q->g->inflight = q;
-	MHD_suspend_connection(q->mc);
-	q->suspended = true;
+	suspend(q);
 	if (daemon_invoke(q->g->d, &a, &q->inv, NULL) < 0) {
 		q->error = fc_strdup("no such function\n");
 		q->http_status = 404;
@@ -421,10 +477,7 @@ static void finish_if_done(struct gw_req *q)
 			*p = q->next;
 			break;
 		}
-	if (q->suspended) {
-		q->suspended = false;
-		MHD_resume_connection(q->mc);
-	}
+	resume(q);
 }
 
 static int before(void *data, uint64_t now)
@@ -557,9 +610,8 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	/* the HTTP client left mid-invocation: a classic function is killed,
 	 * an HTTP instance freed */
 	release(q);
-	loop_unwatch(q->out_w);
-	if (q->out_fd >= 0)
-		close(q->out_fd);
+	stop_output(q);
+	loop_unwatch(q->client_w);
 	free(q->method);
 	free(q->path);
 	free(q->ctype);
@@ -632,7 +684,16 @@ void gateway_stop(struct gateway *g)
 		return;
 	loop_unhook(g->l, g);
 	loop_unwatch(g->w);
-	MHD_stop_daemon(g->mhd); /* completes every request: their invocations are released */
+	/* libmicrohttpd aborts the process when it is stopped with suspended
+	 * connections: end the invocations under way, resume theirs, let it
+	 * take them back */
+	for (struct gw_req *q = g->inflight; q; q = q->next) {
+		release(q);
+		stop_output(q);
+		resume(q);
+	}
+	MHD_run(g->mhd);
+	MHD_stop_daemon(g->mhd); /* completes every request */
 	gw_auth_free(g->auth);
 	free(g);
 }

@@ -9,7 +9,8 @@
 # answered 413 (announced or chunked), not cut and run; default memory, pids
 # and timeout limits for every function, overridable per function, with
 # senseless values refused naming the field, and a fork loop that stays
-# within its function's pids limit. TAP output.
+# within its function's pids limit; an HTTP client that leaves mid-invocation
+# ends its invocation (the sandbox killed, a queued one dropped). TAP output.
 set -u
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -99,6 +100,14 @@ PY
 sh "$src/tests/lib/mkimage.sh" "$T/img" >/dev/null || { echo "1..0 # SKIP cannot build the test image"; exit 77; }
 "$F" image --store "$T/store" import -q "$T/img" --name bb >/dev/null || { echo "Bail out! image import"; exit 1; }
 
+# pstat FN FIELD: one number from `fcstart stats --json`
+pstat() { "$F" stats --json | jq -r --arg f "$1" '.functions[] | select(.name == $f) | .'"$2"; }
+# wait_stat FN FIELD VALUE [SECONDS]: until the pool reports it (at most 5 s, or SECONDS)
+wait_stat() {
+	local end=$((SECONDS + ${4:-5}))
+	while [ "$SECONDS" -le "$end" ]; do [ "$(pstat "$1" "$2")" = "$3" ] && return 0; sleep 0.02; done
+	return 1
+}
 # sandbox_of FN: the id of one of FN's sandboxes (waiting or running)
 sandbox_of() {
 	local id
@@ -201,7 +210,7 @@ expect_match "a socket request nested 32,000 deep (64 KiB): exceeded max depth" 
 deep 1001 '{"op":"deploy","name":"x","image":"bb","env":' '}' >"$T/deep.json"
 expect_match "1,001 levels are refused" '"ok":false.*exceeded max depth' "$(api_raw "$T/deep.json")"
 deep 998 '{"op":"deploy","name":"x","image":"nope","env":' '}' >"$T/deep.json"
-expect_match "1,000 levels are parsed (and the request judged on its content)" '"ok":false.*"error":"function spec: |image `nope`' "$(api_raw "$T/deep.json")"
+expect_match "1,000 levels are parsed (and the request judged on its content)" '"ok":false.*nope' "$(api_raw "$T/deep.json")"
 expect_eq "the daemon still serves its socket" echo "$("$F" fn ls --json | jq -r '.functions[].name')"
 stop_daemon
 deep 30000 '{"ok":true,"functions":' '}' >"$T/deep.json"
@@ -309,6 +318,32 @@ wait "$ipid" 2>/dev/null
 for _ in $(seq 500); do [ "$(in_pidns "${fpid:-0}")" = 0 ] && break; sleep 0.02; done
 expect_eq "... and they all go when the invocation's client leaves" 0 "$(in_pidns "${fpid:-0}")"
 stop_daemon
+
+# ---- clients that leave -------------------------------------------------------------
+start_daemon
+"$F" fn deploy sleeper --image bb --label com.openfaas.scale.max=1 -- sleep 1000 >/dev/null
+wait_stat sleeper waiting 1 20
+curl -s -o /dev/null --max-time 1 -d x "$U/function/sleeper"
+if wait_stat sleeper running 0; then ok "a client that leaves mid-invocation: its sandbox is killed"
+else not_ok "a client that leaves mid-invocation: its sandbox is killed (running: $(pstat sleeper running))"; fi
+"$F" fn deploy holder --image bb --label com.openfaas.scale.max=1 -- sleep 1000 >/dev/null
+wait_stat holder waiting 1 20
+curl -s -o /dev/null -d x "$U/function/holder" &
+c1=$!
+wait_stat holder running 1
+curl -s -o /dev/null --max-time 1 -d x "$U/function/holder"
+if wait_stat holder queued 0; then ok "a queued invocation whose client left leaves the queue"
+else not_ok "a queued invocation whose client left leaves the queue (queued: $(pstat holder queued))"; fi
+kill "$c1" 2>/dev/null
+wait "$c1" 2>/dev/null
+if wait_stat holder running 0; then ok "... and the running one goes with its client too"
+else not_ok "... and the running one goes with its client too"; fi
+curl -s -o /dev/null -d x "$U/function/holder" &
+c1=$!
+wait_stat holder running 1
+stop_daemon
+expect_eq "the daemon stops cleanly while a gateway invocation runs" 0 "$?"
+wait "$c1" 2>/dev/null
 
 echo "1..$n"
 [ "$failed" = 0 ]
