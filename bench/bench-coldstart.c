@@ -21,6 +21,7 @@
  * `fcstart serve` per tier); docker and containerd (bench-coldstart-engines.c:
  * private daemons per tier). */
 #include "bench-coldstart.h"
+#include "fcsnap-cmd.h"
 #include "fcsnap.h"
 
 #include <fcntl.h>
@@ -134,7 +135,7 @@ static int rt_measure(struct cs_run *R, struct cs_path *p, struct cs_tier *t, en
 	}
 	uint64_t t1 = fc_now_ns();
 	struct fcsnap_bundle_opts bo = {0};
-	if ((r = fcsnap_bundle(store, IMAGE_NAME, bundle, &bo, err)) < 0) {
+	if ((r = cmd_image_bundle(store, IMAGE_NAME, bundle, &bo, err)) < 0) {
 		fc_error_wrap(err, "bundle");
 		goto out;
 	}

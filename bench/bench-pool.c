@@ -19,6 +19,7 @@
 #include "bench.h"
 #include "fcpool.h"
 #include "fcrt.h"
+#include "fcsnap-cmd.h"
 #include "fcsnap.h"
 
 struct pcfg {
@@ -359,7 +360,7 @@ static void bench_runtimes(struct pstate *p, struct fcsnap_store *store)
 	char *args[] = {"/bin/cat", NULL};
 	struct fcsnap_bundle_opts bo = {.args = args};
 	struct fc_error *e = NULL;
-	if (fcsnap_bundle(store, "bb", bundle, &bo, &e) < 0) {
+	if (cmd_image_bundle(store, "bb", bundle, &bo, &e) < 0) {
 		fprintf(stderr, "fcstart bench pool: bundle: %s\n", e->msg);
 		fc_error_free(e);
 		return;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-image.c: `fcstart image import|ls|inspect|rm|gc|bundle|unmount`. */
+#include <fcntl.h>
 #include <getopt.h>
 
-#include "fcsnap-cmd.h"
 #include "fc-util.h"
+#include "fcrt.h"
+#include "fcsnap-cmd.h"
 #include "fcsnap.h"
 
 struct gopts {
@@ -410,6 +412,88 @@ static int do_gc(const struct gopts *g, int argc, char **argv)
 	return 0;
 }
 
+/* The bundle's config: the default spec with the image's config over it. */
+static struct fc_spec *image_spec(const struct fcsnap_image *img, char *const *args, uid_t uid,
+                                  gid_t gid)
+{
+	const struct fcsnap_config *c = &img->config;
+	struct fc_spec *s = fcrt_spec_default();
+	struct fc_process *p = s->process;
+	char **env = TAKE_PTR(p->env);
+	bool have_path = false;
+	for (size_t i = 0; c->env && c->env[i]; i++)
+		have_path |= strncmp(c->env[i], "PATH=", 5) == 0;
+	/* the image's environment, after the default PATH when it has none */
+	for (size_t i = 0; env && env[i]; i++)
+		if (!have_path && strncmp(env[i], "PATH=", 5) == 0)
+			fcrt_spec_setenv(s, env[i]);
+	fc_strv_free(env);
+	for (size_t i = 0; c->env && c->env[i]; i++)
+		fcrt_spec_setenv(s, c->env[i]);
+	if (!p->env)
+		p->env = fc_calloc(1, sizeof(char *));
+	p->terminal = false;
+	p->uid = (uint32_t)uid;
+	p->gid = (uint32_t)gid;
+	fcrt_spec_set_args(s, args);
+	free(p->cwd);
+	p->cwd = fc_strdup(c->workdir && *c->workdir ? c->workdir : "/");
+	s->root_readonly = false;
+	free(s->hostname);
+	s->hostname = fc_strdup("fcstart");
+	fcrt_spec_set_namespace(s, FC_NS_CGROUP, NULL);
+	fcrt_spec_annotate(s, "io.fcstart.image.name", img->name);
+	fcrt_spec_annotate(s, "io.fcstart.image.manifest", img->manifest_digest);
+	if (c->exposed_ports && c->exposed_ports[0]) {
+		_cleanup_buf_ struct fc_buf ports = {0};
+		for (size_t i = 0; c->exposed_ports[i]; i++)
+			fc_buf_printf(&ports, "%s%s", i ? "," : "", c->exposed_ports[i]);
+		fcrt_spec_annotate(s, "org.opencontainers.image.exposedPorts", ports.data);
+	}
+	if (c->stop_signal)
+		fcrt_spec_annotate(s, "org.opencontainers.image.stopSignal", c->stop_signal);
+	return s;
+}
+
+int cmd_image_bundle(struct fcsnap_store *s, const char *name, const char *dir,
+                     const struct fcsnap_bundle_opts *opts, struct fc_error **err)
+{
+	static const struct fcsnap_bundle_opts defaults = {0};
+	struct fcsnap_image *img = NULL;
+	_cleanup_strv_ char **own = NULL;
+	_cleanup_spec_ struct fc_spec *spec = NULL;
+	_cleanup_buf_ struct fc_buf json = {0};
+	_cleanup_free_ char *cpath = fc_asprintf("%s/config.json", dir);
+	uid_t uid;
+	gid_t gid;
+	if (!opts)
+		opts = &defaults;
+	int r = fcsnap_image_get(s, name, &img, err);
+	if (r < 0)
+		return r;
+	char **args = opts->args ? opts->args : (own = fcsnap_image_args(img));
+	if (!args[0]) {
+		r = fc_error_set(err, EINVAL, "image `%s` has no Entrypoint or Cmd; give a command",
+		                 name);
+		goto out;
+	}
+	r = fcsnap_resolve_user(img, &uid, &gid, err);
+	if (r < 0)
+		goto out;
+	spec = image_spec(img, args, uid, gid);
+	fcrt_spec_json(spec, true, &json);
+	fc_buf_append(&json, "\n", 1);
+	r = fcsnap_bundle_rootfs(img, dir, opts->copy, err);
+	if (r < 0)
+		goto out;
+	r = fc_write_file_atomic_at(AT_FDCWD, cpath, json.data, json.len, 0644, err);
+	if (r < 0)
+		fcsnap_unbundle(dir, NULL);
+out:
+	fcsnap_image_free(img);
+	return r;
+}
+
 static int do_bundle(const struct gopts *g, int argc, char **argv)
 {
 	struct fcsnap_bundle_opts o = {0};
@@ -441,7 +525,7 @@ static int do_bundle(const struct gopts *g, int argc, char **argv)
 	struct fc_error *e = NULL;
 	if (open_store(g, &s, "bundle"))
 		return 1;
-	int r = fcsnap_bundle(s, pos[0], pos[1], &o, &e);
+	int r = cmd_image_bundle(s, pos[0], pos[1], &o, &e);
 	fcsnap_store_free(s);
 	if (r < 0)
 		return fail(e, "bundle");

@@ -202,14 +202,18 @@ int fcsnap_copy_rootfs(const struct fcsnap_image *img, const char *target, struc
 int fcsnap_resolve_user(const struct fcsnap_image *img, uid_t *uid, gid_t *gid,
                         struct fc_error **err);
 
-struct fcsnap_bundle_opts {
-	bool copy;   /* flatten instead of overlay */
-	char **args; /* replaces Entrypoint+Cmd when non-NULL */
-};
-/* Write dir/config.json and dir/rootfs (overlay with dir/upper, dir/work). */
-int fcsnap_bundle(struct fcsnap_store *s, const char *name, const char *dir,
-                  const struct fcsnap_bundle_opts *opts, struct fc_error **err);
-/* Undo fcsnap_bundle: unmount dir/rootfs, remove rootfs, upper, work, config.json. */
+/* The image's command: Entrypoint then Cmd, NULL-terminated (empty when it
+ * has neither). */
+char **fcsnap_image_args(const struct fcsnap_image *img);
+/* A bundle's root filesystem: dir (created if missing) gets rootfs, an
+ * overlay of the image's layers with dir/upper and dir/work, or a flattened
+ * copy with copy. An existing dir/rootfs is refused; on failure nothing is
+ * left in dir. The bundle's config.json is the caller's to write (`fcstart
+ * image bundle` builds it from the image's config and libfcrt's spec). */
+int fcsnap_bundle_rootfs(const struct fcsnap_image *img, const char *dir, bool copy,
+                         struct fc_error **err);
+/* Undo a bundle: unmount dir/rootfs, remove rootfs, upper, work and
+ * config.json. */
 int fcsnap_unbundle(const char *dir, struct fc_error **err);
 
 /* ---- helpers (exposed for tests) -------------------------------------- */

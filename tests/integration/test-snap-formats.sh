@@ -46,6 +46,33 @@ sh "$M" --format oci --compress gzip --name oci-gz "$T/oci-gz" || exit 1
 run_bundle oci-gz
 run_bundle oci-gz --copy
 
+# The bundle's config.json: the project's default spec (what `fcrun spec`
+# writes) with the image's config over it.
+b="$T/b-config"
+if "$F" image bundle oci-gz "$b" -- /bin/true; then
+	jq -e '.process.terminal == false and .process.args == ["/bin/true"] and
+		.process.cwd == "/app" and (.process.env[0] | startswith("PATH=")) and
+		(.process.env | index("GREETING=hello-from-image")) != null and
+		.hostname == "fcstart" and (.root.readonly // false) == false and
+		([.linux.namespaces[].type] | index("cgroup")) != null and
+		.annotations["io.fcstart.image.name"] == "oci-gz" and
+		(.annotations["io.fcstart.image.manifest"] | startswith("sha256:")) and
+		.annotations["org.opencontainers.image.exposedPorts"] == "8080/tcp" and
+		.annotations["org.opencontainers.image.stopSignal"] == "SIGTERM"' \
+		"$b/config.json" >/dev/null || fail "bundle config.json: the image's config"
+	if [ -n "${FCRUN:-}" ] && mkdir "$T/spec" && "$FCRUN" spec -b "$T/spec"; then
+		same='{m: .mounts, c: .process.capabilities, r: .process.rlimits,
+			n: .process.noNewPrivileges, d: .linux.resources.devices,
+			mp: .linux.maskedPaths, ro: .linux.readonlyPaths}'
+		[ "$(jq -cS "$same" "$b/config.json")" = "$(jq -cS "$same" "$T/spec/config.json")" ] ||
+			fail "bundle config.json: mounts, capabilities, devices, masked paths are fcrun spec's"
+	fi
+	"$F" image unmount "$b" || fail "unmount the config bundle"
+	rm -rf "$b"
+else
+	fail "bundle oci-gz -- /bin/true"
+fi
+
 EXPECT_ID="uid=1000 gid=1000 cwd=/app"
 sh "$M" --format oci-archive --compress zstd --user app --name oa-zstd "$T/oa.tar" || exit 1
 "$F" image import "$T/oa.tar" >/dev/null || fail "import oci-archive (zstd)"
