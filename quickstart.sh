@@ -69,13 +69,31 @@ run_tests() {
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --suite unit --suite fuzz --logbase sanitizers \
 		--print-errorlogs || rc=1
+	# The integration suite once more in the sanitizer build: fcrun (not
+	# static there; its container init is a clone of it), the daemon and its
+	# fork servers, the test programs. Reports go to files, so one from a
+	# daemon or a background process fails the run even if its test passed.
+	local reports=$PWD/build-asan/meson-logs/sanitizer-reports
+	rm -rf "$reports"
+	mkdir -p "$reports"
+	chmod 1777 "$reports"
+	ASAN_OPTIONS=detect_leaks=1:log_path=$reports/asan \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan \
+		meson test -C build-asan --suite integration --logbase sanitizers-integration \
+		--print-errorlogs || rc=1
+	if [ -n "$(ls -A "$reports")" ]; then
+		echo "quickstart.sh: sanitizer reports of the integration suite:"
+		cat "$reports"/*
+		rc=1
+	fi
 	# One run for every suite, so testlog.json holds them all.
 	meson test -C build --suite unit --suite integration --suite conformance --suite e2e \
 		--print-errorlogs || rc=1
-	python3 - build-asan/meson-logs/sanitizers.json build/meson-logs/testlog.json <<'PY'
+	python3 - build-asan/meson-logs/sanitizers.json \
+		build-asan/meson-logs/sanitizers-integration.json build/meson-logs/testlog.json <<'PY'
 import json, sys
 total = [0, 0, 0]
-for path, how in zip(sys.argv[1:], (" (ASan+UBSan)", "")):
+for path, how in zip(sys.argv[1:], (" (ASan+UBSan)", " (ASan+UBSan)", "")):
     counts = {}
     try:
         lines = open(path).read().splitlines()

@@ -159,6 +159,10 @@ int main(void)
 	check(r == 0, "delete");
 	hostile_cwd(src, dir, root);
 	fc_rm_rf_at(AT_FDCWD, dir, &err);
+	fc_error_free(err);
+	free(root);
+	free(bundle);
+	free(cmd);
 	printf("1..%d\n", n_checks);
 	return failures ? 1 : 0;
 }
