@@ -168,6 +168,11 @@ int main(void)
 	}
 	check(deleted, "delete");
 	fc_rm_rf_at(AT_FDCWD, dir, NULL);
+	free(root);
+	free(b1);
+	free(b2);
+	free(other);
+	free(cmd);
 	printf("1..%d\n", n_checks);
 	return failures ? 1 : 0;
 }
