@@ -506,7 +506,8 @@ static inline void fcrt_spec_freep(struct fc_spec **s)
 }
 #define _cleanup_spec_ _cleanup_(fcrt_spec_freep)
 
-/* Editing (out of memory aborts). */
+/* Editing (out of memory aborts). Those on the process need s->process,
+ * which fcrt_spec_default() and fcrt_spec_parse() always set. */
 /* process.args = a copy of args (NULL-terminated, non-empty). */
 void fcrt_spec_set_args(struct fc_spec *s, char *const *args);
 /* Set "KEY=VALUE" in process.env, replacing an entry with the same KEY. */
