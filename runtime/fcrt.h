@@ -206,7 +206,11 @@ void fcrt_exec_free(struct fcrt_exec *e);
 /* The one config.json model of the project: `fcrun spec`, `fcstart image
  * bundle` and the pool's sandboxes all start from fcrt_spec_default(), and
  * fcrt_create() takes either a bundle's config.json or a parsed spec
- * (fcrt_create_opts.spec).
+ * (fcrt_create_opts.spec). The pool's way: build a function's spec once per
+ * deploy (fcrt_spec_default() and the edits below), hand it to each fork
+ * server as text (fcrt_spec_json), parse it there once (fcrt_spec_parse with
+ * no bundle, so root.path stays relative), and create every sandbox from it
+ * with its own fcrt_create_opts.bundle or .rootfs.
  *
  * Absent optional values: pointers NULL, counts 0, and a has_* flag false.
  * A NULL array and a present but empty one differ (capability sets,
