@@ -256,27 +256,31 @@ static int spec_num(yajl_val v, const char *fn, const char *key, double max, dou
 	return 1;
 }
 
+/* A new spec's name, image and mode ("classic" or "http", NULL: classic). */
+static int spec_start(struct fcpool_fn_spec *s, const char *name, const char *image,
+                      const char *mode, struct fc_error **err)
+{
+	memset(s, 0, sizeof(*s));
+	int r = check_name_image(name, image, err);
+	if (r < 0)
+		return r;
+	if (mode && !FC_STREQ(mode, "classic") && !FC_STREQ(mode, "http"))
+		return fc_error_set(
+		    err, EINVAL, "function `%s`: mode `%s`: expected classic or http", name, mode);
+	s->name = fc_strdup(name);
+	s->image = fc_strdup(image);
+	s->mode = mode && FC_STREQ(mode, "http") ? FCPOOL_HTTP : FCPOOL_CLASSIC;
+	return 0;
+}
+
 static int spec_from_tree(yajl_val v, struct fcpool_fn_spec *s, struct fc_error **err)
 {
 	const char *name = js_str(v, "name"), *image = js_str(v, "image"),
 	           *mode = js_str(v, "mode");
 	double d;
-	memset(s, 0, sizeof(*s));
-	int r = check_name_image(name, image, err);
+	int r = spec_start(s, name, image, mode, err);
 	if (r < 0)
 		return r;
-	s->name = fc_strdup(name);
-	s->image = fc_strdup(image);
-	if (!mode || FC_STREQ(mode, "classic")) {
-		s->mode = FCPOOL_CLASSIC;
-	} else if (FC_STREQ(mode, "http")) {
-		s->mode = FCPOOL_HTTP;
-	} else {
-		r = fc_error_set(err, EINVAL, "function `%s`: mode `%s`: expected classic or http",
-		                 name, mode);
-		fcpool_fn_spec_clear(s);
-		return r;
-	}
 	s->env = js_strv(v, "env");
 	s->labels = js_strv(v, "labels");
 	s->args = js_strv(v, "args");
@@ -688,20 +692,9 @@ int proto_openfaas_deployment(const char *json, struct fcpool_fn_spec *s, struct
 	const char *mode = sub_str(v, "annotations", "com.fcstart.mode");
 	if (!mode)
 		mode = sub_str(v, "labels", "com.fcstart.mode");
-	int r = check_name_image(name, image, err);
+	int r = spec_start(s, name, image, mode, err);
 	if (r < 0)
 		goto out;
-	s->name = fc_strdup(name);
-	s->image = fc_strdup(image);
-	if (!mode || FC_STREQ(mode, "classic")) {
-		s->mode = FCPOOL_CLASSIC;
-	} else if (FC_STREQ(mode, "http")) {
-		s->mode = FCPOOL_HTTP;
-	} else {
-		r = fc_error_set(err, EINVAL, "function `%s`: mode `%s`: expected classic or http",
-		                 name, mode);
-		goto out;
-	}
 	s->env = kv_strv(v, "envVars");
 	s->labels = kv_strv(v, "labels");
 	if (fprocess && *fprocess) {
