@@ -16,13 +16,15 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <sys/mman.h>
+
+#include "bundle.h"
 #include "daemon.h"
 #include "fcrt.h"
 #include "fcsnap.h"
 #include "forkserver.h"
 #include "http.h"
 #include "pool.h"
-#include "spec.h"
 
 #define FS_MAX          8 /* fork servers at most */
 #define FS_MAX_INFLIGHT 2 /* creations in one fork server's hands at once */
@@ -30,6 +32,7 @@
 
 struct fs_out {
 	struct fs_msg m;
+	int fd; /* to pass with it (closed once sent), or -1 */
 	struct fs_out *next;
 };
 
@@ -89,20 +92,23 @@ static void close_stdio(struct daemon_inv *inv)
 
 /* ---- fork servers ------------------------------------------------------------ */
 
-/* Send to a fork server without ever blocking: queue what does not fit. */
-static void fs_post(struct fserver *fs, const struct fs_msg *m)
+/* Send to a fork server without ever blocking: queue what does not fit. fd
+ * (or -1) travels with the message; it is taken. */
+static void fs_post_fd(struct fserver *fs, const struct fs_msg *m, int fd)
 {
 	if (!fs->outbox) {
-		int r = fs_send_nb(fs->fd, m);
-		if (r == 0)
-			return;
+		int r = fs_send(fs->fd, m, fd, true);
 		if (r != -EAGAIN) {
-			fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(-r));
+			if (r < 0)
+				fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(-r));
+			if (fd >= 0)
+				close(fd);
 			return;
 		}
 	}
 	struct fs_out *o = fc_malloc(sizeof(*o));
 	o->m = *m;
+	o->fd = fd;
 	o->next = NULL;
 	if (!fs->outbox)
 		fs->outbox_tail = &fs->outbox;
@@ -111,17 +117,29 @@ static void fs_post(struct fserver *fs, const struct fs_msg *m)
 	loop_watch_events(fs->w, POLLIN | POLLOUT);
 }
 
+static void fs_post(struct fserver *fs, const struct fs_msg *m)
+{
+	fs_post_fd(fs, m, -1);
+}
+
+static void fs_out_free(struct fs_out *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	free(o);
+}
+
 static void fs_flush(struct fserver *fs)
 {
 	while (fs->outbox) {
 		struct fs_out *o = fs->outbox;
-		int r = fs_send_nb(fs->fd, &o->m);
+		int r = fs_send(fs->fd, &o->m, o->fd, true);
 		if (r == -EAGAIN)
 			return;
 		if (r < 0)
 			fc_log(FC_LOG_ERROR, "send to the fork server: %s", strerror(-r));
 		fs->outbox = o->next;
-		free(o);
+		fs_out_free(o);
 	}
 	loop_watch_events(fs->w, POLLIN);
 }
@@ -329,6 +347,10 @@ static void op_sandbox_gone(void *ctx, struct pool_sb *sb)
 static void op_function_gone(void *ctx, struct pool_fn *f)
 {
 	struct daemon *d = ctx;
+	struct fs_msg m = {.type = FS_FORGET};
+	snprintf(m.fn, sizeof(m.fn), "%s", f->spec.name);
+	for (unsigned i = 0; i < d->nfs; i++)
+		fs_post(&d->fs[i], &m);
 	_cleanup_free_ char *dir = fc_asprintf("%s/functions/%s", d->root, f->spec.name);
 	struct fc_error *e = NULL;
 	fc_rm_rf_at(AT_FDCWD, dir, &e);
@@ -352,8 +374,47 @@ static int no_function(const char *name, struct fc_error **err)
 	return fc_error_set(err, ENOENT, "no function `%s`", name ? name : "");
 }
 
+static int save_spec(struct daemon *d, const struct fcpool_fn_spec *spec, struct fc_error **err)
+{
+	_cleanup_free_ char *dir = fc_asprintf("%s/functions/%s", d->root, spec->name);
+	_cleanup_free_ char *p = fc_asprintf("%s/function.json", dir);
+	struct fc_buf b = {0};
+	fcpool_fn_spec_json(spec, &b);
+	int r = fc_mkdir_p_at(AT_FDCWD, dir, 0700, err);
+	if (r >= 0)
+		r = fc_write_file_atomic_at(AT_FDCWD, p, b.data, b.len, 0600, err);
+	free(b.data);
+	return r;
+}
+
+/* Every fork server gets the function's bundle, to parse once: it comes
+ * before any creation of the function's sandboxes (messages keep their
+ * order). */
+static int send_bundle(struct daemon *d, const char *name, const struct bundle *b,
+                       struct fc_error **err)
+{
+	struct fc_buf text = {0};
+	bundle_text(b, &text);
+	_cleanup_close_ int fd = memfd_create("fcstart-bundle", MFD_CLOEXEC);
+	int r = fd < 0 ? -errno : fc_write_all(fd, text.data, text.len);
+	free(text.data);
+	if (r < 0)
+		return fc_error_set(err, -r, "function `%s`: the bundle for the fork servers",
+		                    name);
+	struct fs_msg m = {.type = FS_DEPLOY};
+	snprintf(m.fn, sizeof(m.fn), "%s", name);
+	for (unsigned i = 0; i < d->nfs; i++) {
+		int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (dup < 0)
+			return fc_error_set(err, errno, "function `%s`: dup", name);
+		fs_post_fd(&d->fs[i], &m, dup);
+	}
+	return 0;
+}
+
 int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err)
 {
+	struct bundle *b = NULL;
 	int r = pool_deploy_check(d->pool, spec->name, err);
 	/* every front end's spec gets the default limits (a no-op for one
 	 * that was parsed: it has them) */
@@ -362,7 +423,12 @@ int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error
 	if (r >= 0)
 		r = fcpool_fn_spec_check(spec, err);
 	if (r >= 0)
-		r = fn_prepare(d->store, d->root, spec, err);
+		r = bundle_make(d->store, spec, &b, err);
+	if (r >= 0)
+		r = save_spec(d, spec, err);
+	if (r >= 0)
+		r = send_bundle(d, spec->name, b, err);
+	bundle_free(b);
 	if (r >= 0)
 		r = pool_deploy(d->pool, spec, fc_now_ns(), err);
 	return r;
@@ -618,7 +684,7 @@ void daemon_free(struct daemon *d)
 		while (d->fs[i].outbox) {
 			struct fs_out *ob = d->fs[i].outbox;
 			d->fs[i].outbox = ob->next;
-			free(ob);
+			fs_out_free(ob);
 		}
 		loop_unwatch(d->fs[i].w);
 		close(d->fs[i].fd);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* forkserver.c: the single-threaded process that creates the sandboxes. The
  * daemon starts it before anything else (it never forks once it has threads
- * or clients); it mounts each sandbox's tmpfs and overlay rootfs, calls
- * fcrt_create() (so it is every sandbox's parent and reaper), passes the
- * sandbox's start socket to the daemon, reports exit statuses and tears the
- * sandbox down. When the daemon's socket closes (the daemon stopped or was
- * killed), it kills and removes every sandbox it made, then exits. */
+ * or clients) and sends it each function's bundle once per deploy, which it
+ * keeps parsed; per sandbox it mounts a tmpfs, then the bundle's overlay
+ * rootfs and fcrt_create() from its spec (bundle_create: so it is every
+ * sandbox's parent and reaper), passes the sandbox's start socket to the
+ * daemon, reports exit statuses and tears the sandbox down. When the daemon's
+ * socket closes (the daemon stopped or was killed), it kills and removes every
+ * sandbox it made, then exits. */
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -21,11 +23,11 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 
+#include "bundle.h"
 #include "fcrt.h"
-#include "fcsnap.h"
 #include "forkserver.h"
 
-int fs_send(int fd, const struct fs_msg *m, int pass_fd)
+int fs_send(int fd, const struct fs_msg *m, int pass_fd, bool nonblock)
 {
 	size_t len = offsetof(struct fs_msg, text) + strnlen(m->text, sizeof(m->text) - 1) + 1;
 	struct iovec iov = {.iov_base = (void *)m, .iov_len = len};
@@ -46,17 +48,7 @@ int fs_send(int fd, const struct fs_msg *m, int pass_fd)
 	}
 	ssize_t n;
 	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : 0;
-}
-
-int fs_send_nb(int fd, const struct fs_msg *m)
-{
-	size_t len = offsetof(struct fs_msg, text) + strnlen(m->text, sizeof(m->text) - 1) + 1;
-	ssize_t n;
-	do
-		n = send(fd, m, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | (nonblock ? MSG_DONTWAIT : 0));
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : 0;
 }
@@ -128,6 +120,60 @@ static size_t n_table, cap_table;
 static const char *g_root;
 static char *g_rt_root;
 
+/* The deployed functions' bundles, parsed once per deploy. */
+struct fs_function {
+	char name[128];
+	struct bundle *b;
+	struct fs_function *next;
+};
+static struct fs_function *functions;
+
+static struct fs_function **function_find(const char *name)
+{
+	struct fs_function **p = &functions;
+	while (*p && !FC_STREQ((*p)->name, name))
+		p = &(*p)->next;
+	return p;
+}
+
+/* FS_DEPLOY: the bundle's text in the memfd fd. */
+static void function_deploy(const char *name, int fd)
+{
+	struct stat st;
+	_cleanup_free_ char *text = NULL;
+	struct bundle *b = NULL;
+	struct fc_error *e = NULL;
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0) {
+		fc_log(FC_LOG_ERROR, "fork server: function `%s`: no bundle came", name);
+		return;
+	}
+	text = fc_malloc((size_t)st.st_size + 1);
+	if (pread(fd, text, (size_t)st.st_size, 0) != st.st_size ||
+	    bundle_parse(text, (size_t)st.st_size, &b, &e) < 0) {
+		fc_log(FC_LOG_ERROR, "fork server: function `%s`: bundle: %s", name,
+		       e ? e->msg : strerror(errno));
+		fc_error_free(e);
+		return;
+	}
+	struct fs_function **p = function_find(name);
+	if (!*p) {
+		*p = fc_calloc(1, sizeof(**p));
+		snprintf((*p)->name, sizeof((*p)->name), "%s", name);
+	}
+	bundle_free((*p)->b);
+	(*p)->b = b;
+}
+
+static void function_forget(const char *name)
+{
+	struct fs_function **p = function_find(name), *f = *p;
+	if (!f)
+		return;
+	*p = f->next;
+	bundle_free(f->b);
+	free(f);
+}
+
 static bool new_netns(pid_t pid)
 {
 	char p[64];
@@ -141,11 +187,11 @@ static int loopback_up(pid_t pid, struct fc_error **err);
 static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out,
                         struct fc_error **err)
 {
+	struct fs_function *f = *function_find(req->fn);
+	if (!f)
+		return fc_error_set(err, ENOENT, "function `%s`: no bundle in the fork server",
+		                    req->fn);
 	_cleanup_free_ char *dir = fc_asprintf("%s/sandboxes/%s", g_root, req->id);
-	_cleanup_free_ char *cfg = fc_asprintf("%s/functions/%s/config.json", g_root, req->fn);
-	_cleanup_free_ char *layers_path = fc_asprintf("%s/functions/%s/layers", g_root, req->fn);
-	_cleanup_free_ char *layers = NULL;
-	_cleanup_free_ char **lower = NULL;
 	_cleanup_free_ char *rootfs = fc_asprintf("%s/rootfs", dir);
 	_cleanup_free_ char *upper = fc_asprintf("%s/upper", dir);
 	_cleanup_free_ char *work = fc_asprintf("%s/work", dir);
@@ -161,24 +207,7 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out,
 		r = fc_error_set(err, errno, "create dirs in `%s`", dir);
 		goto fail;
 	}
-	/* the image's layer dirs, a line each, lowest first (fn_prepare) */
-	size_t len, n = 0;
-	r = fc_read_file_at(AT_FDCWD, layers_path, &layers, &len, 1 << 20, err);
-	if (r < 0)
-		goto fail;
-	lower = fc_calloc(len / 2 + 1, sizeof(char *));
-	for (char *save = NULL, *l = strtok_r(layers, "\n", &save); l;
-	     l = strtok_r(NULL, "\n", &save))
-		lower[n++] = l;
-	r = fcsnap_mount_overlay(lower, n, upper, work, rootfs, err);
-	if (r < 0)
-		goto fail;
-	struct fcrt_create_opts o = {.root = g_rt_root,
-	                             .id = req->id,
-	                             .bundle = dir,
-	                             .config_path = cfg,
-	                             .wait = FCRT_WAIT_SOCKET};
-	r = fcrt_create(&o, out, err);
+	r = bundle_create(f->b, g_rt_root, req->id, dir, out, err);
 	if (r < 0)
 		goto fail;
 	if (new_netns((*out)->pid) && loopback_up((*out)->pid, err) < 0) {
@@ -236,7 +265,7 @@ static void reap(int sock, bool report)
 			struct fs_msg m = {.type = FS_EXITED, .pid = pid, .status = st};
 			memcpy(m.id, table[i].id, sizeof(m.id));
 			if (report)
-				fs_send(sock, &m, -1);
+				fs_send(sock, &m, -1, false);
 			teardown(m.id);
 			table[i] = table[--n_table];
 			break;
@@ -309,9 +338,13 @@ void fs_main(int sock, const char *root)
 		ssize_t n = fs_recv(sock, &m, &pfd);
 		if (n <= 0)
 			break;
+		if (m.type == FS_DEPLOY)
+			function_deploy(m.fn, pfd);
 		if (pfd >= 0)
 			close(pfd);
-		if (m.type == FS_CREATE) {
+		if (m.type == FS_FORGET) {
+			function_forget(m.fn);
+		} else if (m.type == FS_CREATE) {
 			struct fcrt_container *c = NULL;
 			struct fc_error *e = NULL;
 			uint64_t t0 = fc_now_ns();
@@ -322,14 +355,14 @@ void fs_main(int sock, const char *root)
 				a.err = e ? e->errnum : EIO;
 				snprintf(a.text, sizeof(a.text), "%s",
 				         e ? e->msg : "create failed");
-				fs_send(sock, &a, -1);
+				fs_send(sock, &a, -1, false);
 			} else {
 				setpriority(PRIO_PROCESS, (id_t)c->pid, 0);
 				a.type = FS_CREATED;
 				a.pid = c->pid;
 				a.ns = fc_now_ns() - t0;
 				table_add(m.id, c->pid);
-				fs_send(sock, &a, c->sync_fd);
+				fs_send(sock, &a, c->sync_fd, false);
 			}
 			fc_error_free(e);
 			fcrt_container_free(c); /* closes our copy of the start socket */

@@ -15,6 +15,8 @@ enum fs_type {
 	FS_CREATED,    /* server: id, pid, the sync socket travels with it */
 	FS_FAILED,     /* server: id, err, text = message */
 	FS_EXITED,     /* server: id, status (wait status) */
+	FS_DEPLOY,     /* daemon: fn; a memfd with the bundle's text (bundle.h) travels with it */
+	FS_FORGET,     /* daemon: fn (removed) */
 };
 struct fs_msg {
 	uint32_t type;
@@ -29,9 +31,9 @@ struct fs_msg {
 
 /* The fork server's main loop (never returns). */
 void fs_main(int sock, const char *root) __attribute__((noreturn));
-int fs_send(int fd, const struct fs_msg *m, int pass_fd);
-/* Without blocking and without a descriptor: -EAGAIN when the socket is full. */
-int fs_send_nb(int fd, const struct fs_msg *m);
+/* Send m with pass_fd (-1: none); nonblock: -EAGAIN when the socket is full
+ * (the daemon never blocks on a fork server, which may block on it). */
+int fs_send(int fd, const struct fs_msg *m, int pass_fd, bool nonblock);
 /* Receive; *fd gets a passed descriptor or -1. 0 at EOF. */
 ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd);
 
