@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz-image: the image store's JSON readers (snapshot/json.c), which read
- * what an image archive, an OCI layout or a registry hands us: index.json and
- * manifest lists, manifests, docker-archive manifest.json, image configs, and
- * the store's own image records (written back and read again). */
+/* fuzz-image: the image store's readers (snapshot/json.c, ref.c), which read
+ * what an image archive, an OCI layout, a registry or a user hands us:
+ * index.json and manifest lists, manifests, docker-archive manifest.json,
+ * image configs, the store's own image records (written and read back), a
+ * registry's token and error answers, Docker's config.json credentials, the
+ * registries config, and image references (an accepted one must print as a
+ * reference that parses to the same). */
 #include "fuzz.h"
 #include "snap-private.h"
 
@@ -92,6 +95,59 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(json);
 	}
 	snap_image_rec_clear(&rec);
+
+	/* registries: documents from the network and the user's files */
+	int schema = 0;
+	char *media_type = NULL, *token = NULL;
+	r = snap_doc_head(buf, size, &schema, &media_type, &err);
+	FUZZ_CHECK(r >= 0 || (err && err->msg && *err->msg) || r == -EINVAL,
+	           "manifest head failed without a message");
+	fc_error_free(err);
+	err = NULL;
+	free(media_type);
+	r = snap_parse_token(buf, size, &token, &err);
+	fuzz_check_result("token", r, err);
+	err = NULL;
+	FUZZ_CHECK(r < 0 || (token && *token), "an empty token accepted");
+	free(token);
+	struct snap_cred *creds = NULL;
+	size_t n_creds = 0;
+	r = snap_parse_docker_auths(buf, size, &creds, &n_creds, &err);
+	fuzz_check_result("docker config", r, err);
+	err = NULL;
+	snap_creds_free(creds, n_creds);
+	struct snap_reg_conf conf = {0};
+	r = snap_parse_reg_conf(buf, size, &conf, &err);
+	fuzz_check_result("registries config", r, err);
+	err = NULL;
+	snap_reg_conf_clear(&conf);
+	free(snap_reg_error_text(buf, size));
+
+	/* an image reference */
+	if (size < 512) {
+		struct fcsnap_ref ref, ref2;
+		r = fcsnap_ref_parse(buf, &ref, &err);
+		fuzz_check_result("reference", r, err);
+		err = NULL;
+		if (r >= 0) {
+			char *str = fcsnap_ref_string(&ref);
+			r = fcsnap_ref_parse(str, &ref2, &err);
+			FUZZ_CHECK(r >= 0,
+			           "reference `%s` printed as `%s`, which does not parse: %s", buf,
+			           str, err ? err->msg : "?");
+			FUZZ_CHECK(
+			    FC_STREQ(ref.domain, ref2.domain) && FC_STREQ(ref.path, ref2.path) &&
+			        (ref.tag ? ref2.tag && FC_STREQ(ref.tag, ref2.tag) : !ref2.tag) &&
+			        (ref.digest ? ref2.digest && FC_STREQ(ref.digest, ref2.digest)
+			                    : !ref2.digest),
+			    "reference `%s` printed as `%s` reads back otherwise", buf, str);
+			FUZZ_CHECK(!ref.digest || fcsnap_digest_hex(ref.digest),
+			           "reference `%s` accepted with digest `%s`", buf, ref.digest);
+			fcsnap_ref_clear(&ref2);
+			free(str);
+		}
+		fcsnap_ref_clear(&ref);
+	}
 	free(buf);
 	return 0;
 }
