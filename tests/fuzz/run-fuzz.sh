@@ -5,13 +5,15 @@
 # removed afterwards. A crash leaves its input in
 # $FC_BUILD_ROOT/tests/fuzz/artifacts/ (see README.md to reproduce it).
 # FC_FUZZ_RUNS and FC_FUZZ_SEED override the number of runs and the seed.
-target=$(realpath "$1") corpus=$(realpath "$2") runs=${FC_FUZZ_RUNS:-$3} dict=${4:-}
+target=$(realpath "$1") corpus=$(realpath "$2") runs=${FC_FUZZ_RUNS:-$3}
+dict=${4:+$(realpath "$4")}
 seed=${FC_FUZZ_SEED:-1}
 name=$(basename "$target")
 art=${FC_BUILD_ROOT:-$(dirname "$target")/../..}/tests/fuzz/artifacts
 mkdir -p "$art" || exit 1
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX") || exit 1
-trap 'rm -rf "$scratch"' EXIT
+stamp=$(mktemp "${TMPDIR:-/tmp}/$name.start.XXXXXX") || exit 1
+trap 'rm -rf "$scratch" "$stamp"' EXIT
 trap 'exit 130' INT TERM
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
@@ -22,7 +24,8 @@ echo "$target $* $scratch $corpus"
 "$target" "$@" "$scratch" "$corpus"
 rc=$?
 if [ $rc != 0 ]; then
-	echo "$name failed (exit $rc); the input that failed is in $art/ (ls -t $art | head)"
+	found=$(find "$art" -name "$name-*" -newer "$stamp" | head -1)
+	echo "$name failed (exit $rc)${found:+; the input that failed: $found}"
 	exit 1
 fi
 echo "$name: $runs runs from $(ls "$corpus" | wc -l) seeds, seed $seed: no crash, leak or failed check"
