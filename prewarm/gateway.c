@@ -41,7 +41,8 @@
 	X(MHD_lookup_connection_value)                                                             \
 	X(MHD_suspend_connection)                                                                  \
 	X(MHD_resume_connection)                                                                   \
-	X(MHD_get_connection_info)
+	X(MHD_get_connection_info)                                                                 \
+	X(MHD_create_response_from_callback)
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -70,19 +71,20 @@ static int mhd_load(struct fc_error **err)
 	return 0;
 }
 
-#define MHD_start_daemon                mhdl.MHD_start_daemon
-#define MHD_stop_daemon                 mhdl.MHD_stop_daemon
-#define MHD_run                         mhdl.MHD_run
-#define MHD_get_timeout                 mhdl.MHD_get_timeout
-#define MHD_get_daemon_info             mhdl.MHD_get_daemon_info
-#define MHD_create_response_from_buffer mhdl.MHD_create_response_from_buffer
-#define MHD_add_response_header         mhdl.MHD_add_response_header
-#define MHD_queue_response              mhdl.MHD_queue_response
-#define MHD_destroy_response            mhdl.MHD_destroy_response
-#define MHD_lookup_connection_value     mhdl.MHD_lookup_connection_value
-#define MHD_suspend_connection          mhdl.MHD_suspend_connection
-#define MHD_resume_connection           mhdl.MHD_resume_connection
-#define MHD_get_connection_info         mhdl.MHD_get_connection_info
+#define MHD_start_daemon                  mhdl.MHD_start_daemon
+#define MHD_stop_daemon                   mhdl.MHD_stop_daemon
+#define MHD_run                           mhdl.MHD_run
+#define MHD_get_timeout                   mhdl.MHD_get_timeout
+#define MHD_get_daemon_info               mhdl.MHD_get_daemon_info
+#define MHD_create_response_from_buffer   mhdl.MHD_create_response_from_buffer
+#define MHD_add_response_header           mhdl.MHD_add_response_header
+#define MHD_queue_response                mhdl.MHD_queue_response
+#define MHD_destroy_response              mhdl.MHD_destroy_response
+#define MHD_lookup_connection_value       mhdl.MHD_lookup_connection_value
+#define MHD_suspend_connection            mhdl.MHD_suspend_connection
+#define MHD_resume_connection             mhdl.MHD_resume_connection
+#define MHD_get_connection_info           mhdl.MHD_get_connection_info
+#define MHD_create_response_from_callback mhdl.MHD_create_response_from_callback
 
 struct gateway {
 	struct daemon *d;
@@ -103,6 +105,12 @@ struct gw_req {
 	struct loop_watch *client_w; /* the client's socket while the connection is suspended */
 	bool started, exited, ready, suspended;
 	bool client_gone; /* the client closed its connection mid-invocation */
+	bool timed_out;   /* the function's timeout killed it */
+	bool relaying;    /* the request still goes to an HTTP instance */
+	struct fc_buf req;
+	size_t req_off;
+	enum { GW_HELD = 0, GW_STREAM_PENDING, GW_STREAMING } stream;
+	size_t out_off;   /* bytes of out given to libmicrohttpd while streaming */
 	bool http;        /* an HTTP-mode function */
 	bool too_large;   /* the body went past the limit (read and dropped) */
 	uint64_t dropped; /* bytes of it dropped */
@@ -238,27 +246,14 @@ static enum MHD_Result scale(struct gw_req *q, const char *name)
 
 /* ---- invocations ------------------------------------------------------------- */
 
-static void on_output(void *data, short revents)
-{
-	struct gw_req *q = data;
-	char buf[65536];
-	ssize_t r;
-	(void)revents;
-	while ((r = read(q->out_fd, buf, sizeof(buf))) > 0)
-		fc_buf_append(&q->out, buf, (size_t)r);
-	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-		loop_unwatch(q->out_w);
-		q->out_w = NULL;
-		close(q->out_fd);
-		q->out_fd = -1;
-	}
-}
-
-static void watch_output(struct gw_req *q, int fd)
-{
-	q->out_fd = fd;
-	q->out_w = loop_watch(q->g->l, fd, POLLIN, on_output, q);
-}
+/* A classic function's output is held up to this much while it runs, so that
+ * a short answer still gets its status from the exit code (200 or 500); past
+ * it, the answer streams (200, chunked) and a function that then fails cuts
+ * it short. An HTTP function's response streams once its head is read (at
+ * most this much). Either way the daemon holds at most this much of an
+ * answer: it reads the function's output only as fast as the client takes
+ * it, so a function that writes more blocks on its pipe or socket. */
+#define GW_HOLD (1u << 20)
 
 static void release(struct gw_req *q)
 {
@@ -272,6 +267,15 @@ static void stop_output(struct gw_req *q)
 	if (q->out_fd >= 0)
 		close(q->out_fd);
 	q->out_fd = -1;
+}
+
+static void on_output(void *data, short revents);
+static void resume(struct gw_req *q);
+
+static void watch_output(struct gw_req *q, short events)
+{
+	loop_unwatch(q->out_w);
+	q->out_w = q->out_fd >= 0 ? loop_watch(q->g->l, q->out_fd, events, on_output, q) : NULL;
 }
 
 /* The client's side of a suspended connection: libmicrohttpd does not look
@@ -292,8 +296,10 @@ static void on_client(void *data, short revents)
 		q->http_status = 499;
 		q->exited = true;
 	}
-	/* finish_if_done resumes it; libmicrohttpd then finds the socket
-	 * closed and completes the request */
+	/* resumed by finish_if_done, or here when it streams: libmicrohttpd
+	 * then finds the socket closed and completes the request */
+	if (q->stream)
+		resume(q);
 }
 
 static void suspend(struct gw_req *q)
@@ -318,35 +324,194 @@ static void resume(struct gw_req *q)
 	MHD_resume_connection(q->mc);
 }
 
-/* Send the request to an HTTP function's instance (HTTP/1.0), then read its
- * response like a classic function's stdout. */
+/* An HTTP function's response head: 1 parsed (status, Content-Type; the
+ * body's start left in q->out), 0 not complete yet, -1 not HTTP. */
+static int parse_http_head(struct gw_req *q)
+{
+	const char *d = q->out.data ? q->out.data : "";
+	const char *end = memmem(d, q->out.len, "\r\n\r\n", 4),
+	           *lf = memmem(d, q->out.len, "\n\n", 2);
+	size_t sep = 4;
+	if (lf && (!end || lf < end)) {
+		end = lf;
+		sep = 2;
+	}
+	if (!end)
+		return q->out.len >= GW_HOLD ? -1 : 0;
+	int status = 0;
+	if (sscanf(d, "HTTP/%*d.%*d %d", &status) != 1 || status < 100 || status > 999)
+		return -1;
+	q->http_status = (unsigned)status;
+	_cleanup_free_ char *head = fc_strndup(d, (size_t)(end - d));
+	for (char *save = NULL, *line = strtok_r(head, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncasecmp(line, "Content-Type:", 13) == 0 && !q->resp_type) {
+			char *v = line + 13;
+			v += strspn(v, " \t");
+			v[strcspn(v, "\r")] = 0;
+			q->resp_type = fc_strdup(v);
+		}
+	}
+	size_t off = (size_t)(end - d) + sep;
+	memmove(q->out.data, q->out.data + off, q->out.len - off);
+	q->out.len -= off;
+	return 1;
+}
+
+/* Begin streaming the answer: the handler queues it once resumed. */
+static void start_stream(struct gw_req *q)
+{
+	q->stream = GW_STREAM_PENDING;
+	if (!q->http)
+		q->http_status = 200;
+	loop_unwatch(q->out_w); /* the reader reads on, as fast as the client takes it */
+	q->out_w = NULL;
+	resume(q);
+}
+
+static void on_output(void *data, short revents)
+{
+	struct gw_req *q = data;
+	if (q->relaying) {
+		/* the request still goes to the HTTP instance */
+		ssize_t n = send(q->out_fd, q->req.data + q->req_off, q->req.len - q->req_off,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n < 0) {
+			q->error =
+			    fc_asprintf("send the request to the function: %s\n", strerror(errno));
+			q->http_status = 502;
+			q->exited = true;
+			stop_output(q);
+			release(q); /* the instance is free again */
+			return;
+		}
+		q->req_off += (size_t)n;
+		if (q->req_off < q->req.len)
+			return;
+		shutdown(q->out_fd, SHUT_WR);
+		q->relaying = false;
+		free(q->req.data);
+		q->req = (struct fc_buf){0};
+		watch_output(q, POLLIN);
+		return;
+	}
+	if (q->stream) {
+		/* the reader waits for this: no more watching until it asks */
+		loop_unwatch(q->out_w);
+		q->out_w = NULL;
+		resume(q);
+		return;
+	}
+	(void)revents;
+	for (;;) {
+		size_t room = GW_HOLD - q->out.len;
+		if (!room)
+			break;
+		char buf[65536];
+		ssize_t r = read(q->out_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+		if (r > 0) {
+			fc_buf_append(&q->out, buf, (size_t)r);
+			continue;
+		}
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		stop_output(q); /* end of output */
+		break;
+	}
+	if (q->http) {
+		int h = parse_http_head(q);
+		if (h > 0) {
+			start_stream(q);
+		} else if (h < 0 || q->out_fd < 0) {
+			q->error = fc_strdup(h < 0 ? "the function's response is not HTTP\n"
+			                           : "the function closed the connection "
+			                             "without a response\n");
+			q->http_status = 502;
+			q->exited = true;
+			stop_output(q);
+			release(q);
+		}
+	} else if (q->out.len >= GW_HOLD && q->out_fd >= 0) {
+		start_stream(q);
+	}
+}
+
+/* Send the request to an HTTP function's instance (HTTP/1.0, without
+ * blocking: a function that does not read it holds only itself up), then read
+ * its response. */
 static void relay(struct gw_req *q, int sock)
 {
-	struct fc_buf req = {0};
 	fc_buf_printf(
-	    &req,
+	    &q->req,
 	    "%s %s HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\nContent-Length: %zu\r\n",
 	    q->method, q->path, q->body.len);
 	if (q->ctype)
-		fc_buf_printf(&req, "Content-Type: %s\r\n", q->ctype);
-	fc_buf_printf(&req, "\r\n");
+		fc_buf_printf(&q->req, "Content-Type: %s\r\n", q->ctype);
+	fc_buf_printf(&q->req, "\r\n");
 	if (q->body.len)
-		fc_buf_append(&req, q->body.data, q->body.len);
-	int fl = fcntl(sock, F_GETFL);
-	fcntl(sock, F_SETFL, fl & ~O_NONBLOCK);
-	int r = fc_write_all(sock, req.data, req.len);
-	free(req.data);
-	shutdown(sock, SHUT_WR);
-	fcntl(sock, F_SETFL, fl | O_NONBLOCK);
-	if (r < 0) {
-		close(sock);
-		q->error = fc_asprintf("send the request to the function: %s\n", strerror(-r));
-		q->http_status = 502;
-		q->exited = true;
-		release(q); /* the instance is free again */
-		return;
+		fc_buf_append(&q->req, q->body.data, q->body.len);
+	fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
+	q->out_fd = sock;
+	q->relaying = true;
+	watch_output(q, POLLOUT);
+}
+
+/* libmicrohttpd asks for the next bytes of a streamed answer. */
+static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct gw_req *q = cls;
+	(void)pos;
+	if (q->client_gone)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (q->out_off < q->out.len) {
+		size_t n = q->out.len - q->out_off < max ? q->out.len - q->out_off : max;
+		memcpy(buf, q->out.data + q->out_off, n);
+		q->out_off += n;
+		if (q->out_off == q->out.len) {
+			free(q->out.data);
+			q->out = (struct fc_buf){0};
+			q->out_off = 0;
+		}
+		return (ssize_t)n;
 	}
-	watch_output(q, sock);
+	if (q->out_fd >= 0) {
+		ssize_t r = read(q->out_fd, buf, max);
+		if (r > 0)
+			return r;
+		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+			/* nothing yet: wait for the function, as slow as it is */
+			watch_output(q, POLLIN);
+			suspend(q);
+			return 0;
+		}
+		stop_output(q);
+	}
+	if (q->http) {
+		release(q); /* the instance answered: free for the next request */
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	if (!q->exited) {
+		suspend(q); /* its exit status decides how the answer ends */
+		return 0;
+	}
+	/* a function that failed after its answer began: the client sees it
+	 * cut short (the chunked encoding left unfinished) */
+	return q->status == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+	                      : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static enum MHD_Result respond_stream(struct gw_req *q)
+{
+	q->stream = GW_STREAMING;
+	struct MHD_Response *r =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, reader, q, NULL);
+	MHD_add_response_header(r, "Content-Type",
+	                        q->resp_type ? q->resp_type : "application/octet-stream");
+	enum MHD_Result ret = MHD_queue_response(q->mc, q->http_status, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 /* An invocation's events, typed (no JSON inside the daemon). */
@@ -360,8 +525,11 @@ static void on_event(void *owner, const struct fcpool_event *ev)
 	case FCPOOL_EV_EXIT:
 		if (!q->http) {
 			q->status = ev->status;
-			q->http_status = ev->status == 0 ? 200 : 500;
+			q->timed_out = ev->timeout;
+			q->http_status = ev->status == 0 ? 200 : ev->timeout ? 504 : 500;
 			q->exited = true;
+			if (q->stream)
+				resume(q); /* a reader waits for the exit status */
 		}
 		/* an HTTP instance that died after it accepted: its response
 		 * ends where the connection does */
@@ -408,7 +576,8 @@ static enum MHD_Result invoke(struct gw_req *q, const char *name)
 		a.stdio[0] = in;
 		a.stdio[1] = out[1];
 		a.stdio[2] = null;
-		watch_output(q, out[0]);
+		q->out_fd = out[0];
+		watch_output(q, POLLIN);
 	}
 	q->started = true;
 	q->next = q->g->inflight;
@@ -422,61 +591,12 @@ static enum MHD_Result invoke(struct gw_req *q, const char *name)
 	return MHD_YES; /* answered once the function is done (the loop's after hook) */
 }
 
-/* An HTTP function's whole response: status, Content-Type, body. */
-static void parse_http_response(struct gw_req *q)
-{
-	const char *d = q->out.data ? q->out.data : "";
-	const char *end = memmem(d, q->out.len, "\r\n\r\n", 4),
-	           *lf = memmem(d, q->out.len, "\n\n", 2);
-	size_t sep = 4;
-	if (lf && (!end || lf < end)) {
-		end = lf;
-		sep = 2;
-	}
-	int status = 0;
-	if (!end || sscanf(d, "HTTP/%*d.%*d %d", &status) != 1) {
-		q->error = fc_strdup("the function's response is not HTTP\n");
-		q->http_status = 502;
-		return;
-	}
-	q->http_status = (unsigned)status;
-	_cleanup_free_ char *head = fc_strndup(d, (size_t)(end - d));
-	for (char *line = strtok(head, "\n"); line; line = strtok(NULL, "\n")) {
-		if (strncasecmp(line, "Content-Type:", 13) == 0) {
-			char *v = line + 13;
-			v += strspn(v, " \t");
-			v[strcspn(v, "\r")] = 0;
-			q->resp_type = fc_strdup(v);
-		}
-	}
-	size_t off = (size_t)(end - d) + sep;
-	memmove(q->out.data, q->out.data + off, q->out.len - off);
-	q->out.len -= off;
-}
-
-/* Once the function is done and its output read, answer the HTTP request. */
+/* A held answer, once the function is done and its output read. */
 static void finish_if_done(struct gw_req *q)
 {
-	if (q->http && q->started && q->out_fd < 0 && !q->exited && (q->out.len || !q->inv)) {
-		/* the function closed its response: the instance is free */
-		if (q->out.len) {
-			parse_http_response(q);
-		} else {
-			q->error =
-			    fc_strdup("the function closed the connection without a response\n");
-			q->http_status = 502;
-		}
-		q->exited = true;
-		release(q);
-	}
-	if (!q->exited || q->out_fd >= 0 || q->ready)
+	if (q->stream || !q->exited || q->out_fd >= 0 || q->ready)
 		return;
 	q->ready = true;
-	for (struct gw_req **p = &q->g->inflight; *p; p = &(*p)->next)
-		if (*p == q) {
-			*p = q->next;
-			break;
-		}
 	resume(q);
 }
 
@@ -557,6 +677,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 	if (q->too_large)
 		return respond_too_large(q);
 	if (q->started) {
+		if (q->stream == GW_STREAM_PENDING && !q->client_gone)
+			return respond_stream(q);
 		if (!q->ready)
 			return MHD_YES; /* spurious: still running */
 		if (q->error)

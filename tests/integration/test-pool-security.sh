@@ -10,7 +10,10 @@
 # and timeout limits for every function, overridable per function, with
 # senseless values refused naming the field, and a fork loop that stays
 # within its function's pids limit; an HTTP client that leaves mid-invocation
-# ends its invocation (the sandbox killed, a queued one dropped). TAP output.
+# ends its invocation (the sandbox killed, a queued one dropped); answers
+# streamed with back-pressure (1 GiB to a slow reader with the daemon's memory
+# bounded, a function failing mid-stream, an HTTP function that never reads
+# its request). TAP output.
 set -u
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -344,6 +347,39 @@ wait_stat holder running 1
 stop_daemon
 expect_eq "the daemon stops cleanly while a gateway invocation runs" 0 "$?"
 wait "$c1" 2>/dev/null
+
+# ---- streaming with back-pressure ---------------------------------------------------
+start_daemon --max-body 64m
+"$F" fn deploy big --image bb -- sh -c 'head -c 3145728 /dev/zero' >/dev/null
+"$F" fn deploy gig --image bb -- sh -c 'head -c 1073741824 /dev/zero' >/dev/null
+"$F" fn deploy halfway --image bb -- sh -c 'head -c 2097152 /dev/zero; exit 3' >/dev/null
+"$F" fn deploy small-fail --image bb -- sh -c 'echo oops; exit 3' >/dev/null
+"$F" fn deploy webfile --image bb --mode http -- sh -c 'mkdir -p /w && head -c 16777216 /dev/zero >/w/f && exec httpd -f -p 127.0.0.1:8080 -h /w' >/dev/null
+"$F" fn deploy deaf --image bb --mode http -- nc -l -p 8080 -e sleep 1000 >/dev/null
+for f in big gig halfway small-fail webfile deaf; do wait_stat "$f" waiting 1 20; done
+expect_eq "a 3 MiB answer comes whole (200)" "3145728 200" "$(curl -s -o /dev/null -w '%{size_download} %{http_code}' "$U/function/big")"
+expect_eq "a short answer still takes its status from the exit code (500)" "oops 500" \
+	"$(curl -s -w ' %{http_code}' "$U/function/small-fail" | tr -d '\n')"
+curl -s -o /dev/null "$U/function/halfway"
+expect_eq "a function failing after 2 MiB of its answer: the client sees it cut short" 18 "$?"
+expect_eq "an HTTP function's 16 MiB file streams whole" "16777216 200" "$(curl -s -o /dev/null -w '%{size_download} %{http_code}' "$U/function/webfile/f")"
+dpid_rss() { awk '/^VmHWM/ {print $2}' "/proc/$dpid/status"; }
+hwm0=$(dpid_rss)
+out=$(curl -s -o /dev/null --limit-rate 128M -w '%{size_download} %{http_code}' "$U/function/gig")
+hwm1=$(dpid_rss)
+expect_eq "1 GiB to a reader of 128 MB/s comes whole" "1073741824 200" "$out"
+if [ "$hwm1" -lt $((hwm0 + 65536)) ]; then ok "... and the daemon's peak memory grew by less than 64 MiB (${hwm0} -> ${hwm1} KiB)"
+else not_ok "... and the daemon's peak memory grew by less than 64 MiB (${hwm0} -> ${hwm1} KiB)"; fi
+head -c $((32 << 20)) /dev/zero >"$T/32m"
+curl -s -o /dev/null --max-time 20 --data-binary @"$T/32m" "$U/function/deaf" &
+c1=$!
+wait_stat deaf running 1
+sleep 1
+expect_eq "an HTTP function that never reads a 32 MiB request holds only itself up (/healthz 200)" 200 \
+	"$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$U/healthz")"
+kill "$c1" 2>/dev/null
+wait "$c1" 2>/dev/null
+stop_daemon
 
 echo "1..$n"
 [ "$failed" = 0 ]
