@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* function.c: a function's spec as fcpool.h has it, apart from its JSON
+ * (proto.c): its name, the labels that set its bounds and limits, the
+ * defaults, the checks, and the sizes and durations its settings are
+ * written in. */
+#include <ctype.h>
+#include <math.h>
+
+#include "fcpool.h"
+
+void fcpool_fn_spec_clear(struct fcpool_fn_spec *s)
+{
+	free(s->name);
+	free(s->image);
+	fc_strv_free(s->env);
+	fc_strv_free(s->labels);
+	fc_strv_free(s->args);
+	memset(s, 0, sizeof(*s));
+}
+
+bool fcpool_name_valid(const char *n)
+{
+	if (!n || !*n || strlen(n) > 63)
+		return false;
+	if (!(islower((unsigned char)n[0]) || isdigit((unsigned char)n[0])))
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' ||
+		      *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+static const char *label(char **labels, const char *key)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; labels && labels[i]; i++)
+		if (strncmp(labels[i], key, kl) == 0 && labels[i][kl] == '=')
+			return labels[i] + kl + 1;
+	return NULL;
+}
+
+void fcpool_fn_spec_labels(struct fcpool_fn_spec *s)
+{
+	const char *l;
+	s->min = FCPOOL_DEFAULT_MIN;
+	s->max = FCPOOL_DEFAULT_MAX;
+	s->queue = 0;
+	if ((l = label(s->labels, "com.openfaas.scale.min")))
+		s->min = (unsigned)strtoul(l, NULL, 10);
+	if ((l = label(s->labels, "com.openfaas.scale.max")))
+		s->max = (unsigned)strtoul(l, NULL, 10);
+	if ((l = label(s->labels, "com.fcstart.queue")))
+		s->queue = (unsigned)strtoul(l, NULL, 10);
+}
+
+static int check_name_image(const char *name, const char *image, struct fc_error **err)
+{
+	if (!fcpool_name_valid(name))
+		return fc_error_set(err, EINVAL,
+		                    "function name `%s`: expected [a-z0-9][a-z0-9_.-]{0,62}",
+		                    name ? name : "");
+	if (!image || !*image)
+		return fc_error_set(err, EINVAL, "function `%s`: no image", name);
+	return 0;
+}
+
+int fcpool_fn_spec_check(const struct fcpool_fn_spec *s, struct fc_error **err)
+{
+	int r = check_name_image(s->name, s->image, err);
+	if (r < 0)
+		return r;
+	if (!(s->cpus >= 0 && s->cpus <= 65536))
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: cpus %g: expected a number in 0..65536",
+		                    s->name, s->cpus);
+	if (s->max < 1 || s->min > s->max || s->max > 10000)
+		return fc_error_set(
+		    err, EINVAL,
+		    "function `%s`: scale min %u max %u: need 0 <= min <= max, 1 <= max <= 10000",
+		    s->name, s->min, s->max);
+	if (s->memory && s->memory < FCPOOL_MIN_MEMORY)
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: memory %llu bytes: at least %llu (6 MiB)",
+		                    s->name, (unsigned long long)s->memory, FCPOOL_MIN_MEMORY);
+	if (s->cpus && !(s->cpus >= FCPOOL_MIN_CPUS))
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: cpus %g: at least %g (a 1 ms quota per 100 ms)",
+		                    s->name, s->cpus, FCPOOL_MIN_CPUS);
+	if (s->pids > FCPOOL_MAX_PIDS)
+		return fc_error_set(err, EINVAL, "function `%s`: pids %u: at most %u", s->name,
+		                    s->pids, FCPOOL_MAX_PIDS);
+	return 0;
+}
+
+int fcpool_fn_spec_limits(struct fcpool_fn_spec *s, struct fc_error **err)
+{
+	const char *l;
+	if (!s->pids && (l = label(s->labels, "com.fcstart.pids"))) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(l, &end, 10);
+		if (errno || end == l || *end || !isdigit((unsigned char)*l) || n == 0 ||
+		    n > FCPOOL_MAX_PIDS)
+			return fc_error_set(
+			    err, EINVAL,
+			    "function `%s`: label com.fcstart.pids `%s`: expected a "
+			    "number of processes in 1..%u",
+			    s->name, l, FCPOOL_MAX_PIDS);
+		s->pids = (unsigned)n;
+	}
+	if (!s->timeout_ms && (l = label(s->labels, "com.fcstart.timeout"))) {
+		uint64_t ms;
+		if (fcpool_parse_duration(l, &ms) < 0 || ms == 0)
+			return fc_error_set(
+			    err, EINVAL,
+			    "function `%s`: label com.fcstart.timeout `%s`: expected "
+			    "a duration (30s, 500ms, 5m)",
+			    s->name, l);
+		s->timeout_ms = ms;
+	}
+	if (!s->memory)
+		s->memory = FCPOOL_DEFAULT_MEMORY;
+	if (!s->pids)
+		s->pids = FCPOOL_DEFAULT_PIDS;
+	if (!s->timeout_ms)
+		s->timeout_ms = FCPOOL_DEFAULT_TIMEOUT_MS;
+	return 0;
+}
+
+/* ---- sizes and durations --------------------------------------------------- */
+
+int fcpool_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || !isfinite(v))
+		return -EINVAL;
+	uint64_t mul = 1;
+	switch (tolower((unsigned char)*end)) {
+	case 0:
+		break;
+	case 'k':
+		mul = 1ULL << 10;
+		end++;
+		break;
+	case 'm':
+		mul = 1ULL << 20;
+		end++;
+		break;
+	case 'g':
+		mul = 1ULL << 30;
+		end++;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'I')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end || v * (double)mul >= 9223372036854775808.0) /* 2^63 */
+		return -EINVAL;
+	*out = (uint64_t)(v * (double)mul);
+	return 0;
+}
+
+int fcpool_parse_duration(const char *s, uint64_t *ms)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || !isfinite(v))
+		return -EINVAL;
+	double mul;
+	if (!*end || FC_STREQ(end, "s"))
+		mul = 1000;
+	else if (FC_STREQ(end, "ms"))
+		mul = 1;
+	else if (FC_STREQ(end, "m"))
+		mul = 60000;
+	else if (FC_STREQ(end, "h"))
+		mul = 3600000;
+	else
+		return -EINVAL;
+	if (v * mul > 1e12) /* about 31 years, as a function's timeout_ms */
+		return -EINVAL;
+	*ms = (uint64_t)llround(v * mul);
+	return 0;
+}
