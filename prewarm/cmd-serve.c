@@ -14,7 +14,8 @@ static void usage(FILE *f)
 	    "DURATION]\n"
 	    "                     [--queue N] [--fork-servers N] [--http ADDR:PORT] "
 	    "[--basic-auth-file FILE]\n"
-	    "                     [--max-body SIZE]\n"
+	    "                     [--max-body SIZE] [--max-connections N] [--header-timeout D]\n"
+	    "                     [--conn-idle-timeout D]\n"
 	    "                     [--log FILE] [--log-format text|json] [--debug]\n"
 	    "  --root DIR          live state (default %s)\n"
 	    "  --store DIR         image store (default $FCSTART_STORE, else %s)\n"
@@ -27,6 +28,10 @@ static void usage(FILE *f)
 	    "                      ROOT/basic-auth, created with user admin and a random "
 	    "password)\n"
 	    "  --max-body SIZE     largest gateway request body, beyond: 413 (default 8m)\n"
+	    "  --max-connections N gateway connections at once (default 1024); when they run\n"
+	    "                      out, the one that waited longest for a request is closed\n"
+	    "  --header-timeout D  a gateway request's head must come within D (default 10s)\n"
+	    "  --conn-idle-timeout D  a gateway connection idle for D is closed (default 1m)\n"
 	    "  --fork-servers N    processes that create sandboxes in parallel (default 2, at most "
 	    "8)\n"
 	    "  --cleanup           only remove what a killed daemon left under ROOT, then exit\n",
@@ -49,6 +54,9 @@ int cmd_serve(int argc, char **argv)
 	                                   {"fork-servers", required_argument, NULL, 'F'},
 	                                   {"basic-auth-file", required_argument, NULL, 'A'},
 	                                   {"max-body", required_argument, NULL, 'B'},
+	                                   {"max-connections", required_argument, NULL, 'N'},
+	                                   {"header-timeout", required_argument, NULL, 'T'},
+	                                   {"conn-idle-timeout", required_argument, NULL, 'I'},
 	                                   {0}};
 	struct fcpool_serve_opts o = {0};
 	const char *log = NULL;
@@ -79,6 +87,32 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'A':
 			o.basic_auth_file = optarg;
+			break;
+		case 'N': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || optarg[0] == '-' || n < 16 || n > 1000000) {
+				fprintf(stderr,
+				        "fcstart serve: --max-connections `%s`: expected a number "
+				        "in 16..1000000\n",
+				        optarg);
+				return 2;
+			}
+			o.max_connections = (unsigned)n;
+			break;
+		}
+		case 'T':
+		case 'I':
+			if (fcpool_parse_duration(optarg, &ms) < 0 || ms < 1000) {
+				fprintf(stderr,
+				        "fcstart serve: --%s `%s`: expected a duration >= 1s\n",
+				        c == 'T' ? "header-timeout" : "conn-idle-timeout", optarg);
+				return 2;
+			}
+			if (c == 'T')
+				o.header_timeout_ms = ms;
+			else
+				o.conn_idle_timeout_ms = ms;
 			break;
 		case 'B':
 			if (fcpool_parse_size(optarg, &o.max_body) < 0 || o.max_body == 0) {

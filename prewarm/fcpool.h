@@ -20,12 +20,15 @@
 
 #include "fc-util.h"
 
-#define FCPOOL_DEFAULT_ROOT     "/run/fcstart"
-#define FCPOOL_DEFAULT_SOCKET   "/run/fcstart/fcstart.sock"
-#define FCPOOL_DEFAULT_MIN      1
-#define FCPOOL_DEFAULT_MAX      20
-#define FCPOOL_MAX_MSG          65536
-#define FCPOOL_DEFAULT_MAX_BODY (8ull << 20) /* a gateway request body */
+#define FCPOOL_DEFAULT_ROOT                 "/run/fcstart"
+#define FCPOOL_DEFAULT_SOCKET               "/run/fcstart/fcstart.sock"
+#define FCPOOL_DEFAULT_MIN                  1
+#define FCPOOL_DEFAULT_MAX                  20
+#define FCPOOL_MAX_MSG                      65536
+#define FCPOOL_DEFAULT_MAX_BODY             (8ull << 20) /* a gateway request body */
+#define FCPOOL_DEFAULT_MAX_CONNECTIONS      1024
+#define FCPOOL_DEFAULT_HEADER_TIMEOUT_MS    10000
+#define FCPOOL_DEFAULT_CONN_IDLE_TIMEOUT_MS 60000
 /* Every sandbox of `fcstart serve` has these limits unless its function's
  * spec sets its own (docs/api.md, "Limits"): 256 MiB of memory (an
  * interpreter runtime with its libraries and the 64 MiB tmpfs it may write;
@@ -90,7 +93,16 @@ struct fcpool_serve_opts {
 	/* USER:PASSWORD of the gateway's /system/... routes; NULL: <root>/basic-auth,
 	 * created (user admin, a random password, mode 0600) when absent */
 	const char *basic_auth_file;
-	uint64_t max_body;     /* bytes of a gateway request body, beyond: 413; 0: 8 MiB */
+	uint64_t max_body; /* bytes of a gateway request body, beyond: 413; 0: 8 MiB */
+	/* gateway connections at once (0: FCPOOL_DEFAULT_MAX_CONNECTIONS); when
+	 * they run out, the one that waited longest for a request goes */
+	unsigned max_connections;
+	/* a request's head must come within this of a connection's accept or its
+	 * last answer (0: FCPOOL_DEFAULT_HEADER_TIMEOUT_MS) */
+	uint64_t header_timeout_ms;
+	/* a connection that sends or takes nothing for this long is closed
+	 * (0: FCPOOL_DEFAULT_CONN_IDLE_TIMEOUT_MS) */
+	uint64_t conn_idle_timeout_ms;
 	unsigned fork_servers; /* processes creating sandboxes in parallel; 0: 2 */
 };
 /* Run the daemon until SIGTERM or SIGINT: recover what a previous run under

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -94,6 +95,24 @@ struct gateway {
 	struct gw_auth *auth;
 	uint64_t max_body;       /* bytes of a request body, beyond: 413 */
 	struct gw_req *inflight; /* invocations under way */
+	/* every connection, the longest waiting for a request first */
+	struct gw_conn *conns, **conns_tail;
+	unsigned n_conns, max_conns;
+	uint64_t header_ns; /* a request's head must come within this */
+};
+
+/* A client connection (libmicrohttpd's socket context). Between requests,
+ * from its accept or its last answer, it has header_ns to send a request's
+ * head; past that, or when the gateway runs out of connections and it is the
+ * one that waited longest, it is shut down (libmicrohttpd then reads its end
+ * and closes it). */
+struct gw_conn {
+	struct MHD_Connection *mc;
+	int fd;
+	bool busy;      /* a request of its is being read, run or answered */
+	bool shut;      /* shut down: libmicrohttpd closes it next */
+	uint64_t since; /* when it began to wait for a request */
+	struct gw_conn *next, **prevp;
 };
 
 struct gw_req {
@@ -600,6 +619,91 @@ static void finish_if_done(struct gw_req *q)
 	resume(q);
 }
 
+/* ---- connections ---------------------------------------------------------------- */
+
+static void conn_unlink(struct gateway *g, struct gw_conn *c)
+{
+	*c->prevp = c->next;
+	if (c->next)
+		c->next->prevp = c->prevp;
+	else
+		g->conns_tail = c->prevp;
+}
+
+static void conn_append(struct gateway *g, struct gw_conn *c)
+{
+	c->next = NULL;
+	c->prevp = g->conns_tail;
+	*g->conns_tail = c;
+	g->conns_tail = &c->next;
+}
+
+static void conn_shut(struct gw_conn *c, const char *why)
+{
+	if (c->shut)
+		return;
+	c->shut = true;
+	fc_log(FC_LOG_DEBUG, "HTTP gateway: connection %d closed: %s", c->fd, why);
+	shutdown(c->fd, SHUT_RDWR);
+}
+
+/* libmicrohttpd's socket context of mc */
+static struct gw_conn *conn_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+	struct gateway *g = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		struct gw_conn *c = *socket_context;
+		if (c) {
+			conn_unlink(g, c);
+			g->n_conns--;
+			free(c);
+		}
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct gw_conn *c = fc_calloc(1, sizeof(*c));
+	c->mc = mc;
+	c->fd = ci ? ci->connect_fd : -1;
+	c->since = fc_now_ns();
+	conn_append(g, c);
+	g->n_conns++;
+	*socket_context = c;
+	/* Out of connections: the one that waited longest for a request
+	 * goes, so that idle or half-sent connections (slow clients, or an
+	 * attacker's) never lock the others out. A few are kept in reserve:
+	 * libmicrohttpd stops accepting at the limit itself. */
+	if (g->n_conns + 8 > g->max_conns)
+		for (struct gw_conn *o = g->conns; o && o != c; o = o->next)
+			if (!o->busy && !o->shut) {
+				conn_shut(o, "the gateway is out of connections");
+				break;
+			}
+}
+
+/* The header timeout: connections that did not send a request's head in
+ * time go. Returns ms until the next would, or -1. */
+static int conns_expire(struct gateway *g, uint64_t now)
+{
+	for (struct gw_conn *c = g->conns; c; c = c->next) {
+		if (c->busy || c->shut)
+			continue;
+		if (now - c->since < g->header_ns)
+			return (int)((c->since + g->header_ns - now) / 1000000 + 1);
+		conn_shut(c, "no request head within the header timeout");
+	}
+	return -1;
+}
+
 static int before(void *data, uint64_t now)
 {
 	struct gateway *g = data;
@@ -609,6 +713,9 @@ static int before(void *data, uint64_t now)
 		timeout = t > INT32_MAX ? INT32_MAX : (int)t;
 	if (g->inflight && (timeout < 0 || timeout > 50))
 		timeout = 50; /* exits may complete a request without any fd event */
+	int expire = conns_expire(g, now);
+	if (expire >= 0 && (timeout < 0 || expire < timeout))
+		timeout = expire;
 	return timeout;
 }
 
@@ -619,6 +726,7 @@ static void after(void *data, uint64_t now)
 		next = q->next;
 		finish_if_done(q);
 	}
+	conns_expire(g, now);
 	MHD_run(g->mhd);
 }
 
@@ -642,6 +750,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 		q->mc = mc;
 		q->out_fd = -1;
 		*con_cls = q;
+		/* its head came: the header timeout is over for this request */
+		struct gw_conn *c = conn_of(mc);
+		if (c)
+			c->busy = true;
 		/* As OpenFaaS: invocations and the health check are open, the
 		 * rest (the /system/... control API) needs the credentials.
 		 * Answered before any body is read. */
@@ -722,6 +834,15 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 {
 	struct gateway *g = cls;
 	struct gw_req *q = *con_cls;
+	/* answered: the connection waits for its next request, and is the
+	 * newest to do so */
+	struct gw_conn *c = conn_of(mc);
+	if (c && c->busy) {
+		c->busy = false;
+		c->since = fc_now_ns();
+		conn_unlink(g, c);
+		conn_append(g, c);
+	}
 	if (!q)
 		return;
 	for (struct gw_req **p = &g->inflight; *p; p = &(*p)->next)
@@ -782,10 +903,34 @@ int gateway_start(struct daemon *d, struct loop *l, const struct fcpool_serve_op
 	fc_log(FC_LOG_INFO,
 	       "HTTP gateway: /system/... needs basic auth: user `%s`, credentials in `%s`",
 	       gw_auth_user(g->auth), af);
-	g->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler,
-	                          g, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	                          MHD_OPTION_NOTIFY_COMPLETED, completed, g,
-	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300, MHD_OPTION_END);
+	g->conns_tail = &g->conns;
+	g->max_conns = o->max_connections ? o->max_connections : FCPOOL_DEFAULT_MAX_CONNECTIONS;
+	g->header_ns =
+	    (o->header_timeout_ms ? o->header_timeout_ms : FCPOOL_DEFAULT_HEADER_TIMEOUT_MS) *
+	    1000000ULL;
+	unsigned idle_s = o->conn_idle_timeout_ms
+	                      ? (unsigned)((o->conn_idle_timeout_ms + 999) / 1000)
+	                      : FCPOOL_DEFAULT_CONN_IDLE_TIMEOUT_MS / 1000;
+	/* a descriptor per connection, besides the sandboxes' and the rest */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)g->max_conns + 1024) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)g->max_conns + 1024
+		                  ? rl.rlim_max
+		                  : (rlim_t)g->max_conns + 1024;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur < (rlim_t)g->max_conns + 1024) {
+			unsigned m = rl.rlim_cur > 1024 + 64 ? (unsigned)(rl.rlim_cur - 1024) : 64;
+			fc_log(FC_LOG_WARN,
+			       "HTTP gateway: %u connections at most (RLIMIT_NOFILE %llu), not %u",
+			       m, (unsigned long long)rl.rlim_cur, g->max_conns);
+			g->max_conns = m;
+		}
+	}
+	g->mhd = MHD_start_daemon(
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler, g,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed, g,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, g, MHD_OPTION_CONNECTION_LIMIT,
+	    g->max_conns, MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_END);
 	if (!g->mhd) {
 		r = fc_error_set(err, errno ? errno : EADDRINUSE, "HTTP gateway on `%s`", addr);
 		gw_auth_free(g->auth);

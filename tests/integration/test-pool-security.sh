@@ -13,7 +13,8 @@
 # ends its invocation (the sandbox killed, a queued one dropped); answers
 # streamed with back-pressure (1 GiB to a slow reader with the daemon's memory
 # bounded, a function failing mid-stream, an HTTP function that never reads
-# its request). TAP output.
+# its request); 1,200 slow clients holding half-sent requests neither lock
+# /healthz out nor outlive the header timeout. TAP output.
 set -u
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -380,6 +381,61 @@ expect_eq "an HTTP function that never reads a 32 MiB request holds only itself 
 kill "$c1" 2>/dev/null
 wait "$c1" 2>/dev/null
 stop_daemon
+
+# ---- slow clients -------------------------------------------------------------------
+# slow_clients N SECONDS STATUS: N connections that each send half a request
+# head and then a byte every half second; STATUS says how many connected and
+# how many the daemon closed (rewritten every half second)
+slow_clients() {
+	python3 - "$PORT" "$1" "$2" "$3" <<'PY' &
+import os, select, socket, sys, time
+port, n, secs, status = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+socks, closed = [], set()
+for i in range(n):
+    s = socket.socket(); s.setblocking(False)
+    try: s.connect(('127.0.0.1', port))
+    except BlockingIOError: pass
+    socks.append(s)
+time.sleep(0.2)
+connected = 0
+for s in socks:
+    try: s.send(b'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: '); connected += 1
+    except OSError: closed.add(s)
+end = time.time() + secs
+def write():
+    with open(status + '.tmp', 'w') as f: f.write('%d %d\n' % (connected, len(closed)))
+    os.rename(status + '.tmp', status)
+byfd = {s.fileno(): s for s in socks}
+while time.time() < end and len(closed) < len(socks):
+    write()
+    live = [s for s in socks if s not in closed]
+    p = select.poll()
+    for s in live: p.register(s, select.POLLIN)
+    for fd, ev in p.poll(500):
+        try:
+            if not byfd[fd].recv(4096): closed.add(byfd[fd])
+        except OSError: closed.add(byfd[fd])
+    for s in live:
+        if s in closed: continue
+        try: s.send(b'x')
+        except OSError: closed.add(s)
+write()
+PY
+}
+ulimit -n 8192 2>/dev/null
+start_daemon --header-timeout 3s
+slow_clients 1200 20 "$T/slow.status"
+spid=$!
+for _ in $(seq 100); do [ -s "$T/slow.status" ] && break; sleep 0.05; done
+sleep 0.5
+expect_eq "with 1,200 half-sent requests open, /healthz answers" "OK 200" "$(curl -s --max-time 5 -w ' %{http_code}' "$U/healthz")"
+for _ in $(seq 200); do [ "$(cut -d' ' -f2 "$T/slow.status")" = 1200 ] && break; sleep 0.05; done
+read -r nconn nclosed <"$T/slow.status"
+expect_eq "the daemon closed all 1,200 (trickling a byte every 0.5 s) after the 3 s header timeout" "1200 1200" "$nconn $nclosed"
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+stop_daemon
+expect_eq "... and stops cleanly after" 0 "$?"
 
 echo "1..$n"
 [ "$failed" = 0 ]
