@@ -160,20 +160,34 @@ static pid_t do_clone(struct fc_create *c, bool *into_cgroup)
 	                      NULL);
 }
 
-/* Reap the child if it has exited and describe how. */
-static void describe_exit(pid_t pid, struct fc_error **err)
+/* Reap the init if it was our child and describe how it went. A kill by
+ * the OOM killer of its cgroup names the memory limit: a limit too low for
+ * the init to get ready (a few KiB) shows so, not as a bare SIGKILL. */
+static void describe_exit(struct fc_create *c, pid_t pid, struct fc_error **err)
 {
-	int st;
-	if (waitpid(pid, &st, WNOHANG) == pid) {
-		if (WIFEXITED(st))
-			fc_error_set(err, EIO,
-			             "container init exited with status %d before it was ready",
-			             WEXITSTATUS(st));
-		else if (WIFSIGNALED(st))
-			fc_error_set(err, EIO,
-			             "container init was killed by signal %d before it was ready",
-			             WTERMSIG(st));
+	int st = 0;
+	bool reaped = false;
+	for (int i = 0; i < 1000; i++) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			reaped = true;
+		if (w != 0 || fc_proc_start_time(pid) == 0)
+			break;
+		usleep(100); /* it closed the socket: exiting */
 	}
+	uint64_t ooms = 0;
+	const struct fc_resources *res = c->spec ? c->spec->resources : NULL;
+	if (c->cgroup && fc_cgroup_oom_count(c->cgroup, &ooms) == 0 && ooms > 0)
+		fc_error_relay(err, ENOMEM,
+		               "linux.resources.memory.limit: the container init was killed by the "
+		               "OOM killer before it was ready (a limit of %lld bytes is too low)",
+		               res && res->memory.has_limit ? (long long)res->memory.limit : -1LL);
+	if (reaped && WIFEXITED(st))
+		fc_error_set(err, EIO, "container init exited with status %d before it was ready",
+		             WEXITSTATUS(st));
+	else if (reaped && WIFSIGNALED(st))
+		fc_error_set(err, EIO, "container init was killed by signal %d before it was ready",
+		             WTERMSIG(st));
 	fc_error_set(err, EIO, "container init exited before it was ready");
 }
 
@@ -186,7 +200,7 @@ static int send_or_collect(struct fc_create *c, pid_t pid, uint32_t type, struct
 		return 0;
 	if (fc_sync_recv(c->sync_fd[0], &m) == 0 && m.type == FC_SYNC_ERROR)
 		return fc_error_relay(err, m.value, "%s", m.text);
-	describe_exit(pid, err);
+	describe_exit(c, pid, err);
 	return -EIO;
 }
 
@@ -206,6 +220,19 @@ static int validate(struct fc_create *c, struct fc_error **err)
 	if (!S_ISDIR(st.st_mode))
 		return fc_error_set(err, ENOTDIR, "root.path `%s`", s->root_path);
 	return 0;
+}
+
+/* <state>/init: the init's pid and start time, from the clone on, so a
+ * delete -f after a create that was killed finds it (state.json comes
+ * last). */
+static void record_init(int dirfd, pid_t pid)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, fc_proc_start_time(pid));
+	_cleanup_close_ int fd =
+	    openat(dirfd, "init", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		(void)!write(fd, buf, (size_t)n);
 }
 
 /* <state>/exec.sock, reached through the state directory's descriptor (a
@@ -299,6 +326,12 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = validate(&c, err);
 	if (r < 0)
 		goto fail;
+	/* The cgroup is known (and a host cgroup refused) before anything is made. */
+	c.cgroup_path = fc_cgroup_resolve_path(o->id, c.spec->cgroups_path, o->systemd_cgroup, err);
+	if (!c.cgroup_path) {
+		r = fc_error_code(*err);
+		goto fail;
+	}
 	fc_log(FC_LOG_DEBUG, "create `%s`: parsed config at %.3f ms", o->id,
 	       (double)(fc_now_ns() - c.t0) / 1e6);
 
@@ -367,14 +400,20 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		}
 	}
 
-	c.cgroup_path = fc_cgroup_resolve_path(o->id, c.spec->cgroups_path, o->systemd_cgroup, err);
-	if (!c.cgroup_path) {
-		r = fc_error_code(*err);
-		goto fail;
+	{
+		/* What the cgroup module makes is recorded in the state dir before it
+		 * is made, so delete -f removes it whatever the point a kill of
+		 * create hit (see fc_cgroup_create). */
+		_cleanup_close_ int journal = openat(
+		    c.state_dirfd, "cgroups", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (journal < 0) {
+			r = fc_error_set(err, errno, "create `%s/cgroups`", c.state_dir);
+			goto fail;
+		}
+		r = fc_cgroup_create(c.cgroup_path, c.spec->resources, journal, &c.cgroup, err);
+		if (r < 0)
+			goto fail;
 	}
-	r = fc_cgroup_create(c.cgroup_path, c.spec->resources, &c.cgroup, err);
-	if (r < 0)
-		goto fail;
 	r = fc_cgroup_self_fds(c.cgroup, &c.cg_self_fds, &c.n_cg_self_fds, err);
 	if (r < 0)
 		goto fail;
@@ -419,6 +458,8 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	       (double)(fc_now_ns() - c.t0) / 1e6);
 
 	init_pid = child;
+	if (!c.double_fork)
+		record_init(c.state_dirfd, init_pid);
 	if (c.double_fork) {
 		struct fc_sync m;
 		r = fc_sync_recv(c.sync_fd[0], &m);
@@ -427,11 +468,12 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 		}
 		if (r < 0 || m.type != FC_SYNC_PID) {
-			describe_exit(child, err);
+			describe_exit(&c, child, err);
 			r = -EIO;
 			goto fail;
 		}
 		init_pid = m.value;
+		record_init(c.state_dirfd, init_pid);
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 			;
 		child = -1;
@@ -466,7 +508,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		struct fc_sync m;
 		r = fc_sync_recv(c.sync_fd[0], &m);
 		if (r < 0) {
-			describe_exit(init_pid, err);
+			describe_exit(&c, init_pid, err);
 			goto fail;
 		}
 		if (m.type == FC_SYNC_ERROR) {
@@ -693,6 +735,94 @@ static int signal_init(const struct fcrt_state *st, int sig, struct fc_error **e
 	return 0;
 }
 
+/* The container's cgroup with what its create made (<state>/cgroups);
+ * NULL when it has none. A container made before that record existed
+ * owns its default /fcrun/ID, nothing else. */
+static struct fc_cgroup *open_cgroup(const char *dir, const char *id, const char *path,
+                                     struct fc_error **err)
+{
+	_cleanup_free_ char *jpath = fc_asprintf("%s/cgroups", dir);
+	_cleanup_free_ char *text = NULL, *def = fc_asprintf("/fcrun/%s", id);
+	struct fc_cgroup *cg = NULL;
+	if (fc_read_file_at(AT_FDCWD, jpath, &text, NULL, 1 << 20, NULL) < 0) {
+		if (!path || !*path)
+			return NULL;
+		text = FC_STREQ(path, def) ? fc_asprintf("P %s\n+ l *\n", path)
+		                           : fc_asprintf("P %s\n", path);
+	}
+	if (fc_cgroup_open_journal(text, &cg, err) < 0)
+		return NULL;
+	return cg;
+}
+
+/* Does the container have a pid namespace of its own (new, not joined)?
+ * Then every process in it is the container's, and only the container's. */
+static bool own_pidns(const char *root, const char *id, const struct fcrt_state *st)
+{
+	struct fc_spec *spec = NULL;
+	struct fc_error *e = NULL;
+	bool own = false;
+	if (load_spec_from_state(root, id, &spec, (struct fcrt_state *)st, &e) >= 0) {
+		const struct fc_namespace *ns = fc_spec_ns(spec, FC_NS_PID);
+		own = ns && !ns->path;
+	}
+	fcrt_spec_free(spec);
+	fc_error_free(e);
+	return own;
+}
+
+static ino_t pidns_of(pid_t pid)
+{
+	char p[64];
+	struct stat s;
+	snprintf(p, sizeof(p), "/proc/%d/ns/pid", (int)pid);
+	return stat(p, &s) == 0 ? s.st_ino : 0;
+}
+
+/* Signal every process of the container. In a cgroup its create made, that
+ * is everything in the cgroup (frozen meanwhile, so nothing forks away). In
+ * a cgroup it joined (linux.cgroupsPath naming an existing one) the
+ * neighbours are not ours: only the init, and with a pid namespace of the
+ * container's own the cgroup's processes in it. Returns how many. */
+static size_t signal_all(const char *root, const struct fcrt_state *st, struct fc_cgroup *cg,
+                         int sig, struct fc_error **err)
+{
+	pid_t *pids = NULL;
+	size_t n = 0, sent = 0;
+	if (cg && fc_cgroup_owned(cg)) {
+		bool freeze = sig == SIGKILL || st->status == FCRT_PAUSED;
+		if (freeze)
+			fc_cgroup_freeze(cg, true, err);
+		fc_cgroup_pids(cg, &pids, &n, err);
+		for (size_t i = 0; i < n; i++)
+			sent += kill(pids[i], sig) == 0;
+		if (freeze)
+			fc_cgroup_freeze(cg, st->status == FCRT_PAUSED && sig != SIGKILL, err);
+		free(pids);
+		return sent;
+	}
+	ino_t ns = 0;
+	if (st->status != FCRT_STOPPED && own_pidns(root, st->id, st))
+		ns = pidns_of(st->pid);
+	if (ns && cg)
+		fc_cgroup_pids(cg, &pids, &n, err);
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] != st->pid && pidns_of(pids[i]) == ns)
+			sent += kill(pids[i], sig) == 0;
+	free(pids);
+	if (st->status != FCRT_STOPPED) {
+		struct fc_error *e = NULL;
+		sent += signal_init(st, sig, &e) == 0;
+		fc_error_free(e);
+	}
+	if (cg && !ns)
+		fc_log(FC_LOG_DEBUG,
+		       "container `%s`: cgroup %s was not made by fcrun and the container "
+		       "shares a pid namespace: only its init is signalled",
+		       st->id, st->cgroup_path);
+	return sent;
+}
+
 int fcrt_kill(const char *root, const char *id, int sig, bool all, struct fc_error **err)
 {
 	struct fcrt_state *st = NULL;
@@ -700,25 +830,14 @@ int fcrt_kill(const char *root, const char *id, int sig, bool all, struct fc_err
 	if (r < 0)
 		return r;
 	if (all && *st->cgroup_path) {
-		struct fc_cgroup *cg = NULL;
-		pid_t *pids = NULL;
-		size_t n = 0;
-		r = fc_cgroup_open(st->cgroup_path, &cg, err);
-		if (r >= 0)
-			r = fc_cgroup_pids(cg, &pids, &n, err);
-		if (r >= 0) {
-			if (sig == SIGKILL || st->status == FCRT_PAUSED)
-				fc_cgroup_freeze(cg, true, err);
-			for (size_t i = 0; i < n; i++)
-				kill(pids[i], sig);
-			if (sig == SIGKILL || st->status == FCRT_PAUSED)
-				fc_cgroup_freeze(cg, st->status == FCRT_PAUSED && sig != SIGKILL,
-				                 err);
-			if (n == 0 && st->status == FCRT_STOPPED)
-				r = fc_error_set(err, 0, "container not running");
-		}
-		free(pids);
+		_cleanup_free_ char *dir = fc_asprintf("%s/%s", root, id);
+		struct fc_error *e = NULL;
+		struct fc_cgroup *cg = open_cgroup(dir, id, st->cgroup_path, &e);
+		size_t n = signal_all(root, st, cg, sig, &e);
+		fc_error_free(e);
 		fc_cgroup_free(cg);
+		if (n == 0 && st->status == FCRT_STOPPED)
+			r = fc_error_set(err, 0, "container not running");
 	} else if (st->status == FCRT_STOPPED) {
 		r = fc_error_set(err, 0, "container not running");
 	} else {
@@ -740,6 +859,29 @@ static void wait_gone(pid_t pid, unsigned long long start_time)
 	}
 }
 
+/* What a create that was killed left: <state>/init (once cloned), the
+ * cgroup record, no state.json. Each is undone, whatever the point. */
+static int delete_partial(const char *dir, const char *id, struct fc_error **err)
+{
+	_cleanup_free_ char *ipath = fc_asprintf("%s/init", dir), *text = NULL;
+	struct fc_error *e = NULL;
+	if (fc_read_file_at(AT_FDCWD, ipath, &text, NULL, 4096, NULL) >= 0) {
+		int pid = 0;
+		unsigned long long start = 0;
+		if (sscanf(text, "%d %llu", &pid, &start) == 2 && pid > 0 && start) {
+			struct fcrt_state st = {.id = (char *)id, .pid = pid, .start_time = start};
+			signal_init(&st, SIGKILL, &e);
+			wait_gone(pid, start);
+		}
+	}
+	struct fc_cgroup *cg = open_cgroup(dir, id, NULL, &e);
+	if (cg && fc_cgroup_destroy(cg, &e) < 0)
+		fc_log(FC_LOG_WARN, "delete `%s`: %s", id, e->msg);
+	fc_cgroup_free(cg);
+	fc_error_free(e);
+	return fc_rm_rf_at(AT_FDCWD, dir, err);
+}
+
 int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **err)
 {
 	struct fcrt_state *st = NULL;
@@ -748,12 +890,12 @@ int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **
 	int r = fcrt_state_load(root, id, &st, err);
 	if (r < 0) {
 		/* A directory without state.json is what a create that was
-		 * killed leaves: --force removes it. */
+		 * killed leaves: --force removes it and all it made. */
 		_cleanup_free_ char *dir = fc_asprintf("%s/%s", root, id ? id : "");
 		if (force && r == -ENOENT && fcrt_id_valid(id) && access(dir, F_OK) == 0) {
 			fc_error_free(*err);
 			*err = NULL;
-			return fc_rm_rf_at(AT_FDCWD, dir, err);
+			return delete_partial(dir, id, err);
 		}
 		return r;
 	}
@@ -766,31 +908,24 @@ int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **
 			return r;
 		}
 	}
+	_cleanup_free_ char *dir = fc_asprintf("%s/%s", root, id);
+	struct fc_cgroup *cg = open_cgroup(dir, id, st->cgroup_path, &e);
 	if (st->status != FCRT_STOPPED) {
-		/* created (waiting on the fifo) or forced: kill it */
-		struct fc_cgroup *cg = NULL;
-		if (*st->cgroup_path && fc_cgroup_open(st->cgroup_path, &cg, &e) >= 0 &&
-		    st->status == FCRT_PAUSED)
+		/* created (waiting for start) or forced: kill it */
+		if (cg && st->status == FCRT_PAUSED && fc_cgroup_owned(cg))
 			fc_cgroup_freeze(cg, false, &e);
-		signal_init(st, SIGKILL, &e);
-		fc_cgroup_free(cg);
+		signal_all(root, st, cg, SIGKILL, &e);
 		wait_gone(st->pid, st->start_time);
 	}
-	if (*st->cgroup_path) {
-		struct fc_cgroup *cg = NULL;
-		if (fc_cgroup_open(st->cgroup_path, &cg, &e) >= 0) {
-			if (fc_cgroup_destroy(cg, &e) < 0)
-				fc_log(FC_LOG_WARN, "delete `%s`: %s", id, e->msg);
-		}
-		fc_cgroup_free(cg);
-	}
+	if (cg && fc_cgroup_destroy(cg, &e) < 0)
+		fc_log(FC_LOG_WARN, "delete `%s`: %s", id, e->msg);
+	fc_cgroup_free(cg);
 	if (load_spec_from_state(root, id, &spec, st, &e) >= 0) {
 		st->pid = 0;
 		run_hooks_logged(spec, FC_HOOK_POSTSTOP, st, "stopped");
 	}
 	fcrt_spec_free(spec);
 	fc_error_free(e);
-	_cleanup_free_ char *dir = fc_asprintf("%s/%s", root, id);
 	r = fc_rm_rf_at(AT_FDCWD, dir, err);
 	fcrt_state_free(st);
 	return r;

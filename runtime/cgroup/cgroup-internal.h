@@ -31,9 +31,19 @@ enum cg_ctrl {
 
 extern const char *const cg_ctrl_names[CG_NCTRL];
 
+/* Who made a directory (see fc_cgroup_create): only what fcrun made is
+ * killed in and removed. */
+enum cg_made {
+	CG_FOUND = 0, /* existed before, or unknown: never killed in, never removed */
+	CG_MADE,      /* made by this container's create */
+	CG_MAYBE,     /* its create was killed between the intent and the mkdir's result:
+	               * removed when empty, nothing in it is killed */
+};
+
 struct cg_dir {
-	char *path;     /* /sys/fs/cgroup/memory/fcrun/ID */
-	unsigned ctrls; /* CG_BIT()s held by this hierarchy */
+	char *path;        /* /sys/fs/cgroup/memory/fcrun/ID */
+	unsigned ctrls;    /* CG_BIT()s held by this hierarchy */
+	enum cg_made made; /* the container's own directory: made by it? */
 };
 
 struct fc_cgroup {
@@ -47,6 +57,10 @@ struct fc_cgroup {
 	int v2_fd;                  /* O_PATH fd for CLONE_INTO_CGROUP, lazily opened */
 	int tasks_fds[CG_MAX_HIER]; /* v1 `tasks` files for fc_cgroup_self_fds */
 	size_t n_tasks_fds;
+	enum cg_made v2_made;
+	char **parents; /* directories above the container's that its create made (or
+	                 * may have), NULL-terminated, may be NULL */
+	int journal_fd; /* fc_cgroup_create's record, -1 when none */
 };
 
 /* The v1 directory holding controller c, NULL when none. */

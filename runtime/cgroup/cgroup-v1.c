@@ -117,10 +117,11 @@ static int set_limit(const char *dir, int64_t v, struct fc_error **err)
 		uint64_t use = 0, peak = 0;
 		cg_read_u64(dir, "memory.usage_in_bytes", &use);
 		cg_read_u64(dir, "memory.max_usage_in_bytes", &peak);
-		fc_error_wrap(err,
-		              "memory limit %" PRId64 " below current usage %" PRIu64
-		              " (peak %" PRIu64 ")",
-		              v, use, peak);
+		cg_error_clear(err);
+		return fc_error_set(err, EBUSY,
+		                    "linux.resources.memory.limit = %" PRId64
+		                    ": below the current usage %" PRIu64 " (peak %" PRIu64 ")",
+		                    v, use, peak);
 	}
 	return r;
 }

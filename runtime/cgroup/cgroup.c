@@ -10,8 +10,10 @@
 #include <linux/magic.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -153,14 +155,71 @@ enum fc_cgroup_mode fc_cgroup_host_mode(void)
 
 /* ---- small file helpers ----------------------------------------------- */
 
+/* The linux.resources field a cgroup file is written for, so a value the
+ * kernel refuses is reported against what the config said. */
+static const char *field_of(const char *file)
+{
+	static const struct {
+		const char *file, *field;
+	} t[] = {
+	    {"cpu.shares", "cpu.shares"},
+	    {"cpu.weight", "cpu.shares"},
+	    {"cpu.cfs_quota_us", "cpu.quota"},
+	    {"cpu.cfs_period_us", "cpu.period"},
+	    {"cpu.max", "cpu.quota"},
+	    {"cpu.cfs_burst_us", "cpu.burst"},
+	    {"cpu.max.burst", "cpu.burst"},
+	    {"cpu.idle", "cpu.idle"},
+	    {"cpu.rt_runtime_us", "cpu.realtimeRuntime"},
+	    {"cpu.rt_period_us", "cpu.realtimePeriod"},
+	    {"cpuset.cpus", "cpu.cpus"},
+	    {"cpuset.mems", "cpu.mems"},
+	    {"memory.limit_in_bytes", "memory.limit"},
+	    {"memory.max", "memory.limit"},
+	    {"memory.memsw.limit_in_bytes", "memory.swap"},
+	    {"memory.swap.max", "memory.swap"},
+	    {"memory.soft_limit_in_bytes", "memory.reservation"},
+	    {"memory.low", "memory.reservation"},
+	    {"memory.swappiness", "memory.swappiness"},
+	    {"memory.oom_control", "memory.disableOOMKiller"},
+	    {"pids.max", "pids.limit"},
+	    {"blkio.weight", "blockIO.weight"},
+	    {"blkio.bfq.weight", "blockIO.weight"},
+	    {"io.weight", "blockIO.weight"},
+	    {"io.bfq.weight", "blockIO.weight"},
+	    {"blkio.leaf_weight", "blockIO.leafWeight"},
+	    {"blkio.weight_device", "blockIO.weightDevice"},
+	    {"blkio.leaf_weight_device", "blockIO.weightDevice"},
+	    {"blkio.throttle.read_bps_device", "blockIO.throttleReadBpsDevice"},
+	    {"blkio.throttle.write_bps_device", "blockIO.throttleWriteBpsDevice"},
+	    {"blkio.throttle.read_iops_device", "blockIO.throttleReadIOPSDevice"},
+	    {"blkio.throttle.write_iops_device", "blockIO.throttleWriteIOPSDevice"},
+	    {"io.max", "blockIO.throttle*"},
+	    {"net_cls.classid", "network.classID"},
+	    {"net_prio.ifpriomap", "network.priorities"},
+	    {"devices.allow", "devices"},
+	    {"devices.deny", "devices"},
+	    {"rdma.max", "rdma"},
+	};
+	for (size_t i = 0; i < FC_ARRAY_SIZE(t); i++)
+		if (FC_STREQ(file, t[i].file))
+			return t[i].field;
+	if (strncmp(file, "hugetlb.", 8) == 0)
+		return "hugepageLimits";
+	return NULL;
+}
+
 int cg_write(const char *dir, const char *file, const char *val, struct fc_error **err)
 {
 	_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, file);
 	_cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
+	const char *f = field_of(file);
+	if (fd < 0 || write(fd, val, strlen(val)) < 0) {
+		if (f)
+			return fc_error_set(err, errno, "linux.resources.%s = %s: write `%s` in %s",
+			                    f, val, file, dir);
 		return fc_error_set(err, errno, "write `%s` = %s in %s", file, val, dir);
-	if (write(fd, val, strlen(val)) < 0)
-		return fc_error_set(err, errno, "write `%s` = %s in %s", file, val, dir);
+	}
 	return 0;
 }
 
@@ -352,6 +411,7 @@ static char *own_cgroup(void)
 static char *normalize(const char *p, struct fc_error **err)
 {
 	struct fc_buf b = {0};
+	const char *orig = p;
 	while (*p) {
 		size_t len;
 		p += strspn(p, "/");
@@ -360,8 +420,11 @@ static char *normalize(const char *p, struct fc_error **err)
 			break;
 		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')) {
 			free(b.data);
-			return fc_error_set(err, EINVAL,
-			                    "cgroupsPath: `..` and `.` are not allowed"),
+			return fc_error_relay(
+			           err, EINVAL,
+			           "linux.cgroupsPath `%s`: `..` and `.` components are not "
+			           "allowed",
+			           orig),
 			       NULL;
 		}
 		fc_buf_printf(&b, "/%.*s", (int)len, p);
@@ -372,8 +435,55 @@ static char *normalize(const char *p, struct fc_error **err)
 	return b.data;
 }
 
+/* A cgroup that is the host's: the root of a hierarchy, or one holding the
+ * runtime itself (in any hierarchy). A container there would put limits on,
+ * and a delete would have killed, what is not the container's. */
+static char *refuse_host_cgroup(char *path, const char *given, struct fc_error **err)
+{
+	if (!path)
+		return NULL;
+	if (FC_STREQ(path, "/")) {
+		fc_error_relay(err, EPERM,
+		               "linux.cgroupsPath `%s`: the root of the cgroup hierarchy is the "
+		               "host's, refused",
+		               given);
+		free(path);
+		return NULL;
+	}
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, n = strlen(path);
+	while (f && getline(&line, &cap, f) > 0) {
+		char *c = strchr(line, ':'), *own = c ? strchr(c + 1, ':') : NULL;
+		if (!own)
+			continue;
+		own++;
+		own[strcspn(own, "\n")] = '\0';
+		if (strncmp(own, path, n) == 0 && (own[n] == '\0' || own[n] == '/')) {
+			fc_error_relay(
+			    err, EPERM,
+			    "linux.cgroupsPath `%s`: holds the runtime's own cgroup `%s` "
+			    "(the host's), refused",
+			    given, own);
+			free(path);
+			return NULL;
+		}
+	}
+	return path;
+}
+
+static char *resolve_path(const char *id, const char *cgroups_path, bool systemd,
+                          struct fc_error **err);
+
 char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool systemd,
                              struct fc_error **err)
+{
+	return refuse_host_cgroup(resolve_path(id, cgroups_path, systemd, err),
+	                          cgroups_path ? cgroups_path : "", err);
+}
+
+static char *resolve_path(const char *id, const char *cgroups_path, bool systemd,
+                          struct fc_error **err)
 {
 	_cleanup_buf_ struct fc_buf b = {0};
 	host_init();
@@ -430,6 +540,7 @@ static struct fc_cgroup *cg_new(const char *path)
 	cg->path = fc_strdup(path);
 	cg->mode = host.mode;
 	cg->v2_fd = -1;
+	cg->journal_fd = -1;
 	for (size_t i = 0; i < host.n; i++) {
 		cg->v1[cg->n_v1].path = join(host.h[i].mount, path);
 		cg->v1[cg->n_v1].ctrls = host.h[i].ctrls;
@@ -456,6 +567,7 @@ void fc_cgroup_free(struct fc_cgroup *cg)
 		close(cg->v2_fd);
 	for (size_t i = 0; i < cg->n_tasks_fds; i++)
 		close(cg->tasks_fds[i]);
+	fc_strv_free(cg->parents);
 	free(cg);
 }
 
@@ -475,24 +587,106 @@ static int check_path(const char *path, struct fc_error **err)
 	return 0;
 }
 
-/* mkdir every component of path below mount; v1 cpuset levels get cpus/mems;
- * on cgroup2 each parent gets the controllers enabled in cgroup.subtree_control. */
-static int make_dirs(const char *mount, const char *path, unsigned ctrls, bool v2,
-                     unsigned v2_ctrls, struct fc_error **err)
+/* ---- what fcrun made ---------------------------------------------------- */
+
+#define MARK_XATTR "trusted.fcrun"
+
+static void nap(unsigned i);
+static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool create,
+                 struct fc_error **err);
+
+/* Creation and the removal of parents exclude each other across every fcrun
+ * (and pool) on the host: creators hold this shared from their first mkdir
+ * until their own directories exist, a remover of parents holds it alone.
+ * -1 when it cannot be had (then the retries below still cope). */
+static int cg_lock(bool exclusive)
 {
+	int fd = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (unsigned i = 0;; i++) {
+		if (flock(fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) == 0)
+			return fd;
+		if (errno == EINTR)
+			continue;
+		/* a remover does not wait long for creators: the next one will do */
+		if (errno != EWOULDBLOCK || i >= 50)
+			break;
+		nap(i + 10);
+	}
+	close(fd);
+	return -1;
+}
+
+static void cg_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static void journal(int fd, const char *lines)
+{
+	if (fd >= 0 && lines)
+		(void)!write(fd, lines, strlen(lines)); /* O_APPEND: one write, one record */
+}
+
+/* The directories below mount that make up path, top first. */
+static char **levels(const char *mount, const char *path)
+{
+	char **v = NULL;
 	_cleanup_free_ char *dir = fc_strdup(mount);
-	const char *p = path;
-	while (*p) {
-		size_t len;
-		char *next;
+	size_t n = 0;
+	for (const char *p = path; *p;) {
 		p += strspn(p, "/");
-		len = strcspn(p, "/");
+		size_t len = strcspn(p, "/");
 		if (!len)
 			break;
+		char *next = fc_asprintf("%s/%.*s", dir, (int)len, p);
+		free(dir);
+		dir = fc_strdup(next);
+		v = fc_realloc(v, (n + 2) * sizeof(char *));
+		v[n++] = next;
+		v[n] = NULL;
+		p += len;
+	}
+	return v;
+}
+
+static void parents_add(struct fc_cgroup *cg, const char *dir)
+{
+	size_t n = fc_strv_len(cg->parents);
+	for (size_t i = 0; i < n; i++)
+		if (FC_STREQ(cg->parents[i], dir))
+			return;
+	cg->parents = fc_realloc(cg->parents, (n + 2) * sizeof(char *));
+	cg->parents[n] = fc_strdup(dir);
+	cg->parents[n + 1] = NULL;
+}
+
+static enum cg_made *leaf_made(struct fc_cgroup *cg, const char *dir)
+{
+	for (size_t i = 0; i < cg->n_v1; i++)
+		if (FC_STREQ(cg->v1[i].path, dir))
+			return &cg->v1[i].made;
+	if (cg->v2 && FC_STREQ(cg->v2, dir))
+		return &cg->v2_made;
+	return NULL;
+}
+
+/* mkdir every component of path below mount, recording what was made; v1
+ * cpuset levels get cpus/mems; on cgroup2 each parent gets the controllers
+ * enabled in cgroup.subtree_control. */
+static int make_dirs(struct fc_cgroup *cg, const char *mount, unsigned ctrls, bool v2,
+                     unsigned v2_ctrls, struct fc_buf *done, struct fc_error **err)
+{
+	_cleanup_strv_ char **lv = levels(mount, cg->path);
+	for (size_t i = 0; lv && lv[i]; i++) {
+		const char *dir = lv[i], *up = i ? lv[i - 1] : mount;
+		bool leaf = !lv[i + 1];
 		if (v2 && v2_ctrls) {
 			_cleanup_free_ char *avail = NULL;
 			unsigned have = 0;
-			if (cg_read(dir, "cgroup.controllers", &avail) == 0)
+			if (cg_read(up, "cgroup.controllers", &avail) == 0)
 				have = ctrls_from_list(avail, " \n");
 			for (int c = 0; c < CG_NCTRL; c++) {
 				if (!(v2_ctrls & have & CG_BIT(c)))
@@ -500,16 +694,21 @@ static int make_dirs(const char *mount, const char *path, unsigned ctrls, bool v
 				/* Best effort: a parent with processes in it refuses (no internal
 				 * processes rule); the limit write reports it later. */
 				_cleanup_error_ struct fc_error *ign = NULL;
-				cg_writef(dir, "cgroup.subtree_control", &ign, "+%s",
+				cg_writef(up, "cgroup.subtree_control", &ign, "+%s",
 				          cg_ctrl_names[c]);
 			}
 		}
-		next = fc_asprintf("%s/%.*s", dir, (int)len, p);
-		free(dir);
-		dir = next;
-		p += len;
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		if (mkdir(dir, 0755) == 0) {
+			fc_buf_printf(done, "+ %c %s\n", leaf ? 'l' : 'p', dir);
+			if (leaf) {
+				*leaf_made(cg, dir) = CG_MADE;
+			} else {
+				parents_add(cg, dir);
+				lsetxattr(dir, MARK_XATTR, "parent", 6, 0); /* best effort */
+			}
+		} else if (errno != EEXIST) {
 			return fc_error_set(err, errno, "mkdir `%s`", dir);
+		}
 		if (!v2 && (ctrls & CG_BIT(CG_CPUSET))) {
 			int r = cg_v1_init_cpuset(dir, err);
 			if (r < 0)
@@ -517,6 +716,198 @@ static int make_dirs(const char *mount, const char *path, unsigned ctrls, bool v
 		}
 	}
 	return 0;
+}
+
+/* Every directory create may make: one record line each ("? KIND DIR"). */
+static void intents(struct fc_cgroup *cg, struct fc_buf *b)
+{
+	for (size_t h = 0; h <= cg->n_v1; h++) {
+		const char *mount = h < cg->n_v1 ? host.h[h].mount : cg->v2 ? cg->v2_mount : NULL;
+		if (!mount)
+			continue;
+		_cleanup_strv_ char **lv = levels(mount, cg->path);
+		for (size_t i = 0; lv && lv[i]; i++)
+			if (access(lv[i], F_OK) < 0)
+				fc_buf_printf(b, "? %c %s\n", lv[i + 1] ? 'p' : 'l', lv[i]);
+	}
+}
+
+static bool marked(const char *dir)
+{
+	char v[16];
+	return lgetxattr(dir, MARK_XATTR, v, sizeof(v)) > 0;
+}
+
+static bool is_parent_of_ours(const struct fc_cgroup *cg, const char *dir)
+{
+	for (char **p = cg->parents; p && *p; p++)
+		if (FC_STREQ(*p, dir))
+			return true;
+	return false;
+}
+
+/* Remove the empty parents above leaf that fcrun made (marked, or made by
+ * this container's create), deepest first, up to the hierarchy's root. */
+static void remove_parents(const struct fc_cgroup *cg, const char *mount, const char *leaf)
+{
+	_cleanup_free_ char *dir = fc_strdup(leaf);
+	size_t ml = strlen(mount);
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+		if (!slash || (size_t)(slash - dir) <= ml)
+			break;
+		*slash = '\0';
+		if (!marked(dir) && !is_parent_of_ours(cg, dir))
+			break;
+		if (rmdir(dir) < 0 && errno != ENOENT)
+			break; /* in use: busy */
+	}
+}
+
+/* ---- create and open ------------------------------------------------------- */
+
+static int destroy(struct fc_cgroup *cg, struct fc_error **err);
+
+int fc_cgroup_create(const char *path, const struct fc_resources *res, int journal_fd,
+                     struct fc_cgroup **out, struct fc_error **err)
+{
+	struct fc_cgroup *cg;
+	int r = 0, lock;
+	r = check_path(path, err);
+	if (r < 0)
+		return r;
+	cg = cg_new(path);
+	cg->journal_fd = journal_fd;
+	if (!cg->n_v1 && !cg->v2) {
+		fc_cgroup_free(cg);
+		return fc_error_set(err, ENOENT, "create cgroup %s: no cgroup filesystem mounted",
+		                    path);
+	}
+	/* On a hybrid host the cgroup2 tree gets a controller enabled only when
+	 * the container limits it: an enabled controller pins it to cgroup2, and
+	 * crun (and anyone moving it to a v1 hierarchy) then refuses the host. */
+	unsigned enable = cg->v2_ctrls;
+	if (cg->mode == FC_CGROUP_HYBRID) {
+		enable = 0;
+		if (res && res->n_hugepage_limits)
+			enable |= cg->v2_ctrls & CG_BIT(CG_HUGETLB);
+	}
+	_cleanup_buf_ struct fc_buf intent = {0}, done = {0};
+	fc_buf_printf(&intent, "P %s\n", path);
+	lock = cg_lock(false);
+	intents(cg, &intent);
+	journal(journal_fd, intent.data);
+	/* A parent removed under us (by a runtime that does not take the lock)
+	 * shows as ENOENT, or ENODEV in a directory being removed: again. */
+	for (size_t h = 0; h <= cg->n_v1 && r >= 0; h++) {
+		if (h == cg->n_v1 && !cg->v2)
+			break;
+		for (int t = 0; t < 10; t++) {
+			if (t)
+				cg_error_clear(err);
+			r = h < cg->n_v1 ? make_dirs(cg, host.h[h].mount, cg->v1[h].ctrls, false, 0,
+			                             &done, err)
+			                 : make_dirs(cg, cg->v2_mount, 0, true, enable, &done, err);
+			if (r != -ENOENT && r != -ENODEV)
+				break;
+		}
+	}
+	journal(journal_fd, done.data);
+	cg_unlock(lock); /* our own directories exist: the parents are in use */
+	if (r >= 0)
+		r = apply(cg, res, true, err);
+	if (r < 0) {
+		_cleanup_error_ struct fc_error *e2 = NULL;
+		destroy(cg, &e2);
+		fc_error_wrap(err, "create cgroup %s", path);
+		fc_cgroup_free(cg);
+		return r;
+	}
+	cg->journal_fd = -1;
+	*out = cg;
+	return 0;
+}
+
+int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err)
+{
+	int r = check_path(path, err);
+	if (r < 0)
+		return r;
+	*out = cg_new(path);
+	return 0;
+}
+
+int fc_cgroup_open_journal(const char *journal_text, struct fc_cgroup **out, struct fc_error **err)
+{
+	struct fc_cgroup *cg = NULL;
+	_cleanup_free_ char *text = fc_strdup(journal_text ? journal_text : "");
+	*out = NULL;
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		if (l[0] == 'P' && l[1] == ' ') {
+			if (cg)
+				continue;
+			int r = check_path(l + 2, err);
+			if (r < 0)
+				return r;
+			cg = cg_new(l + 2);
+			continue;
+		}
+		if (!cg || strlen(l) < 5 || l[1] != ' ' || l[3] != ' ' || !strchr("?+=", l[0]))
+			continue;
+		const char *dir = l + 4;
+		enum cg_made m = l[0] == '+' ? CG_MADE : l[0] == '?' ? CG_MAYBE : CG_FOUND;
+		if (l[2] == 'l' && FC_STREQ(dir, "*")) {
+			/* every one of the container's own directories */
+			for (size_t i = 0; i < cg->n_v1; i++)
+				cg->v1[i].made = m;
+			cg->v2_made = m;
+		} else if (l[2] == 'l') {
+			enum cg_made *lm = leaf_made(cg, dir);
+			if (lm)
+				*lm = m;
+		} else if (m != CG_FOUND) {
+			parents_add(cg, dir);
+		}
+	}
+	*out = cg;
+	return 0;
+}
+
+bool fc_cgroup_owned(const struct fc_cgroup *cg)
+{
+	bool any = false;
+	for (size_t i = 0; i < cg->n_v1; i++) {
+		if (cg->v1[i].made == CG_MADE)
+			any = true;
+		else if (access(cg->v1[i].path, F_OK) == 0)
+			return false;
+	}
+	if (cg->v2) {
+		if (cg->v2_made == CG_MADE)
+			any = true;
+		else if (access(cg->v2, F_OK) == 0)
+			return false;
+	}
+	return any;
+}
+
+/* The back ends' own messages start with the field inside linux.resources
+ * ("cpu.shares = ...: the maximum allowed is 262144"): say where it is. */
+static int name_field(int r, struct fc_error **err)
+{
+	static const char *const fields[] = {"memory.", "cpu.",    "pids.",   "blockIO", "hugepage",
+	                                     "unified", "network", "devices", "rdma"};
+	if (r >= 0 || !err || !*err || !(*err)->msg)
+		return r;
+	for (size_t i = 0; i < FC_ARRAY_SIZE(fields); i++)
+		if (strncmp((*err)->msg, fields[i], strlen(fields[i])) == 0) {
+			char *m = fc_asprintf("linux.resources.%s", (*err)->msg);
+			free((*err)->msg);
+			(*err)->msg = m;
+			break;
+		}
+	return r;
 }
 
 static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool create,
@@ -530,16 +921,17 @@ static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool crea
 	if (res->n_unified && !cg->v2)
 		return fc_error_set(
 		    err, ENOTSUP,
-		    "unified: cgroup v2 resources given but this host has no cgroup2");
+		    "linux.resources.unified: cgroup v2 resources given but this host has no "
+		    "cgroup2");
 	if (cg->n_v1) {
 		r = cg_v1_apply(cg, res, devices, err);
 		if (r < 0)
-			return r;
+			return name_field(r, err);
 	}
 	if (cg->v2) {
 		r = cg_v2_apply(cg, res, devices, err);
 		if (r < 0)
-			return r;
+			return name_field(r, err);
 	}
 	return 0;
 }
@@ -547,71 +939,6 @@ static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool crea
 int fc_cgroup_apply(struct fc_cgroup *cg, const struct fc_resources *res, struct fc_error **err)
 {
 	return apply(cg, res, false, err);
-}
-
-int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc_cgroup **out,
-                     struct fc_error **err)
-{
-	struct fc_cgroup *cg;
-	int r = 0;
-	r = check_path(path, err);
-	if (r < 0)
-		return r;
-	cg = cg_new(path);
-	if (!cg->n_v1 && !cg->v2) {
-		fc_cgroup_free(cg);
-		return fc_error_set(err, ENOENT, "create cgroup %s: no cgroup filesystem mounted",
-		                    path);
-	}
-	/* A parent removed under us (another runtime's rmdir of an empty /fcrun
-	 * between our mkdirs) shows as ENOENT: try again. */
-	for (size_t i = 0; i < cg->n_v1; i++) {
-		for (int t = 0; t < 3; t++) {
-			if (t)
-				cg_error_clear(err);
-			r = make_dirs(host.h[i].mount, path, cg->v1[i].ctrls, false, 0, err);
-			if (r != -ENOENT)
-				break;
-		}
-		if (r < 0)
-			goto fail;
-	}
-	/* On a hybrid host the cgroup2 tree gets a controller enabled only when
-	 * the container limits it: an enabled controller pins it to cgroup2, and
-	 * crun (and anyone moving it to a v1 hierarchy) then refuses the host. */
-	unsigned enable = cg->v2_ctrls;
-	if (cg->mode == FC_CGROUP_HYBRID) {
-		enable = 0;
-		if (res && res->n_hugepage_limits)
-			enable |= cg->v2_ctrls & CG_BIT(CG_HUGETLB);
-	}
-	for (int t = 0; cg->v2 && t < 3; t++) {
-		if (t)
-			cg_error_clear(err);
-		r = make_dirs(cg->v2_mount, path, 0, true, enable, err);
-		if (r != -ENOENT)
-			break;
-	}
-	if (r < 0)
-		goto fail;
-	r = apply(cg, res, true, err);
-	if (r < 0)
-		goto fail;
-	*out = cg;
-	return 0;
-fail:
-	fc_error_wrap(err, "create cgroup %s", path);
-	fc_cgroup_free(cg);
-	return r;
-}
-
-int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err)
-{
-	int r = check_path(path, err);
-	if (r < 0)
-		return r;
-	*out = cg_new(path);
-	return 0;
 }
 
 /* One --cgroup argument's path below the container's cgroup: relative (a
@@ -1036,14 +1363,25 @@ static int rmdir_retry(const char *dir, struct fc_error **err)
 	return 0;
 }
 
-int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err)
+/* The pids in the directories the container's create made (not the
+ * maybes: nothing of ours was ever put there). */
+static void owned_pids(struct fc_cgroup *cg, pid_t **v, size_t *n)
 {
-	bool kill_file = cg->mode == FC_CGROUP_V2 && cg->v2 && cg_exists(cg->v2, "cgroup.kill");
-	int r;
+	for (size_t i = 0; i < cg->n_v1; i++)
+		if (cg->v1[i].made == CG_MADE)
+			collect_pids(cg->v1[i].path, v, n, 0);
+	if (cg->v2 && cg->v2_made == CG_MADE)
+		collect_pids(cg->v2, v, n, 0);
+}
+
+static int destroy(struct fc_cgroup *cg, struct fc_error **err)
+{
+	bool kill_file = cg->v2 && cg->v2_made == CG_MADE && cg_exists(cg->v2, "cgroup.kill");
+	int r = 0;
 	for (unsigned i = 0; i < 500; i++) {
 		_cleanup_free_ pid_t *pids = NULL;
 		size_t n = 0;
-		fc_cgroup_pids(cg, &pids, &n, NULL);
+		owned_pids(cg, &pids, &n);
 		if (!n)
 			break;
 		if (kill_file) {
@@ -1064,29 +1402,32 @@ int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err)
 			return fc_error_set(err, EBUSY, "destroy cgroup %s: %zu processes left",
 			                    cg->path, n);
 	}
-	for (size_t i = 0; i < cg->n_v1; i++) {
-		r = rmdir_retry(cg->v1[i].path, err);
-		if (r < 0)
-			return fc_error_wrap(err, "destroy cgroup %s", cg->path);
+	for (size_t i = 0; i <= cg->n_v1 && r >= 0; i++) {
+		const char *dir = i < cg->n_v1 ? cg->v1[i].path : cg->v2;
+		enum cg_made m = i < cg->n_v1 ? cg->v1[i].made : cg->v2_made;
+		if (!dir || m == CG_FOUND)
+			continue;
+		if (m == CG_MADE)
+			r = rmdir_retry(dir, err);
+		else if (rmdir(dir) < 0 && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY)
+			r = fc_error_set(err, errno, "rmdir `%s`", dir);
 	}
-	if (cg->v2) {
-		r = rmdir_retry(cg->v2, err);
-		if (r < 0)
-			return fc_error_wrap(err, "destroy cgroup %s", cg->path);
+	if (r < 0)
+		return fc_error_wrap(err, "destroy cgroup %s", cg->path);
+	/* Then the parents fcrun made, once empty, with no create between its
+	 * mkdir of a parent and of its own directory (the lock). */
+	int lock = cg_lock(true);
+	if (lock >= 0) {
+		for (size_t i = 0; i < cg->n_v1; i++)
+			remove_parents(cg, host.h[i].mount, cg->v1[i].path);
+		if (cg->v2)
+			remove_parents(cg, cg->v2_mount, cg->v2);
 	}
-	/* fcrun's own default parent (/fcrun) goes too once empty, so it does
-	 * not hold a hierarchy someone mounted for a while; busy is fine. */
-	if (strncmp(cg->path, "/fcrun/", 7) == 0 && !strchr(cg->path + 7, '/')) {
-		for (size_t i = 0; i < cg->n_v1; i++) {
-			_cleanup_free_ char *parent = fc_strndup(
-			    cg->v1[i].path, strlen(cg->v1[i].path) - strlen(cg->path) + 6);
-			rmdir(parent);
-		}
-		if (cg->v2) {
-			_cleanup_free_ char *parent =
-			    fc_strndup(cg->v2, strlen(cg->v2) - strlen(cg->path) + 6);
-			rmdir(parent);
-		}
-	}
+	cg_unlock(lock);
 	return 0;
+}
+
+int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err)
+{
+	return destroy(cg, err);
 }

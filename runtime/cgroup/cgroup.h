@@ -23,12 +23,29 @@ char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool syst
 
 /* Create (mkdir) the cgroup in every hierarchy that has a controller we use
  * (and in the v2 tree on hybrid hosts), then apply res (may be NULL).
- * Existing directories are reused (joined). */
-int fc_cgroup_create(const char *path, const struct fc_resources *res, struct fc_cgroup **out,
-                     struct fc_error **err);
+ * Existing directories are joined, never owned: fc_cgroup_destroy kills in
+ * and removes only what this call made. journal_fd (opened O_APPEND, or
+ * -1) gets a line per directory before its mkdir and another after it
+ * ("? KIND DIR", then "+ KIND DIR" made or "= KIND DIR" found; KIND l for
+ * the container's own directory, p for a parent), so fc_cgroup_open_journal
+ * knows what a create that was killed part-way made. Parents fcrun makes
+ * carry the xattr trusted.fcrun, so any fcrun removes them once empty.
+ * Creation and the removal of parents exclude each other (flock on
+ * /sys/fs/cgroup): a parent is never removed while another create is
+ * between its mkdir and its child's. On failure everything this call made
+ * is removed again. */
+int fc_cgroup_create(const char *path, const struct fc_resources *res, int journal_fd,
+                     struct fc_cgroup **out, struct fc_error **err);
 /* Open an existing container cgroup (for state, kill --all, ps, pause, update,
- * delete); missing directories are tolerated. */
+ * delete); missing directories are tolerated. Nothing is owned: destroy of
+ * such a handle removes only empty fcrun-made parents. */
 int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err);
+/* Open with the ownership a create recorded in its journal (the text of the
+ * file; NULL or empty: nothing owned, *out NULL when no path is recorded). */
+int fc_cgroup_open_journal(const char *journal, struct fc_cgroup **out, struct fc_error **err);
+/* Did the container's create make its own directory (in every hierarchy
+ * where it exists)? Only then are all the processes in it the container's. */
+bool fc_cgroup_owned(const struct fc_cgroup *cg);
 void fc_cgroup_free(struct fc_cgroup *cg);
 
 /* Point cg at existing sub-cgroups of the container's cgroup, for exec
@@ -75,8 +92,10 @@ int fc_cgroup_pids(struct fc_cgroup *cg, pid_t **pids, size_t *n, struct fc_erro
 /* Append runc's `events --stats` "data" object (cpu, memory, pids, blkio,
  * hugetlb) as JSON to out. */
 int fc_cgroup_stats_json(struct fc_cgroup *cg, struct fc_buf *out, struct fc_error **err);
-/* Kill everything left in it (SIGKILL, thawing if frozen) and rmdir it in
- * every hierarchy. Missing directories are fine. */
+/* What fcrun made goes: every process left in a directory the container's
+ * create made is killed (SIGKILL, thawing if frozen), those directories are
+ * removed, then fcrun-made parents that are empty. A directory fcrun did
+ * not make is never killed in or removed. Missing directories are fine. */
 int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err);
 /* v1 memory OOM events / v2 memory.events oom_kill count (for events). */
 int fc_cgroup_oom_count(struct fc_cgroup *cg, uint64_t *out);

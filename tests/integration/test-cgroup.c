@@ -338,7 +338,7 @@ static void test_device_filter(void)
 	/* (v1's devices controller, on a hybrid host, allows everything here) */
 	struct fc_device_rule all[] = {{true, 'a', -1, -1, "rwm"}};
 	struct fc_resources open_res = {.devices = all, .n_devices = 1};
-	if (fc_cgroup_create(path, g_mode == FC_CGROUP_V2 ? NULL : &open_res, &g_cg2, &e) < 0)
+	if (fc_cgroup_create(path, g_mode == FC_CGROUP_V2 ? NULL : &open_res, -1, &g_cg2, &e) < 0)
 		die("create (bpf)", e);
 	if (g_mode == FC_CGROUP_V2) {
 		struct fc_resources res = {0};
@@ -405,7 +405,7 @@ static void test_v1_default_devices(void)
 	if (access("/dev/kmsg", F_OK) < 0)
 		return;
 	snprintf(path, sizeof(path), "/fcrun/fctest-cgdev-%d", (int)getpid());
-	if (fc_cgroup_create(path, NULL, &g_cg2, &e) < 0)
+	if (fc_cgroup_create(path, NULL, -1, &g_cg2, &e) < 0)
 		die("create (devices)", e);
 	r = device_probe(g_cg2);
 	CHECK(r == 1, "v1 default devices: probe %d, want 1 (null ok, kmsg EPERM)", r);
@@ -520,7 +520,7 @@ int main(int argc, char **argv)
 	g_made_parent =
 	    access(g_mode == FC_CGROUP_V2 ? "/sys/fs/cgroup/fcrun" : "/sys/fs/cgroup/pids/fcrun",
 	           F_OK) != 0;
-	if (fc_cgroup_create(g_path, &res, &g_cg, &e) < 0)
+	if (fc_cgroup_create(g_path, &res, -1, &g_cg, &e) < 0)
 		die("create", e);
 
 	/* The limits are in the files. */

@@ -7,6 +7,16 @@
 . "$(dirname "$0")/../lib/common.sh"
 require_root
 F="$FCRUN --root $ROOT"
+# Processes this test starts outside containers (neighbours) and host
+# sysctls it may have to put back: on every exit path, before common.sh's
+# cleanup removes containers, mounts and cgroups.
+neighbours=()
+extra_cleanup() {
+	for p in "${neighbours[@]}"; do kill -9 "$p" 2>/dev/null; done
+	declare -F restore_sysctls >/dev/null && restore_sysctls
+	return 0
+}
+trap 'rc=$?; extra_cleanup; (exit $rc); cleanup' EXIT
 
 # ---- JSON nesting (config.json, process.json, resources, state.json) ------
 deep() { # deep N: N '[' then N ']'
@@ -118,7 +128,6 @@ restore_sysctls() {
 		[ "$(cat "$(sysctl_file "$k")")" = "${host_sysctl[$k]}" ] || echo "${host_sysctl[$k]}" >"$(sysctl_file "$k")"
 	done
 }
-trap 'rc=$?; restore_sysctls; (exit $rc); cleanup' EXIT
 host_unchanged() { # DESC KEY
 	local now; now=$(cat "$(sysctl_file "$2")")
 	if [ "$now" = "${host_sysctl[$2]}" ]; then ok "$1"; else
@@ -177,5 +186,155 @@ out=$($F run --bundle "$T/sy5" sy5 2>&1)
 expect_match "sysctl without procfs in the container: refused" 'linux.sysctl: the container has no procfs at /proc/sys' "$out"
 expect_eq "...the image's file under /proc/sys is untouched" image "$(cat "$T/sy5/rootfs/proc/sys/net/ipv4/tcp_keepalive_time")"
 host_unchanged "...and so is the host" net.ipv4.tcp_keepalive_time
+
+# ---- cgroups fcrun did not make (linux.cgroupsPath naming an existing one) ----
+# Every hierarchy's directory of cgroup path $1, made by the test.
+cg_dirs() {
+	if [ -e /sys/fs/cgroup/cgroup.procs ]; then echo "/sys/fs/cgroup$1"; return; fi
+	for h in /sys/fs/cgroup/*/; do [ -e "${h}cgroup.procs" ] && echo "${h%/}$1"; done
+}
+mk_cgroup() {
+	for d in $(cg_dirs "$1"); do
+		mkdir -p "$d"
+		# cpuset (v1) needs cpus and mems before a task may join
+		[ -e "$d/cpuset.cpus" ] && cat "$(dirname "$d")/cpuset.cpus" >"$d/cpuset.cpus" && cat "$(dirname "$d")/cpuset.mems" >"$d/cpuset.mems"
+	done
+}
+cg_exists() { for d in $(cg_dirs "$1"); do [ -d "$d" ] || return 1; done; }
+# A neighbour: a process the test starts in cgroup $1 (every hierarchy); its
+# pid in $nb.
+neighbour() {
+	sleep 1000 >/dev/null 2>&1 </dev/null &
+	nb=$!
+	disown "$nb"
+	neighbours+=("$nb")
+	for d in $(cg_dirs "$1"); do echo "$nb" >"$d/cgroup.procs"; done
+}
+alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+NB="/$CG_PREFIX-nb"
+mk_cgroup "$NB"
+neighbour "$NB"
+bundle "$T/cg1" /no/such/binary
+jqedit "$T/cg1" ".linux.cgroupsPath = \"$NB\""
+out=$($F run --bundle "$T/cg1" cgfail 2>&1); rc=$?
+expect_eq "a failed create in an existing cgroup fails" 1 "$rc"
+check "...its neighbour process survives" alive "$nb"
+check "...and the existing cgroup is not removed" cg_exists "$NB"
+check "...and nothing of the container is left" no_leftovers cgfail
+jqedit "$T/cg1" '.process.args = ["/bin/sh", "-c", "sleep 100 & exec sleep 100"]'
+check "run -d in the existing cgroup" $F run -d --bundle "$T/cg1" cgk
+check "kill --all KILL" $F kill --all cgk KILL
+for _ in $(seq 50); do [ "$($F state cgk | jq -r .status)" = stopped ] && break; sleep 0.05; done
+expect_eq "...stops the container" stopped "$($F state cgk | jq -r .status)"
+check "...and its neighbour survives" alive "$nb"
+check "delete of it" $F delete cgk
+check "...leaves the neighbour alive" alive "$nb"
+check "...and the existing cgroup in place" cg_exists "$NB"
+check "run -d again" $F run -d --bundle "$T/cg1" cgd
+check "delete -f of a running container in the existing cgroup" $F delete -f cgd
+check "...leaves the neighbour alive" alive "$nb"
+check "...and the cgroup in place" cg_exists "$NB"
+$F create --bundle "$T/cg1" cgc >/dev/null 2>&1
+check "delete of a created one: the neighbour survives" sh -c "$F delete cgc && [ -d /proc/$nb ]"
+# sharing the host's pid namespace, kill --all and delete -f may only kill the init
+jqedit "$T/cg1" '.linux.namespaces |= map(select(.type != "pid")) | .process.args = ["/bin/sleep", "100"]'
+check "run -d without a pid namespace in the existing cgroup" $F run -d --bundle "$T/cg1" cgp
+initp=$($F state cgp | jq -r .pid)
+check "kill --all KILL" $F kill --all cgp KILL
+for _ in $(seq 50); do alive "$initp" || break; sleep 0.05; done
+check "...kills the init" sh -c "! [ -d /proc/$initp ] || grep -q '^State:.*Z' /proc/$initp/status"
+check "...and not the neighbour" alive "$nb"
+check "delete -f: the neighbour survives" sh -c "$F delete -f cgp && [ -d /proc/$nb ]"
+# In a cgroup fcrun made, kill --all reaches every process of the container.
+bundle "$T/cg2" /bin/sh -c 'sleep 100 & exec sleep 100'
+check "run -d in a cgroup fcrun makes" $F run -d --bundle "$T/cg2" cgo
+kids=$(cat /sys/fs/cgroup/pids/fcrun/cgo/cgroup.procs 2>/dev/null || cat /sys/fs/cgroup/fcrun/cgo/cgroup.procs)
+check "kill --all KILL there" $F kill --all cgo KILL
+sleep 0.2
+left=""; for p in $kids; do alive "$p" && left="$left $p"; done
+expect_eq "...kills every process in it" "" "$left"
+check "delete it" $F delete -f cgo
+check "...nothing is left" no_leftovers cgo
+
+# host cgroups are refused, naming the field, before anything is made
+bundle "$T/cg3" /bin/true
+jqedit "$T/cg3" '.linux.cgroupsPath = "/" | .process.terminal = true'
+# (--console-socket to nowhere: a runtime that accepted "/" stops there, before it makes
+# or kills anything in the root cgroup)
+out=$($F create --console-socket "$T/nosock" --bundle "$T/cg3" cgroot 2>&1)
+expect_match 'linux.cgroupsPath "/": refused as the host'"'"'s root cgroup' 'linux.cgroupsPath `/`: the root of the cgroup hierarchy is the host.s, refused' "$out"
+jqedit "$T/cg3" '.linux.cgroupsPath = "/a/../b"'
+expect_match 'linux.cgroupsPath with ..: refused' 'linux.cgroupsPath `/a/../b`: `..` and `.` components are not allowed' "$($F create --console-socket "$T/nosock" --bundle "$T/cg3" cgdot 2>&1)"
+own=$(awk -F: '$3 != "/" {print $3; exit}' /proc/self/cgroup)
+if [ -n "$own" ]; then
+	jqedit "$T/cg3" ".linux.cgroupsPath = \"$own\""
+	expect_match "linux.cgroupsPath of the runtime's own cgroup: refused" "holds the runtime.s own cgroup" "$($F create --console-socket "$T/nosock" --bundle "$T/cg3" cgown 2>&1)"
+fi
+
+# ---- values the kernel refuses: nothing left, the field named ------------------
+refused_value() { # DESC ID JSON-RESOURCES REGEX
+	bundle "$T/$2" /bin/true
+	python3 - "$T/$2/config.json" "$3" <<'PY'
+import json, sys
+p, res = sys.argv[1], sys.argv[2]
+c = json.load(open(p))
+c["linux"]["resources"] = {"@@": 0}
+open(p, "w").write(json.dumps(c).replace('{"@@": 0}', res))
+PY
+	local out; out=$($F run --bundle "$T/$2" "$2" 2>&1)
+	expect_match "$1: refused, naming the field" "$4" "$out"
+	check "...and no cgroup (or anything) is left" no_leftovers "$2"
+}
+refused_value "cpu.shares 2^64-1" "$CG_PREFIX-rv1" '{"cpu":{"shares":18446744073709551615}}' 'linux.resources.cpu.shares'
+refused_value "cpuset.cpus 0-9999999" "$CG_PREFIX-rv2" '{"cpu":{"cpus":"0-9999999"}}' 'linux.resources.cpu.cpus'
+refused_value "a 4 KiB memory limit" "$CG_PREFIX-rv3" '{"memory":{"limit":4096}}' 'linux.resources.memory.limit.*(OOM|too low)'
+refused_value "cpu.quota 2^63-1" "$CG_PREFIX-rv4" '{"cpu":{"quota":9223372036854775807,"period":100000}}' 'linux.resources.cpu.quota'
+refused_value "cpu.quota 1e300" "$CG_PREFIX-rv5" '{"cpu":{"quota":1e300}}' 'linux.resources.cpu.quota: must be an integer'
+
+# ---- the shared parent: creates and removals of it do not race -----------------
+# Two fcrun loops create and delete containers below one parent that fcrun
+# makes and removes when empty; a third removes it whenever it is empty, as
+# any fcrun delete may (under the lock fcrun takes for it).
+PAR="/$CG_PREFIX-par"
+python3 - "$T/stop-remover" $(cg_dirs "$PAR") <<'PY' &
+import fcntl, os, sys
+stop, dirs = sys.argv[1], sys.argv[2:]
+lock = os.open("/sys/fs/cgroup", os.O_RDONLY | os.O_DIRECTORY)
+while not os.path.exists(stop):
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    for d in dirs:
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+    fcntl.flock(lock, fcntl.LOCK_UN)
+PY
+rpid=$!
+race_loop() {
+	bundle "$T/race$1" /bin/true
+	for i in $(seq 25); do
+		jqedit "$T/race$1" ".linux.cgroupsPath = \"$PAR/r$1-$i\""
+		$F create --bundle "$T/race$1" "race$1-$i" >/dev/null 2>>"$T/race.err" || echo "create race$1-$i failed" >>"$T/race.err"
+		$F delete -f "race$1-$i" >/dev/null 2>>"$T/race.err"
+	done
+}
+: >"$T/race.err"
+race_loop a & ra=$!
+race_loop b & rb=$!
+wait "$ra" "$rb"
+touch "$T/stop-remover"; wait "$rpid" 2>/dev/null
+expect_eq "creates below a parent that is removed whenever empty never fail" "" "$(cat "$T/race.err")"
+leftpar=""; for d in $(cg_dirs "$PAR"); do [ -d "$d" ] && leftpar="$leftpar $d"; done
+expect_eq "...and the parent fcrun made is gone once empty" "" "$leftpar"
+
+# ---- state of a dead init ------------------------------------------------------
+bundle "$T/dead" /bin/sleep 100
+$F create --bundle "$T/dead" dead1 >/dev/null 2>&1
+ip=$($F state dead1 | jq -r .pid)
+kill -9 "$ip"; for _ in $(seq 50); do alive "$ip" || break; sleep 0.02; done
+expect_eq "state of a created container whose init died: stopped (as runc)" stopped "$($F state dead1 | jq -r .status)"
+$F start dead1 >/dev/null 2>&1; expect_eq "...start of it fails" 1 $?
+check "...delete of it works" $F delete dead1
+check "...and leaves nothing" no_leftovers dead1
 
 done_testing

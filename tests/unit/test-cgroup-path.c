@@ -28,7 +28,8 @@ int main(void)
 	is("abc", NULL, false, "/fcrun/abc");
 	is("abc", "", false, "/fcrun/abc");
 	is("abc", NULL, true, "/fcrun/abc");
-	is("abc", "/", false, "/");
+	is("abc", "/", false, NULL); /* the host's root cgroup: refused */
+	is("abc", "//", false, NULL);
 	is("abc", "/a//b/", false, "/a/b");
 	is("abc", "/machine/abc", true, "/machine/abc");
 	is("abc", "system.slice:docker:abc", true, "/system.slice/docker-abc.scope");
@@ -50,6 +51,47 @@ int main(void)
 	}
 	free(p);
 	fc_error_free(e);
+	/* The errors name the field and say why. */
+	e = NULL;
+	p = fc_cgroup_resolve_path("abc", "/", false, &e);
+	if (p || !e || !strstr(e->msg, "linux.cgroupsPath `/`: the root of the cgroup hierarchy")) {
+		fprintf(stderr, "FAIL `/`: %s\n", p ? p : e ? e->msg : "?");
+		failures++;
+	}
+	free(p);
+	fc_error_free(e);
+	e = NULL;
+	p = fc_cgroup_resolve_path("abc", "/a/../b", false, &e);
+	if (p || !e || !strstr(e->msg, "linux.cgroupsPath `/a/../b`: `..`")) {
+		fprintf(stderr, "FAIL `..`: %s\n", p ? p : e ? e->msg : "?");
+		failures++;
+	}
+	free(p);
+	fc_error_free(e);
+	/* A cgroup holding the caller (any of its hierarchies) is the host's. */
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[4096];
+	while (f && fgets(line, sizeof(line), f)) {
+		char *own = strchr(line, ':');
+		own = own ? strchr(own + 1, ':') : NULL;
+		if (!own || own[1] != '/' || own[2] == '\n' || own[2] == '\0')
+			continue;
+		own++;
+		own[strcspn(own, "\n")] = '\0';
+		e = NULL;
+		p = fc_cgroup_resolve_path("abc", own, false, &e);
+		if (p || !e || !strstr(e->msg, "holds the runtime's own cgroup")) {
+			fprintf(stderr, "FAIL own cgroup `%s`: %s\n", own,
+			        p   ? p
+			        : e ? e->msg
+			            : "?");
+			failures++;
+		}
+		free(p);
+		fc_error_free(e);
+	}
+	if (f)
+		fclose(f);
 	printf("%d failures\n", failures);
 	return failures ? 1 : 0;
 }
