@@ -204,6 +204,32 @@ static int send_or_collect(struct fc_create *c, pid_t pid, uint32_t type, struct
 	return -EIO;
 }
 
+/* An absolute path with "." and empty components dropped and ".." taken
+ * lexically (Go's filepath.Clean). */
+static char *lexical_clean(const char *path)
+{
+	struct fc_buf b = {0};
+	_cleanup_free_ char *p = fc_strdup(path);
+	for (char *save = NULL, *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (FC_STREQ(c, "."))
+			continue;
+		if (FC_STREQ(c, "..")) {
+			char *slash = b.data ? strrchr(b.data, '/') : NULL;
+			if (slash) {
+				*slash = '\0';
+				b.len = (size_t)(slash - b.data);
+			}
+			continue;
+		}
+		fc_buf_printf(&b, "/%s", c);
+	}
+	if (!b.len) {
+		free(b.data);
+		return fc_strdup("/");
+	}
+	return b.data;
+}
+
 static int validate(struct fc_create *c, struct fc_error **err)
 {
 	struct fc_spec *s = c->spec;
@@ -219,6 +245,15 @@ static int validate(struct fc_create *c, struct fc_error **err)
 		return fc_error_set(err, errno, "root.path `%s`", s->root_path);
 	if (!S_ISDIR(st.st_mode))
 		return fc_error_set(err, ENOTDIR, "root.path `%s`", s->root_path);
+	/* As runc: the rootfs is named by its own path, not through a symlink
+	 * (one in the bundle could lead anywhere on the host). */
+	_cleanup_free_ char *real = realpath(s->root_path, NULL);
+	_cleanup_free_ char *clean = lexical_clean(s->root_path);
+	if (!real || !FC_STREQ(real, clean))
+		return fc_error_relay(err, EINVAL,
+		                      "root.path `%s`: invalid rootfs: not an absolute path, or a "
+		                      "symlink (it resolves to `%s`)",
+		                      s->root_path, real ? real : "?");
 	return 0;
 }
 

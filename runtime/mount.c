@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -390,6 +392,30 @@ static int copy_tree(int from, int to, struct fc_error **err)
 	return r;
 }
 
+/* procfs and sysfs go on a directory of the rootfs itself, as runc
+ * requires: a symlink there (an image's /proc -> /somewhere) would move
+ * them, and the masked and read-only paths that name /proc/..., elsewhere. */
+static int ordinary_dir(const char *dest, const char *type, struct fc_error **err)
+{
+	_cleanup_free_ char *parent = fc_strdup(dest);
+	char *slash = strrchr(parent, '/');
+	const char *name = slash ? slash + 1 : parent;
+	struct stat st;
+	if (slash)
+		*slash = '\0';
+	if (!*name)
+		return 0;
+	_cleanup_close_ int d = openat2_in_root(*parent ? parent : "/", O_PATH | O_DIRECTORY, 0);
+	if (d < 0 || fstatat(d, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0; /* missing: made as a directory */
+	if (!S_ISDIR(st.st_mode))
+		return fc_error_relay(err, ENOTDIR,
+		                      "mounts: `%s`: filesystem \"%s\" must be mounted on ordinary "
+		                      "directory (it is a %s in the rootfs)",
+		                      dest, type, S_ISLNK(st.st_mode) ? "symlink" : "file");
+	return 0;
+}
+
 static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_error **err)
 {
 	const char *type = m->type;
@@ -400,6 +426,9 @@ static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_er
 		return fc_error_set(err, EINVAL, "mounts: `%s` has no type", m->destination);
 	if (FC_STREQ(type, "cgroup"))
 		return mount_cgroup(c, m, err);
+	if ((FC_STREQ(type, "proc") || FC_STREQ(type, "sysfs")) &&
+	    ordinary_dir(m->destination, type, err) < 0)
+		return fc_error_code(*err);
 	_cleanup_close_ int t = make_target(m->destination, true, err);
 	if (t < 0)
 		return t;
@@ -610,6 +639,63 @@ int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err)
 	return 0;
 }
 
+/* Is path at or below dir? */
+static bool below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* --no-pivot leaves the host's mounts in the container's mount namespace,
+ * under the rootfs moved onto "/". The kernel lets a process mount a new
+ * procfs or sysfs (in a user namespace of its own) only when one that is
+ * fully visible is already in its mount namespace: the host's /proc
+ * hidden down there would be one, and a nested `mount -t proc` would get a
+ * /proc without the masked and read-only paths. So every proc and sysfs
+ * mount outside the rootfs is detached first (or, when it cannot be,
+ * covered with an empty tmpfs), as runc does. */
+static int hide_host_procfs(const char *rootfs, struct fc_error **err)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	_cleanup_strv_ char **targets = NULL;
+	size_t cap = 0, n = 0;
+	if (!f)
+		return fc_error_set(err, errno, "--no-pivot: read /proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		char root[4096], mp[4096], fstype[64];
+		char *sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mp) != 2 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1)
+			continue;
+		if ((!FC_STREQ(fstype, "proc") && !FC_STREQ(fstype, "sysfs")) ||
+		    !FC_STREQ(root, "/") || below(mp, rootfs))
+			continue;
+		/* mountinfo escapes blanks as \040 and the like: such a mount point is
+		 * passed over (none of the host's procfs or sysfs has one) */
+		if (strchr(mp, '\\'))
+			continue;
+		targets = fc_realloc(targets, (n + 2) * sizeof(char *));
+		targets[n++] = fc_strdup(mp);
+		targets[n] = NULL;
+	}
+	/* deepest first: a mount inside another goes before it */
+	for (size_t i = n; i-- > 0;) {
+		const char *mp = targets[i];
+		struct statfs sfs;
+		if (umount2(mp, MNT_DETACH) == 0 || errno == ENOENT)
+			continue;
+		/* EINVAL: gone with a mount above it, or locked (a user namespace) */
+		if (statfs(mp, &sfs) < 0 ||
+		    (sfs.f_type != PROC_SUPER_MAGIC && sfs.f_type != SYSFS_MAGIC))
+			continue;
+		if (mount("tmpfs", mp, "tmpfs", MS_RDONLY, "size=0k") < 0)
+			return fc_error_set(err, errno, "--no-pivot: hide the host's `%s`", mp);
+	}
+	return 0;
+}
+
 int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err)
 {
 	const struct fc_spec *s = c->spec;
@@ -617,6 +703,8 @@ int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err)
 	if (newroot < 0 || fchdir(newroot) < 0)
 		return fc_error_set(err, errno, "chdir to the rootfs `%s`", s->root_path);
 	if (c->opts->no_pivot) {
+		if (hide_host_procfs(s->root_path, err) < 0)
+			return fc_error_code(*err);
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
 			return fc_error_set(err, errno, "move the rootfs to / (--no-pivot)");
 	} else {

@@ -337,4 +337,39 @@ $F start dead1 >/dev/null 2>&1; expect_eq "...start of it fails" 1 $?
 check "...delete of it works" $F delete dead1
 check "...and leaves nothing" no_leftovers dead1
 
+# ---- root.path through a symlink out of the bundle ----------------------------
+bundle "$T/rs" /bin/sh -c 'echo pwned >/canary; cat /canary'
+jqedit "$T/rs" '.root.readonly = false'
+mv "$T/rs/rootfs" "$T/outside"
+echo "$secret" >"$T/outside/canary"
+ln -s "$T/outside" "$T/rs/rootfs"
+out=$($F run --bundle "$T/rs" rs1 2>&1); rc=$?
+expect_eq "root.path that is a symlink (out of the bundle): refused, as runc" 1 "$rc"
+expect_match "...naming the field" 'root.path `[^`]*`: invalid rootfs: not an absolute path, or a symlink' "$out"
+expect_eq "...and the directory it leads to is untouched" "$secret" "$(cat "$T/outside/canary")"
+rm "$T/rs/rootfs"; mv "$T/outside" "$T/rs/rootfs"
+jqedit "$T/rs" '.root.path = "./rootfs/." | .process.args = ["/bin/true"]'
+check "root.path ./rootfs/. (no symlink) still runs" $F run --bundle "$T/rs" rs2
+
+# ---- /proc of the image a symlink ------------------------------------------------
+bundle "$T/ps" /bin/true
+rmdir "$T/ps/rootfs/proc"; ln -s /tmp "$T/ps/rootfs/proc"
+out=$($F run --bundle "$T/ps" ps1 2>&1); rc=$?
+expect_eq "/proc in the rootfs a symlink: refused, as runc" 1 "$rc"
+expect_match "...saying procfs must be mounted on ordinary directory" 'filesystem "proc" must be mounted on ordinary directory' "$out"
+check "...and nothing is left" no_leftovers ps1
+rm "$T/ps/rootfs/proc"; mkdir "$T/ps/rootfs/proc"; rmdir "$T/ps/rootfs/sys"; ln -s /tmp "$T/ps/rootfs/sys"
+expect_match "/sys in the rootfs a symlink: refused too" 'filesystem "sysfs" must be mounted on ordinary directory' "$($F run --bundle "$T/ps" ps2 2>&1)"
+
+# ---- --no-pivot must not leave a bare /proc in the container's mount namespace ----
+# (a fully visible procfs there lets a user namespace inside mount a new
+# /proc without the masked paths)
+bundle "$T/np" unshare -r -m -p -f sh -c 'mount -t proc none /proc && echo MOUNTED || echo REFUSED'
+jqedit "$T/np" '.process.capabilities.bounding += ["CAP_SETFCAP"] | .process.capabilities.permitted += ["CAP_SETFCAP"] | .process.capabilities.effective += ["CAP_SETFCAP"]'
+expect_eq "a nested mount -t proc (in a user namespace) is refused with pivot_root" REFUSED "$($F run --bundle "$T/np" np1 2>/dev/null)"
+expect_eq "...and with --no-pivot, as runc and crun" REFUSED "$($F run --no-pivot --bundle "$T/np" np2 2>/dev/null)"
+check "...--no-pivot leaves nothing" no_leftovers np2
+bundle "$T/np3" /bin/cat /proc/self/cgroup
+check "--no-pivot still runs a container" $F run --no-pivot --bundle "$T/np3" np3
+
 done_testing
