@@ -14,7 +14,10 @@ PKGS_RUN="busybox-static runc crun jq iproute2 procps util-linux kmod"
 # package only recommends them) and llvm's llvm-symbolizer for the reports:
 # the fuzz targets and the sanitizer build. docker-registry, skopeo,
 # apache2-utils (htpasswd) and openssl: the registry tests of image pull.
-PKGS_TEST="python3 curl clang-format docker.io containerd nginx-light umoci wrk
+# podman: the podman e2e; python3-grpcio and python3-grpc-tools: the e2e's
+# CRI client (Kubernetes' runtime API against containerd).
+PKGS_TEST="python3 curl clang-format docker.io containerd podman python3-grpcio python3-grpc-tools
+  nginx-light umoci wrk
   clang libclang-rt-dev llvm docker-registry skopeo apache2-utils openssl"
 
 need_root() {

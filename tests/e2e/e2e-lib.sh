@@ -20,27 +20,32 @@ CTR=/usr/bin/ctr
 E2E_IMAGE=fcstart.test/busybox:e2e
 E2E_NS=fce2e
 
-# e2e_install: install docker.io, containerd (and runc) with apt-get when one
-# of them is missing. Services are not started during the install: a
-# temporary policy-rc.d refuses them when none exists.
+# e2e_install: install the Debian packages of $E2E_NEEDS ("PACKAGE:PATH"
+# words; default: docker.io, containerd and runc) whose PATH is missing, with
+# apt-get. Services are not started during the install: a temporary
+# policy-rc.d refuses them when none exists.
+E2E_NEEDS=${E2E_NEEDS:-"docker.io:$DOCKER docker.io:$DOCKERD containerd:$CONTAINERD containerd:$CTR
+	containerd:/usr/bin/containerd-shim-runc-v2 runc:/usr/sbin/runc"}
 e2e_install() {
-	if [ -x "$DOCKER" ] && [ -x "$DOCKERD" ] && [ -x "$CONTAINERD" ] && [ -x "$CTR" ] &&
-		[ -x /usr/bin/containerd-shim-runc-v2 ] && command -v runc >/dev/null; then
-		return 0
-	fi
-	[ "${FC_E2E_NO_INSTALL:-0}" = 1 ] && { echo "docker.io/containerd missing and FC_E2E_NO_INSTALL=1"; return 1; }
-	[ "$(id -u)" = 0 ] || { echo "docker.io/containerd missing and not root"; return 1; }
-	command -v apt-get >/dev/null || { echo "docker.io/containerd missing and no apt-get"; return 1; }
+	local pb pkgs=()
+	for pb in $E2E_NEEDS; do
+		[ -x "${pb#*:}" ] && continue
+		case " ${pkgs[*]} " in *" ${pb%%:*} "*) ;; *) pkgs+=("${pb%%:*}") ;; esac
+	done
+	[ ${#pkgs[@]} = 0 ] && return 0
+	[ "${FC_E2E_NO_INSTALL:-0}" = 1 ] && { echo "${pkgs[*]} missing and FC_E2E_NO_INSTALL=1"; return 1; }
+	[ "$(id -u)" = 0 ] || { echo "${pkgs[*]} missing and not root"; return 1; }
+	command -v apt-get >/dev/null || { echo "${pkgs[*]} missing and no apt-get"; return 1; }
 	local made_policy=0 rc=0
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made_policy=1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y --no-install-recommends docker.io containerd runc >"$E2E/apt.log" 2>&1 ||
+	apt-get install -y --no-install-recommends "${pkgs[@]}" >"$E2E/apt.log" 2>&1 ||
 		{ apt-get update >>"$E2E/apt.log" 2>&1 &&
-			apt-get install -y --no-install-recommends docker.io containerd runc >>"$E2E/apt.log" 2>&1; } || rc=1
+			apt-get install -y --no-install-recommends "${pkgs[@]}" >>"$E2E/apt.log" 2>&1; } || rc=1
 	[ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-	[ $rc = 0 ] || { echo "apt-get install docker.io containerd failed:"; tail -n 20 "$E2E/apt.log"; }
+	[ $rc = 0 ] || { echo "apt-get install ${pkgs[*]} failed:"; tail -n 20 "$E2E/apt.log"; }
 	return $rc
 }
 
@@ -177,6 +182,8 @@ our_shims() {
 # everything under $E2E. Safe to call more than once.
 e2e_stop() {
 	local id p
+	# A test's own engine (podman) goes first.
+	if declare -F e2e_stop_extra >/dev/null; then e2e_stop_extra; fi
 	if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
 		for id in $(timeout -k 5 20 "$DOCKER" --host "unix://$E2E/docker.sock" ps -aq 2>/dev/null); do timeout -k 5 30 "$DOCKER" --host "unix://$E2E/docker.sock" rm -f "$id" >/dev/null 2>&1; done
 	fi
@@ -230,23 +237,25 @@ fcrun_has() {
 	! "$FCRUN" --root "$E2E/probe" "$1" fce2e-probe fce2e-probe 2>&1 | grep -q "not implemented"
 }
 
-# compare DESC MODE REGEX FUNC ARGS...: run `FUNC RUNTIME ARGS...` for runc
-# and fcrun (FUNC prints the output, returns the exit code). MODE "out":
+# compare DESC MODE REGEX FUNC ARGS...: run `FUNC RUNTIME ARGS...` for the
+# reference runtime ($E2E_REF, runc unless a test says otherwise) and fcrun
+# (FUNC prints the output, returns the exit code). MODE "out":
 # same exit code and output, and the output matches REGEX; "rc": same exit
 # code, and fcrun's output matches REGEX. "sorted": like out on sorted lines.
 compare() {
-	local desc=$1 mode=$2 re=$3 fn=$4 r
+	local desc=$1 mode=$2 re=$3 fn=$4 r ref=${E2E_REF:-runc}
 	shift 4
-	for r in runc fcrun; do
+	for r in "$ref" fcrun; do
 		"$fn" "$r" "$@" >"$T/out.$r" 2>&1
 		echo $? >"$T/rc.$r"
-		# ctr's and docker's log lines carry a time stamp; ids carry the runtime's name.
-		sed -i -e 's/^time="[^"]*" //' -e "s/\([-_]\)$r\b/\1RUNTIME/g" "$T/out.$r"
+		# ctr's and docker's log lines carry a time stamp; names carry the
+		# runtime's name; podman's and docker's ids differ.
+		sed -i -e 's/^time="[^"]*" //' -e "s/\([-_]\)$r\b/\1RUNTIME/g" -e 's/\b[0-9a-f]\{64\}\b/ID/g' "$T/out.$r"
 		if [ "$mode" = sorted ]; then sort "$T/out.$r" >"$T/out.$r.s" && mv "$T/out.$r.s" "$T/out.$r"; fi
 	done
 	local why=
-	[ "$(cat "$T/rc.runc")" = "$(cat "$T/rc.fcrun")" ] || why="exit code differs"
-	if [ "$mode" != rc ] && ! cmp -s "$T/out.runc" "$T/out.fcrun"; then why="${why:+$why, }output differs"; fi
+	[ "$(cat "$T/rc.$ref")" = "$(cat "$T/rc.fcrun")" ] || why="exit code differs"
+	if [ "$mode" != rc ] && ! cmp -s "$T/out.$ref" "$T/out.fcrun"; then why="${why:+$why, }output differs"; fi
 	[ -z "$re" ] || grep -Eq -- "$re" "$T/out.fcrun" || why="${why:+$why, }fcrun output does not match /$re/"
 	if [ -z "$why" ]; then
 		ok "$desc"
@@ -254,7 +263,7 @@ compare() {
 		not_ok "$desc: $why"
 		# A known difference (TAP "# TODO") does not fail the test.
 		case $desc in *"# TODO"*) tap_failed=$((tap_failed - 1)) ;; esac
-		{ echo "runc (exit $(cat "$T/rc.runc")):"; head -c 2000 "$T/out.runc"; echo "fcrun (exit $(cat "$T/rc.fcrun")):"; head -c 2000 "$T/out.fcrun"; } | diag
+		{ echo "$ref (exit $(cat "$T/rc.$ref")):"; head -c 2000 "$T/out.$ref"; echo "fcrun (exit $(cat "$T/rc.fcrun")):"; head -c 2000 "$T/out.fcrun"; } | diag
 	fi
 }
 
@@ -268,8 +277,8 @@ e2e_begin() {
 	trap 'rc=$?; e2e_stop; (exit $rc); cleanup' EXIT
 	local why
 	why=$(e2e_install) || skip_all "$why"
-	for b in "$DOCKER" "$DOCKERD" "$CONTAINERD" "$CTR" /usr/bin/script; do
-		[ -x "$b" ] || skip_all "$b missing"
+	for b in $E2E_NEEDS util-linux:/usr/bin/script; do
+		[ -x "${b#*:}" ] || skip_all "${b#*:} missing"
 	done
 	e2e_build_image || { echo "Bail out! cannot build the busybox image"; exit 1; }
 	e2e_cg_snapshot
