@@ -29,7 +29,7 @@ E2E_NEEDS=${E2E_NEEDS:-"docker.io:$DOCKER docker.io:$DOCKERD containerd:$CONTAIN
 e2e_install() {
 	local pb pkgs=()
 	for pb in $E2E_NEEDS; do
-		[ -x "${pb#*:}" ] && continue
+		[ -e "${pb#*:}" ] && continue
 		case " ${pkgs[*]} " in *" ${pb%%:*} "*) ;; *) pkgs+=("${pb%%:*}") ;; esac
 	done
 	[ ${#pkgs[@]} = 0 ] && return 0
@@ -87,13 +87,16 @@ ctrp() { "$CTR" --address "$E2E/ctd.sock" --namespace "$E2E_NS" "$@"; }
 # docker against the private dockerd.
 dk() { "$DOCKER" --host "unix://$E2E/docker.sock" "$@"; }
 
+# e2e_start_containerd [CRI-TOML]: without an argument the CRI plugin is off;
+# with one, it is on and the file's TOML (its plugin section) is added.
 e2e_start_containerd() {
+	local cri=${1:-}
 	mkdir -p "$E2E/ctd/root" "$E2E/ctd/state" "$E2E/ctd/opt" "$E2E/runc-root"
 	cat >"$E2E/containerd.toml" <<EOF
 version = 2
 root = "$E2E/ctd/root"
 state = "$E2E/ctd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
+$([ -n "$cri" ] || echo 'disabled_plugins = ["io.containerd.grpc.v1.cri"]')
 [grpc]
   address = "$E2E/ctd.sock"
 [ttrpc]
@@ -105,6 +108,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins."io.containerd.internal.v1.opt"]
   path = "$E2E/ctd/opt"
 EOF
+	[ -z "$cri" ] || cat "$cri" >>"$E2E/containerd.toml"
 	"$CONTAINERD" --config "$E2E/containerd.toml" --log-level "${FC_E2E_LOG_LEVEL:-info}" >"$E2E/containerd.log" 2>&1 &
 	CTD_PID=$!
 	if ! wait_until 30 "$CTR" --address "$E2E/ctd.sock" version; then
@@ -135,9 +139,11 @@ e2e_start_dockerd() {
 	fi
 }
 
-# e2e_build_image: a docker-archive (docker save format) of a busybox rootfs,
-# made with tar, sha256sum and jq: $E2E/image.tar.
+# e2e_build_image [TAG ARCHIVE CMD-JSON]: a docker-archive (docker save
+# format) of a busybox rootfs, made with tar, sha256sum and jq: by default
+# $E2E_IMAGE in $E2E/image.tar, running sh.
 e2e_build_image() {
+	local tag=${1:-$E2E_IMAGE} archive=${2:-$E2E/image.tar} cmd=${3:-'["sh"]'}
 	local d=$E2E/img src=${FC_SOURCE_ROOT:?}
 	rm -rf "$d"; mkdir -p "$d/out"
 	FC_BUNDLE_NETNS=0 "$src/tests/lib/mkbundle.sh" "$d/bundle" >/dev/null || return 1
@@ -146,16 +152,16 @@ e2e_build_image() {
 	diff=$(sha256sum "$d/layer.tar" | cut -d' ' -f1)
 	mkdir -p "$d/out/$diff"
 	mv "$d/layer.tar" "$d/out/$diff/layer.tar"
-	jq -n --arg diff "sha256:$diff" '{architecture: "amd64", os: "linux", created: "2024-01-01T00:00:00Z",
-		config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"], WorkingDir: "/"},
+	jq -n --arg diff "sha256:$diff" --argjson cmd "$cmd" '{architecture: "amd64", os: "linux", created: "2024-01-01T00:00:00Z",
+		config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: $cmd, WorkingDir: "/"},
 		rootfs: {type: "layers", diff_ids: [$diff]},
 		history: [{created: "2024-01-01T00:00:00Z", created_by: "fcstart tests/e2e: busybox-static"}]}' \
 		| jq -c . >"$d/config.json"
 	cfg=$(sha256sum "$d/config.json" | cut -d' ' -f1)
 	mv "$d/config.json" "$d/out/$cfg.json"
-	jq -n -c --arg c "$cfg.json" --arg t "$E2E_IMAGE" --arg l "$diff/layer.tar" \
+	jq -n -c --arg c "$cfg.json" --arg t "$tag" --arg l "$diff/layer.tar" \
 		'[{Config: $c, RepoTags: [$t], Layers: [$l]}]' >"$d/out/manifest.json"
-	tar --numeric-owner --owner=0 --group=0 -C "$d/out" -cf "$E2E/image.tar" manifest.json "$cfg.json" "$diff"
+	tar --numeric-owner --owner=0 --group=0 -C "$d/out" -cf "$archive" manifest.json "$cfg.json" "$diff"
 }
 
 # Stop a process we started: SIGTERM, wait up to SECONDS, then SIGKILL.
@@ -191,7 +197,7 @@ e2e_stop() {
 	DOCKERD_PID=
 	if [ -n "$CTD_PID" ] && kill -0 "$CTD_PID" 2>/dev/null &&
 		timeout -k 5 10 "$CTR" --address "$E2E/ctd.sock" version >/dev/null 2>&1; then
-		for ns in "$E2E_NS" moby; do
+		for ns in "$E2E_NS" moby k8s.io; do
 			for id in $(timeout -k 5 20 "$CTR" --address "$E2E/ctd.sock" -n $ns task ls -q 2>/dev/null); do
 				timeout -k 5 20 "$CTR" --address "$E2E/ctd.sock" -n $ns task kill -s SIGKILL "$id" >/dev/null 2>&1
 				timeout -k 5 20 "$CTR" --address "$E2E/ctd.sock" -n $ns task rm -f "$id" >/dev/null 2>&1
@@ -278,7 +284,7 @@ e2e_begin() {
 	local why
 	why=$(e2e_install) || skip_all "$why"
 	for b in $E2E_NEEDS util-linux:/usr/bin/script; do
-		[ -x "${b#*:}" ] || skip_all "${b#*:} missing"
+		[ -e "${b#*:}" ] || skip_all "${b#*:} missing"
 	done
 	e2e_build_image || { echo "Bail out! cannot build the busybox image"; exit 1; }
 	e2e_cg_snapshot
