@@ -43,7 +43,8 @@
 	X(MHD_suspend_connection)                                                                  \
 	X(MHD_resume_connection)                                                                   \
 	X(MHD_get_connection_info)                                                                 \
-	X(MHD_create_response_from_callback)
+	X(MHD_create_response_from_callback)                                                       \
+	X(MHD_add_connection)
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -86,6 +87,7 @@ static int mhd_load(struct fc_error **err)
 #define MHD_resume_connection             mhdl.MHD_resume_connection
 #define MHD_get_connection_info           mhdl.MHD_get_connection_info
 #define MHD_create_response_from_callback mhdl.MHD_create_response_from_callback
+#define MHD_add_connection                mhdl.MHD_add_connection
 
 struct gateway {
 	struct daemon *d;
@@ -871,16 +873,20 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 int gateway_start(struct daemon *d, struct loop *l, const struct fcpool_serve_opts *o,
                   struct gateway **out, struct fc_error **err)
 {
-	const char *addr = o->http, *auth_file = o->basic_auth_file;
-	_cleanup_free_ char *host = fc_strdup(addr);
-	char *colon = strrchr(host, ':');
-	if (!colon)
-		return fc_error_set(err, EINVAL, "--http `%s`: expected ADDR:PORT", addr);
-	*colon = 0;
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-	                         .sin_port = htons((uint16_t)atoi(colon + 1))};
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || !sa.sin_port)
-		return fc_error_set(err, EINVAL, "--http `%s`: expected an IPv4 ADDR:PORT", addr);
+	const char *addr = o->http ? o->http : "(no listening socket)",
+	           *auth_file = o->basic_auth_file;
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	if (o->http) {
+		_cleanup_free_ char *host = fc_strdup(addr);
+		char *colon = strrchr(host, ':');
+		if (!colon)
+			return fc_error_set(err, EINVAL, "--http `%s`: expected ADDR:PORT", addr);
+		*colon = 0;
+		sa.sin_port = htons((uint16_t)atoi(colon + 1));
+		if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || !sa.sin_port)
+			return fc_error_set(err, EINVAL, "--http `%s`: expected an IPv4 ADDR:PORT",
+			                    addr);
+	}
 	if (mhd_load(err) < 0)
 		return -ENOENT;
 	struct gateway *g = fc_calloc(1, sizeof(*g));
@@ -926,11 +932,15 @@ int gateway_start(struct daemon *d, struct loop *l, const struct fcpool_serve_op
 			g->max_conns = m;
 		}
 	}
+	/* without o->http: no listening socket (MHD_OPTION_SOCK_ADDR is then
+	 * the end of the options), connections from gateway_add_connection */
 	g->mhd = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handler, g,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed, g,
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (o->http ? 0 : MHD_USE_NO_LISTEN_SOCKET), 0,
+	    NULL, NULL, handler, g, MHD_OPTION_NOTIFY_COMPLETED, completed, g,
 	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, g, MHD_OPTION_CONNECTION_LIMIT,
-	    g->max_conns, MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_END);
+	    g->max_conns, MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
+	    o->http ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, (struct sockaddr *)&sa,
+	    MHD_OPTION_END);
 	if (!g->mhd) {
 		r = fc_error_set(err, errno ? errno : EADDRINUSE, "HTTP gateway on `%s`", addr);
 		gw_auth_free(g->auth);
@@ -942,6 +952,16 @@ int gateway_start(struct daemon *d, struct loop *l, const struct fcpool_serve_op
 	loop_hook(l, before, after, g);
 	fc_log(FC_LOG_INFO, "HTTP gateway (OpenFaaS faas-provider API) on http://%s", addr);
 	*out = g;
+	return 0;
+}
+
+int gateway_add_connection(struct gateway *g, int fd, struct fc_error **err)
+{
+	struct sockaddr_in peer = {.sin_family = AF_INET,
+	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (MHD_add_connection(g->mhd, fd, (struct sockaddr *)&peer, sizeof(peer)) != MHD_YES)
+		return fc_error_set(err, errno ? errno : EIO, "HTTP gateway: add connection %d",
+		                    fd);
 	return 0;
 }
 
@@ -972,6 +992,11 @@ int gateway_start(struct daemon *d, struct loop *l, const struct fcpool_serve_op
 {
 	return fc_error_set(err, ENOTSUP, "HTTP gateway `%s`: built without libmicrohttpd",
 	                    o->http);
+}
+int gateway_add_connection(struct gateway *g, int fd, struct fc_error **err)
+{
+	close(fd);
+	return fc_error_set(err, ENOTSUP, "HTTP gateway: built without libmicrohttpd");
 }
 void gateway_stop(struct gateway *g) {}
 #endif
