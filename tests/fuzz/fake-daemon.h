@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* fake-daemon.h: daemon.h without a pool, for fuzz-gateway. Functions live in
+ * memory; a classic function echoes its stdin and exits 0, an HTTP function's
+ * instance answers fake_http_response (taken as it is) and closes. */
+#ifndef FC_FAKE_DAEMON_H
+#define FC_FAKE_DAEMON_H
+
+#include "daemon.h"
+
+struct daemon *fake_daemon_new(void);
+void fake_daemon_free(struct daemon *d);
+/* The control operations (deploy, remove, scale) asked since the last reset. */
+unsigned fake_daemon_controls(struct daemon *d);
+void fake_daemon_reset(struct daemon *d);
+/* What the next HTTP instance answers (NULL: a short 200 response). */
+void fake_daemon_http_response(struct daemon *d, const void *data, size_t len);
+
+#endif
