@@ -97,6 +97,7 @@ struct gateway {
 	struct gw_auth *auth;
 	uint64_t max_body;       /* bytes of a request body, beyond: 413 */
 	struct gw_req *inflight; /* invocations under way */
+	bool stopping;           /* gateway_stop: no new invocation may suspend a connection */
 	/* every connection, the longest waiting for a request first */
 	struct gw_conn *conns, **conns_tail;
 	unsigned n_conns, max_conns;
@@ -571,6 +572,8 @@ static void on_event(void *owner, const struct fcpool_event *ev)
  * answer on stdout (a pipe); HTTP functions get the request relayed. */
 static enum MHD_Result invoke(struct gw_req *q, const char *name)
 {
+	if (q->g->stopping)
+		return respond_text(q->mc, 503, "the gateway is stopping\n");
 	struct fcpool_fn_list l;
 	if (daemon_list(q->g->d, name, false, &l, NULL) < 0)
 		return respond_text(q->mc, 404, "no such function\n");
@@ -746,6 +749,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 {
 	struct gateway *g = cls;
 	struct gw_req *q = *con_cls;
+	if (!q && g->stopping)
+		return MHD_NO; /* a request pipelined behind one that gateway_stop ends */
 	if (!q) {
 		q = fc_calloc(1, sizeof(*q));
 		q->g = g;
@@ -973,7 +978,9 @@ void gateway_stop(struct gateway *g)
 	loop_unwatch(g->w);
 	/* libmicrohttpd aborts the process when it is stopped with suspended
 	 * connections: end the invocations under way, resume theirs, let it
-	 * take them back */
+	 * take them back; a request pipelined behind one of them is refused
+	 * then, not invoked (and suspended) by this last MHD_run */
+	g->stopping = true;
 	for (struct gw_req *q = g->inflight; q; q = q->next) {
 		release(q);
 		stop_output(q);
