@@ -867,6 +867,7 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	free(q->ctype);
 	free(q->resp_type);
 	free(q->body.data);
+	free(q->req.data); /* what was still to go to an HTTP instance */
 	free(q->out.data);
 	free(q->error);
 	free(q);
