@@ -449,6 +449,12 @@ void fc_init_main(struct fc_create *c)
 	/* No one in the container may open this process's /proc/PID/exe (the
 	 * fcrun binary) or ptrace it before it execs (CVE-2019-5736). */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Until we are ready, we die with create: a create killed at any point
+	 * leaves no process behind (an exit of the creator before this, or
+	 * after READY, shows as EOF on the sync socket). In the
+	 * double-fork path this is the intermediate process; the init it forks
+	 * does not inherit it and is recorded by create (<state>/init). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* We are a copy of the runtime (fcrun, or the pool's fork server):
 	 * every descriptor it had is ours too, close-on-exec or not. Keep only
 	 * what the init uses, so nothing resolved in the container (the cwd, a
@@ -522,6 +528,9 @@ void fc_init_main(struct fc_create *c)
 	if (fc_bounding_apply(p, &e) < 0)
 		fail_sync(c, e);
 
+	/* From here on we only wait on the sync socket, where create's death
+	 * reads as EOF; once created we must outlive it. */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	fc_sync_send(c->sync_fd[1], FC_SYNC_READY, 0, NULL);
 	expect(c, FC_SYNC_OK);
 

@@ -329,13 +329,16 @@ expect_eq "...and the parent fcrun made is gone once empty" "" "$leftpar"
 
 # ---- state of a dead init ------------------------------------------------------
 bundle "$T/dead" /bin/sleep 100
-$F create --bundle "$T/dead" dead1 >/dev/null 2>&1
-ip=$($F state dead1 | jq -r .pid)
-kill -9 "$ip"; for _ in $(seq 50); do alive "$ip" || break; sleep 0.02; done
-expect_eq "state of a created container whose init died: stopped (as runc)" stopped "$($F state dead1 | jq -r .status)"
-$F start dead1 >/dev/null 2>&1; expect_eq "...start of it fails" 1 $?
-check "...delete of it works" $F delete dead1
-check "...and leaves nothing" no_leftovers dead1
+D="$CG_PREFIX-dead"
+$F create --bundle "$T/dead" "$D" >/dev/null 2>&1
+ip=$($F state "$D" | jq -r .pid)
+expect_eq "created: its state says so" created "$($F state "$D" | jq -r .status)"
+[ "$ip" -gt 1 ] 2>/dev/null && kill -9 "$ip"
+for _ in $(seq 50); do alive "$ip" || break; sleep 0.02; done
+expect_eq "state of a created container whose init died: stopped (as runc)" stopped "$($F state "$D" | jq -r .status)"
+$F start "$D" >/dev/null 2>&1; expect_eq "...start of it fails" 1 $?
+check "...delete of it works" $F delete "$D"
+check "...and leaves nothing" no_leftovers "$D"
 
 # ---- root.path through a symlink out of the bundle ----------------------------
 bundle "$T/rs" /bin/sh -c 'echo pwned >/canary; cat /canary'
