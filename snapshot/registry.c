@@ -653,11 +653,14 @@ static int fetch_token(struct snap_reg *r, const char *challenge, struct fc_erro
 	curl_free(s2);
 	struct curl_slist *h = NULL;
 	xfer_setup(&x, url, "application/json", &h);
-	/* credentials go to the token server over https, or to the registry's
-	 * own host */
+	/* credentials go to the token server over https, or on the registry's
+	 * own host (another port of it) */
 	_cleanup_free_ char *rh = url_host(realm);
-	bool send = r->have_creds && (strncasecmp(realm, "https://", 8) == 0 ||
-	                              strcasecmp(rh, r->cand[r->cur].host) == 0);
+	char h1[256], h2[256];
+	host_only(rh, h1, sizeof(h1));
+	host_only(r->cand[r->cur].host, h2, sizeof(h2));
+	bool send =
+	    r->have_creds && (strncasecmp(realm, "https://", 8) == 0 || strcasecmp(h1, h2) == 0);
 	if (send) {
 		curl_easy_setopt(x.c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(x.c, CURLOPT_USERNAME, r->user);

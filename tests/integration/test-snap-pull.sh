@@ -287,6 +287,25 @@ DOCKER_CONFIG=$T/docker-plain check "basic auth: username and password fields" p
 echo '{"auths": {"x": {"auth": "!!notbase64"}}' >"$T/docker-bad/config.json"
 DOCKER_CONFIG=$T/docker-bad refused "a broken docker config.json is named" "docker config|config.json" "$S" pull "$AR/test/e:1" --name auth-e3
 
+# ---- token auth (the Docker Hub flow): a token server of our own -----------------
+if KP=$(token_start tok 'tester:t0ken-Pa55'); then
+	KR=$(reg_start token --token "http://127.0.0.1:$KP/token" fcstart-test fcstart-test-issuer "$REG_DIR/tok.crt")
+	KR=127.0.0.1:$KR
+	push "$T/e" e "$KR/test/e:1" --dest-creds 'tester:t0ken-Pa55' || echo "# push with a token failed"
+	refused "token auth: the token server refuses a pull without credentials" \
+		"authentication failed: the token server 127.0.0.1:$KP answered 401 without credentials" "$S" \
+		pull "$KR/test/e:1" --name tok-e
+	mkdir -p "$T/docker-tok"
+	jq -n --arg r "$KR" --arg a "$(printf 'tester:t0ken-Pa55' | base64 -w0)" '{auths: {($r): {auth: $a}}}' >"$T/docker-tok/config.json"
+	: >"$REG_DIR/tok.log"
+	DOCKER_CONFIG=$T/docker-tok check "token auth: Bearer token from the realm with the config's credentials" \
+		pull "$KR/test/e:1" --name tok-e
+	grep -q "scope=\['repository:test/e:pull'\] auth=yes" "$REG_DIR/tok.log" && ok "the token was asked for repository:test/e:pull, with credentials" ||
+		{ not_ok "token request"; diag <"$REG_DIR/tok.log"; }
+else
+	n=$((n + 1)); echo "ok $n - token auth # SKIP the token server did not start"
+fi
+
 check "nothing left in tmp/ at the end" clean_tmp
 echo "1..$n"
 [ $failed = 0 ]

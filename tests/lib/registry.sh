@@ -84,6 +84,20 @@ proxy_start() {
 	cat "$REG_DIR/$name.port" 2>/dev/null || { cat "$REG_DIR/$name.err" >&2; return 1; }
 }
 
+# token_start NAME USER:PASS: tokenserver.py with a key and certificate of its
+# own ($REG_DIR/NAME.key, NAME.crt: the registry's rootcertbundle); prints its port.
+token_start() {
+	local name=$1 i=0
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=fcstart test token issuer" \
+		-keyout "$REG_DIR/$name.key" -out "$REG_DIR/$name.crt" >/dev/null 2>&1 || return 1
+	python3 "$FC_SOURCE_ROOT/tests/lib/tokenserver.py" --key "$REG_DIR/$name.key" --cert "$REG_DIR/$name.crt" \
+		--issuer fcstart-test-issuer --user "$2" --port-file "$REG_DIR/$name.port" \
+		--log "$REG_DIR/$name.log" >"$REG_DIR/$name.err" 2>&1 &
+	echo $! >"$REG_DIR/$name.pid"
+	while [ ! -s "$REG_DIR/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	cat "$REG_DIR/$name.port" 2>/dev/null || { cat "$REG_DIR/$name.err" >&2; return 1; }
+}
+
 # skopeo with a policy of our own (no /etc/containers needed) and no auth file of the host
 sko() {
 	[ -f "$REG_DIR/policy.json" ] || echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$REG_DIR/policy.json"
