@@ -676,6 +676,13 @@ static void report(FILE *f, struct bp *B)
 				        path_names[p],
 				        stat_of(B->cells[ri][p].total, B->cells[ri][p].n, 50) / fc,
 				        p == P_DOCKER ? " (target >= 2x)" : "");
+		for (int p = 0; p < NPATHS; p++)
+			if (B->cells[ri][p].n && B->cells[ri][p].error)
+				fprintf(f, "%s stopped after %zu sample(s): %s\n", path_names[p],
+				        B->cells[ri][p].n, B->cells[ri][p].error);
+		if (fl > 0)
+			fprintf(f, "transfer floor: %.0f Mbit/s of blobs\n",
+			        (double)B->bytes * 8 / 1e6 / (fl / 1e3));
 	}
 	if (B->skopeo_note)
 		fprintf(f, "\nskopeo: %s\n", B->skopeo_note);

@@ -151,6 +151,8 @@ static void *downloader(void *arg)
 	                         on_bytes, d, &d->err);
 	close(d->wfd);
 	d->wfd = -1;
+	if (d->ret == 0) /* every byte is in: the unpack finishes what the pipe holds */
+		set_state(d->P, d->i, FCSNAP_LAYER_VERIFYING);
 	/* a SIGPIPE left pending for this thread goes with it */
 	struct timespec zero = {0, 0};
 	while (sigtimedwait(&set, NULL, &zero) > 0)
