@@ -192,7 +192,7 @@ static int do_layer(struct pull *P, size_t i, struct fc_error **err)
 	}
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return fc_error_relay(err, errno, "layer %zu: pipe", i + 1);
+		return fc_error_set(err, errno, "layer %zu: pipe", i + 1);
 	(void)fcntl(pfd[1], F_SETPIPE_SZ, PIPE_SIZE); /* smaller is fine */
 	_cleanup_close_ int rfd = pfd[0];
 	struct dl d = {.P = P, .i = i, .wfd = pfd[1]};
@@ -200,17 +200,17 @@ static int do_layer(struct pull *P, size_t i, struct fc_error **err)
 	    openat(P->stagefd, blobname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (tee < 0) {
 		close(pfd[1]);
-		return fc_error_relay(err, errno, "layer %zu: create staged blob", i + 1);
+		return fc_error_set(err, errno, "layer %zu: create staged blob", i + 1);
 	}
 	j->blob_staged = true;
 	if (mkdirat(P->stagefd, layername, 0755) < 0) {
 		close(pfd[1]);
-		return fc_error_relay(err, errno, "layer %zu: create staging dir", i + 1);
+		return fc_error_set(err, errno, "layer %zu: create staging dir", i + 1);
 	}
 	_cleanup_close_ int dfd = openat(P->stagefd, layername, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		close(pfd[1]);
-		return fc_error_relay(err, errno, "layer %zu: open staging dir", i + 1);
+		return fc_error_set(err, errno, "layer %zu: open staging dir", i + 1);
 	}
 	set_state(P, i, FCSNAP_LAYER_DOWNLOADING);
 	pthread_t th;
@@ -562,7 +562,7 @@ int fcsnap_pull(struct fcsnap_store *s, const char *refstr, const struct fcsnap_
 	                    (unsigned long long)fc_now_ns());
 	if (mkdirat(s->dirfd, stage, 0700) < 0 ||
 	    (P.stagefd = openat(s->dirfd, stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = fc_error_relay(err, errno, "create staging dir `%s/%s`", fcsnap_store_path(s),
+		r = fc_error_set(err, errno, "create staging dir `%s/%s`", fcsnap_store_path(s),
 		                   stage);
 		goto out;
 	}
