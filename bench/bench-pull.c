@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -734,6 +735,79 @@ static int write_json(const char *path, struct bp *B, struct fc_error **err)
 	return r;
 }
 
+/* pull.svg: per rate, a bar per path (median to the first response, the
+ * pull part darker), the floor as a line across */
+static int write_svg(const char *path, struct bp *B, struct fc_error **err)
+{
+	static const char *const colours[NPATHS] = {"#888888", "#1b9e77", "#d95f02", "#7570b3",
+	                                            "#e7298a"};
+	const int W = 820, LEFT = 150, RIGHT = 90, BAR = 18, GAP = 6, PANEL_TOP = 70;
+	const int panel_h = NPATHS * (BAR + GAP) + 40;
+	int height = PANEL_TOP + (int)B->n_rates * panel_h + 10;
+	struct fc_buf b = {0};
+	fc_buf_printf(&b,
+	              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	              "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	              "viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Helvetica, Arial, "
+	              "sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" "
+	              "fill=\"white\"/>\n",
+	              W, height, W, height);
+	fc_buf_printf(&b,
+	              "<text x=\"%d\" y=\"24\" font-size=\"17\" font-weight=\"bold\" "
+	              "text-anchor=\"middle\">Uncached cold start from a registry to the first "
+	              "response</text>\n<text x=\"%d\" y=\"44\" text-anchor=\"middle\" "
+	              "fill=\"#444\">%.1f MB of blobs behind a tc-shaped veth, %d round(s), %s; "
+	              "median, the pull part darker</text>\n",
+	              W / 2, W / 2, (double)B->bytes / 1e6, B->rounds_done, B->started);
+	for (size_t ri = 0; ri < B->n_rates; ri++) {
+		int y0 = PANEL_TOP + (int)ri * panel_h;
+		double hi = 1;
+		for (int p = 0; p < NPATHS; p++)
+			if (B->cells[ri][p].n)
+				hi =
+				    fmax(hi, stat_of(B->cells[ri][p].total, B->cells[ri][p].n, 50));
+		double scale = (W - LEFT - RIGHT) / hi;
+		fc_buf_printf(&b, "<text x=\"10\" y=\"%d\" font-weight=\"bold\">link %s</text>\n",
+		              y0 + 12, B->rates[ri]);
+		double floor_ms = 0;
+		for (int p = 0; p < NPATHS; p++) {
+			struct cell *c = &B->cells[ri][p];
+			int y = y0 + 22 + p * (BAR + GAP);
+			fc_buf_printf(&b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
+			              LEFT - 8, y + 13, path_names[p]);
+			if (!c->n) {
+				fc_buf_printf(
+				    &b,
+				    "<text x=\"%d\" y=\"%d\" fill=\"#888\">not measured</text>\n",
+				    LEFT, y + 13);
+				continue;
+			}
+			double t = stat_of(c->total, c->n, 50), pl = stat_of(c->pull, c->n, 50);
+			if (p == P_FLOOR)
+				floor_ms = t;
+			fc_buf_printf(
+			    &b,
+			    "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" "
+			    "fill-opacity=\"0.45\"/>\n<rect x=\"%d\" y=\"%d\" width=\"%.1f\" "
+			    "height=\"%d\" fill=\"%s\"/>\n<text x=\"%.1f\" y=\"%d\">%.0f "
+			    "ms</text>\n",
+			    LEFT, y, t * scale, BAR, colours[p], LEFT, y, pl * scale, BAR,
+			    colours[p], LEFT + t * scale + 6, y + 13, t);
+		}
+		if (floor_ms > 0)
+			fc_buf_printf(
+			    &b,
+			    "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#444\" "
+			    "stroke-dasharray=\"4 3\"/>\n",
+			    LEFT + floor_ms * scale, y0 + 18, LEFT + floor_ms * scale,
+			    y0 + 22 + NPATHS * (BAR + GAP));
+	}
+	fc_buf_printf(&b, "</svg>\n");
+	int r = fc_write_file_atomic_at(AT_FDCWD, path, b.data, b.len, 0644, err);
+	free(b.data);
+	return r;
+}
+
 /* ---- the command ------------------------------------------------------------------------ */
 
 static const char usage[] =
@@ -746,7 +820,7 @@ static const char usage[] =
     "  --rates LIST       link rates for tc (default 1gbit,100mbit)\n"
     "  --paths LIST       floor,fcstart,docker,containerd,skopeo (default all)\n"
     "  -n, --rounds N     rounds (default 5)\n"
-    "  --out DIR          write pull.json there\n"
+    "  --out DIR          write pull.json and pull.svg (a chart) there\n"
     "  --workdir DIR      where the harness makes its dir (default /var/tmp)\n"
     "  --timeout S        per-command timeout (default 300)\n"
     "\n"
@@ -920,8 +994,9 @@ out:
 		if (B.out) {
 			struct fc_error *e = NULL;
 			_cleanup_free_ char *p = fc_asprintf("%s/pull.json", B.out);
+			_cleanup_free_ char *sv = fc_asprintf("%s/pull.svg", B.out);
 			if (fc_mkdir_p_at(AT_FDCWD, B.out, 0755, &e) < 0 ||
-			    write_json(p, &B, &e) < 0) {
+			    write_json(p, &B, &e) < 0 || write_svg(sv, &B, &e) < 0) {
 				fprintf(stderr, "fcstart bench pull: %s\n", e->msg);
 				ret = 1;
 			}
