@@ -990,7 +990,6 @@ int snap_reg_open(const struct snap_reg_opts *o, struct snap_reg **out, struct f
 	struct endpoint *up = &r->cand[r->n_cand++];
 	up->host = fc_strdup(hub ? "registry-1.docker.io" : o->ref->domain);
 	up->prefix = fc_strdup("");
-	/* the docker config files Docker Hub under its index name */
 	int ret = -EHOSTUNREACH;
 	struct fc_error *first = NULL;
 	for (size_t i = 0; i < r->n_cand; i++) {
