@@ -563,7 +563,7 @@ int fcsnap_pull(struct fcsnap_store *s, const char *refstr, const struct fcsnap_
 	if (mkdirat(s->dirfd, stage, 0700) < 0 ||
 	    (P.stagefd = openat(s->dirfd, stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = fc_error_set(err, errno, "create staging dir `%s/%s`", fcsnap_store_path(s),
-		                   stage);
+		                 stage);
 		goto out;
 	}
 	{
