@@ -509,7 +509,17 @@ static int make_device(const char *path, mode_t type, unsigned major, unsigned m
 		if (mkfifoat(dd, name, perm) < 0)
 			return fc_error_set(err, errno, "devices: mkfifo `%s`", path);
 	} else {
-		/* In a user namespace: bind the host's node over an empty file. */
+		/* In a user namespace: bind the host's node over an empty file,
+		 * once it is known to be that device (the path is the host's: a
+		 * config must not turn a "device" into a bind of a host file). */
+		struct stat hs;
+		if (lstat(path, &hs) < 0 || (hs.st_mode & S_IFMT) != type ||
+		    hs.st_rdev != makedev(major, minor))
+			return fc_error_relay(
+			    err, ENODEV,
+			    "devices: `%s` on the host is not the device %c %u:%u "
+			    "(in a user namespace it is bound from the host)",
+			    path, type == S_IFBLK ? 'b' : 'c', major, minor);
 		int fd = openat(dd, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0000);
 		if (fd < 0)
 			return fc_error_set(err, errno, "devices: create `%s`", path);

@@ -29,10 +29,18 @@ int fc_sync_send(int fd, uint32_t type, int32_t value, const char *text)
 
 int fc_sync_recv(int fd, struct fc_sync *m)
 {
+	bool reset = false;
 	for (;;) {
 		ssize_t r = recv(fd, m, sizeof(*m), 0);
 		if (r < 0 && errno == EINTR)
 			continue;
+		/* A peer that exits with a message of ours unread leaves us
+		 * ECONNRESET, reported before what it sent first (its error
+		 * message): the error is consumed, the next recv reads on. */
+		if (r < 0 && errno == ECONNRESET && !reset) {
+			reset = true;
+			continue;
+		}
 		if (r < 0)
 			return -errno;
 		if (r < (ssize_t)offsetof(struct fc_sync, text))

@@ -375,4 +375,17 @@ check "...--no-pivot leaves nothing" no_leftovers np2
 bundle "$T/np3" /bin/cat /proc/self/cgroup
 check "--no-pivot still runs a container" $F run --no-pivot --bundle "$T/np3" np3
 
+# ---- linux.devices in a user namespace: bound from the host only if the device ----
+B=$T/udev
+bundle "$B" /bin/sh -c "cat $T/host/canary; echo pwned >>$T/host/canary"
+chown -R 100000:100000 "$B/rootfs"
+chmod 755 "$T" "$T/host"; chmod 666 "$T/host/canary"
+jqedit "$B" '.linux.namespaces += [{"type":"user"}] | .linux.uidMappings=[{"containerID":0,"hostID":100000,"size":65536}] | .linux.gidMappings=[{"containerID":0,"hostID":100000,"size":65536}]
+  | .mounts |= map(select(.destination != "/sys" and .destination != "/sys/fs/cgroup")) | .root.readonly=false
+  | .linux.devices = [{"path": "'"$T/host/canary"'", "type": "c", "major": 1, "minor": 3}]'
+out=$($F run --bundle "$B" udev1 2>&1)
+canaries_safe "a \"device\" naming a host file, in a user namespace: the file is not bound in" "$out"
+expect_match "...refused, saying it is not the device" "devices: .*canary. on the host is not the device c 1:3" "$out"
+chmod 700 "$T"; chmod 600 "$T/host/canary"
+
 done_testing
