@@ -206,6 +206,9 @@ jq -n -c --argjson c "$cfg" '{schemaVersion: 2, mediaType: "application/vnd.dock
 	digest: ("sha256:" + "1" * 64), size: 100, urls: ["https://example.invalid/layer"]}]}' >"$T/foreign.json"
 serve /v2/test/win/manifests/1 "$T/foreign.json" application/vnd.docker.distribution.manifest.v2+json
 refused "a foreign layer" "layer 1 \(blob sha256:1+\) is a foreign layer" "$S" pull "$P/test/win:1"
+jq -n --arg f "$T/denied.json" '{serve: {"/v2/test/a/manifests/1": {status: 403, file: $f, type: "application/json"}}}' >"$REG_DIR/proxy.rules"
+echo '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}' >"$T/denied.json"
+refused "403 on the manifest" "manifest 1 of test/a.*forbidden \(HTTP 403, DENIED: requested access" "$S" pull "$P/test/a:1" --name forbidden
 echo '{}' >"$REG_DIR/proxy.rules"
 
 # mirrors of docker.io (registry-mirrors), as in Docker's daemon.json

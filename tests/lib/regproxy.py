@@ -9,8 +9,9 @@
 #    "cut":      {"sha256:...": N},          the first full GET of a blob stops after N
 #                                            bytes (the connection is dropped)
 #    "truncate": {"sha256:...": N},          every answer for a blob stops after N bytes
-#    "serve":    {"/v2/REPO/manifests/REF": {"file": PATH, "type": MEDIA-TYPE}}}
-#                                            answer with a file instead of the registry
+#    "serve":    {"/v2/REPO/manifests/REF": {"file": PATH, "type": MEDIA-TYPE, "status": N}}}
+#                                            answer with a file (and a status, default 200)
+#                                            instead of the registry
 # Each request is logged as "METHOD PATH RANGE STATUS".
 import argparse
 import http.client
@@ -63,10 +64,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rng = self.headers.get("Range", "-")
         serve = r.get("serve", {}).get(self.path)
         if serve:
-            with open(serve["file"], "rb") as f:
-                body = f.read()
-            log(f"{self.command} {self.path} {rng} 200-served")
-            self.send_response(200)
+            body = b""
+            if "file" in serve:
+                with open(serve["file"], "rb") as f:
+                    body = f.read()
+            status = int(serve.get("status", 200))
+            log(f"{self.command} {self.path} {rng} {status}-served")
+            self.send_response(status)
             self.send_header("Content-Type", serve.get("type", "application/json"))
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
