@@ -47,6 +47,7 @@ struct snap_reg {
 	char *cainfo, *cert, *key;
 	unsigned retries, connect_s, stall_s;
 	volatile int *cancel;
+	const struct snap_reg_opts *opts; /* the caller's, for the life of r */
 	char *docker_config;
 	/* auth, shared by the threads of a pull */
 	pthread_mutex_t lock;
@@ -966,6 +967,7 @@ int snap_reg_open(const struct snap_reg_opts *o, struct snap_reg **out, struct f
 	r->connect_s = o->connect_timeout_s ? o->connect_timeout_s : 30;
 	r->stall_s = o->stall_timeout_s ? o->stall_timeout_s : 60;
 	r->cancel = o->cancel;
+	r->opts = o;
 	r->docker_config = o->docker_config ? fc_strdup(o->docker_config) : NULL;
 	bool hub = FC_STREQ(o->ref->domain, "docker.io");
 	for (size_t i = 0; hub && o->conf && o->conf->mirrors && o->conf->mirrors[i]; i++) {
@@ -1059,8 +1061,8 @@ static void sha256_of(const void *p, size_t n, char *out)
 	snap_hash_final(&h, out);
 }
 
-int snap_reg_manifest(struct snap_reg *r, const char *ref, size_t max, char **body, size_t *len,
-                      char **ctype, char *digest, struct fc_error **err)
+static int manifest_once(struct snap_reg *r, const char *ref, size_t max, char **body, size_t *len,
+                         char **ctype, char *digest, struct fc_error **err)
 {
 	_cleanup_free_ char *what = fc_asprintf("manifest %s of %s at %s", ref, r->repo, r->base);
 	_cleanup_free_ char *url = fc_asprintf("%s/v2/%s/manifests/%s", r->base, r->repo, ref);
@@ -1082,6 +1084,27 @@ int snap_reg_manifest(struct snap_reg *r, const char *ref, size_t max, char **bo
 	}
 	xfer_free(&x);
 	return ret < 0 ? ret : 0;
+}
+
+int snap_reg_manifest(struct snap_reg *r, const char *ref, size_t max, char **body, size_t *len,
+                      char **ctype, char *digest, struct fc_error **err)
+{
+	int ret = manifest_once(r, ref, max, body, len, ctype, digest, err);
+	/* a mirror that lacks the image or fails: the next mirror, then the
+	 * registry itself, as Docker does (everything is checked by digest, so
+	 * endpoints may change between documents) */
+	while (ret < 0 && ret != -ECANCELED && r->cand[r->cur].mirror && r->cur + 1 < r->n_cand) {
+		struct fc_error *e = NULL;
+		if (ping(r, r->opts, r->cur + 1, &e) < 0) {
+			fc_error_free(*err);
+			*err = e;
+			continue; /* ping moved r->cur on */
+		}
+		fc_error_free(*err);
+		*err = NULL;
+		ret = manifest_once(r, ref, max, body, len, ctype, digest, err);
+	}
+	return ret;
 }
 
 int snap_reg_blob(struct snap_reg *r, const char *digest, int64_t size, size_t max, char **body,

@@ -218,6 +218,14 @@ jq -n --arg m "http://$P" '{"registry-mirrors": [$m]}' >"$FCSTART_REGISTRY_CONFI
 check "docker.io references go to the mirror (registry-mirrors)" pull mirrored:1
 check "recorded as docker.io/library/mirrored:1" "$F" image --store "$S" inspect docker.io/library/mirrored:1
 grep -q "GET /v2/library/mirrored/manifests/1" "$REG_DIR/proxy.log" && ok "the mirror served /v2/library/mirrored" || { not_ok "mirror not asked"; diag <"$REG_DIR/proxy.log"; }
+# a first mirror that lacks the image: the next one serves it
+echo '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}' >"$T/unknown.json"
+jq -n --arg f "$T/unknown.json" '{serve: {"/v2/library/mirrored/manifests/1": {status: 404, file: $f}}}' >"$REG_DIR/proxy.rules"
+jq -n --arg m1 "http://$P" --arg m2 "http://$R" '{"registry-mirrors": [$m1, $m2]}' >"$FCSTART_REGISTRY_CONFIG"
+: >"$REG_DIR/proxy.log"
+check "a mirror that lacks the image: the next mirror serves it" pull mirrored:1 --name mirrored-2
+grep -q "GET /v2/library/mirrored/manifests/1 - 404-served" "$REG_DIR/proxy.log" && ok "the first mirror was asked and answered 404" || { not_ok "first mirror"; diag <"$REG_DIR/proxy.log"; }
+echo '{}' >"$REG_DIR/proxy.rules"
 echo '{}' >"$FCSTART_REGISTRY_CONFIG"
 
 # ---- deploy by reference: the daemon pulls what its store lacks -------------------
