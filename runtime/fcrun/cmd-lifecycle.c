@@ -2,6 +2,7 @@
 /* cmd-lifecycle.c: fcrun create, start, run, state, list, kill, delete. */
 #include "cli.h"
 
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -316,11 +317,18 @@ int cmd_kill(struct fc_cli *g, int argc, char **argv)
 	        "Send a signal (default: SIGTERM) to the container's init process.", &pos, &n, &rc))
 		return rc;
 	if (n > 2)
-		return fc_cli_failf("\"kill\" requires a maximum of 2 arguments");
+		return fc_cli_failf("\"kill\" requires a maximum of 2 argument(s)");
 	int sig = SIGTERM;
 	if (n == 2) {
-		sig = fc_parse_signal(pos[1]);
-		if (sig < 0)
+		/* A number goes to the kernel as it is, as runc sends it: 0 checks
+		 * that the container is running, a number past the last signal
+		 * fails there (EINVAL). */
+		char *end;
+		errno = 0;
+		long num = strtol(pos[1], &end, 10);
+		if (*pos[1] && !*end && !errno && num >= 0 && num <= INT_MAX)
+			sig = (int)num;
+		else if ((sig = fc_parse_signal(pos[1])) < 0)
 			return fc_cli_failf("unknown signal \"%s\"", pos[1]);
 	}
 	if (fcrt_kill(g->root, pos[0], sig, all, &err) < 0)
