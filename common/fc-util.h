@@ -129,6 +129,10 @@ void fc_log(enum fc_log_level level, const char *fmt, ...) FC_PRINTF(2, 3);
 void fc_log_also_stderr(bool on);
 /* The program name in text lines ("fcrun"). */
 void fc_log_set_prog(const char *prog);
+/* Text lines as runc (logrus) writes them: time="2026-11-27T10:00:00Z"
+ * level=debug msg="..." for every level but errors on stderr, which stay
+ * "prog: message" (runc prints them bare when it logs to a file). */
+void fc_log_set_logrus_text(bool on);
 enum fc_log_level fc_log_level(void);
 
 /* ---- files (fileio.c) ------------------------------------------------- */

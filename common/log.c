@@ -3,6 +3,7 @@
 #include "fc-util.h"
 
 #include <fcntl.h>
+#include <time.h>
 
 static int log_fd = 2;
 static bool log_owned;
@@ -10,6 +11,7 @@ static bool log_also_stderr;
 static enum fc_log_format log_format = FC_LOG_TEXT;
 static enum fc_log_level log_level = FC_LOG_INFO;
 static const char *log_prog = "fcstart";
+static bool log_logrus;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
@@ -45,6 +47,37 @@ void fc_log_set_prog(const char *prog)
 {
 	log_prog = prog;
 }
+void fc_log_set_logrus_text(bool on)
+{
+	log_logrus = on;
+}
+
+/* msg="..." as logrus quotes it (Go's %q, printable bytes kept). */
+static void logrus_line(struct fc_buf *b, enum fc_log_level level, const char *msg)
+{
+	char ts[32];
+	struct timespec now;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fc_buf_printf(b, "time=\"%s\" level=%s msg=\"", ts, level_names[level]);
+	for (const unsigned char *c = (const unsigned char *)msg; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fc_buf_printf(b, "\\%c", *c);
+		else if (*c == '\n')
+			fc_buf_append(b, "\\n", 2);
+		else if (*c == '\t')
+			fc_buf_append(b, "\\t", 2);
+		else if (*c == '\r')
+			fc_buf_append(b, "\\r", 2);
+		else if (*c < 0x20 || *c == 0x7f)
+			fc_buf_printf(b, "\\x%02x", *c);
+		else
+			fc_buf_append(b, (const char *)c, 1);
+	}
+	fc_buf_append(b, "\"\n", 2);
+}
 enum fc_log_level fc_log_level(void)
 {
 	return log_level;
@@ -70,6 +103,10 @@ void fc_log(enum fc_log_level level, const char *fmt, ...)
 		fc_buf_printf(&b, "{\"level\":\"%s\",\"msg\":", level_names[level]);
 		fc_buf_json_string(&b, msg);
 		fc_buf_printf(&b, ",\"time\":\"%s\"}\n", ts);
+		(void)fc_write_all(log_fd, b.data, b.len);
+	} else if (log_logrus && (level != FC_LOG_ERROR || log_fd != 2)) {
+		_cleanup_buf_ struct fc_buf b = {0};
+		logrus_line(&b, level, msg);
 		(void)fc_write_all(log_fd, b.data, b.len);
 	} else {
 		_cleanup_free_ char *line = fc_asprintf("%s: %s\n", log_prog, msg);

@@ -54,7 +54,7 @@ int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 		const struct fc_opt *o = find_opt(opts, name, len);
 		if (!o) {
 			free(p);
-			return fc_error_set(err, EINVAL, "flag provided but not defined: -%.*s",
+			return fc_error_set(err, 0, "flag provided but not defined: -%.*s",
 			                    (int)len, name);
 		}
 		const char *val = eq ? eq + 1 : NULL;
@@ -62,9 +62,8 @@ int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 			bool b = true;
 			if (val && !parse_bool(val, &b)) {
 				free(p);
-				return fc_error_set(err, EINVAL,
-				                    "invalid boolean value \"%s\" for -%s", val,
-				                    o->name);
+				return fc_error_set(err, 0, "invalid boolean value \"%s\" for -%s",
+				                    val, o->name);
 			}
 			*(bool *)o->ptr = b;
 			continue;
@@ -72,8 +71,7 @@ int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 		if (!val) {
 			if (i + 1 >= argc) {
 				free(p);
-				return fc_error_set(err, EINVAL, "flag needs an argument: -%s",
-				                    o->name);
+				return fc_error_set(err, 0, "flag needs an argument: -%s", o->name);
 			}
 			val = argv[++i];
 		}
@@ -85,8 +83,8 @@ int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 			long v = strtol(val, &end, 10);
 			if (*end || errno || v < 0 || v > 1 << 20) {
 				free(p);
-				return fc_error_set(
-				    err, EINVAL, "invalid value \"%s\" for flag -%s", val, o->name);
+				return fc_error_set(err, 0, "invalid value \"%s\" for flag -%s",
+				                    val, o->name);
 			}
 			*(int *)o->ptr = (int)v;
 		} else {
@@ -103,18 +101,35 @@ int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 	return 0;
 }
 
+const char *fc_cli_summary;
+
+/* runc's (urfave/cli's) layout: NAME, USAGE, the description, OPTIONS with
+ * the long name first ("--all, -a", "--bundle value, -b value"). */
 void fc_cli_usage(FILE *f, const char *usage, const char *desc, const struct fc_opt *opts)
 {
-	fprintf(f, "Usage: fcrun %s\n\n%s\n", usage, desc);
+	const char *sp = strchr(usage, ' ');
+	int vlen = sp ? (int)(sp - usage) : (int)strlen(usage);
+	fprintf(f, "NAME:\n   fcrun %.*s - %s\n\nUSAGE:\n   fcrun %s\n\n%s\n", vlen, usage,
+	        fc_cli_summary ? fc_cli_summary : desc, usage, desc);
 	if (opts && opts->name) {
-		fprintf(f, "\nOptions:\n");
-		for (const struct fc_opt *o = opts; o->name; o++) {
-			char left[64];
-			snprintf(left, sizeof(left), "%s%c%s--%s%s", o->short_name ? "-" : "",
-			         o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
-			         o->name, o->type == FC_OPT_BOOL ? "" : " value");
-			fprintf(f, "   %-28s %s\n", left + (o->short_name ? 0 : 1), o->help);
-		}
+		char left[80];
+		size_t w = 0;
+		for (int pass = 0; pass < 2; pass++)
+			for (const struct fc_opt *o = opts; o->name; o++) {
+				const char *v = o->type == FC_OPT_BOOL ? "" : " value";
+				if (o->short_name)
+					snprintf(left, sizeof(left), "--%s%s, -%c%s", o->name, v,
+					         o->short_name, v);
+				else
+					snprintf(left, sizeof(left), "--%s%s", o->name, v);
+				if (pass == 0 && strlen(left) > w)
+					w = strlen(left);
+				if (pass == 0)
+					continue;
+				if (o == opts)
+					fprintf(f, "\nOPTIONS:\n");
+				fprintf(f, "   %-*s  %s\n", (int)w, left, o->help);
+			}
 	}
 }
 
@@ -155,8 +170,8 @@ bool fc_cli_verb(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
 		return false;
 	}
 	if (*npos < min_pos) {
-		*rc = fc_cli_failf("\"%s\" requires a minimum of %zu argument%s (usage: fcrun %s)",
-		                   argv[0], min_pos, min_pos == 1 ? "" : "s", usage);
+		*rc = fc_cli_failf("\"%s\" requires a minimum of %zu argument(s) (usage: fcrun %s)",
+		                   argv[0], min_pos, usage);
 		return false;
 	}
 	return true;

@@ -33,6 +33,8 @@ struct fc_cli {
 int fc_cli_parse(int argc, char **argv, const struct fc_opt *opts, bool stop_at_positional,
                  char ***pos, size_t *npos, bool *help, struct fc_error **err);
 void fc_cli_usage(FILE *f, const char *usage, const char *desc, const struct fc_opt *opts);
+/* The running verb's one-line summary (main.c's table), for its --help. */
+extern const char *fc_cli_summary;
 
 /* Report an error as runc does (log line, stderr), return exit status 1. */
 int fc_cli_fail(struct fc_error *e);

@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 	};
 	int i;
 	fc_log_set_prog("fcrun");
+	fc_log_set_logrus_text(true);
 	/* Global flags end at the verb. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *name = argv[i] + (argv[i][1] == '-' ? 2 : 1);
@@ -115,9 +116,10 @@ int main(int argc, char **argv)
 		version();
 		return 0;
 	}
+	/* No command: the help, as runc prints it (exit 0). */
 	if (i >= argc) {
-		usage(help ? stdout : stderr);
-		return help ? 0 : 1;
+		usage(stdout);
+		return 0;
 	}
 	enum fc_log_format fmt = FC_LOG_TEXT;
 	if (FC_STREQ(g.log_format, "json"))
@@ -137,12 +139,28 @@ int main(int argc, char **argv)
 	} else {
 		fc_log_open(NULL, FC_LOG_TEXT, g.debug ? FC_LOG_DEBUG : FC_LOG_WARN);
 	}
-	if (FC_STREQ(argv[i], "help")) {
-		usage(stdout);
-		return 0;
+	/* `fcrun help [COMMAND]` and `fcrun --help` as runc's: the app's help,
+	 * or the command's. */
+	char *help_argv[] = {NULL, "--help", NULL};
+	if (FC_STREQ(argv[i], "help") || FC_STREQ(argv[i], "h") || help) {
+		if (!FC_STREQ(argv[i], "help") && !FC_STREQ(argv[i], "h"))
+			help_argv[0] = argv[i];
+		else if (i + 1 < argc)
+			help_argv[0] = argv[i + 1];
+		if (!help_argv[0]) {
+			usage(stdout);
+			return 0;
+		}
+		argv = help_argv;
+		argc = 2;
+		i = 0;
 	}
 	for (size_t v = 0; v < FC_ARRAY_SIZE(verbs); v++)
-		if (FC_STREQ(argv[i], verbs[v].name))
+		if (FC_STREQ(argv[i], verbs[v].name)) {
+			fc_cli_summary = verbs[v].help;
 			return verbs[v].fn(&g, argc - i, argv + i);
-	return fc_cli_failf("unknown command `%s` (see `fcrun --help`)", argv[i]);
+		}
+	/* runc's words and exit status for a command it does not have. */
+	fc_log(FC_LOG_ERROR, "No help topic for '%s'", argv[i]);
+	return 3;
 }

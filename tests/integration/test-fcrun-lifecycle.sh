@@ -117,7 +117,7 @@ expect_match "json log: msg" "does not exist" "$(echo "$last" | jq -r .msg)"
 expect_match "json log: time" '^20' "$(echo "$last" | jq -r .time)"
 
 # unknown command and flags
-$F bogus >/dev/null 2>&1; expect_eq "unknown command exits 1" 1 $?
+$F bogus >/dev/null 2>&1; expect_eq "unknown command exits 3 (as runc)" 3 $?
 $F create --bogus x >/dev/null 2>&1; expect_eq "unknown flag exits 1" 1 $?
 expect_match "--version" '^fcrun version' "$($F --version)"
 expect_match "--help lists commands" 'COMMANDS' "$($F --help)"

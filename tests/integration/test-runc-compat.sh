@@ -84,4 +84,53 @@ same "kill: 0 checks liveness; names, numbers, a bad number, a bad name" rc \
 	'^kill 0: 0$' kills
 expect_eq "kill: each status as runc's" "$(grep '^kill' "$T/out.runc")" "$(grep '^kill' "$T/out.fcrun")"
 
+# ---- output people and engines read --------------------------------------
+version() { rt "$1" --version | grep -E '^([a-z]+ version|spec:) ' | sed -E 's/^([a-z]+ version|spec:) .*/\1 X/'; rt "$1" -v | head -n1 | cut -d' ' -f1,2; }
+same "--version and -v: \"RT version X.Y.Z\" and a \"spec:\" line" out '^RT version X$' version
+helps() {
+	local r=$1
+	rt "$r" --help | sed -n '1,2p;/^USAGE:/,+1p;/^COMMANDS:/p'
+	echo "rc $?"
+	rt "$r" | head -n 1
+	rt "$r" help | head -n 1
+	rt "$r" kill --help | sed -n '1,5p;/^OPTIONS:/,+1p' | sed 's/ \{2,\}/  /g'
+	rt "$r" help kill | head -n 2
+	rt "$r" kill -h | head -n 2
+}
+same "--help, no command, help, COMMAND --help, help COMMAND, COMMAND -h (runc's layout)" rc \
+	'^   RT kill - kill sends the specified signal' helps
+expect_eq "COMMAND --help: NAME, USAGE and OPTIONS as runc prints them" \
+	"$(sed '1,/^rc /d' "$T/out.runc" | grep -E '^(NAME|USAGE|OPTIONS):|^   RT kill|^   --all, -a')" \
+	"$(sed '1,/^rc /d' "$T/out.fcrun" | grep -E '^(NAME|USAGE|OPTIONS):|^   RT kill|^   --all, -a')"
+unknown() { rt "$1" nosuchcommand; }
+same "an unknown command: runc's words and exit status 3" rc "No help topic for 'nosuchcommand'" unknown
+badflag() { rt "$1" --no-such-flag list; echo "global: $?"; rt "$1" kill --no-such-flag x; echo "kill: $?"; rt "$1" kill; echo "no id: $?"; }
+same "an unknown flag, a missing argument: exit status 1, the flag named" rc \
+	'flag provided but not defined: -no-such-flag' badflag
+debug_text() {
+	local r=$1
+	newid
+	rt "$r" --debug run --bundle "$B" "$id" >/dev/null 2>"$T/dbg.$r" &
+	wait_state "$r" "$id" running
+	rt "$r" kill "$id" KILL
+	wait
+	# every line runc's (logrus) text: time="..." level=debug msg="..."
+	grep -c . "$T/dbg.$r" | sed 's/^[1-9][0-9]*$/lines/'
+	grep -vcE '^time="[^"]+" level=(debug|info|warning) msg=".*"( [a-z]+=.*)?$' "$T/dbg.$r"
+}
+same "--debug: logrus text lines on stderr (level=debug)" out '^lines$' debug_text
+debug_json() {
+	local r=$1
+	newid
+	rm -f "$T/log.$r"
+	rt "$r" --debug --log "$T/log.$r" --log-format json run -d --bundle "$B" "$id" 2>&1
+	echo "stderr and stdout above: none"
+	jq -r .level "$T/log.$r" | sort -u
+	jq -e -s 'all(has("level") and has("msg") and has("time"))' "$T/log.$r" >/dev/null && echo "keys level, msg, time"
+	rt "$r" --debug --log "$T/log2.$r" delete -f "$id" 2>&1
+	grep -c 'level=debug' "$T/log2.$r" | sed 's/^[1-9][0-9]*$/lines/'
+	grep -vcE '^time="[^"]+" level=[a-z]+ msg=".*"( [a-z]+=.*)?$' "$T/log2.$r"
+}
+same "--debug --log FILE: JSON lines, and text lines, in the file only" out '^debug$' debug_json
+
 done_testing
