@@ -369,6 +369,16 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	}
 	fc_log(FC_LOG_DEBUG, "create `%s`: parsed config at %.3f ms", o->id,
 	       (double)(fc_now_ns() - c.t0) / 1e6);
+	for (char **w = c.spec->warnings; w && *w; w++)
+		fc_log(FC_LOG_WARN, "%s", *w);
+	if (c.spec->process->caps.unknown) {
+		/* runc's and crun's warning: the names are skipped, not refused */
+		_cleanup_buf_ struct fc_buf b = {0};
+		for (char **u = c.spec->process->caps.unknown; *u; u++)
+			fc_buf_printf(&b, "%s%s", u == c.spec->process->caps.unknown ? "" : " ",
+			              *u);
+		fc_log(FC_LOG_WARN, "ignoring unknown or unavailable capabilities: [%s]", b.data);
+	}
 
 	/* State directory: mkdir is the lock against a second create of the id. */
 	if (mkdir(root, 0700) < 0 && errno != EEXIST) {

@@ -87,6 +87,17 @@ static void caps_add(int **set, size_t *n, int cap)
 	(*set)[(*n)++] = cap;
 }
 
+/* runc's and crun's warning for capability names they skip. */
+static void warn_unknown_caps(const struct fc_caps *k)
+{
+	if (!k->unknown)
+		return;
+	_cleanup_buf_ struct fc_buf b = {0};
+	for (size_t i = 0; k->unknown[i]; i++)
+		fc_buf_printf(&b, "%s%s", i ? " " : "", k->unknown[i]);
+	fc_log(FC_LOG_WARN, "ignoring unknown or unavailable capabilities: [%s]", b.data);
+}
+
 /* The process to run: --process, else the container's with the overrides. */
 static int build_process(struct exec_ctx *c, struct fc_error **err)
 {
@@ -135,8 +146,12 @@ static int build_process(struct exec_ctx *c, struct fc_error **err)
 		for (char *x = name; *x; x++)
 			*x = (char)(*x >= 'a' && *x <= 'z' ? *x - 32 : *x);
 		int v = fc_cap_from_name(name);
-		if (v < 0)
-			return fc_error_set(err, 0, "--cap: unknown capability `%s`", *cap);
+		if (v < 0) {
+			/* as runc: skipped with a warning */
+			fc_log(FC_LOG_WARN, "ignoring unknown or unavailable capabilities: [%s]",
+			       name);
+			continue;
+		}
 		struct fc_caps *k = &p->caps;
 		k->has_caps = true;
 		caps_add(&k->bounding, &k->n_bounding, v);
@@ -144,6 +159,7 @@ static int build_process(struct exec_ctx *c, struct fc_error **err)
 		caps_add(&k->permitted, &k->n_permitted, v);
 		caps_add(&k->ambient, &k->n_ambient, v);
 	}
+	warn_unknown_caps(&p->caps);
 	c->env = fc_merge_env(p->env, o->env, true);
 	return 0;
 }

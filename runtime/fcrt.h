@@ -282,6 +282,10 @@ struct fc_caps {
 	int *bounding, *effective, *inheritable, *permitted, *ambient;
 	size_t n_bounding, n_effective, n_inheritable, n_permitted, n_ambient;
 	bool has_caps; /* process.capabilities present */
+	/* Names fcrun does not know, left out of the sets (NULL-terminated,
+	 * may be NULL): runc and crun skip them with a warning, so newer
+	 * engines work with older runtimes; create and exec log it. */
+	char **unknown;
 };
 
 struct fc_seccomp_arg {

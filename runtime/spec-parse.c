@@ -46,22 +46,29 @@ int fcj_idmaps(yajl_val obj, const char *where, const char *key, struct fc_idmap
 
 /* ---- process --------------------------------------------------------- */
 
-static int parse_cap_set(yajl_val caps, const char *where, const char *key, int **out, size_t *n,
-                         struct fc_error **err)
+/* A capability name fcrun does not know is left out and recorded in
+ * caps->unknown (once), as runc and crun skip it with a warning. */
+static int parse_cap_set(yajl_val caps, const char *where, const char *key, struct fc_caps *k,
+                         int **out, size_t *n, struct fc_error **err)
 {
 	_cleanup_strv_ char **names = NULL;
 	int r = fcj_strv(caps, where, key, false, &names, err);
 	if (r <= 0)
 		return r;
-	*n = fc_strv_len(names);
-	*out = fc_calloc(*n + 1, sizeof(int));
-	for (size_t i = 0; i < *n; i++) {
+	size_t len = fc_strv_len(names);
+	*out = fc_calloc(len + 1, sizeof(int));
+	*n = 0;
+	for (size_t i = 0; i < len; i++) {
 		int c = fc_cap_from_name(names[i]);
-		if (c < 0) {
-			_cleanup_free_ char *p = fcj_path_idx(where, key, i);
-			return fcj_err(err, p, NULL, "unknown capability `%s`", names[i]);
+		if (c >= 0) {
+			(*out)[(*n)++] = c;
+			continue;
 		}
-		(*out)[i] = c;
+		size_t j = 0;
+		while (k->unknown && k->unknown[j] && strcmp(k->unknown[j], names[i]))
+			j++;
+		if (!k->unknown || !k->unknown[j])
+			strv_push(&k->unknown, fc_strdup(names[i]));
 	}
 	return 1;
 }
@@ -140,11 +147,12 @@ static int parse_process_into(yajl_val v, const char *w, struct fc_process *p,
 	if (TRY(fcj_obj(v, w, "capabilities", &o, err)) > 0) {
 		struct fc_caps *c = &p->caps;
 		c->has_caps = true;
-		TRY(parse_cap_set(o, wc, "bounding", &c->bounding, &c->n_bounding, err));
-		TRY(parse_cap_set(o, wc, "effective", &c->effective, &c->n_effective, err));
-		TRY(parse_cap_set(o, wc, "inheritable", &c->inheritable, &c->n_inheritable, err));
-		TRY(parse_cap_set(o, wc, "permitted", &c->permitted, &c->n_permitted, err));
-		TRY(parse_cap_set(o, wc, "ambient", &c->ambient, &c->n_ambient, err));
+		TRY(parse_cap_set(o, wc, "bounding", c, &c->bounding, &c->n_bounding, err));
+		TRY(parse_cap_set(o, wc, "effective", c, &c->effective, &c->n_effective, err));
+		TRY(parse_cap_set(o, wc, "inheritable", c, &c->inheritable, &c->n_inheritable,
+		                  err));
+		TRY(parse_cap_set(o, wc, "permitted", c, &c->permitted, &c->n_permitted, err));
+		TRY(parse_cap_set(o, wc, "ambient", c, &c->ambient, &c->n_ambient, err));
 	}
 	TRY(parse_rlimits(v, w, p, err));
 	TRY(fcj_bool(v, w, "noNewPrivileges", &p->no_new_privileges, err));
@@ -199,6 +207,7 @@ void fc_process_free(struct fc_process *p)
 	free(p->caps.inheritable);
 	free(p->caps.permitted);
 	free(p->caps.ambient);
+	fc_strv_free(p->caps.unknown);
 	free(p->rlimits);
 	free(p->apparmor_profile);
 	free(p->selinux_label);

@@ -133,4 +133,20 @@ debug_json() {
 }
 same "--debug --log FILE: JSON lines, and text lines, in the file only" out '^debug$' debug_json
 
+# ---- capabilities: unknown names are skipped with runc's warning ---------
+bundle "$T/bcap" sh -c 'grep -E "^Cap(Eff|Bnd)" /proc/self/status'
+jqedit "$T/bcap" '.process.capabilities |= with_entries(.value += ["CAP_NO_SUCH_CAP"])'
+capsrun() { newid; rt "$1" run --bundle "$T/bcap" "$id"; }
+same "unknown capability names: skipped, warned about (runc and crun)" out \
+	'level=warning msg="ignoring unknown or unavailable capabilities: \[CAP_NO_SUCH_CAP\]"' capsrun
+capexec() {
+	local r=$1
+	newid
+	rt "$r" run -d --bundle "$B" "$id" >/dev/null 2>&1 || return 1
+	rt "$r" exec --cap CAP_NO_SUCH_CAP "$id" grep CapEff /proc/self/status
+	echo "exec --cap: $?"
+	rt "$r" delete -f "$id"
+}
+same "exec --cap of an unknown name: skipped with the warning" out 'exec --cap: 0' capexec
+
 done_testing
