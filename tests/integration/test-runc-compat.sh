@@ -149,4 +149,23 @@ capexec() {
 }
 same "exec --cap of an unknown name: skipped with the warning" out 'exec --cap: 0' capexec
 
+# ---- exec --pid-file -------------------------------------------------------
+pidfile() {
+	local r=$1
+	newid
+	rt "$r" run -d --bundle "$B" "$id" >/dev/null 2>&1 || return 1
+	mkdir -p "$T/pf.$r" && cd "$T/pf.$r" || return 1
+	rt "$r" exec --pid-file pid.txt "$id" echo Hello from exec
+	echo "exec: $?"
+	[ "$(cat pid.txt)" -gt 0 ] && [ "$(cat pid.txt)" != "$(rt "$r" state "$id" | jq .pid)" ] && echo "pid.txt: a pid, not the init's"
+	rt "$r" exec -d --pid-file pid2.txt "$id" sleep 100
+	echo "exec -d: $?"
+	[ "$(cat "/proc/$(cat pid2.txt)/comm")" = sleep ] && echo "pid2.txt: the process"
+	rt "$r" exec --pid-file /non-existent/directory "$id" true 2>/dev/null
+	echo "unwritable pid file: $?"
+	cd "$T" || return 1
+	rt "$r" delete -f "$id"
+}
+same "exec --pid-file (relative, -d, unwritable: 255)" out 'unwritable pid file: 255' pidfile
+
 done_testing
