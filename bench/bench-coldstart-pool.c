@@ -105,7 +105,7 @@ static int start_daemon(struct cs_run *R, struct pool_priv *pp, struct cs_tier *
 	pt->root = fc_asprintf("%s/root", pt->dir);
 	pt->sock = fc_asprintf("%s/api.sock", pt->dir);
 	pt->log = fc_asprintf("%s/serve.log", pt->dir);
-	if (fc_mkdir_p_at(AT_FDCWD, pt->dir, 0700, err) < 0)
+	if (fc_mkdir_p_at(AT_FDCWD, pt->dir, 0711, err) < 0)
 		return -EIO;
 	char *argv[] = {pp->self,   "serve",  "--root",         pt->root, "--store", t->store_dir,
 	                "--socket", pt->sock, "--idle-timeout", "1h",     NULL};

@@ -277,6 +277,7 @@ static int setup(struct cs_run *R, struct fc_error **err)
 	_cleanup_free_ char *tmpl = fc_asprintf("%s/fcstart-coldstart.XXXXXX", R->workdir_parent);
 	if (!mkdtemp(tmpl))
 		return fc_error_set(err, errno, "mkdtemp `%s`", tmpl);
+	chmod(tmpl, 0711); /* the pool's sandboxes (user namespaces) pass through */
 	R->tiers.workdir = TAKE_PTR(tmpl);
 	if (R->image) {
 		R->image_abs = realpath(R->image, NULL);

@@ -916,6 +916,9 @@ int bench_pool_cmd(int argc, char **argv)
 		return 1;
 	}
 	p.dir = TAKE_PTR(tmpl);
+	/* the root of a sandbox in a user namespace (an unprivileged host
+	 * user) passes through it to the daemon's root */
+	chmod(p.dir, 0711);
 	p.root = fc_asprintf("%s/root", p.dir);
 	p.sock = fc_asprintf("%s/api.sock", p.dir);
 	p.store = fc_asprintf("%s/store", p.dir);

@@ -576,6 +576,7 @@ static int setup(struct bp *B, struct fc_error **err)
 	_cleanup_free_ char *tmpl = fc_asprintf("%s/fcstart-pull.XXXXXX", B->workdir_parent);
 	if (!mkdtemp(tmpl))
 		return fc_error_set(err, errno, "mkdtemp `%s`", tmpl);
+	chmod(tmpl, 0711); /* the pool's sandboxes (user namespaces) pass through */
 	B->dir = TAKE_PTR(tmpl);
 	if ((r = net_up(B, err)) < 0)
 		return fc_error_wrap(err, "network namespace");

@@ -16,6 +16,7 @@ FCSTART=${FCSTART:-${FC_BUILD_ROOT:-}/bench/fcstart}
 SRC=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 work=$(mktemp -d /var/tmp/test-bench-coldstart.XXXXXX)
+chmod 711 "$work" # the pool path's sandboxes (user namespaces) pass through to their dirs
 bg=
 cleanup() {
 	[ -n "$bg" ] && kill -9 "$bg" 2>/dev/null && wait "$bg" 2>/dev/null

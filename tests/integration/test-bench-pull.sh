@@ -12,6 +12,7 @@ done
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 F=${FCSTART:-${FC_BUILD_ROOT:-$src/build}/bench/fcstart}
 work=$(mktemp -d /tmp/test-bench-pull.XXXXXX)
+chmod 711 "$work" # the pool path's sandboxes (user namespaces) pass through to their dirs
 bg=
 cleanup() {
 	[ -n "$bg" ] && kill -9 "$bg" 2>/dev/null && wait "$bg" 2>/dev/null

@@ -16,6 +16,7 @@ M="$FC_SOURCE_ROOT/tests/lib/mkimage.sh"
 if why=$(reg_missing); then echo "1..0 # SKIP missing $why"; exit 77; fi
 
 T=$(mktemp -d /tmp/test-snap-pull.XXXXXX)
+chmod 711 "$T" # the pool's sandboxes (user namespaces) pass through to their dirs
 REG_DIR=$T/reg
 mkdir -p "$REG_DIR"
 DPID=
