@@ -6,6 +6,14 @@
  * its command, environment, user and cwd, its hostname, a writable root, its
  * limits, a /tmp of its own, a cgroup namespace, no /dev/mqueue and no
  * cgroupfs (functions need neither, and each mount costs every sandbox). */
+#include <fcntl.h>
+#include <sched.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
 #include "bundle.h"
 #include "fcrt.h"
 #include "fcsnap.h"
@@ -36,8 +44,15 @@ static char **environment(const struct fcsnap_config *c, char *const *fn_env)
 	return env;
 }
 
+static struct fc_idmap *idmap(uint32_t base)
+{
+	struct fc_idmap *m = fc_calloc(1, sizeof(*m));
+	*m = (struct fc_idmap){.container_id = 0, .host_id = base, .size = BUNDLE_USERNS_SIZE};
+	return m;
+}
+
 static struct fc_spec *sandbox_spec(const struct fcsnap_image *img, const struct fcpool_fn_spec *s,
-                                    char *const *args, uid_t uid, gid_t gid)
+                                    char *const *args, uid_t uid, gid_t gid, uint32_t uid_base)
 {
 	const struct fcsnap_config *c = &img->config;
 	struct fc_spec *spec = fcrt_spec_default();
@@ -75,11 +90,19 @@ static struct fc_spec *sandbox_spec(const struct fcsnap_image *img, const struct
 		r->pids.has_limit = true;
 		r->pids.limit = s->pids;
 	}
+	if (uid_base) {
+		/* root inside is uid_base outside: what escapes the sandbox is
+		 * an unprivileged user that owns nothing on the host */
+		fcrt_spec_set_namespace(spec, FC_NS_USER, NULL);
+		spec->uid_mappings = idmap(uid_base);
+		spec->gid_mappings = idmap(uid_base);
+		spec->n_uid_mappings = spec->n_gid_mappings = 1;
+	}
 	return spec;
 }
 
-int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, struct bundle **out,
-                struct fc_error **err)
+int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
+                struct bundle **out, struct fc_error **err)
 {
 	struct fcsnap_image *img = NULL;
 	/* the image: a name in the store, or a reference pulled as the label
@@ -121,6 +144,14 @@ int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, struct 
 	r = fcsnap_resolve_user(img, &uid, &gid, err);
 	if (r < 0)
 		goto out;
+	if (uid_base && (uid >= BUNDLE_USERNS_SIZE || gid >= BUNDLE_USERNS_SIZE)) {
+		r = fc_error_set(err, EINVAL,
+		                 "function `%s`: image `%s` runs as %u:%u, outside the sandbox's "
+		                 "user namespace (0..%u); deploy it with --userns host",
+		                 s->name, s->image, (unsigned)uid, (unsigned)gid,
+		                 BUNDLE_USERNS_SIZE - 1);
+		goto out;
+	}
 	for (size_t i = 0; i < img->n_layers; i++)
 		if (strpbrk(img->layer_dirs[i], ":,\n")) {
 			r = fc_error_set(err, EINVAL,
@@ -129,7 +160,8 @@ int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, struct 
 			goto out;
 		}
 	struct bundle *b = fc_calloc(1, sizeof(*b));
-	b->spec = sandbox_spec(img, s, args, uid, gid);
+	b->spec = sandbox_spec(img, s, args, uid, gid, uid_base);
+	b->uid_base = uid_base;
 	b->layers = fc_calloc(img->n_layers + 1, sizeof(char *));
 	for (size_t i = 0; i < img->n_layers; i++)
 		b->layers[i] = fc_strdup(img->layer_dirs[i]);
@@ -144,6 +176,10 @@ void bundle_free(struct bundle *b)
 {
 	if (!b)
 		return;
+	for (size_t i = 0; b->layer_fds && i < b->n_layers; i++)
+		if (b->layer_fds[i] >= 0)
+			close(b->layer_fds[i]);
+	free(b->layer_fds);
 	fcrt_spec_free(b->spec);
 	fc_strv_free(b->layers);
 	free(b);
@@ -178,8 +214,155 @@ int bundle_parse(const char *text, size_t len, struct bundle **out, struct fc_er
 		bundle_free(b);
 		return r;
 	}
+	if (b->spec->n_uid_mappings)
+		b->uid_base = b->spec->uid_mappings[0].host_id;
 	*out = b;
 	return 0;
+}
+
+/* A user namespace mapping 0..SIZE-1 to base.. (uids and gids), for
+ * MOUNT_ATTR_IDMAP: a child unshares it and waits while we write its maps and
+ * open it. The fork server is single-threaded, so it may fork. */
+static int userns_fd(uint32_t base, struct fc_error **err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return fc_error_set(err, errno, "user namespace: pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return fc_error_set(err, errno, "user namespace: fork");
+	}
+	if (pid == 0) {
+		char ch;
+		close(p[1]);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		(void)!read(p[0], &ch, 1); /* until the parent is done */
+		_exit(0);
+	}
+	close(p[0]);
+	char map[64], path[64];
+	int n = snprintf(map, sizeof(map), "0 %u %u\n", base, BUNDLE_USERNS_SIZE);
+	int r = 0, fd = -1;
+	for (int i = 0; i < 2 && r == 0; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, i ? "gid_map" : "uid_map");
+		/* until the child has unshared (its map can be written once) */
+		for (int t = 0;; t++) {
+			_cleanup_close_ int mfd = open(path, O_WRONLY | O_CLOEXEC);
+			if (mfd >= 0 && write(mfd, map, (size_t)n) == n)
+				break;
+			if (t == 2000) {
+				r = fc_error_set(err, errno, "user namespace: write `%s`", path);
+				break;
+			}
+			usleep(100);
+		}
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = fc_error_set(err, errno, "user namespace: open `%s`", path);
+	}
+	close(p[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return r < 0 ? r : fd;
+}
+
+int bundle_prepare(struct bundle *b, struct fc_error **err)
+{
+	if (!b->uid_base || b->layer_fds)
+		return 0;
+	_cleanup_close_ int ns = userns_fd(b->uid_base, err);
+	if (ns < 0)
+		return ns;
+	b->layer_fds = fc_calloc(b->n_layers + 1, sizeof(int));
+	for (size_t i = 0; i < b->n_layers; i++)
+		b->layer_fds[i] = -1;
+	for (size_t i = 0; i < b->n_layers; i++) {
+		int fd = (int)syscall(SYS_open_tree, AT_FDCWD, b->layers[i],
+		                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (fd < 0)
+			return fc_error_set(err, errno, "idmapped layer `%s`: open_tree",
+			                    b->layers[i]);
+		b->layer_fds[i] = fd;
+		struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY,
+		                          .userns_fd = (uint64_t)ns};
+		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+			return fc_error_set(err, errno,
+			                    "idmapped layer `%s` (does its filesystem support "
+			                    "idmapped mounts?)",
+			                    b->layers[i]);
+	}
+	return 0;
+}
+
+int bundle_sandbox_dir(const struct bundle *b, const char *dir, struct fc_error **err)
+{
+	char opts[96];
+	if (b->uid_base)
+		snprintf(opts, sizeof(opts), "mode=0700,uid=%u,gid=%u,size=64m", b->uid_base,
+		         b->uid_base);
+	else
+		snprintf(opts, sizeof(opts), "mode=0700,size=64m");
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+		return fc_error_set(err, errno, "mount tmpfs on `%s`", dir);
+	_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || mkdirat(fd, "upper", 0755) < 0 || mkdirat(fd, "work", 0700) < 0 ||
+	    mkdirat(fd, "rootfs", 0755) < 0)
+		return fc_error_set(err, errno, "create dirs in `%s`", dir);
+	/* the overlay's root is its upper dir: root's inside */
+	if (b->uid_base && fchownat(fd, "upper", b->uid_base, b->uid_base, AT_SYMLINK_NOFOLLOW) < 0)
+		return fc_error_set(err, errno, "chown `%s/upper`", dir);
+	return 0;
+}
+
+/* The overlay of the idmapped layers (the new mount API: a layer each, as
+ * descriptors) with upper and work, on target. */
+static int overlay_idmapped(const struct bundle *b, const char *upper, const char *work,
+                            const char *target, struct fc_error **err)
+{
+	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+	_cleanup_close_ int mnt = -1;
+	const char *step = "fsopen";
+	int r = fs < 0 ? -errno : 0;
+	/* overlay stacks the top layer first */
+	for (size_t i = b->n_layers; r == 0 && i-- > 0;) {
+		step = b->layers[i];
+		if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "lowerdir+", NULL, b->layer_fds[i]) <
+		    0)
+			r = -errno;
+	}
+	if (r == 0 && (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+	               syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)) {
+		step = "upperdir/workdir";
+		r = -errno;
+	}
+	if (r == 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		step = "create";
+		r = -errno;
+	}
+	if (r == 0) {
+		mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+		if (mnt < 0 || syscall(SYS_move_mount, mnt, "", AT_FDCWD, target,
+		                       MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+			step = "attach";
+			r = -errno;
+		}
+	}
+	if (r == 0)
+		return 0;
+	char log[256];
+	ssize_t k = fs >= 0 ? read(fs, log, sizeof(log) - 1) : -1;
+	if (k > 2 && log[1] == ' ') { /* "e overlay: ..." */
+		log[k - (log[k - 1] == '\n')] = '\0';
+		step = log + 2;
+	}
+	return fc_error_set(err, -r, "mount the overlay of idmapped layers on `%s`: %s", target,
+	                    step);
 }
 
 int bundle_create(const struct bundle *b, const char *rt_root, const char *id, const char *dir,
@@ -188,7 +371,9 @@ int bundle_create(const struct bundle *b, const char *rt_root, const char *id, c
 	_cleanup_free_ char *rootfs = fc_asprintf("%s/rootfs", dir);
 	_cleanup_free_ char *upper = fc_asprintf("%s/upper", dir);
 	_cleanup_free_ char *work = fc_asprintf("%s/work", dir);
-	int r = fcsnap_mount_overlay(b->layers, b->n_layers, upper, work, rootfs, err);
+	int r = b->layer_fds
+	            ? overlay_idmapped(b, upper, work, rootfs, err)
+	            : fcsnap_mount_overlay(b->layers, b->n_layers, upper, work, rootfs, err);
 	if (r < 0)
 		return r;
 	struct fcrt_create_opts o = {

@@ -14,17 +14,36 @@ struct fc_spec;
 struct fcrt_container;
 struct fcsnap_store;
 
+/* A function's sandboxes get a user namespace of their own by default: ids
+ * 0..BUNDLE_USERNS_SIZE-1 inside are uid_base.. on the host (uids and gids
+ * alike). The host ranges of functions start at BUNDLE_USERNS_FIRST (in the
+ * range systemd leaves to containers, far from users and /etc/subuid's
+ * usual 100000..), BUNDLE_USERNS_SLOTS of them. */
+#define BUNDLE_USERNS_SIZE  65536u
+#define BUNDLE_USERNS_FIRST 0x40000000u
+#define BUNDLE_USERNS_SLOTS 12288u
+
 struct bundle {
 	struct fc_spec *spec; /* root.path "rootfs": each sandbox's own overlay */
 	char **layers;        /* the image's layer dirs, lowest first */
 	size_t n_layers;
+	uint32_t uid_base; /* the host id of root inside; 0: no user namespace */
+	/* the fork server's (bundle_prepare): with a user namespace, each layer
+	 * as a detached idmapped mount (the image's files, owned by the host's
+	 * ids, appear owned by the sandbox's), in the order of layers */
+	int *layer_fds;
 };
 
 /* A function's bundle from its spec and image: fcrt_spec_default() made into
  * a function's sandbox (its command, environment, user, cwd, hostname,
- * limits, /tmp, a cgroup namespace). */
-int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, struct bundle **out,
-                struct fc_error **err);
+ * limits, /tmp, a cgroup namespace; unless s->userns_host, a user namespace
+ * mapping 0..65535 inside to uid_base.. on the host). */
+int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
+                struct bundle **out, struct fc_error **err);
+/* In the fork server, once per deploy: with a user namespace, the idmapped
+ * mounts of the layers (a helper process holds the namespace while they are
+ * made). */
+int bundle_prepare(struct bundle *b, struct fc_error **err);
 void bundle_free(struct bundle *b);
 
 /* As text for a fork server (the layers a line each, an empty line, the
@@ -32,6 +51,10 @@ void bundle_free(struct bundle *b);
 void bundle_text(const struct bundle *b, struct fc_buf *out);
 int bundle_parse(const char *text, size_t len, struct bundle **out, struct fc_error **err);
 
+/* The per-sandbox tmpfs on dir (the overlay's upper and work dirs, its size
+ * cap), with upper, work and rootfs in it; with a user namespace, dir and
+ * upper belong to the sandbox's root. */
+int bundle_sandbox_dir(const struct bundle *b, const char *dir, struct fc_error **err);
 /* Make sandbox id in dir (holding the empty dirs upper, work and rootfs):
  * the overlay of the layers on dir/rootfs, then the container (libfcrt state
  * under rt_root) created from the spec, its init waiting on a socket. */

@@ -13,7 +13,7 @@ static void usage(FILE *f)
 	    "usage: fcstart fn [--socket PATH] COMMAND ...\n"
 	    "  deploy NAME --image IMAGE [--mode classic|http] [--env K=V]... [--label K=V]...\n"
 	    "         [--memory SIZE] [--cpus N] [--pids N] [--timeout DURATION]\n"
-	    "         [--pull always|missing|never] [-- CMD ARG...]\n"
+	    "         [--pull always|missing|never] [--userns private|host] [-- CMD ARG...]\n"
 	    "         IMAGE: a name in the daemon's store, or a reference the daemon pulls\n"
 	    "         when the store lacks it (--pull, label com.fcstart.pull; default missing)\n"
 	    "         labels com.openfaas.scale.min (default 1) and com.openfaas.scale.max "
@@ -22,6 +22,8 @@ static void usage(FILE *f)
 	    "256),\n"
 	    "         --timeout per invocation (default 1m); --cpus (default none, at least "
 	    "0.01)\n"
+	    "         --userns private (default: root inside is an unprivileged host user) or "
+	    "host\n"
 	    "  ls [--json]\n"
 	    "  rm NAME...\n"
 	    "  scale NAME --min N --max M\n"
@@ -46,17 +48,13 @@ static void strv_push(char ***v, const char *s)
 
 static int deploy(const char *sock, int argc, char **argv)
 {
-	static const struct option lo[] = {{"image", required_argument, NULL, 'i'},
-	                                   {"mode", required_argument, NULL, 'm'},
-	                                   {"env", required_argument, NULL, 'e'},
-	                                   {"label", required_argument, NULL, 'l'},
-	                                   {"memory", required_argument, NULL, 'M'},
-	                                   {"cpus", required_argument, NULL, 'c'},
-	                                   {"timeout", required_argument, NULL, 't'},
-	                                   {"pids", required_argument, NULL, 'p'},
-	                                   {"pull", required_argument, NULL, 'P'},
-	                                   {"help", no_argument, NULL, 'h'},
-	                                   {0}};
+	static const struct option lo[] = {
+	    {"image", required_argument, NULL, 'i'},   {"mode", required_argument, NULL, 'm'},
+	    {"env", required_argument, NULL, 'e'},     {"label", required_argument, NULL, 'l'},
+	    {"memory", required_argument, NULL, 'M'},  {"cpus", required_argument, NULL, 'c'},
+	    {"timeout", required_argument, NULL, 't'}, {"pids", required_argument, NULL, 'p'},
+	    {"userns", required_argument, NULL, 'U'},  {"pull", required_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},          {0}};
 	struct fcpool_fn_spec spec = {0};
 	int c;
 	if (argc < 2 || argv[1][0] == '-') {
@@ -102,6 +100,16 @@ static int deploy(const char *sock, int argc, char **argv)
 				        optarg);
 				goto out;
 			}
+			break;
+		case 'U':
+			if (!FC_STREQ(optarg, "host") && !FC_STREQ(optarg, "private")) {
+				fprintf(stderr,
+				        "fcstart fn deploy: --userns `%s`: expected private or "
+				        "host\n",
+				        optarg);
+				goto out;
+			}
+			spec.userns_host = FC_STREQ(optarg, "host");
 			break;
 		case 'p': {
 			char *end;

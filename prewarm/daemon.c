@@ -57,6 +57,13 @@ struct daemon {
 	struct fserver fs[FS_MAX];
 	unsigned nfs;
 	uint64_t next_tick;
+	/* the host id ranges of functions' user namespaces (bundle.h), kept
+	 * for a name while the daemon runs */
+	struct userns_range {
+		char *name;
+		uint32_t base;
+	} * ranges;
+	size_t n_ranges;
 };
 
 /* A sandbox's I/O: its init's pid, start socket (while waiting) and network
@@ -412,6 +419,59 @@ static int send_bundle(struct daemon *d, const char *name, const struct bundle *
 	return 0;
 }
 
+/* The host ids of root in a function's sandboxes: its own range of 65536,
+ * picked by a hash of the root and its name, the next free one on a clash
+ * with a deployed function's; kept on redeploys. */
+static uint32_t userns_base(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_ranges; i++)
+		if (FC_STREQ(d->ranges[i].name, name))
+			return d->ranges[i].base;
+	uint32_t h = 2166136261u;
+	for (const char *p = d->prefix; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	uint32_t base = 0;
+	for (uint32_t k = 0; k < BUNDLE_USERNS_SLOTS && !base; k++) {
+		base = BUNDLE_USERNS_FIRST + (h + k) % BUNDLE_USERNS_SLOTS * BUNDLE_USERNS_SIZE;
+		for (size_t i = 0; i < d->n_ranges; i++)
+			if (d->ranges[i].base == base && pool_fn_find(d->pool, d->ranges[i].name))
+				base = 0;
+	}
+	if (base) {
+		d->ranges = fc_realloc(d->ranges, (d->n_ranges + 1) * sizeof(*d->ranges));
+		d->ranges[d->n_ranges++] =
+		    (struct userns_range){.name = fc_strdup(name), .base = base};
+	}
+	return base;
+}
+
+/* The root of a sandbox in a user namespace is an unprivileged host user: it
+ * must pass through every directory above its own (as with runc and
+ * Docker's userns-remap). The daemon's root and sandboxes/ are made so; the
+ * root's parents are the host's, left as they are, and checked. */
+static int userns_reachable(struct daemon *d, const char *name, struct fc_error **err)
+{
+	_cleanup_free_ char *p = fc_strdup(d->root);
+	for (char *s = p + strlen(p); s > p; s = strrchr(p, '/')) {
+		*s = 0;
+		struct stat st;
+		const char *dir = *p ? p : "/";
+		if (stat(dir, &st) == 0 && !(st.st_mode & S_IXOTH))
+			return fc_error_set(
+			    err, EACCES,
+			    "function `%s`: its sandboxes run in a user namespace, whose root "
+			    "(an unprivileged host user) cannot pass through `%s` (mode %04o) to "
+			    "the daemon's root `%s`: chmod o+x `%s`, run the daemon with a --root "
+			    "whose parents others can pass through (the default %s can), or "
+			    "deploy it with --userns host",
+			    name, dir, (unsigned)(st.st_mode & 07777), d->root, dir,
+			    FCPOOL_DEFAULT_ROOT);
+	}
+	return 0;
+}
+
 int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err)
 {
 	struct bundle *b = NULL;
@@ -422,8 +482,15 @@ int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error
 		r = fcpool_fn_spec_limits(spec, err);
 	if (r >= 0)
 		r = fcpool_fn_spec_check(spec, err);
+	uint32_t base = r >= 0 && !spec->userns_host ? userns_base(d, spec->name) : 0;
+	if (r >= 0 && !spec->userns_host && !base)
+		r = fc_error_set(err, ENOSPC,
+		                 "function `%s`: every user namespace range is taken (%u)",
+		                 spec->name, BUNDLE_USERNS_SLOTS);
+	if (r >= 0 && !spec->userns_host)
+		r = userns_reachable(d, spec->name, err);
 	if (r >= 0)
-		r = bundle_make(d->store, spec, &b, err);
+		r = bundle_make(d->store, spec, base, &b, err);
 	if (r >= 0)
 		r = save_spec(d, spec, err);
 	if (r >= 0)
@@ -622,6 +689,16 @@ int daemon_new(const struct fcpool_serve_opts *o, struct loop *l, struct daemon 
 	    fc_mkdir_p_at(AT_FDCWD, fnd, 0700, err) < 0 ||
 	    fc_mkdir_p_at(AT_FDCWD, d->rt_root, 0700, err) < 0)
 		return fc_error_code(*err);
+	/* The root of a sandbox in a user namespace is an unprivileged host
+	 * user that must reach its own dir (owned by it, mode 0700) through the
+	 * root and sandboxes/: they can be passed through, not listed. */
+	const char *const walk[] = {d->root, sbd};
+	for (size_t i = 0; i < FC_ARRAY_SIZE(walk); i++) {
+		struct stat st;
+		if (stat(walk[i], &st) == 0 && (st.st_mode & 0011) != 0011 &&
+		    chmod(walk[i], (st.st_mode & 07777) | 0011) < 0)
+			return fc_error_set(err, errno, "chmod `%s`", walk[i]);
+	}
 	unsigned nfs = o->fork_servers ? o->fork_servers : 2;
 	r = fs_start(d, nfs > FS_MAX ? FS_MAX : nfs, err);
 	if (r < 0)
@@ -706,6 +783,9 @@ void daemon_free(struct daemon *d)
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	fcsnap_store_free(d->store);
+	for (size_t i = 0; i < d->n_ranges; i++)
+		free(d->ranges[i].name);
+	free(d->ranges);
 	free(d->root);
 	free(d->rt_root);
 	free(d->prefix);

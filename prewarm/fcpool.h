@@ -56,15 +56,21 @@ struct fcpool_fn_spec {
 	double cpus;         /* 0 = unlimited */
 	uint64_t timeout_ms; /* per invocation; 0 = FCPOOL_DEFAULT_TIMEOUT_MS */
 	unsigned pids;       /* processes at once; 0 = FCPOOL_DEFAULT_PIDS */
-	unsigned min, max;   /* from the labels com.openfaas.scale.min/max */
-	unsigned queue; /* label com.fcstart.queue: invocations that may wait; 0: the daemon's */
+	/* false (the default): its sandboxes run in a user namespace of their own,
+	 * root inside mapped to an unprivileged host range of the function's;
+	 * true ("userns":"host", label com.fcstart.userns=host): as the host's
+	 * root, for images that need real root */
+	bool userns_host;
+	unsigned min, max; /* from the labels com.openfaas.scale.min/max */
+	unsigned queue;    /* label com.fcstart.queue: invocations that may wait; 0: the daemon's */
 };
 void fcpool_fn_spec_clear(struct fcpool_fn_spec *s);
 /* min, max and queue from the labels com.openfaas.scale.min and .max
  * (default 1 and 20) and com.fcstart.queue (default 0). */
 void fcpool_fn_spec_labels(struct fcpool_fn_spec *s);
 /* pids and timeout_ms from the labels com.fcstart.pids and
- * com.fcstart.timeout where the spec has none, then the defaults
+ * com.fcstart.timeout where the spec has none, userns_host from the label
+ * com.fcstart.userns (host or private), then the defaults
  * (FCPOOL_DEFAULT_MEMORY, _PIDS, _TIMEOUT_MS) for what is still 0; a label
  * that is not a count or a duration is refused, naming it. The daemon does it
  * for every deployed spec. */

@@ -123,7 +123,8 @@ static char *g_rt_root;
 /* The deployed functions' bundles, parsed once per deploy. */
 struct fs_function {
 	char name[128];
-	struct bundle *b;
+	struct bundle *b; /* NULL when the last deploy's could not be used: */
+	char *error;      /* why */
 	struct fs_function *next;
 };
 static struct fs_function *functions;
@@ -148,19 +149,24 @@ static void function_deploy(const char *name, int fd)
 		return;
 	}
 	text = fc_malloc((size_t)st.st_size + 1);
-	if (pread(fd, text, (size_t)st.st_size, 0) != st.st_size ||
-	    bundle_parse(text, (size_t)st.st_size, &b, &e) < 0) {
-		fc_log(FC_LOG_ERROR, "fork server: function `%s`: bundle: %s", name,
-		       e ? e->msg : strerror(errno));
-		fc_error_free(e);
-		return;
-	}
 	struct fs_function **p = function_find(name);
 	if (!*p) {
 		*p = fc_calloc(1, sizeof(**p));
 		snprintf((*p)->name, sizeof((*p)->name), "%s", name);
 	}
 	bundle_free((*p)->b);
+	(*p)->b = NULL;
+	free((*p)->error);
+	(*p)->error = NULL;
+	if (pread(fd, text, (size_t)st.st_size, 0) != st.st_size ||
+	    bundle_parse(text, (size_t)st.st_size, &b, &e) < 0 || bundle_prepare(b, &e) < 0) {
+		/* its sandboxes fail with this, not with the previous deploy's */
+		(*p)->error = fc_asprintf("bundle: %s", e ? e->msg : strerror(errno));
+		fc_log(FC_LOG_ERROR, "fork server: function `%s`: %s", name, (*p)->error);
+		fc_error_free(e);
+		bundle_free(b);
+		return;
+	}
 	(*p)->b = b;
 }
 
@@ -171,6 +177,7 @@ static void function_forget(const char *name)
 		return;
 	*p = f->next;
 	bundle_free(f->b);
+	free(f->error);
 	free(f);
 }
 
@@ -191,22 +198,16 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out,
 	if (!f)
 		return fc_error_set(err, ENOENT, "function `%s`: no bundle in the fork server",
 		                    req->fn);
+	if (!f->b)
+		return fc_error_relay(err, EINVAL, "%s", f->error);
 	_cleanup_free_ char *dir = fc_asprintf("%s/sandboxes/%s", g_root, req->id);
-	_cleanup_free_ char *rootfs = fc_asprintf("%s/rootfs", dir);
-	_cleanup_free_ char *upper = fc_asprintf("%s/upper", dir);
-	_cleanup_free_ char *work = fc_asprintf("%s/work", dir);
 	int r;
 	if (mkdir(dir, 0700) < 0)
 		return fc_error_set(err, errno, "create `%s`", dir);
 	/* per-sandbox tmpfs: the overlay's upper and work dirs (and its size cap) */
-	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64m") < 0) {
-		r = fc_error_set(err, errno, "mount tmpfs on `%s`", dir);
+	r = bundle_sandbox_dir(f->b, dir, err);
+	if (r < 0)
 		goto fail;
-	}
-	if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0 || mkdir(rootfs, 0755) < 0) {
-		r = fc_error_set(err, errno, "create dirs in `%s`", dir);
-		goto fail;
-	}
 	r = bundle_create(f->b, g_rt_root, req->id, dir, out, err);
 	if (r < 0)
 		goto fail;

@@ -119,6 +119,15 @@ int fcpool_fn_spec_limits(struct fcpool_fn_spec *s, struct fc_error **err)
 			    s->name, l);
 		s->timeout_ms = ms;
 	}
+	if ((l = label(s->labels, "com.fcstart.userns"))) {
+		if (!FC_STREQ(l, "host") && !FC_STREQ(l, "private"))
+			return fc_error_set(
+			    err, EINVAL,
+			    "function `%s`: label com.fcstart.userns `%s`: expected "
+			    "private or host",
+			    s->name, l);
+		s->userns_host = s->userns_host || FC_STREQ(l, "host");
+	}
 	if (!s->memory)
 		s->memory = FCPOOL_DEFAULT_MEMORY;
 	if (!s->pids)

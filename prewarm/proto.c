@@ -115,6 +115,8 @@ void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *b)
 		fc_buf_printf(b, ",\"args\":");
 		strv_json(b, s->args);
 	}
+	if (s->userns_host)
+		fc_buf_printf(b, ",\"userns\":\"host\"");
 	fc_buf_printf(b,
 	              ",\"memory\":%llu,\"cpus\":%.17g,\"timeout_ms\":%llu,\"pids\":%u,\"min\":%u,"
 	              "\"max\":%u}",
@@ -189,8 +191,18 @@ static int spec_from_tree(yajl_val v, struct fcpool_fn_spec *s, struct fc_error 
 		goto out;
 	if (r)
 		s->pids = (unsigned)d;
+	const char *userns = js_str(v, "userns");
+	if (userns && !FC_STREQ(userns, "host") && !FC_STREQ(userns, "private")) {
+		r = fc_error_set(err, EINVAL,
+		                 "function `%s`: userns `%s`: expected private or host", name,
+		                 userns);
+		goto out;
+	}
+	s->userns_host = userns && FC_STREQ(userns, "host");
 	if ((r = fcpool_fn_spec_limits(s, err)) < 0)
 		goto out;
+	if (userns) /* the field wins over the label */
+		s->userns_host = FC_STREQ(userns, "host");
 	fcpool_fn_spec_labels(s);
 	if ((r = spec_num(v, name, "min", 10000, &d, err)) < 0)
 		goto out;

@@ -14,6 +14,7 @@ for t in jq setpriv; do
 	command -v $t >/dev/null || { echo "1..0 # SKIP $t is missing"; exit 77; }
 done
 T=$(mktemp -d /tmp/test-pool-classic.XXXXXX)
+chmod 711 "$T" # the sandboxes' root (a user namespace's) passes through to its dir
 R=$T/root
 SOCK=$T/api.sock
 export FCSTART_SOCKET=$SOCK

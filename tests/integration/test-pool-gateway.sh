@@ -10,6 +10,7 @@ F=${FCSTART:-${FC_BUILD_ROOT:-$src/build}/bench/fcstart}
 [ -x "$F" ] || { echo "1..0 # SKIP fcstart not built at $F"; exit 77; }
 for t in jq curl; do command -v $t >/dev/null || { echo "1..0 # SKIP $t is missing"; exit 77; }; done
 T=$(mktemp -d /tmp/test-pool-gateway.XXXXXX)
+chmod 711 "$T" # the sandboxes' root (a user namespace's) passes through to its dir
 R=$T/root
 export FCSTART_SOCKET=$T/api.sock
 PORT=$((20000 + $$ % 20000))

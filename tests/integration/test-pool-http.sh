@@ -11,6 +11,7 @@ F=${FCSTART:-${FC_BUILD_ROOT:-$src/build}/bench/fcstart}
 [ -x "$F" ] || { echo "1..0 # SKIP fcstart not built at $F"; exit 77; }
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is missing"; exit 77; }
 T=$(mktemp -d /tmp/test-pool-http.XXXXXX)
+chmod 711 "$T" # the sandboxes' root (a user namespace's) passes through to its dir
 R=$T/root
 export FCSTART_SOCKET=$T/api.sock
 dpid=

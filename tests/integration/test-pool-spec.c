@@ -36,6 +36,33 @@ int main(void)
 	          s.memory == 256 << 20 && s.pids == 256 && s.timeout_ms == 60000 && s.cpus == 0,
 	      "default limits: 256 MiB, 256 processes, 60 s per invocation (also for 0)");
 	fcpool_fn_spec_clear(&s);
+	check(parse("{\"name\":\"a\",\"image\":\"bb\"}", &s, NULL) == 0 && !s.userns_host,
+	      "a user namespace by default");
+	fcpool_fn_spec_clear(&s);
+	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"userns\":\"host\"}", &s, NULL) == 0 &&
+	          s.userns_host,
+	      "\"userns\":\"host\" opts out");
+	struct fc_buf ub = {0};
+	fcpool_fn_spec_json(&s, &ub);
+	fcpool_fn_spec_clear(&s);
+	check(parse(ub.data, &s, NULL) == 0 && s.userns_host, "... and reads back");
+	free(ub.data);
+	fcpool_fn_spec_clear(&s);
+	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"labels\":[\"com.fcstart.userns=host\"]}",
+	            &s, NULL) == 0 &&
+	          s.userns_host,
+	      "label com.fcstart.userns=host opts out");
+	fcpool_fn_spec_clear(&s);
+	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"userns\":\"private\",\"labels\":["
+	            "\"com.fcstart.userns=host\"]}",
+	            &s, NULL) == 0 &&
+	          !s.userns_host,
+	      "the field wins over the label");
+	fcpool_fn_spec_clear(&s);
+	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"userns\":\"none\"}", &s, &msg) < 0 && msg &&
+	          strstr(msg, "userns `none`"),
+	      "an unknown userns is refused, naming it");
+	free(msg);
 	check(parse("{\"name\":\"a\",\"image\":\"bb\",\"labels\":[\"com.fcstart.pids=64\","
 	            "\"com.fcstart.timeout=2s\"]}",
 	            &s, NULL) == 0 &&
