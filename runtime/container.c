@@ -350,6 +350,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	int r;
 
 	c.t0 = fc_now_ns();
+	fc_self_exe_init();
 	if (!fcrt_id_valid(o->id))
 		return fc_error_set(err, EINVAL, "invalid container id `%s`", o->id ? o->id : "");
 	c.bundle = realpath(o->bundle ? o->bundle : ".", NULL);

@@ -265,6 +265,11 @@ static int lookup(struct exec_ctx *c, char **path, struct fc_error **err)
 	if (fc_find_executable(a0, c->env, path, &e) >= 0)
 		return 0;
 	int errnum = e ? e->errnum : ENOENT;
+	if (errnum == EPERM) { /* refused: the runtime's own binary */
+		fc_error_relay(err, EPERM, "%s", e->msg);
+		fc_error_free(e);
+		return -EPERM;
+	}
 	fc_error_free(e);
 	if (strchr(a0, '/'))
 		return fc_error_set(err, 0, "exec: \"%s\": stat %s: %s", a0, a0, strerror(errnum));
@@ -500,6 +505,7 @@ int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_
 	for (int i = 0; i < FC_NS_COUNT; i++)
 		c.ns_fds[i] = -1;
 	*out = NULL;
+	fc_self_exe_init();
 
 	if (!fcrt_id_valid(o->id)) {
 		r = fc_error_set(err, EINVAL, "invalid container id `%s`", o->id ? o->id : "");

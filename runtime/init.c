@@ -597,6 +597,8 @@ int fc_find_executable(const char *arg0, char **env, char **out, struct fc_error
 		if (S_ISDIR(st.st_mode))
 			return fc_error_set(err, EACCES,
 			                    "process.args[0]: exec `%s`: is a directory", arg0);
+		if (fc_exec_check(arg0, arg0, err) < 0)
+			return fc_error_code(*err);
 		*out = fc_strdup(arg0);
 		return 0;
 	}
@@ -609,6 +611,8 @@ int fc_find_executable(const char *arg0, char **env, char **out, struct fc_error
 	for (char *dir = strtok_r(dup, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		_cleanup_free_ char *cand = fc_asprintf("%s/%s", *dir ? dir : ".", arg0);
 		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+			if (fc_exec_check(arg0, cand, err) < 0)
+				return fc_error_code(*err);
 			*out = TAKE_PTR(cand);
 			return 0;
 		}

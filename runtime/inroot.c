@@ -149,3 +149,73 @@ int fc_close_fds_except(const int *keep, size_t n)
 	}
 	return 0;
 }
+
+/* ---- the program is never the runtime (CVE-2019-5736) -------------------- */
+
+static struct {
+	bool set;
+	dev_t dev;
+	ino_t ino;
+} self_exe;
+
+void fc_self_exe_init(void)
+{
+	struct stat st;
+	if (!self_exe.set && stat("/proc/self/exe", &st) == 0) {
+		self_exe.dev = st.st_dev;
+		self_exe.ino = st.st_ino;
+		self_exe.set = true;
+	}
+}
+
+/* Open what execve would run for path (we are in the container's root):
+ * symlinks as usual, magic links refused. */
+static int open_exec(const char *path)
+{
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+	                       .resolve = RESOLVE_NO_MAGICLINKS};
+	for (;;) {
+		int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			return fd;
+	}
+}
+
+int fc_exec_check(const char *arg0, const char *path, struct fc_error **err)
+{
+	_cleanup_free_ char *cur = fc_strdup(path);
+	/* the kernel follows at most 4 levels of "#!" interpreters */
+	for (int level = 0; level < 5; level++) {
+		struct stat st;
+		char head[256];
+		_cleanup_close_ int fd = open_exec(cur);
+		if (fd < 0 && errno == ELOOP)
+			return fc_error_relay(
+			    err, EPERM,
+			    "process.args[0]: exec `%s`: `%s` goes through a magic "
+			    "link (such as /proc/self/exe), refused",
+			    arg0, cur);
+		if (fd < 0)
+			return 0; /* not readable by us: execve says what it says */
+		if (fstat(fd, &st) == 0 && self_exe.set && st.st_dev == self_exe.dev &&
+		    st.st_ino == self_exe.ino)
+			return fc_error_relay(
+			    err, EPERM,
+			    "process.args[0]: exec `%s`: `%s` is the runtime's own "
+			    "binary, refused (CVE-2019-5736)",
+			    arg0, cur);
+		ssize_t n = pread(fd, head, sizeof(head) - 1, 0);
+		if (n < 3 || head[0] != '#' || head[1] != '!')
+			return 0;
+		head[n] = '\0';
+		char *p = head + 2;
+		p += strspn(p, " \t");
+		size_t len = strcspn(p, " \t\n");
+		if (!len)
+			return 0;
+		p[len] = '\0';
+		free(cur);
+		cur = fc_strdup(p);
+	}
+	return 0;
+}

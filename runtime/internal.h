@@ -125,6 +125,14 @@ int fc_in_root_mkdir_p(int rootfd, const char *path, mode_t mode, struct fc_erro
 /* chdir to path inside our root ("/"): field names the config field in errors
  * ("process.cwd"); magic links and paths leading out are refused. */
 int fc_in_root_chdir(const char *field, const char *path, struct fc_error **err);
+/* The program a container process is to exec (path, found for arg0), from
+ * inside the container's root: it may not be the runtime's own binary, nor
+ * reach it through a magic link such as /proc/self/exe, nor have either as
+ * its "#!" interpreter (CVE-2019-5736: the container could then open the
+ * runtime's binary through /proc/PID/exe and overwrite it). fc_self_exe_init
+ * notes which binary that is, on the host side, before the clone or fork. */
+void fc_self_exe_init(void);
+int fc_exec_check(const char *arg0, const char *path, struct fc_error **err);
 /* Close every descriptor but 0-2 and keep[0..n) (values < 0 are skipped). */
 int fc_close_fds_except(const int *keep, size_t n);
 

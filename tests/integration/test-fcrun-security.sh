@@ -388,4 +388,31 @@ canaries_safe "a \"device\" naming a host file, in a user namespace: the file is
 expect_match "...refused, saying it is not the device" "devices: .*canary. on the host is not the device c 1:3" "$out"
 chmod 700 "$T"; chmod 600 "$T/host/canary"
 
+# ---- the container's program may not be the runtime's binary (CVE-2019-5736) ----
+# (running it, the container could open it through /proc/PID/exe and, once
+# it exits, write the host's fcrun)
+not_runtime() { # DESC OUTPUT
+	if printf '%s' "$2" | grep -q '^fcrun version'; then not_ok "$1: the host's fcrun ran in the container"
+	elif printf '%s' "$2" | grep -Eq 'process.args\[0\].*(magic link|runtime.s own binary)'; then ok "$1"
+	else not_ok "$1"; printf '%s\n' "$2" | diag; fi
+}
+bundle "$T/ex" /proc/self/exe --version
+not_runtime "process.args[0] = /proc/self/exe: refused" "$($F run --bundle "$T/ex" ex1 2>&1)"
+printf '#!/proc/self/exe\n' >"$T/ex/rootfs/bin/evil"; chmod 755 "$T/ex/rootfs/bin/evil"
+printf '#!/bin/evil\n' >"$T/ex/rootfs/bin/evil2"; chmod 755 "$T/ex/rootfs/bin/evil2"
+jqedit "$T/ex" '.process.args = ["/bin/evil", "--version"]'
+not_runtime "a script with #!/proc/self/exe: refused" "$($F run --bundle "$T/ex" ex2 2>&1)"
+jqedit "$T/ex" '.process.args = ["evil2", "--version"]'
+not_runtime "...two levels of #! down, found in PATH: refused" "$($F run --bundle "$T/ex" ex3 2>&1)"
+jqedit "$T/ex" '.process.args = ["/bin/fcrun-host", "--version"] | .mounts += [{"destination": "/bin/fcrun-host", "type": "bind", "source": "'"$FCRUN"'", "options": ["bind"]}]'
+not_runtime "the host's fcrun bound into the container: refused" "$($F run --bundle "$T/ex" ex4 2>&1)"
+bundle "$T/ex5" /bin/sh -c 'printf "#!/proc/self/exe\n" >/tmp/evil; chmod 755 /tmp/evil; exec sleep 100'
+jqedit "$T/ex5" '.root.readonly = false'
+check "a container for exec" $F run -d --bundle "$T/ex5" ex5
+sleep 0.2
+not_runtime "exec /proc/self/exe: refused" "$($F exec ex5 /proc/self/exe --version 2>&1)"
+not_runtime "exec of a #!/proc/self/exe script: refused" "$($F exec ex5 /tmp/evil --version 2>&1)"
+expect_eq "a normal exec still works" ok "$($F exec ex5 /bin/echo ok 2>&1)"
+check "delete it" $F delete -f ex5
+
 done_testing

@@ -99,6 +99,21 @@ static void hostile_cwd(const char *src, const char *dir, const char *root)
 	check(strcmp(now, secret) == 0, "hand-over: the host canary is unchanged");
 	check(refused,
 	      "hand-over: cwd naming the host dir the creator holds is refused (process.cwd)");
+	/* An invocation's argv naming the runtime's binary (CVE-2019-5736). */
+	char *exe[] = {"/proc/self/exe", "--version", NULL};
+	_cleanup_free_ char *jq =
+	    fc_asprintf("cd %s && jq '.process.cwd = \"/\"' config.json >c.new && "
+	                "mv c.new config.json",
+	                bundle);
+	if (system(jq) != 0)
+		exit(1);
+	struct fc_error *e = NULL;
+	_cleanup_free_ char *out = handover_output(root, "hexe", bundle, exe, &e);
+	check(e && strstr(e->msg, "process.args[0]") && strstr(e->msg, "refused"),
+	      "hand-over: argv /proc/self/exe (the runtime's binary) is refused");
+	if (e)
+		printf("# %s\n", e->msg);
+	fc_error_free(e);
 }
 
 int main(void)
