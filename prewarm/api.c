@@ -130,15 +130,14 @@ static void on_event(void *owner, const struct fcpool_event *ev)
 
 static void op_invoke(struct api_conn *c, struct proto_request *rq)
 {
-	struct fcpool_fn_list l;
+	enum fcpool_mode mode;
 	struct fc_error *e = NULL;
-	if (daemon_list(c->api->d, rq->name, false, &l, &e) < 0) {
+	if (daemon_fn_mode(c->api->d, rq->name, &mode, &e) < 0) {
 		reply_err(c, e);
 		conn_free(c);
 		return;
 	}
-	bool classic = l.fns[0].spec.mode == FCPOOL_CLASSIC;
-	daemon_list_free(&l);
+	bool classic = mode == FCPOOL_CLASSIC;
 	size_t bytes = 0;
 	for (size_t i = 0; rq->env && rq->env[i]; i++) {
 		bytes += strlen(rq->env[i]) + 2;

@@ -545,6 +545,16 @@ int daemon_list(struct daemon *d, const char *name, bool stats, struct fcpool_fn
 	return 0;
 }
 
+int daemon_fn_mode(struct daemon *d, const char *name, enum fcpool_mode *mode,
+                   struct fc_error **err)
+{
+	struct pool_fn *f = name ? pool_fn_find(d->pool, name) : NULL;
+	if (!f)
+		return no_function(name, err);
+	*mode = f->spec.mode;
+	return 0;
+}
+
 void daemon_list_free(struct fcpool_fn_list *l)
 {
 	free(l->fns); /* the specs are the core's */

@@ -574,11 +574,10 @@ static enum MHD_Result invoke(struct gw_req *q, const char *name)
 {
 	if (q->g->stopping)
 		return respond_text(q->mc, 503, "the gateway is stopping\n");
-	struct fcpool_fn_list l;
-	if (daemon_list(q->g->d, name, false, &l, NULL) < 0)
+	enum fcpool_mode mode;
+	if (daemon_fn_mode(q->g->d, name, &mode, NULL) < 0)
 		return respond_text(q->mc, 404, "no such function\n");
-	q->http = l.fns[0].spec.mode == FCPOOL_HTTP;
-	daemon_list_free(&l);
+	q->http = mode == FCPOOL_HTTP;
 	struct daemon_invoke_args a = {.name = name,
 	                               .t_arrived = fc_now_ns(),
 	                               .stdio = {-1, -1, -1},
