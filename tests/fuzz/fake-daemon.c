@@ -153,6 +153,16 @@ int daemon_list(struct daemon *d, const char *name, bool stats, struct fcpool_fn
 	return 0;
 }
 
+int daemon_fn_mode(struct daemon *d, const char *name, enum fcpool_mode *mode,
+                   struct fc_error **err)
+{
+	struct fcpool_fn_spec *s = find(d, name);
+	if (!s)
+		return fc_error_set(err, ENOENT, "no function `%s`", name ? name : "");
+	*mode = s->mode;
+	return 0;
+}
+
 void daemon_list_free(struct fcpool_fn_list *l)
 {
 	free(l->fns);
