@@ -333,7 +333,7 @@ static yajl_val reply_parse(const char *json, struct fc_error **err)
 	if (!js_true(v, "ok")) {
 		const char *msg = js_str(v, "error");
 		fc_error_relay(err, (int)js_num_or(v, "errno", EIO, 1, JS_INT_MAX), "%s",
-		               msg ? msg : "the daemon refused the request");
+		               msg && *msg ? msg : "the daemon refused the request");
 		yajl_tree_free(v);
 		return NULL;
 	}
