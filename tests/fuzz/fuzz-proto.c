@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz-proto: the daemon's wire JSON (prewarm/proto.c), both directions.
- * Daemon side: a function spec as `fcstart fn deploy` and the gateway send
- * it; an accepted spec must read back identical after the client writes it,
- * also as a deploy request. Client side: replies, invocation events and the
- * answers to ls and stats; what was read must be written the same way after
- * one more trip (the writers round some figures once). The size and duration
- * syntaxes of the CLI and the gateway's limits get the input as a string. */
+ * Daemon side: requests (proto_request_parse) and a function spec as
+ * `fcstart fn deploy` and the gateway send it (also as an OpenFaaS
+ * FunctionDeployment, delete and scale body); an accepted spec must read back
+ * identical after the client writes it, also as a deploy request. Client side: replies, invocation
+ * events and the answers to ls and stats; what was read must be written the same way after one more
+ * trip (the writers round some figures once). The size and duration syntaxes of the CLI and the
+ * gateway's limits get the input as a string. */
+#include <math.h>
+
 #include "fuzz.h"
 #include "proto.h"
 
@@ -106,12 +109,76 @@ static void list_round_trip(const char *buf, bool stats)
 	free(j2.data);
 }
 
+/* The daemon's side: a request read, written as the client writes one and
+ * read again gives the same document (bounds that are not finite aside: no
+ * client writes them, and the daemon's scale refuses them). */
+static void request_round_trip(const char *buf)
+{
+	struct fc_error *err = NULL;
+	struct proto_request r, r2;
+	int rc = proto_request_parse(buf, &r, &err);
+	fuzz_check_result("request", rc, err);
+	if (rc < 0)
+		return;
+	err = NULL;
+	FUZZ_CHECK(r.op >= PROTO_PING && r.op <= PROTO_INVOKE, "request with op %d", (int)r.op);
+	if ((!r.has_min || isfinite(r.min)) && (!r.has_max || isfinite(r.max))) {
+		struct fc_buf j1 = {0}, j2 = {0};
+		proto_request_json(&r, &j1);
+		rc = proto_request_parse(j1.data, &r2, &err);
+		FUZZ_CHECK(rc >= 0, "request written as %s does not read back: %s", j1.data,
+		           err ? err->msg : "?");
+		proto_request_json(&r2, &j2);
+		FUZZ_CHECK(FC_STREQ(j1.data, j2.data), "request %s read back as %s", j1.data,
+		           j2.data);
+		proto_request_clear(&r2);
+		free(j1.data);
+		free(j2.data);
+	}
+	proto_request_clear(&r);
+}
+
+/* The gateway's OpenFaaS documents: an accepted FunctionDeployment is a spec
+ * the daemon accepts, and it reads back from its JSON. */
+static void openfaas(const char *buf)
+{
+	struct fc_error *err = NULL;
+	struct fcpool_fn_spec s, back;
+	int r = proto_openfaas_deployment(buf, &s, &err);
+	fuzz_check_result("FunctionDeployment", r, err);
+	err = NULL;
+	if (r >= 0) {
+		FUZZ_CHECK(fcpool_fn_spec_check(&s, &err) >= 0,
+		           "deployment accepted, spec refused: %s", err ? err->msg : "?");
+		struct fc_buf b = {0};
+		fcpool_fn_spec_json(&s, &b);
+		r = fcpool_fn_spec_parse(b.data, &back, &err);
+		FUZZ_CHECK(r >= 0 && spec_eq(&s, &back), "deployment's spec %s does not read back",
+		           b.data);
+		fcpool_fn_spec_clear(&back);
+		free(b.data);
+		fcpool_fn_spec_clear(&s);
+	}
+	char *name = NULL;
+	r = proto_openfaas_delete(buf, &name, &err);
+	fuzz_check_result("delete body", r, err);
+	err = NULL;
+	free(name);
+	double replicas = 0;
+	r = proto_openfaas_scale(buf, &replicas, &err);
+	fuzz_check_result("scale body", r, err);
+	FUZZ_CHECK(r < 0 || replicas == -1 || (replicas >= 0 && isfinite(replicas)), "replicas %g",
+	           replicas);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = fuzz_cstr(data, size);
 	struct fc_error *err = NULL;
 
 	spec_round_trip(buf);
+	request_round_trip(buf);
+	openfaas(buf);
 	fuzz_check_result("reply", proto_reply_check(buf, &err), err);
 	event_round_trip(buf);
 	list_round_trip(buf, false);
