@@ -54,7 +54,7 @@ san_build() {
 	local cc=gcc
 	command -v clang >/dev/null 2>&1 && cc=clang
 	if [ -f build-asan/build.ninja ] &&
-		! grep -q "^C compiler for the host machine: $cc " build-asan/meson-logs/meson-log.txt; then
+		! grep -q "^C compiler for the host machine: .*($cc " build-asan/meson-logs/meson-log.txt; then
 		rm -rf build-asan
 	fi
 	if [ ! -f build-asan/build.ninja ]; then
