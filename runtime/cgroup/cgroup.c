@@ -604,15 +604,14 @@ static int cg_lock(bool exclusive)
 	int fd = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	for (unsigned i = 0;; i++) {
+	for (;;) {
+		/* A remover does not wait: a create holding the lock shared is
+		 * between its mkdirs, so the parents are in use anyway, and the
+		 * delete that empties them next removes them. */
 		if (flock(fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) == 0)
 			return fd;
-		if (errno == EINTR)
-			continue;
-		/* a remover does not wait long for creators: the next one will do */
-		if (errno != EWOULDBLOCK || i >= 50)
+		if (errno != EINTR)
 			break;
-		nap(i + 10);
 	}
 	close(fd);
 	return -1;
@@ -1415,8 +1414,22 @@ static int destroy(struct fc_cgroup *cg, struct fc_error **err)
 	if (r < 0)
 		return fc_error_wrap(err, "destroy cgroup %s", cg->path);
 	/* Then the parents fcrun made, once empty, with no create between its
-	 * mkdir of a parent and of its own directory (the lock). */
-	int lock = cg_lock(true);
+	 * mkdir of a parent and of its own directory (the lock); nothing to
+	 * lock for when no parent is fcrun's. */
+	bool any = false;
+	for (size_t i = 0; i <= cg->n_v1 && !any; i++) {
+		const char *leaf = i < cg->n_v1 ? cg->v1[i].path : cg->v2;
+		const char *mount = i < cg->n_v1 ? host.h[i].mount : cg->v2_mount;
+		if (!leaf)
+			continue;
+		_cleanup_free_ char *up = fc_strdup(leaf);
+		char *slash = strrchr(up, '/');
+		if (slash && (size_t)(slash - up) > strlen(mount)) {
+			*slash = '\0';
+			any = marked(up) || is_parent_of_ours(cg, up);
+		}
+	}
+	int lock = any ? cg_lock(true) : -1;
 	if (lock >= 0) {
 		for (size_t i = 0; i < cg->n_v1; i++)
 			remove_parents(cg, host.h[i].mount, cg->v1[i].path);
