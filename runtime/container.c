@@ -236,6 +236,12 @@ static int validate(struct fc_create *c, struct fc_error **err)
 	int r = fc_spec_validate(s, err);
 	if (r < 0)
 		return r;
+	/* runc's rule and words: cgroup v2 files only where cgroup v2 is the
+	 * hierarchy (a hybrid host's cgroup2 tree holds no memory or cpu). */
+	if (s->resources && s->resources->n_unified && fc_cgroup_host_mode() != FC_CGROUP_V2)
+		return fc_error_set(err, 0,
+		                    "linux.resources.unified: invalid configuration: cannot use "
+		                    "unified on cgroup v1");
 	if (s->process->terminal && !c->opts->console_socket && !c->opts->has_console_fd)
 		return fc_error_set(err, 0,
 		                    "cannot allocate tty if fcrun will detach without "

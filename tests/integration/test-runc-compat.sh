@@ -160,12 +160,34 @@ pidfile() {
 	[ "$(cat pid.txt)" -gt 0 ] && [ "$(cat pid.txt)" != "$(rt "$r" state "$id" | jq .pid)" ] && echo "pid.txt: a pid, not the init's"
 	rt "$r" exec -d --pid-file pid2.txt "$id" sleep 100
 	echo "exec -d: $?"
-	[ "$(cat "/proc/$(cat pid2.txt)/comm")" = sleep ] && echo "pid2.txt: the process"
+	# (runc's process may still be its init for a moment)
+	for _ in $(seq 100); do
+		[ "$(cat "/proc/$(cat pid2.txt)/comm" 2>/dev/null)" = sleep ] && echo "pid2.txt: the process" && break
+		sleep 0.05
+	done
 	rt "$r" exec --pid-file /non-existent/directory "$id" true 2>/dev/null
 	echo "unwritable pid file: $?"
 	cd "$T" || return 1
 	rt "$r" delete -f "$id"
 }
 same "exec --pid-file (relative, -d, unwritable: 255)" out 'unwritable pid file: 255' pidfile
+
+# ---- refused by runc and crun ----------------------------------------------
+bundle "$T/bref" true
+jqedit "$T/bref" '.linux.sysctl = {"kernel.hostname": "other"}'
+refuse() { newid; rt "$1" run --bundle "$2" "$id"; }
+same "sysctl kernel.hostname against the hostname field: refused" rc \
+	'sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field' refuse "$T/bref"
+bundle "$T/bdom" cat /proc/sys/kernel/domainname
+jqedit "$T/bdom" '.linux.sysctl = {"kernel.domainname": "dom.example"}'
+same "sysctl kernel.domainname in the container's UTS namespace: set" out '^dom.example$' refuse "$T/bdom"
+if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
+	bundle "$T/buni" true
+	jqedit "$T/buni" '.linux.resources.memory = {"limit": 67108864} | .linux.resources.unified = {"memory.max": "67108864"}'
+	same "cgroup v1 resources with unified on a v1/hybrid host: invalid configuration" rc \
+		'invalid configuration: cannot use unified on cgroup v1' refuse "$T/buni"
+else
+	ok "# SKIP unified resources on a v1 host: this host is cgroup v2"
+fi
 
 done_testing
