@@ -72,19 +72,19 @@ static void create_cleanup(struct fc_create *c)
 	free(c->cgroup_path);
 }
 
-int fc_console_connect(const char *path, struct fc_error **err)
+int fc_unix_connect(const char *path, const char *what, struct fc_error **err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return fc_error_set(err, ENAMETOOLONG, "console socket `%s`", path);
+		return fc_error_set(err, ENAMETOOLONG, "%s `%s`", what, path);
 	strcpy(sa.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fc_error_set(err, errno, "console socket");
+		return fc_error_set(err, errno, "%s", what);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
 		close(fd);
-		return fc_error_set(err, e, "connect to console socket `%s`", path);
+		return fc_error_set(err, e, "failed to connect with %s `%s`", what, path);
 	}
 	return fd;
 }
@@ -430,17 +430,27 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 				goto fail;
 		}
 	}
-	if (c.spec->seccomp && c.spec->seccomp->listener_path) {
+	/* As runc: the agent is needed (and connected) only when the filter
+	 * notifies; listenerPath alone is ignored. */
+	if (fc_seccomp_notifies(c.seccomp) &&
+	    (!c.spec->seccomp->listener_path || !*c.spec->seccomp->listener_path)) {
+		r = fc_error_set(err, 0,
+		                 "linux.seccomp: SCMP_ACT_NOTIFY needs a seccomp agent "
+		                 "(linux.seccomp.listenerPath is empty)");
+		goto fail;
+	}
+	if (fc_seccomp_notifies(c.seccomp)) {
 		/* Connected here, in the runtime's namespaces; the init sends the
 		 * notify fd through it once its filter is in place. */
-		r = c.seccomp_agent_fd = fc_console_connect(c.spec->seccomp->listener_path, err);
+		r = c.seccomp_agent_fd =
+		    fc_unix_connect(c.spec->seccomp->listener_path, "seccomp agent", err);
 		if (r < 0) {
 			fc_error_wrap(err, "linux.seccomp.listenerPath");
 			goto fail;
 		}
 	}
 	if (c.spec->process->terminal && o->console_socket) {
-		r = c.console_fd = fc_console_connect(o->console_socket, err);
+		r = c.console_fd = fc_unix_connect(o->console_socket, "console socket", err);
 		if (r < 0)
 			goto fail;
 	}

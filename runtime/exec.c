@@ -31,7 +31,7 @@
 #include <termios.h>
 
 /* Message types on the exec socket (beyond enum fc_sync_msg). */
-enum { EXEC_MSG_CONSOLE = 100 };
+enum { EXEC_MSG_CONSOLE = 100, EXEC_MSG_SECCOMP };
 
 void fcrt_exec_free(struct fcrt_exec *e)
 {
@@ -56,6 +56,8 @@ struct exec_ctx {
 	int root_fd;    /* /proc/<init>/root */
 	int sock[2];    /* [0] caller, [1] helper and process */
 	int console_fd; /* connected --console-socket or -1 */
+	int agent_fd;   /* the seccomp agent (listenerPath), or -1 */
+	char *bundle;
 	struct fc_cgroup *cg;
 };
 
@@ -71,6 +73,9 @@ static void ctx_free(struct exec_ctx *c)
 			close(c->sock[i]);
 	if (c->console_fd >= 0)
 		close(c->console_fd);
+	if (c->agent_fd >= 0)
+		close(c->agent_fd);
+	free(c->bundle);
 	fc_seccomp_prog_free(c->seccomp);
 	fc_cgroup_free(c->cg);
 	fc_process_free(c->owned);
@@ -324,6 +329,23 @@ static void keep_fds(int preserve)
 	}
 }
 
+/* The filter; a notify fd goes to fcrun exec's caller side, which knows the
+ * process's pid as the host sees it and hands it to the seccomp agent (as
+ * runc does for an exec), so the agent gets the exec's notifications. */
+static int install_seccomp(struct exec_ctx *c, struct fc_error **err)
+{
+	int nfd = -1;
+	if (fc_seccomp_install(c->seccomp, fc_seccomp_notifies(c->seccomp) ? &nfd : NULL, err) < 0)
+		return fc_error_code(*err);
+	if (nfd < 0)
+		return 0;
+	int r = send_fd(c->sock[1], EXEC_MSG_SECCOMP, nfd, "seccompFd");
+	close(nfd);
+	if (r < 0)
+		return fc_error_set(err, -r, "linux.seccomp: hand the notify fd over");
+	return 0;
+}
+
 /* The process, in all the container's namespaces. */
 static __attribute__((noreturn)) void exec_process(struct exec_ctx *c)
 {
@@ -348,7 +370,7 @@ static __attribute__((noreturn)) void exec_process(struct exec_ctx *c)
 	}
 	if (fc_rlimits_apply(p, &e) < 0)
 		fail(c, e);
-	if (!p->no_new_privileges && c->seccomp && fc_seccomp_install(c->seccomp, NULL, &e) < 0)
+	if (!p->no_new_privileges && c->seccomp && install_seccomp(c, &e) < 0)
 		fail(c, e);
 	if (fc_identity_apply(p, &e) < 0)
 		fail(c, e);
@@ -356,7 +378,7 @@ static __attribute__((noreturn)) void exec_process(struct exec_ctx *c)
 		fc_error_set(&e, errno, "process.noNewPrivileges");
 		fail(c, e);
 	}
-	if (p->no_new_privileges && c->seccomp && fc_seccomp_install(c->seccomp, NULL, &e) < 0)
+	if (p->no_new_privileges && c->seccomp && install_seccomp(c, &e) < 0)
 		fail(c, e);
 	keep_fds(c->o->preserve_fds);
 	execve(path, p->args, c->env);
@@ -451,6 +473,7 @@ static int load_container(struct exec_ctx *c, struct fc_error **err)
 		return r;
 	}
 	c->init_pid = st->pid;
+	c->bundle = fc_strdup(st->bundle);
 	{
 		_cleanup_free_ char *path = fc_asprintf("%s/%s/config.json", root, o->id);
 		_cleanup_free_ char *data = NULL;
@@ -499,7 +522,8 @@ static int load_container(struct exec_ctx *c, struct fc_error **err)
 
 int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_error **err)
 {
-	struct exec_ctx c = {.o = o, .root_fd = -1, .sock = {-1, -1}, .console_fd = -1};
+	struct exec_ctx c = {
+	    .o = o, .root_fd = -1, .sock = {-1, -1}, .console_fd = -1, .agent_fd = -1};
 	pid_t helper_pid = -1, pid = -1;
 	int r, master = -1;
 	for (int i = 0; i < FC_NS_COUNT; i++)
@@ -525,10 +549,16 @@ int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_
 		goto done;
 	}
 	if (c.proc->terminal && o->console_socket &&
-	    (r = c.console_fd = fc_console_connect(o->console_socket, err)) < 0)
+	    (r = c.console_fd = fc_unix_connect(o->console_socket, "console socket", err)) < 0)
 		goto done;
 	if ((r = fc_seccomp_compile(c.spec->seccomp, &c.seccomp, err)) < 0) {
 		fc_error_wrap(err, "linux.seccomp");
+		goto done;
+	}
+	if (fc_seccomp_notifies(c.seccomp) &&
+	    (r = c.agent_fd =
+	         fc_unix_connect(c.spec->seccomp->listener_path, "seccomp agent", err)) < 0) {
+		fc_error_wrap(err, "linux.seccomp.listenerPath");
 		goto done;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c.sock) < 0) {
@@ -548,12 +578,42 @@ int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_
 	close(c.sock[1]);
 	c.sock[1] = -1;
 
-	/* The helper's answer: the pid, or an error. */
+	/* The helper's answer: the pid, or an error. The process it cloned
+	 * writes on the same socket and may come first: its pty master or
+	 * notify fd waits for the pid here. */
 	struct fc_sync m;
-	int fd;
-	r = recv_msg(c.sock[0], &m, &fd);
+	int fd, early_console = -1, early_notify = -1;
+	for (;;) {
+		r = recv_msg(c.sock[0], &m, &fd);
+		if (r == 0 && fd >= 0 && m.type == EXEC_MSG_CONSOLE && early_console < 0) {
+			early_console = fd;
+			continue;
+		}
+		if (r == 0 && fd >= 0 && m.type == EXEC_MSG_SECCOMP && early_notify < 0) {
+			early_notify = fd;
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		break;
+	}
 	while (waitpid(helper_pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	master = early_console;
+	if (early_notify >= 0) {
+		_cleanup_free_ char *st =
+		    fc_state_hook_json(o->id, "running", c.init_pid, c.bundle, c.spec);
+		if (r == 0 && m.type == FC_SYNC_PID &&
+		    fc_seccomp_agent_send(c.agent_fd, early_notify, m.value,
+		                          c.spec->seccomp->listener_metadata, st, err) < 0) {
+			close(early_notify);
+			pid = m.value;
+			kill(pid, SIGKILL);
+			r = -EIO;
+			goto done;
+		}
+		close(early_notify);
+	}
 	if (r == 0 && m.type == FC_SYNC_ERROR) {
 		r = fc_error_set(err, 0, "unable to start container process: %s", m.text);
 		goto done;
@@ -573,6 +633,16 @@ int fcrt_exec(const struct fcrt_exec_opts *o, struct fcrt_exec **out, struct fc_
 		if (r < 0) {
 			r = fc_error_set(err, -r, "read from the exec'd process");
 			goto done;
+		}
+		if (m.type == EXEC_MSG_SECCOMP && fd >= 0) {
+			_cleanup_free_ char *st =
+			    fc_state_hook_json(o->id, "running", c.init_pid, c.bundle, c.spec);
+			r = fc_seccomp_agent_send(c.agent_fd, fd, pid,
+			                          c.spec->seccomp->listener_metadata, st, err);
+			close(fd);
+			if (r < 0)
+				goto done;
+			continue;
 		}
 		if (m.type == EXEC_MSG_CONSOLE && fd >= 0) {
 			if (master >= 0)

@@ -62,29 +62,12 @@ static int install_seccomp(struct fc_create *c, struct fc_error **err)
 	const struct fc_spec *s = c->spec;
 	_cleanup_free_ char *st =
 	    fc_state_hook_json(c->opts->id, "running", c->host_pid, c->bundle, s);
-	struct fc_buf b = {0};
-	fc_buf_printf(&b, "{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":",
-	              FCRT_OCI_VERSION, (int)c->host_pid);
-	fc_buf_json_string(&b, s->seccomp->listener_metadata ? s->seccomp->listener_metadata : "");
-	fc_buf_printf(&b, ",\"state\":%s}", st);
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = b.data, .iov_len = b.len};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &nfd, sizeof(int));
-	int r = sendmsg(c->seccomp_agent_fd, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
-	free(b.data);
+	int r = fc_seccomp_agent_send(c->seccomp_agent_fd, nfd, c->host_pid,
+	                              s->seccomp->listener_metadata, st, err);
 	close(nfd);
 	close(c->seccomp_agent_fd);
 	c->seccomp_agent_fd = -1;
-	if (r < 0)
-		return fc_error_set(err, -r,
-		                    "linux.seccomp.listenerPath: send the notify fd to the agent");
-	return 0;
+	return r;
 }
 
 static int join_namespaces(struct fc_create *c, struct fc_error **err)

@@ -109,8 +109,9 @@ int fc_pidfd_open(pid_t pid);
  * a bare NAME in b takes its value from our environment when
  * names_from_environ (fcrun exec -e NAME), else is ignored. */
 char **fc_merge_env(char **a, char *const *b, bool names_from_environ);
-/* Connect to a --console-socket (SOCK_STREAM, CLOEXEC). */
-int fc_console_connect(const char *path, struct fc_error **err);
+/* Connect to a unix socket (SOCK_STREAM, CLOEXEC): --console-socket, the
+ * seccomp agent; the error says "failed to connect with WHAT `PATH`". */
+int fc_unix_connect(const char *path, const char *what, struct fc_error **err);
 
 /* Exec path lookup in the container: search PATH from env within the rootfs
  * directory fd (after pivot: "/"). */

@@ -26,6 +26,7 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
@@ -430,6 +431,15 @@ int fc_seccomp_compile(const struct fc_seccomp *s, struct fc_seccomp_prog **out,
 		if (is_notify(sc->action))
 			p->notify = true;
 		for (char **n = sc->names; n && *n; n++) {
+			/* runc's and crun's rule (runc sends the notify fd with a
+			 * write): refused with their words. */
+			if (is_notify(sc->action) && FC_STREQ(*n, "write")) {
+				fc_seccomp_prog_free(p);
+				return fc_error_set(err, 0,
+				                    "syscalls[%zu]: SCMP_ACT_NOTIFY cannot be used "
+				                    "for the write syscall",
+				                    i);
+			}
 			r = add_syscall(ctx, sc, *n, err);
 			if (r < 0) {
 				fc_seccomp_prog_free(p);
@@ -485,5 +495,33 @@ int fc_seccomp_install(const struct fc_seccomp_prog *p, int *notify_fd, struct f
 		else
 			close((int)r);
 	}
+	return 0;
+}
+
+bool fc_seccomp_notifies(const struct fc_seccomp_prog *p)
+{
+	return p && p->notify;
+}
+
+int fc_seccomp_agent_send(int agent_fd, int notify_fd, pid_t pid, const char *metadata,
+                          const char *state_json, struct fc_error **err)
+{
+	_cleanup_buf_ struct fc_buf b = {0};
+	fc_buf_printf(&b, "{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":",
+	              FCRT_OCI_VERSION, (int)pid);
+	fc_buf_json_string(&b, metadata ? metadata : "");
+	fc_buf_printf(&b, ",\"state\":%s}", state_json);
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = b.data, .iov_len = b.len};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
+	if (sendmsg(agent_fd, &msg, MSG_NOSIGNAL) < 0)
+		return fc_error_set(err, errno,
+		                    "linux.seccomp.listenerPath: send the notify fd to the agent");
 	return 0;
 }

@@ -43,6 +43,14 @@ int fc_seccomp_compile(const struct fc_seccomp *s, struct fc_seccomp_prog **out,
  * call on success; the error path allocates the message. NULL p: no-op. */
 int fc_seccomp_install(const struct fc_seccomp_prog *p, int *notify_fd, struct fc_error **err);
 void fc_seccomp_prog_free(struct fc_seccomp_prog *p);
+/* Does the filter have SCMP_ACT_NOTIFY rules (then an agent is needed)? */
+bool fc_seccomp_notifies(const struct fc_seccomp_prog *p);
+/* Hand a notify fd to the seccomp agent connected on agent_fd, with the
+ * runtime-spec "ContainerProcessState": pid (the process's, as the host
+ * sees it), metadata (listenerMetadata) and state (the container's state
+ * JSON). */
+int fc_seccomp_agent_send(int agent_fd, int notify_fd, pid_t pid, const char *metadata,
+                          const char *state_json, struct fc_error **err);
 
 /* Names for `fcrun features`: NULL-terminated static arrays. */
 const char *const *fc_seccomp_known_actions(void);

@@ -143,8 +143,9 @@ capexec() {
 	local r=$1
 	newid
 	rt "$r" run -d --bundle "$B" "$id" >/dev/null 2>&1 || return 1
-	rt "$r" exec --cap CAP_NO_SUCH_CAP "$id" grep CapEff /proc/self/status
+	rt "$r" exec --cap CAP_NO_SUCH_CAP "$id" grep CapEff /proc/self/status 2>"$T/capw.$r"
 	echo "exec --cap: $?"
+	cat "$T/capw.$r"
 	rt "$r" delete -f "$id"
 }
 same "exec --cap of an unknown name: skipped with the warning" out 'exec --cap: 0' capexec
@@ -189,5 +190,60 @@ if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
 else
 	ok "# SKIP unified resources on a v1 host: this host is cgroup v2"
 fi
+
+# ---- seccomp notify: an agent (tests/lib/seccomp-agent.py) ------------------
+agent_log=$T/agent.log
+python3 "$FC_SOURCE_ROOT/tests/lib/seccomp-agent.py" "$T/agent.sock" "$agent_log" 2>"$T/agent.err" &
+agent=$!
+trap 'rc=$?; kill "$agent" 2>/dev/null; runc_cleanup; (exit $rc); cleanup' EXIT
+for _ in $(seq 100); do [ -S "$T/agent.sock" ] && break; sleep 0.05; done
+# notify_bundle DIR NNP SYSCALLS-JSON ARGS...: the agent makes PATH-bar for
+# a notified mkdir PATH (listenerMetadata "bar") and fails chmod (ENOMEDIUM).
+notify_bundle() {
+	local d=$1 nnp=$2 sc=$3
+	shift 3
+	bundle "$d" "$@"
+	jqedit "$d" ".process.noNewPrivileges = $nnp | .linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\",
+		\"listenerPath\": \"$T/agent.sock\", \"listenerMetadata\": \"bar\",
+		\"architectures\": [\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\", \"SCMP_ARCH_X86_64\"],
+		\"syscalls\": [{\"names\": $sc, \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+}
+for nnp in false true; do
+	notify_bundle "$T/sn-$nnp" $nnp '["mkdir", "mkdirat"]' sh -c 'mkdir /dev/shm/foo && ls /dev/shm'
+	same "seccomp notify (noNewPrivileges $nnp): the agent answers the container's mkdir" out \
+		'^foo-bar$' refuse "$T/sn-$nnp"
+	notify_bundle "$T/se-$nnp" $nnp '["mkdir", "mkdirat"]' sleep 1000
+	notify_exec() {
+		newid
+		: >"$agent_log"
+		rt "$1" run -d --bundle "$2" "$id" || return 1
+		rt "$1" exec "$id" sh -c 'mkdir /dev/shm/foo && ls /dev/shm'
+		echo "exec: $?"
+		rt "$1" delete -f "$id"
+		# one connection for the init, one for the exec (its pid not the init's)
+		sleep 0.2
+		cut -d' ' -f1,2,5 "$agent_log" | sort
+	}
+	same "seccomp notify (noNewPrivileges $nnp): the agent gets the exec's notifications" out \
+		'^seccompFd bar other$' notify_exec "$T/se-$nnp"
+	notify_bundle "$T/si-$nnp" $nnp '["execve", "openat", "open", "read", "close", "fcntl"]' true
+	same "seccomp notify (noNewPrivileges $nnp): the runtime's own last system calls notified" out '' \
+		refuse "$T/si-$nnp"
+done
+notify_bundle "$T/sc" false '["chmod", "fchmod", "fchmodat"]' sh -c 'touch /dev/shm/f && chmod 777 /dev/shm/f'
+same "seccomp notify: the agent's error reaches the process" out 'No medium found' refuse "$T/sc"
+notify_bundle "$T/sw" false '["write"]' true
+same "seccomp notify on write: refused (runc and crun)" rc \
+	'SCMP_ACT_NOTIFY cannot be used for the write syscall' refuse "$T/sw"
+notify_bundle "$T/snl" false '["mkdir"]' true
+jqedit "$T/snl" '.linux.seccomp.listenerPath = "/nonexistent/agent.sock"'
+same "seccomp notify without an agent on listenerPath: a clear error" rc \
+	'failed to connect with seccomp agent' refuse "$T/snl"
+jqedit "$T/snl" '.linux.seccomp.listenerPath = ""'
+same "seccomp notify with an empty listenerPath: refused" rc 'listenerPath' refuse "$T/snl"
+jqedit "$T/snl" '.linux.seccomp.listenerPath = "/nonexistent/agent.sock" | .linux.seccomp.syscalls = []'
+same "listenerPath without a notify action: ignored" out '' refuse "$T/snl"
+kill "$agent" 2>/dev/null
+wait "$agent" 2>/dev/null
 
 done_testing

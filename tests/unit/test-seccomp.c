@@ -280,6 +280,18 @@ static void test_notify(void)
 	st = run_child(p, child_notify);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "notify child status 0x%x", st);
 	fc_seccomp_prog_free(p);
+	{
+		/* runc's and crun's rule: no notify on write */
+		char *w[] = {"read", "write", NULL};
+		struct fc_seccomp_syscall wsc[] = {{.names = w, .action = SCMP_ACT_NOTIFY}};
+		struct fc_seccomp ws = {
+		    .default_action = SCMP_ACT_ALLOW, .syscalls = wsc, .n_syscalls = 1};
+		_cleanup_error_ struct fc_error *err = NULL;
+		p = NULL;
+		CHECK(fc_seccomp_compile(&ws, &p, &err) < 0 && !p && err &&
+		          strstr(err->msg, "SCMP_ACT_NOTIFY cannot be used for the write syscall"),
+		      "notify on write refused: %s", err ? err->msg : "accepted");
+	}
 }
 
 static int child_flags(int nfd)
