@@ -580,9 +580,11 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		if (m.type == FC_SYNC_HOOKS) {
 			_cleanup_free_ char *st =
 			    fc_state_hook_json(o->id, "created", init_pid, c.bundle, c.spec);
-			r = fc_hooks_run(c.spec, FC_HOOK_PRESTART, st, err);
+			/* As runc: in the bundle, with our environment. */
+			r = fc_hooks_run(c.spec, FC_HOOK_PRESTART, st, c.bundle, NULL, err);
 			if (r >= 0)
-				r = fc_hooks_run(c.spec, FC_HOOK_CREATE_RUNTIME, st, err);
+				r = fc_hooks_run(c.spec, FC_HOOK_CREATE_RUNTIME, st, c.bundle, NULL,
+				                 err);
 			if (r < 0)
 				goto fail;
 			r = send_or_collect(&c, init_pid, FC_SYNC_HOOKS_DONE, err);
@@ -626,6 +628,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		ct->sync_fd = -1;
 		if (o->wait == FCRT_WAIT_SOCKET)
 			ct->sync_fd = TAKE_FD(c.sync_fd[0]);
+		ct->poststart = c.spec->n_hooks[FC_HOOK_POSTSTART] > 0;
 		*out = ct;
 	}
 	fc_log(FC_LOG_DEBUG, "created `%s` (pid %d) in %.3f ms", o->id, (int)init_pid,
@@ -677,7 +680,7 @@ static void run_hooks_logged(const struct fc_spec *spec, enum fc_hook_kind kind,
 	/* A failing poststart or poststop hook is a warning; the rest still run. */
 	for (size_t i = 0; i < spec->n_hooks[kind]; i++) {
 		struct fc_error *e = NULL;
-		if (fc_hook_run_one(&spec->hooks[kind][i], json, kind, &e) < 0)
+		if (fc_hook_run_one(spec, kind, i, json, st->bundle, NULL, &e) < 0)
 			fc_log(FC_LOG_WARN, "%s", e->msg);
 		fc_error_free(e);
 	}
@@ -735,6 +738,19 @@ int fcrt_start(const char *root, const char *id, struct fc_error **err)
 out:
 	fcrt_state_free(st);
 	return r;
+}
+
+void fcrt_poststart(const char *root, const char *id)
+{
+	struct fcrt_state *st = NULL;
+	struct fc_spec *spec = NULL;
+	struct fc_error *e = NULL;
+	if (fcrt_state_load(root, id, &st, &e) >= 0 &&
+	    load_spec_from_state(root, id, &spec, st, &e) >= 0)
+		run_hooks_logged(spec, FC_HOOK_POSTSTART, st, "running");
+	fcrt_spec_free(spec);
+	fcrt_state_free(st);
+	fc_error_free(e);
 }
 
 int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err)

@@ -78,6 +78,7 @@ struct fcrt_container {
 	/* after fcrt_start_socket(_ex): the process's CLOCK_MONOTONIC reading
 	 * just before its execve, in ns (0: not reported) */
 	uint64_t exec_ns;
+	bool poststart; /* the config has poststart hooks (fcrt_poststart) */
 };
 
 /* Create the container: namespaces, cgroup, rootfs, pivot_root, /proc, /dev,
@@ -91,6 +92,9 @@ void fcrt_container_free(struct fcrt_container *c);
 /* Start a created container through its exec.sock (fcrun start). Runs the
  * poststart hooks. */
 int fcrt_start(const char *root, const char *id, struct fc_error **err);
+/* Run a started container's poststart hooks (failures are logged warnings,
+ * as fcrt_start does): for a start through fcrt_start_socket. */
+void fcrt_poststart(const char *root, const char *id);
 /* Start a container created with FCRT_WAIT_SOCKET by this process. */
 int fcrt_start_socket(struct fcrt_container *c, struct fc_error **err);
 

@@ -3,8 +3,10 @@
  * Before "ready" every failure goes back to `create` over the sync socket;
  * after start, to the starter through its exec.sock connection ("E<message>") or the
  * socket. The last steps follow runc's order: rlimits, seccomp (early only
- * when no_new_privileges is off), identity and capabilities, startContainer
- * hooks, no_new_privileges, seccomp, close every other descriptor, execve. */
+ * when no_new_privileges is off), identity and capabilities, personality,
+ * no_new_privileges, seccomp, close every other descriptor, execve; with
+ * startContainer hooks the filter goes in before them, so they run under it
+ * as runc's do. */
 #include "internal.h"
 #include "cgroup/cgroup.h"
 
@@ -481,7 +483,8 @@ void fc_init_main(struct fc_create *c)
 	if (s->n_hooks[FC_HOOK_CREATE_CONTAINER]) {
 		_cleanup_free_ char *st =
 		    fc_state_hook_json(c->opts->id, "created", getpid(), c->bundle, s);
-		if (fc_hooks_run(s, FC_HOOK_CREATE_CONTAINER, st, &e) < 0)
+		/* runc's: in the root filesystem, with the container's environment */
+		if (fc_hooks_run(s, FC_HOOK_CREATE_CONTAINER, st, s->root_path, c->env, &e) < 0)
 			fail_sync(c, e);
 	}
 	if (fc_spec_ns(s, FC_NS_MOUNT)) {
@@ -526,17 +529,23 @@ void fc_init_main(struct fc_create *c)
 		answer_error(c, &ch, e);
 	if (fc_identity_apply_rest(p, &e) < 0)
 		answer_error(c, &ch, e);
-	if (s->n_hooks[FC_HOOK_START_CONTAINER]) {
-		_cleanup_free_ char *st =
-		    fc_state_hook_json(c->opts->id, "running", getpid(), c->bundle, s);
-		if (fc_hooks_run(s, FC_HOOK_START_CONTAINER, st, &e) < 0)
-			answer_error(c, &ch, e);
-	}
 	if (set_personality(s, &e) < 0)
 		answer_error(c, &ch, e);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		fc_error_set(&e, errno, "process.noNewPrivileges");
 		answer_error(c, &ch, e);
+	}
+	/* startContainer hooks run under the container's filter, as runc's
+	 * (its filter is in before it waits for the start): with
+	 * no_new_privileges it then goes in before them, not last. */
+	bool hooks = s->n_hooks[FC_HOOK_START_CONTAINER] > 0;
+	if (hooks && p->no_new_privileges && c->seccomp && install_seccomp(c, &e) < 0)
+		answer_error(c, &ch, e);
+	if (hooks) {
+		_cleanup_free_ char *st =
+		    fc_state_hook_json(c->opts->id, "running", getpid(), c->bundle, s);
+		if (fc_hooks_run(s, FC_HOOK_START_CONTAINER, st, NULL, c->env, &e) < 0)
+			answer_error(c, &ch, e);
 	}
 	/* Tell the starter we are about to exec: from here on only execve. The
 	 * socket's starter (the pool) gets our clock too: the hand-over's end,
@@ -548,7 +557,7 @@ void fc_init_main(struct fc_create *c)
 		snprintf(now, sizeof(now), "%llu", (unsigned long long)fc_now_ns());
 		fc_sync_send(ch.fd, FC_SYNC_STARTED, 0, now);
 	}
-	if (p->no_new_privileges && c->seccomp && install_seccomp(c, &e) < 0) {
+	if (!hooks && p->no_new_privileges && c->seccomp && install_seccomp(c, &e) < 0) {
 		dprintf(2, "fcrun: %s\n", e->msg);
 		_exit(1);
 	}

@@ -87,13 +87,19 @@ int fc_rootfs_pivot(struct fc_create *c, struct fc_error **err);
 int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err);
 int fc_rootfs_finish(struct fc_create *c, struct fc_error **err);
 
-/* hooks.c: run one hook kind with the state JSON on stdin (timeouts kill). */
+/* hooks.c: run one hook kind with the state JSON on stdin (timeouts kill),
+ * as runc runs them: in cwd (NULL: where we are; runc: the bundle for the
+ * runtime's hooks), with the hook's env, or without one the environment
+ * env (NULL: ours; the container's for createContainer and startContainer),
+ * its stdout and stderr collected and given in the error when it fails:
+ * "error running KIND hook #I: `PATH`: exit status N, stdout: ..., stderr: ...". */
 int fc_hooks_run(const struct fc_spec *s, enum fc_hook_kind kind, const char *state_json,
-                 struct fc_error **err);
+                 const char *cwd, char **env, struct fc_error **err);
 const char *fc_hook_kind_name(enum fc_hook_kind kind);
-/* One hook (poststart and poststop go on after a failure, with a warning). */
-int fc_hook_run_one(const struct fc_hook *h, const char *state_json, enum fc_hook_kind kind,
-                    struct fc_error **err);
+/* The i-th hook of a kind (poststart and poststop go on after a failure,
+ * with a warning). */
+int fc_hook_run_one(const struct fc_spec *s, enum fc_hook_kind kind, size_t i,
+                    const char *state_json, const char *cwd, char **env, struct fc_error **err);
 
 /* state.c: state.json and a copy of config.json, into c->state_dirfd */
 int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time,

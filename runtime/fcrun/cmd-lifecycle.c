@@ -168,6 +168,8 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 		fcrt_container_free(c);
 		return fc_cli_fail(err);
 	}
+	if (c->poststart)
+		fcrt_poststart(g->root, pos[0]);
 	if (f.detach) {
 		fcrt_container_free(c);
 		return 0;

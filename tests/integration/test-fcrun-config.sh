@@ -214,7 +214,7 @@ bundle "$B" /bin/true
 jqedit "$B" '.hooks = {"createRuntime":[{"path":"/bin/false"}]}'
 out=$($F create --bundle "$B" bh 2>&1); rc=$?
 expect_eq "failing createRuntime hook fails create" 1 "$rc"
-expect_match "...naming the hook" 'createRuntime hook `/bin/false`' "$out"
+expect_match "...naming the hook (runc's words)" 'error running createRuntime hook #0: `/bin/false`: exit status 1' "$out"
 check "...and leaves nothing" no_leftovers bh
 
 # Host descriptors and the fcrun binary are out of reach (CVE-2019-5736, CVE-2024-21626)

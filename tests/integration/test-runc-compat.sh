@@ -191,6 +191,43 @@ else
 	ok "# SKIP unified resources on a v1 host: this host is cgroup v2"
 fi
 
+# ---- hooks: where and with what they run ------------------------------------
+# Each hook appends "KIND cwd=... env=..." to a log; createContainer and
+# startContainer run in the container and write to its /hk.log.
+hookcmd() {
+	printf '{"path": "/bin/sh", "args": ["sh", "-c", "echo %s cwd=$(pwd) env=$(env | grep -E \\"^(FCTEST|PATH|TERM|A)=\\" | sort | tr \\"\\\\n\\" \\" \\") >> %s"]%s}' \
+		"$1" "$2" "${3:+, \"env\": $3}"
+}
+hk() {
+	local r=$1
+	newid
+	rm -f "$T/hook.log" "$T/bh/rootfs/hk.log"
+	(cd "$T/elsewhere" && FCTEST=from-runtime rt "$r" run --bundle "$T/bh" "$id") || return 1
+	sed "s|$T|T|g" "$T/hook.log" "$T/bh/rootfs/hk.log"
+}
+bundle "$T/bh" true
+mkdir -p "$T/elsewhere"
+jqedit "$T/bh" ".root.readonly = false | .hooks = {
+	\"prestart\": [$(hookcmd prestart "$T/hook.log")],
+	\"createRuntime\": [$(hookcmd createRuntime "$T/hook.log")],
+	\"createContainer\": [$(hookcmd createContainer "$T/bh/rootfs/hk.log")],
+	\"startContainer\": [$(hookcmd startContainer /hk.log)],
+	\"poststart\": [$(hookcmd poststart "$T/hook.log" '["A=1"]')],
+	\"poststop\": [$(hookcmd poststop "$T/hook.log")]}"
+same "hooks: the bundle as cwd; the runtime's environment, the container's (in it), or their own env" out \
+	'^prestart cwd=T/bh env=FCTEST=from-runtime' hk
+grep -q '^poststart ' "$T/out.fcrun"
+expect_eq "fcrun run runs the poststart hooks (it did not)" 0 $?
+bundle "$T/bhf" true
+jqedit "$T/bhf" '.hooks = {"createRuntime": [{"path": "/bin/true"}, {"path": "/bin/sh", "args": ["sh", "-c", "echo out; echo err >&2; exit 3"]}]}'
+same "a failing hook: its output is collected into the error, not printed" rc \
+	'error running createRuntime hook #1: `/bin/sh`: exit status 3, stdout: out\\n, stderr: err\\n$' refuse "$T/bhf"
+grep -qx 'out' "$T/out.fcrun"
+expect_eq "...and its stdout does not reach ours" 1 $?
+bundle "$T/bht" true
+jqedit "$T/bht" '.hooks = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}'
+same "a hook past its timeout: killed, and said so" rc 'hook ran past specified timeout of 1.0s' refuse "$T/bht"
+
 # ---- seccomp notify: an agent (tests/lib/seccomp-agent.py) ------------------
 agent_log=$T/agent.log
 python3 "$FC_SOURCE_ROOT/tests/lib/seccomp-agent.py" "$T/agent.sock" "$agent_log" 2>"$T/agent.err" &
@@ -243,6 +280,15 @@ jqedit "$T/snl" '.linux.seccomp.listenerPath = ""'
 same "seccomp notify with an empty listenerPath: refused" rc 'listenerPath' refuse "$T/snl"
 jqedit "$T/snl" '.linux.seccomp.listenerPath = "/nonexistent/agent.sock" | .linux.seccomp.syscalls = []'
 same "listenerPath without a notify action: ignored" out '' refuse "$T/snl"
+# startContainer hooks run under the container's filter (their mkdir is
+# notified) and get no descriptor but stdio.
+for nnp in false true; do
+	notify_bundle "$T/sh-$nnp" $nnp '["mkdir", "mkdirat"]' ls /dev/shm
+	jqedit "$T/sh-$nnp" '.hooks = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c",
+		"mkdir /dev/shm/hook; [ $(ls /proc/self/fd/ | wc -l) -eq 4 ] || { ls -l /proc/self/fd; exit 1; }"]}]}'
+	same "seccomp notify (noNewPrivileges $nnp): a startContainer hook runs under the filter, with stdio only" out \
+		'^hook-bar$' refuse "$T/sh-$nnp"
+done
 kill "$agent" 2>/dev/null
 wait "$agent" 2>/dev/null
 
