@@ -26,20 +26,26 @@
 #define IDLE_NS    (10 * 1000000ULL)
 #define DEADLINE_S 10
 
-static char *auth_path;
+static char *auth_dir, *auth_path;
+
+static void cleanup(void)
+{
+	unlink(auth_path);
+	rmdir(auth_dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	fc_log_open(NULL, FC_LOG_TEXT, FC_LOG_ERROR);
 	const char *tmp = getenv("TMPDIR");
-	char *dir = fc_asprintf("%s/fcstart-fuzz-gateway.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	FUZZ_CHECK(mkdtemp(dir), "mkdtemp %s", dir);
-	auth_path = fc_asprintf("%s/basic-auth", dir);
+	auth_dir = fc_asprintf("%s/fcstart-fuzz-gateway.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	FUZZ_CHECK(mkdtemp(auth_dir), "mkdtemp %s", auth_dir);
+	auth_path = fc_asprintf("%s/basic-auth", auth_dir);
+	atexit(cleanup);
 	FUZZ_CHECK(fc_write_file_atomic_at(AT_FDCWD, auth_path, CREDS "\n", strlen(CREDS) + 1, 0600,
 	                                   NULL) == 0,
 	           "write %s", auth_path);
-	free(dir);
 	return 0;
 }
 

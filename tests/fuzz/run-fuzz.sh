@@ -11,9 +11,13 @@ seed=${FC_FUZZ_SEED:-1}
 name=$(basename "$target")
 art=${FC_BUILD_ROOT:-$(dirname "$target")/../..}/tests/fuzz/artifacts
 mkdir -p "$art" || exit 1
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX") || exit 1
-stamp=$(mktemp "${TMPDIR:-/tmp}/$name.start.XXXXXX") || exit 1
-trap 'rm -rf "$scratch" "$stamp"' EXIT
+# everything of the run under one directory, also what a target makes in
+# $TMPDIR and leaves when it crashes
+work=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
+scratch=$work/corpus stamp=$work/start
+mkdir "$scratch" "$work/tmp" && touch "$stamp" || exit 1
+export TMPDIR=$work/tmp
 trap 'exit 130' INT TERM
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
