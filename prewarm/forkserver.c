@@ -311,6 +311,15 @@ void fs_main(int sock, const char *root)
 	 * it waits (below), so the function runs at normal priority. */
 	if (setpriority(PRIO_PROCESS, 0, 10) < 0)
 		fc_log(FC_LOG_DEBUG, "fork server: setpriority: %s", strerror(errno));
+	/* It keeps a descriptor per layer of every deployed function (the
+	 * idmapped layers of user namespaces): the usual soft limit of 1024 ran
+	 * out at 16 functions of a 64-layer image. Each sandbox gets its own
+	 * RLIMIT_NOFILE from its spec. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	g_root = root;
 	g_rt_root = fc_asprintf("%s/runtime", root);
 	sigset_t set;

@@ -493,6 +493,16 @@ refused() { local d=$1 re=$2 out; shift 2; out=$("$@" 2>&1 | tr '\n' ' '); expec
 refused "label com.fcstart.userns=maybe refused, naming it" "com.fcstart.userns .maybe." "$F" fn deploy bad --image bb --label com.fcstart.userns=maybe -- cat
 refused "an image user outside 0..65535 is refused, naming the way out" "70000:.*outside the sandbox's user namespace.*--userns host" "$F" fn deploy hi --image hiuid -- id
 stop_daemon
+# a descriptor per idmapped layer: 20 functions of a 64-layer image under the
+# usual soft limit of 1024 descriptors
+sh "$src/tests/lib/mkimage.sh" --bench-files 63 --bench-mb 1 --bench-layers 63 "$T/many" >/dev/null &&
+	"$F" image --store "$T/store" import -q "$T/many" --name many >/dev/null
+( ulimit -S -n 1024 && exec "$F" serve --root "$R" --store "$T/store" --socket "$SOCK" --http "127.0.0.1:$PORT" ) >"$T/serve.log" 2>&1 &
+dpid=$!
+for _ in $(seq 500); do curl -s -o /dev/null "$U/healthz" 2>/dev/null && break; sleep 0.02; done
+for i in $(seq 20); do "$F" fn deploy "many$i" --image many --label com.openfaas.scale.min=0 -- sh -c 'ls /usr/lib/python3/site-packages | wc -l' >/dev/null; done
+expect_eq "20 functions of a 64-layer image, daemon started with a soft limit of 1024 descriptors: the last one runs" 63 "$("$F" invoke many20 </dev/null 2>&1)"
+stop_daemon
 mkdir -m 700 "$T/closed"
 R0=$R
 R=$T/closed/root
