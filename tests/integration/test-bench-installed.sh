@@ -21,6 +21,7 @@ SRC=$(realpath "$SRC")
 BUILD=$(realpath "$BUILD")
 
 work=$(mktemp -d /var/tmp/test-bench-installed.XXXXXX)
+chmod 711 "$work" # the pool paths' sandboxes (user namespaces) pass through to their dirs
 cleanup() { rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
