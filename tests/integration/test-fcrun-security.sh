@@ -12,7 +12,17 @@ F="$FCRUN --root $ROOT"
 # cleanup removes containers, mounts and cgroups.
 neighbours=()
 extra_cleanup() {
-	for p in "${neighbours[@]}"; do kill -9 "$p" 2>/dev/null; done
+	# only while still this script's child (a pid is not reused under a live parent)
+	for p in "${neighbours[@]}"; do
+		[ "$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null)" = "$$" ] && kill -9 "$p" 2>/dev/null
+	done
+	# gone from their cgroups (exited) before those are removed
+	for p in "${neighbours[@]}"; do
+		for _ in $(seq 100); do
+			grep -q '^State:.*[ZX]' "/proc/$p/status" 2>/dev/null || [ ! -d "/proc/$p" ] && break
+			sleep 0.05
+		done
+	done
 	declare -F restore_sysctls >/dev/null && restore_sysctls
 	return 0
 }
@@ -310,6 +320,7 @@ while not os.path.exists(stop):
     fcntl.flock(lock, fcntl.LOCK_UN)
 PY
 rpid=$!
+neighbours+=("$rpid")
 race_loop() {
 	bundle "$T/race$1" /bin/true
 	for i in $(seq 25); do
