@@ -387,6 +387,16 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		fc_log(FC_LOG_WARN, "ignoring unknown or unavailable capabilities: [%s]", b.data);
 	}
 
+	if (o->notify_socket && c.spec_owned) {
+		/* runc's sd_notify mount: the state's notify dir at /run/notify */
+		_cleanup_free_ char *src = fc_asprintf("%s/%s/notify", root, o->id);
+		fcrt_spec_add_mount(
+		    c.spec_owned, "/run/notify", "bind", src,
+		    (const char *const[]){"bind", "nosuid", "noexec", "nodev", "ro", NULL});
+		c.spec_view.mounts = c.spec_owned->mounts;
+		c.spec_view.n_mounts = c.spec_owned->n_mounts;
+	}
+
 	/* State directory: mkdir is the lock against a second create of the id. */
 	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
 		if (errno != ENOENT || fc_mkdir_p_at(AT_FDCWD, root, 0700, err) < 0) {
@@ -406,6 +416,10 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	c.state_dirfd = open(c.state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c.state_dirfd < 0) {
 		r = fc_error_set(err, errno, "open `%s`", c.state_dir);
+		goto fail;
+	}
+	if (o->notify_socket && c.spec_owned && mkdirat(c.state_dirfd, "notify", 0755) < 0) {
+		r = fc_error_set(err, errno, "create `%s/notify`", c.state_dir);
 		goto fail;
 	}
 	if (o->wait == FCRT_WAIT_EXEC) {

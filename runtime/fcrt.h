@@ -65,6 +65,11 @@ struct fcrt_create_opts {
 	/* Extra environment for the process (NULL-terminated, may be NULL):
 	 * LISTEN_FDS handling is done by the CLI through these. */
 	char **extra_env;
+	/* sd_notify proxying (fcrun with NOTIFY_SOCKET set, as runc): make
+	 * <state>/notify and bind it read-only at /run/notify in the container
+	 * (the caller sets NOTIFY_SOCKET=/run/notify/notify.sock in extra_env
+	 * and listens there). Not with .spec. */
+	bool notify_socket;
 };
 
 /* A container created by this process (for run and the pool): it is our

@@ -50,7 +50,7 @@ static void drain(int master)
 			return;
 }
 
-int fc_cli_wait(pid_t pid, int pidfd, int master)
+int fc_cli_wait(pid_t pid, int pidfd, int master, struct fc_notify *notify)
 {
 	sigset_t all, old;
 	struct termios saved;
@@ -82,14 +82,17 @@ int fc_cli_wait(pid_t pid, int pidfd, int master)
 				status = exit_status(st);
 		if (status >= 0 || (w < 0 && errno == ECHILD))
 			break;
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 		    {.fd = sfd, .events = POLLIN},
 		    {.fd = pidfd, .events = POLLIN},
 		    {.fd = out_open ? master : -1, .events = POLLIN},
 		    {.fd = in_open ? 0 : -1, .events = POLLIN},
+		    {.fd = notify ? notify->fd : -1, .events = POLLIN},
 		};
-		if (poll(p, 4, -1) < 0 && errno != EINTR)
+		if (poll(p, 5, -1) < 0 && errno != EINTR)
 			break;
+		if (p[4].revents & POLLIN)
+			fc_notify_read(notify, getpid());
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {

@@ -46,10 +46,29 @@ bool fc_cli_verb(int argc, char **argv, const struct fc_opt *opts, bool stop_at_
                  size_t min_pos, const char *usage, const char *desc, char ***pos, size_t *npos,
                  int *rc);
 
+/* sd_notify proxying (notify.c), as runc does it with NOTIFY_SOCKET set. */
+struct fc_notify {
+	int fd;           /* <state>/notify/notify.sock, -1 when none */
+	const char *host; /* the host's NOTIFY_SOCKET */
+};
+/* NOTIFY_SOCKET from our environment, NULL when unset or empty. */
+const char *fc_notify_host(void);
+/* Listen on the container's notify socket (when NOTIFY_SOCKET is set);
+ * returns an exit status >0 after printing the error, else 0. */
+int fc_notify_listen(const char *root, const char *id, struct fc_notify *n);
+/* Read what came; on READY=... pass it and MAINPID=mainpid to the host,
+ * close, return true. */
+bool fc_notify_read(struct fc_notify *n, pid_t mainpid);
+/* Wait for READY (passed on) or for pidfd (the init) to end. */
+void fc_notify_wait(struct fc_notify *n, int pidfd, pid_t mainpid);
+void fc_notify_close(struct fc_notify *n);
+
 /* Foreground wait (cli-wait.c): forward signals to pid and reap children
- * until pid exits; master >= 0: proxy stdin/stdout to that pty master.
- * Returns the exit status (128+signal when killed). */
-int fc_cli_wait(pid_t pid, int pidfd, int master);
+ * until pid exits; master >= 0: proxy stdin/stdout to that pty master;
+ * notify (may be NULL): pass the container's READY on, with our own pid as
+ * MAINPID (we stay in the foreground). Returns the exit status (128+signal
+ * when killed). */
+int fc_cli_wait(pid_t pid, int pidfd, int master, struct fc_notify *notify);
 
 int cmd_create(struct fc_cli *g, int argc, char **argv);
 int cmd_start(struct fc_cli *g, int argc, char **argv);

@@ -130,7 +130,7 @@ int cmd_exec(struct fc_cli *g, int argc, char **argv)
 		fcrt_exec_free(x);
 		return 0;
 	}
-	rc = fc_cli_wait(x->pid, x->pidfd, x->pty_master);
+	rc = fc_cli_wait(x->pid, x->pidfd, x->pty_master, NULL);
 	fcrt_exec_free(x);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #define END_OPTS                                                                                   \
@@ -57,6 +58,13 @@ static int do_create(struct fc_cli *g, const char *id, struct create_flags *f, e
                      int console_fd, struct fcrt_container **out, struct fc_error **err)
 {
 	_cleanup_strv_ char **extra = listen_fds_env(&f->preserve_fds);
+	bool notify = fc_notify_host() != NULL;
+	if (notify) {
+		size_t n = fc_strv_len(extra);
+		extra = fc_realloc(extra, (n + 2) * sizeof(char *));
+		extra[n] = fc_strdup("NOTIFY_SOCKET=/run/notify/notify.sock");
+		extra[n + 1] = NULL;
+	}
 	struct fcrt_create_opts o = {
 	    .root = g->root,
 	    .id = id,
@@ -71,6 +79,7 @@ static int do_create(struct fc_cli *g, const char *id, struct create_flags *f, e
 	    .preserve_fds = f->preserve_fds,
 	    .wait = wait,
 	    .extra_env = extra,
+	    .notify_socket = notify,
 	};
 	return fcrt_create(&o, out, err);
 }
@@ -101,8 +110,31 @@ int cmd_start(struct fc_cli *g, int argc, char **argv)
 	if (!fc_cli_verb(argc, argv, opts, false, 1, "start <container-id>",
 	                 "Start a created container.", &pos, &n, &rc))
 		return rc;
-	if (fcrt_start(g->root, pos[0], &err) < 0)
+	/* sd_notify (NOTIFY_SOCKET): listen before the start when create made
+	 * the notify dir, then wait for READY and pass it on with the init's
+	 * pid, as runc start does. */
+	struct fc_notify nt = {.fd = -1};
+	_cleanup_free_ char *ndir = fc_asprintf("%s/%s/notify", g->root, pos[0]);
+	struct stat sb;
+	if (fc_notify_host() && stat(ndir, &sb) == 0 &&
+	    (rc = fc_notify_listen(g->root, pos[0], &nt)))
+		return rc;
+	if (fcrt_start(g->root, pos[0], &err) < 0) {
+		fc_notify_close(&nt);
 		return fc_cli_fail(err);
+	}
+	if (nt.fd >= 0) {
+		struct fcrt_state *st = NULL;
+		if (fcrt_state_load(g->root, pos[0], &st, &err) < 0) {
+			fc_notify_close(&nt);
+			return fc_cli_fail(err);
+		}
+		_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+		if (pidfd >= 0)
+			fc_notify_wait(&nt, pidfd, st->pid);
+		fc_notify_close(&nt);
+		fcrt_state_free(st);
+	}
 	return 0;
 }
 
@@ -159,7 +191,18 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 	}
 	if (r < 0)
 		return fc_cli_fail(err);
+	struct fc_notify nt = {.fd = -1};
+	if ((rc = fc_notify_listen(g->root, pos[0], &nt))) {
+		struct fc_error *e2 = NULL;
+		if (master >= 0)
+			close(master);
+		fcrt_delete(g->root, pos[0], true, &e2);
+		fc_error_free(e2);
+		fcrt_container_free(c);
+		return rc;
+	}
 	if (fcrt_start_socket(c, &err) < 0) {
+		fc_notify_close(&nt);
 		struct fc_error *e2 = NULL;
 		if (master >= 0)
 			close(master);
@@ -171,10 +214,14 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 	if (c->poststart)
 		fcrt_poststart(g->root, pos[0]);
 	if (f.detach) {
+		/* as runc run -d: back once the container said READY (or ended) */
+		if (nt.fd >= 0)
+			fc_notify_wait(&nt, c->pidfd, c->pid);
 		fcrt_container_free(c);
 		return 0;
 	}
-	int status = fc_cli_wait(c->pid, c->pidfd, master);
+	int status = fc_cli_wait(c->pid, c->pidfd, master, nt.fd >= 0 ? &nt : NULL);
+	fc_notify_close(&nt);
 	if (master >= 0)
 		close(master);
 	fcrt_container_free(c);
