@@ -285,3 +285,16 @@ int fc_identity_apply_rest(const struct fc_process *p, struct fc_error **err)
 {
 	return identity(p, false, err);
 }
+
+void fc_stdio_chown(uint32_t uid, bool own_tty)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || st.st_uid == uid)
+			continue;
+		bool chan = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+		if (!chan && !(own_tty && S_ISCHR(st.st_mode) && isatty(fd)))
+			continue;
+		(void)!fchown(fd, uid, (gid_t)-1);
+	}
+}

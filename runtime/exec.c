@@ -372,6 +372,7 @@ static __attribute__((noreturn)) void exec_process(struct exec_ctx *c)
 		fail(c, e);
 	if (!p->no_new_privileges && c->seccomp && install_seccomp(c, &e) < 0)
 		fail(c, e);
+	fc_stdio_chown(p->uid, p->terminal);
 	if (fc_identity_apply(p, &e) < 0)
 		fail(c, e);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {

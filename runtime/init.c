@@ -527,6 +527,7 @@ void fc_init_main(struct fc_create *c)
 		answer_error(c, &ch, e);
 	if (!p->no_new_privileges && c->seccomp && install_seccomp(c, &e) < 0)
 		answer_error(c, &ch, e);
+	fc_stdio_chown(p->uid, p->terminal);
 	if (fc_identity_apply_rest(p, &e) < 0)
 		answer_error(c, &ch, e);
 	if (set_personality(s, &e) < 0)

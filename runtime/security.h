@@ -27,6 +27,15 @@ int fc_identity_apply(const struct fc_process *p, struct fc_error **err);
 int fc_bounding_apply(const struct fc_process *p, struct fc_error **err);
 int fc_identity_apply_rest(const struct fc_process *p, struct fc_error **err);
 
+/* The container user owns its stdio, as runc makes it (so a non-root
+ * process can open /dev/stdout, and owns its terminal): each of fds 0-2
+ * that is a pipe, a FIFO or a socket, or the terminal the runtime made
+ * (own_tty), and not owned by uid, gets uid as owner (the group is kept).
+ * Regular files, directories and other devices (a host terminal,
+ * /dev/null) are left alone, where runc would chown them too. Failures are
+ * ignored, as runc ignores EPERM/EINVAL/EROFS. */
+void fc_stdio_chown(uint32_t uid, bool own_tty);
+
 /* A compiled filter: BPF program plus seccomp(2) flags. */
 struct fc_seccomp_prog;
 /* Compile with libseccomp (names resolved for the given architectures).

@@ -322,6 +322,75 @@ keepgroups() {
 same "run.oci.keep_original_groups: the caller's groups (10, 20) are not kept (runc; crun keeps them)" out \
 	'^Groups:[[:space:]]*$' keepgroups
 
+# ---- stdio and the terminal belong to the container's user ----------------
+# A --console-socket receiver: takes each pty master and drains it.
+python3 - "$T/console.sock" <<'PY' &
+import array, os, socket, sys, threading
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(16)
+def drain(fd):
+    try:
+        while os.read(fd, 4096): pass
+    except OSError: pass
+while True:
+    c, _ = s.accept()
+    fds = array.array("i")
+    _, anc, _, _ = c.recvmsg(1024, socket.CMSG_LEN(4 * fds.itemsize))
+    for _, _, data in anc:
+        fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+    for fd in fds:
+        threading.Thread(target=drain, args=(fd,), daemon=True).start()
+    c.close()
+PY
+recvtty=$!
+trap 'rc=$?; kill "$recvtty" 2>/dev/null; runc_cleanup; (exit $rc); cleanup' EXIT
+for _ in $(seq 100); do [ -S "$T/console.sock" ] && break; sleep 0.05; done
+bundle "$T/btty" sh -c 'ls -ln $(tty) | cut -c1-10,15-40 >/tmp/run.tty; sleep 100'
+jqedit "$T/btty" '.process.terminal = true | .process.user = {"uid": 1000, "gid": 1000} | .root.readonly = false'
+ttyown() {
+	local r=$1
+	newid
+	rm -f "$T/btty/rootfs/tmp/"*.tty
+	rt "$r" run -d --console-socket "$T/console.sock" --bundle "$T/btty" "$id" || return 1
+	for _ in $(seq 100); do [ -s "$T/btty/rootfs/tmp/run.tty" ] && break; sleep 0.05; done
+	rt "$r" exec -t -d --console-socket "$T/console.sock" -u 1001:1002 "$id" sh -c 'ls -ln $(tty) | cut -c1-10,15-40 >/tmp/exec.tty'
+	rt "$r" exec -t -d --console-socket "$T/console.sock" "$id" sh -c 'ls -ln $(tty) | cut -c1-10,15-40 >/tmp/exec2.tty'
+	for _ in $(seq 100); do [ -s "$T/btty/rootfs/tmp/exec.tty" ] && [ -s "$T/btty/rootfs/tmp/exec2.tty" ] && break; sleep 0.05; done
+	sed 's/ *[0-9]*, *[0-9]* .*//' "$T/btty/rootfs/tmp/run.tty" "$T/btty/rootfs/tmp/exec.tty" "$T/btty/rootfs/tmp/exec2.tty"
+	rt "$r" delete -f "$id"
+}
+same "a terminal belongs to the process's user (run; exec -u 1001:1002; exec), its group kept" out \
+	'^crw--w----1 1001 +5$' ttyown
+bundle "$T/bstd" sh -c 'id -u; echo to-stdout >/dev/stdout && echo to-stderr >/dev/stderr'
+jqedit "$T/bstd" '.process.user = {"uid": 1000, "gid": 1000}'
+stdio_pipes() {
+	local r=$1
+	newid
+	# stdout and stderr: two pipes (runc's own in the foreground; ours)
+	rt "$r" run --bundle "$T/bstd" "$id" 2> >(cat >"$T/stderr.$r") | cat
+	sleep 0.2
+	cat "$T/stderr.$r"
+	rt "$r" run -d --bundle "$B" "$id-x" >/dev/null 2>&1 || return 1
+	rt "$r" exec -u 1000 "$id-x" sh -c 'echo exec-stdout >/dev/stdout' | cat
+	rt "$r" exec -d -u 1000:1000 "$id-x" id </dev/null >/dev/null 2>&1
+	stat -c 'host /dev/null %u:%g' /dev/null
+	rt "$r" delete -f "$id-x"
+}
+same "a non-root process can open /dev/stdout on a pipe (run, exec); the host's /dev/null stays root's" out \
+	'^host /dev/null 0:0$' stdio_pipes
+hostfile() {
+	local r=$1
+	newid
+	rt "$r" run -d --bundle "$B" "$id" >/dev/null 2>&1 || return 1
+	rt "$r" exec -d -u 1000 "$id" true >"$T/hostfile.$r" 2>&1
+	sleep 0.2
+	stat -c '%u' "$T/hostfile.$r"
+	rt "$r" delete -f "$id"
+}
+hostfile fcrun >"$T/hf" 2>&1
+expect_eq "a regular host file given as stdio is left alone (runc makes the container user its owner)" 0 "$(cat "$T/hf")"
+kill "$recvtty" 2>/dev/null
+
 # ---- seccomp notify: an agent (tests/lib/seccomp-agent.py) ------------------
 agent_log=$T/agent.log
 python3 "$FC_SOURCE_ROOT/tests/lib/seccomp-agent.py" "$T/agent.sock" "$agent_log" 2>"$T/agent.err" &
