@@ -7,6 +7,8 @@
 #   --compress gzip|zstd|none                 layer compression (OCI formats; default gzip)
 #   --name NAME                               ref name / RepoTags (default test:latest)
 #   --cmd JSON --entrypoint JSON              e.g. '["sh","-c","echo hi"]'
+#   --add SRC:DEST                            copy the host's file SRC to DEST in the app
+#                                             layer (repeatable; the test layers only)
 #   --user USER --workdir DIR --env JSON      image config fields
 #   --multi-platform                          index with linux/arm64 and linux/amd64 manifests
 #   --bench-files N --bench-mb MB --bench-layers L
@@ -27,7 +29,7 @@ set -eu
 format=oci comp=gzip name=test:latest
 cmd='["/app/hello.sh"]' entrypoint=null user= workdir=/app
 env='["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","GREETING=hello-from-image"]'
-multi=0 bfiles=0 bmb=0 blayers=5 blarge=0 brandom=0 hostile=
+multi=0 bfiles=0 bmb=0 blayers=5 blarge=0 brandom=0 hostile= adds=
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--format) format=$2; shift 2 ;;
@@ -38,6 +40,7 @@ while [ $# -gt 1 ]; do
 	--user) user=$2; shift 2 ;;
 	--workdir) workdir=$2; shift 2 ;;
 	--env) env=$2; shift 2 ;;
+	--add) adds="$adds $2"; shift 2 ;;
 	--multi-platform) multi=1; shift ;;
 	--bench-files) bfiles=$2; shift 2 ;;
 	--bench-mb) bmb=$2; shift 2 ;;
@@ -160,6 +163,10 @@ echo "opq: $(ls /opq | tr '\n' ' ')"
 [ -e /old/kept.txt ] && echo "lower: ok"
 EOS
 	chmod 755 "$a/app/hello.sh"
+	for sd in $adds; do
+		mkdir -p "$a$(dirname "${sd#*:}")"
+		cp "${sd%%:*}" "$a${sd#*:}"
+	done
 	$TAR -cf "$work/l2.tar" -C "$a" .
 	add_layer "$work/l2.tar"
 fi
