@@ -20,6 +20,7 @@ NOT_BUILT(cmd_serve)
 NOT_BUILT(cmd_fn)
 NOT_BUILT(cmd_invoke)
 NOT_BUILT(cmd_stats)
+NOT_BUILT(cmd_logs)
 
 static const struct {
 	const char *name;
@@ -31,6 +32,7 @@ static const struct {
     {"fn", cmd_fn, "deploy, list, remove and scale functions"},
     {"invoke", cmd_invoke, "invoke a function"},
     {"stats", cmd_stats, "per-function pool statistics"},
+    {"logs", cmd_logs, "what a function's instances wrote (stdout, stderr)"},
     {"bench", cmd_bench, "cold-start benchmarks across runtimes and storage tiers"},
 };
 

@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "frontends.h"
+#include "logs.h"
 #include "proto.h"
 
 struct api {
@@ -31,6 +32,11 @@ struct api_conn {
 	bool asked;             /* one request per connection */
 	bool http;              /* an HTTP invocation: the client has its socket */
 	struct daemon_inv *inv; /* an invocation under way */
+	/* logs: the function, the next line, following */
+	char *log_fn;
+	uint64_t log_seq;
+	bool log_follow;
+	struct logs_watch *log_w;
 	struct api_conn *next;
 };
 
@@ -43,6 +49,8 @@ static void conn_free(struct api_conn *c)
 			break;
 		}
 	daemon_release(a->d, c->inv);
+	daemon_log_unwatch(a->d, c->log_w);
+	free(c->log_fn);
 	for (size_t i = 0; i < c->nfds; i++)
 		close(c->fds[i]);
 	loop_unwatch(c->w);
@@ -182,6 +190,74 @@ static void op_invoke(struct api_conn *c, struct proto_request *rq)
 	/* the events answer it (maybe already) */
 }
 
+/* Send the log's lines from c->log_seq in messages below FCPOOL_MAX_MSG;
+ * without follow, then the end and the connection goes. A client that reads
+ * slowly is sent what is still kept when it reads again (the socket's
+ * POLLOUT). */
+static void send_logs(struct api_conn *c)
+{
+	struct daemon *d = c->api->d;
+	for (;;) {
+		uint64_t from = c->log_seq;
+		struct fc_buf b = {0};
+		proto_log_batch_begin(&b);
+		size_t n = 0;
+		struct logs_line line;
+		while (b.len < FCPOOL_MAX_MSG - 2 * LOGS_LINE_MAX - 256 &&
+		       daemon_log_next(d, c->log_fn, &c->log_seq, &line) == 0)
+			proto_log_batch_line(&b, n++ == 0, line.instance, line.time_ns, line.text);
+		proto_log_batch_end(&b);
+		if (!n) {
+			free(b.data);
+			break;
+		}
+		struct fc_error *e = NULL;
+		int r = proto_send(c->fd, b.data, NULL, 0, true, &e);
+		free(b.data);
+		fc_error_free(e);
+		if (r == -EAGAIN) {
+			c->log_seq = from; /* again when it reads */
+			loop_watch_events(c->w, POLLIN | POLLOUT);
+			return;
+		}
+		if (r < 0) {
+			conn_free(c);
+			return;
+		}
+	}
+	loop_watch_events(c->w, POLLIN);
+	if (c->log_follow)
+		return;
+	struct fc_buf b = {0};
+	fc_buf_printf(&b, "{\"ok\":true,\"event\":\"end\"}");
+	send_doc(c, &b, NULL, 0);
+	free(b.data);
+	conn_free(c);
+}
+
+static void on_log_lines(void *owner)
+{
+	send_logs(owner);
+}
+
+static void op_logs(struct api_conn *c, struct proto_request *rq)
+{
+	struct fcpool_fn_list l;
+	struct fc_error *e = NULL;
+	if (daemon_list(c->api->d, rq->name, false, &l, &e) < 0) {
+		reply_err(c, e);
+		conn_free(c);
+		return;
+	}
+	daemon_list_free(&l);
+	c->log_fn = fc_strdup(rq->name);
+	c->log_follow = rq->follow;
+	c->log_seq = rq->tail >= 0 ? daemon_log_tail(c->api->d, c->log_fn, (uint64_t)rq->tail) : 0;
+	if (c->log_follow)
+		c->log_w = daemon_log_watch(c->api->d, c->log_fn, on_log_lines, c);
+	send_logs(c);
+}
+
 static void on_request(struct api_conn *c, const char *buf)
 {
 	struct daemon *d = c->api->d;
@@ -220,6 +296,10 @@ static void on_request(struct api_conn *c, const char *buf)
 		r = daemon_scale(d, rq.name, mn, mx, &e);
 		break;
 	}
+	case PROTO_LOGS:
+		op_logs(c, &rq);
+		proto_request_clear(&rq);
+		return;
 	case PROTO_INVOKE:
 	default:
 		op_invoke(c, &rq);
@@ -237,6 +317,10 @@ static void on_request(struct api_conn *c, const char *buf)
 static void on_readable(void *data, short revents)
 {
 	struct api_conn *c = data;
+	if (c->log_fn && (revents & POLLOUT)) {
+		send_logs(c); /* it reads again */
+		return;
+	}
 	char *buf = fc_malloc(FCPOOL_MAX_MSG + 1);
 	union {
 		char b[CMSG_SPACE(sizeof(int) * 8)];

@@ -65,7 +65,7 @@ static struct fc_spec *sandbox_spec(const struct fcsnap_image *img, const struct
 	p->cwd = fc_strdup(c->workdir && *c->workdir ? c->workdir : "/");
 	p->uid = (uint32_t)uid;
 	p->gid = (uint32_t)gid;
-	spec->root_readonly = false;
+	spec->root_readonly = s->read_only;
 	free(spec->hostname);
 	spec->hostname = fc_strdup(s->name);
 	fcrt_spec_remove_mount(spec, "/dev/mqueue");
@@ -101,6 +101,36 @@ static struct fc_spec *sandbox_spec(const struct fcsnap_image *img, const struct
 	return spec;
 }
 
+/* The value of KEY in a KEY=VALUE vector, or NULL. */
+static const char *getenv_in(char *const *env, const char *key)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], key, kl) == 0 && env[i][kl] == '=')
+			return env[i] + kl + 1;
+	return NULL;
+}
+
+bool bundle_image_has_watchdog(char *const *entrypoint, char *const *cmd, char *const *env)
+{
+	const char *prog = entrypoint && entrypoint[0] ? entrypoint[0] : cmd ? cmd[0] : NULL;
+	if (prog) {
+		const char *base = strrchr(prog, '/');
+		base = base ? base + 1 : prog;
+		size_t n = strlen(base);
+		if (n >= 8 && strcmp(base + n - 8, "watchdog") == 0)
+			return true;
+	}
+	return getenv_in(env, "fprocess") != NULL;
+}
+
+void bundle_add_secrets(struct bundle *b, const char *dir)
+{
+	fcrt_spec_remove_mount(b->spec, "/var/openfaas/secrets");
+	fcrt_spec_add_mount(b->spec, "/var/openfaas/secrets", "bind", dir,
+	                    (const char *const[]){"bind", "ro", "nosuid", "nodev", "noexec", NULL});
+}
+
 int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
                 struct bundle **out, struct fc_error **err)
 {
@@ -123,7 +153,16 @@ int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_
 		return fc_error_wrap(err, "function `%s`", s->name);
 	_cleanup_strv_ char **own = NULL;
 	char *const *args = s->args;
-	if (!args) {
+	bool watchdog =
+	    bundle_image_has_watchdog(img->config.entrypoint, img->config.cmd, img->config.env);
+	const char *fprocess = getenv_in(s->env, "fprocess");
+	if (!args && !watchdog && fprocess && *fprocess) {
+		own = fc_calloc(4, sizeof(char *));
+		own[0] = fc_strdup("/bin/sh");
+		own[1] = fc_strdup("-c");
+		own[2] = fc_strdup(fprocess);
+		args = own;
+	} else if (!args) {
 		size_t ne = fc_strv_len(img->config.entrypoint), nc = fc_strv_len(img->config.cmd);
 		own = fc_calloc(ne + nc + 1, sizeof(char *));
 		for (size_t i = 0; i < ne; i++)
@@ -162,6 +201,9 @@ int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_
 	struct bundle *b = fc_calloc(1, sizeof(*b));
 	b->spec = sandbox_spec(img, s, args, uid, gid, uid_base);
 	b->uid_base = uid_base;
+	b->mode = s->mode_auto ? (watchdog ? FCPOOL_HTTP : FCPOOL_CLASSIC) : s->mode;
+	b->host_uid = uid_base + uid;
+	b->host_gid = uid_base + gid;
 	b->layers = fc_calloc(img->n_layers + 1, sizeof(char *));
 	for (size_t i = 0; i < img->n_layers; i++)
 		b->layers[i] = fc_strdup(img->layer_dirs[i]);

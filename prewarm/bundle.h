@@ -28,6 +28,11 @@ struct bundle {
 	char **layers;        /* the image's layer dirs, lowest first */
 	size_t n_layers;
 	uint32_t uid_base; /* the host id of root inside; 0: no user namespace */
+	/* bundle_make's: the mode in force (a spec's mode_auto resolved from
+	 * the image), the host ids of the function's process */
+	enum fcpool_mode mode;
+	uid_t host_uid;
+	gid_t host_gid;
 	/* the fork server's (bundle_prepare): with a user namespace, each layer
 	 * as a detached idmapped mount (the image's files, owned by the host's
 	 * ids, appear owned by the sandbox's), in the order of layers */
@@ -36,10 +41,19 @@ struct bundle {
 
 /* A function's bundle from its spec and image: fcrt_spec_default() made into
  * a function's sandbox (its command, environment, user, cwd, hostname,
- * limits, /tmp, a cgroup namespace; unless s->userns_host, a user namespace
- * mapping 0..65535 inside to uid_base.. on the host). */
+ * limits, /tmp, a cgroup namespace, a read-only root when s->read_only;
+ * unless s->userns_host, a user namespace mapping 0..65535 inside to
+ * uid_base.. on the host). The command: s->args; else the image's
+ * entrypoint and cmd when the image runs an OpenFaaS watchdog (which reads
+ * fprocess from the environment); else `/bin/sh -c $fprocess` when the
+ * function's env sets fprocess; else the image's entrypoint and cmd. */
 int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
                 struct bundle **out, struct fc_error **err);
+/* Whether an image runs an OpenFaaS watchdog: its entrypoint (or, without
+ * one, its cmd) is a program named *watchdog, or its Env sets fprocess. */
+bool bundle_image_has_watchdog(char *const *entrypoint, char *const *cmd, char *const *env);
+/* Mount dir read-only at /var/openfaas/secrets in the function's sandboxes. */
+void bundle_add_secrets(struct bundle *b, const char *dir);
 /* In the fork server, once per deploy: with a user namespace, the idmapped
  * mounts of the layers (a helper process holds the namespace while they are
  * made). */

@@ -114,3 +114,18 @@ int fcpool_client_event(int conn, struct fcpool_event *ev, struct fc_error **err
 		r = fc_error_set(err, EPROTO, "function `%s`: connected without a socket", ev->id);
 	return r;
 }
+
+int fcpool_client_logs(const char *sock, const char *name, long tail, bool follow,
+                       struct fc_error **err)
+{
+	struct proto_request rq = {
+	    .op = PROTO_LOGS, .name = (char *)name, .tail = tail, .follow = follow};
+	return request(sock, &rq, NULL, 0, err);
+}
+
+int fcpool_client_log_next(int conn, struct fcpool_log_batch *b, struct fc_error **err)
+{
+	_cleanup_free_ char *reply = NULL;
+	int r = proto_recv(conn, &reply, NULL, NULL, err);
+	return r < 0 ? r : proto_log_batch_parse(reply, b, err);
+}

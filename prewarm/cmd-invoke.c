@@ -16,7 +16,7 @@ struct http_req {
 	bool has_data;
 };
 
-/* Speak HTTP/1.0 on the connected socket the daemon passed us. */
+/* Speak HTTP/1.1 on the connected socket the daemon passed us. */
 static int http_exchange(int sock, int in, const struct http_req *h, const char *name)
 {
 	struct fc_buf body = {0};
@@ -31,9 +31,12 @@ static int http_exchange(int sock, int in, const struct http_req *h, const char 
 	}
 	const char *method = h->method ? h->method : h->has_data ? "POST" : "GET";
 	struct fc_buf req = {0};
+	/* HTTP/1.1, the body's length given and the connection never half closed:
+	 * Go's servers (the OpenFaaS watchdogs) take a half-close for a client
+	 * that left; "Connection: close" ends the answer where the stream does */
 	fc_buf_printf(
 	    &req,
-	    "%s %s HTTP/1.0\r\nHost: localhost\r\nUser-Agent: fcstart\r\nConnection: close\r\n",
+	    "%s %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: fcstart\r\nConnection: close\r\n",
 	    method, h->path ? h->path : "/");
 	if (h->has_data)
 		fc_buf_printf(&req,
@@ -49,7 +52,6 @@ static int http_exchange(int sock, int in, const struct http_req *h, const char 
 		fprintf(stderr, "fcstart invoke `%s`: send the request: %s\n", name, strerror(-r));
 		return 125;
 	}
-	shutdown(sock, SHUT_WR);
 	struct fc_buf resp = {0};
 	char tmp[65536];
 	ssize_t n;

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <sys/mman.h>
 
@@ -24,11 +25,18 @@
 #include "fcsnap.h"
 #include "forkserver.h"
 #include "http.h"
+#include "logs.h"
 #include "pool.h"
+#include "secrets.h"
 
 #define FS_MAX          8 /* fork servers at most */
 #define FS_MAX_INFLIGHT 2 /* creations in one fork server's hands at once */
 #define TICK_NS         200000000ULL
+/* a kept connection to an HTTP instance serves the next request while it is
+ * younger than this: well within the idle timeouts of the OpenFaaS watchdogs
+ * (their read_timeout, 5 s and 10 s by default), so a request never goes out
+ * on a connection the instance is closing */
+#define KEEP_NS 2000000000ULL
 
 struct fs_out {
 	struct fs_msg m;
@@ -54,6 +62,7 @@ struct daemon {
 	struct loop *l;
 	struct pool *pool;
 	struct http_connector *http;
+	struct logs *logs;
 	struct fserver fs[FS_MAX];
 	unsigned nfs;
 	uint64_t next_tick;
@@ -67,10 +76,12 @@ struct daemon {
 };
 
 /* A sandbox's I/O: its init's pid, start socket (while waiting) and network
- * namespace (an HTTP instance's, once connected to). */
+ * namespace (an HTTP instance's, once connected to), the connection kept
+ * from its last request (keep-alive) and since when. */
 struct sb_io {
 	pid_t pid;
-	int start_fd, netns_fd;
+	int start_fd, netns_fd, keep_sock;
+	uint64_t keep_at;
 };
 
 struct daemon_inv {
@@ -172,7 +183,7 @@ static void on_fs_message(struct daemon *d, struct fserver *fs)
 	switch (m.type) {
 	case FS_CREATED: {
 		struct sb_io *io = fc_calloc(1, sizeof(*io));
-		*io = (struct sb_io){.pid = m.pid, .start_fd = fd, .netns_fd = -1};
+		*io = (struct sb_io){.pid = m.pid, .start_fd = fd, .netns_fd = -1, .keep_sock = -1};
 		sb->data = io;
 		pool_sandbox_created(d->pool, sb, m.ns, now);
 		break;
@@ -259,7 +270,8 @@ static void op_kill(void *ctx, struct pool_sb *sb)
 }
 
 /* Hand sandbox sb over to the invocation: its stdio, env. An HTTP instance
- * gets /dev/null and the daemon's stderr instead. */
+ * gets /dev/null and its function's log for stdout and stderr; a classic
+ * invocation without a stderr of its own, the log for it. */
 static int op_handover(void *ctx, struct pool_sb *sb, struct pool_inv *pi, struct pool_handover *h)
 {
 	struct daemon *d = ctx;
@@ -270,13 +282,24 @@ static int op_handover(void *ctx, struct pool_sb *sb, struct pool_inv *pi, struc
 	struct fcrt_container ct = {
 	    .id = sb->id, .root = d->rt_root, .pid = io->pid, .pidfd = -1, .sync_fd = io->start_fd};
 	struct fcrt_start_args a = {.stdio = {-1, -1, -1}, .env = inv->env, .argv = NULL};
-	_cleanup_close_ int devnull = http ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+	_cleanup_close_ int devnull = -1, log = -1;
+	if (http || inv->stdio[0] < 0)
+		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (http || inv->stdio[2] < 0) {
+		log = logs_pipe(d->logs, sb->fn->spec.name, sb->id);
+		if (log < 0)
+			log = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	}
 	if (http) {
 		a.stdio[0] = devnull;
-		a.stdio[1] = 2;
-		a.stdio[2] = 2;
+		a.stdio[1] = log;
+		a.stdio[2] = log;
 	} else {
 		memcpy(a.stdio, inv->stdio, sizeof(a.stdio));
+		if (a.stdio[0] < 0)
+			a.stdio[0] = devnull;
+		if (a.stdio[2] < 0)
+			a.stdio[2] = log;
 	}
 	struct fc_error *e = NULL;
 	int r = fcrt_start_socket_ex(&ct, &a, &e);
@@ -309,6 +332,21 @@ static void on_connected(void *data, int sock, int errnum, const char *msg)
 	pool_http_connected(inv->d->pool, &inv->pi, fc_now_ns());
 }
 
+/* The kept connection of an instance, if it is young and still open. */
+static int take_kept(struct sb_io *io)
+{
+	int fd = io->keep_sock;
+	io->keep_sock = -1;
+	if (fd < 0)
+		return -1;
+	char c;
+	if (fc_now_ns() - io->keep_at < KEEP_NS && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	    errno == EAGAIN)
+		return fd; /* open, and nothing unasked-for on it */
+	close(fd);
+	return -1;
+}
+
 static void op_connect(void *ctx, struct pool_sb *sb, struct pool_inv *pi)
 {
 	struct daemon *d = ctx;
@@ -318,8 +356,12 @@ static void op_connect(void *ctx, struct pool_sb *sb, struct pool_inv *pi)
 		_cleanup_free_ char *p = fc_asprintf("/proc/%d/ns/net", (int)io->pid);
 		io->netns_fd = open(p, O_RDONLY | O_CLOEXEC);
 	}
-	inv->hc = http_connect(d->http, io->netns_fd >= 0 ? io->netns_fd : -errno,
-	                       sb->fn->spec.name, sb->id, on_connected, inv);
+	struct http_connect_opts o = {.netns_fd = io->netns_fd >= 0 ? io->netns_fd : -errno,
+	                              .sock = take_kept(io),
+	                              .probe = !sb->http_ready,
+	                              .fn = sb->fn->spec.name,
+	                              .id = sb->id};
+	inv->hc = http_connect(d->http, &o, on_connected, inv);
 }
 
 static void op_reply(void *ctx, struct pool_inv *pi, const struct fcpool_event *e)
@@ -347,6 +389,8 @@ static void op_sandbox_gone(void *ctx, struct pool_sb *sb)
 		close(io->start_fd);
 	if (io->netns_fd >= 0)
 		close(io->netns_fd);
+	if (io->keep_sock >= 0)
+		close(io->keep_sock);
 	free(io);
 	sb->data = NULL;
 }
@@ -362,6 +406,8 @@ static void op_function_gone(void *ctx, struct pool_fn *f)
 	struct fc_error *e = NULL;
 	fc_rm_rf_at(AT_FDCWD, dir, &e);
 	fc_error_free(e);
+	secrets_unstage(d->root, f->spec.name);
+	logs_forget(d->logs, f->spec.name);
 }
 
 static const struct pool_ops pool_ops = {
@@ -491,6 +537,28 @@ int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error
 		r = userns_reachable(d, spec->name, err);
 	if (r >= 0)
 		r = bundle_make(d->store, spec, base, &b, err);
+	if (r >= 0 && spec->mode_auto)
+		spec->mode = b->mode; /* from the image: http when it runs a watchdog */
+	if (r >= 0 && spec->secrets && spec->secrets[0]) {
+		_cleanup_free_ char *dir = NULL;
+		r = secrets_stage(d->root, spec->name, spec->secrets, b->host_uid, b->host_gid,
+		                  &dir, err);
+		if (r >= 0)
+			bundle_add_secrets(b, dir);
+		else if (!pool_fn_find(d->pool, spec->name))
+			secrets_unstage(d->root, spec->name); /* a new function's */
+	} else if (r >= 0) {
+		secrets_unstage(d->root, spec->name);
+	}
+	if (r >= 0 && !spec->created_ms) {
+		/* a redeploy keeps when the function was first deployed */
+		struct pool_fn *old = pool_fn_find(d->pool, spec->name);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		spec->created_ms = old && old->spec.created_ms ? old->spec.created_ms
+		                                               : (uint64_t)ts.tv_sec * 1000 +
+		                                                     (uint64_t)ts.tv_nsec / 1000000;
+	}
 	if (r >= 0)
 		r = save_spec(d, spec, err);
 	if (r >= 0)
@@ -596,6 +664,69 @@ void daemon_release(struct daemon *d, struct daemon_inv *inv)
 		close(inv->sock);
 	fc_strv_free(inv->env);
 	free(inv);
+}
+
+void daemon_release_conn(struct daemon *d, struct daemon_inv *inv, int sock)
+{
+	struct pool_sb *sb = inv ? inv->pi.sb : NULL;
+	struct sb_io *io = sb ? sb->data : NULL;
+	if (sock >= 0 && io && !sb->killed && inv->pi.state == POOL_INV_RUNNING) {
+		/* before the release: it may hand the instance on at once */
+		if (io->keep_sock >= 0)
+			close(io->keep_sock);
+		io->keep_sock = sock;
+		io->keep_at = fc_now_ns();
+	} else if (sock >= 0) {
+		close(sock);
+	}
+	daemon_release(d, inv);
+}
+
+/* ---- logs and secrets ------------------------------------------------------------ */
+
+int daemon_log_next(struct daemon *d, const char *fn, uint64_t *seq, struct logs_line *line)
+{
+	return logs_next(d->logs, fn, seq, line);
+}
+
+uint64_t daemon_log_tail(struct daemon *d, const char *fn, uint64_t n)
+{
+	return logs_tail(d->logs, fn, n);
+}
+
+struct logs_watch *daemon_log_watch(struct daemon *d, const char *fn, void (*wake)(void *),
+                                    void *owner)
+{
+	return logs_watch(d->logs, fn, wake, owner);
+}
+
+void daemon_log_unwatch(struct daemon *d, struct logs_watch *w)
+{
+	logs_unwatch(w);
+}
+
+int daemon_secret_set(struct daemon *d, const char *name, const void *value, size_t len,
+                      bool update, struct fc_error **err)
+{
+	int r = secrets_set(d->root, name, value, len, update ? SECRET_UPDATE : SECRET_CREATE, err);
+	if (r < 0 || !update)
+		return r;
+	/* the functions that use it see the new value */
+	for (struct pool_fn *f = pool_fn_first(d->pool); f; f = pool_fn_next(f))
+		for (size_t i = 0; f->spec.secrets && f->spec.secrets[i]; i++)
+			if (FC_STREQ(f->spec.secrets[i], name))
+				secrets_restage(d->root, f->spec.name, name);
+	return 0;
+}
+
+int daemon_secret_remove(struct daemon *d, const char *name, struct fc_error **err)
+{
+	return secrets_remove(d->root, name, err);
+}
+
+int daemon_secret_list(struct daemon *d, char ***names, struct fc_error **err)
+{
+	return secrets_list(d->root, names, err);
 }
 
 /* ---- signals and the tick ---------------------------------------------------- */
@@ -729,6 +860,7 @@ int daemon_new(const struct fcpool_serve_opts *o, struct loop *l, struct daemon 
 	signal(SIGPIPE, SIG_IGN);
 	d->self_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	d->http = http_connector_new(l, d->self_netns);
+	d->logs = logs_new(l);
 	_cleanup_free_ char *tag = fc_asprintf("%x", (unsigned)getpid());
 	struct pool_config cfg = {
 	    .id_prefix = d->prefix,
@@ -766,6 +898,7 @@ void daemon_free(struct daemon *d)
 	/* closes every start socket: waiting inits exit */
 	pool_free(d->pool);
 	http_connector_free(d->http);
+	logs_free(d->logs);
 	/* closing its socket makes a fork server kill and remove every sandbox */
 	for (unsigned i = 0; i < d->nfs; i++) {
 		while (d->fs[i].outbox) {

@@ -46,8 +46,10 @@ typedef void daemon_event_fn(void *owner, const struct fcpool_event *ev);
 struct daemon_invoke_args {
 	const char *name;
 	uint64_t t_arrived; /* when the request came */
-	int stdio[3];       /* classic: the function's stdin, stdout, stderr (taken) */
-	char **env;         /* KEY=VALUE for this invocation (taken), or NULL */
+	/* classic: the function's stdin, stdout, stderr (taken); a stderr of -1
+	 * goes to the function's log (stdin -1: /dev/null) */
+	int stdio[3];
+	char **env; /* KEY=VALUE for this invocation (taken), or NULL */
 	daemon_event_fn *event;
 	void *owner;
 };
@@ -59,5 +61,30 @@ int daemon_invoke(struct daemon *d, struct daemon_invoke_args *a, struct daemon_
  * queued invocation leaves the queue, a running classic function is killed,
  * an HTTP instance is freed for the next request. No event follows. */
 void daemon_release(struct daemon *d, struct daemon_inv *inv);
+/* daemon_release, giving back the connection to the HTTP instance (taken) for
+ * its next request: the exchange on it is complete and it stays open. */
+void daemon_release_conn(struct daemon *d, struct daemon_inv *inv, int sock);
+
+/* ---- functions' logs (logs.h): what their instances write ---------------- */
+
+struct logs_line;
+/* The next line of fn's log at or after *seq; -ENOENT none yet. */
+int daemon_log_next(struct daemon *d, const char *fn, uint64_t *seq, struct logs_line *line);
+/* Where the last n lines of fn's log begin (0: the next line to come). */
+uint64_t daemon_log_tail(struct daemon *d, const char *fn, uint64_t n);
+/* wake(owner) from the loop when fn's log gets lines, until daemon_log_unwatch. */
+struct logs_watch *daemon_log_watch(struct daemon *d, const char *fn, void (*wake)(void *),
+                                    void *owner);
+void daemon_log_unwatch(struct daemon *d, struct logs_watch *w);
+
+/* ---- secrets (secrets.h) -------------------------------------------------- */
+
+/* Create (update: false; -EEXIST when it exists) or update (true; -ENOENT
+ * when it does not) a secret; an update reaches the functions that use it. */
+int daemon_secret_set(struct daemon *d, const char *name, const void *value, size_t len,
+                      bool update, struct fc_error **err);
+int daemon_secret_remove(struct daemon *d, const char *name, struct fc_error **err);
+/* The secrets' names (a vector the caller frees). */
+int daemon_secret_list(struct daemon *d, char ***names, struct fc_error **err);
 
 #endif

@@ -63,6 +63,18 @@ struct fcpool_fn_spec {
 	bool userns_host;
 	unsigned min, max; /* from the labels com.openfaas.scale.min/max */
 	unsigned queue;    /* label com.fcstart.queue: invocations that may wait; 0: the daemon's */
+	/* mode from the image at each deploy ("mode":"auto"): http when the image
+	 * runs an OpenFaaS watchdog (its entrypoint or cmd is a *watchdog, or its
+	 * Env sets fprocess), else classic; mode is then the one in force */
+	bool mode_auto;
+	bool read_only;     /* a read-only root filesystem (writes go to /tmp) */
+	char **annotations; /* KEY=VALUE: kept and shown back, not interpreted */
+	char **secrets;     /* mounted read-only at /var/openfaas/secrets/NAME */
+	/* KEY=VALUE a front end keeps with the function and shows back, not
+	 * interpreted (the OpenFaaS gateway: limits and requests as given,
+	 * constraints); a key may repeat */
+	char **meta;
+	uint64_t created_ms; /* when first deployed (unix ms; the daemon sets it) */
 };
 void fcpool_fn_spec_clear(struct fcpool_fn_spec *s);
 /* min, max and queue from the labels com.openfaas.scale.min and .max
@@ -88,6 +100,9 @@ void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *out);
 int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_error **err);
 /* Valid function name: [a-z0-9][a-z0-9_.-]{0,62}. */
 bool fcpool_name_valid(const char *name);
+/* Valid secret name (a file name under /var/openfaas/secrets, as Kubernetes
+ * allows it): [a-zA-Z0-9_.-]{1,253}, not . or .. */
+bool fcpool_secret_name_valid(const char *name);
 
 struct fcpool_serve_opts {
 	const char *root;        /* NULL: FCPOOL_DEFAULT_ROOT */
@@ -206,6 +221,27 @@ int fcpool_client_invoke(const char *socket_path, const struct fcpool_invoke_arg
 /* The next event of an invocation; -ECONNRESET when the daemon closed the
  * connection first. */
 int fcpool_client_event(int conn, struct fcpool_event *ev, struct fc_error **err);
+
+/* ---- logs: what a function's instances wrote (stdout and stderr) ---------- */
+
+struct fcpool_log_line {
+	char *instance;   /* the sandbox */
+	uint64_t time_ns; /* when the line came (CLOCK_REALTIME) */
+	char *text;
+};
+struct fcpool_log_batch {
+	bool end; /* no more lines (without follow: after the last) */
+	size_t n;
+	struct fcpool_log_line *lines;
+};
+void fcpool_log_batch_clear(struct fcpool_log_batch *b);
+/* Ask for a function's log: the last tail lines (-1: all the daemon keeps),
+ * then, with follow, the lines as they come. Returns the connection (the
+ * caller closes it: that ends a follow) to read with fcpool_client_log_next. */
+int fcpool_client_logs(const char *socket_path, const char *name, long tail, bool follow,
+                       struct fc_error **err);
+/* The next batch of lines (b->end once there are no more). */
+int fcpool_client_log_next(int conn, struct fcpool_log_batch *b, struct fc_error **err);
 
 /* Parse "128m", "1g", "65536" (bytes, below 2^63; -EINVAL otherwise). */
 int fcpool_parse_size(const char *s, uint64_t *out);

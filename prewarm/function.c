@@ -15,6 +15,9 @@ void fcpool_fn_spec_clear(struct fcpool_fn_spec *s)
 	fc_strv_free(s->env);
 	fc_strv_free(s->labels);
 	fc_strv_free(s->args);
+	fc_strv_free(s->annotations);
+	fc_strv_free(s->secrets);
+	fc_strv_free(s->meta);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -27,6 +30,16 @@ bool fcpool_name_valid(const char *n)
 	for (const char *p = n; *p; p++)
 		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' ||
 		      *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+bool fcpool_secret_name_valid(const char *n)
+{
+	if (!n || !*n || strlen(n) > 253 || FC_STREQ(n, ".") || FC_STREQ(n, ".."))
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
 			return false;
 	return true;
 }
@@ -90,6 +103,12 @@ int fcpool_fn_spec_check(const struct fcpool_fn_spec *s, struct fc_error **err)
 	if (s->pids > FCPOOL_MAX_PIDS)
 		return fc_error_set(err, EINVAL, "function `%s`: pids %u: at most %u", s->name,
 		                    s->pids, FCPOOL_MAX_PIDS);
+	for (size_t i = 0; s->secrets && s->secrets[i]; i++)
+		if (!fcpool_secret_name_valid(s->secrets[i]))
+			return fc_error_set(err, EINVAL,
+			                    "function `%s`: secret `%s`: expected a name of "
+			                    "[a-zA-Z0-9_.-], 1 to 253 characters, not . or ..",
+			                    s->name, s->secrets[i]);
 	return 0;
 }
 

@@ -2,7 +2,8 @@
 /* http.h: reaching an HTTP function inside its sandbox. The function listens
  * on 127.0.0.1:8080 in its own network namespace (only lo); the daemon
  * creates a TCP socket in that namespace (the socket keeps it: no bridge,
- * veth or NAT) and connects, retrying until the function accepts. */
+ * veth or NAT) and connects, retrying until the function accepts and, on an
+ * instance's first connection, until it says it is ready. */
 #ifndef FCPOOL_HTTP_H
 #define FCPOOL_HTTP_H
 
@@ -18,11 +19,20 @@ typedef void http_done_fn(void *data, int sock, int errnum, const char *msg);
 /* self_netns: the daemon's own network namespace (to step back into). */
 struct http_connector *http_connector_new(struct loop *l, int self_netns);
 void http_connector_free(struct http_connector *c);
-/* Connect to 127.0.0.1:8080 in the namespace netns_fd (-errno: it could not
- * be opened, a failure to report), for at most 10 s; fn and id name the
- * function and its sandbox in messages. */
-struct http_connect *http_connect(struct http_connector *c, int netns_fd, const char *fn,
-                                  const char *id, http_done_fn *done, void *data);
+struct http_connect_opts {
+	int netns_fd; /* the instance's network namespace (-errno: it could not be opened) */
+	/* >= 0: a connection kept from an earlier request (taken), reported as
+	 * it is; -1: connect */
+	int sock;
+	/* the instance's first connection: ask GET /_/health (the OpenFaaS
+	 * watchdogs' readiness) until it answers other than 503; a server
+	 * without it (404, anything) is ready once it accepts */
+	bool probe;
+	const char *fn, *id; /* the function and its sandbox, in messages */
+};
+/* Connect to 127.0.0.1:8080 in the namespace o->netns_fd, for at most 10 s. */
+struct http_connect *http_connect(struct http_connector *c, const struct http_connect_opts *o,
+                                  http_done_fn *done, void *data);
 /* Give up (done is not called). */
 void http_connect_cancel(struct http_connect *hc);
 

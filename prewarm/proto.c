@@ -9,8 +9,11 @@
 #include <math.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <yajl/yajl_tree.h>
 
+#include "auth.h"
+#include "httpmsg.h"
 #include "proto.h"
 
 /* ---- reading documents ----------------------------------------------------- */
@@ -107,7 +110,22 @@ void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *b)
 	fc_buf_json_string(b, s->name);
 	fc_buf_printf(b, ",\"image\":");
 	fc_buf_json_string(b, s->image);
-	fc_buf_printf(b, ",\"mode\":\"%s\",\"env\":", s->mode == FCPOOL_HTTP ? "http" : "classic");
+	fc_buf_printf(b, ",\"mode\":\"%s\",", s->mode == FCPOOL_HTTP ? "http" : "classic");
+	if (s->mode_auto)
+		fc_buf_printf(b, "\"mode_auto\":true,");
+	if (s->read_only)
+		fc_buf_printf(b, "\"read_only\":true,");
+	if (s->created_ms)
+		fc_buf_printf(b, "\"created_ms\":%llu,", (unsigned long long)s->created_ms);
+	static const char *const lists[] = {"annotations", "secrets", "meta"};
+	char **const vals[] = {s->annotations, s->secrets, s->meta};
+	for (size_t i = 0; i < FC_ARRAY_SIZE(lists); i++)
+		if (vals[i]) {
+			fc_buf_printf(b, "\"%s\":", lists[i]);
+			strv_json(b, vals[i]);
+			fc_buf_printf(b, ",");
+		}
+	fc_buf_printf(b, "\"env\":");
 	strv_json(b, s->env);
 	fc_buf_printf(b, ",\"labels\":");
 	strv_json(b, s->labels);
@@ -138,7 +156,8 @@ static int spec_num(yajl_val v, const char *fn, const char *key, double max, dou
 	return 1;
 }
 
-/* A new spec's name, image and mode ("classic" or "http", NULL: classic). */
+/* A new spec's name, image and mode ("classic", "http" or "auto"; NULL:
+ * classic). */
 static int spec_start(struct fcpool_fn_spec *s, const char *name, const char *image,
                       const char *mode, struct fc_error **err)
 {
@@ -147,14 +166,17 @@ static int spec_start(struct fcpool_fn_spec *s, const char *name, const char *im
 	s->image = image ? fc_strdup(image) : NULL;
 	s->max = FCPOOL_DEFAULT_MAX;
 	int r = fcpool_fn_spec_check(s, err); /* the name and the image: the rest is to come */
-	if (r >= 0 && mode && !FC_STREQ(mode, "classic") && !FC_STREQ(mode, "http"))
-		r = fc_error_set(err, EINVAL, "function `%s`: mode `%s`: expected classic or http",
-		                 name, mode);
+	if (r >= 0 && mode && !FC_STREQ(mode, "classic") && !FC_STREQ(mode, "http") &&
+	    !FC_STREQ(mode, "auto"))
+		r = fc_error_set(err, EINVAL,
+		                 "function `%s`: mode `%s`: expected classic, http or auto", name,
+		                 mode);
 	if (r < 0) {
 		fcpool_fn_spec_clear(s);
 		return r;
 	}
 	s->mode = mode && FC_STREQ(mode, "http") ? FCPOOL_HTTP : FCPOOL_CLASSIC;
+	s->mode_auto = mode && FC_STREQ(mode, "auto");
 	return 0;
 }
 
@@ -169,6 +191,12 @@ static int spec_from_tree(yajl_val v, struct fcpool_fn_spec *s, struct fc_error 
 	s->env = js_strv(v, "env");
 	s->labels = js_strv(v, "labels");
 	s->args = js_strv(v, "args");
+	s->annotations = js_strv(v, "annotations");
+	s->secrets = js_strv(v, "secrets");
+	s->meta = js_strv(v, "meta");
+	s->mode_auto = s->mode_auto || js_true(v, "mode_auto");
+	s->read_only = js_true(v, "read_only");
+	s->created_ms = (uint64_t)js_num_or(v, "created_ms", 0, 0, 1e15);
 	if (s->args && !s->args[0]) {
 		fc_strv_free(s->args);
 		s->args = NULL;
@@ -235,7 +263,7 @@ int fcpool_fn_spec_parse(const char *json, struct fcpool_fn_spec *s, struct fc_e
 static const char *const op_names[] = {
     [PROTO_PING] = "ping",     [PROTO_DEPLOY] = "deploy", [PROTO_LS] = "ls",
     [PROTO_RM] = "rm",         [PROTO_SCALE] = "scale",   [PROTO_STATS] = "stats",
-    [PROTO_INVOKE] = "invoke",
+    [PROTO_INVOKE] = "invoke", [PROTO_LOGS] = "logs",
 };
 
 void proto_request_json(const struct proto_request *r, struct fc_buf *b)
@@ -257,6 +285,9 @@ void proto_request_json(const struct proto_request *r, struct fc_buf *b)
 		fc_buf_printf(b, ",\"env\":");
 		strv_json(b, r->env);
 	}
+	if (r->op == PROTO_LOGS)
+		fc_buf_printf(b, ",\"tail\":%ld,\"follow\":%s", r->tail,
+		              r->follow ? "true" : "false");
 	if (r->has_min)
 		fc_buf_printf(b, ",\"min\":%.17g", r->min);
 	if (r->has_max)
@@ -272,14 +303,14 @@ int proto_request_parse(const char *json, struct proto_request *r, struct fc_err
 		return fc_error_code(*err);
 	const char *op = js_str(v, "op"), *name = js_str(v, "name");
 	int k, rc = 0;
-	for (k = PROTO_PING; k <= PROTO_INVOKE; k++)
+	for (k = PROTO_PING; k <= PROTO_LOGS; k++)
 		if (op && FC_STREQ(op, op_names[k]))
 			break;
 	if (!op) {
 		rc = fc_error_set(err, EINVAL, "request is not a JSON object with \"op\"");
 		goto out;
 	}
-	if (k > PROTO_INVOKE) {
+	if (k > PROTO_LOGS) {
 		rc = fc_error_set(err, EINVAL, "unknown op `%s`", op);
 		goto out;
 	}
@@ -289,6 +320,10 @@ int proto_request_parse(const char *json, struct proto_request *r, struct fc_err
 		rc = spec_from_tree(v, &r->spec, err);
 	if (r->op == PROTO_INVOKE)
 		r->env = js_strv(v, "env");
+	if (r->op == PROTO_LOGS) {
+		r->tail = (long)js_num_or(v, "tail", -1, -1, JS_INT_MAX);
+		r->follow = js_true(v, "follow");
+	}
 	r->has_min = js_num(v, "min", &r->min);
 	r->has_max = js_num(v, "max", &r->max);
 out:
@@ -553,6 +588,73 @@ int proto_fn_list_parse(const char *json, bool stats, struct fcpool_fn_list *l,
 	return r;
 }
 
+/* ---- log batches ------------------------------------------------------------ */
+
+void proto_log_batch_begin(struct fc_buf *b)
+{
+	fc_buf_printf(b, "{\"ok\":true,\"event\":\"log\",\"lines\":[");
+}
+
+void proto_log_batch_line(struct fc_buf *b, bool first, const char *instance, uint64_t time_ns,
+                          const char *text)
+{
+	fc_buf_printf(b, "%s{\"instance\":", first ? "" : ",");
+	fc_buf_json_string(b, instance);
+	fc_buf_printf(b, ",\"time_ns\":%llu,\"text\":", (unsigned long long)time_ns);
+	fc_buf_json_string(b, text);
+	fc_buf_printf(b, "}");
+}
+
+void proto_log_batch_end(struct fc_buf *b)
+{
+	fc_buf_printf(b, "]}");
+}
+
+void fcpool_log_batch_clear(struct fcpool_log_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->lines[i].instance);
+		free(b->lines[i].text);
+	}
+	free(b->lines);
+	memset(b, 0, sizeof(*b));
+}
+
+int proto_log_batch_parse(const char *json, struct fcpool_log_batch *out, struct fc_error **err)
+{
+	memset(out, 0, sizeof(*out));
+	yajl_val v = reply_parse(json, err);
+	if (!v)
+		return fc_error_code(*err);
+	const char *ev = js_str(v, "event");
+	int r = 0;
+	if (ev && FC_STREQ(ev, "end")) {
+		out->end = true;
+	} else if (ev && FC_STREQ(ev, "log")) {
+		yajl_val lines = get(v, "lines", yajl_t_array);
+		size_t n = lines ? YAJL_GET_ARRAY(lines)->len : 0;
+		out->lines = fc_calloc(n ? n : 1, sizeof(*out->lines));
+		for (size_t i = 0; i < n; i++) {
+			yajl_val l = YAJL_GET_ARRAY(lines)->values[i];
+			const char *inst = js_str(l, "instance"), *text = js_str(l, "text");
+			struct fcpool_log_line *o = &out->lines[out->n++];
+			o->instance = fc_strdup(inst ? inst : "");
+			o->text = fc_strdup(text ? text : "");
+			/* ns since 1970 pass 2^53: read as an integer */
+			yajl_val t = get(l, "time_ns", yajl_t_number);
+			o->time_ns = t && YAJL_IS_INTEGER(t) && YAJL_GET_INTEGER(t) > 0
+			                 ? (uint64_t)YAJL_GET_INTEGER(t)
+			                 : 0;
+		}
+	} else {
+		r = fc_error_set(err, EPROTO, "reply of the fcstart daemon: not a log batch");
+	}
+	yajl_tree_free(v);
+	if (r < 0)
+		fcpool_log_batch_clear(out);
+	return r;
+}
+
 /* ---- OpenFaaS faas-provider documents ---------------------------------------- */
 
 /* An object member as KEY=VALUE strings (a value that is no string is ""). */
@@ -576,73 +678,200 @@ static const char *sub_str(yajl_val v, const char *a, const char *b)
 	return x ? YAJL_GET_STRING(x) : NULL;
 }
 
-int proto_openfaas_deployment(const char *json, struct fcpool_fn_spec *s, struct fc_error **err)
+static void strv_push(char ***v, char *s)
+{
+	size_t n = fc_strv_len(*v);
+	*v = fc_realloc(*v, (n + 2) * sizeof(char *));
+	(*v)[n] = s;
+	(*v)[n + 1] = NULL;
+}
+
+static const char *kv_get(char *const *v, const char *key)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; v && v[i]; i++)
+		if (strncmp(v[i], key, kl) == 0 && v[i][kl] == '=')
+			return v[i] + kl + 1;
+	return NULL;
+}
+
+/* Set KEY=VALUE in v, replacing an entry with KEY. */
+static void kv_set(char ***v, const char *key, const char *value)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; *v && (*v)[i]; i++)
+		if (strncmp((*v)[i], key, kl) == 0 && (*v)[i][kl] == '=') {
+			free((*v)[i]);
+			(*v)[i] = fc_asprintf("%s=%s", key, value);
+			return;
+		}
+	strv_push(v, fc_asprintf("%s=%s", key, value));
+}
+
+int proto_openfaas_namespace(const char *ns, struct fc_error **err)
+{
+	if (!ns || !*ns || FC_STREQ(ns, PROTO_OPENFAAS_NAMESPACE))
+		return 0;
+	return fc_error_set(
+	    err, EINVAL,
+	    "namespace `%s`: fcstart serves functions in " PROTO_OPENFAAS_NAMESPACE " only", ns);
+}
+
+/* CPUs as a Kubernetes quantity ("0.5", "2", "500m" millicores). */
+static int parse_cpus(const char *cpu, double *out)
+{
+	char *end;
+	errno = 0;
+	double c = strtod(cpu, &end);
+	if (*end == 'm') {
+		c /= 1000;
+		end++;
+	}
+	if (errno || end == cpu || *end || !isfinite(c) || !(c > 0) || c > 65536)
+		return -EINVAL;
+	*out = c;
+	return 0;
+}
+
+/* The largest of the watchdog's exec_timeout and write_timeout in env, in
+ * ms (0: none). */
+static int watchdog_timeout(const struct fcpool_fn_spec *s, uint64_t *ms, struct fc_error **err)
+{
+	static const char *const keys[] = {"exec_timeout", "write_timeout"};
+	*ms = 0;
+	for (size_t i = 0; i < FC_ARRAY_SIZE(keys); i++) {
+		const char *v = kv_get(s->env, keys[i]);
+		uint64_t t;
+		if (!v)
+			continue;
+		if (http_parse_duration(v, &t) < 0)
+			return fc_error_set(err, EINVAL,
+			                    "function `%s`: envVars.%s `%s`: expected a duration "
+			                    "(70s, 1m30s) or seconds",
+			                    s->name, keys[i], v);
+		if (t > *ms)
+			*ms = t;
+	}
+	return 0;
+}
+
+int proto_openfaas_deployment(const char *json, struct fcpool_fn_spec *s, char ***notes,
+                              struct fc_error **err)
 {
 	memset(s, 0, sizeof(*s));
+	*notes = NULL;
 	yajl_val v = doc_parse(json, "deploy request body", err);
 	if (!v)
 		return fc_error_code(*err);
-	const char *name = js_str(v, "service"), *image = js_str(v, "image");
+	const char *service = js_str(v, "service"), *image = js_str(v, "image");
 	const char *fprocess = js_str(v, "envProcess");
 	const char *mode = sub_str(v, "annotations", "com.fcstart.mode");
 	if (!mode)
 		mode = sub_str(v, "labels", "com.fcstart.mode");
-	int r = spec_start(s, name, image, mode, err);
+	/* NAME or NAME.openfaas-fn, as faas-cli 0.16 and 0.17 send it */
+	_cleanup_free_ char *name = NULL;
+	const char *suffix = "." PROTO_OPENFAAS_NAMESPACE;
+	if (service && strlen(service) > strlen(suffix) &&
+	    FC_STREQ(service + strlen(service) - strlen(suffix), suffix))
+		name = fc_strndup(service, strlen(service) - strlen(suffix));
+	else
+		name = service ? fc_strdup(service) : NULL;
+	int r = proto_openfaas_namespace(js_str(v, "namespace"), err);
+	if (r < 0)
+		goto out;
+	r = spec_start(s, name, image, mode ? mode : "auto", err);
 	if (r < 0)
 		goto out;
 	s->env = kv_strv(v, "envVars");
 	s->labels = kv_strv(v, "labels");
-	if (fprocess && *fprocess) {
-		s->args = fc_calloc(4, sizeof(char *));
-		s->args[0] = fc_strdup("/bin/sh");
-		s->args[1] = fc_strdup("-c");
-		s->args[2] = fc_strdup(fprocess);
-	}
-	/* limits: a size ("64m", "128Mi", "1G"), CPUs as a Kubernetes quantity
-	 * ("0.5", "2", "500m" millicores); anything else is refused */
-	const char *m = sub_str(v, "limits", "memory"), *cpu = sub_str(v, "limits", "cpu");
-	if (m && fcpool_parse_size(m, &s->memory) < 0) {
-		r = fc_error_set(err, EINVAL,
-		                 "function `%s`: limits.memory `%s`: expected a size (128Mi, 1G)",
-		                 name, m);
-		goto out;
-	}
-	if (cpu) {
-		char *end;
-		errno = 0;
-		double c = strtod(cpu, &end);
-		if (*end == 'm') {
-			c /= 1000;
-			end++;
-		}
-		if (errno || end == cpu || *end || !isfinite(c) || !(c > 0) || c > 65536) {
+	s->annotations = kv_strv(v, "annotations");
+	s->secrets = js_strv(v, "secrets");
+	s->read_only = js_true(v, "readOnlyRootFilesystem");
+	/* the watchdog's process: the image's entrypoint and cmd run the
+	 * watchdog, which runs fprocess (bundle.h) */
+	if (fprocess && *fprocess)
+		kv_set(&s->env, "fprocess", fprocess);
+	/* limits: a size ("64m", "128Mi", "1G"), CPUs ("0.5", "500m"); anything
+	 * else is refused. They and the requests are kept as given, to be shown. */
+	static const char *const res[] = {"limits", "requests"};
+	for (size_t i = 0; i < 2 && r >= 0; i++) {
+		const char *m = sub_str(v, res[i], "memory"), *cpu = sub_str(v, res[i], "cpu");
+		uint64_t bytes = 0;
+		double cpus = 0;
+		if (m && *m && fcpool_parse_size(m, &bytes) < 0)
 			r = fc_error_set(
 			    err, EINVAL,
-			    "function `%s`: limits.cpu `%s`: expected CPUs (0.5, 2) or "
-			    "millicores (500m), at most 65536",
-			    name, cpu);
-			goto out;
+			    "function `%s`: %s.memory `%s`: expected a size (128Mi, 1G)", name,
+			    res[i], m);
+		else if (cpu && *cpu && parse_cpus(cpu, &cpus) < 0)
+			r = fc_error_set(err, EINVAL,
+			                 "function `%s`: %s.cpu `%s`: expected CPUs (0.5, 2) or "
+			                 "millicores (500m), at most 65536",
+			                 name, res[i], cpu);
+		if (r < 0)
+			break;
+		if (m && *m)
+			strv_push(&s->meta, fc_asprintf("%s.memory=%s", res[i], m));
+		if (cpu && *cpu)
+			strv_push(&s->meta, fc_asprintf("%s.cpu=%s", res[i], cpu));
+		if (i == 0) {
+			s->cpus = cpus;
+			s->memory = bytes;
+			if (bytes && bytes < FCPOOL_MIN_MEMORY) {
+				s->memory = FCPOOL_MIN_MEMORY;
+				strv_push(notes,
+				          fc_asprintf("limits.memory `%s` is below the least a "
+				                      "sandbox runs with: 6 MiB",
+				                      m));
+			}
+		} else if (m || cpu) {
+			strv_push(notes, fc_strdup("requests are kept and shown; fcstart reserves "
+			                           "nothing for them"));
 		}
-		s->cpus = c;
 	}
+	if (r < 0)
+		goto out;
+	yajl_val cons = get(v, "constraints", yajl_t_array);
+	for (size_t i = 0; cons && i < YAJL_GET_ARRAY(cons)->len; i++) {
+		yajl_val c = YAJL_GET_ARRAY(cons)->values[i];
+		if (YAJL_IS_STRING(c))
+			strv_push(&s->meta, fc_asprintf("constraint=%s", YAJL_GET_STRING(c)));
+	}
+	if (cons && YAJL_GET_ARRAY(cons)->len)
+		strv_push(notes, fc_strdup("constraints are kept and shown; one machine has no "
+		                           "placement to constrain"));
 	fcpool_fn_spec_labels(s);
 	r = fcpool_fn_spec_limits(s, err);
+	if (r >= 0 && !kv_get(s->labels, "com.fcstart.timeout")) {
+		/* OpenFaaS users give their functions time in their env, as the
+		 * watchdogs read it; the daemon's deadline comes a second after
+		 * the watchdog's, whose own answer (504) then passes through */
+		uint64_t ms;
+		r = watchdog_timeout(s, &ms, err);
+		if (r >= 0 && ms)
+			s->timeout_ms = ms + 1000;
+	}
 	if (r >= 0)
 		r = fcpool_fn_spec_check(s, err);
 out:
 	yajl_tree_free(v);
-	if (r < 0)
+	if (r < 0) {
 		fcpool_fn_spec_clear(s);
+		fc_strv_free(*notes);
+		*notes = NULL;
+	}
 	return r;
 }
 
-int proto_openfaas_delete(const char *json, char **name, struct fc_error **err)
+int proto_openfaas_delete(const char *json, char **name, char **ns, struct fc_error **err)
 {
+	*name = *ns = NULL;
 	yajl_val v = doc_parse(json, "delete request body", err);
 	if (!v)
 		return fc_error_code(*err);
-	const char *n = js_str(v, "functionName");
+	const char *n = js_str(v, "functionName"), *nsv = js_str(v, "namespace");
 	*name = n ? fc_strdup(n) : NULL;
+	*ns = nsv ? fc_strdup(nsv) : NULL;
 	yajl_tree_free(v);
 	return 0;
 }
@@ -653,8 +882,52 @@ int proto_openfaas_scale(const char *json, double *replicas, struct fc_error **e
 	if (!v)
 		return fc_error_code(*err);
 	*replicas = js_num_or(v, "replicas", -1, 0, JS_DBL_MAX);
+	int r = proto_openfaas_namespace(js_str(v, "namespace"), err);
 	yajl_tree_free(v);
-	return 0;
+	return r;
+}
+
+/* KEY=VALUE entries as a JSON object (a key that repeats: its last value). */
+static void kv_json(struct fc_buf *b, char *const *v, const char *skip, const char *add_key,
+                    const char *add_value)
+{
+	fc_buf_printf(b, "{");
+	bool first = true;
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *eq = strchr(v[i], '=');
+		_cleanup_free_ char *k =
+		    eq ? fc_strndup(v[i], (size_t)(eq - v[i])) : fc_strdup(v[i]);
+		if ((skip && FC_STREQ(k, skip)) || (add_key && FC_STREQ(k, add_key)))
+			continue;
+		bool later = false;
+		for (size_t j = i + 1; v[j] && !later; j++)
+			later = strncmp(v[j], k, strlen(k)) == 0 && v[j][strlen(k)] == '=';
+		if (later)
+			continue;
+		fc_buf_printf(b, "%s", first ? "" : ",");
+		first = false;
+		fc_buf_json_string(b, k);
+		fc_buf_printf(b, ":");
+		fc_buf_json_string(b, eq ? eq + 1 : "");
+	}
+	if (add_key) {
+		fc_buf_printf(b, "%s", first ? "" : ",");
+		fc_buf_json_string(b, add_key);
+		fc_buf_printf(b, ":");
+		fc_buf_json_string(b, add_value);
+	}
+	fc_buf_printf(b, "}");
+}
+
+/* An RFC 3339 time with milliseconds, UTC. */
+static void rfc3339_ms(struct fc_buf *b, uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[64];
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	fc_buf_printf(b, "\"%s.%03uZ\"", buf, (unsigned)(ms % 1000));
 }
 
 static void status_json(struct fc_buf *b, const struct fcpool_fn_status *f)
@@ -664,19 +937,68 @@ static void status_json(struct fc_buf *b, const struct fcpool_fn_status *f)
 	fc_buf_json_string(b, s->name);
 	fc_buf_printf(b, ",\"image\":");
 	fc_buf_json_string(b, s->image);
-	fc_buf_printf(b, ",\"namespace\":\"\",\"labels\":{");
-	for (size_t i = 0; s->labels && s->labels[i]; i++) {
-		const char *eq = strchr(s->labels[i], '=');
-		_cleanup_free_ char *k = eq ? fc_strndup(s->labels[i], (size_t)(eq - s->labels[i]))
-		                            : fc_strdup(s->labels[i]);
-		fc_buf_printf(b, "%s", i ? "," : "");
-		fc_buf_json_string(b, k);
-		fc_buf_printf(b, ":");
-		fc_buf_json_string(b, eq ? eq + 1 : "");
+	fc_buf_printf(b, ",\"namespace\":\"" PROTO_OPENFAAS_NAMESPACE "\"");
+	const char *fprocess = kv_get(s->env, "fprocess");
+	if (fprocess) {
+		fc_buf_printf(b, ",\"envProcess\":");
+		fc_buf_json_string(b, fprocess);
 	}
-	unsigned replicas = f->waiting + f->running;
-	fc_buf_printf(b, "},\"replicas\":%u,\"availableReplicas\":%u,\"invocationCount\":%llu}",
-	              replicas, replicas, (unsigned long long)f->requests);
+	/* envVars: what was given, without fprocess (envProcess); none given, none shown */
+	size_t nenv = 0;
+	for (size_t i = 0; s->env && s->env[i]; i++)
+		nenv += strncmp(s->env[i], "fprocess=", 9) != 0;
+	if (nenv) {
+		fc_buf_printf(b, ",\"envVars\":");
+		kv_json(b, s->env, "fprocess", NULL, NULL);
+	}
+	bool cons = false;
+	for (size_t i = 0; s->meta && s->meta[i]; i++)
+		if (strncmp(s->meta[i], "constraint=", 11) == 0) {
+			fc_buf_printf(b, "%s", cons ? "," : ",\"constraints\":[");
+			fc_buf_json_string(b, s->meta[i] + 11);
+			cons = true;
+		}
+	if (cons)
+		fc_buf_printf(b, "]");
+	if (s->secrets && s->secrets[0]) {
+		fc_buf_printf(b, ",\"secrets\":");
+		strv_json(b, s->secrets);
+	}
+	fc_buf_printf(b, ",\"labels\":");
+	kv_json(b, s->labels, NULL, "faas_function", s->name);
+	fc_buf_printf(b, ",\"annotations\":");
+	kv_json(b, s->annotations, NULL, NULL, NULL);
+	static const char *const res[] = {"limits", "requests"};
+	for (size_t i = 0; i < 2; i++) {
+		_cleanup_free_ char *mk = fc_asprintf("%s.memory", res[i]);
+		_cleanup_free_ char *ck = fc_asprintf("%s.cpu", res[i]);
+		const char *m = kv_get(s->meta, mk), *c = kv_get(s->meta, ck);
+		if (!m && !c)
+			continue;
+		fc_buf_printf(b, ",\"%s\":{", res[i]);
+		if (m) {
+			fc_buf_printf(b, "\"memory\":");
+			fc_buf_json_string(b, m);
+		}
+		if (c) {
+			fc_buf_printf(b, "%s\"cpu\":", m ? "," : "");
+			fc_buf_json_string(b, c);
+		}
+		fc_buf_printf(b, "}");
+	}
+	if (s->read_only)
+		fc_buf_printf(b, ",\"readOnlyRootFilesystem\":true");
+	/* replicas: the desired count (scale.min, or the last scale request);
+	 * availableReplicas: the sandboxes ready to serve (waiting ones, and an
+	 * HTTP function's started instances) */
+	unsigned avail = f->waiting + (s->mode == FCPOOL_HTTP ? f->running : 0);
+	fc_buf_printf(b, ",\"invocationCount\":%llu,\"replicas\":%u,\"availableReplicas\":%u",
+	              (unsigned long long)f->requests, f->min, avail);
+	if (s->created_ms) {
+		fc_buf_printf(b, ",\"createdAt\":");
+		rfc3339_ms(b, s->created_ms);
+	}
+	fc_buf_printf(b, "}");
 }
 
 void proto_openfaas_status_json(const struct fcpool_fn_list *l, bool one, struct fc_buf *b)
@@ -693,6 +1015,93 @@ void proto_openfaas_status_json(const struct fcpool_fn_list *l, bool one, struct
 		status_json(b, &l->fns[i]);
 	}
 	fc_buf_printf(b, "]");
+}
+
+int proto_openfaas_secret(const char *json, char **name, char **value, size_t *len,
+                          struct fc_error **err)
+{
+	*name = *value = NULL;
+	*len = 0;
+	yajl_val v = doc_parse(json, "secret request body", err);
+	if (!v)
+		return fc_error_code(*err);
+	const char *n = js_str(v, "name"), *val = js_str(v, "value"), *raw = js_str(v, "rawValue");
+	int r = proto_openfaas_namespace(js_str(v, "namespace"), err);
+	if (r >= 0 && (!n || !*n))
+		r = fc_error_set(err, EINVAL, "secret request body: no \"name\"");
+	if (r >= 0 && raw && *raw) {
+		/* []byte in Go's JSON: base64 */
+		if (gw_base64_decode(raw, value, len) < 0)
+			r = fc_error_set(err, EINVAL, "secret `%s`: rawValue: expected base64", n);
+	} else if (r >= 0) {
+		*value = fc_strdup(val ? val : "");
+		*len = strlen(*value);
+	}
+	if (r >= 0)
+		*name = fc_strdup(n);
+	yajl_tree_free(v);
+	return r;
+}
+
+void proto_openfaas_secrets_json(char *const *names, struct fc_buf *b)
+{
+	fc_buf_printf(b, "[");
+	for (size_t i = 0; names && names[i]; i++) {
+		fc_buf_printf(b, "%s{\"name\":", i ? "," : "");
+		fc_buf_json_string(b, names[i]);
+		fc_buf_printf(b, ",\"namespace\":\"" PROTO_OPENFAAS_NAMESPACE "\"}");
+	}
+	fc_buf_printf(b, "]");
+}
+
+void proto_openfaas_info_json(bool gateway_form, const char *version, const char *sha,
+                              struct fc_buf *b)
+{
+	struct fc_buf p = {0};
+	fc_buf_printf(&p, "{\"provider\":\"fcstart\",\"orchestration\":\"fcstart\",\"version\":{"
+	                  "\"sha\":");
+	fc_buf_json_string(&p, sha);
+	fc_buf_printf(&p, ",\"release\":");
+	fc_buf_json_string(&p, version);
+	fc_buf_printf(&p, "}}");
+	if (!gateway_form) {
+		fc_buf_append(b, p.data, p.len);
+	} else {
+		/* as the OpenFaaS gateway answers faas-cli: the provider's info
+		 * inside, the gateway's (here the same) beside it */
+		fc_buf_printf(b, "{\"provider\":%s,\"version\":{\"sha\":", p.data);
+		fc_buf_json_string(b, sha);
+		fc_buf_printf(b, ",\"release\":");
+		fc_buf_json_string(b, version);
+		fc_buf_printf(b, "},\"arch\":\"%s\"}",
+#if defined(__x86_64__)
+		              "x86_64"
+#elif defined(__aarch64__)
+		              "aarch64"
+#else
+		              "unknown"
+#endif
+		);
+	}
+	free(p.data);
+}
+
+void proto_openfaas_log_json(const char *fn, const char *instance, uint64_t time_ns,
+                             const char *text, struct fc_buf *b)
+{
+	time_t t = (time_t)(time_ns / 1000000000ULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char ts[64];
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	fc_buf_printf(b, "{\"name\":");
+	fc_buf_json_string(b, fn);
+	fc_buf_printf(b, ",\"namespace\":\"" PROTO_OPENFAAS_NAMESPACE "\",\"instance\":");
+	fc_buf_json_string(b, instance);
+	fc_buf_printf(b, ",\"timestamp\":\"%s.%09lluZ\",\"text\":", ts,
+	              (unsigned long long)(time_ns % 1000000000ULL));
+	fc_buf_json_string(b, text);
+	fc_buf_printf(b, "}\n");
 }
 
 /* ---- transport ------------------------------------------------------------- */

@@ -9,6 +9,7 @@
 #define FAKE_MAX_FNS 16
 
 struct daemon {
+	struct loop *l;
 	struct fcpool_fn_spec fns[FAKE_MAX_FNS];
 	size_t n;
 	unsigned controls;
@@ -17,7 +18,13 @@ struct daemon {
 };
 
 struct daemon_inv {
+	struct daemon *d;
 	int peer; /* HTTP: the instance's end of the connection, else -1 */
+	/* classic: the function's stdin and stdout while it runs */
+	int in, out;
+	struct loop_watch *w;
+	daemon_event_fn *event;
+	void *owner;
 };
 
 static struct fcpool_fn_spec *find(struct daemon *d, const char *name)
@@ -39,9 +46,10 @@ static void deploy_json(struct daemon *d, const char *json)
 	d->fns[d->n++] = s;
 }
 
-struct daemon *fake_daemon_new(void)
+struct daemon *fake_daemon_new(struct loop *l)
 {
 	struct daemon *d = fc_calloc(1, sizeof(*d));
+	d->l = l;
 	deploy_json(d, "{\"name\":\"echo\",\"image\":\"busybox\",\"mode\":\"classic\"}");
 	deploy_json(d, "{\"name\":\"web\",\"image\":\"busybox\",\"mode\":\"http\"}");
 	return d;
@@ -169,32 +177,48 @@ void daemon_list_free(struct fcpool_fn_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* The classic function: its stdin to its stdout (the gateway keeps bodies
- * small here, so the pipe holds them). */
-static void echo(const int stdio[3])
+static void close_fn(struct daemon_inv *v)
 {
+	loop_unwatch(v->w);
+	v->w = NULL;
+	if (v->in >= 0)
+		close(v->in);
+	if (v->out >= 0)
+		close(v->out);
+	v->in = v->out = -1;
+}
+
+/* The classic function: its stdin to its stdout as it comes (the gateway
+ * keeps bodies small here, so the pipe holds them), then it exits 0. */
+static void echo(void *data, short revents)
+{
+	struct daemon_inv *v = data;
 	char buf[4096];
-	ssize_t n;
-	while ((n = read(stdio[0], buf, sizeof(buf))) > 0)
-		if (fc_write_all(stdio[1], buf, (size_t)n) < 0)
-			break;
+	ssize_t n = read(v->in, buf, sizeof(buf));
+	(void)revents;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		if (fc_write_all(v->out, buf, (size_t)n) < 0)
+			abort();
+		return;
+	}
+	close_fn(v);
+	struct fcpool_event ev = {.kind = FCPOOL_EV_EXIT, .sock = -1};
+	v->event(v->owner, &ev); /* may release v */
 }
 
 int daemon_invoke(struct daemon *d, struct daemon_invoke_args *a, struct daemon_inv **inv,
                   struct fc_error **err)
 {
 	struct fcpool_fn_spec *f = find(d, a->name);
-	if (!f) {
-		for (int i = 0; i < 3; i++)
-			if (a->stdio[i] >= 0)
-				close(a->stdio[i]);
-		fc_strv_free(a->env);
+	if (!f) /* as the daemon: nothing taken */
 		return fc_error_set(err, ENOENT, "no function `%s`", a->name);
-	}
 	struct daemon_inv *v = fc_calloc(1, sizeof(*v));
-	v->peer = -1;
+	v->d = d;
+	v->peer = v->in = v->out = -1;
 	*inv = v;
-	fc_strv_free(a->env);
+	fc_strv_free(TAKE_PTR(a->env));
 	struct fcpool_event ev = {.sock = -1};
 	snprintf(ev.id, sizeof(ev.id), "fake-%s", f->name);
 	if (f->mode == FCPOOL_HTTP) {
@@ -214,14 +238,17 @@ int daemon_invoke(struct daemon *d, struct daemon_invoke_args *a, struct daemon_
 		a->event(a->owner, &ev); /* the owner has the socket now */
 		return 0;
 	}
-	echo(a->stdio);
-	for (int i = 0; i < 3; i++)
-		close(a->stdio[i]);
+	v->in = a->stdio[0];
+	v->out = a->stdio[1];
+	if (a->stdio[2] >= 0)
+		close(a->stdio[2]);
+	a->stdio[0] = a->stdio[1] = a->stdio[2] = -1; /* taken */
+	fcntl(v->in, F_SETFL, O_NONBLOCK);
+	v->event = a->event;
+	v->owner = a->owner;
+	v->w = loop_watch(d->l, v->in, POLLIN, echo, v);
 	ev.kind = FCPOOL_EV_STARTED;
 	a->event(a->owner, &ev);
-	ev.kind = FCPOOL_EV_EXIT;
-	ev.status = 0;
-	a->event(a->owner, &ev); /* may release v */
 	return 0;
 }
 
@@ -231,5 +258,53 @@ void daemon_release(struct daemon *d, struct daemon_inv *inv)
 		return;
 	if (inv->peer >= 0)
 		close(inv->peer);
+	close_fn(inv);
 	free(inv);
+}
+
+void daemon_release_conn(struct daemon *d, struct daemon_inv *inv, int sock)
+{
+	if (sock >= 0)
+		close(sock);
+	daemon_release(d, inv);
+}
+
+int daemon_log_next(struct daemon *d, const char *fn, uint64_t *seq, struct logs_line *line)
+{
+	return -ENOENT;
+}
+
+uint64_t daemon_log_tail(struct daemon *d, const char *fn, uint64_t n)
+{
+	return 1;
+}
+
+struct logs_watch *daemon_log_watch(struct daemon *d, const char *fn, void (*wake)(void *),
+                                    void *owner)
+{
+	return fc_calloc(1, 16);
+}
+
+void daemon_log_unwatch(struct daemon *d, struct logs_watch *w)
+{
+	free(w);
+}
+
+int daemon_secret_set(struct daemon *d, const char *name, const void *value, size_t len,
+                      bool update, struct fc_error **err)
+{
+	d->controls++;
+	return 0;
+}
+
+int daemon_secret_remove(struct daemon *d, const char *name, struct fc_error **err)
+{
+	d->controls++;
+	return fc_error_set(err, ENOENT, "no secret `%s`", name);
+}
+
+int daemon_secret_list(struct daemon *d, char ***names, struct fc_error **err)
+{
+	*names = fc_calloc(1, sizeof(char *));
+	return 0;
 }

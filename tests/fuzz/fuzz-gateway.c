@@ -128,7 +128,8 @@ static void check_status_line(const struct fc_buf *b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct daemon *daemon_fake = fake_daemon_new(); /* functions echo and web, nothing else */
+	struct loop *l = loop_new();
+	struct daemon *daemon_fake = fake_daemon_new(l); /* functions echo and web, nothing else */
 	const char *marker = memmem(data, size, MARKER, strlen(MARKER));
 	size_t req_len = marker ? (size_t)(marker - (const char *)data) : size;
 	if (req_len > 100000)
@@ -139,7 +140,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fake_daemon_http_response(daemon_fake, data + off, len > 100000 ? 100000 : len);
 	}
 
-	struct loop *l = loop_new();
 	struct fcpool_serve_opts o = {.basic_auth_file = auth_path, .max_body = MAX_BODY};
 	struct gateway *g = NULL;
 	struct fc_error *err = NULL;

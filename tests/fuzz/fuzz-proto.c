@@ -31,7 +31,10 @@ static bool spec_eq(const struct fcpool_fn_spec *s, const struct fcpool_fn_spec 
 	       strv_eq(s->env, t->env) && strv_eq(s->labels, t->labels) &&
 	       strv_eq(s->args, t->args) && s->memory == t->memory && s->cpus == t->cpus &&
 	       s->timeout_ms == t->timeout_ms && s->min == t->min && s->max == t->max &&
-	       s->queue == t->queue;
+	       s->queue == t->queue && s->mode_auto == t->mode_auto &&
+	       s->read_only == t->read_only && s->created_ms == t->created_ms &&
+	       strv_eq(s->annotations, t->annotations) && strv_eq(s->secrets, t->secrets) &&
+	       strv_eq(s->meta, t->meta);
 }
 
 static void spec_round_trip(const char *buf)
@@ -144,7 +147,9 @@ static void openfaas(const char *buf)
 {
 	struct fc_error *err = NULL;
 	struct fcpool_fn_spec s, back;
-	int r = proto_openfaas_deployment(buf, &s, &err);
+	char **notes = NULL;
+	int r = proto_openfaas_deployment(buf, &s, &notes, &err);
+	fc_strv_free(notes);
 	fuzz_check_result("FunctionDeployment", r, err);
 	err = NULL;
 	if (r >= 0) {
@@ -159,11 +164,20 @@ static void openfaas(const char *buf)
 		free(b.data);
 		fcpool_fn_spec_clear(&s);
 	}
-	char *name = NULL;
-	r = proto_openfaas_delete(buf, &name, &err);
+	char *name = NULL, *ns = NULL;
+	r = proto_openfaas_delete(buf, &name, &ns, &err);
 	fuzz_check_result("delete body", r, err);
 	err = NULL;
 	free(name);
+	free(ns);
+	char *value = NULL;
+	size_t len = 0;
+	r = proto_openfaas_secret(buf, &name, &value, &len, &err);
+	fuzz_check_result("secret body", r, err);
+	err = NULL;
+	FUZZ_CHECK(r < 0 || (name && *name), "secret accepted without a name");
+	free(name);
+	free(value);
 	double replicas = 0;
 	r = proto_openfaas_scale(buf, &replicas, &err);
 	fuzz_check_result("scale body", r, err);

@@ -188,51 +188,143 @@ static void openfaas(void)
 {
 	struct fcpool_fn_spec s;
 	struct fc_error *e = NULL;
+	char **notes = NULL;
 	ok(proto_openfaas_deployment(
 	       "{\"service\":\"echo\",\"image\":\"bb\",\"envProcess\":\"cat\",\"labels\":{\"com."
 	       "openfaas.scale.min\":\"2\"},\"envVars\":{\"GREETING\":\"hi\"},\"limits\":{"
 	       "\"memory\":\"64m\",\"cpu\":\"500m\"},\"annotations\":{\"com.fcstart.mode\":"
 	       "\"http\"}}",
-	       &s, &e) == 0 &&
-	       FC_STREQ(s.name, "echo") && s.mode == FCPOOL_HTTP && s.min == 2 &&
-	       s.memory == 64ULL << 20 && s.cpus == 0.5 && FC_STREQ(s.args[0], "/bin/sh") &&
-	       FC_STREQ(s.args[2], "cat") && FC_STREQ(s.env[0], "GREETING=hi"),
-	   "a FunctionDeployment becomes a spec: service, envProcess (sh -c), labels, envVars, "
+	       &s, &notes, &e) == 0 &&
+	       FC_STREQ(s.name, "echo") && s.mode == FCPOOL_HTTP && !s.mode_auto && s.min == 2 &&
+	       s.memory == 64ULL << 20 && s.cpus == 0.5 && !s.args &&
+	       FC_STREQ(s.env[0], "GREETING=hi") && FC_STREQ(s.env[1], "fprocess=cat") && !notes,
+	   "a FunctionDeployment becomes a spec: service, envProcess (fprocess), labels, envVars, "
 	   "limits, mode");
 	fcpool_fn_spec_clear(&s);
+	ok(proto_openfaas_deployment(
+	       "{\"service\":\"x.openfaas-fn\",\"namespace\":\"openfaas-fn\",\"image\":\"bb\","
+	       "\"secrets\":[\"api-key\"],\"readOnlyRootFilesystem\":true,\"annotations\":{"
+	       "\"a\":\"1\"},\"constraints\":[\"node=a\"],\"limits\":{\"memory\":\"5Mi\"},"
+	       "\"requests\":{\"cpu\":\"100m\"},\"envVars\":{\"write_timeout\":\"70s\","
+	       "\"exec_timeout\":\"65\"}}",
+	       &s, &notes, &e) == 0 &&
+	       FC_STREQ(s.name, "x") && s.mode_auto && s.read_only &&
+	       FC_STREQ(s.secrets[0], "api-key") && FC_STREQ(s.annotations[0], "a=1") &&
+	       s.memory == FCPOOL_MIN_MEMORY && s.timeout_ms == 71000 && fc_strv_len(notes) == 3,
+	   "NAME.openfaas-fn, secrets, read-only root, annotations, the mode from the image, "
+	   "5Mi raised to 6 MiB, the watchdog's timeouts, three notes for the log");
+	struct fcpool_fn_status st1 = {.spec = s, .min = 1, .waiting = 1, .requests = 3};
+	struct fcpool_fn_list l1 = {.n = 1, .fns = &st1};
+	struct fc_buf b1 = {0};
+	st1.spec.created_ms = 1700000000123ULL;
+	proto_openfaas_status_json(&l1, true, &b1);
+	ok(strstr(b1.data, "\"namespace\":\"openfaas-fn\"") &&
+	       strstr(b1.data, "\"limits\":{\"memory\":\"5Mi\"}") &&
+	       strstr(b1.data, "\"requests\":{\"cpu\":\"100m\"}") &&
+	       strstr(b1.data, "\"constraints\":[\"node=a\"]") &&
+	       strstr(b1.data, "\"secrets\":[\"api-key\"]") &&
+	       strstr(b1.data, "\"readOnlyRootFilesystem\":true") &&
+	       strstr(b1.data, "\"labels\":{\"faas_function\":\"x\"}") &&
+	       strstr(b1.data, "\"createdAt\":\"2023-11-14T22:13:20.123Z\"") &&
+	       strstr(b1.data, "\"envVars\":{\"write_timeout\":\"70s\",\"exec_timeout\":\"65\"}") &&
+	       !strstr(b1.data, "envProcess"),
+	   "FunctionStatus echoes limits, requests, constraints, secrets, the read-only root, "
+	   "createdAt: %s",
+	   b1.data);
+	free(b1.data);
+	fcpool_fn_spec_clear(&s);
+	fc_strv_free(notes);
 	char *m;
-	int r = proto_openfaas_deployment("{\"image\":\"bb\"}", &s, &e);
+	int r = proto_openfaas_deployment("{\"image\":\"bb\"}", &s, &notes, &e);
 	m = take_msg(&e);
 	ok(r == -EINVAL && strstr(m, "function name ``"), "without a service: %s", m);
 	free(m);
-	e = NULL;
 	r = proto_openfaas_deployment(
 	    "{\"service\":\"a\",\"image\":\"bb\",\"labels\":{\"com.fcstart.mode\":\"grpc\"}}", &s,
-	    &e);
+	    &notes, &e);
 	m = take_msg(&e);
 	ok(r == -EINVAL && strstr(m, "grpc"), "an unknown mode: %s", m);
 	free(m);
-	char *name = NULL;
+	r = proto_openfaas_deployment("{\"service\":\"a\",\"image\":\"bb\",\"namespace\":\"dev\"}",
+	                              &s, &notes, &e);
+	m = take_msg(&e);
+	ok(r == -EINVAL && strstr(m, "namespace `dev`"), "another namespace: %s", m);
+	free(m);
+	r = proto_openfaas_deployment(
+	    "{\"service\":\"a\",\"image\":\"bb\",\"envVars\":{\"exec_timeout\":\"soon\"}}", &s,
+	    &notes, &e);
+	m = take_msg(&e);
+	ok(r == -EINVAL && strstr(m, "envVars.exec_timeout `soon`"), "a bad timeout: %s", m);
+	free(m);
+	r = proto_openfaas_deployment(
+	    "{\"service\":\"a\",\"image\":\"bb\",\"secrets\":[\"../etc\"]}", &s, &notes, &e);
+	m = take_msg(&e);
+	ok(r == -EINVAL && strstr(m, "secret `../etc`"), "a secret name with a slash: %s", m);
+	free(m);
+	char *name = NULL, *ns = NULL;
 	double replicas = 0;
-	ok(proto_openfaas_delete("{\"functionName\":\"echo\"}", &name, NULL) == 0 &&
-	       FC_STREQ(name, "echo"),
-	   "delete: functionName");
+	ok(proto_openfaas_delete("{\"functionName\":\"echo\",\"namespace\":\"openfaas-fn\"}", &name,
+	                         &ns, NULL) == 0 &&
+	       FC_STREQ(name, "echo") && FC_STREQ(ns, "openfaas-fn"),
+	   "delete: functionName, namespace");
 	free(name);
+	free(ns);
 	ok(proto_openfaas_scale("{\"replicas\":4}", &replicas, NULL) == 0 && replicas == 4 &&
 	       proto_openfaas_scale("{}", &replicas, NULL) == 0 && replicas == -1,
 	   "scale: replicas, -1 without");
 	char *labels[] = {"com.openfaas.scale.min=2", NULL};
-	struct fcpool_fn_status st = {.spec = {.name = "echo", .image = "bb", .labels = labels},
-	                              .waiting = 2,
-	                              .running = 1,
-	                              .requests = 5};
+	struct fcpool_fn_status st = {
+	    .spec = {.name = "echo", .image = "bb", .labels = labels, .mode = FCPOOL_HTTP},
+	    .min = 2,
+	    .waiting = 2,
+	    .running = 1,
+	    .requests = 5};
 	struct fcpool_fn_list l = {.n = 1, .fns = &st};
 	struct fc_buf b = {0};
 	proto_openfaas_status_json(&l, false, &b);
-	ok(FC_STREQ(b.data, "[{\"name\":\"echo\",\"image\":\"bb\",\"namespace\":\"\",\"labels\":{"
-	                    "\"com.openfaas.scale.min\":\"2\"},\"replicas\":3,"
-	                    "\"availableReplicas\":3,\"invocationCount\":5}]"),
-	   "FunctionStatus: %s", b.data);
+	ok(FC_STREQ(b.data, "[{\"name\":\"echo\",\"image\":\"bb\",\"namespace\":\"openfaas-fn\","
+	                    "\"labels\":{\"com.openfaas.scale.min\":\"2\",\"faas_function\":"
+	                    "\"echo\"},\"annotations\":{},\"invocationCount\":5,\"replicas\":2,"
+	                    "\"availableReplicas\":3}]"),
+	   "FunctionStatus: replicas desired, available ready: %s", b.data);
+	free(b.data);
+	char *value = NULL;
+	size_t len = 0;
+	ok(proto_openfaas_secret("{\"name\":\"k\",\"rawValue\":\"AAEC/w==\"}", &name, &value, &len,
+	                         NULL) == 0 &&
+	       FC_STREQ(name, "k") && len == 4 && memcmp(value, "\x00\x01\x02\xff", 4) == 0,
+	   "a secret's rawValue is base64");
+	free(name);
+	free(value);
+	r = proto_openfaas_secret("{\"value\":\"v\"}", &name, &value, &len, &e);
+	m = take_msg(&e);
+	ok(r == -EINVAL && strstr(m, "\"name\""), "a secret without a name: %s", m);
+	free(m);
+	char *names[] = {"a", "b", NULL};
+	b = (struct fc_buf){0};
+	proto_openfaas_secrets_json(names, &b);
+	ok(FC_STREQ(b.data, "[{\"name\":\"a\",\"namespace\":\"openfaas-fn\"},{\"name\":\"b\","
+	                    "\"namespace\":\"openfaas-fn\"}]"),
+	   "secrets: %s", b.data);
+	free(b.data);
+	b = (struct fc_buf){0};
+	proto_openfaas_info_json(false, "1.0", "abc", &b);
+	ok(FC_STREQ(b.data, "{\"provider\":\"fcstart\",\"orchestration\":\"fcstart\",\"version\":{"
+	                    "\"sha\":\"abc\",\"release\":\"1.0\"}}"),
+	   "ProviderInfo: %s", b.data);
+	free(b.data);
+	b = (struct fc_buf){0};
+	proto_openfaas_info_json(true, "1.0", "abc", &b);
+	ok(strncmp(b.data, "{\"provider\":{\"provider\":\"fcstart\"", 33) == 0 &&
+	       strstr(b.data, "\"arch\":"),
+	   "GatewayInfo for faas-cli: %s", b.data);
+	free(b.data);
+	b = (struct fc_buf){0};
+	proto_openfaas_log_json("echo", "fcs-1", 1700000000123456789ULL, "a \"line\"", &b);
+	ok(FC_STREQ(b.data, "{\"name\":\"echo\",\"namespace\":\"openfaas-fn\",\"instance\":"
+	                    "\"fcs-1\",\"timestamp\":\"2023-11-14T22:13:20.123456789Z\",\"text\":"
+	                    "\"a \\\"line\\\"\"}\n"),
+	   "a log line: %s", b.data);
 	free(b.data);
 }
 
