@@ -420,6 +420,10 @@ static enum MHD_Result begin(struct gw_req *q, const char *url, const char *meth
 		const char *name = url + 10;
 		return gw_function_begin(q, method, name, strcspn(name, "/"));
 	}
+	if (prefix(url, "/async-function/")) {
+		const char *name = url + 16;
+		return gw_async_begin(q, method, name, strcspn(name, "/"));
+	}
 	return MHD_YES;
 }
 
@@ -451,6 +455,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 			q->received += before_n - *upload_size;
 			return r;
 		}
+		if (q->async) {
+			q->received += *upload_size;
+			return gw_async_body(q, upload, upload_size);
+		}
 		fc_buf_append(&q->body, upload, *upload_size);
 		q->received += *upload_size;
 		*upload_size = 0;
@@ -462,6 +470,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 		return gw_respond_too_large(q);
 	if (q->fn)
 		return gw_function_end(q);
+	if (q->async)
+		return gw_async_end(q, method);
 	if (q->body.data == NULL)
 		fc_buf_append(&q->body, "", 0);
 	if (FC_STREQ(url, "/healthz"))
@@ -492,6 +502,7 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	loop_unwatch(q->client_w);
 	gw_function_free(q);
 	gw_logs_free(q);
+	gw_async_free(q);
 	free(q->target);
 	free(q->body.data);
 	free(q);
@@ -582,6 +593,7 @@ int gateway_start(struct daemon *d, struct loop *l, const struct fcpool_serve_op
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(g->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	g->w = loop_watch(l, info ? info->epoll_fd : -1, POLLIN, on_mhd, g);
 	loop_hook(l, before, after, g);
+	gw_async_start(g);
 	fc_log(FC_LOG_INFO, "HTTP gateway (OpenFaaS faas-provider API) on http://%s", addr);
 	*out = g;
 	return 0;
@@ -616,6 +628,7 @@ void gateway_stop(struct gateway *g)
 	}
 	MHD_run(g->mhd);
 	MHD_stop_daemon(g->mhd); /* completes every request */
+	gw_async_stop(g);
 	gw_metrics_free(g->metrics);
 	gw_auth_free(g->auth);
 	free(g);

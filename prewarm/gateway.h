@@ -64,6 +64,7 @@ struct gw_metrics;
 struct gw_async;
 struct gw_fn;
 struct gw_logreq;
+struct gw_areq;
 
 struct gateway {
 	struct daemon *d;
@@ -94,6 +95,7 @@ struct gw_req {
 	bool suspended, client_gone, inflight;
 	struct loop_watch *client_w; /* the client's socket while suspended */
 	struct gw_fn *fn;            /* /function/NAME */
+	struct gw_areq *async;       /* /async-function/NAME */
 	struct gw_logreq *logs;      /* /system/logs */
 	struct gw_req *next;         /* in g->inflight */
 };
@@ -133,6 +135,18 @@ enum MHD_Result gw_function_end(struct gw_req *q);
 /* The client left while suspended (the invocation ends). */
 void gw_function_gone(struct gw_req *q);
 void gw_function_free(struct gw_req *q);
+
+/* ---- gw-async.c: /async-function/NAME[/PATH] and its queue ------------------------- */
+
+/* The queue under <root>/async, its worker; requests of a previous run. */
+void gw_async_start(struct gateway *g);
+void gw_async_stop(struct gateway *g);
+enum MHD_Result gw_async_begin(struct gw_req *q, const char *method, const char *name,
+                               size_t name_len);
+enum MHD_Result gw_async_body(struct gw_req *q, const char *data, size_t *size);
+/* The body is in: commit it, answer 202 with X-Call-Id. */
+enum MHD_Result gw_async_end(struct gw_req *q, const char *method);
+void gw_async_free(struct gw_req *q);
 
 /* ---- gw-system.c: the control routes ----------------------------------------------- */
 
