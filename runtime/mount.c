@@ -751,14 +751,32 @@ static int move_onto(int tree, int target)
 	                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
+/* Mounts on descriptors: through the container's procfs (/proc/self/fd/N,
+ * the fd's own dentry and mount), or, without one, with the new mount API
+ * (which frees a detached tree per call, an RCU grace period each: slower). */
+static bool fd_paths;
+
 static int readonly_path(const char *p, struct fc_error **err)
 {
 	_cleanup_close_ int t = openat2_in_root(p, O_PATH, 0);
+	char buf[32], buf2[32];
 	if (t < 0)
 		return errno == ENOENT
 		           ? 0
 		           : fc_error_set(err, errno, "linux.readonlyPaths: `%s`%s", p,
 		                          errno == ELOOP ? ": a magic link, refused" : "");
+	if (fd_paths) {
+		if (mount(fdpath(t, buf), fdpath(t, buf2), NULL, MS_BIND | MS_REC, NULL) < 0)
+			return fc_error_set(err, errno, "linux.readonlyPaths: bind `%s`", p);
+		/* the new mount on top, as the path now resolves */
+		_cleanup_close_ int t2 = openat2_in_root(p, O_PATH, 0);
+		if (t2 < 0)
+			return fc_error_set(err, errno, "linux.readonlyPaths: reopen `%s`", p);
+		if (remount(fdpath(t2, buf), MS_RDONLY | MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		            p, err) < 0)
+			return fc_error_wrap(err, "linux.readonlyPaths");
+		return 0;
+	}
 	_cleanup_close_ int tree =
 	    (int)syscall(SYS_open_tree, t, "",
 	                 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
@@ -803,6 +821,17 @@ static int masked_path(const char *p, int *nullfd, struct fc_error **err)
 		                          errno == ELOOP ? ": a magic link, refused" : "");
 	if (fstat(t, &st) < 0)
 		return fc_error_set(err, errno, "linux.maskedPaths: `%s`", p);
+	if (!S_ISDIR(st.st_mode) && *nullfd < 0 && (*nullfd = open_null(err)) < 0)
+		return *nullfd;
+	if (fd_paths) {
+		char buf[32], buf2[32];
+		int rc = S_ISDIR(st.st_mode)
+		             ? mount("tmpfs", fdpath(t, buf), "tmpfs", MS_RDONLY, "size=0k")
+		             : mount(fdpath(*nullfd, buf2), fdpath(t, buf), NULL, MS_BIND, NULL);
+		if (rc < 0)
+			return fc_error_set(err, errno, "linux.maskedPaths: mask `%s`", p);
+		return 0;
+	}
 	_cleanup_close_ int tree = -1;
 	if (S_ISDIR(st.st_mode)) {
 		/* an empty read-only tmpfs */
@@ -812,8 +841,6 @@ static int masked_path(const char *p, int *nullfd, struct fc_error **err)
 			return fc_error_set(err, errno, "linux.maskedPaths: tmpfs for `%s`", p);
 		tree = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
 	} else {
-		if (*nullfd < 0 && (*nullfd = open_null(err)) < 0)
-			return *nullfd;
 		tree = (int)syscall(SYS_open_tree, *nullfd, "",
 		                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	}
@@ -830,6 +857,8 @@ int fc_rootfs_finish(struct fc_create *c, struct fc_error **err)
 	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return fc_error_set(err, errno, "open the container's root");
+	struct statfs sfs;
+	fd_paths = statfs("/proc/self/fd", &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 	for (char **p = s->readonly_paths; r >= 0 && p && *p; p++)
 		r = readonly_path(*p, err);
 	for (char **p = s->masked_paths; r >= 0 && p && *p; p++)

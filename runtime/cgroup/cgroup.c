@@ -1366,9 +1366,21 @@ static int rmdir_retry(const char *dir, struct fc_error **err)
  * maybes: nothing of ours was ever put there). */
 static void owned_pids(struct fc_cgroup *cg, pid_t **v, size_t *n)
 {
-	for (size_t i = 0; i < cg->n_v1; i++)
+	/* Every process of the container is in its directory of every
+	 * hierarchy: one v1 hierarchy (preferring those procs_dir does) and the
+	 * cgroup2 one (an init cloned into it and killed before it moved itself
+	 * into the v1 ones is only there) are enough. */
+	static const enum cg_ctrl pref[] = {CG_PIDS, CG_FREEZER, CG_MEMORY, CG_CPU, CG_DEVICES};
+	const char *d = NULL;
+	for (size_t k = 0; k < FC_ARRAY_SIZE(pref) && !d; k++)
+		for (size_t i = 0; i < cg->n_v1 && !d; i++)
+			if ((cg->v1[i].ctrls & CG_BIT(pref[k])) && cg->v1[i].made == CG_MADE)
+				d = cg->v1[i].path;
+	for (size_t i = 0; i < cg->n_v1 && !d; i++)
 		if (cg->v1[i].made == CG_MADE)
-			collect_pids(cg->v1[i].path, v, n, 0);
+			d = cg->v1[i].path;
+	if (d)
+		collect_pids(d, v, n, 0);
 	if (cg->v2 && cg->v2_made == CG_MADE)
 		collect_pids(cg->v2, v, n, 0);
 }
