@@ -666,6 +666,11 @@ void daemon_release(struct daemon *d, struct daemon_inv *inv)
 	free(inv);
 }
 
+bool daemon_inv_timed_out(const struct daemon_inv *inv)
+{
+	return inv && inv->pi.timed_out;
+}
+
 void daemon_release_conn(struct daemon *d, struct daemon_inv *inv, int sock)
 {
 	struct pool_sb *sb = inv ? inv->pi.sb : NULL;

@@ -64,6 +64,8 @@ void daemon_release(struct daemon *d, struct daemon_inv *inv);
 /* daemon_release, giving back the connection to the HTTP instance (taken) for
  * its next request: the exchange on it is complete and it stays open. */
 void daemon_release_conn(struct daemon *d, struct daemon_inv *inv, int sock);
+/* Whether the invocation's timeout ended it (its sandbox is being killed). */
+bool daemon_inv_timed_out(const struct daemon_inv *inv);
 
 /* ---- functions' logs (logs.h): what their instances write ---------------- */
 

@@ -131,7 +131,13 @@ static void answer_http(struct fncall *c)
 	const struct http_head *h = relay_head(c->relay, &f, &len);
 	if (!h) {
 		int e = relay_error(c->relay);
-		if (e == -EPROTO)
+		if (e && daemon_inv_timed_out(c->inv))
+			answer_error(
+			    c, 504,
+			    "function `%s` timed out (its timeout: com.fcstart.timeout, or "
+			    "exec_timeout and write_timeout in its env)",
+			    c->fn);
+		else if (e == -EPROTO)
 			answer_error(c, 502, "function `%s`: its response is not HTTP/1.x", c->fn);
 		else if (e)
 			answer_error(c, 502,

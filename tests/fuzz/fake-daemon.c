@@ -262,6 +262,11 @@ void daemon_release(struct daemon *d, struct daemon_inv *inv)
 	free(inv);
 }
 
+bool daemon_inv_timed_out(const struct daemon_inv *inv)
+{
+	return false;
+}
+
 void daemon_release_conn(struct daemon *d, struct daemon_inv *inv, int sock)
 {
 	if (sock >= 0)
