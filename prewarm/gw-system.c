@@ -57,7 +57,8 @@ static enum MHD_Result deploy(struct gw_req *q, bool update)
 		for (size_t i = 0; notes && notes[i]; i++)
 			fc_log(FC_LOG_INFO, "HTTP gateway: function `%s`: %s", name, notes[i]);
 		if (daemon_deploy(q->g->d, &spec, &e) < 0) {
-			r = gw_respond_error(q->mc, e && e->errnum == ENOENT ? 404 : 400, e);
+			/* an image, a secret that is not there: the request's fault */
+			r = gw_respond_error(q->mc, e && e->errnum == EBUSY ? 409 : 400, e);
 		} else {
 			fc_log(FC_LOG_INFO, "HTTP gateway: function `%s` %s", name,
 			       update ? "updated" : "deployed");
