@@ -293,6 +293,8 @@ int callback_post(struct callbacks *c, const char *url, char *const *headers, in
 	cl.p_curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)POST_TIMEOUT_S);
 	cl.p_curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
 	cl.p_curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/* a callback is rare: its connection is not kept */
+	cl.p_curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	cl.p_curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
 	cl.p_curl_easy_setopt(e, CURLOPT_PRIVATE, p);
 	cl.p_curl_easy_setopt(e, CURLOPT_USERAGENT, "fcstart/async");

@@ -325,7 +325,7 @@ static void answered(struct job *j, unsigned status, const struct http_hdr *h, s
 	post(j);
 }
 
-static void answered_text(struct job *j, unsigned status, const char *text)
+static void answered_text(struct job *j, unsigned status, const char *why, const char *text)
 {
 	struct fc_error *e = NULL;
 	if (j->out_fd < 0)
@@ -334,7 +334,7 @@ static void answered_text(struct job *j, unsigned status, const char *text)
 		fc_write_all(j->out_fd, text, strlen(text));
 	fc_error_free(e);
 	struct http_hdr h[] = {{.name = "Content-Type", .value = "text/plain; charset=utf-8"},
-	                       {.name = "X-Fcstart-Async", .value = "failed"}};
+	                       {.name = "X-Fcstart-Async", .value = (char *)why}};
 	answered(j, status, h, FC_ARRAY_SIZE(h));
 }
 
@@ -453,7 +453,7 @@ static void run(struct gw_async *a, const char *qid)
 	if (rc < 0) {
 		_cleanup_free_ char *msg = fc_asprintf("%s\n", e ? e->msg : "invocation failed");
 		fc_error_free(e);
-		answered_text(j, rc == -ENOENT ? 404 : 500, msg);
+		answered_text(j, rc == -ENOENT ? 404 : 500, "failed", msg);
 		return;
 	}
 	pump(j);
@@ -487,7 +487,7 @@ static void recover(struct gw_async *a)
 		       "HTTP gateway: async %s of `%s`: a previous daemon stopped while it ran; "
 		       "it is reported failed, not run again",
 		       j->id, j->fn);
-		answered_text(j, 500,
+		answered_text(j, 500, "interrupted",
 		              "fcstart: the daemon stopped while this invocation ran; it was not "
 		              "run again\n");
 	}
