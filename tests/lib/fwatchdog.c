@@ -172,6 +172,7 @@ struct conn {
 };
 
 struct req {
+	char head[HEAD_MAX]; /* the head's text, which name and value point into */
 	char method[16], target[8192], path[8192], query[8192];
 	int minor;
 	char *name[MAX_HDRS], *value[MAX_HDRS];
@@ -215,7 +216,8 @@ static ssize_t fill(struct conn *c)
 /* The next request's head; 0 at a clean end of the connection. */
 static int read_head(struct conn *c, struct req *r)
 {
-	memset(r, 0, sizeof(*r));
+	r->n = 0;
+	r->chunked_done = false;
 	char *end;
 	for (;;) {
 		end = memmem(c->in + c->off, c->len - c->off, "\r\n\r\n", 4);
@@ -225,8 +227,11 @@ static int read_head(struct conn *c, struct req *r)
 		if (n <= 0)
 			return n == 0 && c->len == c->off ? 0 : -1;
 	}
-	*end = 0;
-	char *line = c->in + c->off, *save = NULL;
+	/* a copy: the body is read into c->in over it */
+	size_t hl = (size_t)(end - (c->in + c->off));
+	memcpy(r->head, c->in + c->off, hl);
+	r->head[hl] = 0;
+	char *line = r->head, *save = NULL;
 	c->off = (size_t)(end + 4 - c->in);
 	char *first = strtok_r(line, "\r\n", &save);
 	if (!first || sscanf(first, "%15s %8191s HTTP/1.%d", r->method, r->target, &r->minor) != 3)
