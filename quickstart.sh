@@ -16,8 +16,10 @@ PKGS_RUN="busybox-static runc crun jq iproute2 procps util-linux kmod"
 # apache2-utils (htpasswd) and openssl: the registry tests of image pull.
 # podman: the podman e2e; python3-grpcio and python3-grpc-tools: the e2e's
 # CRI client (Kubernetes' runtime API against containerd). nginx-light and
-# hey: the OpenFaaS e2e (nginx in front of the gateway, load).
-PKGS_TEST="python3 curl clang-format docker.io containerd podman python3-grpcio python3-grpc-tools
+# hey: the OpenFaaS e2e (nginx in front of the gateway, load). python3 and
+# nodejs: the language runtimes of the pool's function images
+# (tests/lib/mkfuncimage.sh).
+PKGS_TEST="python3 nodejs curl clang-format docker.io containerd podman python3-grpcio python3-grpc-tools
   nginx-light umoci wrk hey
   clang libclang-rt-dev llvm docker-registry skopeo apache2-utils openssl"
 

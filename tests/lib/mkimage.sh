@@ -17,6 +17,8 @@
 #   --bench-large MB                          one layer of a few large files of MB in all
 #   --bench-random MB                         one layer of 1 MiB files of random bytes (gzip
 #                                             cannot shrink them), MB in all
+#   --rootfs DIR                              instead of the test layers: a layer made of DIR
+#                                             (again for more layers, lowest first)
 #   --hostile KIND                            add a hostile top layer / corruption:
 #         traversal symlink-escape hardlink-escape device absurd-size bomb
 #         truncated-gzip wrong-digest wrong-diffid
@@ -29,7 +31,7 @@ set -eu
 format=oci comp=gzip name=test:latest
 cmd='["/app/hello.sh"]' entrypoint=null user= workdir=/app
 env='["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","GREETING=hello-from-image"]'
-multi=0 bfiles=0 bmb=0 blayers=5 blarge=0 brandom=0 hostile= adds=
+multi=0 bfiles=0 bmb=0 blayers=5 blarge=0 brandom=0 hostile= adds= rootfs=
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--format) format=$2; shift 2 ;;
@@ -48,6 +50,8 @@ while [ $# -gt 1 ]; do
 	--bench-large) blarge=$2; shift 2 ;;
 	--bench-random) brandom=$2; shift 2 ;;
 	--hostile) hostile=$2; shift 2 ;;
+	--rootfs) rootfs="$rootfs
+$2"; shift 2 ;;
 	*) echo "mkimage.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -82,7 +86,18 @@ add_layer() {
 }
 
 : > "$work/layers"
-if [ "$bfiles" -gt 0 ] || [ "$blarge" -gt 0 ] || [ "$brandom" -gt 0 ]; then
+if [ -n "$rootfs" ]; then
+	# the given directories, a layer each
+	k=0
+	printf '%s\n' "$rootfs" | while IFS= read -r d; do
+		[ -n "$d" ] || continue
+		[ -d "$d" ] || { echo "mkimage.sh: --rootfs $d is not a directory" >&2; exit 1; }
+		k=$((k + 1))
+		$TAR -cf "$work/r$k.tar" -C "$d" .
+		add_layer "$work/r$k.tar"
+		rm -f "$work/r$k.tar"
+	done
+elif [ "$bfiles" -gt 0 ] || [ "$blarge" -gt 0 ] || [ "$brandom" -gt 0 ]; then
 	# benchmark image: busybox base + generated content
 	sh "$here/mkbundle.sh" "$work/b" >/dev/null
 	$TAR -cf "$work/l0.tar" -C "$work/b/rootfs" .
