@@ -125,6 +125,37 @@ int fcrt_stats_event(const char *root, const char *id, struct fc_buf *out, struc
 	return r;
 }
 
+int fcrt_usage(const char *root, const char *id, uint64_t *memory, uint64_t *cpu_ns,
+               struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	struct fc_cgroup *cg = NULL;
+	*memory = *cpu_ns = 0;
+	int r = open_container(root, id, &st, &cg, err);
+	if (r < 0)
+		return r;
+	r = fc_cgroup_usage(cg, memory, cpu_ns);
+	fc_cgroup_free(cg);
+	fcrt_state_free(st);
+	return r;
+}
+
+int fcrt_cgroup_enter(const char *root, const char *id, pid_t pid, struct fc_error **err)
+{
+	struct fcrt_state *st = NULL;
+	struct fc_cgroup *cg = NULL;
+	int r = open_container(root, id, &st, &cg, err);
+	if (r < 0)
+		return r;
+	if (!is_live(st->status))
+		r = fc_error_set(err, ESRCH, "container `%s` is not running", id);
+	else if ((r = fc_cgroup_enter(cg, pid, false, err)) < 0)
+		fc_error_wrap(err, "move process %d into the cgroup of `%s`", (int)pid, id);
+	fc_cgroup_free(cg);
+	fcrt_state_free(st);
+	return r;
+}
+
 int fcrt_oom_count(const char *root, const char *id, uint64_t *count, struct fc_error **err)
 {
 	struct fcrt_state *st = NULL;

@@ -162,6 +162,13 @@ int fcrt_update(const char *root, const char *id, const char *resources_json, si
 int fcrt_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct fc_error **err);
 /* runc's stats event {"type":"stats","id":ID,"data":{...}} appended to out. */
 int fcrt_stats_event(const char *root, const char *id, struct fc_buf *out, struct fc_error **err);
+/* The memory the container's processes use (bytes) and the CPU time they
+ * used (ns), from its cgroup; 0 where the host does not say. */
+int fcrt_usage(const char *root, const char *id, uint64_t *memory, uint64_t *cpu_ns,
+               struct fc_error **err);
+/* Move pid into the live container's cgroup (every hierarchy): the pool's
+ * forked instances join the cgroup of the sandbox made for them. */
+int fcrt_cgroup_enter(const char *root, const char *id, pid_t pid, struct fc_error **err);
 /* How many times the kernel's OOM killer acted in the container's cgroup. */
 int fcrt_oom_count(const char *root, const char *id, uint64_t *count, struct fc_error **err);
 

@@ -1311,6 +1311,25 @@ int fc_cgroup_stats_json(struct fc_cgroup *cg, struct fc_buf *out, struct fc_err
 	return 0;
 }
 
+int fc_cgroup_usage(struct fc_cgroup *cg, uint64_t *memory, uint64_t *cpu_ns)
+{
+	const char *d;
+	uint64_t us = 0;
+	*memory = *cpu_ns = 0;
+	if ((d = cg_v1_dir(cg, CG_MEMORY)))
+		cg_read_u64(d, "memory.usage_in_bytes", memory);
+	else if (cg->v2)
+		cg_read_u64(cg->v2, "memory.current", memory);
+	if ((d = cg_v1_dir(cg, CG_CPUACCT))) {
+		cg_read_u64(d, "cpuacct.usage", cpu_ns);
+	} else if (cg->v2) {
+		_cleanup_free_ char *s = NULL;
+		if (cg_read(cg->v2, "cpu.stat", &s) >= 0 && cg_kv_u64(s, "usage_usec", &us) >= 0)
+			*cpu_ns = us * 1000;
+	}
+	return 0;
+}
+
 int fc_cgroup_oom_count(struct fc_cgroup *cg, uint64_t *out)
 {
 	_cleanup_free_ char *s = NULL;

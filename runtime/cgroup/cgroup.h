@@ -97,6 +97,9 @@ int fc_cgroup_stats_json(struct fc_cgroup *cg, struct fc_buf *out, struct fc_err
  * removed, then fcrun-made parents that are empty. A directory fcrun did
  * not make is never killed in or removed. Missing directories are fine. */
 int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err);
+/* The memory its processes use (bytes: v1 memory.usage_in_bytes, v2
+ * memory.current) and the CPU time they used (ns); 0 where unknown. */
+int fc_cgroup_usage(struct fc_cgroup *cg, uint64_t *memory, uint64_t *cpu_ns);
 /* v1 memory OOM events / v2 memory.events oom_kill count (for events). */
 int fc_cgroup_oom_count(struct fc_cgroup *cg, uint64_t *out);
 
