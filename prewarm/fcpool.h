@@ -43,6 +43,17 @@
 #define FCPOOL_MAX_PIDS           4194304      /* the kernel's PID_MAX_LIMIT */
 
 enum fcpool_mode { FCPOOL_CLASSIC = 0, FCPOOL_HTTP };
+/* How a function's instances are made ready ahead of an invocation
+ * (docs/api.md, "Initialized instances"): EXEC, created but not started (the
+ * function is exec'd at the hand-over); STARTED, started ahead until ready
+ * (its port accepts, or its readiness path answers 200); FORK, forked from a
+ * template instance that ran the function's init once (Python, through
+ * fcstart's helper module). */
+enum fcpool_prewarm { FCPOOL_PREWARM_EXEC = 0, FCPOOL_PREWARM_STARTED, FCPOOL_PREWARM_FORK };
+#define FCPOOL_DEFAULT_READY_TIMEOUT_MS 60000
+const char *fcpool_prewarm_name(enum fcpool_prewarm p);
+/* "exec", "started", "fork"; -EINVAL for anything else. */
+int fcpool_prewarm_parse(const char *s, enum fcpool_prewarm *out);
 
 /* A function as deployed: what `fcstart fn deploy` sends, function.json. */
 struct fcpool_fn_spec {
@@ -75,6 +86,16 @@ struct fcpool_fn_spec {
 	 * constraints); a key may repeat */
 	char **meta;
 	uint64_t created_ms; /* when first deployed (unix ms; the daemon sets it) */
+	/* "prewarm" (label com.fcstart.prewarm): exec, started or fork */
+	enum fcpool_prewarm prewarm;
+	/* started and fork modes, HTTP functions: the path whose 200 makes an
+	 * instance ready (label com.openfaas.health.http.path); NULL: ready once
+	 * 127.0.0.1:8080 accepts */
+	char *readiness;
+	/* an instance (or a template) that is not ready within this is killed,
+	 * reported and retried with back-off (label com.fcstart.ready-timeout);
+	 * 0 = FCPOOL_DEFAULT_READY_TIMEOUT_MS */
+	uint64_t ready_timeout_ms;
 };
 void fcpool_fn_spec_clear(struct fcpool_fn_spec *s);
 /* min, max and queue from the labels com.openfaas.scale.min and .max
@@ -82,7 +103,9 @@ void fcpool_fn_spec_clear(struct fcpool_fn_spec *s);
 void fcpool_fn_spec_labels(struct fcpool_fn_spec *s);
 /* pids and timeout_ms from the labels com.fcstart.pids and
  * com.fcstart.timeout where the spec has none, userns_host from the label
- * com.fcstart.userns (host or private), then the defaults
+ * com.fcstart.userns (host or private), prewarm, readiness and
+ * ready_timeout_ms from com.fcstart.prewarm, com.openfaas.health.http.path
+ * and com.fcstart.ready-timeout where the spec has none, then the defaults
  * (FCPOOL_DEFAULT_MEMORY, _PIDS, _TIMEOUT_MS) for what is still 0; a label
  * that is not a count or a duration is refused, naming it. The daemon does it
  * for every deployed spec. */
@@ -90,7 +113,8 @@ int fcpool_fn_spec_limits(struct fcpool_fn_spec *s, struct fc_error **err);
 /* Refuse, naming the field, what the daemon refuses: a bad name, no image,
  * scale bounds out of 0 <= min <= max, 1 <= max <= 10000, a memory limit
  * below FCPOOL_MIN_MEMORY, cpus below FCPOOL_MIN_CPUS, pids above
- * FCPOOL_MAX_PIDS (0 in memory, timeout_ms and pids: the default). */
+ * FCPOOL_MAX_PIDS (0 in memory, timeout_ms and pids: the default), fork mode
+ * with userns_host, a readiness path that is not an absolute URL path. */
 int fcpool_fn_spec_check(const struct fcpool_fn_spec *s, struct fc_error **err);
 /* JSON document of a spec and back (labels, then explicit "min"/"max", then
  * the checks above; the parsed spec has the defaults filled in, and the
@@ -160,13 +184,30 @@ struct fcpool_latency {
 /* One function as `fcstart fn ls` and `fcstart stats` show it. */
 struct fcpool_fn_status {
 	struct fcpool_fn_spec spec; /* ls: the deployed spec; stats: its name only */
-	unsigned min, max, waiting, creating, running, queued;
+	/* waiting: sandboxes ready for an invocation (exec mode: created, not
+	 * started; started and fork modes: started, ready and idle); starting:
+	 * started or forked, not ready yet */
+	unsigned min, max, waiting, creating, running, queued, starting;
 	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy,
 	    reaped;
+	/* instances (and templates) that were not ready within the deadline or
+	 * exited before; the last such failure, "" if none */
+	uint64_t ready_failures;
+	char last_error[256];
+	/* fork mode: the template ("none", "creating", "starting", "ready"),
+	 * how many were made and how many failed or crashed */
+	char template_state[16];
+	uint64_t templates, template_failures;
+	/* stats only: memory (bytes of their cgroups) and CPU time (ms, since
+	 * each was made) of the waiting and starting instances, and of the
+	 * template; 0 when unknown */
+	uint64_t waiting_memory, waiting_cpu_ms, template_memory, template_cpu_ms;
 	/* stats only: the mean creation time, and over the last 8192: the
 	 * hand-over round trip, hand-over to exec, creation in the fork server */
 	double create_ms_mean;
 	struct fcpool_latency handover_us, exec_us, create_us;
+	/* started and fork modes: from an instance's creation until it was ready */
+	struct fcpool_latency ready_us;
 };
 struct fcpool_fn_list {
 	bool stats; /* the answer to stats, else to ls */
@@ -178,6 +219,10 @@ void fcpool_fn_list_clear(struct fcpool_fn_list *l);
 void fcpool_fn_list_json(const struct fcpool_fn_list *l, struct fc_buf *out);
 int fcpool_client_ls(const char *socket_path, struct fcpool_fn_list *out, struct fc_error **err);
 int fcpool_client_stats(const char *socket_path, struct fcpool_fn_list *out, struct fc_error **err);
+/* stats with the memory and CPU of each function's waiting and starting
+ * instances and its template (the daemon reads every such sandbox's cgroup:
+ * the benchmarks poll with fcpool_client_stats instead). */
+int fcpool_client_usage(const char *socket_path, struct fcpool_fn_list *out, struct fc_error **err);
 
 /* An invocation. A classic function needs stdio, its stdin, stdout and
  * stderr; an HTTP function ignores them. */

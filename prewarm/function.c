@@ -8,8 +8,28 @@
 
 #include "fcpool.h"
 
+static const char *const prewarm_names[] = {[FCPOOL_PREWARM_EXEC] = "exec",
+                                            [FCPOOL_PREWARM_STARTED] = "started",
+                                            [FCPOOL_PREWARM_FORK] = "fork"};
+
+const char *fcpool_prewarm_name(enum fcpool_prewarm p)
+{
+	return (unsigned)p < FC_ARRAY_SIZE(prewarm_names) ? prewarm_names[p] : "?";
+}
+
+int fcpool_prewarm_parse(const char *s, enum fcpool_prewarm *out)
+{
+	for (size_t i = 0; s && i < FC_ARRAY_SIZE(prewarm_names); i++)
+		if (FC_STREQ(s, prewarm_names[i])) {
+			*out = (enum fcpool_prewarm)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 void fcpool_fn_spec_clear(struct fcpool_fn_spec *s)
 {
+	free(s->readiness);
 	free(s->name);
 	free(s->image);
 	fc_strv_free(s->env);
@@ -109,6 +129,26 @@ int fcpool_fn_spec_check(const struct fcpool_fn_spec *s, struct fc_error **err)
 			                    "function `%s`: secret `%s`: expected a name of "
 			                    "[a-zA-Z0-9_.-], 1 to 253 characters, not . or ..",
 			                    s->name, s->secrets[i]);
+	if ((unsigned)s->prewarm > FCPOOL_PREWARM_FORK)
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: prewarm %d: expected exec, started "
+		                    "or fork",
+		                    s->name, (int)s->prewarm);
+	if (s->prewarm == FCPOOL_PREWARM_FORK && s->userns_host)
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: prewarm fork needs the function's own user "
+		                    "namespace: it cannot be deployed with userns host",
+		                    s->name);
+	if (s->readiness && (s->readiness[0] != '/' || strlen(s->readiness) > 1024 ||
+	                     strpbrk(s->readiness, " \t\r\n")))
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: readiness path `%s`: expected an absolute URL "
+		                    "path (/_/health) without spaces, at most 1024 bytes",
+		                    s->name, s->readiness);
+	if (s->ready_timeout_ms > 86400000)
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: ready timeout %llu ms: at most a day", s->name,
+		                    (unsigned long long)s->ready_timeout_ms);
 	return 0;
 }
 
@@ -147,6 +187,33 @@ int fcpool_fn_spec_limits(struct fcpool_fn_spec *s, struct fc_error **err)
 			    s->name, l);
 		s->userns_host = s->userns_host || FC_STREQ(l, "host");
 	}
+	/* these three from a label, or else an annotation (OpenFaaS users write
+	 * com.openfaas.health.http.path as one, as faas-netes reads it) */
+	if (!s->prewarm && ((l = label(s->labels, "com.fcstart.prewarm")) ||
+	                    (l = label(s->annotations, "com.fcstart.prewarm"))) &&
+	    fcpool_prewarm_parse(l, &s->prewarm) < 0)
+		return fc_error_set(err, EINVAL,
+		                    "function `%s`: label com.fcstart.prewarm `%s`: expected exec, "
+		                    "started or fork",
+		                    s->name, l);
+	if (!s->readiness &&
+	    ((l = label(s->labels, "com.openfaas.health.http.path")) ||
+	     (l = label(s->annotations, "com.openfaas.health.http.path"))) &&
+	    *l)
+		s->readiness = fc_strdup(l);
+	if (!s->ready_timeout_ms && ((l = label(s->labels, "com.fcstart.ready-timeout")) ||
+	                             (l = label(s->annotations, "com.fcstart.ready-timeout")))) {
+		uint64_t ms;
+		if (fcpool_parse_duration(l, &ms) < 0 || ms == 0)
+			return fc_error_set(
+			    err, EINVAL,
+			    "function `%s`: label com.fcstart.ready-timeout `%s`: expected "
+			    "a duration (30s, 500ms, 5m)",
+			    s->name, l);
+		s->ready_timeout_ms = ms;
+	}
+	if (!s->ready_timeout_ms)
+		s->ready_timeout_ms = FCPOOL_DEFAULT_READY_TIMEOUT_MS;
 	if (!s->memory)
 		s->memory = FCPOOL_DEFAULT_MEMORY;
 	if (!s->pids)

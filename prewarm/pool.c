@@ -5,7 +5,14 @@
  * length and in time; reap what idles above min. Creations go to the least
  * busy creator, and the functions take turns, so a burst of one function does
  * not hold back another's. No I/O: what is to be done goes out through ops,
- * what happened comes in through the entry points, each with the time. */
+ * what happened comes in through the entry points, each with the time.
+ *
+ * A sandbox's life: CREATING -> WAITING -> RUNNING in exec mode (the function
+ * is exec'd at the hand-over); CREATING -> STARTING -> READY -> RUNNING in
+ * started and fork modes (the creator starts it, the probe says when it is
+ * ready, within the function's ready timeout; an HTTP instance goes back to
+ * READY after each request). Readiness failures back off: 1, 2, 4 ... 64
+ * times retry_ns. */
 #include <math.h>
 #include <sys/wait.h>
 
@@ -24,14 +31,30 @@ struct pool {
 
 static unsigned fn_total(const struct pool_fn *f)
 {
-	return f->n_waiting + f->n_creating + f->n_running;
+	return f->n_waiting + f->n_creating + f->n_running + f->n_starting + f->n_ready;
 }
 
 static unsigned *state_count(struct pool_fn *f, enum pool_sb_state s)
 {
-	return s == POOL_SB_CREATING  ? &f->n_creating
-	       : s == POOL_SB_WAITING ? &f->n_waiting
-	                              : &f->n_running;
+	switch (s) {
+	case POOL_SB_CREATING:
+		return &f->n_creating;
+	case POOL_SB_WAITING:
+		return &f->n_waiting;
+	case POOL_SB_STARTING:
+		return &f->n_starting;
+	case POOL_SB_READY:
+		return &f->n_ready;
+	case POOL_SB_RUNNING:
+	default:
+		return &f->n_running;
+	}
+}
+
+/* Started or fork mode: instances are started ahead. */
+static bool prestarted(const struct pool_fn *f)
+{
+	return f->spec.prewarm != FCPOOL_PREWARM_EXEC;
 }
 
 static void set_state(struct pool_sb *sb, enum pool_sb_state s, uint64_t now)
@@ -101,26 +124,66 @@ static void sb_free(struct pool *p, struct pool_sb *sb)
 	free(sb);
 }
 
-/* The oldest waiting sandbox. */
-static struct pool_sb *take_waiting(struct pool_fn *f)
+/* The oldest sandbox in state s. */
+static struct pool_sb *oldest(struct pool_fn *f, enum pool_sb_state s)
 {
 	struct pool_sb *best = NULL;
 	for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
-		if (sb->state == POOL_SB_WAITING && !sb->killed &&
-		    (!best || sb->t_state < best->t_state))
+		if (sb->state == s && !sb->killed && (!best || sb->t_state < best->t_state))
 			best = sb;
 	return best;
 }
 
-/* A started HTTP instance free for a request. */
+/* The oldest sandbox to hand over: exec mode, a waiting one; started and
+ * fork modes, a ready classic instance. */
+static struct pool_sb *take_waiting(struct pool_fn *f)
+{
+	if (!prestarted(f))
+		return oldest(f, POOL_SB_WAITING);
+	return f->spec.mode == FCPOOL_CLASSIC ? oldest(f, POOL_SB_READY) : NULL;
+}
+
+/* A started HTTP instance free for a request: exec mode, one that served
+ * before and is idle; started and fork modes, a ready one (the one that was
+ * idle longest). */
 static struct pool_sb *idle_instance(struct pool_fn *f)
 {
 	if (f->spec.mode != FCPOOL_HTTP)
 		return NULL;
+	if (prestarted(f))
+		return oldest(f, POOL_SB_READY);
 	for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
 		if (sb->state == POOL_SB_RUNNING && sb->http_ready && !sb->inv && !sb->killed)
 			return sb;
 	return NULL;
+}
+
+/* Sandboxes that are (or will be) ready for an invocation. */
+static unsigned fn_ready(const struct pool_fn *f)
+{
+	return f->n_waiting + f->n_creating + f->n_starting + f->n_ready;
+}
+
+static void notice(struct pool *p, struct pool_sb *sb, const char *fmt, ...) FC_PRINTF(3, 4);
+static void notice(struct pool *p, struct pool_sb *sb, const char *fmt, ...)
+{
+	struct pool_fn *f = sb->fn;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->last_error, sizeof(f->last_error), fmt, ap);
+	va_end(ap);
+	if (p->ops->notice)
+		p->ops->notice(p->ctx, f, sb, f->last_error);
+}
+
+/* A sandbox of f was not ready in time, or died before: counted, reported,
+ * and the refill backs off, twice as long with each failure in a row. */
+static void ready_failed(struct pool *p, struct pool_fn *f, uint64_t now)
+{
+	f->ready_failures++;
+	unsigned k = f->fail_streak < 6 ? f->fail_streak : 6;
+	f->fail_streak++;
+	f->retry_after = now + (p->cfg.retry_ns << k);
 }
 
 /* Keep min waiting (plus one per queued invocation), never above max. After
@@ -132,10 +195,9 @@ static void fill(struct pool *p, struct pool_fn *f, uint64_t now)
 	bool backoff = now < f->retry_after;
 	for (;;) {
 		unsigned want = f->spec.min + f->n_queued;
-		unsigned have = f->n_waiting + f->n_creating;
-		if (have >= want || fn_total(f) >= f->spec.max)
+		if (fn_ready(f) >= want || fn_total(f) >= f->spec.max)
 			break;
-		if (backoff && (f->n_queued == 0 || f->n_creating > 0))
+		if (backoff && (f->n_queued == 0 || f->n_creating + f->n_starting > 0))
 			break;
 		sb_new(p, f, now);
 	}
@@ -272,6 +334,8 @@ static void fail(struct pool *p, struct pool_inv *inv, int errnum, const char *f
 
 static void assign_instance(struct pool *p, struct pool_sb *sb, struct pool_inv *inv, uint64_t now)
 {
+	if (sb->state == POOL_SB_READY)
+		set_state(sb, POOL_SB_RUNNING, now);
 	sb->inv = inv;
 	inv->sb = sb;
 	inv->fn = sb->fn;
@@ -358,7 +422,7 @@ void pool_invoke(struct pool *p, struct pool_fn *f, struct pool_inv *inv, uint64
 {
 	enter(p);
 	inv->fn = f;
-	if (f->n_waiting == 0 && !idle_instance(f)) {
+	if ((prestarted(f) ? f->n_ready == 0 : f->n_waiting == 0) && !idle_instance(f)) {
 		inv->on_demand = true;
 		unsigned qmax = f->spec.queue ? f->spec.queue : p->cfg.queue_max;
 		if (f->n_queued >= qmax) {
@@ -436,6 +500,8 @@ void pool_release(struct pool *p, struct pool_inv *inv, uint64_t now)
 			sb->inv = NULL;
 			inv->sb = NULL;
 			sb->last_used = now;
+			if (prestarted(f) && sb->state == POOL_SB_RUNNING && !sb->killed)
+				set_state(sb, POOL_SB_READY, now); /* idle since now */
 			inv->state = POOL_INV_DONE;
 			dispatch(p, f, now); /* the instance is free for the next */
 		}
@@ -469,13 +535,36 @@ void pool_sandbox_created(struct pool *p, struct pool_sb *sb, uint64_t create_ns
 	enter(p);
 	if (sb->sent && p->inflight[sb->creator])
 		p->inflight[sb->creator]--;
-	set_state(sb, POOL_SB_WAITING, now);
+	sb->t_created = now;
+	set_state(sb, prestarted(f) ? POOL_SB_STARTING : POOL_SB_WAITING, now);
 	f->create_ns_sum += create_ns;
 	f->lat_create[f->n_create++ % POOL_LAT_RING] = create_ns;
-	f->retry_after = 0;
-	if (f->removing)
+	if (!prestarted(f))
+		f->retry_after = 0; /* started: once it is ready */
+	if (f->removing) {
 		sb_kill(p, sb);
-	else if (!sb->killed)
+	} else if (sb->killed) {
+		/* it goes */
+	} else if (prestarted(f)) {
+		if (p->ops->probe(p->ctx, sb) > 0)
+			pool_sandbox_ready(p, sb, now);
+	} else {
+		dispatch(p, f, now);
+	}
+	leave(p);
+}
+
+void pool_sandbox_ready(struct pool *p, struct pool_sb *sb, uint64_t now)
+{
+	struct pool_fn *f = sb->fn;
+	if (sb->state != POOL_SB_STARTING)
+		return;
+	enter(p);
+	set_state(sb, POOL_SB_READY, now);
+	f->lat_ready[f->n_ready_lat++ % POOL_LAT_RING] = now - sb->t_created;
+	f->fail_streak = 0;
+	f->retry_after = 0;
+	if (!sb->killed && !f->removing)
 		dispatch(p, f, now);
 	leave(p);
 }
@@ -500,6 +589,22 @@ void pool_sandbox_exited(struct pool *p, struct pool_sb *sb, int st, uint64_t no
 	struct pool_fn *f = sb->fn;
 	struct pool_inv *inv = sb->inv;
 	enter(p);
+	if (sb->state == POOL_SB_STARTING && !sb->killed) {
+		ready_failed(p, f, now);
+		if (WIFEXITED(st))
+			notice(
+			    p, sb,
+			    "function `%s`: sandbox `%s` exited with status %d before it was ready",
+			    f->spec.name, sb->id, WEXITSTATUS(st));
+		else
+			notice(p, sb,
+			       "function `%s`: sandbox `%s` was killed by signal %d before it was "
+			       "ready",
+			       f->spec.name, sb->id, WTERMSIG(st));
+	} else if (sb->state == POOL_SB_READY && !sb->killed) {
+		notice(p, sb, "function `%s`: ready sandbox `%s` died (status 0x%x); replacing it",
+		       f->spec.name, sb->id, (unsigned)st);
+	}
 	if (inv && inv->state == POOL_INV_CONNECTING) {
 		fail(p, inv, ECONNREFUSED,
 		     "function `%s`: sandbox `%s` exited before accepting on 127.0.0.1:8080",
@@ -609,7 +714,7 @@ int pool_scale(struct pool *p, struct pool_fn *f, double mn, double mx, uint64_t
 		if (!sb->killed)
 			live_n++;
 	for (struct pool_sb *sb = f->sandboxes; sb && live_n > f->spec.max; sb = sb->next)
-		if (sb->state == POOL_SB_WAITING && !sb->killed) {
+		if ((sb->state == POOL_SB_WAITING || sb->state == POOL_SB_READY) && !sb->killed) {
 			sb_kill(p, sb);
 			f->reaped++;
 			live_n--;
@@ -653,7 +758,10 @@ void pool_fn_status(const struct pool_fn *f, bool stats, struct fcpool_fn_status
 	st->spec = f->spec;
 	st->min = f->spec.min;
 	st->max = f->spec.max;
-	st->waiting = f->n_waiting;
+	st->waiting = f->n_waiting + f->n_ready;
+	st->starting = f->n_starting;
+	st->ready_failures = f->ready_failures;
+	snprintf(st->last_error, sizeof(st->last_error), "%s", f->last_error);
 	st->creating = f->n_creating;
 	st->running = f->n_running;
 	st->queued = f->n_queued;
@@ -672,6 +780,7 @@ void pool_fn_status(const struct pool_fn *f, bool stats, struct fcpool_fn_status
 	latency(f->lat, f->n_lat, &st->handover_us);
 	latency(f->lat_exec, f->n_lat, &st->exec_us);
 	latency(f->lat_create, f->n_create, &st->create_us);
+	latency(f->lat_ready, f->n_ready_lat, &st->ready_us);
 }
 
 /* ---- time ------------------------------------------------------------------- */
@@ -689,7 +798,11 @@ void pool_tick(struct pool *p, uint64_t now)
 			     "function `%s` is busy: no sandbox within %.0f s (max %u)",
 			     f->spec.name, (double)p->cfg.queue_wait_ns / 1e9, f->spec.max);
 		}
-		unsigned extra = f->n_waiting > f->spec.min ? f->n_waiting - f->spec.min : 0;
+		unsigned idle = prestarted(f) ? f->n_ready : f->n_waiting;
+		unsigned extra = idle > f->spec.min ? idle - f->spec.min : 0;
+		uint64_t ready_ns = f->spec.ready_timeout_ms
+		                        ? f->spec.ready_timeout_ms * 1000000ULL
+		                        : FCPOOL_DEFAULT_READY_TIMEOUT_MS * 1000000ULL;
 		for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next) {
 			struct pool_inv *inv = sb->inv;
 			if (inv && inv->deadline && now > inv->deadline && !inv->timed_out) {
@@ -698,7 +811,15 @@ void pool_tick(struct pool *p, uint64_t now)
 			}
 			if (sb->killed)
 				continue;
-			if (extra && sb->state == POOL_SB_WAITING &&
+			if (sb->state == POOL_SB_STARTING && now - sb->t_state > ready_ns) {
+				sb_kill(p, sb);
+				ready_failed(p, f, now);
+				notice(p, sb,
+				       "function `%s`: sandbox `%s` was not ready within %.3g s",
+				       f->spec.name, sb->id, (double)ready_ns / 1e9);
+				continue;
+			}
+			if (extra && (sb->state == POOL_SB_WAITING || sb->state == POOL_SB_READY) &&
 			    now - sb->t_state > p->cfg.idle_ns) {
 				sb_kill(p, sb);
 				f->reaped++;

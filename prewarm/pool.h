@@ -22,8 +22,10 @@ struct pool;
 
 enum pool_sb_state {
 	POOL_SB_CREATING = 0, /* asked for, not yet reported created */
-	POOL_SB_WAITING,      /* created: its init waits for the hand-over */
-	POOL_SB_RUNNING,      /* handed over: the function runs */
+	POOL_SB_WAITING,      /* exec mode: created, its init waits for the hand-over */
+	POOL_SB_RUNNING,      /* handed over: the function runs (or serves) */
+	POOL_SB_STARTING,     /* started or fork mode: started, its init runs, not ready yet */
+	POOL_SB_READY,        /* started or fork mode: initialized and ready, idle */
 };
 
 struct pool_sb {
@@ -34,6 +36,7 @@ struct pool_sb {
 	bool sent;            /* its creation went to the creator */
 	bool killed;          /* it was told to go */
 	uint64_t t_state;     /* when it entered its state */
+	uint64_t t_created;   /* when it was reported created */
 	struct pool_inv *inv; /* the invocation it serves */
 	/* an HTTP instance serves one request at a time */
 	bool http_ready; /* it accepted a connection once */
@@ -67,7 +70,7 @@ struct pool_inv {
 struct pool_fn {
 	struct fcpool_fn_spec spec;
 	struct pool_sb *sandboxes;
-	unsigned n_waiting, n_creating, n_running;
+	unsigned n_waiting, n_creating, n_running, n_starting, n_ready;
 	struct pool_inv *queue, **queue_tail;
 	unsigned n_queued;
 	bool removing;
@@ -75,10 +78,14 @@ struct pool_fn {
 	uint64_t last_sent;   /* when a creation of its went to a creator (a sequence number) */
 	/* counters */
 	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy,
-	    reaped, create_ns_sum;
-	/* ns: hand-over round trip, hand-over to exec (0: unknown), creation */
-	uint64_t lat[POOL_LAT_RING], lat_exec[POOL_LAT_RING], lat_create[POOL_LAT_RING];
-	uint64_t n_lat, n_create;
+	    reaped, create_ns_sum, ready_failures;
+	unsigned fail_streak; /* readiness failures in a row: the back-off doubles with each */
+	char last_error[256]; /* the last readiness failure, as reported */
+	/* ns: hand-over round trip, hand-over to exec (0: unknown), creation,
+	 * creation to ready (started and fork modes) */
+	uint64_t lat[POOL_LAT_RING], lat_exec[POOL_LAT_RING], lat_create[POOL_LAT_RING],
+	    lat_ready[POOL_LAT_RING];
+	uint64_t n_lat, n_create, n_ready_lat;
 	struct pool_fn *next;
 };
 
@@ -109,6 +116,15 @@ struct pool_ops {
 	void (*sandbox_gone)(void *ctx, struct pool_sb *sb);
 	/* A removed function's last sandbox is gone: the core forgets it. */
 	void (*function_gone)(void *ctx, struct pool_fn *f);
+	/* Started and fork modes: sb was made and started; find out when it is
+	 * ready (its port accepts, its readiness path answers 200, its helper
+	 * says so). 1: it is now; 0: the answer comes back as
+	 * pool_sandbox_ready(), never from inside. Not ready within the
+	 * function's ready timeout, it is killed. */
+	int (*probe)(void *ctx, struct pool_sb *sb);
+	/* What the operator should hear of (a sandbox, sb or NULL, that was not
+	 * ready in time, or died): the driver logs it. */
+	void (*notice)(void *ctx, struct pool_fn *f, struct pool_sb *sb, const char *msg);
 };
 
 struct pool_config {
@@ -119,7 +135,8 @@ struct pool_config {
 	uint64_t idle_ns;       /* waiting sandboxes above min, idle HTTP instances: reaped after */
 	uint64_t queue_wait_ns; /* a queued invocation fails "busy" after this */
 	unsigned queue_max;     /* queued invocations per function, unless its spec says */
-	uint64_t retry_ns;      /* after a failed creation, refill waits this long */
+	uint64_t retry_ns;      /* after a failed creation, refill waits this long; after
+	                         * readiness failures in a row, 1, 2, 4 ... 64 times it */
 };
 
 struct pool *pool_new(const struct pool_config *cfg, const struct pool_ops *ops, void *ctx);
@@ -156,6 +173,8 @@ void pool_sandbox_failed(struct pool *p, struct pool_sb *sb, int errnum, const c
                          uint64_t now);
 /* wait_status as waitpid(2) gives it. */
 void pool_sandbox_exited(struct pool *p, struct pool_sb *sb, int wait_status, uint64_t now);
+/* Started and fork modes: the probe found sb ready. */
+void pool_sandbox_ready(struct pool *p, struct pool_sb *sb, uint64_t now);
 
 /* ---- invocations ------------------------------------------------------- */
 
@@ -174,7 +193,8 @@ void pool_release(struct pool *p, struct pool_inv *inv, uint64_t now);
 
 /* ---- time -------------------------------------------------------------- */
 
-/* Invocation timeouts, queue waits, idle reaping, refill after a back-off. */
+/* Invocation timeouts, queue waits, readiness deadlines, idle reaping, refill
+ * after a back-off. */
 void pool_tick(struct pool *p, uint64_t now);
 
 #endif

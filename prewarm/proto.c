@@ -135,6 +135,15 @@ void fcpool_fn_spec_json(const struct fcpool_fn_spec *s, struct fc_buf *b)
 	}
 	if (s->userns_host)
 		fc_buf_printf(b, ",\"userns\":\"host\"");
+	if (s->prewarm)
+		fc_buf_printf(b, ",\"prewarm\":\"%s\"", fcpool_prewarm_name(s->prewarm));
+	if (s->readiness) {
+		fc_buf_printf(b, ",\"readiness\":");
+		fc_buf_json_string(b, s->readiness);
+	}
+	if (s->ready_timeout_ms)
+		fc_buf_printf(b, ",\"ready_timeout_ms\":%llu",
+		              (unsigned long long)s->ready_timeout_ms);
 	fc_buf_printf(b,
 	              ",\"memory\":%llu,\"cpus\":%.17g,\"timeout_ms\":%llu,\"pids\":%u,\"min\":%u,"
 	              "\"max\":%u}",
@@ -227,6 +236,19 @@ static int spec_from_tree(yajl_val v, struct fcpool_fn_spec *s, struct fc_error 
 		goto out;
 	}
 	s->userns_host = userns && FC_STREQ(userns, "host");
+	const char *prewarm = js_str(v, "prewarm"), *readiness = js_str(v, "readiness");
+	if (prewarm && fcpool_prewarm_parse(prewarm, &s->prewarm) < 0) {
+		r = fc_error_set(err, EINVAL,
+		                 "function `%s`: prewarm `%s`: expected exec, started or fork",
+		                 name, prewarm);
+		goto out;
+	}
+	if (readiness && *readiness)
+		s->readiness = fc_strdup(readiness);
+	if ((r = spec_num(v, name, "ready_timeout_ms", 86400000, &d, err)) < 0)
+		goto out;
+	if (r)
+		s->ready_timeout_ms = (uint64_t)d;
 	if ((r = fcpool_fn_spec_limits(s, err)) < 0)
 		goto out;
 	if (userns) /* the field wins over the label */
@@ -292,6 +314,8 @@ void proto_request_json(const struct proto_request *r, struct fc_buf *b)
 		fc_buf_printf(b, ",\"min\":%.17g", r->min);
 	if (r->has_max)
 		fc_buf_printf(b, ",\"max\":%.17g", r->max);
+	if (r->usage)
+		fc_buf_printf(b, ",\"usage\":true");
 	fc_buf_printf(b, "}");
 }
 
@@ -326,6 +350,7 @@ int proto_request_parse(const char *json, struct proto_request *r, struct fc_err
 	}
 	r->has_min = js_num(v, "min", &r->min);
 	r->has_max = js_num(v, "max", &r->max);
+	r->usage = js_true(v, "usage");
 out:
 	yajl_tree_free(v);
 	if (rc < 0)
@@ -489,11 +514,28 @@ static void fn_status_json(struct fc_buf *b, const struct fcpool_fn_status *f, b
 	    (unsigned long long)f->on_demand, (unsigned long long)f->creates,
 	    (unsigned long long)f->create_failures, (unsigned long long)f->handover_failures,
 	    (unsigned long long)f->busy, (unsigned long long)f->reaped);
+	fc_buf_printf(b, ",\"starting\":%u,\"ready_failures\":%llu", f->starting,
+	              (unsigned long long)f->ready_failures);
+	if (f->last_error[0]) {
+		fc_buf_printf(b, ",\"last_error\":");
+		fc_buf_json_string(b, f->last_error);
+	}
+	if (f->template_state[0])
+		fc_buf_printf(b, ",\"template\":{\"state\":\"%s\",\"made\":%llu,\"failures\":%llu}",
+		              f->template_state, (unsigned long long)f->templates,
+		              (unsigned long long)f->template_failures);
 	if (stats) {
+		fc_buf_printf(
+		    b,
+		    ",\"waiting_memory\":%llu,\"waiting_cpu_ms\":%llu,\"template_memory\":%"
+		    "llu,\"template_cpu_ms\":%llu",
+		    (unsigned long long)f->waiting_memory, (unsigned long long)f->waiting_cpu_ms,
+		    (unsigned long long)f->template_memory, (unsigned long long)f->template_cpu_ms);
 		fc_buf_printf(b, ",\"create_ms_mean\":%.3f", f->create_ms_mean);
 		latency_json(b, "handover_us", &f->handover_us);
 		latency_json(b, "exec_us", &f->exec_us);
 		latency_json(b, "create_us", &f->create_us);
+		latency_json(b, "ready_us", &f->ready_us);
 	}
 	fc_buf_printf(b, "}");
 }
@@ -557,12 +599,28 @@ static int fn_status_from_tree(yajl_val v, bool stats, struct fcpool_fn_status *
 	f->handover_failures = N(handover_failures);
 	f->busy = N(busy);
 	f->reaped = N(reaped);
+	f->starting = U(starting);
+	f->ready_failures = N(ready_failures);
+	f->waiting_memory = N(waiting_memory);
+	f->waiting_cpu_ms = N(waiting_cpu_ms);
+	f->template_memory = N(template_memory);
+	f->template_cpu_ms = N(template_cpu_ms);
+	const char *le = js_str(v, "last_error");
+	snprintf(f->last_error, sizeof(f->last_error), "%s", le ? le : "");
+	yajl_val t = get(v, "template", yajl_t_object);
+	if (t) {
+		const char *ts = js_str(t, "state");
+		snprintf(f->template_state, sizeof(f->template_state), "%s", ts ? ts : "");
+		f->templates = (uint64_t)js_num_or(t, "made", 0, 0, JS_UINT64_MAX);
+		f->template_failures = (uint64_t)js_num_or(t, "failures", 0, 0, JS_UINT64_MAX);
+	}
 #undef U
 #undef N
 	f->create_ms_mean = js_num_or(v, "create_ms_mean", 0, 0, JS_DBL_MAX);
 	latency_from_tree(v, "handover_us", &f->handover_us);
 	latency_from_tree(v, "exec_us", &f->exec_us);
 	latency_from_tree(v, "create_us", &f->create_us);
+	latency_from_tree(v, "ready_us", &f->ready_us);
 	return 0;
 }
 

@@ -5,7 +5,9 @@
  * invocation timeouts, scale down, redeploy while running, idle reaping,
  * failed creations and their back-off, failed hand-overs, removal, HTTP
  * instances (cold, warm, busy, unreachable, gone), the creators' slots and
- * fairness between functions. TAP output. */
+ * fairness between functions; started mode (instances started ahead until
+ * ready, readiness deadlines and their back-off, classic and HTTP). TAP
+ * output. */
 #include <signal.h>
 #include <stddef.h>
 #include <sys/wait.h>
@@ -42,6 +44,11 @@ struct fake {
 	int handover_fail;         /* the next ones fail */
 	unsigned max_seen;         /* the most sandboxes a function had at once */
 	char last_gone_fn[64];
+	struct pool_sb *probing[MAXV]; /* probes asked for, not yet answered */
+	size_t nprobing;
+	unsigned probes, notices;
+	bool probe_now; /* the probe answers ready at once */
+	char last_notice[256];
 };
 
 static void del(void **v, size_t *n, const void *x)
@@ -117,6 +124,26 @@ static void op_sandbox_gone(void *ctx, struct pool_sb *sb)
 	fk->gone++;
 	del((void **)fk->creating, &fk->ncreating, sb);
 	del((void **)fk->killed, &fk->nkilled, sb);
+	del((void **)fk->probing, &fk->nprobing, sb);
+}
+
+static int op_probe(void *ctx, struct pool_sb *sb)
+{
+	struct fake *fk = ctx;
+	fk->probes++;
+	if (fk->probe_now)
+		return 1;
+	fk->probing[fk->nprobing++] = sb;
+	return 0;
+}
+
+static void op_notice(void *ctx, struct pool_fn *f, struct pool_sb *sb, const char *msg)
+{
+	struct fake *fk = ctx;
+	(void)f;
+	(void)sb;
+	fk->notices++;
+	snprintf(fk->last_notice, sizeof(fk->last_notice), "%s", msg);
 }
 
 static void op_function_gone(void *ctx, struct pool_fn *f)
@@ -134,6 +161,8 @@ static const struct pool_ops ops = {
     .reply = op_reply,
     .sandbox_gone = op_sandbox_gone,
     .function_gone = op_function_gone,
+    .probe = op_probe,
+    .notice = op_notice,
 };
 
 static void fake_init(struct fake *fk, unsigned creators, unsigned slots)
@@ -224,11 +253,47 @@ static struct pool_fn *deploy(struct fake *fk, const char *name, enum fcpool_mod
 	return r < 0 ? NULL : pool_fn_find(fk->p, name);
 }
 
+/* The probes find every started sandbox ready, oldest first. */
+static void ready_all(struct fake *fk)
+{
+	while (fk->nprobing) {
+		struct pool_sb *sb = fk->probing[0];
+		del((void **)fk->probing, &fk->nprobing, sb);
+		fk->now += MS;
+		pool_sandbox_ready(fk->p, sb, fk->now);
+	}
+}
+
+static struct pool_fn *deploy_started(struct fake *fk, const char *name, enum fcpool_mode mode,
+                                      unsigned min, unsigned max, uint64_t ready_timeout_ms)
+{
+	struct fcpool_fn_spec s = {.name = fc_strdup(name),
+	                           .image = fc_strdup("py"),
+	                           .mode = mode,
+	                           .min = min,
+	                           .max = max,
+	                           .prewarm = FCPOOL_PREWARM_STARTED,
+	                           .ready_timeout_ms = ready_timeout_ms};
+	s.args = fc_calloc(2, sizeof(char *));
+	s.args[0] = fc_strdup("python3");
+	int r = pool_deploy(fk->p, &s, fk->now, NULL);
+	fcpool_fn_spec_clear(&s);
+	return r < 0 ? NULL : pool_fn_find(fk->p, name);
+}
+
 static void invoke(struct fake *fk, struct pool_fn *f, struct inv *inv)
 {
 	memset(inv, 0, sizeof(*inv));
 	inv->pi.t_arrived = fk->now;
 	pool_invoke(fk->p, f, &inv->pi, fk->now);
+}
+
+static struct pool_sb *oldest_ready(struct pool_fn *f)
+{
+	for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
+		if (sb->state == POOL_SB_READY)
+			return sb;
+	return NULL;
 }
 
 static struct fcpool_event *last(struct inv *inv)
@@ -670,6 +735,127 @@ static void fairness(void)
 	fake_done(&fk);
 }
 
+static void started_http(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 2);
+	struct pool_fn *f = deploy_started(&fk, "py", FCPOOL_HTTP, 2, 5, 0);
+	create_all(&fk);
+	ok(f->n_starting == 2 && fk.probes == 2 && f->n_waiting == 0 && f->n_ready == 0,
+	   "started: made sandboxes start at once and are probed (STARTING)");
+	struct fcpool_fn_status st = status(f);
+	ok(st.waiting == 0 && st.starting == 2, "stats: none waiting, 2 starting");
+	struct inv a, b;
+	invoke(&fk, f, &a);
+	ok(a.nev == 0 && f->n_queued == 1 && a.pi.on_demand && fk.creates == 3,
+	   "an invocation before any is ready waits, and asks for one more");
+	fk.now += 500 * MS;
+	pool_sandbox_ready(fk.p, fk.probing[0], fk.now);
+	del((void **)fk.probing, &fk.nprobing, fk.probing[0]);
+	ok(a.pi.state == POOL_INV_CONNECTING && fk.handovers == 0 && fk.nconnecting == 1,
+	   "the first ready instance serves it: connected to, no hand-over");
+	pool_http_connected(fk.p, &a.pi, fk.now);
+	ok(last(&a)->kind == FCPOOL_EV_CONNECTED && last(&a)->cold && last(&a)->handover_us == 0,
+	   "CONNECTED, its first request (cold), no hand-over time");
+	struct pool_sb *inst = a.pi.sb;
+	ready_all(&fk);
+	create_all(&fk);
+	ready_all(&fk);
+	st = status(f);
+	ok(st.waiting == 2 && st.running == 1 && st.ready_us.n == 3 && st.ready_us.p50 >= 1000,
+	   "min 2 ready next to the busy one; stats: creation to ready (%zu)", st.ready_us.n);
+	pool_release(fk.p, &a.pi, fk.now);
+	ok(inst->state == POOL_SB_READY && f->n_ready == 3 && f->n_running == 0,
+	   "a released instance is ready again (3 idle)");
+	unsigned creates = fk.creates;
+	invoke(&fk, f, &b);
+	ok(b.pi.sb && b.pi.sb->state == POOL_SB_RUNNING && !b.pi.on_demand &&
+	       fk.creates == creates && fk.handovers == 0,
+	   "the next request takes a ready instance at once, nothing made for it");
+	pool_http_connected(fk.p, &b.pi, fk.now);
+	pool_release(fk.p, &b.pi, fk.now);
+	fk.now += 6 * SECS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.nkilled == 1 && f->reaped == 1 && f->n_ready == 3,
+	   "a ready instance idle above min is reaped, min kept (killed %zu, reaped %llu, ready "
+	   "%u)",
+	   fk.nkilled, (unsigned long long)f->reaped, f->n_ready);
+	reap_killed(&fk);
+	ok(pool_scale(fk.p, f, 0, 1, fk.now, NULL) == 0 && fk.nkilled == 1,
+	   "scale to max 1: a ready instance above it goes at once");
+	reap_killed(&fk);
+	/* a ready instance that dies is reported and replaced */
+	fk.notices = 0;
+	pool_scale(fk.p, f, 1, 5, fk.now, NULL);
+	pool_sandbox_exited(fk.p, oldest_ready(f), 139 & 0x7f, fk.now);
+	ok(fk.notices == 1 && strstr(fk.last_notice, "died") && f->n_creating == 1,
+	   "a ready instance that dies is reported (%s) and replaced", fk.last_notice);
+	fake_done(&fk);
+}
+
+static void started_deadline(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 2);
+	struct pool_fn *f = deploy_started(&fk, "slow", FCPOOL_HTTP, 1, 5, 2000);
+	create_all(&fk);
+	fk.now += 1 * SECS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.nkilled == 0 && f->n_starting == 1, "within its ready timeout (2 s) it may start");
+	fk.now += 1500 * MS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.nkilled == 1 && f->ready_failures == 1 && fk.notices == 1 &&
+	       strstr(fk.last_notice, "not ready within 2 s"),
+	   "past it: killed and reported: %s", fk.last_notice);
+	struct fcpool_fn_status st = status(f);
+	ok(st.ready_failures == 1 && strstr(st.last_error, "not ready within"),
+	   "stats: the failure and its message");
+	reap_killed(&fk);
+	unsigned c = fk.creates;
+	fk.now += 900 * MS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.creates == c, "the refill waits out the back-off (1 s)");
+	fk.now += 200 * MS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.creates == c + 1, "then it tries again");
+	create_one(&fk);
+	pool_sandbox_exited(fk.p, fk.probing[0], 3 << 8, fk.now);
+	ok(f->ready_failures == 2 && strstr(fk.last_notice, "exited with status 3 before"),
+	   "an instance whose init exits is a failure too: %s", fk.last_notice);
+	fk.now += 1500 * MS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.creates == c + 1, "the second failure in a row doubles the back-off (2 s)");
+	fk.now += 600 * MS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.creates == c + 2, "after 2 s it tries again");
+	struct inv a;
+	invoke(&fk, f, &a);
+	create_all(&fk);
+	ready_all(&fk);
+	ok(a.pi.state == POOL_INV_CONNECTING && f->fail_streak == 0 && f->retry_after == 0,
+	   "a ready instance ends the back-off and serves the waiting request");
+	fake_done(&fk);
+}
+
+static void started_classic(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 2);
+	fk.probe_now = true;
+	struct pool_fn *f = deploy_started(&fk, "pyc", FCPOOL_CLASSIC, 1, 5, 0);
+	create_all(&fk);
+	ok(f->n_ready == 1 && f->n_starting == 0, "a probe that answers at once: ready");
+	struct inv a;
+	invoke(&fk, f, &a);
+	ok(last(&a)->kind == FCPOOL_EV_STARTED && fk.handovers == 1 && !a.ev[0].on_demand &&
+	       f->n_running == 1,
+	   "classic: a ready instance is handed the invocation (STARTED)");
+	pool_sandbox_exited(fk.p, a.pi.sb, 0, fk.now);
+	ok(last(&a)->kind == FCPOOL_EV_EXIT && last(&a)->status == 0 && f->n_creating == 1,
+	   "its exit ends the invocation; it is used once and replaced");
+	fake_done(&fk);
+}
+
 int main(void)
 {
 	refill_and_handover();
@@ -687,5 +873,8 @@ int main(void)
 	release();
 	creator_slots();
 	fairness();
+	started_http();
+	started_deadline();
+	started_classic();
 	return tap_done();
 }
