@@ -95,10 +95,12 @@ static void reply_err(struct api_conn *c, struct fc_error *e)
 
 /* ---- requests ---------------------------------------------------------------- */
 
-static void op_list(struct api_conn *c, bool stats)
+static void op_list(struct api_conn *c, bool stats, bool usage)
 {
 	struct fcpool_fn_list l;
 	daemon_list(c->api->d, NULL, stats, &l, NULL);
+	if (stats && usage)
+		daemon_list_usage(c->api->d, &l);
 	struct fc_buf b = {0};
 	fcpool_fn_list_json(&l, &b);
 	daemon_list_free(&l);
@@ -280,7 +282,7 @@ static void on_request(struct api_conn *c, const char *buf)
 		break;
 	case PROTO_LS:
 	case PROTO_STATS:
-		op_list(c, rq.op == PROTO_STATS);
+		op_list(c, rq.op == PROTO_STATS, rq.usage);
 		break;
 	case PROTO_RM:
 		r = daemon_remove(d, rq.name, &e);

@@ -204,6 +204,18 @@ int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_
 	b->mode = s->mode_auto ? (watchdog ? FCPOOL_HTTP : FCPOOL_CLASSIC) : s->mode;
 	b->host_uid = uid_base + uid;
 	b->host_gid = uid_base + gid;
+	b->prewarm = s->prewarm;
+	fcrt_spec_annotate(b->spec, "io.fcstart.mode", b->mode == FCPOOL_HTTP ? "http" : "classic");
+	if (s->prewarm != FCPOOL_PREWARM_EXEC) {
+		/* the function (and fcstart's helper in it) can tell how it runs */
+		_cleanup_free_ char *pw =
+		    fc_asprintf("FCSTART_PREWARM=%s", fcpool_prewarm_name(s->prewarm));
+		_cleanup_free_ char *md =
+		    fc_asprintf("FCSTART_MODE=%s", b->mode == FCPOOL_HTTP ? "http" : "classic");
+		fcrt_spec_setenv(b->spec, pw);
+		fcrt_spec_setenv(b->spec, md);
+		fcrt_spec_annotate(b->spec, "io.fcstart.prewarm", fcpool_prewarm_name(s->prewarm));
+	}
 	b->layers = fc_calloc(img->n_layers + 1, sizeof(char *));
 	for (size_t i = 0; i < img->n_layers; i++)
 		b->layers[i] = fc_strdup(img->layer_dirs[i]);
@@ -258,6 +270,13 @@ int bundle_parse(const char *text, size_t len, struct bundle **out, struct fc_er
 	}
 	if (b->spec->n_uid_mappings)
 		b->uid_base = b->spec->uid_mappings[0].host_id;
+	for (size_t i = 0; i < b->spec->n_annotations; i++) {
+		const struct fc_kv *a = &b->spec->annotations[i];
+		if (FC_STREQ(a->key, "io.fcstart.prewarm"))
+			fcpool_prewarm_parse(a->value, &b->prewarm);
+		else if (FC_STREQ(a->key, "io.fcstart.mode"))
+			b->mode = FC_STREQ(a->value, "http") ? FCPOOL_HTTP : FCPOOL_CLASSIC;
+	}
 	*out = b;
 	return 0;
 }

@@ -33,6 +33,10 @@ struct bundle {
 	enum fcpool_mode mode;
 	uid_t host_uid;
 	gid_t host_gid;
+	/* how its sandboxes are made ready (the spec's annotation
+	 * io.fcstart.prewarm says it to the fork servers): started sandboxes
+	 * are started by the fork server once made */
+	enum fcpool_prewarm prewarm;
 	/* the fork server's (bundle_prepare): with a user namespace, each layer
 	 * as a detached idmapped mount (the image's files, owned by the host's
 	 * ids, appear owned by the sandbox's), in the order of layers */
@@ -46,7 +50,8 @@ struct bundle {
  * uid_base.. on the host). The command: s->args; else the image's
  * entrypoint and cmd when the image runs an OpenFaaS watchdog (which reads
  * fprocess from the environment); else `/bin/sh -c $fprocess` when the
- * function's env sets fprocess; else the image's entrypoint and cmd. */
+ * function's env sets fprocess; else the image's entrypoint and cmd. Started
+ * and fork modes: FCSTART_PREWARM and FCSTART_MODE in its environment. */
 int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
                 struct bundle **out, struct fc_error **err);
 /* Whether an image runs an OpenFaaS watchdog: its entrypoint (or, without

@@ -65,9 +65,10 @@ int fcpool_client_scale(const char *sock, const char *name, long min, long max,
 	return call(sock, &rq, err);
 }
 
-static int list(const char *sock, bool stats, struct fcpool_fn_list *out, struct fc_error **err)
+static int list(const char *sock, bool stats, bool usage, struct fcpool_fn_list *out,
+                struct fc_error **err)
 {
-	struct proto_request rq = {.op = stats ? PROTO_STATS : PROTO_LS};
+	struct proto_request rq = {.op = stats ? PROTO_STATS : PROTO_LS, .usage = usage};
 	memset(out, 0, sizeof(*out));
 	_cleanup_close_ int fd = request(sock, &rq, NULL, 0, err);
 	if (fd < 0)
@@ -79,12 +80,17 @@ static int list(const char *sock, bool stats, struct fcpool_fn_list *out, struct
 
 int fcpool_client_ls(const char *sock, struct fcpool_fn_list *out, struct fc_error **err)
 {
-	return list(sock, false, out, err);
+	return list(sock, false, false, out, err);
 }
 
 int fcpool_client_stats(const char *sock, struct fcpool_fn_list *out, struct fc_error **err)
 {
-	return list(sock, true, out, err);
+	return list(sock, true, false, out, err);
+}
+
+int fcpool_client_usage(const char *sock, struct fcpool_fn_list *out, struct fc_error **err)
+{
+	return list(sock, true, true, out, err);
 }
 
 int fcpool_client_invoke(const char *sock, const struct fcpool_invoke_args *a,

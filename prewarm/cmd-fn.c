@@ -13,7 +13,9 @@ static void usage(FILE *f)
 	    "usage: fcstart fn [--socket PATH] COMMAND ...\n"
 	    "  deploy NAME --image IMAGE [--mode classic|http] [--env K=V]... [--label K=V]...\n"
 	    "         [--memory SIZE] [--cpus N] [--pids N] [--timeout DURATION]\n"
-	    "         [--pull always|missing|never] [--userns private|host] [-- CMD ARG...]\n"
+	    "         [--pull always|missing|never] [--userns private|host]\n"
+	    "         [--prewarm exec|started|fork] [--readiness PATH] [--ready-timeout D]\n"
+	    "         [-- CMD ARG...]\n"
 	    "         IMAGE: a name in the daemon's store, or a reference the daemon pulls\n"
 	    "         when the store lacks it (--pull, label com.fcstart.pull; default missing)\n"
 	    "         labels com.openfaas.scale.min (default 1) and com.openfaas.scale.max "
@@ -24,6 +26,11 @@ static void usage(FILE *f)
 	    "0.01)\n"
 	    "         --userns private (default: root inside is an unprivileged host user) or "
 	    "host\n"
+	    "         --prewarm: exec (default: created ahead, the function starts at the "
+	    "hand-over),\n"
+	    "         started (started ahead until ready: port 8080 accepts, or GET --readiness\n"
+	    "         PATH answers 200, within --ready-timeout, default 1m), fork (Python: forked\n"
+	    "         from a template that ran the init once; see docs/initialized.md)\n"
 	    "  ls [--json]\n"
 	    "  rm NAME...\n"
 	    "  scale NAME --min N --max M\n"
@@ -48,13 +55,21 @@ static void strv_push(char ***v, const char *s)
 
 static int deploy(const char *sock, int argc, char **argv)
 {
-	static const struct option lo[] = {
-	    {"image", required_argument, NULL, 'i'},   {"mode", required_argument, NULL, 'm'},
-	    {"env", required_argument, NULL, 'e'},     {"label", required_argument, NULL, 'l'},
-	    {"memory", required_argument, NULL, 'M'},  {"cpus", required_argument, NULL, 'c'},
-	    {"timeout", required_argument, NULL, 't'}, {"pids", required_argument, NULL, 'p'},
-	    {"userns", required_argument, NULL, 'U'},  {"pull", required_argument, NULL, 'P'},
-	    {"help", no_argument, NULL, 'h'},          {0}};
+	static const struct option lo[] = {{"image", required_argument, NULL, 'i'},
+	                                   {"mode", required_argument, NULL, 'm'},
+	                                   {"env", required_argument, NULL, 'e'},
+	                                   {"label", required_argument, NULL, 'l'},
+	                                   {"memory", required_argument, NULL, 'M'},
+	                                   {"cpus", required_argument, NULL, 'c'},
+	                                   {"timeout", required_argument, NULL, 't'},
+	                                   {"pids", required_argument, NULL, 'p'},
+	                                   {"userns", required_argument, NULL, 'U'},
+	                                   {"pull", required_argument, NULL, 'P'},
+	                                   {"prewarm", required_argument, NULL, 'W'},
+	                                   {"readiness", required_argument, NULL, 'R'},
+	                                   {"ready-timeout", required_argument, NULL, 'T'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {0}};
 	struct fcpool_fn_spec spec = {0};
 	int c;
 	if (argc < 2 || argv[1][0] == '-') {
@@ -161,6 +176,31 @@ static int deploy(const char *sock, int argc, char **argv)
 			strv_push(&spec.labels, l);
 			break;
 		}
+		case 'W':
+			if (fcpool_prewarm_parse(optarg, &spec.prewarm) < 0) {
+				fprintf(
+				    stderr,
+				    "fcstart fn deploy: --prewarm `%s`: expected exec, started or "
+				    "fork\n",
+				    optarg);
+				goto out;
+			}
+			break;
+		case 'R':
+			free(spec.readiness);
+			spec.readiness = fc_strdup(optarg);
+			break;
+		case 'T':
+			if (fcpool_parse_duration(optarg, &spec.ready_timeout_ms) < 0 ||
+			    !spec.ready_timeout_ms) {
+				fprintf(
+				    stderr,
+				    "fcstart fn deploy: --ready-timeout `%s`: expected a duration "
+				    "(30s, 2m)\n",
+				    optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			rc = 0;
@@ -207,13 +247,16 @@ static int list(const char *sock, int argc, char **argv)
 		fcpool_fn_list_clear(&l);
 		return 0;
 	}
-	printf("%-24s %-24s %-8s %5s %5s %8s %8s\n", "NAME", "IMAGE", "MODE", "MIN", "MAX",
-	       "WAITING", "RUNNING");
+	printf("%-24s %-24s %-8s %-8s %5s %5s %8s %8s\n", "NAME", "IMAGE", "MODE", "PREWARM", "MIN",
+	       "MAX", "WAITING", "RUNNING");
 	for (size_t i = 0; i < l.n; i++) {
 		const struct fcpool_fn_status *f = &l.fns[i];
-		printf("%-24s %-24s %-8s %5u %5u %8u %8u\n", f->spec.name, f->spec.image,
-		       f->spec.mode == FCPOOL_HTTP ? "http" : "classic", f->min, f->max, f->waiting,
+		printf("%-24s %-24s %-8s %-8s %5u %5u %8u %8u\n", f->spec.name, f->spec.image,
+		       f->spec.mode == FCPOOL_HTTP ? "http" : "classic",
+		       fcpool_prewarm_name(f->spec.prewarm), f->min, f->max, f->waiting,
 		       f->running);
+		if (f->last_error[0])
+			printf("  last failure: %s\n", f->last_error);
 	}
 	fcpool_fn_list_clear(&l);
 	return 0;

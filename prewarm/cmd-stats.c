@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-stats.c: `fcstart stats [--json]`: per-function pool statistics. */
+/* cmd-stats.c: `fcstart stats [--json]`: per-function pool statistics, with
+ * the memory and CPU time of the instances that wait (and of templates). */
 #include "fcpool-cmd.h"
 #include "fcpool.h"
 
@@ -19,7 +20,7 @@ int cmd_stats(int argc, char **argv)
 	}
 	struct fcpool_fn_list l;
 	struct fc_error *e = NULL;
-	if (fcpool_client_stats(sock, &l, &e) < 0) {
+	if (fcpool_client_usage(sock, &l, &e) < 0) {
 		fprintf(stderr, "fcstart stats: %s\n", e && e->msg ? e->msg : "failed");
 		fc_error_free(e);
 		return 1;
@@ -32,18 +33,32 @@ int cmd_stats(int argc, char **argv)
 		fcpool_fn_list_clear(&l);
 		return 0;
 	}
-	printf("%-24s %7s %7s %7s %9s %9s %8s %9s %9s %9s\n", "NAME", "WAITING", "RUNNING",
-	       "QUEUED", "HANDOVERS", "ON-DEMAND", "BUSY", "P50(us)", "P95(us)", "P99(us)");
+	printf("%-24s %7s %7s %7s %9s %9s %8s %9s %9s %9s %10s %9s\n", "NAME", "WAITING", "RUNNING",
+	       "QUEUED", "HANDOVERS", "ON-DEMAND", "BUSY", "P50(us)", "P95(us)", "P99(us)",
+	       "WAIT-MEM", "WAIT-CPU");
 	for (size_t i = 0; i < l.n; i++) {
 		const struct fcpool_fn_status *f = &l.fns[i];
 		printf("%-24s %7u %7u %7u %9llu %9llu %8llu", f->spec.name, f->waiting, f->running,
 		       f->queued, (unsigned long long)f->handovers,
 		       (unsigned long long)f->on_demand, (unsigned long long)f->busy);
 		if (f->handover_us.n)
-			printf(" %9.1f %9.1f %9.1f\n", f->handover_us.p50, f->handover_us.p95,
+			printf(" %9.1f %9.1f %9.1f", f->handover_us.p50, f->handover_us.p95,
 			       f->handover_us.p99);
 		else
-			printf(" %9s %9s %9s\n", "-", "-", "-");
+			printf(" %9s %9s %9s", "-", "-", "-");
+		printf(" %8.1fMi %8.2fs\n", (double)f->waiting_memory / 1048576.0,
+		       (double)f->waiting_cpu_ms / 1000.0);
+		if (f->starting || f->ready_failures)
+			printf("  %u starting, %llu not ready in time or died starting\n",
+			       f->starting, (unsigned long long)f->ready_failures);
+		if (f->template_state[0])
+			printf("  template: %s (%llu made, %llu failed), %.1f MiB, %.2f s of CPU\n",
+			       f->template_state, (unsigned long long)f->templates,
+			       (unsigned long long)f->template_failures,
+			       (double)f->template_memory / 1048576.0,
+			       (double)f->template_cpu_ms / 1000.0);
+		if (f->last_error[0])
+			printf("  last failure: %s\n", f->last_error);
 	}
 	fcpool_fn_list_clear(&l);
 	return 0;

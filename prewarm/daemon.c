@@ -77,11 +77,16 @@ struct daemon {
 
 /* A sandbox's I/O: its init's pid, start socket (while waiting) and network
  * namespace (an HTTP instance's, once connected to), the connection kept
- * from its last request (keep-alive) and since when. */
+ * from its last request (keep-alive) and since when; the readiness probe of
+ * one started ahead. */
 struct sb_io {
+	struct daemon *d;
+	struct pool_sb *sb;
 	pid_t pid;
 	int start_fd, netns_fd, keep_sock;
 	uint64_t keep_at;
+	struct http_probe *probe;
+	char last_probe[96]; /* what the probe found last, once it is stopped */
 };
 
 struct daemon_inv {
@@ -183,7 +188,12 @@ static void on_fs_message(struct daemon *d, struct fserver *fs)
 	switch (m.type) {
 	case FS_CREATED: {
 		struct sb_io *io = fc_calloc(1, sizeof(*io));
-		*io = (struct sb_io){.pid = m.pid, .start_fd = fd, .netns_fd = -1, .keep_sock = -1};
+		*io = (struct sb_io){.d = d,
+		                     .sb = sb,
+		                     .pid = m.pid,
+		                     .start_fd = fd,
+		                     .netns_fd = -1,
+		                     .keep_sock = -1};
 		sb->data = io;
 		pool_sandbox_created(d->pool, sb, m.ns, now);
 		break;
@@ -259,6 +269,11 @@ static void op_kill(void *ctx, struct pool_sb *sb)
 {
 	struct daemon *d = ctx;
 	struct sb_io *io = sb->data;
+	if (io && io->probe) {
+		snprintf(io->last_probe, sizeof(io->last_probe), "%s", http_probe_last(io->probe));
+		http_probe_cancel(io->probe);
+		io->probe = NULL;
+	}
 	if (io && io->start_fd >= 0) {
 		/* closing the start socket makes a waiting init exit by itself */
 		close(io->start_fd);
@@ -380,11 +395,45 @@ static void op_reply(void *ctx, struct pool_inv *pi, const struct fcpool_event *
 		inv->event(inv->owner, &ev);
 }
 
+static void on_ready(void *data)
+{
+	struct sb_io *io = data;
+	io->probe = NULL; /* over: the connector frees it */
+	pool_sandbox_ready(io->d->pool, io->sb, fc_now_ns());
+}
+
+/* Started mode: an HTTP instance is ready when 127.0.0.1:8080 accepts in its
+ * namespace and, with a readiness path, GET of it answers 200. */
+static int op_probe(void *ctx, struct pool_sb *sb)
+{
+	struct daemon *d = ctx;
+	struct sb_io *io = sb->data;
+	if (!io || sb->fn->spec.mode != FCPOOL_HTTP)
+		return 1;
+	_cleanup_free_ char *p = fc_asprintf("/proc/%d/ns/net", (int)io->pid);
+	int ns = open(p, O_RDONLY | O_CLOEXEC);
+	io->probe =
+	    http_probe(d->http, ns >= 0 ? ns : -errno, sb->fn->spec.readiness, on_ready, io);
+	return 0;
+}
+
+static void op_notice(void *ctx, struct pool_fn *f, struct pool_sb *sb, const char *msg)
+{
+	struct sb_io *io = sb ? sb->data : NULL;
+	(void)ctx;
+	(void)f;
+	if (io && io->last_probe[0])
+		fc_log(FC_LOG_WARN, "%s (the last readiness probe found: %s)", msg, io->last_probe);
+	else
+		fc_log(FC_LOG_WARN, "%s", msg);
+}
+
 static void op_sandbox_gone(void *ctx, struct pool_sb *sb)
 {
 	struct sb_io *io = sb->data;
 	if (!io)
 		return;
+	http_probe_cancel(io->probe);
 	if (io->start_fd >= 0)
 		close(io->start_fd);
 	if (io->netns_fd >= 0)
@@ -418,6 +467,8 @@ static const struct pool_ops pool_ops = {
     .reply = op_reply,
     .sandbox_gone = op_sandbox_gone,
     .function_gone = op_function_gone,
+    .probe = op_probe,
+    .notice = op_notice,
 };
 
 /* ---- functions ---------------------------------------------------------------- */
@@ -528,6 +579,14 @@ int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error
 		r = fcpool_fn_spec_limits(spec, err);
 	if (r >= 0)
 		r = fcpool_fn_spec_check(spec, err);
+	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_FORK)
+		r = fc_error_set(err, ENOTSUP, "function `%s`: prewarm fork is not available yet",
+		                 spec->name);
+	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_STARTED && spec->mode != FCPOOL_HTTP)
+		r = fc_error_set(
+		    err, ENOTSUP,
+		    "function `%s`: prewarm started is for HTTP functions (--mode http)",
+		    spec->name);
 	uint32_t base = r >= 0 && !spec->userns_host ? userns_base(d, spec->name) : 0;
 	if (r >= 0 && !spec->userns_host && !base)
 		r = fc_error_set(err, ENOSPC,
@@ -621,6 +680,23 @@ int daemon_fn_mode(struct daemon *d, const char *name, enum fcpool_mode *mode,
 		return no_function(name, err);
 	*mode = f->spec.mode;
 	return 0;
+}
+
+void daemon_list_usage(struct daemon *d, struct fcpool_fn_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct pool_fn *f = pool_fn_find(d->pool, l->fns[i].spec.name);
+		for (struct pool_sb *sb = f ? f->sandboxes : NULL; sb; sb = sb->next) {
+			if (sb->state != POOL_SB_WAITING && sb->state != POOL_SB_STARTING &&
+			    sb->state != POOL_SB_READY)
+				continue;
+			uint64_t mem = 0, cpu = 0;
+			if (fcrt_usage(d->rt_root, sb->id, &mem, &cpu, NULL) < 0)
+				continue;
+			l->fns[i].waiting_memory += mem;
+			l->fns[i].waiting_cpu_ms += cpu / 1000000;
+		}
+	}
 }
 
 void daemon_list_free(struct fcpool_fn_list *l)

@@ -35,6 +35,9 @@ int daemon_scale(struct daemon *d, const char *name, double min, double max, str
 int daemon_list(struct daemon *d, const char *name, bool stats, struct fcpool_fn_list *out,
                 struct fc_error **err);
 void daemon_list_free(struct fcpool_fn_list *l);
+/* Fill in the memory and CPU of l's waiting and starting instances (and
+ * templates) from their cgroups (l from daemon_list with stats). */
+void daemon_list_usage(struct daemon *d, struct fcpool_fn_list *l);
 /* A deployed function's mode; -ENOENT "no function `NAME`". */
 int daemon_fn_mode(struct daemon *d, const char *name, enum fcpool_mode *mode,
                    struct fc_error **err);

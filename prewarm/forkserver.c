@@ -226,6 +226,20 @@ fail:
 	return r;
 }
 
+/* Started mode: the sandbox starts once it is made (its process reads
+ * /dev/null and writes to the daemon's stderr) and the daemon probes it;
+ * the start socket goes (c->sync_fd is -1 after it). */
+static int started_now(const struct fs_msg *req, struct fcrt_container *c, struct fc_error **err)
+{
+	struct fs_function *f = *function_find(req->fn);
+	if (!f || !f->b || f->b->prewarm != FCPOOL_PREWARM_STARTED)
+		return 0;
+	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct fcrt_start_args a = {.stdio = {devnull, 2, 2}};
+	setpriority(PRIO_PROCESS, (id_t)c->pid, 0);
+	return fcrt_start_socket_ex(c, &a, err);
+}
+
 static void table_add(const char *id, pid_t pid)
 {
 	if (n_table == cap_table) {
@@ -366,6 +380,14 @@ void fs_main(int sock, const char *root)
 				snprintf(a.text, sizeof(a.text), "%s",
 				         e ? e->msg : "create failed");
 				fs_send(sock, &a, -1, false);
+			} else if (started_now(&m, c, &e) < 0) {
+				/* made, not started: it goes */
+				a.type = FS_FAILED;
+				a.err = e ? e->errnum : EIO;
+				snprintf(a.text, sizeof(a.text), "start: %s",
+				         e ? e->msg : "failed");
+				fs_send(sock, &a, -1, false);
+				teardown(m.id);
 			} else {
 				setpriority(PRIO_PROCESS, (id_t)c->pid, 0);
 				a.type = FS_CREATED;

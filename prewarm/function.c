@@ -189,8 +189,9 @@ int fcpool_fn_spec_limits(struct fcpool_fn_spec *s, struct fc_error **err)
 	}
 	/* these three from a label, or else an annotation (OpenFaaS users write
 	 * com.openfaas.health.http.path as one, as faas-netes reads it) */
-	if (!s->prewarm && ((l = label(s->labels, "com.fcstart.prewarm")) ||
-	                    (l = label(s->annotations, "com.fcstart.prewarm"))) &&
+	if (!s->prewarm &&
+	    ((l = label(s->labels, "com.fcstart.prewarm")) ||
+	     (l = label(s->annotations, "com.fcstart.prewarm"))) &&
 	    fcpool_prewarm_parse(l, &s->prewarm) < 0)
 		return fc_error_set(err, EINVAL,
 		                    "function `%s`: label com.fcstart.prewarm `%s`: expected exec, "

@@ -6,7 +6,9 @@
  * not listening yet, for at most 10 s. An instance's first connection asks
  * GET /_/health (the readiness of OpenFaaS's watchdogs: 503 until their
  * lock file is written) and tries again 1 ms after a 503; the connection of
- * an answer that leaves it open serves the request. */
+ * an answer that leaves it open serves the request. Readiness probes of
+ * instances started ahead connect the same way (and GET their readiness
+ * path), tries further apart. */
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -45,24 +47,31 @@ struct http_connector {
 	struct loop *l;
 	int self_netns;
 	struct http_connect *list;
+	struct http_probe *probes;
 };
 
-static int netns_socket(struct http_connect *hc, int *out)
+/* A TCP socket in the namespace netns_fd (-errno: it could not be opened). */
+static int socket_in(struct http_connector *c, int netns_fd, int *out)
 {
-	if (hc->netns_fd < 0)
-		return hc->netns_fd; /* it could not be opened: -errno */
-	if (hc->c->self_netns < 0)
+	if (netns_fd < 0)
+		return netns_fd; /* it could not be opened: -errno */
+	if (c->self_netns < 0)
 		return -ENOTSUP;
-	if (setns(hc->netns_fd, CLONE_NEWNET) < 0)
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
 		return -errno;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int e = errno;
-	if (setns(hc->c->self_netns, CLONE_NEWNET) < 0)
+	if (setns(c->self_netns, CLONE_NEWNET) < 0)
 		abort(); /* the daemon cannot go on in a sandbox's namespace */
 	if (fd < 0)
 		return -e;
 	*out = fd;
 	return 0;
+}
+
+static int netns_socket(struct http_connect *hc, int *out)
+{
+	return socket_in(hc->c, hc->netns_fd, out);
 }
 
 static void fail(struct http_connect *hc, int errnum, char *msg)
@@ -256,8 +265,188 @@ static void hc_free(struct http_connect *hc)
 	free(hc);
 }
 
+/* ---- readiness probes ---------------------------------------------------- */
+
+#define PROBE_FIRST_NS 1000000ULL  /* 1 ms */
+#define PROBE_MAX_NS   20000000ULL /* 20 ms */
+
+struct http_probe {
+	struct http_connector *c;
+	int netns_fd, sock;
+	char *path;
+	struct loop_watch *w;
+	uint64_t retry_at, delay;
+	bool sent, dead;
+	char buf[64]; /* the answer's status line */
+	size_t len, total;
+	char last[96];
+	http_probe_fn *done;
+	void *data;
+	struct http_probe *next;
+};
+
+/* This try failed: close, say why, try again later. */
+static void probe_again(struct http_probe *p, const char *why)
+{
+	loop_unwatch(p->w);
+	p->w = NULL;
+	if (p->sock >= 0)
+		close(p->sock);
+	p->sock = -1;
+	snprintf(p->last, sizeof(p->last), "%s", why);
+	p->retry_at = fc_now_ns() + p->delay;
+	p->delay = p->delay * 2 > PROBE_MAX_NS ? PROBE_MAX_NS : p->delay * 2;
+}
+
+static void probe_ready(struct http_probe *p)
+{
+	loop_unwatch(p->w);
+	p->w = NULL;
+	if (p->sock >= 0)
+		close(p->sock);
+	p->sock = -1;
+	p->dead = true;
+	p->done(p->data);
+}
+
+/* Connected: without a path, ready; with one, send the GET. */
+static void probe_connected(struct http_probe *p)
+{
+	int err = 0;
+	socklen_t l = sizeof(err);
+	getsockopt(p->sock, SOL_SOCKET, SO_ERROR, &err, &l);
+	if (err) {
+		probe_again(p, strerror(err));
+		return;
+	}
+	if (!p->path) {
+		probe_ready(p);
+		return;
+	}
+	char req[1200];
+	int n = snprintf(req, sizeof(req),
+	                 "GET %s HTTP/1.0\r\nHost: localhost\r\nUser-Agent: fcstart-probe\r\n\r\n",
+	                 p->path);
+	if (send(p->sock, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		probe_again(p, "the request could not be sent");
+		return;
+	}
+	p->sent = true;
+	p->len = p->total = 0;
+	loop_watch_events(p->w, POLLIN);
+}
+
+static void on_probe(void *data, short revents)
+{
+	struct http_probe *p = data;
+	(void)revents;
+	if (p->dead)
+		return;
+	if (!p->sent) {
+		probe_connected(p);
+		return;
+	}
+	/* the whole (small) answer is read before the socket is closed: closing
+	 * it with the body unread would reset the connection under the
+	 * function's feet */
+	char sink[512];
+	bool room = p->len < sizeof(p->buf) - 1;
+	ssize_t k = recv(p->sock, room ? p->buf + p->len : sink,
+	                 room ? sizeof(p->buf) - 1 - p->len : sizeof(sink), 0);
+	if (k < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (k > 0) {
+		if (room)
+			p->len += (size_t)k;
+		p->total += (size_t)k;
+		if (p->total < 65536)
+			return; /* until EOF */
+	}
+	p->buf[p->len] = '\0';
+	int status = 0;
+	if (sscanf(p->buf, "HTTP/%*d.%*d %d", &status) == 1 && status == 200) {
+		probe_ready(p);
+		return;
+	}
+	char why[64];
+	if (status)
+		snprintf(why, sizeof(why), "HTTP %d on %.40s", status, p->path);
+	else
+		snprintf(why, sizeof(why), "no HTTP answer on %.40s", p->path);
+	probe_again(p, why);
+}
+
+static void probe_try(struct http_probe *p)
+{
+	p->retry_at = 0;
+	p->sent = false;
+	int fd = -1, r = socket_in(p->c, p->netns_fd, &fd);
+	if (r < 0) {
+		char why[64];
+		snprintf(why, sizeof(why), "socket in its network namespace: %s", strerror(-r));
+		probe_again(p, why);
+		return;
+	}
+	p->sock = fd;
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons(8080),
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
+		probe_again(p, strerror(errno));
+		return;
+	}
+	p->w = loop_watch(p->c->l, fd, POLLOUT, on_probe, p);
+}
+
+struct http_probe *http_probe(struct http_connector *c, int netns_fd, const char *path,
+                              http_probe_fn *done, void *data)
+{
+	struct http_probe *p = fc_calloc(1, sizeof(*p));
+	p->c = c;
+	p->netns_fd = netns_fd;
+	p->sock = -1;
+	p->path = path ? fc_strdup(path) : NULL;
+	p->delay = PROBE_FIRST_NS;
+	p->done = done;
+	p->data = data;
+	p->next = c->probes;
+	c->probes = p;
+	p->retry_at = fc_now_ns(); /* the first try from the loop */
+	return p;
+}
+
+const char *http_probe_last(const struct http_probe *p)
+{
+	return p ? p->last : "";
+}
+
+void http_probe_cancel(struct http_probe *p)
+{
+	if (!p || p->dead)
+		return;
+	p->dead = true;
+	loop_unwatch(p->w);
+	p->w = NULL;
+	if (p->sock >= 0)
+		close(p->sock);
+	p->sock = -1;
+}
+
+static void probe_free(struct http_probe *p)
+{
+	if (p->sock >= 0)
+		close(p->sock);
+	if (p->netns_fd >= 0)
+		close(p->netns_fd);
+	loop_unwatch(p->w);
+	free(p->path);
+	free(p);
+}
+
+/* ---- the loop's hooks ------------------------------------------------------ */
+
 /* While a connect retries or waits, poll again within 1 ms; at once when
- * one is to be reported. */
+ * one is to be reported; a probe, when its next try is due. */
 static int before(void *data, uint64_t now)
 {
 	struct http_connector *c = data;
@@ -268,6 +457,13 @@ static int before(void *data, uint64_t now)
 				return 0;
 			t = 1;
 		}
+	for (struct http_probe *p = c->probes; p; p = p->next) {
+		if (p->dead || !p->retry_at)
+			continue;
+		int ms = p->retry_at <= now ? 0 : (int)((p->retry_at - now + 999999) / 1000000);
+		if (t < 0 || ms < t)
+			t = ms;
+	}
 	return t;
 }
 
@@ -305,6 +501,18 @@ static void after(void *data, uint64_t now)
 			p = &hc->next;
 		}
 	}
+	for (struct http_probe *p = c->probes; p; p = p->next)
+		if (!p->dead && p->retry_at && now >= p->retry_at)
+			probe_try(p);
+	for (struct http_probe **pp = &c->probes; *pp;) {
+		struct http_probe *p = *pp;
+		if (p->dead) {
+			*pp = p->next;
+			probe_free(p);
+		} else {
+			pp = &p->next;
+		}
+	}
 }
 
 struct http_connector *http_connector_new(struct loop *l, int self_netns)
@@ -325,6 +533,11 @@ void http_connector_free(struct http_connector *c)
 		struct http_connect *hc = c->list;
 		c->list = hc->next;
 		hc_free(hc);
+	}
+	while (c->probes) {
+		struct http_probe *p = c->probes;
+		c->probes = p->next;
+		probe_free(p);
 	}
 	free(c);
 }

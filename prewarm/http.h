@@ -3,7 +3,8 @@
  * on 127.0.0.1:8080 in its own network namespace (only lo); the daemon
  * creates a TCP socket in that namespace (the socket keeps it: no bridge,
  * veth or NAT) and connects, retrying until the function accepts and, on an
- * instance's first connection, until it says it is ready. */
+ * instance's first connection, until it says it is ready; instances started
+ * ahead are probed the same way until they are ready. */
 #ifndef FCPOOL_HTTP_H
 #define FCPOOL_HTTP_H
 
@@ -35,5 +36,20 @@ struct http_connect *http_connect(struct http_connector *c, const struct http_co
                                   http_done_fn *done, void *data);
 /* Give up (done is not called). */
 void http_connect_cancel(struct http_connect *hc);
+
+/* Readiness of an instance started ahead: probe 127.0.0.1:8080 in the
+ * namespace netns_fd (taken) until it accepts and, with path, until `GET
+ * path` answers 200; then done(data) is called, once, from the loop. A probe
+ * never gives up by itself (the pool core has the deadline): tries come 1 ms
+ * apart at first, then further apart, up to 20 ms. */
+struct http_probe;
+typedef void http_probe_fn(void *data);
+struct http_probe *http_probe(struct http_connector *c, int netns_fd, const char *path,
+                              http_probe_fn *done, void *data);
+/* What the last try found ("connection refused", "HTTP 503", ...), for
+ * reports; "" before the first. */
+const char *http_probe_last(const struct http_probe *p);
+/* Stop probing (done is not called); NULL is fine. */
+void http_probe_cancel(struct http_probe *p);
 
 #endif

@@ -45,7 +45,7 @@ struct proto_request {
 	double min, max;
 	long tail;   /* logs: the last lines to send first (-1: all kept) */
 	bool follow; /* logs: then the lines as they come */
-	bool usage; /* stats: with the memory and CPU of waiting instances ("usage":true) */
+	bool usage;  /* stats: with the memory and CPU of waiting instances ("usage":true) */
 };
 void proto_request_json(const struct proto_request *r, struct fc_buf *out);
 /* A request's document: -EINVAL naming what is wrong (not JSON, nested too
