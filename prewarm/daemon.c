@@ -373,7 +373,9 @@ static void op_connect(void *ctx, struct pool_sb *sb, struct pool_inv *pi)
 	}
 	struct http_connect_opts o = {.netns_fd = io->netns_fd >= 0 ? io->netns_fd : -errno,
 	                              .sock = take_kept(io),
-	                              .probe = !sb->http_ready,
+	                              /* an instance started ahead was probed */
+	                              .probe = !sb->http_ready &&
+	                                       sb->fn->spec.prewarm == FCPOOL_PREWARM_EXEC,
 	                              .fn = sb->fn->spec.name,
 	                              .id = sb->id};
 	inv->hc = http_connect(d->http, &o, on_connected, inv);
@@ -582,11 +584,6 @@ int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error
 	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_FORK)
 		r = fc_error_set(err, ENOTSUP, "function `%s`: prewarm fork is not available yet",
 		                 spec->name);
-	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_STARTED && spec->mode != FCPOOL_HTTP)
-		r = fc_error_set(
-		    err, ENOTSUP,
-		    "function `%s`: prewarm started is for HTTP functions (--mode http)",
-		    spec->name);
 	uint32_t base = r >= 0 && !spec->userns_host ? userns_base(d, spec->name) : 0;
 	if (r >= 0 && !spec->userns_host && !base)
 		r = fc_error_set(err, ENOSPC,
@@ -598,6 +595,11 @@ int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error
 		r = bundle_make(d->store, spec, base, &b, err);
 	if (r >= 0 && spec->mode_auto)
 		spec->mode = b->mode; /* from the image: http when it runs a watchdog */
+	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_STARTED && spec->mode != FCPOOL_HTTP)
+		r = fc_error_set(
+		    err, ENOTSUP,
+		    "function `%s`: prewarm started is for HTTP functions (--mode http)",
+		    spec->name);
 	if (r >= 0 && spec->secrets && spec->secrets[0]) {
 		_cleanup_free_ char *dir = NULL;
 		r = secrets_stage(d->root, spec->name, spec->secrets, b->host_uid, b->host_gid,
