@@ -199,6 +199,29 @@ int bench_bundle_rootfs(const char *bundle_dir, char **out, struct fc_error **er
 	return 0;
 }
 
+int bench_bundle_args(const char *bundle_dir, char ***out, struct fc_error **err)
+{
+	yajl_val doc = NULL;
+	int r = load(bundle_dir, &doc, err);
+	if (r < 0)
+		return r;
+	const char *p[] = {"process", "args", NULL};
+	yajl_val a = yajl_tree_get(doc, p, yajl_t_array);
+	size_t n = a ? a->u.array.len : 0;
+	char **v = fc_calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		const char *s = YAJL_GET_STRING(a->u.array.values[i]);
+		v[i] = fc_strdup(s ? s : "");
+	}
+	yajl_tree_free(doc);
+	if (!n) {
+		free(v);
+		return fc_error_set(err, EINVAL, "`%s/config.json`: no process.args", bundle_dir);
+	}
+	*out = v;
+	return 0;
+}
+
 int bench_write_variant(const char *bundle_dir, const char *out_dir,
                         const struct bench_variant_opts *opts, struct fc_error **err)
 {

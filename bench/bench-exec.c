@@ -277,6 +277,36 @@ char *bench_find_in_path(const char *name)
 	return NULL;
 }
 
+#ifndef FC_FLOOR_REL
+#define FC_FLOOR_REL "" /* built outside bench/meson.build (unit tests) */
+#endif
+
+char *bench_default_floor(void)
+{
+	const char *env = getenv("FCSTART_FLOOR");
+	if (env && *env) {
+		char *abs = realpath(env, NULL);
+		return abs ? abs : fc_strdup(env);
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = 0;
+	const char *rel[] = {"fcstart-floor", FC_FLOOR_REL};
+	const char *dir = dirname(self);
+	for (size_t i = 0; i < FC_ARRAY_SIZE(rel); i++) {
+		if (!*rel[i])
+			continue;
+		_cleanup_free_ char *p = fc_asprintf("%s/%s", dir, rel[i]);
+		char *abs = realpath(p, NULL);
+		if (abs && access(abs, X_OK) == 0)
+			return abs;
+		free(abs);
+	}
+	return NULL;
+}
+
 char *bench_default_fcrun(void)
 {
 	const char *env = getenv("FCRUN");

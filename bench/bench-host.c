@@ -18,6 +18,7 @@
  * retry. */
 #include "bench.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -71,6 +72,100 @@ static long hierarchy_cgroups(const char *ctl)
 			return num;
 	}
 	return -1;
+}
+
+/* ---- the host's state ------------------------------------------------------- */
+
+static long meminfo_kib(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+static long count_dirs(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	long n = 1;
+	if (!d)
+		return 0;
+	while (depth < 16 && (de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+			_cleanup_free_ char *sub = fc_asprintf("%s/%s", dir, de->d_name);
+			n += count_dirs(sub, depth + 1);
+		}
+	closedir(d);
+	return n;
+}
+
+void bench_host_state(struct bench_host_state *s)
+{
+	_cleanup_free_ char *mi = NULL, *up = NULL, *la = NULL, *mnt = NULL;
+	*s = (struct bench_host_state){.mem_available_kib = -1,
+	                               .slab_kib = -1,
+	                               .sunreclaim_kib = -1,
+	                               .memcg_all = -1,
+	                               .memcg_live = -1,
+	                               .mounts = -1};
+	if (fc_read_file_at(AT_FDCWD, "/proc/meminfo", &mi, NULL, 0, NULL) >= 0) {
+		s->mem_available_kib = meminfo_kib(mi, "\nMemAvailable:");
+		s->slab_kib = meminfo_kib(mi, "\nSlab:");
+		s->sunreclaim_kib = meminfo_kib(mi, "\nSUnreclaim:");
+	}
+	if (fc_read_file_at(AT_FDCWD, "/proc/uptime", &up, NULL, 0, NULL) >= 0)
+		s->uptime_s = strtod(up, NULL);
+	if (fc_read_file_at(AT_FDCWD, "/proc/loadavg", &la, NULL, 0, NULL) >= 0)
+		s->load1 = strtod(la, NULL);
+	if (fc_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &mnt, NULL, 0, NULL) >= 0) {
+		s->mounts = 0;
+		for (const char *p = mnt; (p = strchr(p, '\n')); p++)
+			s->mounts++;
+	}
+	struct stat st;
+	if (stat(CG_BASE "/memory", &st) == 0) {
+		s->memcg_all = hierarchy_cgroups("memory");
+		s->memcg_live = count_dirs(CG_BASE "/memory", 0);
+	} else {
+		/* pure cgroup2: the root's descendants (each holds a memory css
+		 * when the controller is on), plus the root */
+		_cleanup_free_ char *cs = NULL;
+		if (fc_read_file_at(AT_FDCWD, CG_BASE "/cgroup.stat", &cs, NULL, 0, NULL) >= 0) {
+			char *l = strstr(cs, "nr_descendants "),
+			     *dd = strstr(cs, "nr_dying_descendants ");
+			long live = l ? strtol(l + 15, NULL, 10) : -1;
+			long dying = dd ? strtol(dd + 21, NULL, 10) : 0;
+			if (live >= 0) {
+				s->memcg_live = live + 1;
+				s->memcg_all = live + 1 + dying;
+			}
+		}
+	}
+}
+
+void bench_host_state_text(const struct bench_host_state *s, struct fc_buf *out)
+{
+	long up = (long)s->uptime_s;
+	fc_buf_printf(out, "up %ldh%02ldm, load %.1f", up / 3600, up / 60 % 60, s->load1);
+	if (s->memcg_all >= 0)
+		fc_buf_printf(out, ", memory cgroups %ld (%ld dying)", s->memcg_all,
+		              s->memcg_all - s->memcg_live);
+	if (s->slab_kib >= 0)
+		fc_buf_printf(out, ", slab %.1f MiB (%.1f unreclaimable)", s->slab_kib / 1024.0,
+		              s->sunreclaim_kib / 1024.0);
+	if (s->mem_available_kib >= 0)
+		fc_buf_printf(out, ", MemAvailable %.2f GiB", s->mem_available_kib / 1048576.0);
+	if (s->mounts >= 0)
+		fc_buf_printf(out, ", %ld mounts", s->mounts);
+}
+
+void bench_host_state_json(const struct bench_host_state *s, struct fc_buf *out)
+{
+	fc_buf_printf(out,
+	              "{\"uptime_s\": %.0f, \"load1\": %.2f, \"mem_available_kib\": %ld, "
+	              "\"slab_kib\": %ld, \"sunreclaim_kib\": %ld, \"memcg_all\": %ld, "
+	              "\"memcg_live\": %ld, \"mounts\": %ld}",
+	              s->uptime_s, s->load1, s->mem_available_kib, s->slab_kib, s->sunreclaim_kib,
+	              s->memcg_all, s->memcg_live, s->mounts);
 }
 
 /* Is a v1 hierarchy with this controller mounted anywhere? */

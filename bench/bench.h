@@ -101,6 +101,10 @@ char *bench_find_in_path(const char *name);
 /* fcrun to measure: $FCRUN, else fcrun next to this fcstart (installed), else
  * ../runtime/fcrun (a build dir), else $PATH. */
 char *bench_default_fcrun(void);
+/* fcstart-floor (bench/floor.c) to measure: $FCSTART_FLOOR, else next to this
+ * fcstart (a build dir), else where it is installed relative to it
+ * (libexecdir/fcstart), else NULL. */
+char *bench_default_floor(void);
 /* fork + exec argv in its own process group (a ^C reaches only fcstart,
  * which stops it), stdout and stderr appended to log, stdin /dev/null. */
 pid_t bench_spawn_daemon(char *const argv[], const char *log);
@@ -150,6 +154,8 @@ struct bench_variant_opts {
  * (terminal forced off). The rootfs is the original's (opts->rootfs_abs). */
 int bench_write_variant(const char *bundle_dir, const char *out_dir,
                         const struct bench_variant_opts *opts, struct fc_error **err);
+/* The bundle's process.args (NULL-terminated, malloc'd). */
+int bench_bundle_args(const char *bundle_dir, char ***out, struct fc_error **err);
 /* The absolute path of the bundle's rootfs (root.path resolved against the bundle). */
 int bench_bundle_rootfs(const char *bundle_dir, char **out, struct fc_error **err);
 
@@ -181,6 +187,25 @@ int bench_host_fix_for_crun(struct bench_host_fix *f, char **note);
 int bench_mount_id(const char *path);
 /* Detach every mount at or below dir (deepest first). */
 void bench_unmount_under(const char *dir);
+
+/* ---- the host's state (bench-host.c) ------------------------------------ */
+
+/* What the kernel holds that grows with a host's age, and its memory: read
+ * before and after a harness ages the host, and per waiting sandbox. */
+struct bench_host_state {
+	double uptime_s;
+	long mem_available_kib, slab_kib, sunreclaim_kib; /* /proc/meminfo */
+	long memcg_all;  /* memory cgroups, dying ones included (/proc/cgroups; v2: cgroup.stat) */
+	long memcg_live; /* of them, those with a directory */
+	long mounts;     /* our mount namespace's mounts */
+	double load1;    /* the 1-minute load average */
+};
+void bench_host_state(struct bench_host_state *s);
+/* "up 2h48m, load 13.2, memory cgroups 59 (49 dying), slab 67.1 MiB (40.6
+ * unreclaimable), MemAvailable 23.1 GiB, 59 mounts" */
+void bench_host_state_text(const struct bench_host_state *s, struct fc_buf *out);
+/* {"uptime_s":...,"load1":...,"mem_available_kib":...,...} */
+void bench_host_state_json(const struct bench_host_state *s, struct fc_buf *out);
 
 /* ---- flag values (bench-flags.c) ------------------------------------------ */
 

@@ -29,6 +29,47 @@
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
+void fcrt_profile_mark(struct fcrt_profile *p, const char *name, uint64_t ns)
+{
+	if (!p || p->n >= FCRT_PROFILE_MAX)
+		return;
+	snprintf(p->mark[p->n].name, sizeof(p->mark[p->n].name), "%s", name);
+	p->mark[p->n++].ns = ns;
+}
+
+static int mark_cmp(const void *a, const void *b)
+{
+	const struct fcrt_mark *x = a, *y = b;
+	return x->ns < y->ns ? -1 : x->ns > y->ns;
+}
+
+void fcrt_profile_line(const struct fcrt_profile *p, uint64_t from_ns, struct fc_buf *out)
+{
+	struct fcrt_mark m[FCRT_PROFILE_MAX];
+	size_t n = p->n < FCRT_PROFILE_MAX ? p->n : FCRT_PROFILE_MAX;
+	memcpy(m, p->mark, n * sizeof(m[0]));
+	qsort(m, n, sizeof(m[0]), mark_cmp);
+	uint64_t prev = from_ns;
+	for (size_t i = 0; i < n; i++) {
+		double us = m[i].ns >= prev ? (double)(m[i].ns - prev) / 1e3 : 0;
+		fc_buf_printf(out, "%s%s=%.1f", i ? " " : "", m[i].name, us);
+		prev = m[i].ns > prev ? m[i].ns : prev;
+	}
+}
+
+/* The init's marks, from its READY message ("NAME NS\n"...). */
+static void profile_merge(struct fc_create *c, const char *text)
+{
+	for (const char *l = text; l && *l;) {
+		char name[16];
+		unsigned long long ns;
+		if (sscanf(l, "%15s %llu", name, &ns) == 2)
+			fcrt_profile_mark(c->opts->profile, name, ns);
+		l = strchr(l, '\n');
+		l = l ? l + 1 : NULL;
+	}
+}
+
 void fcrt_container_free(struct fcrt_container *c)
 {
 	if (!c)
@@ -374,6 +415,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		r = fc_error_code(*err);
 		goto fail;
 	}
+	fc_mark(&c, "spec");
 	fc_log(FC_LOG_DEBUG, "create `%s`: parsed config at %.3f ms", o->id,
 	       (double)(fc_now_ns() - c.t0) / 1e6);
 	for (char **w = c.spec->warnings; w && *w; w++)
@@ -428,12 +470,14 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 	}
 
+	fc_mark(&c, "state");
 	c.env = fc_merge_env(c.spec->process->env, o->extra_env, false);
 	r = fc_seccomp_compile(c.spec->seccomp, &c.seccomp, err);
 	if (r < 0) {
 		fc_error_wrap(err, "linux.seccomp");
 		goto fail;
 	}
+	fc_mark(&c, "seccomp");
 	c.idmap_fds = fc_calloc(c.spec->n_mounts + 1, sizeof(int));
 	for (size_t i = 0; i < c.spec->n_mounts; i++) {
 		const struct fc_mount *m = &c.spec->mounts[i];
@@ -493,6 +537,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = fc_cgroup_self_fds(c.cgroup, &c.cg_self_fds, &c.n_cg_self_fds, err);
 	if (r < 0)
 		goto fail;
+	fc_mark(&c, "cgroup");
 	fc_log(FC_LOG_DEBUG, "create `%s`: cgroup created at %.3f ms", o->id,
 	       (double)(fc_now_ns() - c.t0) / 1e6);
 
@@ -513,6 +558,10 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		goto fail;
 	}
 
+	if (o->profile) {
+		fc_mark(&c, "prepare");
+		c.profile_cloned = o->profile->n;
+	}
 	child = do_clone(&c, &into_cgroup);
 	if (child < 0) {
 		r = fc_error_set(err, errno, "clone the container init (flags 0x%x)",
@@ -530,6 +579,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		close(c.exec_listen_fd); /* the init's now */
 		c.exec_listen_fd = -1;
 	}
+	fc_mark(&c, "clone");
 	fc_log(FC_LOG_DEBUG, "create `%s`: cloned at %.3f ms", o->id,
 	       (double)(fc_now_ns() - c.t0) / 1e6);
 
@@ -566,6 +616,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = send_or_collect(&c, init_pid, FC_SYNC_GO, err);
 	if (r < 0)
 		goto fail;
+	fc_mark(&c, "go");
 	/* The init moves itself into the v1 hierarchies (see cgroup.h); the
 	 * cgroup2 tree was joined by clone3, else we move it there, while it
 	 * builds its rootfs (see init.c). */
@@ -607,6 +658,10 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			continue;
 		}
 		if (m.type == FC_SYNC_READY) {
+			if (o->profile) {
+				profile_merge(&c, m.text);
+				fc_mark(&c, "ready");
+			}
 			fc_log(FC_LOG_DEBUG, "create `%s`: init ready at %.3f ms", o->id,
 			       (double)(fc_now_ns() - c.t0) / 1e6);
 			break;
@@ -620,6 +675,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		r = fc_state_write(&c, init_pid, fc_proc_start_time(init_pid), err);
 		if (r < 0)
 			goto fail;
+		fc_mark(&c, "state.json");
 	}
 	if (o->pid_file) {
 		char pidbuf[32];
@@ -633,6 +689,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	r = send_or_collect(&c, init_pid, FC_SYNC_OK, err);
 	if (r < 0)
 		goto fail;
+	fc_mark(&c, "created");
 	if (out) {
 		struct fcrt_container *ct = fc_calloc(1, sizeof(*ct));
 		ct->id = fc_strdup(o->id);

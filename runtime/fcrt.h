@@ -37,6 +37,25 @@ enum fcrt_wait {
 	FCRT_WAIT_SOCKET,   /* the sync socket (fcrun run, the pool) */
 };
 
+/* Where a create's time goes: marks (CLOCK_MONOTONIC, ns) that the runtime
+ * and the container's init make as each step ends, for `fcrun --debug`,
+ * the fork servers' profile and `fcstart bench`. The init's marks (names
+ * starting "i:") come back with its READY message; fcrt_profile_line()
+ * sorts them and names each interval after the step that ends it. */
+#define FCRT_PROFILE_MAX 40
+struct fcrt_profile {
+	size_t n;
+	struct fcrt_mark {
+		char name[16];
+		uint64_t ns;
+	} mark[FCRT_PROFILE_MAX];
+};
+/* Add a mark (name cut to 15 bytes); past FCRT_PROFILE_MAX marks, nothing. */
+void fcrt_profile_mark(struct fcrt_profile *p, const char *name, uint64_t ns);
+/* "NAME=US NAME=US ...": the marks in time order, each with the
+ * microseconds since the one before (the first: since from_ns). */
+void fcrt_profile_line(const struct fcrt_profile *p, uint64_t from_ns, struct fc_buf *out);
+
 struct fcrt_create_opts {
 	const char *root; /* state root, default /run/fcrun */
 	const char *id;
@@ -70,6 +89,8 @@ struct fcrt_create_opts {
 	 * (the caller sets NOTIFY_SOCKET=/run/notify/notify.sock in extra_env
 	 * and listens there). Not with .spec. */
 	bool notify_socket;
+	/* When set, the create's steps are marked here (see fcrt_profile). */
+	struct fcrt_profile *profile;
 };
 
 /* A container created by this process (for run and the pool): it is our

@@ -424,6 +424,19 @@ static int init_close_fds(struct fc_create *c)
 	return fc_close_fds_except(keep, n);
 }
 
+/* READY's text: our profile marks ("NAME NS" lines), when asked for. */
+static const char *ready_text(struct fc_create *c)
+{
+	static char text[sizeof(((struct fc_sync *)0)->text)];
+	const struct fcrt_profile *p = c->opts->profile;
+	size_t len = 0;
+	text[0] = '\0';
+	for (size_t i = c->profile_cloned; p && i < p->n && len + 48 < sizeof(text); i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s %llu\n",
+		                        p->mark[i].name, (unsigned long long)p->mark[i].ns);
+	return p ? text : NULL;
+}
+
 void fc_init_main(struct fc_create *c)
 {
 	struct fc_error *e = NULL;
@@ -447,17 +460,21 @@ void fc_init_main(struct fc_create *c)
 	 * (CVE-2024-21626). */
 	if (init_close_fds(c) < 0)
 		_exit(1);
+	fc_mark(c, "i:start");
 	if (c->double_fork)
 		stage1(c);
 	expect(c, FC_SYNC_GO);
+	fc_mark(c, "i:go");
 
 	if (early_setup(c, &e) < 0)
 		fail_sync(c, e);
+	fc_mark(c, "i:early");
 	/* The parent moves us into the cgroups meanwhile: on cgroup v1 the
 	 * first move waits for an RCU grace period (10-15 ms here), which the
 	 * rootfs work below overlaps. */
 	if (fc_spec_ns(s, FC_NS_MOUNT) && fc_rootfs_prepare(c, &e) < 0)
 		fail_sync(c, e);
+	fc_mark(c, "i:rootfs");
 	expect(c, FC_SYNC_CGROUP);
 	if (fc_cgroup_enter_self(c->cg_self_fds, c->n_cg_self_fds, &e) < 0)
 		fail_sync(c, e);
@@ -471,6 +488,7 @@ void fc_init_main(struct fc_create *c)
 	}
 	if (fc_spec_ns(s, FC_NS_MOUNT) && fc_rootfs_mount_cgroups(c, &e) < 0)
 		fail_sync(c, e);
+	fc_mark(c, "i:cgroup");
 	for (size_t i = 0; c->idmap_fds && i < s->n_mounts; i++)
 		if (c->idmap_fds[i] >= 0) {
 			close(c->idmap_fds[i]);
@@ -489,9 +507,12 @@ void fc_init_main(struct fc_create *c)
 	}
 	if (fc_spec_ns(s, FC_NS_MOUNT)) {
 		/* sysctl before readonlyPaths make /proc/sys read-only */
-		if (fc_rootfs_pivot(c, &e) < 0 || apply_sysctl(s, &e) < 0 ||
-		    fc_rootfs_finish(c, &e) < 0)
+		if (fc_rootfs_pivot(c, &e) < 0 || apply_sysctl(s, &e) < 0)
 			fail_sync(c, e);
+		fc_mark(c, "i:pivot");
+		if (fc_rootfs_finish(c, &e) < 0)
+			fail_sync(c, e);
+		fc_mark(c, "i:paths");
 	} else if (chroot(s->root_path) < 0 || chdir("/") < 0 || apply_sysctl(s, &e) < 0) {
 		if (!e)
 			fc_error_set(&e, errno, "chroot to `%s`", s->root_path);
@@ -514,10 +535,12 @@ void fc_init_main(struct fc_create *c)
 	if (fc_bounding_apply(p, &e) < 0)
 		fail_sync(c, e);
 
+	fc_mark(c, "i:process");
+
 	/* From here on we only wait on the sync socket, where create's death
 	 * reads as EOF; once created we must outlive it. */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	fc_sync_send(c->sync_fd[1], FC_SYNC_READY, 0, NULL);
+	fc_sync_send(c->sync_fd[1], FC_SYNC_READY, 0, ready_text(c));
 	expect(c, FC_SYNC_OK);
 
 	wait_for_start(c, &ch);

@@ -69,7 +69,15 @@ struct fc_create {
 	char *cgroup_path;
 	struct fc_cgroup *cgroup;
 	uint64_t t0;
+	size_t profile_cloned; /* opts->profile's marks made before the clone */
 };
+
+/* A mark of a create's step (opts->profile; nothing without one). */
+static inline void fc_mark(struct fc_create *c, const char *name)
+{
+	if (c->opts->profile)
+		fcrt_profile_mark(c->opts->profile, name, fc_now_ns());
+}
 
 /* init.c: the container side; never returns (execs or exits 1 after sending
  * FC_SYNC_ERROR). */

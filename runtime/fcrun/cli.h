@@ -25,6 +25,7 @@ struct fc_cli {
 	bool debug;
 	bool systemd_cgroup;
 	const char *rootless;
+	uint64_t t0; /* when main began (the --debug profile counts from it) */
 };
 
 /* Parse argv[1..] (argv[0] is the verb). Positional arguments are returned

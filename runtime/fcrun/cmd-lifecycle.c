@@ -54,8 +54,20 @@ struct create_flags {
 		    "N in total)"                                                                  \
 	}
 
+/* --debug: where the time went, step by step (fcrt_profile), from main. */
+static void log_profile(const struct fc_cli *g, const char *verb, const char *id,
+                        const struct fcrt_profile *p)
+{
+	if (!g->debug || !p->n)
+		return;
+	_cleanup_buf_ struct fc_buf b = {0};
+	fcrt_profile_line(p, g->t0, &b);
+	fc_log(FC_LOG_DEBUG, "%s `%s`: phases (us): %s", verb, id, b.data);
+}
+
 static int do_create(struct fc_cli *g, const char *id, struct create_flags *f, enum fcrt_wait wait,
-                     int console_fd, struct fcrt_container **out, struct fc_error **err)
+                     int console_fd, struct fcrt_profile *prof, struct fcrt_container **out,
+                     struct fc_error **err)
 {
 	_cleanup_strv_ char **extra = listen_fds_env(&f->preserve_fds);
 	bool notify = fc_notify_host() != NULL;
@@ -80,6 +92,7 @@ static int do_create(struct fc_cli *g, const char *id, struct create_flags *f, e
 	    .wait = wait,
 	    .extra_env = extra,
 	    .notify_socket = notify,
+	    .profile = g->debug ? prof : NULL,
 	};
 	return fcrt_create(&o, out, err);
 }
@@ -95,8 +108,10 @@ int cmd_create(struct fc_cli *g, int argc, char **argv)
 	if (!fc_cli_verb(argc, argv, opts, false, 1, "create [command options] <container-id>",
 	                 "Create a container.", &pos, &n, &rc))
 		return rc;
-	if (do_create(g, pos[0], &f, FCRT_WAIT_EXEC, -1, NULL, &err) < 0)
+	struct fcrt_profile prof = {0};
+	if (do_create(g, pos[0], &f, FCRT_WAIT_EXEC, -1, &prof, NULL, &err) < 0)
 		return fc_cli_fail(err);
+	log_profile(g, "create", pos[0], &prof);
 	return 0;
 }
 
@@ -182,7 +197,8 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 	if (!f.detach && !f.console_socket &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, csock) < 0)
 		return fc_cli_failf("run: socketpair: %s", strerror(errno));
-	r = do_create(g, pos[0], &f, FCRT_WAIT_SOCKET, csock[1], &c, &err);
+	struct fcrt_profile prof = {0};
+	r = do_create(g, pos[0], &f, FCRT_WAIT_SOCKET, csock[1], &prof, &c, &err);
 	if (csock[1] >= 0)
 		close(csock[1]);
 	if (csock[0] >= 0) {
@@ -211,9 +227,13 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 		fcrt_container_free(c);
 		return fc_cli_fail(err);
 	}
+	if (c->exec_ns)
+		fcrt_profile_mark(&prof, "exec", c->exec_ns);
+	fcrt_profile_mark(&prof, "started", fc_now_ns());
 	if (c->poststart)
 		fcrt_poststart(g->root, pos[0]);
 	if (f.detach) {
+		log_profile(g, "run", pos[0], &prof);
 		/* as runc run -d: back once the container said READY (or ended) */
 		if (nt.fd >= 0)
 			fc_notify_wait(&nt, c->pidfd, c->pid);
@@ -225,8 +245,11 @@ int cmd_run(struct fc_cli *g, int argc, char **argv)
 	if (master >= 0)
 		close(master);
 	fcrt_container_free(c);
+	fcrt_profile_mark(&prof, "exited", fc_now_ns());
 	if (!f.keep && fcrt_delete(g->root, pos[0], true, &err) < 0)
 		fc_cli_fail(err);
+	fcrt_profile_mark(&prof, "deleted", fc_now_ns());
+	log_profile(g, "run", pos[0], &prof);
 	return status;
 }
 

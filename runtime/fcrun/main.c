@@ -65,7 +65,7 @@ static void version(void)
 
 int main(int argc, char **argv)
 {
-	struct fc_cli g = {.root = FCRT_DEFAULT_ROOT, .log_format = "text"};
+	struct fc_cli g = {.root = FCRT_DEFAULT_ROOT, .log_format = "text", .t0 = fc_now_ns()};
 	const char *criu = NULL;
 	bool help = false, ver = false;
 	const struct fc_opt gopts[] = {

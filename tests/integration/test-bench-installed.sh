@@ -35,7 +35,7 @@ bin=$(dirname "$(find "$work/dest" -type f -name fcstart | head -n1)")
 [ -x "$bin/fcstart" ] && [ -x "$bin/fcrun" ] || { echo "FAIL: no fcstart and fcrun installed"; exit 1; }
 
 # no path of the trees in what the programs read at run time (debug info
-# may name them: it is not read)
+# may name them: it is not read); the floor (bench/floor.c) installed in libexec
 if command -v objcopy >/dev/null 2>&1; then
 	for b in fcstart fcrun; do
 		objcopy -O binary --only-section=.rodata "$bin/$b" "$work/$b.rodata"
@@ -57,7 +57,7 @@ cd /
 unset FC_SOURCE_ROOT FC_BUILD_ROOT FCRUN FCSTART
 export TMPDIR="$work/wd"
 r=0
-"$bin/fcstart" bench runtime -n 1 --runtimes fcrun --no-netns --pause-ms 5 \
+"$bin/fcstart" bench runtime -n 1 --runtimes fcrun,floor --no-netns --pause-ms 5 \
 	--json "$work/runtime.json" > "$work/runtime.out" 2>&1 || r=\$((r | 1))
 "$bin/fcstart" bench pool --rounds 3 --runtime-rounds 2 --waiting 2 --rate 0 --http-cold 1 \
 	--runtimes fcrun --no-ctr --no-docker --json "$work/pool.json" > "$work/pool.out" 2>&1 || r=\$((r | 2))
@@ -78,7 +78,9 @@ esac
 
 if [ -s "$work/runtime.json" ]; then
 	jq -e --arg f "$bin/fcrun" '.bundle == null and .runtimes[0].path == $f and
-		.runtimes[0].results["no-netns"].ok and .runtimes[0].results["no-netns"].run_ms.n == 1' \
+		.runtimes[0].results["no-netns"].ok and .runtimes[0].results["no-netns"].run_ms.n == 1 and
+		.runtimes[1].name == "floor" and (.runtimes[1].path | endswith("libexec/fcstart/fcstart-floor")) and
+		.runtimes[1].results["no-netns"].ok' \
 		"$work/runtime.json" > /dev/null ||
 		fail "runtime.json: the installed fcrun did not run the busybox bundle: $(cat "$work/runtime.json")"
 else

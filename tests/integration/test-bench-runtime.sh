@@ -74,6 +74,42 @@ for f in /proc/[0-9]*/cmdline; do
 	esac
 done
 
+# the floor beside fcrun, profiled runs of both (--phases), and an aged host
+# (--age: measured again after 4 more containers)
+FCRUN_BIN=${FCRUN:-${FC_BUILD_ROOT:-}/runtime/fcrun}
+if [ -x "$FCRUN_BIN" ]; then
+	snapshot "$work/before3"
+	TMPDIR="$work/tmp" FCRUN="$FCRUN_BIN" "$FCSTART" bench runtime -n 1 --runtimes fcrun,floor \
+		--phases --age 4 --age-runtime fcrun --pause-ms 5 --json "$work/floor.json" \
+		--csv "$work/floor.csv" > "$work/stdout3" 2> "$work/stderr3"
+	rc=$?
+	[ $rc = 0 ] || { fail "bench runtime --runtimes fcrun,floor --phases --age 4 exited $rc"; cat "$work/stderr3"; }
+	snapshot "$work/after3"
+	for expr in \
+		'.runtimes[1].name == "floor"' \
+		'[.runtimes[1].results[] | .ok and .run_ms.n == 1 and .run_ms.median > 0 and .create_ms.n == 0 and .delete_ms.n == 0] | all' \
+		'.runtimes[0].results.netns.run_ms.ratio_floor > 0' \
+		'.runtimes[1].results.netns.run_ms.ratio_floor == 1' \
+		'.runtimes[0].phases_us.runs == 1 and .runtimes[0].phases_us.clone > 0 and .runtimes[0].phases_us.cgroup > 0 and .runtimes[0].phases_us["i:pivot"] > 0 and .runtimes[0].phases_us.deleted > 0' \
+		'.runtimes[1].phases_us.runs == 1 and .runtimes[1].phases_us.clone > 0 and .runtimes[1].phases_us.overlay > 0 and .runtimes[1].phases_us.exec > 0' \
+		'.host_state.memcg_all > 0 and .host_state.mem_available_kib > 0' \
+		'.aged.containers == 4 and .aged.ran == 4 and .aged.runtime == "fcrun" and .aged.rounds == 1' \
+		'[.aged.runtimes[] | .results.netns.ok and .results.netns.run_ms.n == 1] | all' \
+		'.aged.runtimes[1].phases_us.runs == 1'
+	do
+		jq -e "$expr" "$work/floor.json" >/dev/null 2>&1 || fail "floor.json: expected $expr"
+	done
+	grep -q '^aged-netns,floor,run,' "$work/floor.csv" || fail "CSV: no aged floor row"
+	grep -q '^AGED HOST: after 4 containers of fcrun' "$work/stdout3" || fail "table: no aged host"
+	grep -q '^phases of `floor run`' "$work/stdout3" || fail "table: no phases of the floor"
+	[ -z "$(ls -A "$work/tmp")" ] || fail "temp dir not removed after the floor: $(ls -A "$work/tmp")"
+	if ! cmp -s "$work/before3" "$work/after3"; then
+		fail "floor, --age: mounts/cgroups changed:"; diff "$work/before3" "$work/after3"
+	fi
+else
+	echo "no fcrun built: the floor's part is skipped"
+fi
+
 # crun: the benchmark moves cgroup2's controllers (hugetlb) to v1 hierarchies
 # for crun's sake and must put the host back exactly as it was
 if command -v crun >/dev/null 2>&1; then
