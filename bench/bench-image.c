@@ -299,7 +299,15 @@ int bench_busybox_bundle(const char *dir, struct fc_error **err)
 
 int bench_busybox_image(const char *path, const char *name, struct fc_error **err)
 {
+	return bench_busybox_image_with(path, name, NULL, err);
+}
+
+int bench_busybox_image_with(const char *path, const char *name, const struct bench_image_extra *x,
+                             struct fc_error **err)
+{
 	struct rootfs fs;
+	_cleanup_free_ char *extra = NULL;
+	size_t extra_len = 0;
 	_cleanup_buf_ struct fc_buf layer = {0}, config = {0}, manifest = {0}, index = {0},
 	                            docker = {0}, archive = {0};
 	_cleanup_free_ char *full = full_name(name);
@@ -307,6 +315,15 @@ int bench_busybox_image(const char *path, const char *name, struct fc_error **er
 	int r = rootfs_make(&fs, err);
 	if (r < 0)
 		goto out;
+	if (x && x->file) {
+		/* a static program of the host's beside busybox */
+		r = fc_read_file_at(AT_FDCWD, x->file, &extra, &extra_len, 64 << 20, err);
+		if (r >= 0)
+			r = check_static(x->file, extra, extra_len, err);
+		if (r < 0)
+			goto out;
+		add(&fs, E_FILE, fc_strdup(x->dest), 0755, extra, extra_len);
+	}
 
 	/* the layer */
 	for (size_t i = 0; i < fs.n && r >= 0; i++)
@@ -321,10 +338,11 @@ int bench_busybox_image(const char *path, const char *name, struct fc_error **er
 	fc_buf_printf(
 	    &config,
 	    "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/usr/"
-	    "local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"],\"Cmd\":[\"sh\"],"
+	    "local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"%s%s],\"Cmd\":%s,"
 	    "\"WorkingDir\":\"/\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]},"
 	    "\"history\":[{\"created_by\":\"fcstart bench: %s of the host\"}]}",
-	    goarch(), dl, BENCH_BUSYBOX);
+	    goarch(), x && x->env_json ? "," : "", x && x->env_json ? x->env_json : "",
+	    x && x->cmd_json ? x->cmd_json : "[\"sh\"]", dl, BENCH_BUSYBOX);
 	sha256(config.data, config.len, dc);
 	fc_buf_printf(&manifest,
 	              "{\"schemaVersion\":2,\"mediaType\":\"application/"

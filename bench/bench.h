@@ -138,6 +138,15 @@ int bench_busybox_bundle(const char *dir, struct fc_error **err);
  * `docker load` read the same file; fcstart's store imports it too. Written
  * to a temporary name and renamed. */
 int bench_busybox_image(const char *path, const char *name, struct fc_error **err);
+/* The same with a static program of the host's at dest ("usr/bin/x") and the
+ * config's Cmd (a JSON array) and more Env entries (JSON strings, comma
+ * separated); NULL members: none, busybox's ["sh"]. */
+struct bench_image_extra {
+	const char *file, *dest;
+	const char *cmd_json, *env_json;
+};
+int bench_busybox_image_with(const char *path, const char *name, const struct bench_image_extra *x,
+                             struct fc_error **err);
 
 /* ---- config.json variants (bench-config.c) ------------------------------ */
 

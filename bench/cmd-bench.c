@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-bench.c: `fcstart bench SUBCOMMAND`: runtime (bench-runtime.c), pool
- * (bench-pool.c), coldstart (bench-coldstart.c), pull (bench-pull.c). */
+ * (bench-pool.c), coldstart (bench-coldstart.c), pull (bench-pull.c), gateway
+ * (bench-gateway.c). */
 #include "bench-coldstart.h"
+#include "bench-gateway.h"
 #include "bench-pool.h"
 #include "bench-pull.h"
 #include "bench-runtime.h"
@@ -11,13 +13,15 @@ int cmd_bench(int argc, char **argv)
 {
 	if (argc < 2 || FC_STREQ(argv[1], "--help") || FC_STREQ(argv[1], "-h")) {
 		FILE *f = argc < 2 ? stderr : stdout;
-		fprintf(f,
-		        "usage: fcstart bench SUBCOMMAND [OPTIONS]\n\n"
-		        "Subcommands:\n"
-		        "  runtime   cold starts of OCI runtimes side by side (fcrun, crun, runc)\n"
-		        "  pool      pre-warmed pool hand-over vs on-demand vs OCI runtimes\n"
-		        "  coldstart cold starts of an image across storage tiers and start paths\n"
-		        "  pull      uncached cold starts from a registry behind a shaped link\n");
+		fprintf(
+		    f,
+		    "usage: fcstart bench SUBCOMMAND [OPTIONS]\n\n"
+		    "Subcommands:\n"
+		    "  runtime   cold starts of OCI runtimes side by side (fcrun, crun, runc)\n"
+		    "  pool      pre-warmed pool hand-over vs on-demand vs OCI runtimes\n"
+		    "  coldstart cold starts of an image across storage tiers and start paths\n"
+		    "  pull      uncached cold starts from a registry behind a shaped link\n"
+		    "  gateway   an HTTP function behind the OpenFaaS gateway, nginx and Docker\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (FC_STREQ(argv[1], "runtime"))
@@ -28,6 +32,8 @@ int cmd_bench(int argc, char **argv)
 		return bench_coldstart_cmd(argc - 1, argv + 1);
 	if (FC_STREQ(argv[1], "pull"))
 		return bench_pull_cmd(argc - 1, argv + 1);
+	if (FC_STREQ(argv[1], "gateway"))
+		return bench_gateway_cmd(argc - 1, argv + 1);
 	fprintf(stderr, "fcstart bench: unknown subcommand `%s` (see `fcstart bench --help`)\n",
 	        argv[1]);
 	return 2;

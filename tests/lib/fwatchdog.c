@@ -24,8 +24,8 @@
  * ready: the lock file /tmp/.lock written, and in http mode the upstream
  * accepting; then 200), keep connections alive (HTTP/1.1), read bodies with
  * Content-Length or chunked, and honour read_timeout and write_timeout
- * ("10s", "1m30s" or seconds) on their connections. A thread per
- * connection. */
+ * ("10s", "1m30s" or seconds) on their connections. $port is where they
+ * listen ($listen the address, all by default). A thread per connection. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -790,6 +790,12 @@ int main(int argc, char **argv)
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	/* $listen: an address to listen on (the benchmark's container on the
+	 * host's network: 127.0.0.1); all of them by default */
+	if (getenv("listen") && inet_pton(AF_INET, getenv("listen"), &a.sin_addr) != 1) {
+		logf_("listen `%s`: not an IPv4 address", getenv("listen"));
+		return 1;
+	}
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 1024) < 0) {
 		logf_("listen on %d: %s", port, strerror(errno));
 		return 1;
