@@ -16,7 +16,8 @@
 #include "asyncq.h"
 #include "callback.h"
 #include "fncall.h"
-#include "gateway.h"
+#include "gw-async.h"
+#include "metrics.h"
 
 #ifdef FC_HAVE_MHD
 

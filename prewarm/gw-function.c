@@ -9,7 +9,8 @@
 #include <time.h>
 
 #include "fncall.h"
-#include "gateway.h"
+#include "gw-function.h"
+#include "metrics.h"
 
 #ifdef FC_HAVE_MHD
 
@@ -53,6 +54,8 @@ static void split_target(const char *target, char **path, char **query)
 	*path = fc_strndup(rest, (size_t)(p + plen - rest));
 	*query = q ? fc_strdup(q + 1) : NULL;
 }
+
+static void function_gone(struct gw_req *q);
 
 enum MHD_Result gw_function_begin(struct gw_req *q, const char *method, const char *name,
                                   size_t name_len)
@@ -111,6 +114,7 @@ enum MHD_Result gw_function_begin(struct gw_req *q, const char *method, const ch
 		return res;
 	}
 	q->fn = f;
+	q->gone = function_gone;
 	return MHD_YES; /* the body comes next, or the end */
 }
 
@@ -181,7 +185,8 @@ enum MHD_Result gw_function_end(struct gw_req *q)
 	return ret;
 }
 
-void gw_function_gone(struct gw_req *q)
+/* The client left while suspended: the invocation ends. */
+static void function_gone(struct gw_req *q)
 {
 	struct gw_fn *f = q->fn;
 	if (!f)

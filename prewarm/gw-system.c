@@ -8,7 +8,8 @@
 #include <time.h>
 
 #include "fc-version.h"
-#include "gateway.h"
+#include "gw-system.h"
+#include "metrics.h"
 #include "logs.h"
 #include "proto.h"
 
@@ -264,6 +265,8 @@ static ssize_t log_reader(void *cls, uint64_t pos, char *buf, size_t max)
 
 /* GET /system/logs?name=NAME[&namespace=][&instance=][&since=RFC3339]
  * [&tail=N][&follow=true]. */
+static void logs_gone(struct gw_req *q);
+
 static enum MHD_Result logs(struct gw_req *q)
 {
 	enum MHD_Result r;
@@ -317,6 +320,7 @@ static enum MHD_Result logs(struct gw_req *q)
 	lr->follow = follow && (FC_STREQ(follow, "true") || FC_STREQ(follow, "1"));
 	lr->seq = n >= 0 ? daemon_log_tail(q->g->d, lr->fn, (uint64_t)n) : 0;
 	q->logs = lr;
+	q->gone = logs_gone;
 	struct MHD_Response *resp =
 	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, log_reader, q, NULL);
 	MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
@@ -325,7 +329,8 @@ static enum MHD_Result logs(struct gw_req *q)
 	return r;
 }
 
-void gw_logs_gone(struct gw_req *q)
+/* The client left while following: no more lines wake it. */
+static void logs_gone(struct gw_req *q)
 {
 	if (q->logs) {
 		daemon_log_unwatch(q->g->d, q->logs->w);

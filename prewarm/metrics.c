@@ -7,7 +7,7 @@
  * latency. */
 #include <math.h>
 
-#include "gateway.h"
+#include "metrics.h"
 
 #ifdef FC_HAVE_MHD
 

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* gateway.h: the OpenFaaS gateway's parts, private to them: gateway.c
- * (libmicrohttpd in the daemon's loop, connections, auth, the routes'
- * dispatch), gw-function.c (/function/NAME: invocations), gw-system.c (the
- * /system/... control routes, /healthz, /metrics), gw-async.c
- * (/async-function/NAME and its durable queue). libmicrohttpd is reached
- * through the table mhd_api, loaded when the gateway starts. */
-#ifndef FCPOOL_GATEWAY_H
-#define FCPOOL_GATEWAY_H
+/* gw-http.h: what the OpenFaaS gateway's routes share, below them all:
+ * libmicrohttpd (reached through the table mhd_api, loaded when the gateway
+ * starts), the gateway and its requests, answers, a request's name, query,
+ * headers and peer, suspending a connection while a function works. Above
+ * it: gw-function.c (/function/NAME), gw-async.c (/async-function/NAME),
+ * gw-system.c (/system/..., /metrics), and gateway.c, which dispatches to
+ * them. */
+#ifndef FCPOOL_GW_HTTP_H
+#define FCPOOL_GW_HTTP_H
 
 #ifdef FC_HAVE_MHD
 #include <microhttpd.h>
 
-#include "frontends.h"
+#include "daemon.h"
 #include "httpmsg.h"
 
 #define MHD_FUNCS(X)                                                                               \
@@ -97,10 +98,13 @@ struct gw_req {
 	struct gw_fn *fn;            /* /function/NAME */
 	struct gw_areq *async;       /* /async-function/NAME */
 	struct gw_logreq *logs;      /* /system/logs */
-	struct gw_req *next;         /* in g->inflight */
+	/* its route's part when its client leaves while it is suspended (a
+	 * classic function is killed, an HTTP instance freed, a follow ends) */
+	void (*gone)(struct gw_req *q);
+	struct gw_req *next; /* in g->inflight */
 };
 
-/* ---- gateway.c ------------------------------------------------------------------- */
+/* ---- gw-http.c ------------------------------------------------------------------- */
 
 enum MHD_Result gw_respond(struct MHD_Connection *mc, unsigned status, const char *type,
                            const char *data, size_t len);
@@ -109,10 +113,14 @@ enum MHD_Result gw_respond_text(struct MHD_Connection *mc, unsigned status, cons
 enum MHD_Result gw_respond_error(struct MHD_Connection *mc, unsigned status,
                                  const struct fc_error *e);
 enum MHD_Result gw_respond_too_large(struct gw_req *q);
-/* Suspend q's connection (watching its client, who may leave meanwhile),
- * resume it; both idempotent. A suspended request is in g->inflight. */
+/* Load libmicrohttpd into mhd_api (once). */
+int gw_mhd_load(struct fc_error **err);
+/* Suspend q's connection (watching its client, who may leave meanwhile:
+ * then q->gone), resume it; both idempotent. A suspended request is in
+ * g->inflight until gw_req_done. */
 void gw_suspend(struct gw_req *q);
 void gw_resume(struct gw_req *q);
+void gw_req_done(struct gw_req *q);
 /* A function name in a route: NAME or NAME.openfaas-fn; NULL for another
  * namespace (the caller answers 404). Freed by the caller. */
 char *gw_fn_name(const char *s, size_t len);
@@ -123,47 +131,6 @@ void gw_headers(struct gw_req *q, struct http_hdr **h, size_t *n);
 void gw_headers_free(struct http_hdr *h, size_t n);
 /* The client's address ("127.0.0.1"), for X-Forwarded-For. */
 void gw_peer(struct gw_req *q, char *buf, size_t len);
-
-/* ---- gw-function.c: /function/NAME[/PATH] ----------------------------------------- */
-
-/* The head came: start the invocation (answers 404 itself, or suspends). */
-enum MHD_Result gw_function_begin(struct gw_req *q, const char *method, const char *name,
-                                  size_t name_len);
-enum MHD_Result gw_function_body(struct gw_req *q, const char *data, size_t *size);
-/* The body is complete (or dropped): answer once the function does. */
-enum MHD_Result gw_function_end(struct gw_req *q);
-/* The client left while suspended (the invocation ends). */
-void gw_function_gone(struct gw_req *q);
-void gw_function_free(struct gw_req *q);
-
-/* ---- gw-async.c: /async-function/NAME[/PATH] and its queue ------------------------- */
-
-/* The queue under <root>/async, its worker; requests of a previous run. */
-void gw_async_start(struct gateway *g);
-void gw_async_stop(struct gateway *g);
-enum MHD_Result gw_async_begin(struct gw_req *q, const char *method, const char *name,
-                               size_t name_len);
-enum MHD_Result gw_async_body(struct gw_req *q, const char *data, size_t *size);
-/* The body is in: commit it, answer 202 with X-Call-Id. */
-enum MHD_Result gw_async_end(struct gw_req *q, const char *method);
-void gw_async_free(struct gw_req *q);
-
-/* ---- gw-system.c: the control routes ----------------------------------------------- */
-
-/* GET/POST/PUT/DELETE /system/..., once the body is in (q->body). */
-enum MHD_Result gw_system(struct gw_req *q, const char *url, const char *method);
-void gw_logs_gone(struct gw_req *q);
-void gw_logs_free(struct gw_req *q);
-
-/* ---- metrics.c ------------------------------------------------------------------- */
-
-struct gw_metrics *gw_metrics_new(void);
-void gw_metrics_free(struct gw_metrics *m);
-/* An invocation of fn ended with status after seconds. */
-void gw_metrics_invocation(struct gw_metrics *m, const char *fn, unsigned status, double seconds,
-                           bool cold);
-/* The Prometheus text exposition of the counters and the pools. */
-void gw_metrics_render(struct gw_metrics *m, struct daemon *d, struct fc_buf *out);
 
 #endif /* FC_HAVE_MHD */
 #endif
