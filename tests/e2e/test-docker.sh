@@ -107,8 +107,8 @@ else
 	skip "docker exec" "fcrun exec is not implemented yet"
 fi
 if fcrun_has ps; then
-	# UID and CMD columns, without the short-lived sleeps.
-	dtop() { dk top "c-$1" | awk 'NR > 1 { s = $1; for (i = 8; i <= NF; i++) s = s " " $i; print s }' | grep -v '^root sleep'; }
+	# UID and CMD columns, without the short-lived sleeps; once each (the shell's loop forks a copy of itself before each sleep runs).
+	dtop() { dk top "c-$1" | awk 'NR > 1 { s = $1; for (i = 8; i <= NF; i++) s = s " " $i; print s }' | grep -v '^root sleep' | sort -u; }
 	compare "docker top" out '^root sh -c echo out' dtop
 else
 	skip "docker top" "fcrun ps is not implemented yet"
