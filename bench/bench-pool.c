@@ -27,6 +27,7 @@ struct pcfg {
 	bool ctr, docker;
 	char **runtimes;
 	const char *json;
+	const char *daemon; /* the fcstart that serves (default: this one) */
 };
 
 struct series {
@@ -49,7 +50,12 @@ struct pstate {
 	size_t ho_n;
 	double ex_p50, ex_p95, ex_p99; /* hand-over to exec (the sandbox's clock), us */
 	size_t ex_n;
-	struct fcpool_latency create; /* sandbox creation in the fork server, us */
+	struct fcpool_latency create;    /* sandbox creation in the fork server, us */
+	struct fcpool_latency create_od; /* the same, of the on-demand path's sandboxes */
+	/* pool path: the function's output ended (its EOF) until its exit status
+	 * came, ms */
+	double *exit_v;
+	size_t exit_n;
 	double pss_kib, cg_kib, fill_s;
 	unsigned pss_n;
 	unsigned rate_done, rate_ondemand;
@@ -128,9 +134,19 @@ static bool wait_stat(struct pstate *p, const char *fn, const char *field, unsig
 static int start_daemon(struct pstate *p)
 {
 	_cleanup_free_ char *log = fc_asprintf("%s/serve.log", p->dir);
-	char *argv[] = {p->self,   "serve",    "--root", p->root,          "--store",
-	                p->store,  "--socket", p->sock,  "--idle-timeout", "1s",
-	                "--queue", "1000",     NULL};
+	char *argv[] = {(char *)(p->cfg.daemon ? p->cfg.daemon : p->self),
+	                "serve",
+	                "--root",
+	                p->root,
+	                "--store",
+	                p->store,
+	                "--socket",
+	                p->sock,
+	                "--idle-timeout",
+	                "1s",
+	                "--queue",
+	                "1000",
+	                NULL};
 	pid_t pid = bench_spawn_daemon(argv, log);
 	if (pid < 0)
 		return pid;
@@ -167,8 +183,9 @@ int bench_pool_exit_status(int fd)
 	return ev.kind == FCPOOL_EV_EXIT ? ev.status : -1;
 }
 
-/* One invocation through the daemon: invoke to the first byte of the echo, ms. */
-static int invoke_once(struct pstate *p, const char *fn, int i, double *ms)
+/* One invocation through the daemon: invoke to the first byte of the echo, ms;
+ * *exit_ms (when not NULL): from the end of its output to its exit status. */
+static int invoke_once(struct pstate *p, const char *fn, int i, double *ms, double *exit_ms)
 {
 	char data[64];
 	snprintf(data, sizeof(data), "request-%d\n", i);
@@ -189,11 +206,14 @@ static int invoke_once(struct pstate *p, const char *fn, int i, double *ms)
 	}
 	struct bench_output o;
 	int r = bench_read_output(rd, t0, 10000, 0, &o);
+	uint64_t t_eof = fc_now_ns();
 	/* the exit status */
 	int status = bench_pool_exit_status(fd);
 	if (r < 0 || o.first_ms < 0 || !FC_STREQ(o.buf, data) || status != 0)
 		return -EIO;
 	*ms = o.first_ms;
+	if (exit_ms)
+		*exit_ms = bench_ms_since(t_eof);
 	return 0;
 }
 
@@ -225,14 +245,18 @@ static void bench_invoke_path(struct pstate *p, const char *name, const char *fn
 			error = fc_strdup("a sandbox did not exit within 10 s");
 			break;
 		}
-		double ms;
-		int r = invoke_once(p, fn, i, &ms);
+		double ms, exit_ms;
+		int r = invoke_once(p, fn, i, &ms, &exit_ms);
 		if (r < 0) {
 			error = fc_asprintf("invocation %d failed: %s", i, strerror(-r));
 			break;
 		}
 		if (i >= 5) /* warm-up */
 			v[n++] = ms;
+		if (i >= 5 && wait_refill) {
+			p->exit_v = fc_realloc(p->exit_v, (p->exit_n + 1) * sizeof(double));
+			p->exit_v[p->exit_n++] = exit_ms;
+		}
 	}
 	add_series(p, name, v, n, error, NULL);
 }
@@ -644,7 +668,7 @@ static void bench_rate(struct pstate *p)
 		}
 		next += period;
 		double ms;
-		if (invoke_once(p, "cat", i, &ms) == 0)
+		if (invoke_once(p, "cat", i, &ms, NULL) == 0)
 			v[n++] = ms;
 	}
 	p->rate_done = (unsigned)n;
@@ -721,6 +745,22 @@ static void report(FILE *f, const struct pstate *p)
 		    "sandbox creation in the fork server (%zu, the pool path's refills): p50 %.2f "
 		    "ms, p95 %.2f ms, p99 %.2f ms\n",
 		    p->create.n, p->create.p50 / 1e3, p->create.p95 / 1e3, p->create.p99 / 1e3);
+	if (p->create_od.n)
+		fprintf(f,
+		        "sandbox creation in the fork server (%zu, the on-demand path's): p50 %.2f "
+		        "ms, p95 %.2f ms, p99 %.2f ms\n",
+		        p->create_od.n, p->create_od.p50 / 1e3, p->create_od.p95 / 1e3,
+		        p->create_od.p99 / 1e3);
+	if (p->exit_n) {
+		_cleanup_free_ double *c = fc_calloc(p->exit_n, sizeof(double));
+		memcpy(c, p->exit_v, p->exit_n * sizeof(double));
+		bench_sort(c, p->exit_n);
+		fprintf(f,
+		        "exit status after the output's end (%zu, the pool path): p50 %.3f ms, p95 "
+		        "%.3f ms, p99 %.3f ms\n",
+		        p->exit_n, bench_percentile(c, p->exit_n, 50),
+		        bench_percentile(c, p->exit_n, 95), bench_percentile(c, p->exit_n, 99));
+	}
 	const struct series *pool = find_series(p, "pool hand-over");
 	if (pool && refs[4])
 		fprintf(
@@ -775,6 +815,17 @@ static int write_json(const char *path, const struct pstate *p)
 	              p->ex_n, p->ex_p50, p->ex_p95, p->ex_p99);
 	fc_buf_printf(&b, ",\"create_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f}",
 	              p->create.n, p->create.p50, p->create.p95, p->create.p99);
+	fc_buf_printf(&b,
+	              ",\"create_on_demand_us\":{\"n\":%zu,\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f}",
+	              p->create_od.n, p->create_od.p50, p->create_od.p95, p->create_od.p99);
+	if (p->exit_n) {
+		_cleanup_free_ double *c = fc_calloc(p->exit_n, sizeof(double));
+		memcpy(c, p->exit_v, p->exit_n * sizeof(double));
+		bench_sort(c, p->exit_n);
+		fc_buf_printf(&b, ",\"exit_after_output_ms\":{\"n\":%zu,\"p50\":%.4f,\"p99\":%.4f}",
+		              p->exit_n, bench_percentile(c, p->exit_n, 50),
+		              bench_percentile(c, p->exit_n, 99));
+	}
 	if (p->rate_done)
 		fc_buf_printf(&b,
 		              ",\"rate\":{\"per_s\":%d,\"n\":%d,\"answered\":%u,\"on_demand\":%u,"
@@ -815,7 +866,9 @@ static const char pool_usage[] =
     "                       then the task is killed: ctr run does not pass stdin's EOF on)\n"
     "  --no-docker          skip `docker run --rm -i --network none` (a private dockerd on\n"
     "                       that containerd, on a unix socket; no bridge, no iptables)\n"
-    "  --json FILE          write the results as JSON\n";
+    "  --json FILE          write the results as JSON\n"
+    "  --daemon PATH        the fcstart binary that serves (default: this one; to put two\n"
+    "                       builds side by side)\n";
 
 int bench_pool_cmd(int argc, char **argv)
 {
@@ -830,6 +883,7 @@ int bench_pool_cmd(int argc, char **argv)
 	                                   {"http-cold", required_argument, NULL, 'c'},
 	                                   {"no-ctr", no_argument, NULL, 'C'},
 	                                   {"no-docker", no_argument, NULL, 'D'},
+	                                   {"daemon", required_argument, NULL, 'E'},
 	                                   {0}};
 	struct pstate p = {.daemon = -1};
 	p.cfg = (struct pcfg){.rounds = 200,
@@ -882,6 +936,9 @@ int bench_pool_cmd(int argc, char **argv)
 			break;
 		case 'D':
 			p.cfg.docker = false;
+			break;
+		case 'E':
+			p.cfg.daemon = optarg;
 			break;
 		case 'h':
 			fputs(pool_usage, stdout);
@@ -966,6 +1023,8 @@ int bench_pool_cmd(int argc, char **argv)
 	}
 	fprintf(stderr, "on-demand sandbox: %d invocations...\n", p.cfg.rounds);
 	bench_invoke_path(&p, "on-demand", "od", false);
+	if (fn_stats(&p, "od", &cs))
+		p.create_od = cs.create_us;
 	if (p.cfg.http_cold > 0) {
 		fprintf(stderr, "http function: %d warm, %d cold requests...\n", p.cfg.rounds,
 		        p.cfg.http_cold);
@@ -1007,6 +1066,7 @@ out:
 		free(p.s[i].note);
 		free((char *)(p.s[i].name[0] && strstr(p.s[i].name, " run") ? p.s[i].name : NULL));
 	}
+	free(p.exit_v);
 	free(p.dir);
 	free(p.root);
 	free(p.sock);

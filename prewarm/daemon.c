@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -84,6 +85,10 @@ struct sb_io {
 	struct pool_sb *sb;
 	pid_t pid;
 	int start_fd, netns_fd, keep_sock;
+	/* the init's pidfd (from the fork server): once handed over, its exit
+	 * is heard here, not after the fork server reaped it */
+	int pidfd;
+	struct loop_watch *exit_w;
 	uint64_t keep_at;
 	struct http_probe *probe;
 	char last_probe[96]; /* what the probe found last, once it is stopped */
@@ -170,17 +175,19 @@ static void fs_flush(struct fserver *fs)
 static void on_fs_message(struct daemon *d, struct fserver *fs)
 {
 	struct fs_msg m;
-	int fd = -1;
-	ssize_t n = fs_recv(fs->fd, &m, &fd);
+	int fd = -1, fd2 = -1;
+	ssize_t n = fs_recv2(fs->fd, &m, &fd, &fd2);
 	if (n <= 0) {
 		fc_log(FC_LOG_ERROR, "the fork server is gone; stopping");
 		loop_stop(d->l);
 		return;
 	}
 	struct pool_sb *sb = pool_sandbox_find(d->pool, m.id);
-	if (!sb || (m.type != FS_CREATED && fd >= 0)) {
+	if (!sb || (m.type != FS_CREATED && (fd >= 0 || fd2 >= 0))) {
 		if (fd >= 0)
 			close(fd);
+		if (fd2 >= 0)
+			close(fd2);
 		if (!sb)
 			return;
 	}
@@ -193,7 +200,8 @@ static void on_fs_message(struct daemon *d, struct fserver *fs)
 		                     .pid = m.pid,
 		                     .start_fd = fd,
 		                     .netns_fd = -1,
-		                     .keep_sock = -1};
+		                     .keep_sock = -1,
+		                     .pidfd = fd2};
 		sb->data = io;
 		pool_sandbox_created(d->pool, sb, m.ns, now);
 		break;
@@ -284,6 +292,41 @@ static void op_kill(void *ctx, struct pool_sb *sb)
 	fs_post(&d->fs[sb->creator], &m);
 }
 
+/* The exit status of a process that exited and is not reaped yet (its
+ * parent, the fork server, reaps it), as waitpid gives it: /proc/PID/stat's
+ * exit_code, read while the pidfd still names a process (a zombie is one;
+ * a reaped pid may be another's by now). -1 when it cannot be had: then the
+ * fork server's report tells. */
+static int zombie_status(pid_t pid, int pidfd)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* after the command's ")": field 3 on; exit_code is field 52 */
+	char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 52; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return -1;
+	return atoi(p + 1);
+}
+
+/* A handed-over sandbox's init exited: tell the core now. */
+static void on_sb_exit(void *data, short revents)
+{
+	struct sb_io *io = data;
+	(void)revents;
+	loop_unwatch(io->exit_w);
+	io->exit_w = NULL;
+	int st = zombie_status(io->pid, io->pidfd);
+	if (st >= 0 && io->sb)
+		pool_sandbox_exited(io->d->pool, io->sb, st, fc_now_ns()); /* frees io */
+}
+
 /* Hand sandbox sb over to the invocation: its stdio, env. An HTTP instance
  * gets /dev/null and its function's log for stdout and stderr; a classic
  * invocation without a stderr of its own, the log for it. */
@@ -328,6 +371,8 @@ static int op_handover(void *ctx, struct pool_sb *sb, struct pool_inv *pi, struc
 		return r;
 	}
 	close_stdio(inv);
+	if (io->pidfd >= 0 && !io->exit_w)
+		io->exit_w = loop_watch(d->l, io->pidfd, POLLIN, on_sb_exit, io);
 	return 0;
 }
 
@@ -436,6 +481,9 @@ static void op_sandbox_gone(void *ctx, struct pool_sb *sb)
 	if (!io)
 		return;
 	http_probe_cancel(io->probe);
+	loop_unwatch(io->exit_w);
+	if (io->pidfd >= 0)
+		close(io->pidfd);
 	if (io->start_fd >= 0)
 		close(io->start_fd);
 	if (io->netns_fd >= 0)

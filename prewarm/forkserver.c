@@ -4,8 +4,9 @@
  * or clients) and sends it each function's bundle once per deploy, which it
  * keeps parsed; per sandbox it mounts a tmpfs, then the bundle's overlay
  * rootfs and fcrt_create() from its spec (bundle_create: so it is every
- * sandbox's parent and reaper), passes the sandbox's start socket to the
- * daemon, reports exit statuses and tears the sandbox down. When the daemon's
+ * sandbox's parent and reaper), passes the sandbox's start socket and pidfd
+ * to the daemon, reports exit statuses at once and tears the sandboxes down
+ * afterwards, between creations. When the daemon's
  * socket closes (the daemon stopped or was killed), it kills and removes every
  * sandbox it made, then exits. */
 #include <fcntl.h>
@@ -29,22 +30,29 @@
 
 int fs_send(int fd, const struct fs_msg *m, int pass_fd, bool nonblock)
 {
+	return fs_send2(fd, m, pass_fd, -1, nonblock);
+}
+
+int fs_send2(int fd, const struct fs_msg *m, int pass_fd, int pass_fd2, bool nonblock)
+{
 	size_t len = offsetof(struct fs_msg, text) + strnlen(m->text, sizeof(m->text) - 1) + 1;
 	struct iovec iov = {.iov_base = (void *)m, .iov_len = len};
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	if (pass_fd >= 0) {
+		int fds[2] = {pass_fd, pass_fd2};
+		size_t n = pass_fd2 >= 0 ? 2 : 1;
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
+		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
 		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
 	}
 	ssize_t n;
 	do
@@ -54,6 +62,11 @@ int fs_send(int fd, const struct fs_msg *m, int pass_fd, bool nonblock)
 }
 
 ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd)
+{
+	return fs_recv2(fd, m, pass_fd, NULL);
+}
+
+ssize_t fs_recv2(int fd, struct fs_msg *m, int *pass_fd, int *pass_fd2)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * 4)];
@@ -66,6 +79,8 @@ ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd)
 	                    .msg_control = u.buf,
 	                    .msg_controllen = sizeof(u.buf)};
 	*pass_fd = -1;
+	if (pass_fd2)
+		*pass_fd2 = -1;
 	ssize_t n;
 	do
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
@@ -80,6 +95,8 @@ ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd)
 			for (size_t i = 0; i < k; i++) {
 				if (*pass_fd < 0)
 					*pass_fd = fds[i];
+				else if (pass_fd2 && *pass_fd2 < 0)
+					*pass_fd2 = fds[i];
 				else
 					close(fds[i]);
 			}
@@ -267,6 +284,34 @@ static void teardown(const char *id)
 	sandbox_dir_remove(g_root, id);
 }
 
+/* Sandboxes whose init was reaped, to tear down: after every exit status
+ * went out, and between creations (a creation waits for none of them). */
+static char (*doomed)[96];
+static size_t n_doomed, cap_doomed;
+
+static void doom(const char *id)
+{
+	if (n_doomed == cap_doomed) {
+		cap_doomed = cap_doomed ? cap_doomed * 2 : 64;
+		doomed = fc_realloc(doomed, cap_doomed * sizeof(*doomed));
+	}
+	snprintf(doomed[n_doomed++], sizeof(*doomed), "%s", id);
+}
+
+/* The oldest reaped sandbox's teardown; false when there is none. */
+static bool teardown_next(void)
+{
+	if (!n_doomed)
+		return false;
+	char id[96];
+	memcpy(id, doomed[0], sizeof(id));
+	memmove(doomed, doomed + 1, --n_doomed * sizeof(*doomed));
+	teardown(id);
+	return true;
+}
+
+/* Reap every init that exited and report each, before any teardown: the
+ * exit status of one function never waits for the teardown of another. */
 static void reap(int sock, bool report)
 {
 	for (;;) {
@@ -281,7 +326,7 @@ static void reap(int sock, bool report)
 			memcpy(m.id, table[i].id, sizeof(m.id));
 			if (report)
 				fs_send(sock, &m, -1, false);
-			teardown(m.id);
+			doom(m.id);
 			table[i] = table[--n_table];
 			break;
 		}
@@ -347,7 +392,8 @@ void fs_main(int sock, const char *root)
 	for (;;) {
 		struct pollfd p[2] = {{.fd = sock, .events = POLLIN},
 		                      {.fd = sfd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		/* teardowns wait while a message (a creation) is there */
+		if (poll(p, 2, n_doomed ? 0 : -1) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -355,8 +401,11 @@ void fs_main(int sock, const char *root)
 				;
 			reap(sock, true);
 		}
-		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (!(p[1].revents & POLLIN))
+				teardown_next();
 			continue;
+		}
 		struct fs_msg m;
 		int pfd = -1;
 		ssize_t n = fs_recv(sock, &m, &pfd);
@@ -394,7 +443,8 @@ void fs_main(int sock, const char *root)
 				a.pid = c->pid;
 				a.ns = fc_now_ns() - t0;
 				table_add(m.id, c->pid);
-				fs_send(sock, &a, c->sync_fd, false);
+				/* the pidfd: the daemon hears of the exit itself */
+				fs_send2(sock, &a, c->sync_fd, c->pidfd, false);
 			}
 			fc_error_free(e);
 			fcrt_container_free(c); /* closes our copy of the start socket */
@@ -405,6 +455,8 @@ void fs_main(int sock, const char *root)
 		}
 	}
 	/* The daemon is gone: remove everything we made. */
+	while (teardown_next())
+		;
 	for (size_t i = 0; i < n_table; i++)
 		kill(table[i].pid, SIGKILL);
 	while (n_table > 0) {

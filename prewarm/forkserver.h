@@ -12,7 +12,7 @@
 enum fs_type {
 	FS_CREATE = 1, /* daemon: id, fn */
 	FS_KILL,       /* daemon: id */
-	FS_CREATED,    /* server: id, pid, the sync socket travels with it */
+	FS_CREATED,    /* server: id, pid; the sync socket and the init's pidfd travel with it */
 	FS_FAILED,     /* server: id, err, text = message */
 	FS_EXITED,     /* server: id, status (wait status) */
 	FS_DEPLOY,     /* daemon: fn; a memfd with the bundle's text (bundle.h) travels with it */
@@ -34,8 +34,12 @@ void fs_main(int sock, const char *root) __attribute__((noreturn));
 /* Send m with pass_fd (-1: none); nonblock: -EAGAIN when the socket is full
  * (the daemon never blocks on a fork server, which may block on it). */
 int fs_send(int fd, const struct fs_msg *m, int pass_fd, bool nonblock);
+/* The same with two descriptors (pass_fd2 -1: one). */
+int fs_send2(int fd, const struct fs_msg *m, int pass_fd, int pass_fd2, bool nonblock);
 /* Receive; *fd gets a passed descriptor or -1. 0 at EOF. */
 ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd);
+/* The same, a second passed descriptor in *pass_fd2 (or -1); more are closed. */
+ssize_t fs_recv2(int fd, struct fs_msg *m, int *pass_fd, int *pass_fd2);
 
 /* <root>/sandboxes/<id> teardown: unmount rootfs and tmpfs, remove the dir. */
 void sandbox_dir_remove(const char *root, const char *id);
