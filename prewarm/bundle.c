@@ -163,13 +163,7 @@ int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_
 		own[2] = fc_strdup(fprocess);
 		args = own;
 	} else if (!args) {
-		size_t ne = fc_strv_len(img->config.entrypoint), nc = fc_strv_len(img->config.cmd);
-		own = fc_calloc(ne + nc + 1, sizeof(char *));
-		for (size_t i = 0; i < ne; i++)
-			own[i] = fc_strdup(img->config.entrypoint[i]);
-		for (size_t i = 0; i < nc; i++)
-			own[ne + i] = fc_strdup(img->config.cmd[i]);
-		args = own;
+		args = own = fcsnap_image_args(img);
 	}
 	uid_t uid = 0;
 	gid_t gid = 0;
