@@ -42,11 +42,24 @@ install_missing() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# A build step's output only when it fails (then its last 40 lines).
+quiet() {
+	local log rc=0
+	log=$(mktemp)
+	"$@" >"$log" 2>&1 || rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "quickstart.sh: '$*' failed (exit $rc):" >&2
+		tail -n 40 "$log" >&2
+	fi
+	rm -f "$log"
+	return $rc
+}
+
 build() {
 	if [ ! -f build/build.ninja ]; then
 		meson setup build --buildtype=debugoptimized >/dev/null
 	fi
-	ninja -C build >/dev/null
+	quiet ninja -C build
 	echo "quickstart.sh: built build/runtime/fcrun and build/bench/fcstart"
 }
 
@@ -63,7 +76,7 @@ san_build() {
 	if [ ! -f build-asan/build.ninja ]; then
 		CC=$cc meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	fi
-	ninja -C build-asan >/dev/null
+	quiet ninja -C build-asan
 }
 
 run_tests() {
