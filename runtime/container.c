@@ -113,57 +113,6 @@ static void create_cleanup(struct fc_create *c)
 	free(c->cgroup_path);
 }
 
-int fc_unix_connect(const char *path, const char *what, struct fc_error **err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return fc_error_set(err, ENAMETOOLONG, "%s `%s`", what, path);
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return fc_error_set(err, errno, "%s", what);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
-		return fc_error_set(err, e, "failed to connect with %s `%s`", what, path);
-	}
-	return fd;
-}
-
-char **fc_merge_env(char **a, char *const *b, bool names_from_environ)
-{
-	size_t na = fc_strv_len(a), nb = fc_strv_len((char **)b), n = 0;
-	char **v = fc_calloc(na + nb + 1, sizeof(char *));
-	for (size_t i = 0; i < na; i++)
-		v[n++] = fc_strdup(a[i]);
-	for (size_t i = 0; i < nb; i++) {
-		const char *eq = strchr(b[i], '=');
-		size_t kl = eq ? (size_t)(eq - b[i]) : strlen(b[i]);
-		char *val;
-		size_t j;
-		if (eq) {
-			val = fc_strdup(b[i]);
-		} else {
-			/* "-e NAME" takes NAME from our environment, as runc does. */
-			const char *h = names_from_environ ? getenv(b[i]) : NULL;
-			if (!h)
-				continue;
-			val = fc_asprintf("%s=%s", b[i], h);
-		}
-		for (j = 0; j < n; j++)
-			if (strncmp(v[j], b[i], kl) == 0 && v[j][kl] == '=')
-				break;
-		if (j < n) {
-			free(v[j]);
-			v[j] = val;
-		} else {
-			v[n++] = val;
-		}
-	}
-	v[n] = NULL;
-	return v;
-}
-
 static int write_id_map(pid_t pid, const char *file, const struct fc_idmap *m, size_t n,
                         struct fc_error **err)
 {

@@ -281,43 +281,6 @@ static int lookup(struct exec_ctx *c, char **path, struct fc_error **err)
 	return fc_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", a0);
 }
 
-/* The home directory of uid in the container's /etc/passwd ("/" when
- * unknown), as runc sets $HOME when the process has none. */
-static char *passwd_home(uint32_t uid)
-{
-	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
-	char line[1024];
-	while (f && fgets(line, sizeof(line), f)) {
-		char *field[7] = {0}, *p = line;
-		int n = 0;
-		line[strcspn(line, "\n")] = '\0';
-		/* name:pw:uid:gid:gecos:home:shell (empty fields allowed) */
-		for (; n < 7; n++) {
-			field[n] = p;
-			p = strchr(p, ':');
-			if (!p)
-				break;
-			*p++ = '\0';
-		}
-		if (n >= 5 && field[2] && strtoul(field[2], NULL, 10) == uid && *field[2] &&
-		    *field[5])
-			return fc_strdup(field[5]);
-	}
-	return fc_strdup("/");
-}
-
-void fc_env_default_home(char ***env, uint32_t uid)
-{
-	for (char **e = *env; e && *e; e++)
-		if (strncmp(*e, "HOME=", 5) == 0)
-			return;
-	_cleanup_free_ char *home = passwd_home(uid);
-	size_t n = fc_strv_len(*env);
-	*env = fc_realloc(*env, (n + 2) * sizeof(char *));
-	(*env)[n] = fc_asprintf("HOME=%s", home);
-	(*env)[n + 1] = NULL;
-}
-
 static void keep_fds(int preserve)
 {
 	unsigned first = 3u + (unsigned)(preserve > 0 ? preserve : 0);

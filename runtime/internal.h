@@ -119,7 +119,7 @@ char *fc_state_hook_json(const char *id, const char *status, pid_t pid, const ch
 unsigned long long fc_proc_start_time(pid_t pid);
 int fc_pidfd_open(pid_t pid);
 
-/* a + b, entries of b replacing those of a with the same key (new vector);
+/* process.c: a + b, entries of b replacing those of a with the same key (new vector);
  * a bare NAME in b takes its value from our environment when
  * names_from_environ (fcrun exec -e NAME), else is ignored. */
 char **fc_merge_env(char **a, char *const *b, bool names_from_environ);
@@ -151,7 +151,7 @@ int fc_exec_check(const char *arg0, const char *path, struct fc_error **err);
 /* Close every descriptor but 0-2 and keep[0..n) (values < 0 are skipped). */
 int fc_close_fds_except(const int *keep, size_t n);
 
-/* exec.c: add HOME from the container's /etc/passwd (else "/") when env has
+/* process.c: add HOME from the container's /etc/passwd (else "/") when env has
  * none, as runc does. Call after entering the container's root. */
 void fc_env_default_home(char ***env, uint32_t uid);
 
