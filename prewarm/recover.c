@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "fcrt.h"
-#include "forkserver.h"
+#include "fsproto.h"
 
 static void kill_cgroup_procs(const char *dir)
 {

@@ -96,7 +96,7 @@ live_sandboxes() {
 	done
 }
 # CGP: the prefix of our daemon's sandbox ids and cgroups, fcs-<FNV-1a of
-# the root's real path>- (forkserver.c, sandbox_prefix)
+# the root's real path>- (fsproto.c, sandbox_prefix)
 mkdir -p "$R"
 CGP=$(printf %s "$(realpath "$R")" | od -An -v -tu1 | tr -s ' ' '\n' | grep . | {
 	h=2166136261
