@@ -12,7 +12,10 @@
  * started and fork modes (the creator starts it, the probe says when it is
  * ready, within the function's ready timeout; an HTTP instance goes back to
  * READY after each request). Readiness failures back off: 1, 2, 4 ... 64
- * times retry_ns. */
+ * times retry_ns. In fork mode a template per function (made like an
+ * instance, not counted) must be READY before its instances' creations are
+ * sent, to its creator; it is remade when it dies, and on redeploy (the old
+ * one stays while instances forked from it run). */
 #include <math.h>
 #include <sys/wait.h>
 
@@ -57,12 +60,29 @@ static bool prestarted(const struct pool_fn *f)
 	return f->spec.prewarm != FCPOOL_PREWARM_EXEC;
 }
 
+/* The count a sandbox is in (templates are counted apart from instances). */
+static unsigned *sb_count(struct pool_sb *sb, enum pool_sb_state s)
+{
+	static unsigned templates; /* not kept */
+	return sb->role == POOL_ROLE_TEMPLATE ? &templates : state_count(sb->fn, s);
+}
+
 static void set_state(struct pool_sb *sb, enum pool_sb_state s, uint64_t now)
 {
-	(*state_count(sb->fn, sb->state))--;
-	(*state_count(sb->fn, s))++;
+	(*sb_count(sb, sb->state))--;
+	(*sb_count(sb, s))++;
 	sb->state = s;
 	sb->t_state = now;
+}
+
+static bool fork_mode(const struct pool_fn *f)
+{
+	return f->spec.prewarm == FCPOOL_PREWARM_FORK;
+}
+
+static bool template_ready(const struct pool_sb *t)
+{
+	return t && t->state == POOL_SB_READY && !t->killed;
 }
 
 /* ---- entering and leaving: what is settled after each event ------------------ */
@@ -82,18 +102,25 @@ static void leave(struct pool *p)
 
 /* ---- sandboxes -------------------------------------------------------------- */
 
-static struct pool_sb *sb_new(struct pool *p, struct pool_fn *f, uint64_t now)
+static struct pool_sb *sb_new(struct pool *p, struct pool_fn *f, enum pool_sb_role role,
+                              uint64_t now)
 {
 	struct pool_sb *sb = fc_calloc(1, sizeof(*sb));
 	snprintf(sb->id, sizeof(sb->id), "%s%s-%s.%llu", p->id_prefix, f->spec.name, p->id_tag,
 	         (unsigned long long)++p->seq);
 	sb->fn = f;
+	sb->role = role;
 	sb->state = POOL_SB_CREATING;
 	sb->t_state = now;
 	sb->next = f->sandboxes;
 	f->sandboxes = sb;
-	f->n_creating++;
-	f->creates++;
+	if (role == POOL_ROLE_TEMPLATE) {
+		f->tmpl = sb;
+		f->templates++;
+	} else {
+		f->n_creating++;
+		f->creates++;
+	}
 	return sb; /* settle() sends it to a creator */
 }
 
@@ -115,11 +142,16 @@ static void sb_free(struct pool *p, struct pool_sb *sb)
 			*q = sb->next;
 			break;
 		}
-	(*state_count(f, sb->state))--;
+	(*sb_count(sb, sb->state))--;
 	if (sb->state == POOL_SB_CREATING && sb->sent && p->inflight[sb->creator])
 		p->inflight[sb->creator]--;
 	if (sb->inv)
 		sb->inv->sb = NULL;
+	if (f->tmpl == sb)
+		f->tmpl = NULL;
+	for (struct pool_sb *o = f->sandboxes; o; o = o->next)
+		if (o->tmpl == sb)
+			o->tmpl = NULL;
 	p->ops->sandbox_gone(p->ctx, sb);
 	free(sb);
 }
@@ -129,7 +161,8 @@ static struct pool_sb *oldest(struct pool_fn *f, enum pool_sb_state s)
 {
 	struct pool_sb *best = NULL;
 	for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
-		if (sb->state == s && !sb->killed && (!best || sb->t_state < best->t_state))
+		if (sb->state == s && sb->role == POOL_ROLE_INSTANCE && !sb->killed &&
+		    (!best || sb->t_state < best->t_state))
 			best = sb;
 	return best;
 }
@@ -153,7 +186,8 @@ static struct pool_sb *idle_instance(struct pool_fn *f)
 	if (prestarted(f))
 		return oldest(f, POOL_SB_READY);
 	for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
-		if (sb->state == POOL_SB_RUNNING && sb->http_ready && !sb->inv && !sb->killed)
+		if (sb->state == POOL_SB_RUNNING && sb->http_ready && !sb->inv && !sb->killed &&
+		    sb->role == POOL_ROLE_INSTANCE)
 			return sb;
 	return NULL;
 }
@@ -193,57 +227,92 @@ static void fill(struct pool *p, struct pool_fn *f, uint64_t now)
 	if (f->removing)
 		return;
 	bool backoff = now < f->retry_after;
+	if (fork_mode(f) && !f->tmpl && !backoff)
+		sb_new(p, f, POOL_ROLE_TEMPLATE, now);
 	for (;;) {
 		unsigned want = f->spec.min + f->n_queued;
 		if (fn_ready(f) >= want || fn_total(f) >= f->spec.max)
 			break;
 		if (backoff && (f->n_queued == 0 || f->n_creating + f->n_starting > 0))
 			break;
-		sb_new(p, f, now);
+		sb_new(p, f, POOL_ROLE_INSTANCE, now);
 	}
+}
+
+/* The next creation creator c may take: the oldest of the function whose
+ * last one was sent longest ago (the functions take turns). A fork-mode
+ * instance goes only to its template's creator, once that template is ready. */
+static struct pool_sb *next_creation(struct pool *p, unsigned c)
+{
+	struct pool_sb *next = NULL;
+	for (struct pool_fn *f = p->fns; f; f = f->next) {
+		bool forks = fork_mode(f);
+		if (forks && !(template_ready(f->tmpl) && f->tmpl->creator == c)) {
+			/* only its template may be sent, to anyone */
+			if (!f->tmpl || f->tmpl->sent || f->tmpl->killed)
+				continue;
+		}
+		struct pool_sb *oldest = NULL;
+		for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next) {
+			if (sb->state != POOL_SB_CREATING || sb->sent || sb->killed)
+				continue;
+			if (forks && sb->role == POOL_ROLE_INSTANCE &&
+			    !(template_ready(f->tmpl) && f->tmpl->creator == c))
+				continue;
+			/* a template first: its instances wait for it */
+			if (!oldest || (sb->role == POOL_ROLE_TEMPLATE) ||
+			    (oldest->role != POOL_ROLE_TEMPLATE && sb->t_state < oldest->t_state))
+				oldest = sb;
+		}
+		if (oldest &&
+		    (!next || f->last_sent < next->fn->last_sent ||
+		     (f->last_sent == next->fn->last_sent && oldest->t_state < next->t_state)))
+			next = oldest;
+	}
+	return next;
 }
 
 /* Hand creations to the creators, to the least busy first (between equally
  * busy ones, to the one with fewer running sandboxes: a fork server reaps
- * its sandboxes, and while it creates one, the exit of a running one waits).
- * The functions take turns: the next creation is the oldest of the function
- * whose last one was sent longest ago. */
+ * its sandboxes, and while it creates one, the exit of a running one waits);
+ * a creation that must go to a given creator (a fork-mode instance) waits
+ * for a slot there. */
 static void pump(struct pool *p)
 {
 	unsigned n = p->cfg.creators;
-	unsigned running[n];
+	unsigned running[n], order[n];
 	memset(running, 0, sizeof(running));
 	for (struct pool_fn *f = p->fns; f; f = f->next)
 		for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
-			if (sb->state == POOL_SB_RUNNING && sb->creator < n)
+			if ((sb->state == POOL_SB_RUNNING || sb->role == POOL_ROLE_TEMPLATE) &&
+			    sb->creator < n)
 				running[sb->creator]++;
 	for (;;) {
-		int c = -1;
+		/* the creators with a free slot, least busy first */
+		unsigned k = 0;
 		for (unsigned i = 0; i < n; i++) {
 			if (p->inflight[i] >= p->cfg.creator_slots)
 				continue;
-			if (c < 0 || p->inflight[i] < p->inflight[c] ||
-			    (p->inflight[i] == p->inflight[c] && running[i] < running[c]))
-				c = (int)i;
+			unsigned j = k++;
+			while (j > 0 && (p->inflight[i] < p->inflight[order[j - 1]] ||
+			                 (p->inflight[i] == p->inflight[order[j - 1]] &&
+			                  running[i] < running[order[j - 1]]))) {
+				order[j] = order[j - 1];
+				j--;
+			}
+			order[j] = i;
 		}
-		if (c < 0)
-			return;
 		struct pool_sb *next = NULL;
-		for (struct pool_fn *f = p->fns; f; f = f->next) {
-			struct pool_sb *oldest = NULL;
-			for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
-				if (sb->state == POOL_SB_CREATING && !sb->sent && !sb->killed &&
-				    (!oldest || sb->t_state < oldest->t_state))
-					oldest = sb;
-			if (oldest && (!next || f->last_sent < next->fn->last_sent ||
-			               (f->last_sent == next->fn->last_sent &&
-			                oldest->t_state < next->t_state)))
-				next = oldest;
-		}
+		unsigned c = 0;
+		for (unsigned i = 0; i < k && !next; i++)
+			if ((next = next_creation(p, order[i])))
+				c = order[i];
 		if (!next)
 			return;
 		next->sent = true;
-		next->creator = (unsigned)c;
+		next->creator = c;
+		if (next->role == POOL_ROLE_INSTANCE && fork_mode(next->fn))
+			next->tmpl = next->fn->tmpl;
 		next->fn->last_sent = ++p->sends;
 		p->inflight[c]++;
 		p->ops->create(p->ctx, next);
@@ -260,6 +329,16 @@ static void settle(struct pool *p)
 			next = sb->next;
 			if (sb->state == POOL_SB_CREATING && !sb->sent && sb->killed)
 				sb_free(p, sb);
+		}
+		/* a template of an older spec goes once nothing forked from it runs */
+		for (struct pool_sb *t = f->sandboxes; t; t = t->next) {
+			if (t->role != POOL_ROLE_TEMPLATE || t == f->tmpl || t->killed)
+				continue;
+			bool used = false;
+			for (struct pool_sb *sb = f->sandboxes; sb && !used; sb = sb->next)
+				used = sb->tmpl == t && !sb->killed;
+			if (!used)
+				sb_kill(p, t);
 		}
 		if (f->removing && !f->sandboxes) {
 			*fp = f->next;
@@ -536,6 +615,14 @@ void pool_sandbox_created(struct pool *p, struct pool_sb *sb, uint64_t create_ns
 	if (sb->sent && p->inflight[sb->creator])
 		p->inflight[sb->creator]--;
 	sb->t_created = now;
+	if (sb->role == POOL_ROLE_TEMPLATE) {
+		/* made and started: ready once its helper says so */
+		set_state(sb, POOL_SB_STARTING, now);
+		if (f->removing)
+			sb_kill(p, sb);
+		leave(p);
+		return;
+	}
 	set_state(sb, prestarted(f) ? POOL_SB_STARTING : POOL_SB_WAITING, now);
 	f->create_ns_sum += create_ns;
 	f->lat_create[f->n_create++ % POOL_LAT_RING] = create_ns;
@@ -561,7 +648,8 @@ void pool_sandbox_ready(struct pool *p, struct pool_sb *sb, uint64_t now)
 		return;
 	enter(p);
 	set_state(sb, POOL_SB_READY, now);
-	f->lat_ready[f->n_ready_lat++ % POOL_LAT_RING] = now - sb->t_created;
+	if (sb->role == POOL_ROLE_INSTANCE)
+		f->lat_ready[f->n_ready_lat++ % POOL_LAT_RING] = now - sb->t_created;
 	f->fail_streak = 0;
 	f->retry_after = 0;
 	if (!sb->killed && !f->removing)
@@ -574,9 +662,17 @@ void pool_sandbox_failed(struct pool *p, struct pool_sb *sb, int errnum, const c
 {
 	struct pool_fn *f = sb->fn;
 	enter(p);
-	f->create_failures++;
-	sb_free(p, sb);
-	f->retry_after = now + p->cfg.retry_ns;
+	if (sb->role == POOL_ROLE_TEMPLATE) {
+		f->template_failures++;
+		bool current = sb == f->tmpl;
+		sb_free(p, sb);
+		if (current)
+			ready_failed(p, f, now);
+	} else {
+		f->create_failures++;
+		sb_free(p, sb);
+		f->retry_after = now + p->cfg.retry_ns;
+	}
 	if (f->queue)
 		fail(p, f->queue, errnum ? errnum : EIO, "function `%s`: create sandbox: %s",
 		     f->spec.name, msg);
@@ -589,7 +685,26 @@ void pool_sandbox_exited(struct pool *p, struct pool_sb *sb, int st, uint64_t no
 	struct pool_fn *f = sb->fn;
 	struct pool_inv *inv = sb->inv;
 	enter(p);
-	if (sb->state == POOL_SB_STARTING && !sb->killed) {
+	if (sb->role == POOL_ROLE_TEMPLATE && !sb->killed) {
+		f->template_failures++;
+		ready_failed(p, f, now);
+		bool was_ready = sb->state == POOL_SB_READY;
+		if (WIFEXITED(st))
+			notice(
+			    p, sb,
+			    "function `%s`: template `%s` exited with status %d%s; its instances "
+			    "go with it, a new template follows",
+			    f->spec.name, sb->id, WEXITSTATUS(st),
+			    was_ready ? "" : " before it was ready");
+		else
+			notice(p, sb,
+			       "function `%s`: template `%s` was killed by signal %d%s; its "
+			       "instances go with it, a new template follows",
+			       f->spec.name, sb->id, WTERMSIG(st),
+			       was_ready ? "" : " before it was ready");
+	} else if (sb->role == POOL_ROLE_TEMPLATE) {
+		/* told to go */
+	} else if (sb->state == POOL_SB_STARTING && !sb->killed) {
 		ready_failed(p, f, now);
 		if (WIFEXITED(st))
 			notice(
@@ -667,10 +782,12 @@ int pool_deploy(struct pool *p, struct fcpool_fn_spec *spec, uint64_t now, struc
 	enter(p);
 	struct pool_fn *f = pool_fn_find(p, spec->name);
 	if (f) {
-		/* waiting sandboxes were made from the old spec */
+		/* waiting sandboxes were made from the old spec; so was its
+		 * template, which goes once nothing forked from it runs (settle) */
 		for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
-			if (sb->state != POOL_SB_RUNNING)
+			if (sb->state != POOL_SB_RUNNING && sb->role == POOL_ROLE_INSTANCE)
 				sb_kill(p, sb);
+		f->tmpl = NULL;
 		fcpool_fn_spec_clear(&f->spec);
 	} else {
 		f = fc_calloc(1, sizeof(*f));
@@ -711,10 +828,11 @@ int pool_scale(struct pool *p, struct pool_fn *f, double mn, double mx, uint64_t
 	/* above the new max: waiting sandboxes go now (running ones finish) */
 	unsigned live_n = 0;
 	for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
-		if (!sb->killed)
+		if (!sb->killed && sb->role == POOL_ROLE_INSTANCE)
 			live_n++;
 	for (struct pool_sb *sb = f->sandboxes; sb && live_n > f->spec.max; sb = sb->next)
-		if ((sb->state == POOL_SB_WAITING || sb->state == POOL_SB_READY) && !sb->killed) {
+		if ((sb->state == POOL_SB_WAITING || sb->state == POOL_SB_READY) && !sb->killed &&
+		    sb->role == POOL_ROLE_INSTANCE) {
 			sb_kill(p, sb);
 			f->reaped++;
 			live_n--;
@@ -759,6 +877,17 @@ void pool_fn_status(const struct pool_fn *f, bool stats, struct fcpool_fn_status
 	st->min = f->spec.min;
 	st->max = f->spec.max;
 	st->waiting = f->n_waiting + f->n_ready;
+	if (fork_mode(f) || f->tmpl) {
+		static const char *const names[] = {[POOL_SB_CREATING] = "creating",
+		                                    [POOL_SB_STARTING] = "starting",
+		                                    [POOL_SB_READY] = "ready"};
+		const char *n = f->tmpl && (size_t)f->tmpl->state < FC_ARRAY_SIZE(names)
+		                    ? names[f->tmpl->state]
+		                    : NULL;
+		snprintf(st->template_state, sizeof(st->template_state), "%s", n ? n : "none");
+	}
+	st->templates = f->templates;
+	st->template_failures = f->template_failures;
 	st->starting = f->n_starting;
 	st->ready_failures = f->ready_failures;
 	snprintf(st->last_error, sizeof(st->last_error), "%s", f->last_error);
@@ -814,11 +943,20 @@ void pool_tick(struct pool *p, uint64_t now)
 			if (sb->state == POOL_SB_STARTING && now - sb->t_state > ready_ns) {
 				sb_kill(p, sb);
 				ready_failed(p, f, now);
-				notice(p, sb,
-				       "function `%s`: sandbox `%s` was not ready within %.3g s",
-				       f->spec.name, sb->id, (double)ready_ns / 1e9);
+				if (sb->role == POOL_ROLE_TEMPLATE)
+					f->template_failures++;
+				notice(
+				    p, sb,
+				    sb->role == POOL_ROLE_TEMPLATE
+				        ? "function `%s`: template `%s` did not reach "
+				          "fcstart.ready() "
+				          "within %.3g s (does the function call it?)"
+				        : "function `%s`: sandbox `%s` was not ready within %.3g s",
+				    f->spec.name, sb->id, (double)ready_ns / 1e9);
 				continue;
 			}
+			if (sb->role == POOL_ROLE_TEMPLATE)
+				continue;
 			if (extra && (sb->state == POOL_SB_WAITING || sb->state == POOL_SB_READY) &&
 			    now - sb->t_state > p->cfg.idle_ns) {
 				sb_kill(p, sb);

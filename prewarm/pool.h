@@ -28,9 +28,19 @@ enum pool_sb_state {
 	POOL_SB_READY,        /* started or fork mode: initialized and ready, idle */
 };
 
+/* Fork mode: a function's template runs its init once; its instances are
+ * forked from it. A template goes CREATING -> STARTING -> READY like an
+ * instance, is never handed over, reaped or counted in min, max or the
+ * states' counts. */
+enum pool_sb_role { POOL_ROLE_INSTANCE = 0, POOL_ROLE_TEMPLATE };
+
 struct pool_sb {
 	char id[96];
 	struct pool_fn *fn;
+	enum pool_sb_role role;
+	/* fork mode, an instance: the template it was sent to be forked from
+	 * (set when its creation is sent; NULL once that template is gone) */
+	struct pool_sb *tmpl;
 	enum pool_sb_state state;
 	unsigned creator;     /* the creator (fork server) that makes it */
 	bool sent;            /* its creation went to the creator */
@@ -75,7 +85,12 @@ struct pool_fn {
 	unsigned n_queued;
 	bool removing;
 	uint64_t retry_after; /* after a failed creation: refill only for queued invocations */
-	uint64_t last_sent;   /* when a creation of its went to a creator (a sequence number) */
+	/* fork mode: the template of the current spec (NULL: none yet, or it
+	 * died); a template made for an older spec stays while instances of it
+	 * run, then goes */
+	struct pool_sb *tmpl;
+	uint64_t templates, template_failures; /* made; failed, or died unasked */
+	uint64_t last_sent; /* when a creation of its went to a creator (a sequence number) */
 	/* counters */
 	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy,
 	    reaped, create_ns_sum, ready_failures;
@@ -97,7 +112,9 @@ struct pool_handover {
 
 struct pool_ops {
 	/* Make sb (sb->id, of sb->fn) on creator sb->creator; the answer comes
-	 * back as pool_sandbox_created() or pool_sandbox_failed(). */
+	 * back as pool_sandbox_created() or pool_sandbox_failed(). A template
+	 * (sb->role) is made and started; a fork-mode instance is forked from
+	 * sb->tmpl, whose creator sb->creator is. */
 	void (*create)(void *ctx, struct pool_sb *sb);
 	/* Kill sb, whose creation was sent (it may still be under way); the
 	 * answer comes back as pool_sandbox_exited(). */
@@ -173,7 +190,8 @@ void pool_sandbox_failed(struct pool *p, struct pool_sb *sb, int errnum, const c
                          uint64_t now);
 /* wait_status as waitpid(2) gives it. */
 void pool_sandbox_exited(struct pool *p, struct pool_sb *sb, int wait_status, uint64_t now);
-/* Started and fork modes: the probe found sb ready. */
+/* Started and fork modes: the probe found sb ready; a template: its helper
+ * reached fcstart.ready(). */
 void pool_sandbox_ready(struct pool *p, struct pool_sb *sb, uint64_t now);
 
 /* ---- invocations ------------------------------------------------------- */

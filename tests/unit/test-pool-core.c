@@ -6,8 +6,10 @@
  * failed creations and their back-off, failed hand-overs, removal, HTTP
  * instances (cold, warm, busy, unreachable, gone), the creators' slots and
  * fairness between functions; started mode (instances started ahead until
- * ready, readiness deadlines and their back-off, classic and HTTP). TAP
- * output. */
+ * ready, readiness deadlines and their back-off, classic and HTTP); fork mode
+ * (a template first, instances forked on its creator once it is ready, its
+ * crash, its deadline, redeploy with instances of the old one running,
+ * removal). TAP output. */
 #include <signal.h>
 #include <stddef.h>
 #include <sys/wait.h>
@@ -264,21 +266,28 @@ static void ready_all(struct fake *fk)
 	}
 }
 
-static struct pool_fn *deploy_started(struct fake *fk, const char *name, enum fcpool_mode mode,
-                                      unsigned min, unsigned max, uint64_t ready_timeout_ms)
+static struct pool_fn *deploy_pw(struct fake *fk, const char *name, enum fcpool_mode mode,
+                                 enum fcpool_prewarm pw, unsigned min, unsigned max,
+                                 uint64_t ready_timeout_ms)
 {
 	struct fcpool_fn_spec s = {.name = fc_strdup(name),
 	                           .image = fc_strdup("py"),
 	                           .mode = mode,
 	                           .min = min,
 	                           .max = max,
-	                           .prewarm = FCPOOL_PREWARM_STARTED,
+	                           .prewarm = pw,
 	                           .ready_timeout_ms = ready_timeout_ms};
 	s.args = fc_calloc(2, sizeof(char *));
 	s.args[0] = fc_strdup("python3");
 	int r = pool_deploy(fk->p, &s, fk->now, NULL);
 	fcpool_fn_spec_clear(&s);
 	return r < 0 ? NULL : pool_fn_find(fk->p, name);
+}
+
+static struct pool_fn *deploy_started(struct fake *fk, const char *name, enum fcpool_mode mode,
+                                      unsigned min, unsigned max, uint64_t ready_timeout_ms)
+{
+	return deploy_pw(fk, name, mode, FCPOOL_PREWARM_STARTED, min, max, ready_timeout_ms);
 }
 
 static void invoke(struct fake *fk, struct pool_fn *f, struct inv *inv)
@@ -856,6 +865,146 @@ static void started_classic(void)
 	fake_done(&fk);
 }
 
+/* The creation asked for first, among those not answered. */
+static struct pool_sb *creating_first(struct fake *fk)
+{
+	return fk->ncreating ? fk->creating[0] : NULL;
+}
+
+static void fork_template(void)
+{
+	struct fake fk;
+	fake_init(&fk, 2, 2);
+	struct pool_fn *f = deploy_pw(&fk, "pyf", FCPOOL_HTTP, FCPOOL_PREWARM_FORK, 2, 5, 0);
+	struct pool_sb *t = creating_first(&fk);
+	ok(fk.creates == 1 && t && t->role == POOL_ROLE_TEMPLATE && f->tmpl == t &&
+	       f->n_creating == 2,
+	   "fork: the template is made first; the two instances wait for it");
+	unsigned tc = t->creator;
+	create_one(&fk);
+	ok(t->state == POOL_SB_STARTING && fk.probes == 0 && fk.creates == 1,
+	   "the template runs its init (STARTING, not probed: its helper tells)");
+	struct fcpool_fn_status st = status(f);
+	ok(FC_STREQ(st.template_state, "starting") && st.templates == 1 && st.waiting == 0 &&
+	       st.creating == 2,
+	   "stats: template starting, 2 instances to come");
+	fk.now += 800 * MS;
+	pool_sandbox_ready(fk.p, t, fk.now);
+	ok(fk.creates == 3 && fk.per_creator[tc] == 3 && fk.creating[0]->tmpl == t &&
+	       fk.creating[1]->tmpl == t,
+	   "once it is ready, the instances are forked from it, on its creator");
+	create_all(&fk);
+	ok(f->n_starting == 2 && fk.probes == 2, "forked instances are probed like started ones");
+	ready_all(&fk);
+	st = status(f);
+	ok(st.waiting == 2 && FC_STREQ(st.template_state, "ready") && f->n_ready == 2,
+	   "two ready instances; the template is not one of them");
+	struct inv a;
+	invoke(&fk, f, &a);
+	ok(a.pi.state == POOL_INV_CONNECTING && a.pi.sb->role == POOL_ROLE_INSTANCE &&
+	       fk.handovers == 0,
+	   "a request takes a forked instance, never the template");
+	pool_http_connected(fk.p, &a.pi, fk.now);
+	pool_release(fk.p, &a.pi, fk.now);
+	fk.now += 60 * SECS;
+	pool_tick(fk.p, fk.now);
+	reap_killed(&fk);
+	ok(!t->killed && f->tmpl == t, "idle reaping leaves the template alone");
+	pool_scale(fk.p, f, 0, 1, fk.now, NULL);
+	reap_killed(&fk);
+	ok(!t->killed && f->n_ready + f->n_creating <= 1,
+	   "so does scaling down (max 1 counts instances only)");
+	reap_killed(&fk);
+	fake_done(&fk);
+}
+
+static void fork_template_dies(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 4);
+	fk.probe_now = true;
+	struct pool_fn *f = deploy_pw(&fk, "pyc", FCPOOL_CLASSIC, FCPOOL_PREWARM_FORK, 1, 5, 2000);
+	struct pool_sb *t = creating_first(&fk);
+	create_one(&fk);
+	pool_sandbox_ready(fk.p, t, fk.now);
+	create_all(&fk);
+	ok(f->n_ready == 1, "fork classic: a forked instance is ready at once (probe)");
+	struct inv a;
+	invoke(&fk, f, &a);
+	ok(last(&a)->kind == FCPOOL_EV_STARTED && fk.handovers == 1,
+	   "an invocation is handed to it (STARTED)");
+	create_all(&fk);
+	/* the template crashes: its instances die with it */
+	pool_sandbox_exited(fk.p, t, SIGSEGV, fk.now);
+	ok(!f->tmpl && f->template_failures == 1 && fk.notices >= 1 &&
+	       strstr(fk.last_notice, "template") && strstr(fk.last_notice, "signal 11"),
+	   "a template that crashes is reported: %s", fk.last_notice);
+	for (struct pool_sb *sb = f->sandboxes, *next; sb; sb = next) {
+		next = sb->next;
+		pool_sandbox_exited(fk.p, sb, SIGKILL, fk.now);
+	}
+	ok(last(&a)->kind == FCPOOL_EV_EXIT && last(&a)->status == 137,
+	   "the running invocation ends with it (137)");
+	ok(!f->tmpl && fk.ncreating == 0, "within the back-off (1 s) no template is made");
+	fk.now += 1100 * MS;
+	pool_tick(fk.p, fk.now);
+	struct pool_sb *t2 = creating_first(&fk);
+	ok(t2 && t2->role == POOL_ROLE_TEMPLATE && f->tmpl == t2 && f->templates == 2 &&
+	       fk.ncreating == 1 && f->n_creating == 1,
+	   "after it, a new template is made; the instance's creation waits for it");
+	create_one(&fk);
+	fk.now += 2500 * MS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.nkilled == 1 && fk.killed[0] == t2 && f->template_failures == 2 &&
+	       strstr(fk.last_notice, "did not reach fcstart.ready() within 2 s"),
+	   "a template not ready within the ready timeout is killed: %s", fk.last_notice);
+	reap_killed(&fk);
+	fk.now += 2100 * MS;
+	pool_tick(fk.p, fk.now);
+	struct pool_sb *t3 = creating_first(&fk);
+	create_one(&fk);
+	pool_sandbox_ready(fk.p, t3, fk.now);
+	create_all(&fk);
+	ok(f->n_ready == 1 && f->fail_streak == 0, "a third template serves; the back-off ends");
+	fake_done(&fk);
+}
+
+static void fork_redeploy(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 4);
+	fk.probe_now = true;
+	struct pool_fn *f = deploy_pw(&fk, "pyr", FCPOOL_CLASSIC, FCPOOL_PREWARM_FORK, 1, 5, 0);
+	struct pool_sb *t1 = creating_first(&fk);
+	create_one(&fk);
+	pool_sandbox_ready(fk.p, t1, fk.now);
+	create_all(&fk);
+	struct inv a;
+	invoke(&fk, f, &a);
+	struct pool_sb *running = a.pi.sb;
+	create_all(&fk);
+	deploy_pw(&fk, "pyr", FCPOOL_CLASSIC, FCPOOL_PREWARM_FORK, 1, 5, 0);
+	ok(!t1->killed && f->tmpl != t1 && running->tmpl == t1,
+	   "redeploy: the old template stays while an instance forked from it runs");
+	struct pool_sb *t2 = f->tmpl;
+	ok(t2 && t2->role == POOL_ROLE_TEMPLATE && t2->state == POOL_SB_CREATING,
+	   "a new template is made for the new spec");
+	reap_killed(&fk);
+	create_one(&fk);
+	pool_sandbox_ready(fk.p, t2, fk.now);
+	create_all(&fk);
+	ok(f->n_ready == 1 && oldest_ready(f)->tmpl == t2, "new instances come from the new one");
+	pool_sandbox_exited(fk.p, running, 0, fk.now);
+	ok(t1->killed && last(&a)->kind == FCPOOL_EV_EXIT,
+	   "once the last instance of the old one ends, the old template goes");
+	reap_killed(&fk);
+	pool_remove(fk.p, f, fk.now);
+	ok(t2->killed, "removing the function kills its template too");
+	settle_all(&fk);
+	ok(fk.fns_gone == 1 && !pool_fn_first(fk.p), "and it is forgotten once all are gone");
+	fake_done(&fk);
+}
+
 int main(void)
 {
 	refill_and_handover();
@@ -876,5 +1025,8 @@ int main(void)
 	started_http();
 	started_deadline();
 	started_classic();
+	fork_template();
+	fork_template_dies();
+	fork_redeploy();
 	return tap_done();
 }
