@@ -571,6 +571,12 @@ void fc_init_main(struct fc_create *c)
 		if (fc_hooks_run(s, FC_HOOK_START_CONTAINER, st, NULL, c->env, &e) < 0)
 			answer_error(c, &ch, e);
 	}
+	/* The process starts with no signal blocked, as runc's do: its
+	 * creator's mask is not its own (the pool's fork servers block SIGCHLD
+	 * for their signalfd: a function's SIGCHLD handler never ran). */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Tell the starter we are about to exec: from here on only execve. The
 	 * socket's starter (the pool) gets our clock too: the hand-over's end,
 	 * which its own wake-up on this message would otherwise be part of. */

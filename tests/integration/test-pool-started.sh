@@ -30,6 +30,8 @@ check "the refill keeps min 1 ready next to nothing running" wait_for pyweb wait
 out=$("$F" invoke pyweb --path /exec --data 'cat /proc/1/cmdline | tr "\0" " "; hostname')
 expect_eq "the function is pid 1 of its sandbox, its hostname the function's" \
 	"python3 /app/server.py pyweb" "$(printf '%s' "$out" | jq -r .out | tr '\n' ' ' | sed 's/ *$//')"
+expect_eq "no signal is blocked in the function (the fork server's mask is not its)" \
+	"SigBlk:	0000000000000000" "$("$F" invoke pyweb --path /exec --data 'grep SigBlk /proc/1/status' | jq -r .out | tr -d '\n')"
 expect_eq "the environment says how it runs" "started http" \
 	"$("$F" invoke pyweb --path /exec --data 'echo $FCSTART_PREWARM $FCSTART_MODE' | jq -r .out | tr -d '\n')"
 mem=$("$F" stats --json | jq '.functions[] | select(.name == "pyweb") | .waiting_memory')
@@ -106,6 +108,8 @@ out=$("$F" invoke -v nodeweb 2>"$T/ev")
 expect_eq "the never-used Node.js instance answers, initialized" "true $(( (50 << 20) / 120 ))" \
 	"$(grep '"connected"' "$T/ev" | sed 's/^fcstart invoke: //' | jq -r .cold) $(printf '%s' "$out" | jq -r .entries)"
 expect_eq "no hand-over" 0 "$(pstat nodeweb handovers)"
+expect_eq "Node.js runs a child process and sees it end (child_process)" "0 hi" \
+	"$(timeout 20 "$F" invoke nodeweb --path /exec --data 'echo hi' | jq -r '"\(.status) \(.out)"' | tr -d '\n')"
 
 # ---- the OpenFaaS gateway ---------------------------------------------------------
 sys() { curl -s -u "$(cat "$R/basic-auth")" "$@"; }
