@@ -55,11 +55,18 @@ static int parse_device_rules(yajl_val res, const char *w, struct fc_resources *
 		}
 		TRY(fcj_int(e, p, "major", false, -1, INT64_MAX, &d->major, err));
 		TRY(fcj_int(e, p, "minor", false, -1, INT64_MAX, &d->minor, err));
-		if (TRY(fcj_str(e, p, "access", false, &d->access, err)) > 0)
-			if (strspn(d->access, "rwm") != strlen(d->access))
-				return fcj_err(err, p, "access",
-				               "must be a combination of r, w, m, got `%s`",
-				               d->access);
+		if (TRY(fcj_str(e, p, "access", false, &d->access, err)) > 0) {
+			/* As runc: letters other than r, w, m are ignored ("rwa" is
+			 * "rw"); one of them must remain. */
+			char *o = d->access;
+			for (const char *c = d->access; *c; c++)
+				if (strchr("rwm", *c) &&
+				    !memchr(d->access, *c, (size_t)(o - d->access)))
+					*o++ = *c;
+			*o = '\0';
+			if (!*d->access)
+				return fcj_err(err, p, "access", "must contain r, w or m");
+		}
 	}
 	return 0;
 }

@@ -391,6 +391,26 @@ hostfile fcrun >"$T/hf" 2>&1
 expect_eq "a regular host file given as stdio is left alone (runc makes the container user its owner)" 0 "$(cat "$T/hf")"
 kill "$recvtty" 2>/dev/null
 
+# ---- update: device rules with letters runc ignores ("rwa") ----------------
+bundle "$T/bupd" sh -c 'while true; do head -c 100 /dev/kmsg 2>/dev/null; sleep 0.05; done'
+jqedit "$T/bupd" '.linux.resources.devices = [{"allow": false, "access": "rwm"}, {"allow": false, "type": "c", "major": 1, "minor": 11, "access": "rwa"}]
+	| .linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]
+	| .process.capabilities.bounding += ["CAP_SYSLOG"] | .process.capabilities.effective += ["CAP_SYSLOG"]
+	| .process.capabilities.permitted += ["CAP_SYSLOG"]'
+upd_rwa() {
+	local r=$1 i
+	newid
+	rt "$r" run -d --bundle "$T/bupd" "$id" >"$T/upd.$r" 2>&1
+	echo "run -d: $?"
+	# each update re-applies the device rules; no read of /dev/kmsg may pass
+	for i in $(seq 20); do rt "$r" update --pids-limit 30 "$id" || echo "update $i failed"; done
+	sleep 0.3
+	echo "container output: $(wc -c <"$T/upd.$r") bytes"
+	rt "$r" delete -f "$id"
+}
+same "device rule access \"rwa\": accepted (runc ignores the a), kmsg stays denied through 20 updates" out \
+	'^container output: 0 bytes$' upd_rwa
+
 # ---- seccomp notify: an agent (tests/lib/seccomp-agent.py) ------------------
 agent_log=$T/agent.log
 python3 "$FC_SOURCE_ROOT/tests/lib/seccomp-agent.py" "$T/agent.sock" "$agent_log" 2>"$T/agent.err" &

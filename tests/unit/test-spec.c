@@ -469,8 +469,8 @@ static const struct {
     {RES("\"devices\":[{\"type\":\"c\"}]"), "linux.resources.devices[0].allow: is required"},
     {RES("\"devices\":[{\"allow\":true,\"type\":\"p\"}]"),
      "linux.resources.devices[0].type: must be one of a, c, b"},
-    {RES("\"devices\":[{\"allow\":true,\"access\":\"rwx\"}]"),
-     "linux.resources.devices[0].access: must be a combination of r, w, m"},
+    {RES("\"devices\":[{\"allow\":true,\"access\":\"xa\"}]"),
+     "linux.resources.devices[0].access: must contain r, w or m"},
     {RES("\"blockIO\":{\"weight\":70000}"),
      "linux.resources.blockIO.weight: must be an integer in 0..65535"},
     {RES("\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0}]}"),
@@ -533,6 +533,18 @@ static void test_accepts(void)
 		       STREQ_OR_NULL(k->unknown[0], "CAP_FLY") &&
 		       STREQ_OR_NULL(k->unknown[1], "CAP_SWIM") && !k->unknown[2],
 		   "unknown capabilities skipped and listed once");
+	}
+	{
+		/* Device rules: letters other than r, w, m are ignored, as runc does. */
+		static const char j[] =
+		    BASE ",\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,"
+		         "\"type\":\"c\",\"major\":1,\"minor\":11,\"access\":\"rwaw\"}]}}}";
+		_cleanup_error_ struct fc_error *err = NULL;
+		_cleanup_spec_ struct fc_spec *s = NULL;
+		int r = fcrt_spec_parse(j, strlen(j), "/b", &s, &err);
+		ok(r == 0 && s && s->resources && s->resources->n_devices == 1 &&
+		       STREQ_OR_NULL(s->resources->devices[0].access, "rw"),
+		   "device access \"rwaw\" is \"rw\"%s%s", err ? ": " : "", err ? err->msg : "");
 	}
 	{
 		/* A JSON document with a NUL byte inside is refused. */
