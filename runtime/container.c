@@ -331,6 +331,24 @@ static int create_spec(struct fc_create *c, struct fc_error **err)
 	return 0;
 }
 
+/* A cgroup the config names that existed already (linux.cgroupsPath), as
+ * runc 1.1 checks it: frozen is refused (the init would hang in it), not
+ * empty is a warning (runc 1.2 refuses that too). */
+static int check_existing_cgroup(struct fc_cgroup *cg, struct fc_error **err)
+{
+	if (!cg || fc_cgroup_owned(cg))
+		return 0;
+	if (fc_cgroup_is_frozen(cg))
+		return fc_error_set(err, 0, "container's cgroup unexpectedly frozen");
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	struct fc_error *e = NULL;
+	if (fc_cgroup_pids(cg, &pids, &n, &e) >= 0 && n > 0)
+		fc_log(FC_LOG_WARN, "container's cgroup is not empty: %zu process(es) found", n);
+	fc_error_free(e);
+	return 0;
+}
+
 int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
                 struct fc_error **err)
 {
@@ -480,6 +498,9 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 		}
 		r = fc_cgroup_create(c.cgroup_path, c.spec->resources, journal, &c.cgroup, err);
+		if (r < 0)
+			goto fail;
+		r = check_existing_cgroup(c.cgroup, err);
 		if (r < 0)
 			goto fail;
 	}

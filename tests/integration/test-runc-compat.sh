@@ -31,14 +31,18 @@ rt() {
 # fcrun (FUNC prints, returns an exit status). MODE "out": same exit status
 # and output, and fcrun's output matches REGEX; "rc": same exit status, and
 # fcrun's output matches REGEX. Outputs are normalised first: the runtime's
-# name becomes RT, logrus time stamps and container ids of this test go.
+# name becomes RT, logrus time stamps and container ids of this test go, and
+# an error line (runc's logrus one, "RT run failed: MSG", or fcrun's "RT: MSG")
+# reads "error: MSG".
 same() {
 	local desc=$1 mode=$2 re=$3 fn=$4 r why=
 	shift 4
 	for r in runc fcrun; do
 		"$fn" "$r" "$@" >"$T/out.$r" 2>&1
 		echo $? >"$T/rc.$r"
-		sed -i -e 's/time="[^"]*"/time="T"/' -e "s/\b$r\b/RT/g" -e "s/$CG_PREFIX-[a-z0-9-]*/ID/g" "$T/out.$r"
+		sed -i -e 's/time="[^"]*"/time="T"/' -e "s/\b$r\b/RT/g" -e "s/$CG_PREFIX-[a-z0-9-]*/ID/g" \
+			-e 's/^time="T" level=error msg="\(RT [a-z]* failed: \)\{0,1\}\(.*\)"$/error: \2/' \
+			-e 's/^RT: /error: /' "$T/out.$r"
 	done
 	[ "$(cat "$T/rc.runc")" = "$(cat "$T/rc.fcrun")" ] || why="exit status differs"
 	if [ "$mode" = out ] && ! cmp -s "$T/out.runc" "$T/out.fcrun"; then why="${why:+$why, }output differs"; fi
@@ -410,6 +414,47 @@ upd_rwa() {
 }
 same "device rule access \"rwa\": accepted (runc ignores the a), kmsg stays denied through 20 updates" out \
 	'^container output: 0 bytes$' upd_rwa
+
+# ---- a cgroup that exists already (linux.cgroupsPath) ----------------------
+# The freezer: v1's hierarchy (freezer.state), else cgroup2 (cgroup.freeze).
+cgfreezer() {
+	if [ -d /sys/fs/cgroup/freezer ]; then echo /sys/fs/cgroup/freezer; else echo /sys/fs/cgroup; fi
+}
+FZ=$(cgfreezer)
+frozen() {
+	local r=$1 cg=/$CG_PREFIX-frozen-$1
+	newid
+	mkdir -p "$FZ$cg"
+	if [ "$FZ" != /sys/fs/cgroup ]; then echo FROZEN >"$FZ$cg/freezer.state"; else echo 1 >"$FZ$cg/cgroup.freeze"; fi
+	bundle "$T/bfz-$r" true
+	jqedit "$T/bfz-$r" ".linux.cgroupsPath = \"$cg\""
+	timeout 30 "$(rtbin "$r")" --root "$(rtroot "$r")" run -d --bundle "$T/bfz-$r" "$id"
+	echo "run -d: $?"
+	timeout 30 "$(rtbin "$r")" --root "$(rtroot "$r")" create --bundle "$T/bfz-$r" "$id-c"
+	echo "create: $?"
+	if [ "$FZ" != /sys/fs/cgroup ]; then echo THAWED >"$FZ$cg/freezer.state"; else echo 0 >"$FZ$cg/cgroup.freeze"; fi
+	rt "$r" delete -f "$id" >/dev/null 2>&1
+	rt "$r" delete -f "$id-c" >/dev/null 2>&1
+	rmdir "$FZ$cg"
+	ls -d /sys/fs/cgroup/*"$cg" /sys/fs/cgroup"$cg" 2>/dev/null
+}
+rtbin() { if [ "$1" = runc ]; then echo "$RUNC"; else echo "$FCRUN"; fi; }
+rtroot() { if [ "$1" = runc ]; then echo "$RR"; else echo "$ROOT"; fi; }
+same "a frozen cgroup named by cgroupsPath: refused at once (fcrun hung), nothing left" out \
+	"container's cgroup unexpectedly frozen" frozen
+shared() {
+	local r=$1 cg=/$CG_PREFIX-shared-$1
+	newid
+	bundle "$T/bsh-$r" sleep 100
+	jqedit "$T/bsh-$r" ".linux.cgroupsPath = \"$cg\""
+	rt "$r" run -d --bundle "$T/bsh-$r" "$id-a" || return 1
+	rt "$r" run -d --bundle "$T/bsh-$r" "$id-b" 2>&1 | grep 'not empty'
+	echo "second run -d: ${PIPESTATUS[0]}"
+	rt "$r" delete -f "$id-b" >/dev/null 2>&1
+	rt "$r" delete -f "$id-a" >/dev/null 2>&1
+}
+same "a cgroup that is not empty: a warning with the count, as runc 1.1 (1.2 refuses it)" out \
+	"level=warning msg=\"container's cgroup is not empty: 1 process\(es\) found\"" shared
 
 # ---- seccomp notify: an agent (tests/lib/seccomp-agent.py) ------------------
 agent_log=$T/agent.log
