@@ -131,13 +131,8 @@ void bundle_add_secrets(struct bundle *b, const char *dir)
 	                    (const char *const[]){"bind", "ro", "nosuid", "nodev", "noexec", NULL});
 }
 
-int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
-                struct bundle **out, struct fc_error **err)
+int bundle_pull_policy(const struct fcpool_fn_spec *s, struct fc_error **err)
 {
-	struct fcsnap_image *img = NULL;
-	/* the image: a name in the store, or a reference pulled as the label
-	 * com.fcstart.pull says (missing by default; fcstart fn deploy --pull).
-	 * The pull runs here, in the deploy: other requests wait for it. */
 	int policy = FCSNAP_PULL_MISSING;
 	for (size_t i = 0; s->labels && s->labels[i]; i++)
 		if (strncmp(s->labels[i], "com.fcstart.pull=", 17) == 0 &&
@@ -147,6 +142,20 @@ int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_
 			    "function `%s`: label `%s`: expected always, missing or "
 			    "never",
 			    s->name, s->labels[i]);
+	return policy;
+}
+
+int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
+                struct bundle **out, struct fc_error **err)
+{
+	struct fcsnap_image *img = NULL;
+	/* the image: a name in the store, or a reference pulled as the label
+	 * com.fcstart.pull says (missing by default; fcstart fn deploy --pull).
+	 * A pull here runs in the deploy, other requests waiting for it (the
+	 * gateway pulls a missing image beforehand, in a child: gw-pull.c). */
+	int policy = bundle_pull_policy(s, err);
+	if (policy < 0)
+		return policy;
 	int r =
 	    fcsnap_image_get_ref(st, s->image, (enum fcsnap_pull_policy)policy, NULL, &img, err);
 	if (r < 0)

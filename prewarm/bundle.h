@@ -54,6 +54,9 @@ struct bundle {
  * and fork modes: FCSTART_PREWARM and FCSTART_MODE in its environment. */
 int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
                 struct bundle **out, struct fc_error **err);
+/* The pull policy of s's image (enum fcsnap_pull_policy): its label
+ * com.fcstart.pull (always, missing, never), missing without one. */
+int bundle_pull_policy(const struct fcpool_fn_spec *s, struct fc_error **err);
 /* Whether an image runs an OpenFaaS watchdog: its entrypoint (or, without
  * one, its cmd) is a program named *watchdog, or its Env sets fprocess. */
 bool bundle_image_has_watchdog(char *const *entrypoint, char *const *cmd, char *const *env);

@@ -619,6 +619,32 @@ static int userns_reachable(struct daemon *d, const char *name, struct fc_error 
 	return 0;
 }
 
+int daemon_image_to_pull(struct daemon *d, const struct fcpool_fn_spec *spec, char **ref)
+{
+	struct fc_error *e = NULL;
+	struct fcsnap_image *img = NULL;
+	*ref = NULL;
+	if (!spec->image || bundle_pull_policy(spec, &e) != FCSNAP_PULL_MISSING) {
+		fc_error_free(e);
+		return 0;
+	}
+	int r = fcsnap_image_get_ref(d->store, spec->image, FCSNAP_PULL_NEVER, NULL, &img, &e);
+	fc_error_free(e);
+	e = NULL;
+	if (r >= 0) {
+		fcsnap_image_free(img);
+		return 0;
+	}
+	struct fcsnap_ref pr;
+	if (r != -ENOENT || fcsnap_ref_parse(spec->image, &pr, &e) < 0) {
+		fc_error_free(e);
+		return 0; /* the deploy says what is wrong */
+	}
+	fcsnap_ref_clear(&pr);
+	*ref = fc_strdup(spec->image);
+	return 1;
+}
+
 int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err)
 {
 	struct bundle *b = NULL;

@@ -24,6 +24,11 @@ void daemon_free(struct daemon *d);
 const char *daemon_root(const struct daemon *d);
 const char *daemon_store_path(const struct daemon *d);
 
+/* Whether deploying spec would pull its image (the store lacks it, its pull
+ * policy is missing, the default, and it is a reference): 1 and *ref (freed
+ * by the caller), else 0, so that a front end can pull it beforehand without
+ * holding the loop up (fcstart image pull), then deploy. */
+int daemon_image_to_pull(struct daemon *d, const struct fcpool_fn_spec *spec, char **ref);
 /* Deploy spec (taken on success), or replace a deployed function's. */
 int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err);
 /* -ENOENT "no function `NAME`" when it is not deployed. */

@@ -21,6 +21,7 @@
 #include "frontends.h"
 #include "gw-async.h"
 #include "gw-function.h"
+#include "gw-pull.h"
 #include "gw-system.h"
 #include "metrics.h"
 
@@ -299,6 +300,7 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	gw_function_free(q);
 	gw_logs_free(q);
 	gw_async_free(q);
+	gw_pull_free(q);
 	free(q->target);
 	free(q->body.data);
 	free(q);
@@ -424,6 +426,7 @@ void gateway_stop(struct gateway *g)
 	}
 	MHD_run(g->mhd);
 	MHD_stop_daemon(g->mhd); /* completes every request */
+	gw_pull_stop_all(g);
 	gw_async_stop(g);
 	gw_metrics_free(g->metrics);
 	gw_auth_free(g->auth);

@@ -66,6 +66,7 @@ struct gw_async;
 struct gw_fn;
 struct gw_logreq;
 struct gw_areq;
+struct gw_pull;
 
 struct gateway {
 	struct daemon *d;
@@ -82,6 +83,7 @@ struct gateway {
 	uint64_t header_ns; /* a request's head must come within this */
 	struct gw_metrics *metrics;
 	struct gw_async *async;
+	struct gw_pull *pulls; /* images pulled for deploys (gw-pull.c) */
 };
 
 /* A request (libmicrohttpd's per-request context). */
@@ -98,6 +100,7 @@ struct gw_req {
 	struct gw_fn *fn;            /* /function/NAME */
 	struct gw_areq *async;       /* /async-function/NAME */
 	struct gw_logreq *logs;      /* /system/logs */
+	struct gw_pull *pull;        /* a deploy's image pulled first */
 	/* its route's part when its client leaves while it is suspended (a
 	 * classic function is killed, an HTTP instance freed, a follow ends) */
 	void (*gone)(struct gw_req *q);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fc-version.h"
+#include "gw-pull.h"
 #include "gw-system.h"
 #include "metrics.h"
 #include "logs.h"
@@ -54,10 +55,24 @@ static enum MHD_Result deploy(struct gw_req *q, bool update)
 	} else {
 		if (update)
 			daemon_list_free(&l);
-		_cleanup_free_ char *name = fc_strdup(spec.name);
-		for (size_t i = 0; notes && notes[i]; i++)
+		_cleanup_free_ char *name = fc_strdup(spec.name), *ref = NULL;
+		int pulled = gw_pull_result(q, &e);
+		for (size_t i = 0; pulled < 0 && notes && notes[i]; i++)
 			fc_log(FC_LOG_INFO, "HTTP gateway: function `%s`: %s", name, notes[i]);
-		if (daemon_deploy(q->g->d, &spec, &e) < 0) {
+		/* an image to pull first: in a child, the request suspended
+		 * (then this again, the body parsed again) */
+		if (pulled < 0 && !q->g->stopping &&
+		    daemon_image_to_pull(q->g->d, &spec, &ref) > 0 &&
+		    gw_pull_start(q, ref, &e) == 0)
+			pulled = 0;
+		if (pulled == 0) {
+			gw_suspend(q); /* resumed when the pull ends */
+			r = MHD_YES;
+		} else if (e) {
+			/* a failed pull, or one that could not start */
+			fc_error_wrap(&e, "function `%s`", name);
+			r = gw_respond_error(q->mc, 400, e);
+		} else if (daemon_deploy(q->g->d, &spec, &e) < 0) {
 			/* an image, a secret that is not there: the request's fault */
 			r = gw_respond_error(q->mc, e && e->errnum == EBUSY ? 409 : 400, e);
 		} else {

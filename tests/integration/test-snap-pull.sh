@@ -258,11 +258,98 @@ code=$(curl -s -o "$T/out" -w '%{http_code}' -u "$(cat "$T/serve/basic-auth" 2>/
 [ "$code" = 202 ] && ok "POST /system/functions with an image reference: 202 (the daemon pulled it)" || { not_ok "gateway deploy: HTTP $code"; diag <"$T/out"; }
 out=$(curl -s -d x "$G/function/gw")
 echo "$out" | grep -q hello-from-image && ok "the function deployed through the gateway answers" || { not_ok "POST /function/gw"; echo "$out" | diag; }
-fn rm gw >/dev/null 2>&1
 refused "fn deploy of a reference whose registry lacks it" "test/nope:1.*not found" "$S" fn deploy dep6 --image "$P/test/nope:1"
-for f in dep dep3 dep4; do fn rm "$f" >/dev/null 2>&1; done
+# The gateway pulls in a child while the deploy waits: the daemon goes on
+# serving (a registry held by the proxy until a file exists stands for a slow one).
+AUTH=$(cat "$T/serve/basic-auth" 2>/dev/null)
+gdeploy() { # NAME REF [curl flags]: the HTTP status of POST /system/functions
+	local name=$1 ref=$2
+	shift 2
+	curl -s -o "$T/deploy-$name.out" -w '%{http_code}' -u "$AUTH" -X POST "$@" \
+		-d "{\"service\":\"$name\",\"image\":\"$ref\",\"envProcess\":\"/app/hello.sh\"}" "$G/system/functions"
+}
+held() { # REF-PATH: the proxy holds a request for it
+	for _ in $(seq 200); do grep -q "$1 - held" "$REG_DIR/proxy.log" && return 0; sleep 0.05; done
+	return 1
+}
+pull_pid() { # REF: the pid of the gateway's pull child for it
+	sed -n "s|.*pulling \`$1\` (process \([0-9]*\)).*|\1|p" "$T/serve.log" | tail -n1
+}
+no_pull_child() { # no `fcstart image pull` child of the daemon (running or a zombie)
+	local c
+	for c in $(grep -l "^PPid:[[:space:]]*$DPID\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3); do
+		grep -q '^State:.*Z' "/proc/$c/status" 2>/dev/null && { echo "zombie child $c"; return 1; }
+		tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q "image.*pull" && { echo "child $c: $(tr '\0' ' ' <"/proc/$c/cmdline")"; return 1; }
+	done
+	return 0
+}
+for t in 3 4 5; do push "$T/a" a "$R/test/dep:$t" || echo "# push test/dep:$t failed"; done
+jq -n --arg g "$T/gate3" --arg g4 "$T/gate4" --arg g5 "$T/gate5" '{hold: {"/v2/test/dep/manifests/3": $g,
+	"/v2/test/dep/manifests/4": $g4, "/v2/test/dep/manifests/5": $g5}}' >"$REG_DIR/proxy.rules"
+: >"$REG_DIR/proxy.log"
+gdeploy slow "$P/test/dep:3" >"$T/slow.code" &
+CPID=$!
+if held /v2/test/dep/manifests/3; then
+	ok "a deploy by reference through the gateway: its pull waits on the registry"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$G/healthz")
+	[ "$code" = 200 ] && ok "meanwhile /healthz answers 200" || not_ok "/healthz during a pull: HTTP $code"
+	out=$(curl -s --max-time 5 -d x "$G/function/gw")
+	echo "$out" | grep -q hello-from-image && ok "meanwhile a deployed function answers" || { not_ok "invoke during a pull"; echo "$out" | diag; }
+	code=$(curl -s -o "$T/out" -w '%{http_code}' --max-time 5 -u "$AUTH" "$G/system/functions")
+	[ "$code" = 200 ] && ok "meanwhile GET /system/functions answers" || { not_ok "list during a pull: HTTP $code"; diag <"$T/out"; }
+	check "meanwhile the unix-socket API answers (fn ls)" timeout 5 "$F" fn --socket "$SOCK" ls
+	kill -0 "$CPID" 2>/dev/null && [ ! -s "$T/slow.code" ] && ok "the deploy has not answered before its image is there" ||
+		not_ok "the deploy answered during its pull: $(cat "$T/slow.code")"
+else
+	not_ok "the registry was not asked for test/dep:3"; diag <"$REG_DIR/proxy.log"; diag <"$T/serve.log"
+fi
+touch "$T/gate3"
+wait "$CPID"
+[ "$(cat "$T/slow.code")" = 202 ] && ok "once pulled, the deploy answers 202" || { not_ok "deploy after a pull: HTTP $(cat "$T/slow.code")"; diag <"$T/deploy-slow.out"; }
+out=$(curl -s --max-time 10 -d x "$G/function/slow")
+echo "$out" | grep -q hello-from-image && ok "the function deployed after the pull answers" || { not_ok "POST /function/slow"; echo "$out" | diag; }
+check "the gateway's pull recorded the image under its reference" "$F" image --store "$S" inspect "$P/test/dep:3"
+check "nothing left in the store's tmp/ after the gateway's pull" clean_tmp
+check "the pull's process was reaped" no_pull_child
+before=$(state "$S")
+code=$(gdeploy nope "$P/test/nope:1" --max-time 30)
+if [ "$code" = 400 ] && grep -q "function \`nope\`.*test/nope:1.*not found" "$T/deploy-nope.out" && [ "$(state "$S")" = "$before" ]; then
+	ok "a gateway deploy of a reference the registry lacks: 400 naming the function and the reference, the store unchanged"
+else
+	not_ok "gateway deploy of test/nope:1: HTTP $code"; diag <"$T/deploy-nope.out"
+fi
+code=$(curl -s -o /dev/null -w '%{http_code}' -u "$AUTH" "$G/system/function/nope")
+[ "$code" = 404 ] && ok "the function whose pull failed is not deployed" || not_ok "GET /system/function/nope: HTTP $code"
+# a client that leaves during the pull: the pull ends, is reaped; a deploy again
+# finds the image without asking the registry
+gdeploy gone "$P/test/dep:4" --max-time 1 >/dev/null &
+CPID=$!
+held /v2/test/dep/manifests/4 || not_ok "the registry was not asked for test/dep:4"
+wait "$CPID"
+touch "$T/gate4"
+for _ in $(seq 200); do grep -q "pull \`$P/test/dep:4\` done" "$T/serve.log" && break; sleep 0.05; done
+grep -q "pull \`$P/test/dep:4\` done" "$T/serve.log" && ok "a pull whose client left goes on to its end" || { not_ok "pull of test/dep:4"; diag <"$T/serve.log"; }
+check "and its process was reaped" no_pull_child
+: >"$REG_DIR/proxy.log"
+code=$(gdeploy gone "$P/test/dep:4" --max-time 10)
+[ "$code" = 202 ] && ! grep -q manifests "$REG_DIR/proxy.log" && ok "deployed again: 202 without asking the registry" || { not_ok "deploy gone again: HTTP $code"; diag <"$REG_DIR/proxy.log"; }
+for f in dep dep3 dep4 gw slow gone; do fn rm "$f" >/dev/null 2>&1; done
+# the daemon stopped during a pull: the pull's process is stopped and reaped
+gdeploy stopped "$P/test/dep:5" >"$T/stopped.code" &
+CPID=$!
+held /v2/test/dep/manifests/5 || not_ok "the registry was not asked for test/dep:5"
+ppid=$(pull_pid "$P/test/dep:5")
 kill -TERM "$DPID" 2>/dev/null
 for _ in $(seq 200); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.05; done
+if ! kill -0 "$DPID" 2>/dev/null && [ -n "$ppid" ] && ! kill -0 "$ppid" 2>/dev/null; then
+	ok "the daemon stopped during a pull: it exited and its pull's process is gone"
+else
+	not_ok "daemon $DPID or pull process '$ppid' still there"; diag <"$T/serve.log"
+fi
+touch "$T/gate5"
+wait "$CPID"
+[ "$(cat "$T/stopped.code")" != 202 ] && ok "that deploy was not answered 202" || not_ok "a deploy cut by the daemon's stop answered 202"
+echo '{}' >"$REG_DIR/proxy.rules"
 DPID=
 
 # ---- TLS with a test CA --------------------------------------------------------

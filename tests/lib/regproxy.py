@@ -9,9 +9,12 @@
 #    "cut":      {"sha256:...": N},          the first full GET of a blob stops after N
 #                                            bytes (the connection is dropped)
 #    "truncate": {"sha256:...": N},          every answer for a blob stops after N bytes
-#    "serve":    {"/v2/REPO/manifests/REF": {"file": PATH, "type": MEDIA-TYPE, "status": N}}}
+#    "serve":    {"/v2/REPO/manifests/REF": {"file": PATH, "type": MEDIA-TYPE, "status": N}},
 #                                            answer with a file (and a status, default 200)
 #                                            instead of the registry
+#    "hold":     {"/v2/REPO/manifests/REF": PATH}}
+#                                            the request waits (up to 60 s) until the file
+#                                            PATH exists, then goes on (a slow registry)
 # Each request is logged as "METHOD PATH RANGE STATUS".
 import argparse
 import http.client
@@ -20,6 +23,7 @@ import json
 import os
 import socket
 import threading
+import time
 import urllib.parse
 
 ap = argparse.ArgumentParser()
@@ -62,6 +66,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def forward(self, head):
         r = rules()
         rng = self.headers.get("Range", "-")
+        gate = r.get("hold", {}).get(self.path)
+        if gate:
+            log(f"{self.command} {self.path} {rng} held")
+            for _ in range(600):
+                if os.path.exists(gate):
+                    break
+                time.sleep(0.1)
         serve = r.get("serve", {}).get(self.path)
         if serve:
             body = b""
