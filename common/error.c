@@ -63,3 +63,13 @@ void fc_error_free(struct fc_error *e)
 	free(e->msg);
 	free(e);
 }
+
+int fc_error_code(const struct fc_error *e)
+{
+	return e && e->errnum ? -e->errnum : -EIO;
+}
+
+void fc_error_freep(struct fc_error **e)
+{
+	fc_error_free(*e);
+}

@@ -42,10 +42,7 @@ int fc_error_relay(struct fc_error **err, int errnum, const char *fmt, ...) FC_P
 int fc_error_wrap(struct fc_error **err, const char *fmt, ...) FC_PRINTF(2, 3);
 void fc_error_free(struct fc_error *e);
 /* The negative return value that matches an error, -EIO if none. */
-static inline int fc_error_code(const struct fc_error *e)
-{
-	return e && e->errnum ? -e->errnum : -EIO;
-}
+int fc_error_code(const struct fc_error *e);
 
 /* A key and its value (annotations, sysctl-like maps). */
 struct fc_kv {
@@ -84,10 +81,8 @@ static inline void fc_strv_freep(char ***v)
 {
 	fc_strv_free(*v);
 }
-static inline void fc_error_freep(struct fc_error **e)
-{
-	fc_error_free(*e);
-}
+/* (error.c) */
+void fc_error_freep(struct fc_error **e);
 /* A child pid that is killed (SIGKILL) and reaped when it goes out of scope
  * (signal.c). */
 void fc_pid_killp(pid_t *pid);
