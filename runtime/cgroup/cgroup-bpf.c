@@ -5,7 +5,7 @@
  * is denied), attached to the container's cgroup with BPF_CGROUP_DEVICE.
  * An update attaches the new program first, then detaches the old ones (with
  * BPF_F_ALLOW_MULTI every program must allow, so the switch never widens). */
-#include "cgroup-internal.h"
+#include "cgroup-backend.h"
 
 #include <fcntl.h>
 #include <linux/bpf.h>

@@ -3,7 +3,7 @@
  * the controllers' names, a v1 hierarchy's directory, cgroup files (errors
  * name the config field a refused value came from), and the JSON pieces of
  * the stats. Below cgroup.c and the v1 and v2 back ends, calling neither. */
-#include "cgroup-internal.h"
+#include "cgroup-file.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cgroup-v1.c: limits and statistics through the cgroup v1 controllers. */
-#include "cgroup-internal.h"
+#include "cgroup-backend.h"
 
 #include <inttypes.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cgroup-v2.c: limits and statistics through cgroup2 (a pure v2 host, or the
  * controllers that only the unified tree holds on a hybrid host). */
-#include "cgroup-internal.h"
+#include "cgroup-backend.h"
 
 #include <inttypes.h>
 

@@ -2,7 +2,7 @@
 /* cgroup.c: host layout detection (v1, hybrid, v2), cgroup paths, create/open,
  * enter, freeze, pids, stats and destroy. The limits themselves are written by
  * cgroup-v1.c and cgroup-v2.c. */
-#include "cgroup-internal.h"
+#include "cgroup-backend.h"
 
 #include <dirent.h>
 #include <fcntl.h>

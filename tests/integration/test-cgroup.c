@@ -5,7 +5,7 @@
  * killed, directories gone); the device filter (BPF on cgroup2, default-deny
  * on v1). On a hybrid host it runs again as a simulated pure v2 host and a
  * simulated pure v1 host (private mount namespaces). Exit 0/1/77. */
-#include "cgroup/cgroup-internal.h" /* cg_v2_devices, to try the BPF filter on hybrid hosts */
+#include "cgroup/cgroup-backend.h" /* cg_v2_devices, to try the BPF filter on hybrid hosts */
 
 #include <fcntl.h>
 #include <inttypes.h>

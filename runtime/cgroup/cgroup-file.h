@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* cgroup-internal.h (private to cgroup*.c): the container cgroup handle and the
- * helpers shared by the v1 and v2 back ends. */
-#ifndef FCRT_CGROUP_INTERNAL_H
-#define FCRT_CGROUP_INTERNAL_H
+/* cgroup-file.h (private to cgroup*.c; with cgroup-file.c): the container
+ * cgroup handle, the controllers, and the helpers every cgroup file reads and
+ * writes with. */
+#ifndef FCRT_CGROUP_FILE_H
+#define FCRT_CGROUP_FILE_H
 
 #include "cgroup.h"
 
@@ -87,32 +88,6 @@ int cg_read_u64(const char *dir, const char *file, uint64_t *out);
 int cg_kv_u64(const char *text, const char *key, uint64_t *out);
 /* Hugepage sizes of the host as cgroup names ("2MB", "1GB"), NULL-terminated. */
 char **cg_hugepage_sizes(void);
-
-/* Back ends. */
-/* devices: (re)write the device rules; true at creation, and on update only
- * when rules are given (an update without rules keeps the container's). */
-int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
-                struct fc_error **err);
-int cg_v1_init_cpuset(const char *dir, struct fc_error **err);
-int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
-                struct fc_error **err);
-/* Devices on pure v2: a BPF_PROG_TYPE_CGROUP_DEVICE program. */
-int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n,
-                  struct fc_error **err);
-
-/* The default device rules runc always adds after the config's. */
-extern const struct fc_device_rule cg_default_devices[];
-extern const size_t cg_n_default_devices;
-
-/* Stats sections, appended as "key":{...} (no leading comma). */
-void cg_v1_stats_cpu(struct fc_buf *b, const char *cpuacct, const char *cpu);
-void cg_v1_stats_memory(struct fc_buf *b, const char *dir);
-void cg_v1_stats_blkio(struct fc_buf *b, const char *dir);
-void cg_v1_stats_hugetlb(struct fc_buf *b, const char *dir);
-void cg_v2_stats_cpu(struct fc_buf *b, const char *dir);
-void cg_v2_stats_memory(struct fc_buf *b, const char *dir);
-void cg_v2_stats_blkio(struct fc_buf *b, const char *dir);
-void cg_v2_stats_hugetlb(struct fc_buf *b, const char *dir);
 
 /* JSON pieces: "key":N, skipped when omitempty and N == 0 (Go's omitempty). */
 void cg_json_u64(struct fc_buf *b, bool *first, const char *key, uint64_t v, bool omitempty);
