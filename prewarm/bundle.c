@@ -285,55 +285,11 @@ int bundle_parse(const char *text, size_t len, struct bundle **out, struct fc_er
 }
 
 /* A user namespace mapping 0..SIZE-1 to base.. (uids and gids), for
- * MOUNT_ATTR_IDMAP: a child unshares it and waits while we write its maps and
- * open it. The fork server is single-threaded, so it may fork. */
+ * MOUNT_ATTR_IDMAP. The fork server is single-threaded, so it may fork. */
 static int userns_fd(uint32_t base, struct fc_error **err)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return fc_error_set(err, errno, "user namespace: pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return fc_error_set(err, errno, "user namespace: fork");
-	}
-	if (pid == 0) {
-		char ch;
-		close(p[1]);
-		if (unshare(CLONE_NEWUSER) < 0)
-			_exit(1);
-		(void)!read(p[0], &ch, 1); /* until the parent is done */
-		_exit(0);
-	}
-	close(p[0]);
-	char map[64], path[64];
-	int n = snprintf(map, sizeof(map), "0 %u %u\n", base, BUNDLE_USERNS_SIZE);
-	int r = 0, fd = -1;
-	for (int i = 0; i < 2 && r == 0; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, i ? "gid_map" : "uid_map");
-		/* until the child has unshared (its map can be written once) */
-		for (int t = 0;; t++) {
-			_cleanup_close_ int mfd = open(path, O_WRONLY | O_CLOEXEC);
-			if (mfd >= 0 && write(mfd, map, (size_t)n) == n)
-				break;
-			if (t == 2000) {
-				r = fc_error_set(err, errno, "user namespace: write `%s`", path);
-				break;
-			}
-			usleep(100);
-		}
-	}
-	if (r == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			r = fc_error_set(err, errno, "user namespace: open `%s`", path);
-	}
-	close(p[1]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	return r < 0 ? r : fd;
+	struct fc_idmap map = {.container_id = 0, .host_id = base, .size = BUNDLE_USERNS_SIZE};
+	return fcrt_userns_fd(&map, 1, &map, 1, err);
 }
 
 int bundle_prepare(struct bundle *b, struct fc_error **err)

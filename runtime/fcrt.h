@@ -190,6 +190,13 @@ int fcrt_usage(const char *root, const char *id, uint64_t *memory, uint64_t *cpu
 /* Move pid into the live container's cgroup (every hierarchy): the pool's
  * forked instances join the cgroup of the sandbox made for them. */
 int fcrt_cgroup_enter(const char *root, const char *id, pid_t pid, struct fc_error **err);
+/* A user namespace with these uid and gid mappings, for MOUNT_ATTR_IDMAP
+ * (idmapped mounts): an O_RDONLY descriptor of it, or -errno. A child process
+ * unshares it and waits while the maps are written, so the caller must be
+ * allowed to fork (single-threaded, or not holding locks). */
+struct fc_idmap;
+int fcrt_userns_fd(const struct fc_idmap *uids, size_t n_uids, const struct fc_idmap *gids,
+                   size_t n_gids, struct fc_error **err);
 /* How many times the kernel's OOM killer acted in the container's cgroup. */
 int fcrt_oom_count(const char *root, const char *id, uint64_t *count, struct fc_error **err);
 

@@ -133,18 +133,17 @@ static int apply_propagation_and_attrs(int fd, const struct fc_mount *m, struct 
 	return 0;
 }
 
-/* A user namespace holding the mount's mappings, for MOUNT_ATTR_IDMAP: a
- * child unshares it and waits while we write its maps and open it. */
-int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err)
+int fcrt_userns_fd(const struct fc_idmap *uids, size_t n_uids, const struct fc_idmap *gids,
+                   size_t n_gids, struct fc_error **err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return fc_error_set(err, errno, "mounts: idmap of `%s`: pipe", m->destination);
+		return fc_error_set(err, errno, "user namespace: pipe");
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
-		return fc_error_set(err, errno, "mounts: idmap of `%s`: fork", m->destination);
+		return fc_error_set(err, errno, "user namespace: fork");
 	}
 	if (pid == 0) {
 		char ch;
@@ -157,8 +156,8 @@ int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err)
 	close(p[0]);
 	int r = 0, fd = -1;
 	for (int i = 0; i < 2 && r == 0; i++) {
-		const struct fc_idmap *map = i ? m->gid_mappings : m->uid_mappings;
-		size_t n = i ? m->n_gid_mappings : m->n_uid_mappings;
+		const struct fc_idmap *map = i ? gids : uids;
+		size_t n = i ? n_gids : n_uids;
 		_cleanup_buf_ struct fc_buf b = {0};
 		for (size_t k = 0; k < n; k++)
 			fc_buf_printf(&b, "%u %u %u\n", map[k].container_id, map[k].host_id,
@@ -166,13 +165,12 @@ int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err)
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, i ? "gid_map" : "uid_map");
 		/* wait until the child has unshared (its map file becomes writable) */
-		for (int t = 0; t < 1000 && b.data; t++) {
+		for (int t = 0; t < 2000 && b.data; t++) {
 			_cleanup_close_ int mfd = open(path, O_WRONLY | O_CLOEXEC);
 			if (mfd >= 0 && write(mfd, b.data, b.len) == (ssize_t)b.len)
 				break;
-			if (t == 999)
-				r = fc_error_set(err, errno, "mounts: idmap of `%s`: write %s",
-				                 m->destination, path);
+			if (t == 1999)
+				r = fc_error_set(err, errno, "user namespace: write `%s`", path);
 			usleep(100);
 		}
 	}
@@ -181,12 +179,22 @@ int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err)
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			r = fc_error_set(err, errno, "mounts: idmap of `%s`: open %s",
-			                 m->destination, path);
+			r = fc_error_set(err, errno, "user namespace: open `%s`", path);
 	}
 	close(p[1]);
-	waitpid(pid, NULL, 0);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	return r < 0 ? r : fd;
+}
+
+/* A user namespace holding the mount's mappings, for MOUNT_ATTR_IDMAP. */
+int fc_idmap_userns(const struct fc_mount *m, struct fc_error **err)
+{
+	int r = fcrt_userns_fd(m->uid_mappings, m->n_uid_mappings, m->gid_mappings,
+	                       m->n_gid_mappings, err);
+	if (r < 0)
+		fc_error_wrap(err, "mounts: idmap of `%s`", m->destination);
+	return r;
 }
 
 static int mount_idmapped(const char *src, int target, const struct fc_mount *m, int userns,
