@@ -320,44 +320,85 @@ int bundle_prepare(struct bundle *b, struct fc_error **err)
 	return 0;
 }
 
-int bundle_sandbox_dir(const struct bundle *b, const char *dir, struct fc_error **err)
+/* fsconfig's own words for a failure (its log: "e overlay: ..."), else step. */
+static const char *fs_log(int fs, char *buf, size_t len, const char *step)
 {
-	char opts[96];
-	if (b->uid_base)
-		snprintf(opts, sizeof(opts), "mode=0700,uid=%u,gid=%u,size=64m", b->uid_base,
-		         b->uid_base);
-	else
-		snprintf(opts, sizeof(opts), "mode=0700,size=64m");
-	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
-		return fc_error_set(err, errno, "mount tmpfs on `%s`", dir);
-	_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || mkdirat(fd, "upper", 0755) < 0 || mkdirat(fd, "work", 0700) < 0 ||
-	    mkdirat(fd, "rootfs", 0755) < 0)
-		return fc_error_set(err, errno, "create dirs in `%s`", dir);
+	ssize_t k = fs >= 0 ? read(fs, buf, len - 1) : -1;
+	if (k > 2 && buf[1] == ' ') {
+		buf[k - (buf[k - 1] == '\n')] = '\0';
+		return buf + 2;
+	}
+	return step;
+}
+
+/* The sandbox's tmpfs (the overlay's upper and work dirs, its size cap), as
+ * a detached mount (*tmpfs: it must stay open until the overlay is made,
+ * which clones it); with a user namespace, upper belongs to its root. */
+static int sandbox_tmpfs(const struct bundle *b, int *tmpfs, int *up, int *wk,
+                         struct fc_error **err)
+{
+	char num[32], log[256];
+	const char *step = "fsopen";
+	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+	int t = -1;
+	int r = fs < 0 ? -errno : 0;
+	if (r == 0 && (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "64m", 0) < 0 ||
+	               syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0))
+		r = -errno;
+	snprintf(num, sizeof(num), "%u", b->uid_base);
+	if (r == 0 && b->uid_base &&
+	    (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "uid", num, 0) < 0 ||
+	     syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "gid", num, 0) < 0))
+		r = -errno;
+	if (r == 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		step = "create";
+		r = -errno;
+	}
+	if (r == 0 && (t = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+	                                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0) {
+		step = "fsmount";
+		r = -errno;
+	}
+	if (r < 0)
+		return fc_error_set(err, -r, "the sandbox's tmpfs: %s",
+		                    fs_log(fs, log, sizeof(log), step));
+	*tmpfs = t;
+	if (mkdirat(t, "upper", 0755) < 0 || mkdirat(t, "work", 0700) < 0)
+		return fc_error_set(err, errno, "the sandbox's tmpfs: upper and work dirs");
 	/* the overlay's root is its upper dir: root's inside */
-	if (b->uid_base && fchownat(fd, "upper", b->uid_base, b->uid_base, AT_SYMLINK_NOFOLLOW) < 0)
-		return fc_error_set(err, errno, "chown `%s/upper`", dir);
+	if (b->uid_base && fchownat(t, "upper", b->uid_base, b->uid_base, AT_SYMLINK_NOFOLLOW) < 0)
+		return fc_error_set(err, errno, "the sandbox's tmpfs: chown upper");
+	*up = openat(t, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*wk = openat(t, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*up < 0 || *wk < 0)
+		return fc_error_set(err, errno, "the sandbox's tmpfs: open upper and work dirs");
 	return 0;
 }
 
-/* The overlay of the idmapped layers (the new mount API: a layer each, as
- * descriptors) with upper and work, on target. */
-static int overlay_idmapped(const struct bundle *b, const char *upper, const char *work,
-                            const char *target, struct fc_error **err)
+int bundle_rootfs(const struct bundle *b, int *out, struct fc_error **err)
 {
+	_cleanup_close_ int tmpfs = -1, up = -1, wk = -1;
+	char log[256];
+	int r = sandbox_tmpfs(b, &tmpfs, &up, &wk, err);
+	if (r < 0)
+		return r;
+	if (!b->n_layers)
+		return fc_error_set(err, EINVAL, "the sandbox's overlay: no layers");
 	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
-	_cleanup_close_ int mnt = -1;
 	const char *step = "fsopen";
-	int r = fs < 0 ? -errno : 0;
-	/* overlay stacks the top layer first */
+	r = fs < 0 ? -errno : 0;
+	/* overlay stacks the top layer first: the idmapped layers as
+	 * descriptors, the others by path */
 	for (size_t i = b->n_layers; r == 0 && i-- > 0;) {
 		step = b->layers[i];
-		if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "lowerdir+", NULL, b->layer_fds[i]) <
-		    0)
+		if ((b->layer_fds ? syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "lowerdir+", NULL,
+		                            b->layer_fds[i])
+		                  : syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+",
+		                            b->layers[i], 0)) < 0)
 			r = -errno;
 	}
-	if (r == 0 && (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-	               syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)) {
+	if (r == 0 && (syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "upperdir", NULL, up) < 0 ||
+	               syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "workdir", NULL, wk) < 0)) {
 		step = "upperdir/workdir";
 		r = -errno;
 	}
@@ -365,38 +406,43 @@ static int overlay_idmapped(const struct bundle *b, const char *upper, const cha
 		step = "create";
 		r = -errno;
 	}
-	if (r == 0) {
-		mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
-		if (mnt < 0 || syscall(SYS_move_mount, mnt, "", AT_FDCWD, target,
-		                       MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-			step = "attach";
-			r = -errno;
-		}
+	int mnt = -1;
+	if (r == 0 && (mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)) < 0) {
+		step = "fsmount";
+		r = -errno;
 	}
-	if (r == 0)
-		return 0;
-	char log[256];
-	ssize_t k = fs >= 0 ? read(fs, log, sizeof(log) - 1) : -1;
-	if (k > 2 && log[1] == ' ') { /* "e overlay: ..." */
-		log[k - (log[k - 1] == '\n')] = '\0';
-		step = log + 2;
-	}
-	return fc_error_set(err, -r, "mount the overlay of idmapped layers on `%s`: %s", target,
-	                    step);
+	if (r < 0)
+		return fc_error_set(err, -r, "the sandbox's overlay of %zu layers%s: %s",
+		                    b->n_layers, b->layer_fds ? " (idmapped)" : "",
+		                    fs_log(fs, log, sizeof(log), step));
+	*out = mnt;
+	return 0;
 }
 
-int bundle_create(const struct bundle *b, const char *rt_root, const char *id, const char *dir,
-                  struct fcrt_container **out, struct fc_error **err)
+int bundle_create(const struct bundle *b, const char *rt_root, const char *id,
+                  const char *mountpoint, struct fcrt_profile *prof, struct fcrt_container **out,
+                  struct fc_error **err)
 {
-	_cleanup_free_ char *rootfs = fc_asprintf("%s/rootfs", dir);
-	_cleanup_free_ char *upper = fc_asprintf("%s/upper", dir);
-	_cleanup_free_ char *work = fc_asprintf("%s/work", dir);
-	int r = b->layer_fds
-	            ? overlay_idmapped(b, upper, work, rootfs, err)
-	            : fcsnap_mount_overlay(b->layers, b->n_layers, upper, work, rootfs, err);
+	int mnt = -1;
+	int r = bundle_rootfs(b, &mnt, err);
 	if (r < 0)
 		return r;
-	struct fcrt_create_opts o = {
-	    .root = rt_root, .id = id, .bundle = dir, .spec = b->spec, .wait = FCRT_WAIT_SOCKET};
-	return fcrt_create(&o, out, err);
+	if (prof)
+		fcrt_profile_mark(prof, "rootfs", fc_now_ns());
+	_cleanup_free_ char *dir = fc_strdup(mountpoint);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	struct fcrt_create_opts o = {.root = rt_root,
+	                             .id = id,
+	                             .bundle = dir,
+	                             .rootfs = mountpoint,
+	                             .spec = b->spec,
+	                             .wait = FCRT_WAIT_SOCKET,
+	                             .has_rootfs_mount = true,
+	                             .rootfs_mount = mnt,
+	                             .profile = prof};
+	r = fcrt_create(&o, out, err);
+	close(mnt);
+	return r;
 }

@@ -12,6 +12,7 @@
 
 struct fc_spec;
 struct fcrt_container;
+struct fcrt_profile;
 struct fcsnap_store;
 
 /* A function's sandboxes get a user namespace of their own by default: ids
@@ -73,14 +74,19 @@ void bundle_free(struct bundle *b);
 void bundle_text(const struct bundle *b, struct fc_buf *out);
 int bundle_parse(const char *text, size_t len, struct bundle **out, struct fc_error **err);
 
-/* The per-sandbox tmpfs on dir (the overlay's upper and work dirs, its size
- * cap), with upper, work and rootfs in it; with a user namespace, dir and
- * upper belong to the sandbox's root. */
-int bundle_sandbox_dir(const struct bundle *b, const char *dir, struct fc_error **err);
-/* Make sandbox id in dir (holding the empty dirs upper, work and rootfs):
- * the overlay of the layers on dir/rootfs, then the container (libfcrt state
- * under rt_root) created from the spec, its init waiting on a socket. */
-int bundle_create(const struct bundle *b, const char *rt_root, const char *id, const char *dir,
-                  struct fcrt_container **out, struct fc_error **err);
+/* A sandbox's root filesystem, mounted nowhere (a detached mount, *out): the
+ * overlay of the layers (the idmapped ones with a user namespace) over a
+ * tmpfs of its own (its upper and work dirs, 64 MiB; with a user namespace,
+ * upper belongs to the sandbox's root). It lives as long as a descriptor or a
+ * mount namespace holds it. */
+int bundle_rootfs(const struct bundle *b, int *out, struct fc_error **err);
+/* Make sandbox id: the container (libfcrt state under rt_root) created from
+ * the spec with bundle_rootfs() as its root, which its init attaches on
+ * mountpoint (an empty directory) in its own mount namespace only: nothing
+ * of a sandbox is ever mounted in the caller's. Its init waits on a socket.
+ * With prof, each step's time is marked there (fcrt_profile). */
+int bundle_create(const struct bundle *b, const char *rt_root, const char *id,
+                  const char *mountpoint, struct fcrt_profile *prof, struct fcrt_container **out,
+                  struct fc_error **err);
 
 #endif

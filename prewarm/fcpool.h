@@ -8,7 +8,9 @@
  *   fcstart.sock           the API socket (SOCK_SEQPACKET, mode 0600)
  *   functions/<name>/      function.json (the deployed spec), config.json
  *   runtime/<id>/          libfcrt container state of each sandbox
- *   sandboxes/<id>/        per-sandbox tmpfs: upper, work, rootfs (overlay)
+ *   sandboxes/.rootfs      empty: where each sandbox's init attaches its
+ *                          root filesystem (a detached overlay over its own
+ *                          tmpfs), in the sandbox's mount namespace only
  * Every sandbox id starts with "fcs-<tag>-" where tag is a hash of the root,
  * so its cgroup (/fcrun/<id> in every hierarchy) is found after a crash.
  * Every function returns >= 0 or -errno with *err set. */

@@ -2,11 +2,12 @@
 /* forkserver.c: the single-threaded process that creates the sandboxes. The
  * daemon starts it before anything else (it never forks once it has threads
  * or clients) and sends it each function's bundle once per deploy, which it
- * keeps parsed; per sandbox it mounts a tmpfs, then the bundle's overlay
- * rootfs and fcrt_create() from its spec (bundle_create: so it is every
- * sandbox's parent and reaper), passes the sandbox's start socket and pidfd
- * to the daemon, reports exit statuses at once and tears the sandboxes down
- * afterwards, between creations. When the daemon's
+ * keeps parsed; per sandbox it makes the bundle's overlay rootfs as a
+ * detached mount, which the sandbox's init attaches in its own mount
+ * namespace only, and fcrt_create() from its spec (bundle_create: so it is
+ * every sandbox's parent and reaper), passes the sandbox's start socket and
+ * pidfd to the daemon, reports exit statuses at once and tears the sandbox
+ * down afterwards, between creations. When the daemon's
  * socket closes (the daemon stopped or was killed), it kills and removes every
  * sandbox it made, then exits. */
 #include <fcntl.h>
@@ -31,11 +32,14 @@
 struct fs_sandbox {
 	char id[96];
 	pid_t pid;
+	/* its mount namespace, held until the teardown: the unmounting of its
+	 * tree waits for the teardown, not for the function's exit */
+	int mntns;
 };
 static struct fs_sandbox *table;
 static size_t n_table, cap_table;
 static const char *g_root;
-static char *g_rt_root;
+static char *g_rt_root, *g_mountpoint;
 
 /* The deployed functions' bundles, parsed once per deploy. */
 struct fs_function {
@@ -98,16 +102,8 @@ static void function_forget(const char *name)
 	free(f);
 }
 
-static bool new_netns(pid_t pid)
-{
-	char p[64];
-	struct stat a, b;
-	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
-	return stat(p, &a) == 0 && stat("/proc/self/ns/net", &b) == 0 && a.st_ino != b.st_ino;
-}
-
-static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out,
-                        struct fc_error **err)
+static int make_sandbox(const struct fs_msg *req, struct fcrt_profile *prof,
+                        struct fcrt_container **out, struct fc_error **err)
 {
 	struct fs_function *f = *function_find(req->fn);
 	if (!f)
@@ -115,30 +111,9 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_container **out,
 		                    req->fn);
 	if (!f->b)
 		return fc_error_relay(err, EINVAL, "%s", f->error);
-	_cleanup_free_ char *dir = fc_asprintf("%s/sandboxes/%s", g_root, req->id);
-	int r;
-	if (mkdir(dir, 0700) < 0)
-		return fc_error_set(err, errno, "create `%s`", dir);
-	/* per-sandbox tmpfs: the overlay's upper and work dirs (and its size cap) */
-	r = bundle_sandbox_dir(f->b, dir, err);
-	if (r < 0)
-		goto fail;
-	r = bundle_create(f->b, g_rt_root, req->id, dir, out, err);
-	if (r < 0)
-		goto fail;
-	if (new_netns((*out)->pid) && fs_loopback_up((*out)->pid, err) < 0) {
-		r = fc_error_code(*err);
-		struct fc_error *e2 = NULL;
-		fcrt_delete(g_rt_root, req->id, true, &e2);
-		fc_error_free(e2);
-		fcrt_container_free(*out);
-		*out = NULL;
-		goto fail;
-	}
-	return 0;
-fail:
-	sandbox_dir_remove(g_root, req->id);
-	return r;
+	/* the root filesystem is mounted in the sandbox's mount namespace only
+	 * (on this empty dir there): nothing to mount or unmount here */
+	return bundle_create(f->b, g_rt_root, req->id, g_mountpoint, prof, out, err);
 }
 
 /* Started mode: the sandbox starts once it is made (its process reads
@@ -161,7 +136,10 @@ static void table_add(const char *id, pid_t pid)
 		cap_table = cap_table ? cap_table * 2 : 64;
 		table = fc_realloc(table, cap_table * sizeof(*table));
 	}
+	char ns[64];
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
 	snprintf(table[n_table].id, sizeof(table[n_table].id), "%s", id);
+	table[n_table].mntns = open(ns, O_RDONLY | O_CLOEXEC);
 	table[n_table++].pid = pid;
 }
 
@@ -173,27 +151,32 @@ static struct fs_sandbox *table_find_id(const char *id)
 	return NULL;
 }
 
-static void teardown(const char *id)
+static void teardown(const char *id, int mntns)
 {
+	uint64_t t0 = fc_log_level() >= FC_LOG_DEBUG ? fc_now_ns() : 0;
 	struct fc_error *e = NULL;
 	if (fcrt_delete(g_rt_root, id, true, &e) < 0)
 		fc_log(FC_LOG_WARN, "fork server: delete sandbox `%s`: %s", id, e ? e->msg : "?");
 	fc_error_free(e);
-	sandbox_dir_remove(g_root, id);
+	if (mntns >= 0)
+		close(mntns); /* its mounts go now */
+	if (t0)
+		fc_log(FC_LOG_DEBUG, "fork server: teardown `%s`: %llu us", id,
+		       (unsigned long long)(fc_now_ns() - t0) / 1000);
 }
 
 /* Sandboxes whose init was reaped, to tear down: after every exit status
  * went out, and between creations (a creation waits for none of them). */
-static char (*doomed)[96];
+static struct fs_sandbox *doomed;
 static size_t n_doomed, cap_doomed;
 
-static void doom(const char *id)
+static void doom(const struct fs_sandbox *s)
 {
 	if (n_doomed == cap_doomed) {
 		cap_doomed = cap_doomed ? cap_doomed * 2 : 64;
 		doomed = fc_realloc(doomed, cap_doomed * sizeof(*doomed));
 	}
-	snprintf(doomed[n_doomed++], sizeof(*doomed), "%s", id);
+	doomed[n_doomed++] = *s;
 }
 
 /* The oldest reaped sandbox's teardown; false when there is none. */
@@ -201,10 +184,9 @@ static bool teardown_next(void)
 {
 	if (!n_doomed)
 		return false;
-	char id[96];
-	memcpy(id, doomed[0], sizeof(id));
+	struct fs_sandbox s = doomed[0];
 	memmove(doomed, doomed + 1, --n_doomed * sizeof(*doomed));
-	teardown(id);
+	teardown(s.id, s.mntns);
 	return true;
 }
 
@@ -224,7 +206,7 @@ static void reap(int sock, bool report)
 			memcpy(m.id, table[i].id, sizeof(m.id));
 			if (report)
 				fs_send(sock, &m, -1, false);
-			doom(m.id);
+			doom(&table[i]);
 			table[i] = table[--n_table];
 			break;
 		}
@@ -251,6 +233,11 @@ void fs_main(int sock, const char *root)
 	}
 	g_root = root;
 	g_rt_root = fc_asprintf("%s/runtime", root);
+	/* where each sandbox's init attaches its root filesystem, in its own
+	 * mount namespace (empty here, always) */
+	g_mountpoint = fc_asprintf("%s/sandboxes/.rootfs", root);
+	if (mkdir(g_mountpoint, 0755) < 0 && errno != EEXIST)
+		fc_log(FC_LOG_ERROR, "fork server: create `%s`: %s", g_mountpoint, strerror(errno));
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -291,9 +278,12 @@ void fs_main(int sock, const char *root)
 			struct fcrt_container *c = NULL;
 			struct fc_error *e = NULL;
 			uint64_t t0 = fc_now_ns();
+			/* --debug: each step's time (`phases` in the log) */
+			struct fcrt_profile prof = {0};
+			bool profiled = fc_log_level() >= FC_LOG_DEBUG;
 			struct fs_msg a = {0};
 			memcpy(a.id, m.id, sizeof(a.id));
-			if (make_sandbox(&m, &c, &e) < 0) {
+			if (make_sandbox(&m, profiled ? &prof : NULL, &c, &e) < 0) {
 				a.type = FS_FAILED;
 				a.err = e ? e->errnum : EIO;
 				snprintf(a.text, sizeof(a.text), "%s",
@@ -306,7 +296,7 @@ void fs_main(int sock, const char *root)
 				snprintf(a.text, sizeof(a.text), "start: %s",
 				         e ? e->msg : "failed");
 				fs_send(sock, &a, -1, false);
-				teardown(m.id);
+				teardown(m.id, -1);
 			} else {
 				setpriority(PRIO_PROCESS, (id_t)c->pid, 0);
 				a.type = FS_CREATED;
@@ -315,6 +305,13 @@ void fs_main(int sock, const char *root)
 				table_add(m.id, c->pid);
 				/* the pidfd: the daemon hears of the exit itself */
 				fs_send2(sock, &a, c->sync_fd, c->pidfd, false);
+				if (profiled) {
+					_cleanup_buf_ struct fc_buf b = {0};
+					fcrt_profile_line(&prof, t0, &b);
+					fc_log(FC_LOG_DEBUG,
+					       "fork server: create `%s`: phases (us): %s", m.id,
+					       b.data ? b.data : "");
+				}
 			}
 			fc_error_free(e);
 			fcrt_container_free(c); /* closes our copy of the start socket */
@@ -336,7 +333,7 @@ void fs_main(int sock, const char *root)
 			break;
 		for (size_t i = 0; i < n_table; i++)
 			if (table[i].pid == pid) {
-				teardown(table[i].id);
+				teardown(table[i].id, table[i].mntns);
 				table[i] = table[--n_table];
 				break;
 			}

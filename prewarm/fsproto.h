@@ -44,7 +44,8 @@ ssize_t fs_recv(int fd, struct fs_msg *m, int *pass_fd);
 /* The same, a second passed descriptor in *pass_fd2 (or -1); more are closed. */
 ssize_t fs_recv2(int fd, struct fs_msg *m, int *pass_fd, int *pass_fd2);
 
-/* <root>/sandboxes/<id> teardown: unmount rootfs and tmpfs, remove the dir. */
+/* <root>/sandboxes/<id> (an older fcstart's mounts of a sandbox) teardown:
+ * unmount rootfs and tmpfs, remove the dir. */
 void sandbox_dir_remove(const char *root, const char *id);
 /* "fcs-<8 hex>-" for a root. */
 char *sandbox_prefix(const char *root);

@@ -204,6 +204,9 @@ static int validate(struct fc_create *c, struct fc_error **err)
 		return fc_error_set(err, 0,
 		                    "linux.resources.unified: invalid configuration: cannot use "
 		                    "unified on cgroup v1");
+	if (c->opts->has_rootfs_mount && (!fc_spec_ns(s, FC_NS_MOUNT) || c->opts->rootfs_mount < 0))
+		return fc_error_set(err, EINVAL,
+		                    "a detached root filesystem needs a mount namespace");
 	if (s->process->terminal && !c->opts->console_socket && !c->opts->has_console_fd)
 		return fc_error_set(err, 0,
 		                    "cannot allocate tty if fcrun will detach without "

@@ -91,6 +91,13 @@ struct fcrt_create_opts {
 	bool notify_socket;
 	/* When set, the create's steps are marked here (see fcrt_profile). */
 	struct fcrt_profile *profile;
+	/* The container's root filesystem as a detached mount (fsmount(2),
+	 * open_tree(OPEN_TREE_CLONE)): the init attaches it on root.path (an
+	 * empty directory) in its own mount namespace, so it is never mounted
+	 * in the caller's. It stays the caller's to close. Needs a mount
+	 * namespace. */
+	bool has_rootfs_mount;
+	int rootfs_mount;
 };
 
 /* A container created by this process (for run and the pool): it is our

@@ -416,6 +416,7 @@ static int init_close_fds(struct fc_create *c)
 	keep[n++] = c->exec_listen_fd;
 	keep[n++] = c->console_fd;
 	keep[n++] = c->seccomp_agent_fd;
+	keep[n++] = c->opts->has_rootfs_mount ? c->opts->rootfs_mount : -1;
 	for (size_t i = 0; i < c->n_cg_self_fds; i++)
 		keep[n++] = c->cg_self_fds[i];
 	for (size_t i = 0; c->idmap_fds && i < c->spec->n_mounts; i++)

@@ -644,8 +644,17 @@ int fc_rootfs_prepare(struct fc_create *c, struct fc_error **err)
 	          (prop & (MS_SHARED | MS_UNBINDABLE)) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
 		return fc_error_set(err, errno, "make / %s",
 		                    s->rootfs_propagation ? s->rootfs_propagation : "rslave");
-	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (c->opts->has_rootfs_mount) {
+		/* the caller's detached root filesystem, here only */
+		if (syscall(SYS_move_mount, c->opts->rootfs_mount, "", AT_FDCWD, s->root_path,
+		            MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return fc_error_set(err, errno,
+			                    "root.path: attach the root filesystem on `%s`",
+			                    s->root_path);
+		close(c->opts->rootfs_mount);
+	} else if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0) {
 		return fc_error_set(err, errno, "root.path: bind `%s` onto itself", s->root_path);
+	}
 	rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return fc_error_set(err, errno, "root.path: open `%s`", s->root_path);
