@@ -18,7 +18,10 @@ DOCKERD=/usr/sbin/dockerd
 CONTAINERD=/usr/bin/containerd
 CTR=/usr/bin/ctr
 E2E_IMAGE=fcstart.test/busybox:e2e
-E2E_NS=fce2e
+# The containerd namespace, and the parent cgroup of every container the
+# private daemons and podman make (dockerd's cgroup-parent too): one per run,
+# so that runs side by side on one host do not see each other's cgroups.
+E2E_NS=fce2e-$$
 
 # e2e_install: install the Debian packages of $E2E_NEEDS ("PACKAGE:PATH"
 # words; default: docker.io, containerd and runc) whose PATH is missing, with
@@ -65,12 +68,11 @@ CTD_PID=
 DOCKERD_PID=
 E2E_DOCKER_CG_EXISTED=
 
-# Container cgroups (below /docker and /fce2e in every hierarchy): listed at
-# start, compared at the end; the parents are removed by e2e_stop when we made
-# them.
+# Container cgroups (below /$E2E_NS in every hierarchy): listed at start,
+# compared at the end; the parent is removed by e2e_stop.
 e2e_cgroups() {
 	local d
-	for d in /sys/fs/cgroup/*/docker/* /sys/fs/cgroup/*/fce2e/* /sys/fs/cgroup/docker/* /sys/fs/cgroup/fce2e/*; do
+	for d in /sys/fs/cgroup/*/"$E2E_NS"/* /sys/fs/cgroup/"$E2E_NS"/*; do
 		[ -d "$d" ] && echo "$d"
 	done | sort
 }
@@ -124,8 +126,9 @@ e2e_start_dockerd() {
 		rt=$(jq -c --arg n "${kv%%=*}" --arg p "${kv#*=}" '. + {($n): {path: $p}}' <<<"$rt")
 	done
 	mkdir -p "$E2E/docker/data" "$E2E/docker/exec"
-	jq -n --argjson rt "$rt" '{runtimes: $rt, "storage-driver": "overlay2", "log-driver": "json-file",
-		"exec-opts": ["native.cgroupdriver=cgroupfs"], features: {buildkit: false}}' >"$E2E/daemon.json"
+	jq -n --argjson rt "$rt" --arg cg "/$E2E_NS" '{runtimes: $rt, "storage-driver": "overlay2", "log-driver": "json-file",
+		"exec-opts": ["native.cgroupdriver=cgroupfs"], "cgroup-parent": $cg,
+		features: {buildkit: false}}' >"$E2E/daemon.json"
 	"$DOCKERD" --config-file "$E2E/daemon.json" \
 		--host "unix://$E2E/docker.sock" \
 		--data-root "$E2E/docker/data" --exec-root "$E2E/docker/exec" \
@@ -222,7 +225,7 @@ e2e_stop() {
 		done
 	done
 	local cg
-	for cg in /sys/fs/cgroup/*/fce2e /sys/fs/cgroup/fce2e; do
+	for cg in /sys/fs/cgroup/*/"$E2E_NS" /sys/fs/cgroup/"$E2E_NS"; do
 		[ -d "$cg" ] && rmdir "$cg" 2>/dev/null
 	done
 	if [ "$E2E_DOCKER_CG_EXISTED" = 0 ]; then

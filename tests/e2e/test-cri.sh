@@ -49,7 +49,7 @@ e2e_stop_extra() {
 }
 rm_pod_cgroups() {
 	local d
-	for d in /sys/fs/cgroup/*/fce2e/cri-* /sys/fs/cgroup/fce2e/cri-*; do
+	for d in /sys/fs/cgroup/*/"$E2E_NS"/cri-* /sys/fs/cgroup/"$E2E_NS"/cri-*; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
 	return 0
@@ -117,11 +117,11 @@ fi
 
 # The pod and container configs, the same for both handlers but for names.
 podjson() {
-	jq -n --arg r "$1" --arg logs "$E2E/logs/$1" '{
+	jq -n --arg r "$1" --arg logs "$E2E/logs/$1" --arg cg "/$E2E_NS/cri-$1" '{
 		metadata: {name: ("pod-" + $r), uid: ("uid-" + $r), namespace: "fce2e", attempt: 0},
 		log_directory: $logs,
 		labels: {app: "fce2e"},
-		linux: {cgroup_parent: ("/fce2e/cri-" + $r),
+		linux: {cgroup_parent: $cg,
 			security_context: {namespace_options: {network: "NODE", pid: "CONTAINER", ipc: "POD"}}}}' >"$E2E/pod-$1.json"
 }
 # ctrjson RUNTIME NAME COMMAND-JSON [SECURITY-CONTEXT-JSON]
@@ -254,8 +254,8 @@ expect_eq "no container cgroups left" "" "$left"
 e2e_stop
 left=$(our_shims)
 expect_eq "containerd and its shims stopped" "" "$left"
-left=$(ls -d /sys/fs/cgroup/*/fce2e 2>/dev/null)
-expect_eq "no /fce2e parent cgroups left" "" "$left"
+left=$(ls -d /sys/fs/cgroup/*/"$E2E_NS" 2>/dev/null)
+expect_eq "no /$E2E_NS parent cgroups left" "" "$left"
 left=$(grep -c " $E2E" /proc/self/mountinfo)
 expect_eq "no mounts left" 0 "$left"
 done_testing

@@ -179,6 +179,6 @@ expect_eq "no container cgroups left" "" "$left"
 e2e_stop
 left=$(our_shims)
 expect_eq "dockerd, containerd and the shims stopped" "" "$left"
-left=$(ls -d /sys/fs/cgroup/*/fce2e 2>/dev/null)
-expect_eq "no /fce2e parent cgroups left" "" "$left"
+left=$(ls -d /sys/fs/cgroup/*/"$E2E_NS" 2>/dev/null)
+expect_eq "no /$E2E_NS parent cgroups left" "" "$left"
 done_testing

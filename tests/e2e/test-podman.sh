@@ -9,7 +9,7 @@
 # network config dir and containers.conf/storage.conf/registries.conf are
 # under the scratch dir (CONTAINERS_CONF & co.); images come from an archive
 # the test builds (podman load); containers have no network (netns "none")
-# and live below the cgroup /fce2e. Each runtime keeps its state in a root
+# and live below the cgroup /$E2E_NS. Each runtime keeps its state in a root
 # of its own under the scratch dir: podman 4.3 does not hand --runtime-flag
 # to its cleanup process, so each runtime is named by a two-line wrapper that
 # execs it with `--root DIR` and podman's arguments unchanged.
@@ -19,7 +19,7 @@ PODMAN=/usr/bin/podman
 E2E_NEEDS="podman:$PODMAN conmon:/usr/bin/conmon runc:/usr/sbin/runc crun:/usr/bin/crun"
 . "$(dirname "$0")/e2e-lib.sh"
 
-CGP=/fce2e
+CGP=/$E2E_NS
 # Every command of this test goes to the private podman.
 pm() { timeout -k 10 120 "$PODMAN" "$@"; }
 
@@ -33,7 +33,7 @@ our_conmons() {
 	done
 }
 # Called by e2e_stop (on every exit): containers, conmons, runtime state,
-# podman's own cgroups below /fce2e.
+# podman's own cgroups below /$E2E_NS.
 e2e_stop_extra() {
 	[ -n "${PM:-}" ] && [ -f "$PM/containers.conf" ] || return 0
 	local id p r rt
@@ -288,8 +288,8 @@ e2e_stop_extra
 left=$(e2e_cg_new)
 expect_eq "no container cgroups left" "" "$left"
 e2e_stop
-left=$(ls -d /sys/fs/cgroup/*/fce2e 2>/dev/null)
-expect_eq "no /fce2e parent cgroups left" "" "$left"
+left=$(ls -d /sys/fs/cgroup/*/"$E2E_NS" 2>/dev/null)
+expect_eq "no /$E2E_NS parent cgroups left" "" "$left"
 left=$(grep -c " $E2E" /proc/self/mountinfo)
 expect_eq "no podman storage mounts left" 0 "$left"
 done_testing
