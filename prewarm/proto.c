@@ -813,6 +813,77 @@ static int watchdog_timeout(const struct fcpool_fn_spec *s, uint64_t *ms, struct
 	return 0;
 }
 
+/* The members of a FunctionDeployment have the types OpenFaaS's Go types
+ * give them (null is an absent member, as Go reads it; members it does not
+ * know are ignored, as Go does): a member of another type is refused naming
+ * it, where it was dropped (a number in envVars, a string for secrets). */
+static int deployment_types(yajl_val v, struct fc_error **err)
+{
+	static const char *const strs[] = {"service", "image", "namespace", "envProcess"};
+	static const char *const maps[] = {"envVars", "labels", "annotations"};
+	static const char *const lists[] = {"constraints", "secrets"};
+	static const char *const res[] = {"limits", "requests"};
+	static const char *const res_keys[] = {"memory", "cpu"};
+	const char *what = "deploy request body";
+	for (size_t i = 0; i < FC_ARRAY_SIZE(strs); i++) {
+		yajl_val x = get(v, strs[i], yajl_t_any);
+		if (x && !YAJL_IS_NULL(x) && !YAJL_IS_STRING(x))
+			return fc_error_set(err, EINVAL, "%s: %s: expected a string", what,
+			                    strs[i]);
+	}
+	for (size_t i = 0; i < FC_ARRAY_SIZE(maps); i++) {
+		yajl_val x = get(v, maps[i], yajl_t_any);
+		if (!x || YAJL_IS_NULL(x))
+			continue;
+		if (!YAJL_IS_OBJECT(x))
+			return fc_error_set(err, EINVAL,
+			                    "%s: %s: expected an object of strings ({\"KEY\": "
+			                    "\"VALUE\"})",
+			                    what, maps[i]);
+		for (size_t k = 0; k < YAJL_GET_OBJECT(x)->len; k++) {
+			yajl_val e = YAJL_GET_OBJECT(x)->values[k];
+			if (!YAJL_IS_NULL(e) && !YAJL_IS_STRING(e))
+				return fc_error_set(err, EINVAL, "%s: %s.%s: expected a string",
+				                    what, maps[i], YAJL_GET_OBJECT(x)->keys[k]);
+		}
+	}
+	for (size_t i = 0; i < FC_ARRAY_SIZE(lists); i++) {
+		yajl_val x = get(v, lists[i], yajl_t_any);
+		if (!x || YAJL_IS_NULL(x))
+			continue;
+		if (!YAJL_IS_ARRAY(x))
+			return fc_error_set(err, EINVAL, "%s: %s: expected an array of strings",
+			                    what, lists[i]);
+		for (size_t k = 0; k < YAJL_GET_ARRAY(x)->len; k++) {
+			yajl_val e = YAJL_GET_ARRAY(x)->values[k];
+			if (!YAJL_IS_NULL(e) && !YAJL_IS_STRING(e))
+				return fc_error_set(err, EINVAL, "%s: %s[%zu]: expected a string",
+				                    what, lists[i], k);
+		}
+	}
+	for (size_t i = 0; i < FC_ARRAY_SIZE(res); i++) {
+		yajl_val x = get(v, res[i], yajl_t_any);
+		if (!x || YAJL_IS_NULL(x))
+			continue;
+		if (!YAJL_IS_OBJECT(x))
+			return fc_error_set(err, EINVAL,
+			                    "%s: %s: expected an object ({\"memory\": \"128Mi\", "
+			                    "\"cpu\": \"500m\"})",
+			                    what, res[i]);
+		for (size_t k = 0; k < FC_ARRAY_SIZE(res_keys); k++) {
+			yajl_val e = get(x, res_keys[k], yajl_t_any);
+			if (e && !YAJL_IS_NULL(e) && !YAJL_IS_STRING(e))
+				return fc_error_set(err, EINVAL, "%s: %s.%s: expected a string",
+				                    what, res[i], res_keys[k]);
+		}
+	}
+	yajl_val ro = get(v, "readOnlyRootFilesystem", yajl_t_any);
+	if (ro && !YAJL_IS_NULL(ro) && !YAJL_IS_TRUE(ro) && !YAJL_IS_FALSE(ro))
+		return fc_error_set(err, EINVAL,
+		                    "%s: readOnlyRootFilesystem: expected true or false", what);
+	return 0;
+}
+
 int proto_openfaas_deployment(const char *json, struct fcpool_fn_spec *s, char ***notes,
                               struct fc_error **err)
 {
@@ -821,6 +892,10 @@ int proto_openfaas_deployment(const char *json, struct fcpool_fn_spec *s, char *
 	yajl_val v = doc_parse(json, "deploy request body", err);
 	if (!v)
 		return fc_error_code(*err);
+	if (deployment_types(v, err) < 0) {
+		yajl_tree_free(v);
+		return -EINVAL;
+	}
 	const char *service = js_str(v, "service"), *image = js_str(v, "image");
 	const char *fprocess = js_str(v, "envProcess");
 	const char *mode = sub_str(v, "annotations", "com.fcstart.mode");

@@ -148,6 +148,10 @@ expect_match "a deploy without a service: 400 naming it" "function name ``.* 400
 	"$(sys -w ' %{http_code}' -X POST -d '{"image":"bb"}' "$U/system/functions" | tr '\n' ' ')"
 expect_match "limits.memory lots: 400 naming it" "limits.memory .lots.* 400$" \
 	"$(sys -w ' %{http_code}' -X POST -d '{"service":"x","image":"bb","limits":{"memory":"lots"}}' "$U/system/functions" | tr '\n' ' ')"
+expect_match "envVars with a number (not OpenFaaS's map of strings): 400 naming the member" "envVars.n: expected a string.* 400$" \
+	"$(sys -w ' %{http_code}' -X POST -d '{"service":"x","image":"bb","envVars":{"n":1}}' "$U/system/functions" | tr '\n' ' ')"
+expect_match "secrets as a string (not an array): 400 naming it" "secrets: expected an array.* 400$" \
+	"$(sys -w ' %{http_code}' -X POST -d '{"service":"x","image":"bb","secrets":"api-key"}' "$U/system/functions" | tr '\n' ' ')"
 expect_match "another namespace: 400 naming it" "namespace .dev.* 400$" \
 	"$(sys -w ' %{http_code}' -X POST -d '{"service":"x","image":"bb","namespace":"dev"}' "$U/system/functions" | tr '\n' ' ')"
 expect_match "an image that is not there: 400 naming it" "nope.* 400$" \

@@ -261,6 +261,47 @@ static void openfaas(void)
 	m = take_msg(&e);
 	ok(r == -EINVAL && strstr(m, "secret `../etc`"), "a secret name with a slash: %s", m);
 	free(m);
+	/* members of other types than OpenFaaS's Go types: refused, named */
+	static const char *const bad[][2] = {
+	    {"\"service\":5,\"image\":\"bb\"", "service: expected a string"},
+	    {"\"service\":\"a\",\"image\":[\"bb\"]", "image: expected a string"},
+	    {"\"service\":\"a\",\"image\":\"bb\",\"envProcess\":{}", "envProcess: expected"},
+	    {"\"service\":\"a\",\"image\":\"bb\",\"envVars\":{\"n\":1}",
+	     "envVars.n: expected a string"},
+	    {"\"service\":\"a\",\"image\":\"bb\",\"envVars\":[\"n=1\"]",
+	     "envVars: expected an object"},
+	    {"\"service\":\"a\",\"image\":\"bb\",\"labels\":[1]", "labels: expected an object"},
+	    {"\"service\":\"a\",\"image\":\"bb\",\"annotations\":{\"t\":true}",
+	     "annotations.t: expected"},
+	    {"\"service\":\"a\",\"image\":\"bb\",\"secrets\":\"key\"",
+	     "secrets: expected an array"},
+	    {"\"service\":\"a\",\"image\":\"bb\",\"constraints\":[\"x\",2]",
+	     "constraints[1]: expected a string"},
+	    {"\"service\":\"a\",\"image\":\"bb\",\"limits\":\"1G\"", "limits: expected an object"},
+	    {"\"service\":\"a\",\"image\":\"bb\",\"requests\":{\"memory\":128}",
+	     "requests.memory: expected a string"},
+	    {"\"service\":\"a\",\"image\":\"bb\",\"readOnlyRootFilesystem\":\"yes\"",
+	     "readOnlyRootFilesystem: expected true or false"},
+	};
+	for (size_t i = 0; i < FC_ARRAY_SIZE(bad); i++) {
+		char *doc = fc_asprintf("{%s}", bad[i][0]);
+		r = proto_openfaas_deployment(doc, &s, &notes, &e);
+		m = take_msg(&e);
+		ok(r == -EINVAL && strstr(m, bad[i][1]), "%s: refused (%s)", doc, m);
+		free(m);
+		free(doc);
+	}
+	/* null is an absent member, as Go reads it */
+	ok(proto_openfaas_deployment("{\"service\":\"a\",\"image\":\"bb\",\"envProcess\":null,"
+	                             "\"envVars\":null,\"labels\":{\"x\":null},\"secrets\":null,"
+	                             "\"limits\":null,\"readOnlyRootFilesystem\":null}",
+	                             &s, &notes, &e) == 0,
+	   "null members are absent ones");
+	fc_error_free(e);
+	e = NULL;
+	fcpool_fn_spec_clear(&s);
+	fc_strv_free(notes);
+	notes = NULL;
 	char *name = NULL, *ns = NULL;
 	double replicas = 0;
 	ok(proto_openfaas_delete("{\"functionName\":\"echo\",\"namespace\":\"openfaas-fn\"}", &name,
