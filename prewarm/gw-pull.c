@@ -5,7 +5,9 @@
  * in the deploy (bundle.c) it would hold the daemon's one loop, every
  * invocation and control request with it. The child's stderr comes back
  * through a pipe (its last lines are the error of a pull that failed); its
- * end is that pipe's end, then it is reaped. */
+ * end is that pipe's end, then it is reaped. Deploys of a reference already
+ * being pulled wait for that pull (a client that gave up and tries again, two
+ * functions of one image): one pull per reference at a time. */
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -19,7 +21,8 @@
 
 struct gw_pull {
 	struct gateway *g;
-	struct gw_req *q; /* NULL once the request is over */
+	struct gw_req **qs; /* the deploys waiting for it (nq), while they last */
+	size_t nq;
 	char *ref;
 	pid_t pid;
 	int fd;
@@ -55,8 +58,16 @@ static void pull_reap(struct gw_pull *p)
 
 static void pull_free(struct gw_pull *p)
 {
+	free(p->qs);
 	free(p->ref);
 	free(p);
+}
+
+static void pull_attach(struct gw_pull *p, struct gw_req *q)
+{
+	p->qs = fc_realloc(p->qs, (p->nq + 1) * sizeof(*p->qs));
+	p->qs[p->nq++] = q;
+	q->pull = p;
 }
 
 static void on_output(void *data, short revents)
@@ -88,16 +99,27 @@ static void on_output(void *data, short revents)
 	bool ok = WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0;
 	fc_log(ok ? FC_LOG_INFO : FC_LOG_WARN, "HTTP gateway: pull `%s` %s", p->ref,
 	       ok ? "done" : "failed");
-	if (!p->q) {
-		pull_free(p); /* its request is over */
+	if (!p->nq) {
+		pull_free(p); /* its requests are over */
 		return;
 	}
-	gw_resume(p->q); /* its route asks gw_pull_result */
+	for (size_t i = 0; i < p->nq; i++)
+		gw_resume(p->qs[i]); /* its route asks gw_pull_result */
 }
 
 int gw_pull_start(struct gw_req *q, const char *ref, struct fc_error **err)
 {
 	struct gateway *g = q->g;
+	for (struct gw_pull *p = g->pulls; p; p = p->next)
+		if (FC_STREQ(p->ref, ref)) {
+			pull_attach(p, q);
+			fc_log(FC_LOG_INFO,
+			       "HTTP gateway: `%s` is being pulled (process %d): the deploy waits "
+			       "for it",
+			       ref, (int)p->pid);
+			gw_suspend(q);
+			return 0;
+		}
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
 		return fc_error_set(err, errno, "pull `%s`: pipe", ref);
@@ -133,14 +155,13 @@ int gw_pull_start(struct gw_req *q, const char *ref, struct fc_error **err)
 	}
 	struct gw_pull *p = fc_calloc(1, sizeof(*p));
 	p->g = g;
-	p->q = q;
 	p->ref = fc_strdup(ref);
 	p->pid = pid;
 	p->fd = pfd[0];
 	p->w = loop_watch(g->l, p->fd, POLLIN, on_output, p);
 	p->next = g->pulls;
 	g->pulls = p;
-	q->pull = p;
+	pull_attach(p, q);
 	fc_log(FC_LOG_INFO, "HTTP gateway: pulling `%s` (process %d) for a deploy", ref, (int)pid);
 	gw_suspend(q);
 	return 0;
@@ -179,10 +200,13 @@ void gw_pull_free(struct gw_req *q)
 	if (!p)
 		return;
 	q->pull = NULL;
-	if (p->done)
-		pull_free(p);
-	else
-		p->q = NULL; /* reaped and freed when it ends */
+	for (size_t i = 0; i < p->nq; i++)
+		if (p->qs[i] == q) {
+			p->qs[i] = p->qs[--p->nq];
+			break;
+		}
+	if (p->done && !p->nq)
+		pull_free(p); /* else freed when it ends, or by its last request */
 }
 
 void gw_pull_stop_all(struct gateway *g)
@@ -191,8 +215,8 @@ void gw_pull_stop_all(struct gateway *g)
 		struct gw_pull *p = g->pulls;
 		kill(p->pid, SIGTERM);
 		pull_reap(p); /* unlinks it */
-		if (p->q)
-			p->q->pull = NULL;
+		for (size_t i = 0; i < p->nq; i++)
+			p->qs[i]->pull = NULL;
 		pull_free(p);
 	}
 }

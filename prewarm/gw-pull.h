@@ -8,7 +8,8 @@
 #ifdef FC_HAVE_MHD
 /* Pull ref into the daemon's store with a child `fcstart image pull`, q
  * suspended meanwhile (the daemon serves the rest); q is resumed when the
- * child ends, its route then asks gw_pull_result. */
+ * child ends, its route then asks gw_pull_result. A pull of ref under way
+ * is joined, not started again. */
 int gw_pull_start(struct gw_req *q, const char *ref, struct fc_error **err);
 /* q's pull: -1 none, 0 under way, 1 done (*err: why it failed, or NULL). */
 int gw_pull_result(struct gw_req *q, struct fc_error **err);

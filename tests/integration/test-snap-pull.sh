@@ -287,10 +287,18 @@ for t in 3 4 5; do push "$T/a" a "$R/test/dep:$t" || echo "# push test/dep:$t fa
 jq -n --arg g "$T/gate3" --arg g4 "$T/gate4" --arg g5 "$T/gate5" '{hold: {"/v2/test/dep/manifests/3": $g,
 	"/v2/test/dep/manifests/4": $g4, "/v2/test/dep/manifests/5": $g5}}' >"$REG_DIR/proxy.rules"
 : >"$REG_DIR/proxy.log"
+CPID2=
 gdeploy slow "$P/test/dep:3" >"$T/slow.code" &
 CPID=$!
 if held /v2/test/dep/manifests/3; then
 	ok "a deploy by reference through the gateway: its pull waits on the registry"
+	# a second deploy of the same reference joins that pull
+	gdeploy slow2 "$P/test/dep:3" >"$T/slow2.code" &
+	CPID2=$!
+	for _ in $(seq 100); do grep -q "\`$P/test/dep:3\` is being pulled" "$T/serve.log" && break; sleep 0.05; done
+	[ "$(grep -c "pulling \`$P/test/dep:3\`" "$T/serve.log")" = 1 ] && grep -q "\`$P/test/dep:3\` is being pulled" "$T/serve.log" &&
+		ok "a second deploy of the same reference waits for that pull (one pull)" ||
+		{ not_ok "second deploy of test/dep:3"; diag <"$T/serve.log"; }
 	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$G/healthz")
 	[ "$code" = 200 ] && ok "meanwhile /healthz answers 200" || not_ok "/healthz during a pull: HTTP $code"
 	out=$(curl -s --max-time 5 -d x "$G/function/gw")
@@ -304,10 +312,13 @@ else
 	not_ok "the registry was not asked for test/dep:3"; diag <"$REG_DIR/proxy.log"; diag <"$T/serve.log"
 fi
 touch "$T/gate3"
-wait "$CPID"
-[ "$(cat "$T/slow.code")" = 202 ] && ok "once pulled, the deploy answers 202" || { not_ok "deploy after a pull: HTTP $(cat "$T/slow.code")"; diag <"$T/deploy-slow.out"; }
-out=$(curl -s --max-time 10 -d x "$G/function/slow")
-echo "$out" | grep -q hello-from-image && ok "the function deployed after the pull answers" || { not_ok "POST /function/slow"; echo "$out" | diag; }
+wait "$CPID" $CPID2
+[ "$(cat "$T/slow.code") $(cat "$T/slow2.code")" = "202 202" ] && ok "once pulled, both deploys answer 202" ||
+	{ not_ok "deploys after a pull: HTTP $(cat "$T/slow.code") $(cat "$T/slow2.code")"; diag <"$T/deploy-slow.out"; diag <"$T/deploy-slow2.out"; }
+out=$(curl -s --max-time 10 -d x "$G/function/slow")$(curl -s --max-time 10 -d x "$G/function/slow2")
+[ "$(echo "$out" | grep -c hello-from-image)" = 2 ] && ok "the functions deployed after the pull answer" || { not_ok "POST /function/slow, slow2"; echo "$out" | diag; }
+[ "$(grep -Ec "(GET|HEAD) /v2/test/dep/manifests/3 - [0-9]" "$REG_DIR/proxy.log")" = 1 ] && ok "the registry was asked for the manifest once" ||
+	{ not_ok "manifest requests"; diag <"$REG_DIR/proxy.log"; }
 check "the gateway's pull recorded the image under its reference" "$F" image --store "$S" inspect "$P/test/dep:3"
 check "nothing left in the store's tmp/ after the gateway's pull" clean_tmp
 check "the pull's process was reaped" no_pull_child
@@ -333,7 +344,7 @@ check "and its process was reaped" no_pull_child
 : >"$REG_DIR/proxy.log"
 code=$(gdeploy gone "$P/test/dep:4" --max-time 10)
 [ "$code" = 202 ] && ! grep -q manifests "$REG_DIR/proxy.log" && ok "deployed again: 202 without asking the registry" || { not_ok "deploy gone again: HTTP $code"; diag <"$REG_DIR/proxy.log"; }
-for f in dep dep3 dep4 gw slow gone; do fn rm "$f" >/dev/null 2>&1; done
+for f in dep dep3 dep4 gw slow slow2 gone; do fn rm "$f" >/dev/null 2>&1; done
 # the daemon stopped during a pull: the pull's process is stopped and reaped
 gdeploy stopped "$P/test/dep:5" >"$T/stopped.code" &
 CPID=$!
