@@ -12,6 +12,7 @@
 #include "frontends.h"
 #include "logs.h"
 #include "proto.h"
+#include "pulls.h"
 
 struct api {
 	struct daemon *d;
@@ -37,6 +38,10 @@ struct api_conn {
 	uint64_t log_seq;
 	bool log_follow;
 	struct logs_watch *log_w;
+	/* a deploy waiting for its image to be pulled */
+	struct fcpool_fn_spec spec;
+	bool has_spec;
+	struct pull_wait *pull;
 	struct api_conn *next;
 };
 
@@ -50,6 +55,9 @@ static void conn_free(struct api_conn *c)
 		}
 	daemon_release(a->d, c->inv);
 	daemon_log_unwatch(a->d, c->log_w);
+	pull_wait_cancel(c->pull);
+	if (c->has_spec)
+		fcpool_fn_spec_clear(&c->spec);
 	free(c->log_fn);
 	for (size_t i = 0; i < c->nfds; i++)
 		close(c->fds[i]);
@@ -260,6 +268,44 @@ static void op_logs(struct api_conn *c, struct proto_request *rq)
 	send_logs(c);
 }
 
+/* The image of a deploy that waited is in the store, or could not be pulled. */
+static void on_pulled(void *owner, const struct fc_error *err)
+{
+	struct api_conn *c = owner;
+	struct fc_error *e = NULL;
+	c->pull = NULL;
+	if (err) {
+		fc_error_set(&e, err->errnum, "function `%s`: %s", c->spec.name, err->msg);
+		reply_err(c, e);
+	} else if (daemon_deploy(c->api->d, &c->spec, &e) < 0) {
+		reply_err(c, e);
+	} else {
+		c->has_spec = false; /* the daemon's now */
+		fc_log(FC_LOG_INFO, "function deployed");
+		reply_ok(c);
+	}
+	conn_free(c);
+}
+
+/* A deploy whose image a child pulls first (daemon_image_to_pull): answered
+ * at the pull's end, the daemon serving the rest meanwhile. */
+static bool deploy_after_pull(struct api_conn *c, struct proto_request *rq)
+{
+	struct daemon *d = c->api->d;
+	_cleanup_free_ char *ref = NULL;
+	struct fc_error *e = NULL;
+	if (daemon_image_to_pull(d, &rq->spec, &ref) <= 0)
+		return false;
+	c->spec = rq->spec;
+	memset(&rq->spec, 0, sizeof(rq->spec));
+	c->has_spec = true;
+	if (pulls_wait(daemon_pulls(d), ref, on_pulled, c, &c->pull, &e) < 0) {
+		reply_err(c, e);
+		conn_free(c);
+	}
+	return true;
+}
+
 static void on_request(struct api_conn *c, const char *buf)
 {
 	struct daemon *d = c->api->d;
@@ -276,6 +322,10 @@ static void on_request(struct api_conn *c, const char *buf)
 		reply_ok(c);
 		break;
 	case PROTO_DEPLOY:
+		if (deploy_after_pull(c, &rq)) {
+			proto_request_clear(&rq);
+			return;
+		}
 		r = daemon_deploy(d, &rq.spec, &e);
 		if (r >= 0)
 			fc_log(FC_LOG_INFO, "function deployed");

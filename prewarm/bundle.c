@@ -152,7 +152,8 @@ int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_
 	/* the image: a name in the store, or a reference pulled as the label
 	 * com.fcstart.pull says (missing by default; fcstart fn deploy --pull).
 	 * A pull here runs in the deploy, other requests waiting for it (the
-	 * gateway pulls a missing image beforehand, in a child: gw-pull.c). */
+	 * front ends have a missing image pulled beforehand, by a child:
+	 * pulls.c; --pull always pulls here). */
 	int policy = bundle_pull_policy(s, err);
 	if (policy < 0)
 		return policy;

@@ -28,6 +28,7 @@
 #include "http.h"
 #include "logs.h"
 #include "pool.h"
+#include "pulls.h"
 #include "secrets.h"
 
 #define FS_MAX          8 /* fork servers at most */
@@ -64,6 +65,7 @@ struct daemon {
 	struct pool *pool;
 	struct http_connector *http;
 	struct logs *logs;
+	struct pulls *pulls; /* images pulled for deploys, made at the first */
 	struct fserver fs[FS_MAX];
 	unsigned nfs;
 	uint64_t next_tick;
@@ -645,6 +647,13 @@ int daemon_image_to_pull(struct daemon *d, const struct fcpool_fn_spec *spec, ch
 	return 1;
 }
 
+struct pulls *daemon_pulls(struct daemon *d)
+{
+	if (!d->pulls)
+		d->pulls = pulls_new(d->l, daemon_store_path(d));
+	return d->pulls;
+}
+
 int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err)
 {
 	struct bundle *b = NULL;
@@ -1052,6 +1061,7 @@ void daemon_free(struct daemon *d)
 		return;
 	if (d->l)
 		loop_unhook(d->l, d);
+	pulls_free(d->pulls);
 	/* closes every start socket: waiting inits exit */
 	pool_free(d->pool);
 	http_connector_free(d->http);

@@ -29,6 +29,8 @@ const char *daemon_store_path(const struct daemon *d);
  * by the caller), else 0, so that a front end can pull it beforehand without
  * holding the loop up (fcstart image pull), then deploy. */
 int daemon_image_to_pull(struct daemon *d, const struct fcpool_fn_spec *spec, char **ref);
+/* The pulls of images for deploys (pulls.h), shared by the front ends. */
+struct pulls *daemon_pulls(struct daemon *d);
 /* Deploy spec (taken on success), or replace a deployed function's. */
 int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err);
 /* -ENOENT "no function `NAME`" when it is not deployed. */

@@ -426,7 +426,6 @@ void gateway_stop(struct gateway *g)
 	}
 	MHD_run(g->mhd);
 	MHD_stop_daemon(g->mhd); /* completes every request */
-	gw_pull_stop_all(g);
 	gw_async_stop(g);
 	gw_metrics_free(g->metrics);
 	gw_auth_free(g->auth);

@@ -83,7 +83,6 @@ struct gateway {
 	uint64_t header_ns; /* a request's head must come within this */
 	struct gw_metrics *metrics;
 	struct gw_async *async;
-	struct gw_pull *pulls; /* images pulled for deploys (gw-pull.c) */
 };
 
 /* A request (libmicrohttpd's per-request context). */

@@ -6,18 +6,16 @@
 #include "gw-http.h"
 
 #ifdef FC_HAVE_MHD
-/* Pull ref into the daemon's store with a child `fcstart image pull`, q
- * suspended meanwhile (the daemon serves the rest); q is resumed when the
- * child ends, its route then asks gw_pull_result. A pull of ref under way
- * is joined, not started again. */
+/* Pull ref into the daemon's store (daemon_pulls: a child `fcstart image
+ * pull`, or the pull of ref under way), q suspended meanwhile (the daemon
+ * serves the rest); q is resumed at the pull's end, its route then asks
+ * gw_pull_result. */
 int gw_pull_start(struct gw_req *q, const char *ref, struct fc_error **err);
 /* q's pull: -1 none, 0 under way, 1 done (*err: why it failed, or NULL). */
 int gw_pull_result(struct gw_req *q, struct fc_error **err);
 /* The request is over: a pull under way goes on (a deploy tried again
- * finds its image) and is reaped when it ends. */
+ * finds its image, or joins it). */
 void gw_pull_free(struct gw_req *q);
-/* The gateway stops: pulls under way are stopped and reaped. */
-void gw_pull_stop_all(struct gateway *g);
 
 #endif /* FC_HAVE_MHD */
 #endif

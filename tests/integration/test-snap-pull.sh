@@ -283,9 +283,9 @@ no_pull_child() { # no `fcstart image pull` child of the daemon (running or a zo
 	done
 	return 0
 }
-for t in 3 4 5; do push "$T/a" a "$R/test/dep:$t" || echo "# push test/dep:$t failed"; done
-jq -n --arg g "$T/gate3" --arg g4 "$T/gate4" --arg g5 "$T/gate5" '{hold: {"/v2/test/dep/manifests/3": $g,
-	"/v2/test/dep/manifests/4": $g4, "/v2/test/dep/manifests/5": $g5}}' >"$REG_DIR/proxy.rules"
+for t in 3 4 5 6; do push "$T/a" a "$R/test/dep:$t" || echo "# push test/dep:$t failed"; done
+jq -n --arg g "$T/gate3" --arg g4 "$T/gate4" --arg g5 "$T/gate5" --arg g6 "$T/gate6" '{hold: {"/v2/test/dep/manifests/3": $g,
+	"/v2/test/dep/manifests/4": $g4, "/v2/test/dep/manifests/5": $g5, "/v2/test/dep/manifests/6": $g6}}' >"$REG_DIR/proxy.rules"
 : >"$REG_DIR/proxy.log"
 CPID2=
 gdeploy slow "$P/test/dep:3" >"$T/slow.code" &
@@ -344,7 +344,35 @@ check "and its process was reaped" no_pull_child
 : >"$REG_DIR/proxy.log"
 code=$(gdeploy gone "$P/test/dep:4" --max-time 10)
 [ "$code" = 202 ] && ! grep -q manifests "$REG_DIR/proxy.log" && ok "deployed again: 202 without asking the registry" || { not_ok "deploy gone again: HTTP $code"; diag <"$REG_DIR/proxy.log"; }
-for f in dep dep3 dep4 gw slow slow2 gone; do fn rm "$f" >/dev/null 2>&1; done
+# the same through the unix socket (fcstart fn deploy): a child pulls, the
+# daemon serves meanwhile; a gateway deploy of the same reference joins it
+fn deploy cli --image "$P/test/dep:6" >"$T/cli.out" 2>&1 &
+CPID=$!
+if held /v2/test/dep/manifests/6; then
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$G/healthz")
+	if [ "$code" = 200 ] && timeout 5 "$F" fn --socket "$SOCK" ls >/dev/null 2>&1 && kill -0 "$CPID" 2>/dev/null; then
+		ok "fn deploy --image REF: while its pull waits on the registry, the gateway and fn ls answer"
+	else
+		not_ok "fn deploy's pull held the daemon (/healthz: HTTP $code)"; diag <"$T/serve.log"
+	fi
+	gdeploy cli2 "$P/test/dep:6" >"$T/cli2.code" &
+	CPID2=$!
+	for _ in $(seq 100); do grep -q "\`$P/test/dep:6\` is being pulled" "$T/serve.log" && break; sleep 0.05; done
+	[ "$(grep -c "pulling \`$P/test/dep:6\`" "$T/serve.log")" = 1 ] && grep -q "\`$P/test/dep:6\` is being pulled" "$T/serve.log" &&
+		ok "a gateway deploy of the same reference joins fn deploy's pull" || { not_ok "joined pull of test/dep:6"; diag <"$T/serve.log"; }
+else
+	not_ok "the registry was not asked for test/dep:6"; diag <"$REG_DIR/proxy.log"; diag <"$T/serve.log"
+fi
+touch "$T/gate6"
+wait "$CPID"
+rc=$?
+wait $CPID2
+[ $rc = 0 ] && [ "$(cat "$T/cli2.code")" = 202 ] && ok "then fn deploy exits 0 and the gateway's deploy answers 202" ||
+	{ not_ok "fn deploy exit $rc, gateway HTTP $(cat "$T/cli2.code")"; diag <"$T/cli.out"; }
+out=$("$F" invoke --socket "$SOCK" cli 2>&1)
+echo "$out" | grep -q hello-from-image && ok "the function deployed after the pull answers (invoke)" || { not_ok "invoke cli"; echo "$out" | diag; }
+check "the pulls' processes were reaped" no_pull_child
+for f in dep dep3 dep4 gw slow slow2 gone cli cli2; do fn rm "$f" >/dev/null 2>&1; done
 # the daemon stopped during a pull: the pull's process is stopped and reaped
 gdeploy stopped "$P/test/dep:5" >"$T/stopped.code" &
 CPID=$!
