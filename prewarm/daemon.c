@@ -665,8 +665,11 @@ int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error
 	if (r >= 0)
 		r = fcpool_fn_spec_check(spec, err);
 	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_FORK)
-		r = fc_error_set(err, ENOTSUP, "function `%s`: prewarm fork is not available yet",
-		                 spec->name);
+		r = fc_error_set(
+		    err, ENOTSUP,
+		    "function `%s`: prewarm fork is not built yet (docs/initialized.md); "
+		    "prewarm started keeps initialized instances ready",
+		    spec->name);
 	uint32_t base = r >= 0 && !spec->userns_host ? userns_base(d, spec->name) : 0;
 	if (r >= 0 && !spec->userns_host && !base)
 		r = fc_error_set(err, ENOSPC,
