@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd-bench.c: `fcstart bench SUBCOMMAND`: runtime (bench-runtime.c), pool
  * (bench-pool.c), coldstart (bench-coldstart.c), pull (bench-pull.c), gateway
- * (bench-gateway.c). */
+ * (bench-gateway.c), functions (bench-functions.c). */
 #include "bench-coldstart.h"
+#include "bench-functions.h"
 #include "bench-gateway.h"
 #include "bench-pool.h"
 #include "bench-pull.h"
@@ -21,7 +22,9 @@ int cmd_bench(int argc, char **argv)
 		    "  pool      pre-warmed pool hand-over vs on-demand vs OCI runtimes\n"
 		    "  coldstart cold starts of an image across storage tiers and start paths\n"
 		    "  pull      uncached cold starts from a registry behind a shaped link\n"
-		    "  gateway   an HTTP function behind the OpenFaaS gateway, nginx and Docker\n");
+		    "  gateway   an HTTP function behind the OpenFaaS gateway, nginx and Docker\n"
+		    "  functions Python and Node.js functions: docker run, fcrun run, pool "
+		    "modes\n");
 		return argc < 2 ? 2 : 0;
 	}
 	if (FC_STREQ(argv[1], "runtime"))
@@ -34,6 +37,8 @@ int cmd_bench(int argc, char **argv)
 		return bench_pull_cmd(argc - 1, argv + 1);
 	if (FC_STREQ(argv[1], "gateway"))
 		return bench_gateway_cmd(argc - 1, argv + 1);
+	if (FC_STREQ(argv[1], "functions"))
+		return bench_functions_cmd(argc - 1, argv + 1);
 	fprintf(stderr, "fcstart bench: unknown subcommand `%s` (see `fcstart bench --help`)\n",
 	        argv[1]);
 	return 2;
