@@ -57,7 +57,36 @@ int fc_in_root_chdir(const char *field, const char *path, struct fc_error **err)
 	return 0;
 }
 
+char *fc_in_root_dangling(int rootfd, const char *path)
+{
+	_cleanup_free_ char *p = fc_strdup(path);
+	while (*p && p[strlen(p) - 1] == '/')
+		p[strlen(p) - 1] = '\0';
+	char *slash = strrchr(p, '/');
+	const char *name = slash ? slash + 1 : p;
+	if (slash)
+		*slash = '\0';
+	_cleanup_close_ int dir = fc_in_root_open(rootfd, slash ? p : ".", O_PATH | O_DIRECTORY, 0);
+	char target[4096];
+	ssize_t n = dir < 0 ? -1 : readlinkat(dir, name, target, sizeof(target) - 1);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	/* resolved as the container resolves it: from its root, or from the
+	 * link's directory */
+	return target[0] == '/' ? fc_strdup(target) : fc_asprintf("%s/%s", slash ? p : "", target);
+}
+
+/* A component that is a symlink to nothing (/data -> /var/lib/data): what
+ * it points at is made, as runc does, up to 40 links deep. */
+static int mkdir_p(int rootfd, const char *path, mode_t mode, int depth, struct fc_error **err);
+
 int fc_in_root_mkdir_p(int rootfd, const char *path, mode_t mode, struct fc_error **err)
+{
+	return mkdir_p(rootfd, path, mode, 0, err);
+}
+
+static int mkdir_p(int rootfd, const char *path, mode_t mode, int depth, struct fc_error **err)
 {
 	const char *rel = path;
 	while (*rel == '/')
@@ -91,8 +120,23 @@ int fc_in_root_mkdir_p(int rootfd, const char *path, mode_t mode, struct fc_erro
 			} else {
 				parent = fc_in_root_open(rootfd, ".", O_PATH | O_DIRECTORY, 0);
 			}
-			if (parent < 0 || (mkdirat(parent, name, mode) < 0 && errno != EEXIST))
+			int mr = parent < 0 ? -1 : mkdirat(parent, name, mode);
+			if (mr < 0 && (parent < 0 || errno != EEXIST))
 				return fc_error_set(err, errno, "mkdir `%s` in the rootfs", path);
+			if (mr < 0 && depth < 40) {
+				/* it exists and does not resolve: a dangling symlink */
+				_cleanup_free_ char *to = fc_in_root_dangling(rootfd, p);
+				if (to) {
+					*s = ch;
+					_cleanup_free_ char *full =
+					    end ? fc_strdup(to) : fc_asprintf("%s/%s", to, s + 1);
+					_cleanup_close_ int made =
+					    mkdir_p(rootfd, full, mode, depth + 1, err);
+					if (made < 0)
+						return made;
+					*s = '\0';
+				}
+			}
 		} else if (d < 0) {
 			return ROOT_ERR(err, errno, "open `%s` in the rootfs", p);
 		}

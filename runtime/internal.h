@@ -135,8 +135,13 @@ int fc_find_executable(const char *arg0, char **env, char **out, struct fc_error
  * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS). fc_in_root_open returns
  * the fd or -1 with errno set; a leading '/' is allowed. */
 int fc_in_root_open(int rootfd, const char *path, int flags, mode_t mode);
-/* mkdir -p inside the root; returns an O_PATH fd of the directory. */
+/* mkdir -p inside the root; returns an O_PATH fd of the directory. A
+ * symlink to nothing on the way gets what it points at made (in the root),
+ * as runc does. */
 int fc_in_root_mkdir_p(int rootfd, const char *path, mode_t mode, struct fc_error **err);
+/* The target of path when its last component is a symlink (absolute, or
+ * joined to the link's directory), else NULL. */
+char *fc_in_root_dangling(int rootfd, const char *path);
 /* chdir to path inside our root ("/"): field names the config field in errors
  * ("process.cwd"); magic links and paths leading out are refused. */
 int fc_in_root_chdir(const char *field, const char *path, struct fc_error **err);

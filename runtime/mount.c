@@ -45,8 +45,17 @@ static int mkdir_in_root(const char *path, mode_t mode, struct fc_error **err)
 }
 
 /* Make a mount target (directory, or an empty file when the source is not a
- * directory) and return an O_PATH fd of it. */
+ * directory) and return an O_PATH fd of it. A destination that is a symlink
+ * to nothing (/etc/resolv.conf -> /run/x/resolv.conf) gets its target made
+ * inside the root, as runc does. */
+static int make_target_at(const char *dest, bool dir, int depth, struct fc_error **err);
+
 static int make_target(const char *dest, bool dir, struct fc_error **err)
+{
+	return make_target_at(dest, dir, 0, err);
+}
+
+static int make_target_at(const char *dest, bool dir, int depth, struct fc_error **err)
 {
 	if (dir)
 		return mkdir_in_root(dest, 0755, err);
@@ -63,6 +72,14 @@ static int make_target(const char *dest, bool dir, struct fc_error **err)
 	if (fd >= 0)
 		return fd;
 	fd = openat2_in_root(skip_slash(dest), O_CREAT | O_WRONLY, 0644);
+	if (fd < 0 && errno == ENOENT && depth < 40) {
+		_cleanup_free_ char *to = fc_in_root_dangling(rootfd, dest);
+		if (to) {
+			fd = make_target_at(to, false, depth + 1, err);
+			if (fd < 0)
+				return fd;
+		}
+	}
 	if (fd < 0)
 		return fc_error_set(err, errno, "create `%s` in the rootfs", dest);
 	close(fd);

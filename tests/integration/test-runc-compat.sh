@@ -456,6 +456,25 @@ shared() {
 same "a cgroup that is not empty: a warning with the count, as runc 1.1 (1.2 refuses it)" out \
 	"level=warning msg=\"container's cgroup is not empty: 1 process\(es\) found\"" shared
 
+# ---- mounts: where runc makes them
+# One bundle per runtime here: a runtime may create files in the rootfs.
+dangling() {
+	local r=$1 b=$T/bdl-$1
+	newid
+	rm -rf "$b"
+	bundle "$b" sh -c 'readlink /etc/resolv.conf; cat /etc/resolv.conf; grep -E " /var/lib/data " /proc/self/mounts | cut -d" " -f2,3'
+	rm -f "$b/rootfs/etc/resolv.conf"
+	ln -s /run/systemd/resolve/stub-resolv.conf "$b/rootfs/etc/resolv.conf"
+	ln -s /var/lib/data "$b/rootfs/data"
+	echo "nameserver 192.0.2.1" >"$T/resolv.src"
+	jqedit "$b" ".mounts += [{\"destination\": \"/etc/resolv.conf\", \"type\": \"bind\", \"source\": \"$T/resolv.src\", \"options\": [\"bind\", \"ro\"]},
+		{\"destination\": \"/data\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"}]"
+	rt "$r" run --bundle "$b" "$id"
+	(cd "$b/rootfs" && find run var -newer "$T/resolv.src" | sort)
+}
+same "a mount destination that is a symlink to nothing (a file, a directory): its target is made in the rootfs" out \
+	'^/var/lib/data tmpfs$' dangling
+
 # ---- seccomp notify: an agent (tests/lib/seccomp-agent.py) ------------------
 agent_log=$T/agent.log
 python3 "$FC_SOURCE_ROOT/tests/lib/seccomp-agent.py" "$T/agent.sock" "$agent_log" 2>"$T/agent.err" &
