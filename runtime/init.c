@@ -157,6 +157,8 @@ static int setup_console(struct fc_create *c, struct fc_error **err)
 	char peer[64];
 	snprintf(peer, sizeof(peer), "/proc/self/fd/%d", slave);
 	int cfd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (cfd < 0) /* a read-only /dev: made before it turned read-only */
+		cfd = open("/dev/console", O_PATH | O_CLOEXEC | O_NOFOLLOW);
 	if (cfd >= 0) {
 		close(cfd);
 		mount(peer, "/dev/console", NULL, MS_BIND, NULL);

@@ -304,7 +304,8 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 		}
 		goto out;
 	}
-	/* v1 or hybrid: a tmpfs with one directory per hierarchy. */
+	/* v1 or hybrid: a tmpfs with one directory per hierarchy (read-write,
+	 * as runc's: its read-only flag goes to the hierarchies). */
 	if (mount("tmpfs", fdpath(t, buf), "tmpfs", flags, "mode=755") < 0) {
 		r = fc_error_set(err, errno, "mounts: tmpfs on `%s`", m->destination);
 		goto out;
@@ -348,10 +349,8 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 					symlinkat(name, top, s);
 		}
 	}
-	if (r >= 0 && (m->flags & MS_RDONLY)) {
-		_cleanup_close_ int t2 = openat2_in_root(skip_slash(m->destination), O_PATH, 0);
-		r = remount(fdpath(t2, buf), MS_RDONLY | flags, m->destination, err);
-	}
+	/* The tmpfs holding the hierarchies stays read-write, as runc leaves it
+	 * (the hierarchies themselves are read-only as asked). */
 out:
 	return r;
 out_err:
@@ -441,6 +440,20 @@ static int ordinary_dir(const char *dest, const char *type, struct fc_error **er
 	return 0;
 }
 
+static bool is_dev(const char *dest)
+{
+	size_t n = strlen(dest);
+	while (n > 1 && dest[n - 1] == '/')
+		n--;
+	return n == 4 && strncmp(dest, "/dev", 4) == 0;
+}
+
+static bool late_readonly(const struct fc_mount *m)
+{
+	return (m->flags & MS_RDONLY) && !m->bind && m->type &&
+	       (FC_STREQ(m->type, "tmpfs") || is_dev(m->destination));
+}
+
 static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_error **err)
 {
 	const char *type = m->type;
@@ -458,6 +471,11 @@ static int mount_one(struct fc_create *c, const struct fc_mount *m, struct fc_er
 	if (t < 0)
 		return t;
 	unsigned long flags = m->flags;
+	/* As runc: a read-only tmpfs or /dev is mounted read-write, so the
+	 * devices, /dev/pts and mounts below it can be made, and turns
+	 * read-only at the end (fc_rootfs_finish). */
+	if (late_readonly(m))
+		flags &= ~MS_RDONLY;
 	_cleanup_close_ int under = -1;
 	if (m->tmpcopyup && FC_STREQ(type, "tmpfs")) {
 		char b2[32];
@@ -906,6 +924,30 @@ int fc_rootfs_finish(struct fc_create *c, struct fc_error **err)
 			r = fc_error_wrap(err, "process.cwd");
 		else
 			close(fd);
+	}
+	/* Read-only tmpfs mounts and /dev, mounted read-write, turn read-only
+	 * now (runc's finalizeRootfs); the console's mount point is made
+	 * first, the terminal is set up after this. */
+	for (size_t i = 0; r >= 0 && i < s->n_mounts; i++) {
+		const struct fc_mount *m = &s->mounts[i];
+		if (!late_readonly(m))
+			continue;
+		if (is_dev(m->destination) && s->process && s->process->terminal) {
+			int fd = fc_in_root_open(rootfd, "dev/console",
+			                         O_CREAT | O_WRONLY | O_NOFOLLOW, 0600);
+			if (fd >= 0)
+				close(fd);
+		}
+		char buf[32];
+		_cleanup_close_ int t = openat2_in_root(skip_slash(m->destination), O_PATH, 0);
+		if (t < 0)
+			r = fc_error_set(err, errno, "mounts: reopen `%s`", m->destination);
+		else
+			r = remount(fdpath(t, buf),
+			            MS_RDONLY |
+			                (m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+			                             MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)),
+			            m->destination, err);
 	}
 	close(rootfd);
 	rootfd = -1;

@@ -18,7 +18,9 @@ runc_cleanup() {
 	done
 	return 0
 }
-trap 'rc=$?; runc_cleanup; (exit $rc); cleanup' EXIT
+# Helper processes of this test (an agent, a console receiver...), killed by pid.
+helpers=()
+trap 'rc=$?; for p in "${helpers[@]}"; do kill "$p" 2>/dev/null; done; runc_cleanup; (exit $rc); cleanup' EXIT
 
 # rt NAME ARGS...: the runtime NAME (runc or fcrun) with its own root.
 rt() {
@@ -255,7 +257,7 @@ PY
 mainpid_is() { sed -e "s/^MAINPID=$2\$/MAINPID=$1/" "$T/host-notify.log"; }
 if cc -static -O2 -o "$T/sd-notify" "$FC_SOURCE_ROOT/tests/lib/sd-notify.c" 2>"$T/cc.log"; then
 	host_notify
-	trap 'rc=$?; kill "$notifier" 2>/dev/null; runc_cleanup; (exit $rc); cleanup' EXIT
+	helpers+=("$notifier")
 	bundle "$T/bsd" sh -c 'sleep 0.5; /sd-notify "STATUS=starting"; /sd-notify "READY=1"; sleep 100'
 	cp "$T/sd-notify" "$T/bsd/rootfs/sd-notify"
 	sd_detached() {
@@ -347,7 +349,7 @@ while True:
     c.close()
 PY
 recvtty=$!
-trap 'rc=$?; kill "$recvtty" 2>/dev/null; runc_cleanup; (exit $rc); cleanup' EXIT
+helpers+=("$recvtty")
 for _ in $(seq 100); do [ -S "$T/console.sock" ] && break; sleep 0.05; done
 bundle "$T/btty" sh -c 'ls -ln $(tty) | cut -c1-10,15-40 >/tmp/run.tty; sleep 100'
 jqedit "$T/btty" '.process.terminal = true | .process.user = {"uid": 1000, "gid": 1000} | .root.readonly = false'
@@ -393,7 +395,6 @@ hostfile() {
 }
 hostfile fcrun >"$T/hf" 2>&1
 expect_eq "a regular host file given as stdio is left alone (runc makes the container user its owner)" 0 "$(cat "$T/hf")"
-kill "$recvtty" 2>/dev/null
 
 # ---- update: device rules with letters runc ignores ("rwa") ----------------
 bundle "$T/bupd" sh -c 'while true; do head -c 100 /dev/kmsg 2>/dev/null; sleep 0.05; done'
@@ -456,7 +457,7 @@ shared() {
 same "a cgroup that is not empty: a warning with the count, as runc 1.1 (1.2 refuses it)" out \
 	"level=warning msg=\"container's cgroup is not empty: 1 process\(es\) found\"" shared
 
-# ---- mounts: where runc makes them
+# ---- mounts: where runc makes them, read-only /dev and tmpfs
 # One bundle per runtime here: a runtime may create files in the rootfs.
 dangling() {
 	local r=$1 b=$T/bdl-$1
@@ -474,12 +475,37 @@ dangling() {
 }
 same "a mount destination that is a symlink to nothing (a file, a directory): its target is made in the rootfs" out \
 	'^/var/lib/data tmpfs$' dangling
+bundle "$T/bdro" sh -c 'grep -E " /dev(/pts|/shm|/mqueue)? " /proc/self/mounts | cut -d" " -f2,4 | cut -d, -f1; ls /dev | tr "\n" " "; echo; touch /dev/x 2>&1; tty'
+jqedit "$T/bdro" '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
+devro() { newid; rt "$1" run --bundle "$T/bdro" "$id"; }
+same "a read-only /dev: devices and the mounts below it made first (mkdir /dev/pts failed)" out '^/dev ro$' devro
+bundle "$T/bdrot" sleep 100
+jqedit "$T/bdrot" '.process.terminal = true | .mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
+devro_tty() {
+	newid
+	rt "$1" run -d --console-socket "$T/console.sock" --bundle "$T/bdrot" "$id" || return 1
+	sleep 0.3
+	rt "$1" exec "$id" sh -c 'grep " /dev " /proc/self/mounts | cut -d" " -f4 | cut -d, -f1; grep -c " /dev/console " /proc/self/mounts'
+	rt "$1" delete -f "$id"
+}
+same "a read-only /dev with a terminal: /dev/console still bound" out '^ro$' devro_tty
+bundle "$T/btro" sh -c 'grep -E " /data(/sub)? " /proc/self/mounts | cut -d" " -f2,4 | cut -d, -f1; touch /data/x 2>&1'
+jqedit "$T/btro" '.mounts += [{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["ro"]},
+	{"destination": "/data/sub", "type": "tmpfs", "source": "tmpfs"}]'
+tmpfsro() { newid; rt "$1" run --bundle "$T/btro" "$id"; }
+same "a read-only tmpfs with a mount below it: read-only at the end, as runc" out '^/data ro$' tmpfsro
+if [ -d /sys/fs/cgroup/memory ]; then
+	bundle "$T/bcgt" sh -c 'grep " /sys/fs/cgroup" /proc/self/mounts | grep -v " /sys/fs/cgroup/unified " | cut -d" " -f2,4 | cut -d, -f1 | sort'
+	cgtmpfs() { newid; rt "$1" run --bundle "$T/bcgt" "$id"; }
+	same "cgroup v1: the tmpfs at /sys/fs/cgroup read-write, the hierarchies read-only (runc)" out \
+		'^/sys/fs/cgroup rw$' cgtmpfs
+fi
 
 # ---- seccomp notify: an agent (tests/lib/seccomp-agent.py) ------------------
 agent_log=$T/agent.log
 python3 "$FC_SOURCE_ROOT/tests/lib/seccomp-agent.py" "$T/agent.sock" "$agent_log" 2>"$T/agent.err" &
 agent=$!
-trap 'rc=$?; kill "$agent" 2>/dev/null; runc_cleanup; (exit $rc); cleanup' EXIT
+helpers+=("$agent")
 for _ in $(seq 100); do [ -S "$T/agent.sock" ] && break; sleep 0.05; done
 # notify_bundle DIR NNP SYSCALLS-JSON ARGS...: the agent makes PATH-bar for
 # a notified mkdir PATH (listenerMetadata "bar") and fails chmod (ENOMEDIUM).
