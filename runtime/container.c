@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -69,6 +70,10 @@ static void create_cleanup(struct fc_create *c)
 		if (c->idmap_fds[i] >= 0)
 			close(c->idmap_fds[i]);
 	free(c->idmap_fds);
+	for (size_t i = 0; c->tree_fds && c->spec && i < c->spec->n_mounts; i++)
+		if (c->tree_fds[i] >= 0)
+			close(c->tree_fds[i]);
+	free(c->tree_fds);
 	if (c->state_dirfd >= 0)
 		close(c->state_dirfd);
 	if (c->exec_listen_fd >= 0)
@@ -421,13 +426,27 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	}
 	fc_mark(&c, "seccomp");
 	c.idmap_fds = fc_calloc(c.spec->n_mounts + 1, sizeof(int));
+	c.tree_fds = fc_calloc(c.spec->n_mounts + 1, sizeof(int));
+	bool userns = fc_spec_ns(c.spec, FC_NS_USER) != NULL;
 	for (size_t i = 0; i < c.spec->n_mounts; i++) {
 		const struct fc_mount *m = &c.spec->mounts[i];
-		c.idmap_fds[i] = -1;
+		c.idmap_fds[i] = c.tree_fds[i] = -1;
 		if (m->n_uid_mappings || m->n_gid_mappings) {
 			r = c.idmap_fds[i] = fc_idmap_userns(m, err);
 			if (r < 0)
 				goto fail;
+		} else if (userns && m->source &&
+		           (m->bind || (m->type && FC_STREQ(m->type, "bind")))) {
+			/* The init, in the user namespace, may not be able to reach
+			 * the source (a 0700 directory on the way): cloned here. A
+			 * source that cannot be cloned is left to the init, which
+			 * says why. */
+			_cleanup_free_ char *src = m->source[0] == '/'
+			                               ? fc_strdup(m->source)
+			                               : fc_asprintf("%s/%s", c.bundle, m->source);
+			c.tree_fds[i] = (int)syscall(SYS_open_tree, AT_FDCWD, src,
+			                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+			                                 (m->recursive ? AT_RECURSIVE : 0));
 		}
 	}
 	/* As runc: the agent is needed (and connected) only when the filter

@@ -409,7 +409,7 @@ static int keep_fds(int preserve, struct fc_error **err)
 
 static int init_close_fds(struct fc_create *c)
 {
-	size_t n = 0, max = 8 + c->n_cg_self_fds + (c->spec ? c->spec->n_mounts : 0) +
+	size_t n = 0, max = 8 + c->n_cg_self_fds + (c->spec ? 2 * c->spec->n_mounts : 0) +
 	                    (size_t)(c->opts->preserve_fds > 0 ? c->opts->preserve_fds : 0);
 	_cleanup_free_ int *keep = fc_calloc(max, sizeof(int));
 	for (int i = 0; i < c->opts->preserve_fds; i++)
@@ -423,6 +423,8 @@ static int init_close_fds(struct fc_create *c)
 		keep[n++] = c->cg_self_fds[i];
 	for (size_t i = 0; c->idmap_fds && i < c->spec->n_mounts; i++)
 		keep[n++] = c->idmap_fds[i];
+	for (size_t i = 0; c->tree_fds && i < c->spec->n_mounts; i++)
+		keep[n++] = c->tree_fds[i];
 	c->state_dirfd = -1; /* closed below: a host directory */
 	return fc_close_fds_except(keep, n);
 }
@@ -478,6 +480,12 @@ void fc_init_main(struct fc_create *c)
 	if (fc_spec_ns(s, FC_NS_MOUNT) && fc_rootfs_prepare(c, &e) < 0)
 		fail_sync(c, e);
 	fc_mark(c, "i:rootfs");
+	/* the bind sources' clones are mounted (and closed) by now */
+	for (size_t i = 0; c->tree_fds && i < s->n_mounts; i++)
+		if (c->tree_fds[i] >= 0) {
+			close(c->tree_fds[i]);
+			c->tree_fds[i] = -1;
+		}
 	expect(c, FC_SYNC_CGROUP);
 	if (fc_cgroup_enter_self(c->cg_self_fds, c->n_cg_self_fds, &e) < 0)
 		fail_sync(c, e);

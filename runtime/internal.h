@@ -59,6 +59,10 @@ struct fc_create {
 	int seccomp_agent_fd; /* connected linux.seccomp.listenerPath, or -1 */
 	pid_t host_pid;       /* the init's pid as the runtime sees it (from FC_SYNC_GO) */
 	int *idmap_fds;       /* per mount: user namespace of an idmapped mount, or -1 */
+	/* per mount: with a user namespace, a detached clone (open_tree) of a
+	 * bind mount's source, made by the runtime where it can reach it (as
+	 * runc opens them before the init joins the user namespace), or -1 */
+	int *tree_fds;
 	struct fc_seccomp_prog *seccomp;
 	char *exec_path;        /* resolved process.args[0] (in the container's rootfs) */
 	char **env;             /* process env + extra */

@@ -245,12 +245,24 @@ static int mount_bind(struct fc_create *c, const struct fc_mount *m, struct fc_e
 		                    m->destination);
 	src =
 	    m->source[0] == '/' ? fc_strdup(m->source) : fc_asprintf("%s/%s", c->bundle, m->source);
-	if (stat(src, &st) < 0)
+	size_t idx = (size_t)(m - c->spec->mounts);
+	int tree = c->tree_fds ? c->tree_fds[idx] : -1;
+	if ((tree >= 0 ? fstat(tree, &st) : stat(src, &st)) < 0)
 		return fc_error_set(err, errno, "mounts: bind source `%s`", src);
 	_cleanup_close_ int t = make_target(m->destination, S_ISDIR(st.st_mode), err);
 	if (t < 0)
 		return t;
-	if (m->n_uid_mappings || m->n_gid_mappings) {
+	if (tree >= 0) {
+		/* the runtime's clone of the source (a user namespace) */
+		int mr = (int)syscall(SYS_move_mount, tree, "", t, "",
+		                      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+		int e = errno;
+		close(tree);
+		c->tree_fds[idx] = -1;
+		if (mr < 0)
+			return fc_error_set(err, e, "mounts: bind `%s` on `%s`", src,
+			                    m->destination);
+	} else if (m->n_uid_mappings || m->n_gid_mappings) {
 		if (mount_idmapped(src, t, m, c->idmap_fds[m - c->spec->mounts], err) < 0)
 			return fc_error_code(*err);
 	} else if (mount(src, fdpath(t, buf), NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) <

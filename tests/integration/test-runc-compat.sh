@@ -457,7 +457,7 @@ shared() {
 same "a cgroup that is not empty: a warning with the count, as runc 1.1 (1.2 refuses it)" out \
 	"level=warning msg=\"container's cgroup is not empty: 1 process\(es\) found\"" shared
 
-# ---- mounts: where runc makes them, read-only /dev and tmpfs
+# ---- mounts: where runc makes them, read-only /dev and tmpfs, user namespaces
 # One bundle per runtime here: a runtime may create files in the rootfs.
 dangling() {
 	local r=$1 b=$T/bdl-$1
@@ -500,6 +500,27 @@ if [ -d /sys/fs/cgroup/memory ]; then
 	same "cgroup v1: the tmpfs at /sys/fs/cgroup read-write, the hierarchies read-only (runc)" out \
 		'^/sys/fs/cgroup rw$' cgtmpfs
 fi
+# A bind source below a directory only the host's root may enter: runc opens
+# it before the init joins the container's user namespace.
+mkdir -p "$T/priv/data"
+chmod 700 "$T/priv"
+echo reachable >"$T/priv/data/f"
+userns_bind() {
+	local r=$1 b=$T/bun-$1
+	newid
+	rm -rf "$b"
+	bundle "$b" sh -c 'cat /mnt/f; grep " /mnt " /proc/self/mounts | cut -d" " -f4 | cut -d, -f1'
+	jqedit "$b" ".linux.namespaces += [{\"type\": \"user\"}]
+		| .linux.uidMappings = [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]
+		| .linux.gidMappings = [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]
+		| .mounts |= map(select(.destination != \"/sys/fs/cgroup\"))
+		| .mounts += [{\"destination\": \"/mnt\", \"type\": \"bind\", \"source\": \"$T/priv/data\", \"options\": [\"rbind\", \"ro\"]}]"
+	chown -R 100000:100000 "$b/rootfs"
+	rt "$r" run --bundle "$b" "$id"
+}
+chmod 755 "$T"
+same "user namespace: a bind source the container's root could not reach is mounted (read-only)" out \
+	'^reachable$' userns_bind
 
 # ---- seccomp notify: an agent (tests/lib/seccomp-agent.py) ------------------
 agent_log=$T/agent.log
