@@ -179,6 +179,29 @@ pidfile() {
 }
 same "exec --pid-file (relative, -d, unwritable: 255)" out 'unwritable pid file: 255' pidfile
 
+# ---- exec and noNewPrivileges ------------------------------------------------
+# exec inherits the container's noNewPrivileges; --no-new-privs sets it; a
+# process.json says its own (and --no-new-privs is ignored with -p, as runc).
+bundle "$T/bnnp" sleep 100
+exec_nnp() {
+	local r=$1 v
+	newid
+	rt "$r" run -d --bundle "$T/bnnp" "$id" >/dev/null || return 1
+	rt "$r" exec "$id" grep NoNewPrivs /proc/self/status
+	rt "$r" exec --no-new-privs "$id" grep NoNewPrivs /proc/self/status
+	for v in true false; do
+		echo "{\"args\": [\"grep\", \"NoNewPrivs\", \"/proc/self/status\"], \"env\": [\"PATH=/bin\"], \"cwd\": \"/\", \"noNewPrivileges\": $v}" >"$T/pnnp.json"
+		rt "$r" exec -p "$T/pnnp.json" "$id"
+		rt "$r" exec -p "$T/pnnp.json" --no-new-privs "$id"
+	done
+	rt "$r" delete -f "$id"
+}
+for nnp in false true; do
+	jqedit "$T/bnnp" ".process.noNewPrivileges = $nnp"
+	same "exec with the container's noNewPrivileges $nnp: inherited, --no-new-privs, process.json" out \
+		'NoNewPrivs:.1' exec_nnp
+done
+
 # ---- refused by runc and crun ----------------------------------------------
 bundle "$T/bref" true
 jqedit "$T/bref" '.linux.sysctl = {"kernel.hostname": "other"}'
@@ -196,6 +219,22 @@ if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
 else
 	ok "# SKIP unified resources on a v1 host: this host is cgroup v2"
 fi
+# The image's /proc or /sys a symlink: procfs and sysfs would follow it and
+# the masked paths with them.
+bundle "$T/bpsym" true
+rmdir "$T/bpsym/rootfs/proc" && ln -s /tmp "$T/bpsym/rootfs/proc"
+same "maskedPaths with /proc in the rootfs a symlink: refused" rc \
+	'filesystem "proc" must be mounted on ordinary directory' refuse "$T/bpsym"
+rm "$T/bpsym/rootfs/proc" && mkdir "$T/bpsym/rootfs/proc"
+rmdir "$T/bpsym/rootfs/sys" && ln -s /tmp "$T/bpsym/rootfs/sys"
+same "/sys in the rootfs a symlink: refused" rc 'filesystem "sysfs" must be mounted on ordinary directory' \
+	refuse "$T/bpsym"
+# --no-pivot must not leave a bare procfs in the container's mount namespace:
+# a user namespace inside could mount a fresh /proc without the masked paths.
+bundle "$T/bnpv" unshare -r -m -p -f sh -c 'mount -t proc none /proc && echo MOUNTED || echo REFUSED'
+jqedit "$T/bnpv" '.process.capabilities.bounding += ["CAP_SETFCAP"] | .process.capabilities.permitted += ["CAP_SETFCAP"] | .process.capabilities.effective += ["CAP_SETFCAP"]'
+nopivot() { newid; rt "$1" run --no-pivot --bundle "$T/bnpv" "$id" 2>/dev/null; }
+same "--no-pivot: a nested mount -t proc in a user namespace is refused" out '^REFUSED$' nopivot
 
 # ---- hooks: where and with what they run ------------------------------------
 # Each hook appends "KIND cwd=... env=..." to a log; createContainer and
@@ -448,9 +487,11 @@ shared() {
 	newid
 	bundle "$T/bsh-$r" sleep 100
 	jqedit "$T/bsh-$r" ".linux.cgroupsPath = \"$cg\""
-	rt "$r" run -d --bundle "$T/bsh-$r" "$id-a" || return 1
-	rt "$r" run -d --bundle "$T/bsh-$r" "$id-b" 2>&1 | grep 'not empty'
-	echo "second run -d: ${PIPESTATUS[0]}"
+	# (into files: the containers keep what they are given as stdio open)
+	rt "$r" run -d --bundle "$T/bsh-$r" "$id-a" >"$T/sh-a.$r" 2>&1 || return 1
+	rt "$r" run -d --bundle "$T/bsh-$r" "$id-b" >"$T/sh-b.$r" 2>&1
+	echo "second run -d: $?"
+	grep 'not empty' "$T/sh-b.$r"
 	rt "$r" delete -f "$id-b" >/dev/null 2>&1
 	rt "$r" delete -f "$id-a" >/dev/null 2>&1
 }
@@ -500,6 +541,30 @@ if [ -d /sys/fs/cgroup/memory ]; then
 	same "cgroup v1: the tmpfs at /sys/fs/cgroup read-write, the hierarchies read-only (runc)" out \
 		'^/sys/fs/cgroup rw$' cgtmpfs
 fi
+# linux.devices: mode and owner as asked; in a user namespace bound from the
+# host, owned by whom the host's node belongs to.
+devices_owner() {
+	local r=$1 b=$T/bdev-$1
+	newid
+	rm -rf "$b"
+	bundle "$b" sh -c 'ls -ln /dev/zero /dev/fuse /dev/loop0 /dev/null | cut -c1-11,15-40'
+	jqedit "$b" '.linux.devices = [{"path": "/dev/zero", "type": "c", "major": 1, "minor": 5, "fileMode": 384, "uid": 7, "gid": 8},
+		{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "uid": 1000},
+		{"path": "/dev/loop0", "type": "b", "major": 7, "minor": 0, "fileMode": 432, "gid": 6}]'
+	[ "${2:-}" = userns ] && jqedit "$b" '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .mounts |= map(select(.destination != "/sys/fs/cgroup"))' && chown -R 100000:100000 "$b/rootfs"
+	rt "$r" run --bundle "$b" "$id"
+}
+chmod 755 "$T"
+same "linux.devices: fileMode, uid and gid of each node" out '^crw------- 1 7 +8 +1, ' devices_owner
+if [ -e /dev/fuse ] && [ -e /dev/loop0 ]; then
+	same "linux.devices in a user namespace: the host's nodes, their owners unmapped" out \
+		'^brw------- 1 65534 +65534 +7, ' devices_owner userns
+else
+	ok "# SKIP linux.devices in a user namespace: the host has no /dev/fuse or /dev/loop0"
+fi
 # A bind source below a directory only the host's root may enter: runc opens
 # it before the init joins the container's user namespace.
 mkdir -p "$T/priv/data"
@@ -518,7 +583,6 @@ userns_bind() {
 	chown -R 100000:100000 "$b/rootfs"
 	rt "$r" run --bundle "$b" "$id"
 }
-chmod 755 "$T"
 same "user namespace: a bind source the container's root could not reach is mounted (read-only)" out \
 	'^reachable$' userns_bind
 
