@@ -25,6 +25,7 @@
 struct pcfg {
 	int rounds, rt_rounds, waiting, rate, rate_n, http_cold;
 	bool ctr, docker;
+	bool phases; /* the daemon runs with --debug: its fork servers' steps */
 	char **runtimes;
 	const char *json;
 	const char *daemon; /* the fcstart that serves (default: this one) */
@@ -61,6 +62,14 @@ struct pstate {
 	unsigned rate_done, rate_ondemand;
 	double rate_p50, rate_p99;
 	char *host_note;
+	/* --phases: each step of the fork servers' creations (from the
+	 * daemon's log), then the teardowns; us */
+	struct phase {
+		char name[16];
+		double *v;
+		size_t n;
+	} phase[FCRT_PROFILE_MAX + 1];
+	size_t n_phase;
 };
 
 static int data_fd(const char *data)
@@ -146,6 +155,7 @@ static int start_daemon(struct pstate *p)
 	                "1s",
 	                "--queue",
 	                "1000",
+	                p->cfg.phases ? "--debug" : NULL,
 	                NULL};
 	pid_t pid = bench_spawn_daemon(argv, log);
 	if (pid < 0)
@@ -847,6 +857,77 @@ static int write_json(const char *path, const struct pstate *p)
 	return r;
 }
 
+/* ---- --phases: the fork servers' steps, from the daemon's debug log --------- */
+
+static void phase_add(struct pstate *p, const char *name, size_t len, double us)
+{
+	size_t i = 0;
+	if (len > 15)
+		len = 15;
+	while (i < p->n_phase &&
+	       (strlen(p->phase[i].name) != len || memcmp(p->phase[i].name, name, len) != 0))
+		i++;
+	if (i == p->n_phase) {
+		if (i == sizeof(p->phase) / sizeof(p->phase[0]))
+			return;
+		memcpy(p->phase[i].name, name, len);
+		p->phase[i].name[len] = '\0';
+		p->n_phase++;
+	}
+	struct phase *x = &p->phase[i];
+	x->v = fc_realloc(x->v, (x->n + 1) * sizeof(double));
+	x->v[x->n++] = us;
+}
+
+/* "fork server: create `ID`: phases (us): NAME=US ..." and "fork server:
+ * teardown `ID`: US us" lines of serve.log. */
+static void phases_read(struct pstate *p)
+{
+	_cleanup_free_ char *log = fc_asprintf("%s/serve.log", p->dir);
+	_cleanup_fclose_ FILE *f = fopen(log, "re");
+	char line[4096];
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *c = strstr(line, "fork server: create `");
+		const char *t = strstr(line, "fork server: teardown `");
+		if (c && (c = strstr(c, "phases (us): "))) {
+			c += strlen("phases (us): ");
+			while (*c && *c != '\n') {
+				const char *eq = strchr(c, '=');
+				if (!eq)
+					break;
+				char *end;
+				double us = strtod(eq + 1, &end);
+				if (end == eq + 1)
+					break;
+				phase_add(p, c, (size_t)(eq - c), us);
+				c = end;
+				while (*c == ' ' || *c == '"')
+					c++;
+			}
+		} else if (t && (t = strstr(t, "`: "))) {
+			phase_add(p, "teardown", strlen("teardown"), strtod(t + 3, NULL));
+		}
+	}
+}
+
+static void phases_print(FILE *f, struct pstate *p)
+{
+	if (!p->cfg.phases)
+		return;
+	fprintf(f,
+	        "\nsandbox creation in the fork server, step by step (`fcstart serve --debug`; "
+	        "every creation of the run; us):\n  %-15s %6s %9s %9s\n",
+	        "step", "n", "p50", "p95");
+	for (size_t i = 0; i < p->n_phase; i++) {
+		struct phase *x = &p->phase[i];
+		bench_sort(x->v, x->n);
+		fprintf(f, "  %-15s %6zu %9.1f %9.1f\n", x->name, x->n,
+		        bench_percentile(x->v, x->n, 50), bench_percentile(x->v, x->n, 95));
+	}
+	if (!p->n_phase)
+		fprintf(f, "  none in the daemon's log (a daemon without --debug phases?)\n");
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static const char pool_usage[] =
@@ -868,7 +949,10 @@ static const char pool_usage[] =
     "                       that containerd, on a unix socket; no bridge, no iptables)\n"
     "  --json FILE          write the results as JSON\n"
     "  --daemon PATH        the fcstart binary that serves (default: this one; to put two\n"
-    "                       builds side by side)\n";
+    "                       builds side by side)\n"
+    "  --phases             the daemon runs with --debug: each step of its fork servers'\n"
+    "                       creations and their teardowns (medians; debug logging costs a\n"
+    "                       little)\n";
 
 int bench_pool_cmd(int argc, char **argv)
 {
@@ -879,6 +963,7 @@ int bench_pool_cmd(int argc, char **argv)
 	                                   {"rate", required_argument, NULL, 'a'},
 	                                   {"rate-n", required_argument, NULL, 'n'},
 	                                   {"json", required_argument, NULL, 'j'},
+	                                   {"phases", no_argument, NULL, 'P'},
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {"http-cold", required_argument, NULL, 'c'},
 	                                   {"no-ctr", no_argument, NULL, 'C'},
@@ -923,6 +1008,9 @@ int bench_pool_cmd(int argc, char **argv)
 		case 'n':
 			if (bench_parse_int("pool", "--rate-n", optarg, 0, &p.cfg.rate_n) < 0)
 				return 2;
+			break;
+		case 'P':
+			p.cfg.phases = true;
 			break;
 		case 'j':
 			p.cfg.json = optarg;
@@ -1039,6 +1127,8 @@ int bench_pool_cmd(int argc, char **argv)
 		bench_memory(&p);
 	}
 	stop_daemon(&p);
+	if (p.cfg.phases)
+		phases_read(&p);
 	if (rts[0]) {
 		fprintf(stderr, "OCI runtimes: %d runs each...\n", p.cfg.rt_rounds);
 		bench_runtimes(&p, store);
@@ -1050,6 +1140,7 @@ int bench_pool_cmd(int argc, char **argv)
 		bench_engines(&p);
 	}
 	report(stdout, &p);
+	phases_print(stdout, &p);
 	rc = 0;
 	if (p.cfg.json && write_json(p.cfg.json, &p) < 0)
 		rc = 1;
@@ -1067,6 +1158,8 @@ out:
 		free((char *)(p.s[i].name[0] && strstr(p.s[i].name, " run") ? p.s[i].name : NULL));
 	}
 	free(p.exit_v);
+	for (size_t i = 0; i < p.n_phase; i++)
+		free(p.phase[i].v);
 	free(p.dir);
 	free(p.root);
 	free(p.sock);
