@@ -765,7 +765,7 @@ int fcrt_start(const char *root, const char *id, struct fc_error **err)
 	{
 		struct fc_spec *spec = NULL;
 		struct fc_error *e = NULL;
-		if (load_spec_from_state(root, id, &spec, st, &e) >= 0)
+		if (st->poststart_hooks != 0 && load_spec_from_state(root, id, &spec, st, &e) >= 0)
 			run_hooks_logged(spec, FC_HOOK_POSTSTART, st, "running");
 		fcrt_spec_free(spec);
 		fc_error_free(e);
@@ -780,7 +780,7 @@ void fcrt_poststart(const char *root, const char *id)
 	struct fcrt_state *st = NULL;
 	struct fc_spec *spec = NULL;
 	struct fc_error *e = NULL;
-	if (fcrt_state_load(root, id, &st, &e) >= 0 &&
+	if (fcrt_state_load(root, id, &st, &e) >= 0 && st->poststart_hooks != 0 &&
 	    load_spec_from_state(root, id, &spec, st, &e) >= 0)
 		run_hooks_logged(spec, FC_HOOK_POSTSTART, st, "running");
 	fcrt_spec_free(spec);
@@ -875,6 +875,8 @@ static bool own_pidns(const char *root, const char *id, const struct fcrt_state 
 	struct fc_spec *spec = NULL;
 	struct fc_error *e = NULL;
 	bool own = false;
+	if (st->own_pidns >= 0)
+		return st->own_pidns; /* recorded at create */
 	if (load_spec_from_state(root, id, &spec, (struct fcrt_state *)st, &e) >= 0) {
 		const struct fc_namespace *ns = fc_spec_ns(spec, FC_NS_PID);
 		own = ns && !ns->path;
@@ -1033,7 +1035,7 @@ int fcrt_delete(const char *root, const char *id, bool force, struct fc_error **
 	if (cg && fc_cgroup_destroy(cg, &e) < 0)
 		fc_log(FC_LOG_WARN, "delete `%s`: %s", id, e->msg);
 	fc_cgroup_free(cg);
-	if (load_spec_from_state(root, id, &spec, st, &e) >= 0) {
+	if (st->poststop_hooks != 0 && load_spec_from_state(root, id, &spec, st, &e) >= 0) {
 		st->pid = 0;
 		run_hooks_logged(spec, FC_HOOK_POSTSTOP, st, "stopped");
 	}

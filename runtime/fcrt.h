@@ -158,6 +158,11 @@ struct fcrt_state {
 	size_t n_annotations;
 	bool systemd_cgroup;
 	bool rootless;
+	/* Facts of the container's spec, recorded at create so that start and
+	 * delete need not parse config.json again: its poststart and poststop
+	 * hooks, and whether it has a pid namespace of its own (-1: unknown,
+	 * a state.json of an older fcrun). */
+	int poststart_hooks, poststop_hooks, own_pidns;
 };
 /* Read a container's state and compute its live status. */
 int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,

@@ -108,8 +108,12 @@ int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time
 	fc_buf_json_string(&b, s->root_path);
 	fc_buf_printf(&b, ",\"created\":\"%s\",\"owner\":\"\",\"cgroup_path\":", created);
 	fc_buf_json_string(&b, c->cgroup_path ? c->cgroup_path : "");
-	fc_buf_printf(&b, ",\"systemd_cgroup\":%s,\"annotations\":{",
-	              c->opts->systemd_cgroup ? "true" : "false");
+	const struct fc_namespace *pidns = fc_spec_ns(s, FC_NS_PID);
+	fc_buf_printf(&b,
+	              ",\"systemd_cgroup\":%s,\"poststart_hooks\":%zu,\"poststop_hooks\":%zu,"
+	              "\"own_pidns\":%s,\"annotations\":{",
+	              c->opts->systemd_cgroup ? "true" : "false", s->n_hooks[FC_HOOK_POSTSTART],
+	              s->n_hooks[FC_HOOK_POSTSTOP], pidns && !pidns->path ? "true" : "false");
 	for (size_t i = 0; i < s->n_annotations; i++) {
 		if (i)
 			fc_buf_append(&b, ",", 1);
@@ -139,6 +143,16 @@ static long long jint(yajl_val v, const char *key)
 	const char *path[] = {key, NULL};
 	yajl_val x = yajl_tree_get(v, path, yajl_t_number);
 	return x && YAJL_IS_INTEGER(x) ? YAJL_GET_INTEGER(x) : 0;
+}
+
+/* A hook count of state.json; -1 when absent (an older fcrun's state). */
+static int hook_count(yajl_val v, const char *key)
+{
+	const char *path[] = {key, NULL};
+	yajl_val x = yajl_tree_get(v, path, yajl_t_number);
+	return x && YAJL_IS_INTEGER(x) && YAJL_GET_INTEGER(x) >= 0 && YAJL_GET_INTEGER(x) < 1 << 20
+	           ? (int)YAJL_GET_INTEGER(x)
+	           : -1;
 }
 
 void fcrt_state_free(struct fcrt_state *s)
@@ -205,6 +219,13 @@ int fcrt_state_load(const char *root, const char *id, struct fcrt_state **out,
 	{
 		const char *p[] = {"systemd_cgroup", NULL};
 		s->systemd_cgroup = YAJL_IS_TRUE(yajl_tree_get(v, p, yajl_t_true));
+	}
+	{
+		const char *p[] = {"own_pidns", NULL};
+		yajl_val o = yajl_tree_get(v, p, yajl_t_any);
+		s->own_pidns = YAJL_IS_TRUE(o) ? 1 : YAJL_IS_FALSE(o) ? 0 : -1;
+		s->poststart_hooks = hook_count(v, "poststart_hooks");
+		s->poststop_hooks = hook_count(v, "poststop_hooks");
 	}
 	{
 		const char *p[] = {"annotations", NULL};
