@@ -906,6 +906,13 @@ static void phases_read(struct pstate *p)
 			}
 		} else if (t && (t = strstr(t, "`: "))) {
 			phase_add(p, "teardown", strlen("teardown"), strtod(t + 3, NULL));
+			const char *d = strstr(t, "(libfcrt delete "), *m = strstr(t, "namespace ");
+			if (d && m) {
+				phase_add(p, "td:delete", strlen("td:delete"),
+				          strtod(d + strlen("(libfcrt delete "), NULL));
+				phase_add(p, "td:mntns", strlen("td:mntns"),
+				          strtod(m + strlen("namespace "), NULL));
+			}
 		}
 	}
 }
