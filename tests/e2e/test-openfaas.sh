@@ -219,6 +219,9 @@ expect_eq "scale to 3: replicas 3, available 3" "202 3" \
 wait_status echo .availableReplicas 3 && ok "... availableReplicas 3" || not_ok "... availableReplicas 3 ($(status echo | jq -c .))"
 expect_eq "scale to 0: replicas 0" "202 0" "$(scode -X POST -d '{"replicas":0}' "$U/system/scale-function/echo") $(status echo | jq .replicas)"
 expect_eq "... and an invocation still works" 200 "$(code "$U/function/echo")"
+expect_eq "scale back to 1 (the certifier's scale from zero): replicas 1" "202 1" \
+	"$(scode -X POST -d '{"serviceName":"echo","replicas":1}' "$U/system/scale-function/echo") $(status echo | jq .replicas)"
+wait_status echo .availableReplicas 1 && ok "... availableReplicas 1" || not_ok "... availableReplicas 1 ($(status echo | jq -c .))"
 
 # ---- bodies: 413, 50 MB through nginx ---------------------------------------------------------------
 deploy '{"service":"sha","image":"classic-wd","envProcess":"sha512sum"}' >/dev/null
