@@ -28,7 +28,7 @@
 
 static const char functions_usage[] =
     "usage: fcstart bench functions --python LAYOUT --node LAYOUT [--cold N] [--rounds R]\n"
-    "                               [--waiting N] [--no-docker]\n"
+    "                               [--waiting N] [--no-docker] [--svg FILE]\n"
     "  --python LAYOUT  the Python HTTP function's image (an OCI layout or archive:\n"
     "                   tests/lib/mkfuncimage.sh python DIR)\n"
     "  --node LAYOUT    the Node.js HTTP function's image (mkfuncimage.sh node DIR)\n"
@@ -36,7 +36,8 @@ static const char functions_usage[] =
     "  --rounds R       rounds they are split in, each in a random order (default 5)\n"
     "  --waiting N      waiting instances per function and pool mode whose memory is\n"
     "                   measured (default 20; 0: none)\n"
-    "  --no-docker      leave `docker run` out\n";
+    "  --no-docker      leave `docker run` out\n"
+    "  --svg FILE       also a chart of the medians and p99s (log scale)\n";
 
 enum lang { L_PY, L_NODE, L_N };
 static const char *const lang_names[L_N] = {"Python", "Node.js"};
@@ -56,7 +57,7 @@ struct mem {
 struct fstate {
 	int cold, rounds, waiting;
 	bool docker;
-	const char *layout[L_N];
+	const char *layout[L_N], *svg;
 	char *dir, *root, *sock, *store, *self, *fcrun, *fcrun_root;
 	char *docker_image[L_N];
 	pid_t daemon;
@@ -663,15 +664,82 @@ static void report(struct fstate *g)
 	printf("- fork mode: not measured (not built; `--prewarm fork` is refused)\n");
 }
 
+/* ---- the chart --------------------------------------------------------------------------------
+ */
+
+/* x of ms on a log scale from 0.1 ms to 10 s over [x0, x0 + w] */
+static double xlog(double ms, double x0, double w)
+{
+	double v = log10(ms < 0.1 ? 0.1 : ms > 10000 ? 10000 : ms);
+	return x0 + (v + 1) / 5 * w;
+}
+
+/* One bar per function and path: the median, a whisker to the p99. */
+static int write_svg(struct fstate *g, const char *path, struct fc_error **err)
+{
+	const double x0 = 330, w = 520, bh = 16, gap = 6, top = 50;
+	int rows = L_N * P_N;
+	double height = top + rows * (bh + gap) + 50;
+	struct fc_buf b = {0};
+	fc_buf_printf(&b,
+	              "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"%.0f\" "
+	              "font-family=\"sans-serif\" font-size=\"12\">\n"
+	              "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+	              "<text x=\"10\" y=\"20\" font-size=\"14\">First answer of a never-used "
+	              "instance, ms (bar: median, line: p99; log scale)</text>\n",
+	              height);
+	for (int t = 0; t <= 5; t++) {
+		double ms = pow(10, t - 1), x = xlog(ms, x0, w);
+		fc_buf_printf(&b,
+		              "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "
+		              "stroke=\"#ddd\"/>\n<text x=\"%.1f\" y=\"%.0f\" "
+		              "text-anchor=\"middle\">%g</text>\n",
+		              x, top - 8, x, height - 40, x, height - 25, ms);
+	}
+	static const char *const colour[P_N] = {"#888888", "#5b8bd0", "#e0a030", "#3a9a50"};
+	int row = 0;
+	for (int l = 0; l < L_N; l++)
+		for (int p = 0; p < P_N; p++, row++) {
+			double y = top + row * (bh + gap);
+			fc_buf_printf(
+			    &b, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s, %s</text>\n",
+			    x0 - 8, y + bh - 4, lang_names[l], path_names[p]);
+			if (!g->nv[l][p])
+				continue;
+			struct bench_summary s;
+			double *v = fc_malloc(g->nv[l][p] * sizeof(double));
+			memcpy(v, g->v[l][p], g->nv[l][p] * sizeof(double));
+			bench_summarise(v, g->nv[l][p], &s);
+			free(v);
+			double xm = xlog(s.median, x0, w), x9 = xlog(s.p99, x0, w);
+			fc_buf_printf(
+			    &b,
+			    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" "
+			    "fill=\"%s\"/>\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+			    "y2=\"%.1f\" stroke=\"black\"/>\n<text x=\"%.1f\" y=\"%.1f\">%.1f"
+			    "</text>\n",
+			    x0, y, xm - x0, bh, colour[p], xm, y + bh / 2, x9, y + bh / 2, x9 + 4,
+			    y + bh - 4, s.median);
+		}
+	fc_buf_printf(&b, "</svg>\n");
+	int r = fc_write_file_atomic_at(AT_FDCWD, path, b.data, b.len, 0644, err);
+	free(b.data);
+	return r;
+}
+
 /* ---- the command ----------------------------------------------------------------------------- */
 
 int bench_functions_cmd(int argc, char **argv)
 {
-	static const struct option lo[] = {
-	    {"python", required_argument, NULL, 'p'},  {"node", required_argument, NULL, 'j'},
-	    {"cold", required_argument, NULL, 'c'},    {"rounds", required_argument, NULL, 'r'},
-	    {"waiting", required_argument, NULL, 'w'}, {"no-docker", no_argument, NULL, 'D'},
-	    {"help", no_argument, NULL, 'h'},          {0}};
+	static const struct option lo[] = {{"python", required_argument, NULL, 'p'},
+	                                   {"node", required_argument, NULL, 'j'},
+	                                   {"cold", required_argument, NULL, 'c'},
+	                                   {"rounds", required_argument, NULL, 'r'},
+	                                   {"waiting", required_argument, NULL, 'w'},
+	                                   {"no-docker", no_argument, NULL, 'D'},
+	                                   {"svg", required_argument, NULL, 's'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {0}};
 	struct fstate g = {.cold = 20, .rounds = 5, .waiting = 20, .docker = true, .daemon = -1};
 	int c;
 	optind = 1;
@@ -697,6 +765,9 @@ int bench_functions_cmd(int argc, char **argv)
 			break;
 		case 'D':
 			g.docker = false;
+			break;
+		case 's':
+			g.svg = optarg;
 			break;
 		case 'h':
 			fputs(functions_usage, stdout);
@@ -808,6 +879,10 @@ int bench_functions_cmd(int argc, char **argv)
 	bench_host_state(&g.h1);
 	if (!bench_stop)
 		report(&g);
+	if (!bench_stop && g.svg && write_svg(&g, g.svg, &e) < 0) {
+		fprintf(stderr, "fcstart bench functions: %s\n", e->msg);
+		fc_error_free(TAKE_PTR(e));
+	}
 	rc = 0;
 	goto out;
 fail:

@@ -36,7 +36,7 @@ left_behind() {
 }
 mkdir -p "$work/tmp"
 TMPDIR=$work/tmp "$F" bench functions --python "$work/img-python" --node "$work/img-node" \
-	--cold 1 --rounds 1 --waiting 2 --no-docker >"$work/stdout" 2>"$work/stderr" ||
+	--cold 1 --rounds 1 --waiting 2 --no-docker --svg "$work/chart.svg" >"$work/stdout" 2>"$work/stderr" ||
 	fail "bench functions exited $?: $(tail -n 5 "$work/stderr")"
 cat "$work/stdout"
 for fn in Python Node.js; do
@@ -50,6 +50,8 @@ for fn in Python Node.js; do
 	done
 done
 grep -q "^- Python, started mode, p99 " "$work/stdout" || fail "no target line"
+grep -q '^<svg ' "$work/chart.svg" && grep -q 'Node.js, pool, started mode</text>' "$work/chart.svg" &&
+	tail -n 1 "$work/chart.svg" | grep -q '^</svg>$' || fail "no whole chart at --svg"
 grep -q "^host at the start: .*load " "$work/stdout" || fail "the machine's load is not said"
 left_behind "after a run"
 
