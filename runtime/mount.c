@@ -324,7 +324,9 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 	}
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		const char *name = hier_name(&h[i]);
-		if (!*name)
+		/* As runc: the v1 hierarchies only; a hybrid host's cgroup2 tree
+		 * (/sys/fs/cgroup/unified) is not shown in the container. */
+		if (!*name || h[i].v2)
 			continue;
 		_cleanup_free_ char *dest = fc_asprintf("%s/%s", m->destination, name);
 		_cleanup_close_ int d = mkdir_in_root(dest, 0755, err);

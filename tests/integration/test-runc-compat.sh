@@ -536,9 +536,9 @@ jqedit "$T/btro" '.mounts += [{"destination": "/data", "type": "tmpfs", "source"
 tmpfsro() { newid; rt "$1" run --bundle "$T/btro" "$id"; }
 same "a read-only tmpfs with a mount below it: read-only at the end, as runc" out '^/data ro$' tmpfsro
 if [ -d /sys/fs/cgroup/memory ]; then
-	bundle "$T/bcgt" sh -c 'grep " /sys/fs/cgroup" /proc/self/mounts | grep -v " /sys/fs/cgroup/unified " | cut -d" " -f2,4 | cut -d, -f1 | sort'
+	bundle "$T/bcgt" sh -c 'grep " /sys/fs/cgroup" /proc/self/mounts | cut -d" " -f2,4 | cut -d, -f1 | sort; ls /sys/fs/cgroup | tr "\n" " "'
 	cgtmpfs() { newid; rt "$1" run --bundle "$T/bcgt" "$id"; }
-	same "cgroup v1: the tmpfs at /sys/fs/cgroup read-write, the hierarchies read-only (runc)" out \
+	same "cgroup v1: the tmpfs at /sys/fs/cgroup read-write, the hierarchies read-only, no cgroup2 tree (runc)" out \
 		'^/sys/fs/cgroup rw$' cgtmpfs
 fi
 # linux.devices: mode and owner as asked; in a user namespace bound from the
