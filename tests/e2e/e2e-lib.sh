@@ -258,8 +258,9 @@ compare() {
 		"$fn" "$r" "$@" >"$T/out.$r" 2>&1
 		echo $? >"$T/rc.$r"
 		# ctr's and docker's log lines carry a time stamp; names carry the
-		# runtime's name; podman's and docker's ids differ.
-		sed -i -e 's/^time="[^"]*" //' -e "s/\([-_]\)$r\b/\1RUNTIME/g" -e 's/\b[0-9a-f]\{64\}\b/ID/g' "$T/out.$r"
+		# runtime's name; podman's and docker's ids differ; a terminal may
+		# add a NUL byte where its timing puts it.
+		sed -i -e 's/^time="[^"]*" //' -e "s/\([-_]\)$r\b/\1RUNTIME/g" -e 's/\b[0-9a-f]\{64\}\b/ID/g' -e 's/\x00//g' "$T/out.$r"
 		if [ "$mode" = sorted ]; then sort "$T/out.$r" >"$T/out.$r.s" && mv "$T/out.$r.s" "$T/out.$r"; fi
 	done
 	local why=
