@@ -172,7 +172,12 @@ static void teardown(const char *id, int mntns)
 }
 
 /* Sandboxes whose init was reaped, to tear down: after every exit status
- * went out, and between creations (a creation waits for none of them). */
+ * went out, and between creations (a creation waits for none of them). Under
+ * a sustained rate creations never stop, so past FS_DOOMED_MAX waiting
+ * teardowns each creation is followed by one: the backlog (each with its
+ * cgroups in every hierarchy, its state and its mount namespace) stays
+ * bounded instead of growing with every request until the load stops. */
+#define FS_DOOMED_MAX 4
 static struct fs_sandbox *doomed;
 static size_t n_doomed, cap_doomed;
 
@@ -321,6 +326,8 @@ void fs_main(int sock, const char *root)
 			}
 			fc_error_free(e);
 			fcrt_container_free(c); /* closes our copy of the start socket */
+			if (n_doomed > FS_DOOMED_MAX)
+				teardown_next(); /* after the answer went out */
 		} else if (m.type == FS_KILL) {
 			struct fs_sandbox *s = table_find_id(m.id);
 			if (s)

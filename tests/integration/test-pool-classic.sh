@@ -138,6 +138,25 @@ check "pool back to min after the burst" wait_for cat waiting 1
 od=$(pstat cat on_demand)
 [ "$od" -ge 1 ] && ok "burst made on-demand sandboxes ($od)" || not_ok "burst made on-demand sandboxes ($od)"
 
+# a sustained load (300 invocations, 20 at a time): the sandboxes that ended
+# are torn down while creations go on, not after the load (a backlog of dead
+# sandboxes, each with its cgroups, state and mount namespace, grew with every
+# request): live state dirs stay near what runs and waits
+seq 300 | xargs -P 20 -I{} sh -c '"$0" invoke cat --data x >/dev/null 2>&1' "$F" &
+xpid=$!
+most=0
+while kill -0 $xpid 2>/dev/null; do
+	k=$(ls "$R/runtime" | wc -l)
+	[ "$k" -gt "$most" ] && most=$k
+	sleep 0.05
+done
+wait $xpid
+# 20 running + 20 waiting at most (max 20) + 4 per fork server to tear down, and slack
+[ "$most" -le 70 ] && ok "sustained load: at most $most sandboxes' state at once" ||
+	not_ok "sustained load: $most sandboxes' state at once (dead ones waiting for their teardown)"
+check "no creation in flight after the load" wait_for cat creating 0
+check "pool back to min after the load" wait_for cat waiting 1
+
 # idle reaping and on-demand with an empty pool
 check "scale cat to min 0" "$F" fn scale cat --min 0 --max 5
 check "idle waiting sandbox reaped (--idle-timeout 1s)" wait_for cat waiting 0
