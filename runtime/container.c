@@ -491,7 +491,17 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			r = fc_error_set(err, errno, "create `%s/cgroups`", c.state_dir);
 			goto fail;
 		}
-		r = fc_cgroup_create(c.cgroup_path, c.spec->resources, journal, &c.cgroup, err);
+		/* As runc: a default device linux.devices names loses its rule. */
+		const struct fc_resources *res = c.spec->resources;
+		struct fc_resources own = {0};
+		uint32_t off = fc_cgroup_default_devices_off(c.spec->devices, c.spec->n_devices);
+		if (off) {
+			if (res)
+				own = *res;
+			own.default_devices_off = off;
+			res = &own;
+		}
+		r = fc_cgroup_create(c.cgroup_path, res, journal, &c.cgroup, err);
 		if (r < 0)
 			goto fail;
 		r = check_existing_cgroup(c.cgroup, err);

@@ -444,6 +444,10 @@ struct fc_hugepage_limit {
 struct fc_resources {
 	struct fc_device_rule *devices;
 	size_t n_devices;
+	/* Default device rules left out, bit i for the i-th (see
+	 * fc_cgroup_default_devices_off): as runc, a device linux.devices names
+	 * by a default one's path loses that default rule. Not from JSON. */
+	uint32_t default_devices_off;
 	struct {
 		bool has_limit, has_reservation, has_swap, has_kernel, has_kernel_tcp,
 		    has_swappiness, has_disable_oom_killer, has_use_hierarchy,

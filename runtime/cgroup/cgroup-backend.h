@@ -14,8 +14,9 @@ int cg_v1_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devic
 int cg_v1_init_cpuset(const char *dir, struct fc_error **err);
 int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devices,
                 struct fc_error **err);
-/* Devices on pure v2: a BPF_PROG_TYPE_CGROUP_DEVICE program. */
-int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n,
+/* Devices on pure v2: a BPF_PROG_TYPE_CGROUP_DEVICE program; off: default
+ * rules left out (fc_resources.default_devices_off). */
+int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n, uint32_t off,
                   struct fc_error **err);
 
 /* The default device rules runc always adds after the config's. */

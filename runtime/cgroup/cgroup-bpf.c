@@ -85,7 +85,7 @@ static bool emit_rule(struct prog *p, const struct fc_device_rule *r)
 	return len == 2;
 }
 
-static struct prog build(const struct fc_device_rule *rules, size_t n)
+static struct prog build(const struct fc_device_rule *rules, size_t n, uint32_t off)
 {
 	struct prog p = {0};
 	emit(&p, BPF_LDX | BPF_MEM | BPF_W, R2, R1, 0, 0);
@@ -97,7 +97,7 @@ static struct prog build(const struct fc_device_rule *rules, size_t n)
 	/* Last match wins: test the defaults (appended last) first, then the
 	 * config's rules from the end. */
 	for (size_t i = cg_n_default_devices; i-- > 0;)
-		if (emit_rule(&p, &cg_default_devices[i]))
+		if (!(off & (1u << i)) && emit_rule(&p, &cg_default_devices[i]))
 			return p;
 	for (size_t i = n; i-- > 0;)
 		if (emit_rule(&p, &rules[i]))
@@ -113,10 +113,10 @@ static int sys_bpf(int cmd, union bpf_attr *a)
 	return r < 0 ? -errno : (int)r;
 }
 
-int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n,
+int cg_v2_devices(const char *dir, const struct fc_device_rule *rules, size_t n, uint32_t off,
                   struct fc_error **err)
 {
-	struct prog p = build(rules, n);
+	struct prog p = build(rules, n, off);
 	char log[4096] = "";
 	union bpf_attr a;
 	_cleanup_close_ int prog = -1, cg = -1;

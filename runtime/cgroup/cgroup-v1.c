@@ -12,6 +12,22 @@ const struct fc_device_rule cg_default_devices[] = {
     {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"}, {true, 'c', 10, 200, "rwm"},
 };
 const size_t cg_n_default_devices = FC_ARRAY_SIZE(cg_default_devices);
+/* The default rules runc ties to a device path (the others have none). */
+static const char *const default_paths[FC_ARRAY_SIZE(cg_default_devices)] = {
+    [2] = "/dev/null",   [3] = "/dev/zero",    [4] = "/dev/full",
+    [5] = "/dev/random", [6] = "/dev/urandom", [7] = "/dev/tty",
+};
+
+uint32_t fc_cgroup_default_devices_off(const struct fc_device *devs, size_t n)
+{
+	uint32_t off = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < cg_n_default_devices; j++)
+			if (default_paths[j] && devs[i].path &&
+			    FC_STREQ(devs[i].path, default_paths[j]))
+				off |= 1u << j;
+	return off;
+}
 
 /* cpuset.cpus/mems must not be empty before a task can join: copy the
  * nearest non-empty ancestor's. */
@@ -103,6 +119,8 @@ static int apply_devices(const char *dir, const struct fc_resources *res, struct
 			return r;
 	}
 	for (size_t i = 0; i < cg_n_default_devices; i++) {
+		if (res->default_devices_off & (1u << i))
+			continue;
 		r = write_rule(dir, &cg_default_devices[i], err);
 		if (r < 0)
 			return r;

@@ -237,7 +237,7 @@ int cg_v2_apply(struct fc_cgroup *cg, const struct fc_resources *res, bool devic
 	if (v2_has(cg, CG_HUGETLB) && (r = apply_hugetlb(d, res, err)) < 0)
 		return r;
 	if (devices && cg->mode == FC_CGROUP_V2 &&
-	    (r = cg_v2_devices(d, res->devices, res->n_devices, err)) < 0)
+	    (r = cg_v2_devices(d, res->devices, res->n_devices, res->default_devices_off, err)) < 0)
 		return r;
 	for (size_t i = 0; i < res->n_unified; i++) {
 		const char *k = res->unified[i].key;

@@ -34,6 +34,10 @@ char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool syst
  * /sys/fs/cgroup): a parent is never removed while another create is
  * between its mkdir and its child's. On failure everything this call made
  * is removed again. */
+/* Which default device rules linux.devices overrides (by path, as runc:
+ * /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty), as
+ * fc_resources.default_devices_off. */
+uint32_t fc_cgroup_default_devices_off(const struct fc_device *devs, size_t n);
 int fc_cgroup_create(const char *path, const struct fc_resources *res, int journal_fd,
                      struct fc_cgroup **out, struct fc_error **err);
 /* Open an existing container cgroup (for state, kill --all, ps, pause, update,

@@ -346,7 +346,7 @@ static void test_device_filter(void)
 		res.n_devices = 1;
 		r = fc_cgroup_apply(g_cg2, &res, &e);
 	} else {
-		r = cg_v2_devices(g_cg2->v2, deny, 1, &e);
+		r = cg_v2_devices(g_cg2->v2, deny, 1, 0, &e);
 	}
 	if (r < 0)
 		die("device filter", e);
@@ -358,7 +358,7 @@ static void test_device_filter(void)
 		res.n_devices = 2;
 		r = fc_cgroup_apply(g_cg2, &res, &e);
 	} else {
-		r = cg_v2_devices(g_cg2->v2, allow_kmsg, 2, &e);
+		r = cg_v2_devices(g_cg2->v2, allow_kmsg, 2, 0, &e);
 	}
 	if (r < 0)
 		die("device filter update", e);

@@ -565,6 +565,13 @@ if [ -e /dev/fuse ] && [ -e /dev/loop0 ]; then
 else
 	ok "# SKIP linux.devices in a user namespace: the host has no /dev/fuse or /dev/loop0"
 fi
+# A default device (/dev/zero) named in linux.devices loses its default
+# cgroup rule: with "deny all" and no rule of its own, it cannot be opened.
+bundle "$T/bdz" sh -c 'head -c 1 /dev/zero | wc -c; head -c 1 /dev/full | wc -c'
+jqedit "$T/bdz" '.linux.devices = [{"path": "/dev/zero", "type": "c", "major": 1, "minor": 5, "fileMode": 438}]'
+devzero() { newid; rt "$1" run --bundle "$T/bdz" "$id"; }
+same "a default device named in linux.devices: its default cgroup rule dropped (runc)" out \
+	'/dev/zero: Operation not permitted' devzero
 # A bind source below a directory only the host's root may enter: runc opens
 # it before the init joins the container's user namespace.
 mkdir -p "$T/priv/data"
