@@ -516,6 +516,35 @@ dangling() {
 }
 same "a mount destination that is a symlink to nothing (a file, a directory): its target is made in the rootfs" out \
 	'^/var/lib/data tmpfs$' dangling
+dangling_rel() {
+	local r=$1 b=$T/brel-$1
+	newid
+	rm -rf "$b"
+	bundle "$b" sh -c 'readlink /etc/resolv.conf; cat /etc/resolv.conf; readlink /data; grep -E " /srv/x/data " /proc/self/mounts | cut -d" " -f2,3'
+	rm -f "$b/rootfs/etc/resolv.conf"
+	ln -s ../run/resolve/stub.conf "$b/rootfs/etc/resolv.conf"
+	ln -s srv/x/data "$b/rootfs/data"
+	echo "nameserver 192.0.2.1" >"$T/resolv.src"
+	jqedit "$b" ".mounts += [{\"destination\": \"/etc/resolv.conf\", \"type\": \"bind\", \"source\": \"$T/resolv.src\", \"options\": [\"bind\", \"ro\"]},
+		{\"destination\": \"/data\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"}]"
+	rt "$r" run --bundle "$b" "$id"
+	(cd "$b/rootfs" && find run srv -newer "$T/resolv.src" | sort)
+}
+same "...and relative links, resolved from the link's directory" out '^/srv/x/data tmpfs$' dangling_rel
+# A link leading out of the rootfs (an image's): what it names is made inside.
+dangling_out() {
+	local r=$1 b=$T/bout-$1
+	newid
+	rm -rf "$b" "$T/escape-$r"
+	bundle "$b" sh -c 'grep -c " /etc/x.conf " /proc/self/mounts'
+	ln -s "../../../../../../../../..$T/escape-$r/x.conf" "$b/rootfs/etc/x.conf"
+	jqedit "$b" ".mounts += [{\"destination\": \"/etc/x.conf\", \"type\": \"bind\", \"source\": \"$T/resolv.src\", \"options\": [\"bind\", \"ro\"]}]"
+	rt "$r" run --bundle "$b" "$id"
+	[ -e "$T/escape-$r" ] && echo "made on the host" || echo "not on the host"
+	[ -f "$b/rootfs$T/escape-$r/x.conf" ] && echo "made in the rootfs"
+}
+same "...a link leading out of the rootfs: its target made inside, not on the host" out \
+	'^not on the host$' dangling_out
 bundle "$T/bdro" sh -c 'grep -E " /dev(/pts|/shm|/mqueue)? " /proc/self/mounts | cut -d" " -f2,4 | cut -d, -f1; ls /dev | tr "\n" " "; echo; touch /dev/x 2>&1; tty'
 jqedit "$T/bdro" '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
 devro() { newid; rt "$1" run --bundle "$T/bdro" "$id"; }
