@@ -277,7 +277,7 @@ static void on_pulled(void *owner, const struct fc_error *err)
 	if (err) {
 		fc_error_set(&e, err->errnum, "function `%s`: %s", c->spec.name, err->msg);
 		reply_err(c, e);
-	} else if (daemon_deploy(c->api->d, &c->spec, &e) < 0) {
+	} else if (daemon_deploy_pulled(c->api->d, &c->spec, &e) < 0) {
 		reply_err(c, e);
 	} else {
 		c->has_spec = false; /* the daemon's now */

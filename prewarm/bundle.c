@@ -145,18 +145,11 @@ int bundle_pull_policy(const struct fcpool_fn_spec *s, struct fc_error **err)
 	return policy;
 }
 
-int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
-                struct bundle **out, struct fc_error **err)
+/* bundle_make with the image's pull policy given */
+static int make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
+                int policy, struct bundle **out, struct fc_error **err)
 {
 	struct fcsnap_image *img = NULL;
-	/* the image: a name in the store, or a reference pulled as the label
-	 * com.fcstart.pull says (missing by default; fcstart fn deploy --pull).
-	 * A pull here runs in the deploy, other requests waiting for it (the
-	 * front ends have a missing image pulled beforehand, by a child:
-	 * pulls.c; --pull always pulls here). */
-	int policy = bundle_pull_policy(s, err);
-	if (policy < 0)
-		return policy;
 	int r =
 	    fcsnap_image_get_ref(st, s->image, (enum fcsnap_pull_policy)policy, NULL, &img, err);
 	if (r < 0)
@@ -228,6 +221,26 @@ int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_
 out:
 	fcsnap_image_free(img);
 	return r;
+}
+
+int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
+                struct bundle **out, struct fc_error **err)
+{
+	/* the image: a name in the store, or a reference pulled as the label
+	 * com.fcstart.pull says (missing by default; fcstart fn deploy --pull).
+	 * A pull here runs in the deploy, other requests waiting for it (the
+	 * front ends have the image pulled beforehand, by a child: pulls.c,
+	 * then bundle_make_pulled). */
+	int policy = bundle_pull_policy(s, err);
+	if (policy < 0)
+		return policy;
+	return make(st, s, uid_base, policy, out, err);
+}
+
+int bundle_make_pulled(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
+                       struct bundle **out, struct fc_error **err)
+{
+	return make(st, s, uid_base, FCSNAP_PULL_MISSING, out, err);
 }
 
 void bundle_free(struct bundle *b)

@@ -55,6 +55,10 @@ struct bundle {
  * and fork modes: FCSTART_PREWARM and FCSTART_MODE in its environment. */
 int bundle_make(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
                 struct bundle **out, struct fc_error **err);
+/* bundle_make once the image was pulled for this deploy (pulls.c), whatever
+ * the label com.fcstart.pull says: not pulled again. */
+int bundle_make_pulled(struct fcsnap_store *st, const struct fcpool_fn_spec *s, uint32_t uid_base,
+                       struct bundle **out, struct fc_error **err);
 /* The pull policy of s's image (enum fcsnap_pull_policy): its label
  * com.fcstart.pull (always, missing, never), missing without one. */
 int bundle_pull_policy(const struct fcpool_fn_spec *s, struct fc_error **err);

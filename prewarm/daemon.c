@@ -626,13 +626,17 @@ int daemon_image_to_pull(struct daemon *d, const struct fcpool_fn_spec *spec, ch
 	struct fc_error *e = NULL;
 	struct fcsnap_image *img = NULL;
 	*ref = NULL;
-	if (!spec->image || bundle_pull_policy(spec, &e) != FCSNAP_PULL_MISSING) {
+	int policy = spec->image ? bundle_pull_policy(spec, &e) : -EINVAL;
+	if (policy != FCSNAP_PULL_MISSING && policy != FCSNAP_PULL_ALWAYS) {
 		fc_error_free(e);
 		return 0;
 	}
-	int r = fcsnap_image_get_ref(d->store, spec->image, FCSNAP_PULL_NEVER, NULL, &img, &e);
-	fc_error_free(e);
-	e = NULL;
+	int r = -ENOENT;
+	if (policy == FCSNAP_PULL_MISSING) {
+		r = fcsnap_image_get_ref(d->store, spec->image, FCSNAP_PULL_NEVER, NULL, &img, &e);
+		fc_error_free(e);
+		e = NULL;
+	}
 	if (r >= 0) {
 		fcsnap_image_free(img);
 		return 0;
@@ -654,7 +658,7 @@ struct pulls *daemon_pulls(struct daemon *d)
 	return d->pulls;
 }
 
-int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err)
+static int deploy(struct daemon *d, struct fcpool_fn_spec *spec, bool pulled, struct fc_error **err)
 {
 	struct bundle *b = NULL;
 	int r = pool_deploy_check(d->pool, spec->name, err);
@@ -678,7 +682,8 @@ int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error
 	if (r >= 0 && !spec->userns_host)
 		r = userns_reachable(d, spec->name, err);
 	if (r >= 0)
-		r = bundle_make(d->store, spec, base, &b, err);
+		r = pulled ? bundle_make_pulled(d->store, spec, base, &b, err)
+		           : bundle_make(d->store, spec, base, &b, err);
 	if (r >= 0 && spec->mode_auto)
 		spec->mode = b->mode; /* from the image: http when it runs a watchdog */
 	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_STARTED && spec->mode != FCPOOL_HTTP)
@@ -714,6 +719,16 @@ int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error
 	if (r >= 0)
 		r = pool_deploy(d->pool, spec, fc_now_ns(), err);
 	return r;
+}
+
+int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err)
+{
+	return deploy(d, spec, false, err);
+}
+
+int daemon_deploy_pulled(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err)
+{
+	return deploy(d, spec, true, err);
 }
 
 int daemon_remove(struct daemon *d, const char *name, struct fc_error **err)

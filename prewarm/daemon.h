@@ -24,15 +24,18 @@ void daemon_free(struct daemon *d);
 const char *daemon_root(const struct daemon *d);
 const char *daemon_store_path(const struct daemon *d);
 
-/* Whether deploying spec would pull its image (the store lacks it, its pull
- * policy is missing, the default, and it is a reference): 1 and *ref (freed
- * by the caller), else 0, so that a front end can pull it beforehand without
- * holding the loop up (fcstart image pull), then deploy. */
+/* Whether deploying spec would pull its image (a reference whose pull policy
+ * is always, or missing, the default, and the store lacks it): 1 and *ref
+ * (freed by the caller), else 0, so that a front end can have it pulled
+ * beforehand without holding the loop up (daemon_pulls), then deploy with
+ * daemon_deploy_pulled. */
 int daemon_image_to_pull(struct daemon *d, const struct fcpool_fn_spec *spec, char **ref);
 /* The pulls of images for deploys (pulls.h), shared by the front ends. */
 struct pulls *daemon_pulls(struct daemon *d);
 /* Deploy spec (taken on success), or replace a deployed function's. */
 int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err);
+/* daemon_deploy once spec's image was pulled for it: not pulled again. */
+int daemon_deploy_pulled(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err);
 /* -ENOENT "no function `NAME`" when it is not deployed. */
 int daemon_remove(struct daemon *d, const char *name, struct fc_error **err);
 int daemon_scale(struct daemon *d, const char *name, double min, double max, struct fc_error **err);

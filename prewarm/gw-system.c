@@ -72,7 +72,8 @@ static enum MHD_Result deploy(struct gw_req *q, bool update)
 			/* a failed pull, or one that could not start */
 			fc_error_wrap(&e, "function `%s`", name);
 			r = gw_respond_error(q->mc, 400, e);
-		} else if (daemon_deploy(q->g->d, &spec, &e) < 0) {
+		} else if ((pulled == 1 ? daemon_deploy_pulled(q->g->d, &spec, &e)
+		                        : daemon_deploy(q->g->d, &spec, &e)) < 0) {
 			/* an image, a secret that is not there: the request's fault */
 			r = gw_respond_error(q->mc, e && e->errnum == EBUSY ? 409 : 400, e);
 		} else {

@@ -124,6 +124,11 @@ int daemon_deploy(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error
 	return 0;
 }
 
+int daemon_deploy_pulled(struct daemon *d, struct fcpool_fn_spec *spec, struct fc_error **err)
+{
+	return daemon_deploy(d, spec, err);
+}
+
 int daemon_remove(struct daemon *d, const char *name, struct fc_error **err)
 {
 	d->controls++;

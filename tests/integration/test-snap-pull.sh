@@ -283,9 +283,11 @@ no_pull_child() { # no `fcstart image pull` child of the daemon (running or a zo
 	done
 	return 0
 }
-for t in 3 4 5 6; do push "$T/a" a "$R/test/dep:$t" || echo "# push test/dep:$t failed"; done
-jq -n --arg g "$T/gate3" --arg g4 "$T/gate4" --arg g5 "$T/gate5" --arg g6 "$T/gate6" '{hold: {"/v2/test/dep/manifests/3": $g,
-	"/v2/test/dep/manifests/4": $g4, "/v2/test/dep/manifests/5": $g5, "/v2/test/dep/manifests/6": $g6}}' >"$REG_DIR/proxy.rules"
+for t in 3 4 5 6 7; do push "$T/a" a "$R/test/dep:$t" || echo "# push test/dep:$t failed"; done
+pull "$P/test/dep:7" >/dev/null 2>&1 || echo "# pull test/dep:7 failed" # in the store: for --pull always
+jq -n --arg g "$T/gate3" --arg g4 "$T/gate4" --arg g5 "$T/gate5" --arg g6 "$T/gate6" --arg g7 "$T/gate7" '{hold: {"/v2/test/dep/manifests/3": $g,
+	"/v2/test/dep/manifests/4": $g4, "/v2/test/dep/manifests/5": $g5, "/v2/test/dep/manifests/6": $g6,
+	"/v2/test/dep/manifests/7": $g7}}' >"$REG_DIR/proxy.rules"
 : >"$REG_DIR/proxy.log"
 CPID2=
 gdeploy slow "$P/test/dep:3" >"$T/slow.code" &
@@ -372,7 +374,38 @@ wait $CPID2
 out=$("$F" invoke --socket "$SOCK" cli 2>&1)
 echo "$out" | grep -q hello-from-image && ok "the function deployed after the pull answers (invoke)" || { not_ok "invoke cli"; echo "$out" | diag; }
 check "the pulls' processes were reaped" no_pull_child
-for f in dep dep3 dep4 gw slow slow2 gone cli cli2; do fn rm "$f" >/dev/null 2>&1; done
+# --pull always (an image the store has): pulled again by a child too, the
+# deploy not pulling it a second time
+: >"$REG_DIR/proxy.log"
+CPID2=
+fn deploy al --image "$P/test/dep:7" --pull always >"$T/al.out" 2>&1 &
+CPID=$!
+if held /v2/test/dep/manifests/7; then
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$G/healthz")
+	if [ "$code" = 200 ] && timeout 5 "$F" fn --socket "$SOCK" ls >/dev/null 2>&1 && kill -0 "$CPID" 2>/dev/null; then
+		ok "fn deploy --pull always: while the registry holds the pull, the gateway and fn ls answer"
+	else
+		not_ok "fn deploy --pull always held the daemon (/healthz: HTTP $code)"; diag <"$T/serve.log"
+	fi
+	curl -s -o /dev/null -w '%{http_code}' -u "$AUTH" -X POST \
+		-d "{\"service\":\"al2\",\"image\":\"$P/test/dep:7\",\"labels\":{\"com.fcstart.pull\":\"always\"}}" \
+		"$G/system/functions" >"$T/al2.code" &
+	CPID2=$!
+	for _ in $(seq 100); do grep -q "\`$P/test/dep:7\` is being pulled" "$T/serve.log" && break; sleep 0.05; done
+	grep -q "\`$P/test/dep:7\` is being pulled" "$T/serve.log" && ok "a gateway deploy with com.fcstart.pull=always joins it" ||
+		{ not_ok "gateway deploy of test/dep:7 did not join"; diag <"$T/serve.log"; }
+else
+	not_ok "fn deploy --pull always: the registry was not asked for test/dep:7"; diag <"$REG_DIR/proxy.log"; diag <"$T/serve.log"
+fi
+touch "$T/gate7"
+wait "$CPID"
+rc=$?
+wait $CPID2
+[ $rc = 0 ] && [ "$(cat "$T/al2.code")" = 202 ] && ok "then fn deploy --pull always exits 0 and the gateway answers 202" ||
+	{ not_ok "fn deploy --pull always: exit $rc, gateway HTTP $(cat "$T/al2.code")"; diag <"$T/al.out"; }
+[ "$(grep -Ec "(GET|HEAD) /v2/test/dep/manifests/7 - [0-9]" "$REG_DIR/proxy.log")" = 1 ] && ok "... the manifest asked once (one pull, none in the deploys)" ||
+	{ not_ok "manifest requests for test/dep:7"; diag <"$REG_DIR/proxy.log"; }
+for f in dep dep3 dep4 gw slow slow2 gone cli cli2 al al2; do fn rm "$f" >/dev/null 2>&1; done
 # the daemon stopped during a pull: the pull's process is stopped and reaped
 gdeploy stopped "$P/test/dep:5" >"$T/stopped.code" &
 CPID=$!
