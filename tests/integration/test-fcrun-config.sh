@@ -244,6 +244,12 @@ check "create (init waits for start)" $F create --bundle "$T/cr" cr
 cpid=$($F state cr | jq -r .pid)
 expect_eq "a created container's init is not dumpable (its /proc/PID/exe is root-only)" "0" "$(stat -c %u /proc/$cpid/exe 2>/dev/null || echo gone)"
 check "start" $F start cr
+# start returns once the init has its go (as runc's), maybe before its execve:
+# wait for it, bounded.
+for _ in $(seq 100); do
+	case $(readlink /proc/$cpid/exe) in *busybox*) break ;; esac
+	sleep 0.05
+done
 expect_match "after start, /proc/1/exe is the container's binary" 'busybox' "$(readlink /proc/$cpid/exe)"
 n=$(ls /proc/$cpid/fd | wc -l)
 expect_eq "after start the process holds only stdio" 3 "$n"
