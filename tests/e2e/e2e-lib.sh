@@ -236,6 +236,33 @@ e2e_stop() {
 	grep " $E2E" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done
+	e2e_subtree_restore
+	return 0
+}
+
+# On a hybrid host, runc under containerd and Docker enables controllers
+# (hugetlb) in the cgroup2 tree's subtree_control, the root's included, where
+# they stay: crun then refuses the host. What the run enabled is disabled again
+# at the end, deepest first (best effort: someone else's cgroup may use it).
+E2E_SC_ROOT=/sys/fs/cgroup/unified
+E2E_SC_BEFORE=
+e2e_subtree_save() {
+	[ -f "$E2E_SC_ROOT/cgroup.subtree_control" ] || return 0
+	E2E_SC_BEFORE=$(find "$E2E_SC_ROOT" -maxdepth 2 -name cgroup.subtree_control \
+		-exec sh -c 'for f; do echo "$f $(cat "$f")"; done' sh {} + 2>/dev/null)
+	E2E_SC_SAVED=1
+}
+e2e_subtree_restore() {
+	[ "${E2E_SC_SAVED:-}" = 1 ] || return 0
+	local f c before
+	for f in $(find "$E2E_SC_ROOT" -maxdepth 2 -name cgroup.subtree_control 2>/dev/null | sort -r); do
+		# only where it looked before: a cgroup made since is someone else's
+		awk -v f="$f" '$1 == f { found = 1 } END { exit !found }' <<<"$E2E_SC_BEFORE" || continue
+		before=$(awk -v f="$f" '$1 == f { $1 = ""; print }' <<<"$E2E_SC_BEFORE")
+		for c in $(cat "$f" 2>/dev/null); do
+			case " $before " in *" $c "*) ;; *) echo "-$c" >"$f" 2>/dev/null ;; esac
+		done
+	done
 	return 0
 }
 
@@ -292,4 +319,5 @@ e2e_begin() {
 	done
 	e2e_build_image || { echo "Bail out! cannot build the busybox image"; exit 1; }
 	e2e_cg_snapshot
+	e2e_subtree_save
 }

@@ -58,6 +58,43 @@ static void remove_parent(void)
 	}
 }
 
+/* On a hybrid host a hugetlb limit enables hugetlb in cgroup2's
+ * subtree_control of the parents (the root's too), where it stays after the
+ * cgroup is gone: crun then refuses the host. The test puts back what it
+ * found (best effort: a child cgroup of someone else's may still use it). */
+static const char *const g_sc_dirs[] = {"/sys/fs/cgroup/unified/fcrun", "/sys/fs/cgroup/unified"};
+static char *g_sc_before[2];
+
+static void subtree_save(void)
+{
+	for (size_t i = 0; i < 2; i++) {
+		char p[128];
+		snprintf(p, sizeof(p), "%s/cgroup.subtree_control", g_sc_dirs[i]);
+		char *t = NULL;
+		if (fc_read_file_at(AT_FDCWD, p, &t, NULL, 0, NULL) == 0)
+			g_sc_before[i] = t;
+	}
+}
+
+static void subtree_restore(void)
+{
+	for (size_t i = 0; i < 2; i++) {
+		char p[128], *now = NULL;
+		if (!g_sc_before[i])
+			continue;
+		snprintf(p, sizeof(p), "%s/cgroup.subtree_control", g_sc_dirs[i]);
+		if (fc_read_file_at(AT_FDCWD, p, &now, NULL, 0, NULL) == 0 &&
+		    strstr(now, "hugetlb") && !strstr(g_sc_before[i], "hugetlb")) {
+			struct fc_error *e = NULL;
+			fc_write_string_at(AT_FDCWD, p, "-hugetlb", &e);
+			fc_error_free(e);
+		}
+		free(now);
+		free(g_sc_before[i]);
+		g_sc_before[i] = NULL;
+	}
+}
+
 static void cleanup(void)
 {
 	struct fc_error *e = NULL;
@@ -85,6 +122,7 @@ static void cleanup(void)
 		g_child = -1;
 	}
 	remove_parent();
+	subtree_restore();
 }
 
 /* One byte from the child; gives up after a minute (never hang the suite). */
@@ -451,6 +489,8 @@ int main(int argc, char **argv)
 		printf("skip: a v1 controller (memory, cpu, pids, freezer, devices) is missing\n");
 		return 77;
 	}
+	if (g_mode == FC_CGROUP_HYBRID)
+		subtree_save();
 	atexit(cleanup);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
