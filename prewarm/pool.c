@@ -15,7 +15,12 @@
  * times retry_ns. In fork mode a template per function (made like an
  * instance, not counted) must be READY before its instances' creations are
  * sent, to its creator; it is remade when it dies, and on redeploy (the old
- * one stays while instances forked from it run). */
+ * one stays while instances forked from it run).
+ *
+ * A redeploy replaces the spec at once: the old spec's instances are marked
+ * old and counted apart, so the new spec's pool fills right away as if empty;
+ * old ones that are not serving a request go at once, and one serving a
+ * request finishes it and goes. No new request reaches an old instance. */
 #include <math.h>
 #include <sys/wait.h>
 
@@ -60,11 +65,12 @@ static bool prestarted(const struct pool_fn *f)
 	return f->spec.prewarm != FCPOOL_PREWARM_EXEC;
 }
 
-/* The count a sandbox is in (templates are counted apart from instances). */
+/* The count a sandbox is in: templates and instances of a replaced spec are
+ * counted apart from the current spec's instances. */
 static unsigned *sb_count(struct pool_sb *sb, enum pool_sb_state s)
 {
-	static unsigned templates; /* not kept */
-	return sb->role == POOL_ROLE_TEMPLATE ? &templates : state_count(sb->fn, s);
+	static unsigned apart; /* not kept */
+	return sb->role == POOL_ROLE_TEMPLATE || sb->old ? &apart : state_count(sb->fn, s);
 }
 
 static void set_state(struct pool_sb *sb, enum pool_sb_state s, uint64_t now)
@@ -161,7 +167,7 @@ static struct pool_sb *oldest(struct pool_fn *f, enum pool_sb_state s)
 {
 	struct pool_sb *best = NULL;
 	for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
-		if (sb->state == s && sb->role == POOL_ROLE_INSTANCE && !sb->killed &&
+		if (sb->state == s && sb->role == POOL_ROLE_INSTANCE && !sb->killed && !sb->old &&
 		    (!best || sb->t_state < best->t_state))
 			best = sb;
 	return best;
@@ -187,7 +193,7 @@ static struct pool_sb *idle_instance(struct pool_fn *f)
 		return oldest(f, POOL_SB_READY);
 	for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
 		if (sb->state == POOL_SB_RUNNING && sb->http_ready && !sb->inv && !sb->killed &&
-		    sb->role == POOL_ROLE_INSTANCE)
+		    !sb->old && sb->role == POOL_ROLE_INSTANCE)
 			return sb;
 	return NULL;
 }
@@ -579,7 +585,9 @@ void pool_release(struct pool *p, struct pool_inv *inv, uint64_t now)
 			sb->inv = NULL;
 			inv->sb = NULL;
 			sb->last_used = now;
-			if (prestarted(f) && sb->state == POOL_SB_RUNNING && !sb->killed)
+			if (sb->old)
+				sb_kill(p, sb); /* of a replaced spec: its last request is done */
+			else if (prestarted(f) && sb->state == POOL_SB_RUNNING && !sb->killed)
 				set_state(sb, POOL_SB_READY, now); /* idle since now */
 			inv->state = POOL_INV_DONE;
 			dispatch(p, f, now); /* the instance is free for the next */
@@ -648,6 +656,10 @@ void pool_sandbox_ready(struct pool *p, struct pool_sb *sb, uint64_t now)
 		return;
 	enter(p);
 	set_state(sb, POOL_SB_READY, now);
+	if (sb->old) {
+		leave(p); /* of a replaced spec: it was killed and goes */
+		return;
+	}
 	if (sb->role == POOL_ROLE_INSTANCE)
 		f->lat_ready[f->n_ready_lat++ % POOL_LAT_RING] = now - sb->t_created;
 	f->fail_streak = 0;
@@ -662,6 +674,14 @@ void pool_sandbox_failed(struct pool *p, struct pool_sb *sb, int errnum, const c
 {
 	struct pool_fn *f = sb->fn;
 	enter(p);
+	if (sb->old) {
+		/* of a replaced spec, killed while being made: says nothing of
+		 * the current spec (no back-off, no queued request fails) */
+		sb_free(p, sb);
+		fill(p, f, now);
+		leave(p);
+		return;
+	}
 	if (sb->role == POOL_ROLE_TEMPLATE) {
 		f->template_failures++;
 		bool current = sb == f->tmpl;
@@ -782,12 +802,24 @@ int pool_deploy(struct pool *p, struct fcpool_fn_spec *spec, uint64_t now, struc
 	enter(p);
 	struct pool_fn *f = pool_fn_find(p, spec->name);
 	if (f) {
-		/* waiting sandboxes were made from the old spec; so was its
-		 * template, which goes once nothing forked from it runs (settle) */
-		for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
-			if (sb->state != POOL_SB_RUNNING && sb->role == POOL_ROLE_INSTANCE)
+		/* Every instance was made from the old spec: from now on it is
+		 * counted apart (not in the new spec's min, max or states, so the
+		 * new spec's pool fills at once) and never handed a new request.
+		 * Those that wait, start, are being made or idle go now; a request
+		 * in flight finishes on its instance, which then goes. The old
+		 * template goes once nothing forked from it runs (settle). */
+		for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next) {
+			if (sb->role != POOL_ROLE_INSTANCE || sb->old)
+				continue;
+			(*sb_count(sb, sb->state))--;
+			sb->old = true;
+			(*sb_count(sb, sb->state))++;
+			if (sb->state != POOL_SB_RUNNING || !sb->inv)
 				sb_kill(p, sb);
+		}
 		f->tmpl = NULL;
+		f->retry_after = 0; /* the old spec's back-off is not the new one's */
+		f->fail_streak = 0;
 		fcpool_fn_spec_clear(&f->spec);
 	} else {
 		f = fc_calloc(1, sizeof(*f));
@@ -828,11 +860,11 @@ int pool_scale(struct pool *p, struct pool_fn *f, double mn, double mx, uint64_t
 	/* above the new max: waiting sandboxes go now (running ones finish) */
 	unsigned live_n = 0;
 	for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
-		if (!sb->killed && sb->role == POOL_ROLE_INSTANCE)
+		if (!sb->killed && !sb->old && sb->role == POOL_ROLE_INSTANCE)
 			live_n++;
 	for (struct pool_sb *sb = f->sandboxes; sb && live_n > f->spec.max; sb = sb->next)
 		if ((sb->state == POOL_SB_WAITING || sb->state == POOL_SB_READY) && !sb->killed &&
-		    sb->role == POOL_ROLE_INSTANCE) {
+		    !sb->old && sb->role == POOL_ROLE_INSTANCE) {
 			sb_kill(p, sb);
 			f->reaped++;
 			live_n--;

@@ -45,6 +45,7 @@ struct pool_sb {
 	unsigned creator;     /* the creator (fork server) that makes it */
 	bool sent;            /* its creation went to the creator */
 	bool killed;          /* it was told to go */
+	bool old;             /* an instance of a replaced spec: counted apart, no new request */
 	uint64_t t_state;     /* when it entered its state */
 	uint64_t t_created;   /* when it was reported created */
 	struct pool_inv *inv; /* the invocation it serves */
@@ -169,8 +170,10 @@ struct pool_fn *pool_fn_first(struct pool *p);
 struct pool_fn *pool_fn_next(struct pool_fn *f);
 /* -EBUSY while a function of that name is being removed. */
 int pool_deploy_check(struct pool *p, const char *name, struct fc_error **err);
-/* Deploy spec (taken on success), or replace a deployed function's: its
- * waiting and creating sandboxes go, running ones finish. */
+/* Deploy spec (taken on success), or replace a deployed function's: the new
+ * spec's sandboxes are asked for at once (the old ones are not counted in its
+ * min, max or states); old sandboxes not serving a request go, those serving
+ * one finish it, then go; no new request reaches an old one. */
 int pool_deploy(struct pool *p, struct fcpool_fn_spec *spec, uint64_t now, struct fc_error **err);
 /* Queued invocations fail (ENOENT), every sandbox is killed; the function is
  * forgotten (ops->function_gone) once they are all gone. */

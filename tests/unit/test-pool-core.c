@@ -2,7 +2,9 @@
 /* The pool core (prewarm/pool.c) driven by a fake fork server and a fake
  * clock: no root, no process, no socket. Refill, hand-over, a burst beyond
  * max, the queue's bound and its timeout, a sandbox dying mid-invocation,
- * invocation timeouts, scale down, redeploy while running, idle reaping,
+ * invocation timeouts, scale down, redeploy (its new sandboxes asked for at
+ * once, old ones never counted nor handed a new request, exec and started
+ * mode, classic and HTTP), idle reaping,
  * failed creations and their back-off, failed hand-overs, removal, HTTP
  * instances (cold, warm, busy, unreachable, gone), the creators' slots and
  * fairness between functions; started mode (instances started ahead until
@@ -485,8 +487,10 @@ static void redeploy_while_running(void)
 	ok(g == f && FC_STREQ(g->spec.args[0], "/bin/new"), "redeploy replaces the spec");
 	ok(fk.nkilled == 1 && fk.killed[0] != running && !running->killed,
 	   "the waiting sandbox (old spec) goes, the running one is left alone");
+	ok(fk.creates == creates + 1 && f->n_creating == 1 && f->n_waiting == 0 &&
+	       f->n_running == 0,
+	   "a sandbox of the new spec is asked for at once; the old ones are not counted");
 	reap_killed(&fk);
-	ok(fk.creates == creates + 1, "once it is gone, a sandbox of the new spec is asked for");
 	create_all(&fk);
 	pool_sandbox_exited(fk.p, running, 3 << 8, fk.now);
 	ok(last(&a)->kind == FCPOOL_EV_EXIT && last(&a)->status == 3,
@@ -495,6 +499,143 @@ static void redeploy_while_running(void)
 	invoke(&fk, f, &b);
 	ok(last(&b)->kind == FCPOOL_EV_STARTED && !b.ev[0].on_demand,
 	   "the next invocation gets a sandbox of the new spec");
+	fake_done(&fk);
+}
+
+/* Was sb one of the n sandboxes in old[]? */
+static bool among(struct pool_sb *sb, struct pool_sb **old, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (old[i] == sb)
+			return true;
+	return false;
+}
+
+static size_t snapshot(struct pool_fn *f, struct pool_sb **v, size_t max)
+{
+	size_t n = 0;
+	for (struct pool_sb *sb = f->sandboxes; sb && n < max; sb = sb->next)
+		v[n++] = sb;
+	return n;
+}
+
+static bool any_left(struct pool_fn *f, struct pool_sb **old, size_t n)
+{
+	for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
+		if (among(sb, old, n))
+			return true;
+	return false;
+}
+
+/* Started mode, HTTP: a redeploy while old instances are ready, starting,
+ * being created and serving a request. The new spec's instances are asked
+ * for at once, the old ones count for nothing, a new request never reaches
+ * an old instance, the request in flight finishes on its old one. */
+static void redeploy_started(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 8);
+	struct pool_fn *f = deploy_started(&fk, "up", FCPOOL_HTTP, 2, 4, 0);
+	create_all(&fk);
+	ready_all(&fk);
+	struct inv a, b;
+	invoke(&fk, f, &a);
+	pool_http_connected(fk.p, &a.pi, fk.now);
+	struct pool_sb *serving = a.pi.sb;
+	create_all(&fk);                         /* one more for min 2: starting, not ready */
+	pool_scale(fk.p, f, 3, 4, fk.now, NULL); /* one more: being created */
+	ok(f->n_running == 1 && f->n_ready == 1 && f->n_starting == 1 && f->n_creating == 1,
+	   "before: 1 serving, 1 ready, 1 starting, 1 being created (max 4)");
+	struct pool_sb *old[8];
+	size_t nold = snapshot(f, old, 8);
+	unsigned creates = fk.creates;
+	ok(deploy_started(&fk, "up", FCPOOL_HTTP, 2, 3, 0) == f, "redeploy: min 2, max 3");
+	bool fresh = fk.ncreating == 3;
+	for (size_t i = 1; i < fk.ncreating; i++)
+		fresh = fresh && !among(fk.creating[i], old, nold) && !fk.creating[i]->killed;
+	ok(fk.creates == creates + 2 && fresh,
+	   "the new spec's 2 instances are asked for at once (%u asked), though 4 old ones live",
+	   fk.creates - creates);
+	ok(f->n_creating == 2 && f->n_ready + f->n_starting + f->n_waiting + f->n_running == 0,
+	   "the old instances are not counted for the new spec (creating %u ready %u starting "
+	   "%u running %u)",
+	   f->n_creating, f->n_ready, f->n_starting, f->n_running);
+	bool killed = !serving->killed;
+	for (size_t i = 0; i < nold; i++)
+		if (old[i] != serving)
+			killed = killed && old[i]->killed;
+	ok(killed && a.pi.state == POOL_INV_RUNNING,
+	   "the old idle, starting and creating ones are killed; the one serving is left alone");
+	invoke(&fk, f, &b);
+	ok(b.pi.state == POOL_INV_QUEUED && !b.pi.sb && fk.nconnecting == 0 &&
+	       fk.creates == creates + 3,
+	   "a new request waits for the new spec (one more asked for), not for an old instance");
+	/* the old creation fails as it is killed: nothing to do with the new spec */
+	fail_one(&fk, EINTR, "killed while created");
+	ok(b.nev == 0 && b.pi.state == POOL_INV_QUEUED && f->retry_after == 0,
+	   "an old creation's failure fails no new request and holds back no refill");
+	pool_release(fk.p, &a.pi, fk.now);
+	ok(a.nev == 1 && last(&a)->kind == FCPOOL_EV_CONNECTED && serving->killed && !b.pi.sb,
+	   "the request in flight finished on the old instance, which then goes (not reused)");
+	reap_killed(&fk);
+	ok(!any_left(f, old, nold), "every old instance is gone");
+	create_all(&fk);
+	ready_all(&fk);
+	ok(b.pi.state == POOL_INV_CONNECTING && b.pi.sb && !among(b.pi.sb, old, nold),
+	   "the waiting request is served by an instance of the new spec");
+	pool_http_connected(fk.p, &b.pi, fk.now);
+	pool_release(fk.p, &b.pi, fk.now);
+	settle_all(&fk);
+	ready_all(&fk);
+	ok(f->n_ready == 3 && f->n_running == 0 && FC_STREQ(f->spec.image, "py"),
+	   "the new spec's pool: 3 ready (min 2, one made for the waiting request)");
+	fake_done(&fk);
+}
+
+/* Exec at the hand-over, HTTP: an old instance idle between requests must not
+ * take a new request after a redeploy; the one serving finishes, then goes. */
+static void redeploy_http_exec(void)
+{
+	struct fake fk;
+	fake_init(&fk, 1, 4);
+	struct pool_fn *f = deploy(&fk, "he", FCPOOL_HTTP, 1, 3, 0, 0, "/bin/old");
+	create_all(&fk);
+	struct inv a, c, d, b;
+	invoke(&fk, f, &a); /* W1 */
+	pool_http_connected(fk.p, &a.pi, fk.now);
+	pool_release(fk.p, &a.pi, fk.now); /* W1 idle */
+	create_all(&fk);                   /* W2 waiting */
+	invoke(&fk, f, &c);                /* takes idle W1 */
+	pool_http_connected(fk.p, &c.pi, fk.now);
+	invoke(&fk, f, &d); /* W2 */
+	pool_http_connected(fk.p, &d.pi, fk.now);
+	struct pool_sb *serving = c.pi.sb, *idle = d.pi.sb;
+	pool_release(fk.p, &d.pi, fk.now); /* W2 idle */
+	create_all(&fk);                   /* W3 waiting: 3 = max */
+	ok(f->n_running == 2 && f->n_waiting == 1 && idle->http_ready && !idle->inv,
+	   "before: one serving, one idle between requests, one waiting (max 3)");
+	struct pool_sb *old[8];
+	size_t nold = snapshot(f, old, 8);
+	unsigned creates = fk.creates;
+	deploy(&fk, "he", FCPOOL_HTTP, 1, 3, 0, 0, "/bin/new");
+	ok(fk.creates == creates + 1 && !among(fk.creating[0], old, nold),
+	   "redeploy: a sandbox of the new spec is asked for at once");
+	ok(idle->killed && !serving->killed && c.pi.state == POOL_INV_RUNNING,
+	   "the idle old instance goes, the serving one is left alone");
+	invoke(&fk, f, &b);
+	ok(b.pi.state == POOL_INV_QUEUED && !b.pi.sb,
+	   "a new request does not reach an old instance: it waits for the new spec");
+	pool_release(fk.p, &c.pi, fk.now);
+	ok(serving->killed && !b.pi.sb, "the old serving instance goes once its request is done");
+	reap_killed(&fk);
+	create_all(&fk);
+	ok(b.pi.sb && !among(b.pi.sb, old, nold) && b.pi.state == POOL_INV_CONNECTING,
+	   "the new request is served by the new spec");
+	pool_http_connected(fk.p, &b.pi, fk.now);
+	pool_release(fk.p, &b.pi, fk.now);
+	settle_all(&fk);
+	ok(!any_left(f, old, nold) && f->n_running == 1 && f->n_waiting == 1,
+	   "old instances all gone; the new spec: 1 idle instance, 1 waiting");
 	fake_done(&fk);
 }
 
@@ -1014,6 +1155,8 @@ int main(void)
 	invocation_timeout();
 	scale_down();
 	redeploy_while_running();
+	redeploy_started();
+	redeploy_http_exec();
 	idle_reaping();
 	failed_creation();
 	failed_handover();
