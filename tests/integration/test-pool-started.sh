@@ -5,7 +5,8 @@
 # ready, so a never-used instance answers without a hand-over; readiness by
 # port or by path (200), an init that fails and a path that never answers
 # (killed, reported, retried with back-off), the memory and CPU of waiting
-# instances in fcstart stats, redeploy, idle reaping and on-demand starts, a
+# instances in fcstart stats, redeploy (also while a request runs: it ends on
+# the old spec, the next request gets the new one), idle reaping and on-demand starts, a
 # ready instance killed, the OpenFaaS gateway, kill -9 of the daemon with
 # started instances alive, and a clean stop. TAP output.
 . "$(dirname "$0")/../lib/pool.sh"
@@ -66,6 +67,41 @@ check "a new instance is ready" wait_for pyweb waiting 1
 expect_eq "it runs the new spec" 2 "$("$F" invoke pyweb --path /exec --data 'echo $FN_VERSION' | jq -r .out | tr -d '\n')"
 new=$(sandboxes pyweb | sort | tr '\n' ' ')
 [ "$old" != "$new" ] && ok "the old instances are gone ($old-> $new)" || not_ok "old instances still there: $new"
+
+# redeploy while a request runs, at max 1: the request finishes on the old
+# spec; the new spec's instance is started at once (the old one does not count
+# towards its max), and the first request after the redeploy gets the new spec
+# (before, it waited for the old request to end, then took the old instance)
+deploy_v() {
+	"$F" fn deploy pyweb --image py --mode http --prewarm started --readiness /_/health \
+		--label com.openfaas.scale.max=1 --env FN_VERSION="$1"
+}
+check "max 1, FN_VERSION=3" deploy_v 3
+check "one ready instance of it" wait_for pyweb waiting 1
+check "... none starting" wait_for pyweb starting 0
+("$F" invoke pyweb --path /exec --data 'sleep 15; echo "v$FN_VERSION"' >"$T/inflight" 2>&1
+	echo $? >"$T/inflight.rc") &
+inflight=$!
+check "a long request runs on it" wait_for pyweb running 1
+oldid=$(live_sandboxes pyweb)
+check "redeploy with FN_VERSION=4 while it runs" deploy_v 4
+expect_eq "the first request after the redeploy is answered by the new spec" 4 \
+	"$("$F" invoke pyweb --path /exec --data 'echo $FN_VERSION' | jq -r .out | tr -d '\n')"
+kill -0 "$inflight" 2>/dev/null && ok "... while the old spec's request still runs" ||
+	not_ok "the new spec's request waited for the old one to end"
+wait "$inflight"
+expect_eq "the request in flight finished on the old spec" "0 v3" \
+	"$(cat "$T/inflight.rc") $(jq -r .out "$T/inflight" | tr -d '\n')"
+gone() {
+	local i
+	for i in $(seq 1500); do
+		sandboxes pyweb | grep -qx -- "$1" || return 0
+		sleep 0.02
+	done
+	echo "$1 is still there" >&2
+	return 1
+}
+check "the old instance ($oldid) goes after its request" gone "$oldid"
 
 # a ready instance killed: reported and replaced
 "$F" fn scale pyweb --min 1 --max 1 >/dev/null
