@@ -229,9 +229,13 @@ head -c $((50 * 1000 * 1000)) /dev/urandom >"$T/50m"
 head -c $((51 * 1024 * 1024)) /dev/zero >"$T/51m"
 want=$(sha512sum <"$T/50m" | cut -d' ' -f1)
 hwm0=$(awk '/^VmHWM/ {print $2}' "/proc/$dpid/status")
-got=$(curl -s --data-binary @"$T/50m" "$N/function/sha" | cut -d' ' -f1)
+scode50=$(curl -s -o "$T/sha.out" -w '%{http_code}' --data-binary @"$T/50m" "$N/function/sha")
+got=$(cut -d' ' -f1 <"$T/sha.out")
 hwm1=$(awk '/^VmHWM/ {print $2}' "/proc/$dpid/status")
 expect_eq "a 50 MB body through nginx to a classic sha512sum function: the hash" "$want" "$got"
+if [ "$got" != "$want" ]; then # what answered instead, and what the daemon said
+	{ echo "HTTP $scode50: $(head -c 400 "$T/sha.out")"; tail -n 30 "$T/serve.log"; } | diag
+fi
 if [ "$hwm1" -lt $((hwm0 + 32768)) ]; then ok "... the daemon's peak memory grew by less than 32 MiB (${hwm0} -> ${hwm1} KiB)"
 else not_ok "... the daemon's peak memory grew by less than 32 MiB (${hwm0} -> ${hwm1} KiB)"; fi
 expect_eq "the same, chunked from the client: the hash" "$want" \
