@@ -228,8 +228,10 @@ if [ "$hostile" = truncated-gzip ] || [ "$hostile" = wrong-digest ]; then
 		nd=$(sha "$work/cut"); mv "$work/cut" "$work/blobs/sha256/$nd"; rm -f "$f"
 		sed -i '$d' "$work/layers"; echo "$nd $(size "$work/blobs/sha256/$nd") $3 $4" >> "$work/layers"
 	else
-		# same size, different content, recorded under the old digest
-		printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+		# same size, different content, recorded under the old digest:
+		# byte 100 changed (written 'X' it was unchanged once in 256 runs)
+		b=$(dd if="$f" bs=1 skip=100 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+		printf "\\$(printf '%03o' $(( (b + 1) % 256 )))" | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
 	fi
 fi
 
