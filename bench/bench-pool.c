@@ -58,6 +58,7 @@ struct pstate {
 	double *exit_v;
 	size_t exit_n;
 	double pss_kib, cg_kib, fill_s;
+	double slab_kib, avail_kib; /* host memory per waiting sandbox (NAN: unknown) */
 	unsigned pss_n;
 	unsigned rate_done, rate_ondemand;
 	double rate_p50, rate_p99;
@@ -608,12 +609,26 @@ static long kib_field(const char *file, const char *field)
 static void bench_memory(struct pstate *p)
 {
 	unsigned want = (unsigned)p->cfg.waiting;
+	/* What the host gives for the sandboxes beyond their processes: the
+	 * kernel's slab (namespaces, cgroups in every hierarchy, mounts) and
+	 * MemAvailable, before and after the pool grows to want. Others' work
+	 * on the host moves these too: a quiet machine gives meaningful figures. */
+	struct fcpool_fn_status st0 = {0};
+	fn_stats(p, "cat", &st0);
+	long slab0 = kib_field("/proc/meminfo", "\nSlab:");
+	long avail0 = kib_field("/proc/meminfo", "MemAvailable:");
 	uint64_t t0 = fc_now_ns();
 	if (scale(p, "cat", want, want) < 0 || !wait_stat(p, "cat", "waiting", want, 300)) {
 		fprintf(stderr, "fcstart bench pool: %u waiting sandboxes not reached\n", want);
 		return;
 	}
 	p->fill_s = (double)(fc_now_ns() - t0) / 1e9;
+	long slab1 = kib_field("/proc/meminfo", "\nSlab:");
+	long avail1 = kib_field("/proc/meminfo", "MemAvailable:");
+	unsigned added = want > st0.waiting ? want - st0.waiting : 0;
+	p->slab_kib = added && slab0 >= 0 && slab1 >= 0 ? (double)(slab1 - slab0) / added : NAN;
+	p->avail_kib =
+	    added && avail0 >= 0 && avail1 >= 0 ? (double)(avail0 - avail1) / added : NAN;
 	_cleanup_free_ char *rt = fc_asprintf("%s/runtime", p->root);
 	char **ids = NULL;
 	if (fcrt_list(rt, &ids, NULL) < 0 || !ids)
@@ -791,8 +806,10 @@ static void report(FILE *f, const struct pstate *p)
 	if (p->pss_n)
 		fprintf(f,
 		        "%u waiting sandboxes (filled in %.2f s, %.0f/s): PSS %.1f KiB per "
-		        "sandbox, cgroup memory charge %.1f KiB per sandbox\n",
-		        p->pss_n, p->fill_s, p->pss_n / p->fill_s, p->pss_kib, p->cg_kib);
+		        "sandbox, cgroup memory charge %.1f KiB per sandbox; the host per "
+		        "sandbox: kernel slab %.1f KiB, MemAvailable %.1f KiB\n",
+		        p->pss_n, p->fill_s, p->pss_n / p->fill_s, p->pss_kib, p->cg_kib,
+		        p->slab_kib, p->avail_kib);
 	if (p->host_note)
 		fprintf(f, "note: %s\n", p->host_note);
 }
@@ -845,8 +862,10 @@ static int write_json(const char *path, const struct pstate *p)
 	if (p->pss_n)
 		fc_buf_printf(
 		    &b,
-		    ",\"waiting\":{\"n\":%u,\"fill_s\":%.3f,\"pss_kib\":%.1f,\"cgroup_kib\":%.1f}",
-		    p->pss_n, p->fill_s, p->pss_kib, p->cg_kib);
+		    ",\"waiting\":{\"n\":%u,\"fill_s\":%.3f,\"pss_kib\":%.1f,\"cgroup_kib\":%.1f,"
+		    "\"host_slab_kib\":%.1f,\"host_memavailable_kib\":%.1f}",
+		    p->pss_n, p->fill_s, p->pss_kib, p->cg_kib,
+		    isnan(p->slab_kib) ? -1 : p->slab_kib, isnan(p->avail_kib) ? -1 : p->avail_kib);
 	fc_buf_printf(&b, "}\n");
 	struct fc_error *e = NULL;
 	int r = fc_write_file_atomic_at(AT_FDCWD, path, b.data, b.len, 0644, &e);
@@ -941,7 +960,8 @@ static const char pool_usage[] =
     "usage: fcstart bench pool [OPTIONS]\n"
     "Invoke-to-first-byte of a classic function (/bin/cat, busybox image) through a pool\n"
     "hand-over, an on-demand sandbox and `X run` of OCI runtimes, side by side; the\n"
-    "daemon's hand-over-to-exec latency; a sustained rate; PSS of waiting sandboxes.\n"
+    "daemon's hand-over-to-exec latency; a sustained rate; PSS of waiting sandboxes and\n"
+    "what the host gives for them (kernel slab, MemAvailable).\n"
     "  --rounds N           invocations per pool path (default 200)\n"
     "  --runtime-rounds N   runs per OCI runtime (default 50)\n"
     "  --runtimes LIST      comma-separated (default fcrun,crun,runc; '' for none)\n"
