@@ -6,7 +6,9 @@
  * its unix socket, exec-root and pidfile in our directory, no bridge, no
  * iptables, no NAT. Both are stopped by pid, with the shims of our containerd
  * (found by our socket on their command line); the mounts left under our
- * directories (overlays, netns files) and the cgroups they made are removed. */
+ * directories (overlays, netns files) and the cgroups they made are removed,
+ * and the cgroup2 tree's subtree_control files are put back as they were
+ * (bench_subtree_hold). */
 #include "bench.h"
 
 #include <dirent.h>
@@ -80,6 +82,8 @@ int bench_engine_init(struct bench_engine *e, const char *dir, const char *ctd_r
 	cg_seen(e);
 	if ((r = fc_mkdir_p_at(AT_FDCWD, dir, 0700, err)) < 0)
 		return r;
+	bench_subtree_hold();
+	e->subtree_held = true;
 	return 0;
 }
 
@@ -265,10 +269,17 @@ void bench_engine_stop(struct bench_engine *e)
 	for (size_t i = 0; i < e->n_cg; i++)
 		if (access(e->cg[i], F_OK) == 0)
 			cg_rmdir(e->cg[i], 0);
+	/* after the cgroups they made are gone: those enable what runc enabled */
+	if (e->subtree_held) {
+		bench_subtree_release();
+		e->subtree_held = false;
+	}
 }
 
 void bench_engine_free(struct bench_engine *e)
 {
+	if (e->subtree_held)
+		bench_subtree_release();
 	for (size_t i = 0; i < e->n_cg; i++)
 		free(e->cg[i]);
 	free(e->dir);

@@ -52,6 +52,7 @@ RUNTIMES=${avail# }
 why=$(e2e_install) || { echo "bench-engines.sh: $why" >&2; exit 1; }
 e2e_build_image || exit 1
 e2e_cg_snapshot
+e2e_subtree_save # e2e_stop puts the cgroup2 subtree_control files back
 e2e_start_containerd || exit 1
 ctrp image import "$E2E/image.tar" >/dev/null || exit 1
 if [[ " $ENGINES " == *" docker "* ]]; then

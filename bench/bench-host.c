@@ -414,3 +414,95 @@ void bench_unmount_under(const char *dir)
 	}
 	free(pts);
 }
+
+/* ---- the cgroup2 tree's subtree_control ------------------------------------ */
+
+/* The files saved by the first holder: the root's and those one level below
+ * it (where runc enables controllers for the engines' parents), as in the
+ * tests (tests/e2e/e2e-lib.sh). */
+static struct {
+	int holders;
+	bool at_exit; /* bench_subtree_restore_at_exit is registered */
+	size_t n;
+	struct {
+		char *path; /* .../cgroup.subtree_control */
+		char *ctls; /* what it held */
+	} * f;
+} g_sc;
+
+static void sc_add(const char *path)
+{
+	char *ctls = read_trim(path);
+	if (!ctls)
+		return;
+	g_sc.f = fc_realloc(g_sc.f, (g_sc.n + 1) * sizeof(*g_sc.f));
+	g_sc.f[g_sc.n].path = fc_strdup(path);
+	g_sc.f[g_sc.n].ctls = ctls;
+	g_sc.n++;
+}
+
+/* Disable what was enabled since the save, in the files that existed then,
+ * deepest first (the root last: a child that still enables a controller
+ * keeps it busy in its parent). */
+static void sc_restore(void)
+{
+	for (size_t i = g_sc.n; i-- > 0;) {
+		_cleanup_free_ char *now = read_trim(g_sc.f[i].path);
+		char *save = NULL;
+		for (char *c = now ? strtok_r(now, " ", &save) : NULL; c;
+		     c = strtok_r(NULL, " ", &save)) {
+			if (has_word(g_sc.f[i].ctls, c))
+				continue;
+			_cleanup_free_ char *minus = fc_asprintf("-%s", c);
+			struct fc_error *e = NULL;
+			if (fc_write_string_at(AT_FDCWD, g_sc.f[i].path, minus, &e) < 0)
+				fc_log(FC_LOG_WARN,
+				       "bench: cannot disable `%s` again in `%s` (a cgroup "
+				       "still uses it?): %s; crun refuses this host until "
+				       "it is",
+				       c, g_sc.f[i].path, e->msg);
+			fc_error_free(e);
+		}
+		free(g_sc.f[i].path);
+		free(g_sc.f[i].ctls);
+	}
+	free(g_sc.f);
+	g_sc.f = NULL;
+	g_sc.n = 0;
+}
+
+static void bench_subtree_restore_at_exit(void)
+{
+	if (g_sc.holders > 0) {
+		g_sc.holders = 0;
+		sc_restore();
+	}
+}
+
+void bench_subtree_hold(void)
+{
+	if (geteuid() != 0 || g_sc.holders++ > 0)
+		return;
+	if (!g_sc.at_exit) {
+		atexit(bench_subtree_restore_at_exit);
+		g_sc.at_exit = true;
+	}
+	sc_add(CG2 "/cgroup.subtree_control");
+	DIR *d = opendir(CG2);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		_cleanup_free_ char *p =
+		    fc_asprintf("%s/%s/cgroup.subtree_control", CG2, de->d_name);
+		sc_add(p);
+	}
+	if (d)
+		closedir(d);
+}
+
+void bench_subtree_release(void)
+{
+	if (g_sc.holders > 0 && --g_sc.holders == 0)
+		sc_restore();
+}

@@ -192,6 +192,17 @@ int bench_host_fix_restore(struct bench_host_fix *f, struct fc_error **err);
 /* bench_host_fix_apply for a harness that runs crun: *note (malloc'd) says
  * what was done, or why crun cannot run here; NULL when nothing had to be. */
 int bench_host_fix_for_crun(struct bench_host_fix *f, char **note);
+/* On a hybrid host, runc under containerd and Docker may enable controllers
+ * (hugetlb) in the cgroup2 tree's subtree_control files, the root's included,
+ * where they stay after the engines are gone: crun then refuses the host (and
+ * bench_host_fix_apply cannot move them), so every later crun figure is
+ * missing. hold saves /sys/fs/cgroup/unified/cgroup.subtree_control and those
+ * one level below it (the first holder does); when the last holder releases,
+ * or at exit while one still holds, what was enabled since in those files is
+ * disabled again, deepest first (best effort: a warning names the file when a
+ * cgroup of someone else's still uses it). Root only; no-op elsewhere. */
+void bench_subtree_hold(void);
+void bench_subtree_release(void);
 /* The id of the topmost mount at path (mountinfo's first field), -1 if none. */
 int bench_mount_id(const char *path);
 /* Detach every mount at or below dir (deepest first). */
@@ -246,6 +257,7 @@ struct bench_engine {
 	const char *cg_names[3];
 	char *cg[BENCH_ENGINE_CG_MAX]; /* cgroups that did not exist before: ours to remove */
 	size_t n_cg;
+	bool subtree_held; /* bench_subtree_hold: released by bench_engine_stop */
 };
 /* Fill e (no daemon started yet): dir is made; ctd_root / docker_data NULL
  * put them under dir; ns is the containerd namespace the caller uses (its
@@ -261,7 +273,8 @@ int bench_engine_start(struct bench_engine *e, bool docker, struct fc_error **er
 char *bench_engine_log_tail(const struct bench_engine *e, const char *name);
 /* Stop dockerd and containerd by pid, kill our containerd's shims; unmount
  * what is left under dir, ctd_root and docker_data; remove the cgroups they
- * made. Safe to call twice and after a failed start. */
+ * made; put back the cgroup2 subtree_control files as bench_engine_init found
+ * them (bench_subtree_hold). Safe to call twice and after a failed start. */
 void bench_engine_stop(struct bench_engine *e);
 void bench_engine_free(struct bench_engine *e);
 
