@@ -45,13 +45,11 @@ static char *log_tail(const char *log)
 static int pool_probe(struct cs_run *R, struct cs_path *p, char **why)
 {
 	(void)R;
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0) {
+	_cleanup_free_ char *self = bench_self_exe();
+	if (!self) {
 		*why = fc_asprintf("cannot find this fcstart binary: %s", strerror(errno));
 		return -ENOENT;
 	}
-	self[n] = 0;
 	struct pool_priv *pp = fc_calloc(1, sizeof(*pp));
 	pp->self = fc_strdup(self);
 	p->priv = pp;

@@ -281,6 +281,19 @@ char *bench_find_in_path(const char *name)
 #define FC_FLOOR_REL "" /* built outside bench/meson.build (unit tests) */
 #endif
 
+char *bench_self_exe(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		if (n == 0)
+			errno = ENOENT;
+		return NULL;
+	}
+	self[n] = 0;
+	return fc_strdup(self);
+}
+
 char *bench_default_floor(void)
 {
 	const char *env = getenv("FCSTART_FLOOR");
@@ -288,11 +301,9 @@ char *bench_default_floor(void)
 		char *abs = realpath(env, NULL);
 		return abs ? abs : fc_strdup(env);
 	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	_cleanup_free_ char *self = bench_self_exe();
+	if (!self)
 		return NULL;
-	self[n] = 0;
 	const char *rel[] = {"fcstart-floor", FC_FLOOR_REL};
 	const char *dir = dirname(self);
 	for (size_t i = 0; i < FC_ARRAY_SIZE(rel); i++) {
@@ -314,10 +325,8 @@ char *bench_default_fcrun(void)
 		char *abs = realpath(env, NULL);
 		return abs ? abs : fc_strdup(env);
 	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = 0;
+	_cleanup_free_ char *self = bench_self_exe();
+	if (self) {
 		/* installed: fcrun next to fcstart; in a build dir: ../runtime/fcrun */
 		const char *rel[] = {"fcrun", "../runtime/fcrun"};
 		const char *dir = dirname(self);

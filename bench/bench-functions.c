@@ -785,12 +785,11 @@ int bench_functions_cmd(int argc, char **argv)
 		fprintf(stderr, "fcstart bench functions: needs root\n");
 		return 1;
 	}
-	char self[4096];
-	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (sl <= 0)
+	if (!(g.self = bench_self_exe())) {
+		fprintf(stderr, "fcstart bench functions: cannot find this fcstart binary: %s\n",
+		        strerror(errno));
 		return 1;
-	self[sl] = 0;
-	g.self = fc_strdup(self);
+	}
 	g.fcrun = bench_default_fcrun();
 	if (!g.fcrun) {
 		fprintf(stderr, "fcstart bench functions: no fcrun found ($FCRUN)\n");

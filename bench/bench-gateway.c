@@ -617,13 +617,12 @@ int bench_gateway_cmd(int argc, char **argv)
 		        optind < argc ? gateway_usage : "");
 		return optind < argc ? 2 : 1;
 	}
-	char self[4096];
-	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (sl <= 0)
+	if (!(g.self = bench_self_exe())) {
+		fprintf(stderr, "fcstart bench gateway: cannot find this fcstart binary: %s\n",
+		        strerror(errno));
 		return 1;
-	self[sl] = 0;
-	g.self = fc_strdup(self);
-	_cleanup_free_ char *wd = g.watchdog ? fc_strdup(g.watchdog) : default_watchdog(self);
+	}
+	_cleanup_free_ char *wd = g.watchdog ? fc_strdup(g.watchdog) : default_watchdog(g.self);
 	if (!wd) {
 		fprintf(stderr,
 		        "fcstart bench gateway: needs a static HTTP server for the function: "

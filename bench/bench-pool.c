@@ -1074,12 +1074,11 @@ int bench_pool_cmd(int argc, char **argv)
 		fprintf(stderr, "fcstart bench pool: needs root\n");
 		return 1;
 	}
-	char self[4096];
-	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (sl <= 0)
+	if (!(p.self = bench_self_exe())) {
+		fprintf(stderr, "fcstart bench pool: cannot find this fcstart binary: %s\n",
+		        strerror(errno));
 		return 1;
-	self[sl] = 0;
-	p.self = fc_strdup(self);
+	}
 	const char *tmp = getenv("TMPDIR");
 	_cleanup_free_ char *tmpl =
 	    fc_asprintf("%s/fcstart-bench-pool.XXXXXX", tmp && *tmp ? tmp : "/tmp");

@@ -548,10 +548,9 @@ static void teardown(struct bp *B)
 
 static void probe_paths(struct bp *B)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = 0;
-	B->self = fc_strdup(self);
+	if (!(B->self = bench_self_exe()))
+		B->why[P_FCSTART] =
+		    fc_asprintf("cannot find this fcstart binary: %s", strerror(errno));
 	if (access("/usr/bin/curl", X_OK) != 0)
 		B->why[P_FLOOR] = fc_strdup("curl is missing");
 	if (access("/usr/bin/skopeo", X_OK) != 0 || access("/usr/bin/umoci", X_OK) != 0)

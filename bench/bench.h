@@ -98,6 +98,9 @@ int bench_exec_quiet(char *const argv[], double timeout_s, struct fc_error **err
 char *bench_program_version(const char *path);
 /* An executable on $PATH (malloc'd), NULL if none. */
 char *bench_find_in_path(const char *name);
+/* This fcstart binary's path (/proc/self/exe), malloc'd; NULL with errno set
+ * when it cannot be read. */
+char *bench_self_exe(void);
 /* fcrun to measure: $FCRUN, else fcrun next to this fcstart (installed), else
  * ../runtime/fcrun (a build dir), else $PATH. */
 char *bench_default_fcrun(void);
