@@ -214,32 +214,42 @@ ssize_t relay_write(struct relay *r, const void *data, size_t len)
 		return r->err;
 	if (r->body_end || len == 0)
 		return 0;
-	size_t pending = r->out.len - r->out_off;
-	if (pending >= RELAY_OUT_HIGH) {
-		r->wants_room = true;
-		update(r);
-		return 0;
+	/* Take bytes until they are all taken or the buffer holds RELAY_OUT_HIGH
+	 * unsent ones: only then is the owner told to wait, so the socket is
+	 * watched for room (POLLOUT) whenever the owner waits. A flush that
+	 * empties the buffer is no reason to stop: nothing would wake the owner. */
+	size_t done = 0;
+	while (done < len && !r->write_err) {
+		size_t pending = r->out.len - r->out_off;
+		if (pending >= RELAY_OUT_HIGH)
+			break;
+		size_t n =
+		    len - done < RELAY_OUT_HIGH - pending ? len - done : RELAY_OUT_HIGH - pending;
+		const char *p = (const char *)data + done;
+		if (r->body_left >= 0) {
+			if ((uint64_t)r->body_left < n)
+				n = (size_t)
+				        r->body_left; /* more than announced: the rest is dropped */
+			if (n == 0) {
+				done = len;
+				break;
+			}
+			r->body_left -= (int64_t)n;
+			fc_buf_append(&r->out, p, n);
+		} else {
+			fc_buf_printf(&r->out, "%zx\r\n", n);
+			fc_buf_append(&r->out, p, n);
+			fc_buf_append(&r->out, "\r\n", 2);
+		}
+		done += n;
+		flush(r);
 	}
-	size_t n = len < RELAY_OUT_HIGH - pending ? len : RELAY_OUT_HIGH - pending;
-	if (r->body_left >= 0) {
-		if ((uint64_t)r->body_left < n)
-			n = (size_t)r->body_left; /* more than announced: the rest is dropped */
-		if (n == 0)
-			return (ssize_t)len;
-		r->body_left -= (int64_t)n;
-		fc_buf_append(&r->out, data, n);
-	} else {
-		fc_buf_printf(&r->out, "%zx\r\n", n);
-		fc_buf_append(&r->out, data, n);
-		fc_buf_append(&r->out, "\r\n", 2);
-	}
-	flush(r);
-	if (n < len)
-		r->wants_room = true; /* the owner waits with the rest */
-	update(r);
 	if (r->write_err)
 		return r->write_err;
-	return (ssize_t)n;
+	if (done < len)
+		r->wants_room = true; /* the buffer is full: woken when it drains */
+	update(r);
+	return (ssize_t)done;
 }
 
 void relay_write_end(struct relay *r)
