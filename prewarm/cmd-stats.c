@@ -4,6 +4,33 @@
 #include "fcpool-cmd.h"
 #include "fcpool.h"
 
+/* What the host gave since the daemon started, kernel included: the
+ * sandboxes' namespaces, cgroups and mounts are mostly slab, outside their
+ * processes' memory (WAIT-MEM). Other work on the host counts too. */
+static void print_host(const struct fcpool_host *h)
+{
+	if (!h->known || h->mem_available_kib < 0)
+		return;
+	double used = (double)(h->start_mem_available_kib - h->mem_available_kib) / 1024.0;
+	printf("host: %u sandboxes held; MemAvailable %.2f GiB (%+.1f MiB since the daemon "
+	       "started)",
+	       h->sandboxes, (double)h->mem_available_kib / 1048576.0, -used);
+	if (h->slab_kib >= 0 && h->start_slab_kib >= 0)
+		printf(", slab %.1f MiB (%+.1f MiB, unreclaimable %+.1f MiB)",
+		       (double)h->slab_kib / 1024.0,
+		       (double)(h->slab_kib - h->start_slab_kib) / 1024.0,
+		       (double)(h->sunreclaim_kib - h->start_sunreclaim_kib) / 1024.0);
+	if (h->sandboxes && used > 0)
+		printf(
+		    "; per sandbox held: %.2f MiB of MemAvailable, %.2f MiB of unreclaimable slab "
+		    "(other work on the host included)",
+		    used / h->sandboxes,
+		    (double)(h->sunreclaim_kib - h->start_sunreclaim_kib) / 1024.0 / h->sandboxes);
+	else if (h->sandboxes)
+		printf("; MemAvailable rose: other work on the host outweighs the sandboxes");
+	printf("\n");
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	const char *sock = NULL;
@@ -60,6 +87,7 @@ int cmd_stats(int argc, char **argv)
 		if (f->last_error[0])
 			printf("  last failure: %s\n", f->last_error);
 	}
+	print_host(&l.host);
 	fcpool_fn_list_clear(&l);
 	return 0;
 }

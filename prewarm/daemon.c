@@ -76,6 +76,7 @@ struct daemon {
 		uint32_t base;
 	} * ranges;
 	size_t n_ranges;
+	struct fcpool_host host0; /* /proc/meminfo when the daemon started */
 };
 
 /* A sandbox's I/O: its init's pid, start socket (while waiting) and network
@@ -785,8 +786,33 @@ int daemon_fn_mode(struct daemon *d, const char *name, enum fcpool_mode *mode,
 	return 0;
 }
 
+/* MemAvailable, Slab and SUnreclaim of /proc/meminfo, in KiB (-1: unknown). */
+static void host_meminfo(int64_t *avail, int64_t *slab, int64_t *sunreclaim)
+{
+	*avail = *slab = *sunreclaim = -1;
+	_cleanup_free_ char *mi = NULL;
+	if (fc_read_file_at(AT_FDCWD, "/proc/meminfo", &mi, NULL, 0, NULL) < 0)
+		return;
+	const struct {
+		const char *key;
+		int64_t *v;
+	} f[] = {{"\nMemAvailable:", avail}, {"\nSlab:", slab}, {"\nSUnreclaim:", sunreclaim}};
+	for (size_t i = 0; i < FC_ARRAY_SIZE(f); i++) {
+		const char *s = strstr(mi, f[i].key);
+		if (s)
+			*f[i].v = strtoll(s + strlen(f[i].key), NULL, 10);
+	}
+}
+
 void daemon_list_usage(struct daemon *d, struct fcpool_fn_list *l)
 {
+	struct fcpool_host *h = &l->host;
+	*h = d->host0;
+	h->known = d->host0.known;
+	host_meminfo(&h->mem_available_kib, &h->slab_kib, &h->sunreclaim_kib);
+	for (struct pool_fn *f = pool_fn_first(d->pool); f; f = pool_fn_next(f))
+		for (struct pool_sb *sb = f->sandboxes; sb; sb = sb->next)
+			h->sandboxes++;
 	for (size_t i = 0; i < l->n; i++) {
 		struct pool_fn *f = pool_fn_find(d->pool, l->fns[i].spec.name);
 		for (struct pool_sb *sb = f ? f->sandboxes : NULL; sb; sb = sb->next) {
@@ -1008,6 +1034,10 @@ int daemon_new(const struct fcpool_serve_opts *o, struct loop *l, struct daemon 
 	if (removed)
 		fc_log(FC_LOG_INFO, "removed %u sandboxes of a previous run under `%s`", removed,
 		       d->root);
+	/* the host before any sandbox of this daemon: `fcstart stats` shows the change */
+	host_meminfo(&d->host0.start_mem_available_kib, &d->host0.start_slab_kib,
+	             &d->host0.start_sunreclaim_kib);
+	d->host0.known = d->host0.start_mem_available_kib >= 0;
 	_cleanup_free_ char *sbd = fc_asprintf("%s/sandboxes", d->root);
 	_cleanup_free_ char *fnd = fc_asprintf("%s/functions", d->root);
 	if (fc_mkdir_p_at(AT_FDCWD, sbd, 0700, err) < 0 ||

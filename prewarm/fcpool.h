@@ -211,10 +211,22 @@ struct fcpool_fn_status {
 	/* started and fork modes: from an instance's creation until it was ready */
 	struct fcpool_latency ready_us;
 };
+/* stats with usage: what the host gives, kernel included (/proc/meminfo, in
+ * KiB), now and when the daemon started, and how many sandboxes the daemon
+ * holds (every state, templates too). The change since the start divided by
+ * the sandboxes held is the host's cost of a sandbox, other work on the host
+ * included. */
+struct fcpool_host {
+	bool known;
+	int64_t mem_available_kib, slab_kib, sunreclaim_kib;
+	int64_t start_mem_available_kib, start_slab_kib, start_sunreclaim_kib;
+	unsigned sandboxes;
+};
 struct fcpool_fn_list {
 	bool stats; /* the answer to stats, else to ls */
 	size_t n;
 	struct fcpool_fn_status *fns;
+	struct fcpool_host host;
 };
 void fcpool_fn_list_clear(struct fcpool_fn_list *l);
 /* The daemon's answer: {"ok":true,"functions":[...]} (docs/api.md). */

@@ -66,6 +66,7 @@ static double js_num_or(yajl_val v, const char *key, double dflt, double lo, dou
 #define JS_INT_MAX    2147483647.0
 #define JS_UINT_MAX   4294967295.0
 #define JS_UINT64_MAX 18446744073709549568.0 /* the largest double below 2^64 */
+#define JS_INT64_MAX  9223372036854774784.0  /* the largest double below 2^63 */
 #define JS_DBL_MAX    1.7976931348623157e308
 
 static bool js_true(yajl_val v, const char *key)
@@ -548,7 +549,18 @@ void fcpool_fn_list_json(const struct fcpool_fn_list *l, struct fc_buf *b)
 			fc_buf_printf(b, ",");
 		fn_status_json(b, &l->fns[i], l->stats);
 	}
-	fc_buf_printf(b, "]}");
+	fc_buf_printf(b, "]");
+	const struct fcpool_host *h = &l->host;
+	if (l->stats && h->known)
+		fc_buf_printf(
+		    b,
+		    ",\"host\":{\"sandboxes\":%u,\"mem_available_kib\":%lld,\"slab_kib\":%lld,"
+		    "\"sunreclaim_kib\":%lld,\"start\":{\"mem_available_kib\":%lld,"
+		    "\"slab_kib\":%lld,\"sunreclaim_kib\":%lld}}",
+		    h->sandboxes, (long long)h->mem_available_kib, (long long)h->slab_kib,
+		    (long long)h->sunreclaim_kib, (long long)h->start_mem_available_kib,
+		    (long long)h->start_slab_kib, (long long)h->start_sunreclaim_kib);
+	fc_buf_printf(b, "}");
 }
 
 static void latency_from_tree(yajl_val v, const char *key, struct fcpool_latency *l)
@@ -639,6 +651,22 @@ int proto_fn_list_parse(const char *json, bool stats, struct fcpool_fn_list *l,
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		r = fn_status_from_tree(YAJL_GET_ARRAY(fns)->values[i], stats, &l->fns[i], err);
 		l->n = i + 1;
+	}
+	yajl_val h = get(v, "host", yajl_t_object);
+	yajl_val hs = h ? get(h, "start", yajl_t_object) : NULL;
+	if (stats && h && hs) {
+#define K(o, k) (int64_t) js_num_or(o, k, -1, -1, JS_INT64_MAX)
+		l->host = (struct fcpool_host){
+		    .known = true,
+		    .sandboxes = (unsigned)js_num_or(h, "sandboxes", 0, 0, JS_UINT_MAX),
+		    .mem_available_kib = K(h, "mem_available_kib"),
+		    .slab_kib = K(h, "slab_kib"),
+		    .sunreclaim_kib = K(h, "sunreclaim_kib"),
+		    .start_mem_available_kib = K(hs, "mem_available_kib"),
+		    .start_slab_kib = K(hs, "slab_kib"),
+		    .start_sunreclaim_kib = K(hs, "sunreclaim_kib"),
+		};
+#undef K
 	}
 	yajl_tree_free(v);
 	if (r < 0)

@@ -104,6 +104,9 @@ expect_eq "invoke --data - passes stdin" "piped" "$out"
 check "refill after hand-overs (waiting back to 1)" wait_for cat waiting 1
 expect_eq "stats count 2 hand-overs" 2 "$(pstat cat handovers)"
 expect_eq "no on-demand creation while the pool had one" 0 "$(pstat cat on_demand)"
+# what the host gave since the daemon started, kernel included (stats with usage)
+expect_eq "stats: the host's memory, the sandboxes held" "true true" \
+	"$("$F" stats --json | jq -c '(.host.sandboxes >= 1) and (.host.mem_available_kib > 0) and (.host.start.slab_kib > 0)') $("$F" stats | grep -Eq '^host: [0-9]+ sandboxes held; MemAvailable [0-9.]+ GiB' && echo true)"
 p50=$(pstat cat handover_us.p50)
 [ "$p50" != null ] && ok "hand-over latency reported (p50 ${p50} us)" || not_ok "hand-over latency reported"
 

@@ -159,6 +159,15 @@ static void replies(void)
 	   "two specs");
 	for (int stats = 0; stats < 2; stats++) {
 		struct fcpool_fn_list l = {.stats = stats, .n = 2, .fns = fns}, l2;
+		if (stats) /* stats with usage: the host's memory */
+			l.host = (struct fcpool_host){.known = true,
+			                              .sandboxes = 3,
+			                              .mem_available_kib = 1000,
+			                              .slab_kib = 200,
+			                              .sunreclaim_kib = 150,
+			                              .start_mem_available_kib = 4000,
+			                              .start_slab_kib = 100,
+			                              .start_sunreclaim_kib = -1};
 		struct fc_buf j1 = {0}, j2 = {0};
 		fcpool_fn_list_json(&l, &j1);
 		bool back_same = proto_fn_list_parse(j1.data, stats, &l2, NULL) == 0 && l2.n == 2 &&
@@ -166,7 +175,12 @@ static void replies(void)
 		                 l2.fns[1].running == 1;
 		if (back_same && stats)
 			back_same = l2.fns[0].handover_us.p99 == 300 &&
-			            l2.fns[0].create_us.n == 9 && l2.fns[1].handover_us.n == 0;
+			            l2.fns[0].create_us.n == 9 && l2.fns[1].handover_us.n == 0 &&
+			            l2.host.known && l2.host.sandboxes == 3 &&
+			            l2.host.start_mem_available_kib == 4000 &&
+			            l2.host.start_sunreclaim_kib == -1;
+		if (back_same && !stats)
+			back_same = !l2.host.known;
 		if (back_same && !stats)
 			back_same = l2.fns[1].spec.mode == FCPOOL_HTTP &&
 			            FC_STREQ(l2.fns[0].spec.image, "bb");
