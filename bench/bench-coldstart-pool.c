@@ -31,17 +31,6 @@ struct pool_priv {
 	struct pool_tier t[CS_NTIERS];
 };
 
-static char *log_tail(const char *log)
-{
-	_cleanup_free_ char *s = NULL;
-	size_t len = 0;
-	if (!log || fc_read_file_at(AT_FDCWD, log, &s, &len, 0, NULL) < 0 || !len)
-		return fc_strdup("");
-	while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
-		s[--len] = 0;
-	return fc_strdup(len > 600 ? s + len - 600 : s);
-}
-
 static int pool_probe(struct cs_run *R, struct cs_path *p, char **why)
 {
 	(void)R;
@@ -86,12 +75,12 @@ static int wait_waiting(struct pool_tier *pt, int secs, struct fc_error **err)
 			return 0;
 		if (waitpid(pt->pid, NULL, WNOHANG) == pt->pid) {
 			pt->pid = 0;
-			_cleanup_free_ char *t = log_tail(pt->log);
+			_cleanup_free_ char *t = bench_file_tail(pt->log, 600);
 			return fc_error_set(err, ESRCH, "the daemon exited: %s", t);
 		}
 		bench_sleep_ms(2, NULL);
 	}
-	_cleanup_free_ char *t = log_tail(pt->log);
+	_cleanup_free_ char *t = bench_file_tail(pt->log, 600);
 	return fc_error_set(err, ETIMEDOUT, "no waiting sandbox within %d s (log: %s)", secs, t);
 }
 
@@ -114,7 +103,7 @@ static int start_daemon(struct cs_run *R, struct pool_priv *pp, struct cs_tier *
 	uint64_t t0 = fc_now_ns();
 	while (fcpool_client_ping(pt->sock, NULL) < 0) {
 		if (waitpid(pid, NULL, WNOHANG) == pid || bench_ms_since(t0) > 10000) {
-			_cleanup_free_ char *tl = log_tail(pt->log);
+			_cleanup_free_ char *tl = bench_file_tail(pt->log, 600);
 			return fc_error_set(err, ESRCH, "`fcstart serve` did not come up: %s", tl);
 		}
 		bench_sleep_ms(10, NULL);
@@ -188,24 +177,11 @@ static void pool_cleanup(struct cs_run *R, struct cs_path *p)
 		return;
 	for (int k = 0; k < CS_NTIERS; k++) {
 		struct pool_tier *pt = &pp->t[k];
-		if (pt->pid > 0) {
-			kill(pt->pid, SIGTERM);
-			int st;
-			uint64_t t0 = fc_now_ns();
-			while (waitpid(pt->pid, &st, WNOHANG) == 0) {
-				if (bench_ms_since(t0) > 15000) {
-					fc_log(FC_LOG_WARN,
-					       "bench coldstart: the %s pool daemon ignored "
-					       "SIGTERM for 15 s: killed",
-					       cs_tier_names[k]);
-					kill(pt->pid, SIGKILL);
-					waitpid(pt->pid, &st, 0);
-					break;
-				}
-				bench_sleep_ms(10, NULL);
-			}
-			pt->pid = 0;
-		}
+		if (bench_stop_pid(&pt->pid, SIGTERM, 15))
+			fc_log(FC_LOG_WARN,
+			       "bench coldstart: the %s pool daemon ignored SIGTERM for 15 s: "
+			       "killed",
+			       cs_tier_names[k]);
 		if (pt->root) {
 			unsigned removed = 0;
 			struct fc_error *e = NULL;

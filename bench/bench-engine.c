@@ -100,13 +100,7 @@ const char *bench_engine_missing(bool docker)
 char *bench_engine_log_tail(const struct bench_engine *e, const char *name)
 {
 	_cleanup_free_ char *p = fc_asprintf("%s/%s", e->dir, name);
-	_cleanup_free_ char *s = NULL;
-	size_t len = 0;
-	if (fc_read_file_at(AT_FDCWD, p, &s, &len, 0, NULL) < 0 || !len)
-		return fc_strdup("");
-	while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
-		s[--len] = 0;
-	return fc_strdup(len > 500 ? s + len - 500 : s);
+	return bench_file_tail(p, 500);
 }
 
 /* Wait until argv succeeds (the daemon answers), at most secs. */
@@ -199,24 +193,6 @@ int bench_engine_start(struct bench_engine *e, bool docker, struct fc_error **er
 	return 0;
 }
 
-static void stop_pid(pid_t *pid, int secs)
-{
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	uint64_t t0 = fc_now_ns();
-	int st;
-	while (waitpid(*pid, &st, WNOHANG) == 0) {
-		if (bench_ms_since(t0) > secs * 1000.0) {
-			kill(*pid, SIGKILL);
-			waitpid(*pid, &st, 0);
-			break;
-		}
-		bench_sleep_ms(20, NULL);
-	}
-	*pid = 0;
-}
-
 /* The shims of our containerd outlive it: found by our socket on their command
  * line, killed, and waited for (at most 2 s; they are not our children). */
 static void kill_shims(const char *sock)
@@ -256,9 +232,9 @@ static void kill_shims(const char *sock)
 
 void bench_engine_stop(struct bench_engine *e)
 {
-	stop_pid(&e->dockerd, 30);
+	bench_stop_pid(&e->dockerd, SIGTERM, 30);
 	if (e->ctd > 0) {
-		stop_pid(&e->ctd, 20);
+		bench_stop_pid(&e->ctd, SIGTERM, 20);
 		kill_shims(e->ctd_sock);
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)

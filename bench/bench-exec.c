@@ -362,6 +362,39 @@ pid_t bench_spawn_daemon(char *const argv[], const char *log)
 	return pid;
 }
 
+bool bench_stop_pid(pid_t *pid, int sig, int secs)
+{
+	bool killed = false;
+	if (*pid <= 0)
+		return false;
+	kill(*pid, sig);
+	uint64_t t0 = fc_now_ns();
+	pid_t w;
+	while ((w = waitpid(*pid, NULL, WNOHANG)) == 0 || (w < 0 && errno == EINTR)) {
+		if (bench_ms_since(t0) > secs * 1000.0) {
+			kill(*pid, SIGKILL);
+			while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			killed = true;
+			break;
+		}
+		bench_sleep_ms(10, NULL);
+	}
+	*pid = 0;
+	return killed;
+}
+
+char *bench_file_tail(const char *path, size_t max)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t len = 0;
+	if (!path || fc_read_file_at(AT_FDCWD, path, &s, &len, 0, NULL) < 0 || !len)
+		return fc_strdup("");
+	while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
+		s[--len] = 0;
+	return fc_strdup(len > max ? s + len - max : s);
+}
+
 void bench_sleep_ms(int ms, volatile sig_atomic_t *stop)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

@@ -395,16 +395,7 @@ static int start_daemon(struct fstate *g, struct fc_error **err)
 
 static void stop_daemon(struct fstate *g)
 {
-	if (g->daemon <= 0)
-		return;
-	kill(g->daemon, SIGTERM);
-	for (int i = 0; i < 3000 && waitpid(g->daemon, NULL, WNOHANG) == 0; i++)
-		usleep(10000);
-	if (waitpid(g->daemon, NULL, WNOHANG) == 0) {
-		kill(g->daemon, SIGKILL);
-		waitpid(g->daemon, NULL, 0);
-	}
-	g->daemon = -1;
+	bench_stop_pid(&g->daemon, SIGTERM, 30);
 }
 
 static char *fn_name(enum lang l, enum fcpool_prewarm m, bool mem)
@@ -503,15 +494,6 @@ static void pool_once(struct fstate *g, enum lang l, enum path p)
 
 /* ---- memory of waiting instances ---------------------------------------------------------- */
 
-static long kib_field(const char *file, const char *field)
-{
-	_cleanup_free_ char *data = NULL;
-	if (fc_read_file_at(AT_FDCWD, file, &data, NULL, 0, NULL) < 0)
-		return -1;
-	char *s = strstr(data, field);
-	return s ? strtol(s + strlen(field), NULL, 10) : -1;
-}
-
 /* PSS (KiB) of the processes of every sandbox of fn, and their memory
  * cgroups' usage; the count of sandboxes. */
 static unsigned sandboxes_memory(struct fstate *g, const char *fn, double *pss, double *cg)
@@ -538,7 +520,7 @@ static unsigned sandboxes_memory(struct fstate *g, const char *fn, double *pss, 
 			for (char *t = strtok_r(data, "\n", &save); t;
 			     t = strtok_r(NULL, "\n", &save)) {
 				_cleanup_free_ char *sm = fc_asprintf("/proc/%s/smaps_rollup", t);
-				long k = kib_field(sm, "\nPss:");
+				long k = bench_kib_field(sm, "\nPss:");
 				if (k > 0)
 					*pss += (double)k;
 			}

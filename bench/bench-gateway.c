@@ -187,20 +187,6 @@ static int start_daemon(struct gstate *g, struct fc_error **err)
 	return fc_error_set(err, ETIMEDOUT, "the daemon did not answer (see %s)", log);
 }
 
-static void stop_pid(pid_t *pid, int sig)
-{
-	if (*pid <= 0)
-		return;
-	kill(*pid, sig);
-	for (int i = 0; i < 300 && waitpid(*pid, NULL, WNOHANG) == 0; i++)
-		usleep(10000);
-	if (waitpid(*pid, NULL, WNOHANG) == 0) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = -1;
-}
-
 /* ---- the paths -------------------------------------------------------------------------- */
 
 static void add_sample(struct gstate *g, enum path p, double ms)
@@ -751,7 +737,7 @@ int bench_gateway_cmd(int argc, char **argv)
 	report(&g);
 	rc = 0;
 out:
-	stop_pid(&g.nginx_pid, SIGQUIT);
+	bench_stop_pid(&g.nginx_pid, SIGQUIT, 3);
 	if (g.container) {
 		char *rm[] = {g.eng.docker,      "--host", g.eng.docker_host, "rm", "-f",
 		              "fcbench-gw-warm", NULL};
@@ -761,7 +747,7 @@ out:
 		bench_engine_stop(&g.eng);
 		bench_engine_free(&g.eng);
 	}
-	stop_pid(&g.daemon, SIGTERM);
+	bench_stop_pid(&g.daemon, SIGTERM, 3);
 	fcsnap_store_free(store);
 	fc_error_free(TAKE_PTR(e));
 	bench_unmount_under(g.dir);

@@ -82,6 +82,14 @@ static long meminfo_kib(const char *text, const char *key)
 	return p ? strtol(p + strlen(key), NULL, 10) : -1;
 }
 
+long bench_kib_field(const char *file, const char *field)
+{
+	_cleanup_free_ char *data = NULL;
+	if (fc_read_file_at(AT_FDCWD, file, &data, NULL, 0, NULL) < 0)
+		return -1;
+	return meminfo_kib(data, field);
+}
+
 static long count_dirs(const char *dir, int depth)
 {
 	DIR *d = opendir(dir);

@@ -595,17 +595,6 @@ out:
 
 /* ---- memory of waiting sandboxes ---------------------------------------- */
 
-static long kib_field(const char *file, const char *field)
-{
-	char *data = NULL;
-	if (fc_read_file_at(AT_FDCWD, file, &data, NULL, 0, NULL) < 0)
-		return -1;
-	char *s = strstr(data, field);
-	long v = s ? strtol(s + strlen(field), NULL, 10) : -1;
-	free(data);
-	return v;
-}
-
 static void bench_memory(struct pstate *p)
 {
 	unsigned want = (unsigned)p->cfg.waiting;
@@ -615,16 +604,16 @@ static void bench_memory(struct pstate *p)
 	 * on the host moves these too: a quiet machine gives meaningful figures. */
 	struct fcpool_fn_status st0 = {0};
 	fn_stats(p, "cat", &st0);
-	long slab0 = kib_field("/proc/meminfo", "\nSlab:");
-	long avail0 = kib_field("/proc/meminfo", "MemAvailable:");
+	long slab0 = bench_kib_field("/proc/meminfo", "\nSlab:");
+	long avail0 = bench_kib_field("/proc/meminfo", "MemAvailable:");
 	uint64_t t0 = fc_now_ns();
 	if (scale(p, "cat", want, want) < 0 || !wait_stat(p, "cat", "waiting", want, 300)) {
 		fprintf(stderr, "fcstart bench pool: %u waiting sandboxes not reached\n", want);
 		return;
 	}
 	p->fill_s = (double)(fc_now_ns() - t0) / 1e9;
-	long slab1 = kib_field("/proc/meminfo", "\nSlab:");
-	long avail1 = kib_field("/proc/meminfo", "MemAvailable:");
+	long slab1 = bench_kib_field("/proc/meminfo", "\nSlab:");
+	long avail1 = bench_kib_field("/proc/meminfo", "MemAvailable:");
 	unsigned added = want > st0.waiting ? want - st0.waiting : 0;
 	p->slab_kib = added && slab0 >= 0 && slab1 >= 0 ? (double)(slab1 - slab0) / added : NAN;
 	p->avail_kib =
@@ -651,7 +640,7 @@ static void bench_memory(struct pstate *p)
 		char *save = NULL;
 		for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 			_cleanup_free_ char *sm = fc_asprintf("/proc/%s/smaps_rollup", l);
-			long k = kib_field(sm, "\nPss:");
+			long k = bench_kib_field(sm, "\nPss:");
 			if (k >= 0)
 				sum += k;
 		}

@@ -297,24 +297,6 @@ static int serve_up(struct bp *B, struct fc_error **err)
 	return fc_error_set(err, ETIMEDOUT, "fcstart serve did not answer on `%s`", B->sock);
 }
 
-static void stop_pid(pid_t *pid)
-{
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-			*pid = 0;
-			return;
-		}
-		struct timespec t = {0, 50000000};
-		nanosleep(&t, NULL);
-	}
-	kill(*pid, SIGKILL);
-	waitpid(*pid, NULL, 0);
-	*pid = 0;
-}
-
 /* ---- one measurement ---------------------------------------------------------------- */
 
 struct sample {
@@ -509,7 +491,7 @@ static int measure(struct bp *B, int p, struct sample *s, struct fc_error **err)
 
 static void teardown(struct bp *B)
 {
-	stop_pid(&B->serve);
+	bench_stop_pid(&B->serve, SIGTERM, 5);
 	if (B->serve_root) {
 		char *cl[] = {B->self, "serve", "--root", B->serve_root, "--cleanup", NULL};
 		bench_exec_quiet(cl, 60, NULL);
@@ -524,7 +506,7 @@ static void teardown(struct bp *B)
 		char *ls[] = {B->crun ? B->crun : "crun", "--root", croot, "list", "-q", NULL};
 		(void)ls; /* each run deleted its container */
 	}
-	stop_pid(&B->reg);
+	bench_stop_pid(&B->reg, SIGTERM, 5);
 	if (B->veth_made) {
 		char *del[] = {"/usr/sbin/ip", "link", "del", B->veth_h, NULL};
 		bench_exec_quiet(del, 30, NULL); /* the peer and its qdisc go with it */

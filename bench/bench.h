@@ -111,6 +111,12 @@ char *bench_default_floor(void);
 /* fork + exec argv in its own process group (a ^C reaches only fcstart,
  * which stops it), stdout and stderr appended to log, stdin /dev/null. */
 pid_t bench_spawn_daemon(char *const argv[], const char *log);
+/* Stop a child of ours: sig, then SIGKILL once secs have passed; reaped, and
+ * *pid set to 0. Nothing when *pid <= 0. true when it had to be killed. */
+bool bench_stop_pid(pid_t *pid, int sig, int secs);
+/* The last max bytes of a file (a daemon's log), trailing blanks dropped,
+ * malloc'd; "" when it cannot be read or is empty. */
+char *bench_file_tail(const char *path, size_t max);
 
 /* The frame of a harness run: SIGINT, SIGTERM and SIGHUP set bench_stop (to
  * the signal), after which a harness stops measuring, cleans up and ends;
@@ -224,6 +230,9 @@ struct bench_host_state {
 	double load1;    /* the 1-minute load average */
 };
 void bench_host_state(struct bench_host_state *s);
+/* The number after field (e.g. "\nPss:", "MemAvailable:") in file (a
+ * /proc file in kB), -1 when it cannot be read or has none. */
+long bench_kib_field(const char *file, const char *field);
 /* "up 2h48m, load 13.2, memory cgroups 59 (49 dying), slab 67.1 MiB (40.6
  * unreclaimable), MemAvailable 23.1 GiB, 59 mounts" */
 void bench_host_state_text(const struct bench_host_state *s, struct fc_buf *out);
