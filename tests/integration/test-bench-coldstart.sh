@@ -9,27 +9,11 @@
 # subtree_control files as they found them (runc under those engines enables
 # hugetlb there, and crun then refuses the host), after a run and after SIGINT.
 # Environment: FCSTART (the fcstart binary), FCRUN, FC_SOURCE_ROOT.
-set -u
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+. "${FC_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/bench-test.sh"
 for t in runc jq python3 losetup mkfs.ext4; do
 	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
 done
-FCSTART=${FCSTART:-${FC_BUILD_ROOT:-}/bench/fcstart}
-[ -x "$FCSTART" ] || { echo "FAIL: fcstart binary not found (FCSTART=$FCSTART)"; exit 1; }
-SRC=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-
-work=$(mktemp -d /var/tmp/test-bench-coldstart.XXXXXX)
-chmod 711 "$work" # the pool path's sandboxes (user namespaces) pass through to their dirs
-bg=
-cleanup() {
-	[ -n "$bg" ] && kill -9 "$bg" 2>/dev/null && wait "$bg" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+bench_test_begin /var/tmp
 
 # what the harness may leave: mounts and loop devices under our dir, its cgroups
 # (other tests on this machine come and go: only ours are compared)
@@ -47,14 +31,10 @@ left_behind() { # $1: label
 	if ! cmp -s "$work/before" "$work/after"; then
 		fail "$1: mounts/loop devices/cgroups changed:"; diff "$work/before" "$work/after"
 	fi
-	for f in /proc/[0-9]*/cmdline; do
-		case "$(tr '\0' ' ' 2>/dev/null < "$f")" in
-		*"$work/wd"*) fail "$1: process left running: ${f%/cmdline}: $(tr '\0' ' ' < "$f")" ;;
-		esac
-	done
+	bench_test_no_process "$1" "$work/wd"
 }
 
-sh "$SRC/tests/lib/mkimage.sh" --format oci-archive "$work/img.tar" > "$work/mkimage.log" 2>&1 ||
+sh "$src/tests/lib/mkimage.sh" --format oci-archive "$work/img.tar" > "$work/mkimage.log" 2>&1 ||
 	{ cat "$work/mkimage.log"; echo "FAIL: mkimage.sh"; exit 1; }
 mkdir "$work/wd"
 
@@ -127,12 +107,7 @@ for i in $(seq 600); do
 done
 if [ $seen = 1 ]; then
 	sleep 1 # into the rounds
-	kill -INT "$bg"
-	wait "$bg"
-	rc=$?
-	bg=
-	[ $rc = 130 ] || fail "interrupted run exited $rc, expected 130: $(tail -n3 "$work/stderr2")"
-	grep -q "interrupted by SIGINT" "$work/stderr2" || fail "no interruption message: $(cat "$work/stderr2")"
+	bench_test_sigint "SIGINT" "$work/stderr2"
 	snapshot "$work/after"
 	left_behind "SIGINT"
 else
@@ -190,13 +165,9 @@ else
 		kill -0 "$bg" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -INT "$bg"
-	wait "$bg"
-	rc=$?
-	bg=
+	bench_test_sigint "containerd, SIGINT" "$work/stderr4"
 	sc_snapshot "$work/sc.after"
 	snapshot "$work/after"
-	[ $rc = 130 ] || fail "interrupted containerd run exited $rc, expected 130: $(tail -n3 "$work/stderr4")"
 	sc_same "containerd, SIGINT"
 	left_behind "containerd, SIGINT"
 fi

@@ -4,24 +4,10 @@
 # is left behind (the daemon, nginx, its sandboxes' mounts, the harness's
 # dir), also when SIGINT stops it in the middle. Speed is not judged here:
 # that is what the benchmark is for.
-set -u
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${FC_BUILD_ROOT:-$src/build}
-F=${FCSTART:-$build/bench/fcstart}
+. "${FC_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/bench-test.sh"
 WD=${FC_FWATCHDOG:-$build/tests/lib/fwatchdog}
 [ -x "$WD" ] || { echo "SKIP: tests/lib/fwatchdog not built at $WD"; exit 77; }
-work=$(mktemp -d /tmp/test-bench-gateway.XXXXXX)
-chmod 711 "$work"
-bg=
-cleanup() {
-	[ -n "$bg" ] && kill -9 "$bg" 2>/dev/null && wait "$bg" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+bench_test_begin /tmp
 left_behind() {
 	[ -z "$(ls "$work/tmp")" ] || fail "$1: the harness's dir is left: $(ls "$work/tmp")"
 	! grep -q "$work/tmp" /proc/self/mountinfo || fail "$1: a mount is left under $work/tmp"
@@ -29,7 +15,7 @@ left_behind() {
 	! pgrep -f "nginx -p $work/tmp" >/dev/null || fail "$1: nginx still runs"
 }
 mkdir -p "$work/tmp"
-TMPDIR=$work/tmp "$F" bench gateway --watchdog "$WD" -n 20 --cold 2 --rounds 2 --load 500 --no-docker \
+TMPDIR=$work/tmp "$FCSTART" bench gateway --watchdog "$WD" -n 20 --cold 2 --rounds 2 --load 500 --no-docker \
 	>"$work/stdout" 2>"$work/stderr" || fail "bench gateway exited $?: $(tail -n 5 "$work/stderr")"
 cat "$work/stdout"
 grep -Eq '^\| gateway, warm instance \| 20 \| [0-9.]+ ' "$work/stdout" || fail "no warm gateway row"
@@ -45,15 +31,10 @@ grep -q "the gateway's overhead over the unix-socket invoke" "$work/stdout" || f
 left_behind "after a run"
 
 # SIGINT in the middle: it stops, cleans up, says so
-TMPDIR=$work/tmp "$F" bench gateway --watchdog "$WD" -n 2000 --cold 0 --rounds 1 --load 0 --no-docker \
+TMPDIR=$work/tmp "$FCSTART" bench gateway --watchdog "$WD" -n 2000 --cold 0 --rounds 1 --load 0 --no-docker \
 	>"$work/stdout2" 2>"$work/stderr2" &
 bg=$!
 for _ in $(seq 300); do grep -q "rounds of" "$work/stderr2" && break; sleep 0.05; done
-kill -INT "$bg"
-wait "$bg"
-rc=$?
-bg=
-[ "$rc" = 130 ] || fail "SIGINT: exit $rc, expected 130"
-grep -q "interrupted by SIGINT" "$work/stderr2" || fail "SIGINT: not said: $(tail -n 3 "$work/stderr2")"
+bench_test_sigint "SIGINT" "$work/stderr2"
 left_behind "after SIGINT"
 [ "$fails" = 0 ] && echo "PASS" || exit 1

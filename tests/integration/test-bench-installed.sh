@@ -8,26 +8,15 @@
 # bench coldstart` (their own busybox image) each finish without an error,
 # and nothing is left behind.
 # Environment: FC_SOURCE_ROOT, FC_BUILD_ROOT (the trees to install from and hide).
-set -u
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+. "${FC_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/bench-test.sh"
 for t in meson unshare jq; do
 	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
 done
 [ -x /bin/busybox ] || { echo "SKIP: /bin/busybox is missing (busybox-static)"; exit 77; }
-SRC=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${FC_BUILD_ROOT:-$SRC/build}
-[ -f "$BUILD/build.ninja" ] || { echo "FAIL: no build dir at $BUILD"; exit 1; }
-SRC=$(realpath "$SRC")
-BUILD=$(realpath "$BUILD")
-
-work=$(mktemp -d /var/tmp/test-bench-installed.XXXXXX)
-chmod 711 "$work" # the pool paths' sandboxes (user namespaces) pass through to their dirs
-cleanup() { rm -rf "$work"; }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+[ -f "$build/build.ninja" ] || { echo "FAIL: no build dir at $build"; exit 1; }
+SRC=$(realpath "$src")
+BUILD=$(realpath "$build")
+bench_test_begin /var/tmp
 
 meson install -C "$BUILD" --no-rebuild --destdir "$work/dest" > "$work/install.log" 2>&1 ||
 	{ cat "$work/install.log"; echo "FAIL: meson install"; exit 1; }
@@ -102,11 +91,7 @@ else
 	fail "bench coldstart wrote no JSON"
 fi
 [ -z "$(ls -A "$work/wd")" ] || fail "left behind in TMPDIR/--workdir: $(ls -A "$work/wd")"
-for f in /proc/[0-9]*/cmdline; do
-	case "$(tr '\0' ' ' 2>/dev/null < "$f")" in
-	*"$work/"*) fail "process left running: ${f%/cmdline}: $(tr '\0' ' ' < "$f")" ;;
-	esac
-done
+bench_test_no_process "installed" "$work/"
 
 [ $fails = 0 ] || exit 1
 echo "PASS: the installed fcstart ran bench runtime, pool and coldstart without the source tree"

@@ -4,24 +4,11 @@
 # left behind (network namespace, veth, qdisc, registry, daemon, mounts,
 # the harness's dir), also when SIGINT stops it in the middle. Speed is not
 # judged here: that is what the benchmark is for.
-set -u
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespace, tc, mounts)"; exit 77; }
+. "${FC_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/bench-test.sh"
 for t in /usr/bin/docker-registry /usr/bin/skopeo /usr/bin/jq /usr/bin/curl /usr/sbin/tc /usr/sbin/ip /usr/bin/python3; do
 	[ -x "$t" ] || { echo "SKIP: $t is not installed"; exit 77; }
 done
-src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-F=${FCSTART:-${FC_BUILD_ROOT:-$src/build}/bench/fcstart}
-work=$(mktemp -d /tmp/test-bench-pull.XXXXXX)
-chmod 711 "$work" # the pool path's sandboxes (user namespaces) pass through to their dirs
-bg=
-cleanup() {
-	[ -n "$bg" ] && kill -9 "$bg" 2>/dev/null && wait "$bg" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+bench_test_begin /tmp
 netns_before=$(ip netns list | sort)
 links_before=$(ip -o link | awk -F': ' '{print $2}' | sort)
 left_behind() {
@@ -35,7 +22,7 @@ left_behind() {
 
 sh "$src/tests/lib/mkimage.sh" --name small:1 "$work/img" >/dev/null || { echo "FAIL: mkimage"; exit 1; }
 mkdir -p "$work/wd"
-"$F" bench pull --image "$work/img" --paths floor,fcstart --rates 100mbit -n 1 --workdir "$work/wd" \
+"$FCSTART" bench pull --image "$work/img" --paths floor,fcstart --rates 100mbit -n 1 --workdir "$work/wd" \
 	--out "$work/out" >"$work/stdout" 2>"$work/stderr" || fail "bench pull exited $?: $(tail -n 5 "$work/stderr")"
 cat "$work/stdout"
 grep -Eq "^fcstart +1 " "$work/stdout" || fail "no fcstart row in the table"
@@ -45,7 +32,7 @@ python3 -c "import xml.dom.minidom, sys; xml.dom.minidom.parse(sys.argv[1])" "$w
 left_behind "after a run"
 
 # SIGINT once the registry runs in its namespace
-"$F" bench pull --image "$work/img" --paths floor,fcstart --rates 100mbit -n 50 --workdir "$work/wd" \
+"$FCSTART" bench pull --image "$work/img" --paths floor,fcstart --rates 100mbit -n 50 --workdir "$work/wd" \
 	>"$work/stdout2" 2>"$work/stderr2" &
 bg=$!
 for _ in $(seq 300); do
@@ -54,12 +41,7 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 sleep 1
-kill -INT "$bg"
-wait "$bg"
-rc=$?
-bg=
-[ $rc = 130 ] || fail "SIGINT: exit $rc, expected 130"
-grep -q "interrupted" "$work/stderr2" || fail "no interruption message: $(cat "$work/stderr2")"
+bench_test_sigint "SIGINT" "$work/stderr2"
 left_behind "after SIGINT"
 
 [ $fails = 0 ] && echo "PASS: bench pull table, JSON and SVG; nothing left behind (also after SIGINT)" && exit 0

@@ -3,20 +3,10 @@
 # writes a JSON report with the expected keys and values, and leaves no
 # container, temp dir, mount, cgroup or process behind.
 # Environment: FCSTART (the fcstart binary), FCRUN.
-set -u
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+. "${FC_SOURCE_ROOT:-$(dirname "$0")/../..}/tests/lib/bench-test.sh"
 command -v runc >/dev/null 2>&1 || { echo "SKIP: runc is not installed"; exit 77; }
 command -v jq >/dev/null 2>&1 || { echo "SKIP: jq is not installed"; exit 77; }
-FCSTART=${FCSTART:-${FC_BUILD_ROOT:-}/bench/fcstart}
-[ -x "$FCSTART" ] || { echo "FAIL: fcstart binary not found (FCSTART=$FCSTART)"; exit 1; }
-
-work=$(mktemp -d /tmp/test-bench-runtime.XXXXXX)
-cleanup() { rm -rf "$work"; }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+bench_test_begin /tmp
 
 # what the harness may leave: cgroup hierarchies it mounted for crun, mounts
 # under its dir (other tests on this machine mount and unmount elsewhere)
@@ -68,18 +58,13 @@ grep -q '^runc *run ' "$work/stdout" || fail "table on stdout has no runc run ro
 if ! cmp -s "$work/before" "$work/after"; then
 	fail "mounts/cgroups changed:"; diff "$work/before" "$work/after"
 fi
-for f in /proc/[0-9]*/cmdline; do
-	case "$(tr '\0' ' ' 2>/dev/null < "$f")" in
-	*"$work/tmp"*) fail "process left running: ${f%/cmdline}: $(tr '\0' ' ' < "$f")" ;;
-	esac
-done
+bench_test_no_process "runc" "$work/tmp"
 
 # the floor beside fcrun, profiled runs of both (--phases), and an aged host
 # (--age: measured again after 4 more containers)
-FCRUN_BIN=${FCRUN:-${FC_BUILD_ROOT:-}/runtime/fcrun}
-if [ -x "$FCRUN_BIN" ]; then
+if [ -x "$FCRUN" ]; then
 	snapshot "$work/before3"
-	TMPDIR="$work/tmp" FCRUN="$FCRUN_BIN" "$FCSTART" bench runtime -n 1 --runtimes fcrun,floor \
+	TMPDIR="$work/tmp" FCRUN="$FCRUN" "$FCSTART" bench runtime -n 1 --runtimes fcrun,floor \
 		--phases --age 4 --age-runtime fcrun --pause-ms 5 --json "$work/floor.json" \
 		--csv "$work/floor.csv" > "$work/stdout3" 2> "$work/stderr3"
 	rc=$?
