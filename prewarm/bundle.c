@@ -131,6 +131,22 @@ void bundle_add_secrets(struct bundle *b, const char *dir)
 	                    (const char *const[]){"bind", "ro", "nosuid", "nodev", "noexec", NULL});
 }
 
+void bundle_add_helper(struct bundle *b, const char *dir)
+{
+	fcrt_spec_remove_mount(b->spec, "/.fcstart/python");
+	fcrt_spec_add_mount(b->spec, "/.fcstart/python", "bind", dir,
+	                    (const char *const[]){"bind", "ro", "nosuid", "nodev", NULL});
+	const char *pp = NULL;
+	for (size_t i = 0; b->spec->process && b->spec->process->env && b->spec->process->env[i];
+	     i++)
+		if (strncmp(b->spec->process->env[i], "PYTHONPATH=", 11) == 0)
+			pp = b->spec->process->env[i] + 11;
+	_cleanup_free_ char *kv = pp && *pp ? fc_asprintf("PYTHONPATH=%s:/.fcstart/python", pp)
+	                                    : fc_strdup("PYTHONPATH=/.fcstart/python");
+	if (!pp || !strstr(pp, "/.fcstart/python"))
+		fcrt_spec_setenv(b->spec, kv);
+}
+
 int bundle_pull_policy(const struct fcpool_fn_spec *s, struct fc_error **err)
 {
 	int policy = FCSNAP_PULL_MISSING;

@@ -67,6 +67,8 @@ int bundle_pull_policy(const struct fcpool_fn_spec *s, struct fc_error **err);
 bool bundle_image_has_watchdog(char *const *entrypoint, char *const *cmd, char *const *env);
 /* Mount dir read-only at /var/openfaas/secrets in the function's sandboxes. */
 void bundle_add_secrets(struct bundle *b, const char *dir);
+/* fcstart's Python helper: dir read-only at /.fcstart/python, on PYTHONPATH. */
+void bundle_add_helper(struct bundle *b, const char *dir);
 /* In the fork server, once per deploy: with a user namespace, the idmapped
  * mounts of the layers (a helper process holds the namespace while they are
  * made). */

@@ -31,6 +31,8 @@
 #include "pulls.h"
 #include "secrets.h"
 
+#include "fcstart-py.h"
+
 #define FS_MAX          8 /* fork servers at most */
 #define FS_MAX_INFLIGHT 2 /* creations in one fork server's hands at once */
 #define TICK_NS         200000000ULL
@@ -214,6 +216,9 @@ static void on_fs_message(struct daemon *d, struct fserver *fs)
 		       m.text);
 		pool_sandbox_failed(d->pool, sb, m.err, m.text, now);
 		break;
+	case FS_READY: /* a template reached fcstart.ready() */
+		pool_sandbox_ready(d->pool, sb, now);
+		break;
 	case FS_EXITED:
 		if (sb->state == POOL_SB_WAITING && !sb->killed)
 			fc_log(FC_LOG_WARN,
@@ -273,6 +278,13 @@ static void op_create(void *ctx, struct pool_sb *sb)
 	struct fs_msg m = {.type = FS_CREATE};
 	snprintf(m.id, sizeof(m.id), "%s", sb->id);
 	snprintf(m.fn, sizeof(m.fn), "%s", sb->fn->spec.name);
+	if (sb->role == POOL_ROLE_TEMPLATE) {
+		m.type = FS_TEMPLATE;
+	} else if (sb->fn->spec.prewarm == FCPOOL_PREWARM_FORK && sb->tmpl) {
+		/* forked from its template, by the template's fork server */
+		m.type = FS_FORK;
+		snprintf(m.text, sizeof(m.text), "%s", sb->tmpl->id);
+	}
 	fs_post(&d->fs[sb->creator], &m);
 }
 
@@ -669,12 +681,11 @@ static int deploy(struct daemon *d, struct fcpool_fn_spec *spec, bool pulled, st
 		r = fcpool_fn_spec_limits(spec, err);
 	if (r >= 0)
 		r = fcpool_fn_spec_check(spec, err);
-	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_FORK)
-		r = fc_error_set(
-		    err, ENOTSUP,
-		    "function `%s`: prewarm fork is not built yet (docs/initialized.md); "
-		    "prewarm started keeps initialized instances ready",
-		    spec->name);
+	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_FORK && spec->userns_host)
+		r = fc_error_set(err, EINVAL,
+		                 "function `%s`: prewarm fork needs the function's own user "
+		                 "namespace (not --userns host)",
+		                 spec->name);
 	uint32_t base = r >= 0 && !spec->userns_host ? userns_base(d, spec->name) : 0;
 	if (r >= 0 && !spec->userns_host && !base)
 		r = fc_error_set(err, ENOSPC,
@@ -687,11 +698,15 @@ static int deploy(struct daemon *d, struct fcpool_fn_spec *spec, bool pulled, st
 		           : bundle_make(d->store, spec, base, &b, err);
 	if (r >= 0 && spec->mode_auto)
 		spec->mode = b->mode; /* from the image: http when it runs a watchdog */
-	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_STARTED && spec->mode != FCPOOL_HTTP)
-		r = fc_error_set(
-		    err, ENOTSUP,
-		    "function `%s`: prewarm started is for HTTP functions (--mode http)",
-		    spec->name);
+	if (r >= 0 && spec->prewarm != FCPOOL_PREWARM_EXEC && spec->mode != FCPOOL_HTTP)
+		r = fc_error_set(err, ENOTSUP,
+		                 "function `%s`: prewarm %s is for HTTP functions (--mode http)",
+		                 spec->name, fcpool_prewarm_name(spec->prewarm));
+	if (r >= 0 && spec->prewarm != FCPOOL_PREWARM_EXEC) {
+		/* fcstart's Python helper, read-only at /.fcstart/python */
+		_cleanup_free_ char *dir = fc_asprintf("%s/helper/python", d->root);
+		bundle_add_helper(b, dir);
+	}
 	if (r >= 0 && spec->secrets && spec->secrets[0]) {
 		_cleanup_free_ char *dir = NULL;
 		r = secrets_stage(d->root, spec->name, spec->secrets, b->host_uid, b->host_gid,
@@ -1004,6 +1019,26 @@ static void load_functions(struct daemon *d)
 	closedir(dp);
 }
 
+/* fcstart's Python helper (prewarm/python/fcstart.py) at ROOT/helper/python,
+ * which started and fork mode sandboxes mount read-only. */
+static int write_helper(const char *root, struct fc_error **err)
+{
+	_cleanup_free_ char *dir = fc_asprintf("%s/helper/python", root);
+	_cleanup_free_ char *tmp = fc_asprintf("%s/.fcstart.py.tmp", dir);
+	_cleanup_free_ char *path = fc_asprintf("%s/fcstart.py", dir);
+	_cleanup_free_ char *parent = fc_asprintf("%s/helper", root);
+	if (fc_mkdir_p_at(AT_FDCWD, dir, 0755, err) < 0)
+		return fc_error_code(*err);
+	if (chmod(parent, 0755) < 0 || chmod(dir, 0755) < 0)
+		return fc_error_set(err, errno, "chmod `%s`", dir);
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t len = strlen(fcstart_py);
+	if (fd < 0 || write(fd, fcstart_py, len) != (ssize_t)len || fchmod(fd, 0644) < 0 ||
+	    rename(tmp, path) < 0)
+		return fc_error_set(err, errno, "write `%s`", path);
+	return 0;
+}
+
 int daemon_new(const struct fcpool_serve_opts *o, struct loop *l, struct daemon **out,
                struct fc_error **err)
 {
@@ -1047,6 +1082,9 @@ int daemon_new(const struct fcpool_serve_opts *o, struct loop *l, struct daemon 
 	/* The root of a sandbox in a user namespace is an unprivileged host
 	 * user that must reach its own dir (owned by it, mode 0700) through the
 	 * root and sandboxes/: they can be passed through, not listed. */
+	r = write_helper(d->root, err);
+	if (r < 0)
+		return r;
 	const char *const walk[] = {d->root, sbd};
 	for (size_t i = 0; i < FC_ARRAY_SIZE(walk); i++) {
 		struct stat st;

@@ -28,6 +28,7 @@
 #include "bundle.h"
 #include "fcrt.h"
 #include "forkserver.h"
+#include "zygote.h"
 
 struct fs_sandbox {
 	char id[96];
@@ -111,6 +112,8 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_profile *prof,
 		                    req->fn);
 	if (!f->b)
 		return fc_error_relay(err, EINVAL, "%s", f->error);
+	if (req->type == FS_FORK) /* fork mode: an instance forked from a template */
+		return zygote_fork(req, f->b, g_rt_root, g_mountpoint, prof, out, err);
 	/* the root filesystem is mounted in the sandbox's mount namespace only
 	 * (on this empty dir there): nothing to mount or unmount here */
 	return bundle_create(f->b, g_rt_root, req->id, g_mountpoint, prof, out, err);
@@ -122,6 +125,8 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_profile *prof,
 static int started_now(const struct fs_msg *req, struct fcrt_container *c, struct fc_error **err)
 {
 	struct fs_function *f = *function_find(req->fn);
+	if (req->type == FS_TEMPLATE)
+		return zygote_start(req->id, c, err);
 	if (!f || !f->b || f->b->prewarm != FCPOOL_PREWARM_STARTED)
 		return 0;
 	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -217,6 +222,7 @@ static void reap(int sock, bool report)
 			memcpy(m.id, table[i].id, sizeof(m.id));
 			if (report)
 				fs_send(sock, &m, -1, false);
+			zygote_reaped(pid);
 			doom(&table[i]);
 			table[i] = table[--n_table];
 			break;
@@ -258,11 +264,14 @@ void fs_main(int sock, const char *root)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN);
 	for (;;) {
-		struct pollfd p[2] = {{.fd = sock, .events = POLLIN},
-		                      {.fd = sfd, .events = POLLIN}};
+		struct pollfd p[2 + 256] = {{.fd = sock, .events = POLLIN},
+		                            {.fd = sfd, .events = POLLIN}};
+		/* fork mode: templates' control sockets, instances' pidfds */
+		size_t nz = zygote_pollfds(p + 2, 256);
 		/* teardowns wait while a message (a creation) is there */
-		if (poll(p, 2, n_doomed ? 0 : -1) < 0 && errno != EINTR)
+		if (poll(p, 2 + nz, n_doomed ? 0 : -1) < 0 && errno != EINTR)
 			break;
+		zygote_events(sock, p + 2, nz);
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) > 0)
@@ -285,7 +294,7 @@ void fs_main(int sock, const char *root)
 			close(pfd);
 		if (m.type == FS_FORGET) {
 			function_forget(m.fn);
-		} else if (m.type == FS_CREATE) {
+		} else if (m.type == FS_CREATE || m.type == FS_TEMPLATE || m.type == FS_FORK) {
 			struct fcrt_container *c = NULL;
 			struct fc_error *e = NULL;
 			uint64_t t0 = fc_now_ns();
@@ -346,6 +355,7 @@ void fs_main(int sock, const char *root)
 			break;
 		for (size_t i = 0; i < n_table; i++)
 			if (table[i].pid == pid) {
+				zygote_reaped(pid);
 				teardown(table[i].id, table[i].mntns);
 				table[i] = table[--n_table];
 				break;

@@ -163,13 +163,11 @@ expect_eq "GET /function/gwpy answers from the ready instance" "201649 200" \
 expect_eq "bad prewarm values are refused, naming them" \
 	"fcstart fn deploy: --prewarm \`later\`: expected exec, started or fork" \
 	"$("$F" fn deploy x --image py --prewarm later 2>&1)"
-out=$("$F" fn deploy x --image py --mode http --prewarm fork 2>&1); rc=$?
-expect_match "fork mode is refused at deploy, saying so (not built yet)" \
-	"prewarm fork is not built yet .docs/initialized.md.; prewarm started keeps" "$rc $out"
+out=$("$F" fn deploy x --image py --mode http --prewarm fork --userns host 2>&1); rc=$?
+expect_match "fork mode without the function's own user namespace is refused, saying so" \
+	"prewarm fork needs the function's own user namespace" "$rc $out"
 [ "$rc" != 0 ] && ok "  ... with a non-zero exit ($rc)" || not_ok "  ... exit 0"
-code=$(sys -o /dev/null -w '%{http_code}' -X POST -d '{"service":"gwfork","image":"py","annotations":{"com.fcstart.prewarm":"fork"}}' "$U/system/functions")
-[ "$code" -ge 400 ] && ok "and through the gateway's annotation (HTTP $code)" || not_ok "the gateway took fork mode ($code)"
-expect_eq "nothing of it is deployed" "" "$("$F" fn ls --json | jq -r '.functions[] | select(.name == "x" or .name == "gwfork") | .name')"
+expect_eq "nothing of it is deployed" "" "$("$F" fn ls --json | jq -r '.functions[] | select(.name == "x") | .name')"
 out=$("$F" fn deploy x --image py --mode http --readiness health 2>&1)
 expect_match "a readiness path must be absolute" "readiness path .health.: expected an absolute URL path" "$out"
 { kill -9 "$dpid" $fspids; wait "$dpid"; } 2>/dev/null

@@ -37,6 +37,10 @@ try:
     import fcstart
 except ImportError:
     fcstart = None
+if fcstart and os.environ.get("FN_HOSTILE"):
+    # a hostile template (test-pool-fork.sh): its instances keep every
+    # capability the join gave them in their own user namespace
+    fcstart._set_caps = lambda *args: None
 if fcstart:
     fcstart.ready()
 HELD = []
@@ -53,6 +57,7 @@ def about():
         "init_ms": round(INIT_MS, 1),
         "entries": len(TABLE),
         "forked": bool(fcstart and fcstart.forked()),
+        "netns": os.readlink("/proc/self/ns/net"),
     }
 
 
