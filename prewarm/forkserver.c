@@ -263,11 +263,19 @@ void fs_main(int sock, const char *root)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN);
+	struct pollfd *pv = NULL;
+	size_t n_pv = 0;
 	for (;;) {
-		struct pollfd p[2 + 256] = {{.fd = sock, .events = POLLIN},
-		                            {.fd = sfd, .events = POLLIN}};
-		/* fork mode: templates' control sockets, instances' pidfds */
-		size_t nz = zygote_pollfds(p + 2, 256);
+		/* and fork mode's templates' control sockets, instances' pidfds */
+		size_t nz = zygote_nfds();
+		if (2 + nz > n_pv) {
+			n_pv = 2 + nz + 64;
+			pv = fc_realloc(pv, n_pv * sizeof(*pv));
+		}
+		struct pollfd *p = pv;
+		p[0] = (struct pollfd){.fd = sock, .events = POLLIN};
+		p[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		nz = zygote_pollfds(p + 2, nz);
 		/* teardowns wait while a message (a creation) is there */
 		if (poll(p, 2 + nz, n_doomed ? 0 : -1) < 0 && errno != EINTR)
 			break;

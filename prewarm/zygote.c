@@ -413,15 +413,17 @@ int zygote_fork(const struct fs_msg *m, struct bundle *b, const char *rt_root,
 		return fc_error_set(err, ESRCH, "template `%s` is gone", m->text);
 	if (!b->uid_base)
 		return fc_error_set(err, EINVAL, "fork mode needs a user namespace");
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = 0;
+	gid_t gid = 0;
 	if (host_ids(t->pid, &uid, &gid) < 0 || uid < b->uid_base || gid < b->uid_base ||
 	    uid - b->uid_base >= BUNDLE_USERNS_SIZE || gid - b->uid_base >= BUNDLE_USERNS_SIZE)
 		return fc_error_set(err, ESRCH, "template `%s`: its ids are not the function's",
 		                    t->id);
+	uint64_t t0 = fc_now_ns();
 	_cleanup_close_ int uns = make_userns(t, uid - b->uid_base, gid - b->uid_base, err);
 	if (uns < 0)
 		return uns;
+	uint64_t t1 = fc_now_ns();
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), uns);
 	fcrt_spec_set_namespace(b->spec, FC_NS_USER, path);
@@ -430,6 +432,7 @@ int zygote_fork(const struct fs_msg *m, struct bundle *b, const char *rt_root,
 	fcrt_spec_set_namespace(b->spec, FC_NS_USER, NULL);
 	if (r < 0)
 		return r;
+	uint64_t t2 = fc_now_ns();
 	pid_t pid = fork_into(t, c, uns, err);
 	int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 	if (pid > 0 && pidfd < 0)
@@ -446,6 +449,13 @@ int zygote_fork(const struct fs_msg *m, struct bundle *b, const char *rt_root,
 		fc_error_free(e);
 		return fc_error_wrap(err, "fork from template `%s`", t->id);
 	}
+	if (fc_log_level() >= FC_LOG_DEBUG)
+		fc_log(FC_LOG_DEBUG,
+		       "fork server: fork `%s`: %llu us (user namespace %llu us, sandbox %llu us, "
+		       "fork and join %llu us)",
+		       m->id, (unsigned long long)(fc_now_ns() - t0) / 1000,
+		       (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(t2 - t1) / 1000,
+		       (unsigned long long)(fc_now_ns() - t2) / 1000);
 	struct zinstance *z = fc_calloc(1, sizeof(*z));
 	snprintf(z->id, sizeof(z->id), "%s", m->id);
 	z->holder = c->pid;
@@ -455,6 +465,16 @@ int zygote_fork(const struct fs_msg *m, struct bundle *b, const char *rt_root,
 	instances = z;
 	*out = c;
 	return 0;
+}
+
+size_t zygote_nfds(void)
+{
+	size_t n = 0;
+	for (struct ztemplate *t = templates; t; t = t->next)
+		n++;
+	for (struct zinstance *z = instances; z; z = z->next)
+		n++;
+	return n;
 }
 
 size_t zygote_pollfds(struct pollfd *p, size_t max)

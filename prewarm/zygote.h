@@ -25,6 +25,8 @@ int zygote_start(const char *id, struct fcrt_container *c, struct fc_error **err
 int zygote_fork(const struct fs_msg *m, struct bundle *b, const char *rt_root,
                 const char *mountpoint, struct fcrt_profile *prof, struct fcrt_container **out,
                 struct fc_error **err);
+/* How many descriptors zygote_pollfds gives at most. */
+size_t zygote_nfds(void);
 /* The descriptors to poll (templates' control sockets, instances'
  * pidfds): at most max from p; returns how many. */
 size_t zygote_pollfds(struct pollfd *p, size_t max);

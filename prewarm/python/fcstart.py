@@ -183,8 +183,12 @@ def _instance(ctl, fds, caps, cwd, libc, last):
         os.dup2(null, 0)
         os.close(null)
         keep = chan.fileno()
-        os.closerange(3, keep)
-        os.closerange(keep + 1, 65536)
+        for fd in [int(f) for f in os.listdir("/proc/self/fd")]:
+            if fd > 2 and fd != keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass  # the listing's own
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         _forked = True
         chan.send(b"R")
