@@ -4,9 +4,11 @@
  * modules and builds ~50 MB of objects, then a server on 127.0.0.1:8080),
  * side by side in one run: the time from the start of a request to the first
  * byte of the answer of a never-used instance via `docker run`, `fcrun run`
- * (create + start), a pool with exec at the hand-over, and a pool in started
- * mode; rounds in random order. Then the memory (PSS, smaps_rollup) of N
- * waiting instances per pool mode and how fast the pool made them ready. A
+ * (create + start), a pool with exec at the hand-over, a pool in started
+ * mode and (Python) a pool in fork mode; rounds in random order. Then the
+ * memory (PSS, smaps_rollup) of N waiting instances per pool mode and how
+ * fast the pool made them ready; in fork mode, the template's own PSS (alone)
+ * and what each instance adds to the function's PSS beyond it. A
  * private daemon, store, fcrun root and dockerd are started here and stopped
  * after. */
 #include <fcntl.h>
@@ -43,14 +45,20 @@ enum lang { L_PY, L_NODE, L_N };
 static const char *const lang_names[L_N] = {"Python", "Node.js"};
 static const char *const lang_short[L_N] = {"py", "node"};
 
-enum path { P_DOCKER, P_FCRUN, P_EXEC, P_STARTED, P_N };
+enum path { P_DOCKER, P_FCRUN, P_EXEC, P_STARTED, P_FORK, P_N };
 static const char *const path_names[P_N] = {"docker run", "fcrun run (create + start)",
-                                            "pool, exec at the hand-over", "pool, started mode"};
+                                            "pool, exec at the hand-over", "pool, started mode",
+                                            "pool, fork mode"};
+/* pool modes whose waiting instances' memory is measured */
+#define M_N 3
+static const enum fcpool_prewarm mem_modes[M_N] = {FCPOOL_PREWARM_EXEC, FCPOOL_PREWARM_STARTED,
+                                                   FCPOOL_PREWARM_FORK};
 
 struct mem {
 	bool ran;
 	unsigned n;
 	double ready_s, pss_kib, cg_kib;
+	double template_kib; /* fork mode: the template's PSS, alone */
 	char *error;
 };
 
@@ -64,7 +72,7 @@ struct fstate {
 	double *v[L_N][P_N];
 	size_t nv[L_N][P_N];
 	char *err[L_N][P_N];
-	struct mem mem[L_N][2]; /* [lang][0 exec, 1 started] */
+	struct mem mem[L_N][M_N]; /* [lang][mem_modes] */
 	struct bench_engine eng;
 	bool eng_up;
 	struct bench_host_state h0, h1;
@@ -449,7 +457,9 @@ static bool settle(struct fstate *g, const char *name, unsigned want, int timeou
  * once its instance waits (exec) or is ready (started), a request. */
 static void pool_once(struct fstate *g, enum lang l, enum path p)
 {
-	enum fcpool_prewarm m = p == P_EXEC ? FCPOOL_PREWARM_EXEC : FCPOOL_PREWARM_STARTED;
+	enum fcpool_prewarm m = p == P_EXEC      ? FCPOOL_PREWARM_EXEC
+	                        : p == P_STARTED ? FCPOOL_PREWARM_STARTED
+	                                         : FCPOOL_PREWARM_FORK;
 	_cleanup_free_ char *name = fn_name(l, m, false);
 	struct fc_error *e = NULL;
 	/* removed, then deployed anew: a redeploy would keep the old instances
@@ -494,15 +504,37 @@ static void pool_once(struct fstate *g, enum lang l, enum path p)
 
 /* ---- memory of waiting instances ---------------------------------------------------------- */
 
+/* Whether pid is a fork-mode template: python, pid 1 of a PID namespace
+ * one level below the host's (a forked instance is two levels below). */
+static bool is_template(const char *pid)
+{
+	_cleanup_free_ char *st = fc_asprintf("/proc/%s/status", pid);
+	_cleanup_free_ char *cl = fc_asprintf("/proc/%s/cmdline", pid);
+	_cleanup_free_ char *text = NULL, *cmd = NULL;
+	if (fc_read_file_at(AT_FDCWD, st, &text, NULL, 0, NULL) < 0 ||
+	    fc_read_file_at(AT_FDCWD, cl, &cmd, NULL, 0, NULL) < 0 || !strstr(cmd, "python"))
+		return false;
+	const char *l = strstr(text, "\nNSpid:");
+	int fields = 0;
+	for (l = l ? l + 7 : NULL; l && *l && *l != '\n'; l++)
+		if ((*l == ' ' || *l == '\t') && l[1] && l[1] != ' ' && l[1] != '\t')
+			fields++;
+	return fields == 2;
+}
+
 /* PSS (KiB) of the processes of every sandbox of fn, and their memory
- * cgroups' usage; the count of sandboxes. */
-static unsigned sandboxes_memory(struct fstate *g, const char *fn, double *pss, double *cg)
+ * cgroups' usage; the count of sandboxes. A fork-mode template's sandbox is
+ * counted apart: its PSS in *tmpl (when not NULL). */
+static unsigned sandboxes_memory_ex(struct fstate *g, const char *fn, double *pss, double *cg,
+                                    double *tmpl)
 {
 	_cleanup_free_ char *rt = fc_asprintf("%s/runtime", g->root);
 	_cleanup_free_ char *needle = fc_asprintf("-%s-", fn);
 	char **ids = NULL;
 	unsigned n = 0;
 	*pss = *cg = 0;
+	if (tmpl)
+		*tmpl = 0;
 	if (fcrt_list(rt, &ids, NULL) < 0 || !ids)
 		return 0;
 	for (size_t i = 0; ids[i]; i++) {
@@ -517,13 +549,22 @@ static unsigned sandboxes_memory(struct fstate *g, const char *fn, double *pss, 
 			if (fc_read_file_at(AT_FDCWD, procs, &data, NULL, 0, NULL) < 0)
 				continue;
 			char *save = NULL;
+			double kib = 0;
+			bool t_sb = false;
 			for (char *t = strtok_r(data, "\n", &save); t;
 			     t = strtok_r(NULL, "\n", &save)) {
 				_cleanup_free_ char *sm = fc_asprintf("/proc/%s/smaps_rollup", t);
 				long k = bench_kib_field(sm, "\nPss:");
 				if (k > 0)
-					*pss += (double)k;
+					kib += (double)k;
+				if (tmpl && is_template(t))
+					t_sb = true;
 			}
+			if (t_sb) {
+				*tmpl += kib;
+				break; /* neither counted nor summed with the instances */
+			}
+			*pss += kib;
 			_cleanup_free_ char *u1 = fc_asprintf("%s/memory.usage_in_bytes", cgp);
 			_cleanup_free_ char *u2 = fc_asprintf("%s/memory.current", cgp);
 			_cleanup_free_ char *u = NULL;
@@ -538,9 +579,14 @@ static unsigned sandboxes_memory(struct fstate *g, const char *fn, double *pss, 
 	return n;
 }
 
+static unsigned sandboxes_memory(struct fstate *g, const char *fn, double *pss, double *cg)
+{
+	return sandboxes_memory_ex(g, fn, pss, cg, NULL);
+}
+
 static void memory_once(struct fstate *g, enum lang l, int mode)
 {
-	enum fcpool_prewarm m = mode ? FCPOOL_PREWARM_STARTED : FCPOOL_PREWARM_EXEC;
+	enum fcpool_prewarm m = mem_modes[mode];
 	struct mem *out = &g->mem[l][mode];
 	unsigned want = (unsigned)g->waiting;
 	_cleanup_free_ char *name = fn_name(l, m, true);
@@ -551,6 +597,26 @@ static void memory_once(struct fstate *g, enum lang l, int mode)
 		fc_error_free(e);
 		return;
 	}
+	if (m == FCPOOL_PREWARM_FORK) {
+		/* the template alone first (its PSS then counts its pages once),
+		 * once it is ready */
+		double p, c, t = 0;
+		bool ready = false;
+		for (int i = 0; i < 1200 && !ready && !bench_stop; i++) {
+			struct fcpool_fn_list ls;
+			bench_sleep_ms(100, &bench_stop);
+			if (fcpool_client_stats(g->sock, &ls, NULL) < 0)
+				continue;
+			for (size_t k = 0; k < ls.n; k++)
+				if (FC_STREQ(ls.fns[k].spec.name, name) &&
+				    FC_STREQ(ls.fns[k].template_state, "ready"))
+					ready = true;
+			fcpool_fn_list_clear(&ls);
+		}
+		bench_sleep_ms(500, &bench_stop);
+		sandboxes_memory_ex(g, name, &p, &c, &t);
+		out->template_kib = t;
+	}
 	uint64_t t0 = fc_now_ns();
 	if (fcpool_client_scale(g->sock, name, want, want, &e) < 0) {
 		out->error = fc_strdup(e->msg);
@@ -560,8 +626,14 @@ static void memory_once(struct fstate *g, enum lang l, int mode)
 	} else {
 		out->ready_s = (double)(fc_now_ns() - t0) / 1e9;
 		bench_sleep_ms(1000, &bench_stop); /* the last ones' init settles */
-		double pss, cg;
-		out->n = sandboxes_memory(g, name, &pss, &cg);
+		double pss, cg, t = 0;
+		out->n =
+		    sandboxes_memory_ex(g, name, &pss, &cg, m == FCPOOL_PREWARM_FORK ? &t : NULL);
+		/* fork mode: what the instances add to the function's PSS beyond
+		 * the template alone (the shared pages' PSS moves from the
+		 * template to the instances as they are forked) */
+		if (m == FCPOOL_PREWARM_FORK)
+			pss += t - out->template_kib;
 		out->pss_kib = out->n ? pss / out->n : NAN;
 		out->cg_kib = out->n ? cg / out->n : NAN;
 	}
@@ -612,9 +684,9 @@ static void report(struct fstate *g)
 		       "PSS per instance MiB | cgroup memory per instance MiB |\n"
 		       "| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
 		for (int l = 0; l < L_N; l++)
-			for (int m = 0; m < 2; m++) {
+			for (int m = 0; m < M_N; m++) {
 				const struct mem *x = &g->mem[l][m];
-				const char *mode = m ? "started" : "exec";
+				const char *mode = fcpool_prewarm_name(mem_modes[m]);
 				if (!x->ran)
 					continue;
 				if (x->error || !x->n)
@@ -625,6 +697,11 @@ static void report(struct fstate *g)
 					       lang_names[l], mode, x->n, x->ready_s,
 					       x->n / x->ready_s, x->pss_kib / 1024,
 					       x->cg_kib / 1024);
+				if (x->ran && !x->error && x->n &&
+				    mem_modes[m] == FCPOOL_PREWARM_FORK)
+					printf(
+					    "| %s | fork: the template alone | 1 | | | %.2f | |\n",
+					    lang_names[l], x->template_kib / 1024);
 			}
 	}
 	printf("\nagainst the targets:\n");
@@ -635,15 +712,28 @@ static void report(struct fstate *g)
 			    "instance: %s (target <= 10 ms); exec at the hand-over p50 %.1f ms\n",
 			    lang_names[l], sum[l][P_STARTED].p99,
 			    sum[l][P_STARTED].p99 <= 10 ? "met" : "missed", sum[l][P_EXEC].median);
-		const struct mem *x = &g->mem[l][1];
-		if (x->ran && x->n)
-			printf(
-			    "- %s, started mode: %.1f instances made ready per s (refill; target "
-			    ">= 50/s: %s)\n",
-			    lang_names[l], x->n / x->ready_s,
-			    x->n / x->ready_s >= 50 ? "met" : "missed");
+		if (g->nv[l][P_FORK])
+			printf("- %s, fork mode, p99 %.1f ms to the first answer of a never-used "
+			       "instance: %s (target <= 10 ms)\n",
+			       lang_names[l], sum[l][P_FORK].p99,
+			       sum[l][P_FORK].p99 <= 10 ? "met" : "missed");
+		for (int m = 1; m < M_N; m++) {
+			const struct mem *x = &g->mem[l][m];
+			const char *mode = fcpool_prewarm_name(mem_modes[m]);
+			if (!x->ran || !x->n || x->error)
+				continue;
+			printf("- %s, %s mode: %.1f instances made ready per s (refill; target "
+			       ">= 50/s: %s)\n",
+			       lang_names[l], mode, x->n / x->ready_s,
+			       x->n / x->ready_s >= 50 ? "met" : "missed");
+			if (mem_modes[m] == FCPOOL_PREWARM_FORK)
+				printf(
+				    "- %s, fork mode: %.2f MiB of PSS per waiting instance beyond "
+				    "the template (%.1f MiB alone): %s (target <= 4 MiB)\n",
+				    lang_names[l], x->pss_kib / 1024, x->template_kib / 1024,
+				    x->pss_kib <= 4096 ? "met" : "missed");
+		}
 	}
-	printf("- fork mode: not measured (not built; `--prewarm fork` is refused)\n");
 }
 
 /* ---- the chart --------------------------------------------------------------------------------
@@ -678,7 +768,8 @@ static int write_svg(struct fstate *g, const char *path, struct fc_error **err)
 		              "text-anchor=\"middle\">%g</text>\n",
 		              x, top - 8, x, height - 40, x, height - 25, ms);
 	}
-	static const char *const colour[P_N] = {"#888888", "#5b8bd0", "#e0a030", "#3a9a50"};
+	static const char *const colour[P_N] = {"#888888", "#5b8bd0", "#e0a030", "#3a9a50",
+	                                        "#9a3ab0"};
 	int row = 0;
 	for (int l = 0; l < L_N; l++)
 		for (int p = 0; p < P_N; p++, row++) {
@@ -817,8 +908,11 @@ int bench_functions_cmd(int argc, char **argv)
 		goto fail;
 	for (int l = 0; l < L_N; l++)
 		if (deploy(&g, l, FCPOOL_PREWARM_EXEC, false, 1, 20, &e) < 0 ||
-		    deploy(&g, l, FCPOOL_PREWARM_STARTED, false, 1, 20, &e) < 0)
+		    deploy(&g, l, FCPOOL_PREWARM_STARTED, false, 1, 20, &e) < 0 ||
+		    (l == L_PY && deploy(&g, l, FCPOOL_PREWARM_FORK, false, 1, 20, &e) < 0))
 			goto fail;
+	/* fork mode is for Python (fcstart's helper module) */
+	g.err[L_NODE][P_FORK] = fc_strdup("left out: fork mode is for Python");
 	if (g.docker && start_docker(&g, &e) < 0) {
 		fprintf(stderr, "fcstart bench functions: docker run is left out: %s\n", e->msg);
 		for (int l = 0; l < L_N; l++)
@@ -844,7 +938,8 @@ int bench_functions_cmd(int argc, char **argv)
 					docker_once(&g, l);
 				else if (p == P_FCRUN)
 					fcrun_once(&g, l);
-				else if (p == P_EXEC || p == P_STARTED)
+				else if (p == P_EXEC || p == P_STARTED ||
+				         (p == P_FORK && l == L_PY))
 					pool_once(&g, l, p);
 			}
 		}
@@ -852,10 +947,16 @@ int bench_functions_cmd(int argc, char **argv)
 	if (g.waiting > 0 && !bench_stop) {
 		fprintf(stderr, "functions: the memory of %d waiting instances per mode...\n",
 		        g.waiting);
-		size_t idx[L_N * 2] = {0, 1, 2, 3};
-		bench_shuffle(idx, L_N * 2, &seed);
-		for (size_t i = 0; i < L_N * 2 && !bench_stop; i++)
-			memory_once(&g, (enum lang)(idx[i] / 2), (int)(idx[i] % 2));
+		size_t idx[L_N * M_N];
+		for (size_t i = 0; i < L_N * M_N; i++)
+			idx[i] = i;
+		bench_shuffle(idx, L_N * M_N, &seed);
+		for (size_t i = 0; i < L_N * M_N && !bench_stop; i++) {
+			enum lang l = (enum lang)(idx[i] / M_N);
+			int m = (int)(idx[i] % M_N);
+			if (mem_modes[m] != FCPOOL_PREWARM_FORK || l == L_PY)
+				memory_once(&g, l, m);
+		}
 	}
 	bench_host_state(&g.h1);
 	if (!bench_stop)
@@ -900,7 +1001,7 @@ out:
 			free(g.v[l][p]);
 			free(g.err[l][p]);
 		}
-		for (int m = 0; m < 2; m++)
+		for (int m = 0; m < M_N; m++)
 			free(g.mem[l][m].error);
 	}
 	free(g.dir);

@@ -1,8 +1,9 @@
 #!/bin/bash
 # fcstart bench functions with small numbers, without Docker: the real
 # Python and Node.js HTTP functions of tests/lib/mkfuncimage.sh, each path's
-# row (fcrun run, the pool with exec at the hand-over, started mode) and the
-# memory of waiting instances per pool mode come out, and nothing is left
+# row (fcrun run, the pool with exec at the hand-over, started mode, fork
+# mode for Python) and the memory of waiting instances per pool mode (and the
+# fork mode template's) come out, and nothing is left
 # behind (the daemon, its sandboxes' mounts and cgroups, fcrun's containers,
 # the harness's dir), also when SIGINT stops it in the middle. Speed is not
 # judged here: that is what the benchmark is for.
@@ -35,6 +36,14 @@ for fn in Python Node.js; do
 			fail "no memory row of $fn, $m"
 	done
 done
+grep -Eq "^\| Python \| pool, fork mode \| 1 \| [0-9.]+ " "$work/stdout" || fail "no Python row of fork mode"
+grep -Eq "^\| Python \| fork \| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|" "$work/stdout" ||
+	fail "no memory row of Python, fork"
+grep -Eq "^\| Python \| fork: the template alone \| 1 \| \| \| [0-9.]+ \|" "$work/stdout" ||
+	fail "no row of the fork mode template's size"
+grep -q "left out: fork mode is for Python" "$work/stdout" || fail "Node.js's fork row does not say why it is empty"
+grep -q "^- Python, fork mode: .* MiB of PSS per waiting instance beyond the template" "$work/stdout" ||
+	fail "no fork mode memory target line"
 grep -q "^- Python, started mode, p99 " "$work/stdout" || fail "no target line"
 grep -q '^<svg ' "$work/chart.svg" && grep -q 'Node.js, pool, started mode</text>' "$work/chart.svg" &&
 	tail -n 1 "$work/chart.svg" | grep -q '^</svg>$' || fail "no whole chart at --svg"
