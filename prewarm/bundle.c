@@ -453,6 +453,13 @@ int bundle_create(const struct bundle *b, const char *rt_root, const char *id,
                   const char *mountpoint, struct fcrt_profile *prof, struct fcrt_container **out,
                   struct fc_error **err)
 {
+	return bundle_create_in(b, rt_root, id, mountpoint, NULL, prof, out, err);
+}
+
+int bundle_create_in(const struct bundle *b, const char *rt_root, const char *id,
+                     const char *mountpoint, const char *cgroup, struct fcrt_profile *prof,
+                     struct fcrt_container **out, struct fc_error **err)
+{
 	int mnt = -1;
 	int r = bundle_rootfs(b, &mnt, err);
 	if (r < 0)
@@ -471,7 +478,8 @@ int bundle_create(const struct bundle *b, const char *rt_root, const char *id,
 	                             .wait = FCRT_WAIT_SOCKET,
 	                             .has_rootfs_mount = true,
 	                             .rootfs_mount = mnt,
-	                             .profile = prof};
+	                             .profile = prof,
+	                             .cgroup_recycled = cgroup};
 	r = fcrt_create(&o, out, err);
 	close(mnt);
 	return r;

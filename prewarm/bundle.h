@@ -94,5 +94,10 @@ int bundle_rootfs(const struct bundle *b, int *out, struct fc_error **err);
 int bundle_create(const struct bundle *b, const char *rt_root, const char *id,
                   const char *mountpoint, struct fcrt_profile *prof, struct fcrt_container **out,
                   struct fc_error **err);
+/* The same in a recycled cgroup (fcrt_create_opts.cgroup_recycled; NULL:
+ * the spec's cgroup, made and removed with the sandbox). */
+int bundle_create_in(const struct bundle *b, const char *rt_root, const char *id,
+                     const char *mountpoint, const char *cgroup, struct fcrt_profile *prof,
+                     struct fcrt_container **out, struct fc_error **err);
 
 #endif

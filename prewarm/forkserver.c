@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 
 #include "bundle.h"
+#include "cgpool.h"
 #include "fcrt.h"
 #include "forkserver.h"
 #include "zygote.h"
@@ -36,6 +37,10 @@ struct fs_sandbox {
 	/* its mount namespace, held until the teardown: the unmounting of its
 	 * tree waits for the teardown, not for the function's exit */
 	int mntns;
+	/* its recycled cgroup (cgpool.c), given back after its teardown */
+	char *cg;
+	unsigned cg_gen;
+	char fn[128];
 };
 static struct fs_sandbox *table;
 static size_t n_table, cap_table;
@@ -78,6 +83,7 @@ static void function_deploy(const char *name, int fd)
 	}
 	bundle_free((*p)->b);
 	(*p)->b = NULL;
+	cgpool_drop(name); /* a new spec: new cgroups */
 	free((*p)->error);
 	(*p)->error = NULL;
 	if (pread(fd, text, (size_t)st.st_size, 0) != st.st_size ||
@@ -98,12 +104,13 @@ static void function_forget(const char *name)
 	if (!f)
 		return;
 	*p = f->next;
+	cgpool_drop(name);
 	bundle_free(f->b);
 	free(f->error);
 	free(f);
 }
 
-static int make_sandbox(const struct fs_msg *req, struct fcrt_profile *prof,
+static int make_sandbox(const struct fs_msg *req, struct fcrt_profile *prof, struct fs_sandbox *sb,
                         struct fcrt_container **out, struct fc_error **err)
 {
 	struct fs_function *f = *function_find(req->fn);
@@ -115,8 +122,16 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_profile *prof,
 	if (req->type == FS_FORK) /* fork mode: an instance forked from a template */
 		return zygote_fork(req, f->b, g_rt_root, g_mountpoint, prof, out, err);
 	/* the root filesystem is mounted in the sandbox's mount namespace only
-	 * (on this empty dir there): nothing to mount or unmount here */
-	return bundle_create(f->b, g_rt_root, req->id, g_mountpoint, prof, out, err);
+	 * (on this empty dir there): nothing to mount or unmount here; its
+	 * cgroup is one of the function's recycled ones */
+	snprintf(sb->fn, sizeof(sb->fn), "%s", req->fn);
+	sb->cg = cgpool_take(req->fn, &sb->cg_gen);
+	int r = bundle_create_in(f->b, g_rt_root, req->id, g_mountpoint, sb->cg, prof, out, err);
+	if (r < 0) {
+		cgpool_give(sb->fn, sb->cg_gen, sb->cg); /* reset, or removed */
+		sb->cg = NULL;
+	}
+	return r;
 }
 
 /* Started mode: the sandbox starts once it is made (its process reads
@@ -135,7 +150,7 @@ static int started_now(const struct fs_msg *req, struct fcrt_container *c, struc
 	return fcrt_start_socket_ex(c, &a, err);
 }
 
-static void table_add(const char *id, pid_t pid)
+static void table_add(const char *id, pid_t pid, const struct fs_sandbox *sb)
 {
 	if (n_table == cap_table) {
 		cap_table = cap_table ? cap_table * 2 : 64;
@@ -143,6 +158,7 @@ static void table_add(const char *id, pid_t pid)
 	}
 	char ns[64];
 	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
+	table[n_table] = *sb;
 	snprintf(table[n_table].id, sizeof(table[n_table].id), "%s", id);
 	table[n_table].mntns = open(ns, O_RDONLY | O_CLOEXEC);
 	table[n_table++].pid = pid;
@@ -156,7 +172,7 @@ static struct fs_sandbox *table_find_id(const char *id)
 	return NULL;
 }
 
-static void teardown(const char *id, int mntns)
+static void teardown(const char *id, int mntns, struct fs_sandbox *sb)
 {
 	uint64_t t0 = fc_log_level() >= FC_LOG_DEBUG ? fc_now_ns() : 0;
 	struct fc_error *e = NULL;
@@ -166,13 +182,20 @@ static void teardown(const char *id, int mntns)
 	uint64_t t1 = t0 ? fc_now_ns() : 0;
 	if (mntns >= 0)
 		close(mntns); /* its mounts go now */
+	uint64_t t2 = t0 ? fc_now_ns() : 0;
+	if (sb && sb->cg) {
+		/* emptied by the delete: reset for the function's next sandbox */
+		cgpool_give(sb->fn, sb->cg_gen, sb->cg);
+		sb->cg = NULL;
+	}
 	if (t0) {
-		uint64_t t2 = fc_now_ns();
+		uint64_t t3 = fc_now_ns();
 		fc_log(FC_LOG_DEBUG,
 		       "fork server: teardown `%s`: %llu us (libfcrt delete %llu us, mount "
-		       "namespace %llu us)",
-		       id, (unsigned long long)(t2 - t0) / 1000,
-		       (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(t2 - t1) / 1000);
+		       "namespace %llu us, cgroup reset %llu us)",
+		       id, (unsigned long long)(t3 - t0) / 1000,
+		       (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(t2 - t1) / 1000,
+		       (unsigned long long)(t3 - t2) / 1000);
 	}
 }
 
@@ -202,7 +225,7 @@ static bool teardown_next(void)
 		return false;
 	struct fs_sandbox s = doomed[0];
 	memmove(doomed, doomed + 1, --n_doomed * sizeof(*doomed));
-	teardown(s.id, s.mntns);
+	teardown(s.id, s.mntns, &s);
 	return true;
 }
 
@@ -249,6 +272,7 @@ void fs_main(int sock, const char *root)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	g_root = root;
+	cgpool_init(root);
 	g_rt_root = fc_asprintf("%s/runtime", root);
 	/* where each sandbox's init attaches its root filesystem, in its own
 	 * mount namespace (empty here, always) */
@@ -310,8 +334,9 @@ void fs_main(int sock, const char *root)
 			struct fcrt_profile prof = {0};
 			bool profiled = fc_log_level() >= FC_LOG_DEBUG;
 			struct fs_msg a = {0};
+			struct fs_sandbox sb = {.mntns = -1};
 			memcpy(a.id, m.id, sizeof(a.id));
-			if (make_sandbox(&m, profiled ? &prof : NULL, &c, &e) < 0) {
+			if (make_sandbox(&m, profiled ? &prof : NULL, &sb, &c, &e) < 0) {
 				a.type = FS_FAILED;
 				a.err = e ? e->errnum : EIO;
 				snprintf(a.text, sizeof(a.text), "%s",
@@ -324,13 +349,13 @@ void fs_main(int sock, const char *root)
 				snprintf(a.text, sizeof(a.text), "start: %s",
 				         e ? e->msg : "failed");
 				fs_send(sock, &a, -1, false);
-				teardown(m.id, -1);
+				teardown(m.id, -1, &sb);
 			} else {
 				setpriority(PRIO_PROCESS, (id_t)c->pid, 0);
 				a.type = FS_CREATED;
 				a.pid = c->pid;
 				a.ns = fc_now_ns() - t0;
-				table_add(m.id, c->pid);
+				table_add(m.id, c->pid, &sb);
 				/* the pidfd: the daemon hears of the exit itself */
 				fs_send2(sock, &a, c->sync_fd, c->pidfd, false);
 				if (profiled) {
@@ -351,7 +376,9 @@ void fs_main(int sock, const char *root)
 				kill(s->pid, SIGKILL);
 		}
 	}
-	/* The daemon is gone: remove everything we made. */
+	/* The daemon is gone: remove everything we made (the cgroups too, as
+	 * they come back). */
+	cgpool_drop_all();
 	while (teardown_next())
 		;
 	for (size_t i = 0; i < n_table; i++)
@@ -364,10 +391,11 @@ void fs_main(int sock, const char *root)
 		for (size_t i = 0; i < n_table; i++)
 			if (table[i].pid == pid) {
 				zygote_reaped(pid);
-				teardown(table[i].id, table[i].mntns);
+				teardown(table[i].id, table[i].mntns, &table[i]);
 				table[i] = table[--n_table];
 				break;
 			}
 	}
+	cgpool_drop_all();
 	_exit(0);
 }

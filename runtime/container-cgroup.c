@@ -171,3 +171,13 @@ int fcrt_oom_count(const char *root, const char *id, uint64_t *count, struct fc_
 	fcrt_state_free(st);
 	return r;
 }
+
+int fcrt_cgroup_reset(const char *path, struct fc_error **err)
+{
+	return fc_cgroup_recycle_reset(path, err);
+}
+
+int fcrt_cgroup_remove(const char *path, struct fc_error **err)
+{
+	return fc_cgroup_recycle_remove(path, err);
+}

@@ -144,7 +144,7 @@ static void describe_exit(struct fc_create *c, pid_t pid, struct fc_error **err)
 	}
 	uint64_t ooms = 0;
 	const struct fc_resources *res = c->spec ? c->spec->resources : NULL;
-	if (c->cgroup && fc_cgroup_oom_count(c->cgroup, &ooms) == 0 && ooms > 0)
+	if (c->cgroup && fc_cgroup_oom_count(c->cgroup, &ooms) == 0 && ooms > c->oom_base)
 		fc_error_relay(err, ENOMEM,
 		               "linux.resources.memory.limit: the container init was killed by the "
 		               "OOM killer before it was ready (a limit of %lld bytes is too low)",
@@ -357,7 +357,9 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	if (r < 0)
 		goto fail;
 	/* The cgroup is known (and a host cgroup refused) before anything is made. */
-	c.cgroup_path = fc_cgroup_resolve_path(o->id, c.spec->cgroups_path, o->systemd_cgroup, err);
+	c.cgroup_path = o->cgroup_recycled ? fc_strdup(o->cgroup_recycled)
+	                                   : fc_cgroup_resolve_path(o->id, c.spec->cgroups_path,
+	                                                            o->systemd_cgroup, err);
 	if (!c.cgroup_path) {
 		r = fc_error_code(*err);
 		goto fail;
@@ -501,9 +503,13 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			own.default_devices_off = off;
 			res = &own;
 		}
-		r = fc_cgroup_create(c.cgroup_path, res, journal, &c.cgroup, err);
+		r = o->cgroup_recycled
+		        ? fc_cgroup_recycle(c.cgroup_path, res, journal, &c.cgroup, err)
+		        : fc_cgroup_create(c.cgroup_path, res, journal, &c.cgroup, err);
 		if (r < 0)
 			goto fail;
+		if (o->cgroup_recycled)
+			fc_cgroup_oom_count(c.cgroup, &c.oom_base);
 		r = check_existing_cgroup(c.cgroup, err);
 		if (r < 0)
 			goto fail;

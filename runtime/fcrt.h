@@ -98,6 +98,16 @@ struct fcrt_create_opts {
 	 * namespace. */
 	bool has_rootfs_mount;
 	int rootfs_mount;
+	/* A recycled cgroup (canonical path, "/fcrun/NAME"), used instead of
+	 * one made for this container and removed at its delete (the pool's:
+	 * one container at a time). Made at the first use, with the tag
+	 * trusted.fcrun=pool; when it exists it must carry that tag and be
+	 * empty, and it gets the spec's limits written again (its device rules
+	 * stay those of its first use: keep one per spec). The container's
+	 * delete kills every process in it and leaves it; then
+	 * fcrt_cgroup_reset() readies it for the next, fcrt_cgroup_remove()
+	 * removes it. NULL: the spec's cgroup, made and removed as usual. */
+	const char *cgroup_recycled;
 };
 
 /* A container created by this process (for run and the pool): it is our
@@ -211,6 +221,13 @@ int fcrt_userns_fd(const struct fc_idmap *uids, size_t n_uids, const struct fc_i
                    size_t n_gids, struct fc_error **err);
 /* How many times the kernel's OOM killer acted in the container's cgroup. */
 int fcrt_oom_count(const char *root, const char *id, uint64_t *count, struct fc_error **err);
+/* Recycled cgroups (fcrt_create_opts.cgroup_recycled), after the delete of
+ * the container that used one: reset kills anything left in it until it is
+ * empty, thaws it, and resets the counters the kernel lets reset; remove
+ * kills in and removes it (and fcrun's empty parents). Both touch only
+ * directories tagged as recycled by fcrun. */
+int fcrt_cgroup_reset(const char *path, struct fc_error **err);
+int fcrt_cgroup_remove(const char *path, struct fc_error **err);
 
 /* ---- the features document (features.c) ------------------------------ */
 

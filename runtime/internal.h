@@ -72,6 +72,7 @@ struct fc_create {
 	size_t n_cg_self_fds;
 	char *cgroup_path;
 	struct fc_cgroup *cgroup;
+	uint64_t oom_base; /* a recycled cgroup's OOM kill count before this container */
 	uint64_t t0;
 	size_t profile_cloned; /* opts->profile's marks made before the clone */
 };

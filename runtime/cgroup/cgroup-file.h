@@ -39,6 +39,9 @@ enum cg_made {
 	CG_MADE,      /* made by this container's create */
 	CG_MAYBE,     /* its create was killed between the intent and the mkdir's result:
 	               * removed when empty, nothing in it is killed */
+	CG_KEPT,      /* a recycled cgroup (fc_cgroup_recycle): fcrun made it (tagged
+	               * trusted.fcrun=pool), everything in it is killed as in CG_MADE,
+	               * but destroy leaves the directory for the next container */
 };
 
 struct cg_dir {
@@ -62,6 +65,7 @@ struct fc_cgroup {
 	char **parents; /* directories above the container's that its create made (or
 	                 * may have), NULL-terminated, may be NULL */
 	int journal_fd; /* fc_cgroup_create's record, -1 when none */
+	bool recycle;   /* fc_cgroup_recycle: leaves made are tagged, existing ones kept */
 };
 
 /* The v1 directory holding controller c, NULL when none. */

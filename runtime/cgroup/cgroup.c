@@ -359,8 +359,49 @@ static int check_path(const char *path, struct fc_error **err)
 /* ---- what fcrun made ---------------------------------------------------- */
 
 #define MARK_XATTR "trusted.fcrun"
+#define MARK_POOL  "pool" /* a recycled leaf (fc_cgroup_recycle) */
+
+static bool marked(const char *dir)
+{
+	char v[16];
+	return lgetxattr(dir, MARK_XATTR, v, sizeof(v)) > 0;
+}
+
+static bool marked_pool(const char *dir)
+{
+	char v[16];
+	ssize_t n = lgetxattr(dir, MARK_XATTR, v, sizeof(v));
+	return n == (ssize_t)strlen(MARK_POOL) && !memcmp(v, MARK_POOL, (size_t)n);
+}
+
+/* An existing leaf to recycle: fcrun's (tagged) and without a process (a
+ * v2 directory: not populated, its subtree included). */
+static int pool_leaf_check(const char *dir, struct fc_error **err)
+{
+	_cleanup_free_ char *s = NULL;
+	uint64_t pop = 0;
+	if (!marked_pool(dir))
+		return fc_error_set(err, EEXIST, "`%s` exists and is not a cgroup fcrun recycles",
+		                    dir);
+	if (cg_read(dir, "cgroup.events", &s) == 0) {
+		if (cg_kv_u64(s, "populated", &pop) == 0 && pop)
+			return fc_error_set(err, EBUSY, "recycled cgroup `%s` is not empty", dir);
+		return 0;
+	}
+	int r = cg_read(dir, "cgroup.procs", &s);
+	if (r < 0)
+		return fc_error_set(err, -r, "read `cgroup.procs` in %s", dir);
+	if (*s)
+		return fc_error_set(err, EBUSY, "recycled cgroup `%s` is not empty", dir);
+	return 0;
+}
 
 static void nap(unsigned i);
+/* Is everything in a directory of this kind the container's? */
+static inline bool owns(enum cg_made m)
+{
+	return m == CG_MADE || m == CG_KEPT;
+}
 static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool create,
                  struct fc_error **err);
 
@@ -470,12 +511,21 @@ static int make_dirs(struct fc_cgroup *cg, const char *mount, unsigned ctrls, bo
 			fc_buf_printf(done, "+ %c %s\n", leaf ? 'l' : 'p', dir);
 			if (leaf) {
 				*leaf_made(cg, dir) = CG_MADE;
+				if (cg->recycle &&
+				    lsetxattr(dir, MARK_XATTR, MARK_POOL, strlen(MARK_POOL), 0) < 0)
+					return fc_error_set(err, errno, "tag `%s` (%s)", dir,
+					                    MARK_XATTR);
 			} else {
 				parents_add(cg, dir);
 				lsetxattr(dir, MARK_XATTR, "parent", 6, 0); /* best effort */
 			}
 		} else if (errno != EEXIST) {
 			return fc_error_set(err, errno, "mkdir `%s`", dir);
+		} else if (leaf && cg->recycle) {
+			int r = pool_leaf_check(dir, err);
+			if (r < 0)
+				return r;
+			*leaf_made(cg, dir) = CG_KEPT;
 		}
 		if (!v2 && (ctrls & CG_BIT(CG_CPUSET))) {
 			int r = cg_v1_init_cpuset(dir, err);
@@ -498,12 +548,6 @@ static void intents(struct fc_cgroup *cg, struct fc_buf *b)
 			if (access(lv[i], F_OK) < 0)
 				fc_buf_printf(b, "? %c %s\n", lv[i + 1] ? 'p' : 'l', lv[i]);
 	}
-}
-
-static bool marked(const char *dir)
-{
-	char v[16];
-	return lgetxattr(dir, MARK_XATTR, v, sizeof(v)) > 0;
 }
 
 static bool is_parent_of_ours(const struct fc_cgroup *cg, const char *dir)
@@ -536,8 +580,26 @@ static void remove_parents(const struct fc_cgroup *cg, const char *mount, const 
 
 static int destroy(struct fc_cgroup *cg, struct fc_error **err);
 
-int fc_cgroup_create(const char *path, const struct fc_resources *res, int journal_fd,
-                     struct fc_cgroup **out, struct fc_error **err)
+/* Every leaf of a recycled cgroup exists (and is tagged, empty): nothing to
+ * make, no lock to take. */
+static bool recycle_all_kept(struct fc_cgroup *cg, struct fc_error **err, int *r)
+{
+	for (size_t i = 0; i <= cg->n_v1; i++) {
+		const char *dir = i < cg->n_v1 ? cg->v1[i].path : cg->v2;
+		if (dir && access(dir, F_OK) < 0)
+			return false;
+	}
+	*r = 0;
+	for (size_t i = 0; i <= cg->n_v1 && *r >= 0; i++) {
+		const char *dir = i < cg->n_v1 ? cg->v1[i].path : cg->v2;
+		if (dir && (*r = pool_leaf_check(dir, err)) >= 0)
+			*leaf_made(cg, dir) = CG_KEPT;
+	}
+	return true;
+}
+
+static int create(const char *path, const struct fc_resources *res, int journal_fd, bool recycle,
+                  struct fc_cgroup **out, struct fc_error **err)
 {
 	struct fc_cgroup *cg;
 	int r = 0, lock;
@@ -546,6 +608,7 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, int journ
 		return r;
 	cg = cg_new(path);
 	cg->journal_fd = journal_fd;
+	cg->recycle = recycle;
 	if (!cg->n_v1 && !cg->v2) {
 		fc_cgroup_free(cg);
 		return fc_error_set(err, ENOENT, "create cgroup %s: no cgroup filesystem mounted",
@@ -562,6 +625,22 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, int journ
 	}
 	_cleanup_buf_ struct fc_buf intent = {0}, done = {0};
 	fc_buf_printf(&intent, "P %s\n", path);
+	if (recycle && recycle_all_kept(cg, err, &r)) {
+		/* nothing made: the limits again, not the device rules */
+		if (r >= 0) {
+			journal(journal_fd, intent.data);
+			journal(journal_fd, "k l *\n");
+			r = apply(cg, res, false, err);
+		}
+		if (r < 0) {
+			fc_error_wrap(err, "recycle cgroup %s", path);
+			fc_cgroup_free(cg);
+			return r;
+		}
+		cg->journal_fd = -1;
+		*out = cg;
+		return 0;
+	}
 	lock = cg_lock(false);
 	intents(cg, &intent);
 	journal(journal_fd, intent.data);
@@ -591,9 +670,28 @@ int fc_cgroup_create(const char *path, const struct fc_resources *res, int journ
 		fc_cgroup_free(cg);
 		return r;
 	}
+	if (recycle) {
+		/* made or found tagged: kept from now on */
+		for (size_t i = 0; i < cg->n_v1; i++)
+			cg->v1[i].made = CG_KEPT;
+		cg->v2_made = CG_KEPT;
+		journal(journal_fd, "k l *\n");
+	}
 	cg->journal_fd = -1;
 	*out = cg;
 	return 0;
+}
+
+int fc_cgroup_create(const char *path, const struct fc_resources *res, int journal_fd,
+                     struct fc_cgroup **out, struct fc_error **err)
+{
+	return create(path, res, journal_fd, false, out, err);
+}
+
+int fc_cgroup_recycle(const char *path, const struct fc_resources *res, int journal_fd,
+                      struct fc_cgroup **out, struct fc_error **err)
+{
+	return create(path, res, journal_fd, true, out, err);
 }
 
 int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err)
@@ -621,10 +719,15 @@ int fc_cgroup_open_journal(const char *journal_text, struct fc_cgroup **out, str
 			cg = cg_new(l + 2);
 			continue;
 		}
-		if (!cg || strlen(l) < 5 || l[1] != ' ' || l[3] != ' ' || !strchr("?+=", l[0]))
+		if (!cg || strlen(l) < 5 || l[1] != ' ' || l[3] != ' ' || !strchr("?+=k", l[0]))
 			continue;
 		const char *dir = l + 4;
-		enum cg_made m = l[0] == '+' ? CG_MADE : l[0] == '?' ? CG_MAYBE : CG_FOUND;
+		enum cg_made m = l[0] == '+'   ? CG_MADE
+		                 : l[0] == '?' ? CG_MAYBE
+		                 : l[0] == 'k' ? CG_KEPT
+		                               : CG_FOUND;
+		if (m == CG_KEPT && l[2] != 'l')
+			continue;
 		if (l[2] == 'l' && FC_STREQ(dir, "*")) {
 			/* every one of the container's own directories */
 			for (size_t i = 0; i < cg->n_v1; i++)
@@ -646,13 +749,13 @@ bool fc_cgroup_owned(const struct fc_cgroup *cg)
 {
 	bool any = false;
 	for (size_t i = 0; i < cg->n_v1; i++) {
-		if (cg->v1[i].made == CG_MADE)
+		if (cg->v1[i].made == CG_MADE || cg->v1[i].made == CG_KEPT)
 			any = true;
 		else if (access(cg->v1[i].path, F_OK) == 0)
 			return false;
 	}
 	if (cg->v2) {
-		if (cg->v2_made == CG_MADE)
+		if (cg->v2_made == CG_MADE || cg->v2_made == CG_KEPT)
 			any = true;
 		else if (access(cg->v2, F_OK) == 0)
 			return false;
@@ -1162,21 +1265,26 @@ static void owned_pids(struct fc_cgroup *cg, pid_t **v, size_t *n)
 	const char *d = NULL;
 	for (size_t k = 0; k < FC_ARRAY_SIZE(pref) && !d; k++)
 		for (size_t i = 0; i < cg->n_v1 && !d; i++)
-			if ((cg->v1[i].ctrls & CG_BIT(pref[k])) && cg->v1[i].made == CG_MADE)
+			if ((cg->v1[i].ctrls & CG_BIT(pref[k])) && owns(cg->v1[i].made))
 				d = cg->v1[i].path;
 	for (size_t i = 0; i < cg->n_v1 && !d; i++)
-		if (cg->v1[i].made == CG_MADE)
+		if (owns(cg->v1[i].made))
 			d = cg->v1[i].path;
 	if (d)
 		collect_pids(d, v, n, 0);
-	if (cg->v2 && cg->v2_made == CG_MADE)
+	if (cg->v2 && owns(cg->v2_made))
 		collect_pids(cg->v2, v, n, 0);
 }
 
-static int destroy(struct fc_cgroup *cg, struct fc_error **err)
+/* Kill every process in the directories the container owns, until none is
+ * left. */
+static int kill_owned(struct fc_cgroup *cg, struct fc_error **err)
 {
+	/* Not in a recycled cgroup: after a write of cgroup.kill, this
+	 * kernel (6.18) kills every process cloned into the cgroup later
+	 * (CLONE_INTO_CGROUP compares the cgroup's kill count with the
+	 * parent's), so a recycled one would be unusable. */
 	bool kill_file = cg->v2 && cg->v2_made == CG_MADE && cg_exists(cg->v2, "cgroup.kill");
-	int r = 0;
 	for (unsigned i = 0; i < 500; i++) {
 		_cleanup_free_ pid_t *pids = NULL;
 		size_t n = 0;
@@ -1201,10 +1309,20 @@ static int destroy(struct fc_cgroup *cg, struct fc_error **err)
 			return fc_error_set(err, EBUSY, "destroy cgroup %s: %zu processes left",
 			                    cg->path, n);
 	}
+	return 0;
+}
+
+static int destroy(struct fc_cgroup *cg, struct fc_error **err)
+{
+	int r = kill_owned(cg, err);
+	bool kept = false;
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i <= cg->n_v1 && r >= 0; i++) {
 		const char *dir = i < cg->n_v1 ? cg->v1[i].path : cg->v2;
 		enum cg_made m = i < cg->n_v1 ? cg->v1[i].made : cg->v2_made;
-		if (!dir || m == CG_FOUND)
+		kept |= dir && m == CG_KEPT;
+		if (!dir || m == CG_FOUND || m == CG_KEPT)
 			continue;
 		if (m == CG_MADE)
 			r = rmdir_retry(dir, err);
@@ -1213,6 +1331,8 @@ static int destroy(struct fc_cgroup *cg, struct fc_error **err)
 	}
 	if (r < 0)
 		return fc_error_wrap(err, "destroy cgroup %s", cg->path);
+	if (kept)
+		return 0; /* its parents hold the kept directories */
 	/* Then the parents fcrun made, once empty, with no create between its
 	 * mkdir of a parent and of its own directory (the lock); nothing to
 	 * lock for when no parent is fcrun's. */
@@ -1243,4 +1363,75 @@ static int destroy(struct fc_cgroup *cg, struct fc_error **err)
 int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err)
 {
 	return destroy(cg, err);
+}
+
+/* ---- recycled cgroups --------------------------------------------------- */
+
+int fc_cgroup_recycle_reset(const char *path, struct fc_error **err)
+{
+	int r = check_path(path, err);
+	if (r < 0)
+		return r;
+	struct fc_cgroup *cg = cg_new(path);
+	for (size_t i = 0; i <= cg->n_v1 && r >= 0; i++) {
+		const char *dir = i < cg->n_v1 ? cg->v1[i].path : cg->v2;
+		if (!dir)
+			continue;
+		if (access(dir, F_OK) < 0)
+			r = fc_error_set(err, errno, "recycled cgroup `%s`", dir);
+		else if (!marked_pool(dir))
+			r = fc_error_set(err, EPERM, "`%s` is not a cgroup fcrun recycles", dir);
+		else
+			*leaf_made(cg, dir) = CG_KEPT;
+	}
+	if (r >= 0 && fc_cgroup_is_frozen(cg))
+		r = fc_cgroup_freeze(cg, false, err);
+	if (r >= 0)
+		r = kill_owned(cg, err);
+	if (r >= 0) {
+		/* The counters the kernel lets reset (best effort: a file the
+		 * host's kernel lacks is fine). v2 has no such file; its
+		 * memory.peak resets per open file only. */
+		static const char *const files[][2] = {
+		    {"memory", "memory.max_usage_in_bytes"},
+		    {"memory", "memory.failcnt"},
+		    {"memory", "memory.memsw.max_usage_in_bytes"},
+		    {"memory", "memory.memsw.failcnt"},
+		    {"memory", "memory.kmem.max_usage_in_bytes"},
+		    {"memory", "memory.kmem.failcnt"},
+		    {"cpuacct", "cpuacct.usage"},
+		};
+		for (size_t i = 0; i < FC_ARRAY_SIZE(files); i++) {
+			const char *d =
+			    cg_v1_dir(cg, FC_STREQ(files[i][0], "memory") ? CG_MEMORY : CG_CPUACCT);
+			_cleanup_error_ struct fc_error *ign = NULL;
+			if (d)
+				cg_write(d, files[i][1], "0", &ign);
+		}
+	}
+	if (r < 0)
+		fc_error_wrap(err, "reset cgroup %s", path);
+	fc_cgroup_free(cg);
+	return r;
+}
+
+int fc_cgroup_recycle_remove(const char *path, struct fc_error **err)
+{
+	int r = check_path(path, err);
+	if (r < 0)
+		return r;
+	struct fc_cgroup *cg = cg_new(path);
+	/* only the tagged directories are ours (CG_FOUND: never touched) */
+	for (size_t i = 0; i <= cg->n_v1; i++) {
+		const char *dir = i < cg->n_v1 ? cg->v1[i].path : cg->v2;
+		if (dir && marked_pool(dir))
+			*leaf_made(cg, dir) = CG_MADE;
+	}
+	if (fc_cgroup_owned(cg) && fc_cgroup_is_frozen(cg)) {
+		_cleanup_error_ struct fc_error *ign = NULL;
+		fc_cgroup_freeze(cg, false, &ign);
+	}
+	r = destroy(cg, err);
+	fc_cgroup_free(cg);
+	return r;
 }

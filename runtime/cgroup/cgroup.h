@@ -40,6 +40,26 @@ char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool syst
 uint32_t fc_cgroup_default_devices_off(const struct fc_device *devs, size_t n);
 int fc_cgroup_create(const char *path, const struct fc_resources *res, int journal_fd,
                      struct fc_cgroup **out, struct fc_error **err);
+/* A recycled cgroup (the pool's: one per container at a time, kept between
+ * containers of one spec). The directories that do not exist are made as
+ * fc_cgroup_create makes them, with every limit of res (device rules too)
+ * and the tag trusted.fcrun=pool; those that exist must carry that tag and
+ * be empty (no process), and get res's limits written again (not the
+ * device rules, which only the spec they were made for sets). The journal
+ * ends with "k l *": a destroy of this handle (or of one opened from the
+ * journal) kills every process in it and leaves the directories. */
+int fc_cgroup_recycle(const char *path, const struct fc_resources *res, int journal_fd,
+                      struct fc_cgroup **out, struct fc_error **err);
+/* Between two containers: every process left in the recycled cgroup at
+ * path is killed (thawed first when frozen) until it is empty, and the
+ * counters the kernel lets reset are reset (v1: memory peak and failure
+ * counts, CPU usage). Fails when a directory is missing or not tagged as
+ * recycled by fcrun (nothing is touched in such a one). */
+int fc_cgroup_recycle_reset(const char *path, struct fc_error **err);
+/* Remove a recycled cgroup: its processes killed, its tagged directories
+ * removed, then fcrun's empty parents. Directories without the tag are
+ * left alone. Missing ones are fine. */
+int fc_cgroup_recycle_remove(const char *path, struct fc_error **err);
 /* Open an existing container cgroup (for state, kill --all, ps, pause, update,
  * delete); missing directories are tolerated. Nothing is owned: destroy of
  * such a handle removes only empty fcrun-made parents. */

@@ -16,6 +16,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <linux/sched.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <yajl/yajl_tree.h>
 
@@ -453,6 +455,207 @@ static void test_v1_default_devices(void)
 	g_cg2 = NULL;
 }
 
+/* A process in cg that forked a child and exited (a daemonized one, as a
+ * function may leave behind): the child's pid; -1 on failure. */
+static pid_t leave_daemon(struct fc_cgroup *cg)
+{
+	int pp[2], go[2];
+	pid_t d = -1;
+	if (pipe2(pp, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
+		return -1;
+	pid_t a = fork();
+	if (a < 0)
+		return -1;
+	if (a == 0) {
+		char c;
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		pid_t b = fork();
+		if (b == 0) {
+			setsid();
+			for (;;)
+				pause();
+		}
+		(void)!write(pp[1], &b, sizeof(b));
+		_exit(0);
+	}
+	close(go[0]);
+	close(pp[1]);
+	struct fc_error *e = NULL;
+	if (fc_cgroup_enter(cg, a, false, &e) < 0) {
+		fprintf(stderr, "enter: %s\n", e ? e->msg : "?");
+		fc_error_free(e);
+		kill(a, SIGKILL);
+	}
+	(void)!write(go[1], "g", 1);
+	close(go[1]);
+	if (read(pp[0], &d, sizeof(d)) != sizeof(d))
+		d = -1;
+	close(pp[0]);
+	waitpid(a, NULL, 0);
+	return d;
+}
+
+/* Gone, or a zombie waiting for its reaper (not ours). */
+static bool dead(pid_t pid)
+{
+	for (int i = 0; i < 500; i++) {
+		char fn[64], *s = NULL;
+		snprintf(fn, sizeof(fn), "/proc/%d/stat", (int)pid);
+		if (fc_read_file_at(AT_FDCWD, fn, &s, NULL, 0, NULL) < 0)
+			return true;
+		char *rp = strrchr(s, ')');
+		bool z = rp && rp[1] && (rp[2] == 'Z' || rp[2] == 'X');
+		free(s);
+		if (z)
+			return true;
+		usleep(2000);
+	}
+	return false;
+}
+
+/* Recycled cgroups (the pool's): only a tagged cgroup is used, kept or
+ * reset; one that is not empty is refused; a process left behind is
+ * killed before the next use; the limits are written again at each use. */
+static void test_recycle(void)
+{
+	struct fc_error *e = NULL;
+	struct fc_cgroup *cg = NULL;
+	char path[256];
+	pid_t d;
+	struct fc_resources res = {0};
+	res.memory.has_limit = have("memory");
+	res.memory.limit = 64 << 20;
+	res.pids.has_limit = have("pids");
+	res.pids.limit = 64;
+	const char *mem_file = g_mode == FC_CGROUP_V2 ? "memory.max" : "memory.limit_in_bytes";
+	const char *mem_ctrl = g_mode == FC_CGROUP_V2 ? NULL : "memory";
+	const char *pids_ctrl = g_mode == FC_CGROUP_V2 ? NULL : "pids";
+	char saved[256];
+	snprintf(saved, sizeof(saved), "%s", g_path);
+	snprintf(path, sizeof(path), "/fcrun/fctest-cgrec-%d", (int)getpid());
+	snprintf(g_path, sizeof(g_path), "%s", path); /* for dir_of() */
+
+	/* someone else's cgroup of that name: never used, reset or removed */
+	if (fc_cgroup_create(path, NULL, -1, &g_cg2, &e) < 0)
+		die("create (untagged)", e);
+	d = leave_daemon(g_cg2);
+	CHECK(d > 0, "a process in the untagged cgroup");
+	CHECK(fc_cgroup_recycle(path, &res, -1, &cg, &e) < 0 && e && strstr(e->msg, "not a cgroup"),
+	      "recycle of an untagged cgroup: %s", e ? e->msg : "accepted");
+	fc_error_free(e);
+	e = NULL;
+	CHECK(fc_cgroup_recycle_reset(path, &e) < 0, "reset of an untagged cgroup accepted");
+	fc_error_free(e);
+	e = NULL;
+	fc_cgroup_recycle_remove(path, &e);
+	fc_error_free(e);
+	e = NULL;
+	_cleanup_free_ char *pd = dir_of(pids_ctrl);
+	CHECK(pd && access(pd, F_OK) == 0, "remove of a recycled cgroup removed an untagged one");
+	CHECK(d > 0 && kill(d, 0) == 0, "a process of an untagged cgroup was killed");
+	if (fc_cgroup_destroy(g_cg2, &e) < 0)
+		die("destroy (untagged)", e);
+	fc_cgroup_free(g_cg2);
+	g_cg2 = NULL;
+	CHECK(d <= 0 || dead(d), "destroy left pid %d", (int)d);
+
+	/* first use: made, tagged, with the limits */
+	if (fc_cgroup_recycle(path, &res, -1, &cg, &e) < 0)
+		die("recycle (new)", e);
+	if (res.memory.has_limit)
+		expect(mem_ctrl, mem_file, "67108864");
+	if (res.pids.has_limit)
+		expect(pids_ctrl, "pids.max", "64");
+	CHECK(fc_cgroup_owned(cg), "a recycled cgroup is owned");
+	d = leave_daemon(cg);
+	CHECK(d > 0 && kill(d, 0) == 0, "a daemonized process in the recycled cgroup");
+	/* the container's delete: everything in it is killed, it stays */
+	if (fc_cgroup_destroy(cg, &e) < 0)
+		die("destroy (recycled)", e);
+	fc_cgroup_free(cg);
+	cg = NULL;
+	CHECK(d <= 0 || dead(d), "the destroy of a recycled cgroup left pid %d", (int)d);
+	CHECK(access(pd, F_OK) == 0, "the destroy of a recycled cgroup removed %s", pd);
+	/* a process cloned into it afterwards lives (after a write of
+	 * cgroup.kill, this kernel kills every later CLONE_INTO_CGROUP child) */
+	if (fc_cgroup_open(path, &g_cg2, &e) < 0)
+		die("open", e);
+	if (fc_cgroup_clone_fd(g_cg2) >= 0) {
+		struct clone_args ca = {.flags = CLONE_INTO_CGROUP,
+		                        .exit_signal = SIGCHLD,
+		                        .cgroup = (uint64_t)fc_cgroup_clone_fd(g_cg2)};
+		pid_t c = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		if (c == 0) {
+			usleep(50000);
+			_exit(0);
+		}
+		int st = 0;
+		CHECK(c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st),
+		      "a process cloned into a recycled cgroup after its destroy was killed "
+		      "(status %#x)",
+		      st);
+	}
+	fc_cgroup_free(g_cg2);
+	g_cg2 = NULL;
+
+	/* a process left in it (the previous tenant's): refused, then killed
+	 * by the reset; a limit changed meanwhile is written again */
+	if (fc_cgroup_open(path, &g_cg2, &e) < 0)
+		die("open", e);
+	d = leave_daemon(g_cg2);
+	fc_cgroup_free(g_cg2);
+	g_cg2 = NULL;
+	CHECK(fc_cgroup_recycle(path, &res, -1, &cg, &e) < 0 && e && strstr(e->msg, "not empty"),
+	      "recycle of a cgroup with a process: %s", e ? e->msg : "accepted");
+	fc_error_free(e);
+	e = NULL;
+	if (g_mode != FC_CGROUP_V1 || v1_has("freezer")) {
+		struct fc_cgroup *f = NULL;
+		if (fc_cgroup_open(path, &f, &e) < 0 || fc_cgroup_freeze(f, true, &e) < 0)
+			die("freeze (recycled)", e);
+		fc_cgroup_free(f);
+	}
+	if (fc_cgroup_recycle_reset(path, &e) < 0)
+		die("reset", e);
+	CHECK(d <= 0 || dead(d), "the reset left pid %d (frozen)", (int)d);
+	if (res.pids.has_limit) {
+		_cleanup_free_ char *pdir = dir_of(pids_ctrl);
+		cg_write(pdir, "pids.max", "max", &e);
+		fc_error_free(e);
+		e = NULL;
+	}
+	if (fc_cgroup_recycle(path, &res, -1, &cg, &e) < 0)
+		die("recycle (reused)", e);
+	if (res.pids.has_limit)
+		expect(pids_ctrl, "pids.max", "64");
+	CHECK(!fc_cgroup_is_frozen(cg), "a reset cgroup is frozen");
+	{
+		pid_t *pids = NULL;
+		size_t n = 9;
+		fc_cgroup_pids(cg, &pids, &n, &e);
+		CHECK(n == 0, "a recycled cgroup has %zu processes", n);
+		free(pids);
+	}
+	fc_cgroup_free(cg);
+	cg = NULL;
+
+	/* removed: processes killed, directories gone */
+	if (fc_cgroup_open(path, &g_cg2, &e) < 0)
+		die("open", e);
+	d = leave_daemon(g_cg2);
+	fc_cgroup_free(g_cg2);
+	g_cg2 = NULL;
+	if (fc_cgroup_recycle_remove(path, &e) < 0)
+		die("remove (recycled)", e);
+	CHECK(d <= 0 || dead(d), "the removal left pid %d", (int)d);
+	CHECK(access(pd, F_OK) < 0, "%s is left after the removal", pd);
+	_cleanup_free_ char *ud = g_mode == FC_CGROUP_V1 ? NULL : dir_of(NULL);
+	CHECK(!ud || access(ud, F_OK) < 0, "%s is left after the removal", ud);
+	snprintf(g_path, sizeof(g_path), "%s", saved);
+}
+
 int main(int argc, char **argv)
 {
 	bool simulated = argc > 1 && !strncmp(argv[1], "--simulated-", 12);
@@ -815,6 +1018,8 @@ int main(int argc, char **argv)
 		test_device_filter();
 	if (g_mode != FC_CGROUP_V2 && v1_has("devices"))
 		test_v1_default_devices();
+
+	test_recycle();
 
 	/* destroying a cgroup that does not exist is fine */
 	{

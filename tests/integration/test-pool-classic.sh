@@ -125,6 +125,78 @@ wait_for probe waiting 1 2>/dev/null # the refill after the invocation, with its
 mem=$(cat /sys/fs/cgroup/memory/fcrun/*probe*/memory.limit_in_bytes 2>/dev/null | head -n1)
 expect_eq "cgroup memory limit of a waiting probe sandbox" 67108864 "$mem"
 
+# recycled cgroups: each sandbox of a function takes an empty cgroup of the
+# function's pool (kept by its fork server between sandboxes, reset after
+# each teardown) instead of making and removing one in every hierarchy
+cgdir() { # cgdir CTRL CGPATH: its directory in CTRL's hierarchy (v1, hybrid or v2)
+	if [ -d /sys/fs/cgroup/$1 ]; then echo "/sys/fs/cgroup/$1$2"; else echo "/sys/fs/cgroup$2"; fi
+}
+memfile() { [ -d /sys/fs/cgroup/memory ] && echo memory.limit_in_bytes || echo memory.max; }
+# the waiting sandbox of FN (between invocations, the one whose init lives): "ID CGPATH INITPID"
+waiting_sb() {
+	local id p
+	for id in $(ls "$R/runtime"); do
+		case $id in *-"$1"-*) ;; *) continue ;; esac
+		p=$(jq -r .pid "$R/runtime/$id/state.json" 2>/dev/null) || continue
+		[ -n "$p" ] && [ -e /proc/"$p" ] && [ "$(awk '{print $3}' /proc/"$p"/stat 2>/dev/null)" != Z ] || continue
+		echo "$id $(jq -r .cgroup_path "$R/runtime/$id/state.json") $p"
+		return 0
+	done
+	return 1
+}
+mark=86$$
+check "deploy a function that leaves a daemonized process" "$F" fn deploy lefty --image bb --memory 64m \
+	-- /bin/sh -c "setsid sleep $mark </dev/null >/dev/null 2>&1 & echo ran"
+check "lefty pool fills" wait_for lefty waiting 1
+: >"$T/cgs"
+bad=0 badlim=0 killed=yes
+for i in 1 2 3 4 5 6; do
+	for _ in $(seq 500); do sb=$(waiting_sb lefty) && break; sleep 0.01; done
+	[ -n "$sb" ] || { bad=$((bad + 1)); echo "no waiting lefty sandbox" | diag; "$F" stats | diag; tail -5 "$T/serve.log" | diag; continue; }
+	set -- $sb
+	echo "$1 $2" >>"$T/cgs"
+	# nothing but the waiting sandbox's init in its cgroup (no tenant before it left one)
+	procs=$(cat "$(cgdir pids "$2")/cgroup.procs" 2>/dev/null | tr '\n' ' ')
+	[ "$procs" = "$3 " ] || { bad=$((bad + 1)); echo "cgroup $2 of $1 (init $3) holds: $procs" | diag; }
+	[ "$(cat "$(cgdir memory "$2")/$(memfile)")" = 67108864 ] || badlim=$((badlim + 1))
+	# a process outside the sandbox's pid namespace joins its cgroup (as the
+	# instances a fork-mode template forks do): it must not outlive the sandbox
+	sleep 1000 &
+	spid=$!
+	for d in /sys/fs/cgroup/*/fcrun/"${2#/fcrun/}" /sys/fs/cgroup/fcrun/"${2#/fcrun/}"; do
+		[ -d "$d" ] && echo $spid >"$d/cgroup.procs"
+	done
+	[ "$("$F" invoke lefty)" = ran ] || bad=$((bad + 1))
+	alive() { [ -e /proc/$1 ] && [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" != Z ]; }
+	for _ in $(seq 500); do alive $spid || break; sleep 0.02; done
+	if alive $spid; then killed=no; kill -9 $spid; wait $spid; else
+		wait $spid 2>/dev/null; [ $? = 137 ] || killed=no; fi
+	wait_for lefty waiting 1 2>/dev/null
+done
+expect_eq "a recycled cgroup holds only its sandbox's init (no process a previous one left)" 0 "$bad"
+expect_eq "a process left in a sandbox's cgroup is killed at its teardown" yes "$killed"
+expect_eq "every sandbox's cgroup has the function's memory limit" 0 "$badlim"
+reused=$(awk '{print $2}' "$T/cgs" | sort | uniq -d | wc -l)
+[ "$reused" -ge 1 ] && ok "cgroups recycled: $(awk '{print $2}' "$T/cgs" | sort -u | wc -l) for 6 sandboxes" ||
+	{ not_ok "cgroups recycled"; diag <"$T/cgs"; }
+for _ in $(seq 500); do grep -lx "sleep.$mark" /proc/[0-9]*/cmdline >/dev/null 2>&1 || break; sleep 0.01; done 2>/dev/null
+left=$(for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' <"$f" 2>/dev/null | grep -x "sleep $mark " ; done 2>/dev/null | wc -l)
+expect_eq "the daemonized processes were killed with their sandboxes" 0 "$left"
+# a redeploy with other limits: new cgroups, the old ones go as they come back
+check "redeploy lefty with --memory 32m" "$F" fn deploy lefty --image bb --memory 32m -- /bin/sh -c 'echo ran'
+for _ in $(seq 500); do sb=$(waiting_sb lefty) && [ "$(cat "$(cgdir memory "$(echo $sb | cut -d' ' -f2)")/$(memfile)")" = 33554432 ] && break; sleep 0.02; done
+set -- $sb
+expect_eq "after a redeploy a sandbox's cgroup has the new limit" 33554432 "$(cat "$(cgdir memory "$2")/$(memfile)")"
+echo "$1 $2" >>"$T/cgs"
+"$F" invoke lefty >/dev/null
+check "fn rm lefty" "$F" fn rm lefty
+cgleft() { local c n=0; for c in $(awk '{print $2}' "$T/cgs" | sort -u); do
+	[ -d "$(cgdir pids "$c")" ] && { echo "$c left"; n=$((n + 1)); }; done; [ $n = 0 ]; }
+for _ in $(seq 500); do cgleft >/dev/null && break; sleep 0.02; done
+check "fn rm removes the function's recycled cgroups" cgleft
+prefix=$(echo "$1" | cut -c1-13)
+recycled_left() { ls -d /sys/fs/cgroup/*/fcrun/"$prefix"*.cg* /sys/fs/cgroup/fcrun/"$prefix"*.cg* 2>/dev/null; }
+
 # 50 concurrent invocations (max 20: the rest wait in the queue)
 pids=
 for i in $(seq 50); do
@@ -240,6 +312,9 @@ expect_eq "no sandbox mount in the host's mount namespace (before and after kill
 start_daemon
 grep -q "removed .* sandboxes of a previous run" "$T/serve.log" && ok "restart reports the recovery" || not_ok "restart reports the recovery"
 check "nothing of the first run is left (mounts, cgroups, state, dirs)" leftovers "$T/run1.ids"
+ls "$R/runtime" >"$T/now.ids"
+recycled_left | grep -v -F -f <(for id in $(cat "$T/now.ids"); do jq -r .cgroup_path "$R/runtime/$id/state.json" 2>/dev/null; done | sed 's|^/fcrun/||') >"$T/cgleft"
+check "no recycled cgroup of the first run is left" test ! -s "$T/cgleft"
 alive=0
 for id in $(cat "$T/run1.ids"); do
 	for f in $(grep -lF "/$id" /proc/[0-9]*/cgroup 2>/dev/null); do
@@ -266,6 +341,7 @@ for p in $fs; do kill -0 "$p" 2>/dev/null && alive=1; done
 [ -n "$fs" ] && [ "$alive" = 0 ] && ok "fork servers ($fs) exit after the daemon's kill -9" || not_ok "fork servers ($fs) exit after the daemon's kill -9"
 fspid=
 check "the fork server removed every sandbox" leftovers "$T/run2.ids"
+check "the fork server removed its recycled cgroups" test -z "$(recycled_left)"
 
 # clean stop by pid
 start_daemon
@@ -274,6 +350,7 @@ ls "$R/runtime" >"$T/run3.ids"
 kill -TERM "$dpid"; wait "$dpid"; rc=$?; dpid= fspid=
 expect_eq "SIGTERM stops the daemon with status 0" 0 "$rc"
 check "a stopped daemon leaves nothing" leftovers "$T/run3.ids"
+check "a stopped daemon leaves no recycled cgroup" test -z "$(recycled_left)"
 [ -z "$(ls "$R/runtime")" ] && [ -z "$(ls "$R/sandboxes")" ] && ok "runtime and sandboxes dirs empty" || not_ok "runtime and sandboxes dirs empty"
 [ -S "$SOCK" ] && not_ok "socket removed on stop" || ok "socket removed on stop"
 
