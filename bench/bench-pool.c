@@ -627,12 +627,19 @@ static void bench_memory(struct pstate *p)
 	for (size_t i = 0; ids[i]; i++) {
 		if (!strstr(ids[i], "-cat-"))
 			continue;
-		_cleanup_free_ char *cgp = fc_asprintf("/sys/fs/cgroup/memory/fcrun/%s", ids[i]);
+		/* its cgroup: one of the function's recycled ones */
+		struct fcrt_state *st = NULL;
+		if (fcrt_state_load(rt, ids[i], &st, NULL) < 0)
+			continue;
+		_cleanup_free_ char *cgp = fc_asprintf("/sys/fs/cgroup/memory%s", st->cgroup_path);
 		_cleanup_free_ char *procs = fc_asprintf("%s/cgroup.procs", cgp);
+		_cleanup_free_ char *procs2 =
+		    fc_asprintf("/sys/fs/cgroup%s/cgroup.procs", st->cgroup_path);
+		fcrt_state_free(st);
 		char *data = NULL;
 		if (fc_read_file_at(AT_FDCWD, procs, &data, NULL, 0, NULL) < 0) {
 			free(procs);
-			procs = fc_asprintf("/sys/fs/cgroup/fcrun/%s/cgroup.procs", ids[i]);
+			procs = TAKE_PTR(procs2);
 			if (fc_read_file_at(AT_FDCWD, procs, &data, NULL, 0, NULL) < 0)
 				continue;
 		}

@@ -127,10 +127,12 @@ sandbox_of() {
 	done
 	return 1
 }
-# cg_value ID v1-CONTROLLER v1-FILE v2-FILE: a sandbox's cgroup setting
+# cg_value ID v1-CONTROLLER v1-FILE v2-FILE: a sandbox's cgroup setting (its
+# cgroup is one of the function's recycled ones: the path is in its state)
 cg_value() {
-	local f
-	for f in "/sys/fs/cgroup/$2/fcrun/$1/$3" "/sys/fs/cgroup/fcrun/$1/$4" "/sys/fs/cgroup/unified/fcrun/$1/$4"; do
+	local f c
+	c=$(jq -r .cgroup_path "$R/runtime/$1/state.json" 2>/dev/null)
+	for f in "/sys/fs/cgroup/$2$c/$3" "/sys/fs/cgroup$c/$4" "/sys/fs/cgroup/unified$c/$4"; do
 		[ -r "$f" ] && { cat "$f"; return 0; }
 	done
 	echo none
