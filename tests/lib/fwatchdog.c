@@ -18,7 +18,9 @@
  *     upstream of mode=http is): it answers each request with what it got
  *     (method, path, query, headers, the body's length); ?echo=1 sends the
  *     body back, ?sleep=S waits S seconds first, ?status=N answers N,
- *     ?header=K:V adds a header, ?redirect=URL answers 302 with Location.
+ *     ?header=K:V adds a header, ?redirect=URL answers 302 with Location
+ *     (so does every request when $destination is set, as OpenFaaS's
+ *     redirector sample function does).
  *
  * Both watchdogs listen on $port (8080), serve GET /_/health (503 until
  * ready: the lock file /tmp/.lock written, and in http mode the upstream
@@ -677,7 +679,8 @@ static int serve(struct conn *c, struct req *r)
 			buf_printf(&extra, "%s: %s\r\n", v, colon + 1);
 		}
 	}
-	if (arg(r, "redirect", v, sizeof(v))) {
+	const char *dest = getenv("destination"); /* as OpenFaaS's redirector sample */
+	if (arg(r, "redirect", v, sizeof(v)) || (dest && snprintf(v, sizeof(v), "%s", dest) > 0)) {
 		status = 302;
 		buf_printf(&extra, "Location: %s\r\n", v);
 	}
