@@ -342,6 +342,39 @@ static void on_sb_exit(void *data, short revents)
 		pool_sandbox_exited(io->d->pool, io->sb, st, fc_now_ns()); /* frees io */
 }
 
+/* Fork mode, a classic instance waiting in fcstart.ready(): its stdio and
+ * environment ("S" and KEY=VALUE entries, NUL-separated) on its channel. */
+static int fork_handover(struct sb_io *io, const struct fcrt_start_args *a, struct fc_error **err)
+{
+	struct fc_buf b = {0};
+	fc_buf_printf(&b, "S");
+	for (size_t i = 0; a->env && a->env[i]; i++) {
+		fc_buf_printf(&b, "%s", a->env[i]);
+		fc_buf_append(&b, "", 1);
+	}
+	union {
+		char c[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} cb = {0};
+	struct iovec iov = {.iov_base = b.data, .iov_len = b.len};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.c, .msg_controllen = sizeof(cb.c)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
+	memcpy(CMSG_DATA(cm), a->stdio, 3 * sizeof(int));
+	ssize_t n =
+	    io->start_fd >= 0 ? sendmsg(io->start_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+	int e = io->start_fd >= 0 ? errno : EBADF;
+	free(b.data);
+	if (n < 0)
+		return fc_error_set(err, e, "hand the invocation to the forked instance");
+	close(io->start_fd);
+	io->start_fd = -1;
+	return 0;
+}
+
 /* Hand sandbox sb over to the invocation: its stdio, env. An HTTP instance
  * gets /dev/null and its function's log for stdout and stderr; a classic
  * invocation without a stderr of its own, the log for it. */
@@ -375,10 +408,12 @@ static int op_handover(void *ctx, struct pool_sb *sb, struct pool_inv *pi, struc
 			a.stdio[2] = log;
 	}
 	struct fc_error *e = NULL;
-	int r = fcrt_start_socket_ex(&ct, &a, &e);
+	bool forked = sb->fn->spec.prewarm == FCPOOL_PREWARM_FORK;
+	int r = forked ? fork_handover(io, &a, &e) : fcrt_start_socket_ex(&ct, &a, &e);
 	h->t_done = fc_now_ns();
 	h->exec_ns = ct.exec_ns;
-	io->start_fd = ct.sync_fd; /* -1 after a successful start */
+	if (!forked)
+		io->start_fd = ct.sync_fd; /* -1 after a successful start */
 	if (r < 0) {
 		fc_log(FC_LOG_WARN, "function `%s`: hand-over of `%s` failed: %s",
 		       sb->fn->spec.name, sb->id, e ? e->msg : "?");
@@ -386,7 +421,9 @@ static int op_handover(void *ctx, struct pool_sb *sb, struct pool_inv *pi, struc
 		return r;
 	}
 	close_stdio(inv);
-	if (io->pidfd >= 0 && !io->exit_w)
+	/* a forked instance's exit (its own status, which its template reaps)
+	 * is reported by the fork server */
+	if (io->pidfd >= 0 && !io->exit_w && !forked)
 		io->exit_w = loop_watch(d->l, io->pidfd, POLLIN, on_sb_exit, io);
 	return 0;
 }
@@ -698,7 +735,7 @@ static int deploy(struct daemon *d, struct fcpool_fn_spec *spec, bool pulled, st
 		           : bundle_make(d->store, spec, base, &b, err);
 	if (r >= 0 && spec->mode_auto)
 		spec->mode = b->mode; /* from the image: http when it runs a watchdog */
-	if (r >= 0 && spec->prewarm != FCPOOL_PREWARM_EXEC && spec->mode != FCPOOL_HTTP)
+	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_STARTED && spec->mode != FCPOOL_HTTP)
 		r = fc_error_set(err, ENOTSUP,
 		                 "function `%s`: prewarm %s is for HTTP functions (--mode http)",
 		                 spec->name, fcpool_prewarm_name(spec->prewarm));

@@ -243,6 +243,7 @@ static void reap(int sock, bool report)
 				continue;
 			struct fs_msg m = {.type = FS_EXITED, .pid = pid, .status = st};
 			memcpy(m.id, table[i].id, sizeof(m.id));
+			zygote_status(pid, &m.status); /* fork mode: the instance's own */
 			if (report)
 				fs_send(sock, &m, -1, false);
 			zygote_reaped(pid);

@@ -64,7 +64,15 @@ struct zinstance {
 	char id[96];
 	pid_t holder; /* its sandbox's init */
 	pid_t pid;    /* its process (forked from the template) */
+	pid_t tpid;   /* the same in the template's PID namespace */
 	int pidfd;
+	/* a classic instance: its init's start socket (the daemon holds the
+	 * instance's channel instead), and its process's wait status once the
+	 * template reported it */
+	int holder_sync;
+	bool has_status;
+	int status;
+	struct ztemplate *tmpl;
 	struct zinstance *next;
 };
 
@@ -348,7 +356,7 @@ static pid_t chan_expect(int fd, char want, const char *step, struct fc_error **
 }
 
 /* Steps 3-5 for the sandbox c: the order, the joining, the cgroup. */
-static pid_t fork_into(struct ztemplate *t, struct fcrt_container *c, int uns,
+static pid_t fork_into(struct ztemplate *t, struct fcrt_container *c, int uns, int *chan,
                        struct fc_error **err)
 {
 	static const char *const names[] = {"mnt", "net", "ipc", "uts", "cgroup"};
@@ -400,8 +408,35 @@ static pid_t fork_into(struct ztemplate *t, struct fcrt_container *c, int uns,
 		r = fc_error_code(*err) ? fc_error_code(*err) : -EPROTO;
 	if (r < 0 && pid > 0)
 		kill(pid, SIGKILL);
-	close(ch[0]);
+	if (r > 0 && chan)
+		*chan = ch[0]; /* a classic instance's: its invocation's stdio goes on it */
+	else
+		close(ch[0]);
 	return r;
+}
+
+/* pid's pid in the PID namespace level below the host's (0: none). */
+static pid_t ns_pid(pid_t pid, int level)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	_cleanup_fclose_ FILE *f = fopen(p, "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	while (f && getline(&line, &cap, f) > 0) {
+		if (strncmp(line, "NSpid:", 6) != 0)
+			continue;
+		char *s = line + 6, *end;
+		for (int i = 0; i <= level; i++) {
+			long v = strtol(s, &end, 10);
+			if (end == s)
+				return 0;
+			if (i == level)
+				return (pid_t)v;
+			s = end;
+		}
+	}
+	return 0;
 }
 
 int zygote_fork(const struct fs_msg *m, struct bundle *b, const char *rt_root,
@@ -433,7 +468,9 @@ int zygote_fork(const struct fs_msg *m, struct bundle *b, const char *rt_root,
 	if (r < 0)
 		return r;
 	uint64_t t2 = fc_now_ns();
-	pid_t pid = fork_into(t, c, uns, err);
+	bool classic = b->mode == FCPOOL_CLASSIC;
+	int chan = -1;
+	pid_t pid = fork_into(t, c, uns, classic ? &chan : NULL, err);
 	int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 	if (pid > 0 && pidfd < 0)
 		pid = fc_error_set(err, errno, "pidfd of the instance's process %d", (int)pid);
@@ -460,11 +497,51 @@ int zygote_fork(const struct fs_msg *m, struct bundle *b, const char *rt_root,
 	snprintf(z->id, sizeof(z->id), "%s", m->id);
 	z->holder = c->pid;
 	z->pid = pid;
+	z->tpid = ns_pid(pid, 1);
 	z->pidfd = pidfd;
+	z->holder_sync = -1;
+	z->tmpl = t;
+	if (classic) {
+		/* the daemon gets the channel as the sandbox's start socket */
+		z->holder_sync = c->sync_fd;
+		c->sync_fd = chan;
+	}
 	z->next = instances;
 	instances = z;
 	*out = c;
 	return 0;
+}
+
+/* A template's messages: R (ready), X PID STATUS (a forked child of it, its
+ * pid in the template's PID namespace, ended: a classic instance's exit
+ * status); EOF: it is going. */
+static void template_read(int sock, struct ztemplate *t)
+{
+	for (;;) {
+		char buf[64];
+		ssize_t k = recv(t->ctl, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (k < 0 && errno == EAGAIN)
+			return;
+		if (k <= 0) {
+			close(t->ctl); /* its exit is reported when it is reaped */
+			t->ctl = -1;
+			return;
+		}
+		buf[k] = '\0';
+		int pid, st;
+		if (buf[0] == 'R' && !t->ready) {
+			struct fs_msg m = {.type = FS_READY};
+			memcpy(m.id, t->id, sizeof(m.id));
+			t->ready = true;
+			fs_send(sock, &m, -1, false);
+		} else if (sscanf(buf, "X %d %d", &pid, &st) == 2 && pid > 0) {
+			for (struct zinstance *z = instances; z; z = z->next)
+				if (z->tmpl == t && z->tpid == pid && !z->has_status) {
+					z->has_status = true;
+					z->status = st;
+				}
+		}
+	}
 }
 
 size_t zygote_nfds(void)
@@ -497,29 +574,34 @@ void zygote_events(int sock, const struct pollfd *p, size_t n)
 		for (struct ztemplate *t = templates; t; t = t->next) {
 			if (t->ctl != p[i].fd)
 				continue;
-			char buf[64];
-			ssize_t k = recv(t->ctl, buf, sizeof(buf), MSG_DONTWAIT);
-			if (k > 0 && buf[0] == 'R' && !t->ready) {
-				struct fs_msg m = {.type = FS_READY};
-				memcpy(m.id, t->id, sizeof(m.id));
-				t->ready = true;
-				fs_send(sock, &m, -1, false);
-			} else if (k == 0 || (k < 0 && errno != EAGAIN)) {
-				close(t->ctl); /* its exit is reported when it is reaped */
-				t->ctl = -1;
-			}
+			template_read(sock, t);
 			break;
 		}
 		for (struct zinstance *z = instances; z; z = z->next) {
 			if (z->pidfd != p[i].fd)
 				continue;
-			/* its process is gone: its sandbox goes */
+			/* its process is gone: its sandbox goes; a classic one's
+			 * exit status comes from the template (which reaps it) */
+			for (int w = 0; w < 20 && !z->has_status && z->holder_sync >= 0 &&
+			                z->tmpl && z->tmpl->ctl >= 0;
+			     w++) {
+				struct pollfd q = {.fd = z->tmpl->ctl, .events = POLLIN};
+				if (poll(&q, 1, 5) > 0)
+					template_read(sock, z->tmpl);
+			}
 			close(z->pidfd);
 			z->pidfd = -1;
 			kill(z->holder, SIGKILL);
 			break;
 		}
 	}
+}
+
+void zygote_status(pid_t pid, int *status)
+{
+	for (struct zinstance *z = instances; z; z = z->next)
+		if (z->holder == pid && z->has_status)
+			*status = z->status;
 }
 
 void zygote_reaped(pid_t pid)
@@ -529,6 +611,9 @@ void zygote_reaped(pid_t pid)
 		if (t->pid != pid)
 			continue;
 		*pt = t->next;
+		for (struct zinstance *z = instances; z; z = z->next)
+			if (z->tmpl == t)
+				z->tmpl = NULL;
 		if (t->ctl >= 0)
 			close(t->ctl);
 		close(t->userns);
@@ -540,6 +625,8 @@ void zygote_reaped(pid_t pid)
 		if (z->holder != pid)
 			continue;
 		*pz = z->next;
+		if (z->holder_sync >= 0)
+			close(z->holder_sync);
 		if (z->pidfd >= 0) {
 			syscall(SYS_pidfd_send_signal, z->pidfd, SIGKILL, NULL, 0);
 			close(z->pidfd);

@@ -34,6 +34,9 @@ size_t zygote_pollfds(struct pollfd *p, size_t max);
  * (FS_READY); an instance's process that exited has its sandbox's init
  * killed (its exit is reported as the sandbox's). */
 void zygote_events(int sock, const struct pollfd *p, size_t n);
+/* A sandbox's init pid was reaped with *status: an instance's is its
+ * process's, when its template reported it. */
+void zygote_status(pid_t pid, int *status);
 /* A sandbox's init was reaped: a template is forgotten, an instance's
  * process is killed. */
 void zygote_reaped(pid_t pid);

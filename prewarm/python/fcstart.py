@@ -192,12 +192,45 @@ def _instance(ctl, fds, caps, cwd, libc, last):
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         _forked = True
         chan.send(b"R")
+        if os.environ.get("FCSTART_MODE") == "classic":
+            _invocation(chan)
         chan.close()
     except BaseException as e:
         try:
             chan.send(("E" + str(e)).encode()[:1000])
         finally:
             os._exit(1)
+
+
+def _invocation(chan):
+    """A classic instance: wait for the invocation's stdin, stdout and stderr
+    (and its environment, NUL-separated) on the channel."""
+    msg, fds, _, _ = socket.recv_fds(chan, 65536, 3)
+    if not msg or msg[:1] != b"S" or len(fds) != 3:
+        os._exit(0)  # the instance goes before it served
+    for i, fd in enumerate(fds):
+        os.dup2(fd, i)
+        os.close(fd)
+    for kv in msg[1:].split(b"\0"):
+        k, eq, v = kv.partition(b"=")
+        if eq and k:
+            os.environb[k] = v
+
+
+def _reap(ctl):
+    """The template: reap its forked children and tell the fork server how
+    each ended (a classic instance's exit status is its invocation's)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        try:
+            ctl.send(b"X %d %d" % (pid, status))
+        except OSError:
+            pass
 
 
 def ready():
@@ -218,7 +251,8 @@ def ready():
     caps, last, cwd = _caps(), _last_cap(), os.getcwd()
     gc.collect()
     gc.freeze()  # instances do not write to every initialized page
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked children are reaped
+    # forked children are reaped, their ends reported
+    signal.signal(signal.SIGCHLD, lambda signum, frame: _reap(ctl))
     sys.stdout.flush()
     sys.stderr.flush()
     ctl.send(b"R")

@@ -7,8 +7,8 @@
 # capabilities; isolation between two instances (files, processes, network
 # namespace, cgroup memory limit enforced per instance); fresh randomness;
 # the gateway; a template killed (remade) and a redeploy (a new template); a
-# hostile template whose instances keep every capability of their user
-# namespace and try to escape (a host canary file, the helper's files, their
+# classic (stdin/stdout) function; a hostile template whose instances keep
+# every capability of their user namespace and try to escape (a host canary file, the helper's files, their
 # cgroup limit, the host's and another function's processes); kill -9 of the
 # daemon with the template and instances alive (nothing left). TAP output.
 . "$(dirname "$0")/../lib/pool.sh"
@@ -139,6 +139,20 @@ kill -0 "$dpid" && ok "the daemon lives" || not_ok "the daemon was killed"
 expect_eq "the other function's instances still answer, its template unharmed" "true 3" \
 	"$(about pyf | jq -r .forked) $(pstat pyf template.made)"
 check "remove it" "$F" fn rm evil
+
+# ---- a classic (stdin/stdout) function -------------------------------------------------
+check "deploy the classic Python function with --prewarm fork" \
+	"$F" fn deploy pyc --image py --mode classic --prewarm fork --env FN_NAME=pyc -- python3 /app/classic.py
+check "its instance is forked and waits in fcstart.ready()" wait_for pyc waiting 1 60
+out=$("$F" invoke pyc --data "hello" --env FN_INVOKE=v1); rc=$?
+expect_eq "an invocation gets its stdin, stdout and environment (initialized once, in the template)" \
+	"0 hello v1 201649 1" "$rc $(printf '%s' "$out" | jq -r '"\(.echo) \(.env) \(.entries) \(.pid)"')"
+"$F" invoke pyc --data "exit 3" >/dev/null; rc=$?
+expect_eq "its exit status is the invocation's" 3 "$rc"
+out2=$("$F" invoke pyc --data "again")
+[ "$(printf '%s' "$out" | jq -r .random)" != "$(printf '%s' "$out2" | jq -r .random)" ] &&
+	ok "each invocation is a new instance with its own random state" || not_ok "same random: $out $out2"
+check "remove it" "$F" fn rm pyc
 
 # ---- kill -9 of the daemon with the template and instances alive ------------------
 check "the template and 2 instances are alive" wait_for pyf waiting 2 30
