@@ -540,10 +540,15 @@ static unsigned sandboxes_memory_ex(struct fstate *g, const char *fn, double *ps
 	for (size_t i = 0; ids[i]; i++) {
 		if (!strstr(ids[i], needle))
 			continue;
-		static const char *const bases[] = {"/sys/fs/cgroup/memory/fcrun",
-		                                    "/sys/fs/cgroup/fcrun"};
-		for (size_t b = 0; b < 2; b++) {
-			_cleanup_free_ char *cgp = fc_asprintf("%s/%s", bases[b], ids[i]);
+		/* its cgroup, from its state: one of the function's recycled ones */
+		struct fcrt_state *st = NULL;
+		if (fcrt_state_load(rt, ids[i], &st, NULL) < 0)
+			continue;
+		_cleanup_free_ char *path = fc_strdup(st->cgroup_path ? st->cgroup_path : "");
+		fcrt_state_free(st);
+		static const char *const bases[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup"};
+		for (size_t b = 0; b < 2 && *path; b++) {
+			_cleanup_free_ char *cgp = fc_asprintf("%s%s", bases[b], path);
 			_cleanup_free_ char *procs = fc_asprintf("%s/cgroup.procs", cgp);
 			_cleanup_free_ char *data = NULL;
 			if (fc_read_file_at(AT_FDCWD, procs, &data, NULL, 0, NULL) < 0)
