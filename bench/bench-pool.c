@@ -928,6 +928,10 @@ static void phases_read(struct pstate *p)
 				phase_add(p, "td:mntns", strlen("td:mntns"),
 				          strtod(m + strlen("namespace "), NULL));
 			}
+			const char *cr = strstr(t, "cgroup reset ");
+			if (cr) /* the recycled cgroup made ready for the next sandbox */
+				phase_add(p, "td:cgreset", strlen("td:cgreset"),
+				          strtod(cr + strlen("cgroup reset "), NULL));
 		}
 	}
 }
