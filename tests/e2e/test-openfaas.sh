@@ -47,12 +47,7 @@ PORT=$((20000 + $$ % 20000)) NGX=$((20000 + ($$ + 7) % 20000)) CBP=$((20000 + ($
 U=http://127.0.0.1:$PORT  # fcstart
 N=http://127.0.0.1:$NGX   # nginx in front
 dpid= npid= cbpid=
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-diag() { sed 's/^/# /'; }
-expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; printf 'expected: %s\n  actual: %s\n' "$2" "$3" | diag; fi; }
-expect_match() { if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1"; printf 'expected /%s/ in:\n%s\n' "$2" "$3" | head -40 | diag; fi; }
+. "$src/tests/lib/tap.sh"
 
 # the daemon's fork servers and every process under them: ours to kill
 daemon_tree() { [ -n "$dpid" ] && ps -o pid= --ppid "$dpid" 2>/dev/null | tr -d ' '; }
@@ -380,5 +375,4 @@ expect_eq "the daemon stops cleanly" 0 "$?"
 pfx=$(head -1 "$T/logs.ndjson" | jq -r .instance | cut -d- -f1,2)
 expect_eq "no cgroup of a sandbox left ($pfx-*)" "" "$(ls -d /sys/fs/cgroup/*/fcrun/"$pfx"-* /sys/fs/cgroup/fcrun/"$pfx"-* 2>/dev/null)"
 expect_eq "no process of the daemon's left" "" "$(pgrep -f -- "--root $R" || true)"
-echo "1..$n"
-[ "$failed" = 0 ]
+done_testing

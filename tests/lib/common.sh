@@ -8,26 +8,7 @@ FCRUN=${FCRUN:-$FC_BUILD_ROOT/runtime/fcrun}
 FCSTART=${FCSTART:-$FC_BUILD_ROOT/bench/fcstart}
 MKBUNDLE=$FC_SOURCE_ROOT/tests/lib/mkbundle.sh
 
-tap_n=0
-tap_failed=0
-ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
-not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
-skip_all() { echo "1..0 # SKIP $*"; exit 77; }
-diag() { sed 's/^/# /'; }
-
-# check DESC CMD...: ok when CMD succeeds
-check() {
-	local desc=$1; shift
-	if "$@" >"$T/out" 2>&1; then ok "$desc"; else not_ok "$desc"; diag <"$T/out"; fi
-}
-# expect_eq DESC EXPECTED ACTUAL
-expect_eq() {
-	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; printf 'expected: %s\n  actual: %s\n' "$2" "$3" | diag; fi
-}
-# expect_match DESC REGEX ACTUAL
-expect_match() {
-	if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1"; printf 'expected /%s/ in:\n%s\n' "$2" "$3" | diag; fi
-}
+. "$FC_SOURCE_ROOT/tests/lib/tap.sh"
 
 require_root() { [ "$(id -u)" = 0 ] || skip_all "needs root"; }
 
