@@ -404,8 +404,10 @@ static pid_t fork_into(struct ztemplate *t, struct fcrt_container *c, int uns, i
 	    (pid = chan_expect(ch[0], 'R', "become ready", err)) > 0 &&
 	    check_ns(pid, c->pid, uns, err) == 0)
 		r = pid;
+	else if (r == 0 && !*err)
+		r = fc_error_set(err, EPIPE, "the forked instance left its channel");
 	else if (r == 0)
-		r = fc_error_code(*err) ? fc_error_code(*err) : -EPROTO;
+		r = fc_error_code(*err);
 	if (r < 0 && pid > 0)
 		kill(pid, SIGKILL);
 	if (r > 0 && chan)
