@@ -7,13 +7,23 @@
 #include "fsproto.h"
 
 /* Free cgroups kept per function: enough for the sandboxes that run and
- * wait at once under a burst (each holds one meanwhile); the rest go. */
+ * wait at once under a burst (each holds one meanwhile); the rest go. Each
+ * holds a memory cgroup (about 1 MiB of kernel memory on a v1 host), so
+ * those left unused for CGPOOL_IDLE_NS go too, but CGPOOL_KEEP. */
 #define CGPOOL_FREE_MAX 64
+#define CGPOOL_KEEP     2
+#define CGPOOL_IDLE_NS  (10ull * 1000000000ull)
+#define CGPOOL_TRIM_MAX 4 /* removals per call: the fork server has other work */
+
+struct cgpool_free {
+	char *path;
+	uint64_t since; /* when it came back */
+};
 
 struct cgpool_fn {
 	char *name;
 	unsigned gen;
-	char **free; /* empty, reset cgroups */
+	struct cgpool_free *free; /* empty, reset cgroups, the oldest first */
 	size_t n_free, cap_free;
 	struct cgpool_fn *next;
 };
@@ -57,7 +67,7 @@ char *cgpool_take(const char *fn, unsigned *gen)
 	struct cgpool_fn *f = find(fn, true);
 	*gen = f->gen;
 	if (f->n_free)
-		return f->free[--f->n_free];
+		return f->free[--f->n_free].path; /* the newest: the oldest may go */
 	/* a new one, made by the sandbox's create */
 	return fc_asprintf("/fcrun/%s%s.cg%d.%llu", prefix ? prefix : "fcs-", fn, (int)getpid(),
 	                   ++made);
@@ -82,9 +92,9 @@ void cgpool_give(const char *fn, unsigned gen, char *path)
 	}
 	if (f->n_free == f->cap_free) {
 		f->cap_free = f->cap_free ? f->cap_free * 2 : 16;
-		f->free = fc_realloc(f->free, f->cap_free * sizeof(char *));
+		f->free = fc_realloc(f->free, f->cap_free * sizeof(*f->free));
 	}
-	f->free[f->n_free++] = path;
+	f->free[f->n_free++] = (struct cgpool_free){path, fc_now_ns()};
 }
 
 void cgpool_drop(const char *fn)
@@ -97,7 +107,7 @@ void cgpool_drop(const char *fn)
 		return;
 	*p = f->next;
 	while (f->n_free)
-		remove_one(f->free[--f->n_free]);
+		remove_one(f->free[--f->n_free].path);
 	free(f->free);
 	free(f->name);
 	free(f);
@@ -107,6 +117,28 @@ void cgpool_drop_all(void)
 {
 	while (fns)
 		cgpool_drop(fns->name);
+}
+
+int cgpool_trim(uint64_t now)
+{
+	int next = -1, done = 0;
+	for (struct cgpool_fn *f = fns; f; f = f->next) {
+		while (f->n_free > CGPOOL_KEEP) {
+			uint64_t due = f->free[0].since + CGPOOL_IDLE_NS;
+			if (due > now) {
+				int ms = (int)((due - now) / 1000000) + 1;
+				if (next < 0 || ms < next)
+					next = ms;
+				break;
+			}
+			if (done == CGPOOL_TRIM_MAX)
+				return 0; /* more at once: again after a poll */
+			remove_one(f->free[0].path);
+			memmove(f->free, f->free + 1, --f->n_free * sizeof(*f->free));
+			done++;
+		}
+	}
+	return next;
 }
 
 size_t cgpool_free_count(void)

@@ -26,6 +26,10 @@ void cgpool_give(const char *fn, unsigned gen, char *path);
 void cgpool_drop(const char *fn);
 /* The fork server's exit: every free cgroup goes. */
 void cgpool_drop_all(void);
+/* Remove the free cgroups unused for a while (a function keeps a few);
+ * returns the milliseconds until the next is due, 0 when more are due now,
+ * -1 when none is. */
+int cgpool_trim(uint64_t now);
 /* Free cgroups now (all functions). */
 size_t cgpool_free_count(void);
 

@@ -302,7 +302,9 @@ void fs_main(int sock, const char *root)
 		p[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		nz = zygote_pollfds(p + 2, nz);
 		/* teardowns wait while a message (a creation) is there */
-		if (poll(p, 2 + nz, n_doomed ? 0 : -1) < 0 && errno != EINTR)
+		/* and the free cgroups unused for a while go when due */
+		int tmo = cgpool_trim(fc_now_ns());
+		if (poll(p, 2 + nz, n_doomed ? 0 : tmo) < 0 && errno != EINTR)
 			break;
 		zygote_events(sock, p + 2, nz);
 		if (p[1].revents & POLLIN) {

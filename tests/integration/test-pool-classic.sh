@@ -231,6 +231,13 @@ wait $xpid
 	not_ok "sustained load: $most sandboxes' state at once (dead ones waiting for their teardown)"
 check "no creation in flight after the load" wait_for cat creating 0
 check "pool back to min after the load" wait_for cat waiting 1
+# the free recycled cgroups (each with a memory cgroup) unused for 10 s go,
+# but 2 per function and fork server: at most 1 waiting + 2 x 2 are left
+catcgs() { ls -d "$(cgdir pids /fcrun/"$prefix")"cat.cg* 2>/dev/null | wc -l; }
+before=$(catcgs)
+for _ in $(seq 200); do [ "$(catcgs)" -le 5 ] && break; sleep 0.1; done
+[ "$(catcgs)" -le 5 ] && ok "unused recycled cgroups removed after a while ($before -> $(catcgs))" ||
+	not_ok "unused recycled cgroups removed after a while ($before -> $(catcgs))"
 
 # idle reaping and on-demand with an empty pool
 check "scale cat to min 0" "$F" fn scale cat --min 0 --max 5
