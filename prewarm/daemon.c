@@ -96,6 +96,9 @@ struct sb_io {
 	struct loop_watch *exit_w;
 	uint64_t keep_at;
 	struct http_probe *probe;
+	/* started mode, a classic instance: its channel (start_fd) is watched
+	 * for fcstart.ready()'s report */
+	struct loop_watch *chan_w;
 	char last_probe[96]; /* what the probe found last, once it is stopped */
 };
 
@@ -297,6 +300,10 @@ static void op_kill(void *ctx, struct pool_sb *sb)
 		http_probe_cancel(io->probe);
 		io->probe = NULL;
 	}
+	if (io) {
+		loop_unwatch(io->chan_w);
+		io->chan_w = NULL;
+	}
 	if (io && io->start_fd >= 0) {
 		/* closing the start socket makes a waiting init exit by itself */
 		close(io->start_fd);
@@ -342,9 +349,15 @@ static void on_sb_exit(void *data, short revents)
 		pool_sandbox_exited(io->d->pool, io->sb, st, fc_now_ns()); /* frees io */
 }
 
-/* Fork mode, a classic instance waiting in fcstart.ready(): its stdio and
- * environment ("S" and KEY=VALUE entries, NUL-separated) on its channel. */
-static int fork_handover(struct sb_io *io, const struct fcrt_start_args *a, struct fc_error **err)
+/* A classic instance started ahead (started or fork mode) waiting in
+ * fcstart.ready(): its invocation's stdio and environment ("S" and
+ * KEY=VALUE entries, NUL-separated) on its channel. */
+static bool on_channel(const struct pool_sb *sb)
+{
+	return sb->fn->spec.mode == FCPOOL_CLASSIC && sb->fn->spec.prewarm != FCPOOL_PREWARM_EXEC;
+}
+
+static int chan_handover(struct sb_io *io, const struct fcrt_start_args *a, struct fc_error **err)
 {
 	struct fc_buf b = {0};
 	fc_buf_printf(&b, "S");
@@ -369,7 +382,7 @@ static int fork_handover(struct sb_io *io, const struct fcrt_start_args *a, stru
 	int e = io->start_fd >= 0 ? errno : EBADF;
 	free(b.data);
 	if (n < 0)
-		return fc_error_set(err, e, "hand the invocation to the forked instance");
+		return fc_error_set(err, e, "hand the invocation to the instance on its channel");
 	close(io->start_fd);
 	io->start_fd = -1;
 	return 0;
@@ -408,11 +421,11 @@ static int op_handover(void *ctx, struct pool_sb *sb, struct pool_inv *pi, struc
 			a.stdio[2] = log;
 	}
 	struct fc_error *e = NULL;
-	bool forked = sb->fn->spec.prewarm == FCPOOL_PREWARM_FORK;
-	int r = forked ? fork_handover(io, &a, &e) : fcrt_start_socket_ex(&ct, &a, &e);
+	bool forked = sb->fn->spec.prewarm == FCPOOL_PREWARM_FORK, chan = on_channel(sb);
+	int r = chan ? chan_handover(io, &a, &e) : fcrt_start_socket_ex(&ct, &a, &e);
 	h->t_done = fc_now_ns();
 	h->exec_ns = ct.exec_ns;
-	if (!forked)
+	if (!chan)
 		io->start_fd = ct.sync_fd; /* -1 after a successful start */
 	if (r < 0) {
 		fc_log(FC_LOG_WARN, "function `%s`: hand-over of `%s` failed: %s",
@@ -501,12 +514,42 @@ static void on_ready(void *data)
 	pool_sandbox_ready(io->d->pool, io->sb, fc_now_ns());
 }
 
+/* Started mode, a classic instance: fcstart.ready() reports "R" on its
+ * channel (its stdin). Anything else (the channel closed: its process
+ * ended) is noted for the report of its failure, which its exit or the ready
+ * timeout brings. */
+static void on_chan(void *data, short revents)
+{
+	struct sb_io *io = data;
+	char buf[64];
+	(void)revents;
+	ssize_t k = recv(io->start_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (k < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	loop_unwatch(io->chan_w);
+	io->chan_w = NULL;
+	if (k == 1 && buf[0] == 'R') {
+		pool_sandbox_ready(io->d->pool, io->sb, fc_now_ns());
+		return;
+	}
+	/* its exit, or the ready timeout, fails it */
+	snprintf(io->last_probe, sizeof(io->last_probe), "%s",
+	         k == 0 ? "its channel (stdin) closed, no fcstart.ready()"
+	                : "not fcstart.ready()'s report on its channel");
+}
+
 /* Started mode: an HTTP instance is ready when 127.0.0.1:8080 accepts in its
- * namespace and, with a readiness path, GET of it answers 200. */
+ * namespace and, with a readiness path, GET of it answers 200; a classic one
+ * once fcstart.ready() reports on its channel. */
 static int op_probe(void *ctx, struct pool_sb *sb)
 {
 	struct daemon *d = ctx;
 	struct sb_io *io = sb->data;
+	if (io && sb->fn->spec.mode == FCPOOL_CLASSIC &&
+	    sb->fn->spec.prewarm == FCPOOL_PREWARM_STARTED && io->start_fd >= 0) {
+		io->chan_w = loop_watch(d->l, io->start_fd, POLLIN, on_chan, io);
+		return 0;
+	}
 	if (!io || sb->fn->spec.mode != FCPOOL_HTTP)
 		return 1;
 	_cleanup_free_ char *p = fc_asprintf("/proc/%d/ns/net", (int)io->pid);
@@ -534,6 +577,7 @@ static void op_sandbox_gone(void *ctx, struct pool_sb *sb)
 		return;
 	http_probe_cancel(io->probe);
 	loop_unwatch(io->exit_w);
+	loop_unwatch(io->chan_w);
 	if (io->pidfd >= 0)
 		close(io->pidfd);
 	if (io->start_fd >= 0)
@@ -735,10 +779,9 @@ static int deploy(struct daemon *d, struct fcpool_fn_spec *spec, bool pulled, st
 		           : bundle_make(d->store, spec, base, &b, err);
 	if (r >= 0 && spec->mode_auto)
 		spec->mode = b->mode; /* from the image: http when it runs a watchdog */
-	if (r >= 0 && spec->prewarm == FCPOOL_PREWARM_STARTED && spec->mode != FCPOOL_HTTP)
-		r = fc_error_set(err, ENOTSUP,
-		                 "function `%s`: prewarm %s is for HTTP functions (--mode http)",
-		                 spec->name, fcpool_prewarm_name(spec->prewarm));
+	/* a classic function in started mode is accepted: it is ready once it
+	 * reports so on its channel (fcstart.ready()); one that never does
+	 * fails readiness, saying it needs fcstart.ready() (pool.c) */
 	if (r >= 0 && spec->prewarm != FCPOOL_PREWARM_EXEC) {
 		/* fcstart's Python helper, read-only at /.fcstart/python */
 		_cleanup_free_ char *dir = fc_asprintf("%s/helper/python", d->root);

@@ -195,7 +195,7 @@ struct fcpool_fn_status {
 	/* instances (and templates) that were not ready within the deadline or
 	 * exited before; the last such failure, "" if none */
 	uint64_t ready_failures;
-	char last_error[256];
+	char last_error[384];
 	/* fork mode: the template ("none", "creating", "starting", "ready"),
 	 * how many were made and how many failed or crashed */
 	char template_state[16];

@@ -136,7 +136,10 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_profile *prof, str
 
 /* Started mode: the sandbox starts once it is made (its process reads
  * /dev/null and writes to the daemon's stderr) and the daemon probes it;
- * the start socket goes (c->sync_fd is -1 after it). */
+ * the start socket goes (c->sync_fd is -1 after it). A classic function's
+ * stdin is instead its channel (a socketpair), whose other end goes to the
+ * daemon in place of the start socket: the function reports ready on it in
+ * fcstart.ready() and gets its invocation's stdio there. */
 static int started_now(const struct fs_msg *req, struct fcrt_container *c, struct fc_error **err)
 {
 	struct fs_function *f = *function_find(req->fn);
@@ -144,10 +147,21 @@ static int started_now(const struct fs_msg *req, struct fcrt_container *c, struc
 		return zygote_start(req->id, c, err);
 	if (!f || !f->b || f->b->prewarm != FCPOOL_PREWARM_STARTED)
 		return 0;
-	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	struct fcrt_start_args a = {.stdio = {devnull, 2, 2}};
+	_cleanup_close_ int in = open("/dev/null", O_RDWR | O_CLOEXEC), chan = -1;
+	if (f->b->mode == FCPOOL_CLASSIC) {
+		int sp[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+			return fc_error_set(err, errno, "socketpair for the instance's channel");
+		close(in);
+		in = sp[1];
+		chan = sp[0];
+	}
+	struct fcrt_start_args a = {.stdio = {in, 2, 2}};
 	setpriority(PRIO_PROCESS, (id_t)c->pid, 0);
-	return fcrt_start_socket_ex(c, &a, err);
+	int r = fcrt_start_socket_ex(c, &a, err);
+	if (r >= 0 && chan >= 0 && c->sync_fd < 0)
+		c->sync_fd = TAKE_FD(chan); /* to the daemon, as the start socket */
+	return r;
 }
 
 static void table_add(const char *id, pid_t pid, const struct fs_sandbox *sb)

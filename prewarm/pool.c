@@ -216,6 +216,16 @@ static void notice(struct pool *p, struct pool_sb *sb, const char *fmt, ...)
 		p->ops->notice(p->ctx, f, sb, f->last_error);
 }
 
+/* What a classic function started ahead must do to be ready: said with its
+ * readiness failures. */
+static const char *ready_hint(const struct pool_fn *f)
+{
+	return f->spec.mode == FCPOOL_CLASSIC && f->spec.prewarm == FCPOOL_PREWARM_STARTED
+	           ? "; started mode for a classic function needs fcstart.ready() (see "
+	             "docs/initialized.md)"
+	           : "";
+}
+
 /* A sandbox of f was not ready in time, or died before: counted, reported,
  * and the refill backs off, twice as long with each failure in a row. */
 static void ready_failed(struct pool *p, struct pool_fn *f, uint64_t now)
@@ -727,15 +737,15 @@ void pool_sandbox_exited(struct pool *p, struct pool_sb *sb, int st, uint64_t no
 	} else if (sb->state == POOL_SB_STARTING && !sb->killed) {
 		ready_failed(p, f, now);
 		if (WIFEXITED(st))
-			notice(
-			    p, sb,
-			    "function `%s`: sandbox `%s` exited with status %d before it was ready",
-			    f->spec.name, sb->id, WEXITSTATUS(st));
+			notice(p, sb,
+			       "function `%s`: sandbox `%s` exited with status %d before it was "
+			       "ready%s",
+			       f->spec.name, sb->id, WEXITSTATUS(st), ready_hint(f));
 		else
 			notice(p, sb,
 			       "function `%s`: sandbox `%s` was killed by signal %d before it was "
-			       "ready",
-			       f->spec.name, sb->id, WTERMSIG(st));
+			       "ready%s",
+			       f->spec.name, sb->id, WTERMSIG(st), ready_hint(f));
 	} else if (sb->state == POOL_SB_READY && !sb->killed) {
 		notice(p, sb, "function `%s`: ready sandbox `%s` died (status 0x%x); replacing it",
 		       f->spec.name, sb->id, (unsigned)st);
@@ -977,14 +987,15 @@ void pool_tick(struct pool *p, uint64_t now)
 				ready_failed(p, f, now);
 				if (sb->role == POOL_ROLE_TEMPLATE)
 					f->template_failures++;
-				notice(
-				    p, sb,
-				    sb->role == POOL_ROLE_TEMPLATE
-				        ? "function `%s`: template `%s` did not reach "
-				          "fcstart.ready() "
-				          "within %.3g s (does the function call it?)"
-				        : "function `%s`: sandbox `%s` was not ready within %.3g s",
-				    f->spec.name, sb->id, (double)ready_ns / 1e9);
+				notice(p, sb,
+				       sb->role == POOL_ROLE_TEMPLATE
+				           ? "function `%s`: template `%s` did not reach "
+				             "fcstart.ready() "
+				             "within %.3g s (does the function call it?)"
+				           : "function `%s`: sandbox `%s` was not ready within "
+				             "%.3g s%s",
+				       f->spec.name, sb->id, (double)ready_ns / 1e9,
+				       sb->role == POOL_ROLE_TEMPLATE ? "" : ready_hint(f));
 				continue;
 			}
 			if (sb->role == POOL_ROLE_TEMPLATE)

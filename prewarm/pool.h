@@ -96,7 +96,7 @@ struct pool_fn {
 	uint64_t handovers, requests, on_demand, creates, create_failures, handover_failures, busy,
 	    reaped, create_ns_sum, ready_failures;
 	unsigned fail_streak; /* readiness failures in a row: the back-off doubles with each */
-	char last_error[256]; /* the last readiness failure, as reported */
+	char last_error[384]; /* the last readiness failure, as reported */
 	/* ns: hand-over round trip, hand-over to exec (0: unknown), creation,
 	 * creation to ready (started and fork modes) */
 	uint64_t lat[POOL_LAT_RING], lat_exec[POOL_LAT_RING], lat_create[POOL_LAT_RING],

@@ -14,7 +14,12 @@ function calls ready() at the end of its init:
         fcstart.ready()      # fork mode: the template waits here
     serve()
 
-Exec and started modes: ready() returns at once. Fork mode: in the template
+Exec mode, and started mode for an HTTP function: ready() returns at once.
+Started mode for a classic (stdin/stdout) function: the function was started
+ahead with its stdin a socket, its channel; ready() reports ready on it, waits
+there for its invocation's stdin, stdout, stderr and environment, puts them
+in place and returns into the function, which reads its request. Fork mode:
+in the template
 ready() never returns; it reports the template ready to fcstart's fork server
 (on its stdin, a socket) and forks an instance at each order. Each instance
 returns from ready() once it is in a sandbox of its own: it joins the
@@ -33,6 +38,7 @@ import sys
 __all__ = ["ready", "forked"]
 
 _forked = False
+_served = False  # started mode, a classic function: its invocation came
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -233,11 +239,42 @@ def _reap(ctl):
             pass
 
 
+def _started_classic():
+    """Started mode, a classic function: ready on the channel (stdin), then
+    its invocation's stdio and environment."""
+    global _served
+    try:
+        chan = socket.socket(fileno=os.dup(0))
+    except OSError:
+        sys.exit("fcstart.ready(): started mode for a classic function, but stdin is not "
+                 "fcstart's channel")
+    _served = True
+    # what the init wrote goes to the function's log, not to the request's answer
+    sys.stdout.flush()
+    sys.stderr.flush()
+    null = os.open("/dev/null", os.O_RDWR)
+    os.dup2(null, 0)
+    os.close(null)
+    try:
+        chan.send(b"R")
+    except OSError:
+        os._exit(0)  # the instance goes before it was ready
+    _invocation(chan)
+    chan.close()
+
+
 def ready():
     """The end of the function's init. Fork mode: in the template, waits for
     fork orders and never returns; in each instance, returns once it is in
-    its own sandbox. Other modes: returns at once."""
-    if os.environ.get("FCSTART_PREWARM") != "fork" or _forked:
+    its own sandbox. Started mode, a classic function: returns with the
+    invocation's stdio and environment in place. Other modes: returns at
+    once."""
+    prewarm = os.environ.get("FCSTART_PREWARM")
+    if prewarm == "started" and os.environ.get("FCSTART_MODE") == "classic":
+        if not _served:
+            _started_classic()
+        return
+    if prewarm != "fork" or _forked:
         return
     try:
         ctl = socket.socket(fileno=os.dup(0))

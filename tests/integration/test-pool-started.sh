@@ -7,8 +7,11 @@
 # (killed, reported, retried with back-off), the memory and CPU of waiting
 # instances in fcstart stats, redeploy (also while a request runs: it ends on
 # the old spec, the next request gets the new one), idle reaping and on-demand starts, a
-# ready instance killed, the OpenFaaS gateway, kill -9 of the daemon with
-# started instances alive, and a clean stop. TAP output.
+# ready instance killed, the OpenFaaS gateway, a classic (stdin/stdout) Python
+# function started ahead (it waits in fcstart.ready() for its invocation's
+# stdio and environment; one instance per invocation) and classic functions
+# that never call fcstart.ready() (reported, saying so), kill -9 of the daemon
+# with started instances alive, and a clean stop. TAP output.
 . "$(dirname "$0")/../lib/pool.sh"
 
 image python py
@@ -138,6 +141,60 @@ c=$(pstat pyfail creates)
 [ "$c" -le 5 ] && ok "retried with back-off (1, 2, 4 s: $c tries in ~6 s)" || not_ok "too many tries: $c"
 "$F" fn rm pynever pyfail >/dev/null
 
+# ---- a classic (stdin/stdout) Python function -----------------------------------------
+check "deploy the classic Python function with --prewarm started" \
+	"$F" fn deploy pyc --image py --mode classic --prewarm started --env FN_SPEC=1 -- python3 /app/classic.py
+# (and two classic functions that never call fcstart.ready(), failing meanwhile:
+# one blocks reading its stdin, one exits at once)
+check "deploy a classic function without fcstart.ready() that reads stdin (ready timeout 2s)" \
+	"$F" fn deploy pycat --image py --mode classic --prewarm started --ready-timeout 2s -- /bin/cat
+check "deploy one that exits at once" "$F" fn deploy pytrue --image py --mode classic --prewarm started -- /bin/true
+check "its instance runs its init and waits in fcstart.ready()" wait_for pyc waiting 1 60
+expect_eq "none starting, no hand-over yet" "0 0" "$(pstat pyc starting) $(pstat pyc handovers)"
+sleep 1
+out=$("$F" invoke -v pyc --data "hello" --env FN_INVOKE=v1 2>"$T/ev"); rc=$?
+expect_eq "the ready instance answers: stdin in, stdout out, the invocation's environment, exit 0" \
+	"0 hello v1" "$rc $(printf '%s' "$out" | jq -r '"\(.echo) \(.env)"')"
+expect_eq "it ran its init before the request (~50 MB of objects), as pid 1 of its sandbox" \
+	"201649 1 pyc" "$(printf '%s' "$out" | jq -r '"\(.entries) \(.pid) \(.hostname)"')"
+since=$(printf '%s' "$out" | jq -r '.since_init_ms | floor')
+[ "$since" -ge 1000 ] 2>/dev/null && ok "its init ended before the request came ($since ms before it; init $(printf '%s' "$out" | jq -r .init_ms) ms)" ||
+	not_ok "its init ended $since ms before the request (expected >= 1000: it was ready 1 s before)"
+id1=$(grep '"started"' "$T/ev" | sed 's/^fcstart invoke: //' | jq -r .id)
+expect_eq "handed over on its channel, not made for the request" false \
+	"$(grep '"started"' "$T/ev" | sed 's/^fcstart invoke: //' | jq -r .on_demand)"
+out2=$("$F" invoke -v pyc --data "exit 3" 2>"$T/ev"); rc=$?
+expect_eq "its exit status is the invocation's" 3 "$rc"
+id2=$(grep '"started"' "$T/ev" | sed 's/^fcstart invoke: //' | jq -r .id)
+[ -n "$id2" ] && [ "$id1" != "$id2" ] && [ "$(printf '%s' "$out" | jq -r .random)" != "$(printf '%s' "$out2" | jq -r .random)" ] &&
+	ok "a second request gets a fresh instance ($id1, then $id2)" || not_ok "same instance: $id1 $id2"
+check "the refill starts another to keep min 1 ready" wait_for pyc waiting 1
+out=$(curl -s -w ' %{http_code}' -X POST -d 'via the gateway' "$U/function/pyc/a/b?q=1")
+expect_eq "through the gateway: the body on stdin, Http_Method, Http_Path, Http_Query in its environment" \
+	"via the gateway|POST /a/b q=1|1 200" \
+	"$(printf '%s' "${out% *}" | jq -r '"\(.echo)|\(.http)|\(.entries > 0 | if . then 1 else 0 end)"') ${out##* }"
+check "redeploy with FN_INVOKE=spec2 in its spec" \
+	"$F" fn deploy pyc --image py --mode classic --prewarm started --env FN_INVOKE=spec2 -- python3 /app/classic.py
+expect_eq "the next request is answered by the new spec's instance" spec2 \
+	"$("$F" invoke pyc --data x | jq -r .env)"
+"$F" fn scale pyc --min 0 >/dev/null
+check "min 0: none starting" wait_for pyc starting 0 30
+check "... and its ready instance is reaped once idle" wait_for pyc waiting 0 30
+out=$("$F" invoke -v pyc --data "on demand" 2>"$T/ev"); rc=$?
+expect_eq "a request then starts one, waits for its fcstart.ready() and is answered" "0 true on demand" \
+	"$rc $(grep '"started"' "$T/ev" | sed 's/^fcstart invoke: //' | jq -r .on_demand) $(printf '%s' "$out" | jq -r .echo)"
+"$F" fn scale pyc --min 1 >/dev/null
+check "a readiness failure of the one reading stdin: killed and counted" wait_ge pycat ready_failures 1 30
+expect_match "reported: not ready, started mode for a classic function needs fcstart.ready()" \
+	"pycat.* was not ready within 2 s; started mode for a classic function needs fcstart.ready\(\)" \
+	"$("$F" fn ls)"
+check "the one that exits at once is counted" wait_ge pytrue ready_failures 1 30
+expect_match "reported: exited before it was ready, needs fcstart.ready()" \
+	"exited with status 0 before it was ready; started mode for a classic function needs fcstart.ready\(\)" \
+	"$(pstat pytrue last_error)"
+expect_eq "neither ever counted as waiting" "0 0" "$(pstat pycat waiting) $(pstat pytrue waiting)"
+"$F" fn rm pycat pytrue >/dev/null
+
 # ---- Node.js, readiness by port ---------------------------------------------------
 check "deploy a Node.js HTTP function, --prewarm started (ready when the port accepts)" \
 	"$F" fn deploy nodeweb --image node --mode http --prewarm started
@@ -179,6 +236,9 @@ check "nothing of the sandboxes is left" wait_clean
 start_daemon --idle-timeout 2s
 check "the restarted daemon reloads the started functions" wait_for nodeweb waiting 1
 check "... and Python's" wait_for pyweb waiting 0
+check "... and the classic one's, ready in fcstart.ready()" wait_for pyc waiting 1
+out=$("$F" invoke pyc --data again); rc=$?
+expect_eq "which answers" "0 again" "$rc $(printf '%s' "$out" | jq -r .echo)"
 check "stop" stop_daemon
 check "a clean stop leaves nothing" wait_clean
 done_testing

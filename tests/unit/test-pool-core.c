@@ -1004,6 +1004,27 @@ static void started_classic(void)
 	ok(last(&a)->kind == FCPOOL_EV_EXIT && last(&a)->status == 0 && f->n_creating == 1,
 	   "its exit ends the invocation; it is used once and replaced");
 	fake_done(&fk);
+
+	/* one that never reports ready (no fcstart.ready()): said so */
+	fake_init(&fk, 1, 2);
+	f = deploy_started(&fk, "plain", FCPOOL_CLASSIC, 1, 5, 2000);
+	create_all(&fk);
+	fk.now += 2500 * MS;
+	pool_tick(fk.p, fk.now);
+	ok(fk.nkilled == 1 && f->ready_failures == 1 &&
+	       strstr(fk.last_notice, "not ready within 2 s; started mode for a classic function "
+	                              "needs fcstart.ready()"),
+	   "classic, not ready in time: killed, the report names fcstart.ready(): %s",
+	   fk.last_notice);
+	reap_killed(&fk);
+	fk.now += 1100 * MS;
+	pool_tick(fk.p, fk.now);
+	create_one(&fk);
+	pool_sandbox_exited(fk.p, fk.probing[0], 0, fk.now);
+	ok(f->ready_failures == 2 && strstr(fk.last_notice, "exited with status 0 before it was "
+	                                                    "ready; started mode for a classic"),
+	   "classic, exited before it was ready: the same: %s", fk.last_notice);
+	fake_done(&fk);
 }
 
 /* The creation asked for first, among those not answered. */
