@@ -262,40 +262,34 @@ static int read_head(struct conn *c, struct req *r)
 }
 
 /* The next bytes of the request's body: > 0, 0 at its end, -1 on error. */
+/* Up to max of the r->left bytes still to come (a body's or a chunk's). */
+static ssize_t copy_out(struct conn *c, struct req *r, char *out, size_t max)
+{
+	if (c->off == c->len && fill(c) <= 0)
+		return -1;
+	size_t n = c->len - c->off;
+	if (n > max)
+		n = max;
+	if ((long long)n > r->left)
+		n = (size_t)r->left;
+	memcpy(out, c->in + c->off, n);
+	c->off += n;
+	r->left -= (long long)n;
+	return (ssize_t)n;
+}
+
 static ssize_t read_body(struct conn *c, struct req *r, char *out, size_t max)
 {
-	if (r->clen >= 0) {
-		if (!r->left)
-			return 0;
-		if (c->off == c->len && fill(c) <= 0)
-			return -1;
-		size_t n = c->len - c->off;
-		if (n > max)
-			n = max;
-		if ((long long)n > r->left)
-			n = (size_t)r->left;
-		memcpy(out, c->in + c->off, n);
-		c->off += n;
-		r->left -= (long long)n;
-		return (ssize_t)n;
-	}
+	if (r->clen >= 0)
+		return r->left ? copy_out(c, r, out, max) : 0;
 	for (;;) {
 		if (r->chunked_done)
 			return 0;
 		if (r->left > 0) {
-			if (c->off == c->len && fill(c) <= 0)
-				return -1;
-			size_t n = c->len - c->off;
-			if (n > max)
-				n = max;
-			if ((long long)n > r->left)
-				n = (size_t)r->left;
-			memcpy(out, c->in + c->off, n);
-			c->off += n;
-			r->left -= (long long)n;
-			if (!r->left)
+			ssize_t n = copy_out(c, r, out, max);
+			if (n > 0 && !r->left)
 				r->left = -2; /* its CRLF */
-			return (ssize_t)n;
+			return n;
 		}
 		char *nl;
 		while (!(nl = memchr(c->in + c->off, '\n', c->len - c->off)))
