@@ -178,8 +178,9 @@ check "redeploy with FN_INVOKE=spec2 in its spec" \
 expect_eq "the next request is answered by the new spec's instance" spec2 \
 	"$("$F" invoke pyc --data x | jq -r .env)"
 "$F" fn scale pyc --min 0 >/dev/null
-check "min 0: none starting" wait_for pyc starting 0 30
-check "... and its ready instance is reaped once idle" wait_for pyc waiting 0 30
+# (none being made or started either: one that becomes ready would take the request)
+check "min 0: its ready instance is reaped once idle, none is made" \
+	wait_for pyc 'creating + .starting + .waiting' 0 30
 out=$("$F" invoke -v pyc --data "on demand" 2>"$T/ev"); rc=$?
 expect_eq "a request then starts one, waits for its fcstart.ready() and is answered" "0 true on demand" \
 	"$rc $(grep '"started"' "$T/ev" | sed 's/^fcstart invoke: //' | jq -r .on_demand) $(printf '%s' "$out" | jq -r .echo)"
