@@ -16,6 +16,7 @@
 set -u
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$src/tests/lib/scratch.sh"
 build=${FC_BUILD_ROOT:-$src/build}
 F=${FCSTART:-$build/bench/fcstart}
 WD=${FC_FWATCHDOG:-$build/tests/lib/fwatchdog}
@@ -61,9 +62,7 @@ cleanup() {
 		kill -9 "$dpid" $fs 2>/dev/null
 	fi
 	wait 2>/dev/null
-	[ -d "$R" ] && "$F" serve --root "$R" --cleanup >/dev/null 2>&1
-	grep " $T" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-	rm -rf "$T"
+	scratch_cleanup
 	exit $rc
 }
 trap cleanup EXIT

@@ -8,6 +8,7 @@
 set -u
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$src/tests/lib/scratch.sh"
 F=${FCSTART:-${FC_BUILD_ROOT:-$src/build}/bench/fcstart}
 [ -x "$F" ] || { echo "1..0 # SKIP fcstart not built at $F"; exit 77; }
 for t in jq setpriv; do
@@ -31,9 +32,7 @@ cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
 	[ -n "$fspid" ] && kill -9 $fspid 2>/dev/null
 	wait 2>/dev/null
-	[ -d "$R" ] && "$F" serve --root "$R" --cleanup >/dev/null 2>&1
-	grep " $T" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-	rm -rf "$T"
+	scratch_cleanup
 	exit $rc
 }
 trap cleanup EXIT

@@ -7,6 +7,7 @@
 set -u
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 src=${FC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$src/tests/lib/scratch.sh"
 F=${FCSTART:-${FC_BUILD_ROOT:-$src/build}/bench/fcstart}
 [ -x "$F" ] || { echo "1..0 # SKIP fcstart not built at $F"; exit 77; }
 for t in jq curl; do command -v $t >/dev/null || { echo "1..0 # SKIP $t is missing"; exit 77; }; done
@@ -32,9 +33,7 @@ pool_cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
 	for p in $fspids; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	[ -d "$R" ] && "$F" serve --root "$R" --cleanup >/dev/null 2>&1
-	grep " $T" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-	rm -rf "$T"
+	scratch_cleanup
 	exit $rc
 }
 trap pool_cleanup EXIT
