@@ -243,28 +243,10 @@ e2e_stop() {
 # On a hybrid host, runc under containerd and Docker enables controllers
 # (hugetlb) in the cgroup2 tree's subtree_control, the root's included, where
 # they stay: crun then refuses the host. What the run enabled is disabled again
-# at the end, deepest first (best effort: someone else's cgroup may use it).
-E2E_SC_ROOT=/sys/fs/cgroup/unified
-E2E_SC_BEFORE=
-e2e_subtree_save() {
-	[ -f "$E2E_SC_ROOT/cgroup.subtree_control" ] || return 0
-	E2E_SC_BEFORE=$(find "$E2E_SC_ROOT" -maxdepth 2 -name cgroup.subtree_control \
-		-exec sh -c 'for f; do echo "$f $(cat "$f")"; done' sh {} + 2>/dev/null)
-	E2E_SC_SAVED=1
-}
-e2e_subtree_restore() {
-	[ "${E2E_SC_SAVED:-}" = 1 ] || return 0
-	local f c before
-	for f in $(find "$E2E_SC_ROOT" -maxdepth 2 -name cgroup.subtree_control 2>/dev/null | sort -r); do
-		# only where it looked before: a cgroup made since is someone else's
-		awk -v f="$f" '$1 == f { found = 1 } END { exit !found }' <<<"$E2E_SC_BEFORE" || continue
-		before=$(awk -v f="$f" '$1 == f { $1 = ""; print }' <<<"$E2E_SC_BEFORE")
-		for c in $(cat "$f" 2>/dev/null); do
-			case " $before " in *" $c "*) ;; *) echo "-$c" >"$f" 2>/dev/null ;; esac
-		done
-	done
-	return 0
-}
+# at the end (tests/lib/cg2-subtree.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cg2-subtree.sh"
+e2e_subtree_save() { cg2_subtree_save; }
+e2e_subtree_restore() { cg2_subtree_restore; }
 
 # ---- for the TAP tests (after tests/lib/common.sh) ------------------------
 

@@ -7,6 +7,11 @@
 require_root
 command -v unshare >/dev/null || skip_all "unshare (util-linux) is missing"
 F="$FCRUN --root $ROOT"
+# fcrun on the simulated pure-v2 host enables hugetlb (the one controller of
+# this hybrid host's cgroup2 tree) up to its root: put back as found
+cg2_subtree_save
+sc_before=$(cat /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null)
+trap 'rc=$?; cg2_subtree_restore; (exit $rc); cleanup' EXIT
 
 bundle "$T/b" /bin/sh -c 'grep "^0::" /proc/self/cgroup; grep " /sys/fs/cgroup " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1; echo ran'
 jqedit "$T/b" '.linux.resources.devices = [{"allow":false,"access":"rwm"}]'
@@ -28,4 +33,6 @@ if grep -q " /sys/fs/cgroup/unified " /proc/self/mountinfo; then
 else
 	ok "# SKIP this host has no unified tree to hide (not hybrid)"
 fi
+cg2_subtree_restore
+expect_eq "the cgroup2 root's subtree_control as it was" "$sc_before" "$(cat /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null)"
 done_testing

@@ -37,6 +37,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+. "$FC_SOURCE_ROOT/tests/lib/cg2-subtree.sh"
+
 # A fresh busybox bundle: bundle DIR [ARGS...]
 bundle() { "$MKBUNDLE" "$@" >/dev/null; }
 
