@@ -93,6 +93,29 @@ static int tcp_connect(int port)
 	return fd;
 }
 
+/* A loopback port no socket holds now (the kernel's pick), other than
+ * avoid1 and avoid2: the bench's servers bind it next. A fixed range met
+ * ports in use now and then (nginx "did not listen" in a CI run). */
+static int free_port(int avoid1, int avoid2)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			break;
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		socklen_t len = sizeof(a);
+		int port = -1;
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+			port = ntohs(a.sin_port);
+		close(fd);
+		if (port > 0 && port != avoid1 && port != avoid2)
+			return port;
+	}
+	return 30000 + (int)(bench_seed() % 10000); /* as before */
+}
+
 /* GET path on *fd (connected again when closed): ms to the first byte of
  * the answer; the whole answer is read (Content-Length). *cold: the
  * answer's X-Fcstart-Start said cold. */
@@ -497,9 +520,17 @@ static int start_nginx(struct gstate *g, struct fc_error **err)
 			close(fd);
 			return 0;
 		}
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			g->nginx_pid = -1;
+			_cleanup_free_ char *tail = bench_file_tail(log, 600);
+			return fc_error_set(err, ECHILD, "nginx exited at its start (port %d): %s",
+			                    g->nport, tail ? tail : "no log");
+		}
 		usleep(10000);
 	}
-	return fc_error_set(err, ETIMEDOUT, "nginx did not listen (see %s)", log);
+	_cleanup_free_ char *tail = bench_file_tail(log, 600);
+	return fc_error_set(err, ETIMEDOUT, "nginx did not listen on port %d: %s", g->nport,
+	                    tail ? tail : "no log");
 }
 
 static int start_docker(struct gstate *g, struct fc_error **err)
@@ -639,9 +670,9 @@ int bench_gateway_cmd(int argc, char **argv)
 	g.store = fc_asprintf("%s/store", g.dir);
 	g.image = fc_asprintf("%s/gw.tar", g.dir);
 	uint64_t seed = bench_seed();
-	g.port = 30000 + (int)(seed % 10000);
-	g.nport = g.port + 1;
-	g.dport = g.port + 2;
+	g.port = free_port(-1, -1);
+	g.nport = free_port(g.port, -1);
+	g.dport = free_port(g.port, g.nport);
 	loadavg(g.load0, sizeof(g.load0));
 	struct bench_session session;
 	bench_session_begin(&session, false);
