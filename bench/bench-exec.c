@@ -9,6 +9,7 @@
  * (PATH, the fcrun to measure); daemons started in the background; and the
  * frame of a harness run (its stop signals, reaping orphans). */
 #include "bench.h"
+#include "fcrt.h"
 
 #include <fcntl.h>
 #include <libgen.h>
@@ -413,11 +414,37 @@ static void on_stop_signal(int sig)
 
 static const int stop_signals[3] = {SIGINT, SIGTERM, SIGHUP};
 
+/* fcrun keeps its parent cgroups (/fcrun), as runc does; a run that made
+ * /fcrun removes it at its end (when empty: fcrun's parent, not a cgroup). */
+static bool fcrun_parent_exists(void)
+{
+	static const char *const dirs[] = {"/sys/fs/cgroup/pids/fcrun",
+	                                   "/sys/fs/cgroup/memory/fcrun",
+	                                   "/sys/fs/cgroup/unified/fcrun", "/sys/fs/cgroup/fcrun"};
+	for (size_t i = 0; i < FC_ARRAY_SIZE(dirs); i++)
+		if (access(dirs[i], F_OK) == 0)
+			return true;
+	return false;
+}
+
+static void fcrun_parent_remove(void)
+{
+	if (geteuid() != 0)
+		return;
+	for (int i = 0; i < 50; i++) { /* EBUSY: a create is under way, 1 s at most */
+		_cleanup_error_ struct fc_error *e = NULL;
+		if (fcrt_cgroup_remove_parents("/fcrun", &e) == 0 || fc_error_code(e) != EBUSY)
+			return;
+		bench_sleep_ms(20, NULL);
+	}
+}
+
 void bench_session_begin(struct bench_session *s, bool subreaper)
 {
 	struct sigaction sa = {.sa_handler = on_stop_signal};
 	sigemptyset(&sa.sa_mask);
 	bench_stop = 0;
+	s->had_parent = fcrun_parent_exists();
 	for (int i = 0; i < 3; i++)
 		sigaction(stop_signals[i], &sa, &s->old[i]);
 	s->subreaper = subreaper;
@@ -429,6 +456,8 @@ int bench_session_end(struct bench_session *s, const char *name, int rounds_done
 {
 	if (s->subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	if (!s->had_parent)
+		fcrun_parent_remove();
 	for (int i = 0; i < 3; i++)
 		sigaction(stop_signals[i], &s->old[i], NULL);
 	if (!bench_stop || !name)

@@ -128,6 +128,7 @@ extern volatile sig_atomic_t bench_stop;
 struct bench_session {
 	struct sigaction old[3];
 	bool subreaper;
+	bool had_parent; /* fcrun's default parent cgroup (/fcrun) existed at the start */
 };
 void bench_session_begin(struct bench_session *s, bool subreaper);
 int bench_session_end(struct bench_session *s, const char *name, int rounds_done, int ret);

@@ -181,3 +181,8 @@ int fcrt_cgroup_remove(const char *path, struct fc_error **err)
 {
 	return fc_cgroup_recycle_remove(path, err);
 }
+
+int fcrt_cgroup_remove_parents(const char *path, struct fc_error **err)
+{
+	return fc_cgroup_remove_parents(path, err);
+}

@@ -224,10 +224,16 @@ int fcrt_oom_count(const char *root, const char *id, uint64_t *count, struct fc_
 /* Recycled cgroups (fcrt_create_opts.cgroup_recycled), after the delete of
  * the container that used one: reset kills anything left in it until it is
  * empty, thaws it, and resets the counters the kernel lets reset; remove
- * kills in and removes it (and fcrun's empty parents). Both touch only
+ * kills in and removes it (its parents stay). Both touch only
  * directories tagged as recycled by fcrun. */
 int fcrt_cgroup_reset(const char *path, struct fc_error **err);
 int fcrt_cgroup_remove(const char *path, struct fc_error **err);
+/* The parents fcrun makes above containers' cgroups (/fcrun by default) stay
+ * when the containers go, as runc's do. This removes those at path and
+ * above that are empty and tagged as fcrun's, in every hierarchy (for
+ * benchmarks and tools that clean up after them); EBUSY while another
+ * create is making its directories. */
+int fcrt_cgroup_remove_parents(const char *path, struct fc_error **err);
 
 /* ---- the features document (features.c) ------------------------------ */
 

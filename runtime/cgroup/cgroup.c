@@ -358,8 +358,9 @@ static int check_path(const char *path, struct fc_error **err)
 
 /* ---- what fcrun made ---------------------------------------------------- */
 
-#define MARK_XATTR "trusted.fcrun"
-#define MARK_POOL  "pool" /* a recycled leaf (fc_cgroup_recycle) */
+#define MARK_XATTR  "trusted.fcrun"
+#define MARK_POOL   "pool"   /* a recycled leaf (fc_cgroup_recycle) */
+#define MARK_PARENT "parent" /* a directory above containers' */
 
 static bool marked(const char *dir)
 {
@@ -367,11 +368,21 @@ static bool marked(const char *dir)
 	return lgetxattr(dir, MARK_XATTR, v, sizeof(v)) > 0;
 }
 
-static bool marked_pool(const char *dir)
+static bool marked_as(const char *dir, const char *what)
 {
 	char v[16];
 	ssize_t n = lgetxattr(dir, MARK_XATTR, v, sizeof(v));
-	return n == (ssize_t)strlen(MARK_POOL) && !memcmp(v, MARK_POOL, (size_t)n);
+	return n == (ssize_t)strlen(what) && !memcmp(v, what, (size_t)n);
+}
+
+static bool marked_pool(const char *dir)
+{
+	return marked_as(dir, MARK_POOL);
+}
+
+static bool marked_parent(const char *dir)
+{
+	return marked_as(dir, MARK_PARENT);
 }
 
 /* An existing leaf to recycle: fcrun's (tagged) and without a process (a
@@ -405,9 +416,10 @@ static inline bool owns(enum cg_made m)
 static int apply(struct fc_cgroup *cg, const struct fc_resources *res, bool create,
                  struct fc_error **err);
 
-/* Creation and the removal of parents exclude each other across every fcrun
- * (and pool) on the host: creators hold this shared from their first mkdir
- * until their own directories exist, a remover of parents holds it alone.
+/* Creation and the removal of parents (fc_cgroup_remove_parents, cleanup
+ * scripts) exclude each other across every fcrun (and pool) on the host:
+ * creators hold this shared from their first mkdir until their own
+ * directories exist, a remover of parents holds it alone.
  * -1 when it cannot be had (then the retries below still cope). */
 static int cg_lock(bool exclusive)
 {
@@ -416,8 +428,7 @@ static int cg_lock(bool exclusive)
 		return -1;
 	for (;;) {
 		/* A remover does not wait: a create holding the lock shared is
-		 * between its mkdirs, so the parents are in use anyway, and the
-		 * delete that empties them next removes them. */
+		 * between its mkdirs, so the parents are in use anyway. */
 		if (flock(fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) == 0)
 			return fd;
 		if (errno != EINTR)
@@ -517,7 +528,8 @@ static int make_dirs(struct fc_cgroup *cg, const char *mount, unsigned ctrls, bo
 					                    MARK_XATTR);
 			} else {
 				parents_add(cg, dir);
-				lsetxattr(dir, MARK_XATTR, "parent", 6, 0); /* best effort */
+				lsetxattr(dir, MARK_XATTR, MARK_PARENT, strlen(MARK_PARENT),
+				          0); /* best effort */
 			}
 		} else if (errno != EEXIST) {
 			return fc_error_set(err, errno, "mkdir `%s`", dir);
@@ -547,32 +559,6 @@ static void intents(struct fc_cgroup *cg, struct fc_buf *b)
 		for (size_t i = 0; lv && lv[i]; i++)
 			if (access(lv[i], F_OK) < 0)
 				fc_buf_printf(b, "? %c %s\n", lv[i + 1] ? 'p' : 'l', lv[i]);
-	}
-}
-
-static bool is_parent_of_ours(const struct fc_cgroup *cg, const char *dir)
-{
-	for (char **p = cg->parents; p && *p; p++)
-		if (FC_STREQ(*p, dir))
-			return true;
-	return false;
-}
-
-/* Remove the empty parents above leaf that fcrun made (marked, or made by
- * this container's create), deepest first, up to the hierarchy's root. */
-static void remove_parents(const struct fc_cgroup *cg, const char *mount, const char *leaf)
-{
-	_cleanup_free_ char *dir = fc_strdup(leaf);
-	size_t ml = strlen(mount);
-	for (;;) {
-		char *slash = strrchr(dir, '/');
-		if (!slash || (size_t)(slash - dir) <= ml)
-			break;
-		*slash = '\0';
-		if (!marked(dir) && !is_parent_of_ours(cg, dir))
-			break;
-		if (rmdir(dir) < 0 && errno != ENOENT)
-			break; /* in use: busy */
 	}
 }
 
@@ -1333,31 +1319,51 @@ static int destroy(struct fc_cgroup *cg, struct fc_error **err)
 		return fc_error_wrap(err, "destroy cgroup %s", cg->path);
 	if (kept)
 		return 0; /* its parents hold the kept directories */
-	/* Then the parents fcrun made, once empty, with no create between its
-	 * mkdir of a parent and of its own directory (the lock); nothing to
-	 * lock for when no parent is fcrun's. */
-	bool any = false;
-	for (size_t i = 0; i <= cg->n_v1 && !any; i++) {
-		const char *leaf = i < cg->n_v1 ? cg->v1[i].path : cg->v2;
-		const char *mount = i < cg->n_v1 ? host.h[i].mount : cg->v2_mount;
-		if (!leaf)
-			continue;
-		_cleanup_free_ char *up = fc_strdup(leaf);
-		char *slash = strrchr(up, '/');
-		if (slash && (size_t)(slash - up) > strlen(mount)) {
-			*slash = '\0';
-			any = marked(up) || is_parent_of_ours(cg, up);
-		}
+	/* The parents stay (as runc, Docker and podman keep theirs): the next
+	 * create finds them, which saves a mkdir in every hierarchy, and a v1
+	 * memory cgroup's mkdir is the costliest of a create on an aged host. A
+	 * create killed between the mkdir of a parent and its tag left it
+	 * untagged: tagged now, so that fc_cgroup_remove_parents knows it. */
+	for (char **p = cg->parents; p && *p; p++)
+		if (!marked(*p) && access(*p, F_OK) == 0)
+			lsetxattr(*p, MARK_XATTR, MARK_PARENT, strlen(MARK_PARENT),
+			          0); /* best effort */
+	return 0;
+}
+
+/* Remove the empty parents fcrun made at path and above it, deepest first. */
+static void remove_parents(const char *mount, const char *path)
+{
+	_cleanup_strv_ char **lv = levels(mount, path);
+	for (size_t n = fc_strv_len(lv); n-- > 0;) {
+		if (!marked_parent(lv[n]))
+			break;
+		if (rmdir(lv[n]) < 0 && errno != ENOENT)
+			break; /* in use: busy */
 	}
-	int lock = any ? cg_lock(true) : -1;
-	if (lock >= 0) {
+}
+
+int fc_cgroup_remove_parents(const char *path, struct fc_error **err)
+{
+	int r = check_path(path, err);
+	if (r < 0)
+		return r;
+	struct fc_cgroup *cg = cg_new(path);
+	/* Not while a create is between the mkdir of a parent and of its own
+	 * directory (it holds the lock shared). */
+	int lock = cg_lock(true);
+	if (lock < 0) {
+		r = fc_error_set(err, EBUSY, "remove cgroup parents %s: a create is under way",
+		                 path);
+	} else {
 		for (size_t i = 0; i < cg->n_v1; i++)
-			remove_parents(cg, host.h[i].mount, cg->v1[i].path);
+			remove_parents(host.h[i].mount, path);
 		if (cg->v2)
-			remove_parents(cg, cg->v2_mount, cg->v2);
+			remove_parents(cg->v2_mount, path);
 	}
 	cg_unlock(lock);
-	return 0;
+	fc_cgroup_free(cg);
+	return r;
 }
 
 int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err)

@@ -29,11 +29,12 @@ char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool syst
  * ("? KIND DIR", then "+ KIND DIR" made or "= KIND DIR" found; KIND l for
  * the container's own directory, p for a parent), so fc_cgroup_open_journal
  * knows what a create that was killed part-way made. Parents fcrun makes
- * carry the xattr trusted.fcrun, so any fcrun removes them once empty.
- * Creation and the removal of parents exclude each other (flock on
+ * carry the xattr trusted.fcrun=parent and stay when their containers go
+ * (as runc's, Docker's and podman's do): the next create finds them.
+ * Creation and fc_cgroup_remove_parents exclude each other (flock on
  * /sys/fs/cgroup): a parent is never removed while another create is
- * between its mkdir and its child's. On failure everything this call made
- * is removed again. */
+ * between its mkdir and its child's. On failure the container's own
+ * directories this call made are removed again. */
 /* Which default device rules linux.devices overrides (by path, as runc:
  * /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty), as
  * fc_resources.default_devices_off. */
@@ -57,12 +58,12 @@ int fc_cgroup_recycle(const char *path, const struct fc_resources *res, int jour
  * recycled by fcrun (nothing is touched in such a one). */
 int fc_cgroup_recycle_reset(const char *path, struct fc_error **err);
 /* Remove a recycled cgroup: its processes killed, its tagged directories
- * removed, then fcrun's empty parents. Directories without the tag are
- * left alone. Missing ones are fine. */
+ * removed (the parents stay). Directories without the tag are left
+ * alone. Missing ones are fine. */
 int fc_cgroup_recycle_remove(const char *path, struct fc_error **err);
 /* Open an existing container cgroup (for state, kill --all, ps, pause, update,
  * delete); missing directories are tolerated. Nothing is owned: destroy of
- * such a handle removes only empty fcrun-made parents. */
+ * such a handle removes nothing. */
 int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err);
 /* Open with the ownership a create recorded in its journal (the text of the
  * file; NULL or empty: nothing owned, *out NULL when no path is recorded). */
@@ -118,9 +119,15 @@ int fc_cgroup_pids(struct fc_cgroup *cg, pid_t **pids, size_t *n, struct fc_erro
 int fc_cgroup_stats_json(struct fc_cgroup *cg, struct fc_buf *out, struct fc_error **err);
 /* What fcrun made goes: every process left in a directory the container's
  * create made is killed (SIGKILL, thawing if frozen), those directories are
- * removed, then fcrun-made parents that are empty. A directory fcrun did
- * not make is never killed in or removed. Missing directories are fine. */
+ * removed; the parents stay. A directory fcrun did not make is never
+ * killed in or removed. Missing directories are fine. */
 int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err);
+/* Remove the empty parents fcrun made (tagged trusted.fcrun=parent) at path
+ * and above it ("/fcrun", the default parent), deepest first, in every
+ * hierarchy: for tests, benchmarks and tools that clean the host after
+ * them. Directories without the tag, or with a cgroup in them, stay. Fails
+ * with EBUSY, removing nothing, while another create holds the lock. */
+int fc_cgroup_remove_parents(const char *path, struct fc_error **err);
 /* The memory its processes use (bytes: v1 memory.usage_in_bytes, v2
  * memory.current) and the CPU time they used (ns); 0 where unknown. */
 int fc_cgroup_usage(struct fc_cgroup *cg, uint64_t *memory, uint64_t *cpu_ns);

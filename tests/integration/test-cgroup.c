@@ -13,9 +13,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sched.h>
+#include <dirent.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <linux/sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,6 +44,19 @@ static bool g_made_parent;
 			fputc('\n', stderr);                                                       \
 		}                                                                                  \
 	} while (0)
+
+/* Does dir hold a directory (a cgroup)? */
+static bool has_subdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool any = false;
+	while (d && !any && (de = readdir(d)))
+		any = de->d_type == DT_DIR && de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return any;
+}
 
 /* Remove the /fcrun parent when this test made it (rmdir: only if empty). */
 static void remove_parent(void)
@@ -1012,6 +1027,28 @@ int main(int argc, char **argv)
 		CHECK(!u || (access(u, F_OK) < 0 && errno == ENOENT), "%s still exists", u);
 		fc_cgroup_free(g_cg);
 		g_cg = NULL;
+	}
+
+	/* the parent stays (as runc's), tagged as fcrun's; fc_cgroup_remove_parents
+	 * removes it once empty (another test's container may be in it now) */
+	{
+		const char *par =
+		    g_mode == FC_CGROUP_V2 ? "/sys/fs/cgroup/fcrun" : "/sys/fs/cgroup/pids/fcrun";
+		char v[16] = "";
+		ssize_t n = lgetxattr(par, "trusted.fcrun", v, sizeof(v) - 1);
+		CHECK(n == 6 && !memcmp(v, "parent", 6), "%s not kept with trusted.fcrun=parent",
+		      par);
+		int r = -EBUSY;
+		for (int i = 0; i < 50 && r == -EBUSY; i++) {
+			fc_error_free(e);
+			e = NULL;
+			if ((r = fc_cgroup_remove_parents("/fcrun", &e)) == -EBUSY)
+				usleep(20000);
+		}
+		CHECK(r == 0, "remove the parents: %s", e ? e->msg : "");
+		fc_error_free(e);
+		e = NULL;
+		CHECK(access(par, F_OK) < 0 || has_subdir(par), "%s empty but not removed", par);
 	}
 
 	if (g_mode != FC_CGROUP_V1)

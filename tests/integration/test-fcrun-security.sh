@@ -303,8 +303,8 @@ refused_value "cpu.quota 1e300" "$CG_PREFIX-rv5" '{"cpu":{"quota":1e300}}' 'linu
 
 # ---- the shared parent: creates and removals of it do not race -----------------
 # Two fcrun loops create and delete containers below one parent that fcrun
-# makes and removes when empty; a third removes it whenever it is empty, as
-# any fcrun delete may (under the lock fcrun takes for it).
+# makes (and keeps, as runc keeps its parents); a third removes it whenever
+# it is empty, as cleanup tools may (under the lock fcrun's creates take).
 PAR="/$CG_PREFIX-par"
 python3 - "$T/stop-remover" $(cg_dirs "$PAR") <<'PY' &
 import fcntl, os, sys
@@ -335,17 +335,32 @@ race_loop b & rb=$!
 wait "$ra" "$rb"
 touch "$T/stop-remover"; wait "$rpid" 2>/dev/null
 expect_eq "creates below a parent that is removed whenever empty never fail" "" "$(cat "$T/race.err")"
-# A delete that empties the parent removes it unless another fcrun on the
-# host is creating at that moment (it does not wait for the lock; the next
-# delete removes it): a few tries, for the other tests running beside this.
+# The delete of the parent's last container keeps it (tagged as fcrun's),
+# the next create reuses it, cleanup (cg_parents_cleanup) removes it.
+parent_state() {
+	local d out=""
+	for d in $(cg_dirs "$PAR"); do
+		[ -d "$d" ] && out="$out $(python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "trusted.fcrun").decode())' "$d" 2>/dev/null || echo untagged)"
+	done
+	[ -n "$out" ] || out=gone
+	tr ' ' '\n' <<<"$out" | sort -u | xargs
+}
+leaf_dir() { [ -e /sys/fs/cgroup/cgroup.procs ] && echo "/sys/fs/cgroup$1" || echo "/sys/fs/cgroup/pids$1"; }
+jqedit "$T/racea" ".linux.cgroupsPath = \"$PAR/last1\""
+$F create --bundle "$T/racea" race-last1 >/dev/null 2>&1 && $F delete -f race-last1 >/dev/null 2>&1
+expect_eq "a parent fcrun made stays after the delete that empties it (as runc's), tagged trusted.fcrun=parent" parent "$(parent_state)"
+jqedit "$T/racea" ".linux.cgroupsPath = \"$PAR/last2\""
+$F create --bundle "$T/racea" race-last2 >/dev/null 2>&1
+check "...a later create makes its cgroup in it" test -d "$(leaf_dir "$PAR/last2")"
+cg_parents_cleanup "$PAR"
+expect_eq "...cleanup leaves it while a container is in it" parent "$(parent_state)"
+$F delete -f race-last2 >/dev/null 2>&1
 for i in 1 2 3 4 5; do
-	jqedit "$T/racea" ".linux.cgroupsPath = \"$PAR/last$i\""
-	$F create --bundle "$T/racea" "race-last$i" >/dev/null 2>&1 && $F delete -f "race-last$i" >/dev/null 2>&1
-	leftpar=""; for d in $(cg_dirs "$PAR"); do [ -d "$d" ] && leftpar="$leftpar $d"; done
-	[ -z "$leftpar" ] && break
+	cg_parents_cleanup "$PAR"
+	[ "$(parent_state)" = gone ] && break
 	sleep 0.2
 done
-expect_eq "...and a parent fcrun made is removed by the delete that empties it" "" "$leftpar"
+expect_eq "...and cleanup removes it once empty" gone "$(parent_state)"
 
 # ---- state of a dead init ------------------------------------------------------
 bundle "$T/dead" /bin/sleep 100

@@ -19,7 +19,7 @@ mkdir -p "$ROOT"
 CG_PREFIX="fcrun-test-$$"
 
 # Everything a test made goes: containers (by our root), mounts under $T,
-# cgroups named after this test, the scratch dir.
+# cgroups named after this test, fcrun's empty parents (/fcrun), the scratch dir.
 cleanup() {
 	local rc=$?
 	if [ -d "$ROOT" ]; then
@@ -31,6 +31,7 @@ cleanup() {
 	for d in /sys/fs/cgroup/*/"$CG_PREFIX"* /sys/fs/cgroup/*/fcrun/"$CG_PREFIX"* /sys/fs/cgroup/"$CG_PREFIX"*; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
+	cg_parents_cleanup # fcrun keeps /fcrun (as runc keeps its parents): gone when empty
 	rm -rf "$T"
 	exit $rc
 }
@@ -38,6 +39,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 . "$FC_SOURCE_ROOT/tests/lib/cg2-subtree.sh"
+. "$FC_SOURCE_ROOT/tests/lib/cg-parents.sh"
 
 # A fresh busybox bundle: bundle DIR [ARGS...]
 bundle() { "$MKBUNDLE" "$@" >/dev/null; }
