@@ -10,8 +10,9 @@ void fc_rfc3339_now(char *buf, size_t len)
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+	/* Not strftime: it reads /etc/localtime (tzset), which UTC does not need. */
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
 uint64_t fc_now_ns(void)

@@ -123,10 +123,16 @@ int fc_state_write(struct fc_create *c, pid_t pid, unsigned long long start_time
 	}
 	fc_buf_append(&b, "}}\n", 3);
 	/* Through create's O_PATH fd of the state directory; config.json is
-	 * copied beside state.json for delete's poststop hooks. */
-	if (fc_write_file_atomic_at(c->state_dirfd, "state.json", b.data, b.len, 0600, err) < 0 ||
-	    fc_write_file_atomic_at(c->state_dirfd, "config.json", c->config_json, c->config_len,
-	                            0600, err) < 0)
+	 * copied beside state.json for delete's poststop hooks (and exec). It is
+	 * read only once state.json exists, so it is written first and in place
+	 * (the state dir is this create's own); state.json with a rename. */
+	_cleanup_close_ int fd = openat(c->state_dirfd, "config.json",
+	                                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int r = fd < 0 ? -errno : fc_write_all(fd, c->config_json, c->config_len);
+	if (r < 0)
+		fc_error_set(err, -r, "write `config.json`");
+	if (r < 0 ||
+	    fc_write_file_atomic_at(c->state_dirfd, "state.json", b.data, b.len, 0600, err) < 0)
 		return fc_error_wrap(err, "write state of `%s` in `%s`", c->opts->id, c->state_dir);
 	return 0;
 }

@@ -2,6 +2,7 @@
 /* cgroup-v1.c: limits and statistics through the cgroup v1 controllers. */
 #include "cgroup-backend.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <unistd.h>
 
@@ -79,53 +80,78 @@ static void rule_string(const struct fc_device_rule *d, char *buf, size_t len)
 	         d->access && *d->access ? d->access : "rwm");
 }
 
+/* devices.allow and devices.deny, each opened once for all the rules (a
+ * rule is one write). */
+struct dev_files {
+	const char *dir;
+	int fd[2];       /* deny, allow; -1 until opened */
+	bool denied_all; /* nothing allowed since the last "a" deny */
+};
+
+static int dev_write(struct dev_files *f, bool allow, const char *s, struct fc_error **err)
+{
+	const char *file = allow ? "devices.allow" : "devices.deny";
+	int *fd = &f->fd[allow];
+	if (*fd < 0) {
+		_cleanup_free_ char *p = fc_asprintf("%s/%s", f->dir, file);
+		*fd = open(p, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	}
+	if (*fd < 0 || write(*fd, s, strlen(s)) < 0)
+		return fc_error_set(err, errno, "linux.resources.devices = %s: write `%s` in %s", s,
+		                    file, f->dir);
+	return 0;
+}
+
 /* Writing "a" (all devices) is refused with EINVAL once the cgroup has
  * children: fine when the cgroup is already in that state. */
-static int write_all(const char *dir, bool allow, struct fc_error **err)
+static int write_all(struct dev_files *f, bool allow, struct fc_error **err)
 {
-	int r = cg_write(dir, allow ? "devices.allow" : "devices.deny", "a", err);
+	if (!allow && f->denied_all)
+		return 0; /* the same state: "deny all" twice in a row */
+	int r = dev_write(f, allow, "a", err);
 	if (r == -EINVAL) {
 		_cleanup_free_ char *list = NULL;
-		if (cg_read(dir, "devices.list", &list) == 0 &&
+		if (cg_read(f->dir, "devices.list", &list) == 0 &&
 		    !strstr(list, "a *:* rwm") == !allow) {
 			cg_error_clear(err);
 			r = 0;
 		}
 	}
+	if (r >= 0)
+		f->denied_all = !allow;
 	return r;
 }
 
-static int write_rule(const char *dir, const struct fc_device_rule *d, struct fc_error **err)
+static int write_rule(struct dev_files *f, const struct fc_device_rule *d, struct fc_error **err)
 {
 	char s[96];
 	rule_string(d, s, sizeof(s));
 	if (FC_STREQ(s, "a"))
-		return write_all(dir, d->allow, err);
-	return cg_write(dir, d->allow ? "devices.allow" : "devices.deny", s, err);
+		return write_all(f, d->allow, err);
+	int r = dev_write(f, d->allow, s, err);
+	if (r >= 0 && d->allow)
+		f->denied_all = false;
+	return r;
 }
 
 static int apply_devices(const char *dir, const struct fc_resources *res, struct fc_error **err)
 {
+	struct dev_files f = {.dir = dir, .fd = {-1, -1}};
 	int r;
 	/* As runc: nothing is allowed unless a rule allows it (the usual config
 	 * starts with "deny all" anyway); then the rules in order, then runc's
 	 * default devices. The BPF filter on cgroup2 has the same semantics. */
-	r = write_all(dir, false, err);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < res->n_devices; i++) {
-		r = write_rule(dir, &res->devices[i], err);
-		if (r < 0)
-			return r;
+	r = write_all(&f, false, err);
+	for (size_t i = 0; r >= 0 && i < res->n_devices; i++)
+		r = write_rule(&f, &res->devices[i], err);
+	for (size_t i = 0; r >= 0 && i < cg_n_default_devices; i++) {
+		if (!(res->default_devices_off & (1u << i)))
+			r = write_rule(&f, &cg_default_devices[i], err);
 	}
-	for (size_t i = 0; i < cg_n_default_devices; i++) {
-		if (res->default_devices_off & (1u << i))
-			continue;
-		r = write_rule(dir, &cg_default_devices[i], err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	for (int i = 0; i < 2; i++)
+		if (f.fd[i] >= 0)
+			close(f.fd[i]);
+	return r < 0 ? r : 0;
 }
 
 static int set_limit(const char *dir, int64_t v, struct fc_error **err)

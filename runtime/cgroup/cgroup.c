@@ -1209,6 +1209,11 @@ int fc_cgroup_oom_count(struct fc_cgroup *cg, uint64_t *out)
 
 static int rmdir_tree(const char *dir, int depth)
 {
+	/* Most have no child cgroup: no need to list them first. */
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EBUSY && errno != ENOTEMPTY)
+		return -errno;
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	if (!d)
