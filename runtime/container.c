@@ -158,17 +158,26 @@ static void describe_exit(struct fc_create *c, pid_t pid, struct fc_error **err)
 	fc_error_set(err, EIO, "container init exited before it was ready");
 }
 
-/* Send to the init; when it has gone, report what it said before it went. */
-static int send_or_collect(struct fc_create *c, pid_t pid, uint32_t type, struct fc_error **err)
+/* Send to the init (with descriptor fd when >= 0); when it has gone,
+ * report what it said before it went. */
+static int send_fd_or_collect(struct fc_create *c, pid_t pid, uint32_t type, int fd,
+                              struct fc_error **err)
 {
 	struct fc_sync m;
 	/* GO carries the init's pid as we see it (for the seccomp agent) */
-	if (fc_sync_send(c->sync_fd[0], type, type == FC_SYNC_GO ? pid : 0, NULL) == 0)
+	int32_t value = type == FC_SYNC_GO ? pid : 0;
+	if ((fd < 0 ? fc_sync_send(c->sync_fd[0], type, value, NULL)
+	            : fc_sync_send_fds(c->sync_fd[0], type, value, NULL, 0, &fd, 1)) == 0)
 		return 0;
 	if (fc_sync_recv(c->sync_fd[0], &m) == 0 && m.type == FC_SYNC_ERROR)
 		return fc_error_relay(err, m.value, "%s", m.text);
 	describe_exit(c, pid, err);
 	return -EIO;
+}
+
+static int send_or_collect(struct fc_create *c, pid_t pid, uint32_t type, struct fc_error **err)
+{
+	return send_fd_or_collect(c, pid, type, -1, err);
 }
 
 /* An absolute path with "." and empty components dropped and ".." taken
@@ -505,7 +514,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		}
 		r = o->cgroup_recycled
 		        ? fc_cgroup_recycle(c.cgroup_path, res, journal, &c.cgroup, err)
-		        : fc_cgroup_create(c.cgroup_path, res, journal, &c.cgroup, err);
+		        : fc_cgroup_create_late(c.cgroup_path, res, journal, &c.cgroup, err);
 		if (r < 0)
 			goto fail;
 		if (o->cgroup_recycled)
@@ -606,9 +615,24 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		if (r < 0)
 			goto fail;
 	}
-	r = send_or_collect(&c, init_pid, FC_SYNC_CGROUP, err);
-	if (r < 0)
-		goto fail;
+	{
+		/* The memory cgroup's directories, while the init makes its
+		 * rootfs; it joins through the `tasks` file that comes with
+		 * FC_SYNC_CGROUP (fc_cgroup_create_late). */
+		_cleanup_close_ int tasks = -1;
+		if (fc_cgroup_late(c.cgroup)) {
+			_cleanup_close_ int journal =
+			    openat(c.state_dirfd, "cgroups", O_WRONLY | O_APPEND | O_CLOEXEC);
+			r = journal < 0 ? fc_error_set(err, errno, "open `%s/cgroups`", c.state_dir)
+			                : fc_cgroup_make_late(c.cgroup, journal, &tasks, err);
+			if (r < 0)
+				goto fail;
+			fc_mark(&c, "memcg");
+		}
+		r = send_fd_or_collect(&c, init_pid, FC_SYNC_CGROUP, tasks, err);
+		if (r < 0)
+			goto fail;
+	}
 	fc_log(FC_LOG_DEBUG, "create `%s`: entered cgroup at %.3f ms", o->id,
 	       (double)(fc_now_ns() - c.t0) / 1e6);
 	for (;;) {

@@ -52,6 +52,16 @@ static void expect(struct fc_create *c, uint32_t type)
 		c->host_pid = m.value;
 }
 
+/* expect() with descriptors (close-on-exec): how many came, at most max. */
+static size_t expect_fds(struct fc_create *c, uint32_t type, int *fds, size_t max)
+{
+	struct fc_sync m;
+	size_t len = 0, n = max;
+	if (fc_sync_recv_fds(c->sync_fd[1], &m, &len, fds, &n) < 0 || m.type != type)
+		_exit(1);
+	return n;
+}
+
 /* Install the filter; a notify fd goes to the seccomp agent with the
  * container process state (runtime-spec "ContainerProcessState"). */
 static int install_seccomp(struct fc_create *c, struct fc_error **err)
@@ -486,12 +496,18 @@ void fc_init_main(struct fc_create *c)
 			close(c->tree_fds[i]);
 			c->tree_fds[i] = -1;
 		}
-	expect(c, FC_SYNC_CGROUP);
-	if (fc_cgroup_enter_self(c->cg_self_fds, c->n_cg_self_fds, &e) < 0)
+	/* FC_SYNC_CGROUP may bring the memory hierarchy's `tasks` file, made
+	 * meanwhile (fc_cgroup_create_late) */
+	int late = -1;
+	size_t n_late = expect_fds(c, FC_SYNC_CGROUP, &late, 1);
+	if (fc_cgroup_enter_self(c->cg_self_fds, c->n_cg_self_fds, &e) < 0 ||
+	    fc_cgroup_enter_self(&late, n_late, &e) < 0)
 		fail_sync(c, e);
 	for (size_t i = 0; i < c->n_cg_self_fds; i++)
 		close(c->cg_self_fds[i]); /* host cgroupfs files: not kept a moment longer */
 	c->n_cg_self_fds = 0;
+	if (n_late)
+		close(late);
 	if (fc_spec_ns(s, FC_NS_CGROUP) && !fc_spec_ns(s, FC_NS_CGROUP)->path &&
 	    unshare(CLONE_NEWCGROUP) < 0) {
 		fc_error_set(&e, errno, "unshare the cgroup namespace");

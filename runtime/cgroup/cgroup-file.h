@@ -66,6 +66,8 @@ struct fc_cgroup {
 	                 * may have), NULL-terminated, may be NULL */
 	int journal_fd; /* fc_cgroup_create's record, -1 when none */
 	bool recycle;   /* fc_cgroup_recycle: leaves made are tagged, existing ones kept */
+	size_t late;    /* 1 + the v1 memory hierarchy whose directories fc_cgroup_create_late
+	                 * left to fc_cgroup_make_late, 0 when none */
 };
 
 /* The v1 directory holding controller c, NULL when none. */

@@ -584,8 +584,27 @@ static bool recycle_all_kept(struct fc_cgroup *cg, struct fc_error **err, int *r
 	return true;
 }
 
+/* The v1 memory hierarchy fc_cgroup_create_late leaves (1 + its index), or 0:
+ * it holds only memory, res limits nothing there, and other hierarchies are
+ * made meanwhile. */
+static size_t pick_late(const struct fc_cgroup *cg, const struct fc_resources *res)
+{
+	if (res &&
+	    (res->memory.has_limit || res->memory.has_swap || res->memory.has_reservation ||
+	     res->memory.has_swappiness || res->memory.has_disable_oom_killer ||
+	     res->memory.has_kernel || res->memory.has_kernel_tcp || res->memory.has_use_hierarchy))
+		return 0;
+	if (cg->recycle || cg->n_v1 + (cg->v2 ? 1 : 0) < 2 || FC_STREQ(cg->path, "/"))
+		return 0;
+	for (size_t h = 0; h < cg->n_v1; h++)
+		if (cg->v1[h].ctrls == CG_BIT(CG_MEMORY) &&
+		    strlen(cg->v1[h].path) > strlen(cg->path))
+			return h + 1;
+	return 0;
+}
+
 static int create(const char *path, const struct fc_resources *res, int journal_fd, bool recycle,
-                  struct fc_cgroup **out, struct fc_error **err)
+                  bool late, struct fc_cgroup **out, struct fc_error **err)
 {
 	struct fc_cgroup *cg;
 	int r = 0, lock;
@@ -595,6 +614,7 @@ static int create(const char *path, const struct fc_resources *res, int journal_
 	cg = cg_new(path);
 	cg->journal_fd = journal_fd;
 	cg->recycle = recycle;
+	cg->late = late ? pick_late(cg, res) : 0;
 	if (!cg->n_v1 && !cg->v2) {
 		fc_cgroup_free(cg);
 		return fc_error_set(err, ENOENT, "create cgroup %s: no cgroup filesystem mounted",
@@ -635,6 +655,8 @@ static int create(const char *path, const struct fc_resources *res, int journal_
 	for (size_t h = 0; h <= cg->n_v1 && r >= 0; h++) {
 		if (h == cg->n_v1 && !cg->v2)
 			break;
+		if (h + 1 == cg->late)
+			continue; /* fc_cgroup_make_late's */
 		for (int t = 0; t < 10; t++) {
 			if (t)
 				cg_error_clear(err);
@@ -671,13 +693,52 @@ static int create(const char *path, const struct fc_resources *res, int journal_
 int fc_cgroup_create(const char *path, const struct fc_resources *res, int journal_fd,
                      struct fc_cgroup **out, struct fc_error **err)
 {
-	return create(path, res, journal_fd, false, out, err);
+	return create(path, res, journal_fd, false, false, out, err);
+}
+
+int fc_cgroup_create_late(const char *path, const struct fc_resources *res, int journal_fd,
+                          struct fc_cgroup **out, struct fc_error **err)
+{
+	return create(path, res, journal_fd, false, true, out, err);
+}
+
+bool fc_cgroup_late(const struct fc_cgroup *cg)
+{
+	return cg && cg->late;
+}
+
+int fc_cgroup_make_late(struct fc_cgroup *cg, int journal_fd, int *tasks_fd, struct fc_error **err)
+{
+	*tasks_fd = -1;
+	if (!cg->late)
+		return 0;
+	struct cg_dir *d = &cg->v1[cg->late - 1];
+	cg->late = 0;
+	_cleanup_buf_ struct fc_buf done = {0};
+	_cleanup_free_ char *mount = fc_strndup(d->path, strlen(d->path) - strlen(cg->path));
+	int r = 0, lock = cg_lock(false);
+	for (int t = 0; t < 10; t++) {
+		if (t)
+			cg_error_clear(err);
+		r = make_dirs(cg, mount, d->ctrls, false, 0, &done, err);
+		if (r != -ENOENT && r != -ENODEV)
+			break;
+	}
+	journal(journal_fd, done.data);
+	cg_unlock(lock);
+	if (r < 0)
+		return fc_error_wrap(err, "create cgroup %s", cg->path);
+	_cleanup_free_ char *p = fc_asprintf("%s/tasks", d->path);
+	*tasks_fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (*tasks_fd < 0)
+		return fc_error_set(err, errno, "open `%s`", p);
+	return 0;
 }
 
 int fc_cgroup_recycle(const char *path, const struct fc_resources *res, int journal_fd,
                       struct fc_cgroup **out, struct fc_error **err)
 {
-	return create(path, res, journal_fd, true, out, err);
+	return create(path, res, journal_fd, true, false, out, err);
 }
 
 int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err)
@@ -889,6 +950,8 @@ int fc_cgroup_self_fds(struct fc_cgroup *cg, const int **fds, size_t *n, struct 
 {
 	if (!cg->n_tasks_fds) {
 		for (size_t i = 0; i < cg->n_v1; i++) {
+			if (i + 1 == cg->late)
+				continue; /* not made yet */
 			_cleanup_free_ char *p = fc_asprintf("%s/tasks", cg->v1[i].path);
 			int fd = open(p, O_WRONLY | O_CLOEXEC);
 			if (fd < 0) {

@@ -41,6 +41,21 @@ char *fc_cgroup_resolve_path(const char *id, const char *cgroups_path, bool syst
 uint32_t fc_cgroup_default_devices_off(const struct fc_device *devs, size_t n);
 int fc_cgroup_create(const char *path, const struct fc_resources *res, int journal_fd,
                      struct fc_cgroup **out, struct fc_error **err);
+/* fc_cgroup_create, but the v1 memory hierarchy's directories (when it
+ * holds only the memory controller and res sets no memory limit) are left
+ * for fc_cgroup_make_late: their mkdir is the costliest of a create on a
+ * host that has run for a while (0.4-1.2 ms here, under the kernel's global
+ * cgroup lock), which the caller overlaps with the init's first steps. The
+ * journal's intents cover them already; fc_cgroup_self_fds leaves them out. */
+int fc_cgroup_create_late(const char *path, const struct fc_resources *res, int journal_fd,
+                          struct fc_cgroup **out, struct fc_error **err);
+/* Make the directories fc_cgroup_create_late left (journalled to journal_fd
+ * as create does) and open the memory hierarchy's `tasks` file for the
+ * init's fc_cgroup_enter_self (*tasks_fd, the caller's; -1 when nothing was
+ * left). */
+int fc_cgroup_make_late(struct fc_cgroup *cg, int journal_fd, int *tasks_fd, struct fc_error **err);
+/* Are directories left for fc_cgroup_make_late? */
+bool fc_cgroup_late(const struct fc_cgroup *cg);
 /* A recycled cgroup (the pool's: one per container at a time, kept between
  * containers of one spec). The directories that do not exist are made as
  * fc_cgroup_create makes them, with every limit of res (device rules too)

@@ -116,6 +116,23 @@ expect_eq "json log: level" error "$(echo "$last" | jq -r .level)"
 expect_match "json log: msg" "does not exist" "$(echo "$last" | jq -r .msg)"
 expect_match "json log: time" '^20' "$(echo "$last" | jq -r .time)"
 
+# The init is in the container's cgroup of every v1 hierarchy, the memory one
+# too (made while the init builds its rootfs, joined through its `tasks` file),
+# and the memory cgroup is the container's after a memory limit as well
+if [ -d /sys/fs/cgroup/memory ]; then
+	bundle "$T/cgs" /bin/cat /proc/self/cgroup
+	jqedit "$T/cgs" '.linux.namespaces |= map(select(.type != "cgroup"))'
+	out=$($F run --bundle "$T/cgs" cgs1 2>&1)
+	expect_eq "every hierarchy's cgroup is the container's (memory made late)" \
+		"" "$(grep -v ':/fcrun/cgs1$' <<<"$out")"
+	expect_match "...the memory one included" '(^|\n)[0-9]+:memory:/fcrun/cgs1(\n|$)' "$out"
+	jqedit "$T/cgs" '.linux.resources.memory = {"limit": 67108864}'
+	expect_match "...and with a memory limit (made at once)" '(^|\n)[0-9]+:memory:/fcrun/cgs2(\n|$)' "$($F run --bundle "$T/cgs" cgs2 2>&1)"
+	check "...nothing left" no_leftovers cgs1
+else
+	ok "# SKIP no v1 memory hierarchy"
+fi
+
 # unknown command and flags
 $F bogus >/dev/null 2>&1; expect_eq "unknown command exits 3 (as runc)" 3 $?
 $F create --bogus x >/dev/null 2>&1; expect_eq "unknown flag exits 1" 1 $?
