@@ -245,14 +245,16 @@ static int validate(struct fc_create *c, struct fc_error **err)
 /* <state>/init: the init's pid and start time, from the clone on, so a
  * delete -f after a create that was killed finds it (state.json comes
  * last). */
-static void record_init(int dirfd, pid_t pid)
+static unsigned long long record_init(int dirfd, pid_t pid)
 {
 	char buf[64];
-	int n = snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, fc_proc_start_time(pid));
+	unsigned long long start = fc_proc_start_time(pid);
+	int n = snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, start);
 	_cleanup_close_ int fd =
 	    openat(dirfd, "init", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		(void)!write(fd, buf, (size_t)n);
+	return start;
 }
 
 /* <state>/exec.sock, reached through the state directory's descriptor (a
@@ -349,6 +351,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	                      .seccomp_agent_fd = -1};
 	const char *root = o->root ? o->root : FCRT_DEFAULT_ROOT;
 	pid_t child = -1, init_pid = -1;
+	unsigned long long init_start = 0; /* its start time (/proc/PID/stat) */
 	bool state_made = false, into_cgroup = false;
 	int r;
 
@@ -573,8 +576,6 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	       (double)(fc_now_ns() - c.t0) / 1e6);
 
 	init_pid = child;
-	if (!c.double_fork)
-		record_init(c.state_dirfd, init_pid);
 	if (c.double_fork) {
 		struct fc_sync m;
 		r = fc_sync_recv(c.sync_fd[0], &m);
@@ -588,7 +589,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			goto fail;
 		}
 		init_pid = m.value;
-		record_init(c.state_dirfd, init_pid);
+		init_start = record_init(c.state_dirfd, init_pid);
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 			;
 		child = -1;
@@ -633,6 +634,10 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 		if (r < 0)
 			goto fail;
 	}
+	/* Recorded once the init has what it waits for (until it is ready it
+	 * dies with us: a kill of create before this leaves no init). */
+	if (!c.double_fork)
+		init_start = record_init(c.state_dirfd, init_pid);
 	fc_log(FC_LOG_DEBUG, "create `%s`: entered cgroup at %.3f ms", o->id,
 	       (double)(fc_now_ns() - c.t0) / 1e6);
 	for (;;) {
@@ -676,7 +681,7 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 	}
 
 	{
-		r = fc_state_write(&c, init_pid, fc_proc_start_time(init_pid), err);
+		r = fc_state_write(&c, init_pid, init_start, err);
 		if (r < 0)
 			goto fail;
 		fc_mark(&c, "state.json");

@@ -296,6 +296,7 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 	unsigned long flags = m->flags & ~(MS_RDONLY | MS_BIND | MS_REC);
 	char buf[32];
 	int r = 0;
+	_cleanup_close_ int top = -1; /* the tmpfs of the v1 hierarchies */
 	_cleanup_close_ int t = make_target(m->destination, true, err);
 	if (t < 0)
 		goto out_err;
@@ -322,6 +323,14 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 		r = fc_error_set(err, errno, "mounts: tmpfs on `%s`", m->destination);
 		goto out;
 	}
+	/* The new tmpfs is this init's alone (nothing in the container runs
+	 * yet, and the names are the host's hierarchies, no slash in them): its
+	 * directories are made and opened through one descriptor of it. */
+	top = openat2_in_root(skip_slash(m->destination), O_PATH | O_DIRECTORY, 0);
+	if (top < 0) {
+		r = fc_error_set(err, errno, "mounts: reopen `%s`", m->destination);
+		goto out;
+	}
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		const char *name = hier_name(&h[i]);
 		/* As runc: the v1 hierarchies only; a hybrid host's cgroup2 tree
@@ -329,9 +338,15 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 		if (!*name || h[i].v2)
 			continue;
 		_cleanup_free_ char *dest = fc_asprintf("%s/%s", m->destination, name);
-		_cleanup_close_ int d = mkdir_in_root(dest, 0755, err);
+		if (strchr(name, '/') || (mkdirat(top, name, 0755) < 0 && errno != EEXIST)) {
+			r = fc_error_set(err, strchr(name, '/') ? EINVAL : errno,
+			                 "mounts: mkdir `%s`", dest);
+			break;
+		}
+		_cleanup_close_ int d =
+		    openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (d < 0) {
-			r = d;
+			r = fc_error_set(err, errno, "mounts: open `%s`", dest);
 			break;
 		}
 		if (cgns) {
@@ -347,7 +362,7 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 				                 dest);
 			else if (m->flags & MS_RDONLY) {
 				_cleanup_close_ int d2 =
-				    openat2_in_root(skip_slash(dest), O_PATH, 0);
+				    openat(top, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 				r = remount(fdpath(d2, buf), MS_RDONLY | flags, dest, err);
 			}
 		}
@@ -355,12 +370,9 @@ static int mount_cgroup(struct fc_create *c, const struct fc_mount *m, struct fc
 		if (r >= 0 && strchr(name, ',')) {
 			_cleanup_free_ char *names = fc_strdup(name);
 			char *save = NULL;
-			_cleanup_close_ int top =
-			    openat2_in_root(skip_slash(m->destination), O_PATH | O_DIRECTORY, 0);
 			for (char *s = strtok_r(names, ",", &save); s;
 			     s = strtok_r(NULL, ",", &save))
-				if (top >= 0)
-					symlinkat(name, top, s);
+				symlinkat(name, top, s);
 		}
 	}
 	/* The tmpfs holding the hierarchies stays read-write, as runc leaves it
