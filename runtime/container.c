@@ -249,9 +249,10 @@ static unsigned long long record_init(int dirfd, pid_t pid)
 {
 	char buf[64];
 	unsigned long long start = fc_proc_start_time(pid);
-	int n = snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, start);
-	_cleanup_close_ int fd =
-	    openat(dirfd, "init", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* a line of the cgroup record (<state>/cgroups, which exists by now): no
+	 * file of its own to make and remove */
+	int n = snprintf(buf, sizeof(buf), "I %d %llu\n", (int)pid, start);
+	_cleanup_close_ int fd = openat(dirfd, "cgroups", O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd >= 0)
 		(void)!write(fd, buf, (size_t)n);
 	return start;
@@ -1019,16 +1020,32 @@ static void wait_gone(pid_t pid, unsigned long long start_time)
 	}
 }
 
-/* What a create that was killed left: <state>/init (once cloned), the
- * cgroup record, no state.json. Each is undone, whatever the point. */
-static int delete_partial(const char *dir, const char *id, struct fc_error **err)
+/* The init a create recorded: "I PID START" in <state>/cgroups (before
+ * that: the file <state>/init, "PID START"). */
+static bool recorded_init(const char *dir, int *pid, unsigned long long *start)
 {
 	_cleanup_free_ char *ipath = fc_asprintf("%s/init", dir), *text = NULL;
+	if (fc_read_file_at(AT_FDCWD, ipath, &text, NULL, 4096, NULL) >= 0)
+		return sscanf(text, "%d %llu", pid, start) == 2;
+	_cleanup_free_ char *jpath = fc_asprintf("%s/cgroups", dir);
+	if (fc_read_file_at(AT_FDCWD, jpath, &text, NULL, 1 << 20, NULL) < 0)
+		return false;
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (l[0] == 'I' && l[1] == ' ')
+			return sscanf(l + 2, "%d %llu", pid, start) == 2;
+	return false;
+}
+
+/* What a create that was killed left: the record of its init (once
+ * cloned) and of its cgroups, no state.json. Each is undone, whatever the
+ * point. */
+static int delete_partial(const char *dir, const char *id, struct fc_error **err)
+{
 	struct fc_error *e = NULL;
-	if (fc_read_file_at(AT_FDCWD, ipath, &text, NULL, 4096, NULL) >= 0) {
+	{
 		int pid = 0;
 		unsigned long long start = 0;
-		if (sscanf(text, "%d %llu", &pid, &start) == 2 && pid > 0 && start) {
+		if (recorded_init(dir, &pid, &start) && pid > 0 && start) {
 			struct fcrt_state st = {.id = (char *)id, .pid = pid, .start_time = start};
 			signal_init(&st, SIGKILL, &e);
 			wait_gone(pid, start);
