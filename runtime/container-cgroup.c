@@ -5,6 +5,8 @@
 #include "internal.h"
 #include "cgroup/cgroup.h"
 
+#include <fcntl.h>
+
 /* Load the state and open the cgroup; *st and *cg are the caller's. */
 static int open_container(const char *root, const char *id, struct fcrt_state **st,
                           struct fc_cgroup **cg, struct fc_error **err)
@@ -185,4 +187,40 @@ int fcrt_cgroup_remove(const char *path, struct fc_error **err)
 int fcrt_cgroup_remove_parents(const char *path, struct fc_error **err)
 {
 	return fc_cgroup_remove_parents(path, err);
+}
+
+bool fcrt_memslot_supported(void)
+{
+	return fc_cgroup_v1_memory();
+}
+
+int fcrt_memslot_make(const char *path, const struct fc_resources *res, int *tasks_fd,
+                      struct fc_error **err)
+{
+	struct fc_cgroup *cg = NULL;
+	*tasks_fd = -1;
+	if (!fc_cgroup_v1_memory())
+		return fc_error_set(err, ENOTSUP, "memory slot %s: no v1 memory hierarchy", path);
+	int r = fc_cgroup_recycle_sel(path, res, -1, FC_CG_MEMORY_ONLY, &cg, err);
+	if (r < 0)
+		return r;
+	const int *fds = NULL;
+	size_t n = 0;
+	r = fc_cgroup_self_fds(cg, &fds, &n, err);
+	if (r >= 0 && n != 1)
+		r = fc_error_set(err, ENOENT, "memory slot %s: no `tasks` file", path);
+	if (r >= 0 && (*tasks_fd = fcntl(fds[0], F_DUPFD_CLOEXEC, 3)) < 0)
+		r = fc_error_set(err, errno, "memory slot %s: dup", path);
+	fc_cgroup_free(cg);
+	return r;
+}
+
+int fcrt_memslot_reset(const char *path, struct fc_error **err)
+{
+	return fc_cgroup_recycle_reset_sel(path, FC_CG_MEMORY_ONLY, err);
+}
+
+bool fcrt_memslot_empty(const char *path)
+{
+	return fc_cgroup_memory_empty(path);
 }

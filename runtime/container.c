@@ -516,8 +516,12 @@ int fcrt_create(const struct fcrt_create_opts *o, struct fcrt_container **out,
 			own.default_devices_off = off;
 			res = &own;
 		}
+		c.memory_at_start = o->memory_at_start && o->cgroup_recycled &&
+		                    o->wait == FCRT_WAIT_SOCKET && fc_cgroup_v1_memory();
 		r = o->cgroup_recycled
-		        ? fc_cgroup_recycle(c.cgroup_path, res, journal, &c.cgroup, err)
+		        ? fc_cgroup_recycle_sel(c.cgroup_path, res, journal,
+		                                c.memory_at_start ? FC_CG_NO_MEMORY : FC_CG_ALL,
+		                                &c.cgroup, err)
 		        : fc_cgroup_create_late(c.cgroup_path, res, journal, &c.cgroup, err);
 		if (r < 0)
 			goto fail;
@@ -847,7 +851,7 @@ int fcrt_start_socket_ex(struct fcrt_container *c, const struct fcrt_start_args 
 	struct fc_sync m;
 	char payload[sizeof(m.text)];
 	size_t len = 0, nfds = 0;
-	int fds[3], mask = 0, r;
+	int fds[4], mask = 0, r;
 	for (int pass = 0; a && pass < 2; pass++) {
 		char **v = pass == 0 ? a->env : a->argv;
 		for (size_t i = 0; v && v[i]; i++) {
@@ -866,6 +870,10 @@ int fcrt_start_socket_ex(struct fcrt_container *c, const struct fcrt_start_args 
 			fds[nfds++] = a->stdio[i];
 			mask |= 1 << i;
 		}
+	if (a && a->has_memory) {
+		fds[nfds++] = a->memory_fd;
+		mask |= FC_START_MEMORY;
+	}
 	if (fc_sync_send_fds(c->sync_fd, FC_SYNC_START, mask, payload, len, fds, nfds) < 0)
 		return fc_error_set(err, ESRCH, "start `%s`: the container process has exited",
 		                    c->id);

@@ -17,7 +17,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-struct fc_spec; /* the typed config.json: see "the typed OCI spec" below */
+struct fc_spec;      /* the typed config.json: see "the typed OCI spec" below */
+struct fc_resources; /* its linux.resources, below */
 
 #define FCRT_DEFAULT_ROOT "/run/fcrun"
 #define FCRT_OCI_VERSION  "1.0.2-dev"
@@ -108,6 +109,16 @@ struct fcrt_create_opts {
 	 * fcrt_cgroup_reset() readies it for the next, fcrt_cgroup_remove()
 	 * removes it. NULL: the spec's cgroup, made and removed as usual. */
 	const char *cgroup_recycled;
+	/* With cgroup_recycled and FCRT_WAIT_SOCKET, on a host with a v1 memory
+	 * hierarchy (pure v1, hybrid): the container waits without a memory
+	 * cgroup of its own (its init stays in its creator's, and the recycled
+	 * cgroup has no memory directory), and its start must give it one
+	 * (fcrt_start_args.memory_fd, a memory slot: fcrt_memslot_make), which
+	 * the init joins before it makes its cgroup namespace and execs. A
+	 * memory cgroup costs the host's kernel from ~20 KiB to over 1 MiB
+	 * (it grows with the most filesystems ever mounted at once), the
+	 * largest part of a waiting sandbox. Ignored elsewhere (pure v2). */
+	bool memory_at_start;
 };
 
 /* A container created by this process (for run and the pool): it is our
@@ -146,6 +157,11 @@ struct fcrt_start_args {
 	int stdio[3]; /* new descriptors for the process's 0, 1, 2; -1 keeps create's */
 	char **env;   /* extra KEY=VALUE entries, overriding config's (NULL: none) */
 	char **argv;  /* replaces process.args when non-NULL */
+	/* A container created with memory_at_start: the `tasks` file of its
+	 * memory cgroup (fcrt_memslot_make), opened for writing; the init
+	 * moves itself into it. Such a container refuses a start without. */
+	bool has_memory;
+	int memory_fd;
 };
 /* Start with per-invocation stdio (passed by SCM_RIGHTS), environment and
  * arguments. env and argv together must fit in 3.5 KiB (-E2BIG otherwise).
@@ -234,6 +250,20 @@ int fcrt_cgroup_remove(const char *path, struct fc_error **err);
  * benchmarks and tools that clean up after them); EBUSY while another
  * create is making its directories. */
 int fcrt_cgroup_remove_parents(const char *path, struct fc_error **err);
+/* Memory slots, for containers created with memory_at_start: a memory
+ * cgroup (v1 memory hierarchy only, canonical path "/fcrun/NAME", tagged
+ * trusted.fcrun=pool) with the memory limits of res (may be NULL); *tasks_fd its `tasks`
+ * file opened for writing (fcrt_start_args.memory_fd). Made at the first
+ * use; when it exists it must carry the tag and be empty. After the
+ * container that used it is deleted, reset it (anything left in it killed,
+ * its peak and failure counts reset), then use it again, or remove it
+ * (fcrt_cgroup_remove). supported: the host has a v1 memory hierarchy. */
+bool fcrt_memslot_supported(void);
+int fcrt_memslot_make(const char *path, const struct fc_resources *res, int *tasks_fd,
+                      struct fc_error **err);
+int fcrt_memslot_reset(const char *path, struct fc_error **err);
+/* Is it empty (no process in it)? */
+bool fcrt_memslot_empty(const char *path);
 
 /* ---- the features document (features.c) ------------------------------ */
 

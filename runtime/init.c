@@ -338,8 +338,8 @@ static void wait_for_start(struct fc_create *c, struct start_channel *ch)
 		c->exec_listen_fd = -1;
 	} else {
 		struct fc_sync m;
-		int fds[3];
-		size_t len = 0, nfds = 3, k = 0;
+		int fds[4];
+		size_t len = 0, nfds = 4, k = 0;
 		ch->exec = false;
 		ch->fd = c->sync_fd[1];
 		if (fc_sync_recv_fds(ch->fd, &m, &len, fds, &nfds) < 0 || m.type != FC_SYNC_START)
@@ -351,6 +351,30 @@ static void wait_for_start(struct fc_create *c, struct start_channel *ch)
 					_exit(1);
 				close(fds[k++]);
 			}
+		/* A sandbox that waited without a memory cgroup of its own joins
+		 * the one its start gives, then makes its cgroup namespace (so
+		 * its view starts at its own cgroups); nothing of the function's
+		 * has run yet. Moving itself through `tasks` skips the kernel's
+		 * global lock (and its RCU wait). */
+		if (c->memory_at_start) {
+			struct fc_error *e = NULL;
+			if (!(m.value & FC_START_MEMORY) || k >= nfds)
+				fc_error_set(&e, EINVAL,
+				             "start: the sandbox waits without a memory cgroup and "
+				             "its start gave none");
+			else if (fc_cgroup_enter_self(&fds[k], 1, &e) < 0)
+				fc_error_wrap(&e, "start: join the memory cgroup");
+			else if (fc_spec_ns(c->spec, FC_NS_CGROUP) &&
+			         !fc_spec_ns(c->spec, FC_NS_CGROUP)->path &&
+			         unshare(CLONE_NEWCGROUP) < 0)
+				fc_error_set(&e, errno, "start: unshare the cgroup namespace");
+			if (k < nfds)
+				close(fds[k++]);
+			if (e)
+				answer_error(c, ch, e);
+		} else if ((m.value & FC_START_MEMORY) && k < nfds) {
+			close(fds[k++]); /* not ours to join */
+		}
 		/* Per-invocation environment and arguments */
 		char **extra_env = NULL, **argv = NULL;
 		size_t ne = 0, na = 0;
@@ -509,7 +533,7 @@ void fc_init_main(struct fc_create *c)
 	if (n_late)
 		close(late);
 	if (fc_spec_ns(s, FC_NS_CGROUP) && !fc_spec_ns(s, FC_NS_CGROUP)->path &&
-	    unshare(CLONE_NEWCGROUP) < 0) {
+	    !c->memory_at_start && unshare(CLONE_NEWCGROUP) < 0) {
 		fc_error_set(&e, errno, "unshare the cgroup namespace");
 		fail_sync(c, e);
 	}

@@ -24,6 +24,10 @@ enum fc_sync_msg {
 	FC_SYNC_ERROR,      /* child -> parent: payload is the message text */
 };
 
+/* FC_SYNC_START's value: bit i (0-2) when a descriptor for stdio i comes
+ * with it, and this bit when the memory cgroup's `tasks` file comes last. */
+#define FC_START_MEMORY (1 << 3)
+
 struct fc_sync {
 	uint32_t type;
 	int32_t value;
@@ -33,7 +37,7 @@ struct fc_sync {
 int fc_sync_send(int fd, uint32_t type, int32_t value, const char *text);
 /* Receive one message; -EPIPE when the peer has gone. */
 int fc_sync_recv(int fd, struct fc_sync *m);
-/* The same with a binary payload of len bytes and up to 3 descriptors. */
+/* The same with a binary payload of len bytes and up to 4 descriptors. */
 int fc_sync_send_fds(int fd, uint32_t type, int32_t value, const void *payload, size_t len,
                      const int *fds, size_t nfds);
 /* Receives descriptors (O_CLOEXEC) into fds[0..*nfds); *len: payload bytes. */
@@ -73,6 +77,10 @@ struct fc_create {
 	char *cgroup_path;
 	struct fc_cgroup *cgroup;
 	uint64_t oom_base; /* a recycled cgroup's OOM kill count before this container */
+	/* opts->memory_at_start on a host with a v1 memory hierarchy: the
+	 * init waits in its creator's memory cgroup, joins the one the start
+	 * gives it and makes its cgroup namespace then */
+	bool memory_at_start;
 	uint64_t t0;
 	size_t profile_cloned; /* opts->profile's marks made before the clone */
 };

@@ -57,8 +57,8 @@ int fc_sync_send_fds(int fd, uint32_t type, int32_t value, const void *payload, 
                      const int *fds, size_t nfds)
 {
 	struct fc_sync m = {.type = type, .value = value};
-	char cbuf[CMSG_SPACE(3 * sizeof(int))] = {0};
-	if (len > sizeof(m.text) || nfds > 3)
+	char cbuf[CMSG_SPACE(4 * sizeof(int))] = {0};
+	if (len > sizeof(m.text) || nfds > 4)
 		return -E2BIG;
 	memcpy(m.text, payload, len);
 	struct iovec iov = {.iov_base = &m, .iov_len = offsetof(struct fc_sync, text) + len};
@@ -82,7 +82,7 @@ int fc_sync_send_fds(int fd, uint32_t type, int32_t value, const void *payload, 
 
 int fc_sync_recv_fds(int fd, struct fc_sync *m, size_t *len, int *fds, size_t *nfds)
 {
-	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
 	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
 	struct msghdr msg = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};

@@ -46,6 +46,7 @@ enum cg_made {
 
 struct cg_dir {
 	char *path;        /* /sys/fs/cgroup/memory/fcrun/ID */
+	const char *mount; /* /sys/fs/cgroup/memory (the host layout's) */
 	unsigned ctrls;    /* CG_BIT()s held by this hierarchy */
 	enum cg_made made; /* the container's own directory: made by it? */
 };

@@ -310,7 +310,8 @@ static char *join(const char *mount, const char *path)
 	return FC_STREQ(path, "/") ? fc_strdup(mount) : fc_asprintf("%s%s", mount, path);
 }
 
-static struct fc_cgroup *cg_new(const char *path)
+/* A handle on the hierarchies sel picks (FC_CG_ALL: every one). */
+static struct fc_cgroup *cg_new_sel(const char *path, enum fc_cgroup_sel sel)
 {
 	struct fc_cgroup *cg = fc_calloc(1, sizeof(*cg));
 	host_init();
@@ -319,16 +320,34 @@ static struct fc_cgroup *cg_new(const char *path)
 	cg->v2_fd = -1;
 	cg->journal_fd = -1;
 	for (size_t i = 0; i < host.n; i++) {
+		bool mem = host.h[i].ctrls & CG_BIT(CG_MEMORY);
+		if ((sel == FC_CG_NO_MEMORY && mem) || (sel == FC_CG_MEMORY_ONLY && !mem))
+			continue;
 		cg->v1[cg->n_v1].path = join(host.h[i].mount, path);
+		cg->v1[cg->n_v1].mount = host.h[i].mount;
 		cg->v1[cg->n_v1].ctrls = host.h[i].ctrls;
 		cg->n_v1++;
 	}
-	if (host.v2_mount) {
+	if (host.v2_mount && sel != FC_CG_MEMORY_ONLY) {
 		cg->v2_mount = fc_strdup(host.v2_mount);
 		cg->v2 = join(host.v2_mount, path);
 		cg->v2_ctrls = host.v2_avail & ~host.v1_ctrls;
 	}
 	return cg;
+}
+
+static struct fc_cgroup *cg_new(const char *path)
+{
+	return cg_new_sel(path, FC_CG_ALL);
+}
+
+bool fc_cgroup_v1_memory(void)
+{
+	host_init();
+	for (size_t i = 0; i < host.n; i++)
+		if (host.h[i].ctrls & CG_BIT(CG_MEMORY))
+			return true;
+	return false;
 }
 
 void fc_cgroup_free(struct fc_cgroup *cg)
@@ -552,7 +571,7 @@ static int make_dirs(struct fc_cgroup *cg, const char *mount, unsigned ctrls, bo
 static void intents(struct fc_cgroup *cg, struct fc_buf *b)
 {
 	for (size_t h = 0; h <= cg->n_v1; h++) {
-		const char *mount = h < cg->n_v1 ? host.h[h].mount : cg->v2 ? cg->v2_mount : NULL;
+		const char *mount = h < cg->n_v1 ? cg->v1[h].mount : cg->v2 ? cg->v2_mount : NULL;
 		if (!mount)
 			continue;
 		_cleanup_strv_ char **lv = levels(mount, cg->path);
@@ -604,14 +623,26 @@ static size_t pick_late(const struct fc_cgroup *cg, const struct fc_resources *r
 }
 
 static int create(const char *path, const struct fc_resources *res, int journal_fd, bool recycle,
-                  bool late, struct fc_cgroup **out, struct fc_error **err)
+                  bool late, enum fc_cgroup_sel sel, struct fc_cgroup **out, struct fc_error **err)
 {
 	struct fc_cgroup *cg;
 	int r = 0, lock;
 	r = check_path(path, err);
 	if (r < 0)
 		return r;
-	cg = cg_new(path);
+	cg = cg_new_sel(path, sel);
+	/* The limits of the hierarchies picked only (a memory cgroup given at
+	 * the start has the memory limits, the rest the others). */
+	struct fc_resources picked;
+	if (res && sel == FC_CG_NO_MEMORY) {
+		picked = *res;
+		memset(&picked.memory, 0, sizeof(picked.memory));
+		res = &picked;
+	} else if (res && sel == FC_CG_MEMORY_ONLY) {
+		memset(&picked, 0, sizeof(picked));
+		picked.memory = res->memory;
+		res = &picked;
+	}
 	cg->journal_fd = journal_fd;
 	cg->recycle = recycle;
 	cg->late = late ? pick_late(cg, res) : 0;
@@ -660,7 +691,7 @@ static int create(const char *path, const struct fc_resources *res, int journal_
 		for (int t = 0; t < 10; t++) {
 			if (t)
 				cg_error_clear(err);
-			r = h < cg->n_v1 ? make_dirs(cg, host.h[h].mount, cg->v1[h].ctrls, false, 0,
+			r = h < cg->n_v1 ? make_dirs(cg, cg->v1[h].mount, cg->v1[h].ctrls, false, 0,
 			                             &done, err)
 			                 : make_dirs(cg, cg->v2_mount, 0, true, enable, &done, err);
 			if (r != -ENOENT && r != -ENODEV)
@@ -693,13 +724,13 @@ static int create(const char *path, const struct fc_resources *res, int journal_
 int fc_cgroup_create(const char *path, const struct fc_resources *res, int journal_fd,
                      struct fc_cgroup **out, struct fc_error **err)
 {
-	return create(path, res, journal_fd, false, false, out, err);
+	return create(path, res, journal_fd, false, false, FC_CG_ALL, out, err);
 }
 
 int fc_cgroup_create_late(const char *path, const struct fc_resources *res, int journal_fd,
                           struct fc_cgroup **out, struct fc_error **err)
 {
-	return create(path, res, journal_fd, false, true, out, err);
+	return create(path, res, journal_fd, false, true, FC_CG_ALL, out, err);
 }
 
 bool fc_cgroup_late(const struct fc_cgroup *cg)
@@ -738,7 +769,13 @@ int fc_cgroup_make_late(struct fc_cgroup *cg, int journal_fd, int *tasks_fd, str
 int fc_cgroup_recycle(const char *path, const struct fc_resources *res, int journal_fd,
                       struct fc_cgroup **out, struct fc_error **err)
 {
-	return create(path, res, journal_fd, true, false, out, err);
+	return create(path, res, journal_fd, true, false, FC_CG_ALL, out, err);
+}
+
+int fc_cgroup_recycle_sel(const char *path, const struct fc_resources *res, int journal_fd,
+                          enum fc_cgroup_sel sel, struct fc_cgroup **out, struct fc_error **err)
+{
+	return create(path, res, journal_fd, true, false, sel, out, err);
 }
 
 int fc_cgroup_open(const char *path, struct fc_cgroup **out, struct fc_error **err)
@@ -983,8 +1020,7 @@ size_t fc_cgroup_mounts(const struct fc_cgroup *cg, struct fc_cgroup_mount *out,
 	for (size_t i = 0; i < cg->n_v1 && n < max; i++, n++) {
 		struct fc_cgroup_mount *m = &out[n];
 		size_t len = 0;
-		/* cg->v1[] follows host.h[] (cg_new) */
-		m->mountpoint = host.h[i].mount;
+		m->mountpoint = cg->v1[i].mount;
 		m->path = cg->v1[i].path;
 		m->v2 = false;
 		m->options[0] = '\0';
@@ -1425,7 +1461,7 @@ int fc_cgroup_remove_parents(const char *path, struct fc_error **err)
 		                 path);
 	} else {
 		for (size_t i = 0; i < cg->n_v1; i++)
-			remove_parents(host.h[i].mount, path);
+			remove_parents(cg->v1[i].mount, path);
 		if (cg->v2)
 			remove_parents(cg->v2_mount, path);
 	}
@@ -1443,13 +1479,22 @@ int fc_cgroup_destroy(struct fc_cgroup *cg, struct fc_error **err)
 
 int fc_cgroup_recycle_reset(const char *path, struct fc_error **err)
 {
+	return fc_cgroup_recycle_reset_sel(path, FC_CG_ALL, err);
+}
+
+int fc_cgroup_recycle_reset_sel(const char *path, enum fc_cgroup_sel sel, struct fc_error **err)
+{
 	int r = check_path(path, err);
 	if (r < 0)
 		return r;
-	struct fc_cgroup *cg = cg_new(path);
+	struct fc_cgroup *cg = cg_new_sel(path, sel);
 	for (size_t i = 0; i <= cg->n_v1 && r >= 0; i++) {
 		const char *dir = i < cg->n_v1 ? cg->v1[i].path : cg->v2;
 		if (!dir)
+			continue;
+		/* a sandbox given its memory cgroup at the start has none here */
+		if (sel == FC_CG_ALL && i < cg->n_v1 && (cg->v1[i].ctrls & CG_BIT(CG_MEMORY)) &&
+		    access(dir, F_OK) < 0 && errno == ENOENT)
 			continue;
 		if (access(dir, F_OK) < 0)
 			r = fc_error_set(err, errno, "recycled cgroup `%s`", dir);
@@ -1508,4 +1553,15 @@ int fc_cgroup_recycle_remove(const char *path, struct fc_error **err)
 	r = destroy(cg, err);
 	fc_cgroup_free(cg);
 	return r;
+}
+
+bool fc_cgroup_memory_empty(const char *path)
+{
+	if (check_path(path, NULL) < 0)
+		return false;
+	struct fc_cgroup *cg = cg_new_sel(path, FC_CG_MEMORY_ONLY);
+	_cleanup_free_ char *s = NULL;
+	bool empty = cg->n_v1 == 1 && cg_read(cg->v1[0].path, "cgroup.procs", &s) == 0 && !*s;
+	fc_cgroup_free(cg);
+	return empty;
 }

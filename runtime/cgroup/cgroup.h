@@ -66,12 +66,26 @@ bool fc_cgroup_late(const struct fc_cgroup *cg);
  * journal) kills every process in it and leaves the directories. */
 int fc_cgroup_recycle(const char *path, const struct fc_resources *res, int journal_fd,
                       struct fc_cgroup **out, struct fc_error **err);
+/* The hierarchies a recycled cgroup is made in: every one; every one but
+ * the v1 memory hierarchy (a pool sandbox that gets its memory cgroup at
+ * its start: it waits without one of its own); the v1 memory hierarchy
+ * only (such a memory cgroup). Each gets only its own hierarchies' limits. */
+enum fc_cgroup_sel { FC_CG_ALL, FC_CG_NO_MEMORY, FC_CG_MEMORY_ONLY };
+int fc_cgroup_recycle_sel(const char *path, const struct fc_resources *res, int journal_fd,
+                          enum fc_cgroup_sel sel, struct fc_cgroup **out, struct fc_error **err);
+/* Has the host a v1 memory hierarchy (pure v1 and hybrid hosts)? */
+bool fc_cgroup_v1_memory(void);
+/* Does the v1 memory directory of path exist without a process in it? */
+bool fc_cgroup_memory_empty(const char *path);
 /* Between two containers: every process left in the recycled cgroup at
  * path is killed (thawed first when frozen) until it is empty, and the
  * counters the kernel lets reset are reset (v1: memory peak and failure
  * counts, CPU usage). Fails when a directory is missing or not tagged as
  * recycled by fcrun (nothing is touched in such a one). */
 int fc_cgroup_recycle_reset(const char *path, struct fc_error **err);
+/* The same for the hierarchies sel picks; FC_CG_ALL (as above) also takes a
+ * missing v1 memory directory for one given at the start. */
+int fc_cgroup_recycle_reset_sel(const char *path, enum fc_cgroup_sel sel, struct fc_error **err);
 /* Remove a recycled cgroup: its processes killed, its tagged directories
  * removed (the parents stay). Directories without the tag are left
  * alone. Missing ones are fine. */
