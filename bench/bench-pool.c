@@ -627,36 +627,29 @@ static void bench_memory(struct pstate *p)
 	for (size_t i = 0; ids[i]; i++) {
 		if (!strstr(ids[i], "-cat-"))
 			continue;
-		/* its cgroup: one of the function's recycled ones */
+		/* its init (a waiting sandbox holds no other process) and its
+		 * memory cgroup, when it has one of its own (on a host with a v1
+		 * memory hierarchy it waits without: memslot.h) */
 		struct fcrt_state *st = NULL;
 		if (fcrt_state_load(rt, ids[i], &st, NULL) < 0)
 			continue;
 		_cleanup_free_ char *cgp = fc_asprintf("/sys/fs/cgroup/memory%s", st->cgroup_path);
-		_cleanup_free_ char *procs = fc_asprintf("%s/cgroup.procs", cgp);
-		_cleanup_free_ char *procs2 =
-		    fc_asprintf("/sys/fs/cgroup%s/cgroup.procs", st->cgroup_path);
+		if (access(cgp, F_OK) < 0) {
+			free(cgp);
+			cgp = fc_asprintf("/sys/fs/cgroup%s", st->cgroup_path);
+		}
+		_cleanup_free_ char *sm = fc_asprintf("/proc/%d/smaps_rollup", (int)st->pid);
 		fcrt_state_free(st);
-		char *data = NULL;
-		if (fc_read_file_at(AT_FDCWD, procs, &data, NULL, 0, NULL) < 0) {
-			free(procs);
-			procs = TAKE_PTR(procs2);
-			if (fc_read_file_at(AT_FDCWD, procs, &data, NULL, 0, NULL) < 0)
-				continue;
-		}
-		long sum = 0;
-		char *save = NULL;
-		for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			_cleanup_free_ char *sm = fc_asprintf("/proc/%s/smaps_rollup", l);
-			long k = bench_kib_field(sm, "\nPss:");
-			if (k >= 0)
-				sum += k;
-		}
-		free(data);
-		pss += (double)sum;
+		long k = bench_kib_field(sm, "\nPss:");
+		if (k < 0)
+			continue;
+		pss += (double)k;
 		n++;
 		_cleanup_free_ char *usage = fc_asprintf("%s/memory.usage_in_bytes", cgp);
+		_cleanup_free_ char *usage2 = fc_asprintf("%s/memory.current", cgp);
 		char *u = NULL;
-		if (fc_read_file_at(AT_FDCWD, usage, &u, NULL, 0, NULL) >= 0) {
+		if (fc_read_file_at(AT_FDCWD, usage, &u, NULL, 0, NULL) >= 0 ||
+		    fc_read_file_at(AT_FDCWD, usage2, &u, NULL, 0, NULL) >= 0) {
 			cg += strtod(u, NULL) / 1024.0;
 			ncg++;
 		}
@@ -799,13 +792,22 @@ static void report(FILE *f, const struct pstate *p)
 		        "first byte p50 %.3f ms, p99 %.3f ms\n",
 		        p->cfg.rate, p->cfg.rate_n, p->rate_done, p->rate_ondemand, p->rate_p50,
 		        p->rate_p99);
-	if (p->pss_n)
+	if (p->pss_n) {
+		char cg[96];
+		if (isnan(p->cg_kib))
+			snprintf(cg, sizeof(cg),
+			         "no memory cgroup of their own (one is joined at "
+			         "the hand-over)");
+		else
+			snprintf(cg, sizeof(cg), "cgroup memory charge %.1f KiB per sandbox",
+			         p->cg_kib);
 		fprintf(f,
 		        "%u waiting sandboxes (filled in %.2f s, %.0f/s): PSS %.1f KiB per "
-		        "sandbox, cgroup memory charge %.1f KiB per sandbox; the host per "
-		        "sandbox: kernel slab %.1f KiB, MemAvailable %.1f KiB\n",
-		        p->pss_n, p->fill_s, p->pss_n / p->fill_s, p->pss_kib, p->cg_kib,
-		        p->slab_kib, p->avail_kib);
+		        "sandbox, %s; the host per sandbox: kernel slab %.1f KiB, MemAvailable "
+		        "%.1f KiB\n",
+		        p->pss_n, p->fill_s, p->pss_n / p->fill_s, p->pss_kib, cg, p->slab_kib,
+		        p->avail_kib);
+	}
 	if (p->host_note)
 		fprintf(f, "note: %s\n", p->host_note);
 }
@@ -860,7 +862,7 @@ static int write_json(const char *path, const struct pstate *p)
 		    &b,
 		    ",\"waiting\":{\"n\":%u,\"fill_s\":%.3f,\"pss_kib\":%.1f,\"cgroup_kib\":%.1f,"
 		    "\"host_slab_kib\":%.1f,\"host_memavailable_kib\":%.1f}",
-		    p->pss_n, p->fill_s, p->pss_kib, p->cg_kib,
+		    p->pss_n, p->fill_s, p->pss_kib, isnan(p->cg_kib) ? -1 : p->cg_kib,
 		    isnan(p->slab_kib) ? -1 : p->slab_kib, isnan(p->avail_kib) ? -1 : p->avail_kib);
 	fc_buf_printf(&b, "}\n");
 	struct fc_error *e = NULL;

@@ -453,12 +453,12 @@ int bundle_create(const struct bundle *b, const char *rt_root, const char *id,
                   const char *mountpoint, struct fcrt_profile *prof, struct fcrt_container **out,
                   struct fc_error **err)
 {
-	return bundle_create_in(b, rt_root, id, mountpoint, NULL, prof, out, err);
+	return bundle_create_in(b, rt_root, id, mountpoint, NULL, false, prof, out, err);
 }
 
 int bundle_create_in(const struct bundle *b, const char *rt_root, const char *id,
-                     const char *mountpoint, const char *cgroup, struct fcrt_profile *prof,
-                     struct fcrt_container **out, struct fc_error **err)
+                     const char *mountpoint, const char *cgroup, bool memory_at_start,
+                     struct fcrt_profile *prof, struct fcrt_container **out, struct fc_error **err)
 {
 	int mnt = -1;
 	int r = bundle_rootfs(b, &mnt, err);
@@ -479,7 +479,8 @@ int bundle_create_in(const struct bundle *b, const char *rt_root, const char *id
 	                             .has_rootfs_mount = true,
 	                             .rootfs_mount = mnt,
 	                             .profile = prof,
-	                             .cgroup_recycled = cgroup};
+	                             .cgroup_recycled = cgroup,
+	                             .memory_at_start = memory_at_start};
 	r = fcrt_create(&o, out, err);
 	close(mnt);
 	return r;

@@ -95,9 +95,11 @@ int bundle_create(const struct bundle *b, const char *rt_root, const char *id,
                   const char *mountpoint, struct fcrt_profile *prof, struct fcrt_container **out,
                   struct fc_error **err);
 /* The same in a recycled cgroup (fcrt_create_opts.cgroup_recycled; NULL:
- * the spec's cgroup, made and removed with the sandbox). */
+ * the spec's cgroup, made and removed with the sandbox); memory_at_start:
+ * it waits without a memory cgroup of its own and its start gives it one
+ * (fcrt_create_opts.memory_at_start, memslot.h). */
 int bundle_create_in(const struct bundle *b, const char *rt_root, const char *id,
-                     const char *mountpoint, const char *cgroup, struct fcrt_profile *prof,
-                     struct fcrt_container **out, struct fc_error **err);
+                     const char *mountpoint, const char *cgroup, bool memory_at_start,
+                     struct fcrt_profile *prof, struct fcrt_container **out, struct fc_error **err);
 
 #endif

@@ -27,6 +27,7 @@
 #include "forkserver.h"
 #include "http.h"
 #include "logs.h"
+#include "memslot.h"
 #include "pool.h"
 #include "pulls.h"
 #include "secrets.h"
@@ -65,6 +66,8 @@ struct daemon {
 	struct fcsnap_store *store;
 	struct loop *l;
 	struct pool *pool;
+	/* memory slots for exec-mode sandboxes (NULL: they wait in their own) */
+	struct memslots *slots;
 	struct http_connector *http;
 	struct logs *logs;
 	struct pulls *pulls; /* images pulled for deploys, made at the first */
@@ -95,6 +98,9 @@ struct sb_io {
 	int pidfd;
 	struct loop_watch *exit_w;
 	uint64_t keep_at;
+	/* the memory slot it joined at its hand-over (memslot.h), given back
+	 * when it is gone */
+	struct memslot *slot;
 	struct http_probe *probe;
 	/* started mode, a classic instance: its channel (start_fd) is watched
 	 * for fcstart.ready()'s report */
@@ -422,7 +428,17 @@ static int op_handover(void *ctx, struct pool_sb *sb, struct pool_inv *pi, struc
 	}
 	struct fc_error *e = NULL;
 	bool forked = sb->fn->spec.prewarm == FCPOOL_PREWARM_FORK, chan = on_channel(sb);
-	int r = chan ? chan_handover(io, &a, &e) : fcrt_start_socket_ex(&ct, &a, &e);
+	int r = 0;
+	/* it waited without a memory cgroup of its own: it joins a slot now */
+	if (d->slots && sb->fn->spec.prewarm == FCPOOL_PREWARM_EXEC && !io->slot) {
+		r = memslots_take(d->slots, sb->fn->spec.name, &io->slot, &e);
+		if (r >= 0) {
+			a.has_memory = true;
+			a.memory_fd = memslot_fd(io->slot);
+		}
+	}
+	if (r >= 0)
+		r = chan ? chan_handover(io, &a, &e) : fcrt_start_socket_ex(&ct, &a, &e);
 	h->t_done = fc_now_ns();
 	h->exec_ns = ct.exec_ns;
 	if (!chan)
@@ -586,6 +602,7 @@ static void op_sandbox_gone(void *ctx, struct pool_sb *sb)
 		close(io->netns_fd);
 	if (io->keep_sock >= 0)
 		close(io->keep_sock);
+	memslots_give(io->d->slots, io->slot);
 	free(io);
 	sb->data = NULL;
 }
@@ -597,6 +614,8 @@ static void op_function_gone(void *ctx, struct pool_fn *f)
 	snprintf(m.fn, sizeof(m.fn), "%s", f->spec.name);
 	for (unsigned i = 0; i < d->nfs; i++)
 		fs_post(&d->fs[i], &m);
+	if (d->slots)
+		memslots_forget(d->slots, f->spec.name);
 	_cleanup_free_ char *dir = fc_asprintf("%s/functions/%s", d->root, f->spec.name);
 	struct fc_error *e = NULL;
 	fc_rm_rf_at(AT_FDCWD, dir, &e);
@@ -811,9 +830,21 @@ static int deploy(struct daemon *d, struct fcpool_fn_spec *spec, bool pulled, st
 		r = save_spec(d, spec, err);
 	if (r >= 0)
 		r = send_bundle(d, spec->name, b, err);
+	/* the memory limits of its sandboxes' memory slots */
+	struct fc_resources res = {0};
+	bool has_res = r >= 0 && b->spec && b->spec->resources;
+	if (has_res)
+		res.memory = b->spec->resources->memory;
 	bundle_free(b);
+	/* pool_deploy takes the spec's members */
+	_cleanup_free_ char *name = fc_strdup(spec->name);
+	bool exec_mode = spec->prewarm == FCPOOL_PREWARM_EXEC;
 	if (r >= 0)
 		r = pool_deploy(d->pool, spec, fc_now_ns(), err);
+	if (r >= 0 && d->slots && exec_mode)
+		memslots_deploy(d->slots, name, has_res ? &res : NULL);
+	else if (r >= 0 && d->slots)
+		memslots_forget(d->slots, name);
 	return r;
 }
 
@@ -1064,6 +1095,8 @@ static int tick_before(void *data, uint64_t now)
 static void tick_after(void *data, uint64_t now)
 {
 	struct daemon *d = data;
+	if (d->slots)
+		memslots_refill(d->slots);
 	if (now < d->next_tick)
 		return;
 	pool_tick(d->pool, now);
@@ -1142,6 +1175,8 @@ int daemon_new(const struct fcpool_serve_opts *o, struct loop *l, struct daemon 
 		return fc_error_set(err, errno, "root `%s`", root);
 	d->rt_root = fc_asprintf("%s/runtime", d->root);
 	d->prefix = sandbox_prefix(d->root);
+	if (memslots_wanted())
+		d->slots = memslots_new(d->prefix);
 	unsigned removed = 0;
 	r = fcpool_recover(d->root, &removed, err);
 	if (r < 0)
@@ -1246,6 +1281,7 @@ void daemon_free(struct daemon *d)
 		if (d->fs[i].pid > 0)
 			while (waitpid(d->fs[i].pid, NULL, 0) < 0 && errno == EINTR)
 				;
+	memslots_free(d->slots); /* their sandboxes are gone */
 	if (d->root) {
 		struct fc_error *e = NULL;
 		fcpool_recover(d->root, NULL, &e); /* anything the fork servers could not remove */

@@ -29,6 +29,7 @@
 #include "cgpool.h"
 #include "fcrt.h"
 #include "forkserver.h"
+#include "memslot.h"
 #include "zygote.h"
 
 struct fs_sandbox {
@@ -126,7 +127,11 @@ static int make_sandbox(const struct fs_msg *req, struct fcrt_profile *prof, str
 	 * cgroup is one of the function's recycled ones */
 	snprintf(sb->fn, sizeof(sb->fn), "%s", req->fn);
 	sb->cg = cgpool_take(req->fn, &sb->cg_gen);
-	int r = bundle_create_in(f->b, g_rt_root, req->id, g_mountpoint, sb->cg, prof, out, err);
+	/* an exec-mode sandbox waits without a memory cgroup of its own: the
+	 * daemon gives it one at its hand-over (memslot.h) */
+	bool mem_later = f->b->prewarm == FCPOOL_PREWARM_EXEC && memslots_wanted();
+	int r = bundle_create_in(f->b, g_rt_root, req->id, g_mountpoint, sb->cg, mem_later, prof,
+	                         out, err);
 	if (r < 0) {
 		cgpool_give(sb->fn, sb->cg_gen, sb->cg); /* reset, or removed */
 		sb->cg = NULL;

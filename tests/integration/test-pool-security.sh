@@ -128,12 +128,24 @@ sandbox_of() {
 }
 # cg_value ID v1-CONTROLLER v1-FILE v2-FILE: a sandbox's cgroup setting (its
 # cgroup is one of the function's recycled ones: the path is in its state)
+# On a host with a v1 memory hierarchy a waiting sandbox has no memory cgroup
+# of its own: the memory limit is that of the function's memory slots, one
+# of which it joins at its hand-over (every slot of it has the same).
 cg_value() {
-	local f c
+	local f c fn
 	c=$(jq -r .cgroup_path "$R/runtime/$1/state.json" 2>/dev/null)
 	for f in "/sys/fs/cgroup/$2$c/$3" "/sys/fs/cgroup$c/$4" "/sys/fs/cgroup/unified$c/$4"; do
 		[ -r "$f" ] && { cat "$f"; return 0; }
 	done
+	if [ "$2" = memory ] && [ -d /sys/fs/cgroup/memory ]; then
+		fn=${c#/fcrun/}
+		fn=${fn%.cg*}
+		for _ in $(seq 250); do
+			f=$(cat /sys/fs/cgroup/memory/fcrun/"$fn".mem*/"$3" 2>/dev/null | sort -u)
+			[ -n "$f" ] && { echo "$f"; return 0; }
+			sleep 0.02
+		done
+	fi
 	echo none
 }
 # in_pidns PID: how many host processes share PID's pid namespace
