@@ -531,7 +531,7 @@ static unsigned sandboxes_memory_ex(struct fstate *g, const char *fn, double *ps
 	_cleanup_free_ char *rt = fc_asprintf("%s/runtime", g->root);
 	_cleanup_free_ char *needle = fc_asprintf("-%s-", fn);
 	char **ids = NULL;
-	unsigned n = 0;
+	unsigned n = 0, ncg = 0;
 	*pss = *cg = 0;
 	if (tmpl)
 		*tmpl = 0;
@@ -546,8 +546,11 @@ static unsigned sandboxes_memory_ex(struct fstate *g, const char *fn, double *ps
 			continue;
 		_cleanup_free_ char *path = fc_strdup(st->cgroup_path ? st->cgroup_path : "");
 		fcrt_state_free(st);
-		static const char *const bases[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup"};
-		for (size_t b = 0; b < 2 && *path; b++) {
+		/* (an exec-mode sandbox waits without a memory cgroup of its own
+		 * on a host with a v1 memory hierarchy: its pids one then) */
+		static const char *const bases[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
+		                                    "/sys/fs/cgroup"};
+		for (size_t b = 0; b < FC_ARRAY_SIZE(bases) && *path; b++) {
 			_cleanup_free_ char *cgp = fc_asprintf("%s%s", bases[b], path);
 			_cleanup_free_ char *procs = fc_asprintf("%s/cgroup.procs", cgp);
 			_cleanup_free_ char *data = NULL;
@@ -570,17 +573,23 @@ static unsigned sandboxes_memory_ex(struct fstate *g, const char *fn, double *ps
 				break; /* neither counted nor summed with the instances */
 			}
 			*pss += kib;
-			_cleanup_free_ char *u1 = fc_asprintf("%s/memory.usage_in_bytes", cgp);
-			_cleanup_free_ char *u2 = fc_asprintf("%s/memory.current", cgp);
+			_cleanup_free_ char *u1 =
+			    fc_asprintf("/sys/fs/cgroup/memory%s/memory.usage_in_bytes", path);
+			_cleanup_free_ char *u2 =
+			    fc_asprintf("/sys/fs/cgroup%s/memory.current", path);
 			_cleanup_free_ char *u = NULL;
 			if (fc_read_file_at(AT_FDCWD, u1, &u, NULL, 0, NULL) >= 0 ||
-			    fc_read_file_at(AT_FDCWD, u2, &u, NULL, 0, NULL) >= 0)
+			    fc_read_file_at(AT_FDCWD, u2, &u, NULL, 0, NULL) >= 0) {
 				*cg += strtod(u, NULL) / 1024.0;
+				ncg++;
+			}
 			n++;
 			break;
 		}
 	}
 	fc_strv_free(ids);
+	if (n && !ncg)
+		*cg = NAN; /* no memory cgroup of their own */
 	return n;
 }
 
@@ -697,11 +706,17 @@ static void report(struct fstate *g)
 				if (x->error || !x->n)
 					printf("| %s | %s | 0 | | | | (%s) |\n", lang_names[l],
 					       mode, x->error ? x->error : "no sandbox found");
-				else
-					printf("| %s | %s | %u | %.2f | %.1f | %.2f | %.2f |\n",
+				else {
+					char cg[48];
+					if (isnan(x->cg_kib))
+						snprintf(cg, sizeof(cg),
+						         "none (joined at the hand-over)");
+					else
+						snprintf(cg, sizeof(cg), "%.2f", x->cg_kib / 1024);
+					printf("| %s | %s | %u | %.2f | %.1f | %.2f | %s |\n",
 					       lang_names[l], mode, x->n, x->ready_s,
-					       x->n / x->ready_s, x->pss_kib / 1024,
-					       x->cg_kib / 1024);
+					       x->n / x->ready_s, x->pss_kib / 1024, cg);
+				}
 				if (x->ran && !x->error && x->n &&
 				    mem_modes[m] == FCPOOL_PREWARM_FORK)
 					printf(
