@@ -195,10 +195,17 @@ running_mem() {
 	"$F" invoke "$1" >"$T/run.out" 2>&1 &
 	local ip=$! p="" cg
 	for _ in $(seq 1000); do
-		p=$(grep -lzx "$2" /proc/[0-9]*/cmdline 2>/dev/null | head -n1 | cut -d/ -f3)
+		# (a bracket, so that grep's own argument does not match)
+		p=$(grep -lzx "$(echo "$2" | sed 's/[.]/[.]/g')" /proc/[0-9]*/cmdline 2>/dev/null | head -n1 | cut -d/ -f3)
 		[ -n "$p" ] && break
 		sleep 0.01
 	done
+	if [ -z "$p" ]; then
+		echo "none none"
+		wait $ip
+		{ echo "no running \`sleep $2\` of $1 seen; its output:"; cat "$T/run.out"; } | diag
+		return
+	fi
 	cg=$(grep -E '^[0-9]+:([^:]*,)?memory(,[^:]*)?:' /proc/"$p"/cgroup 2>/dev/null | cut -d: -f3)
 	if [ -n "$cg" ]; then
 		echo "$(cat /sys/fs/cgroup/memory"$cg"/memory.limit_in_bytes 2>/dev/null) $cg"
