@@ -10,16 +10,20 @@
  * makes its own. */
 #define MEMSLOT_AHEAD 2
 /* Free slots kept per function at most (each costs the kernel a memory
- * cgroup); more go when they come back. */
-#define MEMSLOT_KEEP 64
+ * cgroup); more go when they come back, and those unused for
+ * MEMSLOT_IDLE_NS go but MEMSLOT_AHEAD (a few per call). */
+#define MEMSLOT_KEEP     64
+#define MEMSLOT_IDLE_NS  (10ull * 1000000000ull)
+#define MEMSLOT_TRIM_MAX 4
 
 struct memslot {
 	char *path;
 	int fd; /* its `tasks` file */
 	struct memslot_fn *fn;
 	unsigned gen;
-	bool used;  /* by a sandbox now */
-	bool clean; /* free and seen empty since its last use */
+	bool used;      /* by a sandbox now */
+	bool clean;     /* free and seen empty since its last use */
+	uint64_t since; /* free since */
 	struct memslot *next;
 };
 
@@ -135,6 +139,7 @@ static int make(struct memslots *m, struct memslot_fn *f, struct memslot **out,
 		return r;
 	}
 	s->clean = true;
+	s->since = fc_now_ns();
 	s->next = f->slots;
 	f->slots = s;
 	f->n_free++;
@@ -171,9 +176,11 @@ int memslots_take(struct memslots *m, const char *fn, struct memslot **out, stru
 		return fc_error_set(err, ENOENT, "function `%s`: no memory slots", fn);
 	/* a free one seen empty since its last use (no read on this path),
 	 * else one that is empty now (what ran in it before is gone) */
+	unsigned looked = 0; /* reads of dirty ones: a few, then a new slot */
 	for (int pass = 0; pass < 2; pass++)
 		for (struct memslot *s = f->slots; s; s = s->next)
-			if (!s->used && (s->clean || (pass && fcrt_memslot_empty(s->path)))) {
+			if (!s->used &&
+			    (s->clean || (pass && looked++ < 4 && fcrt_memslot_empty(s->path)))) {
 				s->used = true;
 				s->clean = false;
 				f->n_free--;
@@ -201,9 +208,14 @@ void memslots_give(struct memslots *m, struct memslot *s)
 		return;
 	struct memslot_fn *f = s->fn;
 	s->used = false;
+	s->since = fc_now_ns();
 	f->n_free++;
-	if (f->deployed && s->gen == f->gen && f->n_free <= MEMSLOT_KEEP)
-		return; /* used again once empty */
+	if (f->deployed && s->gen == f->gen && f->n_free <= MEMSLOT_KEEP) {
+		/* used again once empty: its sandbox is gone, its processes
+		 * mostly too (a hand-over checks again those that were not) */
+		s->clean = fcrt_memslot_empty(s->path);
+		return;
+	}
 	for (struct memslot **p = &f->slots; *p; p = &(*p)->next)
 		if (*p == s) {
 			*p = s->next;
@@ -216,11 +228,22 @@ void memslots_give(struct memslots *m, struct memslot *s)
 
 void memslots_refill(struct memslots *m)
 {
-	/* the free slots whose sandbox is gone: empty yet? */
-	for (struct memslot_fn *f = m->fns; f; f = f->next)
-		for (struct memslot *s = f->slots; s; s = s->next)
-			if (!s->used && !s->clean)
-				s->clean = fcrt_memslot_empty(s->path);
+	/* the free slots unused for a while go, but those kept ahead */
+	uint64_t now = fc_now_ns();
+	unsigned trimmed = 0;
+	for (struct memslot_fn *f = m->fns; f && trimmed < MEMSLOT_TRIM_MAX; f = f->next)
+		for (struct memslot **p = &f->slots; *p && trimmed < MEMSLOT_TRIM_MAX;) {
+			struct memslot *s = *p;
+			if (s->used || f->n_free <= MEMSLOT_AHEAD ||
+			    now - s->since < MEMSLOT_IDLE_NS) {
+				p = &s->next;
+				continue;
+			}
+			*p = s->next;
+			f->n_free--;
+			slot_remove(s);
+			trimmed++;
+		}
 	for (struct memslot_fn *f = m->fns; f; f = f->next) {
 		if (!f->deployed || f->no_ahead || f->n_free >= MEMSLOT_AHEAD)
 			continue;

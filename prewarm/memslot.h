@@ -36,8 +36,9 @@ int memslots_take(struct memslots *m, const char *fn, struct memslot **out, stru
 int memslot_fd(const struct memslot *s);
 /* The sandbox that used it is gone (NULL is fine). */
 void memslots_give(struct memslots *m, struct memslot *s);
-/* Note which free slots are empty now, and make the free slots each
- * function keeps ahead (at most one per call): call when the daemon is idle. */
+/* Remove the free slots unused for a while (a few per call), and make the
+ * free slots each function keeps ahead (at most one per call): call when the
+ * daemon is idle. */
 void memslots_refill(struct memslots *m);
 
 #endif
