@@ -23,7 +23,7 @@
 #include "fcsnap.h"
 
 struct pcfg {
-	int rounds, rt_rounds, waiting, rate, rate_n, http_cold;
+	int rounds, rt_rounds, waiting, rate, rate_n, http_cold, cli;
 	bool ctr, docker;
 	bool phases; /* the daemon runs with --debug: its fork servers' steps */
 	char **runtimes;
@@ -62,6 +62,10 @@ struct pstate {
 	unsigned pss_n;
 	unsigned rate_done, rate_ondemand;
 	double rate_p50, rate_p99;
+	/* the CLI as a whole process (fork to exit), ms: a process start
+	 * (/bin/true), `fcstart invoke` from the pool, `fcrun run`, the floor */
+	struct series cli[4];
+	char *cli_error;
 	char *host_note;
 	/* --phases: each step of the fork servers' creations (from the
 	 * daemon's log), then the teardowns; us */
@@ -662,6 +666,96 @@ static void bench_memory(struct pstate *p)
 	scale(p, "cat", 1, 20);
 }
 
+/* ---- the CLI as a whole process --------------------------------------------- */
+
+static const char *const cli_names[4] = {"a process start (/bin/true)",
+                                         "fcstart invoke (pool hand-over)", "fcrun run",
+                                         "the floor (fcstart-floor)"};
+
+/* One whole process of argv (fork to exit): it must exit 0 with want as its
+ * output (want NULL: any). */
+static int cli_once(char **argv, const char *input, const char *want, double *ms, char **error)
+{
+	struct bench_exec x = BENCH_EXEC_INIT(argv);
+	x.input = input;
+	x.out = BENCH_EXEC_PIPE;
+	x.timeout_s = 30;
+	x.stop = &bench_stop;
+	int r = bench_exec(&x);
+	if (r < 0 || x.status != 0 || (want && !FC_STREQ(x.output.buf, want))) {
+		*error = fc_asprintf("`%s`: status %d, output `%s`: %s", argv[0], x.status,
+		                     x.output.buf, r < 0 ? strerror(-r) : x.errtext);
+		return -EIO;
+	}
+	*ms = x.ms;
+	return 0;
+}
+
+/* Rounds in a random order of: /bin/true, `fcstart invoke cat --data -` (a
+ * waiting sandbox handed over: the pool refilled before each), `fcrun run`
+ * of the same image's bundle and the floor, each from fork to exit, each
+ * echoing one line of stdin (but /bin/true). */
+static void bench_cli(struct pstate *p, struct fcsnap_store *store)
+{
+	_cleanup_free_ char *bundle = fc_asprintf("%s/cli-bundle", p->dir);
+	_cleanup_free_ char *rootfs = fc_asprintf("%s/rootfs", bundle);
+	_cleanup_free_ char *rt = fc_asprintf("%s/rt-cli", p->dir);
+	_cleanup_free_ char *fcrun = bench_default_fcrun();
+	_cleanup_free_ char *floor = bench_default_floor();
+	char *args[] = {"/bin/cat", NULL};
+	struct fcsnap_bundle_opts bo = {.args = args};
+	struct fc_error *e = NULL;
+	if (!fcrun || !floor) {
+		p->cli_error = fc_strdup("fcrun or fcstart-floor is missing");
+		return;
+	}
+	if (cmd_image_bundle(store, "bb", bundle, &bo, &e) < 0) {
+		p->cli_error = fc_asprintf("bundle: %s", e->msg);
+		fc_error_free(e);
+		return;
+	}
+	fc_mkdir_p_at(AT_FDCWD, rt, 0700, NULL);
+	const char *me = p->cfg.daemon ? p->cfg.daemon : p->self;
+	for (int k = 0; k < 4; k++) {
+		p->cli[k].name = cli_names[k];
+		p->cli[k].v = fc_calloc((size_t)p->cfg.cli, sizeof(double));
+	}
+	uint64_t seed = (uint64_t)fc_now_ns() | 1;
+	const char *line = "request\n";
+	for (int i = 0; i < p->cfg.cli + 3 && !bench_stop && !p->cli_error; i++) {
+		size_t order[4] = {0, 1, 2, 3};
+		bench_shuffle(order, 4, &seed);
+		for (int j = 0; j < 4 && !p->cli_error; j++) {
+			size_t k = order[j];
+			char id[64];
+			snprintf(id, sizeof(id), "bench-cli-%d-%d", (int)getpid(), i);
+			char *t[] = {"/bin/true", NULL};
+			char *inv[] = {(char *)me, "invoke", "--socket", p->sock,
+			               "cat",      "--data", "-",        NULL};
+			char *run[] = {fcrun, "--root", rt, "run", "--bundle", bundle, id, NULL};
+			char *fl[] = {floor, rootfs, "/bin/cat", NULL};
+			char **argv = k == 0 ? t : k == 1 ? inv : k == 2 ? run : fl;
+			if (k == 1 && !wait_stat(p, "cat", "waiting", 1, 10)) {
+				p->cli_error = fc_strdup("the pool did not refill within 10 s");
+				break;
+			}
+			double ms = 0;
+			if (cli_once(argv, k ? line : NULL, k ? line : NULL, &ms, &p->cli_error) <
+			    0) {
+				char *del[] = {fcrun, "--root", rt, "delete", "-f", id, NULL};
+				if (k == 2)
+					bench_exec_quiet(del, 30, NULL);
+				break;
+			}
+			if (i >= 3) /* warm-up */
+				p->cli[k].v[p->cli[k].n++] = ms;
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		bench_sort(p->cli[k].v, p->cli[k].n);
+	fcsnap_unbundle(bundle, NULL);
+}
+
 /* ---- sustained rate -------------------------------------------------------- */
 
 static void bench_rate(struct pstate *p)
@@ -808,6 +902,29 @@ static void report(FILE *f, const struct pstate *p)
 		        p->pss_n, p->fill_s, p->pss_n / p->fill_s, p->pss_kib, cg, p->slab_kib,
 		        p->avail_kib);
 	}
+	if (p->cli[0].n || p->cli_error) {
+		fprintf(f,
+		        "the CLI as a whole process (fork to exit, %zu rounds in random order, one "
+		        "line echoed by /bin/cat):\n",
+		        p->cli[0].n);
+		for (int k = 0; k < 4; k++)
+			if (p->cli[k].n)
+				fprintf(f, "  %-34s p50 %7.3f ms  p99 %7.3f ms\n", p->cli[k].name,
+				        bench_percentile(p->cli[k].v, p->cli[k].n, 50),
+				        bench_percentile(p->cli[k].v, p->cli[k].n, 99));
+		if (p->cli_error)
+			fprintf(f, "  failed: %s\n", p->cli_error);
+		if (p->cli[1].n && p->cli[2].n && p->cli[3].n) {
+			double inv = bench_percentile(p->cli[1].v, p->cli[1].n, 50);
+			fprintf(f,
+			        "  fcstart invoke: %.2fx the floor (target <= 3x), %.2fx fcrun run "
+			        "(target <= 0.25x); a process start alone is %.2fx fcrun run\n",
+			        inv / bench_percentile(p->cli[3].v, p->cli[3].n, 50),
+			        inv / bench_percentile(p->cli[2].v, p->cli[2].n, 50),
+			        bench_percentile(p->cli[0].v, p->cli[0].n, 50) /
+			            bench_percentile(p->cli[2].v, p->cli[2].n, 50));
+		}
+	}
 	if (p->host_note)
 		fprintf(f, "note: %s\n", p->host_note);
 }
@@ -857,6 +974,17 @@ static int write_json(const char *path, const struct pstate *p)
 		              "\"p50\":%.4f,\"p99\":%.4f}",
 		              p->cfg.rate, p->cfg.rate_n, p->rate_done, p->rate_ondemand,
 		              p->rate_p50, p->rate_p99);
+	bool cli_open = false;
+	for (int k = 0; k < 4; k++)
+		if (p->cli[k].n) {
+			fc_buf_printf(&b, "%s{\"name\":\"%s\",\"n\":%zu,\"p50\":%.3f,\"p99\":%.3f}",
+			              cli_open ? "," : ",\"cli\":[", p->cli[k].name, p->cli[k].n,
+			              bench_percentile(p->cli[k].v, p->cli[k].n, 50),
+			              bench_percentile(p->cli[k].v, p->cli[k].n, 99));
+			cli_open = true;
+		}
+	if (cli_open)
+		fc_buf_printf(&b, "]");
 	if (p->pss_n)
 		fc_buf_printf(
 		    &b,
@@ -976,6 +1104,9 @@ static const char pool_usage[] =
     "                       then the task is killed: ctr run does not pass stdin's EOF on)\n"
     "  --no-docker          skip `docker run --rm -i --network none` (a private dockerd on\n"
     "                       that containerd, on a unix socket; no bridge, no iptables)\n"
+    "  --cli N              rounds of the CLI as a whole process, in random order: /bin/true,\n"
+    "                       `fcstart invoke` from the pool, `fcrun run`, the floor (default\n"
+    "                       40, 0: skip)\n"
     "  --json FILE          write the results as JSON\n"
     "  --daemon PATH        the fcstart binary that serves (default: this one; to put two\n"
     "                       builds side by side)\n"
@@ -998,6 +1129,7 @@ int bench_pool_cmd(int argc, char **argv)
 	                                   {"no-ctr", no_argument, NULL, 'C'},
 	                                   {"no-docker", no_argument, NULL, 'D'},
 	                                   {"daemon", required_argument, NULL, 'E'},
+	                                   {"cli", required_argument, NULL, 'L'},
 	                                   {0}};
 	struct pstate p = {.daemon = -1};
 	p.cfg = (struct pcfg){.rounds = 200,
@@ -1006,6 +1138,7 @@ int bench_pool_cmd(int argc, char **argv)
 	                      .rate = 100,
 	                      .rate_n = 200,
 	                      .http_cold = 64,
+	                      .cli = 40,
 	                      .ctr = true,
 	                      .docker = true};
 	_cleanup_strv_ char **rts = NULL;
@@ -1056,6 +1189,10 @@ int bench_pool_cmd(int argc, char **argv)
 			break;
 		case 'E':
 			p.cfg.daemon = optarg;
+			break;
+		case 'L':
+			if (bench_parse_int("pool", "--cli", optarg, 0, &p.cfg.cli) < 0)
+				return 2;
 			break;
 		case 'h':
 			fputs(pool_usage, stdout);
@@ -1149,6 +1286,10 @@ int bench_pool_cmd(int argc, char **argv)
 	if (p.cfg.rate > 0 && p.cfg.rate_n > 0) {
 		fprintf(stderr, "sustained rate: %d/s...\n", p.cfg.rate);
 		bench_rate(&p);
+	}
+	if (p.cfg.cli > 0) {
+		fprintf(stderr, "the CLI as a whole process: %d rounds...\n", p.cfg.cli);
+		bench_cli(&p, store);
 	}
 	if (p.cfg.waiting > 0) {
 		fprintf(stderr, "memory: %d waiting sandboxes...\n", p.cfg.waiting);

@@ -48,7 +48,7 @@ export TMPDIR="$work/wd"
 r=0
 "$bin/fcstart" bench runtime -n 1 --runtimes fcrun,floor --no-netns --pause-ms 5 \
 	--json "$work/runtime.json" > "$work/runtime.out" 2>&1 || r=\$((r | 1))
-"$bin/fcstart" bench pool --rounds 3 --runtime-rounds 2 --waiting 2 --rate 0 --http-cold 1 \
+"$bin/fcstart" bench pool --rounds 3 --runtime-rounds 2 --waiting 2 --rate 0 --http-cold 1 --cli 2 \
 	--runtimes fcrun --no-ctr --no-docker --json "$work/pool.json" > "$work/pool.out" 2>&1 || r=\$((r | 2))
 "$bin/fcstart" bench coldstart -n 1 --tiers tmpfs --paths fcrun,pool --pause-ms 5 \
 	--workdir "$work/wd" --out "$work/cs" > "$work/coldstart.out" 2>&1 || r=\$((r | 4))
@@ -80,6 +80,8 @@ if [ -s "$work/pool.json" ]; then
 		.name == "http warm" or .name == "fcrun run") | .n > 0 and .error == null] |
 		length == 4 and all' "$work/pool.json" > /dev/null ||
 		fail "pool.json: a path failed: $(cat "$work/pool.json")"
+	jq -e '[.cli[] | .n == 2 and .p50 > 0] | length == 4 and all' "$work/pool.json" > /dev/null ||
+		fail "pool.json: the CLI's whole-process paths (/bin/true, fcstart invoke, fcrun run, the floor) did not all run: $(jq -c .cli "$work/pool.json")"
 else
 	fail "bench pool wrote no JSON"
 fi
