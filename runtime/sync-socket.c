@@ -60,7 +60,8 @@ int fc_sync_send_fds(int fd, uint32_t type, int32_t value, const void *payload, 
 	char cbuf[CMSG_SPACE(4 * sizeof(int))] = {0};
 	if (len > sizeof(m.text) || nfds > 4)
 		return -E2BIG;
-	memcpy(m.text, payload, len);
+	if (len)
+		memcpy(m.text, payload, len);
 	struct iovec iov = {.iov_base = &m, .iov_len = offsetof(struct fc_sync, text) + len};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	if (nfds) {
