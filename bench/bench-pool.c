@@ -1327,6 +1327,9 @@ out:
 		free((char *)(p.s[i].name[0] && strstr(p.s[i].name, " run") ? p.s[i].name : NULL));
 	}
 	free(p.exit_v);
+	for (int k = 0; k < 4; k++)
+		free(p.cli[k].v);
+	free(p.cli_error);
 	for (size_t i = 0; i < p.n_phase; i++)
 		free(p.phase[i].v);
 	free(p.dir);
