@@ -365,6 +365,25 @@ static void bench_http(struct pstate *p)
 
 /* ---- OCI runtimes -------------------------------------------------------- */
 
+/* Run argv (x is set up here) with input on its stdin; it must exit 0 and
+ * print want (NULL: anything). Otherwise *error says why, naming what. */
+static int exec_echo(struct bench_exec *x, char **argv, const char *input, const char *want,
+                     const char *what, char **error)
+{
+	*x = (struct bench_exec)BENCH_EXEC_INIT(argv);
+	x->input = input;
+	x->out = BENCH_EXEC_PIPE;
+	x->timeout_s = 30;
+	x->stop = &bench_stop;
+	int r = bench_exec(x);
+	if (r < 0 || x->status != 0 || (want && !FC_STREQ(x->output.buf, want))) {
+		*error = fc_asprintf("%s: status %d, output `%s`: %s", what, x->status,
+		                     x->output.buf, r < 0 ? strerror(-r) : x->errtext);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* One `X run` of /bin/cat with a request on stdin: ms to the first byte of
  * the echo; the run must exit 0 with the request as its whole output. */
 static int runtime_once(const char *path, const char *root, const char *bundle, int i, double *ms,
@@ -375,15 +394,11 @@ static int runtime_once(const char *path, const char *root, const char *bundle, 
 	snprintf(id, sizeof(id), "bench-pool-%d-%d", (int)getpid(), i);
 	char *argv[] = {(char *)path, "--root",       (char *)root, "run",
 	                "--bundle",   (char *)bundle, id,           NULL};
-	struct bench_exec x = BENCH_EXEC_INIT(argv);
-	x.input = data;
-	x.out = BENCH_EXEC_PIPE;
-	x.timeout_s = 30;
-	x.stop = &bench_stop;
-	int r = bench_exec(&x);
-	if (r < 0 || x.status != 0 || x.output.first_ms < 0 || !FC_STREQ(x.output.buf, data)) {
-		*error = fc_asprintf("run %d: status %d, output `%s`: %s", i, x.status,
-		                     x.output.buf, r < 0 ? strerror(-r) : x.errtext);
+	struct bench_exec x;
+	_cleanup_free_ char *what = fc_asprintf("run %d", i);
+	if (exec_echo(&x, argv, data, data, what, error) < 0 || x.output.first_ms < 0) {
+		if (!*error)
+			*error = fc_asprintf("run %d: no output", i);
 		/* leave nothing behind */
 		char *del[] = {(char *)path, "--root", (char *)root, "delete", "-f", id, NULL};
 		bench_exec_quiet(del, 30, NULL);
@@ -676,17 +691,10 @@ static const char *const cli_names[4] = {"a process start (/bin/true)",
  * output (want NULL: any). */
 static int cli_once(char **argv, const char *input, const char *want, double *ms, char **error)
 {
-	struct bench_exec x = BENCH_EXEC_INIT(argv);
-	x.input = input;
-	x.out = BENCH_EXEC_PIPE;
-	x.timeout_s = 30;
-	x.stop = &bench_stop;
-	int r = bench_exec(&x);
-	if (r < 0 || x.status != 0 || (want && !FC_STREQ(x.output.buf, want))) {
-		*error = fc_asprintf("`%s`: status %d, output `%s`: %s", argv[0], x.status,
-		                     x.output.buf, r < 0 ? strerror(-r) : x.errtext);
+	struct bench_exec x;
+	_cleanup_free_ char *what = fc_asprintf("`%s`", argv[0]);
+	if (exec_echo(&x, argv, input, want, what, error) < 0)
 		return -EIO;
-	}
 	*ms = x.ms;
 	return 0;
 }
