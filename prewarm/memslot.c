@@ -177,21 +177,19 @@ int memslots_take(struct memslots *m, const char *fn, struct memslot **out, stru
 	/* a free one seen empty since its last use (no read on this path),
 	 * else one that is empty now (what ran in it before is gone) */
 	unsigned looked = 0; /* reads of dirty ones: a few, then a new slot */
-	for (int pass = 0; pass < 2; pass++)
-		for (struct memslot *s = f->slots; s; s = s->next)
-			if (!s->used &&
-			    (s->clean || (pass && looked++ < 4 && fcrt_memslot_empty(s->path)))) {
-				s->used = true;
-				s->clean = false;
-				f->n_free--;
-				*out = s;
-				return 0;
-			}
 	struct memslot *s = NULL;
-	int r = make(m, f, &s, err);
-	if (r < 0)
-		return r;
+	for (int pass = 0; pass < 2 && !s; pass++)
+		for (s = f->slots; s; s = s->next)
+			if (!s->used &&
+			    (s->clean || (pass && looked++ < 4 && fcrt_memslot_empty(s->path))))
+				break;
+	if (!s) {
+		int r = make(m, f, &s, err);
+		if (r < 0)
+			return r;
+	}
 	s->used = true;
+	s->clean = false;
 	f->n_free--;
 	*out = s;
 	return 0;

@@ -62,6 +62,16 @@ static size_t expect_fds(struct fc_create *c, uint32_t type, int *fds, size_t ma
 	return n;
 }
 
+/* The container's own cgroup namespace (when the spec asks for a new one),
+ * rooted at the cgroups the init is in now. */
+static int make_cgroupns(struct fc_create *c, struct fc_error **err)
+{
+	const struct fc_namespace *ns = fc_spec_ns(c->spec, FC_NS_CGROUP);
+	if (ns && !ns->path && unshare(CLONE_NEWCGROUP) < 0)
+		return fc_error_set(err, errno, "unshare the cgroup namespace");
+	return 0;
+}
+
 /* Install the filter; a notify fd goes to the seccomp agent with the
  * container process state (runtime-spec "ContainerProcessState"). */
 static int install_seccomp(struct fc_create *c, struct fc_error **err)
@@ -364,10 +374,8 @@ static void wait_for_start(struct fc_create *c, struct start_channel *ch)
 				             "its start gave none");
 			else if (fc_cgroup_enter_self(&fds[k], 1, &e) < 0)
 				fc_error_wrap(&e, "start: join the memory cgroup");
-			else if (fc_spec_ns(c->spec, FC_NS_CGROUP) &&
-			         !fc_spec_ns(c->spec, FC_NS_CGROUP)->path &&
-			         unshare(CLONE_NEWCGROUP) < 0)
-				fc_error_set(&e, errno, "start: unshare the cgroup namespace");
+			else if (make_cgroupns(c, &e) < 0)
+				fc_error_wrap(&e, "start");
 			if (k < nfds)
 				close(fds[k++]);
 			if (e)
@@ -532,11 +540,8 @@ void fc_init_main(struct fc_create *c)
 	c->n_cg_self_fds = 0;
 	if (n_late)
 		close(late);
-	if (fc_spec_ns(s, FC_NS_CGROUP) && !fc_spec_ns(s, FC_NS_CGROUP)->path &&
-	    !c->memory_at_start && unshare(CLONE_NEWCGROUP) < 0) {
-		fc_error_set(&e, errno, "unshare the cgroup namespace");
-		fail_sync(c, e);
-	}
+	if (!c->memory_at_start && make_cgroupns(c, &e) < 0)
+		fail_sync(c, e); /* else at the start, once it has its memory cgroup */
 	if (fc_spec_ns(s, FC_NS_MOUNT) && fc_rootfs_mount_cgroups(c, &e) < 0)
 		fail_sync(c, e);
 	fc_mark(c, "i:cgroup");
